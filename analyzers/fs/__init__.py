@@ -1,0 +1,1 @@
+"""Filesystem rules: what the worker process cannot read or traverse."""

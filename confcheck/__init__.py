@@ -1,0 +1,3 @@
+"""confcheck: why does the web server answer 403?"""
+
+__version__ = "0.1.0"

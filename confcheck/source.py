@@ -1,0 +1,177 @@
+"""Source files and spans: the one place that knows bytes, lines and columns.
+
+Every position confcheck reports comes from a `Span` over a `SourceFile`'s
+original bytes, so a finding's file:line:column and a fixer's byte edit always
+agree. Line and column are computed on demand (1-based; columns count
+characters, not bytes) so parsing large trees stays cheap.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from functools import cached_property
+
+
+class SourceFile:
+    """The raw bytes of one config file, read once.
+
+    `path` is the path as the config referenced it (what users recognise);
+    `realpath` is where the bytes live (a `sites-enabled` symlink is patched at
+    its target); `display_path` is what output shows (the path under `--root`
+    mapped back to the server's view).
+    """
+
+    __slots__ = ("path", "realpath", "data", "display_path", "__dict__")
+
+    def __init__(self, path: str, data: bytes, realpath: str | None = None,
+                 display_path: str | None = None) -> None:
+        self.path = path
+        self.realpath = realpath if realpath is not None else path
+        self.data = data
+        self.display_path = display_path if display_path is not None else path
+
+    @classmethod
+    def read(cls, path: str, display_path: str | None = None) -> "SourceFile":
+        with open(path, "rb") as fh:
+            data = fh.read()
+        return cls(path, data, os.path.realpath(path), display_path)
+
+    @cached_property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+    @cached_property
+    def text(self) -> str:
+        """The whole file decoded; undecodable bytes survive as surrogates."""
+        return self.data.decode("utf-8", "surrogateescape")
+
+    @cached_property
+    def bom(self) -> bool:
+        return self.data.startswith(b"\xef\xbb\xbf")
+
+    @cached_property
+    def newline(self) -> str:
+        """The file's newline style, for inserting lines that match it."""
+        first = self.data.find(b"\n")
+        return "\r\n" if first > 0 and self.data[first - 1:first] == b"\r" else "\n"
+
+    @cached_property
+    def line_starts(self) -> list[int]:
+        starts = [0]
+        find = self.data.find
+        pos = find(b"\n")
+        while pos != -1:
+            starts.append(pos + 1)
+            pos = find(b"\n", pos + 1)
+        return starts
+
+    def line_col(self, offset: int) -> tuple[int, int]:
+        """1-based line and character column of a byte offset."""
+        index = bisect_right(self.line_starts, offset) - 1
+        start = self.line_starts[index]
+        prefix = self.data[start:offset].decode("utf-8", "surrogateescape")
+        return index + 1, len(prefix) + 1
+
+    def line_text(self, line: int) -> str:
+        """Line `line` (1-based) without its newline."""
+        starts = self.line_starts
+        if not 1 <= line <= len(starts):
+            return ""
+        end = starts[line] if line < len(starts) else len(self.data)
+        raw = self.data[starts[line - 1]:end].rstrip(b"\r\n")
+        return raw.decode("utf-8", "surrogateescape")
+
+    def line_indent(self, line: int) -> str:
+        text = self.line_text(line)
+        return text[: len(text) - len(text.lstrip(" \t"))]
+
+    def slice(self, start: int, end: int) -> str:
+        return self.data[start:end].decode("utf-8", "surrogateescape")
+
+    def __repr__(self) -> str:
+        return f"SourceFile({self.path!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """Bytes [start, end) of `source`."""
+
+    source: SourceFile
+    start: int
+    end: int
+
+    @property
+    def file(self) -> str:
+        return self.source.display_path
+
+    @property
+    def line(self) -> int:
+        return self.source.line_col(self.start)[0]
+
+    @property
+    def column(self) -> int:
+        return self.source.line_col(self.start)[1]
+
+    @property
+    def end_line(self) -> int:
+        return self.source.line_col(self.end)[0]
+
+    @property
+    def end_column(self) -> int:
+        return self.source.line_col(self.end)[1]
+
+    @property
+    def text(self) -> str:
+        return self.source.slice(self.start, self.end)
+
+    def position(self) -> dict:
+        """file/line/column/end_line/end_column as the JSON contract names them."""
+        line, column = self.source.line_col(self.start)
+        end_line, end_column = self.source.line_col(self.end)
+        return {"file": self.file, "line": line, "column": column,
+                "end_line": end_line, "end_column": end_column}
+
+    def __repr__(self) -> str:
+        return f"Span({self.file}:{self.line}:{self.column} [{self.start}:{self.end}])"
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """A problem reading input (parse error, missing include): never an exception."""
+
+    message: str
+    span: Span | None = None
+    file: str | None = None  # when there is no span (an unreadable file)
+    severity: str = "error"
+    code: str = "parse"
+
+    def position(self) -> dict:
+        if self.span is not None:
+            pos = self.span.position()
+            return {"file": pos["file"], "line": pos["line"], "column": pos["column"]}
+        return {"file": self.file, "line": None, "column": None}
+
+    def __str__(self) -> str:
+        pos = self.position()
+        where = pos["file"] or "<input>"
+        if pos["line"] is not None:
+            where += f":{pos['line']}:{pos['column']}"
+        return f"{where}: {self.message}"
+
+
+@dataclass(slots=True)
+class Diagnostics:
+    """Collects diagnostics while reading; passed down, never global."""
+
+    items: list[Diagnostic] = field(default_factory=list)
+
+    def add(self, message: str, span: Span | None = None, *, file: str | None = None,
+            severity: str = "error", code: str = "parse") -> None:
+        self.items.append(Diagnostic(message, span, file, severity, code))
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.items if d.severity == "error"]

@@ -1,0 +1,1 @@
+"""Fix builders: config patches and permission scripts."""

@@ -1,0 +1,1 @@
+"""Bundled sites for `confcheck demo` and tests (shipped in the wheel)."""
