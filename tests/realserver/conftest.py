@@ -1,0 +1,75 @@
+"""Fixtures for real-server scenario tests.
+
+    nginx_run   (session) the result of running real nginx over every scenario
+                that has an ``nginx:`` config; see realserver_harness.runner.RunResult.
+                The trees, the generated nginx.conf and the test accounts stay on
+                disk until the session ends; nginx itself is already stopped.
+
+    nginx_scenarios (session) the parsed scenarios (no root needed)
+
+    apache_run / apache_scenarios   the same for Apache (scenarios with an
+                ``apache:`` config; realserver_harness.apache)
+
+Real-server tests need root and the server binary. Without them they are
+skipped, except when the environment variable CI is non-empty: then they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+from realserver_harness.scenarios import load_scenarios  # noqa: E402
+from realserver_harness.session import RealServerSession, gate, prerequisites  # noqa: E402
+
+
+def require_realserver(kind: str) -> None:
+    """Skip (or, under CI, fail) when real-server tests of this kind cannot run."""
+    reason = prerequisites(kind)
+    action = gate(reason, os.environ.get("CI"))
+    if action == "fail":
+        pytest.fail(f"real-server tests must run under CI (CI is set), but: {reason}", pytrace=False)
+    if action == "skip":
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def nginx_scenarios():
+    return load_scenarios(kind="nginx")
+
+
+@pytest.fixture(scope="session")
+def nginx_run(request, nginx_scenarios):
+    require_realserver("nginx")
+    session = RealServerSession("nginx", nginx_scenarios)
+    request.addfinalizer(session.close)  # registered before anything is built
+    session.setup()
+    return session.run()
+
+
+@pytest.fixture(scope="session")
+def apache_scenarios():
+    return load_scenarios(kind="apache")
+
+
+@pytest.fixture(scope="session")
+def apache_run(request, apache_scenarios):
+    """Like nginx_run, for Apache (standalone httpd.conf; see realserver_harness.apache)."""
+    require_realserver("apache")
+    session = RealServerSession("apache", apache_scenarios)
+    request.addfinalizer(session.close)
+    session.setup()
+    return session.run()
+
+
+@pytest.fixture
+def realserver_root():
+    """For harness self-tests that build trees or accounts: root needed."""
+    require_realserver("nginx")

@@ -1,0 +1,215 @@
+"""Scenario files: YAML under tests/realserver/scenarios/ (any depth).
+
+File format (one mapping with a ``scenarios`` list)::
+
+    scenarios:
+      - name: r01-file-0600-root     # unique; [a-z0-9-]; server_name is NAME.confcheck.test
+        ref: "1"                     # row of server-behavior.md section 1, or "own"
+        title: file 0600 root:root
+        accounts:                    # optional; created before the server starts
+          groups: [{name: sg, members: [www-data]}]    # real name cctPID-sg, use as "@sg"
+          users: [{name: alice, groups: ["@sg"]}]      # own primary group "@alice"
+        tree:                        # see tree.py
+          - {path: www/, mode: "0755"}
+          - {path: www/a.html, mode: "0600"}
+        nginx: |                     # server-block body; one config per server kind
+          root @ROOT@/www;
+        apache: |                    # (later) <VirtualHost> body
+          DocumentRoot @ROOT@/www
+        requests:
+          - path: /a.html            # sent verbatim
+            method: GET              # default GET
+            headers: {Referer: x}    # optional; Host and Connection: close are added
+            auth: [user, password]   # optional Basic credentials
+            body: "x"                # optional request body
+            nginx:                   # expectation for this server kind
+              status: 403
+              fs_path: www/a.html    # the path at fault, relative to @ROOT@ ("." = @ROOT@)
+              rule: file-unreadable  # one of RULES
+              log: ['open() "@ROOT@/www/a.html" failed (13: Permission denied)']
+              body: "..."            # optional exact body check
+              note: "..."            # free text (e.g. where the reference disagrees)
+
+Placeholders in configs, symlink targets and log substrings: ``@ROOT@`` (the
+scenario's tree directory) and ``@NAME@`` (its server_name).
+
+A scenario runs on a server kind when it has a config for that kind; a request
+is sent to that kind when it has an expectation for it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .tree import Entry, parse_entries
+
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+SERVER_KINDS = ("nginx", "apache")
+DOMAIN = "confcheck.test"
+
+# Rule families for disk-caused outcomes. fs_path is the component that denies.
+RULES = {
+    "parent-not-searchable": "a directory on the way lacks x for the worker (fs_path: that directory)",
+    "file-unreadable": "the file (or a symlink's target) lacks r for the worker (fs_path: the file)",
+    "dir-not-listable": "listing requested, directory lacks r (fs_path: the directory)",
+    "no-index": "directory without an index file and listing off (fs_path: the directory)",
+    "symlink-refused": "the server's symlink policy refuses a link (fs_path: the link)",
+    "dangling-symlink": "a symlink whose target does not exist (fs_path: the link)",
+    "auth-file-unreadable": "auth_basic_user_file/AuthUserFile lacks r (fs_path: the file)",
+    "auth-file-missing": "auth_basic_user_file/AuthUserFile does not exist (fs_path: the file)",
+    "root-missing": "the document root does not exist (fs_path: the root)",
+}
+
+SCENARIO_KEYS = {"name", "ref", "title", "accounts", "tree", "requests", *SERVER_KINDS}
+REQUEST_KEYS = {"path", "method", "headers", "auth", "body", *SERVER_KINDS}
+EXPECT_KEYS = {"status", "fs_path", "rule", "log", "body", "note"}
+NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+
+class ScenarioError(ValueError):
+    pass
+
+
+@dataclass
+class Expectation:
+    status: int
+    fs_path: str | None = None  # relative to the scenario root
+    rule: str | None = None
+    log: list[str] = field(default_factory=list)
+    body: str | None = None
+    note: str | None = None
+
+
+@dataclass
+class RequestSpec:
+    path: str
+    method: str = "GET"
+    headers: dict[str, str] = field(default_factory=dict)
+    auth: tuple[str, str] | None = None
+    body: str | None = None
+    expect: dict[str, Expectation] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        extra = " +auth" if self.auth else ""
+        return f"{self.method} {self.path}{extra}"
+
+
+@dataclass
+class AccountSpec:
+    groups: list[dict] = field(default_factory=list)  # {name, members}
+    users: list[dict] = field(default_factory=list)   # {name, groups}
+
+
+@dataclass
+class Scenario:
+    name: str
+    ref: str
+    title: str
+    tree: list[Entry]
+    configs: dict[str, str]
+    requests: list[RequestSpec]
+    accounts: AccountSpec
+    source: str  # file it came from
+
+    @property
+    def server_name(self) -> str:
+        return f"{self.name}.{DOMAIN}"
+
+    def runs_on(self, kind: str) -> bool:
+        return kind in self.configs
+
+
+def _expectation(raw, where: str) -> Expectation:
+    if isinstance(raw, int):
+        raw = {"status": raw}
+    if not isinstance(raw, dict) or "status" not in raw:
+        raise ScenarioError(f"{where}: expectation needs a status")
+    unknown = set(raw) - EXPECT_KEYS
+    if unknown:
+        raise ScenarioError(f"{where}: unknown keys {sorted(unknown)}")
+    rule = raw.get("rule")
+    if rule is not None and rule not in RULES:
+        raise ScenarioError(f"{where}: unknown rule {rule!r} (known: {sorted(RULES)})")
+    if (rule is None) != (raw.get("fs_path") is None):
+        raise ScenarioError(f"{where}: fs_path and rule go together")
+    log = raw.get("log") or []
+    if isinstance(log, str):
+        log = [log]
+    return Expectation(status=int(raw["status"]), fs_path=raw.get("fs_path"), rule=rule,
+                       log=list(log), body=raw.get("body"), note=raw.get("note"))
+
+
+def _request(raw, where: str) -> RequestSpec:
+    if not isinstance(raw, dict) or "path" not in raw:
+        raise ScenarioError(f"{where}: a request needs a path")
+    unknown = set(raw) - REQUEST_KEYS
+    if unknown:
+        raise ScenarioError(f"{where}: unknown keys {sorted(unknown)}")
+    if not str(raw["path"]).startswith("/"):
+        raise ScenarioError(f"{where}: path must start with '/'")
+    auth = raw.get("auth")
+    if auth is not None:
+        if not (isinstance(auth, list) and len(auth) == 2):
+            raise ScenarioError(f"{where}: auth is [user, password]")
+        auth = (str(auth[0]), str(auth[1]))
+    expect = {k: _expectation(raw[k], f"{where}.{k}") for k in SERVER_KINDS if k in raw}
+    if not expect:
+        raise ScenarioError(f"{where}: no expectation for any server kind")
+    headers = {str(k): str(v) for k, v in (raw.get("headers") or {}).items()}
+    return RequestSpec(path=str(raw["path"]), method=str(raw.get("method", "GET")).upper(),
+                       headers=headers, auth=auth, body=raw.get("body"), expect=expect)
+
+
+def parse_scenario(raw: dict, source: str = "<data>") -> Scenario:
+    if not isinstance(raw, dict):
+        raise ScenarioError(f"{source}: a scenario must be a mapping")
+    name = raw.get("name")
+    where = f"{source}:{name}"
+    if not isinstance(name, str) or not NAME_RE.match(name):
+        raise ScenarioError(f"{where}: name must match {NAME_RE.pattern}")
+    unknown = set(raw) - SCENARIO_KEYS
+    if unknown:
+        raise ScenarioError(f"{where}: unknown keys {sorted(unknown)}")
+    configs = {k: str(raw[k]) for k in SERVER_KINDS if k in raw}
+    if not configs:
+        raise ScenarioError(f"{where}: no server config (nginx: / apache:)")
+    requests = [_request(r, f"{where}.requests[{i}]") for i, r in enumerate(raw.get("requests") or [])]
+    if not requests:
+        raise ScenarioError(f"{where}: no requests")
+    for i, r in enumerate(requests):
+        for kind in r.expect:
+            if kind not in configs:
+                raise ScenarioError(f"{where}.requests[{i}]: expectation for {kind} but no {kind} config")
+    acc = raw.get("accounts") or {}
+    accounts = AccountSpec(groups=list(acc.get("groups") or []), users=list(acc.get("users") or []))
+    return Scenario(name=name, ref=str(raw.get("ref", "own")), title=str(raw.get("title", name)),
+                    tree=parse_entries(raw.get("tree"), f"{where}.tree"), configs=configs,
+                    requests=requests, accounts=accounts, source=source)
+
+
+def load_file(path: Path) -> list[Scenario]:
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    if not isinstance(data, dict) or not isinstance(data.get("scenarios"), list):
+        raise ScenarioError(f"{path}: expected a mapping with a 'scenarios' list")
+    rel = str(Path(path).relative_to(SCENARIO_DIR)) if Path(path).is_relative_to(SCENARIO_DIR) else str(path)
+    return [parse_scenario(s, rel) for s in data["scenarios"]]
+
+
+def load_scenarios(kind: str | None = None, directory: Path = SCENARIO_DIR) -> list[Scenario]:
+    """All scenarios under directory (sorted by file, then file order)."""
+    out: list[Scenario] = []
+    seen: dict[str, str] = {}
+    files = sorted(p for p in Path(directory).rglob("*") if p.suffix in (".yaml", ".yml"))
+    for f in files:
+        for s in load_file(f):
+            if s.name in seen:
+                raise ScenarioError(f"duplicate scenario name {s.name!r} in {s.source} and {seen[s.name]}")
+            seen[s.name] = s.source
+            if kind is None or s.runs_on(kind):
+                out.append(s)
+    return out
