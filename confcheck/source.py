@@ -72,6 +72,8 @@ class SourceFile:
         """1-based line and character column of a byte offset."""
         index = bisect_right(self.line_starts, offset) - 1
         start = self.line_starts[index]
+        if index == 0 and self.bom:
+            start = min(3, offset)  # editors do not show the BOM as a character
         prefix = self.data[start:offset].decode("utf-8", "surrogateescape")
         return index + 1, len(prefix) + 1
 
