@@ -1,2 +1,256 @@
-def main():
-    print("confcheck")
+"""The command line (typer). Heavy modules are imported inside commands so that
+`confcheck scan one.conf` starts fast (pre-commit runs it often).
+
+Exit codes (../shared/CONTRACT.md): 0 clean, 1 findings at or above the
+failing severity, 2 could not run as asked, 3 internal error.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from typing import List, Optional
+
+import typer
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+REPORT_URL = "https://github.com/confcheck/confcheck/issues"
+
+app = typer.Typer(
+    name="confcheck",
+    help="Find why nginx answers 403: configs, requests and the disk as the worker sees it.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+
+
+class Server(str, Enum):
+    nginx = "nginx"
+    apache = "apache"
+
+
+class Severity(str, Enum):
+    info = "info"
+    warning = "warning"
+    error = "error"
+
+
+class UsageError(Exception):
+    """Could not run as asked: exit 2 with this one-line message."""
+
+
+def _fail(message: str) -> None:
+    raise UsageError(message)
+
+
+@app.command(epilog="Examples:\n\n  confcheck scan /etc/nginx /var/www\n\n"
+             "  confcheck scan --no-fs sites-available/shop.conf\n\n"
+             "  confcheck scan --root /mnt/image --format json\n\n"
+             "  confcheck scan --fs-snapshot fs.json nginx-conf/\n\n"
+             "  nginx -T | confcheck scan -")
+def scan(
+    paths: List[str] = typer.Argument(None, help="Config files or directories (/etc/nginx), an `nginx -T` dump "
+                                      "(`-` for stdin), or served trees (/var/www) to limit the disk walk. "
+                                      "Default: this machine's standard locations."),
+    config: List[str] = typer.Option([], "--config", help="The main config file (repeatable)."),
+    server: Optional[Server] = typer.Option(None, "--server", help="nginx or apache, when detection is ambiguous."),
+    root: Optional[str] = typer.Option(None, "--root", help="Treat DIR as / (an image or a mounted server).",
+                                       metavar="DIR"),
+    fs_snapshot: Optional[str] = typer.Option(None, "--fs-snapshot", metavar="FILE",
+                                              help="Use a snapshot from `confcheck snapshot` instead of the live disk."),
+    no_fs: bool = typer.Option(False, "--no-fs", help="Config-only: read nothing but the configs (pre-commit)."),
+    worker_user: Optional[str] = typer.Option(None, "--worker-user", metavar="NAME",
+                                              help="The worker's user, overriding what the config says."),
+    fmt: Format = typer.Option(Format.text, "--format", help="Output format."),
+    select: List[str] = typer.Option([], "--select", help="Run only these rule ids (repeatable)."),
+    ignore: List[str] = typer.Option([], "--ignore", help="Skip these rule ids (repeatable)."),
+    fail_on: Severity = typer.Option(Severity.warning, "--fail-on",
+                                     help="Exit 1 when a finding has this severity or higher."),
+    color: Optional[bool] = typer.Option(None, "--color/--no-color", help="Force colour on or off."),
+) -> None:
+    """Find likely causes of 403 (and their 404/500 neighbours) in configs and on disk."""
+    from confcheck.engine import ScanOptions, run_scan
+    from confcheck.findings import severity_rank
+
+    if no_fs and fs_snapshot:
+        _fail("--no-fs and --fs-snapshot contradict each other: pick one")
+    if fmt is Format.sarif:
+        _fail("--format sarif is not available yet; use --format json")
+    _check_rule_ids(select + ignore)
+    options = ScanOptions(
+        paths=list(paths or []), configs=list(config), server=server.value if server else None,
+        root=root, fs_snapshot=fs_snapshot, no_fs=no_fs, worker_user=worker_user,
+        select=frozenset(s.upper() for s in select) or None,
+        ignore=frozenset(s.upper() for s in ignore))
+    if worker_user:
+        _check_worker_user(options)
+    result = run_scan(options, stdin=sys.stdin)
+    _emit_scan(result, fmt, color)
+    if result.errors:
+        raise typer.Exit(EXIT_USAGE)
+    threshold = severity_rank(fail_on.value)
+    if any(severity_rank(f.severity) >= threshold for f in result.findings):
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+def _emit_scan(result, fmt: Format, color: Optional[bool]) -> None:
+    if fmt is Format.json:
+        from confcheck.output.json_out import dumps, scan_document
+        sys.stdout.write(dumps(scan_document(result)) + "\n")
+    else:
+        from confcheck.output.text import render_scan, want_colour
+        sys.stdout.write(render_scan(result, colour=want_colour(sys.stdout, color)))
+
+
+def _check_rule_ids(ids: list[str]) -> None:
+    if not ids:
+        return
+    from confcheck.registry import load_rules
+    registry = load_rules()
+    for rule_id in ids:
+        if registry.get(rule_id) is None:
+            _fail(f"unknown rule {rule_id!r}; `confcheck rules` lists them")
+
+
+def _check_worker_user(options) -> None:
+    from confcheck.engine import _open_fs
+    from confcheck.fs.identity import UnknownUser, resolve_identity
+    fs = _open_fs(options)
+    if fs is None:
+        return
+    try:
+        resolve_identity(fs, options.worker_user, None)
+    except UnknownUser as exc:
+        _fail(f"--worker-user: {exc}")
+
+
+@app.command(epilog="Examples:\n\n  confcheck snapshot /var/www /srv -o fs.json\n\n"
+             "  confcheck snapshot --root /mnt/image /var/www -o fs.json")
+def snapshot(
+    paths: List[str] = typer.Argument(..., help="Trees to capture (their ancestors up to / are captured too)."),
+    output: str = typer.Option(..., "-o", "--output", help="Where to write the JSON snapshot (`-` for stdout)."),
+    root: Optional[str] = typer.Option(None, "--root", metavar="DIR", help="Treat DIR as /."),
+) -> None:
+    """Capture modes, owners, groups, links, ACLs and SELinux labels for offline analysis."""
+    import os
+
+    from confcheck.fs.live import LiveFs
+    from confcheck.fs.snapshot import write_snapshot
+    from confcheck.inputs import local_path
+
+    for path in paths:
+        if not os.path.lexists(local_path(os.path.abspath(path), root)):
+            _fail(f"{path}: no such file or directory")
+    fs = LiveFs(root)
+    server_paths = [os.path.abspath(p) for p in paths]
+    if output == "-":
+        write_snapshot(server_paths, sys.stdout, fs)
+    else:
+        tmp = output + ".tmp"
+        try:
+            with open(tmp, "w", encoding="utf-8") as out:
+                write_snapshot(server_paths, out, fs)
+            os.replace(tmp, output)
+        except OSError as exc:
+            _fail(f"{output}: cannot write: {exc.strerror}")
+        typer.echo(f"wrote {output}", err=True)
+
+
+@app.command(name="rules", epilog="Example:\n\n  confcheck rules --format json")
+def rules_cmd(fmt: Format = typer.Option(Format.text, "--format", help="text or json.")) -> None:
+    """List the rules: id, name, severity, fixable."""
+    import json
+
+    from confcheck.registry import load_rules
+
+    rules = load_rules().all()
+    if fmt is Format.json:
+        sys.stdout.write(json.dumps([{"id": r.id, "name": r.name, "severity": r.severity,
+                                      "server": r.server, "fixable": r.fixable, "needs_fs": r.needs_fs,
+                                      "summary": r.summary} for r in rules], indent=2) + "\n")
+        return
+    width = max(len(r.name) for r in rules)
+    sys.stdout.write(f"{'ID':<7} {'NAME':<{width}} {'SEVERITY':<8} {'FIX':<4} SUMMARY\n")
+    for r in rules:
+        sys.stdout.write(f"{r.id:<7} {r.name:<{width}} {r.severity:<8} {'yes' if r.fixable else 'no':<4} {r.summary}\n")
+
+
+@app.command(name="rule", epilog="Examples:\n\n  confcheck rule FS101\n\n  confcheck rule parent-not-searchable")
+def rule_cmd(rule_id: str = typer.Argument(..., metavar="ID", help="A rule id (FS101) or name.")) -> None:
+    """Print one rule's documentation."""
+    from confcheck.output.ruledoc import render_rule
+    from confcheck.registry import load_rules
+
+    found = load_rules().get(rule_id)
+    if found is None:
+        _fail(f"unknown rule {rule_id!r}; `confcheck rules` lists them")
+    sys.stdout.write(render_rule(found))
+
+
+@app.command(epilog="Example:\n\n  confcheck demo")
+def demo(color: Optional[bool] = typer.Option(None, "--color/--no-color", help="Force colour on or off.")) -> None:
+    """Scan the bundled broken site (needs no server, no root; changes nothing)."""
+    from confcheck.demo import run_demo
+
+    raise typer.Exit(run_demo(sys.stdout, color))
+
+
+@app.callback()
+def _global(debug: bool = typer.Option(False, "--debug", help="Show tracebacks of internal errors.")) -> None:
+    """Declares --debug; main() reads it from argv so it also covers errors raised before parsing."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: maps every failure onto the contract's exit codes."""
+    from confcheck.inputs import InputError
+
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        code = app(args=argv, standalone_mode=False)
+        if isinstance(code, int):
+            return code
+    except typer.Exit as exc:
+        return exc.exit_code
+    except (UsageError, InputError) as exc:
+        sys.stderr.write(f"confcheck: {exc}\n")
+        return EXIT_USAGE
+    except typer.TyperException as exc:
+        # click's usage errors (typer vendors click): they print their own one-line help.
+        show = getattr(exc, "show", None)
+        if show is None:
+            raise
+        show()
+        return getattr(exc, "exit_code", EXIT_USAGE)
+    except KeyboardInterrupt:
+        sys.stderr.write("confcheck: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:  # noqa: BLE001 - the one place internal errors are caught
+        if debug:
+            import traceback
+            traceback.print_exc()
+        where = _where(exc)
+        sys.stderr.write(f"confcheck: internal error: {type(exc).__name__}: {exc}{where}; "
+                         f"please report it at {REPORT_URL} (rerun with --debug for details)\n")
+        return EXIT_INTERNAL
+    return EXIT_OK
+
+
+def _where(exc: BaseException) -> str:
+    tb = exc.__traceback__
+    last = None
+    while tb is not None:
+        last = tb
+        tb = tb.tb_next
+    if last is None:
+        return ""
+    return f" (at {last.tb_frame.f_code.co_filename.rsplit('/', 1)[-1]}:{last.tb_lineno})"

@@ -97,7 +97,7 @@ class _DiskFiles:
         cached = self.cache.get(local)
         if cached is None:
             try:
-                cached = SourceFile.read(local, display_path=path)
+                cached = SourceFile.read(local)  # shown as the local path: what an editor or git apply opens
             except OSError as exc:
                 cached = exc
             self.cache[local] = cached
@@ -203,11 +203,11 @@ def load_nginx(main_path: str, diags: Diagnostics, *, root: str | None = None,
     if prefix and not prefix.endswith("/"):
         prefix += "/"
     try:
-        main_source = SourceFile.read(main_path, display_path=server_main)
+        main_source = SourceFile.read(main_path)
     except OSError as exc:
         diags.add(f'open() "{server_main}" failed ({exc.errno}: {exc.strerror})',
-                  file=server_main, code="include")
-        empty = ParsedFile(SourceFile(main_path, b"", display_path=server_main), [])
+                  file=main_path, code="include")
+        empty = ParsedFile(SourceFile(main_path, b""), [])
         return NginxConfig(empty, [], {}, [empty], prefix, root_abs)
     fs.cache[main_path] = main_source
     loader = _Loader(fs, prefix, diags)

@@ -53,8 +53,10 @@ def test_debian_tree_with_root_remap(debian_root):
     validate(config, diags)
     assert [str(d) for d in diags.items] == []
     assert config.prefix == "/etc/nginx/"
+    # Findings show the local path (what an editor or `git apply` opens).
     shown = sorted(s.display_path for s in config.files.values())
-    assert shown == ["/etc/nginx/mime.types", "/etc/nginx/nginx.conf", "/etc/nginx/sites-enabled/default"]
+    assert shown == [str(debian_root / p) for p in
+                     ("etc/nginx/mime.types", "etc/nginx/nginx.conf", "etc/nginx/sites-enabled/default")]
     site = config.files[str(debian_root / "etc/nginx/sites-enabled/default")]
     assert site.realpath == str(CORPUS / "debian/sites-available/default")
     # no file was read from the live /etc/nginx

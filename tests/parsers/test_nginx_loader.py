@@ -70,9 +70,9 @@ def test_root_remap_reads_absolute_paths_under_root(tmp_path):
     config = load_nginx(str(root / "etc/nginx/nginx.conf"), diags, root=str(root))
     assert diags.items == []
     assert config.prefix == "/etc/nginx/"
-    assert tree(config.nodes) == [("</etc/nginx/conf.d/a.conf", [("user", ["a"])]),
-                                  ("</etc/nginx/rel.conf", [("pid", ["/x"])])]
-    assert config.main.source.display_path == "/etc/nginx/nginx.conf"
+    assert tree(config.nodes) == [(f"<{root}/etc/nginx/conf.d/a.conf", [("user", ["a"])]),
+                                  (f"<{root}/etc/nginx/rel.conf", [("pid", ["/x"])])]
+    assert config.main.source.display_path == str(root / "etc/nginx/nginx.conf")
     assert set(config.files) == {str(root / "etc/nginx" / n) for n in ("nginx.conf", "conf.d/a.conf", "rel.conf")}
 
 

@@ -1,0 +1,33 @@
+"""FS105: an auth_basic_user_file the worker cannot read (500)."""
+
+from __future__ import annotations
+
+from confcheck.findings import Finding
+from confcheck.registry import RuleDoc, rule
+from confcheck.survey import auth_file_problems
+
+DOC = RuleDoc(
+    what="Finds `auth_basic_user_file` password files that exist but the worker cannot open.",
+    why="nginx opens the password file per request, as the worker, once the client sends "
+        "credentials. Any error other than 'no such file' is a 500 (`[crit] open() \"...\" "
+        "failed (13: Permission denied)`); before credentials are sent the client sees 401, "
+        "so the site looks fine until someone logs in. This is a 500, not a 403.",
+    example="auth_basic_user_file /etc/nginx/.htpasswd;   # -rw------- root:root",
+    fixed="chgrp www-data /etc/nginx/.htpasswd && chmod 640 /etc/nginx/.htpasswd",
+    fix_safety="Give the worker's group read access rather than 'other': the file holds password hashes.",
+    references=("https://nginx.org/en/docs/http/ngx_http_auth_basic_module.html",),
+)
+
+
+@rule(id="FS105", name="auth-file-unreadable", severity="error", server="any", needs_fs=True,
+      summary="an auth_basic_user_file is not readable by the worker (500)", doc=DOC)
+def check(ctx):
+    for target in ctx.nginx:
+        for auth, access in auth_file_problems(ctx, target):
+            if access.denial is None or access.denial.need == "missing":
+                continue
+            yield Finding(
+                rule="FS105", name="auth-file-unreadable", severity="error",
+                message=(f"{access.denial.detail}: the password file {auth.path} cannot be opened, "
+                         "so every request with credentials is answered 500 (401 before credentials are sent)"),
+                span=auth.node.span, server="nginx", fs_path=access.denial.path)

@@ -1,0 +1,31 @@
+"""FS107: symlinks that disable_symlinks makes the server refuse."""
+
+from __future__ import annotations
+
+from confcheck.registry import RuleDoc, rule
+from confcheck.survey import finding_for_group, group_problems
+
+DOC = RuleDoc(
+    what="Finds symbolic links inside served trees that the `disable_symlinks` setting in force "
+         "makes nginx refuse: any link with `on`, a link whose owner differs from its "
+         "target's owner with `if_not_owner`.",
+    why="nginx opens each path component with O_NOFOLLOW (or checks owners) and fails with "
+        "ELOOP: a refused file link is answered 403 (`openat() \"...\" failed (40: Too many "
+        "levels of symbolic links)`), also when the link dangles; a refused directory link in "
+        "the middle of a path gives 404 (`(20: Not a directory)`).",
+    example="disable_symlinks on;   # /var/www/html/current -> /srv/releases/42",
+    fixed="disable_symlinks if_not_owner;   # and chown -h deploy the link to match its target",
+    fix_safety="Relaxing disable_symlinks lets links lead out of the served tree; prefer "
+               "`if_not_owner` with matching owners, or `from=$document_root`.",
+    references=("https://nginx.org/en/docs/http/ngx_http_core_module.html#disable_symlinks",),
+)
+
+
+@rule(id="FS107", name="symlink-refused", severity="error", server="any", needs_fs=True,
+      summary="a symlink in a served tree is refused by disable_symlinks", doc=DOC)
+def check(ctx):
+    for target in ctx.nginx:
+        survey = ctx.survey(target)
+        for group in group_problems(p for p in survey.problems if p.need == "symlink"):
+            yield finding_for_group("FS107", "symlink-refused", "error", group,
+                                    verb="follow", consequence="answered 403 (404 for a directory link inside a path)")

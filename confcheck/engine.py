@@ -1,0 +1,147 @@
+"""scan: read the inputs, build the server models, run every rule.
+
+Data flows one way: inputs -> parsers -> server models -> filesystem survey ->
+rules -> findings. Rules get a `ScanContext` and ask it; they never read files
+or walk the disk themselves, so each fact is computed once and shared.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from confcheck.findings import Finding
+from confcheck.inputs import Inputs, classify
+from confcheck.source import Diagnostic, Diagnostics
+
+
+@dataclass
+class ScanOptions:
+    paths: list[str] = field(default_factory=list)
+    configs: list[str] = field(default_factory=list)
+    server: str | None = None
+    root: str | None = None
+    fs_snapshot: str | None = None
+    no_fs: bool = False
+    worker_user: str | None = None
+    select: frozenset[str] | None = None
+    ignore: frozenset[str] = frozenset()
+
+
+@dataclass
+class NotCheckedPath:
+    path: str
+    reason: str
+
+
+@dataclass
+class ScanResult:
+    findings: list[Finding]
+    errors: list[Diagnostic]
+    not_checked: list[NotCheckedPath]
+    files: int
+
+
+@dataclass
+class NginxTarget:
+    """One nginx configuration as loaded, with its static model."""
+
+    config: object            # confcheck.parsers.nginx_loader.NginxConfig
+    model: object             # confcheck.servers.nginx.model.NginxModel
+
+    @property
+    def name(self) -> str:
+        return self.config.main.source.display_path
+
+
+class ScanContext:
+    """What rules may ask about: configs, models, the disk as the worker sees it."""
+
+    def __init__(self, options: ScanOptions, nginx: list[NginxTarget], fs, trees: list[str]) -> None:
+        self.options = options
+        self.nginx = nginx
+        self.fs = fs                    # None in config-only scans
+        self.trees = trees              # served trees named on the command line (limit the walk)
+        self._identities: dict[int, object] = {}
+        self._surveys: dict[int, object] = {}
+
+    def identity(self, target: NginxTarget):
+        """The worker identity for `target`, or an IdentityProblem."""
+        key = id(target)
+        if key not in self._identities:
+            from confcheck.servers.nginx.worker import nginx_identity
+            self._identities[key] = nginx_identity(self.fs, target.model, self.options.worker_user)
+        return self._identities[key]
+
+    def survey(self, target: NginxTarget):
+        """The walk of every tree `target` serves (computed once, shared by rules)."""
+        key = id(target)
+        if key not in self._surveys:
+            from confcheck.survey import survey_nginx
+            self._surveys[key] = survey_nginx(self, target)
+        return self._surveys[key]
+
+    @cached_property
+    def not_checked(self) -> list[NotCheckedPath]:
+        out: list[NotCheckedPath] = []
+        seen: set[str] = set()
+        for survey in self._surveys.values():
+            for item in survey.not_checked:
+                if item.path not in seen:
+                    seen.add(item.path)
+                    out.append(item)
+        return out
+
+
+def _open_fs(options: ScanOptions):
+    if options.no_fs:
+        return None
+    if options.fs_snapshot:
+        from confcheck.fs.snapshot import SnapshotFs
+        return SnapshotFs.load(options.fs_snapshot)
+    from confcheck.fs.live import LiveFs
+    return LiveFs(options.root)
+
+
+def load_targets(inputs: Inputs, options: ScanOptions, diags: Diagnostics) -> tuple[list[NginxTarget], int]:
+    from confcheck.parsers.nginx_loader import load_nginx, load_nginx_dump
+    from confcheck.parsers.nginx_directives import validate
+    from confcheck.servers.nginx.model import build_model
+
+    targets: list[NginxTarget] = []
+    files = 0
+    configs = [load_nginx(path, diags, root=options.root) for path in inputs.nginx]
+    configs += [load_nginx_dump(data, name, diags) for name, data in inputs.dumps]
+    for config in configs:
+        validate(config, diags)
+        conf_prefix = config.prefix.rstrip("/") or "/"
+        targets.append(NginxTarget(config, build_model(config.nodes, conf_prefix=conf_prefix)))
+        files += len(config.files)
+    return targets, files
+
+
+def run_scan(options: ScanOptions, stdin=None) -> ScanResult:
+    """Everything `confcheck scan` does short of printing."""
+    from confcheck.registry import load_rules
+
+    inputs = classify(options.paths, root=options.root, configs=options.configs,
+                      server=options.server, stdin=stdin)
+    if inputs.apache:
+        from confcheck.inputs import InputError
+        raise InputError(f"{inputs.apache[0]}: Apache configurations are not supported yet "
+                         "(nginx only in this version); use --server nginx for nginx files")
+    diags = Diagnostics()
+    targets, files = load_targets(inputs, options, diags)
+    fs = _open_fs(options)
+    ctx = ScanContext(options, targets, fs, inputs.trees)
+    findings: list[Finding] = []
+    for rule in load_rules().all():
+        if options.select is not None and rule.id not in options.select:
+            continue
+        if rule.id in options.ignore:
+            continue
+        if rule.needs_fs and fs is None:
+            continue
+        findings.extend(rule.check(ctx))
+    findings.sort(key=Finding.sort_key)
+    return ScanResult(findings, diags.errors, ctx.not_checked, files)

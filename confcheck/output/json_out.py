@@ -1,0 +1,32 @@
+"""`--format json`: the shape ../shared/CONTRACT.md fixes.
+
+Paths with bytes that are not UTF-8 are written with JSON's `\\udcXX` escapes
+(Python's surrogateescape): `os.fsencode(json.loads(...))` gives back the
+exact name on disk, and the output stays pure ASCII.
+"""
+
+from __future__ import annotations
+
+import json
+
+from confcheck import __version__
+
+
+def scan_document(result) -> dict:
+    findings = [f.to_json() for f in result.findings]
+    errors = [{**d.position(), "message": d.message} for d in result.errors]
+    doc = {
+        "version": 1,
+        "tool": {"name": "confcheck", "version": __version__},
+        "findings": findings,
+        "errors": errors,
+        "summary": {"files": result.files, "findings": len(findings), "errors": len(errors)},
+    }
+    if result.not_checked:
+        doc["not_checked"] = [{"path": n.path, "reason": n.reason} for n in result.not_checked]
+        doc["summary"]["not_checked"] = len(result.not_checked)
+    return doc
+
+
+def dumps(document) -> str:
+    return json.dumps(document, indent=2, ensure_ascii=True)

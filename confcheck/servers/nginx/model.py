@@ -1,0 +1,268 @@
+"""What an nginx config serves from disk, as nginx's own merge rules decide.
+
+This is the static half of the nginx model: which `root`/`alias` directories
+requests can reach, with the settings in force there (index, autoindex,
+disable_symlinks, auth_basic_user_file), and who the worker is. Values are
+looked up the way nginx merges them: a directive in a location overrides the
+server's, which overrides http's.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from confcheck.parsers.syntax import Node, effective_children
+
+# Debian's build: --prefix=/usr/share/nginx --conf-path=/etc/nginx/nginx.conf
+DEFAULT_PREFIX = "/usr/share/nginx"
+DEFAULT_CONF_PREFIX = "/etc/nginx"
+
+# Directives that hand the request to something other than the static module.
+CONTENT_HANDLERS = frozenset({
+    "proxy_pass", "fastcgi_pass", "uwsgi_pass", "scgi_pass", "grpc_pass",
+    "memcached_pass", "empty_gif", "stub_status", "perl", "js_content",
+    "content_by_lua", "content_by_lua_block", "content_by_lua_file", "flv", "mp4",
+    "return",
+})
+
+
+@dataclass(frozen=True, slots=True)
+class SymlinkSetting:
+    mode: str = "off"           # off | on | if_not_owner
+    from_: str | None = None    # disable_symlinks ... from=PART
+    node: Node | None = None
+
+
+@dataclass(slots=True)
+class Place:
+    """A directory that requests reach through one root/alias directive."""
+
+    server: Node
+    location: Node | None         # None: the server level itself
+    directive: Node | None        # the root/alias that serves it (None: nginx's default root)
+    kind: str                     # root | alias | default
+    directory: str                # the directory on disk whose files are served
+    url_prefix: str               # the URL prefix that maps onto `directory`
+    static: bool                  # the static module answers here (not proxy/fastcgi/return)
+    autoindex: bool
+    autoindex_node: Node | None
+    index: list[str]
+    symlinks: SymlinkSetting
+    variable: bool = False        # the path uses variables: only its fixed part is known
+
+    @property
+    def anchor(self) -> Node:
+        """The directive a finding about this place points at."""
+        return self.directive or self.location or self.server
+
+
+@dataclass(slots=True)
+class AuthFile:
+    node: Node                    # auth_basic_user_file
+    path: str
+    auth_basic: Node | None       # the auth_basic directive that turns it on
+
+
+@dataclass(slots=True)
+class UserSetting:
+    user: str
+    group: str | None
+    node: Node | None             # None: nginx's compiled default
+
+
+@dataclass(slots=True)
+class NginxModel:
+    servers: list[Node] = field(default_factory=list)
+    places: list[Place] = field(default_factory=list)
+    auth_files: list[AuthFile] = field(default_factory=list)
+    user: UserSetting = field(default_factory=lambda: UserSetting("nobody", None, None))
+    prefix: str = DEFAULT_PREFIX
+    conf_prefix: str = DEFAULT_CONF_PREFIX
+
+
+def _last(nodes: list[Node] | None, key: str) -> Node | None:
+    found = None
+    for node in effective_children(nodes):
+        if node.key == key and node.children is None:
+            found = node
+    return found
+
+
+def _blocks(nodes: list[Node] | None, key: str) -> Iterator[Node]:
+    for node in effective_children(nodes):
+        if node.key == key and node.children is not None:
+            yield node
+
+
+def _has_variable(text: str) -> bool:
+    return "$" in text
+
+
+def _full_name(prefix: str, path: str) -> str:
+    return path if path.startswith("/") else posixpath.normpath(posixpath.join(prefix, path))
+
+
+class _Scope:
+    """Inherited settings at one level of http > server > location nesting."""
+
+    __slots__ = ("docroot", "index", "autoindex", "symlinks", "auth_basic", "auth_file")
+
+    def __init__(self) -> None:
+        self.docroot: Node | None = None   # root or alias: nginx keeps them in one slot
+        self.index: Node | None = None
+        self.autoindex: Node | None = None
+        self.symlinks: Node | None = None
+        self.auth_basic: Node | None = None
+        self.auth_file: Node | None = None
+
+    def child(self, nodes: list[Node] | None) -> "_Scope":
+        scope = _Scope()
+        # root and alias share one setting in nginx (a location may have only
+        # one of them); a nested location without either inherits the outer one.
+        scope.docroot = _last(nodes, "root") or _last(nodes, "alias") or self.docroot
+        scope.index = _last(nodes, "index") or self.index
+        scope.autoindex = _last(nodes, "autoindex") or self.autoindex
+        scope.symlinks = _last(nodes, "disable_symlinks") or self.symlinks
+        scope.auth_basic = _last(nodes, "auth_basic") or self.auth_basic
+        scope.auth_file = _last(nodes, "auth_basic_user_file") or self.auth_file
+        return scope
+
+
+def _symlinks(node: Node | None) -> SymlinkSetting:
+    if node is None or not node.args:
+        return SymlinkSetting()
+    mode = node.args[0].value
+    from_ = None
+    for arg in node.args[1:]:
+        if arg.value.startswith("from="):
+            from_ = arg.value[5:]
+    return SymlinkSetting(mode if mode in ("on", "if_not_owner") else "off", from_, node)
+
+
+def _is_static(nodes: list[Node] | None) -> bool:
+    return not any(n.key in CONTENT_HANDLERS for n in effective_children(nodes))
+
+
+def _location_prefix(location: Node) -> tuple[str | None, bool]:
+    """(URL prefix, is_regex) of a location block."""
+    values = location.values
+    if not values:
+        return None, False
+    if values[0] in ("~", "~*"):
+        return None, True
+    if values[0] in ("=", "^~") and len(values) > 1:
+        return values[1], False
+    if values[0].startswith("@"):
+        return None, False
+    return values[0], False
+
+
+class _Builder:
+    def __init__(self, model: NginxModel) -> None:
+        self.model = model
+
+    def server(self, server: Node, http_scope: _Scope) -> None:
+        scope = http_scope.child(server.children)
+        has_root_location = False
+        for location in _blocks(server.children, "location"):
+            prefix, _ = _location_prefix(location)
+            if prefix == "/":
+                has_root_location = True
+            self.location(server, location, scope)
+        # Requests no location matches use the server level's own settings.
+        if not has_root_location:
+            self.place(server, None, scope, "/", _is_static(server.children))
+        self.auth(scope)
+
+    def location(self, server: Node, location: Node, outer: _Scope) -> None:
+        scope = outer.child(location.children)
+        prefix, regex = _location_prefix(location)
+        static = _is_static(location.children)
+        if prefix is not None or regex:
+            self.place(server, location, scope, prefix or "/", static, regex=regex)
+        self.auth(scope)
+        for nested in _blocks(location.children, "location"):
+            self.location(server, nested, scope)
+
+    def auth(self, scope: _Scope) -> None:
+        node = scope.auth_file
+        if node is None or not node.args:
+            return
+        if scope.auth_basic is not None and scope.auth_basic.values[:1] == ["off"]:
+            return
+        value = node.args[0].value
+        if _has_variable(value):
+            return
+        path = _full_name(self.model.conf_prefix, value)
+        if not any(a.node is node and a.path == path for a in self.model.auth_files):
+            self.model.auth_files.append(AuthFile(node, path, scope.auth_basic))
+
+    def place(self, server: Node, location: Node | None, scope: _Scope, prefix: str,
+              static: bool, regex: bool = False) -> None:
+        index_node = scope.index
+        index = index_node.values if index_node is not None else ["index.html"]
+        autoindex = scope.autoindex is not None and scope.autoindex.values[:1] == ["on"]
+        symlinks = _symlinks(scope.symlinks)
+        if scope.docroot is not None and scope.docroot.key == "alias" and scope.docroot.args:
+            value = scope.docroot.args[0].value
+            directory, variable = _fixed_part(value)
+            directory = _full_name(self.model.prefix, directory)
+            kind, directive, url_prefix = "alias", scope.docroot, prefix
+        else:
+            directive = scope.docroot
+            value = directive.args[0].value if directive is not None and directive.args else "html"
+            base, variable = _fixed_part(value)
+            base = _full_name(self.model.prefix, base)
+            # A prefix location reaches only its own part of the root.
+            if regex or variable or prefix in ("", "/"):
+                directory = base
+            else:
+                directory = posixpath.normpath(base + "/" + prefix.strip("/")) if prefix.strip("/") else base
+            kind = "root" if directive is not None else "default"
+            url_prefix = "/" if regex else prefix
+        self.model.places.append(Place(
+            server=server, location=location, directive=directive, kind=kind,
+            directory=directory, url_prefix=url_prefix, static=static,
+            autoindex=autoindex, autoindex_node=scope.autoindex, index=index,
+            symlinks=symlinks, variable=variable))
+
+
+def _fixed_part(path: str) -> tuple[str, bool]:
+    """The part of a path before its first variable; whether it had one."""
+    if "$" not in path:
+        return path.rstrip("/") or "/", False
+    fixed = path[: path.index("$")]
+    fixed = fixed.rsplit("/", 1)[0] if "/" in fixed else ""
+    return fixed or "/", True
+
+
+def build_model(nodes: list[Node], *, prefix: str = DEFAULT_PREFIX,
+                conf_prefix: str = DEFAULT_CONF_PREFIX) -> NginxModel:
+    """The served places, auth files and worker user of a loaded nginx config."""
+    model = NginxModel(prefix=prefix, conf_prefix=conf_prefix)
+    user = _last(nodes, "user")
+    if user is not None and user.args:
+        group = user.args[1].value if len(user.args) > 1 else None
+        model.user = UserSetting(user.args[0].value, group, user)
+    builder = _Builder(model)
+    root_scope = _Scope().child(None)
+    http_blocks = list(_blocks(nodes, "http"))
+    if http_blocks:
+        for http in http_blocks:
+            http_scope = root_scope.child(http.children)
+            for server in _blocks(http.children, "server"):
+                model.servers.append(server)
+                builder.server(server, http_scope)
+    else:
+        # A lone vhost file (sites-available/x.conf): its server blocks are http's.
+        for server in _blocks(nodes, "server"):
+            model.servers.append(server)
+            builder.server(server, root_scope)
+    return model
+
+
+def conf_prefix_of(main_path: str) -> str:
+    return os.path.dirname(main_path) or "."

@@ -1,0 +1,37 @@
+"""Who nginx's worker processes run as.
+
+The `user` directive names the user and, optionally, the group; without a
+group nginx uses the group of the same name. Without the directive the
+compiled default applies (`nobody`, group `nogroup` on Debian builds). The
+workers call initgroups(), so every group listing the user counts too.
+`--worker-user` overrides all of it (a master not running as root ignores
+`user`, and only the operator knows that).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from confcheck.parsers.syntax import Node
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityProblem:
+    message: str
+    node: Node | None
+
+
+def nginx_identity(fs, model, override: str | None):
+    """An Identity, or an IdentityProblem when the configured user does not exist."""
+    from confcheck.fs.identity import UnknownUser, nginx_default_identity, resolve_identity
+
+    if override:
+        # The CLI validated it already; resolving again keeps one code path.
+        return resolve_identity(fs, override, None)
+    setting = model.user
+    if setting.node is None:
+        return nginx_default_identity(fs)
+    try:
+        return resolve_identity(fs, setting.user, setting.group)
+    except UnknownUser as exc:
+        return IdentityProblem(str(exc), setting.node)
