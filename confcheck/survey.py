@@ -128,14 +128,17 @@ def survey_nginx(ctx, target) -> Survey:
             assert event.kind == ENTRY
             result.entries += 1
             place = _covering(members, event.dir if event.path != top else top, cover)
+            denial = event.denial
+            if event.path == top:
+                why = event.blocked or (denial if event.meta is None else None)
+                if why is not None and why.need == "missing":
+                    result.missing_roots.append((place, _first_missing(ctx.fs, top)))
+                    continue
             if event.blocked is not None:
                 _count_blocked(result, blocked_seen, event.blocked, place)
                 continue
-            denial = event.denial
             if event.path == top and event.meta is None:
-                if denial is not None and denial.need == "missing":
-                    result.missing_roots.append((place, _first_missing(ctx.fs, top)))
-                elif denial is not None and denial.need in REFUSING:
+                if denial is not None and denial.need in REFUSING:
                     _count_blocked(result, blocked_seen, denial, place)
                 continue
             if denial is not None and denial.need in REFUSING:
@@ -207,10 +210,11 @@ def group_problems(problems: Iterable[Problem]) -> list[list[Problem]]:
 
 
 def finding_for_group(rule_id: str, name: str, severity: str, group: list[Problem], *,
-                      verb: str, consequence: str) -> Finding:
+                      verb: str, one: str, many: str) -> Finding:
     """One finding for a group of problems with the same cause.
 
-    `consequence` says what the client gets for one path ("answered 403").
+    `one` says what the client gets for one path ("answered 403"), `many`
+    the same for a group ("each is answered 403").
     """
     first = group[0]
     place = first.place
@@ -224,17 +228,22 @@ def finding_for_group(rule_id: str, name: str, severity: str, group: list[Proble
         fs_path = first.path
         if first.need in ("x", "label") and not _under(first.path, place.directory):
             message = f"{detail}: every file under {served} is answered 403"
+        elif first.need == "symlink" and not _under(first.path, place.directory) or (
+                first.need == "symlink" and first.path == place.directory):
+            # The link sits in the middle of every served path: nginx's openat()
+            # of the next component fails with ENOTDIR (row 32), a 404.
+            message = f"{detail}: every file under {served} is answered 404"
         elif first.need in ("x", "label"):
             below = f"; {first.below} entries below it" if first.below else ""
             message = f"{detail}{below}: every file under it is answered 403"
         else:
-            message = f"{detail}: {consequence}"
+            message = f"{detail}: {one}"
     else:
         fs_paths = sorted(p.path for p in group)
         fs_path = os.path.commonpath(fs_paths)
         kind = {"r": "files", "x": "directories", "list": "directories"}.get(first.need, "paths")
         message = (f"{len(group)} {kind} under {fs_path} cannot be {_participle(verb)} by the "
-                   f"worker (for example: {detail}): each is {consequence}")
+                   f"worker (for example: {detail}): {many}")
     return Finding(rule=rule_id, name=name, severity=severity, message=message,
                    span=first.anchor.span, server="nginx", fs_path=fs_path, fs_paths=fs_paths)
 

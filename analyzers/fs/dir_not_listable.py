@@ -26,4 +26,5 @@ def check(ctx):
         survey = ctx.survey(target)
         for group in group_problems(p for p in survey.problems if p.need == "list"):
             yield finding_for_group("FS103", "dir-not-listable", "error", group,
-                                    verb="list", consequence="listed with 403")
+                                    verb="list", one="its autoindex listing is answered 403 (files inside still load)",
+                                    many="their autoindex listings are answered 403")

@@ -29,4 +29,5 @@ def check(ctx):
         survey = ctx.survey(target)
         for group in group_problems(p for p in survey.problems if p.need == "r"):
             yield finding_for_group("FS102", "file-unreadable", "error", group,
-                                    verb="read", consequence="answered 403")
+                                    verb="read", one="answered 403",
+                                    many="each is answered 403")

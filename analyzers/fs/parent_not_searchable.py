@@ -34,4 +34,5 @@ def check(ctx):
         survey = ctx.survey(target)
         for group in group_problems(p for p in survey.problems if p.need == "x"):
             yield finding_for_group("FS101", "parent-not-searchable", "error", group,
-                                    verb="enter", consequence="every file under it is answered 403")
+                                    verb="enter", one="every file under it is answered 403",
+                                    many="every file under them is answered 403")

@@ -28,4 +28,5 @@ def check(ctx):
         survey = ctx.survey(target)
         for group in group_problems(p for p in survey.problems if p.need == "label"):
             yield finding_for_group("FS108", "selinux-label", "error", group,
-                                    verb="read", consequence="answered 403")
+                                    verb="read", one="answered 403",
+                                    many="each is answered 403")

@@ -28,4 +28,5 @@ def check(ctx):
         survey = ctx.survey(target)
         for group in group_problems(p for p in survey.problems if p.need == "symlink"):
             yield finding_for_group("FS107", "symlink-refused", "error", group,
-                                    verb="follow", consequence="answered 403 (404 for a directory link inside a path)")
+                                    verb="follow", one="answered 403 (404 for a directory link inside a path)",
+                                    many="each is answered 403 (404 for a directory link inside a path)")

@@ -23,15 +23,16 @@ class IdentityProblem:
 
 def nginx_identity(fs, model, override: str | None):
     """An Identity, or an IdentityProblem when the configured user does not exist."""
-    from confcheck.fs.identity import UnknownUser, nginx_default_identity, resolve_identity
+    from confcheck.fs.identity import UnknownUser, nginx_default_identity, nginx_user_identity, resolve_identity
 
     if override:
         # The CLI validated it already; resolving again keeps one code path.
         return resolve_identity(fs, override, None)
     setting = model.user
-    if setting.node is None:
-        return nginx_default_identity(fs)
     try:
-        return resolve_identity(fs, setting.user, setting.group)
+        if setting.node is None:
+            return nginx_default_identity(fs)
+        # `user alice;` means group alice in nginx, not alice's passwd group.
+        return nginx_user_identity(fs, setting.user, setting.group)
     except UnknownUser as exc:
         return IdentityProblem(str(exc), setting.node)

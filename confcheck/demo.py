@@ -1,0 +1,31 @@
+"""`confcheck demo`: the bundled broken site, scanned from its snapshot.
+
+The site's configs live in sample_configs/demo/etc/nginx and its disk in
+sample_configs/demo/fs.json (a real `confcheck snapshot`), so the demo needs
+no nginx, no root and no particular machine, and it changes nothing.
+"""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+
+from confcheck.engine import ScanOptions, run_scan
+from confcheck.output.text import render_scan, want_colour
+
+
+def demo_dir() -> str:
+    return str(resources.files("confcheck.sample_configs") / "demo")
+
+
+def run_demo(out, colour: bool | None = None) -> int:
+    base = demo_dir()
+    snapshot = os.path.join(base, "fs.json")
+    options = ScanOptions(paths=["/etc/nginx"], root=base, fs_snapshot=snapshot)
+    out.write("confcheck demo: shop.example.com and docs.example.com answer 403 and 404.\n"
+              f"Configs: {base}/etc/nginx (read with --root {base})\n"
+              f"Disk:    {snapshot} (captured with `confcheck snapshot`)\n\n"
+              f"$ confcheck scan --root {base} --fs-snapshot {snapshot} /etc/nginx\n\n")
+    result = run_scan(options)
+    out.write(render_scan(result, colour=want_colour(out, colour)))
+    return 0
