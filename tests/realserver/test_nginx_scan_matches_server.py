@@ -1,0 +1,83 @@
+"""`confcheck scan` against what real nginx answered, scenario by scenario.
+
+For every request real nginx refused (403/500) because of the disk, scan must
+report the path at fault, under the right rule; for every request answered
+200, scan must report nothing about the file served or a directory above it.
+The config scanned is the very nginx.conf the server ran.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from confcheck.engine import ScanOptions, run_scan
+
+pytestmark = pytest.mark.realserver
+
+# Rule families of the scenario data that belong to the request model (issue:
+# nginx request model), not to the filesystem scan.
+NOT_FS_RULES = {"no-index"}
+# Rules whose fs_path blocks everything below it.
+BLOCKING = {"parent-not-searchable", "selinux-label", "symlink-refused"}
+
+
+@pytest.fixture(scope="module")
+def scan(nginx_run):
+    result = run_scan(ScanOptions(paths=[str(nginx_run.conf_path)]))
+    assert [str(e) for e in result.errors] == []
+    return result
+
+
+def _paths(finding) -> list[str]:
+    return finding.fs_paths or ([finding.fs_path] if finding.fs_path else [])
+
+
+def test_every_disk_denial_is_reported_at_its_path(nginx_run, scan):
+    checked = 0
+    missing = []
+    for sc, req in nginx_run.disk_denials():
+        if req.expected_rule in NOT_FS_RULES:
+            continue
+        checked += 1
+        want = str(req.expected_fs_path)
+        hits = [f for f in scan.findings if want in _paths(f)]
+        if not any(f.name == req.expected_rule for f in hits):
+            got = [(f.rule, f.name, f.fs_path) for f in hits]
+            missing.append(f"{sc.name} {req.method} {req.path} -> {req.status}: "
+                           f"want {req.expected_rule} at {want}, got {got}")
+    assert not missing, "\n".join(missing)
+    assert checked >= 20
+
+
+def _served_files(sc, req) -> list[str]:
+    """Files of the scenario's own tree that the URL names and whose content is
+    the body nginx sent (a try_files fallback serves another file)."""
+    rel = req.path.split("?", 1)[0]
+    if rel.endswith("/"):
+        rel += "index.html"
+    out = []
+    for dirpath, _dirnames, filenames in os.walk(sc.root):
+        for name in filenames:
+            full = os.path.join(dirpath, name)
+            if full.endswith(rel) and req.method == "GET":
+                with open(full, "rb") as fh:
+                    if fh.read() == req.body:
+                        out.append(full)
+    return out
+
+
+def test_nothing_is_reported_about_files_served_with_200(nginx_run, scan):
+    wrong = []
+    served = 0
+    for sc, req in nginx_run.served_ok():
+        for path in _served_files(sc, req):
+            served += 1
+            for f in scan.findings:
+                at_fault = _paths(f)
+                if path in at_fault or (f.name in BLOCKING and any(
+                        path.startswith(p.rstrip("/") + "/") for p in at_fault)):
+                    wrong.append(f"{sc.name} {req.method} {req.path} -> 200 but {f.rule} {f.message}")
+    assert not wrong, "\n".join(wrong)
+    assert served >= 15
