@@ -31,3 +31,34 @@ def run_cli(*args: str, stdin: bytes | None = None, env: dict | None = None,
         full_env.update(env)
     return subprocess.run([sys.executable, "-m", "confcheck", *args], input=stdin,
                           capture_output=True, env=full_env, cwd=cwd, timeout=300)
+
+
+SITE = """user www-data;
+events {}
+http {
+    server {
+        listen 80;
+        server_name site.test;
+        root /srv/site;
+        location /private/ {
+            deny all;
+        }
+    }
+}
+"""
+
+
+def make_site(base: str, *, index_mode: int = 0o644, conf: str = SITE) -> str:
+    """A --root image: etc/nginx/nginx.conf, passwd/group, /srv/site."""
+    os.makedirs(f"{base}/etc/nginx")
+    with open(f"{base}/etc/nginx/nginx.conf", "w") as fh:
+        fh.write(conf)
+    with open(f"{base}/etc/passwd", "w") as fh:
+        fh.write("root:x:0:0::/root:/bin/sh\nwww-data:x:33:33::/var/www:/usr/sbin/nologin\n")
+    with open(f"{base}/etc/group", "w") as fh:
+        fh.write("root:x:0:\nwww-data:x:33:\n")
+    os.makedirs(f"{base}/srv/site")
+    with open(f"{base}/srv/site/index.html", "w") as fh:
+        fh.write("hi\n")
+    os.chmod(f"{base}/srv/site/index.html", index_mode)
+    return base

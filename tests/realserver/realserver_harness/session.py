@@ -149,8 +149,12 @@ def _probe(path: str, rule: str) -> str | None:
         return f"ancestor {bad} is not searchable: the denying component is higher up"
     if rule == "parent-not-searchable":
         ok = os.path.isdir(path) and not os.access(path, os.X_OK)
-    elif rule in ("file-unreadable", "auth-file-unreadable"):
+    elif rule == "file-unreadable":
         ok = os.path.exists(path) and not os.path.isdir(path) and not os.access(path, os.R_OK)
+    elif rule == "auth-file-unreadable":
+        # the password file itself, or the directory on its way that has no x
+        ok = (os.path.exists(path) and not os.access(path, os.R_OK)
+              and (not os.path.isdir(path) or not os.access(path, os.X_OK)))
     elif rule == "dir-not-listable":
         ok = os.path.isdir(path) and os.access(path, os.X_OK) and not os.access(path, os.R_OK)
     elif rule == "no-index":
