@@ -1,5 +1,3 @@
-import sys
+from confcheck.cli import run
 
-from confcheck.cli import main
-
-sys.exit(main())
+run()

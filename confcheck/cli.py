@@ -254,3 +254,17 @@ def _where(exc: BaseException) -> str:
     if last is None:
         return ""
     return f" (at {last.tb_frame.f_code.co_filename.rsplit('/', 1)[-1]}:{last.tb_lineno})"
+
+
+def run() -> None:
+    """Console entry point: exit without tearing down the parsed trees object by
+    object (a large config's teardown costs a third of a config-only scan)."""
+    import os
+
+    code = main()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:
+        pass
+    os._exit(code)

@@ -105,6 +105,18 @@ def _full_name(prefix: str, path: str) -> str:
     return path if path.startswith("/") else posixpath.normpath(posixpath.join(prefix, path))
 
 
+_SCOPED = ("root", "alias", "index", "autoindex", "disable_symlinks", "auth_basic", "auth_basic_user_file")
+
+
+def _last_of(nodes: list[Node] | None, keys: tuple[str, ...]) -> dict[str, Node]:
+    """The last simple directive of each name in `keys` (one pass over the block)."""
+    found: dict[str, Node] = {}
+    for node in effective_children(nodes):
+        if node.children is None and node.key in keys:
+            found[node.key] = node
+    return found
+
+
 class _Scope:
     """Inherited settings at one level of http > server > location nesting."""
 
@@ -119,15 +131,16 @@ class _Scope:
         self.auth_file: Node | None = None
 
     def child(self, nodes: list[Node] | None) -> "_Scope":
+        here = _last_of(nodes, _SCOPED)
         scope = _Scope()
         # root and alias share one setting in nginx (a location may have only
         # one of them); a nested location without either inherits the outer one.
-        scope.docroot = _last(nodes, "root") or _last(nodes, "alias") or self.docroot
-        scope.index = _last(nodes, "index") or self.index
-        scope.autoindex = _last(nodes, "autoindex") or self.autoindex
-        scope.symlinks = _last(nodes, "disable_symlinks") or self.symlinks
-        scope.auth_basic = _last(nodes, "auth_basic") or self.auth_basic
-        scope.auth_file = _last(nodes, "auth_basic_user_file") or self.auth_file
+        scope.docroot = here.get("root") or here.get("alias") or self.docroot
+        scope.index = here.get("index") or self.index
+        scope.autoindex = here.get("autoindex") or self.autoindex
+        scope.symlinks = here.get("disable_symlinks") or self.symlinks
+        scope.auth_basic = here.get("auth_basic") or self.auth_basic
+        scope.auth_file = here.get("auth_basic_user_file") or self.auth_file
         return scope
 
 
@@ -163,6 +176,7 @@ def _location_prefix(location: Node) -> tuple[str | None, bool]:
 class _Builder:
     def __init__(self, model: NginxModel) -> None:
         self.model = model
+        self._auth_seen: set[int] = set()   # an inherited auth file is reported once
 
     def server(self, server: Node, http_scope: _Scope) -> None:
         scope = http_scope.child(server.children)
@@ -196,8 +210,9 @@ class _Builder:
         value = node.args[0].value
         if _has_variable(value):
             return
-        path = _full_name(self.model.conf_prefix, value)
-        if not any(a.node is node and a.path == path for a in self.model.auth_files):
+        if id(node) not in self._auth_seen:
+            self._auth_seen.add(id(node))
+            path = _full_name(self.model.conf_prefix, value)
             self.model.auth_files.append(AuthFile(node, path, scope.auth_basic))
 
     def place(self, server: Node, location: Node | None, scope: _Scope, prefix: str,

@@ -1,0 +1,119 @@
+"""`confcheck scan` end to end against its targets (run by hand, as root).
+
+    python benchmarks/bench_scan.py tree      # 1M-entry tree under one root vs find; peak RSS
+    python benchmarks/bench_scan.py config    # 2,000 servers in 200 files: --no-fs scan vs crossplane.parse
+    python benchmarks/bench_scan.py startup   # one small file, start to exit
+    python benchmarks/bench_scan.py all
+
+Targets (the foundation issue): tree within 1.5x of
+`find ROOT -printf '%m %u %g %p\\n'` (warm cache) and under 150 MB peak;
+config-only scan no slower than crossplane.parse; a small file under 0.3 s.
+Commands are timed as the user runs them: a fresh `python -m confcheck`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from bench_nginx_parse import generate  # noqa: E402
+from bench_walk import make_tree, time_find  # noqa: E402
+
+CONF = "user www-data;\nevents {}\nhttp {\n    server {\n        listen 80;\n        root %s;\n    }\n}\n"
+
+
+def run_timed(argv: list[str]) -> tuple[float, float, int]:
+    """Wall seconds, peak RSS (MB) and exit code of one child process."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return wall, usage.ru_maxrss / 1024, proc.returncode
+
+
+def bench_tree(args) -> None:
+    make_tree(args.root, args.dirs, args.files)
+    conf_dir = tempfile.mkdtemp(prefix="confcheck-bench-conf-", dir="/var/tmp")
+    try:
+        conf = os.path.join(conf_dir, "nginx.conf")
+        Path(conf).write_text(CONF % args.root)
+        find_s = time_find(args.root)
+        cmd = [sys.executable, "-m", "confcheck", "scan", "--format", "json", conf]
+        run_timed(cmd)                       # warm the cache the same way find was
+        scan_s, rss, code = min(run_timed(cmd) for _ in range(2))
+        print(f"find -printf '%m %u %g %p'   {find_s:6.2f} s")
+        print(f"confcheck scan --format json {scan_s:6.2f} s  = {scan_s / find_s:4.2f}x find "
+              f"(target 1.5x), peak RSS {rss:5.1f} MB (target 150), exit {code}")
+    finally:
+        shutil.rmtree(conf_dir, ignore_errors=True)
+        if not args.keep:
+            shutil.rmtree(args.root, ignore_errors=True)
+
+
+def bench_config(args) -> None:
+    import crossplane
+
+    from confcheck.engine import ScanOptions, run_scan
+
+    base = Path(tempfile.mkdtemp(prefix="confcheck-bench-cfg-", dir="/var/tmp"))
+    try:
+        main = generate(base, args.servers, args.files_per)
+        best_ours = min(_time(lambda: run_scan(ScanOptions(paths=[str(main)], no_fs=True))) for _ in range(3))
+        best_cp = min(_time(lambda: crossplane.parse(str(main))) for _ in range(3))
+        wall, rss, _ = run_timed([sys.executable, "-m", "confcheck", "scan", "--no-fs", str(main)])
+        print(f"crossplane.parse                 {best_cp:6.3f} s")
+        print(f"run_scan --no-fs (in process)    {best_ours:6.3f} s  = {best_ours / best_cp:4.2f}x crossplane")
+        print(f"confcheck scan --no-fs (command) {wall:6.3f} s, peak RSS {rss:5.1f} MB")
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _time(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def bench_startup(_args) -> None:
+    base = tempfile.mkdtemp(prefix="confcheck-bench-one-", dir="/var/tmp")
+    try:
+        conf = os.path.join(base, "site.conf")
+        Path(conf).write_text("server {\n    listen 80;\n    root /var/www/html;\n    location / { try_files $uri $uri/ =404; }\n}\n")
+        cmd = [sys.executable, "-m", "confcheck", "scan", "--no-fs", conf]
+        run_timed(cmd)
+        best = min(run_timed(cmd)[0] for _ in range(5))
+        full = [sys.executable, "-m", "confcheck", "scan", conf]
+        best_fs = min(run_timed(full)[0] for _ in range(5))
+        print(f"confcheck scan --no-fs one file   {best:5.3f} s (target 0.3)")
+        print(f"confcheck scan one file (with fs) {best_fs:5.3f} s")
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("what", choices=["tree", "config", "startup", "all"])
+    ap.add_argument("--root", default="/var/tmp/confcheck-bench-walk")
+    ap.add_argument("--dirs", type=int, default=1000)
+    ap.add_argument("--files", type=int, default=999)
+    ap.add_argument("--servers", type=int, default=2000)
+    ap.add_argument("--files-per", type=int, default=200, help="include files for the config bench")
+    ap.add_argument("--keep", action="store_true", help="keep the generated tree")
+    args = ap.parse_args()
+    for name, fn in (("startup", bench_startup), ("config", bench_config), ("tree", bench_tree)):
+        if args.what in (name, "all"):
+            fn(args)
+
+
+if __name__ == "__main__":
+    main()
