@@ -122,6 +122,13 @@ def load_targets(inputs: Inputs, options: ScanOptions, diags: Diagnostics) -> tu
 
 def run_scan(options: ScanOptions, stdin=None) -> ScanResult:
     """Everything `confcheck scan` does short of printing."""
+    from confcheck.gcpause import gc_paused
+
+    with gc_paused():
+        return _run_scan(options, stdin)
+
+
+def _run_scan(options: ScanOptions, stdin) -> ScanResult:
     from confcheck.registry import load_rules
 
     inputs = classify(options.paths, root=options.root, configs=options.configs,

@@ -114,19 +114,35 @@ class ParsedFile:
     comments: list[Comment] = field(default_factory=list)
 
 
-def effective_children(nodes: list[Node] | None) -> Iterator[Node]:
+def _is_include(node: Node) -> bool:
+    return bool(node.included) or (node.children is None and node.key == "include")
+
+
+def effective_children(nodes: list[Node] | None) -> list[Node] | tuple[()]:
     """The nodes as the server sees them: each `include` replaced by what it includes.
 
-    The include directive itself is not yielded.
+    The include directive itself is not part of the result. Most blocks have
+    no include, and then the block's own list comes back as it is (hot path:
+    the server models call this for every block).
     """
     if not nodes:
-        return
+        return ()
     for node in nodes:
-        if node.included or (node.children is None and node.key == "include"):
-            for inc in node.included:
-                yield from effective_children(inc.nodes)
+        if _is_include(node):
+            break
+    else:
+        return nodes
+    out: list[Node] = []
+    stack = [iter(nodes)]
+    while stack:
+        for node in stack[-1]:
+            if _is_include(node):
+                stack.extend(iter(inc.nodes) for inc in reversed(node.included))
+                break
+            out.append(node)
         else:
-            yield node
+            stack.pop()
+    return out
 
 
 def walk(nodes: list[Node] | None) -> Iterator[Node]:
