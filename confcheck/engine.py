@@ -98,7 +98,14 @@ def _open_fs(options: ScanOptions):
         return None
     if options.fs_snapshot:
         from confcheck.fs.snapshot import SnapshotFs
-        return SnapshotFs.load(options.fs_snapshot)
+        from confcheck.inputs import InputError
+        try:
+            return SnapshotFs.load(options.fs_snapshot)
+        except OSError as exc:
+            raise InputError(f"{options.fs_snapshot}: cannot read the snapshot: {exc.strerror}") from None
+        except (ValueError, KeyError, TypeError, IndexError) as exc:
+            # json.JSONDecodeError is a ValueError and carries the position.
+            raise InputError(f"{options.fs_snapshot}: not a confcheck snapshot ({exc})") from None
     from confcheck.fs.live import LiveFs
     return LiveFs(options.root)
 

@@ -65,6 +65,15 @@ def classify(paths: list[str], *, root: str | None, configs: list[str], server: 
             if main is not None:
                 kind, main_path = main
                 getattr(inputs, kind).append(main_path)
+            elif _is_config_dir(local):
+                # A config repository folder (sites-available/, conf.d/): each file
+                # is read as a vhost or snippet on its own.
+                any_name = os.path.basename(os.path.normpath(local)) in CONFIG_DIR_NAMES
+                for name in sorted(os.listdir(local)):
+                    file = os.path.join(local, name)
+                    if (os.path.isfile(file) and not name.startswith(".")
+                            and (any_name or name.endswith(".conf"))):
+                        _add_config_file(inputs, file, server)
             else:
                 inputs.trees.append(os.path.abspath(path))
         elif os.path.lexists(local):
@@ -88,6 +97,28 @@ def classify(paths: list[str], *, root: str | None, configs: list[str], server: 
                              + ", ".join(STANDARD_NGINX + STANDARD_APACHE) + where
                              + "; name a config file or directory")
     return inputs
+
+
+CONFIG_DIR_NAMES = frozenset({"sites-available", "sites-enabled", "conf.d", "http.d", "vhosts.d",
+                              "snippets", "streams-available", "streams-enabled"})
+
+
+def _is_config_dir(directory: str) -> bool:
+    """A folder of nginx config files rather than a served tree.
+
+    Only the folder's own name and its top-level entries are looked at, so a
+    served tree of a million files costs one listdir.
+    """
+    if os.path.basename(os.path.normpath(directory)) in CONFIG_DIR_NAMES:
+        return True
+    try:
+        with os.scandir(directory) as entries:
+            names = [e.name for e in entries if e.is_file(follow_symlinks=True)]
+    except OSError:
+        return False
+    conf = [n for n in names if n.endswith(".conf")]
+    served = [n for n in names if n.rsplit(".", 1)[-1] in ("html", "htm", "php", "css", "js")]
+    return bool(conf) and not served
 
 
 def _main_in_dir(directory: str, server: str | None) -> tuple[str, str] | None:

@@ -144,6 +144,36 @@ def validate_nginx(nodes: list[Node], diags: Diagnostics, *, context: tuple[str,
             stack.append((iter(node.children), _enter(ctx, node.name)))
 
 
+MAIN_ONLY = frozenset({"http", "events", "stream", "mail", "user", "worker_processes", "pid",
+                       "load_module", "worker_rlimit_nofile", "daemon", "master_process"})
+SNIPPET_CONTEXTS = (("http",), ("http", "server"), ("http", "location"))
+
+
+def snippet_context(nodes: list[Node]) -> tuple[str, ...]:
+    """Where a file that is not a main config most plausibly sits.
+
+    A vhost file (sites-available/shop.conf) holds `server` blocks for http{};
+    a snippet holds `location` blocks or directives for a server or location.
+    nginx would only know from the include site, so pick the context in which
+    the file's own top-level directives are valid: the one with fewest errors.
+    """
+    if any(n.name in MAIN_ONLY for n in nodes):
+        return ()
+    best, best_errors = SNIPPET_CONTEXTS[0], None
+    for context in SNIPPET_CONTEXTS:
+        trial = Diagnostics()
+        table_check = _Table()
+        cache: dict = {}
+        for node in nodes:
+            _check(node, context, table_check, trial, cache)
+        if best_errors is None or len(trial.items) < best_errors:
+            best, best_errors = context, len(trial.items)
+    return best
+
+
 def validate(config, diags: Diagnostics) -> None:
-    """Validate a loaded NginxConfig (main file in the main context)."""
-    validate_nginx(config.nodes, diags)
+    """Validate a loaded NginxConfig: the main file in the main context, a
+    lone vhost or snippet file where its directives belong."""
+    main = config.main.source.path.rsplit("/", 1)[-1] == "nginx.conf"
+    context = () if main else snippet_context(config.nodes)
+    validate_nginx(config.nodes, diags, context=context)
