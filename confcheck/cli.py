@@ -121,9 +121,9 @@ def _check_rule_ids(ids: list[str]) -> None:
 
 
 def _check_worker_user(options) -> None:
-    from confcheck.engine import _open_fs
+    from confcheck.engine import open_fs
     from confcheck.fs.identity import UnknownUser, resolve_identity
-    fs = _open_fs(options)
+    fs = open_fs(options)
     if fs is None:
         return
     try:

@@ -93,7 +93,7 @@ class ScanContext:
         return out
 
 
-def _open_fs(options: ScanOptions):
+def open_fs(options: ScanOptions):
     if options.no_fs:
         return None
     if options.fs_snapshot:
@@ -146,7 +146,7 @@ def _run_scan(options: ScanOptions, stdin) -> ScanResult:
                          "(nginx only in this version); use --server nginx for nginx files")
     diags = Diagnostics()
     targets, files = load_targets(inputs, options, diags)
-    fs = _open_fs(options)
+    fs = open_fs(options)
     ctx = ScanContext(options, targets, fs, inputs.trees)
     findings: list[Finding] = []
     for rule in load_rules().all():

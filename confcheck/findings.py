@@ -36,7 +36,6 @@ class Finding:
     fs_path: str | None = None
     fs_paths: list[str] | None = None   # every path at fault, for grouped findings
     fix: Fix | None = None
-    notes: list[str] = field(default_factory=list)   # extra lines for text output
 
     def sort_key(self) -> tuple:
         if self.span is None:

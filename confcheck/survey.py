@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
 from confcheck.findings import Finding
-from confcheck.fs.model import DIR, LINK, Denial
+from confcheck.fs.model import DIR, LINK, Denial, NotChecked
 
 # Denials that make the server answer 403/500; "missing" and dangling links are 404s.
 REFUSING = frozenset({"x", "r", "symlink", "label", "loop"})
@@ -98,7 +98,7 @@ def _covering(members: list, path: str, cache: dict):
 def survey_nginx(ctx, target) -> Survey:
     from confcheck.engine import NotCheckedPath
     from confcheck.fs.access import Checker
-    from confcheck.fs.walk import DIR_DONE, ENTRY, NOT_CHECKED, walk_tree
+    from confcheck.fs.walk import ENTRY, NOT_CHECKED, walk_tree
     from confcheck.servers.nginx.worker import IdentityProblem
 
     result = Survey()
@@ -123,39 +123,47 @@ def survey_nginx(ctx, target) -> Survey:
             if event.kind == NOT_CHECKED:
                 result.not_checked.append(NotCheckedPath(event.path, event.not_checked.reason))
                 continue
-            if event.kind == DIR_DONE:
+            if event.kind != ENTRY:
                 continue
-            assert event.kind == ENTRY
             result.entries += 1
             place = _covering(members, event.dir if event.path != top else top, cover)
-            denial = event.denial
-            if event.path == top:
-                why = event.blocked or (denial if event.meta is None else None)
-                if why is not None and why.need == "missing":
-                    result.missing_roots.append((place, _first_missing(ctx.fs, top)))
-                    continue
-            if event.blocked is not None:
-                _count_blocked(result, blocked_seen, event.blocked, place)
+            if event.path == top and _root_missing(event):
+                result.missing_roots.append((place, _first_missing(ctx.fs, top)))
                 continue
-            if event.path == top and event.meta is None:
-                if denial is not None and denial.need in REFUSING:
-                    _count_blocked(result, blocked_seen, denial, place)
-                continue
-            if denial is not None and denial.need in REFUSING:
-                if event.meta is not None and event.meta.kind == DIR and denial.need in ("x", "label"):
-                    _count_blocked(result, blocked_seen, denial, place)
-                elif event.meta is not None and event.meta.kind == LINK and denial.need in ("x", "label") \
-                        and denial.path != event.path:
-                    # A link into a directory the worker cannot search: the target's parent is at fault.
-                    _count_blocked(result, blocked_seen, denial, place)
-                else:
-                    result.problems.append(Problem(denial.need, denial.path, denial, place))
-            elif (event.meta is not None and event.meta.kind == DIR and denial is None
-                  and event.list_denial is not None and event.list_denial.need == "r"):
+            blocking = event.blocked or _blocks_below(event)
+            if blocking is not None:
+                _count_blocked(result, blocked_seen, blocking, place)
+            elif event.denial is not None and event.denial.need in REFUSING:
+                result.problems.append(Problem(event.denial.need, event.denial.path, event.denial, place))
+            elif _unlistable(event):
                 dir_place = _covering(members, event.path, cover)
                 if dir_place.autoindex:
                     result.problems.append(Problem("list", event.path, event.list_denial, dir_place))
     return result
+
+
+def _root_missing(event) -> bool:
+    why = event.blocked or (event.denial if event.meta is None else None)
+    return why is not None and why.need == "missing"
+
+
+def _blocks_below(event) -> Denial | None:
+    """The entry's own denial when it is one that hides everything below it."""
+    denial = event.denial
+    if denial is None or denial.need not in REFUSING:
+        return None
+    if event.meta is None:                                   # the top, refused on its way
+        return denial
+    if event.meta.kind == DIR and denial.need in ("x", "label"):
+        return denial
+    if event.meta.kind == LINK and denial.need in ("x", "label") and denial.path != event.path:
+        return denial                                        # a link into a closed directory
+    return None
+
+
+def _unlistable(event) -> bool:
+    return (event.meta is not None and event.meta.kind == DIR and event.denial is None
+            and event.list_denial is not None and event.list_denial.need == "r")
 
 
 def _count_blocked(result: Survey, seen: dict, denial: Denial, place) -> None:
@@ -176,7 +184,7 @@ def _first_missing(fs, path: str) -> str:
         try:
             if fs.lstat(current) is None:
                 return current
-        except Exception:  # noqa: BLE001 - a scanner problem: fall back to the whole path
+        except NotChecked:
             return path
     return path
 

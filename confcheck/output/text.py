@@ -76,8 +76,6 @@ def render_scan(result, *, colour: bool) -> str:
                   f"{paint(finding.severity, finding.severity)} {finding.name}")
         lines.append(header)
         lines.append(f"    {printable(finding.message)}")
-        for note in finding.notes:
-            lines.append(f"    {paint(printable(note), 'dim')}")
         if finding.fs_paths and len(finding.fs_paths) > 1:
             shown = finding.fs_paths[:EXAMPLES_SHOWN]
             lines.append(f"    {len(finding.fs_paths)} paths, for example:")
