@@ -24,7 +24,7 @@ from __future__ import annotations
 from confcheck.source import Diagnostics, SourceFile, Span
 from confcheck.parsers.syntax import Arg, Comment, Node, ParsedFile
 from confcheck.parsers.nginx_lexer import (
-    COMMENT, ERROR, LBRACE, LUA, RBRACE, SEMI, WORD, tokenize,
+    COMMENT, LBRACE, LUA, RBRACE, SEMI, WORD, tokenize,
 )
 
 # Blocks whose presence deeper than this proves a missing "}" above.

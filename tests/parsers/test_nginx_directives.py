@@ -9,7 +9,6 @@ import sys
 
 import pytest
 
-from confcheck.source import Diagnostics
 from confcheck.parsers.nginx_directives import validate_nginx
 from nginx_helpers import diag_tuples, parse_bytes
 

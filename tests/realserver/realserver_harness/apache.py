@@ -54,25 +54,12 @@ class ApacheRunner(ServerRunner):
     # lines about a request carry the client address
     request_line_re = re.compile(r"\[client 127\.0\.0\.1:\d+\]")
 
+    conf_name = "httpd.conf"
+
     def __init__(self, prefix: Path, scenarios: list[BoundScenario], *, user: str = "www-data",
                  log_level: str = "info", binary: str = APACHE, modules=MODULES):
-        super().__init__(prefix, scenarios)
-        self.user = user
-        self.log_level = log_level
-        self.binary = binary
+        super().__init__(prefix, scenarios, user=user, log_level=log_level, binary=binary)
         self.modules = modules
-
-    @property
-    def conf_path(self) -> Path:
-        return self.prefix / "conf" / "httpd.conf"
-
-    @property
-    def error_log(self) -> Path:
-        return self.prefix / "logs" / "error.log"
-
-    @property
-    def marker_root(self) -> Path:
-        return self.prefix / "marker"
 
     def marker_log_token(self, n: int) -> str:
         # AH00128: File does not exist: .../marker/__cc_marker_N  (core:info)

@@ -27,24 +27,11 @@ class NginxRunner(ServerRunner):
     # master-process notices ("start worker process") do not
     request_line_re = re.compile(r"^\S+ \S+ \[\w+\] \d+#\d+: \*\d+ ")
 
+    conf_name = "nginx.conf"
+
     def __init__(self, prefix: Path, scenarios: list[BoundScenario], *, user: str = "www-data",
                  log_level: str = "info", binary: str = NGINX):
-        super().__init__(prefix, scenarios)
-        self.user = user
-        self.log_level = log_level
-        self.binary = binary
-
-    @property
-    def conf_path(self) -> Path:
-        return self.prefix / "conf" / "nginx.conf"
-
-    @property
-    def error_log(self) -> Path:
-        return self.prefix / "logs" / "error.log"
-
-    @property
-    def marker_root(self) -> Path:
-        return self.prefix / "marker"
+        super().__init__(prefix, scenarios, user=user, log_level=log_level, binary=binary)
 
     def marker_log_token(self, n: int) -> str:
         # the 404 for the marker logs: open() ".../marker/__cc_marker_N" failed (2: ...)

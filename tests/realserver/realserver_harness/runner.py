@@ -216,26 +216,35 @@ class LogTail:
 
 class ServerRunner(ABC):
     kind: str = ""
+    conf_name: str = ""        # file name of the generated config under PREFIX/conf
     # a log line belongs to a request when it matches this (nginx: "*<conn id>")
     request_line_re: re.Pattern = re.compile(r".")
 
-    def __init__(self, prefix: Path, scenarios: list[BoundScenario]):
+    def __init__(self, prefix: Path, scenarios: list[BoundScenario], *, user: str = "www-data",
+                 log_level: str = "info", binary: str = ""):
         self.prefix = Path(prefix)
         self.scenarios = scenarios
+        self.user = user
+        self.log_level = log_level
+        self.binary = binary
         self.port = 0
         self.line_map: dict[str, tuple[int, int]] = {}
         self.marker_seq = 0
         self.proc: subprocess.Popen | None = None
 
+    @property
+    def conf_path(self) -> Path:
+        return self.prefix / "conf" / self.conf_name
+
+    @property
+    def error_log(self) -> Path:
+        return self.prefix / "logs" / "error.log"
+
+    @property
+    def marker_root(self) -> Path:
+        return self.prefix / "marker"
+
     # subclasses -------------------------------------------------------------
-    @property
-    @abstractmethod
-    def conf_path(self) -> Path: ...
-
-    @property
-    @abstractmethod
-    def error_log(self) -> Path: ...
-
     @abstractmethod
     def render_config(self, scenarios: list[BoundScenario], port: int) -> tuple[str, dict[str, tuple[int, int]]]:
         ...
