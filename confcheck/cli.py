@@ -132,6 +132,96 @@ def _check_worker_user(options) -> None:
         _fail(f"--worker-user: {exc}")
 
 
+@app.command(epilog="Examples:\n\n  confcheck why https://shop.example.com/uploads/a.png\n\n"
+             "  confcheck why http://site.test/admin/ --method POST --client-ip 10.1.2.3 --config /etc/nginx/nginx.conf\n\n"
+             "  confcheck why http://site.test/private/ --header 'Authorization: Basic YWxpY2U6c2VjcmV0'\n\n"
+             "  confcheck why --batch requests.jsonl --format json")
+def why(
+    url: Optional[str] = typer.Argument(None, help="http://host[:port]/path[?query]: host and port select the server block."),
+    method: str = typer.Option("GET", "--method", "-X", help="HTTP method."),
+    header: List[str] = typer.Option([], "--header", "-H", help="A request header, 'Name: value' (repeatable)."),
+    client_ip: str = typer.Option("127.0.0.1", "--client-ip", help="The client's address (allow/deny rules)."),
+    batch: Optional[str] = typer.Option(None, "--batch", metavar="FILE",
+                                        help="One JSON request per line ({\"url\", \"method\", \"headers\", \"client_ip\"}); `-` for stdin."),
+    config: List[str] = typer.Option([], "--config", help="The main config file (default: this machine's)."),
+    root: Optional[str] = typer.Option(None, "--root", metavar="DIR", help="Treat DIR as / (an image or a mounted server)."),
+    fs_snapshot: Optional[str] = typer.Option(None, "--fs-snapshot", metavar="FILE",
+                                              help="Use a snapshot instead of the live disk."),
+    no_fs: bool = typer.Option(False, "--no-fs", help="Do not read the disk (answers that need it become unknown)."),
+    worker_user: Optional[str] = typer.Option(None, "--worker-user", metavar="NAME", help="The worker's user."),
+    fmt: Format = typer.Option(Format.text, "--format", help="text or json."),
+    color: Optional[bool] = typer.Option(None, "--color/--no-color", help="Force colour on or off."),
+) -> None:
+    """Predict what nginx answers to one request, and why, step by step."""
+    from confcheck.servers.nginx.request import Request, RequestError
+    from confcheck.why import WhyOptions, explain, parse_batch_line, prepare
+
+    if (url is None) == (batch is None):
+        _fail("give either a URL or --batch FILE")
+    if fmt is Format.sarif:
+        _fail("--format sarif is for scan; why speaks text or json")
+    if no_fs and fs_snapshot:
+        _fail("--no-fs and --fs-snapshot contradict each other: pick one")
+    headers = {}
+    for item in header:
+        name, sep, value = item.partition(":")
+        if not sep or not name.strip():
+            _fail(f"--header {item!r}: expected 'Name: value'")
+        headers[name.strip()] = value.strip()
+    options = WhyOptions(configs=list(config), root=root, fs_snapshot=fs_snapshot, no_fs=no_fs,
+                         worker_user=worker_user)
+    if url is not None:
+        try:
+            request = Request.parse(url, method, headers, client_ip)
+        except RequestError as exc:
+            _fail(str(exc))
+    prepared = prepare(options)
+    if prepared.errors:
+        for diag in prepared.errors:
+            sys.stderr.write(f"confcheck: {diag}\n")
+        _fail("the configuration has errors (above): its answers cannot be trusted")
+    if url is not None:
+        try:
+            outcome = explain(prepared, request)
+        except RequestError as exc:
+            _fail(str(exc))
+        _emit_why(outcome, fmt, color)
+        return
+    bad = 0
+    stream = sys.stdin if batch == "-" else _open_text(batch)
+    import json
+    for number, line in enumerate(stream, start=1):
+        if not line.strip():
+            continue
+        try:
+            outcome = explain(prepared, parse_batch_line(line, number))
+            doc = outcome.to_json()
+        except RequestError as exc:
+            bad += 1
+            doc = {"request": None, "error": str(exc)}
+            sys.stderr.write(f"confcheck: {exc}\n")
+        sys.stdout.write(json.dumps(doc, ensure_ascii=True) + "\n")
+    if bad:
+        raise typer.Exit(EXIT_USAGE)
+
+
+def _open_text(path: str):
+    try:
+        return open(path, encoding="utf-8")
+    except OSError as exc:
+        _fail(f"{path}: cannot read: {exc.strerror}")
+
+
+def _emit_why(outcome, fmt: Format, color: Optional[bool]) -> None:
+    if fmt is Format.json:
+        import json
+        sys.stdout.write(json.dumps(outcome.to_json(), indent=2, ensure_ascii=True) + "\n")
+        return
+    from confcheck.output.text import want_colour
+    from confcheck.output.why_text import render_why
+    sys.stdout.write(render_why(outcome, colour=want_colour(sys.stdout, color)))
+
+
 @app.command(epilog="Examples:\n\n  confcheck snapshot /var/www /srv -o fs.json\n\n"
              "  confcheck snapshot --root /mnt/image /var/www -o fs.json")
 def snapshot(

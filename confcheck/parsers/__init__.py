@@ -1,4 +1,4 @@
-"""Config readers. The nginx entry points are imported lazily (pre-commit runs
+"""Config readers. The nginx and Apache entry points are imported lazily (pre-commit runs
 confcheck often, so importing this package must stay cheap)."""
 
 from __future__ import annotations
@@ -9,6 +9,16 @@ _LAZY = {
     "load_nginx_dump": "confcheck.parsers.nginx_loader",
     "NginxConfig": "confcheck.parsers.nginx_loader",
     "validate_nginx": "confcheck.parsers.nginx_directives",
+    "parse_apache": "confcheck.parsers.apache_parser",
+    "unclosed_sections": "confcheck.parsers.apache_parser",
+    "load_apache": "confcheck.parsers.apache_loader",
+    "load_htaccess": "confcheck.parsers.apache_loader",
+    "ApacheConfig": "confcheck.parsers.apache_loader",
+    "loaded_modules": "confcheck.parsers.apache_loader",
+    "ifmodule_active": "confcheck.parsers.apache_loader",
+    "ifdefine_active": "confcheck.parsers.apache_loader",
+    "override_class": "confcheck.parsers.apache_directives",
+    "allowed_in_htaccess": "confcheck.parsers.apache_directives",
 }
 
 __all__ = sorted(_LAZY)

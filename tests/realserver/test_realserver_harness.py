@@ -45,10 +45,34 @@ def test_scenario_files_load_and_names_are_unique():
     ({"requests": [{"path": "a", "nginx": 200}]}, "start with '/'"),
     ({"name": "Bad Name"}, "name must match"),
     ({"requests": []}, "no requests"),
+    ({"requests": [{"path": "/a", "nginx": {"status": 403}}]}, "needs fs_path/rule .disk. or decided_by"),
+    ({"requests": [{"path": "/a", "nginx": {"status": 401}}]}, "decided_by"),
+    ({"requests": [{"path": "/a", "nginx": {"status": 403, "decided_by": "deny all;"}}]}, "not in the scenario's config"),
+    ({"requests": [{"path": "/a", "nginx": {"status": 200, "upstream": True}}]}, "needs status 502"),
+    ({"requests": [{"path": "/a", "nginx": {"status": 502, "upstream": "yes"}}]}, "true or false"),
+    ({"requests": [{"path": "/a", "nginx": {"status": 200, "closed": True}}]}, "status 444"),
+    ({"requests": [{"path": "/a", "nginx": {"status": 200, "location": "/b"}}]}, "3xx"),
+    ({"requests": [{"path": "/a", "host": "a/b", "nginx": 200}]}, "host is a host name"),
+    ({"raw_servers": True}, "raw_servers needs server"),
+    ({"raw_servers": True, "apache": "DocumentRoot /x"}, "nginx configs only"),
 ])
 def test_scenario_validation_rejects_bad_data(bad, message):
     with pytest.raises((ScenarioError, TreeError), match=message):
         parse_scenario(_scenario(**bad))
+
+
+def test_request_model_fields_are_parsed():
+    sc = parse_scenario(_scenario(nginx="root @ROOT@/www;\nlocation /p/ { deny all; }", requests=[
+        {"path": "/p/", "host": "h.test", "nginx": {"status": 403, "decided_by": "deny all;"}},
+        {"path": "/u", "nginx": {"status": 502, "upstream": True}},
+        {"path": "/d", "nginx": {"status": 301, "location": "/d/"}},
+        {"path": "/x", "nginx": {"status": 444, "closed": True}},
+    ]))
+    e = [r.expect["nginx"] for r in sc.requests]
+    assert sc.requests[0].host == "h.test" and e[0].decided_by == "deny all;"
+    assert (e[1].upstream, e[2].location, e[3].closed) == (True, "/d/", True)
+    raw = parse_scenario(_scenario(raw_servers=True, nginx="server {\n  listen @LISTEN@;\n}"))
+    assert raw.raw_servers
 
 
 def test_entry_kinds_are_inferred():

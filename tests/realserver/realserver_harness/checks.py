@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from .runner import RequestResult, RunResult
+from .scenarios import EXPLAINED_STATUSES
 from .session import check_fs_paths_as_worker
 
 ERROR_LEVELS = ("[error]", "[crit]", "[alert]", "[emerg]", ":error]", ":crit]", ":alert]", ":emerg]")
@@ -21,9 +22,32 @@ def find_request(run: RunResult, scenario: str, index: int) -> RequestResult:
 def assert_matches_expectation(r: RequestResult) -> None:
     """Status, log substrings (a repeated substring must match that many
     lines), no error-level lines on a plain 200, exact body when given."""
+    exp = r.expectation
+    if exp.closed:
+        # return 444: no response at all; nginx logs 444 in the access log
+        # A POST body may still be on its way when nginx closes: a reset or a
+        # broken pipe is the same "no response" as a clean disconnect.
+        assert r.status is None and r.error and any(
+            e in r.error for e in ("RemoteDisconnected", "ConnectionReset", "BrokenPipe")), (
+            f"expected the connection to be closed without a response\n{r.describe()}")
+        assert any(f'" {exp.status} ' in l for l in r.access_log), (
+            f"access log does not show {exp.status}: {r.access_log}\n{r.describe()}")
+        return
     assert r.error is None, r.describe()
     assert r.status == r.expected_status, (
         f"the real server answered {r.status}, the scenario expects {r.expected_status}\n{r.describe()}")
+    if exp.upstream:
+        # proof that the request reached the proxy/fastcgi module (and no backend answered)
+        assert any("while connecting to upstream" in l for l in r.log), (
+            f"expected the request to be handed to an upstream\n{r.describe()}")
+    else:
+        assert not any("upstream" in l for l in r.log), f"unexpected upstream\n{r.describe()}"
+    if exp.location is not None:
+        got = r.response_headers.get("location")
+        want = exp.location.replace("@NAME@", r.host)
+        if want.startswith("/"):
+            want = f"http://{r.host}:{r.port}{want}"
+        assert got == want, f"Location {got!r}, expected {want!r}\n{r.describe()}"
     for text, n in Counter(r.expected_log).items():
         got = sum(text in line for line in r.log)
         assert got >= n, f"expected {n}x {text!r} in the request's log lines\n{r.describe()}"
@@ -47,6 +71,9 @@ def fs_path_label_errors(run: RunResult) -> list[str]:
 
 
 def unlabelled_denials(run: RunResult) -> list[str]:
+    """401/403/500 answers that name neither the path at fault (disk) nor the
+    deciding directive (config)."""
     return [f"{r.scenario}[{r.index}] {r.spec.label} -> {r.status}"
             for r in run.all_requests()
-            if r.status in (403, 500) and r.expected_fs_path is None]
+            if r.status in EXPLAINED_STATUSES and r.expected_fs_path is None
+            and not (r.expectation and r.expectation.decided_by)]

@@ -83,13 +83,22 @@ class NginxRunner(ServerRunner):
             "    }",
         ]
         line_map = {}
+        raw_n = 0
         for s in scenarios:
             out += ["", f"    # scenario {s.name} ({s.spec.source}, reference row {s.spec.ref})"]
             start = len(out) + 1
-            out += ["    server {", f"        listen {listen};", f"        server_name {s.server_name};"]
             body = substitute(s.spec.configs["nginx"], s).rstrip("\n")
-            out += indent(body, "        ").splitlines()
-            out.append("    }")
+            if s.spec.raw_servers:
+                # whole server blocks on an address of their own: default_server
+                # and "first server on the port" are the scenario's
+                raw_n += 1
+                s.address = f"127.0.0.{1 + raw_n}"
+                out += indent(body.replace("@LISTEN@", f"{s.address}:{port}"), "    ").splitlines()
+            else:
+                s.address = "127.0.0.1"
+                out += ["    server {", f"        listen {listen};", f"        server_name {s.server_name};"]
+                out += indent(body, "        ").splitlines()
+                out.append("    }")
             line_map[s.name] = (start, len(out))
         out += ["}", ""]
         return "\n".join(out), line_map

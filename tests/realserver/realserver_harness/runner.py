@@ -20,6 +20,7 @@ attribution exact with one worker and serialized requests).
 from __future__ import annotations
 
 import base64
+import dataclasses
 import http.client
 import os
 import re
@@ -67,6 +68,9 @@ class RequestResult:
     body: bytes = b""
     log: list[str] = field(default_factory=list)
     error: str | None = None  # transport error, or why the request was not sent
+    host: str = ""            # the Host header sent
+    port: int = 0             # the port the request went to
+    access_log: list[str] = field(default_factory=list)  # access-log lines of this request
 
     @property
     def method(self) -> str:
@@ -106,7 +110,10 @@ class RequestResult:
         return self.expected_fs_path is not None and self.status in (403, 500)
 
     def describe(self) -> str:
-        lines = [f"{self.scenario}[{self.index}] {self.spec.label} -> {self.status} {self.reason}"]
+        lines = [f"{self.scenario}[{self.index}] {self.spec.label} (Host {self.host}) -> {self.status} {self.reason}"]
+        if "location" in self.response_headers:
+            lines.append(f"    Location: {self.response_headers['location']}")
+        lines += [f"    access: {l}" for l in self.access_log]
         lines += [f"    log: {l}" for l in self.log] or ["    log: (none)"]
         if self.error:
             lines.append(f"    error: {self.error}")
@@ -120,6 +127,7 @@ class BoundScenario:
     root: Path          # @ROOT@: the scenario's tree directory
     tree_base: Path     # directory holding all scenario trees of the run
     error: str | None = None  # tree build or config error: requests not sent
+    address: str = "127.0.0.1"  # where its requests go (raw_servers: its own 127.0.0.N)
 
     @property
     def name(self) -> str:
@@ -140,6 +148,7 @@ class ScenarioResult:
     spec: Scenario
     requests: list[RequestResult]
     error: str | None = None
+    address: str = "127.0.0.1"   # where its requests were sent (raw_servers: 127.0.0.N)
 
 
 @dataclass
@@ -196,6 +205,12 @@ class LogTail:
         *complete, self.pending = data.split(b"\n")
         self.lines += [c.decode("utf-8", "replace") for c in complete]
 
+    def read_new(self) -> list[str]:
+        """Complete lines appended since the last read."""
+        self._read()
+        out, self.lines = self.lines, []
+        return out
+
     def read_until(self, token: str, timeout: float = 5.0) -> list[str]:
         """Lines up to (excluding) the first line containing token."""
         deadline = time.monotonic() + timeout
@@ -239,6 +254,10 @@ class ServerRunner(ABC):
     @property
     def error_log(self) -> Path:
         return self.prefix / "logs" / "error.log"
+
+    @property
+    def access_log(self) -> Path:
+        return self.prefix / "logs" / "access.log"
 
     @property
     def marker_root(self) -> Path:
@@ -294,7 +313,8 @@ class ServerRunner(ABC):
         raise HarnessError(f"could not produce a valid {self.kind} config")
 
     # HTTP ---------------------------------------------------------------------
-    def http(self, host: str, spec: RequestSpec, timeout: float = 10.0) -> tuple[int, str, dict, bytes]:
+    def http(self, host: str, spec: RequestSpec, timeout: float = 10.0,
+             address: str = "127.0.0.1") -> tuple[int, str, dict, bytes]:
         headers = dict(spec.headers)
         headers["Host"] = host
         headers["Connection"] = "close"
@@ -302,7 +322,9 @@ class ServerRunner(ABC):
             token = base64.b64encode(f"{spec.auth[0]}:{spec.auth[1]}".encode()).decode()
             headers["Authorization"] = f"Basic {token}"
         body = spec.body.encode() if spec.body is not None else None
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        # the client address stays 127.0.0.1 whatever 127.0.0.N the server listens on
+        conn = http.client.HTTPConnection(address, self.port, timeout=timeout,
+                                          source_address=("127.0.0.1", 0))
         try:
             conn.request(spec.method, spec.path, body=body, headers=headers)
             resp = conn.getresponse()
@@ -413,8 +435,10 @@ class ServerRunner(ABC):
         results: dict[str, ScenarioResult] = {}
         try:
             tail = LogTail(self.error_log)
+            access = LogTail(self.access_log)
             # everything up to the first marker is start-up noise
             unattributed += tail.read_until(self.send_marker())
+            access.read_new()
             for s in self.scenarios:
                 reqs = []
                 for i, spec in enumerate(s.spec.requests):
@@ -426,15 +450,23 @@ class ServerRunner(ABC):
                     if s.error:
                         rr.error = s.error
                         continue
+                    rr.host = substitute(spec.host, s) if spec.host else s.server_name
+                    rr.port = self.port
+                    sent = dataclasses.replace(
+                        spec, headers={k: substitute(v, s) for k, v in spec.headers.items()})
                     try:
-                        rr.status, rr.reason, rr.response_headers, rr.body = self.http(s.server_name, spec)
+                        rr.status, rr.reason, rr.response_headers, rr.body = self.http(
+                            rr.host, sent, address=s.address)
                     except (OSError, http.client.HTTPException) as e:
                         rr.error = f"{type(e).__name__}: {e}"
                     for line in tail.read_until(self.send_marker()):
                         (rr.log if self.request_line_re.search(line) else unattributed).append(line)
+                    # the marker's own access-log line comes last
+                    rr.access_log = [l for l in access.read_new() if MARKER_PREFIX not in l]
                 results[s.name] = ScenarioResult(
                     name=s.name, server_name=s.server_name, root=s.root, tree_base=s.tree_base,
-                    conf_path=self.conf_path, spec=s.spec, requests=reqs, error=s.error)
+                    conf_path=self.conf_path, spec=s.spec, requests=reqs, error=s.error,
+                    address=s.address)
         finally:
             self.stop()
         return RunResult(server=self.kind, conf_path=self.conf_path, prefix=self.prefix,

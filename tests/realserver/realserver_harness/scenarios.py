@@ -29,6 +29,29 @@ File format (one mapping with a ``scenarios`` list)::
               log: ['open() "@ROOT@/www/a.html" failed (13: Permission denied)']
               body: "..."            # optional exact body check
               note: "..."            # free text (e.g. where the reference disagrees)
+              decided_by: "deny all;" # what decided a config-caused outcome: the
+                                     # directive's exact text in this scenario's
+                                     # config (checked); needed on every 401/403/500
+                                     # that has no fs_path
+              upstream: true         # handed to proxy_pass/fastcgi_pass (after the
+                                     # access phase); no backend runs, so the real
+                                     # status must be 502 (connection refused) while
+                                     # a model predicts "status: null" (upstream)
+              location: /dir/        # the Location header: a path is compared with
+                                     # http://HOST:PORT<path> (HOST the Host sent),
+                                     # anything else verbatim; @NAME@ allowed
+              closed: true           # `return 444`: status is what nginx logs (444),
+                                     # the client gets no response (connection
+                                     # closed); checked in the access log
+
+A request may also carry ``host: other.example`` (the Host header; default the
+scenario's server_name; @NAME@ allowed); header values may use @NAME@.
+
+Server selection (nginx): with ``raw_servers: true`` the ``nginx:`` text is one
+or more complete ``server { listen @LISTEN@; ... }`` blocks. @LISTEN@ is an
+address:port of the scenario's own (127.0.0.N, N >= 2, the run's port), so
+default_server / "first server on the port" are the scenario's own; requests
+are sent to that address with their ``host:``.
 
 Placeholders in configs, symlink targets and log substrings: ``@ROOT@`` (the
 scenario's tree directory) and ``@NAME@`` (its server_name).
@@ -64,9 +87,12 @@ RULES = {
     "root-missing": "the document root does not exist (fs_path: the root)",
 }
 
-SCENARIO_KEYS = {"name", "ref", "title", "accounts", "tree", "requests", *SERVER_KINDS}
-REQUEST_KEYS = {"path", "method", "headers", "auth", "body", *SERVER_KINDS}
-EXPECT_KEYS = {"status", "fs_path", "rule", "log", "body", "note"}
+SCENARIO_KEYS = {"name", "ref", "title", "accounts", "tree", "requests", "raw_servers", *SERVER_KINDS}
+REQUEST_KEYS = {"path", "method", "headers", "auth", "body", "host", *SERVER_KINDS}
+EXPECT_KEYS = {"status", "fs_path", "rule", "log", "body", "note", "decided_by", "upstream", "location", "closed"}
+# statuses a config-caused outcome must explain with decided_by (when no fs_path)
+EXPLAINED_STATUSES = (401, 403, 500)
+UPSTREAM_STATUS = 502
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 
@@ -82,6 +108,10 @@ class Expectation:
     log: list[str] = field(default_factory=list)
     body: str | None = None
     note: str | None = None
+    decided_by: str | None = None  # directive text from the scenario config
+    upstream: bool = False         # handed to an upstream (real status 502, model: null)
+    location: str | None = None    # expected Location header (a path: same host:port)
+    closed: bool = False           # connection closed without a response (return 444)
 
 
 @dataclass
@@ -92,6 +122,7 @@ class RequestSpec:
     auth: tuple[str, str] | None = None
     body: str | None = None
     expect: dict[str, Expectation] = field(default_factory=dict)
+    host: str | None = None  # Host header override (default: the scenario's server_name)
 
     @property
     def label(self) -> str:
@@ -115,6 +146,7 @@ class Scenario:
     requests: list[RequestSpec]
     accounts: AccountSpec
     source: str  # file it came from
+    raw_servers: bool = False  # nginx: the config is whole server blocks on @LISTEN@
 
     @property
     def server_name(self) -> str:
@@ -124,7 +156,7 @@ class Scenario:
         return kind in self.configs
 
 
-def _expectation(raw, where: str) -> Expectation:
+def _expectation(raw, where: str, config: str | None = None) -> Expectation:
     if isinstance(raw, int):
         raw = {"status": raw}
     if not isinstance(raw, dict) or "status" not in raw:
@@ -140,11 +172,32 @@ def _expectation(raw, where: str) -> Expectation:
     log = raw.get("log") or []
     if isinstance(log, str):
         log = [log]
-    return Expectation(status=int(raw["status"]), fs_path=raw.get("fs_path"), rule=rule,
-                       log=list(log), body=raw.get("body"), note=raw.get("note"))
+    status = int(raw["status"])
+    decided_by = raw.get("decided_by")
+    if decided_by is not None:
+        if not isinstance(decided_by, str) or not decided_by.strip():
+            raise ScenarioError(f"{where}: decided_by is the text of a directive")
+        if config is not None and decided_by not in config:
+            raise ScenarioError(f"{where}: decided_by {decided_by!r} is not in the scenario's config")
+    if status in EXPLAINED_STATUSES and decided_by is None and raw.get("fs_path") is None:
+        raise ScenarioError(f"{where}: a {status} needs fs_path/rule (disk) or decided_by (config)")
+    for flag in ("upstream", "closed"):
+        if not isinstance(raw.get(flag, False), bool):
+            raise ScenarioError(f"{where}: {flag} is true or false")
+    upstream, closed = bool(raw.get("upstream", False)), bool(raw.get("closed", False))
+    if upstream and status != UPSTREAM_STATUS:
+        raise ScenarioError(f"{where}: upstream: true needs status {UPSTREAM_STATUS} (no backend runs)")
+    if closed and status != 444:
+        raise ScenarioError(f"{where}: closed: true goes with status 444")
+    location = raw.get("location")
+    if location is not None and not (isinstance(location, str) and status in (201, 301, 302, 303, 307, 308)):
+        raise ScenarioError(f"{where}: location is a string, on a 201/3xx")
+    return Expectation(status=status, fs_path=raw.get("fs_path"), rule=rule,
+                       log=list(log), body=raw.get("body"), note=raw.get("note"),
+                       decided_by=decided_by, upstream=upstream, location=location, closed=closed)
 
 
-def _request(raw, where: str) -> RequestSpec:
+def _request(raw, where: str, configs: dict[str, str] | None = None) -> RequestSpec:
     if not isinstance(raw, dict) or "path" not in raw:
         raise ScenarioError(f"{where}: a request needs a path")
     unknown = set(raw) - REQUEST_KEYS
@@ -157,12 +210,16 @@ def _request(raw, where: str) -> RequestSpec:
         if not (isinstance(auth, list) and len(auth) == 2):
             raise ScenarioError(f"{where}: auth is [user, password]")
         auth = (str(auth[0]), str(auth[1]))
-    expect = {k: _expectation(raw[k], f"{where}.{k}") for k in SERVER_KINDS if k in raw}
+    configs = configs or {}
+    expect = {k: _expectation(raw[k], f"{where}.{k}", configs.get(k)) for k in SERVER_KINDS if k in raw}
     if not expect:
         raise ScenarioError(f"{where}: no expectation for any server kind")
     headers = {str(k): str(v) for k, v in (raw.get("headers") or {}).items()}
+    host = raw.get("host")
+    if host is not None and (not isinstance(host, str) or not host or any(c in host for c in " \r\n/")):
+        raise ScenarioError(f"{where}: host is a host name (no spaces or slashes)")
     return RequestSpec(path=str(raw["path"]), method=str(raw.get("method", "GET")).upper(),
-                       headers=headers, auth=auth, body=raw.get("body"), expect=expect)
+                       headers=headers, auth=auth, body=raw.get("body"), expect=expect, host=host)
 
 
 def parse_scenario(raw: dict, source: str = "<data>") -> Scenario:
@@ -178,7 +235,16 @@ def parse_scenario(raw: dict, source: str = "<data>") -> Scenario:
     configs = {k: str(raw[k]) for k in SERVER_KINDS if k in raw}
     if not configs:
         raise ScenarioError(f"{where}: no server config (nginx: / apache:)")
-    requests = [_request(r, f"{where}.requests[{i}]") for i, r in enumerate(raw.get("requests") or [])]
+    raw_servers = raw.get("raw_servers", False)
+    if not isinstance(raw_servers, bool):
+        raise ScenarioError(f"{where}: raw_servers is true or false")
+    if raw_servers:
+        if set(configs) != {"nginx"}:
+            raise ScenarioError(f"{where}: raw_servers is for nginx configs only")
+        if "@LISTEN@" not in configs["nginx"] or not re.search(r"^\s*server\s*\{", configs["nginx"], re.M):
+            raise ScenarioError(f"{where}: raw_servers needs server {{ listen @LISTEN@; ... }} blocks")
+    requests = [_request(r, f"{where}.requests[{i}]", configs)
+                for i, r in enumerate(raw.get("requests") or [])]
     if not requests:
         raise ScenarioError(f"{where}: no requests")
     for i, r in enumerate(requests):
@@ -189,7 +255,7 @@ def parse_scenario(raw: dict, source: str = "<data>") -> Scenario:
     accounts = AccountSpec(groups=list(acc.get("groups") or []), users=list(acc.get("users") or []))
     return Scenario(name=name, ref=str(raw.get("ref", "own")), title=str(raw.get("title", name)),
                     tree=parse_entries(raw.get("tree"), f"{where}.tree"), configs=configs,
-                    requests=requests, accounts=accounts, source=source)
+                    requests=requests, accounts=accounts, source=source, raw_servers=raw_servers)
 
 
 def load_file(path: Path) -> list[Scenario]:

@@ -1,0 +1,42 @@
+"""`confcheck why` as text: the steps nginx takes, then the answer."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+from confcheck.output.text import Painter, printable
+
+
+def _status_text(status: int | None) -> str:
+    if status is None:
+        return "unknown"
+    try:
+        return f"{status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return str(status)
+
+
+def render_why(outcome, *, colour: bool) -> str:
+    paint = Painter(colour)
+    req = outcome.request
+    lines = [paint(f"{req.method} {req.url}", "bold") + f" from {req.client_ip}"]
+    width = max((len(s.step) for s in outcome.trace), default=8)
+    for step in outcome.trace:
+        where = ""
+        if step.node is not None:
+            where = paint(f"  ({printable(step.node.file)}:{step.node.line})", "dim")
+        lines.append(f"  {step.step:<{width}}  {printable(step.detail)}{where}")
+    style = "error" if outcome.status in (401, 403, 404, 405, 500) else "info" if outcome.status is None else "bold"
+    lines.append("")
+    lines.append(paint(f"=> {_status_text(outcome.status)}", style) + f": {printable(outcome.reason)}")
+    if outcome.decided_by is not None:
+        node = outcome.decided_by
+        lines.append(f"   decided by: {node.name} {' '.join(a.raw for a in node.args)}".rstrip()
+                     + f" at {printable(node.file)}:{node.line}:{node.column}")
+    if outcome.fs_path:
+        lines.append(f"   path at fault: {paint(printable(outcome.fs_path), 'path')}")
+    if outcome.location:
+        lines.append(f"   Location: {printable(outcome.location)}")
+    for name in outcome.unknown:
+        lines.append(paint(f"   assumption: ${name} is not known offline (taken as empty)", "dim"))
+    return "\n".join(lines) + "\n"

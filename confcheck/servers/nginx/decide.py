@@ -1,0 +1,652 @@
+"""One request through nginx's phases, as the real server runs them.
+
+server selection -> server rewrite -> find location (again after every URI
+change, at most 10 times, then 500) -> location rewrite (`if`, `rewrite`,
+`return`, `set`) -> limit_except -> access (allow/deny, auth_basic, satisfy)
+-> try_files -> content (upstream, index, autoindex, static) -> error_page.
+Each step lands in the trace; the directive (or disk path) that decided the
+status is reported with it. Facts come from nginx's sources
+(ngx_http_core_module.c, ngx_http_static/index/try_files/access modules).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import posixpath
+from dataclasses import dataclass, field
+
+from confcheck.parsers.syntax import Node
+from confcheck.servers.nginx import variables
+from confcheck.servers.nginx.conf import Http, LimitExcept, Location, Scope, Server, UPSTREAM_HANDLERS
+from confcheck.servers.nginx.locations import find_location
+from confcheck.servers.nginx.request import BadUri, Request, normalize_uri
+from confcheck.servers.nginx.rewrite import Action, run_script
+from confcheck.servers.nginx.select import select_server
+
+MAX_URI_CHANGES = 10
+
+
+@dataclass
+class Step:
+    step: str
+    detail: str
+    node: Node | None = None
+
+    def to_json(self) -> dict:
+        out = {"step": self.step, "detail": self.detail}
+        if self.node is not None:
+            out["file"] = self.node.file
+            out["line"] = self.node.line
+        return out
+
+
+@dataclass
+class Outcome:
+    request: Request
+    status: int | None
+    reason: str
+    decided_by: Node | None = None
+    fs_path: str | None = None
+    rule: str | None = None
+    trace: list[Step] = field(default_factory=list)
+    location: str | None = None        # Location header of a redirect
+    unknown: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        decided = None
+        if self.decided_by is not None:
+            decided = {"file": self.decided_by.file, "line": self.decided_by.line,
+                       "column": self.decided_by.column, "directive": self.decided_by.name}
+        out = {"request": self.request.to_json(), "server": "nginx", "status": self.status,
+               "reason": self.reason, "decided_by": decided, "fs_path": self.fs_path,
+               "rule": self.rule, "trace": [s.to_json() for s in self.trace]}
+        if self.location is not None:
+            out["location"] = self.location
+        if self.unknown:
+            out["assumptions"] = [f"${name} is not known offline: taken as empty" for name in self.unknown]
+        return out
+
+
+class Final(Exception):
+    """The request is finished with a status (before error_page handling)."""
+
+    def __init__(self, status: int | None, reason: str, node: Node | None = None,
+                 fs_path: str | None = None, rule: str | None = None, location: str | None = None) -> None:
+        super().__init__(reason)
+        self.status, self.reason, self.node = status, reason, node
+        self.fs_path, self.rule, self.location = fs_path, rule, location
+
+
+@dataclass
+class Model:
+    """What decide() needs, built once per config (a batch shares it)."""
+
+    http: Http
+    fs: object | None                 # FsView, None for config-only answers
+    identity: object | None
+    prefix: str = "/usr/share/nginx"
+    conf_prefix: str = "/etc/nginx"
+    checkers: dict = field(default_factory=dict)
+
+    def checker(self, scope: Scope):
+        from confcheck.fs.access import Checker, SymlinkPolicy
+        node = scope.last("disable_symlinks")
+        mode, from_ = "off", None
+        if node is not None and node.args:
+            mode = node.args[0].value if node.args[0].value in ("on", "if_not_owner") else "off"
+            for arg in node.args[1:]:
+                if arg.value.startswith("from="):
+                    from_ = arg.value[5:]
+        key = (mode, from_)
+        if key not in self.checkers:
+            self.checkers[key] = Checker(self.fs, self.identity, SymlinkPolicy(mode, from_))
+        return self.checkers[key]
+
+
+class State:
+    def __init__(self, model: Model, request: Request, server: Server) -> None:
+        self.model = model
+        self.request = request
+        self.server = server
+        self.http = model.http
+        self.uri = "/"
+        self.args = request.args
+        self.scope: Scope = server
+        self.captures: tuple = ()
+        self.named_captures: dict[str, str] = {}
+        self.capture_whole = ""
+        self.set_vars: dict[str, str] = {}
+        self.unknown: set[str] = set()
+        self.internal = False
+        self.error_page = False
+        self.changes_left = MAX_URI_CHANGES + 1
+        self.trace: list[Step] = []
+        self._maps: dict[str, str] = {}
+
+    def step(self, step: str, detail: str, node: Node | None = None) -> None:
+        self.trace.append(Step(step, detail, node))
+
+    # -- variables the phases need ------------------------------------------
+    def document_root(self) -> str:
+        node = self.scope.docroot()
+        if node is None:
+            return posixpath.join(self.model.prefix, "html")
+        value = variables.expand(node.args[0].value, self) if node.args else ""
+        if not value.startswith("/"):
+            value = posixpath.normpath(posixpath.join(self.model.prefix, value))
+        return value
+
+    def request_filename(self) -> str:
+        return map_uri(self, self.uri)
+
+    def invalid_referer(self) -> str:
+        from confcheck.servers.nginx.referer import invalid_referer
+        return invalid_referer(self)
+
+    def map_value(self, name: str) -> str | None:
+        if name in self._maps:
+            return self._maps[name]
+        block = self.http.maps.get(name)
+        if block is not None:
+            self._maps[name] = ""   # a map that refers to itself ends here, as in nginx
+            value = variables.map_lookup(block, variables.expand(block.args[0].value, self), self)
+        elif name in self.http.geos:
+            value = variables.geo_lookup(self.http.geos[name], self)
+        else:
+            return None
+        self._maps[name] = value
+        return value
+
+    def count_change(self, node: Node | None) -> None:
+        self.changes_left -= 1
+        if self.changes_left == 0:
+            raise Final(500, f"rewrite or internal redirection cycle while processing {self.uri}: "
+                             f"more than {MAX_URI_CHANGES} URI changes", node, rule="NGX-rewrite-loop")
+
+    def change_uri(self, uri: str, why: str, node: Node | None) -> None:
+        self.count_change(node)
+        self.uri = uri
+        self.internal = True
+        self.step("redirect", f"{why}: URI is now {uri}", node)
+
+
+def map_uri(state: State, uri: str) -> str:
+    """ngx_http_map_uri_to_path: the file a URI names under root or alias."""
+    scope = state.scope
+    node = scope.docroot()
+    loc = scope.location()
+    if node is not None and node.key == "alias" and loc is not None:
+        alias = variables.expand(node.args[0].value, state)
+        if not alias.startswith("/"):
+            alias = posixpath.normpath(posixpath.join(state.model.prefix, alias))
+        if loc.regex is not None:
+            return alias          # a regex location's alias is the whole path
+        return alias + uri[len(loc.name):] if uri.startswith(loc.name) else alias
+    return state.document_root() + uri
+
+
+def decide(model: Model, request: Request) -> Outcome:
+    selection = select_server(model.http, request)
+    server = selection.server
+    state = State(model, request, server)
+    state.named_captures.update(selection.captures)
+    state.step("server", f"{server.describe()}: {selection.reason}", selection.node)
+    try:
+        if request.method == "TRACE":
+            raise Final(405, "nginx refuses the TRACE method")
+        try:
+            state.uri = normalize_uri(request.raw_path)
+        except BadUri as exc:
+            raise Final(400, f"bad request URI: {exc}")
+        state.step("uri", f"normalised URI {state.uri}" + (f" args {state.args}" if state.args else ""))
+        try:
+            _run(state)
+        except Final as final:
+            _error_page(state, final)
+    except Final as final:
+        return _outcome(state, final)
+    raise AssertionError("decide() always ends with a status")
+
+
+def _outcome(state: State, final: Final) -> Outcome:
+    state.step("status", f"{final.status if final.status is not None else 'unknown'}: {final.reason}", final.node)
+    return Outcome(state.request, final.status, final.reason, final.node, final.fs_path, final.rule,
+                   state.trace, final.location, sorted(state.unknown))
+
+
+def _run(state: State, start: "str | Location" = "server") -> None:
+    """The phases from `start`: "server" (a new request), "find" (after an
+    internal redirect: nginx re-enters at the location search) or a named
+    location (try_files/error_page @name: its rewrite phase comes next)."""
+    if start == "server":
+        action = run_script(state, state.server.rewrite_script(), state.server)
+        _apply_rewrite(state, action, server_level=True)
+    named = start if isinstance(start, Location) else None
+    while True:
+        if named is not None:
+            loc, named = named, None
+            state.scope = loc
+            state.step("location", f"named location {loc.name}", loc.node)
+        else:
+            loc = _find_config(state)
+        if loc is not None:
+            action = run_script(state, state.scope.rewrite_script(), state.scope)
+            if _apply_rewrite(state, action, server_level=False):
+                continue
+        _limit_except(state)
+        _access(state)
+        after = _try_files(state)
+        if after == "again":
+            continue
+        if isinstance(after, Location):
+            named = after
+            continue
+        _content(state)   # raises Final, or returns after an internal redirect (index)
+
+
+def _find_config(state: State) -> Location | None:
+    found = find_location(state.server, state.uri)
+    for text in found.regex_errors:
+        state.step("location", f"regex location {text} cannot be evaluated here")
+    if found.redirect is not None:
+        raise Final(301, f"{found.redirect.describe()} answers {state.uri} with a redirect to add the slash",
+                    found.redirect.node, location=found.redirect.name)
+    loc = found.location
+    state.captures, state.named_captures = found.captures, {**state.named_captures, **found.named}
+    state.capture_whole = found.whole
+    if loc is None:
+        state.scope = state.server
+        state.step("location", f"no location matches {state.uri}: the server level answers", state.server.node)
+        return None
+    state.step("location", f"{loc.describe()} (searched: {'; '.join(found.considered)})", loc.node)
+    state.scope = loc
+    if loc.internal and not state.internal:
+        raise Final(404, f"{loc.describe()} is internal: only internal redirects may use it",
+                    loc.own("internal")[0], rule="NGX-internal")
+    return loc
+
+
+def _apply_rewrite(state: State, action: Action | None, *, server_level: bool) -> bool:
+    """Apply a rewrite-phase outcome; True when the location must be searched again."""
+    if action is None:
+        return False
+    if action.kind in ("return", "redirect"):
+        raise Final(action.status, action.reason, action.node, location=action.location,
+                    rule="NGX-return" if action.status == 403 else None)
+    if action.kind == "last":
+        if server_level:
+            return False     # the location search that follows uses the new URI
+        state.change_uri(action.uri, "rewrite ... last", action.node)
+        return True
+    return False             # break: stay in this location with the new URI
+
+
+def _limit_except(state: State) -> None:
+    loc = state.scope.location()
+    holder = state.scope if isinstance(state.scope, Location) else loc
+    if holder is None or holder.limit_except is None:
+        return
+    block: LimitExcept = holder.limit_except
+    if block.applies_to(state.request.method):
+        state.scope = block
+        state.step("limit_except", f"{state.request.method} is not in limit_except {' '.join(block.node.values)}: "
+                   "its rules apply", block.node)
+    else:
+        state.step("limit_except", f"{state.request.method} is allowed by limit_except {' '.join(block.node.values)}",
+                   block.node)
+
+
+def _ip_match(spec: str, ip: str) -> bool:
+    if spec == "all":
+        return True
+    if spec.startswith("unix:"):
+        return False
+    try:
+        addr = ipaddress.ip_address(ip)
+        net = ipaddress.ip_network(spec, strict=False)
+    except ValueError:
+        return False
+    return addr.version == net.version and addr in net
+
+
+def _access(state: State) -> None:
+    scope = state.scope
+    satisfy = scope.value("satisfy", "all")
+    rules = scope.group("access")
+    access: tuple[str, Node] | None = None
+    for node in rules:
+        if node.args and _ip_match(node.args[0].value, state.request.client_ip):
+            access = (node.key, node)
+            break
+    if access is None:
+        state.step("access", "no allow/deny rule applies" if not rules else
+                   f"no allow/deny rule matches {state.request.client_ip}", rules[0] if rules else None)
+    else:
+        state.step("access", f"{access[1].name} {access[1].args[0].raw} matches {state.request.client_ip}"
+                   " (first match wins)", access[1])
+    auth = _auth_basic(state)
+    if satisfy == "any":
+        if (access is not None and access[0] == "allow") or (auth is not None and auth[0] == 200):
+            state.step("access", "satisfy any: one check allows the request", scope.last("satisfy"))
+            return
+        codes = [a for a in (auth,) if a is not None and a[0] == 500]
+        if codes:
+            raise Final(500, codes[0][1], codes[0][2], fs_path=codes[0][3], rule=codes[0][4])
+        if auth is not None and auth[0] == 401:
+            raise Final(401, auth[1], auth[2])
+        if access is not None and access[0] == "deny":
+            raise Final(403, f"access forbidden by rule: {access[1].name} {access[1].args[0].raw} "
+                             f"(satisfy any, and no other check allows)", _decider(scope, access[1]),
+                        rule="NGX-deny")
+        if auth is not None and auth[0] == 403:
+            raise Final(403, auth[1], auth[2], fs_path=auth[3], rule=auth[4])
+        return
+    if access is not None and access[0] == "deny":
+        raise Final(403, f"access forbidden by rule: {access[1].name} {access[1].args[0].raw}"
+                    + (f" inside {scope.describe()}" if _own_rule(scope, access[1]) else ""),
+                    _decider(scope, access[1]), rule="NGX-deny")
+    if auth is not None and auth[0] != 200:
+        raise Final(auth[0], auth[1], auth[2], fs_path=auth[3], rule=auth[4])
+
+
+def _own_rule(scope: Scope, node: Node) -> bool:
+    return isinstance(scope, LimitExcept) and any(n is node for n in scope.children_nodes)
+
+
+def _decider(scope: Scope, rule: Node) -> Node:
+    """What decided a deny: the matching rule, except when a limit_except block
+    refuses everyone (`deny all` alone) - then the method restriction itself did."""
+    if _own_rule(scope, rule):
+        rules = scope.group("access")
+        if all(n.key == "deny" and n.values[:1] == ["all"] for n in rules):
+            return scope.node
+    return rule
+
+
+def _auth_basic(state: State):
+    """None when auth_basic is off; else (status, reason, node, fs_path, rule)."""
+    scope = state.scope
+    realm = scope.last("auth_basic")
+    user_file = scope.last("auth_basic_user_file")
+    if realm is None or not realm.args or realm.args[0].value == "off" or user_file is None:
+        return None
+    creds = state.request.basic_credentials()
+    if creds is None:
+        state.step("access", f"auth_basic \"{realm.args[0].value}\": no credentials sent", realm)
+        return (401, "no user/password was provided for basic authentication", realm, None, None)
+    path = variables.expand(user_file.args[0].value, state) if user_file.args else ""
+    if not path.startswith("/"):
+        path = posixpath.normpath(posixpath.join(state.model.conf_prefix, path))
+    if state.model.fs is None:
+        state.unknown.add("auth_basic_user_file")
+        state.step("access", f"credentials sent; {path} is not read in a config-only answer (assumed valid)")
+        return (200, "", user_file, None, None)
+    access = state.model.checker(scope).check(path, "read")
+    if not access.ok and access.not_checked is None:
+        denial = access.denial
+        if denial is not None and denial.need == "missing":
+            return (403, f"the password file {path} does not exist: credentials cannot be checked",
+                    user_file, path, "FS106")
+        return (500, f"{denial.detail if denial else path}: the password file cannot be opened",
+                user_file, denial.path if denial else path, "FS105")
+    data = state.model.fs.read_bytes(path) or b""
+    from confcheck.servers.nginx.htpasswd import verify
+    verdict = verify(data, *creds)
+    if verdict is True:
+        state.step("access", f"auth_basic: user {creds[0]} authenticated against {path}", user_file)
+        return (200, "", user_file, None, None)
+    if verdict is None:
+        state.unknown.add("password")
+        state.step("access", f"auth_basic: user {creds[0]} found in {path}; its password scheme "
+                   "cannot be checked offline (assumed right)", user_file)
+        return (200, "", user_file, None, None)
+    return (401, f"user {creds[0]!r} was not found or the password is wrong in {path}", realm, None, None)
+
+
+def _try_files(state: State):
+    """Returns None (go on to content), "again" (URI changed: search locations), or a named Location."""
+    scope = state.scope
+    nodes = scope.own("try_files")
+    if not nodes:
+        loc = scope.location()
+        if loc is not None and scope is not loc and loc.own("try_files"):
+            state.step("try_files", f"try_files of {loc.describe()} does not apply inside {scope.describe()} "
+                       "(not inherited)", loc.own("try_files")[0])
+        return None
+    node = nodes[-1]
+    args = node.args
+    checker = state.model.checker(scope)
+    for arg in args[:-1]:
+        # A directory test is decided by the config text ("$uri/"), whose
+        # trailing slash nginx drops before testing and before setting $uri.
+        want_dir = arg.value.endswith("/")
+        text = variables.expand(arg.value[:-1] if want_dir else arg.value, state)
+        path = map_uri(state, text)
+        if state.model.fs is None:
+            state.unknown.add("filesystem")
+            continue
+        access = checker.check(path.rstrip("/") or "/", "stat")
+        if access.ok and access.meta is not None and (access.meta.kind == "dir") == want_dir:
+            state.uri = text
+            state.step("try_files", f"{arg.raw} -> {path} exists: served from this location", node)
+            return None
+        if not access.ok and access.denial is not None and access.denial.need in ("x", "label"):
+            state.step("try_files", f"{arg.raw} -> {path}: stat() fails ({access.denial.detail}); "
+                       "nginx logs it and tries the next", node)
+        elif access.ok and access.meta is not None:
+            state.step("try_files", f"{arg.raw} -> {path} is a {'directory' if access.meta.kind == 'dir' else 'file'}, "
+                       f"not what {arg.raw} asks for", node)
+        else:
+            state.step("try_files", f"{arg.raw} -> {path} does not exist", node)
+    last = args[-1].value if args else ""
+    if last.startswith("=") and last[1:].isdigit():
+        raise Final(int(last[1:]), f"try_files found nothing and ends with {last}", node,
+                    rule="NGX-try-files" if last == "=403" else None)
+    target = variables.expand(last, state)
+    if target.startswith("@"):
+        named = state.server.named.get(target)
+        if named is None:
+            raise Final(500, f"try_files names {target}, which does not exist", node)
+        state.step("try_files", f"nothing found: continue in named location {target}", node)
+        state.count_change(node)
+        return named
+    uri, _, args_part = target.partition("?")
+    if args_part:
+        state.args = args_part
+    state.change_uri(uri, "try_files fallback", node)
+    return "again"
+
+
+def _content(state: State) -> bool:
+    """The content phase: raises Final, or returns True after an internal redirect (index)."""
+    scope = state.scope
+    method = state.request.method
+    handler = scope.handler()
+    if handler is not None:
+        if handler.key in UPSTREAM_HANDLERS:
+            raise Final(None, f"handed to {handler.name} {' '.join(a.raw for a in handler.args)}: the status "
+                              "comes from that upstream, after the access phase allowed the request", handler)
+        raise Final(200, f"{handler.name} answers the request", handler)
+    if state.uri.endswith("/"):
+        return _directory(state)
+    return _static(state)
+
+
+def _stat_denial_status(access) -> tuple[int, str]:
+    denial = access.denial
+    if denial.need == "missing":
+        return 404, "missing"
+    if denial.need == "symlink" and denial.path != access.resolved and denial.path != access.path:
+        return 404, "symlink"
+    return 403, denial.need
+
+
+RULE_OF_NEED = {"x": "FS101", "r": "FS102", "label": "FS108", "symlink": "FS107", "loop": "FS107",
+                "list": "FS103"}
+
+
+def _fs_final(state: State, access, path: str) -> Final:
+    denial = access.denial
+    status, kind = _stat_denial_status(access)
+    node = state.scope.docroot() or (state.scope.location().node if state.scope.location() else state.server.node)
+    if status == 404:
+        if kind == "symlink":
+            reason = f"{denial.detail}: nginx's openat() of the next component fails (ENOTDIR)"
+            return Final(404, reason, node, denial.path, "FS107")
+        return Final(404, f"{path} does not exist ({denial.detail})", node, denial.path,
+                     "FS104" if not _exists_root(state) else None)
+    rule = RULE_OF_NEED.get(denial.need)
+    if denial.need == "x" and denial.path == path:
+        rule = "FS102"
+    return Final(403, f"{denial.detail}: open() of {path} fails with EACCES", node, denial.path, rule)
+
+
+def _exists_root(state: State) -> bool:
+    root = state.document_root()
+    try:
+        return state.model.fs.lstat(root) is not None
+    except Exception:  # noqa: BLE001 - not knowing is not a missing root
+        return True
+
+
+def _static(state: State) -> bool:
+    method = state.request.method
+    if method not in ("GET", "HEAD", "POST"):
+        raise Final(405, f"the static module serves GET, HEAD and POST only, not {method}",
+                    state.scope.docroot())
+    path = map_uri(state, state.uri)
+    if state.model.fs is None:
+        state.unknown.add("filesystem")
+        raise Final(None, f"the static module would open {path}; config-only answers do not read the disk",
+                    state.scope.docroot())
+    access = state.model.checker(state.scope).check(path, "read")
+    if access.not_checked is not None:
+        raise Final(None, f"{path}: {access.not_checked.reason} (the scanner cannot look)", None, path)
+    if not access.ok:
+        # open(O_RDONLY) also needs r on a directory: a 0711 directory asked
+        # for without its slash is a 403, not the 301 (ngx_open_and_stat_file).
+        raise _fs_final(state, access, path)
+    meta = access.meta
+    state.step("content", f"static file {path} opened as {state.model.identity.user}", state.scope.docroot())
+    if meta.kind == "dir":
+        target = state.uri + "/" + (("?" + state.args) if state.args else "")
+        raise Final(301, f"{path} is a directory: redirect to {state.uri}/", state.scope.docroot(),
+                    location=target)
+    if meta.kind != "file":
+        raise Final(404, f"{path} is not a regular file", state.scope.docroot(), path)
+    if method == "POST":
+        raise Final(405, "the static module does not accept POST to a file that exists", state.scope.docroot())
+    raise Final(200, f"serves {path}", state.scope.docroot(), None)
+
+
+def _directory(state: State) -> bool:
+    scope = state.scope
+    method = state.request.method
+    if method not in ("GET", "HEAD", "POST"):
+        raise Final(405, f"the static module serves GET, HEAD and POST only, not {method}", scope.docroot())
+    index_nodes = scope.group("index")
+    names = [v for n in index_nodes for v in n.values] or ["index.html"]
+    base = map_uri(state, state.uri)
+    if state.model.fs is None:
+        state.unknown.add("filesystem")
+        raise Final(None, f"the index module would look in {base}; config-only answers do not read the disk",
+                    index_nodes[0] if index_nodes else scope.docroot())
+    checker = state.model.checker(scope)
+    dir_tested = False
+    node = index_nodes[0] if index_nodes else None
+    for name in names:
+        name = variables.expand(name, state)
+        if name.startswith("/"):
+            state.change_uri(name, f"index {name}", node)
+            return True
+        path = base + name
+        access = checker.check(path, "stat")
+        if access.ok:
+            state.change_uri(state.uri + name, f"index file {path} exists", node)
+            return True
+        if access.not_checked is not None:
+            raise Final(None, f"{path}: {access.not_checked.reason} (the scanner cannot look)", None, path)
+        denial = access.denial
+        if denial.need in ("symlink", "loop") and denial.path == path:
+            raise Final(403, denial.detail, node or scope.docroot(), denial.path, "FS107")
+        if denial.need in ("x", "label"):
+            # ngx_http_index_error: EACCES is '"..." is forbidden'
+            raise Final(403, f"\"{path}\" is forbidden: {denial.detail}", scope.docroot(),
+                        denial.path, RULE_OF_NEED.get(denial.need))
+        if not dir_tested:
+            dir_tested = True
+            dir_access = checker.check(base.rstrip("/") or "/", "stat")
+            if not dir_access.ok and dir_access.denial is not None and dir_access.denial.need == "missing":
+                raise Final(404, f"\"{base}\" is not found", scope.docroot(), dir_access.denial.path,
+                            "FS104" if not _exists_root(state) else None)
+            if dir_access.ok and dir_access.meta is not None and dir_access.meta.kind != "dir":
+                raise Final(404, f"{base.rstrip('/')} is not a directory (ENOTDIR)", scope.docroot(),
+                            base.rstrip("/"))
+    state.step("index", f"no index file ({', '.join(names)}) in {base}", index_nodes[0] if index_nodes else None)
+    autoindex = scope.last("autoindex")
+    if autoindex is not None and autoindex.values[:1] == ["on"] and method in ("GET", "HEAD"):
+        access = checker.check(base.rstrip("/") or "/", "list")
+        if not access.ok and access.denial is not None:
+            status, _ = _stat_denial_status(access)
+            rule = "FS103" if access.denial.need == "r" else RULE_OF_NEED.get(access.denial.need)
+            raise Final(status, f"autoindex: opendir() of {base} fails: {access.denial.detail}", autoindex,
+                        access.denial.path, rule)
+        raise Final(200, f"autoindex lists {base}", autoindex)
+    raise Final(403, f"directory index of \"{base}\" is forbidden: no index file and autoindex is off",
+                autoindex or (index_nodes[0] if index_nodes else scope.docroot()), base.rstrip("/") or "/",
+                "NGX-no-index")
+
+
+def _error_page(state: State, final: Final) -> None:
+    """error_page for the status nginx generated; re-raises the final answer."""
+    if final.status is None or final.status < 300 or state.error_page:
+        raise final
+    pages = state.scope.group("error_page")
+    for node in pages:
+        values = node.values
+        codes = []
+        overwrite: int | str | None = None
+        target = values[-1] if values else ""
+        for value in values[:-1]:
+            if value.startswith("="):
+                overwrite = int(value[1:]) if value[1:].isdigit() else "="
+            elif value.isdigit():
+                codes.append(int(value))
+        if final.status not in codes:
+            continue
+        state.error_page = True
+        state.step("error_page", f"error_page {' '.join(values)} handles {final.status}", node)
+        if target.startswith(("http://", "https://")) or (target.startswith("$scheme")):
+            status = overwrite if isinstance(overwrite, int) else 302
+            raise Final(status, f"error_page redirects the {final.status} to {target}", node,
+                        final.fs_path, final.rule, location=variables.expand(target, state))
+        if state.request.method != "HEAD":
+            state.request = _as_get(state.request)
+        try:
+            if target.startswith("@"):
+                named = state.server.named.get(target)
+                if named is None:
+                    raise final
+                state.count_change(node)
+                _run(state, named)
+            else:
+                uri, _, args = target.partition("?")
+                state.args = args
+                state.change_uri(uri, f"error_page for {final.status}", node)
+                _run(state, "find")
+        except Final as second:
+            if second.status is not None and second.status >= 400 and overwrite != "=":
+                raise Final(second.status, f"{final.reason}; the error page {target} itself failed: {second.reason}",
+                            final.node, final.fs_path, final.rule) from None
+            status = overwrite if isinstance(overwrite, int) else (second.status if overwrite == "=" else final.status)
+            # When error_page changes the status, it is what decided the answer.
+            decider = node if status != final.status else final.node
+            raise Final(status, f"{final.reason}; error_page answers with {target}"
+                        + (f" and status {status}" if status != final.status else ""),
+                        decider, final.fs_path, final.rule, second.location) from None
+    raise final
+
+
+def _as_get(request: Request) -> Request:
+    from dataclasses import replace
+    return replace(request, method="GET")

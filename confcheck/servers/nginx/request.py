@@ -1,0 +1,148 @@
+"""An HTTP request as nginx sees it: method, Host, normalised URI, args.
+
+URL parsing and URI normalisation follow nginx's ngx_http_parse_complex_uri:
+%XX decoded, slashes merged, `.` and `..` resolved (a `..` above the root is
+a 400), the query string kept apart.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "MKCOL", "COPY", "MOVE", "OPTIONS",
+                     "PROPFIND", "PROPPATCH", "LOCK", "UNLOCK", "PATCH", "TRACE", "CONNECT"})
+
+
+# nginx accepts any method token of these characters (others are NGX_HTTP_UNKNOWN).
+_METHOD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ_-")
+
+
+class RequestError(ValueError):
+    """The request itself is malformed (why exits 2)."""
+
+
+class BadUri(Exception):
+    """nginx answers 400 to this URI."""
+
+
+@dataclass
+class Request:
+    url: str
+    method: str = "GET"
+    headers: dict[str, str] = field(default_factory=dict)   # names lower-case
+    client_ip: str = "127.0.0.1"
+    scheme: str = "http"
+    host: str = ""           # Host as sent (lower-case, no port)
+    port: int = 80
+    address: str = ""        # where the connection goes: the URL's host (a name or an IP)
+    raw_path: str = "/"      # as sent, before decoding
+    args: str = ""
+
+    @classmethod
+    def parse(cls, url: str, method: str = "GET", headers: dict[str, str] | None = None,
+              client_ip: str = "127.0.0.1") -> "Request":
+        method = (method or "GET").upper()
+        if not method or any(c not in _METHOD_CHARS for c in method):
+            raise RequestError(f"unknown method {method!r}: an HTTP method is a word of letters, "
+                               f"'_' and '-' (GET, POST, {', '.join(sorted(METHODS - {'GET', 'POST'}))})")
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise RequestError(f"malformed URL {url!r}: expected http://host[:port]/path[?query]")
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:
+            raise RequestError(f"malformed URL {url!r}: bad port") from None
+        norm = {k.lower().strip(): v.strip() for k, v in (headers or {}).items()}
+        host = norm.get("host", parts.netloc)
+        norm.setdefault("host", parts.netloc)
+        path = parts.path or "/"
+        if not path.startswith("/"):
+            raise RequestError(f"malformed URL {url!r}: the path must start with /")
+        _check_ip(client_ip)
+        return cls(url=url, method=method, headers=norm, client_ip=client_ip, scheme=parts.scheme,
+                   host=_host_name(host), port=port, raw_path=path, args=parts.query,
+                   address=parts.hostname)
+
+    @property
+    def request_uri(self) -> str:
+        return self.raw_path + ("?" + self.args if self.args else "")
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
+
+    def basic_credentials(self) -> tuple[str, str] | None:
+        value = self.header("authorization")
+        if not value or not value[:6].lower() == "basic ":
+            return None
+        try:
+            decoded = base64.b64decode(value[6:].strip(), validate=True).decode("utf-8", "replace")
+        except (ValueError, base64.binascii.Error):
+            return None
+        user, sep, password = decoded.partition(":")
+        return (user, password) if sep else None
+
+    def to_json(self) -> dict:
+        return {"method": self.method, "url": self.url, "client_ip": self.client_ip}
+
+
+def _host_name(host: str) -> str:
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[: host.find("]") + 1] if "]" in host else host
+    host = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    return host.rstrip(".")
+
+
+def _check_ip(ip: str) -> None:
+    import ipaddress
+    try:
+        ipaddress.ip_address(ip)
+    except ValueError:
+        raise RequestError(f"--client-ip {ip!r} is not an IP address") from None
+
+
+def normalize_uri(raw: str) -> str:
+    """nginx's URI as used for location matching: decoded, slashes merged, dots resolved.
+
+    Decoded characters go through the same rules (`%2e%2e` is `..`), as in
+    ngx_http_parse_complex_uri with the default `merge_slashes on`.
+    """
+    data = raw.encode("utf-8", "surrogateescape")
+    out = bytearray()
+    i = 0
+    while i < len(data):
+        c = data[i]
+        if c == 0x25 and _is_hex(data[i + 1:i + 3]):   # %XX
+            out.append(int(data[i + 1:i + 3], 16))
+            i += 3
+            continue
+        if c == 0x25:
+            raise BadUri("bad percent-encoding")
+        out.append(c)
+        i += 1
+    if b"\x00" in out:
+        raise BadUri("NUL in URI")
+    segments: list[bytes] = []
+    parts = bytes(out).split(b"/")
+    trailing = parts[-1] in (b"", b".", b"..") and len(parts) > 1
+    for index, seg in enumerate(parts[1:], start=1):
+        if seg == b"" and index != len(parts) - 1:
+            continue
+        if seg == b".":
+            continue
+        if seg == b"..":
+            if not segments:
+                raise BadUri("URI goes above the root")
+            segments.pop()
+            continue
+        segments.append(seg)
+    path = b"/" + b"/".join(segments)
+    if trailing and not path.endswith(b"/"):
+        path += b"/"
+    return path.decode("utf-8", "surrogateescape")
+
+
+def _is_hex(two: bytes) -> bool:
+    return len(two) == 2 and all(chr(b) in "0123456789abcdefABCDEF" for b in two)

@@ -1,0 +1,175 @@
+"""The rewrite module's script: `rewrite`, `return`, `set`, `break`, `if`.
+
+Directives run in order; `if` switches the configuration to its block when
+its condition holds (so a `proxy_pass` or `root` inside it applies, and the
+location's try_files does not: it is not inherited) and runs its directives
+inline. A rewrite without a flag changes the URI and goes on; at the end of
+the script a changed URI means a new location search, as with `last`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from confcheck.parsers.syntax import Node
+from confcheck.servers.nginx import variables
+from confcheck.servers.nginx.conf import BadRegex, compile_regex
+
+REDIRECT_CODES = (301, 302, 303, 307, 308)
+
+
+@dataclass
+class Action:
+    kind: str                   # return | redirect | last | break
+    node: Node
+    status: int | None = None
+    reason: str = ""
+    location: str | None = None
+    uri: str | None = None
+
+
+def run_script(state, nodes: list[Node], scope) -> Action | None:
+    changed: Node | None = None
+    for node in nodes:
+        key = node.key
+        if key == "set" and len(node.args) >= 2:
+            name = node.args[0].value.lstrip("$")
+            state.set_vars[name] = variables.expand(node.args[1].value, state)
+            state.step("rewrite", f"set ${name} = {state.set_vars[name]!r}", node)
+        elif key == "break":
+            state.step("rewrite", "break: stop the rewrite directives", node)
+            return Action("break", node)
+        elif key == "return":
+            return _return(state, node)
+        elif key == "rewrite":
+            action = _rewrite(state, node)
+            if action is None:
+                continue
+            if action.kind == "changed":
+                changed = node
+                continue
+            return action
+        elif key == "if" and node.children is not None:
+            if _condition(state, node):
+                inner = scope.if_scope(node) if hasattr(scope, "if_scope") else None
+                state.step("rewrite", f"if ({' '.join(a.raw for a in node.args)}) is true", node)
+                if inner is not None:
+                    state.scope = inner
+                    action = run_script(state, inner.rewrite_script(), inner)
+                    if action is not None:
+                        return action
+            else:
+                state.step("rewrite", f"if ({' '.join(a.raw for a in node.args)}) is false", node)
+    if changed is not None:
+        return Action("last", changed, uri=state.uri)
+    return None
+
+
+def _return(state, node: Node) -> Action:
+    values = node.values
+    if not values:
+        return Action("return", node, 500, "return without a code")
+    first = values[0]
+    if not first.isdigit():
+        url = variables.expand(first, state)
+        return Action("redirect", node, 302, f"return {first}: redirect", location=url)
+    code = int(first)
+    text = variables.expand(values[1], state) if len(values) > 1 else None
+    if code in REDIRECT_CODES and text is not None:
+        return Action("redirect", node, code, f"return {code} {values[1]}: redirect", location=text)
+    if code == 444:
+        return Action("return", node, 444, "return 444: nginx closes the connection without a response")
+    return Action("return", node, code, f"return {code}" + (f" with a body" if text else ""))
+
+
+def _rewrite(state, node: Node) -> Action | None:
+    if len(node.args) < 2:
+        return None
+    pattern = node.args[0].value
+    try:
+        regex = compile_regex(pattern, False)
+    except BadRegex as exc:
+        state.step("rewrite", f"rewrite {pattern}: the pattern cannot be evaluated here ({exc})", node)
+        return None
+    match = regex.search(state.uri)
+    if not match:
+        state.step("rewrite", f"rewrite {pattern} does not match {state.uri}", node)
+        return None
+    state.captures = match.groups()
+    state.named_captures.update({k: v for k, v in match.groupdict().items() if v is not None})
+    state.capture_whole = match.group(0)
+    replacement = node.args[1].value
+    flag = node.args[2].value if len(node.args) > 2 else ""
+    target = variables.expand(replacement, state)
+    if target.startswith(("http://", "https://")) or replacement.startswith("$scheme") or flag in ("redirect", "permanent"):
+        code = 301 if flag == "permanent" else 302
+        if "?" not in replacement and state.args and not replacement.endswith("?"):
+            target += "?" + state.args
+        return Action("redirect", node, code, f"rewrite {pattern} {replacement} {flag}".rstrip() + ": redirect",
+                      location=target.rstrip("?"))
+    uri, question, new_args = target.partition("?")
+    if question:
+        # New arguments replace the old ones, which follow them unless the
+        # replacement ends with "?".
+        keep = state.args and not replacement.endswith("?")
+        state.args = new_args + ("&" + state.args if keep else "")
+    state.step("rewrite", f"rewrite {pattern} {replacement}{' ' + flag if flag else ''}: URI {state.uri} -> {uri}", node)
+    state.uri = uri
+    if flag == "last":
+        return Action("last", node, uri=uri)
+    if flag == "break":
+        return Action("break", node, uri=uri)
+    return Action("changed", node, uri=uri)
+
+
+def _condition(state, node: Node) -> bool:
+    args = node.values
+    if not args:
+        return False
+    if len(args) == 1:
+        value = variables.expand(args[0], state)
+        return value not in ("", "0")
+    first, op = args[0], args[1]
+    if op in ("-f", "!-f", "-d", "!-d", "-e", "!-e", "-x", "!-x") or first in (
+            "-f", "!-f", "-d", "!-d", "-e", "!-e", "-x", "!-x"):
+        test, path_text = (first, args[1]) if first.startswith(("-", "!-")) else (op, first)
+        return _file_test(state, test, variables.expand(path_text, state))
+    value = variables.expand(first, state)
+    other = args[2] if len(args) > 2 else ""
+    if op == "=":
+        return value == variables.expand(other, state)
+    if op == "!=":
+        return value != variables.expand(other, state)
+    if op in ("~", "~*", "!~", "!~*"):
+        try:
+            regex = compile_regex(other, op.endswith("*"))
+        except BadRegex:
+            return False
+        match = regex.search(value)
+        if match and not op.startswith("!"):
+            state.captures = match.groups()
+            state.named_captures.update({k: v for k, v in match.groupdict().items() if v is not None})
+            state.capture_whole = match.group(0)
+        return bool(match) != op.startswith("!")
+    return False
+
+
+def _file_test(state, test: str, path: str) -> bool:
+    negate = test.startswith("!")
+    kind = test.lstrip("!")
+    if state.model.fs is None:
+        state.unknown.add("filesystem")
+        return negate
+    access = state.model.checker(state.scope).check(path, "stat")
+    meta = access.meta if access.ok else None
+    if meta is None:
+        result = False
+    elif kind == "-f":
+        result = meta.kind == "file"
+    elif kind == "-d":
+        result = meta.kind == "dir"
+    elif kind == "-x":
+        result = bool(meta.mode & 0o111)
+    else:
+        result = True
+    return result != negate

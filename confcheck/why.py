@@ -1,0 +1,88 @@
+"""why: what the server answers to one request (or a batch), and why.
+
+The configuration is read once; each request then runs through the server
+model. Data flows one way: inputs -> parser -> server model -> fs view ->
+decide() -> Outcome.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from confcheck.engine import ScanOptions, load_targets, open_fs
+from confcheck.inputs import InputError, classify
+from confcheck.source import Diagnostics
+
+
+@dataclass
+class WhyOptions:
+    paths: list[str] = field(default_factory=list)     # config files/dirs (like scan's PATHs)
+    configs: list[str] = field(default_factory=list)
+    root: str | None = None
+    fs_snapshot: str | None = None
+    no_fs: bool = False
+    worker_user: str | None = None
+
+
+@dataclass
+class Prepared:
+    model: object            # confcheck.servers.nginx.decide.Model
+    errors: list
+
+
+def prepare(options: WhyOptions) -> Prepared:
+    """Read the configuration and the disk view once for any number of requests."""
+    from confcheck.gcpause import gc_paused
+    from confcheck.servers.nginx.conf import build_http
+    from confcheck.servers.nginx.decide import Model
+    from confcheck.servers.nginx.worker import IdentityProblem, nginx_identity
+
+    scan_options = ScanOptions(paths=list(options.paths), configs=list(options.configs), root=options.root,
+                               fs_snapshot=options.fs_snapshot, no_fs=options.no_fs,
+                               worker_user=options.worker_user)
+    with gc_paused():
+        inputs = classify(scan_options.paths, root=options.root, configs=options.configs, server=None)
+        if inputs.apache:
+            raise InputError(f"{inputs.apache[0]}: Apache configurations are not supported by why yet")
+        if len(inputs.nginx) + len(inputs.dumps) != 1:
+            raise InputError("why needs exactly one nginx configuration (its main file, its directory or an "
+                             "nginx -T dump); got " + str(len(inputs.nginx) + len(inputs.dumps)))
+        diags = Diagnostics()
+        targets, _ = load_targets(inputs, scan_options, diags)
+        target = targets[0]
+        fs = open_fs(scan_options)
+        identity = None
+        if fs is not None:
+            identity = nginx_identity(fs, target.model, options.worker_user)
+            if isinstance(identity, IdentityProblem):
+                raise InputError(f"{identity.message}: the worker identity is unknown, so disk access "
+                                 "cannot be judged (use --worker-user)")
+        http = build_http(target.config.nodes)
+        if not http.servers:
+            raise InputError(f"{target.name}: no server block: nothing answers requests")
+        model = Model(http, fs, identity, prefix=target.model.prefix, conf_prefix=target.model.conf_prefix)
+    return Prepared(model, diags.errors)
+
+
+def explain(prepared: Prepared, request) :
+    from confcheck.servers.nginx.decide import decide
+    return decide(prepared.model, request)
+
+
+def parse_batch_line(line: str, number: int):
+    from confcheck.servers.nginx.request import Request, RequestError
+    try:
+        item = json.loads(line)
+    except ValueError as exc:
+        raise RequestError(f"line {number}: not JSON ({exc})") from None
+    if not isinstance(item, dict) or "url" not in item:
+        raise RequestError(f"line {number}: expected an object with \"url\"")
+    headers = item.get("headers") or {}
+    if not isinstance(headers, dict):
+        raise RequestError(f"line {number}: \"headers\" must be an object")
+    try:
+        return Request.parse(item["url"], item.get("method") or "GET", {str(k): str(v) for k, v in headers.items()},
+                             item.get("client_ip") or "127.0.0.1")
+    except RequestError as exc:
+        raise RequestError(f"line {number}: {exc}") from None

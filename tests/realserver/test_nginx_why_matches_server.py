@@ -1,0 +1,69 @@
+"""`confcheck why` predicts the exact status real nginx gave, request by request.
+
+The configuration read is the very nginx.conf the server ran; the Host header,
+method, headers and credentials are the ones the harness sent. For every
+disk-caused 403/500 the path at fault must be the real one, and where a
+scenario names the deciding directive, `decided_by` must point at it.
+"""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from confcheck.servers.nginx.request import Request
+from confcheck.why import WhyOptions, explain, prepare
+
+pytestmark = pytest.mark.realserver
+
+
+@pytest.fixture(scope="module")
+def prepared(nginx_run):
+    result = prepare(WhyOptions(configs=[str(nginx_run.conf_path)]))
+    assert [str(e) for e in result.errors] == []
+    return result
+
+
+def _request(run, sc, req) -> Request:
+    # the harness fills in @NAME@/@ROOT@ when sending; do the same
+    headers = {k: v.replace("@NAME@", sc.server_name).replace("@ROOT@", str(sc.root))
+               for k, v in req.spec.headers.items()}
+    if req.spec.auth:
+        token = base64.b64encode(f"{req.spec.auth[0]}:{req.spec.auth[1]}".encode()).decode()
+        headers["Authorization"] = f"Basic {token}"
+    headers["Host"] = req.host
+    address = getattr(sc, "address", "127.0.0.1")
+    return Request.parse(f"http://{address}:{run.port}{req.spec.path}", req.spec.method, headers, "127.0.0.1")
+
+
+def _decided_text(node) -> str:
+    return " ".join([node.name] + [a.raw for a in node.args])
+
+
+def test_why_predicts_every_status(nginx_run, prepared):
+    wrong = []
+    total = 0
+    for sc in nginx_run.scenarios.values():
+        for req in sc.requests:
+            if req.status is None and req.error:
+                continue
+            total += 1
+            outcome = explain(prepared, _request(nginx_run, sc, req))
+            expectation = req.expectation
+            want = None if getattr(expectation, "upstream", False) else req.status
+            problems = []
+            if outcome.status != want:
+                problems.append(f"status {outcome.status} != real {req.status}")
+            if req.disk_caused_denial and outcome.fs_path != str(req.expected_fs_path):
+                problems.append(f"fs_path {outcome.fs_path} != {req.expected_fs_path}")
+            decided = getattr(expectation, "decided_by", None)
+            if decided and (outcome.decided_by is None
+                            or not (_decided_text(outcome.decided_by) + ";").startswith(decided.rstrip(";"))):
+                got = _decided_text(outcome.decided_by) if outcome.decided_by is not None else None
+                problems.append(f"decided_by {got!r} != {decided!r}")
+            if problems:
+                wrong.append(f"{sc.name}[{req.index}] {req.spec.label} (Host {req.host}): "
+                             + "; ".join(problems) + f"\n      why: {outcome.reason}")
+    assert not wrong, f"{len(wrong)} of {total} requests mispredicted:\n" + "\n".join(wrong)
+    assert total >= 60
