@@ -81,12 +81,29 @@ class ScanContext:
             self._surveys[key] = survey_nginx(self, target)
         return self._surveys[key]
 
+    def request_model(self, target: NginxTarget):
+        """The nginx request model (confcheck.servers.nginx.decide.Model) for `target`.
+
+        It sees the disk when the scan does; in a config-only scan, or when the
+        worker identity is unknown, answers that need the disk are `None`.
+        """
+        key = ("model", id(target))
+        if key not in self._surveys:
+            from confcheck.servers.nginx.conf import build_http
+            from confcheck.servers.nginx.decide import Model
+            from confcheck.servers.nginx.worker import IdentityProblem
+            identity = self.identity(target) if self.fs is not None else None
+            fs = self.fs if identity is not None and not isinstance(identity, IdentityProblem) else None
+            self._surveys[key] = Model(build_http(target.config.nodes), fs, identity if fs else None,
+                                       prefix=target.model.prefix, conf_prefix=target.model.conf_prefix)
+        return self._surveys[key]
+
     @cached_property
     def not_checked(self) -> list[NotCheckedPath]:
         out: list[NotCheckedPath] = []
         seen: set[str] = set()
         for survey in self._surveys.values():
-            for item in survey.not_checked:
+            for item in getattr(survey, "not_checked", ()):
                 if item.path not in seen:
                     seen.add(item.path)
                     out.append(item)
