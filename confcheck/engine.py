@@ -64,6 +64,7 @@ class ScanContext:
         self.trees = trees              # served trees named on the command line (limit the walk)
         self._identities: dict[int, object] = {}
         self._surveys: dict[int, object] = {}
+        self._models: dict[int, object] = {}
 
     def identity(self, target: NginxTarget):
         """The worker identity for `target`, or an IdentityProblem."""
@@ -87,23 +88,23 @@ class ScanContext:
         It sees the disk when the scan does; in a config-only scan, or when the
         worker identity is unknown, answers that need the disk are `None`.
         """
-        key = ("model", id(target))
-        if key not in self._surveys:
+        key = id(target)
+        if key not in self._models:
             from confcheck.servers.nginx.conf import build_http
             from confcheck.servers.nginx.decide import Model
             from confcheck.servers.nginx.worker import IdentityProblem
             identity = self.identity(target) if self.fs is not None else None
             fs = self.fs if identity is not None and not isinstance(identity, IdentityProblem) else None
-            self._surveys[key] = Model(build_http(target.config.nodes), fs, identity if fs else None,
-                                       prefix=target.model.prefix, conf_prefix=target.model.conf_prefix)
-        return self._surveys[key]
+            self._models[key] = Model(build_http(target.config.nodes), fs, identity if fs else None,
+                                      prefix=target.model.prefix, conf_prefix=target.model.conf_prefix)
+        return self._models[key]
 
     @cached_property
     def not_checked(self) -> list[NotCheckedPath]:
         out: list[NotCheckedPath] = []
         seen: set[str] = set()
         for survey in self._surveys.values():
-            for item in getattr(survey, "not_checked", ()):
+            for item in survey.not_checked:
                 if item.path not in seen:
                     seen.add(item.path)
                     out.append(item)

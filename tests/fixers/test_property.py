@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from fixhelpers import SOURCE, WHEN, Sandbox, changed, confcheck_ok, denials, kernel, snapshot
@@ -71,6 +71,7 @@ def test_generated_script_fixes_exactly_what_was_refused(www, accounts, fs, spec
             if is_dir and listing:
                 requests.append((path, "list"))
         found = denials(www, requests)
+        assume(found)
         private = [d for d in found if looks_private(d.path)]
         plan = build_plan(found, www, accounts, fs)
         script = render_script(plan, source=SOURCE, when=WHEN)
