@@ -101,8 +101,9 @@ def main() -> None:
             return config
 
         def read_and_scan():
-            config = read()
+            # as the engine runs it: one GC pause around reading and scanning
             with gc_paused():
+                config = read()
                 modules = loaded_modules(config)
                 count = sum(1 for _ in walk(config.nodes))
             return config, modules, count

@@ -69,7 +69,19 @@ class SourceFile:
         return starts
 
     def line_col(self, offset: int) -> tuple[int, int]:
-        """1-based line and character column of a byte offset."""
+        """1-based line and character column of a byte offset (memoised: a
+        batch of requests asks for the same few directives again and again)."""
+        cache = self._positions
+        hit = cache.get(offset)
+        if hit is None:
+            hit = cache[offset] = self._line_col(offset)
+        return hit
+
+    @cached_property
+    def _positions(self) -> dict[int, tuple[int, int]]:
+        return {}
+
+    def _line_col(self, offset: int) -> tuple[int, int]:
         index = bisect_right(self.line_starts, offset) - 1
         start = self.line_starts[index]
         if index == 0 and self.bom:

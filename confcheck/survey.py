@@ -224,6 +224,7 @@ def finding_for_group(rule_id: str, name: str, severity: str, group: list[Proble
     `one` says what the client gets for one path ("answered 403"), `many`
     the same for a group ("each is answered 403").
     """
+    group = sorted(group, key=lambda p: p.path)   # the example must not depend on disk order
     first = group[0]
     place = first.place
     detail = first.denial.detail

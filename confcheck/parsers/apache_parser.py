@@ -62,6 +62,9 @@ _TOKEN = re.compile(
 _QUOTED_ESC = {'"': re.compile(r'\\(["\\])'), "'": re.compile(r"\\(['\\])")}
 _VAR = re.compile(r"\$\{([^}]*)\}")
 _WS = b" \t\n\r\x0b\x0c"
+# directives httpd executes while reading (the rest is left to the semantic layer)
+_READ_TIME = frozenset({"include", "includeoptional", "define", "undefine", "loadmodule",
+                        "serverroot"})
 _BS, _LF, _CR = 0x5C, 0x0A, 0x0D
 
 
@@ -161,6 +164,18 @@ def module_names(identifier: str, filename: str) -> set[str]:
     return names
 
 
+class _Shift:
+    """Offset map of a line without continuations: source = base + index."""
+
+    __slots__ = ("base",)
+
+    def __init__(self, base: int) -> None:
+        self.base = base
+
+    def __call__(self, j: int) -> int:
+        return self.base + j
+
+
 class _Frame:
     __slots__ = ("node", "active", "macro")
 
@@ -197,25 +212,82 @@ class _Parser:
     def run(self) -> ParsedFile:
         data = self.data
         n = len(data)
-        find = data.find
+        lines = data.split(b"\n")
+        last = len(lines) - 1          # lines[last] has no LF after it
         pos = 0
         if data.startswith(b"\xef\xbb\xbf"):
-            pos = 3  # a UTF-8 BOM is not part of the first directive's name
-        while pos < n:
-            nl = find(b"\n", pos)
-            if nl < 0:
-                self.line(data[pos:], None, pos)
-                break
-            end = nl
-            if end > pos and data[end - 1] == _CR:
-                end -= 1
-            if end > pos and data[end - 1] == _BS:
-                pos = self.continued(pos, nl)
+            lines[0] = lines[0][3:]    # httpd skips a UTF-8 BOM (ap_pcfg_openfile)
+            pos = 3
+        simple = self.simple_directive
+        line = self.line
+        i = 0
+        while i <= last:
+            text = lines[i]
+            size = len(text)
+            if i < last and text[-1:] in (b"\\", b"\r") and (
+                    text.endswith(b"\\") or text.endswith(b"\\\r")):
+                nxt = self.continued(pos, pos + size)
+                i += data.count(b"\n", pos, nxt)
+                if nxt >= n and not data.endswith(b"\n"):
+                    i = last + 1
+                pos = nxt
                 continue
-            self.line(data[pos:nl], None, pos)
-            pos = nl + 1
+            stripped = text.strip()
+            if stripped:
+                first = stripped[0]
+                if (first != 0x23 and first != 0x3C and b'"' not in stripped
+                        and b"'" not in stripped):
+                    simple(stripped, pos + len(text) - len(text.lstrip()))
+                else:
+                    line(text, None, pos)
+            pos += size + 1
+            i += 1
         self.finish()
         return ParsedFile(self.source, self.top, self.comments)
+
+    def simple_directive(self, stripped: bytes, base: int) -> None:
+        """Hot path: a directive line with no quotes, no continuation, not a section.
+
+        bytes.split() splits on exactly httpd's isspace set; each word's
+        offset is found again in the line (cheap, in C).
+        """
+        stack = self.stack
+        if stack:
+            frame = stack[-1]
+            parent, active, macro = frame.node, frame.active, frame.macro
+        else:
+            parent, active, macro = self.base_parent, self.base_active, False
+        resolve = active and not macro
+        source = self.source
+        find = stripped.find
+        words = stripped.split()
+        w0 = words[0]
+        name = w0.decode("utf-8", "surrogateescape")
+        j = len(w0)
+        if "\\" in name:
+            name = name.replace("\\\\", "\\")
+        args = []
+        append = args.append
+        for w in words[1:]:
+            j = find(w, j)
+            start = base + j
+            j += len(w)
+            raw = w.decode("utf-8", "surrogateescape")
+            if "$" in raw or "\\" in raw:
+                append(Arg(raw, self.finish_value(raw, None, start, base + j, resolve),
+                           Span(source, start, base + j), None))
+            else:
+                append(Arg(raw, raw, Span(source, start, base + j), None))
+        node = Node(name, args, Span(source, base, base + len(stripped)),
+                    Span(source, base, base + len(w0)), self.dialect, None, None, None,
+                    parent, self.via)
+        (stack[-1].node.children if stack else self.top).append(node)
+        key = name.lower()
+        if key in _READ_TIME and not macro:
+            if key == "include" or key == "includeoptional":
+                self.state.include(node, active, self.diags)
+            elif active:
+                self.state.directive(node, self.diags)
 
     def continued(self, pos: int, nl: int) -> int:
         """Join backslash-continued lines; returns where the next line starts.
@@ -265,34 +337,40 @@ class _Parser:
         return -1
 
     def line(self, text: bytes, segments: list[tuple[int, int]] | None, base: int) -> None:
-        """One logical line: blank, comment, directive, section open or close."""
+        """One logical line: blank, comment, directive, section open or close.
+
+        `segments` is None for a line without continuations (offsets are
+        base + index: the hot path); else the source ranges it was joined from.
+        """
         stripped = text.lstrip(_WS)
         if not stripped:
             return
         lstart = len(text) - len(stripped)
         lend = len(text.rstrip(_WS))
         if segments is None:
-            def at(j: int) -> int:
-                return base + j
-
-            def at_end(j: int) -> int:
-                return base + j
+            at = at_end = None
         else:
             at, at_end = _mappers(segments)
         if stripped[0] == 0x23:  # '#'
-            start, end = at(lstart), at_end(lend)
+            if at is None:
+                start, end = base + lstart, base + lend
+            else:
+                start, end = at(lstart), at_end(lend)
             self.comments.append(Comment(text[lstart + 1:lend].decode("utf-8", "surrogateescape"),
                                          Span(self.source, start, end), True))
             return
+        if at is None:
+            at = at_end = _Shift(base)
         tokens = list(_TOKEN.finditer(text, lstart, lend))
-        first = tokens[0]
-        word = first.group()
-        if word.startswith(b"</"):
-            self.close(text, first, at, at_end, lend)
-        elif word.startswith(b"<") and len(word) > 1:
-            self.open(text, tokens, at, at_end, lend)
-        else:
-            self.directive(text, tokens, at, at_end, lend)
+        word = tokens[0].group()
+        if word[0] == 0x3C:  # '<'
+            if word.startswith(b"</"):
+                self.close(text, tokens[0], at, at_end, lend)
+                return
+            if len(word) > 1:
+                self.open(text, tokens, at, at_end, lend)
+                return
+        self.directive(text, tokens, at, at_end, lend, segments is None and base)
 
     # -- building nodes --------------------------------------------------------
 
@@ -303,25 +381,19 @@ class _Parser:
         return self.base_parent, self.base_active, False
 
     def make_arg(self, m: re.Match, at, at_end, resolve: bool) -> Arg:
+        """An Arg from a token of a joined (continued) line: spans mapped back."""
         source = self.source
         start, end = at(m.start()), at_end(m.end())
         raw = source.data[start:end].decode("utf-8", "surrogateescape")
-        dq = m.group(1)
+        tok, dq, sq = m.group(0, 1, 3)
         if dq is not None:
             value, quote = dq.decode("utf-8", "surrogateescape"), '"'
+        elif sq is not None:
+            value, quote = sq.decode("utf-8", "surrogateescape"), "'"
         else:
-            sq = m.group(3)
-            if sq is not None:
-                value, quote = sq.decode("utf-8", "surrogateescape"), "'"
-            else:
-                value, quote = m.group().decode("utf-8", "surrogateescape"), None
-        if resolve and "${" in value:
-            value = self.resolve(value, start, end)
-        if "\\" in value:
-            if quote is None:
-                value = value.replace("\\\\", "\\")
-            else:
-                value = _QUOTED_ESC[quote].sub(r"\1", value)
+            value, quote = tok.decode("utf-8", "surrogateescape"), None
+        if "$" in value or "\\" in value:
+            value = self.finish_value(value, quote, start, end, resolve)
         return Arg(raw, value, Span(source, start, end), quote)
 
     def resolve(self, value: str, start: int, end: int) -> str:
@@ -343,23 +415,72 @@ class _Parser:
             return m.group()
         return _VAR.sub(sub, value)
 
-    def directive(self, text: bytes, tokens: list, at, at_end, lend: int) -> None:
-        parent, active, macro = self.frame_state()
-        resolve = active and not macro
-        first = tokens[0]
-        name_arg = self.make_arg(first, at, at_end, False)
-        args = [self.make_arg(m, at, at_end, resolve) for m in tokens[1:]]
-        node = Node(name_arg.value, args, Span(self.source, name_arg.span.start, at_end(lend)),
-                    name_arg.span, self.dialect, None, None, None, parent, self.via)
-        (self.stack[-1].node.children if self.stack else self.top).append(node)
-        if active and not macro:
-            key = node.key
-            if key in ("include", "includeoptional"):
-                self.state.include(node, True, self.diags)
+    def args_fast(self, tokens: list, base: int, resolve: bool) -> list[Arg]:
+        """make_arg for a line without continuations (most lines): token text is source text."""
+        source = self.source
+        out = []
+        for m in tokens:
+            s, e = m.span()
+            tok, dq, dqc, sq, sqc = m.group(0, 1, 2, 3, 4)
+            raw = tok.decode("utf-8", "surrogateescape")
+            if dq is not None:
+                value, quote = (raw[1:-1] if dqc else raw[1:]), '"'
+            elif sq is not None:
+                value, quote = (raw[1:-1] if sqc else raw[1:]), "'"
             else:
+                value, quote = raw, None
+            if "$" in value or "\\" in value:
+                value = self.finish_value(value, quote, base + s, base + e, resolve)
+            out.append(Arg(raw, value, Span(source, base + s, base + e), quote))
+        return out
+
+    def finish_value(self, value: str, quote: str | None, start: int, end: int,
+                     resolve: bool) -> str:
+        if resolve and "${" in value:
+            value = self.resolve(value, start, end)
+        if "\\" in value:
+            if quote is None:
+                value = value.replace("\\\\", "\\")
+            else:
+                value = _QUOTED_ESC[quote].sub(r"\1", value)
+        return value
+
+    def directive(self, text: bytes, tokens: list, at, at_end, lend: int,
+                  fast_base: int | bool) -> None:
+        stack = self.stack
+        if stack:
+            frame = stack[-1]
+            parent, active, macro = frame.node, frame.active, frame.macro
+        else:
+            parent, active, macro = self.base_parent, self.base_active, False
+        resolve = active and not macro
+        source = self.source
+        if fast_base is not False:
+            base = fast_base
+            first = tokens[0]
+            s0, e0 = first.span()
+            if first.group(1) is None and first.group(3) is None:
+                name = first.group().decode("utf-8", "surrogateescape")
+                name_span = Span(source, base + s0, base + e0)
+            else:
+                name_arg = self.args_fast(tokens[:1], base, False)[0]
+                name, name_span = name_arg.value, name_arg.span
+            args = self.args_fast(tokens[1:], base, resolve)
+            end = base + lend
+        else:
+            name_arg = self.make_arg(tokens[0], at, at_end, False)
+            name, name_span = name_arg.value, name_arg.span
+            args = [self.make_arg(m, at, at_end, resolve) for m in tokens[1:]]
+            end = at_end(lend)
+        node = Node(name, args, Span(source, name_span.start, end), name_span, self.dialect,
+                    None, None, None, parent, self.via)
+        (stack[-1].node.children if stack else self.top).append(node)
+        key = name.lower()
+        if key in _READ_TIME and not macro:
+            if key == "include" or key == "includeoptional":
+                self.state.include(node, active, self.diags)
+            elif active:
                 self.state.directive(node, self.diags)
-        elif not macro and node.key in ("include", "includeoptional"):
-            self.state.include(node, False, self.diags)
 
     def open(self, text: bytes, tokens: list, at, at_end, lend: int) -> None:
         parent, active, macro = self.frame_state()
@@ -396,8 +517,11 @@ class _Parser:
                         code="missing-bracket")
         is_macro = macro or name.lower() == "macro"
         resolve = active and not is_macro
-        args = [self.make_arg(m, at, at_end, resolve)
-                for m in _TOKEN.finditer(text, word_end, arg_end)]
+        found = list(_TOKEN.finditer(text, word_end, arg_end))
+        if isinstance(at, _Shift):
+            args = self.args_fast(found, at.base, resolve)
+        else:
+            args = [self.make_arg(m, at, at_end, resolve) for m in found]
         start = at(word_start)
         header = Span(self.source, start, at_end(header_end_j))
         node = Node(name, args, header, Span(self.source, at(name_start), at_end(name_end)),

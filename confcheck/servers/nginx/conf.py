@@ -53,6 +53,7 @@ class Scope:
         self.parent = parent
         self.children_nodes = list(effective_children(node.children if node is not None else None))
         self._own: dict[str, list[Node]] = {}
+        self._groups: dict[str, list[Node]] = {}
         for child in self.children_nodes:
             if child.children is None:
                 self._own.setdefault(child.key, []).append(child)
@@ -79,14 +80,26 @@ class Scope:
 
     def group(self, name: str) -> list[Node]:
         """An array setting (ARRAY_GROUPS): every node of the nearest level having any."""
-        keys = ARRAY_GROUPS[name]
         scope: Scope | None = self
         while scope is not None:
-            found = [n for n in scope.children_nodes if n.children is None and n.key in keys]
+            found = scope._own_group(name)
             if found:
                 return found
             scope = scope.parent
         return []
+
+    def _own_group(self, name: str) -> list[Node]:
+        cache = self._groups
+        found = cache.get(name)
+        if found is None:
+            keys = ARRAY_GROUPS[name]
+            if any(key in self._own for key in keys):
+                # source order matters: allow/deny are tried first to last
+                found = [n for n in self.children_nodes if n.children is None and n.key in keys]
+            else:
+                found = []
+            cache[name] = found
+        return found
 
     def docroot(self) -> Node | None:
         """root or alias: one slot in nginx, inherited together."""
@@ -131,7 +144,10 @@ class Scope:
 
     def rewrite_script(self) -> list[Node]:
         """This level's rewrite-module directives, in order (not inherited)."""
-        return [n for n in self.children_nodes if n.key in REWRITE_DIRECTIVES]
+        script = self._groups.get(" rewrite")
+        if script is None:
+            script = self._groups[" rewrite"] = [n for n in self.children_nodes if n.key in REWRITE_DIRECTIVES]
+        return script
 
     def describe(self) -> str:
         return self.kind
@@ -285,6 +301,7 @@ class Http:
     servers: list[Server] = field(default_factory=list)
     maps: dict[str, Node] = field(default_factory=dict)      # $var -> map block
     geos: dict[str, Node] = field(default_factory=dict)
+    server_index: object = field(default=None, repr=False)   # select.ServerIndex, built on first use
 
 
 def build_http(nodes: list[Node]) -> Http:
@@ -315,6 +332,7 @@ class _TopScope(Scope):
         self.parent = None
         self.children_nodes = list(effective_children(nodes))
         self._own = {}
+        self._groups = {}
         for child in self.children_nodes:
             if child.children is None:
                 self._own.setdefault(child.key, []).append(child)

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import ipaddress
 import posixpath
+from functools import lru_cache
 from dataclasses import dataclass, field
 
 from confcheck.parsers.syntax import Node
 from confcheck.servers.nginx import variables
 from confcheck.servers.nginx.conf import Http, LimitExcept, Location, Scope, Server, UPSTREAM_HANDLERS
-from confcheck.servers.nginx.locations import find_location
+from confcheck.servers.nginx.locations import describe_search, find_location
 from confcheck.servers.nginx.request import BadUri, Request, normalize_uri
 from confcheck.servers.nginx.rewrite import Action, run_script
 from confcheck.servers.nginx.select import select_server
@@ -258,7 +259,7 @@ def _find_config(state: State) -> Location | None:
         state.scope = state.server
         state.step("location", f"no location matches {state.uri}: the server level answers", state.server.node)
         return None
-    state.step("location", f"{loc.describe()} (searched: {'; '.join(found.considered)})", loc.node)
+    state.step("location", f"{loc.describe()} (searched: {describe_search(found)})", loc.node)
     state.scope = loc
     if loc.internal and not state.internal:
         raise Final(404, f"{loc.describe()} is internal: only internal redirects may use it",
@@ -301,12 +302,25 @@ def _ip_match(spec: str, ip: str) -> bool:
         return True
     if spec.startswith("unix:"):
         return False
+    addr, net = _address(ip), _network(spec)
+    return addr is not None and net is not None and addr.version == net.version and addr in net
+
+
+@lru_cache(maxsize=4096)
+def _address(text: str):
+    """Parsed once per distinct address (a pure memo: batches repeat them)."""
     try:
-        addr = ipaddress.ip_address(ip)
-        net = ipaddress.ip_network(spec, strict=False)
+        return ipaddress.ip_address(text)
     except ValueError:
-        return False
-    return addr.version == net.version and addr in net
+        return None
+
+
+@lru_cache(maxsize=4096)
+def _network(text: str):
+    try:
+        return ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return None
 
 
 def _access(state: State) -> None:
@@ -415,6 +429,10 @@ def _try_files(state: State):
         return None
     node = nodes[-1]
     args = node.args
+    if state.model.fs is None and len(args) > 1:
+        state.unknown.add("filesystem")
+        raise Final(None, f"try_files depends on which files exist under {state.document_root()}; "
+                          "config-only answers do not read the disk", node)
     checker = state.model.checker(scope)
     for arg in args[:-1]:
         # A directory test is decided by the config text ("$uri/"), whose
@@ -422,9 +440,6 @@ def _try_files(state: State):
         want_dir = arg.value.endswith("/")
         text = variables.expand(arg.value[:-1] if want_dir else arg.value, state)
         path = map_uri(state, text)
-        if state.model.fs is None:
-            state.unknown.add("filesystem")
-            continue
         access = checker.check(path.rstrip("/") or "/", "stat")
         if access.ok and access.meta is not None and (access.meta.kind == "dir") == want_dir:
             state.uri = text

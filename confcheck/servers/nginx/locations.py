@@ -14,6 +14,10 @@ from dataclasses import dataclass, field
 from confcheck.servers.nginx.conf import Location
 
 
+def describe_search(found: "Found") -> str:
+    return "; ".join(f"{loc.describe()}: {what}" for loc, what in found.considered)
+
+
 @dataclass
 class Found:
     location: Location | None
@@ -21,7 +25,8 @@ class Found:
     captures: tuple = ()
     named: dict[str, str] = field(default_factory=dict)
     whole: str = ""
-    considered: list[str] = field(default_factory=list)
+    # (location, what happened) pairs; formatted only when a trace is shown
+    considered: list[tuple[Location, str]] = field(default_factory=list)
     regex_errors: list[str] = field(default_factory=list)
 
 
@@ -51,15 +56,15 @@ def _static(container, uri: str, found: Found) -> str:
             redirect = loc
     if exact is not None:
         found.location = exact
-        found.considered.append(f"{exact.describe()}: exact match")
+        found.considered.append((exact, "exact match"))
         return OK
     if redirect is not None and not any(l.name == uri for l in container.static if l.modifier != "="):
         found.redirect = redirect
-        found.considered.append(f"{redirect.describe()}: {uri} lacks the trailing slash (auto redirect)")
+        found.considered.append((redirect, "the URI lacks its trailing slash (auto redirect)"))
         return DONE
     if best is not None:
         found.location = best
-        found.considered.append(f"{best.describe()}: longest matching prefix")
+        found.considered.append((best, "longest matching prefix"))
         return AGAIN
     return DECLINED
 
@@ -77,7 +82,7 @@ def _find(container, uri: str, found: Found) -> str:
         return rc
     if noregex:
         if container.regexes:
-            found.considered.append(f"regex locations skipped: {found.location.describe()} is ^~")
+            found.considered.append((found.location, "^~: regex locations are not tried"))
         return rc
     for loc in container.regexes:
         if loc.regex is None:
@@ -89,8 +94,8 @@ def _find(container, uri: str, found: Found) -> str:
             found.captures = match.groups()
             found.named = {k: v for k, v in match.groupdict().items() if v is not None}
             found.whole = match.group(0)
-            found.considered.append(f"{loc.describe()}: first regex that matches")
+            found.considered.append((loc, "first regex that matches"))
             _find(loc, uri, found)
             return OK
-        found.considered.append(f"{loc.describe()}: no match")
+        found.considered.append((loc, "no match"))
     return rc

@@ -43,60 +43,90 @@ def _is_ip(text: str) -> bool:
         return False
 
 
-def candidates(http: Http, request: Request) -> tuple[list[Server], Server]:
-    """Servers that share the listening socket the request arrives on, and its default."""
-    on_port = [(s, l) for s in http.servers for l in s.listens if l.port == request.port]
-    if not on_port:
-        ports = sorted({l.port for s in http.servers for l in s.listens})
-        raise RequestError(f"no server listens on port {request.port}"
-                           + (f" (ports: {', '.join(map(str, ports))})" if ports else ""))
-    address = request.address.strip("[]")
-    if _is_ip(address):
-        specific = [(s, l) for s, l in on_port if l.addr.strip("[]") == address]
-        group = specific or [(s, l) for s, l in on_port if l.addr == "*"] or on_port
-    else:
-        # The destination address is unknown for a name: the wildcard socket's servers.
-        group = [(s, l) for s, l in on_port if l.addr == "*"] or on_port
-    servers: list[Server] = []
-    for server, _ in group:
-        if server not in servers:
-            servers.append(server)
-    default = next((s for s, l in group if l.default), servers[0])
-    return servers, default
+class _Group:
+    """The servers of one listening socket, with their names indexed the way
+    nginx hashes them (built once per configuration, then O(1) per request)."""
+
+    def __init__(self, pairs) -> None:
+        self.servers: list[Server] = []
+        seen: set[int] = set()
+        for server, _ in pairs:
+            if id(server) not in seen:
+                seen.add(id(server))
+                self.servers.append(server)
+        self.default = next((s for s, l in pairs if l.default), self.servers[0])
+        self.default_listen = next((l for s, l in pairs if l.default), None)
+        self.exact: dict[str, tuple[Server, Node, str]] = {}
+        self.leading: list[tuple[str, Server, Node]] = []
+        self.trailing: list[tuple[str, Server, Node]] = []
+        self.regexes: list[tuple[object, str, Server, Node]] = []
+        for server in self.servers:
+            for name, node in server.names:
+                lower = name.lower()
+                if name.startswith("~"):
+                    try:
+                        self.regexes.append((compile_regex(name[1:], False), name, server, node))
+                    except BadRegex:
+                        continue
+                elif lower.startswith("*.") or lower.startswith("."):
+                    self.leading.append((lower, server, node))
+                elif lower.endswith(".*"):
+                    self.trailing.append((lower, server, node))
+                else:
+                    self.exact.setdefault(lower, (server, node, name))
+        # longest wildcard first, as nginx's wildcard hash prefers the most specific
+        self.leading.sort(key=lambda item: -len(item[0]))
+        self.trailing.sort(key=lambda item: -len(item[0]))
+
+
+class ServerIndex:
+    def __init__(self, http: Http) -> None:
+        self.by_port: dict[int, list] = {}
+        for server in http.servers:
+            for listen in server.listens:
+                self.by_port.setdefault(listen.port, []).append((server, listen))
+        self._groups: dict[tuple[int, str], _Group] = {}
+
+    def group(self, request: Request) -> _Group:
+        on_port = self.by_port.get(request.port)
+        if not on_port:
+            ports = sorted(self.by_port)
+            raise RequestError(f"no server listens on port {request.port}"
+                               + (f" (ports: {', '.join(map(str, ports))})" if ports else ""))
+        address = request.address.strip("[]")
+        key_addr = address if _is_ip(address) else "*"
+        key = (request.port, key_addr)
+        group = self._groups.get(key)
+        if group is None:
+            if key_addr != "*":
+                pairs = ([(s, l) for s, l in on_port if l.addr.strip("[]") == key_addr]
+                         or [(s, l) for s, l in on_port if l.addr == "*"] or on_port)
+            else:
+                # The destination address is unknown for a name: the wildcard socket's servers.
+                pairs = [(s, l) for s, l in on_port if l.addr == "*"] or on_port
+            group = self._groups[key] = _Group(pairs)
+        return group
 
 
 def select_server(http: Http, request: Request) -> Selection:
-    servers, default = candidates(http, request)
+    if http.server_index is None:
+        http.server_index = ServerIndex(http)
+    group = http.server_index.group(request)
     host = request.host
-    for server in servers:
-        for name, node in server.names:
-            if not name.startswith("~") and "*" not in name and not name.startswith(".") and name.lower() == host:
-                return Selection(server, f"server_name {name} matches Host {host or '(empty)'} exactly", node, {})
-    best: tuple[int, str, Server, Node] | None = None
-    for leading in (True, False):
-        for server in servers:
-            for name, node in server.names:
-                is_lead = name.startswith("*.") or name.startswith(".")
-                is_trail = name.endswith(".*")
-                if (leading and is_lead or not leading and is_trail) and wildcard_match(name.lower(), host):
-                    if best is None or len(name) > best[0]:
-                        best = (len(name), name, server, node)
-        if best is not None:
-            kind = "leading" if leading else "trailing"
-            return Selection(best[2], f"server_name {best[1]} matches Host {host} ({kind} wildcard)", best[3], {})
-    for server in servers:
-        for name, node in server.names:
-            if name.startswith("~"):
-                try:
-                    pattern = compile_regex(name[1:], False)
-                except BadRegex:
-                    continue
-                match = pattern.search(host)
-                if match:
-                    return Selection(server, f"server_name {name} matches Host {host} (regex)", node,
-                                     {k: v for k, v in match.groupdict().items() if v is not None})
-    listen = next((l for l in default.listens if l.default and l.port == request.port), None)
-    why = "default_server" if listen is not None else "first server"
+    hit = group.exact.get(host)
+    if hit is not None:
+        return Selection(hit[0], f"server_name {hit[2]} matches Host {host or '(empty)'} exactly", hit[1], {})
+    for kind, entries in (("leading", group.leading), ("trailing", group.trailing)):
+        for name, server, node in entries:
+            if wildcard_match(name, host):
+                return Selection(server, f"server_name {name} matches Host {host} ({kind} wildcard)", node, {})
+    for pattern, name, server, node in group.regexes:
+        match = pattern.search(host)
+        if match:
+            return Selection(server, f"server_name {name} matches Host {host} (regex)", node,
+                             {k: v for k, v in match.groupdict().items() if v is not None})
+    default = group.default
+    why = "default_server" if group.default_listen is not None else "first server"
+    listen = group.default_listen
     return Selection(default, f"no server_name matches Host {host or '(empty)'}: the {why} for port {request.port}",
                      listen.node if listen is not None else default.node, {})
-

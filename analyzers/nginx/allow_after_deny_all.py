@@ -1,0 +1,67 @@
+"""NGX102: `allow` lines after a `deny` that already covers them never match."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from confcheck.findings import Finding
+from confcheck.registry import RuleDoc, rule
+from confcheck.servers.nginx.decide import _ip_match
+
+from ._common import all_scopes, own_access
+
+DOC = RuleDoc(
+    what="Finds `allow` rules written after a `deny` that already matches every address they "
+         "name (`deny all; allow 10.0.0.0/8;`), in one allow/deny list.",
+    why="nginx checks allow/deny rules in order and the first one that matches the client "
+        "decides. After `deny all` nothing else is ever looked at, so the `allow` below it is "
+        "dead and the addresses it was meant to let in get 403 `access forbidden by rule` "
+        "(server-behavior row 22). Apache's `Order deny,allow` reads the same lines the other "
+        "way round, which is where this order usually comes from.",
+    example="location /admin/ {\n    deny all;\n    allow 10.0.0.0/8;\n}",
+    fixed="location /admin/ {\n    allow 10.0.0.0/8;\n    deny all;\n}",
+    fix_safety="Moving the `allow` lines above the `deny` lets those addresses in, which is what "
+               "the lines say; check that the addresses are the ones you mean to trust.",
+    references=("https://nginx.org/en/docs/http/ngx_http_access_module.html",),
+)
+
+
+def _covers(deny_spec: str, allow_spec: str) -> bool:
+    """Every address `allow_spec` names is matched by `deny_spec` (asked of the model's matcher)."""
+    if deny_spec == "all":
+        return True
+    if allow_spec == "all" or allow_spec.startswith("unix:"):
+        return False
+    try:
+        net = ipaddress.ip_network(allow_spec, strict=False)
+    except ValueError:
+        return False
+    return _ip_match(deny_spec, str(net.network_address)) and _ip_match(deny_spec, str(net.broadcast_address))
+
+
+@rule(id="NGX102", name="allow-after-deny-all", severity="error", server="nginx",
+      summary="an allow rule after `deny all` can never match (first match wins)", doc=DOC)
+def check(ctx):
+    seen: set[int] = set()
+    for target in ctx.nginx:
+        http = ctx.request_model(target).http
+        for scope in all_scopes(http):
+            rules = own_access(scope)
+            if not rules or id(rules[0]) in seen:
+                continue
+            seen.add(id(rules[0]))
+            for i, deny in enumerate(rules):
+                if deny.key != "deny" or not deny.args:
+                    continue
+                dead = [n for n in rules[i + 1:] if n.key == "allow" and n.args
+                        and _covers(deny.args[0].value, n.args[0].value)]
+                if not dead:
+                    continue
+                lines = ", ".join(f"`allow {n.args[0].raw}` (line {n.line})" for n in dead)
+                yield Finding(
+                    rule="NGX102", name="allow-after-deny-all", severity="error",
+                    message=(f"`deny {deny.args[0].raw}` in {scope.describe()} matches first, so {lines} "
+                             "never match: those clients get 403 (nginx stops at the first matching "
+                             "rule); put the allow lines before the deny"),
+                    span=deny.span, server="nginx")
+                break

@@ -1,0 +1,68 @@
+"""NGX104: a regex location answers URIs under a denied prefix location."""
+
+from __future__ import annotations
+
+from confcheck.findings import Finding
+from confcheck.registry import RuleDoc, rule
+from confcheck.servers.nginx.conf import iter_locations
+from confcheck.servers.nginx.locations import find_location
+
+from ._common import by_config, config_model, is_inside, probe
+
+EXTENSIONS = (".php", ".css", ".js", ".png", ".jpg", ".json", ".txt", ".html", ".xml", ".bak", ".sql", ".env")
+
+DOC = RuleDoc(
+    what="Finds prefix locations that refuse everything (`deny all`, `return 403/404`) whose "
+         "URIs are nevertheless answered by a regex location elsewhere. Each denied prefix is "
+         "probed with common file names (`<prefix>x.php`, `.css`, `.js`, `.png`, `.json`, `.bak`, "
+         "`.sql`, `.env`...) through the model's location search.",
+    why="nginx picks the longest matching prefix location, then tries the regex locations in "
+        "order and lets the first one that matches win, unless the prefix location is `^~` (or "
+        "`=`). So with `location /backup/ { deny all; }` and `location ~ \\.sql$ { ... }`, "
+        "`GET /backup/db.sql` is served by the regex location and the deny never runs "
+        "(server-behavior N18). A regex location nested *inside* the prefix inherits its deny "
+        "and is safe (N19). This is a leak, not a 403.",
+    example="location /private/ {\n    deny all;\n}\nlocation ~ \\.php$ {\n"
+            "    fastcgi_pass unix:/run/php/php-fpm.sock;\n}",
+    fixed="location ^~ /private/ {\n    deny all;\n}\nlocation ~ \\.php$ {\n"
+          "    fastcgi_pass unix:/run/php/php-fpm.sock;\n}",
+    fix_safety="Adding `^~` makes the prefix location final for its URIs: regex locations no "
+               "longer see them. If some of them (PHP scripts under the prefix) must still run, "
+               "nest that regex location inside the prefix location instead.",
+    references=("https://nginx.org/en/docs/http/ngx_http_core_module.html#location",),
+)
+
+
+@rule(id="NGX104", name="regex-bypasses-prefix-deny", severity="warning", server="nginx",
+      summary="a regex location serves URIs under a prefix location that denies them", doc=DOC)
+def check(ctx):
+    for target in ctx.nginx:
+        model = config_model(ctx, target)
+        for server in model.http.servers:
+            for loc in iter_locations(server):
+                if loc.modifier != "" or not loc.name or not loc.name.startswith("/"):
+                    continue
+                base = loc.name if loc.name.endswith("/") else loc.name + "/"
+                denied = probe(model, server, base + "confcheck")
+                if not by_config(denied, (403, 404, 444)) or not is_inside(
+                        find_location(server, base + "confcheck").location, loc):
+                    continue
+                leaks: dict[int, tuple] = {}
+                for ext in EXTENSIONS:
+                    uri = base + "x" + ext
+                    found = find_location(server, uri).location
+                    if found is None or is_inside(found, loc) or found.modifier not in ("~", "~*"):
+                        continue
+                    outcome = probe(model, server, uri)
+                    if outcome is None or by_config(outcome, (403, 404, 444)):
+                        continue
+                    leaks.setdefault(id(found), (found, []))[1].append(uri)
+                for found, uris in leaks.values():
+                    yield Finding(
+                        rule="NGX104", name="regex-bypasses-prefix-deny", severity="warning",
+                        message=(f"{found.describe()} answers {', '.join(uris)}: the regex wins over "
+                                 f"{loc.describe()} (line {loc.node.line}), whose "
+                                 f"`{denied.decided_by.name} {' '.join(a.raw for a in denied.decided_by.args)}` "
+                                 f"never runs for them; make it `location ^~ {loc.name}` or nest the "
+                                 "regex location inside it"),
+                        span=found.node.span, server="nginx")

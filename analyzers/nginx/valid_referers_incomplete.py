@@ -1,0 +1,91 @@
+"""NGX111: valid_referers that refuses direct visits, privacy-stripped Referers or www."""
+
+from __future__ import annotations
+
+from confcheck.findings import Finding
+from confcheck.registry import RuleDoc, rule
+
+from ._common import all_scopes, by_config, config_model, sample_uri
+from ._common import probe
+
+DOC = RuleDoc(
+    what="Finds `valid_referers` lists that, combined with `if ($invalid_referer) { return 403; }`, "
+         "refuse ordinary visitors: no `none` (requests without a Referer: typed URLs, "
+         "bookmarks, apps, most feed readers), no `blocked` (Referers that a proxy or privacy "
+         "tool reduced to something without `http://`), or a bare domain `example.com` with "
+         "no `www.example.com`, `*.example.com` or `.example.com`. Each case is confirmed by "
+         "asking the request model with that Referer.",
+    why="`$invalid_referer` is empty only for what the list names. Without `none` an empty "
+        "Referer is invalid; without `blocked` a Referer that does not start with `http://` "
+        "or `https://` is invalid; and `example.com` matches that host only, not "
+        "`www.example.com` (server-behavior N1-N4). The `return 403` that follows logs "
+        "nothing, so these 403s are hard to explain from the error log.",
+    example="valid_referers example.com;\nif ($invalid_referer) {\n    return 403;\n}",
+    fixed="valid_referers none blocked server_names example.com *.example.com;\n"
+          "if ($invalid_referer) {\n    return 403;\n}",
+    fix_safety="`none` and `blocked` let anyone fetch the files by typing the URL, which "
+               "hotlink protection cannot prevent anyway; it only stops embedding on other sites.",
+    references=("https://nginx.org/en/docs/http/ngx_http_referer_module.html",),
+)
+
+
+def _names(values):
+    return [v for v in values if v not in ("none", "blocked", "server_names") and not v.startswith("~")]
+
+
+def _refused(model, server, uri, referer):
+    headers = {"Referer": referer} if referer is not None else None
+    return by_config(probe(model, server, uri, headers=headers), (403, 404, 444))
+
+
+@rule(id="NGX111", name="valid-referers-incomplete", severity="warning", server="nginx",
+      summary="valid_referers without none/blocked or with a bare domain refuses ordinary visitors", doc=DOC)
+def check(ctx):
+    for target in ctx.nginx:
+        model = config_model(ctx, target)
+        for scope in all_scopes(model.http):
+            for node in scope.own("valid_referers"):
+                servers = [scope] if scope.kind == "server" else (
+                    [scope.server()] if scope.kind != "http" else model.http.servers)
+                problems = _problems(model, scope, node, servers)
+                if problems:
+                    yield Finding(
+                        rule="NGX111", name="valid-referers-incomplete", severity="warning",
+                        message=("valid_referers refuses ordinary visitors with 403: " + "; ".join(problems)),
+                        span=node.span, server="nginx")
+
+
+def _problems(model, scope, node, servers) -> list[str]:
+    values = node.values
+    for server in servers:
+        uri = _uri_in(server, scope)
+        if uri is None:
+            continue
+        # The check must be used: a good Referer passes, a foreign one is refused.
+        if not _refused(model, server, uri, "http://confcheck-elsewhere.invalid/"):
+            continue
+        out = []
+        if "none" not in values and _refused(model, server, uri, None):
+            out.append(f"GET {uri} without a Referer (typed URL, bookmark, app) is refused: add `none`")
+        if "blocked" not in values and _refused(model, server, uri, "XXXXXXXX:++++++++"):
+            out.append("a Referer stripped by a proxy or privacy tool is refused: add `blocked`")
+        listed = {v.lower() for v in values}
+        for name in _names(values):
+            host = name.split("/", 1)[0].lower()
+            if "*" in host or host.startswith(".") or host.startswith("www.") or host.count(".") != 1:
+                continue
+            if {f"www.{host}", f"*.{host}", f".{host}"} & listed:
+                continue
+            if _refused(model, server, uri, f"http://www.{host}/"):
+                out.append(f"Referer http://www.{host}/ is refused: `{name}` covers that host only; "
+                           f"add `*.{host}` or `www.{host}`")
+        return out
+    return []
+
+
+def _uri_in(server, scope):
+    from confcheck.servers.nginx.conf import Location
+    loc = scope if isinstance(scope, Location) else None
+    if loc is None:
+        return "/confcheck.jpg"
+    return sample_uri(server, loc)

@@ -1,0 +1,96 @@
+"""The healthy corpus stays clean: Debian's default site and h5bp's server configs.
+
+Both are scanned through a `--root` that mirrors their /etc/nginx (as Debian
+installs it, sites-enabled/default a symlink), once config-only and once with
+a disk that holds what the configs serve (Debian's index.nginx-debian.html,
+h5bp's /var/www/example.com/public/index.html and 404.html). h5bp's two
+server templates are enabled too, since the stock conf.d holds only its
+catch-all `return 444` server.
+
+No finding of error severity may appear. Warnings would each need a reason
+written here; today there are none: every nginx rule stays quiet on both
+(the catch-all `server_name _; return 444;` is deliberately not NGX112, the
+`(?!well-known/)` dot-file rule is not NGX101, h5bp's
+`location ~* (?:#.*#|\\.(?:bak|conf|...)|~)$ { deny all; }` is a regex and so
+not a prefix that NGX104 could see bypassed).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from cc_helpers import need_root
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "parsers"))
+from nginx_helpers import CORPUS, make_root  # noqa: E402
+
+from confcheck.engine import ScanOptions, run_scan  # noqa: E402
+
+# Warnings allowed, each with the reason it is justified: (rule, file suffix) -> reason.
+JUSTIFIED_WARNINGS: dict[tuple[str, str], str] = {}
+
+PASSWD = "root:x:0:0::/root:/bin/sh\nwww-data:x:33:33::/var/www:/usr/sbin/nologin\n"
+GROUP = "root:x:0:\nwww-data:x:33:\n"
+
+
+def _write(path: Path, text: str, mode: int = 0o644) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    os.chmod(path, mode)
+
+
+def _debian_root(base: Path) -> Path:
+    root = make_root(base, CORPUS / "debian")
+    _write(root / "etc/passwd", PASSWD)
+    _write(root / "etc/group", GROUP)
+    _write(root / "var/www/html/index.nginx-debian.html", "<h1>Welcome to nginx!</h1>\n")
+    return root
+
+
+def _h5bp_root(base: Path) -> Path:
+    root = make_root(base, CORPUS / "h5bp")
+    for name in ("example.com.conf", "no-ssl.example.com.conf"):
+        # the templates, enabled the way h5bp's README says (a link in conf.d)
+        link = root / "etc/nginx/conf.d" / name
+        os.symlink(CORPUS / "h5bp/conf.d/templates" / name, link)
+    _write(root / "etc/passwd", PASSWD)
+    _write(root / "etc/group", GROUP)
+    _write(root / "var/www/example.com/public/index.html", "<h1>example</h1>\n")
+    _write(root / "var/www/example.com/public/404.html", "<h1>not found</h1>\n")
+    return root
+
+
+@pytest.mark.parametrize("name,builder", [("debian", _debian_root), ("h5bp", _h5bp_root)])
+@pytest.mark.parametrize("no_fs", [True, False], ids=["config-only", "with-disk"])
+def test_healthy_corpus_has_no_errors(name, builder, no_fs, tree_dir):
+    need_root()
+    root = builder(Path(tree_dir))
+    result = run_scan(ScanOptions(paths=["/etc/nginx/nginx.conf"], root=str(root), no_fs=no_fs))
+    assert [str(e) for e in result.errors] == []
+    errors = [f"{f.rule} {f.span.file if f.span else ''}:{f.span.line if f.span else ''} {f.message}"
+              for f in result.findings if f.severity == "error"]
+    assert errors == []
+    unexplained = [f"{f.rule} {f.message}" for f in result.findings
+                   if f.severity == "warning" and not any(
+                       f.rule == rule and f.span is not None and f.span.file.endswith(suffix)
+                       for rule, suffix in JUSTIFIED_WARNINGS)]
+    assert unexplained == []
+
+
+def test_h5bp_templates_are_really_scanned(tree_dir):
+    """The enabled templates are part of the scan (the test above is not vacuous)."""
+    need_root()
+    root = _h5bp_root(Path(tree_dir))
+    from confcheck.engine import load_targets
+    from confcheck.inputs import classify
+    from confcheck.source import Diagnostics
+    options = ScanOptions(paths=["/etc/nginx/nginx.conf"], root=str(root))
+    targets, _ = load_targets(classify(options.paths, root=options.root, configs=[], server=None),
+                              options, Diagnostics())
+    from confcheck.servers.nginx.conf import build_http
+    names = [n for s in build_http(targets[0].config.nodes).servers for n, _ in s.names]
+    assert "example.com" in names and "www.example.com" in names
