@@ -43,6 +43,10 @@ def check(ctx):
         for server in model.http.servers:
             if _catch_all(server):
                 continue
+            # Cheap first question: a server whose home page is not refused by
+            # its config is not refusing everything (most servers stop here).
+            if not by_config(probe(model, server, "/"), (403,)):
+                continue
             paths = ["/", "/index.html", "/a/b"]
             for loc in iter_locations(server):
                 uri = sample_uri(server, loc)
