@@ -240,6 +240,59 @@ def _emit_why(outcome, fmt: Format, color: Optional[bool]) -> None:
     sys.stdout.write(render_why(outcome, colour=want_colour(sys.stdout, color)))
 
 
+@app.command(epilog="Examples:\n\n"
+             "  confcheck explain '2026/11/21 09:00:00 [error] 7#7: *1 open() \"/srv/a.html\" failed (13: Permission denied), ...'\n\n"
+             "  tail -n 200 /var/log/nginx/error.log | confcheck explain\n\n"
+             "  confcheck explain --log /var/log/apache2/error.log --since 1h --format json")
+def explain(
+    lines: List[str] = typer.Argument(None, metavar="[LOGLINE]...", help="Error-log lines (default: stdin)."),
+    log: List[str] = typer.Option([], "--log", metavar="FILE", help="An error log to read (repeatable)."),
+    since: Optional[str] = typer.Option(None, "--since", help="Only lines newer than this: 30m, 1h, 2d or an ISO time."),
+    config: List[str] = typer.Option([], "--config", help="The nginx main config (default: this machine's)."),
+    root: Optional[str] = typer.Option(None, "--root", metavar="DIR", help="Treat DIR as / (an image or a mounted server)."),
+    fs_snapshot: Optional[str] = typer.Option(None, "--fs-snapshot", metavar="FILE",
+                                              help="Check paths in a snapshot instead of the live disk."),
+    worker_user: Optional[str] = typer.Option(None, "--worker-user", metavar="NAME", help="The worker's user."),
+    fmt: Format = typer.Option(Format.text, "--format", help="text or json."),
+    color: Optional[bool] = typer.Option(None, "--color/--no-color", help="Force colour on or off."),
+) -> None:
+    """Map error-log lines to their causes on this machine."""
+    from confcheck.explain import Machine, explain_events, read_since
+    from confcheck.logparse import parse_line
+    from confcheck.why import WhyOptions
+
+    if fmt is Format.sarif:
+        _fail("--format sarif is for scan; explain speaks text or json")
+    threshold = None
+    if since is not None:
+        try:
+            threshold = read_since(since)
+        except ValueError as exc:
+            _fail(str(exc))
+    texts: list[str] = list(lines or [])
+    for path in log:
+        texts.extend(_open_text(path).read().splitlines())
+    if not texts and not log:
+        if sys.stdin.isatty():
+            _fail("give log lines as arguments, --log FILE, or pipe them on stdin")
+        texts = sys.stdin.read().splitlines()
+    events = [parse_line(t) for t in texts if t.strip()]
+    if threshold is not None:
+        events = [e for e in events if e.time is None or e.time >= threshold]
+    machine = Machine(WhyOptions(configs=list(config), root=root, fs_snapshot=fs_snapshot,
+                                 worker_user=worker_user))
+    report = explain_events(events, machine)
+    if fmt is Format.json:
+        import json
+        sys.stdout.write(json.dumps(report.to_json(), indent=2, ensure_ascii=True) + "\n")
+    else:
+        from confcheck.output.explain_text import render_explain
+        from confcheck.output.text import want_colour
+        sys.stdout.write(render_explain(report, colour=want_colour(sys.stdout, color)))
+    if any((c.status or 0) >= 400 and c.kind not in ("no-credentials",) for c in report.causes):
+        raise typer.Exit(EXIT_FINDINGS)
+
+
 @app.command(epilog="Examples:\n\n  confcheck snapshot /var/www /srv -o fs.json\n\n"
              "  confcheck snapshot --root /mnt/image /var/www -o fs.json")
 def snapshot(

@@ -186,8 +186,13 @@ def map_uri(state: State, uri: str) -> str:
     return state.document_root() + uri
 
 
-def decide(model: Model, request: Request) -> Outcome:
-    selection = select_server(model.http, request)
+def decide(model: Model, request: Request, server: Server | None = None) -> Outcome:
+    """The answer to `request`; `server` skips server selection (a log line names its server)."""
+    if server is None:
+        selection = select_server(model.http, request)
+    else:
+        from confcheck.servers.nginx.select import Selection
+        selection = Selection(server, "named by the log line", server.node, {})
     server = selection.server
     state = State(model, request, server)
     state.named_captures.update(selection.captures)

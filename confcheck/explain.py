@@ -1,0 +1,313 @@
+"""explain: error-log lines mapped to their cause on this machine.
+
+Each recognised line (confcheck.logparse) becomes a question for the same
+models `scan` and `why` use: a logged request is replayed through the server
+model (that finds the deciding `deny` of "access forbidden by rule"), and a
+logged path is checked as the worker (that tells nginx's one EACCES message
+apart: the file itself, or a directory above it). Lines with the same cause
+are counted together; unknown lines are counted, not guessed at.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass, field
+
+from confcheck.logparse import LogEvent
+
+EXAMPLES = 3
+
+# What the worker must be able to do with the logged path, per kind of line.
+FS_WANT = {
+    "open-eacces": "read", "index-forbidden": "stat", "opendir-eacces": "list", "stat-eacces": "stat",
+    "auth-file-unreadable": "read", "search-denied": "stat", "htaccess-unreadable": "read",
+}
+
+SUMMARY = {
+    "access-rule": "the configuration refused the request (allow/deny or Require)",
+    "access-compat": "mod_access_compat (Order/Allow/Deny) refused the request",
+    "open-eacces": "the worker could not open a file (the file, or a directory above it)",
+    "index-forbidden": "the worker could not look for the index file: a directory is not searchable",
+    "no-index": "a directory was requested that has no index file, and listings are off",
+    "opendir-eacces": "the worker could not list a directory (autoindex / Indexes)",
+    "symlink-refused": "a symbolic link was refused (disable_symlinks / Options)",
+    "symlink-notdir": "a symbolic link to a directory was refused in the middle of a path",
+    "stat-eacces": "try_files could not test a path: a directory above it is not searchable",
+    "open-enoent": "the file does not exist",
+    "not-found": "the file or directory does not exist",
+    "no-credentials": "basic authentication: the client sent no credentials (401)",
+    "bad-credentials": "basic authentication: unknown user or wrong password (401)",
+    "rewrite-cycle": "rewrites or internal redirects looped until the server gave up (500)",
+    "search-denied": "a directory on the way to the file is not searchable by the worker",
+    "htaccess-unreadable": "Apache could not read an .htaccess file (or enter its directory)",
+    "rewrite-no-symlinks": "per-directory RewriteRule with both symlink options off",
+    "auth-file-unreadable": "the password file cannot be opened by the worker (500)",
+    "htaccess-invalid": "an .htaccess directive is invalid or not allowed by AllowOverride (500)",
+}
+
+
+@dataclass
+class Cause:
+    server: str
+    kind: str
+    status: int | None
+    summary: str
+    explanation: str
+    fs_path: str | None = None
+    decided_by: object | None = None       # Node
+    rule: str | None = None
+    fix: object | None = None              # Fix
+    count: int = 0
+    examples: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        decided = None
+        if self.decided_by is not None:
+            node = self.decided_by
+            decided = {"file": node.file, "line": node.line, "column": node.column, "directive": node.name}
+        return {"server": self.server, "kind": self.kind, "status": self.status, "count": self.count,
+                "summary": self.summary, "explanation": self.explanation, "fs_path": self.fs_path,
+                "decided_by": decided, "rule": self.rule,
+                "fix": self.fix.to_json() if self.fix is not None else None, "examples": self.examples}
+
+
+@dataclass
+class Report:
+    lines: int
+    causes: list[Cause]
+    unknown: int
+    unknown_examples: list[str]
+
+    def to_json(self) -> dict:
+        return {"version": 1, "lines": self.lines, "recognized": self.lines - self.unknown,
+                "unknown": self.unknown, "unknown_examples": self.unknown_examples,
+                "causes": [c.to_json() for c in self.causes]}
+
+
+class Machine:
+    """This machine (or --root / snapshot) as the explanations need it, loaded lazily."""
+
+    def __init__(self, options) -> None:
+        self.options = options            # confcheck.why.WhyOptions
+        self._nginx = None
+        self._nginx_error: str | None = None
+        self._fs = None
+        self._identity = None
+
+    def nginx(self):
+        """The prepared nginx model, or None (with the reason in nginx_error)."""
+        if self._nginx is None and self._nginx_error is None:
+            from confcheck.inputs import InputError
+            from confcheck.why import prepare
+            try:
+                prepared = prepare(self.options)
+            except InputError as exc:
+                self._nginx_error = str(exc)
+            else:
+                if prepared.errors:
+                    self._nginx_error = "the nginx configuration has errors: " + str(prepared.errors[0])
+                else:
+                    self._nginx = prepared
+        return self._nginx
+
+    def fs_and_identity(self):
+        """The disk view and the worker identity (from the config, else --worker-user, else www-data)."""
+        if self._fs is None:
+            from confcheck.engine import ScanOptions, open_fs
+            from confcheck.fs.identity import UnknownUser, resolve_identity
+            prepared = self.nginx()
+            if prepared is not None and prepared.model.fs is not None:
+                self._fs, self._identity = prepared.model.fs, prepared.model.identity
+            else:
+                self._fs = open_fs(ScanOptions(root=self.options.root, fs_snapshot=self.options.fs_snapshot))
+                try:
+                    self._identity = resolve_identity(self._fs, self.options.worker_user or "www-data", None)
+                except UnknownUser:
+                    self._identity = None
+        return self._fs, self._identity
+
+
+def explain_events(events: list[LogEvent], machine: Machine) -> Report:
+    causes: dict[tuple, Cause] = {}
+    unknown = 0
+    unknown_examples: list[str] = []
+    for event in events:
+        if event.kind == "unknown":
+            unknown += 1
+            if len(unknown_examples) < EXAMPLES:
+                unknown_examples.append(event.raw)
+            continue
+        cause = _cause(event, machine)
+        key = (cause.server, cause.kind, cause.fs_path, id(cause.decided_by) if cause.decided_by else None,
+               cause.status, cause.explanation if cause.fs_path is None and cause.decided_by is None else "")
+        held = causes.setdefault(key, cause)
+        held.count += 1
+        if len(held.examples) < EXAMPLES:
+            held.examples.append(event.raw)
+    ordered = sorted(causes.values(), key=lambda c: (-(c.status or 0) // 100, -c.count))
+    return Report(len(events), ordered, unknown, unknown_examples)
+
+
+def _cause(event: LogEvent, machine: Machine) -> Cause:
+    summary = SUMMARY.get(event.kind, event.kind)
+    base = Cause(event.server or "?", event.kind, event.status, summary, "")
+    replayed = _replay(event, machine) if event.server == "nginx" else None
+    if replayed is not None:
+        outcome, note = replayed
+        base.explanation = outcome.reason + (f" ({note})" if note else "")
+        base.decided_by = outcome.decided_by
+        base.fs_path = outcome.fs_path
+        base.rule = outcome.rule
+        if outcome.fs_path and _fs_kind(event):
+            # Ask about the logged path: the check itself finds the component at fault.
+            base.fix = _permission_fix(machine, event.path or outcome.fs_path, FS_WANT.get(event.kind, "read"))
+        return base
+    if event.path and event.kind in FS_WANT:
+        return _fs_cause(event, machine, base)
+    if event.kind == "symlink-refused" and event.path:
+        base.fs_path = event.path
+        base.explanation = (f"{event.path} is a symbolic link (or passes through one) that the symlink "
+                            "policy refuses; an Apache AH00037 also means a dangling link")
+        return base
+    if event.kind == "no-index" and event.path:
+        base.fs_path = _resolved(machine, event.path.rstrip("/") or "/")
+        base.explanation = (f"{base.fs_path} has none of the configured index files and directory "
+                            "listings are off: add an index file, the right name to index/DirectoryIndex, "
+                            "or turn listings on")
+        return base
+    base.explanation = summary
+    if event.path:
+        base.fs_path = event.path
+    if event.kind in ("access-rule", "access-compat") and event.server == "apache":
+        base.explanation = (f"a Require / Order decision refused {event.path}; run `confcheck why URL` "
+                            "for the request to see the deciding directive")
+    return base
+
+
+def _resolved(machine: Machine, path: str) -> str:
+    """The real directory behind `path` (the index is missing there, not at a link)."""
+    from confcheck.fs.access import Checker
+    fs, identity = machine.fs_and_identity()
+    if identity is None:
+        return path
+    access = Checker(fs, identity).check(path, "stat")
+    return access.resolved or path
+
+
+def _fs_kind(event: LogEvent) -> bool:
+    return event.kind in FS_WANT or event.kind in ("symlink-refused", "opendir-eacces")
+
+
+def _fs_cause(event: LogEvent, machine: Machine, base: Cause) -> Cause:
+    from confcheck.fs.access import Checker
+    path = event.path
+    if event.kind == "search-denied":
+        # AH00035 names the first component that could not be stat'ed: its parent lacks x.
+        path = event.path
+    if event.kind == "htaccess-unreadable":
+        path = event.path if event.path.endswith(".htaccess") else posixpath.join(event.path, ".htaccess")
+    fs, identity = machine.fs_and_identity()
+    if identity is None:
+        base.fs_path = path
+        base.explanation = f"{path}: the worker user is unknown here (use --worker-user or --config)"
+        return base
+    want = FS_WANT[event.kind]
+    access = Checker(fs, identity).check(path, want)
+    if access.not_checked is not None:
+        base.fs_path = path
+        base.explanation = f"{path}: not checked ({access.not_checked.reason})"
+        return base
+    if access.ok:
+        base.fs_path = path
+        base.explanation = (f"{identity.user} can {want} {path} now: the problem was fixed since the line was "
+                            "logged, or the running server has other groups (a restart picks up new group "
+                            "memberships)")
+        return base
+    denial = access.denial
+    base.fs_path = denial.path
+    base.explanation = denial.detail
+    base.fix = _permission_fix(machine, path, want)
+    return base
+
+
+def _permission_fix(machine: Machine, path: str, want: str):
+    from confcheck.fixers.permissions import permission_fix
+    from confcheck.fs.access import Checker
+    from confcheck.fs.identity import Accounts
+    fs, identity = machine.fs_and_identity()
+    if identity is None:
+        return None
+    access = Checker(fs, identity).check(path, want)
+    if access.ok or access.denial is None:
+        return None
+    try:
+        accounts = Accounts.load(fs)
+    except Exception:  # noqa: BLE001 - names are cosmetic; the fix still works with ids
+        accounts = None
+    return permission_fix([access], identity, accounts, fs=fs, secret=(want == "read" and "passw" in path))
+
+
+def _replay(event: LogEvent, machine: Machine):
+    """(Outcome, note) of the logged request put to the nginx model, or None.
+
+    The server block is the one the line names (nginx logs `server: NAME`).
+    A log line does not carry the credentials: when the replay stops at the
+    401 prompt, it is tried again with made-up credentials, which is what
+    reaches the password file (missing: 403, unreadable: 500).
+    """
+    if not (event.request and (event.host or event.vhost)):
+        return None
+    prepared = machine.nginx()
+    if prepared is None:
+        return None
+    import base64
+
+    from confcheck.servers.nginx.decide import decide
+    from confcheck.servers.nginx.request import Request, RequestError
+    method, _, rest = event.request.partition(" ")
+    path = rest.rsplit(" ", 1)[0] if " HTTP/" in rest else rest
+    host = event.host or event.vhost
+    server = _named_server(prepared.model.http, event.vhost)
+    port = server.listens[0].port if server is not None and server.listens[0].port > 0 else 80
+    probe = "Basic " + base64.b64encode(b"confcheck-probe:confcheck-probe").decode()
+    outcome = None
+    for headers in ({"Host": host}, {"Host": host, "Authorization": probe}):
+        try:
+            request = Request.parse(f"http://{host.split(':')[0]}:{port}{path}", method, headers,
+                                    event.client or "127.0.0.1")
+            outcome = decide(prepared.model, request, server)
+        except RequestError:
+            return None
+        if outcome.status != 401 or event.status == 401:
+            break
+    if outcome is None:
+        return None
+    if event.status is None or outcome.status == event.status or (event.path and outcome.fs_path
+                                                                   and event.path.startswith(outcome.fs_path)):
+        return outcome, ""
+    if outcome.status is not None:
+        return outcome, (f"the log says {event.status}; replayed now the request gets {outcome.status}: "
+                         "the configuration or the disk changed since, or another server answered")
+    return None
+
+
+def _named_server(http, name: str | None):
+    if name is None:
+        return None
+    for server in http.servers:
+        if server.primary_name == name:
+            return server
+    return None
+
+
+def read_since(text: str):
+    """A `--since` value: 90s, 30m, 1h, 2d, or an ISO date/time."""
+    from datetime import datetime, timedelta
+    units = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+    value = text.strip()
+    if value and value[-1] in units and value[:-1].isdigit():
+        return datetime.now() - timedelta(**{units[value[-1]]: int(value[:-1])})
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"--since {text!r}: use 90s, 30m, 1h, 2d or an ISO date such as 2026-11-21T09:00") from None

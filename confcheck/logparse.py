@@ -1,0 +1,167 @@
+"""Error-log lines of nginx and Apache, read into events with a known meaning.
+
+Every line format of ../shared/reference/server-behavior.md section 3 is
+recognised, with or without Apache's AH codes. A line that matches nothing
+known is an `unknown` event: counted, never guessed at.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+_NGINX = re.compile(r"^(?P<date>\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}) \[(?P<level>\w+)\] "
+                    r"(?P<pid>\d+)#(?P<tid>\d+): (?:\*(?P<cid>\d+) )?(?P<msg>.*)$")
+_NGINX_FIELDS = re.compile(r', (client|server|request|host|upstream|referrer|subrequest): ("(?:[^"\\]|\\.)*"|[^,]*)')
+_APACHE = re.compile(r"^\[(?P<date>[^\]]+)\] \[(?P<module>[\w-]*):(?P<level>\w+)\] \[pid (?P<pid>\d+)(?::tid \d+)?\] "
+                     r"(?:[\w.-]+\.c\(\d+\): )?"
+                     r"(?:\((?P<errno>-?\d+)\)(?P<errtext>[^:\[]*): )?"
+                     r"(?:\[client (?P<client>[^\]]+)\] )?(?P<msg>.*)$")
+
+# (kind, server, regex over the message, status the client got)
+NGINX_PATTERNS = [
+    ("access-rule", re.compile(r"^access forbidden by rule"), 403),
+    ("open-eacces", re.compile(r'^open\(\) "(?P<path>.*)" failed \(13: Permission denied\)'), 403),
+    ("index-forbidden", re.compile(r'^"(?P<path>.*)" is forbidden \(13: Permission denied\)'), 403),
+    ("no-index", re.compile(r'^directory index of "(?P<path>.*)" is forbidden'), 403),
+    ("opendir-eacces", re.compile(r'^opendir\(\) "(?P<path>.*)" failed \(13: Permission denied\)'), 403),
+    ("symlink-refused", re.compile(r'^openat\(\) "(?P<path>.*)" failed \(40: Too many levels of symbolic links\)'), 403),
+    ("symlink-notdir", re.compile(r'^openat\(\) "(?P<path>.*)" failed \(20: Not a directory\)'), 404),
+    ("stat-eacces", re.compile(r'^stat\(\) "(?P<path>.*)" failed \(13: Permission denied\)'), None),
+    ("open-enoent", re.compile(r'^open\(\) "(?P<path>.*)" failed \(2: No such file or directory\)'), 404),
+    ("not-found", re.compile(r'^"(?P<path>.*)" is not found \((?:2: No such file or directory|20: Not a directory)\)'), 404),
+    ("no-credentials", re.compile(r"^no user/password was provided for basic authentication"), 401),
+    ("bad-credentials", re.compile(r'^user "(?P<user>[^"]*)":? (?:was not found in|password mismatch)'), 401),
+    ("rewrite-cycle", re.compile(r'^rewrite or internal redirection cycle while '
+                                 r'(?:processing|internally redirecting to) "(?P<path>.*)"'), 500),
+]
+
+APACHE_PATTERNS = [
+    ("access-rule", re.compile(r"^AH01630: client denied by server configuration: (?P<path>.*)"), 403),
+    ("access-compat", re.compile(r"^AH01797: client denied by server configuration: (?P<path>.*)"), 403),
+    ("search-denied", re.compile(r"^AH00035: access to (?P<uri>\S+) denied \(filesystem path '(?P<path>[^']*)'\)"), 403),
+    ("open-eacces", re.compile(r"^AH00132: file permissions deny server access: (?P<path>.*)"), 403),
+    ("no-index", re.compile(r"^AH01276: Cannot serve directory (?P<path>[^:]*): No matching DirectoryIndex"), 403),
+    ("opendir-eacces", re.compile(r"^AH01275: Can't open directory for index: (?P<path>.*)"), 403),
+    ("symlink-refused", re.compile(r"^AH00037: Symbolic link not allowed or link target not accessible: (?P<path>.*)"), 403),
+    ("htaccess-unreadable", re.compile(r"^AH00529: (?P<path>.*?) pcfg_openfile: unable to check htaccess file"), 403),
+    ("rewrite-no-symlinks", re.compile(r"^AH00670: Options FollowSymLinks and SymLinksIfOwnerMatch are both off"), 403),
+    ("auth-file-unreadable", re.compile(r"^AH01620: Could not open password file: (?P<path>.*)"), 500),
+    ("not-found", re.compile(r"^AH00128: File does not exist: (?P<path>.*)"), 404),
+    ("rewrite-cycle", re.compile(r"^AH00124: Request exceeded the limit of \d+ internal redirects"), 500),
+    ("htaccess-invalid", re.compile(r"^(?P<path>\S*\.htaccess): (?P<detail>.*(?:not allowed here|Invalid command|"
+                                    r"was not closed|without matching|Expected </|cannot compile|requires|invalid).*)"), 500),
+]
+
+_MONTHS = {m: i for i, m in enumerate(["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
+                                        "Nov", "Dec"], start=1)}
+
+
+@dataclass
+class LogEvent:
+    raw: str
+    server: str | None = None          # nginx | apache | None (not a log line we know)
+    kind: str = "unknown"
+    status: int | None = None
+    level: str = ""
+    time: datetime | None = None
+    path: str | None = None            # the file/directory named by the message
+    uri: str | None = None
+    client: str | None = None
+    request: str | None = None         # "GET /x HTTP/1.1"
+    host: str | None = None
+    vhost: str | None = None           # nginx's "server:" field
+    detail: str = ""
+    fields: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def method(self) -> str | None:
+        return self.request.split(" ", 1)[0] if self.request else None
+
+    @property
+    def request_path(self) -> str | None:
+        if not self.request:
+            return self.uri
+        parts = self.request.split(" ")
+        return parts[1] if len(parts) > 1 else None
+
+
+def parse_line(line: str) -> LogEvent:
+    text = line.rstrip("\r\n")
+    match = _NGINX.match(text)
+    if match:
+        return _nginx(text, match)
+    match = _APACHE.match(text)
+    if match:
+        return _apache(text, match)
+    return LogEvent(raw=text)
+
+
+def _unquote(value: str) -> str:
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        return value[1:-1].replace('\\"', '"')
+    return value
+
+
+def _nginx(text: str, match) -> LogEvent:
+    msg = match["msg"]
+    fields = {k: _unquote(v) for k, v in _NGINX_FIELDS.findall(msg)}
+    first = _NGINX_FIELDS.search(msg)
+    message = msg[: first.start()] if first else msg
+    event = LogEvent(raw=text, server="nginx", level=match["level"],
+                     time=_nginx_time(match["date"]), client=fields.get("client"),
+                     request=fields.get("request"), host=fields.get("host"), vhost=fields.get("server"),
+                     fields=fields)
+    for kind, pattern, status in NGINX_PATTERNS:
+        found = pattern.match(message)
+        if found:
+            event.kind, event.status = kind, status
+            event.path = found.groupdict().get("path")
+            event.detail = message
+            break
+    if event.kind == "open-eacces" and event.level == "crit":
+        event.kind, event.status = "auth-file-unreadable", 500     # only the password file is [crit]
+    if event.kind == "stat-eacces":
+        event.status = None           # try_files goes on: 404 or the fallback
+    return event
+
+
+def _apache(text: str, match) -> LogEvent:
+    msg = match["msg"]
+    message, _, referer = msg.partition(", referer: ")
+    client = match["client"]
+    event = LogEvent(raw=text, server="apache", level=match["level"], time=_apache_time(match["date"]),
+                     client=client.rsplit(":", 1)[0] if client else None,
+                     fields={"module": match["module"], "errno": match["errno"] or "",
+                             "referer": referer})
+    for kind, pattern, status in APACHE_PATTERNS:
+        found = pattern.match(message)
+        if found:
+            groups = found.groupdict()
+            event.kind, event.status = kind, status
+            event.path = groups.get("path")
+            event.uri = groups.get("uri")
+            event.detail = groups.get("detail") or message
+            break
+    return event
+
+
+def _nginx_time(text: str) -> datetime | None:
+    try:
+        return datetime.strptime(text, "%Y/%m/%d %H:%M:%S")
+    except ValueError:
+        return None
+
+
+def _apache_time(text: str) -> datetime | None:
+    # "Sat Nov 21 09:00:00.123456 2026"
+    parts = text.split()
+    if len(parts) != 5 or parts[1] not in _MONTHS:
+        return None
+    try:
+        clock = parts[3].split(".")[0]
+        hour, minute, second = (int(x) for x in clock.split(":"))
+        return datetime(int(parts[4]), _MONTHS[parts[1]], int(parts[2]), hour, minute, second)
+    except ValueError:
+        return None
