@@ -27,5 +27,20 @@ def run_demo(out, colour: bool | None = None) -> int:
               f"Disk:    {snapshot} (captured with `confcheck snapshot`)\n\n"
               f"$ confcheck scan --root {base} --fs-snapshot {snapshot} /etc/nginx\n\n")
     result = run_scan(options)
-    out.write(render_scan(result, colour=want_colour(out, colour)))
+    paint = want_colour(out, colour)
+    out.write(render_scan(result, colour=paint))
+    out.write(f"\n$ confcheck why --root {base} --fs-snapshot {snapshot} {WHY_URL}\n\n")
+    out.write(_why(base, snapshot, paint))
     return 0
+
+
+WHY_URL = "http://shop.example.com/css/site.css"
+
+
+def _why(base: str, snapshot: str, colour: bool) -> str:
+    from confcheck.output.why_text import render_why
+    from confcheck.servers.nginx.request import Request
+    from confcheck.why import WhyOptions, explain, prepare
+
+    prepared = prepare(WhyOptions(paths=["/etc/nginx"], root=base, fs_snapshot=snapshot))
+    return render_why(explain(prepared, Request.parse(WHY_URL)), colour=colour)

@@ -439,6 +439,7 @@ def _try_files(state: State):
         raise Final(None, f"try_files depends on which files exist under {state.document_root()}; "
                           "config-only answers do not read the disk", node)
     checker = state.model.checker(scope)
+    hidden = None     # a denial that made a tried path look absent (logged [crit] by nginx)
     for arg in args[:-1]:
         # A directory test is decided by the config text ("$uri/"), whose
         # trailing slash nginx drops before testing and before setting $uri.
@@ -451,6 +452,7 @@ def _try_files(state: State):
             state.step("try_files", f"{arg.raw} -> {path} exists: served from this location", node)
             return None
         if not access.ok and access.denial is not None and access.denial.need in ("x", "label"):
+            hidden = hidden or access.denial
             state.step("try_files", f"{arg.raw} -> {path}: stat() fails ({access.denial.detail}); "
                        "nginx logs it and tries the next", node)
         elif access.ok and access.meta is not None:
@@ -460,6 +462,9 @@ def _try_files(state: State):
             state.step("try_files", f"{arg.raw} -> {path} does not exist", node)
     last = args[-1].value if args else ""
     if last.startswith("=") and last[1:].isdigit():
+        if hidden is not None:
+            raise Final(int(last[1:]), f"try_files found nothing and ends with {last}: {hidden.detail}, "
+                        "so the file looks absent", node, hidden.path, RULE_OF_NEED.get(hidden.need))
         raise Final(int(last[1:]), f"try_files found nothing and ends with {last}", node,
                     rule="NGX-try-files" if last == "=403" else None)
     target = variables.expand(last, state)
@@ -513,6 +518,9 @@ def _fs_final(state: State, access, path: str) -> Final:
         if kind == "symlink":
             reason = f"{denial.detail}: nginx's openat() of the next component fails (ENOTDIR)"
             return Final(404, reason, node, denial.path, "FS107")
+        if access.meta is not None and access.meta.kind == "link":
+            # a dangling symbolic link: the link is what is wrong, not its absent target
+            return Final(404, f"{path} is a dangling symbolic link ({denial.detail})", node, path, None)
         return Final(404, f"{path} does not exist ({denial.detail})", node, denial.path,
                      "FS104" if not _exists_root(state) else None)
     rule = RULE_OF_NEED.get(denial.need)
