@@ -18,6 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchlib import best_of  # noqa: E402
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 VHOST = """\
@@ -66,15 +69,6 @@ def generate(base: Path, vhosts: int, files: int) -> Path:
         text = "".join(VHOST.format(i=f * per_file + k) for k in range(per_file))
         (base / "sites-enabled" / f"site{f:04d}.conf").write_text(text)
     return base / "apache2.conf"
-
-
-def best_of(fn, runs: int = 3) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main() -> None:

@@ -17,6 +17,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchlib import best_of  # noqa: E402
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 SERVER = """\
@@ -61,15 +64,6 @@ def generate(base: Path, servers: int, files: int) -> Path:
         text = "".join(SERVER.format(i=f * per_file + k) for k in range(per_file))
         (base / "sites" / f"site{f:04d}.conf").write_text(text)
     return base / "nginx.conf"
-
-
-def best_of(fn, runs: int = 3) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main() -> None:

@@ -13,6 +13,8 @@ import sys
 
 import pytest
 
+from cc_helpers import need_root
+
 sys.path.insert(0, os.path.dirname(__file__))
 from fixhelpers import Sandbox  # noqa: E402
 
@@ -22,10 +24,7 @@ from confcheck.fs.live import LiveFs
 
 @pytest.fixture(autouse=True)
 def _need_root():
-    if os.geteuid() != 0:
-        if os.environ.get("CI"):
-            pytest.fail("the fixer tests need root (real owners, chattr), and CI must run them")
-        pytest.skip("needs root (builds trees with other owners and runs the scripts)")
+    need_root()
 
 
 @pytest.fixture

@@ -6,6 +6,8 @@ import uuid
 
 import pytest
 
+from cc_helpers import need_root
+
 import sys
 sys.path.insert(0, os.path.dirname(__file__))
 from fshelpers import Tree, run  # noqa: E402
@@ -16,10 +18,7 @@ from confcheck.fs.live import LiveFs
 
 @pytest.fixture(autouse=True)
 def _need_root():
-    if os.geteuid() != 0:
-        if os.environ.get("CI"):
-            pytest.fail("the filesystem tests need root (real owners), and CI must run them")
-        pytest.skip("needs root (builds trees with other owners)")
+    need_root()
 
 
 @pytest.fixture
