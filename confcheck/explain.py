@@ -43,6 +43,11 @@ SUMMARY = {
     "rewrite-no-symlinks": "per-directory RewriteRule with both symlink options off",
     "auth-file-unreadable": "the password file cannot be opened by the worker (500)",
     "htaccess-invalid": "an .htaccess directive is invalid or not allowed by AllowOverride (500)",
+    "user-not-authorized": "the user authenticated but is not among those Require allows (401)",
+    "invalid-method": "the request used a method Apache does not know (501)",
+    "directory-not-served": "a directory was requested with a method that only GET listings answer (404)",
+    "negotiation-failed": "MultiViews found candidate files but none it could negotiate (404)",
+    "rewrite-forbidden": "a RewriteRule with [F] refused the request",
 }
 
 
@@ -132,6 +137,8 @@ def explain_events(events: list[LogEvent], machine: Machine) -> Report:
     unknown = 0
     unknown_examples: list[str] = []
     for event in events:
+        if event.kind == "trace":
+            continue          # a debug trace line: recognised, but not a cause by itself
         if event.kind == "unknown":
             unknown += 1
             if len(unknown_examples) < EXAMPLES:

@@ -49,6 +49,16 @@ APACHE_PATTERNS = [
     ("rewrite-no-symlinks", re.compile(r"^AH00670: Options FollowSymLinks and SymLinksIfOwnerMatch are both off"), 403),
     ("auth-file-unreadable", re.compile(r"^AH01620: Could not open password file: (?P<path>.*)"), 500),
     ("not-found", re.compile(r"^AH00128: File does not exist: (?P<path>.*)"), 404),
+    ("bad-credentials", re.compile(r'^AH01617: user (?P<user>.*?): authentication failure for "(?P<uri>[^"]*)"'), 401),
+    ("bad-credentials", re.compile(r"^AH01618: user (?P<user>.*) not found: (?P<uri>.*)"), 401),
+    ("user-not-authorized", re.compile(r'^AH01631: user (?P<user>.*?): authorization failure for "(?P<uri>[^"]*)"'), 401),
+    ("user-not-authorized", re.compile(r"^AH01666: Authorization of user (?P<user>\S+) to access (?P<uri>\S+) failed"), 401),
+    ("invalid-method", re.compile(r"^AH00135: Invalid method in request"), 501),
+    ("directory-not-served", re.compile(r"^AH00129: Attempt to serve directory: (?P<path>.*)"), 404),
+    ("negotiation-failed", re.compile(r"^AH00687: Negotiation: discovered file\(s\) matching request: (?P<path>\S+)"), 404),
+    ("rewrite-forbidden", re.compile(r".*forcing responsecode 403 for (?P<uri>\S+)"), 403),
+    # Any other line of a [module:traceN] level: recognised, informational.
+    ("trace", re.compile(r".*"), None),
     ("rewrite-cycle", re.compile(r"^AH00124: Request exceeded the limit of \d+ internal redirects"), 500),
     ("htaccess-invalid", re.compile(r"^(?P<path>\S*\.htaccess): (?P<detail>.*(?:not allowed here|Invalid command|"
                                     r"was not closed|without matching|Expected </|cannot compile|requires|invalid).*)"), 500),
@@ -135,7 +145,10 @@ def _apache(text: str, match) -> LogEvent:
                      client=client.rsplit(":", 1)[0] if client else None,
                      fields={"module": match["module"], "errno": match["errno"] or "",
                              "referer": referer})
+    tracing = match["level"].startswith("trace")
     for kind, pattern, status in APACHE_PATTERNS:
+        if kind == "trace" and not tracing:
+            continue
         found = pattern.match(message)
         if found:
             groups = found.groupdict()

@@ -1,14 +1,16 @@
 """Real Apache answers every scenario request that has an ``apache:``
 expectation the way the scenario (and server-behavior.md) says. Same
-scenario format as nginx; so far only the permission rows carry Apache
-configs (scenarios/nginx/permissions.yaml)."""
+scenario format as nginx: scenarios/apache/*.yaml (the Apache request model:
+base config, .htaccess, sections, access, rewrite, aliases/methods, apps) and
+the permission rows of scenarios/nginx/permissions.yaml. Scenarios with
+``refuses_start`` must be rejected by ``apache2 -t`` with that message."""
 
 from __future__ import annotations
 
 import pytest
 
 from realserver_harness.checks import (assert_matches_expectation, find_request, fs_path_label_errors,
-                                       unlabelled_denials)
+                                       start_errors, unlabelled_denials)
 from realserver_harness.scenarios import load_scenarios
 
 pytestmark = pytest.mark.realserver
@@ -30,7 +32,7 @@ def test_real_apache_status_matches_scenario(apache_run, scenario, index):
 
 def test_every_apache_scenario_ran(apache_run):
     assert set(apache_run.scenarios) == {s.name for s in SCENARIOS}
-    broken = {n: s.error for n, s in apache_run.scenarios.items() if s.error}
+    broken = start_errors(apache_run)
     assert not broken, broken
 
 

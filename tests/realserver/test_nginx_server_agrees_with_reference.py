@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from realserver_harness.checks import (assert_matches_expectation, find_request, fs_path_label_errors,
-                                       unlabelled_denials)
+                                       start_errors, unlabelled_denials)
 from realserver_harness.scenarios import load_scenarios
 
 pytestmark = pytest.mark.realserver
@@ -33,7 +33,7 @@ def test_real_nginx_status_matches_scenario(nginx_run, scenario, index):
 
 def test_every_scenario_ran(nginx_run):
     assert set(nginx_run.scenarios) == {s.name for s in SCENARIOS}
-    broken = {n: s.error for n, s in nginx_run.scenarios.items() if s.error}
+    broken = start_errors(nginx_run)
     assert not broken, broken
     assert sum(len(s.requests) for s in nginx_run.scenarios.values()) == len(CASES)
 

@@ -120,14 +120,15 @@ class Accounts:
             _run(["gpasswd", "-a", str(self.resolve(member)), name])
         return name
 
-    def add_user(self, logical: str, groups: list[str] | tuple[str, ...] = ()) -> str:
-        """A system user with its own primary group of the same name."""
+    def add_user(self, logical: str, groups: list[str] | tuple[str, ...] = (), home: str | None = None) -> str:
+        """A system user with its own primary group of the same name (home: its
+        home directory, not created here; default /nonexistent)."""
         if logical in self.users:
             return self.users[logical]
         name = self.real_name(logical)
         if _user_exists(name) or _group_exists(name):
             raise AccountError(f"user or group {name} already exists")
-        _run(["useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent",
+        _run(["useradd", "--system", "--no-create-home", "--home-dir", home or "/nonexistent",
               "--shell", "/usr/sbin/nologin", "--user-group", name])
         self.users[logical] = name
         for g in groups:

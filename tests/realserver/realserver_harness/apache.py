@@ -23,6 +23,7 @@ from pathlib import Path
 
 from .nginx import indent
 from .runner import DEFAULT_HOST, MARKER_HOST, MARKER_PREFIX, BoundScenario, ServerRunner, substitute
+from .scenarios import BASE_CONFIG
 
 APACHE = shutil.which("apache2") or "/usr/sbin/apache2"
 MODULE_DIR = Path("/usr/lib/apache2/modules")
@@ -46,6 +47,10 @@ MODULES = [
     ("filter_module", "mod_filter.so"),
     ("negotiation_module", "mod_negotiation.so"),
     ("reqtimeout_module", "mod_reqtimeout.so"),
+    # not enabled by Debian by default; scenarios use them
+    ("authz_groupfile_module", "mod_authz_groupfile.so"),
+    ("userdir_module", "mod_userdir.so"),
+    ("headers_module", "mod_headers.so"),
 ]
 
 
@@ -94,23 +99,7 @@ class ApacheRunner(ServerRunner):
             "KeepAlive Off",
             "HostnameLookups Off",
             "TypesConfig /etc/mime.types",
-            "DirectoryIndex index.html",
-            "AccessFileName .htaccess",
-            "",
-            "# Debian's apache2.conf defaults",
-            "<Directory />",
-            "    Options FollowSymLinks",
-            "    AllowOverride None",
-            "    Require all denied",
-            "</Directory>",
-            "<Directory /var/www/>",
-            "    Options Indexes FollowSymLinks",
-            "    AllowOverride None",
-            "    Require all granted",
-            "</Directory>",
-            "<FilesMatch \"^\\.ht\">",
-            "    Require all denied",
-            "</FilesMatch>",
+            *BASE_CONFIG["apache"].rstrip("\n").splitlines(),
             f"<Directory {self.marker_root}>",
             "    Require all granted",
             "</Directory>",

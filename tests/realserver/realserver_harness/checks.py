@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from .runner import RequestResult, RunResult
+from .runner import ACCOUNT_RE, RequestResult, RunResult
 from .scenarios import EXPLAINED_STATUSES
 from .session import check_fs_paths_as_worker
 
@@ -44,7 +44,8 @@ def assert_matches_expectation(r: RequestResult) -> None:
         assert not any("upstream" in l for l in r.log), f"unexpected upstream\n{r.describe()}"
     if exp.location is not None:
         got = r.response_headers.get("location")
-        want = exp.location.replace("@NAME@", r.host)
+        want = ACCOUNT_RE.sub(lambda m: r.accounts.get(m.group(1), m.group(0)),
+                              exp.location.replace("@NAME@", r.host))
         if want.startswith("/"):
             want = f"http://{r.host}:{r.port}{want}"
         assert got == want, f"Location {got!r}, expected {want!r}\n{r.describe()}"
@@ -56,6 +57,20 @@ def assert_matches_expectation(r: RequestResult) -> None:
         assert not noisy, f"a plain 200 logged errors\n{r.describe()}"
     if r.expectation.body is not None:
         assert r.body.decode("utf-8", "replace") == r.expectation.body, r.describe()
+
+
+def start_errors(run: RunResult) -> dict[str, str]:
+    """Scenarios that were dropped from the shared config without expecting it,
+    and refuses_start scenarios that were not refused (or with another message)."""
+    wrong = {}
+    for name, sc in run.scenarios.items():
+        want = sc.spec.refuses_start.get(run.server)
+        if want is None:
+            if sc.error:
+                wrong[name] = sc.error
+        elif not sc.error or want not in sc.error:
+            wrong[name] = f"expected `-t` to refuse it with {want!r}; got {sc.error!r}"
+    return wrong
 
 
 def fs_path_label_errors(run: RunResult) -> list[str]:

@@ -49,8 +49,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+ACCOUNT_RE = re.compile(r"@USER:([a-z][a-z0-9_-]*)@")
+
+
 def substitute(text: str, scenario: "BoundScenario") -> str:
-    return text.replace("@ROOT@", str(scenario.root)).replace("@NAME@", scenario.server_name)
+    text = text.replace("@ROOT@", str(scenario.root)).replace("@NAME@", scenario.server_name)
+    # @USER:alice@ -> the real name of the scenario's test account (e.g. /~@USER:alice@/ for UserDir)
+    return ACCOUNT_RE.sub(lambda m: scenario.accounts.get(m.group(1), m.group(0)), text)
 
 
 # -- results -----------------------------------------------------------------
@@ -71,6 +76,8 @@ class RequestResult:
     host: str = ""            # the Host header sent
     port: int = 0             # the port the request went to
     access_log: list[str] = field(default_factory=list)  # access-log lines of this request
+    path_sent: str = ""       # the request target as sent (@USER:name@ replaced)
+    accounts: dict[str, str] = field(default_factory=dict)  # the scenario's logical -> real account names
 
     @property
     def method(self) -> str:
@@ -128,6 +135,7 @@ class BoundScenario:
     tree_base: Path     # directory holding all scenario trees of the run
     error: str | None = None  # tree build or config error: requests not sent
     address: str = "127.0.0.1"  # where its requests go (raw_servers: its own 127.0.0.N)
+    accounts: dict[str, str] = field(default_factory=dict)  # logical -> real account names
 
     @property
     def name(self) -> str:
@@ -453,7 +461,10 @@ class ServerRunner(ABC):
                     rr.host = substitute(spec.host, s) if spec.host else s.server_name
                     rr.port = self.port
                     sent = dataclasses.replace(
-                        spec, headers={k: substitute(v, s) for k, v in spec.headers.items()})
+                        spec, path=substitute(spec.path, s),
+                        headers={k: substitute(v, s) for k, v in spec.headers.items()})
+                    rr.path_sent = sent.path
+                    rr.accounts = s.accounts
                     try:
                         rr.status, rr.reason, rr.response_headers, rr.body = self.http(
                             rr.host, sent, address=s.address)

@@ -1,4 +1,4 @@
-"""Scenario files: YAML under tests/realserver/scenarios/ (any depth).
+r"""Scenario files: YAML under tests/realserver/scenarios/ (any depth).
 
 File format (one mapping with a ``scenarios`` list)::
 
@@ -43,6 +43,24 @@ File format (one mapping with a ``scenarios`` list)::
               closed: true           # `return 444`: status is what nginx logs (444),
                                      # the client gets no response (connection
                                      # closed); checked in the access log
+              decided_in: www/.htaccess  # where decided_by is written when it is not
+                                     # in the scenario's config: a tree file
+                                     # (an .htaccess, relative to @ROOT@) or "base"
+                                     # (the harness's base config, BASE_CONFIG:
+                                     # Debian's <Directory /> and <FilesMatch "^\.ht">)
+
+Apache scenarios (scenarios/apache/): ``apache:`` is the body of the
+scenario's <VirtualHost> (apache.py). A .htaccess is a tree file with
+``content``. Users may have a home: ``users: [{name: alice, home:
+"@ROOT@/home/alice"}]`` (for UserDir; the directory itself comes from the
+tree). A scenario whose config must stop the server from starting carries
+``refuses_start: {apache: "message substring"}`` and no requests: the harness
+drops it from the shared config (as for any scenario that breaks ``-t``) and
+the tests check that ``-t`` rejected it with that message.
+
+A request path, header or location may name a test account as ``@USER:name@``
+(its real name, e.g. ``/~@USER:alice@/`` for UserDir; the harness records the
+path it sent as ``RequestResult.path_sent``).
 
 A request may also carry ``host: other.example`` (the Host header; default the
 scenario's server_name; @NAME@ allowed); header values may use @NAME@.
@@ -85,11 +103,41 @@ RULES = {
     "auth-file-unreadable": "auth_basic_user_file/AuthUserFile lacks r (fs_path: the file)",
     "auth-file-missing": "auth_basic_user_file/AuthUserFile does not exist (fs_path: the file)",
     "root-missing": "the document root does not exist (fs_path: the root)",
+    # Apache .htaccess (AllowOverride not None in effect for the directory)
+    "htaccess-unreadable": ".htaccess cannot be read: no r for the worker, or it is a directory (fs_path: the .htaccess)",
+    "htaccess-not-allowed": ".htaccess uses a directive its AllowOverride class forbids: 500 (fs_path: the .htaccess)",
+    "htaccess-invalid": ".htaccess has a syntax error or an unknown directive: 500 (fs_path: the .htaccess)",
 }
 
-SCENARIO_KEYS = {"name", "ref", "title", "accounts", "tree", "requests", "raw_servers", *SERVER_KINDS}
+# The server-level text every scenario of a kind shares (rendered by the
+# runner); decided_by may name a directive written here (decided_in: base).
+BASE_CONFIG = {
+    "apache": """\
+DirectoryIndex index.html
+AccessFileName .htaccess
+
+# Debian's apache2.conf defaults
+<Directory />
+    Options FollowSymLinks
+    AllowOverride None
+    Require all denied
+</Directory>
+<Directory /var/www/>
+    Options Indexes FollowSymLinks
+    AllowOverride None
+    Require all granted
+</Directory>
+<FilesMatch "^\\.ht">
+    Require all denied
+</FilesMatch>
+""",
+}
+
+SCENARIO_KEYS = {"name", "ref", "title", "accounts", "tree", "requests", "raw_servers", "refuses_start",
+                 *SERVER_KINDS}
 REQUEST_KEYS = {"path", "method", "headers", "auth", "body", "host", *SERVER_KINDS}
-EXPECT_KEYS = {"status", "fs_path", "rule", "log", "body", "note", "decided_by", "upstream", "location", "closed"}
+EXPECT_KEYS = {"status", "fs_path", "rule", "log", "body", "note", "decided_by", "upstream", "location", "closed",
+               "decided_in"}
 # statuses a config-caused outcome must explain with decided_by (when no fs_path)
 EXPLAINED_STATUSES = (401, 403, 500)
 UPSTREAM_STATUS = 502
@@ -112,6 +160,7 @@ class Expectation:
     upstream: bool = False         # handed to an upstream (real status 502, model: null)
     location: str | None = None    # expected Location header (a path: same host:port)
     closed: bool = False           # connection closed without a response (return 444)
+    decided_in: str | None = None  # decided_by is not in the config: a tree file or "base"
 
 
 @dataclass
@@ -133,7 +182,7 @@ class RequestSpec:
 @dataclass
 class AccountSpec:
     groups: list[dict] = field(default_factory=list)  # {name, members}
-    users: list[dict] = field(default_factory=list)   # {name, groups}
+    users: list[dict] = field(default_factory=list)   # {name, groups, home}
 
 
 @dataclass
@@ -147,6 +196,7 @@ class Scenario:
     accounts: AccountSpec
     source: str  # file it came from
     raw_servers: bool = False  # nginx: the config is whole server blocks on @LISTEN@
+    refuses_start: dict[str, str] = field(default_factory=dict)  # kind -> -t message substring
 
     @property
     def server_name(self) -> str:
@@ -156,7 +206,10 @@ class Scenario:
         return kind in self.configs
 
 
-def _expectation(raw, where: str, config: str | None = None) -> Expectation:
+def _expectation(raw, where: str, config: str | None = None,
+                 sources: dict[str, str] | None = None) -> Expectation:
+    """sources: where else decided_by may be written (decided_in): "base" and
+    the scenario's tree files by path."""
     if isinstance(raw, int):
         raw = {"status": raw}
     if not isinstance(raw, dict) or "status" not in raw:
@@ -177,8 +230,16 @@ def _expectation(raw, where: str, config: str | None = None) -> Expectation:
     if decided_by is not None:
         if not isinstance(decided_by, str) or not decided_by.strip():
             raise ScenarioError(f"{where}: decided_by is the text of a directive")
-        if config is not None and decided_by not in config:
-            raise ScenarioError(f"{where}: decided_by {decided_by!r} is not in the scenario's config")
+        decided_in = raw.get("decided_in")
+        if decided_in is not None:
+            if sources is not None and (decided_in not in sources or decided_by not in sources[decided_in]):
+                raise ScenarioError(f"{where}: decided_by {decided_by!r} is not in {decided_in!r} "
+                                    "(a tree file with content, or \"base\")")
+        elif config is not None and decided_by not in config:
+            raise ScenarioError(f"{where}: decided_by {decided_by!r} is not in the scenario's config"
+                                " (elsewhere: say where with decided_in)")
+    elif raw.get("decided_in") is not None:
+        raise ScenarioError(f"{where}: decided_in goes with decided_by")
     if status in EXPLAINED_STATUSES and decided_by is None and raw.get("fs_path") is None:
         raise ScenarioError(f"{where}: a {status} needs fs_path/rule (disk) or decided_by (config)")
     for flag in ("upstream", "closed"):
@@ -194,10 +255,12 @@ def _expectation(raw, where: str, config: str | None = None) -> Expectation:
         raise ScenarioError(f"{where}: location is a string, on a 201/3xx")
     return Expectation(status=status, fs_path=raw.get("fs_path"), rule=rule,
                        log=list(log), body=raw.get("body"), note=raw.get("note"),
-                       decided_by=decided_by, upstream=upstream, location=location, closed=closed)
+                       decided_by=decided_by, upstream=upstream, location=location, closed=closed,
+                       decided_in=raw.get("decided_in"))
 
 
-def _request(raw, where: str, configs: dict[str, str] | None = None) -> RequestSpec:
+def _request(raw, where: str, configs: dict[str, str] | None = None,
+             sources: dict[str, dict[str, str]] | None = None) -> RequestSpec:
     if not isinstance(raw, dict) or "path" not in raw:
         raise ScenarioError(f"{where}: a request needs a path")
     unknown = set(raw) - REQUEST_KEYS
@@ -211,7 +274,9 @@ def _request(raw, where: str, configs: dict[str, str] | None = None) -> RequestS
             raise ScenarioError(f"{where}: auth is [user, password]")
         auth = (str(auth[0]), str(auth[1]))
     configs = configs or {}
-    expect = {k: _expectation(raw[k], f"{where}.{k}", configs.get(k)) for k in SERVER_KINDS if k in raw}
+    sources = sources or {}
+    expect = {k: _expectation(raw[k], f"{where}.{k}", configs.get(k), sources.get(k))
+              for k in SERVER_KINDS if k in raw}
     if not expect:
         raise ScenarioError(f"{where}: no expectation for any server kind")
     headers = {str(k): str(v) for k, v in (raw.get("headers") or {}).items()}
@@ -243,9 +308,18 @@ def parse_scenario(raw: dict, source: str = "<data>") -> Scenario:
             raise ScenarioError(f"{where}: raw_servers is for nginx configs only")
         if "@LISTEN@" not in configs["nginx"] or not re.search(r"^\s*server\s*\{", configs["nginx"], re.M):
             raise ScenarioError(f"{where}: raw_servers needs server {{ listen @LISTEN@; ... }} blocks")
-    requests = [_request(r, f"{where}.requests[{i}]", configs)
+    tree = parse_entries(raw.get("tree"), f"{where}.tree")
+    files = {e.path: e.content for e in tree if e.kind == "file" and e.content is not None}
+    sources = {k: {**files, **({"base": BASE_CONFIG[k]} if k in BASE_CONFIG else {})} for k in configs}
+    requests = [_request(r, f"{where}.requests[{i}]", configs, sources)
                 for i, r in enumerate(raw.get("requests") or [])]
-    if not requests:
+    refuses = raw.get("refuses_start") or {}
+    if not isinstance(refuses, dict) or any(k not in configs or not isinstance(v, str) or not v
+                                            for k, v in refuses.items()):
+        raise ScenarioError(f"{where}: refuses_start maps a server kind with a config to a message substring")
+    if refuses and requests:
+        raise ScenarioError(f"{where}: a scenario that refuses to start has no requests")
+    if not requests and not refuses:
         raise ScenarioError(f"{where}: no requests")
     for i, r in enumerate(requests):
         for kind in r.expect:
@@ -253,9 +327,14 @@ def parse_scenario(raw: dict, source: str = "<data>") -> Scenario:
                 raise ScenarioError(f"{where}.requests[{i}]: expectation for {kind} but no {kind} config")
     acc = raw.get("accounts") or {}
     accounts = AccountSpec(groups=list(acc.get("groups") or []), users=list(acc.get("users") or []))
+    for u in accounts.users:
+        home = u.get("home")
+        if home is not None and not (isinstance(home, str) and home.startswith("@ROOT@/")):
+            raise ScenarioError(f"{where}: a user's home is a path under @ROOT@/")
     return Scenario(name=name, ref=str(raw.get("ref", "own")), title=str(raw.get("title", name)),
-                    tree=parse_entries(raw.get("tree"), f"{where}.tree"), configs=configs,
-                    requests=requests, accounts=accounts, source=source, raw_servers=raw_servers)
+                    tree=tree, configs=configs,
+                    requests=requests, accounts=accounts, source=source, raw_servers=raw_servers,
+                    refuses_start=dict(refuses))
 
 
 def load_file(path: Path) -> list[Scenario]:

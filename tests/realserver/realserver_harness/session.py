@@ -73,27 +73,34 @@ class RealServerSession:
         # accounts first: trees chown to them, workers read groups at start
         groups: dict[str, set[str]] = {}
         users: dict[str, set[str]] = {}
-        for s in self.scenarios:
-            for g in s.accounts.groups:
-                groups.setdefault(g["name"], set()).update(g.get("members") or [])
-            for u in s.accounts.users:
-                users.setdefault(u["name"], set()).update(u.get("groups") or [])
-        # a group named like a declared user is that user's primary group
-        for g in groups:
-            if g not in users:
-                self.accounts.add_group(g)
-        for u, ugroups in users.items():
-            self.accounts.add_user(u, sorted(ugroups))
-        for g, members in groups.items():  # members may be declared users
-            if members:
-                self.accounts.add_group(g, sorted(members))
-
+        homes: dict[str, str] = {}
+        # the base first: a user's home may lie in a scenario tree (@ROOT@/...)
         self.base = make_base(self.kind)
         tree_base = self.base / "trees"
         tree_base.mkdir(mode=0o755)
         os.chmod(tree_base, 0o755)
         for s in self.scenarios:
-            b = BoundScenario(spec=s, root=tree_base / s.name, tree_base=tree_base)
+            for g in s.accounts.groups:
+                groups.setdefault(g["name"], set()).update(g.get("members") or [])
+            for u in s.accounts.users:
+                users.setdefault(u["name"], set()).update(u.get("groups") or [])
+                if u.get("home"):
+                    home = u["home"].replace("@ROOT@", str(tree_base / s.name))
+                    if homes.setdefault(u["name"], home) != home:
+                        raise RuntimeError(f"user {u['name']} has two homes: {homes[u['name']]}, {home}")
+        # a group named like a declared user is that user's primary group
+        for g in groups:
+            if g not in users:
+                self.accounts.add_group(g)
+        for u, ugroups in users.items():
+            self.accounts.add_user(u, sorted(ugroups), home=homes.get(u))
+        for g, members in groups.items():  # members may be declared users
+            if members:
+                self.accounts.add_group(g, sorted(members))
+
+        for s in self.scenarios:
+            b = BoundScenario(spec=s, root=tree_base / s.name, tree_base=tree_base,
+                              accounts={**self.accounts.groups, **self.accounts.users})
             try:
                 build_tree(b.root, s.tree, self.accounts.resolve)
             except (TreeError, OSError, RuntimeError) as e:
@@ -159,6 +166,11 @@ def _probe(path: str, rule: str) -> str | None:
         ok = os.path.isdir(path) and os.access(path, os.X_OK) and not os.access(path, os.R_OK)
     elif rule == "no-index":
         ok = os.path.isdir(path) and os.access(path, os.X_OK)
+    elif rule == "htaccess-unreadable":
+        ok = os.path.lexists(path) and (os.path.isdir(path) or not os.access(path, os.R_OK))
+    elif rule in ("htaccess-not-allowed", "htaccess-invalid"):
+        # the file is read (its content is at fault)
+        ok = os.path.isfile(path) and os.access(path, os.R_OK)
     elif rule in ("auth-file-missing", "root-missing"):
         ok = not os.path.lexists(path)
     elif rule == "symlink-refused":

@@ -12,7 +12,8 @@ A tree is a list of entries (dicts, e.g. from YAML):
     owner:   user name, uid (int or digit string), or '@logical' for an
              account the scenario declares (default root)
     group:   same for groups (default root)
-    content: file content (default "<path>\\n" so a served body can be checked)
+    content: file content (default "<path>\\n" so a served body can be checked);
+             '@ROOT@' is replaced by the scenario dir (e.g. AuthUserFile in an .htaccess)
     target:  symlink target, verbatim; '@ROOT@' is replaced by the scenario dir
     acl:     list of setfacl -m specs, applied after mode/owner
              ('u:www-data:r', 'u:@alice:rx'; '@logical' names are resolved)
@@ -240,7 +241,7 @@ def build_tree(root: Path, entries: list[Entry], resolve: Callable = lambda v: v
             if not full.is_dir():
                 os.mkdir(full, 0o755)
         elif e.kind == "file":
-            content = e.content if e.content is not None else f"{e.path}\n"
+            content = e.content.replace("@ROOT@", str(root)) if e.content is not None else f"{e.path}\n"
             full.write_bytes(content.encode("utf-8"))
         else:
             target = e.target.replace("@ROOT@", str(root))
