@@ -51,63 +51,86 @@ def _fail(message: str) -> None:
     raise UsageError(message)
 
 
+class ScanFormat(str, Enum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+    github = "github"
+
+
 @app.command(epilog="Examples:\n\n  confcheck scan /etc/nginx /var/www\n\n"
              "  confcheck scan --no-fs sites-available/shop.conf\n\n"
              "  confcheck scan --root /mnt/image --format json\n\n"
              "  confcheck scan --fs-snapshot fs.json nginx-conf/\n\n"
-             "  nginx -T | confcheck scan -")
+             "  confcheck scan --no-fs --context --format sarif nginx/ > confcheck.sarif\n\n"
+             "  confcheck scan --baseline .confcheck-baseline.json --update-baseline\n\n"
+             "  nginx -T | confcheck scan -\n\n"
+             "Settings: the nearest .confcheck.toml or pyproject.toml [tool.confcheck] "
+             "(select, ignore, fail-on, per-file-ignores, worker-user, server, baseline); "
+             "flags override them.")
 def scan(
     paths: List[str] = typer.Argument(None, help="Config files or directories (/etc/nginx), an `nginx -T` dump "
                                       "(`-` for stdin), or served trees (/var/www) to limit the disk walk. "
-                                      "Default: this machine's standard locations."),
-    config: List[str] = typer.Option([], "--config", help="The main config file (repeatable)."),
-    server: Optional[Server] = typer.Option(None, "--server", help="nginx or apache, when detection is ambiguous."),
-    root: Optional[str] = typer.Option(None, "--root", help="Treat DIR as / (an image or a mounted server).",
-                                       metavar="DIR"),
+                                      "Default: this machine's standard locations. Example: sites-available/"),
+    config: List[str] = typer.Option([], "--config", help="The main config file (repeatable). "
+                                     "Example: --config /etc/nginx/nginx.conf"),
+    server: Optional[Server] = typer.Option(None, "--server", help="nginx or apache, when detection is "
+                                            "ambiguous. Example: --server apache"),
+    root: Optional[str] = typer.Option(None, "--root", metavar="DIR",
+                                       help="Treat DIR as / (an image or a mounted server). Example: --root /mnt/image"),
     fs_snapshot: Optional[str] = typer.Option(None, "--fs-snapshot", metavar="FILE",
-                                              help="Use a snapshot from `confcheck snapshot` instead of the live disk."),
-    no_fs: bool = typer.Option(False, "--no-fs", help="Config-only: read nothing but the configs (pre-commit)."),
+                                              help="Use a snapshot from `confcheck snapshot` instead of the live disk. "
+                                              "Example: --fs-snapshot fs.json"),
+    no_fs: bool = typer.Option(False, "--no-fs", help="Config-only: read nothing but the configs (pre-commit). "
+                               "Example: --no-fs"),
     worker_user: Optional[str] = typer.Option(None, "--worker-user", metavar="NAME",
-                                              help="The worker's user, overriding what the config says."),
-    fmt: Format = typer.Option(Format.text, "--format", help="Output format."),
-    select: List[str] = typer.Option([], "--select", help="Run only these rule ids (repeatable)."),
-    ignore: List[str] = typer.Option([], "--ignore", help="Skip these rule ids (repeatable)."),
-    fail_on: Severity = typer.Option(Severity.warning, "--fail-on",
-                                     help="Exit 1 when a finding has this severity or higher."),
-    color: Optional[bool] = typer.Option(None, "--color/--no-color", help="Force colour on or off."),
+                                              help="The worker's user, overriding what the config says. "
+                                              "Example: --worker-user www-data"),
+    fmt: ScanFormat = typer.Option(ScanFormat.text, "--format",
+                                   help="text, json, sarif (GitHub code scanning) or github (workflow "
+                                   "annotations). Example: --format sarif"),
+    select: List[str] = typer.Option([], "--select", metavar="IDS",
+                                     help="Run only these rules: ids or prefixes, comma-separated or repeated. "
+                                     "Example: --select NGX,FS101"),
+    ignore: List[str] = typer.Option([], "--ignore", metavar="IDS",
+                                     help="Skip these rules: ids or prefixes. Example: --ignore NGX106"),
+    fail_on: Optional[Severity] = typer.Option(None, "--fail-on",
+                                               help="Exit 1 when a finding has this severity or higher "
+                                               "(default: warning). Example: --fail-on error"),
+    color: Optional[bool] = typer.Option(None, "--color/--no-color", help="Force colour on or off. Example: --no-color"),
+    settings: Optional[str] = typer.Option(None, "--settings", metavar="FILE",
+                                           help="Read settings from FILE instead of the nearest .confcheck.toml "
+                                           "or pyproject.toml. Example: --settings ci/confcheck.toml"),
+    isolated: bool = typer.Option(False, "--isolated", help="Ignore every settings file. Example: --isolated"),
+    baseline: Optional[str] = typer.Option(None, "--baseline", metavar="FILE",
+                                           help="Accept the findings recorded in FILE; report only new ones. "
+                                           "Example: --baseline .confcheck-baseline.json"),
+    update_baseline: bool = typer.Option(False, "--update-baseline",
+                                         help="Write today's findings to the --baseline FILE and exit 0. "
+                                         "Example: --baseline b.json --update-baseline"),
+    context: bool = typer.Option(False, "--context",
+                                 help="Check each file in the context of the main configs under the current "
+                                 "directory that include it (the pre-commit hook). Example: --no-fs --context "
+                                 "snippets/php.conf"),
+    progress: Optional[bool] = typer.Option(None, "--progress/--no-progress",
+                                            help="Progress on stderr (default: on a terminal, text output, "
+                                            "after a second). Example: --no-progress"),
 ) -> None:
     """Find likely causes of 403 (and their 404/500 neighbours) in configs and on disk."""
-    from confcheck.engine import ScanOptions, run_scan
-    from confcheck.findings import severity_rank
+    from confcheck.scan_cmd import ScanArgs, ScanUsageError, run_scan_command
 
-    if no_fs and fs_snapshot:
-        _fail("--no-fs and --fs-snapshot contradict each other: pick one")
-    if fmt is Format.sarif:
-        _fail("--format sarif is not available yet; use --format json")
-    _check_rule_ids(select + ignore)
-    options = ScanOptions(
-        paths=list(paths or []), configs=list(config), server=server.value if server else None,
-        root=root, fs_snapshot=fs_snapshot, no_fs=no_fs, worker_user=worker_user,
-        select=frozenset(s.upper() for s in select) or None,
-        ignore=frozenset(s.upper() for s in ignore))
-    if worker_user:
-        _check_worker_user(options)
-    result = run_scan(options, stdin=sys.stdin)
-    _emit_scan(result, fmt, color)
-    if result.errors:
-        raise typer.Exit(EXIT_USAGE)
-    threshold = severity_rank(fail_on.value)
-    if any(severity_rank(f.severity) >= threshold for f in result.findings):
-        raise typer.Exit(EXIT_FINDINGS)
-
-
-def _emit_scan(result, fmt: Format, color: Optional[bool]) -> None:
-    if fmt is Format.json:
-        from confcheck.output.json_out import dumps, scan_document
-        sys.stdout.write(dumps(scan_document(result)) + "\n")
-    else:
-        from confcheck.output.text import render_scan, want_colour
-        sys.stdout.write(render_scan(result, colour=want_colour(sys.stdout, color)))
+    args = ScanArgs(paths=list(paths or []), configs=list(config), server=server.value if server else None,
+                    root=root, fs_snapshot=fs_snapshot, no_fs=no_fs, worker_user=worker_user,
+                    fmt=fmt.value, select=list(select), ignore=list(ignore),
+                    fail_on=fail_on.value if fail_on else None, color=color, settings=settings,
+                    isolated=isolated, baseline=baseline, update_baseline=update_baseline,
+                    context=context, progress=progress)
+    try:
+        code = run_scan_command(args, sys.stdin)
+    except ScanUsageError as exc:
+        _fail(str(exc))
+    if code:
+        raise typer.Exit(code)
 
 
 def _check_rule_ids(ids: list[str]) -> None:
@@ -118,18 +141,6 @@ def _check_rule_ids(ids: list[str]) -> None:
     for rule_id in ids:
         if registry.get(rule_id) is None:
             _fail(f"unknown rule {rule_id!r}; `confcheck rules` lists them")
-
-
-def _check_worker_user(options) -> None:
-    from confcheck.engine import open_fs
-    from confcheck.fs.identity import UnknownUser, resolve_identity
-    fs = open_fs(options)
-    if fs is None:
-        return
-    try:
-        resolve_identity(fs, options.worker_user, None)
-    except UnknownUser as exc:
-        _fail(f"--worker-user: {exc}")
 
 
 @app.command(epilog="Examples:\n\n  confcheck why https://shop.example.com/uploads/a.png\n\n"
@@ -144,6 +155,7 @@ def why(
     batch: Optional[str] = typer.Option(None, "--batch", metavar="FILE",
                                         help="One JSON request per line ({\"url\", \"method\", \"headers\", \"client_ip\"}); `-` for stdin."),
     config: List[str] = typer.Option([], "--config", help="The main config file (default: this machine's)."),
+    server: Optional[Server] = typer.Option(None, "--server", help="nginx or apache, when detection is ambiguous."),
     root: Optional[str] = typer.Option(None, "--root", metavar="DIR", help="Treat DIR as / (an image or a mounted server)."),
     fs_snapshot: Optional[str] = typer.Option(None, "--fs-snapshot", metavar="FILE",
                                               help="Use a snapshot instead of the live disk."),
@@ -152,7 +164,7 @@ def why(
     fmt: Format = typer.Option(Format.text, "--format", help="text or json."),
     color: Optional[bool] = typer.Option(None, "--color/--no-color", help="Force colour on or off."),
 ) -> None:
-    """Predict what nginx answers to one request, and why, step by step."""
+    """Predict what nginx or Apache answers to one request, and why, step by step."""
     from confcheck.servers.nginx.request import Request, RequestError
     from confcheck.why import WhyOptions, explain, parse_batch_line, prepare
 
@@ -169,7 +181,7 @@ def why(
             _fail(f"--header {item!r}: expected 'Name: value'")
         headers[name.strip()] = value.strip()
     options = WhyOptions(configs=list(config), root=root, fs_snapshot=fs_snapshot, no_fs=no_fs,
-                         worker_user=worker_user)
+                         worker_user=worker_user, server=server.value if server is not None else None)
     if url is not None:
         try:
             request = Request.parse(url, method, headers, client_ip)
@@ -364,6 +376,15 @@ def demo(color: Optional[bool] = typer.Option(None, "--color/--no-color", help="
     raise typer.Exit(run_demo(sys.stdout, color))
 
 
+# `confcheck fix`: its options and logic live in confcheck/fixcmd.py.
+from confcheck.fixcmd import fix as _fix_command  # noqa: E402
+
+app.command(name="fix", epilog="Examples:\n\n  confcheck fix /etc/nginx /var/www\n\n"
+            "  confcheck fix /etc/nginx --output-dir /tmp/fixes\n\n"
+            "  confcheck fix /etc/nginx --apply\n\n"
+            "  confcheck fix --root /mnt/image --unsafe-fixes --format json")(_fix_command)
+
+
 @app.callback()
 def _global(debug: bool = typer.Option(False, "--debug", help="Show tracebacks of internal errors.")) -> None:
     """Declares --debug; main() reads it from argv so it also covers errors raised before parsing."""
@@ -384,11 +405,17 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(f"confcheck: {exc}\n")
         return EXIT_USAGE
     except typer.TyperException as exc:
-        # click's usage errors (typer vendors click): they print their own one-line help.
+        # click's usage errors (typer vendors click): one line, naming the command's help.
         show = getattr(exc, "show", None)
         if show is None:
             raise
-        show()
+        message = getattr(exc, "format_message", None)
+        ctx = getattr(exc, "ctx", None)
+        if message is None:
+            show()
+            return getattr(exc, "exit_code", EXIT_USAGE)
+        where = ctx.command_path if ctx is not None else "confcheck"
+        sys.stderr.write(f"confcheck: {message()} (see `{where} -h`)\n")
         return getattr(exc, "exit_code", EXIT_USAGE)
     except KeyboardInterrupt:
         sys.stderr.write("confcheck: interrupted\n")

@@ -7,6 +7,7 @@ or walk the disk themselves, so each fact is computed once and shared.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -26,6 +27,10 @@ class ScanOptions:
     worker_user: str | None = None
     select: frozenset[str] | None = None
     ignore: frozenset[str] = frozenset()
+    progress: object | None = None      # confcheck.progress.Progress: shown on a terminal only
+    # main config (local path) -> (deployed prefix, local dir): a config repository's
+    # `include /etc/nginx/...` read from the repository (confcheck/context.py)
+    mounts: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -48,6 +53,7 @@ class NginxTarget:
 
     config: object            # confcheck.parsers.nginx_loader.NginxConfig
     model: object             # confcheck.servers.nginx.model.NginxModel
+    server = "nginx"          # class attribute (not a field): what findings name
 
     @property
     def name(self) -> str:
@@ -62,24 +68,34 @@ class ScanContext:
         self.nginx = nginx
         self.fs = fs                    # None in config-only scans
         self.trees = trees              # served trees named on the command line (limit the walk)
+        self.apache: list[ApacheTarget] = []
+        self.htaccess: list = []        # lone .htaccess files named on the command line (ParsedFile)
         self._identities: dict[int, object] = {}
         self._surveys: dict[int, object] = {}
         self._models: dict[int, object] = {}
+
+    def targets(self) -> list:
+        """Every configuration of the scan, nginx then Apache (the FS rules read both)."""
+        return [*self.nginx, *self.apache]
 
     def identity(self, target: NginxTarget):
         """The worker identity for `target`, or an IdentityProblem."""
         key = id(target)
         if key not in self._identities:
-            from confcheck.servers.nginx.worker import nginx_identity
-            self._identities[key] = nginx_identity(self.fs, target.model, self.options.worker_user)
+            if target.server == "apache":
+                from confcheck.survey import apache_identity
+                self._identities[key] = apache_identity(self.fs, target, self.options.worker_user)
+            else:
+                from confcheck.servers.nginx.worker import nginx_identity
+                self._identities[key] = nginx_identity(self.fs, target.model, self.options.worker_user)
         return self._identities[key]
 
     def survey(self, target: NginxTarget):
         """The walk of every tree `target` serves (computed once, shared by rules)."""
         key = id(target)
         if key not in self._surveys:
-            from confcheck.survey import survey_nginx
-            self._surveys[key] = survey_nginx(self, target)
+            from confcheck.survey import survey_apache, survey_nginx
+            self._surveys[key] = (survey_apache if target.server == "apache" else survey_nginx)(self, target)
         return self._surveys[key]
 
     def request_model(self, target: NginxTarget):
@@ -135,7 +151,8 @@ def load_targets(inputs: Inputs, options: ScanOptions, diags: Diagnostics) -> tu
 
     targets: list[NginxTarget] = []
     files = 0
-    configs = [load_nginx(path, diags, root=options.root) for path in inputs.nginx]
+    configs = [load_nginx(path, diags, root=options.root, mount=options.mounts.get(os.path.abspath(path)))
+               for path in inputs.nginx]
     configs += [load_nginx_dump(data, name, diags) for name, data in inputs.dumps]
     for config in configs:
         validate(config, diags)
@@ -143,6 +160,53 @@ def load_targets(inputs: Inputs, options: ScanOptions, diags: Diagnostics) -> tu
         targets.append(NginxTarget(config, build_model(config.nodes, conf_prefix=conf_prefix)))
         files += len(config.files)
     return targets, files
+
+
+@dataclass
+class ApacheTarget:
+    """One Apache configuration as loaded, with its request-time sections and what it serves."""
+
+    config: object            # confcheck.parsers.apache_loader.ApacheConfig
+    conf: object = None       # confcheck.servers.apache.conf.ApacheConf (conditionals settled)
+    served: object = None     # confcheck.survey.ApacheServed: DocumentRoots, Aliases, UserDirs
+    server = "apache"
+
+    @property
+    def name(self) -> str:
+        return self.config.main.source.display_path
+
+    @property
+    def modules(self) -> set[str]:
+        return self.conf.modules
+
+
+def load_apache_inputs(inputs: Inputs, options: ScanOptions, diags: Diagnostics):
+    """(targets, lone .htaccess ParsedFiles, files read) for the Apache inputs."""
+    if not inputs.apache:
+        return [], [], 0
+    from confcheck.parsers.apache_loader import load_apache, load_htaccess
+
+    targets, htaccess, files = [], [], 0
+    for path in inputs.apache:
+        if os.path.basename(path) == ".htaccess":
+            htaccess.append(load_htaccess(path, diags))
+            files += 1
+        else:
+            config = load_apache(path, diags, root=options.root)
+            targets.append(_apache_target(config, options))
+            files += len(config.files)
+    return targets, htaccess, files
+
+
+def _apache_target(config, options: ScanOptions) -> ApacheTarget:
+    from confcheck.parsers.apache_loader import loaded_modules
+    from confcheck.servers.apache.conf import build
+    from confcheck.survey import apache_served
+
+    conf = build(config, loaded_modules(config))
+    # UserDir needs the passwd file: read through the same view the scan uses
+    fs = open_fs(options) if "userdir_module" in conf.modules and not options.no_fs else None
+    return ApacheTarget(config, conf, apache_served(conf, config.server_root, fs))
 
 
 def run_scan(options: ScanOptions, stdin=None) -> ScanResult:
@@ -158,22 +222,29 @@ def _run_scan(options: ScanOptions, stdin) -> ScanResult:
 
     inputs = classify(options.paths, root=options.root, configs=options.configs,
                       server=options.server, stdin=stdin)
-    if inputs.apache:
-        from confcheck.inputs import InputError
-        raise InputError(f"{inputs.apache[0]}: Apache configurations are not supported yet "
-                         "(nginx only in this version); use --server nginx for nginx files")
     diags = Diagnostics()
     targets, files = load_targets(inputs, options, diags)
+    apache, htaccess, apache_files = load_apache_inputs(inputs, options, diags)
     fs = open_fs(options)
     ctx = ScanContext(options, targets, fs, inputs.trees)
+    ctx.apache, ctx.htaccess = apache, htaccess
+    files += apache_files
     findings: list[Finding] = []
-    for rule in load_rules().all():
+    registry = load_rules()
+    ran: set[str] = set()
+    for rule in registry.all():
         if options.select is not None and rule.id not in options.select:
             continue
         if rule.id in options.ignore:
             continue
         if rule.needs_fs and fs is None:
             continue
+        if options.progress is not None:
+            options.progress.stage(f"{rule.id} {rule.name}")
+        ran.add(rule.id)
         findings.extend(rule.check(ctx))
+    # After every rule: only now is it known what each suppression comment silenced.
+    from confcheck.suppress import apply_suppressions
+    findings = apply_suppressions(ctx, findings, ran, lambda rule_id: registry.get(rule_id) is not None)
     findings.sort(key=Finding.sort_key)
     return ScanResult(findings, diags.errors, ctx.not_checked, files)

@@ -8,6 +8,7 @@ or `-` for stdin), or a served tree (/var/www) that limits the disk walk.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 
 NGINX_MAIN_NAMES = ("nginx.conf",)
@@ -39,6 +40,22 @@ def local_path(path: str, root: str | None) -> str:
 def _looks_like_dump(data: bytes) -> bool:
     head = data[:4096]
     return head.startswith(DUMP_MARKER) or b"\n" + DUMP_MARKER in head or head.startswith(b"nginx: ")
+
+
+# nginx directives are lower case; Apache's are capitalised (DocumentRoot,
+# <VirtualHost>). One such line outside a comment marks an Apache file (a lone
+# vhost from an Apache tree in a config repository).
+_APACHE_LINE = re.compile(
+    rb"^[ \t]*(</?(VirtualHost|Directory|DirectoryMatch|Files|FilesMatch|Location|LocationMatch|IfModule|"
+    rb"IfDefine|IfVersion|If|ElseIf|Else|Macro|Limit|LimitExcept|RequireAll|RequireAny|RequireNone)\b"
+    rb"|(DocumentRoot|ServerName|ServerAlias|ServerRoot|Require|AllowOverride|Options|RewriteEngine|"
+    rb"RewriteRule|RewriteCond|DirectoryIndex|Alias|AliasMatch|AuthType|AuthName|AuthUserFile|Include|"
+    rb"IncludeOptional|LoadModule|Listen|ErrorDocument|Order|Allow|Deny|Satisfy|Header|SetEnv|"
+    rb"ProxyPass|ErrorLog|CustomLog|LogLevel|AddHandler|AddType)[ \t])", re.M)
+
+
+def _looks_like_apache(data: bytes) -> bool:
+    return not _looks_like_dump(data) and _APACHE_LINE.search(data[:65536]) is not None
 
 
 def _read(path: str) -> bytes:
@@ -141,6 +158,9 @@ def _add_config_file(inputs: Inputs, local: str, server: str | None) -> None:
         inputs.apache.append(local)
         return
     data = _read(local)
+    if server is None and _looks_like_apache(data):
+        inputs.apache.append(local)
+        return
     if _looks_like_dump(data):
         inputs.dumps.append((local, data))
     else:

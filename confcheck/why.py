@@ -8,6 +8,7 @@ decide() -> Outcome.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 
 from confcheck.engine import ScanOptions, load_targets, open_fs
@@ -23,12 +24,14 @@ class WhyOptions:
     fs_snapshot: str | None = None
     no_fs: bool = False
     worker_user: str | None = None
+    server: str | None = None      # --server nginx|apache when detection is ambiguous
 
 
 @dataclass
 class Prepared:
-    model: object            # confcheck.servers.nginx.decide.Model
+    model: object            # confcheck.servers.nginx.decide.Model or confcheck.servers.apache.decide.Model
     errors: list
+    server: str = "nginx"
 
 
 def prepare(options: WhyOptions) -> Prepared:
@@ -42,9 +45,12 @@ def prepare(options: WhyOptions) -> Prepared:
                                fs_snapshot=options.fs_snapshot, no_fs=options.no_fs,
                                worker_user=options.worker_user)
     with gc_paused():
-        inputs = classify(scan_options.paths, root=options.root, configs=options.configs, server=None)
+        inputs = classify(scan_options.paths, root=options.root, configs=options.configs, server=options.server)
         if inputs.apache:
-            raise InputError(f"{inputs.apache[0]}: Apache configurations are not supported by why yet")
+            if inputs.nginx or inputs.dumps or len(inputs.apache) != 1:
+                raise InputError("why needs exactly one server configuration; got "
+                                 + str(len(inputs.nginx) + len(inputs.dumps) + len(inputs.apache)))
+            return _prepare_apache(inputs.apache[0], options, scan_options)
         if len(inputs.nginx) + len(inputs.dumps) != 1:
             raise InputError("why needs exactly one nginx configuration (its main file, its directory or an "
                              "nginx -T dump); got " + str(len(inputs.nginx) + len(inputs.dumps)))
@@ -65,7 +71,40 @@ def prepare(options: WhyOptions) -> Prepared:
     return Prepared(model, diags.errors)
 
 
+def _prepare_apache(main: str, options: WhyOptions, scan_options: ScanOptions) -> Prepared:
+    """Apache: load apache2.conf/httpd.conf with its includes and Debian's envvars,
+    settle the loaded modules, and the worker identity from User/Group."""
+    from confcheck.parsers.apache_loader import load_apache, loaded_modules
+    from confcheck.servers.apache.conf import build
+    from confcheck.servers.apache.decide import Model
+    from confcheck.servers.apache.startup import startup_errors
+    from confcheck.servers.apache.worker import IdentityProblem, apache_identity
+
+    if os.path.basename(main) == ".htaccess":
+        raise InputError(f"{main}: a .htaccess alone cannot answer requests; name the main Apache config "
+                         "(apache2.conf or httpd.conf)")
+    diags = Diagnostics()
+    config = load_apache(main, diags, root=options.root)
+    modules = loaded_modules(config)
+    fs = open_fs(scan_options)
+    conf = build(config, modules, fs)
+    errors = list(diags.errors) + startup_errors(conf)
+    identity = None
+    if fs is not None:
+        identity = apache_identity(fs, conf, options.worker_user)
+        if isinstance(identity, IdentityProblem):
+            raise InputError(f"{identity.message}: the worker identity is unknown, so disk access "
+                             "cannot be judged (use --worker-user)")
+    access = conf.main.last("accessfilename")
+    model = Model(conf, fs, identity, access_name=access.values[0] if access is not None and access.values
+                  else ".htaccess")
+    return Prepared(model, errors, "apache")
+
+
 def explain(prepared: Prepared, request) :
+    if prepared.server == "apache":
+        from confcheck.servers.apache.decide import decide as apache_decide
+        return apache_decide(prepared.model, request)
     from confcheck.servers.nginx.decide import decide
     return decide(prepared.model, request)
 

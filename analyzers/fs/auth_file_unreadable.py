@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from confcheck.findings import Finding
+from confcheck.fixers.config import permission_fix_for
 from confcheck.registry import RuleDoc, rule
 from confcheck.survey import auth_file_problems
 
@@ -19,7 +20,7 @@ DOC = RuleDoc(
 )
 
 
-@rule(id="FS105", name="auth-file-unreadable", severity="error", server="any", needs_fs=True,
+@rule(id="FS105", name="auth-file-unreadable", severity="error", server="any", needs_fs=True, fixable=True,
       summary="an auth_basic_user_file is not readable by the worker (500)", doc=DOC)
 def check(ctx):
     for target in ctx.nginx:
@@ -30,4 +31,5 @@ def check(ctx):
                 rule="FS105", name="auth-file-unreadable", severity="error",
                 message=(f"{access.denial.detail}: the password file {auth.path} cannot be opened, "
                          "so every request with credentials is answered 500 (401 before credentials are sent)"),
-                span=auth.node.span, server="nginx", fs_path=access.denial.path)
+                span=auth.node.span, server="nginx", fs_path=access.denial.path,
+                fix=permission_fix_for(ctx, target, [access], secret=True))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from confcheck.fixers.config import permission_fix_for
 from confcheck.registry import RuleDoc, rule
 from confcheck.survey import finding_for_group, group_problems
 
@@ -19,12 +20,13 @@ DOC = RuleDoc(
 )
 
 
-@rule(id="FS103", name="dir-not-listable", severity="error", server="any", needs_fs=True,
+@rule(id="FS103", name="dir-not-listable", severity="error", server="any", needs_fs=True, fixable=True,
       summary="a directory served with autoindex on is not readable by the worker", doc=DOC)
 def check(ctx):
-    for target in ctx.nginx:
+    for target in ctx.targets():
         survey = ctx.survey(target)
         for group in group_problems(p for p in survey.problems if p.need == "list"):
             yield finding_for_group("FS103", "dir-not-listable", "error", group,
-                                    verb="list", one="its autoindex listing is answered 403 (files inside still load)",
-                                    many="their autoindex listings are answered 403")
+                                    server=target.server, verb="list", one="its autoindex listing is answered 403 (files inside still load)",
+                                    many="their autoindex listings are answered 403",
+                                    fix=permission_fix_for(ctx, target, group))

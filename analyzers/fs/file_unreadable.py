@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from confcheck.fixers.config import permission_fix_for
 from confcheck.registry import RuleDoc, rule
 from confcheck.survey import finding_for_group, group_problems
 
@@ -22,12 +23,13 @@ DOC = RuleDoc(
 )
 
 
-@rule(id="FS102", name="file-unreadable", severity="error", server="any", needs_fs=True,
+@rule(id="FS102", name="file-unreadable", severity="error", server="any", needs_fs=True, fixable=True,
       summary="a served file is not readable by the worker", doc=DOC)
 def check(ctx):
-    for target in ctx.nginx:
+    for target in ctx.targets():
         survey = ctx.survey(target)
         for group in group_problems(p for p in survey.problems if p.need == "r"):
             yield finding_for_group("FS102", "file-unreadable", "error", group,
-                                    verb="read", one="answered 403",
-                                    many="each is answered 403")
+                                    server=target.server, verb="read", one="answered 403",
+                                    many="each is answered 403",
+                                    fix=permission_fix_for(ctx, target, group))

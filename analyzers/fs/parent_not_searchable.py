@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from confcheck.fixers.config import permission_fix_for
 from confcheck.registry import RuleDoc, rule
 from confcheck.survey import finding_for_group, group_problems
 
@@ -27,12 +28,13 @@ DOC = RuleDoc(
 
 
 @rule(id="FS101", name="parent-not-searchable", severity="error", server="any",
-      needs_fs=True, summary="a directory on the way to served files is not searchable by the worker",
+      needs_fs=True, fixable=True, summary="a directory on the way to served files is not searchable by the worker",
       doc=DOC)
 def check(ctx):
-    for target in ctx.nginx:
+    for target in ctx.targets():
         survey = ctx.survey(target)
         for group in group_problems(p for p in survey.problems if p.need == "x"):
             yield finding_for_group("FS101", "parent-not-searchable", "error", group,
-                                    verb="enter", one="every file under it is answered 403",
-                                    many="every file under them is answered 403")
+                                    server=target.server, verb="enter", one="every file under it is answered 403",
+                                    many="every file under them is answered 403",
+                                    fix=permission_fix_for(ctx, target, group))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from confcheck.fixers.config import permission_fix_for
 from confcheck.registry import RuleDoc, rule
 from confcheck.survey import finding_for_group, group_problems
 
@@ -21,12 +22,13 @@ DOC = RuleDoc(
 )
 
 
-@rule(id="FS107", name="symlink-refused", severity="error", server="any", needs_fs=True,
+@rule(id="FS107", name="symlink-refused", severity="error", server="any", needs_fs=True, fixable=True,
       summary="a symlink in a served tree is refused by disable_symlinks", doc=DOC)
 def check(ctx):
-    for target in ctx.nginx:
+    for target in ctx.targets():
         survey = ctx.survey(target)
         for group in group_problems(p for p in survey.problems if p.need == "symlink"):
             yield finding_for_group("FS107", "symlink-refused", "error", group,
-                                    verb="follow", one="answered 403 (404 for a directory link inside a path)",
-                                    many="each is answered 403 (404 for a directory link inside a path)")
+                                    server=target.server, verb="follow", one="answered 403 (404 for a directory link inside a path)",
+                                    many="each is answered 403 (404 for a directory link inside a path)",
+                                    fix=permission_fix_for(ctx, target, group))

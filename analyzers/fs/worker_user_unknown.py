@@ -22,10 +22,10 @@ DOC = RuleDoc(
 @rule(id="FS100", name="worker-user-unknown", severity="error", server="any", needs_fs=True,
       summary="the worker user or group does not exist", doc=DOC)
 def check(ctx):
-    for target in ctx.nginx:
+    for target in ctx.targets():
         identity = ctx.identity(target)
         if isinstance(identity, IdentityProblem):
             yield Finding(rule="FS100", name="worker-user-unknown", severity="error",
-                          message=f"{identity.message}: nginx will not start with this user",
+                          message=f"{identity.message}: {'Apache' if target.server == 'apache' else 'nginx'} will not start with this user",
                           span=identity.node.span if identity.node is not None else None,
-                          server="nginx")
+                          server=target.server)

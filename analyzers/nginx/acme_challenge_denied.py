@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from confcheck.findings import Finding
+from confcheck.fixers.nginx_fixes import acme_exception
 from confcheck.registry import RuleDoc, rule
 
 from ._common import by_config, config_model, probe
@@ -41,7 +42,7 @@ def _plain_http(server) -> bool:
     return False
 
 
-@rule(id="NGX101", name="acme-challenge-denied", severity="error", server="nginx",
+@rule(id="NGX101", name="acme-challenge-denied", severity="error", server="nginx", fixable=True,
       summary="a dot-file deny also refuses /.well-known/acme-challenge/ (certificate renewal fails)", doc=DOC)
 def check(ctx):
     for target in ctx.nginx:
@@ -72,4 +73,5 @@ def check(ctx):
                          "HTTP-01 challenge is refused, so certificates cannot be issued or renewed; "
                          "add `location ^~ /.well-known/acme-challenge/ {}` or exclude it from the "
                          "dot-file pattern with `(?!well-known)`"),
-                span=acme.decided_by.span, server="nginx")
+                span=acme.decided_by.span, server="nginx",
+                fix=acme_exception(ctx, target, server, holder) if holder is not None else None)

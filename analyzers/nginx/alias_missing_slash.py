@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from confcheck.findings import Finding
+from confcheck.fixers.nginx_fixes import alias_slash
 from confcheck.registry import RuleDoc, rule
 from confcheck.servers.nginx.conf import iter_locations
 
@@ -22,7 +23,7 @@ DOC = RuleDoc(
 )
 
 
-@rule(id="NGX107", name="alias-missing-slash", severity="error", server="nginx",
+@rule(id="NGX107", name="alias-missing-slash", severity="error", server="nginx", fixable=True,
       summary="a location ending in / has an alias without the trailing slash: every file is a 404", doc=DOC)
 def check(ctx):
     for target in ctx.nginx:
@@ -45,4 +46,4 @@ def check(ctx):
                     rule="NGX107", name="alias-missing-slash", severity="error",
                     message=(f"GET {uri} opens {path}: the alias lacks the trailing slash of "
                              f"{loc.describe()}, so every file under it is a 404; write `alias {alias}/;`"),
-                    span=nodes[-1].span, server="nginx")
+                    span=nodes[-1].span, server="nginx", fix=alias_slash(ctx, target, nodes[-1]))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import posixpath
 
 from confcheck.findings import Finding
+from confcheck.fixers.nginx_fixes import location_slash
 from confcheck.registry import RuleDoc, rule
 from confcheck.servers.nginx.conf import iter_locations
 from confcheck.servers.nginx.locations import find_location
@@ -29,7 +30,7 @@ DOC = RuleDoc(
 )
 
 
-@rule(id="NGX108", name="alias-traversal", severity="warning", server="nginx",
+@rule(id="NGX108", name="alias-traversal", severity="warning", server="nginx", fixable=True,
       summary="a location without trailing / aliases a directory with one: /prefix../ escapes it", doc=DOC)
 def check(ctx):
     for target in ctx.nginx:
@@ -60,5 +61,5 @@ def check(ctx):
                                  f"slash but its alias {alias} has one, so `..` after the prefix walks "
                                  f"out of the alias into {posixpath.dirname(alias.rstrip('/'))}/; "
                                  f"write `location {loc.name}/`"),
-                        span=nodes[-1].span, server="nginx")
+                        span=nodes[-1].span, server="nginx", fix=location_slash(ctx, target, loc))
                     break

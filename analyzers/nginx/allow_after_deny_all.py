@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 
 from confcheck.findings import Finding
+from confcheck.fixers.nginx_fixes import allow_before_deny
 from confcheck.registry import RuleDoc, rule
 from confcheck.servers.nginx.decide import _ip_match
 
@@ -39,7 +40,7 @@ def _covers(deny_spec: str, allow_spec: str) -> bool:
     return _ip_match(deny_spec, str(net.network_address)) and _ip_match(deny_spec, str(net.broadcast_address))
 
 
-@rule(id="NGX102", name="allow-after-deny-all", severity="error", server="nginx",
+@rule(id="NGX102", name="allow-after-deny-all", severity="error", server="nginx", fixable=True,
       summary="an allow rule after `deny all` can never match (first match wins)", doc=DOC)
 def check(ctx):
     seen: set[int] = set()
@@ -63,5 +64,6 @@ def check(ctx):
                     message=(f"`deny {deny.args[0].raw}` in {scope.describe()} matches first, so {lines} "
                              "never match: those clients get 403 (nginx stops at the first matching "
                              "rule); put the allow lines before the deny"),
-                    span=deny.span, server="nginx")
+                    span=deny.span, server="nginx",
+                    fix=allow_before_deny(ctx, target, rules, deny, dead))
                 break

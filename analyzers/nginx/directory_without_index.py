@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from confcheck.findings import Finding
+from confcheck.fixers.nginx_fixes import index_entry
 from confcheck.registry import RuleDoc, rule
 
 from ._index_probe import dir_try_files, no_index_outcomes
@@ -28,6 +29,7 @@ DOC = RuleDoc(
 
 
 @rule(id="NGX105", name="directory-without-index", severity="error", server="nginx", needs_fs=True,
+      fixable=True,
       summary="a directory the site is meant to answer has no index file and autoindex is off (403)", doc=DOC)
 def check(ctx):
     for target in ctx.nginx:
@@ -41,4 +43,5 @@ def check(ctx):
                          f"exists in {outcome.fs_path} and autoindex is off; add the file or name the "
                          "one that exists in `index`"),
                 span=outcome.decided_by.span if outcome.decided_by is not None else None,
-                server="nginx", fs_path=outcome.fs_path)
+                server="nginx", fs_path=outcome.fs_path,
+                fix=index_entry(ctx, target, server, scope, url, outcome.fs_path))

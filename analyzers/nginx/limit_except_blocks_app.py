@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from confcheck.findings import Finding
+from confcheck.fixers.nginx_fixes import limit_except_methods
 from confcheck.registry import RuleDoc, rule
 from confcheck.servers.nginx.conf import iter_locations
 
@@ -47,7 +48,7 @@ def _refused_for_all(model, server, uri, method, allows) -> object | None:
     return outcome
 
 
-@rule(id="NGX110", name="limit-except-blocks-app", severity="warning", server="nginx",
+@rule(id="NGX110", name="limit-except-blocks-app", severity="warning", server="nginx", fixable=True,
       summary="limit_except refuses POST or OPTIONS on a location that serves forms or an API", doc=DOC)
 def check(ctx):
     for target in ctx.nginx:
@@ -86,4 +87,5 @@ def check(ctx):
                     message=(f"`{block.describe()}` in {loc.describe()} answers {what} {uri} with 403 "
                              f"for every client: {' and '.join(why)}; add "
                              f"{' '.join(refused)} to the methods limit_except lets through"),
-                    span=block.node.span, server="nginx")
+                    span=block.node.span, server="nginx",
+                    fix=limit_except_methods(ctx, target, loc, block, refused))

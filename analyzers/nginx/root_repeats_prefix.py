@@ -5,6 +5,7 @@ from __future__ import annotations
 import posixpath
 
 from confcheck.findings import Finding
+from confcheck.fixers.nginx_fixes import root_parent
 from confcheck.registry import RuleDoc, rule
 from confcheck.servers.nginx.conf import iter_locations
 
@@ -28,7 +29,7 @@ DOC = RuleDoc(
 )
 
 
-@rule(id="NGX109", name="root-repeats-prefix", severity="warning", server="nginx",
+@rule(id="NGX109", name="root-repeats-prefix", severity="warning", server="nginx", fixable=True,
       summary="a location's root ends with the location prefix: files are looked up with it twice", doc=DOC)
 def check(ctx):
     for target in ctx.nginx:
@@ -51,6 +52,7 @@ def check(ctx):
                 if path is None or not path.endswith(prefix + prefix + "/app.css"):
                     continue
                 doubled = posixpath.dirname(path)
+                files_there = None
                 if full.fs is not None:
                     try:
                         meta = full.fs.lstat(doubled)
@@ -58,6 +60,10 @@ def check(ctx):
                         meta = None
                     if meta is not None:
                         continue
+                    try:
+                        files_there = full.fs.lstat(root) is not None
+                    except Exception:  # noqa: BLE001 - cannot look: unknown
+                        files_there = None
                 yield Finding(
                     rule="NGX109", name="root-repeats-prefix", severity="warning",
                     message=(f"GET {uri} opens {path}: `root` is prepended to the whole URI, prefix "
@@ -65,4 +71,5 @@ def check(ctx):
                              + (" (which does not exist)" if full.fs is not None else "")
                              + f"; write `root {root[: -len(prefix)] or '/'};` or `alias {root}/;`"),
                     span=nodes[-1].span, server="nginx",
-                    fs_path=doubled if full.fs is not None else None)
+                    fs_path=doubled if full.fs is not None else None,
+                    fix=root_parent(ctx, target, nodes[-1], root[: -len(prefix)] or "/", files_there))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from confcheck.findings import Finding
+from confcheck.fixers.nginx_fixes import referer_additions
 from confcheck.registry import RuleDoc, rule
 
 from ._common import all_scopes, by_config, config_model, sample_uri
@@ -38,7 +39,7 @@ def _refused(model, server, uri, referer):
     return by_config(probe(model, server, uri, headers=headers), (403, 404, 444))
 
 
-@rule(id="NGX111", name="valid-referers-incomplete", severity="warning", server="nginx",
+@rule(id="NGX111", name="valid-referers-incomplete", severity="warning", server="nginx", fixable=True,
       summary="valid_referers without none/blocked or with a bare domain refuses ordinary visitors", doc=DOC)
 def check(ctx):
     for target in ctx.nginx:
@@ -51,11 +52,14 @@ def check(ctx):
                 if problems:
                     yield Finding(
                         rule="NGX111", name="valid-referers-incomplete", severity="warning",
-                        message=("valid_referers refuses ordinary visitors with 403: " + "; ".join(problems)),
-                        span=node.span, server="nginx")
+                        message=("valid_referers refuses ordinary visitors with 403: "
+                                 + "; ".join(text for text, _ in problems)),
+                        span=node.span, server="nginx",
+                        fix=referer_additions(ctx, target, node, [add for _, add in problems]))
 
 
-def _problems(model, scope, node, servers) -> list[str]:
+def _problems(model, scope, node, servers) -> list[tuple[str, str]]:
+    """(message, what to add to the list) for each kind of visitor refused."""
     values = node.values
     for server in servers:
         uri = _uri_in(server, scope)
@@ -66,9 +70,11 @@ def _problems(model, scope, node, servers) -> list[str]:
             continue
         out = []
         if "none" not in values and _refused(model, server, uri, None):
-            out.append(f"GET {uri} without a Referer (typed URL, bookmark, app) is refused: add `none`")
+            out.append((f"GET {uri} without a Referer (typed URL, bookmark, app) is refused: add `none`",
+                        "none"))
         if "blocked" not in values and _refused(model, server, uri, "XXXXXXXX:++++++++"):
-            out.append("a Referer stripped by a proxy or privacy tool is refused: add `blocked`")
+            out.append(("a Referer stripped by a proxy or privacy tool is refused: add `blocked`",
+                        "blocked"))
         listed = {v.lower() for v in values}
         for name in _names(values):
             host = name.split("/", 1)[0].lower()
@@ -77,8 +83,8 @@ def _problems(model, scope, node, servers) -> list[str]:
             if {f"www.{host}", f"*.{host}", f".{host}"} & listed:
                 continue
             if _refused(model, server, uri, f"http://www.{host}/"):
-                out.append(f"Referer http://www.{host}/ is refused: `{name}` covers that host only; "
-                           f"add `*.{host}` or `www.{host}`")
+                out.append((f"Referer http://www.{host}/ is refused: `{name}` covers that host only; "
+                            f"add `*.{host}` or `www.{host}`", f"*.{host}"))
         return out
     return []
 

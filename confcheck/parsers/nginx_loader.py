@@ -53,23 +53,33 @@ def _has_magic(path: str) -> bool:
 class _DiskFiles:
     """Server paths → local files under an optional root."""
 
-    def __init__(self, root: str | None) -> None:
+    def __init__(self, root: str | None, mount: tuple[str, str] | None = None) -> None:
         self.root = root.rstrip("/") if root else None
+        # (server prefix, local dir), both ending in "/": a config repository
+        # whose nginx.conf says `include /etc/nginx/conf.d/*.conf` is read from
+        # its own conf.d/, never from this machine's /etc/nginx (pre-commit).
+        self.mount = mount
         self.cache: dict[str, SourceFile | OSError] = {}
 
     def local(self, path: str) -> str:
+        if self.mount and path.startswith(self.mount[0]):
+            return self.mount[1] + path[len(self.mount[0]):]
         if self.root and path.startswith("/"):
             return self.root + path
         return path
 
     def server(self, local: str) -> str:
+        if self.mount and local.startswith(self.mount[1]):
+            return self.mount[0] + local[len(self.mount[1]):]
         if self.root and local.startswith(self.root + "/"):
             return local[len(self.root):]
         return local
 
     def glob(self, pattern: str) -> list[str]:
         local = self.local(pattern)
-        if self.root and pattern.startswith("/"):
+        if self.mount and pattern.startswith(self.mount[0]):
+            local = _glob.escape(self.mount[1]) + pattern[len(self.mount[0]):]
+        elif self.root and pattern.startswith("/"):
             local = _glob.escape(self.root) + pattern
         return sorted(self.server(p) for p in _glob.glob(local))
 
@@ -78,11 +88,31 @@ class _DiskFiles:
         cached = self.cache.get(local)
         if cached is None:
             try:
-                cached = SourceFile.read(local)  # shown as the local path: what an editor or git apply opens
+                if self.mount:
+                    cached = self._read_mounted(local)
+                else:
+                    cached = SourceFile.read(local)  # shown as the local path: what an editor or git apply opens
             except OSError as exc:
                 cached = exc
             self.cache[local] = cached
         return cached
+
+    def _read_mounted(self, local: str) -> SourceFile:
+        """Debian's `sites-enabled/x -> /etc/nginx/sites-available/x` links point
+        at the deployed prefix: inside a mounted repository they are followed
+        into the repository."""
+        target = local
+        for _ in range(40):     # the kernel's own limit on links in a path
+            if not os.path.islink(target):
+                break
+            link = os.readlink(target)
+            if link.startswith(self.mount[0]):
+                target = self.mount[1] + link[len(self.mount[0]):]
+            else:
+                target = os.path.join(os.path.dirname(target), link)
+        with open(target, "rb") as fh:
+            data = fh.read()
+        return SourceFile(local, data, os.path.realpath(target))
 
     def files(self) -> dict[str, SourceFile]:
         return {k: v for k, v in self.cache.items() if isinstance(v, SourceFile)}
@@ -169,15 +199,17 @@ def _server_view(main_path: str, root: str | None) -> str:
 
 
 def load_nginx(main_path: str, diags: Diagnostics, *, root: str | None = None,
-               prefix: str | None = None) -> NginxConfig:
+               prefix: str | None = None, mount: tuple[str, str] | None = None) -> NginxConfig:
     """Read `main_path` (a local path) and every file it includes.
 
     `root`: absolute paths written in the configs are read from root + path.
     `prefix`: nginx's conf prefix in the server's view (default: the main
     file's directory, as nginx computes it from `-c`).
+    `mount`: (server prefix, local dir): absolute paths under the prefix are
+    read from the local dir (a config repository checked out elsewhere).
     """
     root_abs = os.path.abspath(root) if root else None
-    fs = _DiskFiles(root_abs)
+    fs = _DiskFiles(root_abs, mount)
     server_main = _server_view(main_path, root_abs)
     if prefix is None:
         prefix = posixpath.dirname(server_main)

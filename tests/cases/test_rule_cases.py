@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from cc_helpers import need_root
+from fixcase import check_fix
 
 from confcheck.engine import ScanOptions, run_scan
 from confcheck.registry import load_rules
@@ -64,8 +65,38 @@ def _expand(entries):
             yield entry
 
 
+APACHE_CORPUS = "/work/shared/corpus/apache/debian"
+
+
+def _debian_apache(root: str, keep_default: bool) -> None:
+    """`base: debian-apache`: Debian's /etc/apache2 as installed (envvars, mods-enabled,
+    conf-enabled), `*-enabled` entries as relative symlinks like a2enmod makes them.
+    The stock 000-default site stays only with `keep_default: true`."""
+    import shutil
+    dest = os.path.join(root, "etc/apache2")
+    for dirpath, _dirs, names in os.walk(APACHE_CORPUS):
+        rel = os.path.relpath(dirpath, APACHE_CORPUS)
+        os.makedirs(os.path.join(dest, rel), exist_ok=True)
+        for name in names:
+            src, out = os.path.join(dirpath, name), os.path.join(dest, rel, name)
+            if rel.endswith("-enabled"):
+                with open(src, encoding="utf-8") as fh:
+                    target = fh.read().strip()
+                if "\n" not in target and os.path.isfile(os.path.join(dirpath, target)):
+                    if rel == "sites-enabled" and not keep_default:
+                        continue
+                    os.symlink(target, out)
+                    continue
+            shutil.copyfile(src, out)
+    # what the apache2 package installs besides its configs (alias.conf serves the icons)
+    for path in ("usr/share/apache2/icons", "var/www"):
+        os.makedirs(os.path.join(root, path), mode=0o755, exist_ok=True)
+
+
 def build_case(root: str, case) -> None:
     users, groups, passwd, group = _accounts(case)
+    if case.get("base") == "debian-apache":
+        _debian_apache(root, case.get("keep_default", False))
     files = {"etc/passwd": passwd, "etc/group": group, **case.get("files", {})}
     for rel, text in files.items():
         path = os.path.join(root, rel)
@@ -122,7 +153,8 @@ def test_case(rule_id, case, tree_dir):
     need_root()
     build_case(tree_dir, case)
     snapshot = snapshot_with_labels(tree_dir, case) if "selinux" in case else None
-    options = ScanOptions(paths=[case.get("config", "/etc/nginx/nginx.conf")], root=tree_dir,
+    default = "/etc/apache2/apache2.conf" if case.get("base") == "debian-apache" else "/etc/nginx/nginx.conf"
+    options = ScanOptions(paths=[case.get("config", default)], root=tree_dir, server=case.get("server"),
                           no_fs=case.get("no_fs", False), fs_snapshot=snapshot)
     result = run_scan(options)
     assert [str(d) for d in result.errors] == case.get("errors", [])
@@ -141,6 +173,8 @@ def test_case(rule_id, case, tree_dir):
             [match] = [f for f in result.findings if f.rule == expected["rule"]
                        and f.fs_path == expected.get("fs_path")]
             assert len(match.fs_paths or [match.fs_path]) == expected["count"]
+    # the fix half (tests/cases/fixcase.py): exact patch/script, applied, scanned again
+    check_fix(rule_id, case, options, result, tree_dir)
 
 
 def test_every_rule_has_firing_and_quiet_cases():

@@ -55,6 +55,12 @@ def test_scenario_files_load_and_names_are_unique():
     ({"requests": [{"path": "/a", "host": "a/b", "nginx": 200}]}, "host is a host name"),
     ({"raw_servers": True}, "raw_servers needs server"),
     ({"raw_servers": True, "apache": "DocumentRoot /x"}, "nginx configs only"),
+    ({"requests": [{"path": "/a", "nginx": {"status": 403, "decided_by": "Deny from all",
+                                            "decided_in": "www/a.html"}}]}, "is not in 'www/a.html'"),
+    ({"requests": [{"path": "/a", "nginx": {"status": 200, "decided_in": "base"}}]}, "goes with decided_by"),
+    ({"refuses_start": {"nginx": "x"}}, "no requests"),
+    ({"refuses_start": {"apache": "x"}, "requests": []}, "refuses_start maps"),
+    ({"accounts": {"users": [{"name": "u", "home": "/home/u"}]}}, "home is a path under @ROOT@"),
 ])
 def test_scenario_validation_rejects_bad_data(bad, message):
     with pytest.raises((ScenarioError, TreeError), match=message):
@@ -73,6 +79,21 @@ def test_request_model_fields_are_parsed():
     assert (e[1].upstream, e[2].location, e[3].closed) == (True, "/d/", True)
     raw = parse_scenario(_scenario(raw_servers=True, nginx="server {\n  listen @LISTEN@;\n}"))
     assert raw.raw_servers
+
+
+def test_apache_schema_additions_are_parsed():
+    sc = parse_scenario({
+        "name": "x", "apache": "DocumentRoot @ROOT@/www",
+        "tree": [{"path": "www/.htaccess", "content": "Deny from all\n"}],
+        "requests": [
+            {"path": "/a", "apache": {"status": 403, "decided_by": "Deny from all", "decided_in": "www/.htaccess"}},
+            {"path": "/.htaccess", "apache": {"status": 403, "decided_by": "Require all denied", "decided_in": "base"}},
+            {"path": "/b", "apache": {"status": 500, "fs_path": "www/.htaccess", "rule": "htaccess-invalid"}},
+        ]})
+    assert [r.expect["apache"].decided_in for r in sc.requests] == ["www/.htaccess", "base", None]
+    refused = parse_scenario({"name": "y", "apache": "Require not ip 1.2.3.4",
+                              "refuses_start": {"apache": "negative Require"}})
+    assert refused.refuses_start == {"apache": "negative Require"} and refused.requests == []
 
 
 def test_entry_kinds_are_inferred():

@@ -1,0 +1,1 @@
+"""Apache httpd and .htaccess rules."""

@@ -1,0 +1,51 @@
+"""APA104: Order/Allow/Deny/Satisfy while mod_access_compat is not loaded."""
+
+from __future__ import annotations
+
+from confcheck.parsers.apache_loader import STATIC_MODULES
+from confcheck.registry import RuleDoc, rule
+
+from ._common import ACCESS_COMPAT, describe, finding
+
+DOC = RuleDoc(
+    what="Finds 2.2-style `Order`, `Allow`, `Deny` and `Satisfy` directives in a configuration "
+         "that does not load `mod_access_compat` (outside an `<IfModule>` that would skip them). "
+         "Reads the configuration.",
+    why="The directives belong to mod_access_compat; without it httpd stops at start-up with "
+        "`Invalid command 'Order', perhaps misspelled or defined by a module not included in the "
+        "server configuration` and no site of the server answers (real-world A1). In a .htaccess "
+        "the same line is a 500 on every request (APA113).",
+    example="# a2dismod access_compat\n<Directory /var/www/html>\n    Order allow,deny\n    Allow from all\n</Directory>",
+    fixed="<Directory /var/www/html>\n    Require all granted\n</Directory>",
+    fix_safety="`a2enmod access_compat` also works, but keeps the 2.2 semantics around; converting "
+               "to Require is the lasting fix.",
+    references=("https://httpd.apache.org/docs/2.4/mod/mod_access_compat.html",),
+)
+
+
+def _directives(items):
+    for item in items:
+        if hasattr(item, "items"):
+            yield from _directives(item.items)
+        else:
+            yield item
+
+
+@rule(id="APA104", name="access-compat-not-loaded", severity="error", server="apache",
+      summary="Order/Allow/Deny used without mod_access_compat (httpd refuses to start)", doc=DOC)
+def check(ctx):
+    static = {name for pair in STATIC_MODULES for name in pair}
+    for target in ctx.apache:
+        conf = target.conf
+        if "access_compat_module" in conf.modules or conf.modules <= static:
+            continue    # loaded, or a lone snippet whose modules are loaded elsewhere
+        seen: set[int] = set()
+        for server in [conf.main, *conf.vhosts]:
+            for node in _directives([*server.perdir, *server.dirs, *server.locs]):
+                if node.key in ACCESS_COMPAT and id(node) not in seen:
+                    seen.add(id(node))
+                    yield finding(
+                        "APA104", "access-compat-not-loaded", "error",
+                        f"`{describe(node)}` needs mod_access_compat, which this configuration does not "
+                        f"load: httpd refuses to start (Invalid command '{node.name}'); write it as "
+                        "`Require` or enable access_compat", node)

@@ -1,0 +1,65 @@
+"""APA102: a DocumentRoot or Alias target that does not exist (Apache: 403, not 404)."""
+
+from __future__ import annotations
+
+import posixpath
+
+from confcheck.registry import RuleDoc, rule
+
+from ._common import describe, dir_verdict, finding, served_places
+
+DOC = RuleDoc(
+    what="Finds `DocumentRoot` and `Alias` directories that do not exist on disk, and says what "
+         "Apache answers there: 403 when the nearest existing parent is not granted, 404 when it "
+         "is. Needs the disk.",
+    why="httpd warns once at start-up (`AH00112: Warning: DocumentRoot [...] does not exist`) and "
+        "then serves. The `<Directory>` section of a path that does not exist is never applied, so "
+        "the authorization of the nearest existing parent decides: under Debian's `<Directory />` "
+        "deny every request is a 403 `AH01630: client denied by server configuration` naming the "
+        "missing path, even with `<Directory /that/path> Require all granted` in place "
+        "(server-behavior row 38); with a grant on the existing parent it is a 404 (row 39). "
+        "A deploy that has not created the release directory, or a typo, is the usual cause.",
+    example="DocumentRoot /srv/shop/current/public   # /srv/shop/current is missing",
+    fixed="DocumentRoot /srv/shop/releases/42/public",
+    fix_safety="Display only: confcheck cannot know which directory was meant.",
+    references=("https://httpd.apache.org/docs/2.4/mod/core.html#documentroot",),
+)
+
+
+def _first_missing(fs, path: str) -> tuple[str, str] | None:
+    """(existing ancestor, first missing component), None when `path` exists or cannot be looked at."""
+    from confcheck.fs.model import NotChecked
+    current = "/"
+    for part in [p for p in path.split("/") if p]:
+        nxt = posixpath.join(current, part)
+        try:
+            if fs.lstat(nxt) is None:
+                return current, nxt
+        except NotChecked:
+            return None
+        current = nxt
+    return None
+
+
+@rule(id="APA102", name="document-root-missing", severity="error", server="apache", needs_fs=True,
+      summary="a DocumentRoot or Alias directory does not exist (403 under a deny-all parent, else 404)", doc=DOC)
+def check(ctx):
+    seen: set[tuple[int, str]] = set()
+    for target in ctx.apache:
+        for place in served_places(target):
+            if place.variable or place.kind not in ("docroot", "alias", "default"):
+                continue
+            missing = _first_missing(ctx.fs, place.directory)
+            if missing is None or (id(place.anchor), place.directory) in seen:
+                continue
+            seen.add((id(place.anchor), place.directory))
+            parent, first = missing
+            verdict = dir_verdict(target.conf, place.server, parent, place.url_prefix)
+            status = 403 if verdict.state == "denied" else 404
+            why = (f"the grant for it never applies and `{describe(verdict.node)}` of {verdict.section.where} "
+                   "does, so every request is answered 403 (AH01630)" if status == 403
+                   else "every request is answered 404")
+            what = describe(place.directive) if place.directive is not None else f"the default DocumentRoot {place.directory}"
+            yield finding("APA102", "document-root-missing", "error",
+                          f"{what}: {place.directory} does not exist ({first} is missing): {why}",
+                          place.anchor, fs_path=first)

@@ -1,0 +1,188 @@
+"""`confcheck scan` between the command line and the engine: settings, rule
+selection, pre-commit context, progress, per-file ignores, baseline, output.
+
+cli.py keeps only the typer signature; everything it parsed arrives here as a
+`ScanArgs`, and `run_scan_command` returns the exit code.
+
+Precedence: a flag given on the command line beats the settings file
+(confcheck/settings.py), which beats the built-in default; key by key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+from dataclasses import dataclass, field
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+class ScanUsageError(Exception):
+    """Bad arguments or settings: exit 2 with this one line."""
+
+
+@dataclass
+class ScanArgs:
+    paths: list[str]
+    configs: list[str] = field(default_factory=list)
+    server: str | None = None
+    root: str | None = None
+    fs_snapshot: str | None = None
+    no_fs: bool = False
+    worker_user: str | None = None
+    fmt: str = "text"
+    select: list[str] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
+    fail_on: str | None = None
+    color: bool | None = None
+    settings: str | None = None
+    isolated: bool = False
+    baseline: str | None = None
+    update_baseline: bool = False
+    context: bool = False
+    progress: bool | None = None
+
+
+def _split(values) -> list[str]:
+    """`--select FS101,NGX --select NGX105` -> ["FS101", "NGX", "NGX105"]."""
+    out = []
+    for value in values:
+        out += [v.strip().upper() for v in value.split(",") if v.strip()]
+    return out
+
+
+def expand_ids(patterns, registry, where: str) -> frozenset[str]:
+    """Rule ids and id prefixes ("NGX", "ALL") -> the exact ids they name."""
+    ids = [r.id for r in registry.all()]
+    out = set()
+    for pattern in patterns:
+        hits = [i for i in ids if pattern == "ALL" or i.startswith(pattern)]
+        if not hits:
+            raise ScanUsageError(f"{where}: unknown rule {pattern!r}; `confcheck rules` lists them")
+        out.update(hits)
+    return frozenset(out)
+
+
+def run_scan_command(args: ScanArgs, stdin) -> int:
+    from confcheck.engine import ScanOptions, run_scan
+    from confcheck.findings import severity_rank
+    from confcheck.registry import load_rules
+    from confcheck.settings import SettingsError, load_settings, per_file_ignored
+
+    if args.no_fs and args.fs_snapshot:
+        raise ScanUsageError("--no-fs and --fs-snapshot contradict each other: pick one")
+    try:
+        settings = load_settings(explicit=args.settings, isolated=args.isolated)
+    except SettingsError as exc:
+        raise ScanUsageError(str(exc)) from None
+    where = settings.path or "settings"
+    registry = load_rules()
+    cli_select, cli_ignore = _split(args.select), _split(args.ignore)
+    select = (expand_ids(cli_select, registry, "--select") if cli_select else
+              expand_ids(settings.select, registry, where) if settings.select is not None else None)
+    ignore = (expand_ids(cli_ignore, registry, "--ignore") if cli_ignore else
+              expand_ids(settings.ignore, registry, where))
+    for _pattern, ids in settings.per_file_ignores:
+        expand_ids(ids, registry, f"{where}: per-file-ignores")
+    fail_on = args.fail_on or settings.fail_on or "warning"
+    baseline = args.baseline
+    if baseline is None and settings.baseline:
+        baseline = os.path.join(settings.root, settings.baseline)
+    if args.update_baseline and baseline is None:
+        raise ScanUsageError("--update-baseline needs --baseline FILE (or `baseline` in the settings)")
+    accepted = None
+    if baseline is not None and not args.update_baseline:
+        from confcheck.baseline import BaselineError, read_baseline
+        try:
+            accepted = read_baseline(baseline)
+        except BaselineError as exc:
+            raise ScanUsageError(str(exc)) from None
+
+    paths, mounts = list(args.paths), {}
+    if args.context and paths and paths != ["-"]:
+        from confcheck.context import resolve
+        found = resolve(paths, ".")
+        paths, mounts = found.paths, found.mounts
+    elif not args.root:
+        # A main nginx.conf named outside its deployed folder (a config repository, a
+        # copy under review) reads its `include /etc/nginx/...` from beside itself.
+        from confcheck.context import mounts_for
+        mounts = mounts_for(paths + list(args.configs))
+
+    options = ScanOptions(
+        paths=paths, configs=list(args.configs), server=args.server or settings.server,
+        root=args.root, fs_snapshot=args.fs_snapshot, no_fs=args.no_fs,
+        worker_user=args.worker_user or settings.worker_user, select=select, ignore=ignore,
+        mounts=mounts)
+    if options.worker_user:
+        _check_worker_user(options)
+    from confcheck.progress import start_progress
+    progress = start_progress(sys.stderr, args.fmt == "text" and args.progress is not False)
+    options.progress = progress
+    try:
+        result = run_scan(options, stdin=stdin)
+    finally:
+        if progress is not None:
+            progress.close()
+
+    if settings.per_file_ignores:
+        kept = [f for f in result.findings
+                if not per_file_ignored(settings, f.rule, f.span.source.realpath if f.span else None)]
+        result = dataclasses.replace(result, findings=kept)
+    if args.update_baseline:
+        from confcheck.baseline import BaselineError, write_baseline
+        try:
+            write_baseline(baseline, result.findings, settings.root)
+        except BaselineError as exc:
+            raise ScanUsageError(str(exc)) from None
+        sys.stderr.write(f"confcheck: wrote {len(result.findings)} finding"
+                         f"{'s' if len(result.findings) != 1 else ''} to the baseline {baseline}\n")
+        return EXIT_USAGE if result.errors else EXIT_OK
+    accepted_count = 0
+    if accepted is not None:
+        from confcheck.baseline import apply_baseline
+        filtered = apply_baseline(result.findings, accepted, settings.root)
+        result = dataclasses.replace(result, findings=filtered.findings)
+        accepted_count = filtered.accepted
+
+    _emit(result, args, settings.root, registry, accepted_count, baseline)
+    if result.errors:
+        return EXIT_USAGE
+    threshold = severity_rank(fail_on)
+    if any(severity_rank(f.severity) >= threshold for f in result.findings):
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def _check_worker_user(options) -> None:
+    from confcheck.engine import open_fs
+    from confcheck.fs.identity import UnknownUser, resolve_identity
+    fs = open_fs(options)
+    if fs is None:
+        return
+    try:
+        resolve_identity(fs, options.worker_user, None)
+    except UnknownUser as exc:
+        raise ScanUsageError(f"--worker-user: {exc}") from None
+
+
+def _emit(result, args: ScanArgs, root: str, registry, accepted: int, baseline: str | None) -> None:
+    out = sys.stdout
+    if args.fmt == "json":
+        from confcheck.output.json_out import dumps, scan_document
+        doc = scan_document(result)
+        if baseline is not None:
+            doc["summary"]["baseline_accepted"] = accepted
+        out.write(dumps(doc) + "\n")
+    elif args.fmt == "sarif":
+        from confcheck.output.sarif import dumps, sarif_document
+        out.write(dumps(sarif_document(result, registry.all(), root)) + "\n")
+    elif args.fmt == "github":
+        from confcheck.output.github import render_github
+        out.write(render_github(result, root))
+    else:
+        from confcheck.output.text import render_scan, want_colour
+        out.write(render_scan(result, colour=want_colour(out, args.color)))
+        if baseline is not None:
+            out.write(f"{accepted} finding{'s' if accepted != 1 else ''} accepted by the baseline {baseline}.\n")

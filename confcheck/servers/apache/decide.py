@@ -1,0 +1,786 @@
+"""One request through Apache httpd 2.4, phase by phase (server/request.c
+ap_process_request_internal, modules/http/http_request.c):
+
+virtual host -> URI normalisation -> translate (mod_rewrite server context,
+mod_alias, mod_userdir, DocumentRoot) -> map to storage (directory walk with
+.htaccess, DirectoryMatch, Files, Location, If) -> access (mod_access_compat,
+Satisfy) -> authorization (Require, without then with a user) -> fixups
+(mod_rewrite per directory, mod_dir) -> handler (autoindex, static file).
+Internal redirects (DirectoryIndex, per-directory rewrites, [PT]) run the
+phases again, at most 10 times (LimitInternalRecursion).
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass, field
+
+from confcheck.parsers.syntax import Node
+from confcheck.servers.apache import authz as authz_mod
+from confcheck.servers.apache import content, rewrite, sections
+from confcheck.servers.apache.conf import ApacheConf, Server
+from confcheck.servers.apache.perdir import OPT_INDEXES, OPT_SYM_LINKS, OPT_SYM_OWNER, DirConf, merge, read_layer
+from confcheck.servers.apache.request import Request, UriStatus, normalize
+from confcheck.servers.apache.sections import WalkStop
+from confcheck.servers.apache.vhosts import select
+
+MAX_RECURSION = 10
+DEFAULT_DOCROOT = "/usr/local/apache2/htdocs"   # compiled-in DOCUMENT_LOCATION (Debian: /var/www/html)
+
+
+@dataclass
+class Step:
+    step: str
+    detail: str
+    node: Node | None = None
+
+    def to_json(self) -> dict:
+        out = {"step": self.step, "detail": self.detail}
+        if self.node is not None:
+            out["file"] = self.node.file
+            out["line"] = self.node.line
+        return out
+
+
+@dataclass
+class Outcome:
+    request: Request
+    status: int | None
+    reason: str
+    decided_by: Node | None = None
+    fs_path: str | None = None
+    rule: str | None = None
+    trace: list[Step] = field(default_factory=list)
+    location: str | None = None
+    unknown: list[str] = field(default_factory=list)      # kept empty: Apache states assumptions in full
+    assumptions: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        decided = None
+        if self.decided_by is not None:
+            decided = {"file": self.decided_by.file, "line": self.decided_by.line,
+                       "column": self.decided_by.column, "directive": self.decided_by.name}
+        out = {"request": self.request.to_json(), "server": "apache", "status": self.status,
+               "reason": self.reason, "decided_by": decided, "fs_path": self.fs_path,
+               "rule": self.rule, "trace": [s.to_json() for s in self.trace]}
+        if self.location is not None:
+            out["location"] = self.location
+        if self.assumptions:
+            out["assumptions"] = list(self.assumptions)
+        return out
+
+
+class Final(Exception):
+    def __init__(self, status: int | None, reason: str, node: Node | None = None,
+                 fs_path: str | None = None, rule: str | None = None, location: str | None = None) -> None:
+        super().__init__(reason)
+        self.status, self.reason, self.node = status, reason, node
+        self.fs_path, self.rule, self.location = fs_path, rule, location
+
+
+@dataclass
+class Model:
+    """What decide() needs, built once per configuration."""
+
+    conf: ApacheConf
+    fs: object | None
+    identity: object | None
+    access_name: str = ".htaccess"
+    _checker: object = None
+    _base: dict = field(default_factory=dict)
+
+    @property
+    def checker(self):
+        if self._checker is None:
+            from confcheck.fs.access import Checker
+            self._checker = Checker(self.fs, self.identity)
+        return self._checker
+
+    def base_conf(self, server: Server) -> DirConf:
+        """The server's lookup_defaults: the main server's per-directory directives, then the vhost's."""
+        key = id(server)
+        if key not in self._base:
+            from confcheck.servers.apache.conf import Section
+            conf = DirConf()
+            for srv in ([self.conf.main] + ([server] if server is not self.conf.main else [])):
+                sec = Section("server", srv.node, list(srv.perdir), where=srv.describe() + " (server scope)")
+                conf = merge(conf, read_layer(sec, None, modules=self.conf.modules), sec.where)
+            self._base[key] = conf
+        return self._base[key]
+
+
+class State:
+    def __init__(self, model: Model, request: Request, server: Server) -> None:
+        self.model = model
+        self.request = request
+        self.server = server
+        self.trace: list[Step] = []
+        self.assumptions: list[str] = []
+        self.uri = "/"
+        self.args = request.args
+        self.filename = ""
+        self.path_info = ""
+        self.env: dict[str, str] = {}
+        self.user: str | None = None
+        self.depth = 0
+        self.no_more_rewrite = False
+        self.last_redirect: Node | None = None
+        self.context: tuple[str, str] | None = None     # Alias: (URL prefix, directory) for mod_rewrite
+        conf = model.conf
+        self.docroot_node = conf.server_value(server, "documentroot")
+        dirs = list(conf.main.dirs) + (list(server.dirs) if server is not conf.main else [])
+        plain = [s for s in dirs if s.kind == "directory"]
+        plain.sort(key=lambda s: s.components)      # stable: config order within a depth
+        self.dir_sections = plain + [s for s in dirs if s.kind == "directorymatch"]
+        self.loc_sections = list(conf.main.locs) + (list(server.locs) if server is not conf.main else [])
+
+    def step(self, step: str, detail: str, node: Node | None = None) -> None:
+        self.trace.append(Step(step, detail, node))
+
+    def assume(self, text: str) -> None:
+        if text not in self.assumptions:
+            self.assumptions.append(text)
+            self.step("assumption", text)
+
+    def document_root(self) -> str:
+        node = self.docroot_node
+        if node is None or not node.args:
+            return DEFAULT_DOCROOT
+        value = node.args[0].value
+        return value.rstrip("/") or "/"
+
+    def home_of(self, user: str) -> str | None:
+        fs = self.model.fs
+        data = fs.read_bytes("/etc/passwd") if fs is not None else None
+        for line in (data or b"").decode("utf-8", "replace").splitlines():
+            parts = line.split(":")
+            if len(parts) >= 6 and parts[0] == user:
+                return parts[5]
+        return None
+
+    # what %{...} and the file tests see ------------------------------------------
+    def variable(self, name: str) -> str | None:
+        req = self.request
+        upper = name.upper()
+        if upper.startswith("HTTP:"):
+            return req.header(name[5:]) or ""
+        if upper.startswith("ENV:"):
+            return self.env.get(name[4:], "")
+        if upper.startswith("HTTP_"):
+            return req.header(upper[5:].replace("_", "-")) or ""
+        values = {
+            "REQUEST_URI": self.uri, "REQUEST_FILENAME": self.filename or self.uri,
+            "SCRIPT_FILENAME": self.filename or self.uri, "QUERY_STRING": self.args or "",
+            "REQUEST_METHOD": req.method, "REMOTE_ADDR": req.client_ip, "HTTPS": "on" if req.scheme == "https"
+            else "off", "REQUEST_SCHEME": req.scheme, "SERVER_PORT": str(req.port),
+            "SERVER_NAME": req.host, "DOCUMENT_ROOT": self.document_root(), "PATH_INFO": self.path_info,
+            "THE_REQUEST": f"{req.method} {req.request_uri} HTTP/1.1", "SERVER_PROTOCOL": "HTTP/1.1",
+            "REMOTE_USER": self.user or "", "IS_SUBREQ": "false", "SERVER_ADDR": req.address,
+            "CONTEXT_DOCUMENT_ROOT": self.document_root(), "CONTEXT_PREFIX": "", "AUTH_TYPE": "",
+            "REMOTE_HOST": req.client_ip, "SERVER_SOFTWARE": "Apache", "API_VERSION": "20120211:140",
+        }
+        return values.get(upper)
+
+    def file_test(self, kind: str, path: str) -> bool | None:
+        if self.model.fs is None:
+            return None
+        if not path.startswith("/"):
+            return False
+        checker = self.model.checker
+        if kind in ("-l", "-L", "-h"):
+            parent = checker.check(posixpath.dirname(path) or "/", "search")
+            if not parent.ok:
+                return False
+            meta = self.model.fs.lstat(parent.resolved.rstrip("/") + "/" + posixpath.basename(path))
+            return meta is not None and meta.kind == "link"
+        access = checker.check(path, "stat")
+        if access.not_checked is not None:
+            return None
+        if not access.ok or access.meta is None:
+            return False
+        if kind == "-d":
+            return access.meta.kind == "dir"
+        if kind in ("-f", "-F", "-U"):
+            return access.meta.kind == "file"
+        if kind == "-s":
+            return access.meta.kind == "file" and access.meta.size > 0
+        if kind == "-x":
+            return bool(access.meta.mode & 0o111)
+        return True
+
+
+def decide(model: Model, request: Request) -> Outcome:
+    selection = select(model.conf, request)
+    st = State(model, request, selection.server)
+    st.step("vhost", f"{selection.server.describe()}: {selection.reason}", selection.node)
+    if selection.assumption:
+        st.assume(selection.assumption)
+    try:
+        if request.method == "TRACE":
+            node = model.conf.server_value(st.server, "traceenable")
+            if node is not None and node.values and node.values[0].lower() == "off":
+                raise Final(405, "TraceEnable Off: TRACE is refused", node)
+            raise Final(200, "TRACE is answered by the core (TraceEnable on by default) before any "
+                             "access check", node)
+        try:
+            uri = normalize(request.raw_path, allow_encoded_slashes=_encoded_slashes(st))
+        except UriStatus as exc:
+            raise Final(exc.status, exc.reason, None, None, "APA-encoded-slash" if exc.status == 404 else None) from None
+        st.step("uri", f"URI {uri}" + (f" query {request.args}" if request.args else ""))
+        _process(st, uri, request.args)
+    except Final as final:
+        st.step("status", f"{final.status if final.status is not None else 'unknown'}: {final.reason}", final.node)
+        return Outcome(request, final.status, final.reason, final.node, final.fs_path, final.rule, st.trace,
+                       final.location, [], st.assumptions)
+    raise AssertionError("decide() always ends with a status")
+
+
+def _encoded_slashes(st: State) -> str:
+    node = st.model.conf.server_value(st.server, "allowencodedslashes")
+    if node is None or not node.values:
+        return "off"
+    return node.values[0].lower()
+
+
+def _process(st: State, uri: str, args: str, *, filename: str | None = None) -> None:
+    limit_node = st.model.conf.server_value(st.server, "limitinternalrecursion")
+    limit = MAX_RECURSION
+    if limit_node is not None and limit_node.values and limit_node.values[0].isdigit():
+        limit = int(limit_node.values[0])
+    if st.depth > limit:
+        raise Final(500, f"Request exceeded the limit of {limit} internal redirects due to probable "
+                         "configuration error (AH00124)", st.last_redirect, None, "APA-rewrite-loop")
+    st.uri, st.args = uri, args
+    st.context = None
+    script = False
+    if filename is None:
+        filename, script = _translate(st, uri)
+    st.filename = filename
+    base = st.model.base_conf(st.server)
+    if not filename.startswith("/"):
+        raise Final(None, f"{filename}: not a file path (handled by another module)")
+    if st.model.fs is None:
+        raise Final(None, f"the directory walk would look at {filename}; config-only answers do not read "
+                          "the disk", st.docroot_node)
+    try:
+        walk = sections.directory_walk(st, base, filename)
+        conf = sections.file_walk(st, walk.conf, walk.filename)
+        conf = sections.location_walk(st, conf, uri)
+        conf = sections.if_walk(st, conf)
+    except WalkStop as stop:
+        raise Final(stop.status, stop.reason, stop.node, stop.fs_path, stop.rule) from None
+    walk.conf = conf
+    st.filename, st.path_info = walk.filename, walk.path_info
+    st.step("map", f"file {walk.filename}" + (f" path info {walk.path_info}" if walk.path_info else "")
+            + ("" if walk.meta is not None else " (does not exist)"))
+    _setenvif(st, conf)
+    _access(st, conf)
+    _multiviews(st, walk)
+    if _perdir_rewrite(st, walk):
+        return
+    _perdir_redirect(st, conf)
+    if script and not st.model.conf.modules & {"cgi_module", "cgid_module"}:
+        st.step("content", "ScriptAlias: no CGI module is loaded, so the default handler serves the file")
+        script = False
+    if script:
+        raise Final(None, f"ScriptAlias: {walk.filename} is run as a CGI program; its status is the "
+                          "program's", st.docroot_node)
+    handler, hnode = content.handler_for(st, walk)
+    if handler is not None and walk.meta is not None and walk.meta.kind == "file":
+        raise Final(None, f"handled by '{handler}' ({hnode.name} {' '.join(a.raw for a in hnode.args)}): the "
+                          "status is the program's", hnode)
+    _serve(st, walk)
+
+
+def _translate(st: State, uri: str) -> tuple[str, bool]:
+    model = st.model
+    srv_rw = _server_rewrite(st, uri)
+    if srv_rw is not None:
+        return srv_rw, False
+    kind, value, status, node = content.translate(st, uri)
+    if kind == "redirect":
+        if status == 410 or not value:
+            raise Final(410 if status == 410 else status, f"{node.name}: gone", node)
+        raise Final(status, f"{node.name} {' '.join(a.raw for a in node.args)}: redirect to {value}", node,
+                    location=value)
+    if node is not None and node.key in ("alias", "aliasmatch", "scriptalias") and node.key == "alias":
+        st.context = (node.values[0].rstrip("/"), node.values[1].rstrip("/"))
+    if node is not None and node.key != "documentroot":
+        st.step("translate", f"{node.name} {' '.join(a.raw for a in node.args)} maps {uri} to {value}", node)
+        if node.key != "documentroot":
+            st.docroot_node = node
+    else:
+        st.step("translate", f"DocumentRoot {st.document_root()} + {uri}", node)
+    return value, kind == "script"
+
+
+def _server_rewrite(st: State, uri: str) -> str | None:
+    srv = st.server
+    conf = st.model.conf
+    if "rewrite_module" not in conf.modules or st.no_more_rewrite:
+        return None
+    rules, engine = _server_rules(st, srv)
+    if not engine or not rules:
+        return None
+    env = rewrite.Env(st.variable, st.file_test, st.env)
+    st.filename = uri
+    action = rewrite.run(rules, uri, env, perdir=None, base=None, args=st.args)
+    for name in env.unknown:
+        st.assume(f"%{{{name}}} is not known offline: taken as empty")
+    return _apply_action(st, action, server=True)
+
+
+def _server_rules(st: State, srv: Server):
+    from confcheck.servers.apache.conf import Section
+    from confcheck.servers.apache.perdir import _Layer
+    layer = _Layer()
+    engine = False
+    for node in srv.scope:
+        if node.key == "rewriteengine" and node.values:
+            engine = node.values[0].lower() == "on"
+        elif node.key in ("rewritecond", "rewriterule"):
+            rewrite.add_directive(layer, node)
+    rules = list(layer.rw_rules)
+    options = {w.lower() for n in srv.scope if n.key == "rewriteoptions" for w in n.values}
+    if srv is not st.model.conf.main and ("inherit" in options or "inheritbefore" in options):
+        main_rules, _ = _server_rules(st, st.model.conf.main)
+        rules = (main_rules + rules) if "inheritbefore" in options else (rules + main_rules)
+    del Section
+    return rules, engine
+
+
+def _apply_action(st: State, action, *, server: bool) -> str | None:
+    if action.kind == "none":
+        return None
+    text = " ".join([action.node.name] + [a.raw for a in action.node.args]) if action.node else ""
+    if action.end:
+        st.no_more_rewrite = True
+    if action.kind == "status":
+        rule = "APA-rewrite-F" if action.status == 403 else None
+        raise Final(action.status, f"{text}: mod_rewrite answers {action.status}"
+                    + (" (the [F] flag; nothing is logged below LogLevel rewrite:trace2)"
+                       if action.status == 403 else ""), action.node, None, rule)
+    if action.kind == "proxy":
+        raise Final(None, f"{text}: handed to mod_proxy ({action.target}); the status is the backend's",
+                    action.node)
+    if action.args is not None:
+        st.args = action.args
+    if action.kind == "redirect":
+        target = action.target
+        if not target.startswith(("http://", "https://")) and target.startswith("/"):
+            target = f"{st.request.scheme}://{st.request.headers.get('host', st.request.host)}{target}"
+        if st.args:
+            target += "?" + st.args
+        raise Final(action.status, f"{text}: redirect to {target}", action.node, location=target)
+    st.step("rewrite", f"{text}: {st.uri} -> {action.target}", action.node)
+    if action.passthrough:
+        kind, value, _, node = content.translate(st, action.target)
+        st.uri = action.target
+        return value
+    if _prefix_exists(st, action.target):
+        return action.target
+    return st.document_root() + action.target
+
+
+def _prefix_exists(st: State, path: str) -> bool:
+    first = "/" + path.lstrip("/").split("/", 1)[0]
+    test = st.file_test("-e", first)
+    return bool(test)
+
+
+def _setenvif(st: State, conf: DirConf) -> None:
+    import re
+    servers = [st.model.conf.main] + ([st.server] if st.server is not st.model.conf.main else [])
+    nodes = [n for srv in servers for n in srv.scope if n.key.startswith(("setenvif", "browsermatch"))]
+    nodes += [n for n in conf.setenvif if n not in nodes]
+    for node in nodes:
+        values = node.values
+        key = node.key
+        if key.startswith("browsermatch"):
+            attr, values = "User-Agent", values
+        else:
+            if len(values) < 3:
+                continue
+            attr, values = values[0], values[1:]
+        pattern, assignments = values[0], values[1:]
+        lower = attr.lower()
+        value = {"remote_addr": st.request.client_ip, "request_method": st.request.method,
+                 "request_uri": st.uri, "request_protocol": "HTTP/1.1", "server_addr": st.request.address,
+                 "remote_host": st.request.client_ip}.get(lower)
+        if value is None:
+            value = st.request.header(attr)
+            if value is None:
+                if lower in st.env:
+                    value = st.env[lower]
+                else:
+                    continue
+        flags = re.I if key.endswith("nocase") else 0
+        try:
+            if not re.search(pattern, value, flags):
+                continue
+        except re.error:
+            continue
+        for assignment in assignments:
+            if assignment.startswith("!"):
+                st.env.pop(assignment[1:], None)
+            else:
+                name, _, val = assignment.partition("=")
+                st.env[name] = val or "1"
+        st.step("env", f"{node.name} {' '.join(a.raw for a in node.args)} matches", node)
+
+
+def _access(st: State, conf: DirConf) -> None:
+    req = st.request
+    ctx = authz_mod.Context(req.method, req.client_ip, st.env, None,
+                            lambda text: __import__("confcheck.servers.apache.expr", fromlist=["evaluate"]).evaluate(text, st),
+                            st.assume)
+    satisfy = conf.satisfy_for(req.method)
+    compat_ok, compat_node, compat_why = authz_mod.check_access_compat(conf, ctx)
+    if conf.access_compat_set:
+        st.step("access", f"mod_access_compat: {compat_why}", compat_node)
+    if satisfy is not None and satisfy[0] == "any":
+        if compat_ok:
+            st.step("access", "Satisfy Any: the host-based check grants access; Require is not consulted",
+                    satisfy[1])
+            return
+    elif not compat_ok:
+        raise Final(403, f"AH01797: client denied by server configuration: {st.filename} ({compat_why})",
+                    compat_node, None, "APA-access-compat")
+    section = conf.authz
+    if section is None:
+        if conf.auth_type is not None and _auth_type(conf) != "none":
+            raise Final(500, "AH01627: AuthType configured with no corresponding authorization directives",
+                        conf.auth_type, None, "APA-auth")
+        st.step("authz", "no Require applies: granted")
+        return
+    result = authz_mod.evaluate(section, ctx)
+    if result == authz_mod.GRANTED:
+        node = authz_mod.deciding_require(section, ctx, authz_mod.GRANTED)
+        st.step("authz", f"{node.text() if node else section.text()}: granted", node.node if node else section.node)
+        return
+    if result in (authz_mod.DENIED, authz_mod.NEUTRAL):
+        node = authz_mod.deciding_require(section, ctx, authz_mod.DENIED) or section
+        missing_root = _missing_root(st)
+        if missing_root is not None:
+            raise Final(403, f"AH01630: client denied by server configuration: {st.filename} ({node.text()}: "
+                             f"{result}): DocumentRoot {missing_root} does not exist, so its <Directory> "
+                             "never applies", st.docroot_node, missing_root, "APA102")
+        raise Final(403, f"AH01630: client denied by server configuration: {st.filename} "
+                         f"({node.text()}: {result})", node.node, None, "APA-require")
+    # a user is needed: authentication (mod_auth_basic, mod_authn_file)
+    needs = authz_mod.deciding_require(section, ctx, authz_mod.NO_USER)
+    st.step("authz", f"{needs.text() if needs else section.text()}: needs an authenticated user",
+            needs.node if needs else section.node)
+    try:
+        _authenticate(st, conf, section)
+    except Final as final:
+        if final.status == 401 and needs is not None:
+            final.node = needs.node
+        raise
+    ctx.user = st.user
+    ctx.groups = _groups_of(st, conf, st.user)
+    result = authz_mod.evaluate(section, ctx)
+    if result == authz_mod.GRANTED:
+        st.step("authz", f"user {st.user}: granted")
+        return
+    node = authz_mod.deciding_require(section, ctx, result) or section
+    if result == authz_mod.NO_USER or not conf.authz_forbidden_on_fail:
+        raise Final(401, f"user {st.user}: authorization failure ({node.text()})", node.node, None, "APA-auth")
+    raise Final(403, f"user {st.user}: authorization failure ({node.text()}), AuthzSendForbiddenOnFailure",
+                node.node, None, "APA-require")
+
+
+def _groups_of(st: State, conf: DirConf, user: str | None):
+    node = conf.auth_group_file
+    if node is None or not node.values or user is None or st.model.fs is None:
+        return None
+    path = node.values[0]
+    access = st.model.checker.check(path, "read")
+    if not access.ok:
+        return None
+    groups = set()
+    for line in (st.model.fs.read_bytes(path) or b"").decode("utf-8", "replace").splitlines():
+        name, sep, members = line.partition(":")
+        if sep and user in members.split():
+            groups.add(name.strip())
+    return groups
+
+
+def _missing_root(st: State) -> str | None:
+    node = st.docroot_node
+    if node is None or node.key not in ("documentroot", "alias", "aliasmatch") or st.model.fs is None:
+        return None
+    root = st.document_root() if node.key == "documentroot" else (node.values[1] if len(node.values) > 1 else "")
+    root = root.rstrip("/") or "/"
+    if not st.filename.startswith(root):
+        return None
+    access = st.model.checker.check(root, "stat")
+    if not access.ok and access.denial is not None and access.denial.need == "missing":
+        return root
+    return None
+
+
+def _auth_type(conf: DirConf) -> str:
+    node = conf.auth_type
+    return node.values[0].lower() if node is not None and node.values else "none"
+
+
+def _authenticate(st: State, conf: DirConf, section) -> None:
+    auth_type = _auth_type(conf)
+    if auth_type != "basic" or "auth_basic_module" not in st.model.conf.modules:
+        raise Final(500, "a Require needs an authenticated user but no AuthType Basic applies: "
+                         "'configuration error: couldn't check user. Check your authn provider!'",
+                    conf.auth_type or section.node, None, "APA-auth")
+    creds = st.request.basic_credentials()
+    realm = conf.auth_name.values[0] if conf.auth_name is not None and conf.auth_name.values else ""
+    if creds is None:
+        raise Final(401, f"AuthType Basic (realm \"{realm}\"): no credentials sent", conf.auth_type,
+                    None, "APA-auth")
+    node = conf.auth_user_file
+    if node is None or not node.values:
+        raise Final(500, "AuthType Basic without AuthUserFile: credentials cannot be checked",
+                    conf.auth_type, None, "APA-auth")
+    path = node.values[0]
+    if not path.startswith("/"):
+        path = posixpath.join("/etc/apache2", path)
+    access = st.model.checker.check(path, "read")
+    if access.not_checked is not None:
+        st.assume(f"{path}: {access.not_checked.reason}: the credentials are taken as valid")
+        st.user = creds[0]
+        return
+    if not access.ok:
+        denial = access.denial
+        missing = denial.need == "missing"
+        raise Final(500, f"AH01620: Could not open password file: {path} ({denial.detail})", node,
+                    path if missing else denial.path, "FS106" if missing else "FS105")
+    from confcheck.servers.nginx.htpasswd import verify
+    verdict = verify(st.model.fs.read_bytes(path) or b"", *creds)
+    if verdict is None:
+        st.assume(f"the password hash of {creds[0]} in {path} cannot be checked offline: taken as right")
+    elif verdict is False:
+        raise Final(401, f"user {creds[0]}: authentication failure (unknown user or wrong password)", node,
+                    None, "APA-auth")
+    st.user = creds[0]
+    st.step("authn", f"user {creds[0]} authenticated against {path}", node)
+
+
+def _perdir_rewrite(st: State, walk) -> bool:
+    conf = walk.conf
+    if not conf.rw_engine or not conf.rw_rules or conf.rw_directory is None or st.no_more_rewrite:
+        return False
+    if "rewrite_module" not in st.model.conf.modules:
+        return False
+    directory = conf.rw_directory if conf.rw_directory.endswith("/") else conf.rw_directory + "/"
+    if walk.filename == directory[:-1]:
+        return False            # .../dir without its slash: mod_dir redirects first
+    if not conf.opts & (OPT_SYM_LINKS | OPT_SYM_OWNER):
+        raise Final(403, "AH00670: Options FollowSymLinks and SymLinksIfOwnerMatch are both off, so the "
+                         "RewriteRule directive is also forbidden due to its similar ability to circumvent "
+                         f"directory restrictions: {walk.filename}", conf.rw_rules[0].node, None, "APA114")
+    full = walk.filename + walk.path_info
+    subject = full[len(directory):] if full.startswith(directory) else full
+    env = rewrite.Env(st.variable, st.file_test, st.env)
+    action = rewrite.run(conf.rw_rules, subject, env, perdir=directory,
+                         base=conf.rw_base.values[0] if conf.rw_base is not None else None, args=st.args)
+    for name in env.unknown:
+        st.assume(f"%{{{name}}} is not known offline: taken as empty")
+    if action.kind == "none":
+        if action.end:
+            st.no_more_rewrite = True
+        return False
+    if action.kind == "redirect" and not action.target.startswith(("http://", "https://")):
+        action.target = _physical_to_uri(st, conf, directory, action.target)
+    if action.kind != "rewrite":
+        _apply_action(st, action, server=False)
+        return False
+    if action.end:
+        st.no_more_rewrite = True
+    text = " ".join([action.node.name] + [a.raw for a in action.node.args])
+    target = action.target
+    if target == walk.filename:
+        st.step("rewrite", f"{text}: the result equals the current file name: ignored", action.node)
+        return False
+    if action.args is not None:
+        st.args = action.args
+    new_uri = _physical_to_uri(st, conf, directory, target)
+    st.step("rewrite", f"{text}: {subject} -> {target}: internal redirect to {new_uri}", action.node)
+    st.last_redirect = action.node
+    st.depth += 1
+    _process(st, new_uri, st.args)
+    return True
+
+
+def _multiviews(st: State, walk) -> None:
+    """mod_negotiation (type_checker, before fixups): with MultiViews a missing
+    name.* is looked for in its directory; the path info stays."""
+    from confcheck.servers.apache.perdir import OPT_MULTI
+    if walk.meta is not None or not walk.conf.opts & OPT_MULTI or "negotiation_module" not in st.model.conf.modules:
+        return
+    parent, _, base = walk.filename.rstrip("/").rpartition("/")
+    if not base:
+        return
+    access = st.model.checker.check(parent or "/", "list")
+    if not access.ok:
+        return
+    try:
+        entries = sorted(m for m in st.model.fs.scandir(access.resolved or parent)
+                         if m.path.rsplit("/", 1)[-1].startswith(base + "."))
+    except Exception:  # noqa: BLE001 - the scanner cannot list it
+        return
+    files = [m for m in entries if m.kind in ("file", "link")]
+    if not files:
+        return
+    if len(files) > 1:
+        st.assume(f"MultiViews: several variants of {base} ({', '.join(m.path.rsplit('/', 1)[-1] for m in files)}); "
+                  "the first is taken")
+    chosen = files[0].path.rsplit("/", 1)[-1]
+    walk.filename = (parent or "") + "/" + chosen
+    walk.meta = st.model.checker.check(walk.filename, "stat").meta
+    st.filename = walk.filename
+    st.step("content", f"MultiViews: {base} negotiated to {chosen}" + (f" (path info {walk.path_info})"
+                                                                       if walk.path_info else ""))
+
+
+def _perdir_redirect(st: State, conf: DirConf) -> None:
+    """mod_alias fixup_redir: Redirect* in <Directory>/.htaccess, against the URI."""
+    for node in conf.redirects:
+        found = content._redirect(node, st.uri)
+        if found is None:
+            continue
+        target, status = found
+        if status == 410 or not target:
+            raise Final(410, f"{node.name}: gone", node)
+        if st.args and "?" not in target:
+            target += "?" + st.args
+        raise Final(status, f"{node.name} {' '.join(a.raw for a in node.args)}: redirect to {target}", node,
+                    location=target)
+
+
+def _physical_to_uri(st: State, conf: DirConf, directory: str, target: str) -> str:
+    if conf.rw_base is not None and conf.rw_base.values:
+        base = conf.rw_base.values[0]
+        if target.startswith(directory):
+            return base.rstrip("/") + "/" + target[len(directory):]
+        return target
+    if st.context is not None and target.startswith(st.context[1] + "/"):
+        return st.context[0] + target[len(st.context[1]):]
+    root = st.document_root().rstrip("/")
+    if target.startswith(root + "/"):
+        return target[len(root):]
+    return target
+
+
+def _serve(st: State, walk) -> None:
+    conf = walk.conf
+    meta = walk.meta
+    method = st.request.method
+    node = st.docroot_node
+    from confcheck.servers.apache.perdir import method_key
+    if method_key(method) == "OTHER":
+        raise Final(501, f"{method} is not a method httpd knows: 501 Not Implemented", None)
+    if meta is not None and meta.kind == "dir" and not walk.path_info:
+        _directory(st, walk)
+        return
+    if method not in ("GET", "HEAD", "POST"):
+        if method == "OPTIONS":
+            raise Final(200, "OPTIONS is answered by the core with the allowed methods", node)
+        raise Final(405, f"the default handler does not allow {method} (Allow: HEAD,GET,POST,OPTIONS,TRACE)",
+                    node)
+    if meta is None:
+        if conf.fallback is not None and conf.fallback.values and conf.fallback.values[0].lower() != "disabled":
+            target = conf.fallback.values[0]
+            st.step("content", f"FallbackResource {target}: {walk.filename} does not exist", conf.fallback)
+            st.depth += 1
+            _process(st, target, st.args)
+            return
+        raise Final(404, f"AH00128: File does not exist: {walk.filename}{walk.path_info}", node)
+    if meta.kind == "dir" or (walk.path_info and conf.accept_path_info != "on"):
+        raise Final(404, f"AH00128: File does not exist: {walk.filename}{walk.path_info}", node)
+    access = st.model.checker.check(walk.filename, "read")
+    if access.not_checked is not None:
+        raise Final(None, f"{walk.filename}: {access.not_checked.reason} (the scanner cannot look)", node,
+                    walk.filename)
+    if not access.ok:
+        denial = access.denial
+        raise Final(403, f"AH00132: file permissions deny server access: {walk.filename} ({denial.detail})",
+                    node, denial.path, "FS102" if denial.need == "r" else "FS101" if denial.need == "x" else
+                    "FS108")
+    raise Final(200, f"serves {walk.filename}" + (" (POST to a static file is served like GET)"
+                                                  if method == "POST" else ""), node)
+
+
+def _directory(st: State, walk) -> None:
+    conf = walk.conf
+    node = st.docroot_node
+    if not st.uri.endswith("/"):
+        if conf.slash is False:
+            st.step("content", "DirectorySlash Off: no redirect and no DirectoryIndex lookup", conf.index)
+            _autoindex(st, walk, ())
+            return
+        location = f"{st.request.scheme}://{st.request.headers.get('host', st.request.host)}{st.uri}/"
+        if st.args:
+            location += "?" + st.args
+        raise Final(301, f"mod_dir: {st.uri} is a directory: redirect to add the slash", node, location=location)
+    error = None
+    for name in conf.index_names:
+        sub_uri = name if name.startswith("/") else st.uri + name
+        status, meta = _subrequest(st, sub_uri)
+        if status == 200 and meta is not None and getattr(meta, "kind", None) == "file":
+            st.step("content", f"DirectoryIndex {name}: internal redirect to {sub_uri}", conf.index)
+            st.depth += 1
+            _process(st, sub_uri, st.args)
+            return
+        if status is not None and status not in (200, 404):
+            error = meta
+    if error is not None:
+        raise error
+    _autoindex(st, walk, conf.index_names)
+
+
+def _autoindex(st: State, walk, names) -> None:
+    conf = walk.conf
+    node = st.docroot_node
+    method = st.request.method
+    if method not in ("GET", "HEAD"):
+        if method == "OPTIONS":
+            raise Final(200, "OPTIONS is answered by the core", node)
+        raise Final(405 if method != "POST" else 404, f"{method} to a directory without an index", node)
+    if not conf.opts & OPT_INDEXES:
+        shown = " ".join(names) if names else "none"
+        real = st.model.checker.check(walk.filename.rstrip("/") or "/", "search")
+        raise Final(403, f"AH01276: Cannot serve directory {walk.filename}: No matching DirectoryIndex ({shown}) "
+                         "found, and server-generated directory index forbidden by Options directive",
+                    conf.opts_node or conf.index or node, real.resolved or walk.filename.rstrip("/") or "/",
+                    "APA110")
+    access = st.model.checker.check(walk.filename.rstrip("/") or "/", "list")
+    if not access.ok and access.not_checked is None:
+        denial = access.denial
+        raise Final(403, f"AH01275: Can't open directory for index: {walk.filename} ({denial.detail})",
+                    conf.opts_node or node, denial.path, "FS103")
+    raise Final(200, f"mod_autoindex lists {walk.filename}", conf.opts_node or node)
+
+
+def _subrequest(st: State, uri: str):
+    """ap_sub_req_lookup_uri: (status, meta) of a DirectoryIndex candidate; a denial is kept as
+    the Final it would give."""
+    saved = (st.uri, st.args, st.filename, st.path_info, dict(st.env), list(st.trace), st.depth)
+    try:
+        st.uri = uri
+        filename, _ = _translate(st, uri)
+        base = st.model.base_conf(st.server)
+        walk = sections.directory_walk(st, base, filename)
+        conf = sections.file_walk(st, walk.conf, walk.filename)
+        conf = sections.location_walk(st, conf, uri)
+        conf = sections.if_walk(st, conf)
+        st.filename = walk.filename
+        _access(st, conf)
+        return 200, walk.meta
+    except WalkStop as stop:
+        return stop.status, Final(stop.status, stop.reason, stop.node, stop.fs_path, stop.rule)
+    except Final as final:
+        if final.status in (200, None):
+            return 200, None
+        return final.status, final
+    finally:
+        st.uri, st.args, st.filename, st.path_info, st.env, trace, st.depth = saved
+        st.trace[:] = trace

@@ -1,0 +1,139 @@
+"""Fix objects that carry what `confcheck fix` needs to act on them.
+
+`Fix` (confcheck.findings) is what the JSON contract shows: applicability,
+title, diff, commands. The fix command also needs the edits behind a diff
+and the problems behind a permission plan, so rules attach these subclasses
+(they are `Fix`es: JSON and text output do not see a difference):
+
+- `ConfigFix`: byte edits on config files (`fixers.edits.Edit`); `diff` is the
+  unified diff of this fix alone, relative to the scan's patch base.
+- `PermissionFix`: the normalised problems (`fixers.permissions.Want`) and the
+  worker identity; one plan for every selected finding is built again by the
+  fix command, so steps that touch one path combine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from confcheck.findings import Fix
+
+from .diff import patch_base, unified_diff
+from .edits import Edit, EditConflict, plan_files
+
+SAFE, UNSAFE, DISPLAY = "safe", "unsafe", "display-only"
+
+
+@dataclass(slots=True)
+class ConfigFix(Fix):
+    edits: list[Edit] = field(default_factory=list)
+    base: str = "/"
+
+
+@dataclass(slots=True)
+class PermissionFix(Fix):
+    wants: list = field(default_factory=list)       # fixers.permissions.Want
+    identity: object = None                         # confcheck.fs.model.Identity
+    accounts: object = None
+    fs: object = None
+
+
+# ---------------------------------------------------------------- config fixes
+
+
+def scan_base(ctx, target=None) -> str:
+    """The directory every patch of this scan is relative to: `--root` when
+    given, else the deepest directory holding every config file read."""
+    root = getattr(ctx.options, "root", None)
+    targets = [target] if target is not None else list(ctx.nginx)
+    paths = [sf.realpath for t in targets for sf in t.config.files.values()]
+    return patch_base(paths, root)
+
+
+def config_fix(ctx, target, edits: list[Edit], title: str, applicability: str = SAFE) -> ConfigFix | None:
+    """A ConfigFix for `edits` (None when they conflict: a fixer bug, never a half fix)."""
+    edits = [e for e in edits if e is not None]
+    if not edits:
+        return None
+    base = scan_base(ctx, target)
+    try:
+        diff = unified_diff(plan_files(edits), base)
+    except (EditConflict, ValueError):
+        return None
+    return ConfigFix(applicability=applicability, title=title, diff=diff, commands=[],
+                     edits=edits, base=base)
+
+
+# ---------------------------------------------------------------- permission fixes
+
+
+def _accounts(ctx):
+    cached = getattr(ctx, "_cc_fix_accounts", None)
+    if cached is None:
+        from confcheck.fs.identity import Accounts
+        cached = Accounts.load(ctx.fs)
+        try:
+            ctx._cc_fix_accounts = cached
+        except AttributeError:      # a context without a __dict__: no cache
+            pass
+    return cached
+
+
+def permission_fix_for(ctx, target, items, *, secret: bool = False) -> PermissionFix | None:
+    """The `fix` of a filesystem finding: the least permission change that lets
+    the worker past `items` (survey Problems, or the Access of a password file
+    with `secret=True`). None when there is nothing to offer."""
+    from confcheck.servers.nginx.worker import IdentityProblem
+
+    from .permissions import build_plan, to_wants
+
+    if ctx.fs is None:
+        return None
+    identity = ctx.identity(target)
+    if identity is None or isinstance(identity, IdentityProblem):
+        return None
+    accounts = _accounts(ctx)
+    wants = to_wants(items, secret=secret)
+    plan = build_plan(wants, identity, accounts, ctx.fs)
+    if not plan.steps:
+        if not plan.notes:
+            return None
+        return PermissionFix(applicability=DISPLAY, title=plan.notes[0], diff=None, commands=[],
+                             wants=wants, identity=identity, accounts=accounts, fs=ctx.fs)
+    return PermissionFix(applicability=plan.applicability, title=plan.title, diff=None,
+                         commands=plan.commands(), wants=wants, identity=identity,
+                         accounts=accounts, fs=ctx.fs)
+
+
+def reroot_plan(plan, root: str | None):
+    """The plan with every path under `root` (a --root image seen from this
+    machine): the script then changes the image's files, not this machine's.
+    User and group names in commands stay names: they must mean the same here."""
+    import dataclasses
+
+    if not root:
+        return plan
+    top = root.rstrip("/")
+
+    def move(path: str) -> str:
+        return top + path if path.startswith("/") else path
+
+    def argv_of(argv: tuple) -> tuple:
+        if argv and argv[0] == "semanage":     # a regex for the policy, not a path
+            return argv
+        return tuple(argv[:1]) + tuple(move(a) for a in argv[1:])
+
+    steps = []
+    for step in plan.steps:
+        selection = step.selection
+        if selection is not None:
+            selection = dataclasses.replace(selection, top=move(selection.top),
+                                            paths=tuple(move(p) for p in selection.paths))
+        alternative = step.alternative
+        if alternative is not None:
+            alternative = (argv_of(alternative[0]), alternative[1], alternative[2])
+        steps.append(dataclasses.replace(
+            step, path=move(step.path), commands=tuple(argv_of(a) for a in step.commands),
+            expect=tuple(dataclasses.replace(e, path=move(e.path)) for e in step.expect),
+            selection=selection, alternative=alternative))
+    return dataclasses.replace(plan, steps=steps, notes=list(plan.notes))

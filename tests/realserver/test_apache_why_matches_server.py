@@ -1,0 +1,82 @@
+"""`confcheck why` predicts the exact status real Apache gave, request by request.
+
+The configuration read is the very httpd.conf the server ran (explicit
+LoadModule lines, Debian-like defaults, one <VirtualHost> per scenario); the
+Host header, method, headers and credentials are the ones the harness sent.
+For every disk-caused 403/500 the path at fault must be the real one, and
+where a scenario names the deciding directive, `decided_by` must point at it.
+Scenarios whose config `apache2 -t` refused did not run and are not asked.
+"""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from confcheck.servers.apache.request import Request
+from confcheck.why import WhyOptions, explain, prepare
+
+pytestmark = pytest.mark.realserver
+
+
+@pytest.fixture(scope="module")
+def prepared(apache_run):
+    result = prepare(WhyOptions(configs=[str(apache_run.conf_path)]))
+    assert [str(e) for e in result.errors] == []
+    assert result.server == "apache"
+    return result
+
+
+def _request(run, sc, req) -> Request:
+    # the harness fills in @NAME@/@ROOT@ (and @USER:x@ in paths) when sending; do the same
+    headers = {k: v.replace("@NAME@", sc.server_name).replace("@ROOT@", str(sc.root))
+               for k, v in req.spec.headers.items()}
+    if req.spec.auth:
+        token = base64.b64encode(f"{req.spec.auth[0]}:{req.spec.auth[1]}".encode()).decode()
+        headers["Authorization"] = f"Basic {token}"
+    headers["Host"] = req.host
+    path = getattr(req, "path_sent", "") or req.spec.path
+    return Request.parse(f"http://127.0.0.1:{run.port}{path}", req.spec.method, headers, "127.0.0.1")
+
+
+def _decided_text(node) -> str:
+    return " ".join([node.name] + [a.raw for a in node.args])
+
+
+def test_why_predicts_every_apache_status(apache_run, prepared):
+    wrong = []
+    total = 0
+    for sc in apache_run.scenarios.values():
+        if sc.error:
+            continue
+        for req in sc.requests:
+            if req.status is None:
+                continue
+            total += 1
+            outcome = explain(prepared, _request(apache_run, sc, req))
+            expectation = req.expectation
+            problems = []
+            if outcome.status != req.status:
+                problems.append(f"status {outcome.status} != real {req.status}")
+            if req.disk_caused_denial and outcome.fs_path != str(req.expected_fs_path):
+                problems.append(f"fs_path {outcome.fs_path} != {req.expected_fs_path}")
+            decided = getattr(expectation, "decided_by", None)
+            if decided and (outcome.decided_by is None
+                            or not _decided_text(outcome.decided_by).startswith(decided.rstrip(";"))):
+                got = _decided_text(outcome.decided_by) if outcome.decided_by is not None else None
+                problems.append(f"decided_by {got!r} != {decided!r}")
+            if problems:
+                wrong.append(f"{sc.name}[{req.index}] {req.spec.label} (Host {req.host}): "
+                             + "; ".join(problems) + f"\n      why: {outcome.reason}")
+    assert not wrong, f"{len(wrong)} of {total} requests mispredicted:\n" + "\n".join(wrong)
+    assert total >= 20
+
+
+def test_why_json_names_apache(apache_run, prepared):
+    sc = next(s for s in apache_run.scenarios.values() if not s.error and s.requests)
+    req = next(r for r in sc.requests if r.status is not None)
+    doc = explain(prepared, _request(apache_run, sc, req)).to_json()
+    assert doc["server"] == "apache"
+    assert doc["status"] == req.status
+    assert doc["trace"][0]["step"] == "vhost"
