@@ -31,7 +31,18 @@ def run_demo(out, colour: bool | None = None) -> int:
     out.write(render_scan(result, colour=paint))
     out.write(f"\n$ confcheck why --root {base} --fs-snapshot {snapshot} {WHY_URL}\n\n")
     out.write(_why(base, snapshot, paint))
+    out.write(f"\n$ confcheck fix --diff --root {base} --fs-snapshot {snapshot} /etc/nginx\n\n")
+    out.write(_fix_diff(result, base, snapshot))
     return 0
+
+
+def _fix_diff(result, base: str, snapshot: str) -> str:
+    """What `confcheck fix --diff` prints for the demo: the patch, then the script (nothing is run)."""
+    from confcheck.fixcmd import collect
+    fixset = collect(result.findings, root=base)
+    patch = fixset.patch
+    script = fixset.script(source=["confcheck demo", f"filesystem: snapshot {snapshot}"], reroot=False)
+    return (patch or "(no config change)\n") + "\n" + (script.decode("utf-8", "surrogateescape") if script else "")
 
 
 WHY_URL = "http://shop.example.com/css/site.css"

@@ -32,6 +32,12 @@ class ScanOptions:
     # `include /etc/nginx/...` read from the repository (confcheck/context.py)
     mounts: dict[str, tuple[str, str]] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # Paths derived from the root end up in commands and patches: keep them absolute.
+        if self.root:
+            import os
+            self.root = os.path.abspath(self.root)
+
 
 @dataclass
 class NotCheckedPath:

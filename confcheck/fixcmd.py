@@ -430,10 +430,12 @@ def fix(
         for diag in result.errors:
             sys.stderr.write(f"confcheck: {diag}\n")
         raise InputError("the configuration has errors (above): fix them first, a patch over them cannot be checked")
-    fixset = collect(result.findings, unsafe=unsafe_fixes, root=root)
+    fixset = collect(result.findings, unsafe=unsafe_fixes, root=options.root)
     when = datetime.now(timezone.utc)
     argv = ["fix", *sys.argv[2:]] if len(sys.argv) > 1 and sys.argv[1] == "fix" else ["fix", *(paths or [])]
-    script = fixset.script(source=_source_lines(argv, fixset, options), when=when)
+    # With a snapshot the disk is the server's, not this machine's: keep the server's paths.
+    script = fixset.script(source=_source_lines(argv, fixset, options), when=when,
+                           reroot=not options.fs_snapshot)
     threshold = severity_rank(fail_on.value)
 
     def code_for(findings) -> int:

@@ -26,6 +26,11 @@ class WhyOptions:
     worker_user: str | None = None
     server: str | None = None      # --server nginx|apache when detection is ambiguous
 
+    def __post_init__(self) -> None:
+        if self.root:
+            import os
+            self.root = os.path.abspath(self.root)
+
 
 @dataclass
 class Prepared:

@@ -171,6 +171,8 @@ def index_entry(ctx, target, server, scope, url: str, directory: str) -> ConfigF
     if name is None:
         return None
     inherited = [v for n in scope.group("index") for v in n.values]
+    if name in (inherited or ["index.html"]):
+        return None      # already listed: the 403 has another cause (a link, the disk), not the list
     if name in inherited:
         return None
     # the level the list comes from, when it is this server or inside it

@@ -50,4 +50,10 @@ def test_demo_shows_each_kind_of_problem_and_changes_nothing():
                        ("FS105", "auth-file-unreadable"), ("FS107", "symlink-refused")):
         assert f"{rule} error {name}" in out
     assert "sites-enabled/shop.conf:7:5:" in out   # the root line of the shop
+    for rule in ("NGX101", "NGX102"):                # the dot-file deny and the dead allow
+        assert rule in out, rule
+    # why, then fix --diff: a patch git/patch accept and a guarded script
+    assert "=> 404 Not Found" in out and "path at fault: /home/deploy" in out
+    assert "--- a/etc/nginx/sites-enabled/shop.conf" in out and "+    location ^~ /.well-known/acme-challenge/ {" in out
+    assert "#!/bin/sh" in out and "set -eu" in out
     assert _mtimes() == before

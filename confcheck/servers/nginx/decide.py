@@ -597,6 +597,10 @@ def _directory(state: State) -> bool:
         denial = access.denial
         if denial.need in ("symlink", "loop") and denial.path == path:
             raise Final(403, denial.detail, node or scope.docroot(), denial.path, "FS107")
+        if denial.need == "symlink":
+            # a refused link in the middle of the path: openat() fails with ENOTDIR (index_error: 404)
+            raise Final(404, f"{denial.detail}: nginx's openat() of the next component fails (ENOTDIR)",
+                        scope.docroot(), denial.path, "FS107")
         if denial.need in ("x", "label"):
             # ngx_http_index_error: EACCES is '"..." is forbidden'
             raise Final(403, f"\"{path}\" is forbidden: {denial.detail}", scope.docroot(),
