@@ -60,7 +60,27 @@ def generate(base: Path, vhosts: int, files: int) -> Path:
     (base / "envvars").write_text("export APACHE_RUN_USER=www-data\nexport APACHE_LOG_DIR=/var/log/apache2\n")
     (base / "apache2.conf").write_text(
         "DefaultRuntimeDir /run/apache2\nUser ${APACHE_RUN_USER}\n"
+        # the modules Debian enables by default: the vhosts use their directives
+        "LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so\n"
+        "LoadModule authz_host_module /usr/lib/apache2/modules/mod_authz_host.so\n"
+        "LoadModule authz_user_module /usr/lib/apache2/modules/mod_authz_user.so\n"
+        "LoadModule authn_core_module /usr/lib/apache2/modules/mod_authn_core.so\n"
+        "LoadModule authn_file_module /usr/lib/apache2/modules/mod_authn_file.so\n"
+        "LoadModule auth_basic_module /usr/lib/apache2/modules/mod_auth_basic.so\n"
+        "LoadModule access_compat_module /usr/lib/apache2/modules/mod_access_compat.so\n"
+        "LoadModule alias_module /usr/lib/apache2/modules/mod_alias.so\n"
+        "LoadModule dir_module /usr/lib/apache2/modules/mod_dir.so\n"
+        "LoadModule mime_module /usr/lib/apache2/modules/mod_mime.so\n"
+        "LoadModule headers_module /usr/lib/apache2/modules/mod_headers.so\n"
         "LoadModule rewrite_module /usr/lib/apache2/modules/mod_rewrite.so\n"
+        "LoadModule autoindex_module /usr/lib/apache2/modules/mod_autoindex.so\n"
+        "LoadModule setenvif_module /usr/lib/apache2/modules/mod_setenvif.so\n"
+        "LoadModule env_module /usr/lib/apache2/modules/mod_env.so\n"
+        "LoadModule filter_module /usr/lib/apache2/modules/mod_filter.so\n"
+        "LoadModule deflate_module /usr/lib/apache2/modules/mod_deflate.so\n"
+        "LoadModule reqtimeout_module /usr/lib/apache2/modules/mod_reqtimeout.so\n"
+        "LoadModule status_module /usr/lib/apache2/modules/mod_status.so\n"
+        "LoadModule negotiation_module /usr/lib/apache2/modules/mod_negotiation.so\n"
         "<Directory />\n    Options FollowSymLinks\n    AllowOverride None\n    Require all denied\n</Directory>\n"
         "IncludeOptional sites-enabled/*.conf\n")
     per_file = max(1, vhosts // files)

@@ -89,6 +89,8 @@ class ApacheConf:
     vhosts: list[Server]
     modules: set[str]
     errors: list[tuple[str, Node | None]] = field(default_factory=list)   # start-up failures we model
+    # vhosts.select's per-address groups and name indexes, built on first use
+    select_cache: dict = field(default_factory=dict, repr=False)
 
     def server_value(self, server: Server, key: str) -> Node | None:
         """A server-scope directive: the vhost's own, else the main server's."""

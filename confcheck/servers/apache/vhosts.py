@@ -31,10 +31,49 @@ def _is_ip(text: str) -> bool:
         return False
 
 
-def select(conf: ApacheConf, request) -> Selection:
+class _Group:
+    """The <VirtualHost>s of one address:port, names indexed (first definition wins)."""
+
+    def __init__(self, vhosts: list[Server]) -> None:
+        self.vhosts = vhosts
+        self.order = {id(vh): i for i, vh in enumerate(vhosts)}
+        self.names: dict[str, tuple[Server, object, str]] = {}
+        self.wildcards: list[tuple[str, Server, object]] = []
+        for vh in vhosts:
+            for name, node in vh.names:
+                if any(c in name for c in "*?"):
+                    self.wildcards.append((name, vh, node))
+                else:
+                    self.names.setdefault(name, (vh, node, name))
+
+    def match(self, host: str):
+        """The first vhost (in config order) naming `host`: exact or wildcard."""
+        hit = self.names.get(host)
+        best = None
+        if hit is not None:
+            best = (self.order[id(hit[0])], hit[0], hit[1], hit[2])
+        for name, vh, node in self.wildcards:
+            if fnmatchcase(host, name):
+                order = self.order[id(vh)]
+                if best is None or order < best[0]:
+                    best = (order, vh, node, name)
+                break
+        return best
+
+
+def _groups(conf: ApacheConf, request) -> tuple[list[Server], bool]:
+    """(the vhosts the connection reaches, whether that rests on a name's address)."""
     port = str(request.port)
     address = request.address.lower()
-    assumption = None
+    named = conf.select_cache.get("named-addresses")
+    if named is None:
+        named = conf.select_cache["named-addresses"] = any(
+            host not in ("*", "_default_") and not _is_ip(host) for vh in conf.vhosts for host, _ in vh.addresses)
+    # only <VirtualHost name:port> makes the group depend on the Host header
+    key = (port, address if _is_ip(address) else "", request.host if named and not _is_ip(address) else "")
+    hit = conf.select_cache.get(key)
+    if hit is not None:
+        return hit
     exact, wild, default = [], [], []
     for vh in conf.vhosts:
         for host, vport in vh.addresses:
@@ -52,17 +91,31 @@ def select(conf: ApacheConf, request) -> Selection:
                 if host in (address, request.host):
                     exact.append(vh)
             break
-    if exact and not _is_ip(address):
+    result = (exact or wild or default, bool(exact) and not _is_ip(address))
+    if len(conf.select_cache) < 4096:
+        conf.select_cache[key] = result
+    return result
+
+
+def select(conf: ApacheConf, request) -> Selection:
+    port = str(request.port)
+    address = request.address.lower()
+    group, by_name = _groups(conf, request)
+    assumption = None
+    if by_name:
         assumption = (f"{address} is not an IP address: taken to reach the address(es) of the <VirtualHost>s "
                       f"on port {port}")
-    group = exact or wild or default
     if not group:
         return Selection(conf.main, f"no <VirtualHost> on port {port}: the main server answers", None)
+    index_key = ("names", id(group))
+    index = conf.select_cache.get(index_key)
+    if index is None:
+        index = conf.select_cache[index_key] = _Group(group)
     host = request.host.lower()
-    for vh in group:
-        for name, node in vh.names:
-            if name == host or (any(c in name for c in "*?") and fnmatchcase(host, name)):
-                return Selection(vh, f"ServerName/ServerAlias {name} matches Host {host}", node, assumption)
+    found = index.match(host)
+    if found is not None:
+        _, vh, node, name = found
+        return Selection(vh, f"ServerName/ServerAlias {name} matches Host {host}", node, assumption)
     first = group[0]
     return Selection(first, f"no ServerName/ServerAlias matches Host {host}: the first <VirtualHost> for "
                             f"this address answers", first.node, assumption)
