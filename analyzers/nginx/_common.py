@@ -51,6 +51,27 @@ def _host_candidates(server: Server) -> Iterator[str]:
 def request_for(http: Http, server: Server, path: str, *, method: str = "GET",
                 headers: dict[str, str] | None = None, client_ip: str = PUBLIC_IP) -> Request | None:
     """A request that nginx hands to `server` (None when no Host reaches it)."""
+    aim = _aim(http, server)
+    if aim is None:
+        return None
+    address, port, host = aim
+    try:
+        return Request.parse(f"http://{address}:{port}{path}", method, {"Host": host, **(headers or {})}, client_ip)
+    except RequestError:
+        return None
+
+
+def _aim(http: Http, server: Server) -> tuple[str, int, str] | None:
+    """(address, port, Host) that reach `server`, found once per server: rules send
+    many probes to each server and selection does not depend on the path."""
+    memo = http.memo.setdefault("probe_aims", {})
+    key = id(server)
+    if key not in memo:
+        memo[key] = _find_aim(http, server)
+    return memo[key]
+
+
+def _find_aim(http: Http, server: Server) -> tuple[str, int, str] | None:
     for listen in server.listens:
         if listen.port <= 0 or listen.addr.startswith("unix:"):
             continue
@@ -58,11 +79,10 @@ def request_for(http: Http, server: Server, path: str, *, method: str = "GET",
         if ":" in address and not address.startswith("["):
             address = f"[{address}]"
         for host in _host_candidates(server):
-            hdrs = {"Host": host, **(headers or {})}
             try:
-                request = Request.parse(f"http://{address}:{listen.port}{path}", method, hdrs, client_ip)
+                request = Request.parse(f"http://{address}:{listen.port}/", "GET", {"Host": host}, PUBLIC_IP)
                 if select_server(http, request).server is server:
-                    return request
+                    return address, listen.port, host
             except RequestError:
                 break
     return None

@@ -302,6 +302,7 @@ class Http:
     maps: dict[str, Node] = field(default_factory=dict)      # $var -> map block
     geos: dict[str, Node] = field(default_factory=dict)
     server_index: object = field(default=None, repr=False)   # select.ServerIndex, built on first use
+    memo: dict = field(default_factory=dict, repr=False)      # derived per-config data callers cache here
 
 
 def build_http(nodes: list[Node]) -> Http:
