@@ -5,8 +5,9 @@
 Generates a Debian-like apache2.conf + envvars that pulls in N <VirtualHost>
 blocks spread over F files via `IncludeOptional sites-enabled/*.conf` under
 /var/tmp, then times (best of 3) load_apache over the whole tree, and
-load_apache + a config-only scan (loaded_modules + a walk over every node,
-what the semantic layer does first). The tree is removed afterwards.
+load_apache + loaded_modules + a walk over every node, and the whole
+config-only scan (`run_scan` with no_fs: read, request model, every rule).
+The tree is removed afterwards.
 """
 
 from __future__ import annotations
@@ -121,11 +122,21 @@ def main() -> None:
                 count = sum(1 for _ in walk(config.nodes))
             return config, modules, count
 
+        def scan():
+            # the whole config-only scan as `confcheck scan --no-fs` runs it: read, build the
+            # model, every rule (the APA rules probe the request model per virtual host)
+            from confcheck.engine import ScanOptions, run_scan
+            result = run_scan(ScanOptions(paths=[str(main_conf)], server="apache", no_fs=True))
+            assert not result.errors, result.errors[:3]
+            return result
+
         config, modules, count = read_and_scan()
         assert "mod_rewrite.c" in modules
         print(f"confcheck: {len(config.parsed)} instances, {count} nodes")
         print(f"load_apache:                              {best_of(read):.3f} s")
         print(f"load_apache + loaded_modules + full walk: {best_of(read_and_scan):.3f} s")
+        findings = scan().findings
+        print(f"confcheck scan --no-fs (read + every rule): {best_of(scan):.3f} s ({len(findings)} findings)")
     finally:
         shutil.rmtree(base)
 

@@ -166,7 +166,7 @@ def why(
 ) -> None:
     """Predict what nginx or Apache answers to one request, and why, step by step."""
     from confcheck.servers.nginx.request import Request, RequestError
-    from confcheck.why import WhyOptions, explain, parse_batch_line, prepare
+    from confcheck.why import WhyOptions, prepare
 
     if (url is None) == (batch is None):
         _fail("give either a URL or --batch FILE")

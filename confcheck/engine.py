@@ -174,7 +174,7 @@ class ApacheTarget:
 
     config: object            # confcheck.parsers.apache_loader.ApacheConfig
     conf: object = None       # confcheck.servers.apache.conf.ApacheConf (conditionals settled)
-    served: object = None     # confcheck.survey.ApacheServed: DocumentRoots, Aliases, UserDirs
+    served: object = None     # confcheck.servers.apache.served.ApacheServed: DocumentRoots, Aliases, UserDirs
     server = "apache"
 
     @property
@@ -207,7 +207,7 @@ def load_apache_inputs(inputs: Inputs, options: ScanOptions, diags: Diagnostics)
 def _apache_target(config, options: ScanOptions) -> ApacheTarget:
     from confcheck.parsers.apache_loader import loaded_modules
     from confcheck.servers.apache.conf import build
-    from confcheck.survey import apache_served
+    from confcheck.servers.apache.served import apache_served
 
     conf = build(config, loaded_modules(config))
     # UserDir needs the passwd file: read through the same view the scan uses

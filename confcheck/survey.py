@@ -266,260 +266,85 @@ def _participle(verb: str) -> str:
     return {"enter": "entered", "read": "read", "list": "listed", "follow": "followed"}.get(verb, verb + "ed")
 
 
-# -- Apache: what a configuration serves, and the walk of it -------------------------
+# -- Apache: the walk of what a configuration serves ---------------------------------
 #
-# The Apache request model (confcheck/servers/apache) answers one request at a
-# time; the survey needs the static half: which directories DocumentRoot,
-# Alias/AliasMatch and UserDir put on the web, with the options in force at
-# each (symlink policy, Indexes), the way core.c merges `<Directory>` sections
-# (shortest path first, `<DirectoryMatch>` after them, main server before the
-# virtual host). Rules that need per-request answers ask the model instead.
-
-# Debian's build (`apache2 -V`: -D DOCUMENT_LOCATION); upstream compiles in
-# /usr/local/apache2/htdocs.
-APACHE_DEFAULT_DOCROOT = "/var/www/html"
-OPT_INDEXES, OPT_SYM_LINKS, OPT_SYM_OWNER = 1, 2, 4
-_OPTION_BITS = {"indexes": OPT_INDEXES, "followsymlinks": OPT_SYM_LINKS,
-                "symlinksifownermatch": OPT_SYM_OWNER,
-                "all": OPT_INDEXES | OPT_SYM_LINKS, "none": 0}
-
-
-@dataclass(slots=True)
-class DirSettings:
-    """The core settings in force for one directory (no .htaccess applied)."""
-
-    options: int = OPT_SYM_LINKS          # httpd 2.4 default: FollowSymLinks
-    options_node: object = None
-    override: frozenset | None = None     # AllowOverride classes; None: not set (default None)
-    override_node: object = None
-    access_file: str = ".htaccess"
-    sections: list = field(default_factory=list)   # Sections applied, in merge order
-
-    @property
-    def overrides(self) -> bool:
-        """httpd reads the access file only when some override is allowed."""
-        return bool(self.override) or False
-
-    def symlink_mode(self) -> str:
-        """The matching nginx-style policy of confcheck.fs.access.SymlinkPolicy."""
-        if self.options & OPT_SYM_LINKS:
-            return "off"
-        if self.options & OPT_SYM_OWNER:
-            return "if_not_owner"
-        return "on"
-
-
-def apply_options(current: int, node) -> int:
-    """One `Options` line merged onto what is inherited (core.c set_options)."""
-    absolute = None
-    add = remove = 0
-    for word in node.values:
-        sign = word[:1] if word[:1] in "+-" else ""
-        bit = _OPTION_BITS.get(word[len(sign):].lower(), 0)
-        if sign == "+":
-            add |= bit
-            remove &= ~bit
-        elif sign == "-":
-            remove |= bit
-            add &= ~bit
-        else:
-            absolute = (absolute or 0) | bit
-    base = current if absolute is None else absolute
-    return (base | add) & ~remove
-
-
-def _override_classes(node) -> frozenset:
-    out: set[str] = set()
-    for word in node.values:
-        word = word.split("=", 1)[0].lower()
-        if word == "all":
-            out |= {"Limit", "Options", "FileInfo", "AuthConfig", "Indexes"}
-        elif word != "none":
-            out |= {c for c in ("Limit", "Options", "FileInfo", "AuthConfig", "Indexes") if c.lower() == word}
-    return frozenset(out)
-
-
-def apache_dir_sections(conf, server, directory: str) -> list:
-    """The `<Directory>`/`<DirectoryMatch>` sections httpd applies to `directory`, in merge order."""
-    from confcheck.servers.apache.conf import matches_path_pattern
-    path = directory.rstrip("/") + "/"
-    servers = [conf.main] if server is conf.main else [conf.main, server]
-    plain, regex = [], []
-    for srv in servers:
-        for sec in srv.dirs:
-            if sec.kind == "directory":
-                if sec.pattern == "/" or any(matches_path_pattern(sec, prefix)
-                                             for prefix in _dir_prefixes(path)):
-                    plain.append(sec)
-            elif sec.regex is not None and sec.regex.search(path):
-                regex.append(sec)
-    # shortest first; equal lengths keep config order (main before the vhost)
-    plain.sort(key=lambda s: s.components)
-    return plain + regex
-
-
-def _dir_prefixes(path: str) -> list[str]:
-    parts = [p for p in path.split("/") if p]
-    return ["/" + "/".join(parts[:i]) + "/" for i in range(1, len(parts) + 1)]
-
-
-def apache_dir_settings(conf, server, directory: str) -> DirSettings:
-    out = DirSettings()
-    node = conf.server_value(server, "accessfilename")
-    if node is not None and node.values:
-        out.access_file = node.values[0]
-    for sec in apache_dir_sections(conf, server, directory):
-        out.sections.append(sec)
-        for item in sec.directives():
-            if item.key == "options":
-                out.options = apply_options(out.options, item)
-                out.options_node = item
-            elif item.key == "allowoverride":
-                out.override = _override_classes(item)
-                out.override_node = item
-    return out
-
-
-@dataclass(slots=True)
-class ApachePlace:
-    """A directory requests reach through DocumentRoot, Alias or UserDir (nginx Place's shape)."""
-
-    server: object                # confcheck.servers.apache.conf.Server
-    directive: object             # DocumentRoot / Alias / AliasMatch / ScriptAlias / UserDir node (None: default)
-    kind: str                     # docroot | alias | script | userdir | default
-    directory: str
-    url_prefix: str
-    settings: DirSettings
-    variable: bool = False        # AliasMatch with $n: only the fixed part is known
-
-    @property
-    def static(self) -> bool:
-        return self.kind != "script"          # CGI programs are run, not read
-
-    @property
-    def anchor(self):
-        return self.directive if self.directive is not None else self.server.node
-
-    @property
-    def autoindex(self) -> bool:
-        return bool(self.settings.options & OPT_INDEXES)
-
-    @property
-    def autoindex_node(self):
-        return self.settings.options_node if self.autoindex else None
-
-    @property
-    def symlinks(self):
-        return SymlinkSettingLike(self.settings.symlink_mode(), self.directory)
-
-
-@dataclass(frozen=True, slots=True)
-class SymlinkSettingLike:
-    mode: str
-    from_: str | None
-
-
-@dataclass(slots=True)
-class ApacheServed:
-    conf: object                  # confcheck.servers.apache.conf.ApacheConf
-    places: list[ApachePlace] = field(default_factory=list)
-    user: object = None           # `User` node (None: compiled default)
-    group: object = None
-
-    @property
-    def servers(self) -> list:
-        """The servers requests reach: the virtual hosts, or the main server when there are none."""
-        return list(self.conf.vhosts) or [self.conf.main]
-
-
-def _default_docroot(server_root: str) -> str:
-    """The compiled-in DocumentRoot: distribution builds use /var/www/html; a source
-    build (ServerRoot /usr/local/apache2, the Docker image) uses PREFIX/htdocs."""
-    if server_root.startswith("/usr/local/") or server_root.startswith("/opt/"):
-        return posixpath.join(server_root, "htdocs")
-    return APACHE_DEFAULT_DOCROOT
-
-
-def _norm_dir(path: str) -> str:
-    return posixpath.normpath(path) if path.startswith("/") else path
-
-
-def apache_served(conf, server_root: str, fs=None) -> ApacheServed:
-    """DocumentRoot, Alias targets and UserDir directories of every server, with their settings."""
-    served = ApacheServed(conf, user=conf.main.last("user"), group=conf.main.last("group"))
-    seen: set[tuple[int, str, str]] = set()
-
-    def add(server, node, kind, directory, url, variable=False):
-        directory = _norm_dir(directory if directory.startswith("/")
-                              else posixpath.join(server_root, directory))
-        key = (id(server), directory, url)
-        if key in seen:
-            return
-        seen.add(key)
-        served.places.append(ApachePlace(server, node, kind, directory, url,
-                                         apache_dir_settings(conf, server, directory), variable))
-
-    for server in served.servers:
-        node = conf.server_value(server, "documentroot")
-        if node is not None and node.values:
-            add(server, node, "docroot", node.values[0], "/")
-        else:
-            add(server, None, "default", _default_docroot(server_root), "/")
-        for holder in ([conf.main, server] if server is not conf.main else [conf.main]):
-            for item in holder.scope:
-                values = item.values
-                if item.key in ("alias", "scriptalias") and len(values) >= 2:
-                    add(server, item, "alias" if item.key == "alias" else "script", values[1], values[0])
-                elif item.key in ("aliasmatch", "scriptaliasmatch") and len(values) >= 2:
-                    fixed = values[1].split("$", 1)[0]
-                    fixed = fixed if fixed.endswith("/") or "$" not in values[1] else posixpath.dirname(fixed)
-                    if fixed.startswith("/"):
-                        add(server, item, "alias" if item.key == "aliasmatch" else "script",
-                            fixed, values[0], variable="$" in values[1])
-        if "userdir_module" in conf.modules and fs is not None:
-            for node, directory, url in _userdirs(conf, server, fs):
-                add(server, node, "userdir", directory, url)
-    return served
-
-
-def _userdirs(conf, server, fs):
-    """(UserDir node, directory, /~user/) for each user whose UserDir directory exists."""
-    nodes = [n for holder in ([conf.main, server] if server is not conf.main else [conf.main])
-             for n in holder.all("userdir")]
-    enabled = [n for n in nodes if n.values and n.values[0].lower() not in ("disabled", "enabled")]
-    if not enabled:
-        return
-    disabled_all = any(n.values == ["disabled"] or [v.lower() for v in n.values] == ["disabled"] for n in nodes)
-    allowed = {u for n in nodes if n.values[:1] and n.values[0].lower() == "enabled" for u in n.values[1:]}
-    refused = {u for n in nodes if n.values[:1] and n.values[0].lower() == "disabled" for u in n.values[1:]}
-    data = fs.read_bytes("/etc/passwd") or b""
-    for line in data.decode("utf-8", "surrogateescape").splitlines():
-        fields = line.split(":")
-        if len(fields) < 7 or not fields[5].startswith("/"):
-            continue
-        user, home = fields[0], fields[5]
-        if user in refused or (disabled_all and user not in allowed):
-            continue
-        node = enabled[-1]
-        pattern = node.values[0]
-        if pattern.startswith("/"):
-            directory = pattern.replace("*", user) if "*" in pattern else posixpath.join(pattern, user)
-        else:
-            directory = posixpath.join(home, pattern)
-        try:
-            if fs.lstat(directory) is None:
-                continue
-        except NotChecked:
-            continue
-        yield node, directory, f"/~{user}/"
+# What is served, and the per-directory settings in force at each place, come
+# from confcheck.servers.apache.served (the request model's own merge). The
+# walk judges symbolic links the way httpd's directory walk does, with the
+# Options of the directory holding the link: neither FollowSymLinks nor
+# SymLinksIfOwnerMatch refuses every link, SymLinksIfOwnerMatch refuses a link
+# whose owner differs from its target's, and a link whose target cannot be
+# stat()ed (dangling) is refused too: all 403 AH00037 (server-behavior row 35).
 
 
 @dataclass(slots=True)
 class HtaccessFile:
     path: str                 # the access file on disk
-    place: ApachePlace        # the served place it was found under
+    place: object             # confcheck.servers.apache.served.ApachePlace covering its directory
     event: object             # the walk event (its meta and the worker's verdict)
     loaded: object = None     # analyzers/apache: the file read once per scan
+
+
+def _apache_plan(places: list, trees: list[str]) -> list[tuple[str, list]]:
+    """(directory to walk, places under it): Apache judges links per directory, so one walk
+    per outermost tree carries every place (and covering `<Directory>`) inside it."""
+    static = [p for p in places if p.static and not p.variable]
+    static.sort(key=lambda p: (len(p.top), p.top))
+    plan: list[tuple[str, list]] = []
+    for place in static:
+        for top, members in plan:
+            if _under(place.top, top):
+                members.append(place)
+                break
+        else:
+            plan.append((place.top, [place]))
+    if not trees:
+        return plan
+    limited: list[tuple[str, list]] = []
+    for top, members in plan:
+        for tree in trees:
+            if _under(top, tree):
+                limited.append((top, members))
+                break
+            if _under(tree, top):
+                limited.append((tree, members))
+    return limited
+
+
+def _apache_covering(members: list, path: str, cache: dict):
+    """The place or covering `<Directory>` whose directory is the longest prefix of `path`."""
+    hit = cache.get(path)
+    if hit is None:
+        best = members[0]
+        for place in members:
+            if _under(path, place.top) and len(place.top) >= len(best.top):
+                best = place
+        cache[path] = hit = best
+    return hit
+
+
+def _link_denial(event, opts: int, where: str) -> Denial | None:
+    """httpd's verdict on a symbolic link (sections.py _resolve_symlink), None when it follows it."""
+    from confcheck.servers.apache.perdir import OPT_SYM_LINKS, OPT_SYM_OWNER
+    link = event.meta
+    path = event.path
+    if not opts & (OPT_SYM_LINKS | OPT_SYM_OWNER):
+        return Denial(path, link, "symlink", None,
+                      f"{path} is a symbolic link and Options in force for {where} has neither "
+                      "FollowSymLinks nor SymLinksIfOwnerMatch (AH00037)")
+    access = event.link
+    if access is None or access.not_checked is not None:
+        return None
+    if access.denial is not None and access.denial.need == "missing":
+        return Denial(path, link, "symlink", None,
+                      f"{path} is a dangling symbolic link (-> {link.target}): Apache refuses it with "
+                      "AH00037 where nginx answers 404")
+    if opts & OPT_SYM_OWNER and access.meta is not None and access.meta.uid != link.uid:
+        return Denial(path, link, "symlink", None,
+                      f"{path} is a symbolic link owned by uid {link.uid} and its target by uid "
+                      f"{access.meta.uid}: SymLinksIfOwnerMatch (in force for {where}) refuses it; "
+                      "if_not_owner")
+    return None
 
 
 def survey_apache(ctx, target) -> Survey:
@@ -529,7 +354,8 @@ def survey_apache(ctx, target) -> Survey:
     Apache differences: the access file (.htaccess) is never served, so it is
     collected in `htaccess` for the APA rules rather than reported as an
     unreadable file; a missing DocumentRoot is APA102's (Apache answers 403 or
-    404 depending on the grant, not nginx's plain 404).
+    404 depending on the grant, not nginx's plain 404); links are judged with
+    the Options of their own directory (a nested `<Directory>` counts).
     """
     from confcheck.engine import NotCheckedPath
     from confcheck.fs.access import Checker
@@ -540,7 +366,8 @@ def survey_apache(ctx, target) -> Survey:
     identity = ctx.identity(target)
     if ctx.fs is None or isinstance(identity, IdentityProblem) or target.served is None:
         return result
-    places = target.served.places
+    served = target.served
+    places = served.places
     for tree in ctx.trees:
         if not any(_under(tree, p.directory) or _under(p.directory, tree) for p in places if p.static):
             result.not_checked.append(NotCheckedPath(tree, "no DocumentRoot or Alias in the configuration serves it"))
@@ -549,31 +376,40 @@ def survey_apache(ctx, target) -> Survey:
             result.not_checked.append(NotCheckedPath(
                 place.directory, f"{place.anchor.name} {place.anchor.args[0].raw if place.anchor.args else ''} "
                 "uses $n: only the fixed part of the path is known"))
-    for top, members in _walk_plan(places, ctx.trees):
-        checker = Checker(ctx.fs, identity, _policy(members[0]))
+    for top, members in _apache_plan(served.covering(), ctx.trees):
+        checker = Checker(ctx.fs, identity)     # the kernel's view: links are judged below, per directory
         cover: dict = {}
         blocked_seen: dict[str, Problem] = {}
-        for event in walk_tree(ctx.fs, identity, top, symlinks=_policy(members[0]), checker=checker):
+        for event in walk_tree(ctx.fs, identity, top, checker=checker):
             if event.kind == NOT_CHECKED:
                 result.not_checked.append(NotCheckedPath(event.path, event.not_checked.reason))
                 continue
             if event.kind != ENTRY:
                 continue
             result.entries += 1
-            place = _covering(members, event.dir if event.path != top else top, cover)
-            if event.path == top and _root_missing(event):
+            at_top = event.path == top
+            place = _apache_covering(members, event.dir if not at_top else top, cover)
+            if at_top and _root_missing(event):
                 continue
-            if posixpath.basename(event.path) == place.settings.access_file and event.path != top:
+            if not at_top and posixpath.basename(event.path) == place.access_file:
                 result.htaccess.append(HtaccessFile(event.path, place, event))
                 if event.blocked is None:
                     continue        # its own verdict is APA116's, not "a file that cannot be served"
+            if event.blocked is None and event.meta is not None and event.meta.kind == LINK:
+                where = event.dir if not at_top else (top.rsplit("/", 1)[0] or "/")
+                opts = (place.settings if not at_top else served.dir_conf(place.server, where)).opts
+                denial = _link_denial(event, opts, where)
+                if denial is not None:
+                    result.problems.append(Problem("symlink", event.path, denial, place))
+                    continue
             blocking = event.blocked or _blocks_below(event)
             if blocking is not None:
                 _count_blocked(result, blocked_seen, blocking, place)
-            elif event.denial is not None and event.denial.need in REFUSING:
+                continue
+            if event.denial is not None and event.denial.need in REFUSING:
                 result.problems.append(Problem(event.denial.need, event.denial.path, event.denial, place))
             elif _unlistable(event):
-                dir_place = _covering(members, event.path, cover)
+                dir_place = _apache_covering(members, event.path, cover)
                 if dir_place.autoindex:
                     result.problems.append(Problem("list", event.path, event.list_denial, dir_place))
     return result

@@ -1,11 +1,19 @@
-"""What the Apache rules share: the sections of a configuration, the authorization a
-directory ends up with, and the .htaccess files of a scan.
+"""What the Apache rules share: synthetic requests put to the request model,
+the sections of a configuration, and the .htaccess files of a scan.
 
-Until the request model (confcheck/servers/apache) answers whole requests,
-rules that need "what does Apache answer here" read the merged sections the
-way core.c and mod_authz_core merge them (`<Directory>` shortest first, then
-`<DirectoryMatch>`, then `<Location>`; a section with `Require` replaces the
-inherited ones). No rule lives here.
+Rules never merge sections or evaluate `Require` themselves: they build a
+`Request` aimed at one virtual host (`request_for`), hand it to decide()
+(`probe`) and read the Outcome (status, decided_by, fs_path, rule), the way
+analyzers/nginx/_common.py does for nginx. Two models:
+
+* `config_model`: answers that follow from the configuration. Without the
+  disk, every path a request names is taken to exist (directories 0755,
+  files 0644, owned by root, no access files); with the disk, the real tree
+  is used and only what is missing is taken to exist, so .htaccess files
+  count. Rules read config-decided outcomes from it (`by_config`).
+* `disk_model`: the real disk as the worker sees it (None without one).
+
+No rule lives here.
 """
 
 from __future__ import annotations
@@ -13,13 +21,209 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator
 
+from confcheck.fs.model import DIR, FILE, Identity, Meta
 from confcheck.servers.apache.conf import LIMIT_KINDS, Section
-from confcheck.survey import apache_dir_sections
 
 # a public client no allow list names (TEST-NET-3, RFC 5737)
 PUBLIC_IP = "203.0.113.7"
+# clients an intranet restriction (`Require local`, `Require ip 10.`) usually lets in
+PRIVATE_IPS = ("127.0.0.1", "10.0.0.1", "172.16.0.1", "192.168.1.1")
+# a browser: bot blocks keyed on the User-Agent must not refuse the probes
+BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 ACCESS_COMPAT = frozenset({"order", "allow", "deny", "satisfy"})
+# a file name a probe asks for (config-only: taken to exist)
+PROBE_FILE = "confcheck-probe.html"
+# names without a dot that probes ask for as files
+_PROBE_LEAVES = frozenset({"config", "confcheck-token", "HEAD", ".env"})
+# outcomes decided by a directive, not by the disk
+_CONFIG_RULES = frozenset({"APA-require", "APA-access-compat", "APA-rewrite-F", "APA114"})
 
+
+# -- the request model, asked ------------------------------------------------------------
+
+# extensions of the files probes (and DirectoryIndex) name; anything else is a directory
+# (DocumentRoots such as /var/www/example.com hold dots too)
+_FILE_EXTENSIONS = frozenset({"html", "htm", "xhtml", "php", "cgi", "pl", "css", "js", "png", "jpg",
+                              "gif", "ico", "svg", "txt", "json", "xml"})
+
+
+def _assumed(path: str) -> Meta | None:
+    name = path.rsplit("/", 1)[-1]
+    if name.startswith(".ht"):
+        return None                     # no access files, no password files
+    is_file = name in _PROBE_LEAVES or ("." in name[1:] and name.rsplit(".", 1)[1] in _FILE_EXTENSIONS)
+    return Meta(path, FILE if is_file else DIR, 0o644 if is_file else 0o755, 0, 0)
+
+
+class AssumedFs:
+    """Config-only: every path a request names exists and the worker may read it."""
+
+    def lstat(self, path: str) -> Meta | None:
+        return _assumed(path)
+
+    def scandir(self, path: str):
+        return iter(())
+
+    def read_bytes(self, path: str) -> bytes | None:
+        return None
+
+    def selinux_enforcing(self) -> bool | None:
+        return None
+
+
+class OverlayFs:
+    """The real disk, where what a probe names but the disk lacks is taken to exist."""
+
+    def __init__(self, real) -> None:
+        self.real = real
+
+    def lstat(self, path: str) -> Meta | None:
+        meta = self.real.lstat(path)
+        return meta if meta is not None else _assumed(path)
+
+    def scandir(self, path: str):
+        return self.real.scandir(path)
+
+    def read_bytes(self, path: str) -> bytes | None:
+        return self.real.read_bytes(path)
+
+    def selinux_enforcing(self) -> bool | None:
+        return self.real.selinux_enforcing()
+
+
+_ANYONE = Identity(user="www-data", uid=33, gid=33, source="config-only probe")
+
+
+def _models(ctx) -> dict:
+    cache = getattr(ctx, "_apache_models", None)
+    if cache is None:
+        cache = ctx._apache_models = {}
+    return cache
+
+
+def _real_identity(ctx, target):
+    from confcheck.servers.nginx.worker import IdentityProblem
+    if ctx.fs is None:
+        return None
+    identity = ctx.identity(target)
+    return None if isinstance(identity, IdentityProblem) else identity
+
+
+def config_model(ctx, target):
+    """decide()'s Model for answers that follow from the configuration (see the module doc)."""
+    key = ("config", id(target))
+    cache = _models(ctx)
+    if key not in cache:
+        from confcheck.servers.apache.decide import Model
+        identity = _real_identity(ctx, target)
+        fs = OverlayFs(ctx.fs) if identity is not None else AssumedFs()
+        cache[key] = Model(target.conf, fs, identity or _ANYONE,
+                           access_name=target.served.access_file(target.conf.main))
+    return cache[key]
+
+
+def disk_model(ctx, target):
+    """decide()'s Model on the real disk as the worker sees it; None when it cannot look."""
+    key = ("disk", id(target))
+    cache = _models(ctx)
+    if key not in cache:
+        from confcheck.servers.apache.decide import Model
+        identity = _real_identity(ctx, target)
+        cache[key] = None if identity is None else Model(
+            target.conf, ctx.fs, identity, access_name=target.served.access_file(target.conf.main))
+    return cache[key]
+
+
+def _host_candidates(server) -> Iterator[str]:
+    for name, _node in server.names:
+        if not name:
+            continue
+        if name.startswith("*."):
+            yield "www" + name[1:]
+        elif "*" not in name and "?" not in name:
+            yield name
+    yield "confcheck-probe.invalid"     # no name matches: the first vhost of the address
+
+
+def request_for(conf, server, path: str, *, method: str = "GET", headers: dict[str, str] | None = None,
+                client_ip: str = PUBLIC_IP):
+    """A request that httpd hands to `server` (None when no address and Host reach it)."""
+    import ipaddress
+
+    from confcheck.servers.apache.request import Request, RequestError
+    from confcheck.servers.apache.vhosts import select
+    addresses = server.addresses or [("127.0.0.1", "80")]
+    for host, port in addresses:
+        port = port if port.isdigit() else "80"
+        try:
+            address = str(ipaddress.ip_address(host.strip("[]")))
+        except ValueError:
+            address = "127.0.0.1"
+        if ":" in address:
+            address = f"[{address}]"
+        for name in _host_candidates(server):
+            hdrs = {"Host": name, "User-Agent": BROWSER_UA, **(headers or {})}
+            try:
+                request = Request.parse(f"http://{address}:{port}{path}", method, hdrs, client_ip)
+            except RequestError:
+                break
+            if select(conf, request).server is server:
+                return request
+    return None
+
+
+def probe(model, server, path: str, **kwargs):
+    """decide() for one synthetic request to `server` (None when it cannot be aimed there)."""
+    from confcheck.servers.apache.decide import decide
+    from confcheck.servers.apache.request import RequestError
+    if model is None:
+        return None
+    request = request_for(model.conf, server, path, **kwargs)
+    if request is None:
+        return None
+    try:
+        return decide(model, request)
+    except RequestError:
+        return None
+
+
+def by_config(outcome, status: tuple[int, ...] = (403,)) -> bool:
+    """The outcome is one of `status`, decided by a directive rather than by the disk."""
+    return (outcome is not None and outcome.status in status and outcome.decided_by is not None
+            and outcome.fs_path is None and outcome.rule in _CONFIG_RULES)
+
+
+def section_of(conf, node) -> Section | None:
+    """The section whose own items (or `<Limit>`/`<Require*>` inside) hold directive `node`
+    (None: server scope or unknown)."""
+    index = getattr(conf, "_confcheck_section_index", None)
+    if index is None:
+        index = {}
+        for _server, sec, _parents in every_section(conf):
+            for item in sec.items:
+                if not isinstance(item, Section):
+                    index[id(item)] = sec
+                elif item.kind in LIMIT_KINDS or item.kind.startswith("require"):
+                    for inner, _ in walk_sections([item]):
+                        for sub in inner.items:
+                            if not isinstance(sub, Section):
+                                index.setdefault(id(sub), sec)
+            for sub in sec.items:
+                if isinstance(sub, Section) and (sub.kind in LIMIT_KINDS or sub.kind.startswith("require")):
+                    for item in sub.items:
+                        if not isinstance(item, Section):
+                            index.setdefault(id(item), sec)
+        conf._confcheck_section_index = index
+    return index.get(id(node))
+
+
+def probe_dir_url(place, directory: str | None = None, leaf: str = PROBE_FILE) -> str | None:
+    """A URL for a file `leaf` in `directory` (default: the place's own) through `place`."""
+    url = place.url_for(directory or place.directory)
+    return None if url is None else url + leaf
+
+
+# -- the sections of a configuration ------------------------------------------------------
 
 def walk_sections(items, parents=()) -> Iterator[tuple[Section, tuple]]:
     """Every Section below `items` (depth first) with the sections around it, outermost first."""
@@ -43,111 +247,6 @@ def own_directives(section: Section, key: str | None = None) -> list:
     return [n for n in section.directives() if key is None or n.key == key]
 
 
-@dataclass(frozen=True)
-class Verdict:
-    """What `Require` (and Order/Deny) in force say to an anonymous GET from a public client."""
-
-    state: str            # denied | granted | conditional | none
-    node: object          # the directive that decides it (None for "none")
-    section: Section | None
-
-
-def _require_lines(section: Section) -> list:
-    """Require lines of a section that apply to GET (outside <Limit>s that leave GET out)."""
-    out = []
-    for item in section.items:
-        if isinstance(item, Section):
-            if item.kind in LIMIT_KINDS:
-                methods = set(item.pattern.split())
-                applies = ("GET" in methods) if item.kind == "limit" else ("GET" not in methods)
-                if applies:
-                    out.extend(_require_lines(item))
-            elif item.kind.startswith("require"):
-                out.append(item)
-        elif item.key == "require":
-            out.append(item)
-    return out
-
-
-def _state_of(lines: list) -> tuple[str, object]:
-    """Denied when every requirement refuses everyone; granted when one grants everyone."""
-    states = []
-    for line in lines:
-        if isinstance(line, Section):
-            states.append(("conditional", line.node))
-            continue
-        values = [v.lower() for v in line.values]
-        if values[:2] == ["all", "granted"]:
-            return "granted", line
-        if values[:2] == ["all", "denied"]:
-            states.append(("denied", line))
-        else:
-            states.append(("conditional", line))
-    if states and all(s == "denied" for s, _ in states):
-        return "denied", states[-1][1]
-    return ("conditional", states[-1][1]) if states else ("none", None)
-
-
-def _compat_state(section: Section) -> tuple[str, object] | None:
-    """mod_access_compat's answer for a public client when the section sets Order/Allow/Deny."""
-    nodes = [n for n in own_directives(section) if n.key in ACCESS_COMPAT]
-    if not nodes:
-        return None
-    order = next((n for n in reversed(nodes) if n.key == "order"), None)
-    order_value = "".join(order.values).lower() if order is not None else "deny,allow"
-    allow_all = any(n.key == "allow" and [v.lower() for v in n.values[1:]] == ["all"] for n in nodes)
-    deny_all = next((n for n in nodes if n.key == "deny" and [v.lower() for v in n.values[1:]] == ["all"]), None)
-    allows = [n for n in nodes if n.key == "allow"]
-    if order_value == "allow,deny":
-        if allow_all and deny_all is None:
-            return "granted", order
-        return ("denied" if not allows else "conditional"), (deny_all or order)
-    if deny_all is not None:
-        return ("conditional" if allows else "denied"), deny_all
-    return "granted", order
-
-
-def dir_verdict(conf, server, directory: str, url: str | None = None) -> Verdict:
-    """The authorization in force for `directory` (reached at `url`), from the config alone.
-
-    Sections merge in httpd's order; a later one with `Require` replaces the
-    earlier ones (AuthMerging Off). `<Location>` sections come last and win.
-    """
-    state = Verdict("none", None, None)
-    compat = None
-    sections = list(apache_dir_sections(conf, server, directory))
-    if url is not None:
-        sections += location_sections(conf, server, url)
-    for sec in sections:
-        lines = _require_lines(sec)
-        if lines:
-            st, node = _state_of(lines)
-            state = Verdict(st, node, sec)
-        found = _compat_state(sec)
-        if found is not None:
-            compat = Verdict(found[0], found[1], sec)
-    if state.state == "none" and compat is not None:
-        return compat
-    return state
-
-
-def location_sections(conf, server, url: str) -> list[Section]:
-    from confcheck.servers.apache.conf import matches_path_pattern
-    out = []
-    for srv in ([conf.main] if server is conf.main else [conf.main, server]):
-        for sec in srv.locs:
-            if sec.regex is not None:
-                if sec.regex.search(url):
-                    out.append(sec)
-            elif sec.wildcard:
-                if matches_path_pattern(sec, url):
-                    out.append(sec)
-            elif url.startswith(sec.pattern) or url.rstrip("/") == sec.pattern.rstrip("/") \
-                    or url.startswith(sec.pattern.rstrip("/") + "/"):
-                out.append(sec)
-    return out
-
-
 def served_places(target):
     """Places (DocumentRoot, Alias targets) a request can reach, without CGI directories."""
     return [p for p in target.served.places if p.kind != "userdir"]
@@ -169,7 +268,13 @@ class Htaccess:
     target: object | None     # the ApacheTarget whose tree holds it (None: named alone)
     place: object | None      # the served place it sits under
     override: frozenset | None   # AllowOverride in force for its directory (None: unknown)
-    settings: object | None   # DirSettings of its directory
+    settings: object | None   # DirConf of its directory (served.dir_conf: no .htaccess applied)
+
+    @property
+    def read_by_httpd(self) -> bool:
+        """httpd opens it: AllowOverride or AllowOverrideList allows something there."""
+        from confcheck.servers.apache.served import reads_access_files
+        return self.settings is not None and reads_access_files(self.settings)
 
 
 def htaccess_files(ctx, *, with_disk: bool = True) -> list[Htaccess]:
@@ -184,12 +289,11 @@ def htaccess_files(ctx, *, with_disk: bool = True) -> list[Htaccess]:
         out.append(Htaccess(parsed.source.path, parsed, Diagnostics(), None, None, None, None))
     if not with_disk or ctx.fs is None:
         return out
-    from confcheck.survey import apache_dir_settings
     for target in ctx.apache:
         for item in ctx.survey(target).htaccess:
             if item.loaded is None:
                 directory = item.path.rsplit("/", 1)[0] or "/"
-                settings = apache_dir_settings(target.conf, item.place.server, directory)
+                settings = target.served.dir_conf(item.place.server, directory)
                 diags = Diagnostics()
                 parsed = None
                 event = item.event
@@ -227,14 +331,7 @@ def finding(rule_id: str, name: str, severity: str, message: str, node, fs_path:
 
 def htaccess_sections(ctx):
     """(Section, where) for every readable .htaccess file (conditionals taken as active)."""
-    from confcheck.servers.apache.conf import _Builder
-    for item in htaccess_files(ctx):
-        if item.parsed is None:
-            continue
-        modules = item.target.conf.modules if item.target is not None else None
-        builder = _Builder(modules if modules is not None else _AnyModule(), set(), {}, None)
-        section = Section("htaccess", None, builder.items(item.parsed.nodes, item.path),
-                          pattern=item.path, where=f".htaccess {item.path}")
+    for item, section in htaccess_items(ctx):
         yield section, item.path
 
 
@@ -261,40 +358,31 @@ def limit_denials(section: Section):
     return denials, grant
 
 
-# -- mod_rewrite, read from the config -------------------------------------------------
+# -- mod_rewrite, read from the config (what to ask the model about) ---------------------
 
 @dataclass
 class Rewrite:
     node: object              # the RewriteRule
     conds: list               # the RewriteCond lines right before it
-    perdir: bool              # directory context (<Directory>, .htaccess): the subject has no leading slash
+    perdir: bool              # directory context (<Directory>, .htaccess)
     where: str
     section: Section | None   # the section holding it (None: server scope)
-
-    @property
-    def pattern(self) -> str:
-        return self.node.values[0] if self.node.values else ""
+    target: object = None     # the ApacheTarget (None: a lone .htaccess)
+    servers: tuple = ()       # the servers whose requests it can see
 
     @property
     def flags(self) -> set[str]:
         text = self.node.values[2] if len(self.node.values) > 2 else ""
         return {f.strip().split("=")[0].lower() for f in text.strip("[]").split(",") if f.strip()}
 
-    def matches(self, subject: str) -> bool | None:
-        """Does the pattern match `subject`? None when Python cannot read the regex."""
-        import re
-        pattern = self.pattern
-        negate = pattern.startswith("!")
-        if negate:
-            pattern = pattern[1:]
-        try:
-            rx = re.compile(pattern, re.I if "nc" in self.flags or "nocase" in self.flags else 0)
-        except re.error:
-            return None
-        return (rx.search(subject) is not None) != negate
+    @property
+    def forbids(self) -> bool:
+        """`[F]` (or `[R=403]`): the rule answers 403 when it matches."""
+        text = self.node.values[2].lower() if len(self.node.values) > 2 else ""
+        return bool({"f", "forbidden"} & self.flags) or "r=403" in text.replace(" ", "")
 
 
-def _rewrites_in(items, perdir: bool, where: str, section) -> list[Rewrite]:
+def _rewrites_in(items, perdir: bool, where: str, section, target, servers) -> list[Rewrite]:
     out: list[Rewrite] = []
     conds: list = []
     for item in items:
@@ -303,7 +391,7 @@ def _rewrites_in(items, perdir: bool, where: str, section) -> list[Rewrite]:
         if item.key == "rewritecond":
             conds.append(item)
         elif item.key == "rewriterule":
-            out.append(Rewrite(item, conds, perdir, where, section))
+            out.append(Rewrite(item, conds, perdir, where, section, target, tuple(servers)))
             conds = []
     return out
 
@@ -317,23 +405,100 @@ def engine_on(items) -> bool:
 
 
 def all_rewrites(ctx, target=None) -> list[Rewrite]:
-    """Every RewriteRule whose RewriteEngine is on: server scope, directory sections, .htaccess."""
+    """Every RewriteRule whose RewriteEngine is on: server scope, directory sections, .htaccess
+    (only those of `target` when given). Computed once per scan."""
+    cache = _models(ctx)
+    key = ("rewrites", id(target))
+    if key not in cache:
+        cache[key] = _all_rewrites(ctx, None) if target is None else \
+            [rw for rw in all_rewrites(ctx) if rw.target is target]
+    return cache[key]
+
+
+def _all_rewrites(ctx, target) -> list[Rewrite]:
     out: list[Rewrite] = []
     targets = [target] if target is not None else list(ctx.apache)
     for tgt in targets:
         conf = tgt.conf
         if "rewrite_module" not in conf.modules:
             continue
+        everyone = tgt.served.servers
         for server in [conf.main, *conf.vhosts]:
+            servers = everyone if server is conf.main else [server]
             if engine_on(server.scope):
-                out += _rewrites_in(server.scope, False, server.describe(), None)
+                out += _rewrites_in(server.scope, False, server.describe(), None, tgt, servers)
             for sec in server.dirs:
                 # the engine state is inherited from the server for directory sections
                 if engine_on(sec.items) or (engine_on(server.scope) and not any(
                         not isinstance(i, Section) and i.key == "rewriteengine" for i in sec.items)):
-                    out += _rewrites_in(sec.items, True, sec.where, sec)
-    if target is None:
-        for section, where in htaccess_sections(ctx):
-            if engine_on(section.items):
-                out += _rewrites_in(section.items, True, f".htaccess {where}", section)
+                    out += _rewrites_in(sec.items, True, sec.where, sec, tgt, servers)
+    for item, section in htaccess_items(ctx):
+        if target is not None and item.target is not target:
+            continue
+        if engine_on(section.items):
+            servers = [item.place.server] if item.place is not None else []
+            out += _rewrites_in(section.items, True, f".htaccess {item.path}", section, item.target, servers)
     return out
+
+
+# -- where a section applies -------------------------------------------------------------
+
+def sections_with_targets(ctx, kinds=("directory", "directorymatch", "location", "locationmatch",
+                                      "files", "filesmatch")):
+    """(target, servers it applies to, section, where) for every section of the configurations, and
+    (target, [server], htaccess section, where) for every .htaccess httpd reads; once each."""
+    seen: set[int] = set()
+    for target in ctx.apache:
+        conf = target.conf
+        everyone = target.served.servers
+        for server, section, _parents in every_section(conf):
+            if id(section) in seen or section.kind not in kinds:
+                continue
+            seen.add(id(section))
+            yield target, (everyone if server is conf.main else [server]), section, section.where
+    for item, section in htaccess_items(ctx):
+        servers = [item.place.server] if item.place is not None else []
+        yield item.target, servers, section, section.where
+
+
+def htaccess_items(ctx):
+    """(Htaccess, Section) for every readable .htaccess (conditionals taken as active)."""
+    from confcheck.servers.apache.conf import _Builder
+    for item in htaccess_files(ctx):
+        if item.parsed is None:
+            continue
+        modules = item.target.conf.modules if item.target is not None else None
+        builder = _Builder(modules if modules is not None else _AnyModule(), set(), {}, None)
+        section = Section("htaccess", None, builder.items(item.parsed.nodes, item.path),
+                          pattern=item.path, where=f".htaccess {item.path}")
+        yield item, section
+
+
+def urls_reaching(target, servers, section) -> list[tuple[object, str]]:
+    """(server, URL of a directory) pairs whose requests pass through `section`: a directory
+    section or .htaccess inside (or above) a served place, a plain `<Location>`. Regex and
+    wildcard sections: none (no sample is guessed)."""
+    out: list[tuple[object, str]] = []
+    if target is None:
+        return out
+    places = [p for p in target.served.places if p.static and not p.variable and p.server in servers]
+    if section.kind in ("directory", "htaccess") and not section.wildcard:
+        directory = section.pattern.rsplit("/", 1)[0] if section.kind == "htaccess" else section.pattern
+        directory = directory.rstrip("/") or "/"
+        for place in places:
+            url = place.url_for(directory)
+            if url is None and (directory == "/" or place.directory.startswith(directory + "/")):
+                url = place.url_for(place.directory)
+            if url is not None:
+                out.append((place.server, url))
+    elif section.kind == "location" and not section.wildcard:
+        url = section.pattern if section.pattern.endswith("/") else section.pattern + "/"
+        out += [(server, url) for server in servers]
+    return out
+
+
+def same_directive(a, b) -> bool:
+    """The same directive, also when the model parsed its own copy of a .htaccess."""
+    if a is None or b is None:
+        return False
+    return a is b or (a.key == b.key and a.line == b.line and a.span.start == b.span.start)

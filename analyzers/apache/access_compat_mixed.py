@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from confcheck.fixers.apache_fixes import access_compat_fix
 from confcheck.registry import RuleDoc, rule
 
 from ._common import ACCESS_COMPAT, describe, every_section, finding, htaccess_files, own_directives
@@ -33,7 +34,7 @@ def _mixed(directives) -> tuple[object, object] | None:
     return None
 
 
-@rule(id="APA103", name="access-compat-mixed", severity="error", server="apache",
+@rule(id="APA103", name="access-compat-mixed", severity="error", server="apache", fixable=True,
       summary="Order/Allow/Deny and Require mixed in one section (403 from the module that did not mean it)",
       doc=DOC)
 def check(ctx):
@@ -47,13 +48,18 @@ def check(ctx):
             limits = [sub for sub in section.items if getattr(sub, "kind", "") in ("limit", "limitexcept")]
             pair = _mixed(own_directives(section) + [n for sub in limits for n in own_directives(sub)])
             if pair is not None:
-                yield _finding(pair, section.where)
+                found = _finding(pair, section.where)
+                if not limits:
+                    found.fix = access_compat_fix(ctx, target, own_directives(section), section.node)
+                yield found
     for item in htaccess_files(ctx):
         if item.parsed is None:
             continue
         pair = _mixed([n for n in item.parsed.nodes if n.children is None])
         if pair is not None:
-            yield _finding(pair, item.path)
+            found = _finding(pair, item.path)
+            found.fix = access_compat_fix(ctx, item.target, [n for n in item.parsed.nodes if n.children is None], None)
+            yield found
 
 
 def _finding(pair, where):

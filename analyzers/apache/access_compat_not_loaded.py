@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from confcheck.parsers.apache_loader import STATIC_MODULES
+from confcheck.fixers.apache_fixes import access_compat_fix
 from confcheck.registry import RuleDoc, rule
 
 from ._common import ACCESS_COMPAT, describe, finding
@@ -31,7 +32,7 @@ def _directives(items):
             yield item
 
 
-@rule(id="APA104", name="access-compat-not-loaded", severity="error", server="apache",
+@rule(id="APA104", name="access-compat-not-loaded", severity="error", server="apache", fixable=True,
       summary="Order/Allow/Deny used without mod_access_compat (httpd refuses to start)", doc=DOC)
 def check(ctx):
     static = {name for pair in STATIC_MODULES for name in pair}
@@ -44,8 +45,13 @@ def check(ctx):
             for node in _directives([*server.perdir, *server.dirs, *server.locs]):
                 if node.key in ACCESS_COMPAT and id(node) not in seen:
                     seen.add(id(node))
-                    yield finding(
+                    found = finding(
                         "APA104", "access-compat-not-loaded", "error",
                         f"`{describe(node)}` needs mod_access_compat, which this configuration does not "
                         f"load: httpd refuses to start (Invalid command '{node.name}'); write it as "
                         "`Require` or enable access_compat", node)
+                    block = node.parent
+                    found.fix = access_compat_fix(
+                        ctx, target, [n for n in (block.children if block is not None else []) if n.children is None],
+                        block, not_loaded=True)
+                    yield found

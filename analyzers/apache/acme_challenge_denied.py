@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from confcheck.fixers.apache_fixes import acme_exception
 from confcheck.registry import RuleDoc, rule
 
-from ._common import all_rewrites, describe, finding, location_sections, served_places
-from .dotfile_rule_leaves_git import _denies
+from ._common import PROBE_FILE, all_rewrites, by_config, config_model, describe, finding, probe, same_directive, \
+    section_of
 
-ACME = "/.well-known/acme-challenge/confcheck-token"
+ACME = ".well-known/acme-challenge/confcheck-token"
 
 DOC = RuleDoc(
     what="Finds sites where `GET /.well-known/acme-challenge/<token>` is refused by a rule meant "
@@ -33,57 +34,58 @@ def _plain_http(server) -> bool:
     return server.node is None or any(port in ("80", "*") for _host, port in server.addresses)
 
 
-def _refusal(ctx, target, place):
+def _may_refuse(ctx, target, place) -> bool:
+    """Cheap pre-filter: something that can refuse the challenge by its path applies to the
+    server: a `<DirectoryMatch>` or `<Location*>` matching it, a forbidding rewrite, a .htaccess
+    in the site."""
+    from confcheck.servers.apache.sections import location_matches
     conf, server = target.conf, place.server
     challenge_dir = place.directory.rstrip("/") + "/.well-known/acme-challenge/"
-    locs = location_sections(conf, server, ACME)
-    if locs:
-        from ._common import _require_lines, _state_of
-        last = [s for s in locs if _require_lines(s)]
-        if last:
-            state, node = _state_of(_require_lines(last[-1]))
-            if state == "denied":
-                return node
-            return None            # a Location decides, and it lets the challenge in
+    url = (place.url_for(place.directory) or "/") + ACME
     for srv in ([conf.main] if server is conf.main else [conf.main, server]):
-        for sec in srv.dirs:
-            if sec.kind == "directorymatch" and sec.regex is not None \
-                    and sec.regex.search(challenge_dir) and not sec.regex.search(place.directory.rstrip("/") + "/") \
-                    and _denies(sec):
-                return sec.node
-    for rw in all_rewrites(ctx):
-        if "f" not in rw.flags or rw.conds:
-            continue
-        if rw.section is None:
-            if rw.where != server.describe():      # server-scope rules are not inherited by vhosts
-                continue
-            subject = ACME
-        elif rw.section.kind == "htaccess":
-            if rw.section.pattern.rsplit("/", 1)[0] != place.directory.rstrip("/"):
-                continue
-            subject = ACME.lstrip("/")
-        else:
-            continue
-        home = "" if rw.section is not None else "/"
-        if rw.matches(subject) and not rw.matches(home):    # a whole-site refusal is APA115's
-            return rw.node
-    return None
+        if any(s.kind == "directorymatch" and s.regex.search(challenge_dir) for s in srv.dirs):
+            return True
+        if any(location_matches(s, url) for s in srv.locs):
+            return True
+    cache = ctx.__dict__.setdefault("_apache_acme_forbidding", {})
+    if id(target) not in cache:
+        cache[id(target)] = {id(srv) for rw in all_rewrites(ctx, target) if rw.forbids for srv in rw.servers}
+    if id(server) in cache[id(target)]:
+        return True
+    return ctx.fs is not None and any(h.place.server is server for h in ctx.survey(target).htaccess)
 
 
-@rule(id="APA109", name="acme-challenge-denied", severity="error", server="apache",
+@rule(id="APA109", name="acme-challenge-denied", severity="error", server="apache", fixable=True,
       summary="a dot-directory rule refuses /.well-known/acme-challenge/ (certificate renewal fails)", doc=DOC)
 def check(ctx):
     seen: set[int] = set()
     for target in ctx.apache:
-        for place in served_places(target):
+        conf = target.conf
+        model = None
+        for place in target.served.places:
             if place.kind not in ("docroot", "default") or not _plain_http(place.server):
                 continue
-            node = _refusal(ctx, target, place)
-            if node is None or id(node) in seen:
+            if not _may_refuse(ctx, target, place):
                 continue
-            seen.add(id(node))
-            yield finding(
+            model = model or config_model(ctx, target)
+            base = place.url_for(place.directory)
+            outcome = probe(model, place.server, base + ACME)
+            if not by_config(outcome):
+                continue
+            node = outcome.decided_by
+            home = probe(model, place.server, base + PROBE_FILE)
+            if by_config(home) and same_directive(home.decided_by, node):
+                continue            # the whole site is refused: APA101/APA115's
+            section = section_of(conf, node)
+            anchor = section.node if section is not None and section.kind in ("directorymatch",
+                                                                              "locationmatch") else node
+            if id(anchor) in seen:
+                continue
+            seen.add(id(anchor))
+            found = finding(
                 "APA109", "acme-challenge-denied", "error",
-                f"GET {ACME} is answered 403 by `{describe(node)}` under {place.directory}: Let's Encrypt's "
+                f"GET {base}{ACME} is answered 403 by `{describe(node)}` under {place.directory}: Let's Encrypt's "
                 "HTTP-01 challenge is refused, so certificates cannot be issued or renewed; exclude "
-                "`.well-known` from the pattern (`/\\.(?!well-known)`)", node)
+                "`.well-known` from the pattern (`/\\.(?!well-known)`)", anchor)
+            found.fix = acme_exception(ctx, target, node)
+            yield found

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import posixpath
 
+from confcheck.fixers.config import permission_fix_for
 from confcheck.registry import RuleDoc, rule
 
 from ._common import finding, htaccess_files
@@ -30,7 +31,7 @@ def _nodes(items):
             yield item
 
 
-@rule(id="APA117", name="auth-user-file-unreadable", severity="error", server="apache", needs_fs=True,
+@rule(id="APA117", name="auth-user-file-unreadable", severity="error", server="apache", needs_fs=True, fixable=True,
       summary="an AuthUserFile is missing or unreadable by the worker (500 after login)", doc=DOC)
 def check(ctx):
     from confcheck.fs.access import Checker
@@ -45,7 +46,7 @@ def check(ctx):
         for server in [conf.main, *conf.vhosts]:
             nodes += _nodes([*server.perdir, *server.dirs, *server.locs])
         for item in htaccess_files(ctx):
-            if item.target is target and item.override and item.parsed is not None:
+            if item.target is target and item.read_by_httpd and item.parsed is not None:
                 from confcheck.parsers.syntax import walk
                 nodes += [n for n in walk(item.parsed.nodes) if n.key == "authuserfile"]
         seen: set[int] = set()
@@ -61,6 +62,9 @@ def check(ctx):
                 continue
             problem = (f"the password file {path} does not exist" if access.denial.need == "missing"
                        else access.denial.detail)
-            yield finding("APA117", "auth-user-file-unreadable", "error",
+            found = finding("APA117", "auth-user-file-unreadable", "error",
                           f"{problem}: the login prompt (401) appears, but every request with credentials "
                           "is answered 500 (AH01620)", node, fs_path=access.denial.path)
+            if access.denial.need != "missing":
+                found.fix = permission_fix_for(ctx, target, [access], secret=True)
+            yield found

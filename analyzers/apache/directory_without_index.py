@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import posixpath
-
 from confcheck.registry import RuleDoc, rule
-from confcheck.survey import apache_dir_sections
 
-from ._common import finding, htaccess_files, served_places
+from ._common import disk_model, finding, probe, served_places
 
 DOC = RuleDoc(
     what="Finds DocumentRoot directories (the home page `/`) in which none of the `DirectoryIndex` names "
@@ -27,61 +24,28 @@ DOC = RuleDoc(
                 "https://httpd.apache.org/docs/2.4/mod/core.html#options"),
 )
 
-_TAKES_OVER = frozenset({"directoryindex", "fallbackresource", "rewriterule"})
-
-
-def _index_names(conf, place) -> tuple[list[str], object]:
-    """The DirectoryIndex names in force for the place's directory, and the directive."""
-    node = None
-    for holder in ([conf.main] if place.server is conf.main else [conf.main, place.server]):
-        for item in holder.perdir:
-            if getattr(item, "key", None) == "directoryindex":
-                node = item
-    for sec in apache_dir_sections(conf, place.server, place.directory):
-        for item in sec.directives():
-            if item.key == "directoryindex":
-                node = item
-    if node is None:
-        return ["index.html"], None
-    return node.values, node
-
 
 @rule(id="APA110", name="directory-without-index", severity="error", server="apache", needs_fs=True,
       summary="a DocumentRoot has no DirectoryIndex file and Indexes is off (403 AH01276)", doc=DOC)
 def check(ctx):
-    from confcheck.fs.model import NotChecked
-    taken = {item.path.rsplit("/", 1)[0] for item in htaccess_files(ctx) if item.target is not None
-             and item.override and item.parsed is not None
-             and any(n.key in _TAKES_OVER for n in _all(item.parsed.nodes))}
     for target in ctx.apache:
         conf = target.conf
         if "dir_module" not in conf.modules:
             continue
+        model = disk_model(ctx, target)
         for place in served_places(target):
-            if place.kind != "docroot" or place.autoindex:     # the home page; an Alias of assets is not browsed
+            if place.kind != "docroot":     # the home page; an Alias of assets is not browsed
                 continue
-            if place.directory.rstrip("/") in taken:
+            settings = place.settings
+            if [n.lower() for n in settings.index_names] == ["disabled"]:
                 continue
-            names, node = _index_names(conf, place)
-            if [n.lower() for n in names] == ["disabled"]:
+            outcome = probe(model, place.server, place.url_for(place.directory) or "/")
+            if outcome is None or outcome.status != 403 or outcome.rule != "APA110":
                 continue
-            try:
-                meta = ctx.fs.lstat(place.directory)
-                if meta is None or meta.kind != "dir":
-                    continue            # missing: APA102; a link: the walk judges it
-                if any(ctx.fs.lstat(posixpath.join(place.directory, n)) is not None for n in names
-                       if not n.startswith("/")) or any(n.startswith("/") for n in names):
-                    continue
-            except NotChecked:
-                continue
+            names = " ".join(settings.index_names)
             yield finding(
                 "APA110", "directory-without-index", "error",
                 f"GET {place.url_prefix} is answered 403 (AH01276): none of the DirectoryIndex files "
-                f"({' '.join(names)}) exists in {place.directory} and Options has no Indexes; add the "
-                "file or name the one that exists in DirectoryIndex", node or place.anchor,
-                fs_path=place.directory)
-
-
-def _all(nodes):
-    from confcheck.parsers.syntax import walk
-    return walk(nodes)
+                f"({names}) exists in {place.directory} and Options has no Indexes; add the "
+                "file or name the one that exists in DirectoryIndex", settings.index or place.anchor,
+                fs_path=outcome.fs_path)

@@ -2,9 +2,52 @@
 
 from __future__ import annotations
 
+from confcheck.fixers.apache_fixes import docroot_grant
 from confcheck.registry import RuleDoc, rule
 
-from ._common import describe, dir_verdict, finding, served_places
+from ._common import PRIVATE_IPS, by_config, config_model, describe, finding, probe, probe_dir_url, section_of, served_places
+
+
+def _inherited(conf, node, section, place) -> bool:
+    """The deciding Require comes from above the place (a parent `<Directory>`, a
+    `<DirectoryMatch>`, the server scope), not from a section or .htaccess written for it."""
+    if section is None:
+        # the server scope, or else a .htaccess the model read (deliberate)
+        return any(n is node for srv in [conf.main, *conf.vhosts] for n in srv.scope)
+    if section.kind == "directorymatch":
+        return True
+    if section.kind != "directory" or section.wildcard:
+        return False
+    return section.pattern.rstrip("/") != place.directory.rstrip("/")
+
+
+_COMPAT = frozenset({"order", "allow", "deny", "satisfy", "authmerging"})
+
+
+def _mixes(sections) -> bool:
+    """A `<DirectoryMatch>` with Require, or mod_access_compat / AuthMerging anywhere: what can
+    make an inherited section decide although the directory has its own Require."""
+    for sec in sections:
+        keys = {n.key for n in sec.directives()}
+        if keys & _COMPAT or (sec.kind == "directorymatch" and "require" in keys):
+            return True
+    return False
+
+
+def _granted_here(target, place, cache: dict) -> bool:
+    """Cheap pre-filter: the place's own `<Directory>` holds a Require (so, with AuthMerging Off,
+    no inherited Require can decide) and nothing can mix an inherited refusal back in."""
+    conf, server = target.conf, place.server
+    holders = [conf.main] if server is conf.main else [conf.main, server]
+    for srv in holders:
+        if id(srv) not in cache:
+            cache[id(srv)] = _mixes(srv.dirs) or any(n.key in _COMPAT for n in srv.scope)
+        if cache[id(srv)]:
+            return False
+    top = place.directory.rstrip("/") + "/"
+    return any(sec.kind == "directory" and sec.pattern == top and any(n.key == "require" for n in sec.directives())
+               for srv in holders for sec in srv.dirs)
+
 
 DOC = RuleDoc(
     what="Finds `DocumentRoot`, `Alias` and `ScriptAlias` directories whose authorization, after "
@@ -26,22 +69,36 @@ DOC = RuleDoc(
 )
 
 
-@rule(id="APA101", name="docroot-not-granted", severity="error", server="apache",
+@rule(id="APA101", name="docroot-not-granted", severity="error", server="apache", fixable=True,
       summary="a DocumentRoot or Alias target has no <Directory> grant and inherits a deny-all (403)", doc=DOC)
 def check(ctx):
     for target in ctx.apache:
         conf = target.conf
+        model = config_model(ctx, target)
+        mixes: dict = {}
         for place in served_places(target):
             if place.directive is None or place.variable:
                 continue
-            verdict = dir_verdict(conf, place.server, place.directory, place.url_prefix)
-            if verdict.state != "denied":
+            if _granted_here(target, place, mixes):
+                continue            # its own <Directory> decides: the model is not asked
+            url = probe_dir_url(place)
+            outcome = probe(model, place.server, url) if url is not None else None
+            if not by_config(outcome) or outcome.rule not in ("APA-require", "APA-access-compat"):
                 continue
-            where = verdict.section.where if verdict.section is not None else ""
-            yield finding(
+            node = outcome.decided_by
+            section = section_of(conf, node)
+            if not _inherited(conf, node, section, place):
+                continue
+            if any(not by_config(probe(model, place.server, url, client_ip=ip)) for ip in PRIVATE_IPS):
+                continue            # an allow list (Require local, Require ip): deliberate
+            where = section.where if section is not None else "the server scope"
+            found = finding(
                 "APA101", "docroot-not-granted", "error",
                 f"{describe(place.directive)}: {place.directory} has no grant of its own, so "
-                f"`{describe(verdict.node)}` of {where} ({verdict.node.file}:{verdict.node.line}) "
-                f"applies and every request for {place.url_prefix} is answered 403 (AH01630); add "
+                f"`{describe(node)}` of {where} ({node.file}:{node.line}) "
+                f"applies and every request for {place.url_prefix} is answered 403 (AH01630) unless a deeper section "
+                f"grants it; add "
                 f"`<Directory {place.directory}> Require all granted </Directory>`",
                 place.directive)
+            found.fix = docroot_grant(ctx, target, place, node, section)
+            yield found

@@ -6,7 +6,7 @@ import posixpath
 
 from confcheck.registry import RuleDoc, rule
 
-from ._common import describe, dir_verdict, finding, served_places
+from ._common import describe, disk_model, finding, probe, served_places
 
 DOC = RuleDoc(
     what="Finds `DocumentRoot` and `Alias` directories that do not exist on disk, and says what "
@@ -46,6 +46,7 @@ def _first_missing(fs, path: str) -> tuple[str, str] | None:
 def check(ctx):
     seen: set[tuple[int, str]] = set()
     for target in ctx.apache:
+        model = disk_model(ctx, target)
         for place in served_places(target):
             if place.variable or place.kind not in ("docroot", "alias", "default"):
                 continue
@@ -53,12 +54,20 @@ def check(ctx):
             if missing is None or (id(place.anchor), place.directory) in seen:
                 continue
             seen.add((id(place.anchor), place.directory))
-            parent, first = missing
-            verdict = dir_verdict(target.conf, place.server, parent, place.url_prefix)
-            status = 403 if verdict.state == "denied" else 404
-            why = (f"the grant for it never applies and `{describe(verdict.node)}` of {verdict.section.where} "
-                   "does, so every request is answered 403 (AH01630)" if status == 403
-                   else "every request is answered 404")
+            _parent, first = missing
+            outcome = probe(model, place.server, place.url_for(place.directory) or "/")
+            status = outcome.status if outcome is not None else None
+            if status == 403 and outcome.rule == "APA102":
+                node = outcome.decided_by
+                denial = outcome.reason.split(" (", 1)[1].split(":", 1)[0] if " (" in outcome.reason else "a deny"
+                why = (f"its own <Directory> never applies and `{denial}` of a parent does ({describe(node)}), "
+                       "so every request is answered 403 (AH01630)")
+            elif status == 404:
+                why = "every request is answered 404"
+            elif status is not None:
+                why = f"requests are answered {status} ({outcome.reason})"
+            else:
+                why = "requests are answered 403 or 404, depending on the grant of its nearest existing parent"
             what = describe(place.directive) if place.directive is not None else f"the default DocumentRoot {place.directory}"
             yield finding("APA102", "document-root-missing", "error",
                           f"{what}: {place.directory} does not exist ({first} is missing): {why}",

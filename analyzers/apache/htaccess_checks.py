@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 from confcheck.registry import RuleDoc, rule
 
-from ._common import _AnyModule, finding, htaccess_files
+from ._common import _AnyModule, htaccess_files
 
 ALL = frozenset({"Limit", "Options", "FileInfo", "AuthConfig", "Indexes"})
 
@@ -53,7 +53,7 @@ def _problems(ctx):
     for item in htaccess_files(ctx):
         if item.parsed is None:
             continue
-        if item.target is not None and not item.override:
+        if item.target is not None and not item.read_by_httpd:
             continue                     # AllowOverride None: never opened (APA111)
         own = [d for d in item.diags.items if d.severity == "error"] if item.target is not None else []
         if own:
@@ -61,17 +61,37 @@ def _problems(ctx):
             continue
         modules = item.target.conf.modules if item.target is not None else _AnyModule()
         override = item.override if item.target is not None else ALL
+        listed = item.settings.override_list if item.target is not None else frozenset()
         model = SimpleNamespace(conf=SimpleNamespace(modules=modules), fs=None)
         try:
-            result = parse(item.path, item.parsed.source.data, model, override, frozenset())
+            result = parse(item.path, item.parsed.source.data, model, override, listed)
         except Exception:  # noqa: BLE001 - the model's reader failing is not the user's problem
             continue
+        if result.status is None and result.section is not None:
+            result = _execute(item, result.section, modules)
         if result.status != 500 or (item.target is None and result.node is None):
             continue                     # a lone file's syntax errors are already scan errors
         message = result.message.split(": ", 1)[1] if ": " in result.message else result.message
         node = result.node
         span = _span_in(item.parsed, node)
         yield item, message, span
+
+
+def _execute(item, section, modules):
+    """The model's own reading of the directives (perdir.read_layer, as sections.apply does for
+    a .htaccess): bad regexes, `Allow from` without hosts, invalid `Require ip`, `Options`
+    beyond `AllowOverride Options=...`. A SimpleNamespace with httpd's 500, or status None."""
+    from confcheck.servers.apache.perdir import OPT_ALL, OPT_MULTI, OPT_SYM_OWNER, DirectiveError, read_layer
+    directory = item.path.rsplit("/", 1)[0] + "/"
+    opts = item.settings.override_opts if item.settings is not None else OPT_ALL | OPT_SYM_OWNER | OPT_MULTI
+    try:
+        read_layer(section, directory, htaccess=True, override_opts=opts,
+                   modules=modules if item.target is not None else None)
+    except DirectiveError as exc:
+        return SimpleNamespace(status=500, message=f"{item.path}: {exc.message}", node=exc.node)
+    except Exception:  # noqa: BLE001 - the model's reader failing is not the user's problem
+        pass
+    return SimpleNamespace(status=None, message="", node=None)
 
 
 def _span_in(parsed, node):

@@ -26,7 +26,7 @@ DOC = RuleDoc(
       summary="a .htaccess under AllowOverride None is silently ignored", doc=DOC)
 def check(ctx):
     for item in htaccess_files(ctx):
-        if item.target is None or item.override:
+        if item.target is None or item.read_by_httpd:
             continue
         node = item.settings.override_node
         anchor = node if node is not None else item.place.anchor

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from confcheck.fixers.config import permission_fix_for
 from confcheck.registry import RuleDoc, rule
 
 from ._common import finding, htaccess_files
@@ -22,11 +23,11 @@ DOC = RuleDoc(
 )
 
 
-@rule(id="APA116", name="htaccess-unreadable", severity="error", server="apache", needs_fs=True,
+@rule(id="APA116", name="htaccess-unreadable", severity="error", server="apache", needs_fs=True, fixable=True,
       summary="a .htaccess the worker cannot read where AllowOverride is on (403 AH00529)", doc=DOC)
 def check(ctx):
     for item in htaccess_files(ctx):
-        if item.target is None or not item.override:
+        if item.target is None or not item.read_by_httpd:
             continue
         event = item.place and next((h.event for h in ctx.survey(item.target).htaccess if h.path == item.path), None)
         if event is None or event.blocked is not None:
@@ -39,8 +40,11 @@ def check(ctx):
         else:
             continue
         node = item.settings.override_node
-        yield finding(
+        found = finding(
             "APA116", "htaccess-unreadable", "error",
             f"{problem}: AllowOverride is on here, so httpd must read it and every request under "
             f"{directory} is answered 403 (AH00529)", node if node is not None else item.place.anchor,
             fs_path=item.path)
+        if event.denial is not None and event.meta is not None and event.meta.kind != "dir":
+            found.fix = permission_fix_for(ctx, item.target, [event.denial])
+        yield found

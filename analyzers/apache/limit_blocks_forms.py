@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from confcheck.registry import RuleDoc, rule
 
-from ._common import describe, finding, limit_denials, served_places
-from .limit_ignored import _sections
+from ._common import (PROBE_FILE, config_model, describe, finding, limit_denials, probe, same_directive,
+                      sections_with_targets,
+                      urls_reaching)
 
 DOC = RuleDoc(
     what="Finds `<Limit>`/`<LimitExcept>` blocks with `Require all denied` that refuse POST in a "
@@ -30,31 +31,26 @@ def _refuses_post(limit) -> bool:
 @rule(id="APA107", name="limit-blocks-forms", severity="warning", server="apache",
       summary="a <Limit>/<LimitExcept> refuses POST to a whole site (forms and APIs get 403)", doc=DOC)
 def check(ctx):
-    served = [p.directory for t in ctx.apache for p in served_places(t) if p.static]
-    urls = {p.url_prefix for t in ctx.apache for p in served_places(t) if p.static}
-    for section, where in _sections(ctx):
-        denials, grant = limit_denials(section)
-        if grant is not None or not denials:
+    for target, servers, section, where in sections_with_targets(ctx):
+        denials, grant = limit_denials(section)          # cheap: only sections with a lone <Limit> deny
+        if grant is not None or not denials or target is None:
             continue
-        if not _covers_site(section, served, urls):
+        tops = [(p.server, p.url_for(p.directory)) for p in target.served.places
+                if p.static and not p.variable and p.server in servers]
+        # the site itself: the URL of a DocumentRoot or Alias the section reaches
+        urls = [(server, url) for server, url in urls_reaching(target, servers, section) if (server, url) in tops]
+        if not urls:
             continue
+        model = config_model(ctx, target)
         for limit, deny in denials:
             if not _refuses_post(limit):
+                continue
+            server, url = urls[0]
+            outcome = probe(model, server, url + PROBE_FILE, method="POST")
+            if outcome is None or outcome.status != 403 or not same_directive(outcome.decided_by, deny):
                 continue
             yield finding(
                 "APA107", "limit-blocks-forms", "warning",
                 f"`{describe(deny)}` in <{limit.node.name} {limit.pattern}> refuses POST in {where} and no "
-                "sibling Require grants it: every form, login and API write there is answered 403 "
-                "(AH01630); allow POST in the block if forms live here", limit.node)
-
-
-def _covers_site(section, served: list[str], urls: set[str]) -> bool:
-    if section.kind == "htaccess":
-        directory = section.pattern.rsplit("/", 1)[0]
-        return any(directory == d.rstrip("/") for d in served)
-    if section.kind == "directory" and not section.wildcard:
-        top = section.pattern.rstrip("/") or "/"
-        return any(d == top or d.startswith(top + "/") for d in served)
-    if section.kind == "location" and not section.wildcard:
-        return section.pattern.rstrip("/") in {u.rstrip("/") for u in urls}
-    return False
+                f"sibling Require grants it: POST {url} and every form, login and API write there is answered "
+                "403 (AH01630); allow POST in the block if forms live here", limit.node)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from confcheck.fixers.apache_fixes import require_all_wrap
 from confcheck.registry import RuleDoc, rule
 from confcheck.servers.apache.conf import Section
 
@@ -33,7 +34,7 @@ def _negatives(section: Section):
             yield item
 
 
-@rule(id="APA118", name="negative-require-in-any", severity="error", server="apache",
+@rule(id="APA118", name="negative-require-in-any", severity="error", server="apache", fixable=True,
       summary="Require not ... in an (implicit) <RequireAny>: httpd refuses to start", doc=DOC)
 def check(ctx):
     seen: set[int] = set()
@@ -48,8 +49,11 @@ def check(ctx):
             seen.add(id(node))
             effect = ("every request under it is answered 500" if section.kind == "htaccess"
                       else "httpd refuses to start (AH00526), taking every site down")
-            yield finding(
+            found = finding(
                 "APA118", "negative-require-in-any", "error",
                 f"`{describe(node)}` stands in an implicit <RequireAny> ({where}): a negative requirement "
                 f"has no effect there and {effect}; wrap it with `Require all granted` in <RequireAll>",
                 node)
+            found.fix = require_all_wrap(ctx, None, [n for n in section.directives()],
+                                         section.node if section.kind != "htaccess" else None)
+            yield found

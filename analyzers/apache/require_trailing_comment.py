@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from confcheck.fixers.apache_fixes import require_comment
 from confcheck.registry import RuleDoc, rule
 
-from ._common import describe, every_section, finding, htaccess_files
+from ._common import describe, finding, htaccess_files
 
 # providers that refuse a stray word (httpd -t: "ip address '#' appears to be invalid",
 # "Argument for 'Require all' must be 'granted' or 'denied'")
@@ -33,7 +34,7 @@ def _requires(items):
             yield item
 
 
-@rule(id="APA105", name="require-trailing-comment", severity="error", server="apache",
+@rule(id="APA105", name="require-trailing-comment", severity="error", server="apache", fixable=True,
       summary="a `# comment` after Require arguments is read as arguments (start-up failure or 500)", doc=DOC)
 def check(ctx):
     nodes = []
@@ -58,8 +59,10 @@ def check(ctx):
         strict = provider in STRICT
         effect = ("httpd refuses to start (a .htaccess answers 500)" if strict
                   else f"they are added as {provider} names")
-        yield finding(
+        found = finding(
             "APA105", "require-trailing-comment", "error" if strict else "warning",
             f"`{describe(node)}`: Apache comments start only at the beginning of a line, so "
             f"`{' '.join(words[at:])}` is read as arguments and {effect}; move the comment to its own line",
             node)
+        found.fix = require_comment(ctx, None, node, at + (len(values) - len(words)), strict)
+        yield found

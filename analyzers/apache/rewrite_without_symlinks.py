@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from confcheck.fixers.apache_fixes import symlinks_for_rewrite
 from confcheck.registry import RuleDoc, rule
-from confcheck.survey import OPT_SYM_LINKS, OPT_SYM_OWNER, apache_dir_settings, apply_options
+from confcheck.servers.apache.perdir import OPT_SYM_LINKS, OPT_SYM_OWNER
 
-from ._common import all_rewrites, describe, finding
+from ._common import PROBE_FILE, all_rewrites, config_model, describe, finding, probe, urls_reaching
 
 DOC = RuleDoc(
     what="Finds `RewriteRule`s in `<Directory>` sections and .htaccess files where neither "
@@ -27,49 +28,41 @@ DOC = RuleDoc(
 )
 
 
-@rule(id="APA114", name="rewrite-without-symlinks", severity="error", server="apache",
+@rule(id="APA114", name="rewrite-without-symlinks", severity="error", server="apache", fixable=True,
       summary="a per-directory RewriteRule without FollowSymLinks/SymLinksIfOwnerMatch (403 AH00670 for the directory)",
       doc=DOC)
 def check(ctx):
-    by_section: dict[int, tuple] = {}
+    seen: set[int] = set()
     for rw in all_rewrites(ctx):
-        if rw.perdir and id(rw.section) not in by_section:
-            by_section[id(rw.section)] = (rw, None)
-    htaccess_dirs = _htaccess_settings(ctx)
-    for rw, _ in by_section.values():
         section = rw.section
-        if section.kind == "htaccess":
-            settings = htaccess_dirs.get(section.pattern)
-            if settings is None:
-                continue        # a lone .htaccess: the options in force are not known
-            options = settings.options
-        elif section.kind == "directory" and not section.wildcard:
-            target, server = _owner(ctx, section)
-            if target is None:
+        # cheap first: one question per section holding per-directory rules
+        if not rw.perdir or section is None or id(section) in seen or rw.target is None:
+            continue
+        seen.add(id(section))
+        urls = urls_reaching(rw.target, rw.servers, section)
+        if urls:
+            model = config_model(ctx, rw.target)
+            refused = None
+            for server, url in urls:
+                outcome = probe(model, server, url + PROBE_FILE)
+                if outcome is not None and outcome.status == 403 and outcome.rule == "APA114":
+                    refused = url
+                    break
+            if refused is None:
                 continue
-            options = apache_dir_settings(target.conf, server, section.pattern).options
+            there = f"every request for {refused} is answered 403 (AH00670)"
+        elif section.kind == "directory" and not section.wildcard:
+            # served nowhere: the model's merge for the directory says what a request would meet
+            server = next(iter(rw.servers), rw.target.conf.main)
+            if rw.target.served.dir_conf(server, section.pattern).opts & (OPT_SYM_LINKS | OPT_SYM_OWNER):
+                continue
+            there = "every request there is answered 403 (AH00670)"
         else:
             continue
-        for node in section.directives():
-            if node.key == "options":
-                options = apply_options(options, node)
-        if options & (OPT_SYM_LINKS | OPT_SYM_OWNER):
-            continue
-        yield finding(
+        found = finding(
             "APA114", "rewrite-without-symlinks", "error",
             f"`{describe(rw.node)}` runs in {section.where} where FollowSymLinks and SymLinksIfOwnerMatch "
-            "are both off: mod_rewrite refuses, and every request there is answered 403 (AH00670); add "
+            f"are both off: mod_rewrite refuses, and {there}; add "
             "`Options +SymLinksIfOwnerMatch`", rw.node)
-
-
-def _owner(ctx, section):
-    for target in ctx.apache:
-        for server in [target.conf.main, *target.conf.vhosts]:
-            if any(sec is section for sec in server.dirs):
-                return target, server
-    return None, None
-
-
-def _htaccess_settings(ctx) -> dict:
-    from ._common import htaccess_files
-    return {item.path: item.settings for item in htaccess_files(ctx) if item.settings is not None}
+        found.fix = symlinks_for_rewrite(ctx, rw.target, rw)
+        yield found

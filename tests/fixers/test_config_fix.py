@@ -23,7 +23,6 @@ from confcheck.fixcmd import FixFailed, StaleFile, apply_patch, collect
 from confcheck.fixers import edits as E
 from confcheck.fixers.config import ConfigFix
 from confcheck.fixers.diff import patch_base, unified_diff
-from confcheck.parsers.nginx_parser import parse_nginx  # noqa: F401 - the parser the edits are checked with
 from confcheck.source import SourceFile
 
 SITE = """user www-data;
@@ -110,7 +109,6 @@ def test_edit_outside_the_file_is_a_bug():
 
 
 def _parsed(text: bytes):
-    from confcheck.parsers.nginx_loader import load_nginx_dump  # noqa: F401
     from confcheck.parsers.nginx_parser import parse_nginx as parse
     from confcheck.source import Diagnostics
     src = _src(text)

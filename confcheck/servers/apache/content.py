@@ -17,7 +17,6 @@ from __future__ import annotations
 import posixpath
 import re
 
-from confcheck.servers.apache.perdir import OPT_INDEXES
 
 
 def alias_match(prefix: str, uri: str) -> int | None:

@@ -293,7 +293,6 @@ def _process(st: State, uri: str, args: str, *, filename: str | None = None) -> 
 
 
 def _translate(st: State, uri: str) -> tuple[str, bool]:
-    model = st.model
     srv_rw = _server_rewrite(st, uri)
     if srv_rw is not None:
         return srv_rw, False

@@ -11,7 +11,9 @@ address, credentials); only the path handling differs:
 
 from __future__ import annotations
 
-from confcheck.servers.nginx.request import Request, RequestError  # noqa: F401 - shared request type
+from confcheck.servers.nginx.request import Request, RequestError
+
+__all__ = ["Request", "RequestError", "UriStatus", "normalize"]   # one request type for both servers
 
 _UNRESERVED = set(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 _HEX = set(b"0123456789abcdefABCDEF")

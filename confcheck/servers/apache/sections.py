@@ -79,12 +79,7 @@ def directory_walk(st, conf: DirConf, filename: str) -> WalkResult:
     missing = False
     while True:
         dirpath = current if current.endswith("/") else current + "/"
-        while idx < len(plain) and plain[idx].components <= seg:
-            sec = plain[idx]
-            idx += 1
-            if sec.components and (sec.components < seg or not matches_path_pattern(sec, dirpath)):
-                continue
-            conf = apply(st, conf, sec, sec.pattern)
+        conf, idx = apply_directory_sections(st, conf, plain, idx, seg, dirpath)
         if conf.override or conf.override_list:
             conf = _htaccess(st, conf, dirpath)
         if i >= len(parts):
@@ -146,6 +141,19 @@ def directory_walk(st, conf: DirConf, filename: str) -> WalkResult:
         if sec.regex.search(name):
             conf = apply(st, conf, sec, None)
     return WalkResult(conf, name, path_info, meta)
+
+
+def apply_directory_sections(st, conf: DirConf, plain: list, idx: int, seg: int,
+                             dirpath: str) -> tuple[DirConf, int]:
+    """The `<Directory>` sections of depth `seg` that match `dirpath` (sorted list `plain`
+    consumed from `idx`): one step of the walk, shared with the static merge (served.py)."""
+    while idx < len(plain) and plain[idx].components <= seg:
+        sec = plain[idx]
+        idx += 1
+        if sec.components and (sec.components < seg or not matches_path_pattern(sec, dirpath)):
+            continue
+        conf = apply(st, conf, sec, sec.pattern)
+    return conf, idx
 
 
 def _resolve_symlink(st, conf: DirConf, path: str, link):

@@ -485,7 +485,6 @@ def _try_files(state: State):
 def _content(state: State) -> bool:
     """The content phase: raises Final, or returns True after an internal redirect (index)."""
     scope = state.scope
-    method = state.request.method
     handler = scope.handler()
     if handler is not None:
         if handler.key in UPSTREAM_HANDLERS:

@@ -79,7 +79,7 @@ def _return(state, node: Node) -> Action:
         return Action("redirect", node, code, f"return {code} {values[1]}: redirect", location=text)
     if code == 444:
         return Action("return", node, 444, "return 444: nginx closes the connection without a response")
-    return Action("return", node, code, f"return {code}" + (f" with a body" if text else ""))
+    return Action("return", node, code, f"return {code}" + (" with a body" if text else ""))
 
 
 def _rewrite(state, node: Node) -> Action | None:
