@@ -52,7 +52,11 @@ def _under(path: str, top: str) -> bool:
 
 def _policy(place):
     from confcheck.fs.access import SymlinkPolicy
-    return SymlinkPolicy(place.symlinks.mode, place.symlinks.from_)
+    setting = getattr(place.symlinks, "setting", "")
+    if not setting and getattr(place.symlinks, "node", None) is not None:
+        node = place.symlinks.node
+        setting = " ".join([node.name] + [a.raw for a in node.args])
+    return SymlinkPolicy(place.symlinks.mode, place.symlinks.from_, setting)
 
 
 def _walk_plan(places: list, trees: list[str]) -> list[tuple[str, list]]:

@@ -53,6 +53,9 @@ class SymlinkPolicy:
 
     mode: str = "off"
     from_: str | None = None
+    # The configuration that set the policy, for messages: nginx's
+    # "disable_symlinks on", Apache's "Options without FollowSymLinks".
+    setting: str = ""
 
     def __post_init__(self) -> None:
         if self.mode not in ("off", "on", "if_not_owner"):
@@ -254,7 +257,8 @@ class Checker:
         policed = self._policy_applies(path, tag)
         if policed and self.symlinks.mode == "on":
             return Access(False, path, link, Denial(real, link, "symlink", None,
-                          f"{real} is a symlink and symlinks are disabled (disable_symlinks on)"))
+                          f"{real} is a symlink and symlinks are disabled "
+                          f"({self.symlinks.setting or 'disable_symlinks on'})"))
         if budget <= 0 or link.target is None:
             return Access(False, path, link, Denial(real, link, "loop", None,
                           f"too many levels of symbolic links at {real}"))
@@ -276,7 +280,7 @@ class Checker:
                 return Access(False, path, link, Denial(real, link, "symlink", None,
                               f"{real} is a symlink owned by {names.user_name(link.uid)} to "
                               f"{res.resolved} owned by {names.user_name(res.meta.uid)} "
-                              "(disable_symlinks if_not_owner)"), res.resolved)
+                              f"({self.symlinks.setting or 'disable_symlinks if_not_owner'})"), res.resolved)
         return Access(True, path, res.meta, resolved=res.resolved)
 
     # ---- permission bits ----------------------------------------------

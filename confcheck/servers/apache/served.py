@@ -94,8 +94,10 @@ class ApachePlace:
     def symlinks(self) -> "SymlinkSettingLike":
         """The nginx-style policy closest to the Options in force (what permission fixes read)."""
         if self.owner_match:
-            return SymlinkSettingLike("if_not_owner", None)
-        return SymlinkSettingLike("off" if self.follows_links else "on", None)
+            return SymlinkSettingLike("if_not_owner", None, "Options SymLinksIfOwnerMatch")
+        if self.follows_links:
+            return SymlinkSettingLike("off", None, "Options FollowSymLinks")
+        return SymlinkSettingLike("on", None, "Options without FollowSymLinks or SymLinksIfOwnerMatch")
 
     def url_for(self, directory: str) -> str | None:
         """The URL (ending in /) that reaches `directory` inside this place, None when outside."""
@@ -112,6 +114,7 @@ class ApachePlace:
 class SymlinkSettingLike:
     mode: str
     from_: str | None
+    setting: str = ""      # the Options that decide it, for messages
 
 
 @dataclass(eq=False)
