@@ -59,22 +59,19 @@ def _policy(place):
     return SymlinkPolicy(place.symlinks.mode, place.symlinks.from_, setting)
 
 
-def _walk_plan(places: list, trees: list[str]) -> list[tuple[str, list]]:
-    """(directory to walk, places under it) with nested directories folded in.
-
-    A location's own root inside the server's root is walked as part of it,
-    provided the symlink policy is the same (the policy decides the verdicts).
-    """
+def _plan(places: list, trees: list[str], top_of, joins) -> list[tuple[str, list]]:
+    """(directory to walk, places under it): nested directories are walked with the
+    outer one when `joins(outer_place, place)`; limited to the trees named, if any."""
     static = [p for p in places if p.static and not p.variable]
-    static.sort(key=lambda p: (len(p.directory), p.directory))
+    static.sort(key=lambda p: (len(top_of(p)), top_of(p)))
     plan: list[tuple[str, list]] = []
     for place in static:
         for top, members in plan:
-            if _under(place.directory, top) and _policy(members[0]) == _policy(place):
+            if _under(top_of(place), top) and joins(members[0], place):
                 members.append(place)
                 break
         else:
-            plan.append((place.directory, [place]))
+            plan.append((top_of(place), [place]))
     if not trees:
         return plan
     limited: list[tuple[str, list]] = []
@@ -88,16 +85,26 @@ def _walk_plan(places: list, trees: list[str]) -> list[tuple[str, list]]:
     return limited
 
 
-def _covering(members: list, path: str, cache: dict):
-    """The place whose directory is the longest prefix of `path`."""
+def _walk_plan(places: list, trees: list[str]) -> list[tuple[str, list]]:
+    """nginx: a location's root inside the server's is walked with it when the
+    symlink policy is the same (the policy decides the verdicts)."""
+    return _plan(places, trees, lambda p: p.directory, lambda a, b: _policy(a) == _policy(b))
+
+
+def _covering_by(members: list, path: str, cache: dict, top_of):
+    """The member whose directory is the longest prefix of `path`."""
     hit = cache.get(path)
     if hit is None:
         best = members[0]
         for place in members:
-            if _under(path, place.directory) and len(place.directory) >= len(best.directory):
+            if _under(path, top_of(place)) and len(top_of(place)) >= len(top_of(best)):
                 best = place
         cache[path] = hit = best
     return hit
+
+
+def _covering(members: list, path: str, cache: dict):
+    return _covering_by(members, path, cache, lambda p: p.directory)
 
 
 def survey_nginx(ctx, target) -> Survey:
@@ -292,39 +299,12 @@ class HtaccessFile:
 def _apache_plan(places: list, trees: list[str]) -> list[tuple[str, list]]:
     """(directory to walk, places under it): Apache judges links per directory, so one walk
     per outermost tree carries every place (and covering `<Directory>`) inside it."""
-    static = [p for p in places if p.static and not p.variable]
-    static.sort(key=lambda p: (len(p.top), p.top))
-    plan: list[tuple[str, list]] = []
-    for place in static:
-        for top, members in plan:
-            if _under(place.top, top):
-                members.append(place)
-                break
-        else:
-            plan.append((place.top, [place]))
-    if not trees:
-        return plan
-    limited: list[tuple[str, list]] = []
-    for top, members in plan:
-        for tree in trees:
-            if _under(top, tree):
-                limited.append((top, members))
-                break
-            if _under(tree, top):
-                limited.append((tree, members))
-    return limited
+    return _plan(places, trees, lambda p: p.top, lambda a, b: True)
 
 
 def _apache_covering(members: list, path: str, cache: dict):
     """The place or covering `<Directory>` whose directory is the longest prefix of `path`."""
-    hit = cache.get(path)
-    if hit is None:
-        best = members[0]
-        for place in members:
-            if _under(path, place.top) and len(place.top) >= len(best.top):
-                best = place
-        cache[path] = hit = best
-    return hit
+    return _covering_by(members, path, cache, lambda p: p.top)
 
 
 def _link_denial(event, opts: int, where: str) -> Denial | None:

@@ -23,59 +23,10 @@ from confcheck.servers.apache.perdir import OPT_INDEXES, OPT_SYM_LINKS, OPT_SYM_
 from confcheck.servers.apache.request import Request, UriStatus, normalize
 from confcheck.servers.apache.sections import WalkStop
 from confcheck.servers.apache.vhosts import select
+from confcheck.servers.outcome import Final, Outcome, Step
 
 MAX_RECURSION = 10
 DEFAULT_DOCROOT = "/usr/local/apache2/htdocs"   # compiled-in DOCUMENT_LOCATION (Debian: /var/www/html)
-
-
-@dataclass
-class Step:
-    step: str
-    detail: str
-    node: Node | None = None
-
-    def to_json(self) -> dict:
-        out = {"step": self.step, "detail": self.detail}
-        if self.node is not None:
-            out["file"] = self.node.file
-            out["line"] = self.node.line
-        return out
-
-
-@dataclass
-class Outcome:
-    request: Request
-    status: int | None
-    reason: str
-    decided_by: Node | None = None
-    fs_path: str | None = None
-    rule: str | None = None
-    trace: list[Step] = field(default_factory=list)
-    location: str | None = None
-    unknown: list[str] = field(default_factory=list)      # kept empty: Apache states assumptions in full
-    assumptions: list[str] = field(default_factory=list)
-
-    def to_json(self) -> dict:
-        decided = None
-        if self.decided_by is not None:
-            decided = {"file": self.decided_by.file, "line": self.decided_by.line,
-                       "column": self.decided_by.column, "directive": self.decided_by.name}
-        out = {"request": self.request.to_json(), "server": "apache", "status": self.status,
-               "reason": self.reason, "decided_by": decided, "fs_path": self.fs_path,
-               "rule": self.rule, "trace": [s.to_json() for s in self.trace]}
-        if self.location is not None:
-            out["location"] = self.location
-        if self.assumptions:
-            out["assumptions"] = list(self.assumptions)
-        return out
-
-
-class Final(Exception):
-    def __init__(self, status: int | None, reason: str, node: Node | None = None,
-                 fs_path: str | None = None, rule: str | None = None, location: str | None = None) -> None:
-        super().__init__(reason)
-        self.status, self.reason, self.node = status, reason, node
-        self.fs_path, self.rule, self.location = fs_path, rule, location
 
 
 @dataclass
@@ -231,7 +182,7 @@ def decide(model: Model, request: Request) -> Outcome:
     except Final as final:
         st.step("status", f"{final.status if final.status is not None else 'unknown'}: {final.reason}", final.node)
         return Outcome(request, final.status, final.reason, final.node, final.fs_path, final.rule, st.trace,
-                       final.location, [], st.assumptions)
+                       final.location, [], st.assumptions, server="apache")
     raise AssertionError("decide() always ends with a status")
 
 

@@ -1,0 +1,65 @@
+"""What a server model answers about one request: the shape `why` prints.
+
+Shared by the nginx and the Apache models, so `why`, `explain` and the rules
+read one kind of answer whichever server decided.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from confcheck.parsers.syntax import Node
+
+
+@dataclass
+class Step:
+    step: str
+    detail: str
+    node: Node | None = None
+
+    def to_json(self) -> dict:
+        out = {"step": self.step, "detail": self.detail}
+        if self.node is not None:
+            out["file"] = self.node.file
+            out["line"] = self.node.line
+        return out
+
+
+@dataclass
+class Outcome:
+    request: object                     # the Request (nginx's type; Apache reuses it)
+    status: int | None
+    reason: str
+    decided_by: Node | None = None
+    fs_path: str | None = None
+    rule: str | None = None
+    trace: list[Step] = field(default_factory=list)
+    location: str | None = None         # Location header of a redirect
+    unknown: list[str] = field(default_factory=list)       # variables not known offline (taken as empty)
+    assumptions: list[str] = field(default_factory=list)   # anything else the answer rests on
+    server: str = "nginx"
+
+    def to_json(self) -> dict:
+        decided = None
+        if self.decided_by is not None:
+            decided = {"file": self.decided_by.file, "line": self.decided_by.line,
+                       "column": self.decided_by.column, "directive": self.decided_by.name}
+        out = {"request": self.request.to_json(), "server": self.server, "status": self.status,
+               "reason": self.reason, "decided_by": decided, "fs_path": self.fs_path,
+               "rule": self.rule, "trace": [s.to_json() for s in self.trace]}
+        if self.location is not None:
+            out["location"] = self.location
+        notes = [f"${name} is not known offline: taken as empty" for name in self.unknown] + list(self.assumptions)
+        if notes:
+            out["assumptions"] = notes
+        return out
+
+
+class Final(Exception):
+    """The request is finished with a status (before error_page handling)."""
+
+    def __init__(self, status: int | None, reason: str, node: Node | None = None,
+                 fs_path: str | None = None, rule: str | None = None, location: str | None = None) -> None:
+        super().__init__(reason)
+        self.status, self.reason, self.node = status, reason, node
+        self.fs_path, self.rule, self.location = fs_path, rule, location
