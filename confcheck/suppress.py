@@ -59,11 +59,13 @@ class FileSuppressions:
 
 
 def _comment_lines(source: SourceFile, comments) -> list[tuple[int, str, Span]]:
-    """(line, text after '#', span) of every own-line comment in `source`."""
+    """(line, text after '#', span) of every own-line comment in `source` (parser
+    comments: only those that can be `confcheck:` markers, the rest are never looked
+    at, and their line numbers would build a line table for every file of the scan)."""
     out = []
     if comments is not None:
         for comment in comments:
-            if comment.own_line:
+            if comment.own_line and _MARKER.match(comment.text):
                 out.append((comment.span.line, comment.text, comment.span))
         return out
     # No parser comments (a file read some other way): every line whose first

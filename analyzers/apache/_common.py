@@ -233,8 +233,16 @@ def walk_sections(items, parents=()) -> Iterator[tuple[Section, tuple]]:
             yield from walk_sections(item.items, parents + (item,))
 
 
-def every_section(conf) -> Iterator[tuple[object, Section, tuple]]:
-    """(server, section, enclosing sections) for the main server and every virtual host."""
+def every_section(conf) -> list[tuple[object, Section, tuple]]:
+    """(server, section, enclosing sections) for the main server and every virtual host.
+    Listed once per configuration: most rules walk it (six times per scan)."""
+    found = conf.rule_cache.get("every_section")
+    if found is None:
+        found = conf.rule_cache["every_section"] = list(_every_section(conf))
+    return found
+
+
+def _every_section(conf) -> Iterator[tuple[object, Section, tuple]]:
     for server in [conf.main, *conf.vhosts]:
         for top in [*server.dirs, *server.locs, *[i for i in server.perdir if isinstance(i, Section)]]:
             yield server, top, ()
@@ -343,19 +351,29 @@ class _AnyModule(set):
 
 
 def limit_denials(section: Section):
-    """([(limit section, Require all denied node)], unconditional sibling grant or None)."""
+    """([(limit section, Require all denied node)], unconditional sibling grant or None).
+
+    Without denials the grant is not looked for (None): both callers (APA106, APA107)
+    skip such a section, and they ask this of every section of every vhost."""
     denials = []
-    grant = None
     for item in section.items:
         if isinstance(item, Section) and item.kind in LIMIT_KINDS:
             for node in item.directives():
-                values = [v.lower() for v in node.values]
-                if node.key == "require" and values[:2] == ["all", "denied"]:
+                if node.key == "require" and _first_two(node) == ("all", "denied"):
                     denials.append((item, node))
-        elif not isinstance(item, Section) and item.key == "require" \
-                and [v.lower() for v in item.values][:2] == ["all", "granted"]:
+    if not denials:
+        return denials, None
+    grant = None
+    for item in section.items:
+        if not isinstance(item, Section) and item.key == "require" and _first_two(item) == ("all", "granted"):
             grant = item
     return denials, grant
+
+
+def _first_two(node) -> tuple[str, ...]:
+    """The first two argument values, lower-cased (() with fewer than two)."""
+    args = node.args
+    return (args[0].value.lower(), args[1].value.lower()) if len(args) >= 2 else ()
 
 
 # -- mod_rewrite, read from the config (what to ask the model about) ---------------------
@@ -425,11 +443,12 @@ def _all_rewrites(ctx, target) -> list[Rewrite]:
         everyone = tgt.served.servers
         for server in [conf.main, *conf.vhosts]:
             servers = everyone if server is conf.main else [server]
-            if engine_on(server.scope):
+            server_on = engine_on(server.scope)
+            if server_on:
                 out += _rewrites_in(server.scope, False, server.describe(), None, tgt, servers)
             for sec in server.dirs:
                 # the engine state is inherited from the server for directory sections
-                if engine_on(sec.items) or (engine_on(server.scope) and not any(
+                if engine_on(sec.items) or (server_on and not any(
                         not isinstance(i, Section) and i.key == "rewriteengine" for i in sec.items)):
                     out += _rewrites_in(sec.items, True, sec.where, sec, tgt, servers)
     for item, section in htaccess_items(ctx):

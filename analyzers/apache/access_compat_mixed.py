@@ -27,11 +27,12 @@ DOC = RuleDoc(
 
 
 def _mixed(directives) -> tuple[object, object] | None:
-    compat = [n for n in directives if n.key in ACCESS_COMPAT]
-    requires = [n for n in directives if n.key == "require"]
-    if compat and requires:
-        return compat[0], requires[0]
-    return None
+    """(first Order/Allow/Deny/Satisfy, first Require) when both are there."""
+    compat = next((n for n in directives if n.key in ACCESS_COMPAT), None)
+    if compat is None:
+        return None         # the common case: looked no further
+    require = next((n for n in directives if n.key == "require"), None)
+    return None if require is None else (compat, require)
 
 
 @rule(id="APA103", name="access-compat-mixed", severity="error", server="apache", fixable=True,

@@ -30,7 +30,9 @@ _CONTAINERS = ("directory", "directorymatch", "location", "locationmatch", "file
 
 def _negatives(section: Section):
     for item in section.items:
-        if not isinstance(item, Section) and item.key == "require" and item.values[:1] == ["not"]:
+        # values[:1] == ["not"] without building the values list (every section is asked)
+        if not isinstance(item, Section) and item.key == "require" and item.args \
+                and item.args[0].value == "not":
             yield item
 
 

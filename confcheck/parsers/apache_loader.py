@@ -90,6 +90,20 @@ class _Files:
     def __init__(self, root: str | None) -> None:
         self.root = root.rstrip("/") if root else None
         self.cache: dict[str, SourceFile | OSError] = {}
+        self.real_dirs: dict[str, str] = {}   # directory -> os.path.realpath of it
+
+    def realpath(self, local: str) -> str:
+        """os.path.realpath(local), resolving each directory once: a `sites-enabled/*.conf`
+        of 2,000 files otherwise lstats every component of every file (~15 ms)."""
+        head, tail = os.path.split(local)
+        if tail in ("", ".", ".."):
+            return os.path.realpath(local)
+        real_dir = self.real_dirs.get(head)
+        if real_dir is None:
+            real_dir = self.real_dirs[head] = os.path.realpath(head)
+        joined = os.path.join(real_dir, tail)
+        # a symlinked file (Debian's sites-enabled) is resolved in full, as before
+        return os.path.realpath(joined) if os.path.islink(joined) else joined
 
     def local(self, path: str) -> str:
         if self.root and path.startswith("/"):
@@ -101,7 +115,9 @@ class _Files:
         cached = self.cache.get(local)
         if cached is None:
             try:
-                cached = SourceFile.read(local)
+                with open(local, "rb") as fh:
+                    data = fh.read()
+                cached = SourceFile(local, data, self.realpath(local))
             except OSError as exc:
                 cached = exc
             self.cache[local] = cached

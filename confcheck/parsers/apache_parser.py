@@ -219,7 +219,10 @@ class _Parser:
             lines[0] = lines[0][3:]    # httpd skips a UTF-8 BOM (ap_pcfg_openfile)
             pos = 3
         simple = self.simple_directive
+        section = self.simple_section
         line = self.line
+        comments = self.comments
+        source = self.source
         i = 0
         while i <= last:
             text = lines[i]
@@ -235,10 +238,15 @@ class _Parser:
             stripped = text.strip()
             if stripped:
                 first = stripped[0]
-                if (first != 0x23 and first != 0x3C and b'"' not in stripped
-                        and b"'" not in stripped):
-                    simple(stripped, pos + len(text) - len(text.lstrip()))
-                else:
+                if first == 0x23:  # '#': what line() makes of a comment, without its set-up
+                    base = pos + size - len(text.lstrip())
+                    comments.append(Comment(stripped[1:].decode("utf-8", "surrogateescape"),
+                                            Span(source, base, base + len(stripped)), True))
+                elif b'"' in stripped or b"'" in stripped:
+                    line(text, None, pos)
+                elif first != 0x3C:
+                    simple(stripped, pos + size - len(text.lstrip()))
+                elif not section(stripped, pos + size - len(text.lstrip())):
                     line(text, None, pos)
             pos += size + 1
             i += 1
@@ -255,17 +263,34 @@ class _Parser:
         if stack:
             frame = stack[-1]
             parent, active, macro = frame.node, frame.active, frame.macro
+            siblings = parent.children
         else:
             parent, active, macro = self.base_parent, self.base_active, False
-        resolve = active and not macro
+            siblings = self.top
         source = self.source
-        find = stripped.find
         words = stripped.split()
         w0 = words[0]
         name = w0.decode("utf-8", "surrogateescape")
-        j = len(w0)
         if "\\" in name:
             name = name.replace("\\\\", "\\")
+        args = self.plain_args(stripped, words, base, active and not macro) if len(words) > 1 else []
+        node = Node(name, args, Span(source, base, base + len(stripped)),
+                    Span(source, base, base + len(w0)), self.dialect, None, None, None,
+                    parent, self.via)
+        siblings.append(node)
+        key = node.key
+        if key in _READ_TIME and not macro:
+            if key == "include" or key == "includeoptional":
+                self.state.include(node, active, self.diags)
+            elif active:
+                self.state.directive(node, self.diags)
+
+    def plain_args(self, stripped: bytes, words: list[bytes], base: int, resolve: bool) -> list[Arg]:
+        """Args from words[1:] of a line without quotes or continuations (`stripped` starts at
+        source offset `base`): what args_fast makes of the same tokens, without the regex."""
+        source = self.source
+        find = stripped.find
+        j = len(words[0])
         args = []
         append = args.append
         for w in words[1:]:
@@ -278,16 +303,39 @@ class _Parser:
                            Span(source, start, base + j), None))
             else:
                 append(Arg(raw, raw, Span(source, start, base + j), None))
-        node = Node(name, args, Span(source, base, base + len(stripped)),
-                    Span(source, base, base + len(w0)), self.dialect, None, None, None,
-                    parent, self.via)
-        (stack[-1].node.children if stack else self.top).append(node)
-        key = name.lower()
-        if key in _READ_TIME and not macro:
-            if key == "include" or key == "includeoptional":
-                self.state.include(node, active, self.diags)
-            elif active:
-                self.state.directive(node, self.diags)
+        return args
+
+    def simple_section(self, stripped: bytes, base: int) -> bool:
+        """Hot path: `<Name args>` or `</Name>` alone on a line, no quotes, no continuation,
+        its only `>` at the end. Builds what open()/close() would; False (nothing done)
+        for every other shape (a `</X>` that does not close the open section, `< X>`, a
+        `>` in the middle, ...): line() handles those."""
+        if stripped[-1] != 0x3E or stripped.find(b">") != len(stripped) - 1:
+            return False
+        if stripped[1:2] == b"/":
+            # `</Name>` closing the innermost section, as close() does
+            stack = self.stack
+            if not stack or len(stripped.split()) != 1:
+                return False
+            name = stripped[2:-1].decode("utf-8", "surrogateescape")
+            if stack[-1].node.key != name.lower():
+                return False
+            self.pop(base, base + len(stripped))
+            return True
+        words = stripped[:-1].split()
+        w0 = words[0]
+        if len(w0) < 2:
+            return False       # `<` alone is a directive named `<` (line() decides)
+        parent, active, macro = self.frame_state()
+        source = self.source
+        name = w0[1:].decode("utf-8", "surrogateescape")
+        is_macro = macro or name.lower() == "macro"
+        args = self.plain_args(stripped, words, base, active and not is_macro) if len(words) > 1 else []
+        header = Span(source, base, base + len(stripped))
+        node = Node(name, args, header, Span(source, base + 1, base + len(w0)), self.dialect,
+                    [], header, None, parent, self.via)
+        self.push(node, active, is_macro)
+        return True
 
     def continued(self, pos: int, nl: int) -> int:
         """Join backslash-continued lines; returns where the next line starts.
@@ -526,6 +574,10 @@ class _Parser:
         header = Span(self.source, start, at_end(header_end_j))
         node = Node(name, args, header, Span(self.source, at(name_start), at_end(name_end)),
                     self.dialect, [], header, None, parent, self.via)
+        self.push(node, active, is_macro)
+
+    def push(self, node: Node, active: bool, is_macro: bool) -> None:
+        """Add a section just opened and enter it (its read-time condition decides what runs)."""
         (self.stack[-1].node.children if self.stack else self.top).append(node)
         child_active = active
         if active and not is_macro:

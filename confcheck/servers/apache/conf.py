@@ -91,6 +91,8 @@ class ApacheConf:
     errors: list[tuple[str, Node | None]] = field(default_factory=list)   # start-up failures we model
     # vhosts.select's per-address groups and name indexes, built on first use
     select_cache: dict = field(default_factory=dict, repr=False)
+    # what the rules derive from this configuration once and share (analyzers/apache/_common.py)
+    rule_cache: dict = field(default_factory=dict, repr=False)
 
     def server_value(self, server: Server, key: str) -> Node | None:
         """A server-scope directive: the vhost's own, else the main server's."""
