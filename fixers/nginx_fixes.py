@@ -15,6 +15,15 @@ Every function returns a `ConfigFix` or None (no edit that is clearly right).
 | NGX109 | `root` without the repeated prefix                              | safe when the files are there, else unsafe |
 | NGX110 | the refused methods added to `limit_except`                     | unsafe        |
 | NGX111 | `none` / `blocked` / `*.domain` added to `valid_referers`       | unsafe        |
+| NGX103 | the outer allow/deny lines repeated after the location's own    | safe          |
+|        | (replaced list); `allow all;` in a public location that         | safe (static), unsafe (proxied) |
+|        | inherits a deny                                                 |               |
+| NGX104 | `^~` on the denying prefix location (it refuses every client)   | safe (unsafe if the regex names the prefix) |
+|        | or a copy of the regex location nested in it (an allow list     | safe / unsafe (other settings, regex order) |
+|        | lets some clients in); `^~` when the regex has no handler       | unsafe        |
+| NGX106 | the fallback's own index file added to `index` (NGX105's edit), | unsafe (.php) |
+|        | else `$uri/` dropped from try_files when the fallback answers   | unsafe        |
+| NGX112, NGX113, FS104, FS106 | advice only (which was meant is the operator's) | display-only |
 """
 
 from __future__ import annotations
@@ -242,3 +251,288 @@ def referer_additions(ctx, target, node: Node, additions: list[str]) -> ConfigFi
     return config_fix(ctx, target, edits,
                       f"add {said} to valid_referers: those visitors are served; anyone can then fetch "
                       "the files directly (hotlinking from other sites stays refused)", UNSAFE)
+
+
+# ---------------------------------------------------------------- NGX104
+
+
+def _unescape(pattern: str) -> str:
+    return re.sub(r"\\(.)", r"\1", pattern)
+
+
+def _block_lines(node: Node) -> list[str] | None:
+    """The block `node` as lines relative to its own indentation (None when it
+    does not own its lines, or its lines are indented less than it is)."""
+    if not E.owns_line(node):
+        return None
+    indent = E.indent_of(node)
+    text = E.node_text(node)
+    lines = text.replace("\r\n", "\n").split("\n")
+    out = [lines[0]]
+    for line in lines[1:]:
+        if line.strip() == "":
+            out.append("")
+            continue
+        if not line.startswith(indent):
+            return None
+        out.append(line[len(indent):])
+    return out
+
+
+def _last_own_child(block: Node) -> Node | None:
+    children = [c for c in block.children or () if c.source is block.source]
+    return children[-1] if children else None
+
+
+def _passing_clients(model, server, loc, uri: str) -> list[str]:
+    """Client addresses for which `uri` (answered inside the prefix location
+    `loc`) is not refused by the configuration."""
+    import ipaddress
+
+    from confcheck.analyzers.nginx._common import PRIVATE_IPS, PUBLIC_IP, by_config, probe
+
+    ips = [PUBLIC_IP, *PRIVATE_IPS]
+    for node in loc.group("access"):
+        if node.key == "allow" and node.args and node.args[0].value != "all":
+            try:
+                net = ipaddress.ip_network(node.args[0].value, strict=False)
+            except ValueError:
+                continue
+            ips.append(str(net.network_address))
+    passing = []
+    for ip in dict.fromkeys(ips):
+        if not by_config(probe(model, server, uri, client_ip=ip), (403, 404, 444)):
+            passing.append(ip)
+    return passing
+
+
+def prefix_beats_regex(ctx, target, model, server, loc, found, uris: list[str]) -> ConfigFix | None:
+    """NGX104: `found` (a regex location) answers `uris` under the prefix location
+    `loc`, which refuses them.
+
+    - `loc` refuses every client tried and has no nested prefix locations: make it
+      `^~`, so no regex location of its level is tried under it (safe; unsafe when
+      the regex names the prefix itself: it looks written to open those URIs);
+    - some clients get through `loc` (an allow list): they still need the regex's
+      handling, so a copy of the regex location is nested inside `loc`, where it
+      inherits `loc`'s allow/deny (nginx tries a prefix location's nested regexes
+      before the outer ones);
+    - neither possible: `^~` as unsafe when the regex location has no handler of
+      its own (its settings are lost for the clients let in), else no fix (PHP
+      under the prefix would be sent to those clients as it is).
+    """
+    node = loc.node
+    base = loc.name if loc.name.endswith("/") else loc.name + "/"
+    passing = _passing_clients(model, server, loc, base + "confcheck")
+    nested_static = [l for l in loc.static if l.modifier != "="]
+    found_text = f"location {found.modifier} {found.name}"
+    leaked = ", ".join(uris)
+    name_arg = next((a for a in node.args if a.value == loc.name), None)
+    if name_arg is None:
+        return None
+    caret = E.Edit(node.source, name_arg.span.start, name_arg.span.start, E.encode("^~ "))
+    if not passing and not nested_static:
+        named = len(loc.name.rstrip("/")) > 1 and loc.name.rstrip("/") in _unescape(found.name)
+        title = (f"make `location {loc.name}` a `^~` location: regex locations no longer answer URIs "
+                 f"starting with {loc.name} ({leaked} went to `{found_text}`), so the location refuses "
+                 f"them as it says; no other URI changes")
+        if named:
+            return config_fix(ctx, target, [caret],
+                              title + f"; `{found_text}` names {loc.name.rstrip('/')} itself and looks "
+                              "written to open some of those URIs: it stops answering them", UNSAFE)
+        return config_fix(ctx, target, [caret], title)
+    if passing:
+        lines = _block_lines(found.node)
+        anchor = _last_own_child(node)
+        own_access = [n for n in found.group("access") if any(n is c for c in found.children_nodes)]
+        if lines is not None and anchor is not None and E.owns_line(node) and not own_access \
+                and not found.static and not found.regexes:
+            edit = E.insert_after(anchor, lines)
+            only_access = all(c.key in ("allow", "deny") for c in loc.children_nodes)
+            level = found.parent.regexes if found.parent is not None else []
+            first = bool(level) and level[0] is found
+            same_level = found.parent is loc.parent
+            allows = [f"`{_text(n)}`" for n in loc.group("access") if n.key == "allow"]
+            clients = ", ".join(allows) if allows else ", ".join(passing[:3])
+            title = (f"nest a copy of `{found_text}` inside `location {loc.name}`: URIs starting with {loc.name} it "
+                     f"matches ({leaked}) are handled as before for the clients the location lets in "
+                     f"({clients}) and refused for the others; the copy has to be kept in step with "
+                     "the original")
+            if only_access and first and same_level:
+                return config_fix(ctx, target, [edit], title)
+            why = []
+            if not only_access:
+                why.append(f"the copy takes `location {loc.name}`'s other settings (root, headers...) "
+                           "instead of the server's")
+            if not first or not same_level:
+                why.append(f"it is tried before the regex locations that came before `{found_text}`")
+            return config_fix(ctx, target, [edit], title + "; " + "; ".join(why), UNSAFE)
+    if found.handler() is not None:
+        return None     # files it runs would be sent as they are to the clients let in
+    return config_fix(ctx, target, [caret],
+                      f"make `location {loc.name}` a `^~` location: regex locations no longer answer URIs "
+                      f"starting with {loc.name} ({leaked} went to `{found_text}`); the clients it lets in "
+                      f"({', '.join(passing[:3]) or 'under its nested locations'}) no longer get "
+                      f"`{found_text}`'s settings there", UNSAFE)
+
+
+# ---------------------------------------------------------------- NGX103
+
+
+def _rule_line(node: Node) -> str:
+    return _text(node) + ";"
+
+
+def _in_file_of(node: Node, block: Node) -> Node | None:
+    """`node`, or the include directive in `block`'s file that brought it in."""
+    while node is not None and node.source is not block.source:
+        node = node.via
+    return node
+
+
+def repeat_outer_rules(ctx, target, loc, inner: list[Node], outer: list[Node], opened: list[str]) -> ConfigFix | None:
+    """NGX103 (replaced list): the outer rules again, after the location's own.
+
+    The location's own lines are tried first, so every address they name keeps
+    its answer; an address they do not name is decided by the outer list again,
+    as it is everywhere else in the server (the restriction the location lost).
+    """
+    anchor = _in_file_of(inner[-1], loc.node)
+    if anchor is None or not outer:
+        return None
+    lines = [_rule_line(n) for n in outer]
+    edit = E.insert_after(anchor, lines)
+    said = " ".join(f"`{l}`" for l in lines)
+    where = f"line {outer[0].line}" if outer[0].source is loc.node.source else \
+        f"{outer[0].source.display_path}:{outer[0].line}"
+    examples = f" ({', '.join(opened[:3])}...)" if opened else ""
+    return config_fix(ctx, target, [edit],
+                      f"repeat the outer list ({said}, {where}) in {loc.describe()} after its own rules: "
+                      "the addresses its own lines name keep their answer; every other address is decided "
+                      f"by the outer list again, so those it refuses{examples} get 403 there, as in the rest "
+                      "of the server")
+
+
+def public_allow_all(ctx, target, loc) -> ConfigFix | None:
+    """NGX103 (public location inheriting a deny): `allow all;` as its own list."""
+    edit = E.insert_child(loc.node, "allow all;")
+    handler = loc.handler()
+    nested = [l for l in (*loc.static, *loc.regexes) if not l.own("allow") and not l.own("deny")]
+    extra = f"; so do its nested locations ({', '.join(l.describe() for l in nested)})" if nested else ""
+    if handler is None:
+        return config_fix(ctx, target, [edit],
+                          f"add `allow all;` to {loc.describe()}: every client may fetch the files it "
+                          f"serves{extra}; the rest of the server keeps its allow/deny list")
+    return config_fix(ctx, target, [edit],
+                      f"add `allow all;` to {loc.describe()}: every client reaches `{_text(handler)}` at "
+                      f"these URIs{extra} (check that the application expects that); the rest of the "
+                      "server keeps its allow/deny list", UNSAFE)
+
+
+# ---------------------------------------------------------------- NGX106
+
+
+def try_files_directory(ctx, target, server, scope, url: str, directory: str, node: Node) -> ConfigFix | None:
+    """NGX106: `try_files ... $uri/ FALLBACK` stops at a directory without index.
+
+    - the fallback is this directory's own index file (`/index.php?$args` for
+      `GET /`, and index.php is there): name it in `index` (NGX105's edit), so the
+      directory URL runs what the fallback would have run;
+    - else drop the directory test(s) from try_files, when the fallback answers
+      (a named location, or a URI the model does not refuse): directory URLs go
+      to the fallback - and directories that have an index file stop serving it
+      (unsafe).
+    """
+    from confcheck.analyzers.nginx._common import probe
+
+    values = node.values
+    fallback = values[-1]
+    if not fallback.startswith("@"):
+        path = fallback.split("?", 1)[0]
+        name = posixpath.basename(path)
+        if ctx.fs is not None and directory is not None and path == url + name \
+                and _index_candidate(ctx.fs, directory, server, url) == name:
+            fix = index_entry(ctx, target, server, scope, url, directory)
+            if fix is not None:
+                return fix
+    model = ctx.request_model(target)
+    if fallback.startswith("@"):
+        named = server.named.get(fallback)
+        if named is None:
+            return None
+    else:
+        outcome = probe(model, server, _fill(fallback.split("?", 1)[0]))
+        if outcome is None or (outcome.status is not None and outcome.status >= 400):
+            return None     # the fallback would not answer either (missing, refused, a loop)
+    tests = [a for a in node.args[:-1] if a.value.endswith("/")]
+    if not tests:
+        return None
+    edits = []
+    for arg in tests:
+        i = node.args.index(arg)
+        start = node.args[i - 1].span.end if i > 0 else node.name_span.end
+        edits.append(E.Edit(node.source, start, arg.span.end, b""))
+    dropped = " ".join(f"`{a.raw}`" for a in tests)
+    return config_fix(ctx, target, edits,
+                      f"drop {dropped} from `{_text(node)}`: {url} (and every directory URL of "
+                      f"{scope.describe()}) goes to {fallback} instead of 403; directories that have an "
+                      f"index file no longer serve it (they go to {fallback} too)", UNSAFE)
+
+
+def _fill(text: str) -> str:
+    return re.sub(r"\$\{?\w+\}?", "x", text)
+
+
+# ---------------------------------------------------------------- advice (display-only)
+# No edit is clearly right for these: which was meant is the operator's call.
+# The advice says what to do; `confcheck fix` lists it and changes nothing.
+
+
+def _advice(title: str, commands: list[str] | None = None):
+    from confcheck.findings import Fix
+
+    from .config import DISPLAY
+    return Fix(applicability=DISPLAY, title=title, diff=None, commands=list(commands or []))
+
+
+def server_denies_advice(server, node: Node):
+    """NGX112: a `deny all` / `return 403` that decides every request of a server."""
+    said = f"`{_text(node)};` (line {node.line})"
+    if node.key == "return":
+        return _advice(f"remove {said} if {server.describe()} is meant to serve its site (a "
+                       "maintenance leftover?), or move it into the location or `if` it is meant for; "
+                       "confcheck cannot tell which")
+    return _advice(f"remove {said} if {server.describe()} is meant to be public, or put `allow ADDRESS;` "
+                   "lines for the clients that may use it before it; confcheck cannot tell which")
+
+
+def rewrite_loop_advice(node: Node):
+    """NGX113: the directive that keeps sending the request back to the location search."""
+    said = f"`{_text(node)}`"
+    if node.key == "rewrite" and len(node.args) >= 2:
+        return _advice(f"make {said} leave its own result alone (exclude the target from the pattern, "
+                       "e.g. with a `(?!...)` lookahead) or end it with `break` so the new URI is served "
+                       "in this location; confcheck cannot tell which URIs it is meant for")
+    if node.key == "try_files" and node.args:
+        return _advice(f"create the fallback {node.args[-1].value} that {said} names, or end the list "
+                       "with `=404` (a missing file is then a plain 404)")
+    if node.key == "error_page" and node.args:
+        return _advice(f"point {said} at a page that exists and that the location serving it does not "
+                       "refuse or redirect again")
+    return _advice(f"change {said} so that the URI it produces is answered without another redirect")
+
+
+def root_missing_advice(directive: str, directory: str, missing: str):
+    """FS104: a root/alias directory that does not exist."""
+    if directive == "default root":
+        return _advice(f"set `root` to the directory that holds the site ({directory}, nginx's default, "
+                       "does not exist)")
+    return _advice(f"point `{directive}` at the directory that holds the site, or deploy it to "
+                   f"{directory} ({missing} is missing); confcheck cannot tell which was meant")
+
+
+def auth_file_missing_advice(path: str):
+    """FS106: an auth_basic_user_file that does not exist."""
+    return _advice(f"create the password file with `htpasswd -c {path} USERNAME` (the users and "
+                   "passwords are yours to choose), readable by the worker but not by everyone, or point "
+                   "`auth_basic_user_file` at the file that exists")

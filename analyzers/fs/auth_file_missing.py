@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from confcheck.findings import Finding
+from confcheck.fixers.nginx_fixes import auth_file_missing_advice
 from confcheck.registry import RuleDoc, rule
 from confcheck.survey import auth_file_problems
 
@@ -31,4 +32,5 @@ def check(ctx):
                 rule="FS106", name="auth-file-missing", severity="error",
                 message=(f"the password file {auth.path} does not exist: the login prompt (401) "
                          "appears, but every request with credentials is answered 403"),
-                span=auth.node.span, server="nginx", fs_path=access.denial.path)
+                span=auth.node.span, server="nginx", fs_path=access.denial.path,
+                fix=auth_file_missing_advice(auth.path))

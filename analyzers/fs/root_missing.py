@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from confcheck.findings import Finding
+from confcheck.fixers.nginx_fixes import root_missing_advice
 from confcheck.registry import RuleDoc, rule
 
 DOC = RuleDoc(
@@ -29,4 +30,5 @@ def check(ctx):
                 rule="FS104", name="root-missing", severity="error",
                 message=(f"{directive} {place.directory} does not exist ({missing} is missing): "
                          f"requests for {place.url_prefix} are answered 404"),
-                span=place.anchor.span, server="nginx", fs_path=missing)
+                span=place.anchor.span, server="nginx", fs_path=missing,
+                fix=root_missing_advice(directive, place.directory, missing))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from confcheck.findings import Finding
+from confcheck.fixers.nginx_fixes import public_allow_all, repeat_outer_rules
 from confcheck.registry import RuleDoc, rule
 from confcheck.servers.nginx.conf import Location, iter_locations
 
@@ -69,7 +70,7 @@ def _outer_rules(loc):
     return parent.group("access") if parent is not None else []
 
 
-@rule(id="NGX103", name="access-rules-replaced", severity="warning", server="nginx",
+@rule(id="NGX103", name="access-rules-replaced", severity="warning", server="nginx", fixable=True,
       summary="a location's own allow/deny replaces the outer list (or a public location inherits `deny all`)",
       doc=DOC)
 def check(ctx):
@@ -84,12 +85,12 @@ def check(ctx):
                     continue
                 inner = own_access(loc)
                 if inner:
-                    yield from _replaced(model, server, loc, inner, outer)
+                    yield from _replaced(ctx, target, model, server, loc, inner, outer)
                 elif loc.modifier in ("", "^~", "=") and PUBLIC.search(loc.name or ""):
-                    yield from _public_inherits(model, server, loc, outer)
+                    yield from _public_inherits(ctx, target, model, server, loc, outer)
 
 
-def _replaced(model, server, loc: Location, inner, outer):
+def _replaced(ctx, target, model, server, loc: Location, inner, outer):
     opened = []
     for ip in _probe_ips(inner, outer):
         before = _first_match(outer, ip)
@@ -113,10 +114,11 @@ def _replaced(model, server, loc: Location, inner, outer):
                  f"(`deny {deny.args[0].raw}` at line {deny.line} no longer applies here): "
                  f"{clients} the outer list refuses is let in; repeat the outer rules in the "
                  "location if they should still hold"),
-        span=inner[0].span, server="nginx")
+        span=inner[0].span, server="nginx",
+        fix=repeat_outer_rules(ctx, target, loc, inner, outer, opened))
 
 
-def _public_inherits(model, server, loc: Location, outer):
+def _public_inherits(ctx, target, model, server, loc: Location, outer):
     uri = sample_uri(server, loc)
     if uri is None:
         return
@@ -130,4 +132,4 @@ def _public_inherits(model, server, loc: Location, outer):
                  f"inherits `{outcome.decided_by.name} {outcome.decided_by.args[0].raw}` "
                  f"(line {outcome.decided_by.line}) and GET {uri} is answered 403; add `allow all;` "
                  "inside the location"),
-        span=loc.node.span, server="nginx")
+        span=loc.node.span, server="nginx", fix=public_allow_all(ctx, target, loc))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from confcheck.findings import Finding
+from confcheck.fixers.nginx_fixes import prefix_beats_regex
 from confcheck.registry import RuleDoc, rule
 from confcheck.servers.nginx.conf import iter_locations
 from confcheck.servers.nginx.locations import find_location
@@ -33,7 +34,7 @@ DOC = RuleDoc(
 )
 
 
-@rule(id="NGX104", name="regex-bypasses-prefix-deny", severity="warning", server="nginx",
+@rule(id="NGX104", name="regex-bypasses-prefix-deny", severity="warning", server="nginx", fixable=True,
       summary="a regex location serves URIs under a prefix location that denies them", doc=DOC)
 def check(ctx):
     for target in ctx.nginx:
@@ -65,4 +66,5 @@ def check(ctx):
                                  f"`{denied.decided_by.name} {' '.join(a.raw for a in denied.decided_by.args)}` "
                                  f"never runs for them; make it `location ^~ {loc.name}` or nest the "
                                  "regex location inside it"),
-                        span=found.node.span, server="nginx")
+                        span=found.node.span, server="nginx",
+                        fix=prefix_beats_regex(ctx, target, model, server, loc, found, uris))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from confcheck.findings import Finding
+from confcheck.fixers.nginx_fixes import rewrite_loop_advice
 from confcheck.registry import RuleDoc, rule
 from confcheck.servers.nginx.conf import compile_regex, BadRegex, iter_locations
 
@@ -96,4 +97,4 @@ def check(ctx):
                     message=(f"GET {uri} is answered 500: {outcome.reason}; "
                              f"`{node.name} {' '.join(a.raw for a in node.args)}` keeps sending the "
                              "request back through the location search"),
-                    span=node.span, server="nginx")
+                    span=node.span, server="nginx", fix=rewrite_loop_advice(node))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from confcheck.findings import Finding
+from confcheck.fixers.nginx_fixes import server_denies_advice
 from confcheck.registry import RuleDoc, rule
 from confcheck.servers.nginx.conf import iter_locations
 
@@ -80,4 +81,4 @@ def check(ctx):
                 message=(f"{server.describe()} answers 403 to every URL tried ({', '.join(dict.fromkeys(paths))}) "
                          f"from every client address: `{node.name} {' '.join(a.raw for a in node.args)}` "
                          "decides each request before anything is served"),
-                span=node.span, server="nginx")
+                span=node.span, server="nginx", fix=server_denies_advice(server, node))

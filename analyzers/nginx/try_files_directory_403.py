@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from confcheck.findings import Finding
+from confcheck.fixers.nginx_fixes import try_files_directory
 from confcheck.registry import RuleDoc, rule
 
 from ._index_probe import dir_try_files, no_index_outcomes
@@ -27,6 +28,7 @@ DOC = RuleDoc(
 
 
 @rule(id="NGX106", name="try-files-directory-403", severity="error", server="nginx", needs_fs=True,
+      fixable=True,
       summary="try_files $uri/ stops at a directory without index: 403 instead of the fallback", doc=DOC)
 def check(ctx):
     for target in ctx.nginx:
@@ -40,4 +42,5 @@ def check(ctx):
                 message=(f"GET {url} is answered 403: `$uri/` finds the directory {outcome.fs_path}, "
                          f"which has none of the index files ({', '.join(names)}), so the fallback "
                          f"{node.values[-1]} never runs; add it to `index` or drop `$uri/`"),
-                span=node.span, server="nginx", fs_path=outcome.fs_path)
+                span=node.span, server="nginx", fs_path=outcome.fs_path,
+                fix=try_files_directory(ctx, target, server, scope, url, outcome.fs_path, node))

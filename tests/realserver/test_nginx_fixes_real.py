@@ -9,8 +9,10 @@ with unsafe fixes included, the guarded script runs with sh as root, and the
 same server (same config file, same port) answers every request again.
 
 Every request whose answer changed must be listed in CHANGED with its exact
-before/after status (each is a 403/404/500 a fix was meant to remove), and
-every other request of every scenario must get the same status and body.
+before/after status (each is a 403/404/500 a fix was meant to remove, a leak
+it closes - a 200 that becomes the 403 the config asked for - or a side effect
+its title states), and every other request of every scenario must get the same
+status and body.
 """
 
 from __future__ import annotations
@@ -34,11 +36,16 @@ pytestmark = pytest.mark.realserver
 # leak that a fix removes, or a side effect the fix's title states.
 CHANGED: dict[tuple[str, int], tuple[int, int]] = {
     ("app-api-proxy", 5): (403, 502),   # OPTIONS /api/users (NGX110: handed to the backend now)
+    ("cr-caret-location-inherits-server-deny", 0): (403, 200),   # GET /.well-known/acme-challenge/x - `allow all;` in the public location (NGX103)
     ("cr-covering-cidr-deny-shadows-allow", 0): (403, 200),   # GET /a.html
     ("cr-dotfile-return-404-hits-acme", 0): (404, 200),   # GET /.well-known/acme-challenge/x
+    ("cr-inner-deny-replaces-outer-list", 0): (200, 403),   # GET /api/a.html from 127.0.0.1 - the outer allow 10/8 + deny all holds again (NGX103)
     ("cr-limit-except-proxied-api", 0): (403, 502),   # OPTIONS /api/items
+    ("cr-return-403-prefix-bypassed-by-regex", 0): (200, 403),   # GET /backup/x.sql - the leak is closed: `^~ /backup` (NGX104)
     ("cr-stripped-referer-needs-blocked", 0): (403, 200),   # GET /strict/a.png
     ("cr-stripped-referer-needs-blocked", 1): (403, 200),   # GET /strict/a.png
+    ("cr-try-files-dir-before-uri-fallback", 0): (403, 200),   # GET / - the fallback answers once `$uri/` is dropped (NGX106, unsafe)
+    ("cr-try-files-dir-before-uri-fallback", 1): (403, 200),   # GET /sub/ - the same
     ("n01-valid-referers", 1): (403, 200),   # GET /img/a.png
     ("n10-try-files-file-in-0700-dir", 0): (404, 200),   # GET /d700/a.html
     ("n11-try-files-file-0600", 0): (403, 200),   # GET /a.html
@@ -47,6 +54,8 @@ CHANGED: dict[tuple[str, int], tuple[int, int]] = {
     ("n14-alias-off-by-slash", 1): (200, 404),   # GET /assets../secret.txt - the leak is closed (NGX108)
     ("n14-alias-off-by-slash", 2): (301, 404),   # GET /assets - NGX108's stated side effect (unsafe fix)
     ("n15-root-repeats-prefix", 0): (404, 200),   # GET /static/app.css
+    ("n18-prefix-deny-bypassed-by-regex", 0): (200, 403),   # GET /static/a.css - the leak is closed: `^~ /static/` (NGX104)
+    ("n20-server-deny-location-allow", 3): (200, 403),   # GET /other/a.html from 127.0.0.1 - only 10/8 gets in once `deny all;` is repeated (NGX103)
     ("own-acl-mask-removes-grant", 0): (403, 200),   # GET /mdir/a.html
     ("own-acl-mask-removes-grant", 1): (403, 200),   # GET /m.html
     ("own-acl-named-user-denied", 0): (403, 200),   # GET /a.html
