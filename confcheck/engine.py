@@ -79,6 +79,8 @@ class ScanContext:
         self._identities: dict[int, object] = {}
         self._surveys: dict[int, object] = {}
         self._models: dict[int, object] = {}
+        # Derived data rules and fixers compute once per scan (keyed by their own names).
+        self.memo: dict = {}
 
     def targets(self) -> list:
         """Every configuration of the scan, nginx then Apache (the FS rules read both)."""

@@ -44,10 +44,13 @@ class PermissionFix(Fix):
 def scan_base(ctx, target=None) -> str:
     """The directory every patch of this scan is relative to: `--root` when
     given, else the deepest directory holding every config file read."""
-    root = getattr(ctx.options, "root", None)
-    targets = [target] if target is not None else list(ctx.nginx)
-    paths = [sf.realpath for t in targets for sf in t.config.files.values()]
-    return patch_base(paths, root)
+    key = ("scan_base", id(target))
+    if key not in ctx.memo:
+        root = getattr(ctx.options, "root", None)
+        targets = [target] if target is not None else list(ctx.nginx)
+        paths = [sf.realpath for t in targets for sf in t.config.files.values()]
+        ctx.memo[key] = patch_base(paths, root)
+    return ctx.memo[key]
 
 
 def config_fix(ctx, target, edits: list[Edit], title: str, applicability: str = SAFE) -> ConfigFix | None:
@@ -68,14 +71,10 @@ def config_fix(ctx, target, edits: list[Edit], title: str, applicability: str = 
 
 
 def _accounts(ctx):
-    cached = getattr(ctx, "_cc_fix_accounts", None)
+    cached = ctx.memo.get("fix_accounts")
     if cached is None:
         from confcheck.fs.identity import Accounts
-        cached = Accounts.load(ctx.fs)
-        try:
-            ctx._cc_fix_accounts = cached
-        except AttributeError:      # a context without a __dict__: no cache
-            pass
+        cached = ctx.memo["fix_accounts"] = Accounts.load(ctx.fs)
     return cached
 
 

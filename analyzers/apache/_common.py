@@ -95,10 +95,7 @@ _ANYONE = Identity(user="www-data", uid=33, gid=33, source="config-only probe")
 
 
 def _models(ctx) -> dict:
-    cache = getattr(ctx, "_apache_models", None)
-    if cache is None:
-        cache = ctx._apache_models = {}
-    return cache
+    return ctx.memo.setdefault("apache_models", {})
 
 
 def _real_identity(ctx, target):
