@@ -59,6 +59,25 @@ class SourceFile:
         return "\r\n" if first > 0 and self.data[first - 1:first] == b"\r" else "\n"
 
     @cached_property
+    def indent_unit(self) -> str | None:
+        """The file's indentation step: the smallest increase from one indented
+        line to the next deeper one (a tab when the file indents with tabs);
+        None when nothing is indented. Edits copy it to match the file's style."""
+        best: str | None = None
+        prev = ""
+        for raw in self.data.split(b"\n"):
+            stripped = raw.lstrip(b" \t")
+            if not stripped.strip() or stripped.startswith(b"#"):
+                continue
+            ind = raw[: len(raw) - len(stripped)].decode("ascii", "replace")
+            if ind.startswith(prev) and len(ind) > len(prev):
+                step = ind[len(prev):]
+                if best is None or len(step) < len(best):
+                    best = step
+            prev = ind
+        return best
+
+    @cached_property
     def line_starts(self) -> list[int]:
         starts = [0]
         find = self.data.find

@@ -164,21 +164,8 @@ def indent_of(node: Node) -> str:
 
 
 def unit_of(source: SourceFile) -> str:
-    """The file's indentation step: the smallest increase from one indented
-    line to the next deeper one (a tab when the file indents with tabs)."""
-    best: str | None = None
-    prev = ""
-    for raw in source.data.split(b"\n"):
-        stripped = raw.lstrip(b" \t")
-        if not stripped.strip() or stripped.startswith(b"#"):
-            continue
-        ind = raw[: len(raw) - len(stripped)].decode("ascii", "replace")
-        if ind.startswith(prev) and len(ind) > len(prev):
-            step = ind[len(prev):]
-            if best is None or len(step) < len(best):
-                best = step
-        prev = ind
-    return best or DEFAULT_UNIT
+    """The file's indentation step (SourceFile.indent_unit), or the default."""
+    return source.indent_unit or DEFAULT_UNIT
 
 
 def child_indent(block: Node) -> str:
