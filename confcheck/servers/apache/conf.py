@@ -208,6 +208,22 @@ class _Builder:
                 out.append(section)
         return out
 
+
+    def _name_or_regex(self, sec, base: str, regex_section: bool, values: list[str], node) -> bool:
+        """<Files>/<Location> (wildcards, or `~ regex`) and their *Match forms; False on a bad regex."""
+        tilde = bool(values) and values[0] == "~"
+        pattern = (values[1] if tilde and len(values) > 1 else values[0]) if values else ""
+        if regex_section or tilde:
+            sec.kind = base + "match"
+            sec.regex = compile_regex(pattern)
+            if sec.regex is None:
+                self.errors.append(("Regex could not be compiled", node))
+                return False
+        else:
+            sec.kind = base
+            sec.wildcard = has_wildcard(pattern)
+        sec.pattern = pattern
+        return True
     def section(self, node: Node) -> Section | None:
         key = node.key
         values = node.values
@@ -230,32 +246,10 @@ class _Builder:
                 sec.wildcard = has_wildcard(pattern)
                 sec.components = 0 if pattern == "/" else count_dirs(pattern)
             sec.pattern = pattern
-        elif key in ("files", "filesmatch"):
-            regex = key == "filesmatch" or (values and values[0] == "~")
-            pattern = (values[1] if values and values[0] == "~" and len(values) > 1 else values[0]) if values else ""
-            if regex:
-                sec.kind = "filesmatch"
-                sec.regex = compile_regex(pattern)
-                if sec.regex is None:
-                    self.errors.append(("Regex could not be compiled", node))
-                    return None
-            else:
-                sec.kind = "files"
-                sec.wildcard = has_wildcard(pattern)
-            sec.pattern = pattern
-        elif key in ("location", "locationmatch"):
-            regex = key == "locationmatch" or (values and values[0] == "~")
-            pattern = (values[1] if values and values[0] == "~" and len(values) > 1 else values[0]) if values else ""
-            if regex:
-                sec.kind = "locationmatch"
-                sec.regex = compile_regex(pattern)
-                if sec.regex is None:
-                    self.errors.append(("Regex could not be compiled", node))
-                    return None
-            else:
-                sec.kind = "location"
-                sec.wildcard = has_wildcard(pattern)
-            sec.pattern = pattern
+        elif key in ("files", "filesmatch", "location", "locationmatch"):
+            base = key[:-5] if key.endswith("match") else key
+            if not self._name_or_regex(sec, base, key.endswith("match"), values, node):
+                return None
         elif key in IF_KINDS:
             sec.pattern = " ".join(a.value for a in node.args)
         elif key in LIMIT_KINDS:
