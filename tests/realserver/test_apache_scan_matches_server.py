@@ -17,6 +17,7 @@ import re
 import pytest
 
 from confcheck.engine import ScanOptions, run_scan
+from realserver_harness.checks import paths_at_fault, served_files
 
 pytestmark = pytest.mark.realserver
 
@@ -50,9 +51,6 @@ def scan(apache_run):
     return result
 
 
-def _paths(finding) -> list[str]:
-    return finding.fs_paths or ([finding.fs_path] if finding.fs_path else [])
-
 
 def test_every_disk_denial_is_reported_at_its_path(apache_run, scan):
     checked = 0
@@ -63,7 +61,7 @@ def test_every_disk_denial_is_reported_at_its_path(apache_run, scan):
         assert req.expected_rule in FAMILIES, f"{sc.name}: unknown rule family {req.expected_rule}"
         checked += 1
         want = str(req.expected_fs_path)
-        hits = [f for f in scan.findings if want in _paths(f)]
+        hits = [f for f in scan.findings if want in paths_at_fault(f)]
         if not any(f.name in FAMILIES[req.expected_rule] for f in hits):
             got = [(f.rule, f.name, f.fs_path) for f in hits]
             missing.append(f"{sc.name} {req.method} {req.path} -> {req.status}: "
@@ -72,33 +70,15 @@ def test_every_disk_denial_is_reported_at_its_path(apache_run, scan):
     assert checked >= 20
 
 
-def _served_files(sc, req) -> list[str]:
-    """Files of the scenario's own tree that the URL names and whose content is the body sent."""
-    rel = req.path.split("?", 1)[0]
-    if rel.endswith("/"):
-        rel += "index.html"
-    out = []
-    for dirpath, _dirnames, filenames in os.walk(sc.root):
-        for name in filenames:
-            full = os.path.join(dirpath, name)
-            if full.endswith(rel) and req.method == "GET" and os.path.isfile(full):
-                try:
-                    with open(full, "rb") as fh:
-                        if fh.read() == req.body:
-                            out.append(full)
-                except OSError:
-                    continue
-    return out
-
 
 def test_nothing_is_reported_about_files_served_with_200(apache_run, scan):
     wrong = []
     served = 0
     for sc, req in apache_run.served_ok():
-        for path in _served_files(sc, req):
+        for path in served_files(sc, req):
             served += 1
             for f in scan.findings:
-                at_fault = _paths(f)
+                at_fault = paths_at_fault(f)
                 if path in at_fault or (f.name in BLOCKING and any(
                         path.startswith(os.path.dirname(p.rstrip("/")) + "/") if p.endswith("/.htaccess")
                         else path.startswith(p.rstrip("/") + "/") for p in at_fault)):

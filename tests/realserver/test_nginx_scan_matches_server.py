@@ -8,11 +8,11 @@ The config scanned is the very nginx.conf the server ran.
 
 from __future__ import annotations
 
-import os
 
 import pytest
 
 from confcheck.engine import ScanOptions, run_scan
+from realserver_harness.checks import paths_at_fault, served_files
 
 pytestmark = pytest.mark.realserver
 
@@ -30,9 +30,6 @@ def scan(nginx_run):
     return result
 
 
-def _paths(finding) -> list[str]:
-    return finding.fs_paths or ([finding.fs_path] if finding.fs_path else [])
-
 
 def test_every_disk_denial_is_reported_at_its_path(nginx_run, scan):
     checked = 0
@@ -42,7 +39,7 @@ def test_every_disk_denial_is_reported_at_its_path(nginx_run, scan):
             continue
         checked += 1
         want = str(req.expected_fs_path)
-        hits = [f for f in scan.findings if want in _paths(f)]
+        hits = [f for f in scan.findings if want in paths_at_fault(f)]
         if not any(f.name == req.expected_rule for f in hits):
             got = [(f.rule, f.name, f.fs_path) for f in hits]
             missing.append(f"{sc.name} {req.method} {req.path} -> {req.status}: "
@@ -51,31 +48,15 @@ def test_every_disk_denial_is_reported_at_its_path(nginx_run, scan):
     assert checked >= 20
 
 
-def _served_files(sc, req) -> list[str]:
-    """Files of the scenario's own tree that the URL names and whose content is
-    the body nginx sent (a try_files fallback serves another file)."""
-    rel = req.path.split("?", 1)[0]
-    if rel.endswith("/"):
-        rel += "index.html"
-    out = []
-    for dirpath, _dirnames, filenames in os.walk(sc.root):
-        for name in filenames:
-            full = os.path.join(dirpath, name)
-            if full.endswith(rel) and req.method == "GET":
-                with open(full, "rb") as fh:
-                    if fh.read() == req.body:
-                        out.append(full)
-    return out
-
 
 def test_nothing_is_reported_about_files_served_with_200(nginx_run, scan):
     wrong = []
     served = 0
     for sc, req in nginx_run.served_ok():
-        for path in _served_files(sc, req):
+        for path in served_files(sc, req):
             served += 1
             for f in scan.findings:
-                at_fault = _paths(f)
+                at_fault = paths_at_fault(f)
                 if path in at_fault or (f.name in BLOCKING and any(
                         path.startswith(p.rstrip("/") + "/") for p in at_fault)):
                     wrong.append(f"{sc.name} {req.method} {req.path} -> 200 but {f.rule} {f.message}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from collections import Counter
 
 from .runner import ACCOUNT_RE, RequestResult, RunResult
@@ -92,3 +94,28 @@ def unlabelled_denials(run: RunResult) -> list[str]:
             for r in run.all_requests()
             if r.status in EXPLAINED_STATUSES and r.expected_fs_path is None
             and not (r.expectation and r.expectation.decided_by)]
+
+
+def paths_at_fault(finding) -> list[str]:
+    """Every disk path a scan finding blames (grouped findings list them all)."""
+    return finding.fs_paths or ([finding.fs_path] if finding.fs_path else [])
+
+
+def served_files(sc, req) -> list[str]:
+    """Files of the scenario's own tree that the URL names and whose content is
+    the body the server sent (a fallback or rewrite may serve another file)."""
+    rel = req.path.split("?", 1)[0]
+    if rel.endswith("/"):
+        rel += "index.html"
+    out = []
+    for dirpath, _dirnames, filenames in os.walk(sc.root):
+        for name in filenames:
+            full = os.path.join(dirpath, name)
+            if full.endswith(rel) and req.method == "GET" and os.path.isfile(full):
+                try:
+                    with open(full, "rb") as fh:
+                        if fh.read() == req.body:
+                            out.append(full)
+                except OSError:
+                    continue
+    return out
