@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 
 from fshelpers import REPO
 
@@ -43,10 +45,22 @@ def test_scanner_without_permission_reports_not_checked(tree):
     tree.dir("grp", 0o750, 0, WWW)          # www-data may enter, nobody may not
     tree.file("closed/f")
     tree.dir("closed", 0o700)
-    env = dict(os.environ, PYTHONPATH=REPO)
-    res = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
-                          sys.executable, "-c", SCRIPT, tree.base],
-                         env=env, capture_output=True, text=True, cwd="/")
+    # The checkout (and its virtualenv) may sit under a 0700 directory that
+    # `nobody` cannot enter: run a copy of the package from a 0755 place, with
+    # the system's Python (the fs layer needs nothing outside the stdlib).
+    site = tempfile.mkdtemp(prefix="confcheck-nonroot-", dir="/var/tmp")
+    try:
+        os.chmod(site, 0o755)
+        shutil.copytree(os.path.join(REPO, "confcheck"), os.path.join(site, "confcheck"),
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        subprocess.run(["chmod", "-R", "a+rX", site], check=True)
+        python = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+        env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": site, "HOME": "/nonexistent"}
+        res = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                              python, "-c", SCRIPT, tree.base],
+                             env=env, capture_output=True, text=True, cwd="/")
+    finally:
+        shutil.rmtree(site, ignore_errors=True)
     assert res.returncode == 0, res.stderr
     out = json.loads(res.stdout)
     assert "Permission denied" in out["lstat"]
