@@ -17,8 +17,12 @@ def severity_rank(severity: str) -> int:
 class Fix:
     applicability: str          # safe | unsafe | display-only
     title: str
-    diff: str | None = None
     commands: list[str] = field(default_factory=list)
+
+    @property
+    def diff(self) -> str | None:
+        """The unified diff of a config fix (fixers.config.ConfigFix); None here."""
+        return None
 
     def to_json(self) -> dict:
         return {"applicability": self.applicability, "title": self.title,

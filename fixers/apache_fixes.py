@@ -32,9 +32,9 @@ from confcheck.findings import Fix
 from confcheck.parsers.syntax import Node
 
 from . import edits as E
-from .config import DISPLAY, SAFE, UNSAFE, ConfigFix
-from .diff import patch_base, unified_diff
-from .edits import Edit, EditConflict, plan_files
+from .config import DISPLAY, SAFE, UNSAFE, ConfigFix, checked_fix
+from .diff import patch_base
+from .edits import Edit
 
 ACME_PREFIX = "/.well-known/acme-challenge/"
 ACCESS_COMPAT = frozenset({"order", "allow", "deny", "satisfy"})
@@ -63,13 +63,7 @@ def _fix(ctx, target, edits: list[Edit], title: str, applicability: str = SAFE) 
     paths = [e.source.realpath for e in edits]
     targets = [target] if target is not None else list(getattr(ctx, "apache", []))
     paths += [sf.realpath for t in targets for sf in t.config.files.values()]
-    base = patch_base(paths, root)
-    try:
-        diff = unified_diff(plan_files(edits), base)
-    except (EditConflict, ValueError):
-        return None
-    return ConfigFix(applicability=applicability, title=title, diff=diff, commands=[],
-                     edits=edits, base=base)
+    return checked_fix(edits, patch_base(paths, root), title, applicability)
 
 
 def _replace(nodes: list[Node], lines: list[str]) -> list[Edit] | None:
@@ -319,7 +313,7 @@ def _advice(not_loaded: bool):
     return Fix(applicability=DISPLAY,
                title="enable mod_access_compat (`a2enmod access_compat`, then restart), or rewrite the "
                      "Order/Allow/Deny lines as Require by hand",
-               diff=None, commands=["a2enmod access_compat"])
+               commands=["a2enmod access_compat"])
 
 
 # ---------------------------------------------------------------- APA105

@@ -6,7 +6,8 @@ and the problems behind a permission plan, so rules attach these subclasses
 (they are `Fix`es: JSON and text output do not see a difference):
 
 - `ConfigFix`: byte edits on config files (`fixers.edits.Edit`); `diff` is the
-  unified diff of this fix alone, relative to the scan's patch base.
+  unified diff of this fix alone, relative to the scan's patch base, made on
+  first use (a text scan never shows it; a big tree has thousands).
 - `PermissionFix`: the normalised problems (`fixers.permissions.Want`) and the
   worker identity; one plan for every selected finding is built again by the
   fix command, so steps that touch one path combine.
@@ -14,6 +15,7 @@ and the problems behind a permission plan, so rules attach these subclasses
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass, field
 
 from confcheck.findings import Fix
@@ -28,6 +30,26 @@ SAFE, UNSAFE, DISPLAY = "safe", "unsafe", "display-only"
 class ConfigFix(Fix):
     edits: list[Edit] = field(default_factory=list)
     base: str = "/"
+    _diff: str | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def diff(self) -> str:
+        if self._diff is None:
+            self._diff = unified_diff(plan_files(self.edits), self.base)
+        return self._diff
+
+
+def checked_fix(edits: list[Edit], base: str, title: str, applicability: str) -> ConfigFix | None:
+    """A ConfigFix for `edits` relative to `base`, or None when the edits conflict
+    or leave the base (a fixer bug, never a half fix). What makes the diff fail
+    is checked here, so the diff itself can wait until something shows it."""
+    try:
+        plans = plan_files(edits)
+    except EditConflict:
+        return None
+    if any(posixpath.relpath(plan.path, base).startswith("../") for plan in plans):
+        return None
+    return ConfigFix(applicability=applicability, title=title, commands=[], edits=edits, base=base)
 
 
 @dataclass(slots=True)
@@ -58,13 +80,7 @@ def config_fix(ctx, target, edits: list[Edit], title: str, applicability: str = 
     edits = [e for e in edits if e is not None]
     if not edits:
         return None
-    base = scan_base(ctx, target)
-    try:
-        diff = unified_diff(plan_files(edits), base)
-    except (EditConflict, ValueError):
-        return None
-    return ConfigFix(applicability=applicability, title=title, diff=diff, commands=[],
-                     edits=edits, base=base)
+    return checked_fix(edits, scan_base(ctx, target), title, applicability)
 
 
 # ---------------------------------------------------------------- permission fixes
@@ -97,9 +113,9 @@ def permission_fix_for(ctx, target, items, *, secret: bool = False) -> Permissio
     if not plan.steps:
         if not plan.notes:
             return None
-        return PermissionFix(applicability=DISPLAY, title=plan.notes[0], diff=None, commands=[],
+        return PermissionFix(applicability=DISPLAY, title=plan.notes[0], commands=[],
                              wants=wants, identity=identity, accounts=accounts, fs=ctx.fs)
-    return PermissionFix(applicability=plan.applicability, title=plan.title, diff=None,
+    return PermissionFix(applicability=plan.applicability, title=plan.title,
                          commands=plan.commands(), wants=wants, identity=identity,
                          accounts=accounts, fs=ctx.fs)
 

@@ -754,8 +754,8 @@ def permission_fix(finding_problems: Iterable, identity: Identity, accounts=None
     if not plan.steps:
         if not plan.notes:
             return None
-        return Fix(applicability=DISPLAY, title=plan.notes[0], diff=None, commands=[])
-    return Fix(applicability=plan.applicability, title=plan.title, diff=None,
+        return Fix(applicability=DISPLAY, title=plan.notes[0], commands=[])
+    return Fix(applicability=plan.applicability, title=plan.title,
                commands=plan.commands())
 
 

@@ -344,7 +344,7 @@ def _broken_fix(result, root, replacement: bytes, start_text: bytes):
     src = finding.span.source
     start = src.data.index(start_text)
     edit = E.Edit(src, start, start + len(start_text), replacement)
-    finding.fix = ConfigFix(applicability="safe", title="broken", diff=None, edits=[edit], base=root)
+    finding.fix = ConfigFix(applicability="safe", title="broken", edits=[edit], base=root)
     return collect([finding], root=root)
 
 
