@@ -286,24 +286,29 @@ def _last_own_child(block: Node) -> Node | None:
 
 def _passing_clients(model, server, loc, uri: str) -> list[str]:
     """Client addresses for which `uri` (answered inside the prefix location
-    `loc`) is not refused by the configuration."""
+    `loc`) is not refused by the configuration: the addresses its allow lines
+    name first; the usual public and private clients only when none of those
+    gets through (a refusal by `if`, geo or map instead of an allow list)."""
     import ipaddress
 
     from confcheck.analyzers.nginx._common import PRIVATE_IPS, PUBLIC_IP, by_config, probe
 
-    ips = [PUBLIC_IP, *PRIVATE_IPS]
+    named = []
     for node in loc.group("access"):
         if node.key == "allow" and node.args and node.args[0].value != "all":
             try:
                 net = ipaddress.ip_network(node.args[0].value, strict=False)
             except ValueError:
                 continue
-            ips.append(str(net.network_address))
-    passing = []
-    for ip in dict.fromkeys(ips):
-        if not by_config(probe(model, server, uri, client_ip=ip), (403, 404, 444)):
-            passing.append(ip)
-    return passing
+            named.append(str(net.network_address))
+
+    def passes(ip: str) -> bool:
+        return not by_config(probe(model, server, uri, client_ip=ip), (403, 404, 444))
+
+    passing = [ip for ip in dict.fromkeys(named) if passes(ip)]
+    if passing:
+        return passing
+    return [ip for ip in (PUBLIC_IP, *PRIVATE_IPS) if ip not in named and passes(ip)]
 
 
 def prefix_beats_regex(ctx, target, model, server, loc, found, uris: list[str]) -> ConfigFix | None:
@@ -492,7 +497,7 @@ def _advice(title: str, commands: list[str] | None = None):
     from confcheck.findings import Fix
 
     from .config import DISPLAY
-    return Fix(applicability=DISPLAY, title=title, diff=None, commands=list(commands or []))
+    return Fix(applicability=DISPLAY, title=title, commands=list(commands or []))
 
 
 def server_denies_advice(server, node: Node):
