@@ -56,7 +56,7 @@ def request_for(http: Http, server: Server, path: str, *, method: str = "GET",
         return None
     address, port, host = aim
     try:
-        return Request.parse(f"http://{address}:{port}{path}", method, {"Host": host, **(headers or {})}, client_ip)
+        return Request.aimed(address, port, host, path, method, headers, client_ip)
     except RequestError:
         return None
 

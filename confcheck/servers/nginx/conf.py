@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Iterator
 
 from confcheck.parsers.syntax import Node, effective_children
@@ -33,8 +34,10 @@ class BadRegex(Exception):
     pass
 
 
+@lru_cache(maxsize=4096)
 def compile_regex(pattern: str, caseless: bool) -> re.Pattern:
-    """A PCRE pattern as Python's re understands it (named groups, flags)."""
+    """A PCRE pattern as Python's re understands it (named groups, flags).
+    A pure memo: every probe of every server evaluates the same few patterns."""
     text = re.sub(r"\(\?<([A-Za-z_][A-Za-z0-9_]*)>", r"(?P<\1>", pattern)
     text = re.sub(r"\(\?P?'([A-Za-z_][A-Za-z0-9_]*)'", r"(?P<\1>", text)
     try:

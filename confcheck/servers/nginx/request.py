@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "MKCOL", "COPY", "MOVE", "OPTIONS",
@@ -65,6 +66,26 @@ class Request:
                    host=_host_name(host), port=port, raw_path=path, args=parts.query,
                    address=parts.hostname)
 
+    @classmethod
+    def aimed(cls, address: str, port: int, host: str, path: str, method: str = "GET",
+              headers: dict[str, str] | None = None, client_ip: str = "127.0.0.1") -> "Request":
+        """The request `parse` gives for http://ADDRESS:PORT/PATH with Host `host`,
+        built without taking a URL apart (rules send thousands of probes to
+        addresses they already took apart once)."""
+        if not path.startswith("/") or "#" in path:
+            return cls.parse(f"http://{address}:{port}{path}", method, {"Host": host, **(headers or {})}, client_ip)
+        method = (method or "GET").upper()
+        if any(c not in _METHOD_CHARS for c in method):
+            raise RequestError(f"unknown method {method!r}")
+        _check_ip(client_ip)
+        norm = {"host": host.strip()}
+        for name, value in (headers or {}).items():
+            norm[name.lower().strip()] = value.strip()
+        raw_path, _, args = path.partition("?")
+        return cls(url=f"http://{address}:{port}{path}", method=method, headers=norm, client_ip=client_ip,
+                   scheme="http", host=_host_name(norm["host"]), port=port, raw_path=raw_path, args=args,
+                   address=address.strip("[]").lower())
+
     @property
     def request_uri(self) -> str:
         return self.raw_path + ("?" + self.args if self.args else "")
@@ -95,7 +116,10 @@ def _host_name(host: str) -> str:
     return host.rstrip(".")
 
 
+@lru_cache(maxsize=1024)
 def _check_ip(ip: str) -> None:
+    """Raise RequestError unless `ip` is an address (a pure memo: probes and
+    batches repeat a few addresses)."""
     import ipaddress
     try:
         ipaddress.ip_address(ip)
@@ -109,6 +133,16 @@ def normalize_uri(raw: str) -> str:
     Decoded characters go through the same rules (`%2e%2e` is `..`), as in
     ngx_http_parse_complex_uri with the default `merge_slashes on`.
     """
+    if raw.startswith("/") and not any(c in raw for c in _NOT_PLAIN):
+        return raw          # nothing to decode, merge or resolve: most probes and most logged URIs
+    return _normalize(raw)
+
+
+# What normalize_uri has to look at: an escape, a doubled slash, a dot segment, a NUL.
+_NOT_PLAIN = ("%", "//", "/.", "\x00")
+
+
+def _normalize(raw: str) -> str:
     data = raw.encode("utf-8", "surrogateescape")
     out = bytearray()
     i = 0

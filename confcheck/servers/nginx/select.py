@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+from functools import lru_cache
 
 from confcheck.parsers.syntax import Node
 from confcheck.servers.nginx.conf import BadRegex, Http, Server, compile_regex
@@ -35,7 +36,9 @@ def wildcard_match(pattern: str, host: str) -> bool:
     return False
 
 
+@lru_cache(maxsize=4096)
 def _is_ip(text: str) -> bool:
+    """A pure memo: every probe of a server names the same address."""
     try:
         ipaddress.ip_address(text.strip("[]"))
         return True
