@@ -3,11 +3,17 @@
     python benchmarks/bench_scan.py tree      # 1M-entry tree under one root vs find; peak RSS
     python benchmarks/bench_scan.py config    # 2,000 servers in 200 files: --no-fs scan vs crossplane.parse
     python benchmarks/bench_scan.py startup   # one small file, start to exit
+    python benchmarks/bench_scan.py gixy      # the same 2,000-server tree: scan --no-fs vs gixy-ng, side by side
     python benchmarks/bench_scan.py all
 
 Targets (the foundation issue): tree within 1.5x of
 `find ROOT -printf '%m %u %g %p\\n'` (warm cache) and under 150 MB peak;
 config-only scan no slower than crossplane.parse; a small file under 0.3 s.
+The nginx issue's target: `scan --no-fs` of the 2,000-server tree at least
+10x faster than gixy-ng 0.2.59, which needs its own virtualenv (it ships a
+fork under the name `crossplane`):
+
+    python3 -m venv /var/tmp/gixy-venv && /var/tmp/gixy-venv/bin/pip install gixy-ng==0.2.59
 Commands are timed as the user runs them: a fresh `python -m confcheck`.
 """
 
@@ -78,6 +84,31 @@ def bench_config(args) -> None:
         shutil.rmtree(base, ignore_errors=True)
 
 
+def bench_gixy(args) -> None:
+    gixy = args.gixy or shutil.which("gixy") or "/var/tmp/gixy-venv/bin/gixy"
+    if not os.access(gixy, os.X_OK):
+        print(f"gixy-ng not found at {gixy}: install it in its own venv (see this file's docstring)")
+        return
+    # the console script, as a user runs it (`python -m` adds runpy's start-up)
+    script = Path(sys.executable).with_name("confcheck")
+    ours = [str(script)] if script.exists() else [sys.executable, "-m", "confcheck"]
+    base = Path(tempfile.mkdtemp(prefix="confcheck-bench-gixy-", dir="/var/tmp"))
+    try:
+        main = str(generate(base, args.servers, args.files_per))
+        runs = {"confcheck scan --no-fs": ours + ["scan", "--no-fs", main], "gixy": [gixy, main]}
+        best = {name: float("inf") for name in runs}
+        for _ in range(3):                  # alternate, so both see the same machine
+            for name, argv in runs.items():
+                wall, rss, code = run_timed(argv)
+                best[name] = min(best[name], wall)
+        for name, wall in best.items():
+            print(f"{name:24s} {wall:6.3f} s")
+        ratio = best["gixy"] / best["confcheck scan --no-fs"]
+        print(f"confcheck is {ratio:4.1f}x faster than gixy-ng on {args.servers} servers (target 10x)")
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
 def _time(fn) -> float:
     t0 = time.perf_counter()
     fn()
@@ -102,15 +133,17 @@ def bench_startup(_args) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", choices=["tree", "config", "startup", "all"])
+    ap.add_argument("what", choices=["tree", "config", "startup", "gixy", "all"])
     ap.add_argument("--root", default="/var/tmp/confcheck-bench-walk")
     ap.add_argument("--dirs", type=int, default=1000)
     ap.add_argument("--files", type=int, default=999)
     ap.add_argument("--servers", type=int, default=2000)
     ap.add_argument("--files-per", type=int, default=200, help="include files for the config bench")
     ap.add_argument("--keep", action="store_true", help="keep the generated tree")
+    ap.add_argument("--gixy", help="the gixy-ng executable (default: on PATH, else /var/tmp/gixy-venv/bin/gixy)")
     args = ap.parse_args()
-    for name, fn in (("startup", bench_startup), ("config", bench_config), ("tree", bench_tree)):
+    for name, fn in (("startup", bench_startup), ("config", bench_config), ("gixy", bench_gixy),
+                     ("tree", bench_tree)):
         if args.what in (name, "all"):
             fn(args)
 
