@@ -7,15 +7,33 @@ read one kind of answer whichever server decided.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 from confcheck.parsers.syntax import Node
 
 
-@dataclass
 class Step:
-    step: str
-    detail: str
-    node: Node | None = None
+    """One line of a trace. `detail` may be given as a function that makes the
+    text: rules send thousands of probes whose traces nobody reads."""
+
+    __slots__ = ("step", "_detail", "node")
+
+    def __init__(self, step: str, detail: "str | Callable[[], str]", node: Node | None = None) -> None:
+        self.step = step
+        self._detail = detail
+        self.node = node
+
+    @property
+    def detail(self) -> str:
+        if not isinstance(self._detail, str):
+            self._detail = self._detail()
+        return self._detail
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Step) and (self.step, self.detail, self.node) == (other.step, other.detail, other.node)
+
+    def __repr__(self) -> str:
+        return f"Step({self.step!r}, {self.detail!r}, {self.node!r})"
 
     def to_json(self) -> dict:
         out = {"step": self.step, "detail": self.detail}

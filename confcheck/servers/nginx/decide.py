@@ -74,7 +74,7 @@ class State:
         self.trace: list[Step] = []
         self._maps: dict[str, str] = {}
 
-    def step(self, step: str, detail: str, node: Node | None = None) -> None:
+    def step(self, step: str, detail, node: Node | None = None) -> None:
         self.trace.append(Step(step, detail, node))
 
     # -- variables the phases need ------------------------------------------
@@ -146,7 +146,7 @@ def decide(model: Model, request: Request, server: Server | None = None) -> Outc
     server = selection.server
     state = State(model, request, server)
     state.named_captures.update(selection.captures)
-    state.step("server", f"{server.describe()}: {selection.reason}", selection.node)
+    state.step("server", lambda: f"{server.describe()}: {selection.reason}", selection.node)
     try:
         if request.method == "TRACE":
             raise Final(405, "nginx refuses the TRACE method")
@@ -214,7 +214,7 @@ def _find_config(state: State) -> Location | None:
         state.scope = state.server
         state.step("location", f"no location matches {state.uri}: the server level answers", state.server.node)
         return None
-    state.step("location", f"{loc.describe()} (searched: {describe_search(found)})", loc.node)
+    state.step("location", lambda: f"{loc.describe()} (searched: {describe_search(found)})", loc.node)
     state.scope = loc
     if loc.internal and not state.internal:
         raise Final(404, f"{loc.describe()} is internal: only internal redirects may use it",
