@@ -15,7 +15,6 @@ and the problems behind a permission plan, so rules attach these subclasses
 
 from __future__ import annotations
 
-import posixpath
 from dataclasses import dataclass, field
 
 from confcheck.findings import Fix
@@ -47,7 +46,8 @@ def checked_fix(edits: list[Edit], base: str, title: str, applicability: str) ->
         plans = plan_files(edits)
     except EditConflict:
         return None
-    if any(posixpath.relpath(plan.path, base).startswith("../") for plan in plans):
+    inside = base.rstrip("/") + "/"
+    if any(not plan.path.startswith(inside) for plan in plans):
         return None
     return ConfigFix(applicability=applicability, title=title, commands=[], edits=edits, base=base)
 
