@@ -376,13 +376,52 @@ def demo(color: Optional[bool] = typer.Option(None, "--color/--no-color", help="
     raise typer.Exit(run_demo(sys.stdout, color))
 
 
-# `confcheck fix`: its options and logic live in confcheck/fixcmd.py.
-from confcheck.fixcmd import fix as _fix_command  # noqa: E402
+class FixFormat(str, Enum):
+    text = "text"
+    json = "json"
 
-app.command(name="fix", epilog="Examples:\n\n  confcheck fix /etc/nginx /var/www\n\n"
-            "  confcheck fix /etc/nginx --output-dir /tmp/fixes\n\n"
-            "  confcheck fix /etc/nginx --apply\n\n"
-            "  confcheck fix --root /mnt/image --unsafe-fixes --format json")(_fix_command)
+
+# The signature only: the logic is in confcheck/fixcmd.py, imported when `fix` runs
+# (a module-level import would load it on every `confcheck scan`).
+@app.command(epilog="Examples:\n\n  confcheck fix /etc/nginx /var/www\n\n"
+             "  confcheck fix /etc/nginx --output-dir /tmp/fixes\n\n"
+             "  confcheck fix /etc/nginx --apply\n\n"
+             "  confcheck fix --root /mnt/image --unsafe-fixes --format json")
+def fix(
+    paths: List[str] = typer.Argument(None, help="Config files or directories (/etc/nginx), or served trees "
+                                      "(/var/www) to limit the disk walk. Default: this machine's standard locations."),
+    config: List[str] = typer.Option([], "--config", help="The main config file (repeatable)."),
+    server: Optional[Server] = typer.Option(None, "--server", help="nginx or apache, when detection is ambiguous."),
+    root: Optional[str] = typer.Option(None, "--root", metavar="DIR", help="Treat DIR as / (an image or a mounted server)."),
+    fs_snapshot: Optional[str] = typer.Option(None, "--fs-snapshot", metavar="FILE",
+                                              help="Use a snapshot instead of the live disk (the script is then for "
+                                              "the machine the snapshot came from)."),
+    no_fs: bool = typer.Option(False, "--no-fs", help="Config-only: config fixes only."),
+    worker_user: Optional[str] = typer.Option(None, "--worker-user", metavar="NAME", help="The worker's user."),
+    diff: bool = typer.Option(False, "--diff", help="Print the patch and the permission script; change nothing "
+                              "(the default)."),
+    # the file names are fixcmd.PATCH_NAME and fixcmd.SCRIPT_NAME (tests/cli checks they agree)
+    output_dir: Optional[str] = typer.Option(None, "--output-dir", metavar="DIR",
+                                             help="Write DIR/confcheck.patch and DIR/confcheck-permissions.sh "
+                                             "instead of printing them."),
+    apply: bool = typer.Option(False, "--apply", help="Apply the config patch (after showing it and asking); "
+                               "never runs the permission script."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="With --apply: do not ask."),
+    unsafe_fixes: bool = typer.Option(False, "--unsafe-fixes", help="Include fixes that change more than the finding."),
+    backup_dir: Optional[str] = typer.Option(None, "--backup-dir", metavar="DIR",
+                                             help="With --apply: where to keep the original files "
+                                             "(default /var/backups/confcheck/<time>/)."),
+    fmt: FixFormat = typer.Option(FixFormat.text, "--format", help="text or json."),
+    fail_on: Severity = typer.Option(Severity.warning, "--fail-on",
+                                     help="Exit 1 when a finding at this severity or higher remains."),
+) -> None:
+    """Turn the fixable findings into a reviewable patch and a permission script."""
+    from confcheck.fixcmd import run_fix
+
+    run_fix(paths=list(paths or []), config=list(config), server=server.value if server else None, root=root,
+            fs_snapshot=fs_snapshot, no_fs=no_fs, worker_user=worker_user, diff=diff, output_dir=output_dir,
+            apply=apply, yes=yes, unsafe_fixes=unsafe_fixes, backup_dir=backup_dir, fmt=fmt.value,
+            fail_on=fail_on.value)
 
 
 @app.callback()

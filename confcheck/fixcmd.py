@@ -36,8 +36,6 @@ import shlex
 import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from enum import Enum
-from typing import List, Optional
 
 import typer
 
@@ -46,22 +44,6 @@ from confcheck.inputs import InputError
 PATCH_NAME = "confcheck.patch"
 SCRIPT_NAME = "confcheck-permissions.sh"
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
-
-
-class FixFormat(str, Enum):
-    text = "text"
-    json = "json"
-
-
-class FixServer(str, Enum):
-    nginx = "nginx"
-    apache = "apache"
-
-
-class FixFailOn(str, Enum):
-    info = "info"
-    warning = "warning"
-    error = "error"
 
 
 class FixFailed(Exception):
@@ -385,33 +367,11 @@ def _summary(fixset: FixSet) -> list[str]:
     return lines
 
 
-def fix(
-    paths: List[str] = typer.Argument(None, help="Config files or directories (/etc/nginx), or served trees "
-                                      "(/var/www) to limit the disk walk. Default: this machine's standard locations."),
-    config: List[str] = typer.Option([], "--config", help="The main config file (repeatable)."),
-    server: Optional[FixServer] = typer.Option(None, "--server", help="nginx or apache, when detection is ambiguous."),
-    root: Optional[str] = typer.Option(None, "--root", metavar="DIR", help="Treat DIR as / (an image or a mounted server)."),
-    fs_snapshot: Optional[str] = typer.Option(None, "--fs-snapshot", metavar="FILE",
-                                              help="Use a snapshot instead of the live disk (the script is then for "
-                                              "the machine the snapshot came from)."),
-    no_fs: bool = typer.Option(False, "--no-fs", help="Config-only: config fixes only."),
-    worker_user: Optional[str] = typer.Option(None, "--worker-user", metavar="NAME", help="The worker's user."),
-    diff: bool = typer.Option(False, "--diff", help="Print the patch and the permission script; change nothing "
-                              "(the default)."),
-    output_dir: Optional[str] = typer.Option(None, "--output-dir", metavar="DIR",
-                                             help=f"Write DIR/{PATCH_NAME} and DIR/{SCRIPT_NAME} instead of printing them."),
-    apply: bool = typer.Option(False, "--apply", help="Apply the config patch (after showing it and asking); "
-                               "never runs the permission script."),
-    yes: bool = typer.Option(False, "--yes", "-y", help="With --apply: do not ask."),
-    unsafe_fixes: bool = typer.Option(False, "--unsafe-fixes", help="Include fixes that change more than the finding."),
-    backup_dir: Optional[str] = typer.Option(None, "--backup-dir", metavar="DIR",
-                                             help="With --apply: where to keep the original files "
-                                             "(default /var/backups/confcheck/<time>/)."),
-    fmt: FixFormat = typer.Option(FixFormat.text, "--format", help="text or json."),
-    fail_on: FixFailOn = typer.Option(FixFailOn.warning, "--fail-on",
-                                      help="Exit 1 when a finding at this severity or higher remains."),
-) -> None:
-    """Turn the fixable findings into a reviewable patch and a permission script."""
+def run_fix(*, paths: list[str], config: list[str], server: str | None, root: str | None,
+            fs_snapshot: str | None, no_fs: bool, worker_user: str | None, diff: bool,
+            output_dir: str | None, apply: bool, yes: bool, unsafe_fixes: bool,
+            backup_dir: str | None, fmt: str, fail_on: str) -> None:
+    """`confcheck fix` after cli.py parsed it: exits through typer.Exit (or InputError)."""
     from confcheck.engine import ScanOptions, run_scan
     from confcheck.findings import severity_rank
 
@@ -423,7 +383,7 @@ def fix(
         raise InputError("--yes only goes with --apply")
     if backup_dir and not apply:
         raise InputError("--backup-dir only goes with --apply")
-    options = ScanOptions(paths=list(paths or []), configs=list(config), server=server.value if server else None,
+    options = ScanOptions(paths=list(paths or []), configs=list(config), server=server,
                           root=root, fs_snapshot=fs_snapshot, no_fs=no_fs, worker_user=worker_user)
     result = run_scan(options, stdin=sys.stdin)
     if result.errors:
@@ -436,7 +396,7 @@ def fix(
     # With a snapshot the disk is the server's, not this machine's: keep the server's paths.
     script = fixset.script(source=_source_lines(argv, fixset, options), when=when,
                            reroot=not options.fs_snapshot)
-    threshold = severity_rank(fail_on.value)
+    threshold = severity_rank(fail_on)
 
     def code_for(findings) -> int:
         return EXIT_FINDINGS if any(severity_rank(f.severity) >= threshold for f in findings) else EXIT_OK
@@ -453,7 +413,7 @@ def fix(
         _emit(fmt, fixset, script, written, None, None)
         sys.stderr.write("confcheck: no config change to apply\n")
         raise typer.Exit(code_for(result.findings))
-    if fmt is FixFormat.text:
+    if fmt == "text":
         sys.stdout.write(_text_patch(fixset))
         sys.stdout.flush()
     if not yes:
@@ -512,7 +472,7 @@ def _text_patch(fixset: FixSet) -> str:
 
 
 def _emit(fmt, fixset: FixSet, script, written, backups, after, printed_patch: bool = False) -> None:
-    if fmt is FixFormat.json:
+    if fmt == "json":
         import json
         doc = {
             "version": 1,

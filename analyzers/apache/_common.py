@@ -19,10 +19,12 @@ No rule lives here.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
-from confcheck.fs.model import DIR, FILE, Identity, Meta
 from confcheck.servers.apache.conf import LIMIT_KINDS, Section
+
+if TYPE_CHECKING:
+    from confcheck.fs.model import Meta
 
 # a public client no allow list names (TEST-NET-3, RFC 5737)
 PUBLIC_IP = "203.0.113.7"
@@ -47,19 +49,21 @@ _FILE_EXTENSIONS = frozenset({"html", "htm", "xhtml", "php", "cgi", "pl", "css",
                               "gif", "ico", "svg", "txt", "json", "xml"})
 
 
-def _assumed(path: str) -> Meta | None:
-    name = path.rsplit("/", 1)[-1]
-    if name.startswith(".ht"):
-        return None                     # no access files, no password files
-    is_file = name in _PROBE_LEAVES or ("." in name[1:] and name.rsplit(".", 1)[1] in _FILE_EXTENSIONS)
-    return Meta(path, FILE if is_file else DIR, 0o644 if is_file else 0o755, 0, 0)
-
-
 class AssumedFs:
     """Config-only: every path a request names exists and the worker may read it."""
 
+    def __init__(self) -> None:
+        # fs.model loads with the first Apache model, not with the rule registry: nginx-only
+        # scans never need it. Kept on the instance, as lstat runs once per path probed.
+        from confcheck.fs import model
+        self._meta, self._file, self._dir = model.Meta, model.FILE, model.DIR
+
     def lstat(self, path: str) -> Meta | None:
-        return _assumed(path)
+        name = path.rsplit("/", 1)[-1]
+        if name.startswith(".ht"):
+            return None                     # no access files, no password files
+        is_file = name in _PROBE_LEAVES or ("." in name[1:] and name.rsplit(".", 1)[1] in _FILE_EXTENSIONS)
+        return self._meta(path, self._file if is_file else self._dir, 0o644 if is_file else 0o755, 0, 0)
 
     def scandir(self, path: str):
         return iter(())
@@ -76,10 +80,11 @@ class OverlayFs:
 
     def __init__(self, real) -> None:
         self.real = real
+        self.assumed = AssumedFs()
 
     def lstat(self, path: str) -> Meta | None:
         meta = self.real.lstat(path)
-        return meta if meta is not None else _assumed(path)
+        return meta if meta is not None else self.assumed.lstat(path)
 
     def scandir(self, path: str):
         return self.real.scandir(path)
@@ -91,7 +96,10 @@ class OverlayFs:
         return self.real.selinux_enforcing()
 
 
-_ANYONE = Identity(user="www-data", uid=33, gid=33, source="config-only probe")
+def _anyone():
+    """The worker config-only probes run as (fs.model is imported with the first model)."""
+    from confcheck.fs.model import Identity
+    return Identity(user="www-data", uid=33, gid=33, source="config-only probe")
 
 
 def _models(ctx) -> dict:
@@ -114,7 +122,7 @@ def config_model(ctx, target):
         from confcheck.servers.apache.decide import Model
         identity = _real_identity(ctx, target)
         fs = OverlayFs(ctx.fs) if identity is not None else AssumedFs()
-        cache[key] = Model(target.conf, fs, identity or _ANYONE,
+        cache[key] = Model(target.conf, fs, identity or _anyone(),
                            access_name=target.served.access_file(target.conf.main))
     return cache[key]
 

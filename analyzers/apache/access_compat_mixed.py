@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from confcheck.fixers.apache_fixes import access_compat_fix
 from confcheck.registry import RuleDoc, rule
 
 from ._common import ACCESS_COMPAT, describe, every_section, finding, htaccess_files, own_directives
@@ -51,6 +50,8 @@ def check(ctx):
             if pair is not None:
                 found = _finding(pair, section.where)
                 if not limits:
+                    # imported with the first finding: nginx-only scans never load the Apache fixers
+                    from confcheck.fixers.apache_fixes import access_compat_fix
                     found.fix = access_compat_fix(ctx, target, own_directives(section), section.node)
                 yield found
     for item in htaccess_files(ctx):
@@ -59,6 +60,7 @@ def check(ctx):
         pair = _mixed([n for n in item.parsed.nodes if n.children is None])
         if pair is not None:
             found = _finding(pair, item.path)
+            from confcheck.fixers.apache_fixes import access_compat_fix  # (as above)
             found.fix = access_compat_fix(ctx, item.target, [n for n in item.parsed.nodes if n.children is None], None)
             yield found
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from confcheck.parsers.apache_loader import STATIC_MODULES
-from confcheck.fixers.apache_fixes import access_compat_fix
 from confcheck.registry import RuleDoc, rule
 
 from ._common import ACCESS_COMPAT, describe, finding
@@ -35,6 +33,12 @@ def _directives(items):
 @rule(id="APA104", name="access-compat-not-loaded", severity="error", server="apache", fixable=True,
       summary="Order/Allow/Deny used without mod_access_compat (httpd refuses to start)", doc=DOC)
 def check(ctx):
+    if not ctx.apache:
+        return
+    # imported here, not at the top: nginx-only scans never load the Apache loader and fixers
+    from confcheck.fixers.apache_fixes import access_compat_fix
+    from confcheck.parsers.apache_loader import STATIC_MODULES
+
     static = {name for pair in STATIC_MODULES for name in pair}
     for target in ctx.apache:
         conf = target.conf

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from confcheck.fixers.apache_fixes import acme_exception
 from confcheck.registry import RuleDoc, rule
 
 from ._common import PROBE_FILE, all_rewrites, by_config, config_model, describe, finding, probe, same_directive, \
@@ -87,5 +86,7 @@ def check(ctx):
                 f"GET {base}{ACME} is answered 403 by `{describe(node)}` under {place.directory}: Let's Encrypt's "
                 "HTTP-01 challenge is refused, so certificates cannot be issued or renewed; exclude "
                 "`.well-known` from the pattern (`/\\.(?!well-known)`)", anchor)
+            # imported with the first finding: nginx-only scans never load the Apache fixers
+            from confcheck.fixers.apache_fixes import acme_exception
             found.fix = acme_exception(ctx, target, node)
             yield found

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from confcheck.fixers.apache_fixes import docroot_grant
 from confcheck.registry import RuleDoc, rule
 
 from ._common import PRIVATE_IPS, by_config, config_model, describe, finding, probe, probe_dir_url, section_of, served_places
@@ -100,5 +99,7 @@ def check(ctx):
                 f"grants it; add "
                 f"`<Directory {place.directory}> Require all granted </Directory>`",
                 place.directive)
+            # imported with the first finding: nginx-only scans never load the Apache fixers
+            from confcheck.fixers.apache_fixes import docroot_grant
             found.fix = docroot_grant(ctx, target, place, node, section)
             yield found

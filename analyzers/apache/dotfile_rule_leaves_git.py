@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from confcheck.fixers.apache_fixes import git_deny
 from confcheck.registry import RuleDoc, rule
 
 from ._common import by_config, config_model, every_section, finding, probe, section_of
@@ -78,6 +77,8 @@ def check(ctx):
                     f"GET {base}{GIT} is still answered 200 under {place.directory} (nothing else refuses "
                     "/.git/); add `<DirectoryMatch \"/\\.git\"> Require all denied </DirectoryMatch>` or a "
                     "`RewriteRule \"(^|/)\\.(?!well-known/)\" - [F]`", section.node)
+                # imported with the first finding: nginx-only scans never load the Apache fixers
+                from confcheck.fixers.apache_fixes import git_deny
                 found.fix = git_deny(ctx, target, section.node)
                 yield found
                 break

@@ -49,7 +49,6 @@ DOC_INVALID = RuleDoc(
 
 def _problems(ctx):
     """(Htaccess, message, node or span) for each file httpd would refuse; once per scan."""
-    from confcheck.servers.apache.htaccess import parse
     for item in htaccess_files(ctx):
         if item.parsed is None:
             continue
@@ -63,6 +62,8 @@ def _problems(ctx):
         override = item.override if item.target is not None else ALL
         listed = item.settings.override_list if item.target is not None else frozenset()
         model = SimpleNamespace(conf=SimpleNamespace(modules=modules), fs=None)
+        # imported with the first file: a scan without .htaccess files never loads the model
+        from confcheck.servers.apache.htaccess import parse
         try:
             result = parse(item.path, item.parsed.source.data, model, override, listed)
         except Exception:  # noqa: BLE001 - the model's reader failing is not the user's problem

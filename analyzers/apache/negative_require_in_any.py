@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from confcheck.fixers.apache_fixes import require_all_wrap
 from confcheck.registry import RuleDoc, rule
 from confcheck.servers.apache.conf import Section
 
@@ -56,6 +55,8 @@ def check(ctx):
                 f"`{describe(node)}` stands in an implicit <RequireAny> ({where}): a negative requirement "
                 f"has no effect there and {effect}; wrap it with `Require all granted` in <RequireAll>",
                 node)
+            # imported with the first finding: nginx-only scans never load the Apache fixers
+            from confcheck.fixers.apache_fixes import require_all_wrap
             found.fix = require_all_wrap(ctx, None, [n for n in section.directives()],
                                          section.node if section.kind != "htaccess" else None)
             yield found

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from confcheck.fixers.apache_fixes import require_comment
 from confcheck.registry import RuleDoc, rule
 from confcheck.servers.apache.conf import Section
 
@@ -74,5 +73,7 @@ def check(ctx):
             f"`{describe(node)}`: Apache comments start only at the beginning of a line, so "
             f"`{' '.join(words[at:])}` is read as arguments and {effect}; move the comment to its own line",
             node)
+        # imported with the first finding: nginx-only scans never load the Apache fixers
+        from confcheck.fixers.apache_fixes import require_comment
         found.fix = require_comment(ctx, None, node, at + (len(values) - len(words)), strict)
         yield found

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from confcheck.fixers.apache_fixes import symlinks_for_rewrite
 from confcheck.registry import RuleDoc, rule
-from confcheck.servers.apache.perdir import OPT_SYM_LINKS, OPT_SYM_OWNER
 
 from ._common import PROBE_FILE, all_rewrites, config_model, describe, finding, probe, urls_reaching
 
@@ -54,6 +52,7 @@ def check(ctx):
         elif section.kind == "directory" and not section.wildcard:
             # served nowhere: the model's merge for the directory says what a request would meet
             server = next(iter(rw.servers), rw.target.conf.main)
+            from confcheck.servers.apache.perdir import OPT_SYM_LINKS, OPT_SYM_OWNER  # Apache scans only
             if rw.target.served.dir_conf(server, section.pattern).opts & (OPT_SYM_LINKS | OPT_SYM_OWNER):
                 continue
             there = "every request there is answered 403 (AH00670)"
@@ -64,5 +63,7 @@ def check(ctx):
             f"`{describe(rw.node)}` runs in {section.where} where FollowSymLinks and SymLinksIfOwnerMatch "
             f"are both off: mod_rewrite refuses, and {there}; add "
             "`Options +SymLinksIfOwnerMatch`", rw.node)
+        # imported with the first finding: nginx-only scans never load the Apache fixers
+        from confcheck.fixers.apache_fixes import symlinks_for_rewrite
         found.fix = symlinks_for_rewrite(ctx, rw.target, rw)
         yield found

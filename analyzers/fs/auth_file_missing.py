@@ -5,7 +5,6 @@ from __future__ import annotations
 from confcheck.findings import Finding
 from confcheck.fixers.nginx_fixes import auth_file_missing_advice
 from confcheck.registry import RuleDoc, rule
-from confcheck.survey import auth_file_problems
 
 DOC = RuleDoc(
     what="Finds `auth_basic_user_file` password files that do not exist.",
@@ -24,6 +23,8 @@ DOC = RuleDoc(
 @rule(id="FS106", name="auth-file-missing", severity="error", server="any", needs_fs=True,
       summary="an auth_basic_user_file does not exist (every login attempt is answered 403)", doc=DOC)
 def check(ctx):
+    # needs_fs: never runs in --no-fs scans, which then skip loading the survey
+    from confcheck.survey import auth_file_problems
     for target in ctx.nginx:
         for auth, access in auth_file_problems(ctx, target):
             if access.denial is None or access.denial.need != "missing":

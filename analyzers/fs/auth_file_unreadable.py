@@ -5,7 +5,6 @@ from __future__ import annotations
 from confcheck.findings import Finding
 from confcheck.fixers.config import permission_fix_for
 from confcheck.registry import RuleDoc, rule
-from confcheck.survey import auth_file_problems
 
 DOC = RuleDoc(
     what="Finds `auth_basic_user_file` password files that exist but the worker cannot open.",
@@ -23,6 +22,8 @@ DOC = RuleDoc(
 @rule(id="FS105", name="auth-file-unreadable", severity="error", server="any", needs_fs=True, fixable=True,
       summary="an auth_basic_user_file is not readable by the worker (500)", doc=DOC)
 def check(ctx):
+    # needs_fs: never runs in --no-fs scans, which then skip loading the survey
+    from confcheck.survey import auth_file_problems
     for target in ctx.nginx:
         for auth, access in auth_file_problems(ctx, target):
             if access.denial is None or access.denial.need == "missing":

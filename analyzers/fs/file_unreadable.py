@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from confcheck.fixers.config import permission_fix_for
 from confcheck.registry import RuleDoc, rule
-from confcheck.survey import finding_for_group, group_problems
 
 DOC = RuleDoc(
     what="Finds files under a served `root`/`alias` (index files included) that the worker "
@@ -26,6 +25,8 @@ DOC = RuleDoc(
 @rule(id="FS102", name="file-unreadable", severity="error", server="any", needs_fs=True, fixable=True,
       summary="a served file is not readable by the worker", doc=DOC)
 def check(ctx):
+    # needs_fs: never runs in --no-fs scans, which then skip loading the survey
+    from confcheck.survey import finding_for_group, group_problems
     for target in ctx.targets():
         survey = ctx.survey(target)
         for group in group_problems(p for p in survey.problems if p.need == "r"):

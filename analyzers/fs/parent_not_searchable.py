@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from confcheck.fixers.config import permission_fix_for
 from confcheck.registry import RuleDoc, rule
-from confcheck.survey import finding_for_group, group_problems
 
 DOC = RuleDoc(
     what="Finds directories on the way to served files that the worker process cannot "
@@ -31,6 +30,8 @@ DOC = RuleDoc(
       needs_fs=True, fixable=True, summary="a directory on the way to served files is not searchable by the worker",
       doc=DOC)
 def check(ctx):
+    # needs_fs: never runs in --no-fs scans, which then skip loading the survey
+    from confcheck.survey import finding_for_group, group_problems
     for target in ctx.targets():
         survey = ctx.survey(target)
         for group in group_problems(p for p in survey.problems if p.need == "x"):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from confcheck.fixers.config import permission_fix_for
 from confcheck.registry import RuleDoc, rule
-from confcheck.survey import finding_for_group, group_problems
 
 DOC = RuleDoc(
     what="Finds symbolic links inside served trees that the server's symlink policy refuses: "
@@ -29,6 +28,8 @@ DOC = RuleDoc(
 @rule(id="FS107", name="symlink-refused", severity="error", server="any", needs_fs=True, fixable=True,
       summary="a symlink in a served tree is refused by the server's symlink policy", doc=DOC)
 def check(ctx):
+    # needs_fs: never runs in --no-fs scans, which then skip loading the survey
+    from confcheck.survey import finding_for_group, group_problems
     for target in ctx.targets():
         survey = ctx.survey(target)
         for group in group_problems(p for p in survey.problems if p.need == "symlink"):
