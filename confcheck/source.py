@@ -8,11 +8,18 @@ characters, not bytes) so parsing large trees stays cheap.
 
 from __future__ import annotations
 
+import re
+
 import hashlib
 import os
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import cached_property
+
+
+# Each line's indentation (spaces and tabs), any other leading whitespace, and
+# its first visible byte (empty for a blank line).
+_LINE_START = re.compile(rb"^([ \t]*)([^\S\n]*)(\S?)", re.MULTILINE)
 
 
 class SourceFile:
@@ -62,20 +69,19 @@ class SourceFile:
     def indent_unit(self) -> str | None:
         """The file's indentation step: the smallest increase from one indented
         line to the next deeper one (a tab when the file indents with tabs);
-        None when nothing is indented. Edits copy it to match the file's style."""
+        None when nothing is indented. Edits copy it to match the file's style.
+        Blank lines and comment lines do not count."""
         best: str | None = None
-        prev = ""
-        for raw in self.data.split(b"\n"):
-            stripped = raw.lstrip(b" \t")
-            if not stripped.strip() or stripped.startswith(b"#"):
+        prev = b""
+        for ind, lead, first in _LINE_START.findall(self.data):
+            if not first or (first == b"#" and not lead):
                 continue
-            ind = raw[: len(raw) - len(stripped)].decode("ascii", "replace")
             if ind.startswith(prev) and len(ind) > len(prev):
                 step = ind[len(prev):]
                 if best is None or len(step) < len(best):
                     best = step
             prev = ind
-        return best
+        return best.decode("ascii") if best is not None else None
 
     @cached_property
     def line_starts(self) -> list[int]:
