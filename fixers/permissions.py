@@ -107,7 +107,8 @@ class Want:
     denial: Denial
     need: str                       # x | r | list | symlink | label | loop | missing
     secret: bool = False            # a password file: never readable by 'other'
-    symlink_mode: str | None = None  # disable_symlinks on | if_not_owner
+    symlink_mode: str | None = None  # disable_symlinks on | if_not_owner (Apache's Options mapped onto them)
+    symlink_setting: str = ""        # the setting in force, for notes: "Options without FollowSymLinks..."
 
     @property
     def path(self) -> str:
@@ -336,7 +337,7 @@ def to_wants(items: Iterable, *, secret: bool = False) -> list[Want]:
         if isinstance(item, Want):
             out.append(item)
             continue
-        mode = None
+        mode, setting = None, ""
         if isinstance(item, Denial):
             denial, need = item, item.need
             if need == "r" and item.meta is not None and item.meta.kind == DIR:
@@ -345,6 +346,7 @@ def to_wants(items: Iterable, *, secret: bool = False) -> list[Want]:
             denial, need = item.denial, item.need
             symlinks = getattr(item.place, "symlinks", None)
             mode = getattr(symlinks, "mode", None)
+            setting = _setting_text(symlinks)
         else:                                                        # Access
             denial = getattr(item, "denial", None)
             if denial is None:
@@ -354,8 +356,18 @@ def to_wants(items: Iterable, *, secret: bool = False) -> list[Want]:
                 need = "list"
         if need == "symlink" and mode is None:
             mode = "if_not_owner" if "if_not_owner" in denial.detail else "on"
-        out.append(Want(denial, need, secret, mode))
+        out.append(Want(denial, need, secret, mode, setting))
     return out
+
+
+def _setting_text(symlinks) -> str:
+    """What sets the symlink policy, as a message names it: Apache's Options
+    line, or nginx's disable_symlinks directive."""
+    setting = getattr(symlinks, "setting", "")
+    node = getattr(symlinks, "node", None)
+    if not setting and node is not None:
+        setting = " ".join([node.name] + [a.raw for a in node.args])
+    return setting
 
 
 # ---------------------------------------------------------------- planning
@@ -682,20 +694,24 @@ class _Planner:
     def symlink(self, want: Want) -> None:
         link = want.denial.meta
         path = want.path
+        apache = want.symlink_setting.startswith("Options")
+        setting = want.symlink_setting or f"disable_symlinks {want.symlink_mode or 'on'}"
         if want.symlink_mode != "if_not_owner" or link is None:
-            self.note(f"{display(path)} is a symlink and disable_symlinks refuses every link: "
-                      "no permission change helps (change disable_symlinks, or serve the real path)")
+            change = ("add `Options +FollowSymLinks` where it applies" if apache else "change disable_symlinks")
+            self.note(f"{display(path)} is a symlink and {setting} refuses every link: "
+                      f"no permission change helps ({change}, or serve the real path)")
             return
         owner = self.target_owner(path)
+        relax = "allow FollowSymLinks instead" if apache else "relax disable_symlinks"
         if owner is None:
             self.note(f"{display(path)}: make the link's owner match its target's owner "
-                      "(chown -h OWNER LINK), or relax disable_symlinks")
+                      f"(chown -h OWNER LINK), or {relax}")
             return
         word = (self.accounts.user_name(owner) if self.accounts else str(owner))
         if not _name_ok(word):
             word = str(owner)
         self.add(Step(path=path, title=f"give the link {display(path)} its target's owner",
-                      why="disable_symlinks if_not_owner refuses links whose owner differs from "
+                      why=f"{setting} refuses links whose owner differs from "
                           "the target's; changing a link's owner changes nothing else, but decide "
                           "whether the link is trusted first",
                       applicability=DISPLAY, commands=(("chown", "-h", word, path),),

@@ -83,7 +83,7 @@ def test_symlink_on_is_a_config_matter(sandbox, www, accounts, fs):
     access = Checker(fs, www, SymlinkPolicy("on")).check(link, "read")
     fix = permission_fix([access], www, accounts, fs=fs)
     assert fix.applicability == "display-only" and fix.commands == []
-    assert "disable_symlinks refuses every link" in fix.title
+    assert "disable_symlinks on refuses every link" in fix.title
 
 
 def test_selinux_label_plan(www, accounts):
