@@ -40,8 +40,14 @@ def check(ctx):
     for target in ctx.nginx:
         model = config_model(ctx, target)
         for server in model.http.servers:
+            regexes = [l for l in iter_locations(server) if l.modifier in ("~", "~*") and l.regex is not None]
+            if not regexes:
+                continue        # nothing can answer in a prefix location's place
             for loc in iter_locations(server):
                 if loc.modifier != "" or not loc.name or not loc.name.startswith("/"):
+                    continue
+                outside = [l for l in regexes if not is_inside(l, loc)]
+                if not outside:
                     continue
                 base = loc.name if loc.name.endswith("/") else loc.name + "/"
                 denied = probe(model, server, base + "confcheck")
@@ -51,6 +57,10 @@ def check(ctx):
                 leaks: dict[int, tuple] = {}
                 for ext in EXTENSIONS:
                     uri = base + "x" + ext
+                    # only a regex location outside `loc` that matches can take the URI
+                    # (the full search below says whether one does)
+                    if not any(l.regex.search(uri) for l in outside):
+                        continue
                     found = find_location(server, uri).location
                     if found is None or is_inside(found, loc) or found.modifier not in ("~", "~*"):
                         continue
