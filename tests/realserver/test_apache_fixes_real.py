@@ -30,7 +30,7 @@ import subprocess
 
 import pytest
 from realserver_harness.accounts import Accounts
-from realserver_harness.apache import ApacheRunner
+from realserver_harness.apache import PatchedApacheRunner
 from realserver_harness.scenarios import load_file, load_scenarios
 from realserver_harness.session import RealServerSession
 
@@ -170,18 +170,6 @@ CHANGED_GIT: dict[tuple[str, int], tuple[int | None, int]] = {
 GIT_SCENARIO = "fx-filesmatch-dot-leaves-git"
 
 
-class SameConfigRunner(ApacheRunner):
-    """Runs the config file as it is on disk (patched), on the port of the first run."""
-
-    def prepare(self) -> None:
-        err = self.test_config()
-        if err is not None:
-            raise AssertionError(f"apache2 -t rejects the patched config:\n{err}")
-
-    def write_config(self) -> None:
-        pass
-
-
 @pytest.fixture(scope="module", params=["shared", "git"])
 def fixed_run(request, tmp_path_factory):
     from conftest import require_realserver
@@ -225,7 +213,7 @@ def fixed_run(request, tmp_path_factory):
         path.write_bytes(script)
         run = subprocess.run(["sh", str(path)], capture_output=True, timeout=120)
         assert run.returncode == 0, run.stderr.decode()
-    again = SameConfigRunner(runner.prefix, session.bound)
+    again = PatchedApacheRunner(runner.prefix, session.bound)
     again.port = runner.port
     again.line_map = line_map
     session.runner = again

@@ -22,7 +22,7 @@ import subprocess
 
 import pytest
 from realserver_harness.accounts import Accounts
-from realserver_harness.nginx import NginxRunner
+from realserver_harness.nginx import PatchedNginxRunner
 from realserver_harness.scenarios import load_scenarios
 from realserver_harness.session import RealServerSession
 
@@ -91,18 +91,6 @@ CHANGED: dict[tuple[str, int], tuple[int, int]] = {
 }
 
 
-class SameConfigRunner(NginxRunner):
-    """Runs the config file as it is on disk (patched), on the port of the first run."""
-
-    def prepare(self) -> None:
-        err = self.test_config()
-        if err is not None:
-            raise AssertionError(f"nginx -t rejects the patched config:\n{err}")
-
-    def write_config(self) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def fixed_run(request):
     from conftest import require_realserver
@@ -125,7 +113,7 @@ def fixed_run(request):
     path.write_bytes(script)
     run = subprocess.run(["sh", str(path)], capture_output=True, timeout=120)
     assert run.returncode == 0, run.stderr.decode()
-    again = SameConfigRunner(session.runner.prefix, session.bound)
+    again = PatchedNginxRunner(session.runner.prefix, session.bound)
     again.port = session.runner.port
     again.line_map = session.runner.line_map
     session.runner = again

@@ -22,7 +22,8 @@ import subprocess
 from pathlib import Path
 
 from .nginx import indent
-from .runner import DEFAULT_HOST, MARKER_HOST, MARKER_PREFIX, BoundScenario, ServerRunner, substitute
+from .runner import (DEFAULT_HOST, MARKER_HOST, MARKER_PREFIX, BoundScenario, RunsConfigOnDisk, ServerRunner,
+                     substitute)
 from .scenarios import BASE_CONFIG
 
 APACHE = shutil.which("apache2") or "/usr/sbin/apache2"
@@ -150,3 +151,7 @@ class ApacheRunner(ServerRunner):
     def stop(self) -> None:
         # SIGTERM stops at once (graceful-stop SIGWINCH waits up to a second), then KILL
         self.stop_foreground((signal.SIGTERM, signal.SIGKILL))
+
+
+class PatchedApacheRunner(RunsConfigOnDisk, ApacheRunner):
+    """The config a fix patched, on the port of the first run."""

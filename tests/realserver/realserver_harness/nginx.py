@@ -11,7 +11,8 @@ import signal
 import subprocess
 from pathlib import Path
 
-from .runner import DEFAULT_HOST, MARKER_HOST, MARKER_PREFIX, BoundScenario, ServerRunner, substitute
+from .runner import (DEFAULT_HOST, MARKER_HOST, MARKER_PREFIX, BoundScenario, RunsConfigOnDisk, ServerRunner,
+                     substitute)
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 TEMP_PATHS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
@@ -128,3 +129,7 @@ class NginxRunner(ServerRunner):
     def stop(self) -> None:
         # SIGQUIT: graceful shutdown; then TERM, then KILL
         self.stop_foreground((signal.SIGQUIT, signal.SIGTERM, signal.SIGKILL))
+
+
+class PatchedNginxRunner(RunsConfigOnDisk, NginxRunner):
+    """The config a fix patched, on the port of the first run."""

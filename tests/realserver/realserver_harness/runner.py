@@ -506,3 +506,16 @@ def set_pdeathsig():
     except Exception:
         pass
     os.setsid()
+
+
+class RunsConfigOnDisk:
+    """Mixed into a runner: run the config file as it is on disk (a fix patched
+    it) on the port of the first run, instead of writing a fresh one."""
+
+    def prepare(self) -> None:
+        err = self.test_config()
+        if err is not None:
+            raise AssertionError(f"{self.kind} -t rejects the patched config:\n{err}")
+
+    def write_config(self) -> None:
+        pass
