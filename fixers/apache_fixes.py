@@ -261,12 +261,27 @@ def access_compat_fix(ctx, target, nodes: list[Node], block: Node | None, *, not
     satisfy = next((n.values[0].lower() for n in reversed(compat) if n.key == "satisfy" and n.values), "all")
     old = _describe_lines(compat)
     unsafe = False
+    starts = ", and httpd starts without mod_access_compat" if not_loaded else ""
     if not requires:
+        # With no Require of its own the section inherits the enclosing sections'
+        # Require lines, and mod_access_compat's check comes on top of them (both
+        # must pass, real-server tested): a plain `Require` would replace them.
         if satisfy == "any":
             return _advice(not_loaded)    # Satisfy Any with an inherited Require: leave it to a person
-        lines, remove = _render(expr), compat
-        title = (f"write {old} as `{'`, `'.join(l.strip() for l in lines)}`: the same clients are let in"
-                 + (", and httpd starts without mod_access_compat" if not_loaded else ""))
+        if expr == "granted":
+            lines, remove = [], compat
+            title = (f"remove {old}: they let every client through, so the Require lines of the enclosing "
+                     f"sections decide, as they already do{starts}")
+        elif expr == "denied":
+            lines, remove = _render(expr), compat
+            title = f"write {old} as `Require all denied`: every client is refused, as before{starts}"
+        else:
+            if block is None or any(n.key == "authmerging" for n in block.children or ()):
+                return _advice(not_loaded)
+            lines, remove = ["AuthMerging And", *_render(expr)], compat
+            title = (f"write {old} as `{'`, `'.join(l.strip() for l in lines)}`: the same clients are let in "
+                     "(AuthMerging And keeps the enclosing sections' Require lines in force, as mod_access_compat "
+                     f"did){starts}")
     else:
         req = [n for n in requires]
         req_expr = ("any", [_text(n) for n in req])

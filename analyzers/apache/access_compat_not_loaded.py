@@ -14,10 +14,16 @@ DOC = RuleDoc(
         "`Invalid command 'Order', perhaps misspelled or defined by a module not included in the "
         "server configuration` and no site of the server answers (real-world A1). In a .htaccess "
         "the same line is a 500 on every request (APA113).",
-    example="# a2dismod access_compat\n<Directory /var/www/html>\n    Order allow,deny\n    Allow from all\n</Directory>",
-    fixed="<Directory /var/www/html>\n    Require all granted\n</Directory>",
-    fix_safety="`a2enmod access_compat` also works, but keeps the 2.2 semantics around; converting "
-               "to Require is the lasting fix.",
+    example="# a2dismod access_compat\n<Directory /var/www/html/admin>\n    Order deny,allow\n"
+            "    Deny from all\n    Allow from 10.0.0.0/8\n</Directory>",
+    fixed="<Directory /var/www/html/admin>\n    AuthMerging And\n    Require ip 10.0.0.0/8\n</Directory>",
+    fix_safety="The fix translates the lines so that every client gets the answer it gets today with "
+               "mod_access_compat loaded (real-server tested). With the module, the 2.2 check comes on "
+               "top of the Require lines the section inherits (both must pass), so `Allow from all` is "
+               "removed rather than written as `Require all granted` (which would also open a directory "
+               "that an inherited `Require all denied` refuses today: APA101 offers that grant as a "
+               "change of its own), and an allow list becomes `AuthMerging And` plus `Require ip`. "
+               "`a2enmod access_compat` also works, but keeps the 2.2 semantics around.",
     references=("https://httpd.apache.org/docs/2.4/mod/mod_access_compat.html",),
 )
 
