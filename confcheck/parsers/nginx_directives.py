@@ -73,12 +73,23 @@ def _enter(ctx: tuple, name: str) -> tuple:
 
 
 def _check(node: Node, ctx: tuple, table: _Table, diags: Diagnostics, cache: dict) -> None:
-    n_args = len(node.args)
+    """Report `node` if it is wrong in `ctx`; `cache` holds one dict of verdicts per context."""
+    verdicts = cache.get(ctx)
+    if verdicts is None:
+        verdicts = cache[ctx] = {}
+    _report(node, _cached_verdict(node, ctx, table, verdicts), diags)
+
+
+def _cached_verdict(node: Node, ctx: tuple, table: _Table, verdicts: dict):
     is_block = node.children is not None
-    key = (node.name, ctx, is_block, n_args)
-    verdict = cache.get(key)
+    key = (node.name, len(node.args), is_block)
+    verdict = verdicts.get(key)
     if verdict is None:
-        verdict = cache[key] = _verdict(node.name, ctx, is_block, n_args, table)
+        verdict = verdicts[key] = _verdict(node.name, ctx, is_block, len(node.args), table)
+    return verdict
+
+
+def _report(node: Node, verdict, diags: Diagnostics) -> None:
     if verdict is True:
         return
     if verdict == "flag":  # depends on the value, not only on the count
@@ -128,20 +139,29 @@ def validate_nginx(nodes: list[Node], diags: Diagnostics, *, context: tuple[str,
     """
     table = _Table()
     cache: dict = {}
-    # explicit stack of iterators: source order, no recursion limit on deep input
+    # explicit stack of (iterator, context): source order, no recursion limit
+    # on deep input; a block's siblings are read in a plain loop (hot path:
+    # every node of the configuration)
     stack = [(iter(nodes), context)]
     while stack:
-        it, ctx = stack[-1]
-        node = next(it, None)
-        if node is None:
-            stack.pop()
-            continue
-        _check(node, ctx, table, diags, cache)
-        if node.included:
-            for inc in reversed(node.included):
-                stack.append((iter(inc.nodes), ctx))
-        elif node.children and node.name not in DATA_BLOCKS:
-            stack.append((iter(node.children), _enter(ctx, node.name)))
+        it, ctx = stack.pop()
+        verdicts = cache.get(ctx)
+        if verdicts is None:
+            verdicts = cache[ctx] = {}
+        for node in it:
+            verdict = verdicts.get((node.name, len(node.args), node.children is not None))
+            if verdict is None:
+                verdict = _cached_verdict(node, ctx, table, verdicts)
+            if verdict is not True:
+                _report(node, verdict, diags)
+            if node.included:
+                stack.append((it, ctx))
+                stack.extend((iter(inc.nodes), ctx) for inc in reversed(node.included))
+                break
+            if node.children and node.name not in DATA_BLOCKS:
+                stack.append((it, ctx))
+                stack.append((iter(node.children), _enter(ctx, node.name)))
+                break
 
 
 MAIN_ONLY = frozenset({"http", "events", "stream", "mail", "user", "worker_processes", "pid",

@@ -30,28 +30,53 @@ Tokens are plain tuples for speed (a 1 MB config has ~250k of them):
 
 All offsets are byte offsets into the data; values are decoded as UTF-8 with
 surrogateescape so no byte is ever lost.
+
+The parser reads `lex()` instead: the same tokens, but each statement's
+words gathered into one item with what ends it, the arguments already `Arg`
+objects with lazy spans (syntax.py). The parser makes a node per item, not a
+pass per token, which halves the reader's time; `tokenize()` expands the items.
+
+    (STMT, term_start, term_end, term, name, name_start, name_end, args, extras,
+     lua, name_quote, name_raw)
+        term:   SEMI | LBRACE | RBRACE (cut short by a "}", which closes a
+                block too) | LUA (term_start = '{', term_end = after '}') |
+                None (end of file; term_start/term_end None). term_start and
+                term_end sit where a token's start/end do.
+        name, name_start, name_end, name_quote, name_raw: the name's WORD token
+        args:   the other words as Args, their spans on lex()'s `source` (so one
+                lex() serves every instance of a file: read-only)
+        extras: None, or [(number of args before it, token)] for the COMMENT
+                and ERROR tokens met inside the statement
+        lua:    (body, (body_start, body_end, closed)) for LUA, else None
+    and, outside statements, SEMI/LBRACE/RBRACE/COMMENT/ERROR tokens.
 """
 
 from __future__ import annotations
 
 import re
 
-WORD, SEMI, LBRACE, RBRACE, COMMENT, LUA, ERROR = range(7)
+from confcheck.parsers.syntax import Arg
+
+WORD, SEMI, LBRACE, RBRACE, COMMENT, LUA, ERROR, STMT = range(8)
 
 BOM = b"\xef\xbb\xbf"
 
 # One match per token, leading whitespace included.  Groups: 1 comment,
-# 2 punctuation, 3/4 double-quoted body/closing quote, 5/6 single-quoted,
-# 7 unquoted word.  No group matched: only whitespace was left before EOF.
-_TOKEN = re.compile(
+# 2/3/4 ";" "{" "}", 5/6 double-quoted body/closing quote, 7/8 single-quoted,
+# 9 unquoted word.  No group matched: only whitespace was left before EOF.
+_PATTERN = (
     rb"[ \t\r\n]*+(?:"
     rb"(#[^\n]*+)"
-    rb"|([;{}])"
+    rb"|(;)|(\{)|(\})"
     rb'|"((?:[^"\\]++|\\[\s\S]?)*+)(")?'
     rb"|'((?:[^'\\]++|\\[\s\S]?)*+)(')?"
     rb"|((?:[^ \t\r\n;{\\$]++|\\[\s\S]?|\$\{*+)++)"
     rb"|\Z)"
 )
+_TOKEN = re.compile(_PATTERN)
+# The same over text: an ASCII file is scanned decoded (offsets are the same),
+# which saves decoding each word.
+_TOKEN_TEXT = re.compile(_PATTERN.decode("ascii"))
 
 # What may follow a closing quote (nginx's need_space state); ')' starts a new
 # word, which is how `if ($a = "b")` works.
@@ -59,8 +84,6 @@ _AFTER_QUOTE = frozenset(b" \t\r\n;{)")
 
 _ESCAPE = re.compile(rb"\\([\s\S])")
 _ESCAPES = {b'"': b'"', b"'": b"'", b"\\": b"\\", b"t": b"\t", b"r": b"\r", b"n": b"\n"}
-
-_PUNCT = {ord(";"): SEMI, ord("{"): LBRACE, ord("}"): RBRACE}
 
 
 def _unescape_sub(m: re.Match) -> bytes:
@@ -153,76 +176,156 @@ def scan_lua_block(data: bytes, pos: int) -> tuple[int, bool]:
 
 # --- the tokenizer ------------------------------------------------------------
 
+def _after_quote(data: bytes, start: int, end: int, quote: str, closed: bool) -> tuple | None:
+    """The ERROR token, if any, for the quoted word at data[start:end]."""
+    if not closed:  # the file ended inside it
+        return (ERROR, start, start + 1,
+                f"unexpected end of file, missing terminating {quote} character", None)
+    if end < len(data) and data[end] not in _AFTER_QUOTE:
+        # nginx stops here; we report it and go on as if a space followed,
+        # which is also how crossplane splits `'it''s'`.
+        return (ERROR, end, end + _char_len(data, end), f'unexpected "{_char_at(data, end)}"', None)
+    return None
+
+
 def tokenize(data: bytes) -> list[tuple]:
     """The tokens of `data` (see the module docstring). Never raises."""
+    out: list[tuple] = []
+    append = out.append
+    for item in lex(data):
+        if item[0] != STMT:
+            append(item)
+            continue
+        _, term_start, term_end, term, name, start, end, args, extras, lua, quote, raw = item
+        append((WORD, start, end, name, quote, raw))
+        words = [(WORD, a._start, a._end, a.value, a.quote, a.raw) for a in args]
+        for index, token in reversed(extras or ()):
+            words.insert(index, token)
+        out.extend(words)
+        if term == LUA:
+            append((LUA, term_start, term_end) + lua)
+        elif term is not None:
+            append((term, term_start, term_end, None, None))
+    return out
+
+
+def lex(data: bytes, source: object = None) -> list[tuple]:
+    """The items the parser reads (see the module docstring). Never raises."""
+    if data.isascii():
+        return _lex(data, data.decode("ascii"), _TOKEN_TEXT, source)
+    return _lex(data, data, _TOKEN, source)
+
+
+def _lex(data: bytes, text: bytes | str, pattern: re.Pattern, source: object) -> list[tuple]:
+    """lex over `text`: `data` itself, or (ASCII only) `data` decoded."""
+    is_text = text is not data
+    backslash = "\\" if is_text else b"\\"
+    new = object.__new__
     n = len(data)
     pos = 3 if data.startswith(BOM) else 0
     out: list[tuple] = []
     append = out.append
-    expect_name = True      # next word starts a statement
-    lua_stmt = False        # the current statement is a *_by_lua_block
+    name = None             # the pending statement's name; None: the next word starts one
+    name_start = name_end = 0
+    name_quote = name_raw = None
+    args: list[Arg] = []
+    extras: list | None = None
     # finditer is contiguous here (some alternative always matches at the
     # current position); it is restarted only after a Lua body.
     while pos < n:
         restart = None
-        for m in _TOKEN.finditer(data, pos):
+        for m in pattern.finditer(text, pos):
             kind = m.lastindex
-            if kind is None:  # trailing whitespace
-                return out
-            if kind == 7:
-                start, end = m.span(7)
-                raw = m.group(7)
-                if b"\\" in raw:
-                    rawtext = raw.decode("utf-8", "surrogateescape")
-                    value = _ESCAPE.sub(_unescape_sub, raw).decode("utf-8", "surrogateescape")
+            if kind == 9:  # unquoted word
+                raw = m[9]
+                end = m.end()
+                start = end - len(raw)
+                quote = None
+                if backslash in raw:
+                    rawtext = data[start:end].decode("utf-8", "surrogateescape")
+                    value = unescape(data[start:end])
+                elif is_text:
+                    value = rawtext = raw
                 else:
                     value = rawtext = raw.decode("utf-8", "surrogateescape")
-                if expect_name:
-                    expect_name = False
-                    lua_stmt = value.endswith("_by_lua_block")
-                append((WORD, start, end, value, None, rawtext))
-            elif kind == 2:
+            elif kind == 2 or kind == 4:    # ; }
+                end = m.end()
+                term = SEMI if kind == 2 else RBRACE
+                if name is None:
+                    append((term, end - 1, end, None, None))
+                else:
+                    append((STMT, end - 1, end, term, name, name_start, name_end, args, extras,
+                            None, name_quote, name_raw))
+                    name = None
+                continue
+            elif kind == 3:     # {
                 end = m.end()
                 start = end - 1
-                ptype = _PUNCT[data[start]]
-                expect_name = True
-                if ptype == LBRACE and lua_stmt:
-                    lua_stmt = False
+                if name is None:
+                    append((LBRACE, start, end, None, None))
+                elif name.endswith("_by_lua_block"):
                     close, closed = scan_lua_block(data, end)
                     stop = close + 1 if closed else n
                     body = data[end:close].decode("utf-8", "surrogateescape")
-                    append((LUA, start, stop, body, (end, close, closed)))
+                    append((STMT, start, stop, LUA, name, name_start, name_end, args, extras,
+                            (body, (end, close, closed)), name_quote, name_raw))
+                    name = None
                     if not closed:
                         append((ERROR, start, end, 'unexpected end of file, expecting "}"', None))
                     restart = stop
                     break
-                lua_stmt = False
-                append((ptype, start, end, None, None))
+                else:
+                    append((STMT, start, end, LBRACE, name, name_start, name_end, args, extras,
+                            None, name_quote, name_raw))
+                    name = None
+                continue
+            elif kind is None:  # trailing whitespace
+                break
             elif kind == 1:
                 start, end = m.span(1)
                 if end > start and data[end - 1] == 0x0D:  # keep CR out of CRLF comments
                     end -= 1
-                append((COMMENT, start, end, data[start + 1:end].decode("utf-8", "surrogateescape"), None))
-            else:
-                # quoted word: groups 3/4 for '"', 5/6 for "'"
-                body_group = 3 if kind <= 4 else 5
-                quote = '"' if body_group == 3 else "'"
+                token = (COMMENT, start, end, data[start + 1:end].decode("utf-8", "surrogateescape"),
+                         None)
+                if name is None:
+                    append(token)
+                else:
+                    extras = (extras or []) + [(len(args), token)]
+                continue
+            else:  # quoted word: groups 5/6 for '"', 7/8 for "'"
+                body_group = 5 if kind <= 6 else 7
+                quote = '"' if body_group == 5 else "'"
                 end = m.end()
-                start = m.start(body_group) - 1
-                value = unescape(m.group(body_group))
-                if expect_name:
-                    expect_name = False
-                    lua_stmt = value.endswith("_by_lua_block")
-                append((WORD, start, end, value, quote, data[start:end].decode("utf-8", "surrogateescape")))
-                if kind == body_group:  # no closing quote: the file ended inside it
-                    append((ERROR, start, start + 1,
-                            f"unexpected end of file, missing terminating {quote} character", None))
-                elif end < n and data[end] not in _AFTER_QUOTE:
-                    # nginx stops here; we report it and go on as if a space
-                    # followed, which is also how crossplane splits `'it''s'`.
-                    size = _char_len(data, end)
-                    append((ERROR, end, end + size, f'unexpected "{_char_at(data, end)}"', None))
+                body_start, body_end = m.span(body_group)
+                start = body_start - 1
+                value = unescape(data[body_start:body_end])
+                rawtext = data[start:end].decode("utf-8", "surrogateescape")
+            # a word: the name of a new statement or an argument
+            if name is None:
+                name = value
+                name_start = start
+                name_end = end
+                name_quote = quote
+                name_raw = rawtext
+                args = []
+                extras = None
+            else:  # lazy_arg(), inline: the hottest lines of the reader
+                arg = new(Arg)
+                arg.raw = rawtext
+                arg.value = value
+                arg.quote = quote
+                arg._src = source
+                arg._start = start
+                arg._end = end
+                args.append(arg)
+            if kind != 9:
+                error = _after_quote(data, start, end, quote, closed=kind != body_group)
+                if error is not None:
+                    extras = (extras or []) + [(len(args), error)]
         if restart is None:
             break
         pos = restart
+    if name is not None:
+        append((STMT, None, None, None, name, name_start, name_end, args, extras,
+                None, name_quote, name_raw))
     return out

@@ -31,6 +31,7 @@ from fnmatch import fnmatchcase
 from confcheck.gcpause import gc_paused
 from confcheck.source import Diagnostics, SourceFile
 from confcheck.parsers.syntax import IncludedFile, Node, ParsedFile
+from confcheck.parsers.nginx_lexer import lex
 from confcheck.parsers.nginx_parser import parse_nginx_with_includes
 
 MAX_INCLUDE_DEPTH = 64  # far beyond real configs; keeps malicious trees bounded
@@ -47,7 +48,7 @@ class NginxConfig:
 
 
 def _has_magic(path: str) -> bool:
-    return any(c in path for c in "*?[")
+    return "*" in path or "?" in path or "[" in path
 
 
 class _DiskFiles:
@@ -151,9 +152,23 @@ class _Loader:
         self.prefix = prefix
         self.diags = diags
         self.parsed: list[ParsedFile] = []
+        # lexer output per file read twice: a snippet included from 2,000
+        # places is tokenized twice, not 2,000 times (each include site still
+        # gets its own nodes). None: read once so far (most files: their
+        # tokens are dropped as soon as they are parsed).
+        self.tokens: dict[SourceFile, list[tuple] | None] = {}
 
     def parse(self, source: SourceFile, via: Node | None, chain: tuple[str, ...]) -> ParsedFile:
-        parsed, includes = parse_nginx_with_includes(source, self.diags, via=via)
+        if source not in self.tokens:
+            self.tokens[source] = None
+            tokens, shared = lex(source.data, source), False
+        else:
+            tokens = self.tokens[source]
+            if tokens is None:
+                tokens = self.tokens[source] = lex(source.data, source)
+            shared = True
+        parsed, includes = parse_nginx_with_includes(source, self.diags, via=via,
+                                                      tokens=tokens, shared=shared)
         self.parsed.append(parsed)
         chain = chain + (source.realpath,)
         for inc in includes:
@@ -226,6 +241,7 @@ def load_nginx(main_path: str, diags: Diagnostics, *, root: str | None = None,
     loader = _Loader(fs, prefix, diags)
     with gc_paused():
         main = loader.parse(main_source, None, ())
+        loader.tokens.clear()  # dropped before the collector runs again, which would walk them
     return NginxConfig(main, main.nodes, fs.files(), loader.parsed, prefix, root_abs)
 
 
@@ -266,4 +282,5 @@ def load_nginx_dump(data: bytes, name: str, diags: Diagnostics) -> NginxConfig:
     loader = _Loader(_DumpFiles(sections), prefix, diags)
     with gc_paused():
         main = loader.parse(main_source, None, ())
+        loader.tokens.clear()  # dropped before the collector runs again, which would walk them
     return NginxConfig(main, main.nodes, dict(sections), loader.parsed, prefix)

@@ -22,9 +22,9 @@ silently dropped):
 from __future__ import annotations
 
 from confcheck.source import Diagnostics, SourceFile, Span
-from confcheck.parsers.syntax import Arg, Comment, Node, ParsedFile
+from confcheck.parsers.syntax import Arg, Comment, LazyNode, Node, ParsedFile, lazy_arg
 from confcheck.parsers.nginx_lexer import (
-    COMMENT, LBRACE, LUA, RBRACE, SEMI, WORD, tokenize,
+    COMMENT, LBRACE, LUA, RBRACE, SEMI, STMT, lex,
 )
 
 # Blocks whose presence deeper than this proves a missing "}" above.
@@ -32,29 +32,36 @@ _TOP_ONLY = frozenset({"http", "events", "stream", "mail"})
 _SERVER_PARENTS = frozenset({"http", "stream", "mail"})
 
 
+_new = object.__new__
+
+
 class _Frame:
     """An open block (node is None for a nameless `{`, whose contents go up)."""
 
-    __slots__ = ("node", "children", "indent", "bad_close")
+    __slots__ = ("node", "children", "start", "bad_close")
 
-    def __init__(self, node: Node | None, children: list, indent: int) -> None:
+    def __init__(self, node: Node | None, children: list, start: int) -> None:
         self.node = node
         self.children = children
-        self.indent = indent
+        self.start = start  # where the header (or the nameless "{") starts
         # the last child block whose "}" sat at another indentation than its
         # header: the usual sign of the "}" that was really meant for us
         self.bad_close: Node | None = None
 
 
 class _Parser:
-    def __init__(self, source: SourceFile, diags: Diagnostics, via: Node | None) -> None:
+    def __init__(self, source: SourceFile, diags: Diagnostics, via: Node | None,
+                 tokens: list[tuple] | None = None, shared: bool = True) -> None:
         self.source = source
         self.data = source.data
         self.diags = diags
         self.via = via
+        self.tokens = lex(source.data, source) if tokens is None else tokens
+        self.shared = shared and tokens is not None  # copy the lists out of the items
         self.comments: list[Comment] = []
         self.includes: list[Node] = []
         self._last_report: tuple | None = None
+        self.eof_reported = False  # an error already said the file ends too early
 
     # -- helpers ---------------------------------------------------------------
 
@@ -79,16 +86,41 @@ class _Parser:
             return -1
         return len(prefix.expandtabs(8))
 
-    def make_node(self, words: list[tuple], end: int, parent: Node | None) -> Node:
-        source = self.source
-        first = words[0]
-        # hot path: Arg/Span built inline (tokens carry raw text already)
-        args = [Arg(t[5], t[3], Span(source, t[1], t[2]), t[4]) for t in words[1:]]
-        name = first[3]
+    def misindented(self, header: int, close: int) -> bool:
+        """Do the "}" at `close` and the header at `header` both start their
+        lines, at different indentations?"""
+        data = self.data
+        header_line = data[data.rfind(b"\n", 0, header) + 1:header]
+        if header_line == data[data.rfind(b"\n", 0, close) + 1:close]:
+            return False  # the usual case, decided without measuring
+        indent = self.indent_of(close)
+        return indent >= 0 and indent != self.indent_of(header) >= 0
+
+    def make_node(self, name: str, start: int, name_end: int, args: list[Arg], end: int,
+                  parent: Node | None, header_end: int | None = None) -> Node:
+        """The node of statement `name args`; a block when header_end (its "{") is given.
+
+        Built without Node.__init__ and with lazy spans (see syntax.py): this
+        runs for every statement of every instance."""
         if name == "if" and args:
             args = self.strip_if_parens(args)
-        node = Node(name, args, Span(source, first[1], end), Span(source, first[1], first[2]),
-                    "nginx", None, None, None, parent, self.via)
+        node = _new(LazyNode)
+        node.name = node.key = name
+        node.args = args
+        node.dialect = "nginx"
+        node.parent = parent
+        node.via = self.via
+        node.included = []
+        node._src = self.source
+        node._start = start
+        node._name_end = name_end
+        node._end = end
+        if header_end is None:
+            node.children = node.header_span = node.close_span = None
+        else:
+            node.children = []
+            node._header_end = header_end
+            node._closed = False
         if name == "include":
             self.includes.append(node)
         return node
@@ -115,101 +147,110 @@ class _Parser:
         value = arg.value[head:len(arg.value) - tail]
         if arg.quote is None:
             # unquoted: the parenthesis is one source byte, cut it off the span too
-            start = arg.span.start + head
-            end = arg.span.end - tail
+            start = arg._start + head
+            end = arg._end - tail
             raw = self.data[start:end].decode("utf-8", "surrogateescape")
-            return Arg(raw, value, self.span(start, end), None)
-        return Arg(arg.raw, value, arg.span, arg.quote)  # quoted: the span keeps the quotes
+            return lazy_arg(raw, value, None, self.source, start, end)
+        # quoted: the span keeps the quotes
+        return lazy_arg(arg.raw, value, arg.quote, self.source, arg._start, arg._end)
 
     # -- the main loop ---------------------------------------------------------
 
     def run(self) -> ParsedFile:
+        """Statements and blocks from the lexer's items. Nodes are built with
+        lazy spans, whose offsets (node._end ...) change until the node is
+        done: nothing here reads a node's span, only those offsets."""
+        source = self.source
         top: list[Node] = []
         stack: list[_Frame] = []
         children = top
         parent: Node | None = None
-        words: list[tuple] = []
-        eof_reported = False
         comments = self.comments
+        make_node = self.make_node
+        shared = self.shared
 
-        for tok in tokenize(self.data):
+        for tok in self.tokens:
             kind = tok[0]
-            if kind == WORD:
-                words.append(tok)
-            elif kind == SEMI:
-                if words:
-                    children.append(self.make_node(words, tok[2], parent))
-                    words = []
-                else:
-                    self.report('unexpected ";"', tok[1], tok[2])
-            elif kind == LBRACE:
-                if not words:
-                    self.report('unexpected "{"', tok[1], tok[2])
-                    stack.append(_Frame(None, children, self.indent_of(tok[1])))
+            if kind == STMT:
+                _, term_start, term_end, kind, name, start, name_end, args, extras, lua, _, _ = tok
+                if extras is not None:  # comments and lexer errors inside it come first
+                    for _, extra in extras:
+                        self.comment_or_error(extra)
+                if shared:  # the Args are shared by the instances of a file, lists not
+                    args = args[:]
+                if kind == SEMI:
+                    children.append(make_node(name, start, name_end, args, term_end, parent))
                     continue
-                name = words[0][3]
-                if stack and (name in _TOP_ONLY or name == "server"):
-                    self.resync(name, words[0], stack)
-                    frame = stack[-1] if stack else None
-                    children = frame.children if frame else top
-                    parent = self.frame_parent(stack)
-                node = self.make_node(words, tok[2], parent)
-                node.children = []
-                node.header_span = Span(self.source, words[0][1], tok[2])
-                children.append(node)
-                stack.append(_Frame(node, node.children, self.indent_of(words[0][1])))
-                children = node.children
-                parent = node
-                words = []
-            elif kind == RBRACE:
-                if words:
-                    # nginx: unexpected "}" (almost always a missing ";")
-                    self.report('unexpected "}"', tok[1], tok[2])
-                    children.append(self.make_node(words, words[-1][2], parent))
-                    words = []
+                if kind == LBRACE:
+                    if stack and (name in _TOP_ONLY or name == "server"):
+                        self.resync(name, start, stack)
+                        frame = stack[-1] if stack else None
+                        children = frame.children if frame else top
+                        parent = self.frame_parent(stack)
+                    node = make_node(name, start, name_end, args, term_end, parent, term_end)
+                    children.append(node)
+                    children = node.children
+                    stack.append(_Frame(node, children, start))
+                    parent = node
+                    continue
+                if kind == LUA:
+                    node = make_node(name, start, name_end, args, term_end, parent)
+                    body_raw, (body_start, body_end, closed) = lua
+                    node.args.append(lazy_arg(body_raw, body_raw, None, source, body_start, body_end))
+                    children.append(node)
+                    if not closed:
+                        self.eof_reported = True
+                    continue
+                stmt_end = args[-1]._end if args else name_end
+                if kind is None:  # end of file
+                    if not self.eof_reported:
+                        self.report('unexpected end of file, expecting ";" or "}"', start, stmt_end)
+                    children.append(make_node(name, start, name_end, args, stmt_end, parent))
+                    continue
+                # cut short by "}": nginx's unexpected "}" (almost always a
+                # missing ";"); the "}" then closes a block as below
+                self.report('unexpected "}"', term_start, term_end)
+                children.append(make_node(name, start, name_end, args, stmt_end, parent))
+            if kind == RBRACE:
                 if not stack:
                     self.report('unexpected "}"', tok[1], tok[2])
                     continue
                 frame = stack.pop()
                 node = frame.node
                 if node is not None:
-                    node.span = Span(self.source, node.span.start, tok[2])
-                    node.close_span = Span(self.source, tok[1], tok[2])
-                    indent = self.indent_of(tok[1])
-                    if indent >= 0 and frame.indent >= 0 and indent != frame.indent and stack:
+                    node._end = tok[2]
+                    node._closed = True
+                    if stack and self.misindented(frame.start, tok[1]):
                         # remember the innermost suspect for _blame
                         stack[-1].bad_close = frame.bad_close or node
-                children = stack[-1].children if stack else top
-                parent = self.frame_parent(stack)
-            elif kind == COMMENT:
-                start = tok[1]
-                comments.append(Comment(tok[3], Span(self.source, start, tok[2]),
-                                        self.indent_of(start) >= 0))
-            elif kind == LUA:
-                body_start, body_end, closed = tok[4]
-                if not words:
-                    self.report('unexpected "{"', tok[1], tok[1] + 1)
-                    continue
-                node = self.make_node(words, tok[2], parent)
-                body_raw = tok[3]
-                node.args.append(Arg(body_raw, body_raw, Span(self.source, body_start, body_end), None))
-                children.append(node)
-                words = []
-                if not closed:
-                    eof_reported = True
-            else:  # ERROR from the lexer
-                self.report(tok[3], tok[1], tok[2])
-                if tok[3].startswith("unexpected end of file"):
-                    eof_reported = True
+                if stack:
+                    children = stack[-1].children
+                    parent = stack[-1].node or self.frame_parent(stack)
+                else:
+                    children = top
+                    parent = None
+            elif kind == LBRACE:
+                self.report('unexpected "{"', tok[1], tok[2])
+                stack.append(_Frame(None, children, tok[1]))
+            elif kind == SEMI:
+                self.report('unexpected ";"', tok[1], tok[2])
+            else:
+                self.comment_or_error(tok)
 
-        if words:
-            stmt_end = words[-1][2]
-            if not eof_reported:
-                self.report('unexpected end of file, expecting ";" or "}"', words[0][1], stmt_end)
-            children.append(self.make_node(words, stmt_end, parent))
         if stack:
-            self.close_at_eof(stack, report=not eof_reported)
-        return ParsedFile(self.source, top, comments)
+            self.close_at_eof(stack, report=not self.eof_reported)
+        return ParsedFile(source, top, comments)
+
+    def comment_or_error(self, tok: tuple) -> None:
+        """A comment, or an error from the lexer."""
+        if tok[0] == COMMENT:
+            start = tok[1]
+            self.comments.append(Comment(tok[3], Span(self.source, start, tok[2]),
+                                         self.indent_of(start) >= 0))
+            return
+        self.report(tok[3], tok[1], tok[2])
+        if tok[3].startswith("unexpected end of file"):
+            self.eof_reported = True
 
     @staticmethod
     def frame_parent(stack: list[_Frame]) -> Node | None:
@@ -234,11 +275,12 @@ class _Parser:
         return None
 
     def finish_open(self, frame: _Frame) -> None:
+        """An unclosed block ends where its last child does."""
         node = frame.node
         if node is not None and node.children:
-            node.span = Span(self.source, node.span.start, node.children[-1].span.end)
+            node._end = node.children[-1]._end
 
-    def resync(self, name: str, first: tuple, stack: list[_Frame]) -> None:
+    def resync(self, name: str, name_start: int, stack: list[_Frame]) -> None:
         """`name {` cannot be here: close the blocks an earlier "}" should have closed."""
         if name == "server":
             keep = len(stack)
@@ -258,7 +300,7 @@ class _Parser:
         for frame in reversed(popped):  # innermost first: outer spans cover inner ones
             self.finish_open(frame)
         if culprit is not None:
-            line = self.source.line_col(first[1])[0]
+            line = self.source.line_col(name_start)[0]
             self.report(f'"{culprit.name}" block is not closed: expecting "}}" before '
                         f'"{name}" at line {line}', culprit.header_span.start, culprit.header_span.end)
 
@@ -274,10 +316,15 @@ class _Parser:
             self.report('unexpected end of file, expecting "}"', end, end)
 
 
-def parse_nginx_with_includes(source: SourceFile, diags: Diagnostics, *,
-                              via: Node | None = None) -> tuple[ParsedFile, list[Node]]:
-    """parse_nginx plus the `include` nodes found, so the loader need not walk the tree."""
-    parser = _Parser(source, diags, via)
+def parse_nginx_with_includes(source: SourceFile, diags: Diagnostics, *, via: Node | None = None,
+                              tokens: list[tuple] | None = None,
+                              shared: bool = True) -> tuple[ParsedFile, list[Node]]:
+    """parse_nginx plus the `include` nodes found, so the loader need not walk the tree.
+
+    `tokens`: lex(source.data, source) when the caller has it already (a file
+    included from many places is tokenized once); `shared=False` when no other
+    parse will read them, so the nodes may take their lists."""
+    parser = _Parser(source, diags, via, tokens, shared)
     parsed = parser.run()
     return parsed, parser.includes
 

@@ -20,12 +20,45 @@ from typing import Iterator
 from confcheck.source import SourceFile, Span
 
 
+# Lazy spans: a large config has ~200,000 spans and a run looks at a few
+# hundred, so a reader may leave the span fields of an Arg or a LazyNode unset
+# and store offsets in the `_src`/`_start`/... slots instead; __getattr__ (only
+# reached for an unset slot) makes the Span on first use and stores it, so
+# later reads are plain slots. Slots rather than a tuple: every object the
+# reader leaves behind costs the cyclic collector a visit. Arg carries its
+# three slots itself (a subclass would change its repr and its equality with
+# plain Args); Node, with its own repr and no equality, has a subclass.
+
+
 @dataclass(slots=True)
 class Arg:
     raw: str            # exact source text, quotes included
     value: str          # as the server sees it (quotes removed, escapes applied)
     span: Span
     quote: str | None = None   # '"', "'" or None
+    # lazy span, set by a reader instead of `span` (left unset otherwise)
+    _src: SourceFile = field(init=False, repr=False, compare=False)
+    _start: int = field(init=False, repr=False, compare=False)
+    _end: int = field(init=False, repr=False, compare=False)
+
+    def __getattr__(self, name: str):
+        if name != "span":  # (also when _src is unset: no lazy span here)
+            raise AttributeError(f"'Arg' object has no attribute {name!r}")
+        span = self.span = Span(self._src, self._start, self._end)
+        return span
+
+
+def lazy_arg(raw: str, value: str, quote: str | None, source: SourceFile, start: int,
+             end: int) -> Arg:
+    """An Arg whose span is made on first use (the nginx lexer inlines this)."""
+    arg = object.__new__(Arg)
+    arg.raw = raw
+    arg.value = value
+    arg.quote = quote
+    arg._src = source
+    arg._start = start
+    arg._end = end
+    return arg
 
 
 @dataclass(slots=True, eq=False)
@@ -92,6 +125,34 @@ class Node:
     def __repr__(self) -> str:
         args = " ".join(a.raw for a in self.args)
         return f"<Node {self.name} {args} @{self.file}:{self.line}>"
+
+
+class LazyNode(Node):
+    """A Node whose span fields a reader leaves unset, storing offsets instead:
+    name_span is [_start, _name_end), span [_start, _end), a block's header_span
+    [_start, _header_end) and close_span the "}" ending at _end (if _closed).
+    A subclass so that readers without lazy spans (Apache) keep smaller nodes."""
+
+    __slots__ = ("_src", "_start", "_name_end", "_end", "_header_end", "_closed")
+
+    def __getattr__(self, name: str):
+        if name not in _LAZY_SPANS:
+            raise AttributeError(f"'Node' object has no attribute {name!r}")
+        source = self._src
+        if name == "span":
+            span = Span(source, self._start, self._end)
+        elif name == "name_span":
+            span = Span(source, self._start, self._name_end)
+        elif name == "header_span":
+            header_end = self._header_end
+            span = None if header_end is None else Span(source, self._start, header_end)
+        else:
+            span = Span(source, self._end - 1, self._end) if self._closed else None
+        setattr(self, name, span)
+        return span
+
+
+_LAZY_SPANS = frozenset({"span", "name_span", "header_span", "close_span"})
 
 
 @dataclass(slots=True, eq=False)
