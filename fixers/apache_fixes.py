@@ -316,10 +316,49 @@ def access_compat_fix(ctx, target, nodes: list[Node], block: Node | None, *, not
             lines, remove = _render(("all", [expr, req_expr])), compat + requires
             title = (f"write {old} and {_describe_lines(req)} as one <RequireAll> (Satisfy All: a client "
                      "needs both, as before)")
+    if expr != "granted":
+        deeper = _deeper_requires(target, block)
+        if deeper:
+            # real Apache: a deeper section's own Require does not lift the 2.2 lines it
+            # inherits (mod_access_compat checks on top); a translated Require it replaces
+            unsafe = True
+            title += (f"; but {', '.join(s.where for s in deeper)} below {'has' if len(deeper) == 1 else 'have'} "
+                      "Require lines of its own, which mod_access_compat's check restricts today: after the "
+                      "change they alone decide there (add `AuthMerging And` to keep the restriction)")
     edits = _replace(remove, lines)
     if edits is None:
         return _advice(not_loaded)
     return _fix(ctx, target, edits, title, UNSAFE if unsafe else SAFE)
+
+
+def _deeper_requires(target, block: Node | None) -> list:
+    """<Directory> sections below `block`'s directory with Require lines of their
+    own and no AuthMerging (the 2.2 lines of `block` restrict them today)."""
+    conf = getattr(target, "conf", None)
+    if block is None or block.key != "directory" or conf is None:
+        return []
+    servers = [conf.main, *conf.vhosts]
+    mine = next((sec for srv in servers for sec in srv.dirs if sec.node is block), None)
+    if mine is None or mine.regex is not None or mine.wildcard:
+        return []
+    top = mine.pattern.rstrip("/") + "/"
+    out = []
+    for srv in servers:
+        for sec in srv.dirs:
+            if sec is mine or sec.kind != "directory" or sec.regex is not None or not sec.pattern.startswith(top):
+                continue
+            keys = {n.key for n in _section_directives(sec)}
+            if "require" in keys and "authmerging" not in keys:
+                out.append(sec)
+    return out
+
+
+def _section_directives(section):
+    for item in section.items:
+        if isinstance(item, Node):
+            yield item
+        elif item.kind in ("requireall", "requireany", "requirenone", "limit", "limitexcept"):
+            yield from _section_directives(item)
 
 
 def _advice(not_loaded: bool):

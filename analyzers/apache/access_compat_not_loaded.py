@@ -23,6 +23,9 @@ DOC = RuleDoc(
                "removed rather than written as `Require all granted` (which would also open a directory "
                "that an inherited `Require all denied` refuses today: APA101 offers that grant as a "
                "change of its own), and an allow list becomes `AuthMerging And` plus `Require ip`. "
+               "A deeper <Directory> with Require lines of its own is restricted by the 2.2 lines today "
+               "(a child's Require does not lift them); after the change its own lines decide, so that "
+               "fix is unsafe and its title names the section. "
                "`a2enmod access_compat` also works, but keeps the 2.2 semantics around.",
     references=("https://httpd.apache.org/docs/2.4/mod/mod_access_compat.html",),
 )
