@@ -10,7 +10,10 @@ import sys
 import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHARED = os.path.join(os.path.dirname(REPO), "shared")
+# The team's shared folder (corpus, schemas): next to the checkout, or at its
+# usual place when the checkout lives elsewhere (a CI clone in a temp dir).
+SHARED = next((p for p in (os.path.join(os.path.dirname(REPO), "shared"), "/work/shared") if os.path.isdir(p)),
+              "/work/shared")
 
 
 def need_root() -> None:

@@ -15,7 +15,7 @@ import os
 import pytest
 import yaml
 
-from cc_helpers import need_root
+from cc_helpers import SHARED, need_root
 from fixcase import check_fix
 
 from confcheck.engine import ScanOptions, run_scan
@@ -65,7 +65,7 @@ def _expand(entries):
             yield entry
 
 
-APACHE_CORPUS = "/work/shared/corpus/apache/debian"
+APACHE_CORPUS = os.path.join(SHARED, "corpus", "apache", "debian")
 
 
 def _debian_apache(root: str, keep_default: bool) -> None:

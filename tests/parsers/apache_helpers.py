@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from cc_helpers import SHARED
+
 from confcheck.source import Diagnostics, SourceFile
 from confcheck.parsers.apache_parser import parse_apache
 from confcheck.parsers.syntax import Node, ParsedFile
 
-CORPUS = Path("/work/shared/corpus/apache")
+CORPUS = Path(SHARED) / "corpus" / "apache"
 
 # Files in the corpus that are not Apache configs.
 NOT_APACHE = {"LICENSE.txt", "README.md", "magic", "mime.types", "charset.conv", "envvars"}

@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from cc_helpers import SHARED
+
 from confcheck.source import Diagnostics, SourceFile
 from confcheck.parsers.nginx_parser import parse_nginx
 
-CORPUS = Path("/work/shared/corpus/nginx")
+CORPUS = Path(SHARED) / "corpus" / "nginx"
 CP_CONFIGS = CORPUS / "crossplane-tests" / "tests" / "configs"
 
 # Files in the corpus that are not nginx configs at all.
