@@ -80,7 +80,7 @@ def _find_aim(http: Http, server: Server) -> tuple[str, int, str] | None:
             address = f"[{address}]"
         for host in _host_candidates(server):
             try:
-                request = Request.parse(f"http://{address}:{listen.port}/", "GET", {"Host": host}, PUBLIC_IP)
+                request = Request.aimed(address, listen.port, host, "/", client_ip=PUBLIC_IP)
                 if select_server(http, request).server is server:
                     return address, listen.port, host
             except RequestError:
