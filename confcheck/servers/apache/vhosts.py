@@ -8,11 +8,11 @@ else the first of them. No `<VirtualHost>` on that address: the main server.
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
 from confcheck.servers.apache.conf import ApacheConf, Server
+from confcheck.servers.nginx.request import parse_address
 
 
 @dataclass
@@ -24,11 +24,7 @@ class Selection:
 
 
 def _is_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text.strip("[]"))
-        return True
-    except ValueError:
-        return False
+    return parse_address(text.strip("[]")) is not None
 
 
 class _Group:

@@ -20,7 +20,7 @@ from confcheck.parsers.syntax import Node
 from confcheck.servers.nginx import variables
 from confcheck.servers.nginx.conf import Http, LimitExcept, Location, Scope, Server, UPSTREAM_HANDLERS
 from confcheck.servers.nginx.locations import describe_search, find_location
-from confcheck.servers.nginx.request import BadUri, Request, normalize_uri
+from confcheck.servers.nginx.request import BadUri, Request, normalize_uri, parse_address
 from confcheck.servers.nginx.rewrite import Action, run_script
 from confcheck.servers.nginx.select import select_server
 from confcheck.servers.outcome import Final, Outcome, Step  # noqa: F401 - Step/Outcome are this module's answer types
@@ -257,17 +257,8 @@ def _ip_match(spec: str, ip: str) -> bool:
         return True
     if spec.startswith("unix:"):
         return False
-    addr, net = _address(ip), _network(spec)
+    addr, net = parse_address(ip), _network(spec)
     return addr is not None and net is not None and addr.version == net.version and addr in net
-
-
-@lru_cache(maxsize=4096)
-def _address(text: str):
-    """Parsed once per distinct address (a pure memo: batches repeat them)."""
-    try:
-        return ipaddress.ip_address(text)
-    except ValueError:
-        return None
 
 
 @lru_cache(maxsize=4096)

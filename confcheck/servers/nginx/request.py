@@ -44,10 +44,7 @@ class Request:
     @classmethod
     def parse(cls, url: str, method: str = "GET", headers: dict[str, str] | None = None,
               client_ip: str = "127.0.0.1") -> "Request":
-        method = (method or "GET").upper()
-        if not method or any(c not in _METHOD_CHARS for c in method):
-            raise RequestError(f"unknown method {method!r}: an HTTP method is a word of letters, "
-                               f"'_' and '-' (GET, POST, {', '.join(sorted(METHODS - {'GET', 'POST'}))})")
+        method = _method(method)
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise RequestError(f"malformed URL {url!r}: expected http://host[:port]/path[?query]")
@@ -55,9 +52,8 @@ class Request:
             port = parts.port or (443 if parts.scheme == "https" else 80)
         except ValueError:
             raise RequestError(f"malformed URL {url!r}: bad port") from None
-        norm = {k.lower().strip(): v.strip() for k, v in (headers or {}).items()}
-        host = norm.get("host", parts.netloc)
-        norm.setdefault("host", parts.netloc)
+        norm = _headers(headers)
+        host = norm.setdefault("host", parts.netloc)
         path = parts.path or "/"
         if not path.startswith("/"):
             raise RequestError(f"malformed URL {url!r}: the path must start with /")
@@ -72,15 +68,12 @@ class Request:
         """The request `parse` gives for http://ADDRESS:PORT/PATH with Host `host`,
         built without taking a URL apart (rules send thousands of probes to
         addresses they already took apart once)."""
+        headers = {"Host": host, **(headers or {})}
         if not path.startswith("/") or "#" in path:
-            return cls.parse(f"http://{address}:{port}{path}", method, {"Host": host, **(headers or {})}, client_ip)
-        method = (method or "GET").upper()
-        if any(c not in _METHOD_CHARS for c in method):
-            raise RequestError(f"unknown method {method!r}")
+            return cls.parse(f"http://{address}:{port}{path}", method, headers, client_ip)
+        method = _method(method)
         _check_ip(client_ip)
-        norm = {"host": host.strip()}
-        for name, value in (headers or {}).items():
-            norm[name.lower().strip()] = value.strip()
+        norm = _headers(headers)
         raw_path, _, args = path.partition("?")
         return cls(url=f"http://{address}:{port}{path}", method=method, headers=norm, client_ip=client_ip,
                    scheme="http", host=_host_name(norm["host"]), port=port, raw_path=raw_path, args=args,
@@ -108,6 +101,20 @@ class Request:
         return {"method": self.method, "url": self.url, "client_ip": self.client_ip}
 
 
+def _method(method: str | None) -> str:
+    """The method as nginx reads it (upper case), or RequestError."""
+    method = (method or "GET").upper()
+    if any(c not in _METHOD_CHARS for c in method):
+        raise RequestError(f"unknown method {method!r}: an HTTP method is a word of letters, "
+                           f"'_' and '-' (GET, POST, {', '.join(sorted(METHODS - {'GET', 'POST'}))})")
+    return method
+
+
+def _headers(headers: dict[str, str] | None) -> dict[str, str]:
+    """Header names lower-case, names and values stripped; a later spelling of a name wins."""
+    return {k.lower().strip(): v.strip() for k, v in (headers or {}).items()}
+
+
 def _host_name(host: str) -> str:
     host = host.strip().lower()
     if host.startswith("["):
@@ -116,15 +123,20 @@ def _host_name(host: str) -> str:
     return host.rstrip(".")
 
 
-@lru_cache(maxsize=1024)
-def _check_ip(ip: str) -> None:
-    """Raise RequestError unless `ip` is an address (a pure memo: probes and
-    batches repeat a few addresses)."""
+@lru_cache(maxsize=4096)
+def parse_address(text: str):
+    """The ipaddress object of `text`, None when it is not an address. A pure
+    memo shared by the request model: probes and batches repeat a few addresses."""
     import ipaddress
     try:
-        ipaddress.ip_address(ip)
+        return ipaddress.ip_address(text)
     except ValueError:
-        raise RequestError(f"--client-ip {ip!r} is not an IP address") from None
+        return None
+
+
+def _check_ip(ip: str) -> None:
+    if parse_address(ip) is None:
+        raise RequestError(f"--client-ip {ip!r} is not an IP address")
 
 
 def normalize_uri(raw: str) -> str:

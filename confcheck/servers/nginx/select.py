@@ -9,13 +9,11 @@ port, or the first server listening there.
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
-from functools import lru_cache
 
 from confcheck.parsers.syntax import Node
 from confcheck.servers.nginx.conf import BadRegex, Http, Server, compile_regex
-from confcheck.servers.nginx.request import Request, RequestError
+from confcheck.servers.nginx.request import Request, RequestError, parse_address
 
 
 @dataclass
@@ -36,14 +34,8 @@ def wildcard_match(pattern: str, host: str) -> bool:
     return False
 
 
-@lru_cache(maxsize=4096)
 def _is_ip(text: str) -> bool:
-    """A pure memo: every probe of a server names the same address."""
-    try:
-        ipaddress.ip_address(text.strip("[]"))
-        return True
-    except ValueError:
-        return False
+    return parse_address(text.strip("[]")) is not None
 
 
 class _Group:
