@@ -52,11 +52,7 @@ def _under(path: str, top: str) -> bool:
 
 def _policy(place):
     from confcheck.fs.access import SymlinkPolicy
-    setting = getattr(place.symlinks, "setting", "")
-    if not setting and getattr(place.symlinks, "node", None) is not None:
-        node = place.symlinks.node
-        setting = " ".join([node.name] + [a.raw for a in node.args])
-    return SymlinkPolicy(place.symlinks.mode, place.symlinks.from_, setting)
+    return SymlinkPolicy.of(place.symlinks)
 
 
 def _plan(places: list, trees: list[str], top_of, joins) -> list[tuple[str, list]]:

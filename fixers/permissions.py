@@ -345,8 +345,10 @@ def to_wants(items: Iterable, *, secret: bool = False) -> list[Want]:
         elif hasattr(item, "place") and hasattr(item, "need"):      # survey.Problem
             denial, need = item.denial, item.need
             symlinks = getattr(item.place, "symlinks", None)
-            mode = getattr(symlinks, "mode", None)
-            setting = _setting_text(symlinks)
+            if symlinks is not None:
+                from confcheck.fs.access import SymlinkPolicy
+                policy = SymlinkPolicy.of(symlinks)
+                mode, setting = policy.mode, policy.setting
         else:                                                        # Access
             denial = getattr(item, "denial", None)
             if denial is None:
@@ -358,16 +360,6 @@ def to_wants(items: Iterable, *, secret: bool = False) -> list[Want]:
             mode = "if_not_owner" if "if_not_owner" in denial.detail else "on"
         out.append(Want(denial, need, secret, mode, setting))
     return out
-
-
-def _setting_text(symlinks) -> str:
-    """What sets the symlink policy, as a message names it: Apache's Options
-    line, or nginx's disable_symlinks directive."""
-    setting = getattr(symlinks, "setting", "")
-    node = getattr(symlinks, "node", None)
-    if not setting and node is not None:
-        setting = " ".join([node.name] + [a.raw for a in node.args])
-    return setting
 
 
 # ---------------------------------------------------------------- planning

@@ -61,6 +61,17 @@ class SymlinkPolicy:
         if self.mode not in ("off", "on", "if_not_owner"):
             raise ValueError(f"disable_symlinks mode {self.mode!r}")
 
+    @classmethod
+    def of(cls, symlinks) -> "SymlinkPolicy":
+        """The policy a served place's symlink settings describe: nginx's (mode,
+        from_ and the disable_symlinks node) or Apache's Options mapped onto them
+        (mode, from_ and the setting's text)."""
+        setting = getattr(symlinks, "setting", "")
+        node = getattr(symlinks, "node", None)
+        if not setting and node is not None:
+            setting = " ".join([node.name] + [a.raw for a in node.args])
+        return cls(symlinks.mode, symlinks.from_, setting)
+
 
 # Resolution namespaces: the kernel's (link targets, symlinks allowed) and the
 # server's own checks on the requested path (with or without `from`).
