@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from confcheck.registry import RuleDoc, rule
+from confcheck.servers.apache.conf import iter_directives
 
 from ._common import ACCESS_COMPAT, describe, finding
 
@@ -31,14 +32,6 @@ DOC = RuleDoc(
 )
 
 
-def _directives(items):
-    for item in items:
-        if hasattr(item, "items"):
-            yield from _directives(item.items)
-        else:
-            yield item
-
-
 @rule(id="APA104", name="access-compat-not-loaded", severity="error", server="apache", fixable=True,
       summary="Order/Allow/Deny used without mod_access_compat (httpd refuses to start)", doc=DOC)
 def check(ctx):
@@ -55,7 +48,7 @@ def check(ctx):
             continue    # loaded, or a lone snippet whose modules are loaded elsewhere
         seen: set[int] = set()
         for server in [conf.main, *conf.vhosts]:
-            for node in _directives([*server.perdir, *server.dirs, *server.locs]):
+            for node in iter_directives([*server.perdir, *server.dirs, *server.locs]):
                 if node.key in ACCESS_COMPAT and id(node) not in seen:
                     seen.add(id(node))
                     found = finding(

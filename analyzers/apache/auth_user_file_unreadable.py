@@ -6,6 +6,7 @@ import posixpath
 
 from confcheck.fixers.config import permission_fix_for
 from confcheck.registry import RuleDoc, rule
+from confcheck.servers.apache.conf import iter_directives
 
 from ._common import finding, htaccess_files
 
@@ -23,14 +24,6 @@ DOC = RuleDoc(
 )
 
 
-def _nodes(items):
-    for item in items:
-        if hasattr(item, "items"):
-            yield from _nodes(item.items)
-        elif item.key == "authuserfile":
-            yield item
-
-
 @rule(id="APA117", name="auth-user-file-unreadable", severity="error", server="apache", needs_fs=True, fixable=True,
       summary="an AuthUserFile is missing or unreadable by the worker (500 after login)", doc=DOC)
 def check(ctx):
@@ -44,7 +37,7 @@ def check(ctx):
         conf = target.conf
         nodes = []
         for server in [conf.main, *conf.vhosts]:
-            nodes += _nodes([*server.perdir, *server.dirs, *server.locs])
+            nodes += [n for n in iter_directives([*server.perdir, *server.dirs, *server.locs]) if n.key == "authuserfile"]
         for item in htaccess_files(ctx):
             if item.target is target and item.read_by_httpd and item.parsed is not None:
                 from confcheck.parsers.syntax import walk

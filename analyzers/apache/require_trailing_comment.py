@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from confcheck.registry import RuleDoc, rule
-from confcheck.servers.apache.conf import Section
+from confcheck.servers.apache.conf import iter_directives
 
 from ._common import describe, finding, htaccess_files
 
@@ -26,21 +26,6 @@ DOC = RuleDoc(
 )
 
 
-def _requires(items):
-    """Every Require below `items`, depth first, in order (an explicit stack: one
-    generator per section costs more than the walk itself on thousands of vhosts)."""
-    stack = [iter(items)]
-    while stack:
-        for item in stack[-1]:
-            if isinstance(item, Section):
-                stack.append(iter(item.items))
-                break
-            if item.key == "require":
-                yield item
-        else:
-            stack.pop()
-
-
 @rule(id="APA105", name="require-trailing-comment", severity="error", server="apache", fixable=True,
       summary="a `# comment` after Require arguments is read as arguments (start-up failure or 500)", doc=DOC)
 def check(ctx):
@@ -48,7 +33,7 @@ def check(ctx):
     seen: set[int] = set()
     for target in ctx.apache:
         for server in [target.conf.main, *target.conf.vhosts]:
-            nodes.extend(_requires([*server.perdir, *server.dirs, *server.locs]))
+            nodes.extend(n for n in iter_directives([*server.perdir, *server.dirs, *server.locs]) if n.key == "require")
     for item in htaccess_files(ctx):
         if item.parsed is not None:
             from confcheck.parsers.syntax import walk
