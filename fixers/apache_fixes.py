@@ -30,6 +30,7 @@ import re
 
 from confcheck.findings import Fix
 from confcheck.parsers.syntax import Node
+from confcheck.servers.apache.conf import iter_directives
 
 from . import edits as E
 from .config import DISPLAY, SAFE, UNSAFE, ConfigFix, checked_fix
@@ -347,18 +348,10 @@ def _deeper_requires(target, block: Node | None) -> list:
         for sec in srv.dirs:
             if sec is mine or sec.kind != "directory" or sec.regex is not None or not sec.pattern.startswith(top):
                 continue
-            keys = {n.key for n in _section_directives(sec)}
+            keys = {n.key for n in iter_directives(sec.items)}
             if "require" in keys and "authmerging" not in keys:
                 out.append(sec)
     return out
-
-
-def _section_directives(section):
-    for item in section.items:
-        if isinstance(item, Node):
-            yield item
-        elif item.kind in ("requireall", "requireany", "requirenone", "limit", "limitexcept"):
-            yield from _section_directives(item)
 
 
 def _advice(not_loaded: bool):
