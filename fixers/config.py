@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from confcheck.findings import Fix
 
-from .diff import patch_base, unified_diff
+from .diff import inside, patch_base, unified_diff
 from .edits import Edit, EditConflict, plan_files
 
 SAFE, UNSAFE, DISPLAY = "safe", "unsafe", "display-only"
@@ -46,8 +46,7 @@ def checked_fix(edits: list[Edit], base: str, title: str, applicability: str) ->
         plans = plan_files(edits)
     except EditConflict:
         return None
-    inside = base.rstrip("/") + "/"
-    if any(not plan.path.startswith(inside) for plan in plans):
+    if not all(inside(plan.path, base) for plan in plans):
         return None
     return ConfigFix(applicability=applicability, title=title, commands=[], edits=edits, base=base)
 

@@ -39,6 +39,11 @@ def patch_base(paths: Iterable[str], root: str | None = None) -> str:
     return os.path.commonpath([os.path.dirname(p) for p in paths])
 
 
+def inside(path: str, base: str) -> bool:
+    """`path` (absolute, normalised: a real path) lies under the patch base."""
+    return path.startswith(base.rstrip("/") + "/")
+
+
 def _quote(name: str) -> str:
     if not any(c in name for c in '"\\ ') and all(" " < c != "\x7f" for c in name):
         return name
@@ -100,8 +105,8 @@ def unified_diff(plans: Sequence[FilePlan], base: str) -> str:
     """One patch for every file in `plans`, relative to `base`."""
     chunks = []
     for plan in sorted(plans, key=lambda p: p.path):
-        rel = posixpath.relpath(plan.path, base)
-        if rel.startswith("../"):
+        if not inside(plan.path, base):
             raise ValueError(f"{plan.path} is outside the patch base {base}")
+        rel = posixpath.relpath(plan.path, base)
         chunks.append(file_diff(plan.source.data, plan.new_data(), rel))
     return "".join(chunks)
