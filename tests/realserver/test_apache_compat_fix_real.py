@@ -14,12 +14,13 @@ import os
 
 import pytest
 from realserver_harness.accounts import Accounts
-from realserver_harness.apache import MODULES, PatchedApacheRunner
+from realserver_harness.apache import MODULES
+from realserver_harness.fixes import apply_fixes, run_patched, unexpected_changes
 from realserver_harness.scenarios import load_file
 from realserver_harness.session import RealServerSession
 
 from confcheck.engine import ScanOptions, run_scan
-from confcheck.fixcmd import apply_patch, collect
+from confcheck.fixcmd import collect
 
 pytestmark = pytest.mark.realserver
 
@@ -150,12 +151,8 @@ def compat_runs(tmp_path_factory):
         assert [str(e) for e in result.errors] == []
         findings = [f for f in result.findings if f.rule == "APA104"]
         fixset = collect(findings, unsafe=True)
-        apply_patch(fixset, options, backup_dir=str(session.base / "backups"))
-        again = PatchedApacheRunner(runner.prefix, session.bound, modules=WITHOUT_COMPAT)
-        again.port = runner.port
-        again.line_map = line_map
-        session.runner = again
-        yield with_compat, again.run(), findings, fixset
+        apply_fixes(session, fixset, options)
+        yield with_compat, run_patched(session, line_map, modules=WITHOUT_COMPAT), findings, fixset
     finally:
         session.close()
 
@@ -176,16 +173,8 @@ CHANGED = {("cx-deeper-require", 1): (403, 200)}   # GET /old/new/a.html: its ow
 
 def test_require_lines_answer_as_the_22_lines_did(compat_runs):
     with_compat, after, _findings, _fixset = compat_runs
-    old = {(name, r.index): r.status for name, sc in with_compat.scenarios.items() for r in sc.requests}
-    new = {(name, r.index): r.status for name, sc in after.scenarios.items() for r in sc.requests}
-    changed = {key: (old[key], new[key]) for key in old if old[key] != new[key]}
-    assert changed == CHANGED
-    bodies = {key: r.body for key, r in _requests(with_compat).items() if key not in CHANGED}
-    assert bodies == {key: r.body for key, r in _requests(after).items() if key not in CHANGED}
-
-
-def _requests(run):
-    return {(name, r.index): r for name, sc in run.scenarios.items() for r in sc.requests}
+    lines = unexpected_changes(with_compat, after, CHANGED)
+    assert not lines, "\n".join(lines)
 
 
 def test_fixes_are_safe_except_where_a_deeper_require_takes_over(compat_runs):

@@ -26,16 +26,15 @@ must get the same status and body.
 from __future__ import annotations
 
 import os
-import subprocess
 
 import pytest
 from realserver_harness.accounts import Accounts
-from realserver_harness.apache import PatchedApacheRunner
+from realserver_harness.fixes import apply_fixes, run_patched, unexpected_changes
 from realserver_harness.scenarios import load_file, load_scenarios
 from realserver_harness.session import RealServerSession
 
 from confcheck.engine import ScanOptions, run_scan
-from confcheck.fixcmd import apply_patch, collect
+from confcheck.fixcmd import collect
 
 pytestmark = pytest.mark.realserver
 
@@ -206,40 +205,14 @@ def fixed_run(request, tmp_path_factory):
     findings = [f for f in result.findings if f.fs_path is None or f.fs_path.startswith(base)]
     fixset = collect(findings, unsafe=True)
     assert fixset.patch
-    apply_patch(fixset, options, backup_dir=str(session.base / "backups"))
-    script = fixset.script(source=("confcheck fix (real-server test)",))
-    path = session.base / "confcheck-permissions.sh"
-    if script is not None:
-        path.write_bytes(script)
-        run = subprocess.run(["sh", str(path)], capture_output=True, timeout=120)
-        assert run.returncode == 0, run.stderr.decode()
-    again = PatchedApacheRunner(runner.prefix, session.bound)
-    again.port = runner.port
-    again.line_map = line_map
-    session.runner = again
-    after = again.run()
-    return request.param, before, after, fixset
-
-
-def _by_key(run):
-    return {(name, r.index): r for name, sc in run.scenarios.items() for r in sc.requests}
+    apply_fixes(session, fixset, options)
+    return request.param, before, run_patched(session, line_map), fixset
 
 
 def test_fixes_turn_refusals_into_answers_and_change_nothing_else(fixed_run):
     which, before, after, _fixset = fixed_run
     expected = CHANGED if which == "shared" else CHANGED_GIT
-    old, new = _by_key(before), _by_key(after)
-    assert old.keys() == new.keys()
-    changed = {}
-    for key, b in old.items():
-        a = new[key]
-        if (b.status, b.body) != (a.status, a.body):
-            changed[key] = (b.status, a.status)
-    unexpected = {k: v for k, v in changed.items() if expected.get(k) != v}
-    missing = {k: v for k, v in expected.items() if k not in changed}
-    lines = [f"{k[0]}[{k[1]}] {old[k].spec.method} {old[k].spec.path}: {v[0]} -> {v[1]}"
-             for k, v in sorted(unexpected.items())]
-    lines += [f"{k[0]}[{k[1]}] expected {v[0]} -> {v[1]}, unchanged" for k, v in sorted(missing.items())]
+    lines = unexpected_changes(before, after, expected)
     assert not lines, "\n".join(lines)
 
 

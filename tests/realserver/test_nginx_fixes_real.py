@@ -18,16 +18,15 @@ status and body.
 from __future__ import annotations
 
 import os
-import subprocess
 
 import pytest
 from realserver_harness.accounts import Accounts
-from realserver_harness.nginx import PatchedNginxRunner
+from realserver_harness.fixes import apply_fixes, run_patched, unexpected_changes
 from realserver_harness.scenarios import load_scenarios
 from realserver_harness.session import RealServerSession
 
 from confcheck.engine import ScanOptions, run_scan
-from confcheck.fixcmd import apply_patch, collect
+from confcheck.fixcmd import collect
 
 pytestmark = pytest.mark.realserver
 
@@ -107,36 +106,12 @@ def fixed_run(request):
     assert [str(e) for e in result.errors] == []
     fixset = collect(result.findings, unsafe=True)
     assert fixset.patch and fixset.plan is not None
-    apply_patch(fixset, options, backup_dir=str(session.base / "backups"))
-    script = fixset.script(source=("confcheck fix (real-server test)",))
-    path = session.base / "confcheck-permissions.sh"
-    path.write_bytes(script)
-    run = subprocess.run(["sh", str(path)], capture_output=True, timeout=120)
-    assert run.returncode == 0, run.stderr.decode()
-    again = PatchedNginxRunner(session.runner.prefix, session.bound)
-    again.port = session.runner.port
-    again.line_map = session.runner.line_map
-    session.runner = again
-    after = again.run()
-    return before, after, result, fixset
-
-
-def _by_key(run):
-    return {(name, r.index): r for name, sc in run.scenarios.items() for r in sc.requests}
+    apply_fixes(session, fixset, options)
+    return before, run_patched(session), result, fixset
 
 
 def test_fixes_turn_refusals_into_answers_and_change_nothing_else(fixed_run):
     before, after, result, fixset = fixed_run
-    old, new = _by_key(before), _by_key(after)
-    assert old.keys() == new.keys()
-    changed = {}
-    for key, b in old.items():
-        a = new[key]
-        if (b.status, b.body) != (a.status, a.body):
-            changed[key] = (b.status, a.status)
-    unexpected = {k: v for k, v in changed.items() if CHANGED.get(k) != v}
-    missing = {k: v for k, v in CHANGED.items() if k not in changed}
-    lines = [f"{k[0]}[{k[1]}] {old[k].method} {old[k].path}: {v[0]} -> {v[1]}" for k, v in sorted(unexpected.items())]
-    lines += [f"{k[0]}[{k[1]}] expected {v[0]} -> {v[1]}, unchanged" for k, v in sorted(missing.items())]
+    lines = unexpected_changes(before, after, CHANGED)
     assert not lines, "\n".join(lines)
     assert len(CHANGED) >= 40
