@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from cc_helpers import need_root
+from corpus_clean import GROUP, PASSWD, assert_healthy, write
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "parsers"))
 from apache_helpers import CORPUS, make_root  # noqa: E402
@@ -26,25 +27,15 @@ from confcheck.engine import ScanOptions, run_scan  # noqa: E402
 # (rule, file suffix) -> why the warning is right on a healthy config
 JUSTIFIED_WARNINGS: dict[tuple[str, str], str] = {}
 
-PASSWD = "root:x:0:0::/root:/bin/sh\nwww-data:x:33:33::/var/www:/usr/sbin/nologin\n"
-GROUP = "root:x:0:\nwww-data:x:33:\n"
-
-
-def _write(path: Path, text: str, mode: int = 0o644) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    os.chmod(path, mode)
-
-
 def _accounts(root: Path) -> None:
-    _write(root / "etc/passwd", PASSWD)
-    _write(root / "etc/group", GROUP)
+    write(root / "etc/passwd", PASSWD)
+    write(root / "etc/group", GROUP)
 
 
 def _debian(base: Path, apps: bool = False) -> tuple[Path, str]:
     root = make_root(base, CORPUS / "debian", "etc/apache2")
     _accounts(root)
-    _write(root / "var/www/html/index.html", "<h1>It works!</h1>\n")
+    write(root / "var/www/html/index.html", "<h1>It works!</h1>\n")
     (root / "usr/share/apache2/icons").mkdir(parents=True)
     if apps:
         # Debian's packaged app configs, enabled the way their packages do (conf-enabled)
@@ -61,8 +52,8 @@ def _h5bp(base: Path) -> tuple[Path, str]:
                root / "usr/local/apache2/vhosts/no-ssl.example.com.conf")
     _accounts(root)
     (root / "usr/local/apache2/htdocs").mkdir(parents=True)
-    _write(root / "var/www/example.com/public/index.html", "<h1>h5bp</h1>\n")
-    _write(root / "var/www/example.com/public/404.html", "<h1>not found</h1>\n")
+    write(root / "var/www/example.com/public/index.html", "<h1>h5bp</h1>\n")
+    write(root / "var/www/example.com/public/404.html", "<h1>not found</h1>\n")
     return root, "/usr/local/apache2/httpd.conf"
 
 
@@ -72,12 +63,12 @@ def _h5bp_htaccess(base: Path) -> tuple[Path, str]:
     root, main = _debian(base)
     mods = root / "etc/apache2/mods-enabled"
     for mod in ("rewrite", "headers", "expires"):
-        _write(mods / f"{mod}.load", f"LoadModule {mod}_module /usr/lib/apache2/modules/mod_{mod}.so\n")
-    _write(root / "etc/apache2/sites-enabled/site.conf",
+        write(mods / f"{mod}.load", f"LoadModule {mod}_module /usr/lib/apache2/modules/mod_{mod}.so\n")
+    write(root / "etc/apache2/sites-enabled/site.conf",
            "<VirtualHost *:80>\n    ServerName site.example\n    DocumentRoot /var/www/site\n"
            "    <Directory /var/www/site>\n        AllowOverride All\n    </Directory>\n</VirtualHost>\n")
-    _write(root / "var/www/site/index.html", "<h1>site</h1>\n")
-    _write(root / "var/www/site/404.html", "<h1>not found</h1>\n")
+    write(root / "var/www/site/index.html", "<h1>site</h1>\n")
+    write(root / "var/www/site/404.html", "<h1>not found</h1>\n")
     shutil.copyfile(CORPUS / "h5bp/dist/.htaccess", root / "var/www/site/.htaccess")
     os.chmod(root / "var/www/site/.htaccess", 0o644)
     return root, main
@@ -96,10 +87,10 @@ def _upstream(base: Path) -> tuple[Path, str]:
             .replace("@exp_cgidir@", "/usr/local/apache2/cgi-bin")
             .replace("@@LoadModule@@", loads))
     root = base
-    _write(root / "usr/local/apache2/conf/httpd.conf", conf)
-    _write(root / "etc/passwd", PASSWD + "daemon:x:1:1::/usr/sbin:/usr/sbin/nologin\n")
-    _write(root / "etc/group", GROUP + "daemon:x:1:\n")
-    _write(root / "usr/local/apache2/htdocs/index.html", "<html><body><h1>It works!</h1></body></html>\n")
+    write(root / "usr/local/apache2/conf/httpd.conf", conf)
+    write(root / "etc/passwd", PASSWD + "daemon:x:1:1::/usr/sbin:/usr/sbin/nologin\n")
+    write(root / "etc/group", GROUP + "daemon:x:1:\n")
+    write(root / "usr/local/apache2/htdocs/index.html", "<html><body><h1>It works!</h1></body></html>\n")
     (root / "usr/local/apache2/cgi-bin").mkdir(parents=True)
     (root / "usr/local/apache2/icons").mkdir(parents=True)
     return root, "/usr/local/apache2/conf/httpd.conf"
@@ -118,15 +109,7 @@ def test_healthy_apache_corpus_has_no_errors(name, builder, no_fs, tree_dir):
         pytest.skip("the apps' packages (cacti, munin, phpmyadmin...) are not installed on this disk")
     root, main = builder(Path(tree_dir))
     result = run_scan(ScanOptions(paths=[main], root=str(root), no_fs=no_fs))
-    assert [str(e) for e in result.errors] == []
-    errors = [f"{f.rule} {f.span.file if f.span else ''}:{f.span.line if f.span else ''} {f.message}"
-              for f in result.findings if f.severity == "error"]
-    assert errors == []
-    unexplained = [f"{f.rule} {f.message}" for f in result.findings
-                   if f.severity == "warning" and not any(
-                       f.rule == rule and f.span is not None and f.span.file.endswith(suffix)
-                       for rule, suffix in JUSTIFIED_WARNINGS)]
-    assert unexplained == []
+    assert_healthy(result, JUSTIFIED_WARNINGS)
 
 
 def test_h5bp_htaccess_is_really_read(tree_dir):

@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from cc_helpers import need_root
+from corpus_clean import GROUP, PASSWD, assert_healthy, write
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "parsers"))
 from nginx_helpers import CORPUS, make_root  # noqa: E402
@@ -33,21 +34,11 @@ from confcheck.engine import ScanOptions, run_scan  # noqa: E402
 # Warnings allowed, each with the reason it is justified: (rule, file suffix) -> reason.
 JUSTIFIED_WARNINGS: dict[tuple[str, str], str] = {}
 
-PASSWD = "root:x:0:0::/root:/bin/sh\nwww-data:x:33:33::/var/www:/usr/sbin/nologin\n"
-GROUP = "root:x:0:\nwww-data:x:33:\n"
-
-
-def _write(path: Path, text: str, mode: int = 0o644) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    os.chmod(path, mode)
-
-
 def _debian_root(base: Path) -> Path:
     root = make_root(base, CORPUS / "debian")
-    _write(root / "etc/passwd", PASSWD)
-    _write(root / "etc/group", GROUP)
-    _write(root / "var/www/html/index.nginx-debian.html", "<h1>Welcome to nginx!</h1>\n")
+    write(root / "etc/passwd", PASSWD)
+    write(root / "etc/group", GROUP)
+    write(root / "var/www/html/index.nginx-debian.html", "<h1>Welcome to nginx!</h1>\n")
     return root
 
 
@@ -57,10 +48,10 @@ def _h5bp_root(base: Path) -> Path:
         # the templates, enabled the way h5bp's README says (a link in conf.d)
         link = root / "etc/nginx/conf.d" / name
         os.symlink(CORPUS / "h5bp/conf.d/templates" / name, link)
-    _write(root / "etc/passwd", PASSWD)
-    _write(root / "etc/group", GROUP)
-    _write(root / "var/www/example.com/public/index.html", "<h1>example</h1>\n")
-    _write(root / "var/www/example.com/public/404.html", "<h1>not found</h1>\n")
+    write(root / "etc/passwd", PASSWD)
+    write(root / "etc/group", GROUP)
+    write(root / "var/www/example.com/public/index.html", "<h1>example</h1>\n")
+    write(root / "var/www/example.com/public/404.html", "<h1>not found</h1>\n")
     return root
 
 
@@ -70,15 +61,7 @@ def test_healthy_corpus_has_no_errors(name, builder, no_fs, tree_dir):
     need_root()
     root = builder(Path(tree_dir))
     result = run_scan(ScanOptions(paths=["/etc/nginx/nginx.conf"], root=str(root), no_fs=no_fs))
-    assert [str(e) for e in result.errors] == []
-    errors = [f"{f.rule} {f.span.file if f.span else ''}:{f.span.line if f.span else ''} {f.message}"
-              for f in result.findings if f.severity == "error"]
-    assert errors == []
-    unexplained = [f"{f.rule} {f.message}" for f in result.findings
-                   if f.severity == "warning" and not any(
-                       f.rule == rule and f.span is not None and f.span.file.endswith(suffix)
-                       for rule, suffix in JUSTIFIED_WARNINGS)]
-    assert unexplained == []
+    assert_healthy(result, JUSTIFIED_WARNINGS)
 
 
 def test_h5bp_templates_are_really_scanned(tree_dir):
