@@ -11,9 +11,10 @@ import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # The team's shared folder (corpus, schemas): next to the checkout, or at its
-# usual place when the checkout lives elsewhere (a CI clone in a temp dir).
-SHARED = next((p for p in (os.path.join(os.path.dirname(REPO), "shared"), "/work/shared") if os.path.isdir(p)),
-              "/work/shared")
+# usual place when the checkout lives elsewhere (a CI clone in a temp dir). Its
+# real path: tests compare it with the real paths of files the loaders read.
+SHARED = os.path.realpath(next((p for p in (os.path.join(os.path.dirname(REPO), "shared"), "/work/shared")
+                                if os.path.isdir(p)), "/work/shared"))
 
 
 def need_root() -> None:
