@@ -34,7 +34,7 @@ NGINX_PATTERNS = [
     ("no-credentials", re.compile(r"^no user/password was provided for basic authentication"), 401),
     ("bad-credentials", re.compile(r'^user "(?P<user>[^"]*)":? (?:was not found in|password mismatch)'), 401),
     ("rewrite-cycle", re.compile(r'^rewrite or internal redirection cycle while '
-                                 r'(?:processing|internally redirecting to) "(?P<path>.*)"'), 500),
+                                 r'(?:processing|internally redirecting to|redirect to named location) "(?P<path>.*)"'), 500),
 ]
 
 APACHE_PATTERNS = [

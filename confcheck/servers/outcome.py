@@ -56,6 +56,7 @@ class Outcome:
     unknown: list[str] = field(default_factory=list)       # variables not known offline (taken as empty)
     assumptions: list[str] = field(default_factory=list)   # anything else the answer rests on
     server: str = "nginx"
+    internal_error: str | None = None   # a bug stopped this decision (confcheck.isolation): status is null
 
     def to_json(self) -> dict:
         decided = None
@@ -70,7 +71,28 @@ class Outcome:
         notes = [f"${name} is not known offline: taken as empty" for name in self.unknown] + list(self.assumptions)
         if notes:
             out["assumptions"] = notes
+        if self.internal_error is not None:
+            out["internal_error"] = self.internal_error
         return out
+
+
+# Trace lines one decision may take. The servers bound their own loops (nginx's
+# 10 URI changes, Apache's LimitInternalRecursion) and the models follow them;
+# this is the backstop for a loop the model gets wrong: an honest "unknown"
+# instead of a hang.
+MAX_STEPS = 2000
+
+
+class Unfinished(Exception):
+    """The model could not finish the decision in bounded work: the answer is unknown.
+
+    Not a Final: no error_page or ErrorDocument handling may turn it into a status."""
+
+
+def unfinished_reason(exc: BaseException) -> str:
+    if isinstance(exc, RecursionError):
+        return "the model could not finish this decision in bounded work (too deeply nested)"
+    return f"the model could not finish this decision in bounded work: {exc}"
 
 
 class Final(Exception):

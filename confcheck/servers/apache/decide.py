@@ -23,7 +23,7 @@ from confcheck.servers.apache.perdir import OPT_INDEXES, OPT_SYM_LINKS, OPT_SYM_
 from confcheck.servers.apache.request import Request, UriStatus, normalize
 from confcheck.servers.apache.sections import WalkStop
 from confcheck.servers.apache.vhosts import select
-from confcheck.servers.outcome import Final, Outcome, Step
+from confcheck.servers.outcome import MAX_STEPS, Final, Outcome, Step, Unfinished, unfinished_reason
 
 MAX_RECURSION = 10
 DEFAULT_DOCROOT = "/usr/local/apache2/htdocs"   # compiled-in DOCUMENT_LOCATION (Debian: /var/www/html)
@@ -86,6 +86,8 @@ class State:
         self.loc_sections = list(conf.main.locs) + (list(server.locs) if server is not conf.main else [])
 
     def step(self, step: str, detail: str, node: Node | None = None) -> None:
+        if len(self.trace) >= MAX_STEPS:
+            raise Unfinished(f"more than {MAX_STEPS} steps")
         self.trace.append(Step(step, detail, node))
 
     def assume(self, text: str) -> None:
@@ -179,11 +181,17 @@ def decide(model: Model, request: Request) -> Outcome:
             raise Final(exc.status, exc.reason, None, None, "APA-encoded-slash" if exc.status == 404 else None) from None
         st.step("uri", f"URI {uri}" + (f" query {request.args}" if request.args else ""))
         _process(st, uri, request.args)
-    except Final as final:
-        st.step("status", f"{final.status if final.status is not None else 'unknown'}: {final.reason}", final.node)
-        return Outcome(request, final.status, final.reason, final.node, final.fs_path, final.rule, st.trace,
-                       final.location, [], st.assumptions, server="apache")
-    raise AssertionError("decide() always ends with a status")
+    except (Unfinished, RecursionError) as exc:
+        del st.trace[MAX_STEPS // 10:]     # the head shows where it started; the rest repeats
+        final = Final(None, unfinished_reason(exc))
+    except Final as caught:
+        final = caught
+    else:
+        raise AssertionError("decide() always ends with a status")
+    st.trace.append(Step("status", f"{final.status if final.status is not None else 'unknown'}: {final.reason}",
+                         final.node))
+    return Outcome(request, final.status, final.reason, final.node, final.fs_path, final.rule, st.trace,
+                   final.location, [], st.assumptions, server="apache")
 
 
 def _encoded_slashes(st: State) -> str:

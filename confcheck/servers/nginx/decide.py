@@ -23,7 +23,8 @@ from confcheck.servers.nginx.locations import describe_search, find_location
 from confcheck.servers.nginx.request import BadUri, Request, normalize_uri, parse_address
 from confcheck.servers.nginx.rewrite import Action, run_script
 from confcheck.servers.nginx.select import select_server
-from confcheck.servers.outcome import Final, Outcome, Step  # noqa: F401 - Step/Outcome are this module's answer types
+from confcheck.servers.outcome import (MAX_STEPS, Final, Outcome, Step,  # noqa: F401 - Step/Outcome: answer types
+                                       Unfinished, unfinished_reason)
 
 MAX_URI_CHANGES = 10
 
@@ -70,11 +71,14 @@ class State:
         self.unknown: set[str] = set()
         self.internal = False
         self.error_page = False
+        self.error_pages_open = 0       # error pages being served (more than one: recursive_error_pages)
         self.changes_left = MAX_URI_CHANGES + 1
         self.trace: list[Step] = []
         self._maps: dict[str, str] = {}
 
     def step(self, step: str, detail, node: Node | None = None) -> None:
+        if len(self.trace) >= MAX_STEPS:
+            raise Unfinished(f"more than {MAX_STEPS} steps")
         self.trace.append(Step(step, detail, node))
 
     # -- variables the phases need ------------------------------------------
@@ -109,8 +113,10 @@ class State:
         return value
 
     def count_change(self, node: Node | None) -> None:
+        # ngx_http_internal_redirect / ngx_http_named_location / post-rewrite:
+        # r->uri_changes-- and 500 at 0 (the budget is never spent twice)
         self.changes_left -= 1
-        if self.changes_left == 0:
+        if self.changes_left <= 0:
             raise Final(500, f"rewrite or internal redirection cycle while processing {self.uri}: "
                              f"more than {MAX_URI_CHANGES} URI changes", node, rule="NGX-rewrite-loop")
 
@@ -161,11 +167,16 @@ def decide(model: Model, request: Request, server: Server | None = None) -> Outc
             _error_page(state, final)
     except Final as final:
         return _outcome(state, final)
+    except (Unfinished, RecursionError) as exc:
+        del state.trace[MAX_STEPS // 10:]    # the head shows where it started; the rest repeats
+        return _outcome(state, Final(None, unfinished_reason(exc)))
     raise AssertionError("decide() always ends with a status")
 
 
 def _outcome(state: State, final: Final) -> Outcome:
-    state.step("status", f"{final.status if final.status is not None else 'unknown'}: {final.reason}", final.node)
+    # appended directly: the closing line is never refused by the step budget
+    state.trace.append(Step("status", f"{final.status if final.status is not None else 'unknown'}: {final.reason}",
+                            final.node))
     return Outcome(state.request, final.status, final.reason, final.node, final.fs_path, final.rule,
                    state.trace, final.location, sorted(state.unknown))
 
@@ -570,10 +581,18 @@ def _directory(state: State) -> bool:
 
 
 def _error_page(state: State, final: Final) -> None:
-    """error_page for the status nginx generated; re-raises the final answer."""
-    if final.status is None or final.status < 300 or state.error_page:
+    """error_page for the status nginx generated; re-raises the final answer.
+
+    ngx_http_special_response_handler: error pages are looked at only while
+    the request has URI changes left (a redirection cycle's 500 is plain), and
+    once per request unless recursive_error_pages is on (then the 10 URI
+    changes bound the chain)."""
+    if final.status is None or final.status < 300 or state.error_page or state.changes_left <= 0:
         raise final
     pages = state.scope.group("error_page")
+    recursive = state.scope.value("recursive_error_pages", "off") == "on"
+    if pages and not recursive:
+        state.error_page = True
     for node in pages:
         values = node.values
         codes = []
@@ -586,7 +605,6 @@ def _error_page(state: State, final: Final) -> None:
                 codes.append(int(value))
         if final.status not in codes:
             continue
-        state.error_page = True
         state.step("error_page", f"error_page {' '.join(values)} handles {final.status}", node)
         if target.startswith(("http://", "https://")) or (target.startswith("$scheme")):
             status = overwrite if isinstance(overwrite, int) else 302
@@ -594,6 +612,7 @@ def _error_page(state: State, final: Final) -> None:
                         final.fs_path, final.rule, location=variables.expand(target, state))
         if state.request.method != "HEAD":
             state.request = _as_get(state.request)
+        state.error_pages_open += 1
         try:
             if target.startswith("@"):
                 named = state.server.named.get(target)
@@ -606,8 +625,20 @@ def _error_page(state: State, final: Final) -> None:
                 state.args = args
                 state.change_uri(uri, f"error_page for {final.status}", node)
                 _run(state, "find")
-        except Final as second:
+        except Final as failed:
+            second = failed
+            if recursive:
+                try:
+                    _error_page(state, failed)
+                except Final as handled:
+                    second = handled
             if second.status is not None and second.status >= 400 and overwrite != "=":
+                if state.error_pages_open > 1:
+                    raise second from None      # a recursive error page: the outermost one tells the story
+                if second.status != final.status:
+                    # what made the error page fail decided the status (a return, a cycle's 500)
+                    raise Final(second.status, f"{final.reason}; the error page {target} itself failed: "
+                                f"{second.reason}", second.node, second.fs_path, second.rule) from None
                 raise Final(second.status, f"{final.reason}; the error page {target} itself failed: {second.reason}",
                             final.node, final.fs_path, final.rule) from None
             status = overwrite if isinstance(overwrite, int) else (second.status if overwrite == "=" else final.status)
@@ -616,6 +647,8 @@ def _error_page(state: State, final: Final) -> None:
             raise Final(status, f"{final.reason}; error_page answers with {target}"
                         + (f" and status {status}" if status != final.status else ""),
                         decider, final.fs_path, final.rule, second.location) from None
+        finally:
+            state.error_pages_open -= 1
     raise final
 
 
