@@ -118,7 +118,9 @@ def survey_nginx(ctx, target) -> Survey:
         if not any(_under(tree, p.directory) or _under(p.directory, tree) for p in places if p.static):
             result.not_checked.append(NotCheckedPath(tree, "no root or alias in the configuration serves it"))
     for place in places:
-        if place.static and place.variable:
+        if place.static and place.symlinks.unknown:
+            result.not_checked.append(NotCheckedPath(place.directory, place.symlinks.unknown))
+        elif place.static and place.variable:
             result.not_checked.append(NotCheckedPath(
                 place.directory, f"{place.anchor.name} {place.anchor.args[0].raw if place.anchor.args else ''} "
                 "uses variables: only the fixed part of the path is known"))

@@ -40,7 +40,8 @@ class Model:
     conf_prefix: str = "/etc/nginx"
     checkers: dict = field(default_factory=dict)
 
-    def checker(self, scope: Scope):
+    def checker(self, scope: Scope, state: "State"):
+        """The access checker under the symlink policy of `scope` for this request."""
         from confcheck.fs.access import Checker, SymlinkPolicy
         node = scope.last("disable_symlinks")
         mode, from_ = "off", None
@@ -48,7 +49,10 @@ class Model:
             mode = node.args[0].value if node.args[0].value in ("on", "if_not_owner") else "off"
             for arg in node.args[1:]:
                 if arg.value.startswith("from="):
-                    from_ = arg.value[5:]
+                    # a complex value, evaluated per request (ngx_http_set_disable_symlinks)
+                    from_ = variables.expand(arg.value[5:], state)
+        if from_ is not None and not from_.startswith("/"):
+            from_ = None    # empty or relative: never a prefix of the path opened, every component is checked
         key = (mode, from_)
         if key not in self.checkers:
             self.checkers[key] = Checker(self.fs, self.identity, SymlinkPolicy(mode, from_))
@@ -352,7 +356,7 @@ def _auth_basic(state: State):
         state.unknown.add("auth_basic_user_file")
         state.step("access", f"credentials sent; {path} is not read in a config-only answer (assumed valid)")
         return (200, "", user_file, None, None)
-    access = state.model.checker(scope).check(path, "read")
+    access = state.model.checker(scope, state).check(path, "read")
     if not access.ok and access.not_checked is None:
         denial = access.denial
         if denial is not None and denial.need == "missing":
@@ -390,7 +394,7 @@ def _try_files(state: State):
         state.unknown.add("filesystem")
         raise Final(None, f"try_files depends on which files exist under {state.document_root()}; "
                           "config-only answers do not read the disk", node)
-    checker = state.model.checker(scope)
+    checker = state.model.checker(scope, state)
     hidden = None     # a denial that made a tried path look absent (logged [crit] by nginx)
     for arg in args[:-1]:
         # A directory test is decided by the config text ("$uri/"), whose
@@ -448,13 +452,27 @@ def _content(state: State) -> bool:
     return _static(state)
 
 
-def _stat_denial_status(access) -> tuple[int, str]:
+def _stat_denial_status(state: State, access) -> tuple[int, str]:
     denial = access.denial
     if denial.need == "missing":
         return 404, "missing"
-    if denial.need == "symlink" and denial.path != access.resolved and denial.path != access.path:
+    if denial.need == "symlink" and _refused_midway(state, access):
         return 404, "symlink"
     return 403, denial.need
+
+
+def _refused_midway(state: State, access) -> bool:
+    """A refused link before the last component under `disable_symlinks on`: nginx's
+    openat(O_NOFOLLOW|O_DIRECTORY) of it fails with ENOTDIR (404). The last component,
+    and any link if_not_owner refuses (openat follows it, then the owners differ),
+    fail with ELOOP (403). ngx_open_file_wrapper, ngx_openat_file_owner."""
+    checker = state.model.checker(state.scope, state)
+    if checker.symlinks.mode != "on":
+        return False
+    parent = checker.reach_dir(posixpath.dirname(access.path) or "/")
+    # the denial names the link by its real path: compare with the real path of the last component
+    return not (parent.ok and parent.resolved is not None
+                and posixpath.join(parent.resolved, posixpath.basename(access.path)) == access.denial.path)
 
 
 RULE_OF_NEED = {"x": "FS101", "r": "FS102", "label": "FS108", "symlink": "FS107", "loop": "FS107",
@@ -463,7 +481,7 @@ RULE_OF_NEED = {"x": "FS101", "r": "FS102", "label": "FS108", "symlink": "FS107"
 
 def _fs_final(state: State, access, path: str) -> Final:
     denial = access.denial
-    status, kind = _stat_denial_status(access)
+    status, kind = _stat_denial_status(state, access)
     node = state.scope.docroot() or (state.scope.location().node if state.scope.location() else state.server.node)
     if status == 404:
         if kind == "symlink":
@@ -498,7 +516,7 @@ def _static(state: State) -> bool:
         state.unknown.add("filesystem")
         raise Final(None, f"the static module would open {path}; config-only answers do not read the disk",
                     state.scope.docroot())
-    access = state.model.checker(state.scope).check(path, "read")
+    access = state.model.checker(state.scope, state).check(path, "read")
     if access.not_checked is not None:
         raise Final(None, f"{path}: {access.not_checked.reason} (the scanner cannot look)", None, path)
     if not access.ok:
@@ -530,7 +548,7 @@ def _directory(state: State) -> bool:
         state.unknown.add("filesystem")
         raise Final(None, f"the index module would look in {base}; config-only answers do not read the disk",
                     index_nodes[0] if index_nodes else scope.docroot())
-    checker = state.model.checker(scope)
+    checker = state.model.checker(scope, state)
     dir_tested = False
     node = index_nodes[0] if index_nodes else None
     for name in names:
@@ -546,7 +564,8 @@ def _directory(state: State) -> bool:
         if access.not_checked is not None:
             raise Final(None, f"{path}: {access.not_checked.reason} (the scanner cannot look)", None, path)
         denial = access.denial
-        if denial.need in ("symlink", "loop") and denial.path == path:
+        if (denial.need == "loop" and denial.path == path) or (
+                denial.need == "symlink" and not _refused_midway(state, access)):
             raise Final(403, denial.detail, node or scope.docroot(), denial.path, "FS107")
         if denial.need == "symlink":
             # a refused link in the middle of the path: openat() fails with ENOTDIR (index_error: 404)
@@ -570,7 +589,7 @@ def _directory(state: State) -> bool:
     if autoindex is not None and autoindex.values[:1] == ["on"] and method in ("GET", "HEAD"):
         access = checker.check(base.rstrip("/") or "/", "list")
         if not access.ok and access.denial is not None:
-            status, _ = _stat_denial_status(access)
+            status, _ = _stat_denial_status(state, access)
             rule = "FS103" if access.denial.need == "r" else RULE_OF_NEED.get(access.denial.need)
             raise Final(status, f"autoindex: opendir() of {base} fails: {access.denial.detail}", autoindex,
                         access.denial.path, rule)

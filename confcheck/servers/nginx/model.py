@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+import re
 from dataclasses import dataclass, field
 from typing import Iterator
 
@@ -34,6 +35,7 @@ class SymlinkSetting:
     mode: str = "off"           # off | on | if_not_owner
     from_: str | None = None    # disable_symlinks ... from=PART
     node: Node | None = None
+    unknown: str | None = None  # why the policy of the place cannot be known without a request
 
 
 @dataclass(slots=True)
@@ -144,15 +146,27 @@ class _Scope:
         return scope
 
 
-def _symlinks(node: Node | None) -> SymlinkSetting:
+def _symlinks(node: Node | None, document_root: str | None = None) -> SymlinkSetting:
+    """The policy at a place whose $document_root is `document_root` (None: not fixed)."""
     if node is None or not node.args:
         return SymlinkSetting()
     mode = node.args[0].value
+    mode = mode if mode in ("on", "if_not_owner") else "off"
     from_ = None
     for arg in node.args[1:]:
         if arg.value.startswith("from="):
             from_ = arg.value[5:]
-    return SymlinkSetting(mode if mode in ("on", "if_not_owner") else "off", from_, node)
+    if from_ is not None and "$" in from_ and mode != "off":
+        # from= is a complex value nginx evaluates per request (ngx_http_set_disable_symlinks);
+        # a place knows $document_root when its root is fixed, nothing else.
+        if document_root is not None:
+            from_ = re.sub(r"\$(?:document_root\b|\{document_root\})", lambda _m: document_root, from_)
+        if "$" in from_:
+            return SymlinkSetting(mode, None, node, unknown=f"disable_symlinks ... from={from_} depends on "
+                                  "the request: which links are refused is not known")
+    if from_ is not None and not from_.startswith("/"):
+        from_ = None    # never a prefix of the absolute path nginx opens: every component is checked
+    return SymlinkSetting(mode, from_, node)
 
 
 def _is_static(nodes: list[Node] | None) -> bool:
@@ -220,7 +234,9 @@ class _Builder:
         index_node = scope.index
         index = index_node.values if index_node is not None else ["index.html"]
         autoindex = scope.autoindex is not None and scope.autoindex.values[:1] == ["on"]
-        symlinks = _symlinks(scope.symlinks)
+        docroot_value = scope.docroot.args[0].value if scope.docroot is not None and scope.docroot.args else "html"
+        symlinks = _symlinks(scope.symlinks, None if "$" in docroot_value
+                             else _full_name(self.model.prefix, docroot_value))
         if scope.docroot is not None and scope.docroot.key == "alias" and scope.docroot.args:
             value = scope.docroot.args[0].value
             directory, variable = _fixed_part(value)
@@ -242,7 +258,7 @@ class _Builder:
             server=server, location=location, directive=directive, kind=kind,
             directory=directory, url_prefix=url_prefix, static=static,
             autoindex=autoindex, autoindex_node=scope.autoindex, index=index,
-            symlinks=symlinks, variable=variable))
+            symlinks=symlinks, variable=variable or symlinks.unknown is not None))
 
 
 def _fixed_part(path: str) -> tuple[str, bool]:

@@ -160,7 +160,7 @@ def _file_test(state, test: str, path: str) -> bool:
     if state.model.fs is None:
         state.unknown.add("filesystem")
         return negate
-    access = state.model.checker(state.scope).check(path, "stat")
+    access = state.model.checker(state.scope, state).check(path, "stat")
     meta = access.meta if access.ok else None
     if meta is None:
         result = False
