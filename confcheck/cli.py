@@ -13,8 +13,9 @@ from typing import List, Optional
 
 import typer
 
+from confcheck.isolation import REPORT_URL, report_lines
+
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
-REPORT_URL = "https://github.com/confcheck/confcheck/issues"
 
 app = typer.Typer(
     name="confcheck",
@@ -206,21 +207,25 @@ def _why_run(prepared, url, request, batch, fmt, color) -> None:
         except RequestError as exc:
             _fail(str(exc))
         _emit_why(outcome, fmt, color)
+        if outcome.internal_error is not None:
+            _report_internal([f"internal error: {outcome.internal_error}"])
         return
-    bad = 0
     stream = sys.stdin if batch == "-" else _open_text(batch)
     import json
 
-    bad = _why_batch(prepared, stream, json)
+    bad, failed = _why_batch(prepared, stream, json)
+    if failed:
+        _report_internal(failed)
     if bad:
         raise typer.Exit(EXIT_USAGE)
 
 
-def _why_batch(prepared, stream, json) -> int:
+def _why_batch(prepared, stream, json) -> tuple[int, list[str]]:
+    """(bad request lines, internal errors as `line N: ...`): every line is answered."""
     from confcheck.servers.nginx.request import RequestError
     from confcheck.why import explain, parse_batch_line
 
-    bad = 0
+    bad, failed = 0, []
     for number, line in enumerate(stream, start=1):
         if not line.strip():
             continue
@@ -231,8 +236,17 @@ def _why_batch(prepared, stream, json) -> int:
             bad += 1
             doc = {"request": None, "error": str(exc)}
             sys.stderr.write(f"confcheck: {exc}\n")
+        else:
+            if outcome.internal_error is not None:
+                failed.append(f"internal error: line {number}: {outcome.internal_error}")
         sys.stdout.write(json.dumps(doc, ensure_ascii=True) + "\n")
-    return bad
+    return bad, failed
+
+
+def _report_internal(errors: list[str]) -> None:
+    """After everything was answered: one stderr line per internal error, then exit 3."""
+    sys.stderr.write("".join(line + "\n" for line in report_lines(errors)))
+    raise typer.Exit(EXIT_INTERNAL)
 
 
 def _open_text(path: str):

@@ -51,6 +51,7 @@ class ScanResult:
     errors: list[Diagnostic]
     not_checked: list[NotCheckedPath]
     files: int
+    failures: list = field(default_factory=list)    # confcheck.isolation.Failure: internal errors (exit 3)
 
 
 @dataclass
@@ -81,6 +82,8 @@ class ScanContext:
         self._models: dict[int, object] = {}
         # Derived data rules and fixers compute once per scan (keyed by their own names).
         self.memo: dict = {}
+        from confcheck.isolation import Failures
+        self.failures = Failures()      # internal errors contained where they happened
 
     def targets(self) -> list:
         """Every configuration of the scan, nginx then Apache (the FS rules read both)."""
@@ -120,7 +123,8 @@ class ScanContext:
             identity = self.identity(target) if self.fs is not None else None
             fs = self.fs if identity is not None and not isinstance(identity, IdentityProblem) else None
             self._models[key] = Model(build_http(target.config.nodes), fs, identity if fs else None,
-                                      prefix=target.model.prefix, conf_prefix=target.model.conf_prefix)
+                                      prefix=target.model.prefix, conf_prefix=target.model.conf_prefix,
+                                      failures=self.failures)
         return self._models[key]
 
     @cached_property
@@ -237,9 +241,12 @@ def _run_scan(options: ScanOptions, stdin) -> ScanResult:
     ctx = ScanContext(options, targets, fs, inputs.trees)
     ctx.apache, ctx.htaccess = apache, htaccess
     files += apache_files
+    from confcheck.isolation import rule_findings, target_views
+
     findings: list[Finding] = []
     registry = load_rules()
     ran: set[str] = set()
+    views = target_views(ctx)
     for rule in registry.all():
         if options.select is not None and rule.id not in options.select:
             continue
@@ -249,10 +256,12 @@ def _run_scan(options: ScanOptions, stdin) -> ScanResult:
             continue
         if options.progress is not None:
             options.progress.stage(f"{rule.id} {rule.name}")
-        ran.add(rule.id)
-        findings.extend(rule.check(ctx))
+        found, complete = rule_findings(rule, views, ctx.failures)
+        findings.extend(found)
+        if complete:    # a rule that failed somewhere cannot tell which suppressions it needed
+            ran.add(rule.id)
     # After every rule: only now is it known what each suppression comment silenced.
     from confcheck.suppress import apply_suppressions
     findings = apply_suppressions(ctx, findings, ran, lambda rule_id: registry.get(rule_id) is not None)
     findings.sort(key=Finding.sort_key)
-    return ScanResult(findings, diags.errors, ctx.not_checked, files)
+    return ScanResult(findings, diags.errors, ctx.not_checked, files, list(ctx.failures))

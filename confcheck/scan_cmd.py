@@ -15,7 +15,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
 class ScanUsageError(Exception):
@@ -147,6 +147,11 @@ def run_scan_command(args: ScanArgs, stdin) -> int:
         accepted_count = filtered.accepted
 
     _emit(result, args, settings.root, registry, accepted_count, baseline)
+    if result.failures:
+        # after everything else was written: each contained internal error, then exit 3
+        from confcheck.isolation import report_lines
+        sys.stderr.write("".join(line + "\n" for line in report_lines(result.failures)))
+        return EXIT_INTERNAL
     if result.errors:
         return EXIT_USAGE
     threshold = severity_rank(fail_on)

@@ -105,6 +105,7 @@ def _covering(members: list, path: str, cache: dict):
 
 def survey_nginx(ctx, target) -> Survey:
     from confcheck.engine import NotCheckedPath
+    from confcheck.isolation import Contained
     from confcheck.fs.access import Checker
     from confcheck.fs.walk import ENTRY, NOT_CHECKED, walk_tree
     from confcheck.servers.nginx.worker import IdentityProblem
@@ -126,29 +127,33 @@ def survey_nginx(ctx, target) -> Survey:
                 "uses variables: only the fixed part of the path is known"))
 
     for top, members in _walk_plan(places, ctx.trees):
-        checker = Checker(ctx.fs, identity, _policy(members[0]))
         cover: dict = {}
         blocked_seen: dict[str, Problem] = {}
-        for event in walk_tree(ctx.fs, identity, top, symlinks=_policy(members[0]), checker=checker):
-            if event.kind == NOT_CHECKED:
-                result.not_checked.append(NotCheckedPath(event.path, event.not_checked.reason))
-                continue
-            if event.kind != ENTRY:
-                continue
-            result.entries += 1
-            place = _covering(members, event.dir if event.path != top else top, cover)
-            if event.path == top and _root_missing(event):
-                result.missing_roots.append((place, _first_missing(ctx.fs, top)))
-                continue
-            blocking = event.blocked or _blocks_below(event)
-            if blocking is not None:
-                _count_blocked(result, blocked_seen, blocking, place)
-            elif event.denial is not None and event.denial.need in REFUSING:
-                result.problems.append(Problem(event.denial.need, event.denial.path, event.denial, place))
-            elif _unlistable(event):
-                dir_place = _covering(members, event.path, cover)
-                if dir_place.autoindex:
-                    result.problems.append(Problem("list", event.path, event.list_denial, dir_place))
+        # one tree failing to walk leaves the others' verdicts (confcheck.isolation)
+        with Contained(ctx.failures, f"walk of {top} (nginx {target.name})") as box:
+            checker = Checker(ctx.fs, identity, _policy(members[0]))
+            for event in walk_tree(ctx.fs, identity, top, symlinks=_policy(members[0]), checker=checker):
+                if event.kind == NOT_CHECKED:
+                    result.not_checked.append(NotCheckedPath(event.path, event.not_checked.reason))
+                    continue
+                if event.kind != ENTRY:
+                    continue
+                result.entries += 1
+                place = _covering(members, event.dir if event.path != top else top, cover)
+                if event.path == top and _root_missing(event):
+                    result.missing_roots.append((place, _first_missing(ctx.fs, top)))
+                    continue
+                blocking = event.blocked or _blocks_below(event)
+                if blocking is not None:
+                    _count_blocked(result, blocked_seen, blocking, place)
+                elif event.denial is not None and event.denial.need in REFUSING:
+                    result.problems.append(Problem(event.denial.need, event.denial.path, event.denial, place))
+                elif _unlistable(event):
+                    dir_place = _covering(members, event.path, cover)
+                    if dir_place.autoindex:
+                        result.problems.append(Problem("list", event.path, event.list_denial, dir_place))
+        if box.failure is not None:
+            result.not_checked.append(NotCheckedPath(top, str(box.failure)))
     return result
 
 
@@ -340,6 +345,7 @@ def survey_apache(ctx, target) -> Survey:
     the Options of their own directory (a nested `<Directory>` counts).
     """
     from confcheck.engine import NotCheckedPath
+    from confcheck.isolation import Contained
     from confcheck.fs.access import Checker
     from confcheck.fs.walk import ENTRY, NOT_CHECKED, walk_tree
     from confcheck.servers.nginx.worker import IdentityProblem
@@ -362,38 +368,41 @@ def survey_apache(ctx, target) -> Survey:
         checker = Checker(ctx.fs, identity)     # the kernel's view: links are judged below, per directory
         cover: dict = {}
         blocked_seen: dict[str, Problem] = {}
-        for event in walk_tree(ctx.fs, identity, top, checker=checker):
-            if event.kind == NOT_CHECKED:
-                result.not_checked.append(NotCheckedPath(event.path, event.not_checked.reason))
-                continue
-            if event.kind != ENTRY:
-                continue
-            result.entries += 1
-            at_top = event.path == top
-            place = _apache_covering(members, event.dir if not at_top else top, cover)
-            if at_top and _root_missing(event):
-                continue
-            if not at_top and posixpath.basename(event.path) == place.access_file:
-                result.htaccess.append(HtaccessFile(event.path, place, event))
-                if event.blocked is None:
-                    continue        # its own verdict is APA116's, not "a file that cannot be served"
-            if event.blocked is None and event.meta is not None and event.meta.kind == LINK:
-                where = event.dir if not at_top else (top.rsplit("/", 1)[0] or "/")
-                opts = (place.settings if not at_top else served.dir_conf(place.server, where)).opts
-                denial = _link_denial(event, opts, where)
-                if denial is not None:
-                    result.problems.append(Problem("symlink", event.path, denial, place))
+        with Contained(ctx.failures, f"walk of {top} (apache {target.name})") as box:
+            for event in walk_tree(ctx.fs, identity, top, checker=checker):
+                if event.kind == NOT_CHECKED:
+                    result.not_checked.append(NotCheckedPath(event.path, event.not_checked.reason))
                     continue
-            blocking = event.blocked or _blocks_below(event)
-            if blocking is not None:
-                _count_blocked(result, blocked_seen, blocking, place)
-                continue
-            if event.denial is not None and event.denial.need in REFUSING:
-                result.problems.append(Problem(event.denial.need, event.denial.path, event.denial, place))
-            elif _unlistable(event):
-                dir_place = _apache_covering(members, event.path, cover)
-                if dir_place.autoindex:
-                    result.problems.append(Problem("list", event.path, event.list_denial, dir_place))
+                if event.kind != ENTRY:
+                    continue
+                result.entries += 1
+                at_top = event.path == top
+                place = _apache_covering(members, event.dir if not at_top else top, cover)
+                if at_top and _root_missing(event):
+                    continue
+                if not at_top and posixpath.basename(event.path) == place.access_file:
+                    result.htaccess.append(HtaccessFile(event.path, place, event))
+                    if event.blocked is None:
+                        continue        # its own verdict is APA116's, not "a file that cannot be served"
+                if event.blocked is None and event.meta is not None and event.meta.kind == LINK:
+                    where = event.dir if not at_top else (top.rsplit("/", 1)[0] or "/")
+                    opts = (place.settings if not at_top else served.dir_conf(place.server, where)).opts
+                    denial = _link_denial(event, opts, where)
+                    if denial is not None:
+                        result.problems.append(Problem("symlink", event.path, denial, place))
+                        continue
+                blocking = event.blocked or _blocks_below(event)
+                if blocking is not None:
+                    _count_blocked(result, blocked_seen, blocking, place)
+                    continue
+                if event.denial is not None and event.denial.need in REFUSING:
+                    result.problems.append(Problem(event.denial.need, event.denial.path, event.denial, place))
+                elif _unlistable(event):
+                    dir_place = _apache_covering(members, event.path, cover)
+                    if dir_place.autoindex:
+                        result.problems.append(Problem("list", event.path, event.list_denial, dir_place))
+        if box.failure is not None:
+            result.not_checked.append(NotCheckedPath(top, str(box.failure)))
     return result
 
 

@@ -106,12 +106,15 @@ def _prepare_apache(main: str, options: WhyOptions, scan_options: ScanOptions) -
     return Prepared(model, errors, "apache")
 
 
-def explain(prepared: Prepared, request) :
+def explain(prepared: Prepared, request):
+    """The Outcome for `request`; an internal error answers it alone (status null,
+    `outcome.internal_error` set: confcheck.isolation)."""
+    from confcheck.isolation import decide_contained
     if prepared.server == "apache":
         from confcheck.servers.apache.decide import decide as apache_decide
-        return apache_decide(prepared.model, request)
+        return decide_contained(apache_decide, prepared.model, request, server="apache")
     from confcheck.servers.nginx.decide import decide
-    return decide(prepared.model, request)
+    return decide_contained(decide, prepared.model, request)
 
 
 def parse_batch_line(line: str, number: int):

@@ -123,7 +123,7 @@ def config_model(ctx, target):
         identity = _real_identity(ctx, target)
         fs = OverlayFs(ctx.fs) if identity is not None else AssumedFs()
         cache[key] = Model(target.conf, fs, identity or _anyone(),
-                           access_name=target.served.access_file(target.conf.main))
+                           access_name=target.served.access_file(target.conf.main), failures=ctx.failures)
     return cache[key]
 
 
@@ -135,7 +135,8 @@ def disk_model(ctx, target):
         from confcheck.servers.apache.decide import Model
         identity = _real_identity(ctx, target)
         cache[key] = None if identity is None else Model(
-            target.conf, ctx.fs, identity, access_name=target.served.access_file(target.conf.main))
+            target.conf, ctx.fs, identity, access_name=target.served.access_file(target.conf.main),
+            failures=ctx.failures)
     return cache[key]
 
 
@@ -179,6 +180,7 @@ def request_for(conf, server, path: str, *, method: str = "GET", headers: dict[s
 
 def probe(model, server, path: str, **kwargs):
     """decide() for one synthetic request to `server` (None when it cannot be aimed there)."""
+    from confcheck.isolation import decide_contained
     from confcheck.servers.apache.decide import decide
     from confcheck.servers.apache.request import RequestError
     if model is None:
@@ -187,7 +189,7 @@ def probe(model, server, path: str, **kwargs):
     if request is None:
         return None
     try:
-        return decide(model, request)
+        return decide_contained(decide, model, request, server="apache")
     except RequestError:
         return None
 

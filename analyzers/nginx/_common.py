@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
+from confcheck.isolation import decide_contained
 from confcheck.servers.nginx.conf import Http, Location, Scope, Server, iter_locations
 from confcheck.servers.nginx.decide import Model, Outcome, decide
 from confcheck.servers.nginx.locations import find_location
@@ -30,7 +31,8 @@ CONFIG_DECIDERS = frozenset({"deny", "allow", "return", "limit_except", "rewrite
 def config_model(ctx, target) -> Model:
     """The request model of `target` without the disk: answers that follow from the config alone."""
     model = ctx.request_model(target)
-    return Model(model.http, None, None, prefix=model.prefix, conf_prefix=model.conf_prefix)
+    return Model(model.http, None, None, prefix=model.prefix, conf_prefix=model.conf_prefix,
+                 failures=model.failures)
 
 
 def _host_candidates(server: Server) -> Iterator[str]:
@@ -94,7 +96,7 @@ def probe(model: Model, server: Server, path: str, **kwargs) -> Outcome | None:
     if request is None:
         return None
     try:
-        return decide(model, request)
+        return decide_contained(decide, model, request)
     except RequestError:
         return None
 

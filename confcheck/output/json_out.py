@@ -22,6 +22,11 @@ def scan_document(result) -> dict:
         "errors": errors,
         "summary": {"files": result.files, "findings": len(findings), "errors": len(errors)},
     }
+    failures = getattr(result, "failures", None)
+    if failures:
+        # contract addition (docs/contract-additions.md): internal errors contained where they happened
+        doc["internal_errors"] = [f.to_json() for f in failures]
+        doc["summary"]["internal_errors"] = len(failures)
     if result.not_checked:
         doc["not_checked"] = [{"path": n.path, "reason": n.reason} for n in result.not_checked]
         doc["summary"]["not_checked"] = len(result.not_checked)

@@ -106,13 +106,17 @@ def sarif_document(result, rules, root: str) -> dict:
         elif diag.file:
             note["message"]["text"] = f"{diag.file}: {diag.message}"
         notifications.append(note)
+    failures = getattr(result, "failures", None) or []
+    for failure in failures:
+        notifications.append({"level": "error", "message": {"text": str(failure)},
+                              "descriptor": {"id": "internal-error"}})
     run = {
         "tool": {"driver": {"name": "confcheck", "version": __version__, "semanticVersion": __version__,
                             "informationUri": INFO_URI, "rules": [_rule_descriptor(r) for r in rules]}},
         "originalUriBaseIds": {"%SRCROOT%": {"uri": _file_uri(root).rstrip("/") + "/"}},
         "automationDetails": {"id": "confcheck/"},
         "columnKind": "unicodeCodePoints",
-        "invocations": [{"executionSuccessful": not result.errors,
+        "invocations": [{"executionSuccessful": not result.errors and not failures,
                          "toolExecutionNotifications": notifications}],
         "results": results,
     }

@@ -39,6 +39,7 @@ class Model:
     access_name: str = ".htaccess"
     _checker: object = None
     _base: dict = field(default_factory=dict)
+    failures: list | None = None      # where confcheck.isolation records a decision that failed
 
     @property
     def checker(self):

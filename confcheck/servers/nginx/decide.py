@@ -39,6 +39,7 @@ class Model:
     prefix: str = "/usr/share/nginx"
     conf_prefix: str = "/etc/nginx"
     checkers: dict = field(default_factory=dict)
+    failures: list | None = None      # where confcheck.isolation records a decision that failed
 
     def checker(self, scope: Scope, state: "State"):
         """The access checker under the symlink policy of `scope` for this request."""
