@@ -315,6 +315,8 @@ def explain(
         from confcheck.output.explain_text import render_explain
         from confcheck.output.text import want_colour
         sys.stdout.write(render_explain(report, colour=want_colour(sys.stdout, color)))
+    if machine.failures():
+        _report_internal([str(f) for f in machine.failures()])
     if any((c.status or 0) >= 400 and c.kind not in ("no-credentials",) for c in report.causes):
         raise typer.Exit(EXIT_FINDINGS)
 

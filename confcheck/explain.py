@@ -115,6 +115,10 @@ class Machine:
                     self._nginx = prepared
         return self._nginx
 
+    def failures(self) -> list:
+        """Internal errors contained while replaying requests (the command exits 3)."""
+        return list(self._nginx.model.failures or []) if self._nginx is not None else []
+
     def fs_and_identity(self):
         """The disk view and the worker identity (from the config, else --worker-user, else www-data)."""
         if self._fs is None:
@@ -269,6 +273,7 @@ def _replay(event: LogEvent, machine: Machine):
         return None
     import base64
 
+    from confcheck.isolation import decide_contained
     from confcheck.servers.nginx.decide import decide
     from confcheck.servers.nginx.request import Request, RequestError
     method, _, rest = event.request.partition(" ")
@@ -282,7 +287,7 @@ def _replay(event: LogEvent, machine: Machine):
         try:
             request = Request.parse(f"http://{host.split(':')[0]}:{port}{path}", method, headers,
                                     event.client or "127.0.0.1")
-            outcome = decide(prepared.model, request, server)
+            outcome = decide_contained(decide, prepared.model, request, server)
         except RequestError:
             return None
         if outcome.status != 401 or event.status == 401:

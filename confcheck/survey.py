@@ -407,30 +407,6 @@ def survey_apache(ctx, target) -> Survey:
 
 
 def apache_identity(fs, target, override: str | None):
-    """Who Apache's children run as: `User`/`Group` of the main server (Debian: from envvars).
-
-    Without `User` httpd keeps its compiled default `#-1` (uid 4294967295),
-    an id no file belongs to, so only the 'other' bits count. A `${VAR}` left
-    unresolved (no envvars next to apache2.conf) stops httpd at start-up
-    (AH00111 then "bad user name").
-    """
-    from confcheck.fs.identity import UnknownUser, resolve_identity
-    from confcheck.fs.model import Identity
-    from confcheck.servers.nginx.worker import IdentityProblem
-
-    if override:
-        return resolve_identity(fs, override, None)
-    served = target.served
-    user, group = served.user, served.group
-    if user is None or not user.values:
-        return Identity(user="#-1", uid=0xFFFFFFFF, gid=0xFFFFFFFF, groups=frozenset(),
-                        source="Apache compiled default (no User directive)")
-    for node in (user, group):
-        if node is not None and node.values and "${" in node.values[0]:
-            return IdentityProblem(f"{node.name} {node.values[0]}: the variable is not defined "
-                                   "(Debian sets it in /etc/apache2/envvars)", node)
-    try:
-        return resolve_identity(fs, user.values[0], group.values[0] if group is not None and group.values else None,
-                                source=f"User at {user.file}:{user.line}")
-    except UnknownUser as exc:
-        return IdentityProblem(str(exc), group if "group" in str(exc) else user)
+    """Who Apache's children run as (confcheck.servers.apache.worker: the one answer `why` gives too)."""
+    from confcheck.servers.apache.worker import apache_identity as identity_of
+    return identity_of(fs, target.conf, override)

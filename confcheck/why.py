@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from confcheck.engine import ScanOptions, load_targets, open_fs
 from confcheck.inputs import InputError, classify
+from confcheck.isolation import Failures
 from confcheck.source import Diagnostics
 
 
@@ -72,7 +73,8 @@ def prepare(options: WhyOptions) -> Prepared:
         http = build_http(target.config.nodes)
         if not http.servers:
             raise InputError(f"{target.name}: no server block: nothing answers requests")
-        model = Model(http, fs, identity, prefix=target.model.prefix, conf_prefix=target.model.conf_prefix)
+        model = Model(http, fs, identity, prefix=target.model.prefix, conf_prefix=target.model.conf_prefix,
+                      failures=Failures())
     return Prepared(model, diags.errors)
 
 
@@ -102,7 +104,7 @@ def _prepare_apache(main: str, options: WhyOptions, scan_options: ScanOptions) -
                              "cannot be judged (use --worker-user)")
     access = conf.main.last("accessfilename")
     model = Model(conf, fs, identity, access_name=access.values[0] if access is not None and access.values
-                  else ".htaccess")
+                  else ".htaccess", failures=Failures())
     return Prepared(model, errors, "apache")
 
 

@@ -208,6 +208,53 @@ http {{
     assert [f["fs_path"] for f in json.loads(out)["findings"]] == [f"{tree_dir}/www/link.html"]
 
 
+def test_apache_without_user_uses_the_compiled_default_in_why_as_in_scan(open_dir, capsys):
+    """A truncated main config has no User: httpd runs as #-1 (only 'other' counts), never a crash."""
+    tree_dir = open_dir
+    os.makedirs(os.path.join(tree_dir, "www"))
+    for name, mode in (("a.html", 0o644), ("private.html", 0o640)):
+        _write(os.path.join(tree_dir, "www", name), "a\n")
+        os.chmod(os.path.join(tree_dir, "www", name), mode)
+    conf = _write(os.path.join(tree_dir, "httpd.conf"), f"""ServerRoot {tree_dir}
+Listen 8080
+LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
+DocumentRoot {tree_dir}/www
+<Directory {tree_dir}/www>
+    Require all granted
+</Directory>
+""")
+    batch = _write(os.path.join(tree_dir, "r.jsonl"), "".join(
+        json.dumps({"url": f"http://localhost:8080/{p}"}) + "\n" for p in ("a.html", "private.html")))
+    code, out, err = _run(capsys, "why", "--config", conf, "--batch", batch, "--format", "json")
+    assert code == 0, err
+    assert [json.loads(line)["status"] for line in out.splitlines()] == [200, 403]
+
+
+def test_a_disk_without_a_worker_identity_is_unknown_not_a_crash(tree_dir):
+    from confcheck.fs.live import LiveFs
+    from confcheck.servers.nginx.decide import Model, decide
+    from confcheck.servers.nginx.request import Request
+    from confcheck.why import WhyOptions, prepare
+
+    prepared = prepare(WhyOptions(configs=[_many_servers(tree_dir, 1)], no_fs=True))
+    model = prepared.model
+    blind = Model(model.http, LiveFs(None), None, prefix=model.prefix, conf_prefix=model.conf_prefix)
+    outcome = decide(blind, Request.parse("http://s0.test:8080/a.html"))
+    assert outcome.status is None and "identity is unknown" in outcome.reason
+    assert decide(blind, Request.parse("http://s0.test:8080/private/x")).status == 403
+
+
+@pytest.fixture
+def open_dir():
+    """A 0755 directory every user can enter (pytest's tmp_path is 0700)."""
+    import shutil
+    import tempfile
+    path = tempfile.mkdtemp(prefix="confcheck-isolation-", dir="/var/tmp")
+    os.chmod(path, 0o755)
+    yield path
+    shutil.rmtree(path)
+
+
 @pytest.fixture
 def tree_dir(tmp_path):
     return str(tmp_path)

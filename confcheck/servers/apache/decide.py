@@ -45,6 +45,10 @@ class Model:
     def checker(self):
         if self._checker is None:
             from confcheck.fs.access import Checker
+            if self.identity is None:
+                # a disk without a worker identity: unknown, never a check as nobody in particular
+                raise Final(None, "the worker's identity is unknown, so disk access cannot be judged "
+                                  "(--worker-user names it)")
             self._checker = Checker(self.fs, self.identity)
         return self._checker
 

@@ -44,6 +44,10 @@ class Model:
     def checker(self, scope: Scope, state: "State"):
         """The access checker under the symlink policy of `scope` for this request."""
         from confcheck.fs.access import Checker, SymlinkPolicy
+        if self.identity is None:
+            # a disk without a worker identity: unknown, never a check as nobody in particular
+            raise Final(None, "the worker's identity is unknown, so disk access cannot be judged "
+                              "(--worker-user names it)")
         node = scope.last("disable_symlinks")
         mode, from_ = "off", None
         if node is not None and node.args:
