@@ -233,15 +233,18 @@ def group_problems(problems: Iterable[Problem]) -> list[list[Problem]]:
 
 
 def finding_for_group(rule_id: str, name: str, severity: str, group: list[Problem], *,
-                      verb: str, one: str, many: str, fix=None, server: str = "nginx") -> Finding:
+                      verb: str, one: str, many: str, fix=None, server: str = "nginx",
+                      answer=None) -> Finding:
     """One finding for a group of problems with the same cause.
 
-    `one` says what the client gets for one path ("answered 403"), `many`
-    the same for a group ("each is answered 403"). `fix`: the finding's fix
-    (a rule computes it with confcheck.fixers.config.permission_fix_for).
+    `one` says what it means for one path ("it cannot be served"), `many` the
+    same for a group; neither names a status. `answer(problem)` does: what
+    decide() answers to a request it names (analyzers/fs/_answer.py), or None.
+    `fix`: the finding's fix (confcheck.fixers.config.permission_fix_for).
     """
     group = sorted(group, key=lambda p: p.path)   # the example must not depend on disk order
     first = group[0]
+    said = answer(first) if answer is not None else None
     place = first.place
     detail = first.denial.detail
     if place.directive is not None:
@@ -253,25 +256,23 @@ def finding_for_group(rule_id: str, name: str, severity: str, group: list[Proble
     fs_paths = None
     if len(group) == 1:
         fs_path = first.path
-        if first.need in ("x", "label") and not _under(first.path, place.directory):
-            message = f"{detail}: every file under {served} is answered 403"
-        elif server == "nginx" and first.need == "symlink" and (
+        if first.need in ("x", "label", "symlink") and (
                 not _under(first.path, place.directory) or first.path == place.directory):
-            # The link sits in the middle of every served path: nginx's openat()
-            # of the next component fails with ENOTDIR (row 32), a 404; Apache
-            # refuses it with 403 AH00037 like a file link.
-            message = f"{detail}: every file under {served} is answered 404"
+            # above the served directory (or its own link): every served path passes it
+            message = f"{detail}: no file under {served} can be opened"
         elif first.need in ("x", "label"):
             below = f"; {first.below} entries below it" if first.below else ""
-            message = f"{detail}{below}: every file under it is answered 403"
+            message = f"{detail}{below}: no file under it can be opened"
         else:
             message = f"{detail}: {one}"
+        if said:
+            message += f"; {said}"
     else:
         fs_paths = sorted(p.path for p in group)
         fs_path = os.path.commonpath(fs_paths)
         kind = {"r": "files", "x": "directories", "list": "directories"}.get(first.need, "paths")
         message = (f"{len(group)} {kind} under {fs_path} cannot be {_participle(verb)} by the "
-                   f"worker (for example: {detail}): {many}")
+                   f"worker (for example: {detail}): {many}" + (f"; for example {said}" if said else ""))
     return Finding(rule=rule_id, name=name, severity=severity, message=message,
                    span=first.anchor.span, server=server, fs_path=fs_path, fs_paths=fs_paths, fix=fix)
 

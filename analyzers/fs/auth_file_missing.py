@@ -24,14 +24,16 @@ DOC = RuleDoc(
       summary="an auth_basic_user_file does not exist (every login attempt is answered 403)", doc=DOC)
 def check(ctx):
     # needs_fs: never runs in --no-fs scans, which then skip loading the survey
+    from confcheck.analyzers.fs._answer import answered_under
     from confcheck.survey import auth_file_problems
     for target in ctx.nginx:
         for auth, access in auth_file_problems(ctx, target):
             if access.denial is None or access.denial.need != "missing":
                 continue
+            said = answered_under(ctx, target, auth.node, access.denial.path, credentials=True)
             yield Finding(
                 rule="FS106", name="auth-file-missing", severity="error",
-                message=(f"the password file {auth.path} does not exist: the login prompt (401) "
-                         "appears, but every request with credentials is answered 403"),
+                message=(f"the password file {auth.path} does not exist: the login prompt appears, "
+                         "but no credentials can succeed" + (f"; {said}" if said else "")),
                 span=auth.node.span, server="nginx", fs_path=access.denial.path,
                 fix=auth_file_missing_advice(auth.path))

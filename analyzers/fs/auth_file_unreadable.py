@@ -23,14 +23,16 @@ DOC = RuleDoc(
       summary="an auth_basic_user_file is not readable by the worker (500)", doc=DOC)
 def check(ctx):
     # needs_fs: never runs in --no-fs scans, which then skip loading the survey
+    from confcheck.analyzers.fs._answer import answered_under
     from confcheck.survey import auth_file_problems
     for target in ctx.nginx:
         for auth, access in auth_file_problems(ctx, target):
             if access.denial is None or access.denial.need == "missing":
                 continue
+            said = answered_under(ctx, target, auth.node, access.denial.path, credentials=True)
             yield Finding(
                 rule="FS105", name="auth-file-unreadable", severity="error",
                 message=(f"{access.denial.detail}: the password file {auth.path} cannot be opened, "
-                         "so every request with credentials is answered 500 (401 before credentials are sent)"),
+                         "so no credentials can be checked" + (f"; {said}" if said else "")),
                 span=auth.node.span, server="nginx", fs_path=access.denial.path,
                 fix=permission_fix_for(ctx, target, [access], secret=True))

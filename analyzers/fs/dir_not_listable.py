@@ -23,11 +23,12 @@ DOC = RuleDoc(
       summary="a directory served with autoindex on is not readable by the worker", doc=DOC)
 def check(ctx):
     # needs_fs: never runs in --no-fs scans, which then skip loading the survey
+    from confcheck.analyzers.fs._answer import answered
     from confcheck.survey import finding_for_group, group_problems
     for target in ctx.targets():
         survey = ctx.survey(target)
         for group in group_problems(p for p in survey.problems if p.need == "list"):
             yield finding_for_group("FS103", "dir-not-listable", "error", group,
-                                    server=target.server, verb="list", one="its autoindex listing is answered 403 (files inside still load)",
-                                    many="their autoindex listings are answered 403",
+                                    server=target.server, verb="list", one="its autoindex listing cannot be made (files inside still load)",
+                                    many="their autoindex listings cannot be made", answer=lambda p: answered(ctx, target, p),
                                     fix=permission_fix_for(ctx, target, group))

@@ -31,11 +31,12 @@ DOC = RuleDoc(
       doc=DOC)
 def check(ctx):
     # needs_fs: never runs in --no-fs scans, which then skip loading the survey
+    from confcheck.analyzers.fs._answer import answered
     from confcheck.survey import finding_for_group, group_problems
     for target in ctx.targets():
         survey = ctx.survey(target)
         for group in group_problems(p for p in survey.problems if p.need == "x"):
             yield finding_for_group("FS101", "parent-not-searchable", "error", group,
-                                    server=target.server, verb="enter", one="every file under it is answered 403",
-                                    many="every file under them is answered 403",
+                                    server=target.server, verb="enter", one="no file under it can be opened",
+                                    many="no file under them can be opened", answer=lambda p: answered(ctx, target, p),
                                     fix=permission_fix_for(ctx, target, group))

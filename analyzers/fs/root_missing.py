@@ -22,13 +22,15 @@ DOC = RuleDoc(
 @rule(id="FS104", name="root-missing", severity="error", server="any", needs_fs=True,
       summary="a root or alias directory does not exist", doc=DOC)
 def check(ctx):
+    from confcheck.analyzers.fs._answer import answered_in_place
     for target in ctx.nginx:
         survey = ctx.survey(target)
         for place, missing in survey.missing_roots:
             directive = place.directive.name if place.directive is not None else "default root"
+            said = answered_in_place(ctx, target, place, place.directory, True, fs_path=missing)
             yield Finding(
                 rule="FS104", name="root-missing", severity="error",
                 message=(f"{directive} {place.directory} does not exist ({missing} is missing): "
-                         f"requests for {place.url_prefix} are answered 404"),
+                         f"nothing under {place.url_prefix} can be served" + (f"; {said}" if said else "")),
                 span=place.anchor.span, server="nginx", fs_path=missing,
                 fix=root_missing_advice(directive, place.directory, missing))

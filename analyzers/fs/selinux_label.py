@@ -25,11 +25,12 @@ DOC = RuleDoc(
       summary="a served path has an SELinux label the web server may not read", doc=DOC)
 def check(ctx):
     # needs_fs: never runs in --no-fs scans, which then skip loading the survey
+    from confcheck.analyzers.fs._answer import answered
     from confcheck.survey import finding_for_group, group_problems
     for target in ctx.targets():
         survey = ctx.survey(target)
         for group in group_problems(p for p in survey.problems if p.need == "label"):
             yield finding_for_group("FS108", "selinux-label", "error", group,
-                                    server=target.server, verb="read", one="answered 403",
-                                    many="each is answered 403",
+                                    server=target.server, verb="read", one="it cannot be served",
+                                    many="none of them can be served", answer=lambda p: answered(ctx, target, p),
                                     fix=permission_fix_for(ctx, target, group))

@@ -29,11 +29,12 @@ DOC = RuleDoc(
       summary="a symlink in a served tree is refused by the server's symlink policy", doc=DOC)
 def check(ctx):
     # needs_fs: never runs in --no-fs scans, which then skip loading the survey
+    from confcheck.analyzers.fs._answer import answered
     from confcheck.survey import finding_for_group, group_problems
     for target in ctx.targets():
         survey = ctx.survey(target)
         for group in group_problems(p for p in survey.problems if p.need == "symlink"):
             yield finding_for_group("FS107", "symlink-refused", "error", group,
-                                    server=target.server, verb="follow", one="answered 403 (404 for a directory link inside a path)",
-                                    many="each is answered 403 (404 for a directory link inside a path)",
+                                    server=target.server, verb="follow", one="what it leads to cannot be served",
+                                    many="what they lead to cannot be served", answer=lambda p: answered(ctx, target, p),
                                     fix=permission_fix_for(ctx, target, group))

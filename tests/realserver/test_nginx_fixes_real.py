@@ -47,6 +47,8 @@ CHANGED: dict[tuple[str, int], tuple[int, int]] = {
     ("cr-try-files-dir-before-uri-fallback", 1): (403, 200),   # GET /sub/ - the same
     ("n01-valid-referers", 1): (403, 200),   # GET /img/a.png
     ("n10-try-files-file-in-0700-dir", 0): (404, 200),   # GET /d700/a.html
+    ("fs101-debian-default-site-www-0700", 0): (404, 200),   # GET / - the index page once /var/www opens
+    ("fs101-debian-default-site-www-0700", 1): (404, 200),   # GET /a.html
     ("n11-try-files-file-0600", 0): (403, 200),   # GET /a.html
     ("n12-try-files-fallback-file-in-0700-dir", 0): (200, 200),   # GET /d700/a.html - the real file instead of the fallback
     ("n13-alias-without-slash", 0): (200, 200),   # GET /img/a.png - a.png instead of the sibling imagesa.png (NGX107)
