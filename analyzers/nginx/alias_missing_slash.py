@@ -7,7 +7,7 @@ from confcheck.fixers.nginx_fixes import alias_slash
 from confcheck.registry import RuleDoc, rule
 from confcheck.servers.nginx.conf import iter_locations
 
-from ._common import config_model, file_for
+from ._common import config_model, file_for, probe
 
 DOC = RuleDoc(
     what="Finds prefix locations ending in `/` whose `alias` does not end in `/`.",
@@ -42,8 +42,13 @@ def check(ctx):
                 path = file_for(model, server, loc, uri)
                 if path is None or not path.endswith(alias.rsplit("/", 1)[-1] + "a.png"):
                     continue
+                # the status is decide()'s on the disk (config-only scans name none)
+                disk = ctx.request_model(target)
+                outcome = probe(disk, server, uri) if disk.fs is not None else None
+                said = f" and is answered {outcome.status}" if outcome is not None and outcome.status else ""
                 yield Finding(
                     rule="NGX107", name="alias-missing-slash", severity="error",
-                    message=(f"GET {uri} opens {path}: the alias lacks the trailing slash of "
-                             f"{loc.describe()}, so every file under it is a 404; write `alias {alias}/;`"),
+                    message=(f"GET {uri} opens {path}{said}: the alias lacks the trailing slash of "
+                             f"{loc.describe()}, so every file under it is looked for beside the directory "
+                             f"instead of in it; write `alias {alias}/;`"),
                     span=nodes[-1].span, server="nginx", fix=alias_slash(ctx, target, nodes[-1]))

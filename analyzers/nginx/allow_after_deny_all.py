@@ -9,7 +9,7 @@ from confcheck.fixers.nginx_fixes import allow_before_deny
 from confcheck.registry import RuleDoc, rule
 from confcheck.servers.nginx.decide import _ip_match
 
-from ._common import all_scopes, own_access
+from ._common import PUBLIC_IP, all_scopes, by_config, config_model, own_access, probe, sample_uri
 
 DOC = RuleDoc(
     what="Finds `allow` rules written after a `deny` that already matches every address they "
@@ -40,6 +40,28 @@ def _covers(deny_spec: str, allow_spec: str) -> bool:
     return _ip_match(deny_spec, str(net.network_address)) and _ip_match(deny_spec, str(net.broadcast_address))
 
 
+def _answer(ctx, target, scope, deny, allow) -> str | None:
+    """What decide() answers a client the dead `allow` names, for a URI in `scope`, when `deny` decides it."""
+    from confcheck.servers.nginx.conf import Location
+    spec = allow.args[0].value
+    try:
+        ip = PUBLIC_IP if spec == "all" else str(ipaddress.ip_network(spec, strict=False).network_address)
+    except ValueError:
+        return None
+    model = config_model(ctx, target)
+    loc = None if scope.kind in ("http", "server") else scope if isinstance(scope, Location) else scope.location()
+    servers = model.http.servers if scope.kind == "http" else [scope.server()]
+    for server in servers:
+        uri = sample_uri(server, loc) if loc is not None else "/"
+        if uri is None:
+            continue
+        method = {"method": "POST"} if scope.kind == "limit_except" else {}
+        outcome = probe(model, server, uri, client_ip=ip, **method)
+        if by_config(outcome, (403, 404, 444)) and outcome.decided_by is deny:
+            return f"{outcome.request.method} {uri} from {ip} is answered {outcome.status}"
+    return None
+
+
 @rule(id="NGX102", name="allow-after-deny-all", severity="error", server="nginx", fixable=True,
       summary="an allow rule after `deny all` can never match (first match wins)", doc=DOC)
 def check(ctx):
@@ -59,11 +81,12 @@ def check(ctx):
                 if not dead:
                     continue
                 lines = ", ".join(f"`allow {n.args[0].raw}` (line {n.line})" for n in dead)
+                said = _answer(ctx, target, scope, deny, dead[0])
                 yield Finding(
                     rule="NGX102", name="allow-after-deny-all", severity="error",
                     message=(f"`deny {deny.args[0].raw}` in {scope.describe()} matches first, so {lines} "
-                             "never match: those clients get 403 (nginx stops at the first matching "
-                             "rule); put the allow lines before the deny"),
+                             "never match: those clients are refused (nginx stops at the first matching "
+                             "rule)" + (f"; {said}" if said else "") + "; put the allow lines before the deny"),
                     span=deny.span, server="nginx",
                     fix=allow_before_deny(ctx, target, rules, deny, dead))
                 break

@@ -34,9 +34,11 @@ def _names(values):
     return [v for v in values if v not in ("none", "blocked", "server_names") and not v.startswith("~")]
 
 
-def _refused(model, server, uri, referer):
+def _refused(model, server, uri, referer) -> int | None:
+    """The status the configuration refuses this Referer with (decide()), None when it lets it in."""
     headers = {"Referer": referer} if referer is not None else None
-    return by_config(probe(model, server, uri, headers=headers), (403, 404, 444))
+    outcome = probe(model, server, uri, headers=headers)
+    return outcome.status if by_config(outcome, (403, 404, 444)) else None
 
 
 @rule(id="NGX111", name="valid-referers-incomplete", severity="warning", server="nginx", fixable=True,
@@ -52,7 +54,7 @@ def check(ctx):
                 if problems:
                     yield Finding(
                         rule="NGX111", name="valid-referers-incomplete", severity="warning",
-                        message=("valid_referers refuses ordinary visitors with 403: "
+                        message=("valid_referers refuses ordinary visitors: "
                                  + "; ".join(text for text, _ in problems)),
                         span=node.span, server="nginx",
                         fix=referer_additions(ctx, target, node, [add for _, add in problems]))
@@ -69,12 +71,14 @@ def _problems(model, scope, node, servers) -> list[tuple[str, str]]:
         if not _refused(model, server, uri, "http://confcheck-elsewhere.invalid/"):
             continue
         out = []
-        if "none" not in values and _refused(model, server, uri, None):
-            out.append((f"GET {uri} without a Referer (typed URL, bookmark, app) is refused: add `none`",
-                        "none"))
-        if "blocked" not in values and _refused(model, server, uri, "XXXXXXXX:++++++++"):
-            out.append(("a Referer stripped by a proxy or privacy tool is refused: add `blocked`",
-                        "blocked"))
+        status = _refused(model, server, uri, None) if "none" not in values else None
+        if status:
+            out.append((f"GET {uri} without a Referer (typed URL, bookmark, app) is answered {status}: "
+                        "add `none`", "none"))
+        status = _refused(model, server, uri, "XXXXXXXX:++++++++") if "blocked" not in values else None
+        if status:
+            out.append((f"GET {uri} with a Referer stripped by a proxy or privacy tool is answered {status}: "
+                        "add `blocked`", "blocked"))
         listed = {v.lower() for v in values}
         for name in _names(values):
             host = name.split("/", 1)[0].lower()
@@ -82,8 +86,10 @@ def _problems(model, scope, node, servers) -> list[tuple[str, str]]:
                 continue
             if {f"www.{host}", f"*.{host}", f".{host}"} & listed:
                 continue
-            if _refused(model, server, uri, f"http://www.{host}/"):
-                out.append((f"Referer http://www.{host}/ is refused: `{name}` covers that host only; "
+            status = _refused(model, server, uri, f"http://www.{host}/")
+            if status:
+                out.append((f"GET {uri} with Referer http://www.{host}/ is answered {status}: `{name}` covers "
+                            "that host only; "
                             f"add `*.{host}` or `www.{host}`", f"*.{host}"))
         return out
     return []
