@@ -45,10 +45,11 @@ def check(ctx):
                 # the status is decide()'s on the disk (config-only scans name none)
                 disk = ctx.request_model(target)
                 outcome = probe(disk, server, uri) if disk.fs is not None else None
-                said = f" and is answered {outcome.status}" if outcome is not None and outcome.status else ""
+                opens = (f"GET {uri} is answered {outcome.status}: it opens {path}"
+                         if outcome is not None and outcome.status else f"GET {uri} opens {path}")
                 yield Finding(
                     rule="NGX107", name="alias-missing-slash", severity="error",
-                    message=(f"GET {uri} opens {path}{said}: the alias lacks the trailing slash of "
+                    message=(f"{opens}: the alias lacks the trailing slash of "
                              f"{loc.describe()}, so every file under it is looked for beside the directory "
                              f"instead of in it; write `alias {alias}/;`"),
                     span=nodes[-1].span, server="nginx", fix=alias_slash(ctx, target, nodes[-1]))

@@ -17,7 +17,7 @@ import re
 import pytest
 
 from confcheck.engine import ScanOptions, run_scan
-from realserver_harness.checks import paths_at_fault, served_files
+from realserver_harness.checks import claims_disagreeing, paths_at_fault, served_files
 
 pytestmark = pytest.mark.realserver
 
@@ -127,5 +127,13 @@ def test_apa_refusals_agree_with_the_real_answers(apache_run, scan):
                 checked += 1
                 if req.status != status:
                     wrong.append(f"{sc.name} GET {req.path} -> {req.status}, but {f.rule}: {f.message}")
+    assert not wrong, "\n".join(wrong)
+    assert checked >= 3
+
+
+def test_statuses_named_by_filesystem_findings_are_what_apache_answered(apache_run, scan):
+    """FS findings name a status only as decide()'s answer to a request they name."""
+    fs_findings = [f for f in scan.findings if f.rule.startswith("FS")]
+    checked, wrong = claims_disagreeing(apache_run, fs_findings)
     assert not wrong, "\n".join(wrong)
     assert checked >= 3

@@ -8,13 +8,10 @@ The config scanned is the very nginx.conf the server ran.
 
 from __future__ import annotations
 
-import re
-from urllib.parse import unquote
-
 import pytest
 
 from confcheck.engine import ScanOptions, run_scan
-from realserver_harness.checks import paths_at_fault, served_files
+from realserver_harness.checks import claims_disagreeing, paths_at_fault, served_files
 
 pytestmark = pytest.mark.realserver
 
@@ -66,28 +63,9 @@ def test_nothing_is_reported_about_files_served_with_200(nginx_run, scan):
     assert served >= 15
 
 
-_CLAIM = re.compile(r"GET (\S+) is answered (\d+)")
-
-
 def test_statuses_named_by_findings_are_what_nginx_answered(nginx_run, scan):
-    """A filesystem finding that names a status names the request too (messages come from
-    decide()); where the scenario of the path at fault sent that request, the real answer agrees."""
-    checked, wrong = 0, []
-    for f in scan.findings:
-        claim = _CLAIM.search(f.message)
-        if claim is None:
-            assert not re.search(r"answered \d{3}", f.message), f"{f.rule} names a status without its request: {f.message}"
-            continue
-        url, status = unquote(claim.group(1)), int(claim.group(2))
-        for sc in nginx_run.scenarios.values():
-            if f.fs_path is None or not (f.fs_path + "/").startswith(str(sc.root) + "/"):
-                continue
-            for req in sc.requests:
-                if req.status is None or req.method != "GET" or req.spec.headers or req.spec.auth \
-                        or req.path != url:
-                    continue
-                checked += 1
-                if req.status != status:
-                    wrong.append(f"{sc.name} GET {url} -> {req.status}, but {f.rule}: {f.message}")
+    """A finding that names a status names the request too (messages come from decide());
+    where the scenario of the path at fault sent that request, the real answer agrees."""
+    checked, wrong = claims_disagreeing(nginx_run, scan.findings)
     assert not wrong, "\n".join(wrong)
     assert checked >= 5

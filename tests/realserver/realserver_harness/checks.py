@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
-
+import re
 from collections import Counter
+from urllib.parse import unquote
 
 from .runner import ACCOUNT_RE, RequestResult, RunResult
 from .scenarios import EXPLAINED_STATUSES
@@ -119,3 +120,37 @@ def served_files(sc, req) -> list[str]:
                 except OSError:
                     continue
     return out
+
+
+# "GET /a.html is answered 403", "GET /admin/ from 10.0.0.1 is answered 403", "... with credentials ..."
+_CLAIM = re.compile(r"\b([A-Z]+) (/\S*?)( from \S+)?( with [^;]*?)? is answered (\d+)")
+
+
+def claims_disagreeing(run: RunResult, findings) -> tuple[int, list[str]]:
+    """(claims checked, claims the real server contradicts) for the findings' messages.
+
+    A message names a status only with its request; a claim is checked where the
+    scenario holding the path at fault sent that very request (plain, from 127.0.0.1).
+    A status named without a request is itself reported."""
+    checked, wrong = 0, []
+    for f in findings:
+        claim = _CLAIM.search(f.message)
+        if claim is None:
+            if re.search(r"answered \d{3}", f.message):
+                wrong.append(f"{f.rule} names a status without its request: {f.message}")
+            continue
+        method, url, client, qualified, status = claim.groups()
+        url, status = unquote(url), int(status)
+        if qualified or client not in (None, " from 127.0.0.1"):
+            continue          # credentials, a Referer, another client: the scenarios sent none of these
+        for sc in run.scenarios.values():
+            if f.fs_path is None or not (f.fs_path + "/").startswith(str(sc.root) + "/"):
+                continue
+            for req in sc.requests:
+                if req.status is None or req.method != method or req.spec.headers or req.spec.auth \
+                        or req.path != url:
+                    continue
+                checked += 1
+                if req.status != status:
+                    wrong.append(f"{sc.name} {method} {url} -> {req.status}, but {f.rule}: {f.message}")
+    return checked, wrong
