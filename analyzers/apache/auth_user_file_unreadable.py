@@ -56,8 +56,8 @@ def check(ctx):
             problem = (f"the password file {path} does not exist" if access.denial.need == "missing"
                        else access.denial.detail)
             found = finding("APA117", "auth-user-file-unreadable", "error",
-                          f"{problem}: the login prompt (401) appears, but every request with credentials "
-                          "is answered 500 (AH01620)", node, fs_path=access.denial.path)
+                          f"{problem}: the login prompt appears, but no credentials can be checked "
+                          "(AH01620)", node, fs_path=access.denial.path)
             if access.denial.need != "missing":
                 found.fix = permission_fix_for(ctx, target, [access], secret=True)
             yield found

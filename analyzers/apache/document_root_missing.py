@@ -55,19 +55,20 @@ def check(ctx):
                 continue
             seen.add((id(place.anchor), place.directory))
             _parent, first = missing
-            outcome = probe(model, place.server, place.url_for(place.directory) or "/")
+            url = place.url_for(place.directory) or "/"
+            outcome = probe(model, place.server, url)
             status = outcome.status if outcome is not None else None
             if status == 403 and outcome.rule == "APA102":
                 node = outcome.decided_by
                 denial = outcome.reason.split(" (", 1)[1].split(":", 1)[0] if " (" in outcome.reason else "a deny"
                 why = (f"its own <Directory> never applies and `{denial}` of a parent does ({describe(node)}), "
-                       "so every request is answered 403 (AH01630)")
+                       f"so every request is refused: GET {url} is answered 403 (AH01630)")
             elif status == 404:
-                why = "every request is answered 404"
+                why = f"nothing under it can be served: GET {url} is answered 404"
             elif status is not None:
-                why = f"requests are answered {status} ({outcome.reason})"
+                why = f"GET {url} is answered {status} ({outcome.reason})"
             else:
-                why = "requests are answered 403 or 404, depending on the grant of its nearest existing parent"
+                why = "requests are refused or not found, depending on the grant of its nearest existing parent"
             what = describe(place.directive) if place.directive is not None else f"the default DocumentRoot {place.directory}"
             yield finding("APA102", "document-root-missing", "error",
                           f"{what}: {place.directory} does not exist ({first} is missing): {why}",

@@ -106,12 +106,23 @@ def _span_in(parsed, node):
     return None
 
 
-def _finding(rule_id, name, item, message, span):
+def _finding(ctx, rule_id, name, item, message, span):
     from confcheck.findings import Finding
     where = item.path if item.target is None else item.path.rsplit("/", 1)[0] + "/"
+    said = _answer(ctx, item)
     return Finding(rule=rule_id, name=name, severity="error",
-                   message=(f"{item.path}: {message}: httpd answers 500 to every request under {where}"),
+                   message=(f"{item.path}: {message}: httpd cannot serve any request under {where}"
+                            + (f"; {said}" if said else "")),
                    span=span, server="apache", fs_path=item.path if item.target is not None else None)
+
+
+def _answer(ctx, item) -> str | None:
+    """decide()'s answer to a request for the .htaccess's directory (a disk scan of a configuration only)."""
+    if item.target is None or item.place is None or ctx.fs is None:
+        return None
+    from confcheck.analyzers.fs._answer import answered_in_place
+    return answered_in_place(ctx, item.target, item.place, item.path.rsplit("/", 1)[0] or "/", True,
+                             fs_path=item.path)
 
 
 @rule(id="APA112", name="htaccess-not-allowed", severity="error", server="apache",
@@ -119,7 +130,7 @@ def _finding(rule_id, name, item, message, span):
 def check_not_allowed(ctx):
     for item, message, span in _problems(ctx):
         if message.endswith("not allowed here"):
-            yield _finding("APA112", "htaccess-not-allowed", item, message, span)
+            yield _finding(ctx, "APA112", "htaccess-not-allowed", item, message, span)
 
 
 @rule(id="APA113", name="htaccess-invalid", severity="error", server="apache",
@@ -127,4 +138,4 @@ def check_not_allowed(ctx):
 def check_invalid(ctx):
     for item, message, span in _problems(ctx):
         if not message.endswith("not allowed here"):
-            yield _finding("APA113", "htaccess-invalid", item, message, span)
+            yield _finding(ctx, "APA113", "htaccess-invalid", item, message, span)

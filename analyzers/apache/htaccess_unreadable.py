@@ -26,6 +26,7 @@ DOC = RuleDoc(
 @rule(id="APA116", name="htaccess-unreadable", severity="error", server="apache", needs_fs=True, fixable=True,
       summary="a .htaccess the worker cannot read where AllowOverride is on (403 AH00529)", doc=DOC)
 def check(ctx):
+    from confcheck.analyzers.fs._answer import answered_in_place
     for item in htaccess_files(ctx):
         if item.target is None or not item.read_by_httpd:
             continue
@@ -40,10 +41,11 @@ def check(ctx):
         else:
             continue
         node = item.settings.override_node
+        said = answered_in_place(ctx, item.target, item.place, directory.rstrip("/") or "/", True, fs_path=item.path)
         found = finding(
             "APA116", "htaccess-unreadable", "error",
-            f"{problem}: AllowOverride is on here, so httpd must read it and every request under "
-            f"{directory} is answered 403 (AH00529)", node if node is not None else item.place.anchor,
+            f"{problem}: AllowOverride is on here, so httpd must read it and cannot serve any request under "
+            f"{directory}" + (f"; {said}" if said else ""), node if node is not None else item.place.anchor,
             fs_path=item.path)
         if event.denial is not None and event.meta is not None and event.meta.kind != "dir":
             found.fix = permission_fix_for(ctx, item.target, [event.denial])

@@ -123,7 +123,7 @@ def served_files(sc, req) -> list[str]:
 
 
 # "GET /a.html is answered 403", "GET /admin/ from 10.0.0.1 is answered 403", "... with credentials ..."
-_CLAIM = re.compile(r"\b([A-Z]+) (/\S*?)( from \S+)?( with [^;]*?)? is answered (\d+)")
+_CLAIM = re.compile(r"\b([A-Z]+) (/\S*?)( from \S+)?( with [^;]*?)? is (?:still )?answered (\d+)")
 
 
 def claims_disagreeing(run: RunResult, findings) -> tuple[int, list[str]]:
