@@ -107,7 +107,7 @@ def survey_nginx(ctx, target) -> Survey:
     from confcheck.engine import NotCheckedPath
     from confcheck.isolation import Contained
     from confcheck.fs.access import Checker
-    from confcheck.fs.walk import ENTRY, NOT_CHECKED, walk_tree
+    from confcheck.fs.walk import walk_tree
     from confcheck.servers.nginx.worker import IdentityProblem
 
     result = Survey()
@@ -132,29 +132,42 @@ def survey_nginx(ctx, target) -> Survey:
         # one tree failing to walk leaves the others' verdicts (confcheck.isolation)
         with Contained(ctx.failures, f"walk of {top} (nginx {target.name})") as box:
             checker = Checker(ctx.fs, identity, _policy(members[0]))
-            for event in walk_tree(ctx.fs, identity, top, symlinks=_policy(members[0]), checker=checker):
-                if event.kind == NOT_CHECKED:
-                    result.not_checked.append(NotCheckedPath(event.path, event.not_checked.reason))
-                    continue
-                if event.kind != ENTRY:
-                    continue
-                result.entries += 1
+            for event in _entries(result, walk_tree(ctx.fs, identity, top, symlinks=_policy(members[0]),
+                                                    checker=checker)):
                 place = _covering(members, event.dir if event.path != top else top, cover)
                 if event.path == top and _root_missing(event):
                     result.missing_roots.append((place, _first_missing(ctx.fs, top)))
                     continue
-                blocking = event.blocked or _blocks_below(event)
-                if blocking is not None:
-                    _count_blocked(result, blocked_seen, blocking, place)
-                elif event.denial is not None and event.denial.need in REFUSING:
-                    result.problems.append(Problem(event.denial.need, event.denial.path, event.denial, place))
-                elif _unlistable(event):
-                    dir_place = _covering(members, event.path, cover)
-                    if dir_place.autoindex:
-                        result.problems.append(Problem("list", event.path, event.list_denial, dir_place))
+                _record(result, blocked_seen, event, place, lambda path: _covering(members, path, cover))
         if box.failure is not None:
             result.not_checked.append(NotCheckedPath(top, str(box.failure)))
     return result
+
+
+def _entries(result: Survey, events) -> Iterator:
+    """The walk's entries, counted; what it could not check is noted on `result`."""
+    from confcheck.engine import NotCheckedPath
+    from confcheck.fs.walk import ENTRY, NOT_CHECKED
+    for event in events:
+        if event.kind == NOT_CHECKED:
+            result.not_checked.append(NotCheckedPath(event.path, event.not_checked.reason))
+        elif event.kind == ENTRY:
+            result.entries += 1
+            yield event
+
+
+def _record(result: Survey, blocked_seen: dict, event, place, place_of) -> None:
+    """One walked entry's verdict: counted against the directory that hides it, a problem of
+    its own, or an unlistable directory where autoindex is on (`place_of(path)` covers it)."""
+    blocking = event.blocked or _blocks_below(event)
+    if blocking is not None:
+        _count_blocked(result, blocked_seen, blocking, place)
+    elif event.denial is not None and event.denial.need in REFUSING:
+        result.problems.append(Problem(event.denial.need, event.denial.path, event.denial, place))
+    elif _unlistable(event):
+        dir_place = place_of(event.path)
+        if dir_place.autoindex:
+            result.problems.append(Problem("list", event.path, event.list_denial, dir_place))
 
 
 def _root_missing(event) -> bool:
@@ -348,7 +361,7 @@ def survey_apache(ctx, target) -> Survey:
     from confcheck.engine import NotCheckedPath
     from confcheck.isolation import Contained
     from confcheck.fs.access import Checker
-    from confcheck.fs.walk import ENTRY, NOT_CHECKED, walk_tree
+    from confcheck.fs.walk import walk_tree
     from confcheck.servers.nginx.worker import IdentityProblem
 
     result = Survey()
@@ -370,13 +383,7 @@ def survey_apache(ctx, target) -> Survey:
         cover: dict = {}
         blocked_seen: dict[str, Problem] = {}
         with Contained(ctx.failures, f"walk of {top} (apache {target.name})") as box:
-            for event in walk_tree(ctx.fs, identity, top, checker=checker):
-                if event.kind == NOT_CHECKED:
-                    result.not_checked.append(NotCheckedPath(event.path, event.not_checked.reason))
-                    continue
-                if event.kind != ENTRY:
-                    continue
-                result.entries += 1
+            for event in _entries(result, walk_tree(ctx.fs, identity, top, checker=checker)):
                 at_top = event.path == top
                 place = _apache_covering(members, event.dir if not at_top else top, cover)
                 if at_top and _root_missing(event):
@@ -392,16 +399,7 @@ def survey_apache(ctx, target) -> Survey:
                     if denial is not None:
                         result.problems.append(Problem("symlink", event.path, denial, place))
                         continue
-                blocking = event.blocked or _blocks_below(event)
-                if blocking is not None:
-                    _count_blocked(result, blocked_seen, blocking, place)
-                    continue
-                if event.denial is not None and event.denial.need in REFUSING:
-                    result.problems.append(Problem(event.denial.need, event.denial.path, event.denial, place))
-                elif _unlistable(event):
-                    dir_place = _apache_covering(members, event.path, cover)
-                    if dir_place.autoindex:
-                        result.problems.append(Problem("list", event.path, event.list_denial, dir_place))
+                _record(result, blocked_seen, event, place, lambda path: _apache_covering(members, path, cover))
         if box.failure is not None:
             result.not_checked.append(NotCheckedPath(top, str(box.failure)))
     return result

@@ -36,6 +36,14 @@ def _many_servers(tree_dir: str, count: int) -> str:
     return _write(os.path.join(tree_dir, "nginx.conf"), f"events {{}}\nhttp {{\n{blocks}}}\n")
 
 
+def _site(tree_dir: str, body: str, more: str = "") -> str:
+    """nginx.conf with server a.test:8080 serving TREE/www, `body` inside it, `more` after it."""
+    os.makedirs(os.path.join(tree_dir, "www"), exist_ok=True)
+    return _write(os.path.join(tree_dir, "nginx.conf"),
+                  f"events {{}}\nhttp {{\n    server {{\n        listen 8080;\n        server_name a.test;\n"
+                  f"        root {tree_dir}/www;\n{body}    }}\n{more}}}\n")
+
+
 def _fail_on_server(monkeypatch, name: str) -> None:
     """The access phase raises for one server block (any other keeps the real model)."""
     from confcheck.servers.nginx import decide as nginx_decide
@@ -144,18 +152,7 @@ def test_a_rule_failing_on_one_configuration_keeps_its_findings_on_the_others(tr
 
 def test_error_page_next_to_a_try_files_cycle_answers_500_at_once(tree_dir, capsys):
     """Used to loop forever (nginx answers 500 at once; tests/realserver/scenarios/nginx/termination.yaml)."""
-    os.makedirs(os.path.join(tree_dir, "www"))
-    conf = _write(os.path.join(tree_dir, "nginx.conf"), f"""events {{}}
-http {{
-    server {{
-        listen 8080;
-        server_name a.test;
-        root {tree_dir}/www;
-        error_page 500 /err.html;
-        location / {{ try_files $uri /missing.html; }}
-    }}
-}}
-""")
+    conf = _site(tree_dir, "        error_page 500 /err.html;\n        location / { try_files $uri /missing.html; }\n")
     code, out, _ = _run(capsys, "why", "--worker-user", "root", "--config", conf, "--format", "json",
                         "http://a.test:8080/x")
     doc = json.loads(out)
@@ -178,24 +175,10 @@ def test_a_decision_over_the_step_budget_is_unknown_not_a_hang(tree_dir, monkeyp
 
 def test_disable_symlinks_from_document_root_is_evaluated_per_request(tree_dir, capsys):
     """The nginx manual's own form used to exit 3 for every request and every server."""
-    os.makedirs(os.path.join(tree_dir, "www"))
+    conf = _site(tree_dir, "        disable_symlinks on from=$document_root;\n",
+                 f"    server {{\n        listen 8080;\n        server_name b.test;\n        root {tree_dir}/www;\n    }}\n")
     _write(os.path.join(tree_dir, "www", "a.html"), "a\n")
     os.symlink("a.html", os.path.join(tree_dir, "www", "link.html"))
-    conf = _write(os.path.join(tree_dir, "nginx.conf"), f"""events {{}}
-http {{
-    server {{
-        listen 8080;
-        server_name a.test;
-        root {tree_dir}/www;
-        disable_symlinks on from=$document_root;
-    }}
-    server {{
-        listen 8080;
-        server_name b.test;
-        root {tree_dir}/www;
-    }}
-}}
-""")
     batch = _write(os.path.join(tree_dir, "r.jsonl"), "".join(
         json.dumps({"url": f"http://{h}.test:8080/{p}"}) + "\n" for h in "ab" for p in ("a.html", "link.html")))
     code, out, err = _run(capsys, "why", "--worker-user", "root", "--config", conf, "--batch", batch,
