@@ -398,7 +398,12 @@ def run_fix(*, paths: list[str], config: list[str], server: str | None, root: st
                            reroot=not options.fs_snapshot)
     threshold = severity_rank(fail_on)
 
-    def code_for(findings) -> int:
+    def code_for(findings, failures=()) -> int:
+        if failures:
+            # contained internal errors (confcheck.isolation): named after the output, exit 3
+            from confcheck.isolation import report_lines
+            sys.stderr.write("".join(line + "\n" for line in report_lines(list(failures))))
+            return EXIT_INTERNAL
         return EXIT_FINDINGS if any(severity_rank(f.severity) >= threshold for f in findings) else EXIT_OK
 
     written: dict[str, str] = {}
@@ -406,13 +411,13 @@ def run_fix(*, paths: list[str], config: list[str], server: str | None, root: st
         written = _write_outputs(output_dir, fixset.patch, script)
     if not apply:
         _emit(fmt, fixset, script, written, None, None)
-        raise typer.Exit(code_for(result.findings))
+        raise typer.Exit(code_for(result.findings, result.failures))
 
     # --apply
     if not fixset.file_plans:
         _emit(fmt, fixset, script, written, None, None)
         sys.stderr.write("confcheck: no config change to apply\n")
-        raise typer.Exit(code_for(result.findings))
+        raise typer.Exit(code_for(result.findings, result.failures))
     if fmt == "text":
         sys.stdout.write(_text_patch(fixset))
         sys.stdout.flush()
@@ -436,7 +441,7 @@ def run_fix(*, paths: list[str], config: list[str], server: str | None, root: st
     except OSError as exc:
         raise InputError(f"could not write the fix ({exc}); every file written was restored") from None
     _emit(fmt, fixset, script, written, backups, after, printed_patch=True)
-    raise typer.Exit(code_for(after.findings))
+    raise typer.Exit(code_for(after.findings, after.failures))
 
 
 def _write_outputs(directory: str, patch: str, script: bytes | None) -> dict[str, str]:

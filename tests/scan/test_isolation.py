@@ -148,6 +148,15 @@ def test_a_rule_failing_on_one_configuration_keeps_its_findings_on_the_others(tr
     assert "internal error: rule NGX112" in err
 
 
+def test_fix_still_offers_its_fixes_and_exits_3(tree_dir, monkeypatch, capsys):
+    conf = _site(tree_dir, "        deny all;\n        allow 10.0.0.1;\n")
+    _fail_on_server(monkeypatch, "a.test")
+    code, out, err = _run(capsys, "fix", "--no-fs", "--diff", conf)
+    assert code == 3
+    assert "+        allow 10.0.0.1;" in out          # NGX102's fix is still there
+    assert "internal error: GET" in err and "injected failure in a.test" in err
+
+
 # -- every decision ends -----------------------------------------------------------------
 
 def test_error_page_next_to_a_try_files_cycle_answers_500_at_once(tree_dir, capsys):
