@@ -264,4 +264,5 @@ def _run_scan(options: ScanOptions, stdin) -> ScanResult:
     from confcheck.suppress import apply_suppressions
     findings = apply_suppressions(ctx, findings, ran, lambda rule_id: registry.get(rule_id) is not None)
     findings.sort(key=Finding.sort_key)
-    return ScanResult(findings, diags.errors, ctx.not_checked, files, list(ctx.failures))
+    from confcheck.isolation import collapse
+    return ScanResult(findings, diags.errors, ctx.not_checked, files, collapse(ctx.failures))

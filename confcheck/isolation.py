@@ -49,6 +49,17 @@ class Failures(list):
         return failure
 
 
+def collapse(failures: list) -> list[Failure]:
+    """One entry per distinct error: a bug hit by a hundred probes of one server is one report."""
+    first: dict[str, Failure] = {}
+    count: dict[str, int] = {}
+    for failure in failures:
+        first.setdefault(failure.error, failure)
+        count[failure.error] = count.get(failure.error, 0) + 1
+    return [Failure(f.where + (f" and {count[e] - 1} more like it" if count[e] > 1 else ""), e)
+            for e, f in first.items()]
+
+
 def describe(exc: BaseException) -> str:
     """`Type: message (at file.py:line)`: the innermost frame, enough for a report."""
     tb, last = exc.__traceback__, None
