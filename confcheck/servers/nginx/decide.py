@@ -121,16 +121,18 @@ class State:
         self._maps[name] = value
         return value
 
-    def count_change(self, node: Node | None) -> None:
-        # ngx_http_internal_redirect / ngx_http_named_location / post-rewrite:
-        # r->uri_changes-- and 500 at 0 (the budget is never spent twice)
+    def count_change(self, node: Node | None, during: str | None = None) -> None:
+        """ngx_http_internal_redirect / ngx_http_named_location / post-rewrite: r->uri_changes--
+        and 500 at 0 (the budget is never spent twice); `during` words it as nginx's error log does."""
         self.changes_left -= 1
         if self.changes_left <= 0:
-            raise Final(500, f"rewrite or internal redirection cycle while processing {self.uri}: "
+            raise Final(500, f"rewrite or internal redirection cycle {during or f'while processing {self.uri}'}: "
                              f"more than {MAX_URI_CHANGES} URI changes", node, rule="NGX-rewrite-loop")
 
-    def change_uri(self, uri: str, why: str, node: Node | None) -> None:
-        self.count_change(node)
+    def change_uri(self, uri: str, why: str, node: Node | None, *, redirect: bool = True) -> None:
+        """A new URI: an internal redirect, or (redirect=False) rewrite ... last."""
+        self.count_change(node, f'while internally redirecting to "{uri}"' if redirect
+                          else f'while processing "{uri}"')
         self.uri = uri
         self.internal = True
         self.step("redirect", f"{why}: URI is now {uri}", node)
@@ -252,7 +254,7 @@ def _apply_rewrite(state: State, action: Action | None, *, server_level: bool) -
     if action.kind == "last":
         if server_level:
             return False     # the location search that follows uses the new URI
-        state.change_uri(action.uri, "rewrite ... last", action.node)
+        state.change_uri(action.uri, "rewrite ... last", action.node, redirect=False)
         return True
     return False             # break: stay in this location with the new URI
 
@@ -434,7 +436,7 @@ def _try_files(state: State):
         if named is None:
             raise Final(500, f"try_files names {target}, which does not exist", node)
         state.step("try_files", f"nothing found: continue in named location {target}", node)
-        state.count_change(node)
+        state.count_change(node, f'while redirect to named location "{target}"')
         return named
     uri, _, args_part = target.partition("?")
     if args_part:
@@ -642,7 +644,7 @@ def _error_page(state: State, final: Final) -> None:
                 named = state.server.named.get(target)
                 if named is None:
                     raise final
-                state.count_change(node)
+                state.count_change(node, f'while redirect to named location "{target}"')
                 _run(state, named)
             else:
                 uri, _, args = target.partition("?")
