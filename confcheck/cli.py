@@ -149,6 +149,8 @@ def _check_rule_ids(ids: list[str]) -> None:
              "  confcheck why --batch requests.jsonl --format json")
 def why(
     url: Optional[str] = typer.Argument(None, help="http://host[:port]/path[?query]: host and port select the server block."),
+    paths: List[str] = typer.Argument(None, help="Config files or directories, as `scan` takes them "
+                                      "(default: --config, else this machine's standard locations)."),
     method: str = typer.Option("GET", "--method", "-X", help="HTTP method."),
     header: List[str] = typer.Option([], "--header", "-H", help="A request header, 'Name: value' (repeatable)."),
     client_ip: str = typer.Option("127.0.0.1", "--client-ip", help="The client's address (allow/deny rules)."),
@@ -168,6 +170,10 @@ def why(
     from confcheck.servers.nginx.request import Request, RequestError
     from confcheck.why import WhyOptions, prepare
 
+    paths = list(paths or [])
+    if batch is not None and url is not None and "://" not in url:
+        paths.insert(0, url)        # `why --batch FILE repo/nginx`: no URL, the first PATH landed in url
+        url = None
     if (url is None) == (batch is None):
         _fail("give either a URL or --batch FILE")
     if fmt is Format.sarif:
@@ -180,7 +186,7 @@ def why(
         if not sep or not name.strip():
             _fail(f"--header {item!r}: expected 'Name: value'")
         headers[name.strip()] = value.strip()
-    options = WhyOptions(configs=list(config), root=root, fs_snapshot=fs_snapshot, no_fs=no_fs,
+    options = WhyOptions(paths=paths, configs=list(config), root=root, fs_snapshot=fs_snapshot, no_fs=no_fs,
                          worker_user=worker_user, server=server.value if server is not None else None)
     if url is not None:
         try:
@@ -205,8 +211,11 @@ def _why_run(prepared, url, request, batch, fmt, color) -> None:
             outcome = explain(prepared, request)
         except RequestError as exc:
             _fail(str(exc))
-        _emit_why(outcome, fmt, color)
+        _emit_why(outcome, fmt, color, prepared)
         return
+    if prepared.reading is not None:
+        from confcheck.inputs import inputs_line
+        sys.stderr.write(f"confcheck: {inputs_line(prepared.reading)}\n")
     bad = 0
     stream = sys.stdin if batch == "-" else _open_text(batch)
     import json
@@ -242,14 +251,22 @@ def _open_text(path: str):
         _fail(f"{path}: cannot read: {exc.strerror}")
 
 
-def _emit_why(outcome, fmt: Format, color: Optional[bool]) -> None:
+def _emit_why(outcome, fmt: Format, color: Optional[bool], prepared) -> None:
+    from confcheck.inputs import inputs_json, inputs_line
+    root = None
     if fmt is Format.json:
         import json
-        sys.stdout.write(json.dumps(outcome.to_json(), indent=2, ensure_ascii=True) + "\n")
+        doc = outcome.to_json()
+        if prepared.reading is not None:
+            doc["inputs"] = inputs_json(prepared.reading)
+        sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=True) + "\n")
         return
-    from confcheck.output.text import want_colour
+    from confcheck.output.text import printable, want_colour
     from confcheck.output.why_text import render_why
-    sys.stdout.write(render_why(outcome, colour=want_colour(sys.stdout, color)))
+    if prepared.reading is not None:
+        root = prepared.reading.inputs.root
+        sys.stdout.write(printable(inputs_line(prepared.reading)) + "\n")
+    sys.stdout.write(render_why(outcome, colour=want_colour(sys.stdout, color), root=root))
 
 
 @app.command(epilog="Examples:\n\n"

@@ -11,8 +11,7 @@ import os
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from confcheck.findings import Finding
-from confcheck.inputs import Inputs, classify
+from confcheck.findings import Finding, NotCheckedPath
 from confcheck.source import Diagnostic, Diagnostics
 
 
@@ -28,9 +27,9 @@ class ScanOptions:
     select: frozenset[str] | None = None
     ignore: frozenset[str] = frozenset()
     progress: object | None = None      # confcheck.progress.Progress: shown on a terminal only
-    # main config (local path) -> (deployed prefix, local dir): a config repository's
-    # `include /etc/nginx/...` read from the repository (confcheck/context.py)
-    mounts: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # --context (pre-commit): named files are checked inside the mains under the
+    # working directory that include them (confcheck.inputs)
+    context: bool = False
 
     def __post_init__(self) -> None:
         # Paths derived from the root end up in commands and patches: keep them absolute.
@@ -40,17 +39,12 @@ class ScanOptions:
 
 
 @dataclass
-class NotCheckedPath:
-    path: str
-    reason: str
-
-
-@dataclass
 class ScanResult:
     findings: list[Finding]
     errors: list[Diagnostic]
     not_checked: list[NotCheckedPath]
     files: int
+    reading: object = None      # confcheck.inputs.Reading: what was read, for the `inputs` report
 
 
 @dataclass
@@ -103,7 +97,9 @@ class ScanContext:
         key = id(target)
         if key not in self._surveys:
             from confcheck.survey import survey_apache, survey_nginx
-            self._surveys[key] = (survey_apache if target.server == "apache" else survey_nginx)(self, target)
+            walk = survey_apache if target.server == "apache" else survey_nginx
+            self._surveys[key] = walk(self.fs, self.identity(target) if self.fs is not None else None,
+                                      target, self.trees)
         return self._surveys[key]
 
     def request_model(self, target: NginxTarget):
@@ -140,7 +136,7 @@ def open_fs(options: ScanOptions):
         return None
     if options.fs_snapshot:
         from confcheck.fs.snapshot import SnapshotFs
-        from confcheck.inputs import InputError
+        from confcheck.inputs.model import InputError
         try:
             return SnapshotFs.load(options.fs_snapshot)
         except OSError as exc:
@@ -152,22 +148,33 @@ def open_fs(options: ScanOptions):
     return LiveFs(options.root)
 
 
-def load_targets(inputs: Inputs, options: ScanOptions, diags: Diagnostics) -> tuple[list[NginxTarget], int]:
-    from confcheck.parsers.nginx_loader import load_nginx, load_nginx_dump
+def input_request(options) -> "InputRequest":
+    """The input stage's view of scan's (or why's) options."""
+    from confcheck.inputs import InputRequest
+    return InputRequest(paths=list(options.paths), configs=list(options.configs), server=options.server,
+                        root=options.root, no_fs=options.no_fs, context=getattr(options, "context", False))
+
+
+def read_options(options, stdin=None):
+    """resolve + read: the one way commands get their configs (confcheck.inputs)."""
+    from confcheck.inputs import read_inputs, resolve
+    request = input_request(options)
+    inputs = resolve(request, stdin)
+    return read_inputs(inputs, context_base="." if request.context else None, server=request.server)
+
+
+def nginx_targets(reading, diags: Diagnostics) -> list[NginxTarget]:
+    """The nginx configurations read, validated, with their static models."""
     from confcheck.parsers.nginx_directives import validate
     from confcheck.servers.nginx.model import build_model
 
     targets: list[NginxTarget] = []
-    files = 0
-    configs = [load_nginx(path, diags, root=options.root, mount=options.mounts.get(os.path.abspath(path)))
-               for path in inputs.nginx]
-    configs += [load_nginx_dump(data, name, diags) for name, data in inputs.dumps]
-    for config in configs:
-        validate(config, diags)
+    for item in reading.of("nginx"):
+        config = item.tree
+        validate(config, item.diags)
         conf_prefix = config.prefix.rstrip("/") or "/"
         targets.append(NginxTarget(config, build_model(config.nodes, conf_prefix=conf_prefix)))
-        files += len(config.files)
-    return targets, files
+    return targets
 
 
 @dataclass
@@ -188,22 +195,11 @@ class ApacheTarget:
         return self.conf.modules
 
 
-def load_apache_inputs(inputs: Inputs, options: ScanOptions, diags: Diagnostics):
-    """(targets, lone .htaccess ParsedFiles, files read) for the Apache inputs."""
-    if not inputs.apache:
-        return [], [], 0
-    from confcheck.parsers.apache_loader import load_apache, load_htaccess
-
-    targets, htaccess, files = [], [], 0
-    for path in inputs.apache:
-        if os.path.basename(path) == ".htaccess":
-            htaccess.append(load_htaccess(path, diags))
-            files += 1
-        else:
-            config = load_apache(path, diags, root=options.root)
-            targets.append(_apache_target(config, options))
-            files += len(config.files)
-    return targets, htaccess, files
+def apache_targets(reading, options: ScanOptions):
+    """(targets, lone .htaccess ParsedFiles) for the Apache configurations read."""
+    targets = [_apache_target(item.tree, options) for item in reading.of("apache", "main", "lone")]
+    htaccess = [item.tree for item in reading.of("apache", "htaccess")]
+    return targets, htaccess
 
 
 def _apache_target(config, options: ScanOptions) -> ApacheTarget:
@@ -228,15 +224,16 @@ def run_scan(options: ScanOptions, stdin=None) -> ScanResult:
 def _run_scan(options: ScanOptions, stdin) -> ScanResult:
     from confcheck.registry import load_rules
 
-    inputs = classify(options.paths, root=options.root, configs=options.configs,
-                      server=options.server, stdin=stdin)
+    reading = read_options(options, stdin)
     diags = Diagnostics()
-    targets, files = load_targets(inputs, options, diags)
-    apache, htaccess, apache_files = load_apache_inputs(inputs, options, diags)
+    targets = nginx_targets(reading, diags)
+    apache, htaccess = apache_targets(reading, options)
+    for item in reading.loaded:
+        diags.items.extend(item.diags.items)
     fs = open_fs(options)
-    ctx = ScanContext(options, targets, fs, inputs.trees)
+    ctx = ScanContext(options, targets, fs, reading.inputs.trees)
     ctx.apache, ctx.htaccess = apache, htaccess
-    files += apache_files
+    files = reading.files
     findings: list[Finding] = []
     registry = load_rules()
     ran: set[str] = set()
@@ -255,4 +252,4 @@ def _run_scan(options: ScanOptions, stdin) -> ScanResult:
     from confcheck.suppress import apply_suppressions
     findings = apply_suppressions(ctx, findings, ran, lambda rule_id: registry.get(rule_id) is not None)
     findings.sort(key=Finding.sort_key)
-    return ScanResult(findings, diags.errors, ctx.not_checked, files)
+    return ScanResult(findings, diags.errors, ctx.not_checked, files, reading)

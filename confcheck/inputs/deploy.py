@@ -1,0 +1,36 @@
+"""Where a config in a repository would be deployed.
+
+A repository's nginx.conf says `include /etc/nginx/conf.d/*.conf;`: those
+paths are read from beside the main when the repository has them, and
+otherwise where `nginx -c MAIN` opens them (the machine's own
+/etc/nginx/mime.types), never reported missing when nginx would find them.
+The deployed prefix is guessed from the absolute includes the main contains.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+NGINX_HOMES = ("/etc/nginx/", "/usr/local/nginx/conf/", "/usr/local/etc/nginx/", "/opt/nginx/conf/")
+
+
+def nginx_mount(conf_dir: str, text: str) -> tuple[str, str] | None:
+    """(deployed prefix, local dir) for configs kept in `conf_dir` (local), or None
+    when `conf_dir` is the deployed place itself."""
+    local_dir = os.path.abspath(conf_dir).rstrip("/") + "/"
+    written = [home for home in NGINX_HOMES
+               if re.search(r"\b(include|load_module)\s+[\"']?" + re.escape(home), text)]
+    home = written[0] if written else NGINX_HOMES[0]
+    if os.path.realpath(local_dir) == os.path.realpath(home):
+        return None
+    return home, local_dir
+
+
+def conf_dir_of(path: str) -> str:
+    """The config folder a file belongs to: /x/nginx for /x/nginx/sites-available/shop."""
+    from confcheck.inputs.paths import CONFIG_DIR_NAMES
+    directory = os.path.dirname(os.path.abspath(path))
+    if os.path.basename(directory) in CONFIG_DIR_NAMES:
+        return os.path.dirname(directory)
+    return directory

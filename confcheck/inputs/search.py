@@ -1,0 +1,36 @@
+"""Searching a directory the user named for configs (recursively, sorted).
+
+Only files whose path looks like config (the pre-commit hook's pattern) are
+opened, so a served tree of many files costs a directory walk, not a read of
+each file.
+"""
+
+from __future__ import annotations
+
+import os
+
+from confcheck.inputs.paths import CANDIDATE, SKIP_DIRS
+
+
+def candidates(top: str) -> list[str]:
+    """Local paths of the files under `top` that may be config, in a stable order."""
+    found: list[str] = []
+    for directory, dirs, files in os.walk(top, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not _skipped(directory, d))
+        rel_dir = os.path.relpath(directory, top)
+        for name in sorted(files):
+            rel = name if rel_dir == "." else f"{rel_dir}/{name}"
+            if name.startswith(".") and name != ".htaccess":
+                continue
+            if CANDIDATE.search(rel) or CANDIDATE.search(f"{os.path.basename(directory)}/{name}"):
+                path = os.path.normpath(os.path.join(directory, name))
+                if os.path.isfile(path):          # a dangling link is nothing to read
+                    found.append(path)
+    return found
+
+
+def _skipped(directory: str, name: str) -> bool:
+    if name in SKIP_DIRS or (name.startswith(".") and name != ".well-known"):
+        return True
+    # a virtualenv under any name
+    return os.path.isfile(os.path.join(directory, name, "pyvenv.cfg"))
