@@ -26,7 +26,7 @@ class Config:
     """One configuration to read: a main with its includes, or a file alone."""
 
     server: str                 # "nginx" | "apache"
-    role: str                   # "main" | "lone" | "dump" | "htaccess"
+    role: str                   # "main" | "lone" | "dump" | "htaccess" | "foreign" (found, neither server's)
     path: str                   # local path (a dump: where it came from, "<stdin>")
     data: bytes | None = None   # a dump's bytes
     prefix: str | None = None   # nginx conf prefix / Apache ServerRoot (server view); None: the file's folder
@@ -38,6 +38,7 @@ class Config:
 class Skipped:
     path: str
     reason: str
+    kind: str = ""              # "not enabled" | "not config": how the text line counts them
 
 
 @dataclass

@@ -89,13 +89,16 @@ def read_inputs(inputs: Inputs, *, context_base: str | None = None, server: str 
         if config.role in ("main", "dump"):
             continue
         real = os.path.realpath(config.path)
-        if real in read:
-            if read[real] != config.path:
-                inputs.skipped.append(Skipped(config.path, f"read as part of {read[real]}"))
+        if real in read:            # read inside a main: its files list it
             continue
         if config.found and _not_enabled(config.path):
             inputs.skipped.append(Skipped(config.path, "not enabled: nothing includes it and no link in "
-                                          + _enabled_dir(config.path) + " points to it"))
+                                          + _enabled_dir(config.path) + " points to it", "not enabled"))
+            continue
+        if config.role == "foreign":
+            inputs.skipped.append(Skipped(config.path, "neither an nginx nor an Apache configuration"
+                                          + (f" (--server {config.server})" if config.server else ""),
+                                          "not config"))
             continue
         item = load(config, inputs.root)
         reading.loaded.append(item)
@@ -116,8 +119,6 @@ def _fold_included_mains(reading: Reading) -> None:
                       and own in _realpaths(other) and own != os.path.realpath(other.config.path)), None)
         if outer is None:
             kept.append(item)
-        else:
-            reading.inputs.skipped.append(Skipped(item.config.path, f"read as part of {outer.config.path}"))
     reading.loaded[:] = kept
 
 

@@ -80,10 +80,16 @@ def inputs_line(reading, cwd: str | None = None) -> str:
     if inputs.trees:
         line += "; served trees: " + ", ".join(f"{name(t)} ({inputs.tree_notes.get(t, '')})" for t in inputs.trees)
     if inputs.skipped:
-        listed = ", ".join(f"{name(s.path)} ({s.reason})" for s in inputs.skipped[:SHOWN_SKIPPED])
-        more = len(inputs.skipped) - SHOWN_SKIPPED
-        line += "; not read: " + listed + (f" and {more} more (--format json lists them)" if more > 0 else "")
+        line += "; not read: " + ", ".join(_skipped_text(inputs.skipped, kind, name)
+                                           for kind in dict.fromkeys(s.kind for s in inputs.skipped))
     return line
+
+
+def _skipped_text(skipped, kind: str, name) -> str:
+    group = [s for s in skipped if s.kind == kind]
+    if len(group) <= SHOWN_SKIPPED:
+        return ", ".join(f"{name(s.path)} ({s.reason})" for s in group)
+    return f"{len(group)} files {kind} (such as {name(group[0].path)}; --format json lists them)"
 
 
 def same_files(a: dict, b: dict) -> bool:

@@ -39,11 +39,12 @@ def _read_head(path: str) -> bytes:
 
 
 def _config(path: str, server: str | None, *, named: bool, skipped: list[Skipped]) -> Config | None:
+    """The file at `path` as a Config; a found file that is neither server's is one of
+    role "foreign": a main may still include it (an all-comment module .conf), else
+    confcheck.inputs.read lists it as not read."""
     kind = kind_of(os.path.basename(path), _read_head(path), server, named=named)
     if kind is None:
-        skipped.append(Skipped(path, f"neither an nginx nor an Apache configuration"
-                               + (f" (--server {server})" if server else "")))
-        return None
+        return Config(server or "", "foreign", path, found=True)
     return Config(kind.server, kind.role, path, found=not named)
 
 
@@ -61,12 +62,12 @@ def resolve(request: InputRequest, stdin=None) -> Inputs:
             continue
         local = local_path(path, root)
         if os.path.isdir(local):
-            found = [c for c in (_config(p, request.server, named=False, skipped=out.skipped)
-                                 for p in candidates(local)) if c is not None]
+            everything = [_config(p, request.server, named=False, skipped=out.skipped) for p in candidates(local)]
+            found = [c for c in everything if c.role != "foreign"]
             if found and all(c.role == "htaccess" for c in found) and not is_config_option:
                 htaccess_only.append((path, found))
             elif found:
-                configs += found
+                configs += everything
             elif request.no_fs or is_config_option:
                 raise InputError(f"{path}: no nginx or Apache configuration in it"
                                  + (" (with --no-fs every PATH is config)" if request.no_fs else ""))
@@ -79,8 +80,7 @@ def resolve(request: InputRequest, stdin=None) -> Inputs:
                 found_config = _config(local, request.server, named=False, skipped=out.skipped)
             else:
                 found_config = _config(local, request.server, named=True, skipped=out.skipped)
-            if found_config is not None:
-                configs.append(found_config)
+            configs.append(found_config)
         else:
             raise InputError(f"{path}: no such file or directory"
                              + (f" (looked at {local} under --root)" if root else ""))
@@ -92,7 +92,7 @@ def resolve(request: InputRequest, stdin=None) -> Inputs:
                                                      "files read as the configuration serves them")
         else:
             configs += found
-    if configs:
+    if any(c.role != "foreign" for c in configs):
         for tree in empty:
             out.trees.append(tree)
             out.tree_notes[tree] = "no configuration in it: a served tree (limits the disk walk)"
@@ -139,7 +139,7 @@ def _unique(configs: list[Config]) -> list[Config]:
 
 def _place(config: Config, configs: list[Config], root: str | None) -> None:
     """The conf prefix (ServerRoot) and the deployed place a config is read with."""
-    if config.role in ("dump", "htaccess"):
+    if config.role in ("dump", "htaccess", "foreign"):
         return
     if config.role == "main":
         if config.server == "nginx" and not root:
@@ -169,7 +169,7 @@ def context_mains(base: str, server: str | None) -> list[Config]:
     """The main configs under `base` (pre-commit's repository), placed like named ones."""
     skipped: list[Skipped] = []
     mains = [c for c in (_config(p, server, named=False, skipped=skipped) for p in candidates(base))
-             if c is not None and c.role == "main"]
+             if c.role == "main"]
     for main in mains:
         _place(main, mains, None)
     return mains
