@@ -311,12 +311,20 @@ def explain(
     machine = Machine(WhyOptions(configs=list(config), root=root, fs_snapshot=fs_snapshot,
                                  worker_user=worker_user))
     report = explain_events(events, machine)
+    reading = machine.reading()      # the configuration, when a logged request needed it
     if fmt is Format.json:
         import json
-        sys.stdout.write(json.dumps(report.to_json(), indent=2, ensure_ascii=True) + "\n")
+        doc = report.to_json()
+        if reading is not None:
+            from confcheck.inputs import inputs_json
+            doc["inputs"] = inputs_json(reading)
+        sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=True) + "\n")
     else:
         from confcheck.output.explain_text import render_explain
-        from confcheck.output.text import want_colour
+        from confcheck.output.text import printable, want_colour
+        if reading is not None:
+            from confcheck.inputs import inputs_line
+            sys.stdout.write(printable(inputs_line(reading)) + "\n")
         sys.stdout.write(render_explain(report, colour=want_colour(sys.stdout, color)))
     if any((c.status or 0) >= 400 and c.kind not in ("no-credentials",) for c in report.causes):
         raise typer.Exit(EXIT_FINDINGS)
