@@ -13,6 +13,7 @@ import os
 import re
 
 NGINX_HOMES = ("/etc/nginx/", "/usr/local/nginx/conf/", "/usr/local/etc/nginx/", "/opt/nginx/conf/")
+APACHE_HOMES = ("/etc/apache2/", "/etc/httpd/")
 
 
 def nginx_mount(conf_dir: str, text: str) -> tuple[str, str] | None:
@@ -34,3 +35,21 @@ def conf_dir_of(path: str) -> str:
     if os.path.basename(directory) in CONFIG_DIR_NAMES:
         return os.path.dirname(directory)
     return directory
+
+
+def in_repository(path: str) -> str:
+    """The repository's own file a link written for the deployed place means
+    (`sites-enabled/shop -> /etc/nginx/sites-available/shop`), else `path`: such a
+    link names the repository's copy, never this machine's file."""
+    if not os.path.islink(path):
+        return path
+    target = os.readlink(path)
+    if not target.startswith("/"):
+        return path
+    conf_dir = conf_dir_of(path)
+    for home in NGINX_HOMES + APACHE_HOMES:
+        if target.startswith(home) and os.path.realpath(conf_dir) != os.path.realpath(home):
+            mapped = os.path.join(conf_dir, target[len(home):])
+            if os.path.lexists(mapped):
+                return in_repository(mapped) if mapped != path else path
+    return path

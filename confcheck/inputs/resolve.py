@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 
-from confcheck.inputs.deploy import conf_dir_of, nginx_mount
+from confcheck.inputs.deploy import conf_dir_of, in_repository, nginx_mount
 from confcheck.inputs.kinds import kind_of
 from confcheck.inputs.model import Config, InputError, InputRequest, Inputs, Skipped
 from confcheck.inputs.paths import CONFIG_DIR_NAMES, local_path, server_path
@@ -62,7 +62,8 @@ def resolve(request: InputRequest, stdin=None) -> Inputs:
             continue
         local = local_path(path, root)
         if os.path.isdir(local):
-            everything = [_config(p, request.server, named=False, skipped=out.skipped) for p in candidates(local)]
+            everything = [_config(p, request.server, named=False, skipped=out.skipped)
+                          for p in candidates(local, deployed=root is not None)]
             found = [c for c in everything if c.role != "foreign"]
             if found and all(c.role == "htaccess" for c in found) and not is_config_option:
                 htaccess_only.append((path, found))
@@ -74,6 +75,8 @@ def resolve(request: InputRequest, stdin=None) -> Inputs:
             else:
                 empty.append(os.path.abspath(path))
         elif os.path.lexists(local):
+            if not root:
+                local = in_repository(local)
             if not os.path.isfile(local):
                 raise InputError(f"{path}: not a readable config file")
             if request.context and not is_config_option:

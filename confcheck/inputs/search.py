@@ -12,8 +12,10 @@ import os
 from confcheck.inputs.paths import CANDIDATE, SKIP_DIRS
 
 
-def candidates(top: str) -> list[str]:
-    """Local paths of the files under `top` that may be config, in a stable order."""
+def candidates(top: str, *, deployed: bool = False) -> list[str]:
+    """Local paths of the files under `top` that may be config, in a stable order.
+    `deployed` (under --root): links are the server's, not a repository's."""
+    from confcheck.inputs.deploy import in_repository
     found: list[str] = []
     for directory, dirs, files in os.walk(top, followlinks=False):
         dirs[:] = sorted(d for d in dirs if not _skipped(directory, d))
@@ -24,6 +26,8 @@ def candidates(top: str) -> list[str]:
                 continue
             if CANDIDATE.search(rel) or CANDIDATE.search(f"{os.path.basename(directory)}/{name}"):
                 path = os.path.normpath(os.path.join(directory, name))
+                if not deployed:
+                    path = in_repository(path)
                 if os.path.isfile(path):          # a dangling link is nothing to read
                     found.append(path)
     return found
