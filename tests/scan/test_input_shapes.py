@@ -236,7 +236,7 @@ def test_text_output_starts_with_what_was_read_and_names_files_as_given(tmp_path
     lines = proc.stdout.decode().splitlines()
     assert lines[0] == ("read nginx: repo/nginx/nginx.conf + 4 included files (/etc/nginx/ read from repo/nginx/); "
                         "apache: repo/apache2/apache2.conf + 1 included file, repo/site/.htaccess (alone)")
-    assert "repo/nginx/snippets/admin.conf:3:5: NGX102" in proc.stdout.decode()
+    assert "repo/nginx/snippets/admin.conf:2:5: NGX102" in proc.stdout.decode()
     assert str(tmp_path) not in proc.stdout.decode()
     # SARIF and JSON stay documents: no line before them
     sarif = run_cli("scan", "--no-fs", "--format", "sarif", "repo", cwd=str(tmp_path))
