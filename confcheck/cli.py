@@ -69,9 +69,11 @@ class ScanFormat(str, Enum):
              "(select, ignore, fail-on, per-file-ignores, worker-user, server, baseline); "
              "flags override them.")
 def scan(
-    paths: List[str] = typer.Argument(None, help="Config files or directories (/etc/nginx), an `nginx -T` dump "
-                                      "(`-` for stdin), or served trees (/var/www) to limit the disk walk. "
-                                      "Default: this machine's standard locations. Example: sites-available/"),
+    paths: List[str] = typer.Argument(None, help="Config files or directories (searched for nginx and Apache "
+                                      "configs and .htaccess), an `nginx -T` dump (`-` for stdin), or served trees "
+                                      "(/var/www: a directory without config) to limit the disk walk. Default: this "
+                                      "machine's standard locations, read only when nothing named is config. "
+                                      "Example: sites-available/"),
     config: List[str] = typer.Option([], "--config", help="The main config file (repeatable). "
                                      "Example: --config /etc/nginx/nginx.conf"),
     server: Optional[Server] = typer.Option(None, "--server", help="nginx or apache, when detection is "

@@ -351,9 +351,10 @@ def _source_lines(argv: list[str], fixset: FixSet, options) -> list[str]:
     return lines
 
 
-def _describe(item: Item) -> str:
+def _describe(item: Item, root: str | None = None) -> str:
+    from confcheck.inputs import shown
     f = item.finding
-    where = f"{f.span.file}:{f.span.line}" if f.span is not None else (f.fs_path or "")
+    where = f"{shown(f.span.file, root)}:{f.span.line}" if f.span is not None else (f.fs_path or "")
     state = item.fix.applicability + ("" if item.included else ", not included")
     text = f"{f.rule} {where} [{state}] {item.fix.title}"
     if item.reason:
@@ -362,7 +363,7 @@ def _describe(item: Item) -> str:
 
 
 def _summary(fixset: FixSet) -> list[str]:
-    lines = [f"# {_describe(i)}" for i in fixset.items]
+    lines = [f"# {_describe(i, fixset.root)}" for i in fixset.items]
     if not fixset.items:
         lines.append("# nothing to fix: no finding has a fix")
     return lines
