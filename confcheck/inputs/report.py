@@ -57,7 +57,7 @@ def inputs_line(reading, cwd: str | None = None) -> str:
         for item in items:
             text = name(item.config.path)
             if item.config.role in ("main", "dump"):
-                more = len(item.files) - (0 if item.config.role == "dump" else 1)
+                more = len(item.files) - 1
                 if more:
                     text += f" + {more} included file{'s' if more != 1 else ''}"
                 if item.config.role == "dump":
@@ -73,7 +73,7 @@ def inputs_line(reading, cwd: str | None = None) -> str:
                 text += ")"
             shown_items.append(text)
         parts.append(f"{server}: " + ", ".join(shown_items))
-    line = "read " + "; ".join(parts)
+    line = "read " + ("; ".join(parts) or "no configuration")
     inputs = reading.inputs
     if inputs.standard:
         line += f" (this machine's standard location: {inputs.standard_reason})"

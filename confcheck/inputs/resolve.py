@@ -95,7 +95,7 @@ def resolve(request: InputRequest, stdin=None) -> Inputs:
                                                      "files read as the configuration serves them")
         else:
             configs += found
-    if any(c.role != "foreign" for c in configs):
+    if configs:        # (--context may name only files that are neither server's: nothing to read)
         for tree in empty:
             out.trees.append(tree)
             out.tree_notes[tree] = "no configuration in it: a served tree (limits the disk walk)"

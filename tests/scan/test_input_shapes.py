@@ -268,3 +268,13 @@ def test_files_a_search_finds_that_are_not_config_or_not_enabled_are_listed_not_
         ("repo/php/pool.d/www.conf", "neither an nginx nor an Apache configuration"),
         ("repo/nginx/sites-available/old", "not enabled")}
     assert not any(f["file"].endswith("sites-available/old") for f in doc["findings"])
+
+
+def test_the_hook_given_only_files_that_are_not_config_reads_nothing_else(tmp_path):
+    repo = _build(tmp_path, "nginx-only")
+    _write(f"{repo}/php/pool.d/www.conf", "[www]\nuser = www-data\n")
+    proc = run_cli("scan", *_hook_args(), "--format", "json", "php/pool.d/www.conf", cwd=repo)
+    assert proc.returncode == 0, proc.stderr
+    inputs = json.loads(proc.stdout)["inputs"]
+    assert inputs["configs"] == [] and inputs["standard_locations"]["used"] is False
+    assert [s["path"] for s in inputs["not_read"]] == ["php/pool.d/www.conf"]
