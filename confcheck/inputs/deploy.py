@@ -28,6 +28,29 @@ def nginx_mount(conf_dir: str, text: str) -> tuple[str, str] | None:
     return home, local_dir
 
 
+_SERVER_ROOT = re.compile(r'^[ \t]*ServerRoot[ \t]+"?([^"\s]+)"?', re.M | re.I)
+
+
+def apache_mount(main: str, text: str) -> tuple[str, str] | None:
+    """(deployed ServerRoot, local dir) for an Apache main kept outside it: its
+    `ServerRoot "/usr/local/apache2"` (RHEL's conf/httpd.conf: the folder above),
+    else the Debian or RHEL home its absolute includes name; None when it is there."""
+    local_dir = os.path.dirname(os.path.abspath(main))
+    found = _SERVER_ROOT.search(text)
+    if found and found.group(1).startswith("/"):
+        home = found.group(1).rstrip("/") + "/"
+        if os.path.basename(local_dir) == "conf":
+            local_dir = os.path.dirname(local_dir)
+    else:
+        written = [h for h in APACHE_HOMES if re.search(r"\bInclude(Optional)?\s+[\"']?" + re.escape(h), text, re.I)]
+        if not written:
+            return None
+        home = written[0]
+    if os.path.realpath(local_dir) == os.path.realpath(home):
+        return None
+    return home, local_dir.rstrip("/") + "/"
+
+
 def conf_dir_of(path: str) -> str:
     """The config folder a file belongs to: /x/nginx for /x/nginx/sites-available/shop."""
     from confcheck.inputs.paths import CONFIG_DIR_NAMES

@@ -59,7 +59,7 @@ def load(config: Config, root: str | None) -> Loaded:
         tree = load_htaccess(config.path, diags)
     else:
         from confcheck.parsers.apache_loader import load_apache
-        tree = load_apache(config.path, diags, root=root, server_root=config.prefix)
+        tree = load_apache(config.path, diags, root=root, server_root=config.prefix, mount=config.mount)
     return Loaded(config, tree, diags)
 
 
@@ -80,7 +80,6 @@ def read_inputs(inputs: Inputs, *, context_base: str | None = None, server: str 
     for config in mains:
         if not any(item.config is config for item in reading.loaded):
             reading.loaded.append(load(config, inputs.root))
-    _fold_included_mains(reading)
     read: dict[str, str] = {}
     for item in reading.loaded:
         for path in _realpaths(item):
@@ -104,22 +103,25 @@ def read_inputs(inputs: Inputs, *, context_base: str | None = None, server: str 
         reading.loaded.append(item)
         for path in _realpaths(item):
             read.setdefault(path, config.path)
+    _fold_included(reading)
     # mains first, in the order named; then the files read alone
     order = {id(c): i for i, c in enumerate(configs)}
     reading.loaded.sort(key=lambda item: (item.config.role not in ("main", "dump"), order.get(id(item.config), 0)))
     return reading
 
 
-def _fold_included_mains(reading: Reading) -> None:
-    """A main another main includes is read there (a found `conf.d/x.conf` with an http{})."""
-    kept = []
-    for item in reading.loaded:
-        own = os.path.realpath(item.config.path)
-        outer = next((other for other in reading.loaded if other is not item and other.config.role == "main"
-                      and own in _realpaths(other) and own != os.path.realpath(other.config.path)), None)
-        if outer is None:
-            kept.append(item)
-    reading.loaded[:] = kept
+def _fold_included(reading: Reading) -> None:
+    """A config another one includes is read there, not also on its own (a found
+    `conf.d/x.conf` holding an http{}, or h5bp's `basic.conf` that a template found
+    earlier in the search includes). File sets are transitive, so being included by
+    a config nothing includes (a root) is enough; configs including each other in a
+    cycle are all kept."""
+    own = {id(item): os.path.realpath(item.config.path) for item in reading.loaded}
+    sets = {id(item): _realpaths(item) - {own[id(item)]} for item in reading.loaded}
+    includers = {id(item): [other for other in reading.loaded if other is not item and own[id(item)] in sets[id(other)]]
+                 for item in reading.loaded}
+    reading.loaded[:] = [item for item in reading.loaded
+                         if not any(not includers[id(other)] for other in includers[id(item)])]
 
 
 def _enabled_dir(path: str) -> str:

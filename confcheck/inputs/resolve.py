@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 
-from confcheck.inputs.deploy import conf_dir_of, in_repository, nginx_mount
+from confcheck.inputs.deploy import apache_mount, conf_dir_of, in_repository, nginx_mount
 from confcheck.inputs.kinds import kind_of
 from confcheck.inputs.model import Config, InputError, InputRequest, Inputs, Skipped
 from confcheck.inputs.paths import CONFIG_DIR_NAMES, local_path, server_path
@@ -147,12 +147,17 @@ def _place(config: Config, configs: list[Config], root: str | None) -> None:
     if config.role == "main":
         if config.server == "nginx" and not root:
             config.mount = nginx_mount(os.path.dirname(os.path.abspath(config.path)), _text(config.path))
+        elif not root:
+            config.mount = apache_mount(config.path, _text(config.path))
         return
-    conf_dir = conf_dir_of(config.path)
-    main = next((c for c in configs if c.role == "main" and c.server == config.server
-                 and os.path.dirname(os.path.abspath(c.path)) == conf_dir), None)
+    # a file below a main's folder is read with that main's conf prefix (ServerRoot):
+    # h5bp's conf.d/templates/x.conf says `include h5bp/basic.conf;` meaning the main's h5bp/
+    main = _nearest_main(config, configs)
+    conf_dir = os.path.dirname(os.path.abspath(main.path)) if main is not None else conf_dir_of(config.path)
     if config.server == "apache":
-        if main is not None or os.path.basename(os.path.dirname(os.path.abspath(config.path))) in CONFIG_DIR_NAMES:
+        if main is not None and main.mount is not None:
+            config.mount, config.prefix = main.mount, main.mount[0].rstrip("/") or "/"
+        elif main is not None or os.path.basename(os.path.dirname(os.path.abspath(config.path))) in CONFIG_DIR_NAMES:
             config.prefix = server_path(conf_dir, root)
         return
     if main is not None:
@@ -162,6 +167,20 @@ def _place(config: Config, configs: list[Config], root: str | None) -> None:
     elif conf_dir == os.path.dirname(os.path.abspath(config.path)):
         return
     config.prefix = config.mount[0] if config.mount else server_path(conf_dir, root) + "/"
+
+
+def _nearest_main(config: Config, configs: list[Config]) -> Config | None:
+    """The main of the same server whose folder holds `config` most closely."""
+    here = os.path.abspath(config.path)
+    best = None
+    for main in configs:
+        if main.role != "main" or main.server != config.server:
+            continue
+        folder = os.path.dirname(os.path.abspath(main.path))
+        if here.startswith(folder.rstrip("/") + "/") and (
+                best is None or len(folder) > len(os.path.dirname(os.path.abspath(best.path)))):
+            best = main
+    return best
 
 
 def _text(path: str) -> str:

@@ -90,3 +90,18 @@ def test_a_file_neither_beside_nor_on_the_machine_is_missing_for_both(tree_dir):
     [error] = json.loads(scan.stdout)["errors"]
     assert error["message"].startswith('open() "/etc/nginx/no-such-file.types" failed (2:')
     assert _nginx_accepts(main) in (False, None)
+
+
+def test_an_apache_main_with_its_own_server_root_reads_its_includes_beside_it(tree_dir):
+    """h5bp's layout: httpd.conf says `ServerRoot "/usr/local/apache2"` and includes
+    h5bp/*.conf relative to it; kept in a repository, those are the repository's."""
+    os.makedirs(f"{tree_dir}/repo/h5bp")
+    with open(f"{tree_dir}/repo/httpd.conf", "w") as fh:
+        fh.write('ServerRoot "/usr/local/apache2"\nInclude h5bp/access.conf\n')
+    with open(f"{tree_dir}/repo/h5bp/access.conf", "w") as fh:
+        fh.write("<Directory /srv/site>\n    Options -Indexes\n</Directory>\n")
+    scan = run_cli("scan", "--no-fs", "--format", "json", f"{tree_dir}/repo")
+    assert scan.returncode == 0, scan.stdout + scan.stderr
+    [config] = _inputs(scan)["configs"]
+    assert config["deployed_at"] == "/usr/local/apache2/"
+    assert config["files"] == [f"{tree_dir}/repo/httpd.conf", f"{tree_dir}/repo/h5bp/access.conf"]
