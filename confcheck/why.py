@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 
 from confcheck.engine import ScanOptions, nginx_targets, open_fs, read_options
 from confcheck.inputs import InputError, shown
-from confcheck.source import Diagnostics
 
 
 @dataclass

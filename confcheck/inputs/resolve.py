@@ -22,7 +22,7 @@ import os
 
 from confcheck.inputs.deploy import apache_mount, conf_dir_of, in_repository, nginx_mount
 from confcheck.inputs.kinds import kind_of
-from confcheck.inputs.model import Config, InputError, InputRequest, Inputs, Skipped
+from confcheck.inputs.model import Config, InputError, InputRequest, Inputs
 from confcheck.inputs.paths import CONFIG_DIR_NAMES, local_path, server_path
 from confcheck.inputs.search import candidates
 
@@ -38,7 +38,7 @@ def _read_head(path: str) -> bytes:
         raise InputError(f"{path}: cannot read: {exc.strerror}") from None
 
 
-def _config(path: str, server: str | None, *, named: bool, skipped: list[Skipped]) -> Config | None:
+def _config(path: str, server: str | None, *, named: bool) -> Config:
     """The file at `path` as a Config; a found file that is neither server's is one of
     role "foreign": a main may still include it (an all-comment module .conf), else
     confcheck.inputs.read lists it as not read."""
@@ -62,7 +62,7 @@ def resolve(request: InputRequest, stdin=None) -> Inputs:
             continue
         local = local_path(path, root)
         if os.path.isdir(local):
-            everything = [_config(p, request.server, named=False, skipped=out.skipped)
+            everything = [_config(p, request.server, named=False)
                           for p in candidates(local, deployed=root is not None)]
             found = [c for c in everything if c.role != "foreign"]
             if found and all(c.role == "htaccess" for c in found) and not is_config_option:
@@ -80,9 +80,9 @@ def resolve(request: InputRequest, stdin=None) -> Inputs:
             if not os.path.isfile(local):
                 raise InputError(f"{path}: not a readable config file")
             if request.context and not is_config_option:
-                found_config = _config(local, request.server, named=False, skipped=out.skipped)
+                found_config = _config(local, request.server, named=False)
             else:
-                found_config = _config(local, request.server, named=True, skipped=out.skipped)
+                found_config = _config(local, request.server, named=True)
             configs.append(found_config)
         else:
             raise InputError(f"{path}: no such file or directory"
@@ -189,8 +189,7 @@ def _text(path: str) -> str:
 
 def context_mains(base: str, server: str | None) -> list[Config]:
     """The main configs under `base` (pre-commit's repository), placed like named ones."""
-    skipped: list[Skipped] = []
-    mains = [c for c in (_config(p, server, named=False, skipped=skipped) for p in candidates(base))
+    mains = [c for c in (_config(p, server, named=False) for p in candidates(base))
              if c.role == "main"]
     for main in mains:
         _place(main, mains, None)

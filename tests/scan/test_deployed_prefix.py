@@ -67,6 +67,11 @@ def test_an_include_missing_beside_the_main_is_read_where_nginx_opens_it(tree_di
     why = run_cli("why", "http://127.0.0.1:8080/", "--no-fs", "--format", "json", "--config", main)
     assert why.returncode == 0, why.stderr
     assert _inputs(why)["configs"] == _inputs(scan)["configs"]
+    # and explain, replaying a logged request on the --config it was given
+    line = ('2026/11/21 09:00:00 [error] 7#7: *1 access forbidden by rule, client: 127.0.0.1, server: , '
+            'request: "GET / HTTP/1.1", host: "127.0.0.1:8080"')
+    explain = run_cli("explain", "--format", "json", "--config", main, line)
+    assert _inputs(explain)["configs"] == _inputs(scan)["configs"]
 
 
 def test_a_file_beside_the_main_wins_over_the_machines(tree_dir, machine_mime):
