@@ -8,6 +8,7 @@ import os
 from confcheck.inputs.paths import shown
 
 SHOWN_SKIPPED = 3
+SHOWN_ALONE = 3
 
 
 def _machine_files(item) -> list[str]:
@@ -53,26 +54,16 @@ def inputs_line(reading, cwd: str | None = None) -> str:
         items = reading.of(server)
         if not items:
             continue
-        shown_items = []
-        for item in items:
-            text = name(item.config.path)
-            if item.config.role in ("main", "dump"):
-                more = len(item.files) - 1
-                if more:
-                    text += f" + {more} included file{'s' if more != 1 else ''}"
-                if item.config.role == "dump":
-                    text += " (nginx -T output)"
-            else:
-                text += " (alone)"
-            if item.config.mount and len(item.files) > 1:     # something was included through it
-                prefix, beside = item.config.mount
-                text += f" ({prefix} read from {name(beside.rstrip('/')) or '.'}/"
-                machine = _machine_files(item)
-                if machine:
-                    text += ", from this machine: " + ", ".join(machine)
-                text += ")"
-            shown_items.append(text)
-        parts.append(f"{server}: " + ", ".join(shown_items))
+        whole = [item for item in items if item.config.role in ("main", "dump")]
+        alone = [item for item in items if item.config.role not in ("main", "dump")]
+        texts = [_item_text(item, name) for item in whole]
+        if len(alone) <= SHOWN_ALONE:
+            texts += [_item_text(item, name) for item in alone]
+        else:
+            machine = [f for item in alone for f in _machine_files(item)]
+            texts.append(f"{len(alone)} files alone (such as {name(alone[0].config.path)}; --format json lists them"
+                         + (", from this machine: " + ", ".join(machine) if machine else "") + ")")
+        parts.append(f"{server}: " + ", ".join(texts))
     line = "read " + ("; ".join(parts) or "no configuration")
     inputs = reading.inputs
     if inputs.standard:
@@ -83,6 +74,26 @@ def inputs_line(reading, cwd: str | None = None) -> str:
         line += "; not read: " + ", ".join(_skipped_text(inputs.skipped, kind, name)
                                            for kind in dict.fromkeys(s.kind for s in inputs.skipped))
     return line
+
+
+def _item_text(item, name) -> str:
+    text = name(item.config.path)
+    if item.config.role in ("main", "dump"):
+        more = len(item.files) - 1
+        if more:
+            text += f" + {more} included file{'s' if more != 1 else ''}"
+        if item.config.role == "dump":
+            text += " (nginx -T output)"
+    else:
+        text += " (alone)"
+    if item.config.mount and len(item.files) > 1:     # something was included through it
+        prefix, beside = item.config.mount
+        text += f" ({prefix} read from {name(beside.rstrip('/')) or '.'}/"
+        machine = _machine_files(item)
+        if machine:
+            text += ", from this machine: " + ", ".join(machine)
+        text += ")"
+    return text
 
 
 def _skipped_text(skipped, kind: str, name) -> str:
