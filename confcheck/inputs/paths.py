@@ -8,7 +8,6 @@ directory relative to it, under `--root` as the server sees them.
 from __future__ import annotations
 
 import os
-import re
 
 # The folders Debian, RHEL and Alpine keep vhosts and snippets in.
 CONFIG_DIR_NAMES = frozenset({"sites-available", "sites-enabled", "conf.d", "http.d", "vhosts.d", "snippets",
@@ -17,11 +16,17 @@ CONFIG_DIR_NAMES = frozenset({"sites-available", "sites-enabled", "conf.d", "htt
 # Folders a search never enters: version control, dependencies, virtualenvs.
 SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "vendor", "bower_components", ".venv", "venv",
                        "virtualenv", "site-packages", "__pycache__", ".tox", ".nox"})
-# The files a search looks at (and the pre-commit hook's `files` pattern:
-# tests/daily/test_precommit.py holds them to the same paths).
-CANDIDATE = re.compile(r"(^|/)(nginx\.conf|apache2\.conf|httpd\.conf|\.htaccess|[^/]+\.conf)$"
-                       r"|(^|/)(sites|conf|mods|modules|streams)-(available|enabled)/[^/]+$"
-                       r"|(^|/)(snippets|conf\.d|http\.d|vhosts\.d)/[^/]+$")
+# The files a search looks at, as the pre-commit hook's `files` pattern names
+# them: these names anywhere, and every file directly in these folders.
+CANDIDATE_NAMES = frozenset({"nginx.conf", "apache2.conf", "httpd.conf", ".htaccess"})
+CANDIDATE_DIRS = frozenset({"sites-available", "sites-enabled", "conf-available", "conf-enabled",
+                            "mods-available", "mods-enabled", "modules-available", "modules-enabled",
+                            "streams-available", "streams-enabled", "snippets", "conf.d", "http.d", "vhosts.d"})
+
+
+def is_candidate(folder: str, name: str) -> bool:
+    """May the file `name` in the folder named `folder` be config (by name only)?"""
+    return name.endswith(".conf") or name in CANDIDATE_NAMES or folder in CANDIDATE_DIRS
 
 
 def local_path(path: str, root: str | None) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from confcheck.inputs.paths import CANDIDATE, SKIP_DIRS
+from confcheck.inputs.paths import SKIP_DIRS, is_candidate
 
 
 def candidates(top: str, *, deployed: bool = False) -> list[str]:
@@ -19,17 +19,15 @@ def candidates(top: str, *, deployed: bool = False) -> list[str]:
     found: list[str] = []
     for directory, dirs, files in os.walk(top, followlinks=False):
         dirs[:] = sorted(d for d in dirs if not _skipped(directory, d))
-        rel_dir = os.path.relpath(directory, top)
+        folder = os.path.basename(directory)
         for name in sorted(files):
-            rel = name if rel_dir == "." else f"{rel_dir}/{name}"
-            if name.startswith(".") and name != ".htaccess":
+            if name.startswith(".") and name != ".htaccess" or not is_candidate(folder, name):
                 continue
-            if CANDIDATE.search(rel) or CANDIDATE.search(f"{os.path.basename(directory)}/{name}"):
-                path = os.path.normpath(os.path.join(directory, name))
-                if not deployed:
-                    path = in_repository(path)
-                if os.path.isfile(path):          # a dangling link is nothing to read
-                    found.append(path)
+            path = os.path.normpath(os.path.join(directory, name))
+            if not deployed:
+                path = in_repository(path)
+            if os.path.isfile(path):          # a dangling link is nothing to read
+                found.append(path)
     return found
 
 

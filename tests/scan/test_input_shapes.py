@@ -278,3 +278,16 @@ def test_the_hook_given_only_files_that_are_not_config_reads_nothing_else(tmp_pa
     inputs = json.loads(proc.stdout)["inputs"]
     assert inputs["configs"] == [] and inputs["standard_locations"]["used"] is False
     assert [s["path"] for s in inputs["not_read"]] == ["php/pool.d/www.conf"]
+
+
+def test_the_search_looks_at_the_files_the_hook_passes():
+    from confcheck.inputs.paths import is_candidate
+    with open(os.path.join(REPO, ".pre-commit-hooks.yaml"), encoding="utf-8") as fh:
+        [hook] = yaml.safe_load(fh)
+    pattern = re.compile(hook["files"])
+    for path in ("nginx/nginx.conf", "nginx/sites-available/shop", "nginx/sites-enabled/shop",
+                 "nginx/snippets/admin.conf", "nginx/conf.d/upgrade.conf", "apache2/apache2.conf",
+                 "apache2/mods-enabled/rewrite.load", "site/.htaccess", "httpd.conf", "vhosts.d/a",
+                 "README.md", "site/index.html", "nginx/mime.types", "nginx/fastcgi_params"):
+        folder, name = os.path.split(path)
+        assert is_candidate(os.path.basename(folder), name) == bool(pattern.search(path)), path
