@@ -13,7 +13,30 @@ import re
 import pytest
 import yaml
 
-from cc_helpers import REPO, run_cli
+from cc_helpers import REPO
+
+
+class Ran:
+    """One command run in this process (the suite runs these by the hundred)."""
+
+    def __init__(self, code: int, stdout: str, stderr: str) -> None:
+        self.returncode, self.stdout, self.stderr = code, stdout, stderr
+
+
+def run_cli(*args: str, cwd: str) -> Ran:
+    import contextlib
+    import io
+
+    from confcheck.cli import main
+    out, err = io.StringIO(), io.StringIO()
+    here = os.getcwd()
+    os.chdir(cwd)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(list(args))
+    finally:
+        os.chdir(here)
+    return Ran(code, out.getvalue(), err.getvalue())
 
 NGINX_MAIN = """user www-data;
 events {}
@@ -123,7 +146,7 @@ def _build(tmp_path, shape: str) -> str:
 
 def _scan(*args: str, cwd: str) -> dict:
     proc = run_cli("scan", "--no-fs", "--no-progress", "--format", "json", *args, cwd=cwd)
-    assert proc.returncode in (0, 1), proc.stderr.decode() + proc.stdout.decode()
+    assert proc.returncode in (0, 1), proc.stderr + proc.stdout
     return json.loads(proc.stdout)
 
 
@@ -192,7 +215,7 @@ def test_with_the_disk_read_nothing_of_this_machine_is_read_either(tmp_path, sha
     read = _read(doc, str(tmp_path))
     assert read and all(path.startswith(repo + "/") for path in read), read
     assert doc["inputs"]["standard_locations"]["used"] is False
-    text = run_cli("scan", "--no-progress", "repo", cwd=str(tmp_path)).stdout.decode()
+    text = run_cli("scan", "--no-progress", "repo", cwd=str(tmp_path)).stdout
     first = text.splitlines()[0]
     assert first.startswith("read ") and "/etc/" not in first.split("(")[0], first
 
@@ -218,7 +241,7 @@ def test_scan_why_and_fix_read_the_same_files_for_the_same_command_line(tmp_path
         # several configurations (or a .htaccess alone): why answers for one, and says
         # which it found, the same ones scan read
         assert why.returncode == 2
-        message = why.stderr.decode()
+        message = why.stderr
         for config in configs:
             assert os.path.relpath(os.path.join(str(tmp_path), config["path"]), str(tmp_path)) in message \
                 or config["kind"] == "htaccess", message
@@ -233,11 +256,11 @@ def test_scan_why_and_fix_read_the_same_files_for_the_same_command_line(tmp_path
 def test_text_output_starts_with_what_was_read_and_names_files_as_given(tmp_path):
     _build(tmp_path, "mixed")
     proc = run_cli("scan", "--no-fs", "--no-progress", "repo", cwd=str(tmp_path))
-    lines = proc.stdout.decode().splitlines()
+    lines = proc.stdout.splitlines()
     assert lines[0] == ("read nginx: repo/nginx/nginx.conf + 4 included files (/etc/nginx/ read from repo/nginx/); "
                         "apache: repo/apache2/apache2.conf + 1 included file, repo/site/.htaccess (alone)")
-    assert "repo/nginx/snippets/admin.conf:2:5: NGX102" in proc.stdout.decode()
-    assert str(tmp_path) not in proc.stdout.decode()
+    assert "repo/nginx/snippets/admin.conf:2:5: NGX102" in proc.stdout
+    assert str(tmp_path) not in proc.stdout
     # SARIF and JSON stay documents: no line before them
     sarif = run_cli("scan", "--no-fs", "--format", "sarif", "repo", cwd=str(tmp_path))
     assert json.loads(sarif.stdout)["runs"][0]["results"]
@@ -246,16 +269,17 @@ def test_text_output_starts_with_what_was_read_and_names_files_as_given(tmp_path
 def test_a_directory_without_config_is_a_served_tree_only_beside_a_config(tree_dir):
     from cc_helpers import make_site
     make_site(tree_dir)
-    doc = json.loads(run_cli("scan", "--root", tree_dir, "--format", "json", "/srv/site").stdout)
+    doc = json.loads(run_cli("scan", "--root", tree_dir, "--format", "json", "/srv/site", cwd=tree_dir).stdout)
     assert doc["inputs"]["standard_locations"]["used"] is True
     assert [t["path"] for t in doc["inputs"]["served_trees"]] == ["/srv/site"]
     assert doc["inputs"]["configs"][0]["path"] == f"{tree_dir}/etc/nginx/nginx.conf"
-    doc = json.loads(run_cli("scan", "--root", tree_dir, "--format", "json", "/etc/nginx", "/srv/site").stdout)
+    doc = json.loads(run_cli("scan", "--root", tree_dir, "--format", "json", "/etc/nginx", "/srv/site",
+                             cwd=tree_dir).stdout)
     assert doc["inputs"]["standard_locations"]["used"] is False
     assert [t["path"] for t in doc["inputs"]["served_trees"]] == ["/srv/site"]
     # config-only: every PATH must hold config
-    proc = run_cli("scan", "--root", tree_dir, "--no-fs", "/etc/nginx", "/srv/site")
-    assert proc.returncode == 2 and b"/srv/site: no nginx or Apache configuration in it" in proc.stderr
+    proc = run_cli("scan", "--root", tree_dir, "--no-fs", "/etc/nginx", "/srv/site", cwd=tree_dir)
+    assert proc.returncode == 2 and "/srv/site: no nginx or Apache configuration in it" in proc.stderr
 
 
 def test_files_a_search_finds_that_are_not_config_or_not_enabled_are_listed_not_read(tmp_path):
