@@ -163,8 +163,8 @@ def read_options(options, stdin=None):
     return read_inputs(inputs, context_base="." if request.context else None, server=request.server)
 
 
-def nginx_targets(reading, diags: Diagnostics) -> list[NginxTarget]:
-    """The nginx configurations read, validated, with their static models."""
+def nginx_targets(reading) -> list[NginxTarget]:
+    """The nginx configurations read, validated (into each one's diagnostics), with their static models."""
     from confcheck.parsers.nginx_directives import validate
     from confcheck.servers.nginx.model import build_model
 
@@ -226,7 +226,7 @@ def _run_scan(options: ScanOptions, stdin) -> ScanResult:
 
     reading = read_options(options, stdin)
     diags = Diagnostics()
-    targets = nginx_targets(reading, diags)
+    targets = nginx_targets(reading)
     apache, htaccess = apache_targets(reading, options)
     for item in reading.loaded:
         diags.items.extend(item.diags.items)

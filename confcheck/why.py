@@ -59,7 +59,7 @@ def prepare(options: WhyOptions) -> Prepared:
         if item.config.server == "apache":
             return _prepare_apache(item, options, scan_options, reading)
         diags = item.diags
-        [target] = nginx_targets(reading, diags)
+        [target] = nginx_targets(reading)
         fs = open_fs(scan_options)
         identity = None
         if fs is not None:

@@ -69,9 +69,8 @@ def test_h5bp_templates_are_really_scanned(tree_dir):
     need_root()
     root = _h5bp_root(Path(tree_dir))
     from confcheck.engine import nginx_targets, read_options
-    from confcheck.source import Diagnostics
     options = ScanOptions(paths=["/etc/nginx/nginx.conf"], root=str(root))
-    targets = nginx_targets(read_options(options), Diagnostics())
+    targets = nginx_targets(read_options(options))
     from confcheck.servers.nginx.conf import build_http
     names = [n for s in build_http(targets[0].config.nodes).servers for n, _ in s.names]
     assert "example.com" in names and "www.example.com" in names
