@@ -70,9 +70,11 @@ class ScanFormat(str, Enum):
              "(select, ignore, fail-on, per-file-ignores, worker-user, server, baseline); "
              "flags override them.")
 def scan(
-    paths: List[str] = typer.Argument(None, help="Config files or directories (/etc/nginx), an `nginx -T` dump "
-                                      "(`-` for stdin), or served trees (/var/www) to limit the disk walk. "
-                                      "Default: this machine's standard locations. Example: sites-available/"),
+    paths: List[str] = typer.Argument(None, help="Config files or directories (searched for nginx and Apache "
+                                      "configs and .htaccess), an `nginx -T` dump (`-` for stdin), or served trees "
+                                      "(/var/www: a directory without config) to limit the disk walk. Default: this "
+                                      "machine's standard locations, read only when nothing named is config. "
+                                      "Example: sites-available/"),
     config: List[str] = typer.Option([], "--config", help="The main config file (repeatable). "
                                      "Example: --config /etc/nginx/nginx.conf"),
     server: Optional[Server] = typer.Option(None, "--server", help="nginx or apache, when detection is "
@@ -150,6 +152,8 @@ def _check_rule_ids(ids: list[str]) -> None:
              "  confcheck why --batch requests.jsonl --format json")
 def why(
     url: Optional[str] = typer.Argument(None, help="http://host[:port]/path[?query]: host and port select the server block."),
+    paths: List[str] = typer.Argument(None, help="Config files or directories, as `scan` takes them "
+                                      "(default: --config, else this machine's standard locations)."),
     method: str = typer.Option("GET", "--method", "-X", help="HTTP method."),
     header: List[str] = typer.Option([], "--header", "-H", help="A request header, 'Name: value' (repeatable)."),
     client_ip: str = typer.Option("127.0.0.1", "--client-ip", help="The client's address (allow/deny rules)."),
@@ -169,6 +173,10 @@ def why(
     from confcheck.servers.nginx.request import Request, RequestError
     from confcheck.why import WhyOptions, prepare
 
+    paths = list(paths or [])
+    if batch is not None and url is not None and "://" not in url:
+        paths.insert(0, url)        # `why --batch FILE repo/nginx`: no URL, the first PATH landed in url
+        url = None
     if (url is None) == (batch is None):
         _fail("give either a URL or --batch FILE")
     if fmt is Format.sarif:
@@ -181,7 +189,7 @@ def why(
         if not sep or not name.strip():
             _fail(f"--header {item!r}: expected 'Name: value'")
         headers[name.strip()] = value.strip()
-    options = WhyOptions(configs=list(config), root=root, fs_snapshot=fs_snapshot, no_fs=no_fs,
+    options = WhyOptions(paths=paths, configs=list(config), root=root, fs_snapshot=fs_snapshot, no_fs=no_fs,
                          worker_user=worker_user, server=server.value if server is not None else None)
     if url is not None:
         try:
@@ -206,10 +214,13 @@ def _why_run(prepared, url, request, batch, fmt, color) -> None:
             outcome = explain(prepared, request)
         except RequestError as exc:
             _fail(str(exc))
-        _emit_why(outcome, fmt, color)
+        _emit_why(outcome, fmt, color, prepared)
         if outcome.internal_error is not None:
             _report_internal([f"internal error: {outcome.internal_error}"])
         return
+    if prepared.reading is not None:
+        from confcheck.inputs import inputs_line
+        sys.stderr.write(f"confcheck: {inputs_line(prepared.reading)}\n")
     stream = sys.stdin if batch == "-" else _open_text(batch)
     import json
 
@@ -256,14 +267,22 @@ def _open_text(path: str):
         _fail(f"{path}: cannot read: {exc.strerror}")
 
 
-def _emit_why(outcome, fmt: Format, color: Optional[bool]) -> None:
+def _emit_why(outcome, fmt: Format, color: Optional[bool], prepared) -> None:
+    from confcheck.inputs import inputs_json, inputs_line
+    root = None
     if fmt is Format.json:
         import json
-        sys.stdout.write(json.dumps(outcome.to_json(), indent=2, ensure_ascii=True) + "\n")
+        doc = outcome.to_json()
+        if prepared.reading is not None:
+            doc["inputs"] = inputs_json(prepared.reading)
+        sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=True) + "\n")
         return
-    from confcheck.output.text import want_colour
+    from confcheck.output.text import printable, want_colour
     from confcheck.output.why_text import render_why
-    sys.stdout.write(render_why(outcome, colour=want_colour(sys.stdout, color)))
+    if prepared.reading is not None:
+        root = prepared.reading.inputs.root
+        sys.stdout.write(printable(inputs_line(prepared.reading)) + "\n")
+    sys.stdout.write(render_why(outcome, colour=want_colour(sys.stdout, color), root=root))
 
 
 @app.command(epilog="Examples:\n\n"
@@ -308,12 +327,20 @@ def explain(
     machine = Machine(WhyOptions(configs=list(config), root=root, fs_snapshot=fs_snapshot,
                                  worker_user=worker_user))
     report = explain_events(events, machine)
+    reading = machine.reading()      # the configuration, when a logged request needed it
     if fmt is Format.json:
         import json
-        sys.stdout.write(json.dumps(report.to_json(), indent=2, ensure_ascii=True) + "\n")
+        doc = report.to_json()
+        if reading is not None:
+            from confcheck.inputs import inputs_json
+            doc["inputs"] = inputs_json(reading)
+        sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=True) + "\n")
     else:
         from confcheck.output.explain_text import render_explain
-        from confcheck.output.text import want_colour
+        from confcheck.output.text import printable, want_colour
+        if reading is not None:
+            from confcheck.inputs import inputs_line
+            sys.stdout.write(printable(inputs_line(reading)) + "\n")
         sys.stdout.write(render_explain(report, colour=want_colour(sys.stdout, color)))
     if machine.failures():
         _report_internal([str(f) for f in machine.failures()])

@@ -28,7 +28,7 @@ def run_demo(out, colour: bool | None = None) -> int:
               f"$ confcheck scan --root {base} --fs-snapshot {snapshot} /etc/nginx\n\n")
     result = run_scan(options)
     paint = want_colour(out, colour)
-    out.write(render_scan(result, colour=paint))
+    out.write(render_scan(result, colour=paint, root=base))
     out.write(f"\n$ confcheck why --root {base} --fs-snapshot {snapshot} {WHY_URL}\n\n")
     out.write(_why(base, snapshot, paint))
     out.write(f"\n$ confcheck fix --diff --root {base} --fs-snapshot {snapshot} /etc/nginx\n\n")
@@ -54,4 +54,4 @@ def _why(base: str, snapshot: str, colour: bool) -> str:
     from confcheck.why import WhyOptions, explain, prepare
 
     prepared = prepare(WhyOptions(paths=["/etc/nginx"], root=base, fs_snapshot=snapshot))
-    return render_why(explain(prepared, Request.parse(WHY_URL)), colour=colour)
+    return render_why(explain(prepared, Request.parse(WHY_URL)), colour=colour, root=base)

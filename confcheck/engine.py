@@ -11,8 +11,7 @@ import os
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from confcheck.findings import Finding
-from confcheck.inputs import Inputs, classify
+from confcheck.findings import Finding, NotCheckedPath
 from confcheck.source import Diagnostic, Diagnostics
 
 
@@ -28,9 +27,9 @@ class ScanOptions:
     select: frozenset[str] | None = None
     ignore: frozenset[str] = frozenset()
     progress: object | None = None      # confcheck.progress.Progress: shown on a terminal only
-    # main config (local path) -> (deployed prefix, local dir): a config repository's
-    # `include /etc/nginx/...` read from the repository (confcheck/context.py)
-    mounts: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # --context (pre-commit): named files are checked inside the mains under the
+    # working directory that include them (confcheck.inputs)
+    context: bool = False
 
     def __post_init__(self) -> None:
         # Paths derived from the root end up in commands and patches: keep them absolute.
@@ -40,18 +39,13 @@ class ScanOptions:
 
 
 @dataclass
-class NotCheckedPath:
-    path: str
-    reason: str
-
-
-@dataclass
 class ScanResult:
     findings: list[Finding]
     errors: list[Diagnostic]
     not_checked: list[NotCheckedPath]
     files: int
     failures: list = field(default_factory=list)    # confcheck.isolation.Failure: internal errors (exit 3)
+    reading: object = None      # confcheck.inputs.Reading: what was read, for the `inputs` report
 
 
 @dataclass
@@ -106,7 +100,9 @@ class ScanContext:
         key = id(target)
         if key not in self._surveys:
             from confcheck.survey import survey_apache, survey_nginx
-            self._surveys[key] = (survey_apache if target.server == "apache" else survey_nginx)(self, target)
+            walk = survey_apache if target.server == "apache" else survey_nginx
+            self._surveys[key] = walk(self.fs, self.identity(target) if self.fs is not None else None,
+                                      target, self.trees, self.failures)
         return self._surveys[key]
 
     def request_model(self, target: NginxTarget):
@@ -144,7 +140,7 @@ def open_fs(options: ScanOptions):
         return None
     if options.fs_snapshot:
         from confcheck.fs.snapshot import SnapshotFs
-        from confcheck.inputs import InputError
+        from confcheck.inputs.model import InputError
         try:
             return SnapshotFs.load(options.fs_snapshot)
         except OSError as exc:
@@ -156,22 +152,33 @@ def open_fs(options: ScanOptions):
     return LiveFs(options.root)
 
 
-def load_targets(inputs: Inputs, options: ScanOptions, diags: Diagnostics) -> tuple[list[NginxTarget], int]:
-    from confcheck.parsers.nginx_loader import load_nginx, load_nginx_dump
+def input_request(options) -> "InputRequest":
+    """The input stage's view of scan's (or why's) options."""
+    from confcheck.inputs import InputRequest
+    return InputRequest(paths=list(options.paths), configs=list(options.configs), server=options.server,
+                        root=options.root, no_fs=options.no_fs, context=getattr(options, "context", False))
+
+
+def read_options(options, stdin=None):
+    """resolve + read: the one way commands get their configs (confcheck.inputs)."""
+    from confcheck.inputs import read_inputs, resolve
+    request = input_request(options)
+    inputs = resolve(request, stdin)
+    return read_inputs(inputs, context_base="." if request.context else None, server=request.server)
+
+
+def nginx_targets(reading) -> list[NginxTarget]:
+    """The nginx configurations read, validated (into each one's diagnostics), with their static models."""
     from confcheck.parsers.nginx_directives import validate
     from confcheck.servers.nginx.model import build_model
 
     targets: list[NginxTarget] = []
-    files = 0
-    configs = [load_nginx(path, diags, root=options.root, mount=options.mounts.get(os.path.abspath(path)))
-               for path in inputs.nginx]
-    configs += [load_nginx_dump(data, name, diags) for name, data in inputs.dumps]
-    for config in configs:
-        validate(config, diags)
+    for item in reading.of("nginx"):
+        config = item.tree
+        validate(config, item.diags)
         conf_prefix = config.prefix.rstrip("/") or "/"
         targets.append(NginxTarget(config, build_model(config.nodes, conf_prefix=conf_prefix)))
-        files += len(config.files)
-    return targets, files
+    return targets
 
 
 @dataclass
@@ -192,22 +199,11 @@ class ApacheTarget:
         return self.conf.modules
 
 
-def load_apache_inputs(inputs: Inputs, options: ScanOptions, diags: Diagnostics):
-    """(targets, lone .htaccess ParsedFiles, files read) for the Apache inputs."""
-    if not inputs.apache:
-        return [], [], 0
-    from confcheck.parsers.apache_loader import load_apache, load_htaccess
-
-    targets, htaccess, files = [], [], 0
-    for path in inputs.apache:
-        if os.path.basename(path) == ".htaccess":
-            htaccess.append(load_htaccess(path, diags))
-            files += 1
-        else:
-            config = load_apache(path, diags, root=options.root)
-            targets.append(_apache_target(config, options))
-            files += len(config.files)
-    return targets, htaccess, files
+def apache_targets(reading, options: ScanOptions):
+    """(targets, lone .htaccess ParsedFiles) for the Apache configurations read."""
+    targets = [_apache_target(item.tree, options) for item in reading.of("apache", "main", "lone")]
+    htaccess = [item.tree for item in reading.of("apache", "htaccess")]
+    return targets, htaccess
 
 
 def _apache_target(config, options: ScanOptions) -> ApacheTarget:
@@ -232,15 +228,16 @@ def run_scan(options: ScanOptions, stdin=None) -> ScanResult:
 def _run_scan(options: ScanOptions, stdin) -> ScanResult:
     from confcheck.registry import load_rules
 
-    inputs = classify(options.paths, root=options.root, configs=options.configs,
-                      server=options.server, stdin=stdin)
+    reading = read_options(options, stdin)
     diags = Diagnostics()
-    targets, files = load_targets(inputs, options, diags)
-    apache, htaccess, apache_files = load_apache_inputs(inputs, options, diags)
+    targets = nginx_targets(reading)
+    apache, htaccess = apache_targets(reading, options)
+    for item in reading.loaded:
+        diags.items.extend(item.diags.items)
     fs = open_fs(options)
-    ctx = ScanContext(options, targets, fs, inputs.trees)
+    ctx = ScanContext(options, targets, fs, reading.inputs.trees)
     ctx.apache, ctx.htaccess = apache, htaccess
-    files += apache_files
+    files = reading.files
     from confcheck.isolation import rule_findings, target_views
 
     findings: list[Finding] = []
@@ -265,4 +262,4 @@ def _run_scan(options: ScanOptions, stdin) -> ScanResult:
     findings = apply_suppressions(ctx, findings, ran, lambda rule_id: registry.get(rule_id) is not None)
     findings.sort(key=Finding.sort_key)
     from confcheck.isolation import collapse
-    return ScanResult(findings, diags.errors, ctx.not_checked, files, collapse(ctx.failures))
+    return ScanResult(findings, diags.errors, ctx.not_checked, files, collapse(ctx.failures), reading)

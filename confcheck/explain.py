@@ -102,7 +102,7 @@ class Machine:
     def nginx(self):
         """The prepared nginx model, or None (with the reason in nginx_error)."""
         if self._nginx is None and self._nginx_error is None:
-            from confcheck.inputs import InputError
+            from confcheck.inputs.model import InputError
             from confcheck.why import prepare
             try:
                 prepared = prepare(self.options)
@@ -118,6 +118,10 @@ class Machine:
     def failures(self) -> list:
         """Internal errors contained while replaying requests (the command exits 3)."""
         return list(self._nginx.model.failures or []) if self._nginx is not None else []
+
+    def reading(self):
+        """What was read for the nginx model (confcheck.inputs.Reading), or None if nothing was."""
+        return self._nginx.reading if self._nginx is not None else None
 
     def fs_and_identity(self):
         """The disk view and the worker identity (from the config, else --worker-user, else www-data)."""

@@ -64,3 +64,11 @@ class Finding:
         if self.fs_paths is not None:
             out["fs_paths"] = list(self.fs_paths)
         return out
+
+
+@dataclass
+class NotCheckedPath:
+    """A path a scan could not judge, and why (reported, never silently skipped)."""
+
+    path: str
+    reason: str

@@ -39,7 +39,7 @@ from datetime import datetime, timezone
 
 import typer
 
-from confcheck.inputs import InputError
+from confcheck.inputs.model import InputError
 
 PATCH_NAME = "confcheck.patch"
 SCRIPT_NAME = "confcheck-permissions.sh"
@@ -80,6 +80,7 @@ class FixSet:
     root: str | None = None
     unsafe: bool = False
     all_findings: list = field(default_factory=list)     # the scan's, fixable or not
+    reading: object = None                               # confcheck.inputs.Reading: what was read
 
     @property
     def config_items(self) -> list[Item]:
@@ -350,9 +351,10 @@ def _source_lines(argv: list[str], fixset: FixSet, options) -> list[str]:
     return lines
 
 
-def _describe(item: Item) -> str:
+def _describe(item: Item, root: str | None = None) -> str:
+    from confcheck.inputs import shown
     f = item.finding
-    where = f"{f.span.file}:{f.span.line}" if f.span is not None else (f.fs_path or "")
+    where = f"{shown(f.span.file, root)}:{f.span.line}" if f.span is not None else (f.fs_path or "")
     state = item.fix.applicability + ("" if item.included else ", not included")
     text = f"{f.rule} {where} [{state}] {item.fix.title}"
     if item.reason:
@@ -361,7 +363,7 @@ def _describe(item: Item) -> str:
 
 
 def _summary(fixset: FixSet) -> list[str]:
-    lines = [f"# {_describe(i)}" for i in fixset.items]
+    lines = [f"# {_describe(i, fixset.root)}" for i in fixset.items]
     if not fixset.items:
         lines.append("# nothing to fix: no finding has a fix")
     return lines
@@ -386,11 +388,15 @@ def run_fix(*, paths: list[str], config: list[str], server: str | None, root: st
     options = ScanOptions(paths=list(paths or []), configs=list(config), server=server,
                           root=root, fs_snapshot=fs_snapshot, no_fs=no_fs, worker_user=worker_user)
     result = run_scan(options, stdin=sys.stdin)
+    if fmt == "text" and result.reading is not None:
+        from confcheck.inputs import inputs_line
+        sys.stdout.write(f"# {inputs_line(result.reading)}\n")
     if result.errors:
         for diag in result.errors:
             sys.stderr.write(f"confcheck: {diag}\n")
         raise InputError("the configuration has errors (above): fix them first, a patch over them cannot be checked")
     fixset = collect(result.findings, unsafe=unsafe_fixes, root=options.root)
+    fixset.reading = result.reading
     when = datetime.now(timezone.utc)
     argv = ["fix", *sys.argv[2:]] if len(sys.argv) > 1 and sys.argv[1] == "fix" else ["fix", *(paths or [])]
     # With a snapshot the disk is the server's, not this machine's: keep the server's paths.
@@ -490,6 +496,9 @@ def _emit(fmt, fixset: FixSet, script, written, backups, after, printed_patch: b
             "backups": [{"file": b.path, "backup": b.copy} for b in backups] if backups else None,
             "remaining": [f.to_json() for f in after.findings] if after is not None else None,
         }
+        if fixset.reading is not None:
+            from confcheck.inputs import inputs_json
+            doc["inputs"] = inputs_json(fixset.reading)
         sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=True) + "\n")
         return
     out = sys.stdout

@@ -99,22 +99,11 @@ def run_scan_command(args: ScanArgs, stdin) -> int:
         except BaselineError as exc:
             raise ScanUsageError(str(exc)) from None
 
-    paths, mounts = list(args.paths), {}
-    if args.context and paths and paths != ["-"]:
-        from confcheck.context import resolve
-        found = resolve(paths, ".")
-        paths, mounts = found.paths, found.mounts
-    elif not args.root:
-        # A main nginx.conf named outside its deployed folder (a config repository, a
-        # copy under review) reads its `include /etc/nginx/...` from beside itself.
-        from confcheck.context import mounts_for
-        mounts = mounts_for(paths + list(args.configs))
-
     options = ScanOptions(
-        paths=paths, configs=list(args.configs), server=args.server or settings.server,
+        paths=list(args.paths), configs=list(args.configs), server=args.server or settings.server,
         root=args.root, fs_snapshot=args.fs_snapshot, no_fs=args.no_fs,
         worker_user=args.worker_user or settings.worker_user, select=select, ignore=ignore,
-        mounts=mounts)
+        context=args.context)
     if options.worker_user:
         _check_worker_user(options)
     from confcheck.progress import start_progress
@@ -177,6 +166,9 @@ def _emit(result, args: ScanArgs, root: str, registry, accepted: int, baseline: 
     if args.fmt == "json":
         from confcheck.output.json_out import dumps, scan_document
         doc = scan_document(result)
+        if result.reading is not None:
+            from confcheck.inputs import inputs_json
+            doc["inputs"] = inputs_json(result.reading)
         if baseline is not None:
             doc["summary"]["baseline_accepted"] = accepted
         out.write(dumps(doc) + "\n")
@@ -188,6 +180,6 @@ def _emit(result, args: ScanArgs, root: str, registry, accepted: int, baseline: 
         out.write(render_github(result, root))
     else:
         from confcheck.output.text import render_scan, want_colour
-        out.write(render_scan(result, colour=want_colour(out, args.color)))
+        out.write(render_scan(result, colour=want_colour(out, args.color), root=args.root))
         if baseline is not None:
             out.write(f"{accepted} finding{'s' if accepted != 1 else ''} accepted by the baseline {baseline}.\n")

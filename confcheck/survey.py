@@ -14,7 +14,7 @@ import posixpath
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
-from confcheck.findings import Finding
+from confcheck.findings import Finding, NotCheckedPath
 from confcheck.fs.model import DIR, LINK, Denial, NotChecked
 
 # Denials that make the server answer 403/500; "missing" and dangling links are 404s.
@@ -103,19 +103,20 @@ def _covering(members: list, path: str, cache: dict):
     return _covering_by(members, path, cache, lambda p: p.directory)
 
 
-def survey_nginx(ctx, target) -> Survey:
-    from confcheck.engine import NotCheckedPath
+def survey_nginx(fs, identity, target, trees: list[str], failures: list | None = None) -> Survey:
+    """The walk of every tree an nginx configuration serves, as its worker (`identity`),
+    limited to the served `trees` named when there are any; a tree whose walk fails is
+    listed as not checked and the failure added to `failures` (confcheck.isolation)."""
     from confcheck.isolation import Contained
     from confcheck.fs.access import Checker
     from confcheck.fs.walk import walk_tree
     from confcheck.servers.nginx.worker import IdentityProblem
 
     result = Survey()
-    identity = ctx.identity(target)
-    if ctx.fs is None or isinstance(identity, IdentityProblem):
+    if fs is None or isinstance(identity, IdentityProblem):
         return result
     places = target.model.places
-    for tree in ctx.trees:
+    for tree in trees:
         if not any(_under(tree, p.directory) or _under(p.directory, tree) for p in places if p.static):
             result.not_checked.append(NotCheckedPath(tree, "no root or alias in the configuration serves it"))
     for place in places:
@@ -126,17 +127,17 @@ def survey_nginx(ctx, target) -> Survey:
                 place.directory, f"{place.anchor.name} {place.anchor.args[0].raw if place.anchor.args else ''} "
                 "uses variables: only the fixed part of the path is known"))
 
-    for top, members in _walk_plan(places, ctx.trees):
+    for top, members in _walk_plan(places, trees):
         cover: dict = {}
         blocked_seen: dict[str, Problem] = {}
         # one tree failing to walk leaves the others' verdicts (confcheck.isolation)
-        with Contained(ctx.failures, f"walk of {top} (nginx {target.name})") as box:
-            checker = Checker(ctx.fs, identity, _policy(members[0]))
-            for event in _entries(result, walk_tree(ctx.fs, identity, top, symlinks=_policy(members[0]),
+        with Contained(failures, f"walk of {top} (nginx {target.name})") as box:
+            checker = Checker(fs, identity, _policy(members[0]))
+            for event in _entries(result, walk_tree(fs, identity, top, symlinks=_policy(members[0]),
                                                     checker=checker)):
                 place = _covering(members, event.dir if event.path != top else top, cover)
                 if event.path == top and _root_missing(event):
-                    result.missing_roots.append((place, _first_missing(ctx.fs, top)))
+                    result.missing_roots.append((place, _first_missing(fs, top)))
                     continue
                 _record(result, blocked_seen, event, place, lambda path: _covering(members, path, cover))
         if box.failure is not None:
@@ -146,7 +147,6 @@ def survey_nginx(ctx, target) -> Survey:
 
 def _entries(result: Survey, events) -> Iterator:
     """The walk's entries, counted; what it could not check is noted on `result`."""
-    from confcheck.engine import NotCheckedPath
     from confcheck.fs.walk import ENTRY, NOT_CHECKED
     for event in events:
         if event.kind == NOT_CHECKED:
@@ -348,7 +348,7 @@ def _link_denial(event, opts: int, where: str) -> Denial | None:
     return None
 
 
-def survey_apache(ctx, target) -> Survey:
+def survey_apache(fs, identity, target, trees: list[str], failures: list | None = None) -> Survey:
     """The walk of every tree an Apache configuration serves, as its worker.
 
     Problems have the nginx survey's shape, so FS101-FS108 read them alike.
@@ -358,19 +358,17 @@ def survey_apache(ctx, target) -> Survey:
     404 depending on the grant, not nginx's plain 404); links are judged with
     the Options of their own directory (a nested `<Directory>` counts).
     """
-    from confcheck.engine import NotCheckedPath
     from confcheck.isolation import Contained
     from confcheck.fs.access import Checker
     from confcheck.fs.walk import walk_tree
     from confcheck.servers.nginx.worker import IdentityProblem
 
     result = Survey()
-    identity = ctx.identity(target)
-    if ctx.fs is None or isinstance(identity, IdentityProblem) or target.served is None:
+    if fs is None or isinstance(identity, IdentityProblem) or target.served is None:
         return result
     served = target.served
     places = served.places
-    for tree in ctx.trees:
+    for tree in trees:
         if not any(_under(tree, p.directory) or _under(p.directory, tree) for p in places if p.static):
             result.not_checked.append(NotCheckedPath(tree, "no DocumentRoot or Alias in the configuration serves it"))
     for place in places:
@@ -378,12 +376,12 @@ def survey_apache(ctx, target) -> Survey:
             result.not_checked.append(NotCheckedPath(
                 place.directory, f"{place.anchor.name} {place.anchor.args[0].raw if place.anchor.args else ''} "
                 "uses $n: only the fixed part of the path is known"))
-    for top, members in _apache_plan(served.covering(), ctx.trees):
-        checker = Checker(ctx.fs, identity)     # the kernel's view: links are judged below, per directory
+    for top, members in _apache_plan(served.covering(), trees):
+        checker = Checker(fs, identity)     # the kernel's view: links are judged below, per directory
         cover: dict = {}
         blocked_seen: dict[str, Problem] = {}
-        with Contained(ctx.failures, f"walk of {top} (apache {target.name})") as box:
-            for event in _entries(result, walk_tree(ctx.fs, identity, top, checker=checker)):
+        with Contained(failures, f"walk of {top} (apache {target.name})") as box:
+            for event in _entries(result, walk_tree(fs, identity, top, checker=checker)):
                 at_top = event.path == top
                 place = _apache_covering(members, event.dir if not at_top else top, cover)
                 if at_top and _root_missing(event):

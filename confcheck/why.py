@@ -11,10 +11,9 @@ import json
 import os
 from dataclasses import dataclass, field
 
-from confcheck.engine import ScanOptions, load_targets, open_fs
-from confcheck.inputs import InputError, classify
+from confcheck.engine import ScanOptions, nginx_targets, open_fs, read_options
+from confcheck.inputs import InputError, shown
 from confcheck.isolation import Failures
-from confcheck.source import Diagnostics
 
 
 @dataclass
@@ -38,6 +37,7 @@ class Prepared:
     model: object            # confcheck.servers.nginx.decide.Model or confcheck.servers.apache.decide.Model
     errors: list
     server: str = "nginx"
+    reading: object = None    # confcheck.inputs.Reading: what was read (the `inputs` report)
 
 
 def prepare(options: WhyOptions) -> Prepared:
@@ -51,18 +51,16 @@ def prepare(options: WhyOptions) -> Prepared:
                                fs_snapshot=options.fs_snapshot, no_fs=options.no_fs,
                                worker_user=options.worker_user)
     with gc_paused():
-        inputs = classify(scan_options.paths, root=options.root, configs=options.configs, server=options.server)
-        if inputs.apache:
-            if inputs.nginx or inputs.dumps or len(inputs.apache) != 1:
-                raise InputError("why needs exactly one server configuration; got "
-                                 + str(len(inputs.nginx) + len(inputs.dumps) + len(inputs.apache)))
-            return _prepare_apache(inputs.apache[0], options, scan_options)
-        if len(inputs.nginx) + len(inputs.dumps) != 1:
-            raise InputError("why needs exactly one nginx configuration (its main file, its directory or an "
-                             "nginx -T dump); got " + str(len(inputs.nginx) + len(inputs.dumps)))
-        diags = Diagnostics()
-        targets, _ = load_targets(inputs, scan_options, diags)
-        target = targets[0]
+        reading = read_options(options)
+        if len(reading.loaded) != 1:
+            named = ", ".join(shown(item.config.path, reading.inputs.root) for item in reading.loaded)
+            raise InputError(f"why answers for one server configuration; the command line reads "
+                             f"{len(reading.loaded)}: {named}; name one of them (or use --server)")
+        item = reading.loaded[0]
+        if item.config.server == "apache":
+            return _prepare_apache(item, options, scan_options, reading)
+        diags = item.diags
+        [target] = nginx_targets(reading)
         fs = open_fs(scan_options)
         identity = None
         if fs is not None:
@@ -72,26 +70,27 @@ def prepare(options: WhyOptions) -> Prepared:
                                  "cannot be judged (use --worker-user)")
         http = build_http(target.config.nodes)
         if not http.servers:
-            raise InputError(f"{target.name}: no server block: nothing answers requests")
+            raise InputError(f"{shown(target.name, options.root)}: no server block: nothing answers requests")
         model = Model(http, fs, identity, prefix=target.model.prefix, conf_prefix=target.model.conf_prefix,
                       failures=Failures())
-    return Prepared(model, diags.errors)
+    return Prepared(model, diags.errors, reading=reading)
 
 
-def _prepare_apache(main: str, options: WhyOptions, scan_options: ScanOptions) -> Prepared:
-    """Apache: load apache2.conf/httpd.conf with its includes and Debian's envvars,
-    settle the loaded modules, and the worker identity from User/Group."""
-    from confcheck.parsers.apache_loader import load_apache, loaded_modules
+def _prepare_apache(item, options: WhyOptions, scan_options: ScanOptions, reading) -> Prepared:
+    """Apache: apache2.conf/httpd.conf as loaded with its includes and Debian's envvars,
+    the loaded modules settled, and the worker identity from User/Group."""
+    from confcheck.parsers.apache_loader import loaded_modules
     from confcheck.servers.apache.conf import build
     from confcheck.servers.apache.decide import Model
     from confcheck.servers.apache.startup import startup_errors
     from confcheck.servers.apache.worker import IdentityProblem, apache_identity
 
-    if os.path.basename(main) == ".htaccess":
-        raise InputError(f"{main}: a .htaccess alone cannot answer requests; name the main Apache config "
-                         "(apache2.conf or httpd.conf)")
-    diags = Diagnostics()
-    config = load_apache(main, diags, root=options.root)
+    main = item.config.path
+    if item.config.role == "htaccess":
+        raise InputError(f"{shown(main, options.root)}: a .htaccess alone cannot answer requests; name the main "
+                         "Apache config (apache2.conf or httpd.conf)")
+    diags = item.diags
+    config = item.tree
     modules = loaded_modules(config)
     fs = open_fs(scan_options)
     conf = build(config, modules, fs)
@@ -105,7 +104,7 @@ def _prepare_apache(main: str, options: WhyOptions, scan_options: ScanOptions) -
     access = conf.main.last("accessfilename")
     model = Model(conf, fs, identity, access_name=access.values[0] if access is not None and access.values
                   else ".htaccess", failures=Failures())
-    return Prepared(model, errors, "apache")
+    return Prepared(model, errors, "apache", reading)
 
 
 def explain(prepared: Prepared, request):

@@ -17,6 +17,29 @@ SHARED = os.path.realpath(next((p for p in (os.path.join(os.path.dirname(REPO), 
                                 if os.path.isdir(p)), "/work/shared"))
 
 
+def corpus_link(path) -> str | None:
+    """The target of a `*-enabled` entry of the corpus, or None for a plain file.
+
+    A git checkout of ../shared makes Debian's `sites-enabled/default` and
+    `mods-enabled/*.load` real relative symlinks; a copy that lost them holds
+    the link target as the file's text. Tests rebuild the link either way.
+    """
+    path = os.fspath(path)
+    if not os.path.basename(os.path.dirname(path)).endswith("-enabled"):
+        return None
+    if os.path.islink(path):
+        return os.readlink(path)
+    try:
+        with open(path, "rb") as fh:
+            target = fh.read(4097).strip()
+    except OSError:
+        return None
+    if b"\n" in target or target.startswith(b"/") or len(target) > 4096:
+        return None
+    name = target.decode("utf-8", "surrogateescape")
+    return name if os.path.isfile(os.path.join(os.path.dirname(path), name)) else None
+
+
 def need_root() -> None:
     """Skip without root, except in CI where every test must run."""
     if os.geteuid() != 0:

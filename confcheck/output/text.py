@@ -62,16 +62,32 @@ class Painter:
         return f"\x1b[{_COLOURS[style]}m{text}\x1b[0m"
 
 
-def render_scan(result, *, colour: bool) -> str:
+def diag_text(diag, root: str | None = None) -> str:
+    """`file:line:column: message` with the file as the user named it."""
+    from confcheck.inputs import shown
+    pos = diag.position()
+    where = shown(pos["file"], root) if pos["file"] else "<input>"
+    if pos["line"] is not None:
+        where += f":{pos['line']}:{pos['column']}"
+    return f"{where}: {diag.message}"
+
+
+def render_scan(result, *, colour: bool, root: str | None = None) -> str:
+    """Text output: what was read first, then each input error and finding, file paths
+    as the user named them (relative to the working directory, or to --root)."""
+    from confcheck.inputs import inputs_line
+    from confcheck.inputs import shown as as_named
     paint = Painter(colour)
     lines: list[str] = []
+    if getattr(result, "reading", None) is not None:
+        lines.append(printable(inputs_line(result.reading)))
     for diag in result.errors:
-        lines.append(f"{paint(printable(str(diag)), 'bold')} {paint('error', 'error')} (input)")
+        lines.append(f"{paint(printable(diag_text(diag, root)), 'bold')} {paint('error', 'error')} (input)")
     for finding in result.findings:
         where = "<no file>"
         if finding.span is not None:
             pos = finding.span.position()
-            where = f"{printable(pos['file'])}:{pos['line']}:{pos['column']}"
+            where = f"{printable(as_named(pos['file'], root))}:{pos['line']}:{pos['column']}"
         header = (f"{paint(where, 'bold')}: {paint(finding.rule, finding.severity)} "
                   f"{paint(finding.severity, finding.severity)} {finding.name}")
         lines.append(header)

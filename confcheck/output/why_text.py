@@ -16,7 +16,8 @@ def _status_text(status: int | None) -> str:
         return str(status)
 
 
-def render_why(outcome, *, colour: bool) -> str:
+def render_why(outcome, *, colour: bool, root: str | None = None) -> str:
+    from confcheck.inputs import shown
     paint = Painter(colour)
     req = outcome.request
     lines = [paint(f"{req.method} {req.url}", "bold") + f" from {req.client_ip}"]
@@ -24,7 +25,7 @@ def render_why(outcome, *, colour: bool) -> str:
     for step in outcome.trace:
         where = ""
         if step.node is not None:
-            where = paint(f"  ({printable(step.node.file)}:{step.node.line})", "dim")
+            where = paint(f"  ({printable(shown(step.node.file, root))}:{step.node.line})", "dim")
         lines.append(f"  {step.step:<{width}}  {printable(step.detail)}{where}")
     style = "error" if outcome.status in (401, 403, 404, 405, 500) else "info" if outcome.status is None else "bold"
     lines.append("")
@@ -32,7 +33,7 @@ def render_why(outcome, *, colour: bool) -> str:
     if outcome.decided_by is not None:
         node = outcome.decided_by
         lines.append(f"   decided by: {node.name} {' '.join(a.raw for a in node.args)}".rstrip()
-                     + f" at {printable(node.file)}:{node.line}:{node.column}")
+                     + f" at {printable(shown(node.file, root))}:{node.line}:{node.column}")
     if outcome.fs_path:
         lines.append(f"   path at fault: {paint(printable(outcome.fs_path), 'path')}")
     if outcome.location:

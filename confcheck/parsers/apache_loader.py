@@ -87,8 +87,11 @@ def _fnmatch_period(pattern: str, name: str) -> bool:
 class _Files:
     """Server paths -> local files under an optional root; each file read once."""
 
-    def __init__(self, root: str | None) -> None:
+    def __init__(self, root: str | None, mount: tuple[str, str] | None = None) -> None:
         self.root = root.rstrip("/") if root else None
+        # (deployed prefix, local dir), both ending in "/": a repository's httpd.conf
+        # with `ServerRoot /usr/local/apache2` reads that prefix from beside itself
+        self.mount = mount
         self.cache: dict[str, SourceFile | OSError] = {}
         self.real_dirs: dict[str, str] = {}   # directory -> os.path.realpath of it
 
@@ -106,6 +109,10 @@ class _Files:
         return os.path.realpath(joined) if os.path.islink(joined) else joined
 
     def local(self, path: str) -> str:
+        if self.mount and (path + "/").startswith(self.mount[0]):
+            # beside the main when the repository has it, else where httpd -f MAIN opens it
+            beside = self.mount[1] + path[len(self.mount[0]):]
+            return beside if os.path.lexists(beside) or not os.path.lexists(path) else path
         if self.root and path.startswith("/"):
             return self.root + path
         return path
@@ -343,16 +350,19 @@ def _server_view(path: str, root: str | None) -> str:
 
 def load_apache(main_path: str, diags: Diagnostics, *, root: str | None = None,
                 server_root: str | None = None,
-                defines: dict[str, str] | None = None) -> ApacheConfig:
+                defines: dict[str, str] | None = None,
+                mount: tuple[str, str] | None = None) -> ApacheConfig:
     """Read `main_path` (a local path) and every file it includes, as httpd would.
 
     `root`: absolute paths in the configs are read from root + path.
     `server_root`: ServerRoot in the server's view until a `ServerRoot`
     directive says otherwise (default: the main file's directory).
     `defines`: as `-D NAME` (value '') or `Define NAME value`.
+    `mount`: (server prefix, local dir): paths under the prefix are read from the
+    local dir when it has them (a config repository checked out elsewhere).
     """
     root_abs = os.path.abspath(root).rstrip("/") if root else None
-    fs = _Files(root_abs)
+    fs = _Files(root_abs, mount)
     server_main = _server_view(main_path, root_abs)
     if server_root is None:
         server_root = posixpath.dirname(posixpath.abspath(server_main)) if server_main else "/"

@@ -64,7 +64,10 @@ class _DiskFiles:
 
     def local(self, path: str) -> str:
         if self.mount and path.startswith(self.mount[0]):
-            return self.mount[1] + path[len(self.mount[0]):]
+            # Beside the main when the repository has the file; else where
+            # `nginx -c MAIN` opens it (the machine's /etc/nginx/mime.types).
+            beside = self.mount[1] + path[len(self.mount[0]):]
+            return beside if os.path.lexists(beside) or not os.path.lexists(path) else path
         if self.root and path.startswith("/"):
             return self.root + path
         return path
@@ -79,7 +82,13 @@ class _DiskFiles:
     def glob(self, pattern: str) -> list[str]:
         local = self.local(pattern)
         if self.mount and pattern.startswith(self.mount[0]):
-            local = _glob.escape(self.mount[1]) + pattern[len(self.mount[0]):]
+            # the repository's folder when it has one (even empty), else the machine's
+            rest = pattern[len(self.mount[0]):]
+            fixed = posixpath.dirname(re.split(r"[*?[]", rest, maxsplit=1)[0])
+            if os.path.isdir(self.mount[1] + fixed) or not os.path.isdir(self.mount[0] + fixed):
+                local = _glob.escape(self.mount[1]) + rest
+            else:
+                local = pattern
         elif self.root and pattern.startswith("/"):
             local = _glob.escape(self.root) + pattern
         return sorted(self.server(p) for p in _glob.glob(local))
@@ -89,7 +98,7 @@ class _DiskFiles:
         cached = self.cache.get(local)
         if cached is None:
             try:
-                if self.mount:
+                if self.mount and local.startswith(self.mount[1]):
                     cached = self._read_mounted(local)
                 else:
                     cached = SourceFile.read(local)  # shown as the local path: what an editor or git apply opens

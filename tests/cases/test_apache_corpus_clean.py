@@ -116,12 +116,9 @@ def test_h5bp_htaccess_is_really_read(tree_dir):
     """The disk walk finds h5bp's .htaccess and the rules parse it (the test above is not vacuous)."""
     need_root()
     root, main = _h5bp_htaccess(Path(tree_dir))
-    from confcheck.engine import ScanContext, load_apache_inputs, open_fs
-    from confcheck.inputs import classify
-    from confcheck.source import Diagnostics
+    from confcheck.engine import ScanContext, apache_targets, open_fs, read_options
     options = ScanOptions(paths=[main], root=str(root))
-    apache, _lone, _files = load_apache_inputs(classify(options.paths, root=options.root, configs=[], server=None),
-                                               options, Diagnostics())
+    apache, _lone = apache_targets(read_options(options), options)
     ctx = ScanContext(options, [], open_fs(options), [])
     ctx.apache = apache
     found = [h.path for h in ctx.survey(apache[0]).htaccess]

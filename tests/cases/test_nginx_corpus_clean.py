@@ -68,12 +68,9 @@ def test_h5bp_templates_are_really_scanned(tree_dir):
     """The enabled templates are part of the scan (the test above is not vacuous)."""
     need_root()
     root = _h5bp_root(Path(tree_dir))
-    from confcheck.engine import load_targets
-    from confcheck.inputs import classify
-    from confcheck.source import Diagnostics
+    from confcheck.engine import nginx_targets, read_options
     options = ScanOptions(paths=["/etc/nginx/nginx.conf"], root=str(root))
-    targets, _ = load_targets(classify(options.paths, root=options.root, configs=[], server=None),
-                              options, Diagnostics())
+    targets = nginx_targets(read_options(options))
     from confcheck.servers.nginx.conf import build_http
     names = [n for s in build_http(targets[0].config.nodes).servers for n, _ in s.names]
     assert "example.com" in names and "www.example.com" in names

@@ -15,7 +15,7 @@ import os
 import pytest
 import yaml
 
-from cc_helpers import SHARED, need_root
+from cc_helpers import SHARED, corpus_link, need_root
 from fixcase import check_fix
 
 from confcheck.engine import ScanOptions, run_scan
@@ -79,14 +79,12 @@ def _debian_apache(root: str, keep_default: bool) -> None:
         os.makedirs(os.path.join(dest, rel), exist_ok=True)
         for name in names:
             src, out = os.path.join(dirpath, name), os.path.join(dest, rel, name)
-            if rel.endswith("-enabled"):
-                with open(src, encoding="utf-8") as fh:
-                    target = fh.read().strip()
-                if "\n" not in target and os.path.isfile(os.path.join(dirpath, target)):
-                    if rel == "sites-enabled" and not keep_default:
-                        continue
-                    os.symlink(target, out)
+            target = corpus_link(src)
+            if target is not None:
+                if rel == "sites-enabled" and not keep_default:
                     continue
+                os.symlink(target, out)
+                continue
             shutil.copyfile(src, out)
     # what the apache2 package installs besides its configs (alias.conf serves the icons)
     for path in ("usr/share/apache2/icons", "var/www"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from cc_helpers import SHARED
+from cc_helpers import SHARED, corpus_link
 
 from confcheck.source import Diagnostics, SourceFile
 from confcheck.parsers.apache_parser import parse_apache
@@ -18,12 +18,8 @@ NOT_APACHE = {"LICENSE.txt", "README.md", "magic", "mime.types", "charset.conv",
 
 
 def is_link_stub(path: Path) -> bool:
-    """The corpus stores Debian's `*-enabled` symlinks as files holding their target."""
-    if not path.parent.name.endswith("-enabled"):
-        return False
-    target = path.read_bytes().strip()
-    return (b"\n" not in target and not target.startswith(b"/")
-            and (path.parent / target.decode()).is_file())
+    """Debian's `*-enabled` symlinks (a real link, or a file holding its target)."""
+    return corpus_link(path) is not None
 
 
 def corpus_files() -> list[Path]:
@@ -45,7 +41,7 @@ def make_root(tmp: Path, src_dir: Path, server_dir: str) -> Path:
             continue
         out.parent.mkdir(parents=True, exist_ok=True)
         if is_link_stub(src):
-            os.symlink(src.read_text().strip(), out)
+            os.symlink(corpus_link(src), out)
         else:
             os.symlink(src, out)
     return tmp

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from cc_helpers import SHARED
+from cc_helpers import SHARED, corpus_link
 
 from confcheck.source import Diagnostics, SourceFile
 from confcheck.parsers.nginx_parser import parse_nginx
@@ -23,12 +23,8 @@ def corpus_files() -> list[Path]:
 
 
 def _is_link_stub(path: Path) -> bool:
-    """The corpus stores the `sites-enabled/default` symlink as a file holding its target."""
-    if path.parent.name != "sites-enabled":
-        return False
-    target = path.read_bytes().strip()
-    return (b"\n" not in target and not target.startswith(b"/")
-            and (path.parent / target.decode()).is_file())
+    """The `sites-enabled/default` symlink (a real link, or a file holding its target)."""
+    return corpus_link(path) is not None
 
 
 def make_root(tmp: Path, etc_nginx: Path) -> Path:
@@ -46,7 +42,7 @@ def make_root(tmp: Path, etc_nginx: Path) -> Path:
             continue
         out.parent.mkdir(parents=True, exist_ok=True)
         if _is_link_stub(src):
-            os.symlink(src.read_text().strip(), out)
+            os.symlink(corpus_link(src), out)
         else:
             os.symlink(src, out)
     return tmp

@@ -81,7 +81,8 @@ def test_one_failing_server_of_a_2000_server_batch_leaves_the_other_1999_answere
     assert [a["status"] for a in answers] == [403] * (SERVERS - 1)
     assert all(a["decided_by"]["directive"] == "deny" and "internal_error" not in a for a in answers)
     assert code == 3
-    lines = err.splitlines()
+    read, *lines = err.splitlines()     # the batch says first what it read (confcheck.inputs)
+    assert read.startswith("confcheck: read nginx: ")
     assert lines[0].startswith(f"confcheck: internal error: line {BROKEN + 1}: RuntimeError: injected failure")
     assert "1 internal error" in lines[-1] and len(lines) == 2
 

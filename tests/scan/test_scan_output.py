@@ -61,7 +61,9 @@ def test_unparsable_config_is_never_clean(tree_dir):
     assert error["message"] == 'unexpected "}"'
     text = run_cli("scan", "--root", tree_dir, "/etc/nginx")
     assert text.returncode == 2
-    assert f"{tree_dir}/etc/nginx/nginx.conf:10:9: unexpected \"}}\"".encode() in text.stdout
+    # text names the file as the server sees it under --root (JSON keeps the path read)
+    assert b"\n/etc/nginx/nginx.conf:10:9: unexpected \"}\"" in text.stdout
+    assert tree_dir.encode() not in text.stdout
     assert b"the scan is incomplete" in text.stdout
 
 

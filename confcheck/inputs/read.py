@@ -1,0 +1,158 @@
+"""Reading what the input stage resolved: each main with its includes once, then
+every other file alone unless a main already read it.
+
+A file a main includes is checked there, in its context, not a second time on
+its own (naming nginx.conf and its sites-enabled/shop, or a folder holding
+both, reads shop once). A file found by a search in a Debian `*-available`
+folder that neither a main nor the `*-enabled` folder beside it uses is not
+enabled: it is listed, not read. Each configuration keeps its own
+diagnostics; only those of what is finally read are the command's.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from confcheck.inputs.model import Config, Inputs, Skipped
+from confcheck.source import Diagnostics
+
+
+@dataclass
+class Loaded:
+    config: Config
+    tree: object                 # NginxConfig | ApacheConfig | ParsedFile (a lone .htaccess)
+    diags: Diagnostics
+
+    @property
+    def files(self) -> list[str]:
+        """Local paths of every file read for it, its own first."""
+        if self.config.role == "htaccess":
+            return [self.tree.source.path]
+        return list(self.tree.files)
+
+
+@dataclass
+class Reading:
+    inputs: Inputs
+    loaded: list[Loaded] = field(default_factory=list)
+
+    def of(self, server: str, *roles: str) -> list[Loaded]:
+        return [item for item in self.loaded if item.config.server == server
+                and (not roles or item.config.role in roles)]
+
+    @property
+    def files(self) -> int:
+        return sum(len(item.files) for item in self.loaded)
+
+
+def load(config: Config, root: str | None) -> Loaded:
+    diags = Diagnostics()
+    if config.role == "dump":
+        from confcheck.parsers.nginx_loader import load_nginx_dump
+        tree = load_nginx_dump(config.data or b"", config.path, diags)
+    elif config.server == "nginx":
+        from confcheck.parsers.nginx_loader import load_nginx
+        tree = load_nginx(config.path, diags, root=root, prefix=config.prefix, mount=config.mount)
+    elif config.role == "htaccess":
+        from confcheck.parsers.apache_loader import load_htaccess
+        tree = load_htaccess(config.path, diags)
+    else:
+        from confcheck.parsers.apache_loader import load_apache
+        tree = load_apache(config.path, diags, root=root, server_root=config.prefix, mount=config.mount)
+    return Loaded(config, tree, diags)
+
+
+def _realpaths(item: Loaded) -> set[str]:
+    if item.config.role == "htaccess":
+        return {item.tree.source.realpath}
+    return {source.realpath for source in item.tree.files.values()}
+
+
+def read_inputs(inputs: Inputs, *, context_base: str | None = None, server: str | None = None) -> Reading:
+    """Load `inputs`; with `context_base` (--context), named files are replaced by the
+    mains under that folder that include them."""
+    reading = Reading(inputs)
+    configs = list(inputs.configs)
+    if context_base is not None:
+        configs = _in_context(configs, context_base, server, reading)
+    mains = [c for c in configs if c.role in ("main", "dump")]
+    for config in mains:
+        if not any(item.config is config for item in reading.loaded):
+            reading.loaded.append(load(config, inputs.root))
+    read: dict[str, str] = {}
+    for item in reading.loaded:
+        for path in _realpaths(item):
+            read.setdefault(path, item.config.path)
+    for config in configs:
+        if config.role in ("main", "dump"):
+            continue
+        real = os.path.realpath(config.path)
+        if real in read:            # read inside a main: its files list it
+            continue
+        if config.found and _not_enabled(config.path):
+            inputs.skipped.append(Skipped(config.path, "not enabled: nothing includes it and no link in "
+                                          + _enabled_dir(config.path) + " points to it", "not enabled"))
+            continue
+        if config.role == "foreign":
+            inputs.skipped.append(Skipped(config.path, "neither an nginx nor an Apache configuration"
+                                          + (f" (--server {config.server})" if config.server else ""),
+                                          "not config"))
+            continue
+        item = load(config, inputs.root)
+        reading.loaded.append(item)
+        for path in _realpaths(item):
+            read.setdefault(path, config.path)
+    _fold_included(reading)
+    # mains first, in the order named; then the files read alone
+    order = {id(c): i for i, c in enumerate(configs)}
+    reading.loaded.sort(key=lambda item: (item.config.role not in ("main", "dump"), order.get(id(item.config), 0)))
+    return reading
+
+
+def _fold_included(reading: Reading) -> None:
+    """A config another one includes is read there, not also on its own (a found
+    `conf.d/x.conf` holding an http{}, or h5bp's `basic.conf` that a template found
+    earlier in the search includes). File sets are transitive, so being included by
+    a config nothing includes (a root) is enough; configs including each other in a
+    cycle are all kept."""
+    own = {id(item): os.path.realpath(item.config.path) for item in reading.loaded}
+    sets = {id(item): _realpaths(item) - {own[id(item)]} for item in reading.loaded}
+    includers = {id(item): [other for other in reading.loaded if other is not item and own[id(item)] in sets[id(other)]]
+                 for item in reading.loaded}
+    reading.loaded[:] = [item for item in reading.loaded
+                         if not any(not includers[id(other)] for other in includers[id(item)])]
+
+
+def _enabled_dir(path: str) -> str:
+    directory = os.path.dirname(os.path.abspath(path))
+    return directory[: -len("available")] + "enabled"
+
+
+def _not_enabled(path: str) -> bool:
+    directory = os.path.dirname(os.path.abspath(path))
+    return directory.endswith("-available") and os.path.isdir(_enabled_dir(path))
+
+
+def _in_context(configs: list[Config], base: str, server: str | None, reading: Reading) -> list[Config]:
+    """pre-commit: a named file some main under `base` includes is checked inside that main."""
+    from confcheck.inputs.resolve import context_mains
+
+    mains = context_mains(base, server)
+    loaded = []
+    for main in mains:
+        loaded.append(load(main, reading.inputs.root))
+    out: list[Config] = []
+    used: set[int] = set()
+    for config in configs:
+        real = os.path.realpath(config.path)
+        hits = [i for i, item in enumerate(loaded) if real in _realpaths(item)]
+        if not hits or config.role == "dump":
+            out.append(config)
+            continue
+        for i in hits:
+            if i not in used:
+                used.add(i)
+                out.append(loaded[i].config)
+                reading.loaded.append(loaded[i])
+    return out
