@@ -44,7 +44,7 @@ def read_host_file(path: str) -> HostFile:
     except OSError as exc:
         return HostFile(fallback, path, failure=f"cannot read {path}: {exc.strerror}")
     try:
-        doc = json.loads(data)
+        doc = json.loads(data.decode("utf-8"))   # JSON files are UTF-8 (json.loads would guess UTF-16/32)
     except UnicodeDecodeError:
         return HostFile(fallback, path, failure=f"{path}: not UTF-8 JSON")
     except ValueError as exc:
