@@ -35,7 +35,7 @@ class Cause:
     rule: str
     name: str
     severity: str
-    message: str                 # one host's message, as it was written
+    message: str                 # one host's message (paths as the server names them)
     file: str | None             # as the server names it (no --root prefix)
     line: int | None             # None when it differs between occurrences
     fs_path: str | None
@@ -124,9 +124,14 @@ class _Shaper:
                     text = pattern.sub("<host>", text)
             return text
 
-        def message(text: str) -> str:
+        def unrooted(text: str) -> str:
+            """The message with paths as the server names them (no --root prefix)."""
             if prefix and prefix + "/" in text:
-                text = text.replace(prefix + "/", "/")
+                return text.replace(prefix + "/", "/")
+            return text
+
+        def message(text: str) -> str:
+            text = unrooted(text)
             for name, pattern in zip(names, patterns):
                 if name in text:
                     text = pattern.sub("<host>", text)
@@ -135,12 +140,7 @@ class _Shaper:
                 shaped = memo[text] = _NUMBER.sub("N", text)
             return shaped
 
-        def strip_root(path):
-            if prefix and path and path.startswith(prefix + "/"):
-                return path[len(prefix):]
-            return path
-
-        return local, message, strip_root
+        return local, message, unrooted
 
 
 def host_keys(hostfile: HostFile, shaper: _Shaper) -> list[tuple]:
@@ -180,15 +180,16 @@ def merge(paths, baseline_dir: str | None = None) -> FleetView:
             old, summary.baseline = _baseline_counts(baseline_dir, hostfile, shaper)
             summary.new = 0
         seen: Counter = Counter()
-        _, _, strip_root = shaper.for_host(hostfile)
+        _, _, unrooted = shaper.for_host(hostfile)
         host = hostfile.host
         for finding, key in zip(hostfile.findings, keys):
             severity = finding["severity"]
             counts[severity] += 1
             cause = causes.get(key)
             if cause is None:
+                file = finding.get("file")
                 cause = causes[key] = Cause(finding["rule"], finding.get("name") or "", severity,
-                                            finding["message"], strip_root(finding.get("file")),
+                                            unrooted(finding["message"]), unrooted(file) if file else None,
                                             finding.get("line"), finding.get("fs_path"))
             elif cause.line != finding.get("line"):
                 cause.line = None

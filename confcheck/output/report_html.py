@@ -44,7 +44,7 @@ th.sortable:after{content:" \\2195";color:#9aa1ad}
 th[aria-sort=ascending]:after{content:" \\25B2";color:var(--fg)}
 th[aria-sort=descending]:after{content:" \\25BC";color:var(--fg)}
 td.num,th.num{text-align:right}
-code{font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;word-break:break-all}
+code{font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;overflow-wrap:anywhere}
 .badge{display:inline-block;padding:1px 7px;border-radius:10px;color:#fff;font-size:12px;font-weight:600}
 .badge.error{background:var(--error)}.badge.warning{background:var(--warning)}.badge.info{background:var(--info)}
 .badge.ok{background:var(--ok)}.badge.failed{background:var(--error)}
@@ -53,6 +53,11 @@ code{font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;word-bre
 .msg{max-width:70ch}
 details summary{cursor:pointer;color:var(--muted)}
 ul.hosts{margin:4px 0 0;padding-left:18px;columns:3 10ch}
+ul.hosts.inline{list-style:none;padding:0;columns:auto;display:flex;flex-wrap:wrap;gap:4px}
+ul.hosts.inline li{background:#eef0f4;border-radius:3px;padding:0 6px;font-size:12px}
+.failed-hosts{background:#fff3f3;border:1px solid #f1c0c0;border-radius:6px;padding:8px 14px;margin-top:12px}
+.failed-hosts h2{margin:4px 0;color:var(--error)}
+.failed-hosts li{margin:2px 0}
 tr.failed td{background:#fff3f3}
 .reason{color:var(--error)}
 footer{color:var(--muted);padding:16px 24px}
@@ -150,6 +155,16 @@ def _where(cause) -> str:
     return "<br>".join(parts)
 
 
+HOSTS_INLINE = 6
+
+
+def _hosts_html(hosts: list, items: str) -> str:
+    """A few hosts are listed; many fold away (a template mistake on 400 hosts)."""
+    if len(hosts) <= HOSTS_INLINE:
+        return f'<ul class="hosts inline">{items}</ul>'
+    return f'<details><summary>{len(hosts)} hosts</summary><ul class="hosts">{items}</ul></details>'
+
+
 def _cause_row(cause, with_baseline: bool) -> str:
     hosts = list(cause.hosts)
     new = "1" if cause.new_hosts else "0"
@@ -164,8 +179,7 @@ def _cause_row(cause, with_baseline: bool) -> str:
             f'<td class="num hostcount" data-value="{len(hosts)}">{len(hosts)}</td>'
             f'<td class="num" data-value="{cause.occurrences}">{cause.occurrences}</td>'
             f'<td><div class="msg">{_e(cause.message)}{new_badge}</div>'
-            f'<details><summary>{len(hosts)} host{"s" if len(hosts) != 1 else ""}</summary>'
-            f'<ul class="hosts">{host_items}</ul></details></td>'
+            f'{_hosts_html(hosts, host_items)}</td>'
             f'<td>{_where(cause)}</td></tr>')
 
 
@@ -179,6 +193,15 @@ def _host_row(host, with_baseline: bool) -> str:
                   f'<td>{_e(host.baseline or "")}</td>']
     cells.append(f'<td class="reason">{_e(host.failure) if host.failure else ""}</td>')
     return f'<tr class="{status}" data-host="{_e(host.host)}">{"".join(cells)}</tr>'
+
+
+def _failed_html(view) -> str:
+    failed = view.failed
+    if not failed:
+        return ""
+    items = "".join(f"<li><b>{_e(h.host)}</b>: {_e(h.failure)}</li>" for h in failed)
+    return (f'<section class="failed-hosts"><h2>{len(failed)} host{"s" if len(failed) != 1 else ""} '
+            f'failed to scan</h2><ul>{items}</ul></section>')
 
 
 def render_html(view) -> str:
@@ -206,6 +229,7 @@ def render_html(view) -> str:
         "<title>confcheck fleet report</title><style>", _CSS, "</style></head><body>",
         f"<header><h1>confcheck fleet report</h1><p id=\"summary\">{_e(summary_line(view))}</p></header><main>",
         f'<div class="cards">{card_html}</div>',
+        _failed_html(view),
         '<h2>Causes</h2><div id="controls">',
         '<input id="filter" type="search" placeholder="Filter: rule, message, path, host" aria-label="filter">',
         '<select id="severity" aria-label="severity"><option value="">every severity</option>'
