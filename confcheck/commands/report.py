@@ -51,19 +51,29 @@ def run_report_command(args: ReportArgs) -> int:
     view = merge(files, args.baseline)
     text = _render(view, args)
     if args.output:
-        tmp = args.output + ".tmp"
-        try:
-            with open(tmp, "w", encoding="utf-8") as fh:
-                fh.write(text)
-            os.replace(tmp, args.output)
-        except OSError as exc:
-            raise ReportUsageError(f"{args.output}: cannot write: {exc.strerror}") from None
+        _write(args.output, text)
         sys.stderr.write(f"confcheck: wrote {args.output}\n")
     else:
         sys.stdout.write(text)
     if view.failed:
         return EXIT_USAGE
     return EXIT_FINDINGS if view.failing(args.fail_on) else EXIT_OK
+
+
+def _write(path: str, text: str) -> None:
+    """A regular file is replaced whole (no half-written report); a device or pipe
+    (/dev/stdout, a fifo) is written to as it is."""
+    try:
+        if os.path.exists(path) and not os.path.isfile(path):
+            with open(path, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            return
+        tmp = path + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise ReportUsageError(f"{path}: cannot write: {exc.strerror}") from None
 
 
 def _render(view, args: ReportArgs) -> str:

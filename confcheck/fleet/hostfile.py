@@ -26,6 +26,8 @@ class HostFile:
     exit_code: int | None = None  # the scan's exit code, when the envelope says
     root: str | None = None       # the scan's --root (its prefix is not part of a cause)
     names: tuple[str, ...] = ()   # the host's own names (masked in causes)
+    # (rule, name, severity, message, file, line, fs_path) per finding: what a fleet
+    # view needs, small to keep and to pass between processes
     findings: list = field(default_factory=list)
     failure: str | None = None    # why this host has no complete scan, or None
 
@@ -85,12 +87,18 @@ def _with_scan(result: HostFile, scan, stderr: str) -> HostFile:
     if not isinstance(findings, list) or not isinstance(errors, list):
         result.failure = f"{result.source}: not a confcheck scan result (findings and errors must be lists)"
         return result
+    compact = []
     for number, finding in enumerate(findings, start=1):
-        if not (isinstance(finding, dict) and isinstance(finding.get("rule"), str)
-                and isinstance(finding.get("message"), str) and finding.get("severity") in _SEVERITIES):
+        try:
+            row = (finding["rule"], finding.get("name") or "", finding["severity"], finding["message"],
+                   finding.get("file"), finding.get("line"), finding.get("fs_path"))
+        except (TypeError, KeyError, AttributeError):
+            row = None
+        if row is None or not _well_formed(row):
             result.failure = f"{result.source}: finding {number} is not a confcheck finding"
             return result
-    result.findings = findings
+        compact.append(row)
+    result.findings = compact
     if errors:
         first = errors[0] if isinstance(errors[0], dict) else {}
         where = ":".join(str(first[k]) for k in ("file", "line", "column") if first.get(k) is not None)
@@ -103,6 +111,13 @@ def _with_scan(result: HostFile, scan, stderr: str) -> HostFile:
 
 
 _SEVERITIES = frozenset(("info", "warning", "error"))
+
+
+def _well_formed(row: tuple) -> bool:
+    rule, name, severity, message, file, line, fs_path = row
+    return (type(rule) is str and type(name) is str and severity in _SEVERITIES and type(message) is str
+            and (file is None or type(file) is str) and (fs_path is None or type(fs_path) is str)
+            and (line is None or type(line) is int))
 
 
 def _exit_reason(exit_code: int | None, stderr: str) -> str | None:

@@ -18,6 +18,7 @@ twice on one host counts twice there, as a baseline entry accepts one finding.
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -105,54 +106,43 @@ class FleetView:
 class _Shaper:
     """Cause keys for one host's findings (memoised: fleets repeat their messages)."""
 
-    def __init__(self, memo: dict):
-        self.memo = memo
+    def __init__(self):
+        self.memo: dict[str, str] = {}
 
     def for_host(self, hostfile: HostFile):
+        """(key, unrooted): the cause key of a compact finding; a text without the --root prefix."""
         prefix = (hostfile.root or "").rstrip("/")
+        rooted = prefix + "/" if prefix else None
         names = sorted({n for n in (hostfile.host, *hostfile.names) if len(n) >= MIN_NAME}, key=len, reverse=True)
-        patterns = [re.compile(r"(?<![\w-])" + re.escape(n) + r"(?![\w-])") for n in names]
+        patterns = [(n, re.compile(r"(?<![\w-])" + re.escape(n) + r"(?![\w-])")) for n in names]
         memo = self.memo
 
-        def local(text: str | None) -> str | None:
+        def unrooted(text):
+            if rooted is not None and text and rooted in text:
+                return text.replace(rooted, "/")
+            return text
+
+        def masked(text):
             if text is None:
                 return None
-            if prefix and text.startswith(prefix + "/"):
-                text = text[len(prefix):]
-            for name, pattern in zip(names, patterns):
-                if name in text:
-                    text = pattern.sub("<host>", text)
-            return text
-
-        def unrooted(text: str) -> str:
-            """The message with paths as the server names them (no --root prefix)."""
-            if prefix and prefix + "/" in text:
-                return text.replace(prefix + "/", "/")
-            return text
-
-        def message(text: str) -> str:
             text = unrooted(text)
-            for name, pattern in zip(names, patterns):
+            for name, pattern in patterns:
                 if name in text:
                     text = pattern.sub("<host>", text)
-            shaped = memo.get(text)
+            return text
+
+        def key(finding: tuple) -> tuple:
+            rule, _, _, message, file, _, fs_path = finding
+            message = masked(message)
+            shaped = memo.get(message)
             if shaped is None:
-                shaped = memo[text] = _NUMBER.sub("N", text)
-            return shaped
+                shaped = memo[message] = _NUMBER.sub("N", message)
+            return (rule, shaped, masked(file), masked(fs_path))
 
-        return local, message, unrooted
-
-
-def host_keys(hostfile: HostFile, shaper: _Shaper) -> list[tuple]:
-    """The cause key of each of the host's findings, in order."""
-    local, message, _ = shaper.for_host(hostfile)
-    return [(f["rule"], message(f["message"]), local(f.get("file")), local(f.get("fs_path")))
-            for f in hostfile.findings]
+        return key, unrooted
 
 
 def _baseline_counts(baseline_dir: str, hostfile: HostFile, shaper: _Shaper) -> tuple[Counter | None, str]:
-    import os
-
     for name in (os.path.basename(hostfile.source), f"{hostfile.host}.json"):
         path = os.path.join(baseline_dir, name)
         if os.path.exists(path):
@@ -160,13 +150,14 @@ def _baseline_counts(baseline_dir: str, hostfile: HostFile, shaper: _Shaper) -> 
             if old.failure is not None:
                 return None, f"unusable: {old.failure}"
             old.host, old.names = hostfile.host, old.names or hostfile.names
-            return Counter(host_keys(old, shaper)), "compared"
+            key, _ = shaper.for_host(old)
+            return Counter(map(key, old.findings)), "compared"
     return None, "missing"
 
 
-def merge(paths, baseline_dir: str | None = None) -> FleetView:
-    """Read every host file (one at a time: only the merged view is kept) and merge them."""
-    shaper = _Shaper({})
+def _merge_part(paths: list, baseline_dir: str | None) -> tuple[list, dict]:
+    """Hosts and causes of some host files, read one at a time (only the merged view is kept)."""
+    shaper = _Shaper()
     causes: dict[tuple, Cause] = {}
     hosts: list[HostSummary] = []
     for path in paths:
@@ -174,27 +165,25 @@ def merge(paths, baseline_dir: str | None = None) -> FleetView:
         counts = {"error": 0, "warning": 0, "info": 0}
         summary = HostSummary(hostfile.host, path, hostfile.exit_code, hostfile.failure, counts)
         hosts.append(summary)
-        keys = host_keys(hostfile, shaper)
+        key_of, unrooted = shaper.for_host(hostfile)
         old = None
         if baseline_dir is not None:
             old, summary.baseline = _baseline_counts(baseline_dir, hostfile, shaper)
             summary.new = 0
         seen: Counter = Counter()
-        _, _, unrooted = shaper.for_host(hostfile)
         host = hostfile.host
-        for finding, key in zip(hostfile.findings, keys):
-            severity = finding["severity"]
+        for finding in hostfile.findings:
+            key = key_of(finding)
+            rule, name, severity, message, file, line, fs_path = finding
             counts[severity] += 1
             cause = causes.get(key)
             if cause is None:
-                file = finding.get("file")
-                cause = causes[key] = Cause(finding["rule"], finding.get("name") or "", severity,
-                                            unrooted(finding["message"]), unrooted(file) if file else None,
-                                            finding.get("line"), finding.get("fs_path"))
-            elif cause.line != finding.get("line"):
-                cause.line = None
-            if severity != cause.severity and severity_rank(severity) > severity_rank(cause.severity):
-                cause.severity = severity
+                cause = causes[key] = Cause(rule, name, severity, unrooted(message), unrooted(file), line, fs_path)
+            else:
+                if cause.line != line:
+                    cause.line = None
+                if severity != cause.severity and severity_rank(severity) > severity_rank(cause.severity):
+                    cause.severity = severity
             cause.hosts[host] = cause.hosts.get(host, 0) + 1
             if baseline_dir is not None:
                 seen[key] += 1
@@ -203,11 +192,54 @@ def merge(paths, baseline_dir: str | None = None) -> FleetView:
                     summary.new += 1
         if old is not None:
             summary.gone = sum((old - seen).values())
-    hosts.sort(key=lambda h: natural_key(h.host))
+    return hosts, causes
+
+
+def _combine(into: dict, part: dict) -> None:
+    for key, cause in part.items():
+        have = into.get(key)
+        if have is None:
+            into[key] = cause
+            continue
+        for host, n in cause.hosts.items():
+            have.hosts[host] = have.hosts.get(host, 0) + n
+        have.new_hosts |= cause.new_hosts
+        if have.line != cause.line:
+            have.line = None
+        if severity_rank(cause.severity) > severity_rank(have.severity):
+            have.severity = cause.severity
+
+
+PER_WORKER = 64     # fewer host files than this per process are read in this one
+
+
+def merge(paths, baseline_dir: str | None = None, workers: int | None = None) -> FleetView:
+    """Merge the host files. Many files are read by several processes, each merging a
+    contiguous share; the shares are combined in order, so the result is the same."""
+    paths = list(paths)
+    if workers is None:
+        workers = min(os.cpu_count() or 1, len(paths) // PER_WORKER)
+    if workers <= 1:
+        hosts, causes = _merge_part(paths, baseline_dir)
+    else:
+        from concurrent.futures import ProcessPoolExecutor
+
+        size = -(-len(paths) // workers)
+        shares = [paths[i:i + size] for i in range(0, len(paths), size)]
+        hosts, causes = [], {}
+        with ProcessPoolExecutor(len(shares)) as pool:
+            for part_hosts, part_causes in pool.map(_merge_part, shares, [baseline_dir] * len(shares)):
+                hosts.extend(part_hosts)
+                _combine(causes, part_causes)
+    rank = {}
+    for host in sorted(hosts, key=lambda h: natural_key(h.host)):
+        rank.setdefault(host.host, len(rank))
+    hosts.sort(key=lambda h: rank[h.host])
     ordered = sorted(causes.values(), key=lambda c: (-severity_rank(c.severity), -len(c.hosts), c.rule,
                                                       c.file or "", c.message))
     for cause in ordered:
-        cause.hosts = dict(sorted(cause.hosts.items(), key=lambda kv: natural_key(kv[0])))
+        if len(cause.hosts) > 1:
+            cause.hosts = dict(sorted(cause.hosts.items(), key=lambda kv: rank[kv[0]]))
     return FleetView(hosts, ordered, baseline_dir)
 
 

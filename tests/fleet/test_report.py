@@ -223,3 +223,17 @@ def test_output_file_and_html_is_self_contained(hosts_dir, tree_dir):
     assert page.startswith("<!DOCTYPE html>") and "<script>" in page and "<style>" in page
     for external in ("src=", "href=", "@import", "url("):
         assert external not in page, external
+
+
+def test_reading_in_several_processes_gives_the_same_view(hosts_dir, tree_dir, scans):
+    """Large fleets are read by several processes; the merged view must not depend on it."""
+    from confcheck.commands.report import host_files
+    from confcheck.fleet.merge import merge
+    from confcheck.output.report_json import report_document
+
+    for n in range(5, 9):      # more hosts, named so that natural order differs from file order
+        write_json(os.path.join(hosts_dir, f"web{n * 10}.json"), scans["web1"] | {"host": f"web{n * 10}"})
+    files = host_files([hosts_dir])
+    one, three = report_document(merge(files, workers=1)), report_document(merge(files, workers=3))
+    assert one == three
+    assert [h["host"] for h in one["hosts"]] == ["web1", "web2", "web3", "web4", "web50", "web60", "web70", "web80"]
