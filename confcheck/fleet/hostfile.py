@@ -102,6 +102,9 @@ def _with_scan(result: HostFile, scan, stderr: str) -> HostFile:
     if errors:
         first = errors[0] if isinstance(errors[0], dict) else {}
         where = ":".join(str(first[k]) for k in ("file", "line", "column") if first.get(k) is not None)
+        prefix = (result.root or "").rstrip("/")
+        if prefix and where.startswith(prefix + "/"):      # the file as the host names it
+            where = where[len(prefix):]
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         result.failure = (f"{len(errors)} input error{'s' if len(errors) != 1 else ''}, the scan is incomplete: "
                           f"{where + ': ' if where else ''}{_text(first.get('message', ''))}{more}")
