@@ -74,7 +74,9 @@ def test_per_host_counts_and_the_failed_host(hosts_dir, scans):
     web4 = by_host["web4"]
     assert web4["status"] == "failed" and web4["exit_code"] == 2
     error = scans["web4"]["scan"]["errors"][0]
-    assert f"{error['file']}:{error['line']}:{error['column']}: {error['message']}" in web4["failure"]
+    as_the_host_names_it = error["file"][len(scans["web4"]["root"]):]
+    assert as_the_host_names_it == "/etc/nginx/nginx.conf"
+    assert f"{as_the_host_names_it}:{error['line']}:{error['column']}: {error['message']}" in web4["failure"]
     assert [h["status"] for h in doc["hosts"]].count("ok") == 3
     text = run_cli("report", hosts_dir).stdout.decode()
     assert "web4: 1 input error, the scan is incomplete" in text
