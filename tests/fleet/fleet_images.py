@@ -13,35 +13,12 @@ from __future__ import annotations
 
 import os
 
-from cc_helpers import REPO
+from cc_helpers import REPO, RHEL_HTTPD_CONF, RHEL_HTTPD_MODULES
 
 DEMO = os.path.join(REPO, "sample_configs", "demo", "etc", "nginx")
 NGINX_PASSWD = ("root:x:0:0::/root:/bin/sh\nwww-data:x:33:33::/var/www:/usr/sbin/nologin\n"
                 "deploy:x:1000:1000::/home/deploy:/bin/sh\n")
 NGINX_GROUP = "root:x:0:\nwww-data:x:33:\ndeploy:x:1000:\n"
-
-HTTPD_CONF = """ServerRoot "/etc/httpd"
-Listen 80
-Include conf.modules.d/*.conf
-User apache
-Group apache
-<Directory />
-    AllowOverride none
-    Require all denied
-</Directory>
-DocumentRoot "/var/www/html"
-<Directory "/var/www">
-    AllowOverride None
-    Require all granted
-</Directory>
-<IfModule dir_module>
-    DirectoryIndex index.html
-</IfModule>
-IncludeOptional conf.d/*.conf
-"""
-HTTPD_MODULES = "".join(f"LoadModule {m}_module modules/mod_{m}.so\n"
-                        for m in ("authz_core", "authz_host", "alias", "dir", "mime", "rewrite", "autoindex"))
-
 
 def _write(base: str, rel: str, text: str, mode: int = 0o644, owner: tuple[int, int] = (0, 0)) -> None:
     path = os.path.join(base, rel)
@@ -84,8 +61,8 @@ def web2(base: str) -> None:
 
 
 def web3(base: str) -> None:
-    _write(base, "etc/httpd/conf/httpd.conf", HTTPD_CONF)
-    _write(base, "etc/httpd/conf.modules.d/00-base.conf", HTTPD_MODULES)
+    _write(base, "etc/httpd/conf/httpd.conf", RHEL_HTTPD_CONF)
+    _write(base, "etc/httpd/conf.modules.d/00-base.conf", RHEL_HTTPD_MODULES)
     _write(base, "etc/httpd/conf.d/app.conf",
            "<VirtualHost *:80>\n    ServerName web3.example.com\n    DocumentRoot /srv/app\n</VirtualHost>\n")
     _write(base, "etc/passwd", "root:x:0:0::/root:/bin/bash\napache:x:48:48::/usr/share/httpd:/sbin/nologin\n")
