@@ -49,43 +49,41 @@ def run_report_command(args: ReportArgs) -> int:
     if args.baseline is not None and not os.path.isdir(args.baseline):
         raise ReportUsageError(f"--baseline {args.baseline}: not a directory (give the folder of an earlier run's host files)")
     view = merge(files, args.baseline)
-    text = _render(view, args)
     if args.output:
-        _write(args.output, text)
+        _write(args.output, lambda out: _render(view, args, out))
         sys.stderr.write(f"confcheck: wrote {args.output}\n")
     else:
-        sys.stdout.write(text)
+        _render(view, args, sys.stdout)
     if view.failed:
         return EXIT_USAGE
     return EXIT_FINDINGS if view.failing(args.fail_on) else EXIT_OK
 
 
-def _write(path: str, text: str) -> None:
+def _write(path: str, render) -> None:
     """A regular file is replaced whole (no half-written report); a device or pipe
     (/dev/stdout, a fifo) is written to as it is."""
     try:
         if os.path.exists(path) and not os.path.isfile(path):
             with open(path, "w", encoding="utf-8") as fh:
-                fh.write(text)
+                render(fh)
             return
         tmp = path + ".tmp"
         with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text)
+            render(fh)
         os.replace(tmp, path)
     except OSError as exc:
         raise ReportUsageError(f"{path}: cannot write: {exc.strerror}") from None
 
 
-def _render(view, args: ReportArgs) -> str:
+def _render(view, args: ReportArgs, out) -> None:
     if args.fmt == "json":
-        import json
-
-        from confcheck.output.report_json import report_document
-        return json.dumps(report_document(view), indent=2, ensure_ascii=True) + "\n"
-    if args.fmt == "html":
+        from confcheck.output.report_json import write_report
+        write_report(view, out)
+    elif args.fmt == "html":
         from confcheck.output.report_html import render_html
-        return render_html(view)
-    from confcheck.output.report_text import render_report
-    from confcheck.output.text import want_colour
-    colour = want_colour(sys.stdout, args.color) if not args.output else bool(args.color)
-    return render_report(view, colour=colour)
+        out.write(render_html(view))
+    else:
+        from confcheck.output.report_text import render_report
+        from confcheck.output.text import want_colour
+        colour = want_colour(sys.stdout, args.color) if not args.output else bool(args.color)
+        out.write(render_report(view, colour=colour))

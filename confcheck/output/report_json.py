@@ -20,13 +20,31 @@ def cause_document(cause, with_baseline: bool) -> dict:
     return doc
 
 
-def report_document(view) -> dict:
+def write_report(view, out) -> None:
+    """The document, written cause by cause: a large fleet's causes are never all
+    turned into dicts and text at once."""
+    import json
+
+    doc = report_document(view, causes=False)
+    head = json.dumps(doc, indent=2, ensure_ascii=True)
+    out.write(head[:head.rindex("\n  \"summary\"")] + '\n  "causes": [')
+    with_baseline = view.baseline is not None
+    for number, cause in enumerate(view.causes):
+        text = json.dumps(cause_document(cause, with_baseline), indent=2, ensure_ascii=True)
+        out.write(("," if number else "") + "\n    " + text.replace("\n", "\n    "))
+    out.write(("\n  ]," if view.causes else "],") + head[head.rindex("\n  \"summary\""):] + "\n")
+
+
+def report_document(view, causes: bool = True) -> dict:
     with_baseline = view.baseline is not None
     hosts = [host_document(h) for h in view.hosts]
-    causes = [cause_document(c, with_baseline) for c in view.causes]
     summary = {"hosts": len(hosts), "ok": sum(1 for h in view.hosts if h.ok), "failed": len(view.failed),
-               "findings": sum(h.findings for h in view.hosts), "causes": len(causes)}
+               "findings": sum(h.findings for h in view.hosts), "causes": len(view.causes)}
     if with_baseline:
         summary["new"] = sum(h.new or 0 for h in view.hosts)
-    return {"version": 1, "kind": "fleet-report", "tool": {"name": "confcheck", "version": __version__},
-            "hosts": hosts, "rules": view.rules(), "causes": causes, "summary": summary}
+    doc = {"version": 1, "kind": "fleet-report", "tool": {"name": "confcheck", "version": __version__},
+           "hosts": hosts, "rules": view.rules()}
+    if causes:
+        doc["causes"] = [cause_document(c, with_baseline) for c in view.causes]
+    doc["summary"] = summary
+    return doc

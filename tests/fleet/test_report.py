@@ -239,3 +239,17 @@ def test_reading_in_several_processes_gives_the_same_view(hosts_dir, tree_dir, s
     one, three = report_document(merge(files, workers=1)), report_document(merge(files, workers=3))
     assert one == three
     assert [h["host"] for h in one["hosts"]] == ["web1", "web2", "web3", "web4", "web50", "web60", "web70", "web80"]
+
+
+def test_json_written_cause_by_cause_is_the_document(hosts_dir):
+    import io
+
+    from confcheck.commands.report import host_files
+    from confcheck.fleet.merge import merge
+    from confcheck.output.report_json import report_document, write_report
+
+    for files in (host_files([hosts_dir]), []):
+        view = merge(files)
+        out = io.StringIO()
+        write_report(view, out)
+        assert out.getvalue() == json.dumps(report_document(view), indent=2, ensure_ascii=True) + "\n"
