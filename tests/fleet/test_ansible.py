@@ -95,7 +95,8 @@ class Fleet:
         self.env = {**os.environ, "ANSIBLE_HOME": home, "ANSIBLE_LOCAL_TEMP": f"{home}/tmp",
                     "ANSIBLE_REMOTE_TMP": f"{home}/remote-tmp", "ANSIBLE_NOCOLOR": "1",
                     "ANSIBLE_RETRY_FILES_ENABLED": "0", "ANSIBLE_PIPELINING": "1",
-                    "ANSIBLE_FORCE_COLOR": "0", "PYTHONWARNINGS": "ignore"}
+                    "ANSIBLE_FORCE_COLOR": "0", "PYTHONWARNINGS": "ignore",
+                    "LC_ALL": "C.UTF-8"}      # ansible-core refuses a locale that is not UTF-8
 
     def play(self, *extra: str) -> dict:
         proc = subprocess.run([_tool("ansible-playbook"), "-i", self.inventory, PLAYBOOK, *extra],
