@@ -108,9 +108,22 @@ def _with_scan(result: HostFile, scan, stderr: str) -> HostFile:
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         result.failure = (f"{len(errors)} input error{'s' if len(errors) != 1 else ''}, the scan is incomplete: "
                           f"{where + ': ' if where else ''}{_text(first.get('message', ''))}{more}")
+    elif _internal_errors(scan):
+        # exit 3 after everything else was answered: the findings stand, the part named is missing
+        problems = _internal_errors(scan)
+        first = problems[0] if isinstance(problems[0], dict) else {}
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        result.failure = (f"{len(problems)} internal error{'s' if len(problems) != 1 else ''} in confcheck, "
+                          f"the scan is incomplete: {_text(first.get('where', ''))}: "
+                          f"{_text(first.get('error', ''))}{more}")
     elif result.exit_code not in (None, 0, 1):
         result.failure = _exit_reason(result.exit_code, stderr)
     return result
+
+
+def _internal_errors(scan: dict) -> list:
+    found = scan.get("internal_errors")
+    return found if isinstance(found, list) else []
 
 
 _SEVERITIES = frozenset(("info", "warning", "error"))

@@ -183,6 +183,9 @@ def test_fail_on_works_on_the_merged_view(tree_dir, scans):
      b'"stderr": "confcheck: internal error: KeyError: x (at a.py:1)\\n"}',
      "scan exited 3 (internal error): confcheck: internal error: KeyError: x"),
     (b'{"version": 1, "findings": [{"rule": "FS101"}], "errors": []}', "finding 1 is not a confcheck finding"),
+    (b'{"confcheck_host": 1, "host": "w", "exit_code": 3, "stderr": "", "scan": {"version": 1, "findings": [], '
+     b'"errors": [], "internal_errors": [{"where": "rule NGX112 on nginx a.conf", "error": "KeyError: 1"}]}}',
+     "1 internal error in confcheck, the scan is incomplete: rule NGX112 on nginx a.conf: KeyError: 1"),
 ])
 def test_a_bad_host_file_is_a_failed_host_with_its_reason(tree_dir, scans, content, reason):
     good = write_json(os.path.join(tree_dir, "web3.json"), scans["web3"])

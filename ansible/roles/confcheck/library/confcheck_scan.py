@@ -60,12 +60,15 @@ def scan_envelope(params):
 
 
 def first_problem(scan, stderr):
-    """The first input error the scan reported, else the last line it wrote on stderr."""
+    """The first input error or internal error the scan reported, else the last line on stderr."""
     errors = scan.get("errors") or []
     if errors and isinstance(errors[0], dict):
         first = errors[0]
         where = ":".join(str(first[k]) for k in ("file", "line", "column") if first.get(k) is not None)
         return "%s: %s" % (where, first.get("message", ""))
+    internal = scan.get("internal_errors") or []
+    if internal and isinstance(internal[0], dict):
+        return "internal error in confcheck: %s: %s" % (internal[0].get("where", ""), internal[0].get("error", ""))
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
     return lines[-1] if lines else ""
 
