@@ -467,6 +467,38 @@ def fix(
             fail_on=fail_on.value)
 
 
+class ReportFormat(str, Enum):
+    text = "text"
+    json = "json"
+    html = "html"
+
+
+# The signature only: the logic is in confcheck/commands/report.py.
+@app.command(epilog="Examples:\n\n  confcheck report results/hosts/*.json\n\n"
+             "  confcheck report results/hosts/ --format html -o fleet.html\n\n"
+             "  confcheck report results/hosts/ --baseline last-week/hosts --fail-on error")
+def report(
+    paths: List[str] = typer.Argument(..., help="Per-host results (the playbook's hosts/*.json, or "
+                                      "`confcheck scan --format json` output named HOST.json), or their folder."),
+    fmt: ReportFormat = typer.Option(ReportFormat.text, "--format", help="text, json or html (one self-contained page)."),
+    output: Optional[str] = typer.Option(None, "-o", "--output", metavar="FILE", help="Write the report to FILE."),
+    baseline: Optional[str] = typer.Option(None, "--baseline", metavar="DIR",
+                                           help="An earlier run's host files: count and gate on new findings only."),
+    fail_on: Severity = typer.Option(Severity.warning, "--fail-on",
+                                     help="Exit 1 when a finding on any host has this severity or higher."),
+    color: Optional[bool] = typer.Option(None, "--color/--no-color", help="Force colour on or off."),
+) -> None:
+    """Merge many hosts' scan results into one fleet view: causes shared across hosts, per-host counts, failures."""
+    from confcheck.commands.report import ReportArgs, ReportUsageError, run_report_command
+
+    try:
+        code = run_report_command(ReportArgs(list(paths), fmt.value, output, baseline, fail_on.value, color))
+    except ReportUsageError as exc:
+        _fail(str(exc))
+    if code:
+        raise typer.Exit(code)
+
+
 @app.callback()
 def _global(debug: bool = typer.Option(False, "--debug", help="Show tracebacks of internal errors.")) -> None:
     """Declares --debug; main() reads it from argv so it also covers errors raised before parsing."""

@@ -89,3 +89,28 @@ def make_site(base: str, *, index_mode: int = 0o644, conf: str = SITE) -> str:
         fh.write("hi\n")
     os.chmod(f"{base}/srv/site/index.html", index_mode)
     return base
+
+
+# A RHEL-layout Apache (conf/httpd.conf, conf.modules.d, conf.d) for --root images.
+RHEL_HTTPD_CONF = """ServerRoot "/etc/httpd"
+Listen 80
+Include conf.modules.d/*.conf
+User apache
+Group apache
+<Directory />
+    AllowOverride none
+    Require all denied
+</Directory>
+DocumentRoot "/var/www/html"
+<Directory "/var/www">
+    AllowOverride None
+    Require all granted
+</Directory>
+<IfModule dir_module>
+    DirectoryIndex index.html
+</IfModule>
+IncludeOptional conf.d/*.conf
+"""
+
+RHEL_HTTPD_MODULES = "".join(f"LoadModule {m}_module modules/mod_{m}.so\n"
+                             for m in ("authz_core", "authz_host", "alias", "dir", "mime", "rewrite", "autoindex"))

@@ -6,30 +6,7 @@ from __future__ import annotations
 import json
 import os
 
-from cc_helpers import need_root, run_cli
-
-HTTPD_CONF = """ServerRoot "/etc/httpd"
-Listen 80
-Include conf.modules.d/*.conf
-User apache
-Group apache
-<Directory />
-    AllowOverride none
-    Require all denied
-</Directory>
-DocumentRoot "/var/www/html"
-<Directory "/var/www">
-    AllowOverride None
-    Require all granted
-</Directory>
-<IfModule dir_module>
-    DirectoryIndex index.html
-</IfModule>
-IncludeOptional conf.d/*.conf
-"""
-
-MODULES = "".join(f"LoadModule {m}_module modules/mod_{m}.so\n"
-                  for m in ("authz_core", "authz_host", "alias", "dir", "mime", "rewrite", "autoindex"))
+from cc_helpers import RHEL_HTTPD_CONF as HTTPD_CONF, RHEL_HTTPD_MODULES as MODULES, need_root, run_cli
 
 FILES = {
     "etc/httpd/conf/httpd.conf": HTTPD_CONF,

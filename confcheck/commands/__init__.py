@@ -1,0 +1,1 @@
+"""One module per command that has outgrown cli.py's typer signature."""

@@ -1,0 +1,1 @@
+"""Many machines: read the per-host results that Ansible brought back and merge them."""

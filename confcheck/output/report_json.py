@@ -1,0 +1,50 @@
+"""`report --format json`: the fleet view (docs/contract-additions.md)."""
+
+from __future__ import annotations
+
+from confcheck import __version__
+
+
+def host_document(host) -> dict:
+    return {"host": host.host, "source": host.source, "status": "ok" if host.ok else "failed",
+            "exit_code": host.exit_code, "failure": host.failure, "findings": host.findings,
+            "counts": dict(host.counts), "new": host.new, "gone": host.gone, "baseline": host.baseline}
+
+
+def cause_document(cause, with_baseline: bool) -> dict:
+    doc = {"rule": cause.rule, "name": cause.name, "severity": cause.severity, "message": cause.message,
+           "file": cause.file, "line": cause.line, "fs_path": cause.fs_path,
+           "hosts": list(cause.hosts), "host_count": len(cause.hosts), "occurrences": cause.occurrences}
+    if with_baseline:
+        doc["new_hosts"] = [h for h in cause.hosts if h in cause.new_hosts]
+    return doc
+
+
+def write_report(view, out) -> None:
+    """The document, written cause by cause: a large fleet's causes are never all
+    turned into dicts and text at once."""
+    import json
+
+    doc = report_document(view, causes=False)
+    head = json.dumps(doc, indent=2, ensure_ascii=True)
+    out.write(head[:head.rindex("\n  \"summary\"")] + '\n  "causes": [')
+    with_baseline = view.baseline is not None
+    for number, cause in enumerate(view.causes):
+        text = json.dumps(cause_document(cause, with_baseline), indent=2, ensure_ascii=True)
+        out.write(("," if number else "") + "\n    " + text.replace("\n", "\n    "))
+    out.write(("\n  ]," if view.causes else "],") + head[head.rindex("\n  \"summary\""):] + "\n")
+
+
+def report_document(view, causes: bool = True) -> dict:
+    with_baseline = view.baseline is not None
+    hosts = [host_document(h) for h in view.hosts]
+    summary = {"hosts": len(hosts), "ok": sum(1 for h in view.hosts if h.ok), "failed": len(view.failed),
+               "findings": sum(h.findings for h in view.hosts), "causes": len(view.causes)}
+    if with_baseline:
+        summary["new"] = sum(h.new or 0 for h in view.hosts)
+    doc = {"version": 1, "kind": "fleet-report", "tool": {"name": "confcheck", "version": __version__},
+           "hosts": hosts, "rules": view.rules()}
+    if causes:
+        doc["causes"] = [cause_document(c, with_baseline) for c in view.causes]
+    doc["summary"] = summary
+    return doc

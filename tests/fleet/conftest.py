@@ -1,0 +1,40 @@
+"""The fleet's images and host files, built once per session (scans are real)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+
+import pytest
+
+from cc_helpers import need_root, run_cli
+from fleet_images import build_fleet
+
+
+@pytest.fixture(scope="session")
+def fleet():
+    """(base, {host: scan arguments}): four --root images in a fresh 0755 folder under /var/tmp."""
+    need_root()
+    base = tempfile.mkdtemp(prefix="confcheck-fleet-", dir="/var/tmp")
+    os.chmod(base, 0o755)
+    try:
+        yield base, build_fleet(base)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def envelope(host: str, args: list[str]) -> dict:
+    """What the Ansible role writes for a host: the real scan's exit code and JSON."""
+    proc = run_cli("scan", "--format", "json", "--no-progress", *args)
+    root = args[args.index("--root") + 1] if "--root" in args else None
+    return {"confcheck_host": 1, "host": host, "names": [], "root": root, "command": ["scan", *args],
+            "exit_code": proc.returncode, "stderr": proc.stderr.decode(), "scan": json.loads(proc.stdout),
+            "error": None}
+
+
+def write_json(path: str, doc) -> str:
+    with open(path, "w") as fh:
+        json.dump(doc, fh)
+    return path
