@@ -56,6 +56,8 @@ class Outcome:
     unknown: list[str] = field(default_factory=list)       # variables not known offline (taken as empty)
     assumptions: list[str] = field(default_factory=list)   # anything else the answer rests on
     server: str = "nginx"
+    not_modelled: Node | None = None    # the unknown-class directive that made the status null (coverage table)
+    would_answer: int | None = None     # what the model answers without it (status null then)
 
     def to_json(self) -> dict:
         decided = None
@@ -67,6 +69,11 @@ class Outcome:
                "rule": self.rule, "trace": [s.to_json() for s in self.trace]}
         if self.location is not None:
             out["location"] = self.location
+        if self.not_modelled is not None:
+            node = self.not_modelled
+            out["not_modelled"] = {"directive": node.name, "file": node.file, "line": node.line,
+                                   "column": node.column}
+            out["would_answer"] = self.would_answer
         notes = [f"${name} is not known offline: taken as empty" for name in self.unknown] + list(self.assumptions)
         if notes:
             out["assumptions"] = notes

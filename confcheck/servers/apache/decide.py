@@ -19,6 +19,7 @@ from confcheck.parsers.syntax import Node
 from confcheck.servers.apache import authz as authz_mod
 from confcheck.servers.apache import content, rewrite, sections
 from confcheck.servers.apache.conf import ApacheConf, Server
+from confcheck.servers.apache.coverage import not_modelled
 from confcheck.servers.apache.perdir import OPT_INDEXES, OPT_SYM_LINKS, OPT_SYM_OWNER, DirConf, merge, read_layer
 from confcheck.servers.apache.request import Request, UriStatus, normalize
 from confcheck.servers.apache.sections import WalkStop
@@ -77,6 +78,8 @@ class State:
         self.no_more_rewrite = False
         self.last_redirect: Node | None = None
         self.context: tuple[str, str] | None = None     # Alias: (URL prefix, directory) for mod_rewrite
+        self.coverage: dict = {}        # per-directory directives no module of the model reads (every walk)
+        self.rw_nodes: list[Node] = []  # per-directory rewrite rules and conditions in force
         conf = model.conf
         self.docroot_node = conf.server_value(server, "documentroot")
         dirs = list(conf.main.dirs) + (list(server.dirs) if server is not conf.main else [])
@@ -180,6 +183,15 @@ def decide(model: Model, request: Request) -> Outcome:
         st.step("uri", f"URI {uri}" + (f" query {request.args}" if request.args else ""))
         _process(st, uri, request.args)
     except Final as final:
+        unknown = not_modelled(st, final.status)
+        if unknown is not None:
+            node, why = unknown
+            st.step("not modelled", f"{node.name} at {node.file}:{node.line}: {why}", node)
+            st.step("status", f"unknown (without {node.name}: "
+                    f"{final.status if final.status is not None else 'unknown'}: {final.reason})", node)
+            return Outcome(request, None, f"not modelled: {node.name} at {node.file}:{node.line} ({why})", node,
+                           None, None, st.trace, None, [], st.assumptions, server="apache",
+                           not_modelled=node, would_answer=final.status)
         st.step("status", f"{final.status if final.status is not None else 'unknown'}: {final.reason}", final.node)
         return Outcome(request, final.status, final.reason, final.node, final.fs_path, final.rule, st.trace,
                        final.location, [], st.assumptions, server="apache")
@@ -221,6 +233,8 @@ def _process(st: State, uri: str, args: str, *, filename: str | None = None) -> 
     except WalkStop as stop:
         raise Final(stop.status, stop.reason, stop.node, stop.fs_path, stop.rule) from None
     walk.conf = conf
+    st.coverage.update(conf.others)
+    st.rw_nodes += [n for rule in conf.rw_rules for n in [rule.node] + [c.node for c in rule.conds]]
     st.filename, st.path_info = walk.filename, walk.path_info
     st.step("map", f"file {walk.filename}" + (f" path info {walk.path_info}" if walk.path_info else "")
             + ("" if walk.meta is not None else " (does not exist)"))

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from confcheck.parsers.syntax import Node
 from confcheck.servers.nginx import variables
+from confcheck.servers.nginx.coverage import note_phase
 from confcheck.servers.nginx.conf import Http, LimitExcept, Location, Scope, Server, UPSTREAM_HANDLERS
 from confcheck.servers.nginx.locations import describe_search, find_location
 from confcheck.servers.nginx.request import BadUri, Request, normalize_uri, parse_address
@@ -68,6 +69,7 @@ class State:
         self.capture_whole = ""
         self.set_vars: dict[str, str] = {}
         self.unknown: set[str] = set()
+        self.not_modelled: tuple[Node, str] | None = None   # an unknown-class directive passed (coverage.py)
         self.internal = False
         self.error_page = False
         self.changes_left = MAX_URI_CHANGES + 1
@@ -165,6 +167,16 @@ def decide(model: Model, request: Request, server: Server | None = None) -> Outc
 
 
 def _outcome(state: State, final: Final) -> Outcome:
+    if final.status == 200:
+        note_phase(state, "answer")          # filters that act on what the content phase produced
+    if state.not_modelled is not None:
+        node, why = state.not_modelled
+        state.step("not modelled", f"{node.name} at {node.file}:{node.line}: {why}", node)
+        state.step("status", f"unknown (without {node.name}: "
+                   f"{final.status if final.status is not None else 'unknown'}: {final.reason})", node)
+        return Outcome(state.request, None, f"not modelled: {node.name} at {node.file}:{node.line} ({why})",
+                       node, None, None, state.trace, None, sorted(state.unknown),
+                       not_modelled=node, would_answer=final.status)
     state.step("status", f"{final.status if final.status is not None else 'unknown'}: {final.reason}", final.node)
     return Outcome(state.request, final.status, final.reason, final.node, final.fs_path, final.rule,
                    state.trace, final.location, sorted(state.unknown))
@@ -175,6 +187,7 @@ def _run(state: State, start: "str | Location" = "server") -> None:
     internal redirect: nginx re-enters at the location search) or a named
     location (try_files/error_page @name: its rewrite phase comes next)."""
     if start == "server":
+        note_phase(state, "request")
         action = run_script(state, state.server.rewrite_script(), state.server)
         _apply_rewrite(state, action, server_level=True)
     named = start if isinstance(start, Location) else None
@@ -185,11 +198,13 @@ def _run(state: State, start: "str | Location" = "server") -> None:
             state.step("location", f"named location {loc.name}", loc.node)
         else:
             loc = _find_config(state)
+        note_phase(state, "request")
         if loc is not None:
             action = run_script(state, state.scope.rewrite_script(), state.scope)
             if _apply_rewrite(state, action, server_level=False):
                 continue
         _limit_except(state)
+        note_phase(state, "access")
         _access(state)
         after = _try_files(state)
         if after == "again":
@@ -197,6 +212,7 @@ def _run(state: State, start: "str | Location" = "server") -> None:
         if isinstance(after, Location):
             named = after
             continue
+        note_phase(state, "content")
         _content(state)   # raises Final, or returns after an internal redirect (index)
 
 
@@ -571,6 +587,8 @@ def _directory(state: State) -> bool:
 
 def _error_page(state: State, final: Final) -> None:
     """error_page for the status nginx generated; re-raises the final answer."""
+    if state.error_page and final.status is not None and final.status >= 300:
+        note_phase(state, "error_page")      # recursive_error_pages on would handle it again
     if final.status is None or final.status < 300 or state.error_page:
         raise final
     pages = state.scope.group("error_page")

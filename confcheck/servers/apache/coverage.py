@@ -1,0 +1,81 @@
+"""The directives of the coverage table's `unknown` class that a request passes.
+
+The per-directory merge (perdir.merge) carries every directive no module of
+the model reads, keyed as httpd merges it (the innermost section's setting
+wins); the server scope (main server, then the virtual host) adds the
+server-only ones (ProxyPass, RewriteMap, ...). After the request is decided,
+`not_modelled` finds the first of them that acts on this request; the answer
+then becomes status null with the directive named.
+"""
+
+from __future__ import annotations
+
+from confcheck.servers.coverage import apache_entry, unknown_reason
+
+# Several lines of these coexist; each is its own setting.
+KEYED_BY_FIRST_ARG = frozenset({"errordocument", "proxypass", "proxypassmatch"})
+
+
+def key_of(node) -> str:
+    if node.key in KEYED_BY_FIRST_ARG and node.values:
+        return f"{node.key} {node.values[0]}"
+    return node.key
+
+
+def _acts(node, st, status: int | None, rules) -> bool:
+    """Whether an unknown-class directive acts on this request (the rest always may)."""
+    key, values, request = node.key, node.values, st.request
+    if key == "errordocument":
+        return bool(values) and values[0] == str(status)
+    if key in ("proxypass", "proxypassmatch"):
+        if len(values) < 2:                       # inside <Location>: the section already matched
+            return values[:1] != ["!"]
+        if values[1] == "!":
+            return False
+        if key == "proxypass":
+            return _prefix_match(values[0], st.uri)
+        from confcheck.servers.apache.conf import compile_regex
+        regex = compile_regex(values[0])
+        return regex is None or regex.search(st.uri) is not None
+    if key in ("checkspelling", "checkcaseonly"):
+        return status == 404
+    if key == "indexforbiddenreturn404":
+        return status == 403
+    if key == "directoryindexredirect":
+        return st.uri.endswith("/")
+    if key == "dav":
+        return request.method not in ("GET", "HEAD", "POST")
+    if key == "mergeslashes":
+        return "//" in request.raw_path
+    if key == "sslrequiressl":
+        return request.scheme != "https"
+    if key == "sslverifyclient":
+        return request.scheme == "https"
+    if key == "remoteipheader":
+        return bool(values) and request.header(values[0]) is not None
+    if key == "rewritemap":
+        return any("${" in " ".join(a.raw for a in n.args) for n in rules)
+    return True
+
+
+def _prefix_match(prefix: str, uri: str) -> bool:
+    """mod_proxy's alias_match: a prefix of whole path segments (a trailing slash must match too)."""
+    if not uri.startswith(prefix):
+        return False
+    return prefix.endswith("/") or len(uri) == len(prefix) or uri[len(prefix)] == "/"
+
+
+def not_modelled(st, status: int | None):
+    """(node, reason) of the first unknown-class directive acting on this request, or None."""
+    found: dict[str, object] = {}
+    conf = st.model.conf
+    for srv in ([conf.main] + ([st.server] if st.server is not conf.main else [])):
+        for node in srv.scope:
+            found[key_of(node)] = node
+    found.update(st.coverage)
+    rules = [n for n in found.values() if n.key in ("rewriterule", "rewritecond")] + st.rw_nodes
+    for node in found.values():
+        reason = unknown_reason(apache_entry(node.name), node.values[0] if node.values else None)
+        if reason is not None and _acts(node, st, status, rules):
+            return node, reason
+    return None

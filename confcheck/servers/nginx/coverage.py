@@ -1,0 +1,88 @@
+"""The directives of the coverage table's `unknown` class that a request passes.
+
+decide() calls `note_phase` when the request enters a phase: the levels in
+force (http > server > location > if / limit_except) are searched for a
+directive that acts in that phase and whose effect the model does not know.
+The first one found is kept on the state; the request is still decided (what
+the model would answer without it), and the answer becomes status null with
+the directive named. A directive acts only where the request reaches its
+phase: `return 403` in the rewrite phase never meets `auth_request`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from confcheck.servers.coverage import nginx_entry, unknown_reason
+
+if TYPE_CHECKING:
+    from confcheck.servers.nginx.decide import State
+
+# When each unknown-class directive acts (ngx_http_core_module's phases and
+# the filters); anything else acts as soon as the request reaches its level.
+PHASES = {
+    "auth_request": "access", "limit_req": "access", "limit_conn": "access",
+    "gzip_static": "content", "random_index": "content", "dav_methods": "content", "perl": "content",
+    "mp4": "content", "flv": "content", "slice": "content", "fastcgi_store": "content",
+    "proxy_store": "content", "scgi_store": "content", "uwsgi_store": "content",
+    "image_filter": "answer", "xslt_stylesheet": "answer", "recursive_error_pages": "error_page",
+}
+# Content handlers are the location's own: not inherited by nested locations.
+NOT_INHERITED = frozenset({"perl", "mp4", "flv"})
+# Levels the request does not "pass" as directives: the levels themselves.
+LEVELS = frozenset({"location", "if", "limit_except", "server", "http"})
+
+
+def _chain(state: "State"):
+    scope, inner = state.scope, True
+    while scope is not None:
+        yield scope, inner
+        if scope.kind == "location":
+            inner = False
+        scope = scope.parent
+
+
+def _applies(state: "State", name: str, node) -> bool:
+    """Whether an unknown-class directive really acts on this request."""
+    request = state.request
+    if name == "merge_slashes":
+        return "//" in request.raw_path
+    if name == "ssl_verify_client":
+        return request.scheme == "https"
+    if name == "dav_methods":
+        # ngx_http_dav_handler declines every method it was not given
+        return request.method in {v.upper() for v in node.values}
+    if name == "set_real_ip_from":
+        from confcheck.servers.nginx.decide import _ip_match
+        header = state.scope.value("real_ip_header", "X-Real-IP")
+        froms = [n for n in _nearest(state, name)]
+        return (request.header(header) is not None
+                and any(n.args and _ip_match(n.args[0].value, request.client_ip) for n in froms))
+    return True
+
+
+def _nearest(state: "State", name: str) -> list:
+    for scope, _ in _chain(state):
+        found = scope.own(name)
+        if found:
+            return found
+    return []
+
+
+def note_phase(state: "State", phase: str) -> None:
+    """Keep the first unknown-class directive of `phase` in force for this request."""
+    if state.not_modelled is not None:
+        return
+    seen: set[str] = set()
+    for scope, inner in _chain(state):
+        for node in scope.children_nodes:
+            name = node.key
+            if name in seen or name in LEVELS or PHASES.get(name, "request") != phase:
+                continue
+            seen.add(name)         # the innermost level's setting is the one in force
+            if name in NOT_INHERITED and not inner:
+                continue
+            reason = unknown_reason(nginx_entry(name), node.values[0] if node.values else None)
+            if reason is not None and _applies(state, name, node):
+                state.not_modelled = (node, reason)
+                return
