@@ -52,6 +52,11 @@ def _applies(state: "State", name: str, node) -> bool:
     if name == "dav_methods":
         # ngx_http_dav_handler declines every method it was not given
         return request.method in {v.upper() for v in node.values}
+    if name == "random_index":
+        return state.uri.endswith("/")
+    if name == "gzip_static":
+        accepts = "gzip" in (request.header("accept-encoding") or "")
+        return accepts or node.values[:1] == ["always"]
     if name == "set_real_ip_from":
         from confcheck.servers.nginx.decide import _ip_match
         header = state.scope.value("real_ip_header", "X-Real-IP")

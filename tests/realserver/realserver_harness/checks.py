@@ -93,7 +93,7 @@ def unlabelled_denials(run: RunResult) -> list[str]:
     return [f"{r.scenario}[{r.index}] {r.spec.label} -> {r.status}"
             for r in run.all_requests()
             if r.status in EXPLAINED_STATUSES and r.expected_fs_path is None
-            and not (r.expectation and r.expectation.decided_by)]
+            and not (r.expectation and (r.expectation.decided_by or r.expectation.not_modelled))]
 
 
 def paths_at_fault(finding) -> list[str]:
@@ -119,3 +119,21 @@ def served_files(sc, req) -> list[str]:
                 except OSError:
                     continue
     return out
+
+
+def not_modelled_problems(outcome, directive: str | None) -> list[str]:
+    """What is wrong with `why`'s answer about an unknown-class directive: null
+    with that directive named (its text, from the scenario) where the scenario
+    says the request passes one; nothing named where it does not."""
+    named = outcome.not_modelled
+    if directive is None:
+        return [] if named is None else [f"unexpected not modelled: {named.name} at {named.file}:{named.line}"]
+    if named is None:
+        return [f"expected not modelled: {directive}"]
+    text = " ".join([named.name] + [a.raw for a in named.args])
+    problems = []
+    if not (text + ";").startswith(directive.rstrip(";")):
+        problems.append(f"not modelled {text!r} != {directive!r}")
+    if f"not modelled: {named.name} at {named.file}:{named.line}" not in outcome.reason:
+        problems.append(f"reason does not name the directive: {outcome.reason}")
+    return problems
