@@ -14,6 +14,7 @@ from confcheck.servers.coverage import apache_entry, unknown_reason
 
 # Several lines of these coexist; each is its own setting.
 KEYED_BY_FIRST_ARG = frozenset({"errordocument", "proxypass", "proxypassmatch"})
+PROXY = ("proxypass", "proxypassmatch")
 
 
 def key_of(node) -> str:
@@ -27,16 +28,10 @@ def _acts(node, st, status: int | None, rules) -> bool:
     key, values, request = node.key, node.values, st.request
     if key == "errordocument":
         return bool(values) and values[0] == str(status)
-    if key in ("proxypass", "proxypassmatch"):
+    if key in PROXY:
         if len(values) < 2:                       # inside <Location>: the section already matched
             return values[:1] != ["!"]
-        if values[1] == "!":
-            return False
-        if key == "proxypass":
-            return _prefix_match(values[0], st.uri)
-        from confcheck.servers.apache.conf import compile_regex
-        regex = compile_regex(values[0])
-        return regex is None or regex.search(st.uri) is not None
+        return node is st.proxied
     if key in ("checkspelling", "checkcaseonly"):
         return status == 404
     if key == "indexforbiddenreturn404":
@@ -58,6 +53,25 @@ def _acts(node, st, status: int | None, rules) -> bool:
     return True
 
 
+def _proxied(st, nodes):
+    """The server-context ProxyPass/ProxyPassMatch that takes this URL: the first that
+    matches, in order (the main server's, then the virtual host's); None when none does
+    or the first match is an exclusion (`!`)."""
+    from confcheck.servers.apache.conf import compile_regex
+    for node in nodes:
+        values = node.values
+        if len(values) < 2:
+            continue
+        if node.key == "proxypass":
+            hit = _prefix_match(values[0], st.uri)
+        else:
+            regex = compile_regex(values[0])
+            hit = regex is None or regex.search(st.uri) is not None
+        if hit:
+            return None if values[1] == "!" else node
+    return None
+
+
 def _prefix_match(prefix: str, uri: str) -> bool:
     """mod_proxy's alias_match: a prefix of whole path segments (a trailing slash must match too)."""
     if not uri.startswith(prefix):
@@ -69,9 +83,13 @@ def not_modelled(st, status: int | None):
     """(node, reason) of the first unknown-class directive acting on this request, or None."""
     found: dict[str, object] = {}
     conf = st.model.conf
+    proxies = []
     for srv in ([conf.main] + ([st.server] if st.server is not conf.main else [])):
         for node in srv.scope:
             found[key_of(node)] = node
+            if node.key in PROXY:
+                proxies.append(node)
+    st.proxied = _proxied(st, proxies)
     found.update(st.coverage)
     rules = [n for n in found.values() if n.key in ("rewriterule", "rewritecond")] + st.rw_nodes
     for node in found.values():

@@ -80,6 +80,7 @@ class State:
         self.context: tuple[str, str] | None = None     # Alias: (URL prefix, directory) for mod_rewrite
         self.coverage: dict = {}        # per-directory directives no module of the model reads (every walk)
         self.rw_nodes: list[Node] = []  # per-directory rewrite rules and conditions in force
+        self.proxied: Node | None = None  # the ProxyPass that takes the URL (coverage.py)
         conf = model.conf
         self.docroot_node = conf.server_value(server, "documentroot")
         dirs = list(conf.main.dirs) + (list(server.dirs) if server is not conf.main else [])

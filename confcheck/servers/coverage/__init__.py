@@ -51,10 +51,10 @@ def _parse_classes(text: str) -> tuple[dict, dict]:
             if word.startswith("except="):
                 off = frozenset(v.lower() for v in word[7:].split(","))
         value = (cls, reason.strip(), off)
-        if name.startswith("*"):
-            defaults[name[1:]] = value
-        else:
-            lines[name.lower()] = value
+        target, key = (defaults, name[1:]) if name.startswith("*") else (lines, name.lower())
+        if key in target:
+            raise ValueError(f"coverage table: {name} is classed twice")
+        target[key] = value
     return defaults, lines
 
 

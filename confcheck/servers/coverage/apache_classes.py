@@ -87,7 +87,6 @@ Group modelled -- the worker's group
 *mpm_event no-effect -- process and listener settings
 Listen modelled -- address:port in virtual host selection
 *mpm_prefork no-effect -- process settings
-*mpm_worker no-effect -- process settings
 *mpm_simple no-effect -- process settings
 
 *access_compat modelled -- Order/Allow/Deny/Satisfy and how they combine with Require
@@ -234,5 +233,4 @@ SSLRenegBufferSize no-effect -- 413 only for a body over the buffer during reneg
 *vhost_alias unknown -- the document root comes from the host name
 *xml2enc no-effect -- charset of the body
 *apreq no-effect -- request body parsing limits
-*allowhandlers unknown -- refuses handlers with 403
 """
