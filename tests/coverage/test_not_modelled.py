@@ -156,7 +156,13 @@ def test_apache_htaccess_directive_the_model_does_not_know(tree_dir):
     assert _apache(tree_dir, SITE, "/d/", files=files).status == 403
 
 
-def test_apache_errordocument_acts_on_its_own_status(tree_dir):
-    vhost = SITE + "    ErrorDocument 404 http://elsewhere.example/\n"
-    assert _apache(tree_dir, vhost, "/missing").not_modelled.name == "ErrorDocument"
-    assert _apache(tree_dir, vhost, "/a.html").status == 200
+def test_apache_errordocument_redirects_to_a_url_and_keeps_the_status_otherwise(tree_dir):
+    vhost = SITE + "    ErrorDocument 404 http://elsewhere.example/\n    ErrorDocument 403 /sorry.html\n" \
+                   "    <Directory @B@/www/p>\n        Require all denied\n        ErrorDocument 404 \"gone\"\n" \
+                   "    </Directory>\n"
+    files = {"www/p/a.html": "p"}
+    out = _apache(tree_dir, vhost, "/missing", files=files)
+    assert (out.status, out.location, out.decided_by.name) == (302, "http://elsewhere.example/", "ErrorDocument")
+    assert _apache(tree_dir, vhost, "/a.html", files=files).status == 200
+    assert _apache(tree_dir, vhost, "/p/a.html", files=files).status == 403
+    assert _apache(tree_dir, vhost, "/p/missing", files=files).status == 403      # denied before the 404

@@ -26,8 +26,6 @@ def key_of(node) -> str:
 def _acts(node, st, status: int | None, rules) -> bool:
     """Whether an unknown-class directive acts on this request (the rest always may)."""
     key, values, request = node.key, node.values, st.request
-    if key == "errordocument":
-        return bool(values) and values[0] == str(status)
     if key in PROXY:
         if len(values) < 2:                       # inside <Location>: the section already matched
             return values[:1] != ["!"]
@@ -79,8 +77,9 @@ def _prefix_match(prefix: str, uri: str) -> bool:
     return prefix.endswith("/") or len(uri) == len(prefix) or uri[len(prefix)] == "/"
 
 
-def not_modelled(st, status: int | None):
-    """(node, reason) of the first unknown-class directive acting on this request, or None."""
+def in_force(st) -> dict:
+    """The directives no module of the model reads that are in force for this request
+    (server scope, then the merged per-directory configuration), by key_of."""
     found: dict[str, object] = {}
     conf = st.model.conf
     proxies = []
@@ -91,6 +90,12 @@ def not_modelled(st, status: int | None):
                 proxies.append(node)
     st.proxied = _proxied(st, proxies)
     found.update(st.coverage)
+    return found
+
+
+def not_modelled(st, status: int | None):
+    """(node, reason) of the first unknown-class directive acting on this request, or None."""
+    found = in_force(st)
     rules = [n for n in found.values() if n.key in ("rewriterule", "rewritecond")] + st.rw_nodes
     for node in found.values():
         reason = unknown_reason(apache_entry(node.name), node.values[0] if node.values else None)

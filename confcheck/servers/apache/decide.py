@@ -13,13 +13,14 @@ phases again, at most 10 times (LimitInternalRecursion).
 from __future__ import annotations
 
 import posixpath
+import re
 from dataclasses import dataclass, field
 
 from confcheck.parsers.syntax import Node
 from confcheck.servers.apache import authz as authz_mod
 from confcheck.servers.apache import content, rewrite, sections
 from confcheck.servers.apache.conf import ApacheConf, Server
-from confcheck.servers.apache.coverage import not_modelled
+from confcheck.servers.apache.coverage import in_force, not_modelled
 from confcheck.servers.apache.perdir import OPT_INDEXES, OPT_SYM_LINKS, OPT_SYM_OWNER, DirConf, merge, read_layer
 from confcheck.servers.apache.request import Request, UriStatus, normalize
 from confcheck.servers.apache.sections import WalkStop
@@ -184,6 +185,7 @@ def decide(model: Model, request: Request) -> Outcome:
         st.step("uri", f"URI {uri}" + (f" query {request.args}" if request.args else ""))
         _process(st, uri, request.args)
     except Final as final:
+        final = _error_document(st, final)
         unknown = not_modelled(st, final.status)
         if unknown is not None:
             node, why = unknown
@@ -197,6 +199,27 @@ def decide(model: Model, request: Request) -> Outcome:
         return Outcome(request, final.status, final.reason, final.node, final.fs_path, final.rule, st.trace,
                        final.location, [], st.assumptions, server="apache")
     raise AssertionError("decide() always ends with a status")
+
+
+def _error_document(st: State, final: Final) -> Final:
+    """ErrorDocument for an error (http_request.c ap_die): a URL turns it into a 302 to that
+    URL; a local page or a message keeps the status, even when the page itself fails."""
+    if final.status is None or final.status < 400:
+        return final
+    node = in_force(st).get(f"errordocument {final.status}")
+    if node is None or len(node.args) < 2:
+        return final
+    target = node.args[1]
+    if target.raw.startswith('"') or target.value.lower() == "default" or not _URL.match(target.value):
+        st.step("error_document", f"ErrorDocument {final.status} {target.raw}: the status stays {final.status}",
+                node)
+        return final
+    st.step("error_document", f"ErrorDocument {final.status} names a URL: redirect", node)
+    return Final(302, f"{final.reason}; ErrorDocument {final.status} redirects to {target.value}", node,
+                 location=target.value)
+
+
+_URL = re.compile(r"^[A-Za-z0-9+.-]+:")     # ap_is_url
 
 
 def _encoded_slashes(st: State) -> str:

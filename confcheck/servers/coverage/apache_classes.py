@@ -54,7 +54,7 @@ ServerAlias modelled
 ServerName modelled
 SetHandler modelled -- a handler other than the default answers with its own status (null)
 TraceEnable modelled
-ErrorDocument unknown -- a full URL turns the error into a 302 redirect; a local page keeps the status unless it fails itself
+ErrorDocument modelled -- a URL turns the error into a 302 to it; a local page or a message keeps the status (even when the page fails)
 Error unknown -- stops httpd while it reads the configuration
 MergeSlashes unknown except=on -- off keeps repeated slashes in the URI; the model merges them as the default does
 StrictHostCheck unknown except=off -- on answers 400 to a Host no virtual host names
@@ -223,7 +223,7 @@ CheckBasenameMatch no-effect -- only with CheckSpelling
 SSLRequire unknown -- an expression on the connection and certificate refuses with 403
 SSLRequireSSL unknown -- a plain-http request is refused with 403
 SSLVerifyClient unknown except=none,optional_no_ca -- require answers 403 to a request without a valid client certificate
-SSLOptions unknown -- +StrictRequire makes SSLRequireSSL/SSLRequire refuse despite Satisfy any
+SSLOptions no-effect -- environment variables and exported certificates; +StrictRequire matters only with SSLRequire/SSLRequireSSL, unknown themselves
 SSLRenegBufferSize no-effect -- 413 only for a body over the buffer during renegotiation
 *ssl_ct no-effect -- certificate transparency (not packaged)
 *substitute no-effect -- rewrites the body
