@@ -74,15 +74,27 @@ def _nearest(state: "State", name: str) -> list:
     return []
 
 
+def _candidates(scope) -> list:
+    """This level's directives of the unknown class (or of no known module), switched off or
+    not (an inner `off` hides an outer setting). Kept with the level: an http{} of 2,000
+    servers is looked at once, not once per request."""
+    found = scope._groups.get(" coverage")
+    if found is None:
+        found = scope._groups[" coverage"] = [
+            n for n in scope.children_nodes
+            if n.key not in LEVELS and (nginx_entry(n.key) is None or nginx_entry(n.key).cls == "unknown")]
+    return found
+
+
 def note_phase(state: "State", phase: str) -> None:
     """Keep the first unknown-class directive of `phase` in force for this request."""
     if state.not_modelled is not None:
         return
     seen: set[str] = set()
     for scope, inner in _chain(state):
-        for node in scope.children_nodes:
+        for node in _candidates(scope):
             name = node.key
-            if name in seen or name in LEVELS or PHASES.get(name, "request") != phase:
+            if name in seen or PHASES.get(name, "request") != phase:
                 continue
             seen.add(name)         # the innermost level's setting is the one in force
             if name in NOT_INHERITED and not inner:
