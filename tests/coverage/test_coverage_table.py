@@ -67,12 +67,13 @@ def test_status_changing_directives_the_model_ignores_are_unknown():
     for name in ("auth_request", "secure_link", "limit_req", "dav_methods", "perl", "image_filter", "mp4",
                  "flv", "random_index", "gzip_static", "xslt_stylesheet", "set_real_ip_from"):
         assert nginx_entry(name).cls == "unknown", name
-    for name in ("ProxyPass", "ProxyPassMatch", "CheckSpelling", "DAV", "SSLRequire",
+    for name in ("CheckSpelling", "DAV", "SSLRequire",
                  "RewriteMap", "AuthDigestProvider", "RemoteIPHeader", "AllowMethods"):
         assert apache_entry(name).cls == "unknown", name
     for name in ("deny", "root", "try_files", "error_page", "auth_basic", "return"):
         assert nginx_entry(name).cls == "modelled", name
-    for name in ("Require", "Options", "RewriteRule", "DirectoryIndex", "Directory", "<Directory", "ErrorDocument"):
+    for name in ("Require", "Options", "RewriteRule", "DirectoryIndex", "Directory", "<Directory", "ErrorDocument",
+                 "ProxyPass", "ProxyPassMatch", "<Proxy"):
         assert apache_entry(name).cls == "modelled", name
 
 

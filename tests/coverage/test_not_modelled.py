@@ -127,16 +127,23 @@ SITE = """    DocumentRoot @B@/www
 """
 
 
-def test_apache_proxypass_is_unknown_for_the_urls_it_takes(tree_dir):
+def test_apache_proxypass_hands_on_after_proxy_and_location_sections(tree_dir):
     vhost = SITE + "    ProxyPass /app/static/ !\n    ProxyPass /app/ http://127.0.0.1:9/\n" \
-                   "    ProxyPassMatch ^/api/v[0-9]+/ http://127.0.0.1:9/\n"
+                   "    ProxyPassMatch ^/api/(v[0-9]+)/ http://127.0.0.1:9/$1/\n" \
+                   "    <ProxyMatch ^http://127.0.0.1:9/v2/>\n        Require all denied\n    </ProxyMatch>\n" \
+                   "    <Location /svc/>\n        ProxyPass http://127.0.0.1:9/\n    </Location>\n"
     out = _apache(tree_dir, vhost, "/app/x")
-    assert out.status is None and out.would_answer == 404 and out.not_modelled.name == "ProxyPass"
-    assert out.reason.startswith("not modelled: ProxyPass at ")
+    assert out.status is None and out.not_modelled is None and "the status is the backend's" in out.reason
+    assert out.decided_by.name == "ProxyPass"
     assert _apache(tree_dir, vhost, "/app/static/a.html").status == 404
     assert _apache(tree_dir, vhost, "/application").status == 404
-    assert _apache(tree_dir, vhost, "/api/v2/users").not_modelled.name == "ProxyPassMatch"
+    assert _apache(tree_dir, vhost, "/api/v1/users").status is None
+    refused = _apache(tree_dir, vhost, "/api/v2/users")
+    assert refused.status == 403 and refused.decided_by.name == "Require" and "proxy:http://127.0.0.1:9/v2/ " \
+        in refused.reason
     assert _apache(tree_dir, vhost, "/a.html").status == 200
+    located = _apache(tree_dir, vhost, "/svc/x")
+    assert located.status is None and located.not_modelled.name == "ProxyPass"
 
 
 def test_apache_rewritemap_is_unknown_only_where_a_rule_uses_a_map(tree_dir):

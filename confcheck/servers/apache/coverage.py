@@ -26,10 +26,8 @@ def key_of(node) -> str:
 def _acts(node, st, status: int | None, rules) -> bool:
     """Whether an unknown-class directive acts on this request (the rest always may)."""
     key, values, request = node.key, node.values, st.request
-    if key in PROXY:
-        if len(values) < 2:                       # inside <Location>: the section already matched
-            return values[:1] != ["!"]
-        return node is st.proxied
+    if key in PROXY:                              # the <Location> form (the server form is modelled)
+        return len(values) < 2 and values[:1] != ["!"]
     if key in ("checkspelling", "checkcaseonly"):
         return status == 404
     if key == "indexforbiddenreturn404":
@@ -51,44 +49,14 @@ def _acts(node, st, status: int | None, rules) -> bool:
     return True
 
 
-def _proxied(st, nodes):
-    """The server-context ProxyPass/ProxyPassMatch that takes this URL: the first that
-    matches, in order (the main server's, then the virtual host's); None when none does
-    or the first match is an exclusion (`!`)."""
-    from confcheck.servers.apache.conf import compile_regex
-    for node in nodes:
-        values = node.values
-        if len(values) < 2:
-            continue
-        if node.key == "proxypass":
-            hit = _prefix_match(values[0], st.uri)
-        else:
-            regex = compile_regex(values[0])
-            hit = regex is None or regex.search(st.uri) is not None
-        if hit:
-            return None if values[1] == "!" else node
-    return None
-
-
-def _prefix_match(prefix: str, uri: str) -> bool:
-    """mod_proxy's alias_match: a prefix of whole path segments (a trailing slash must match too)."""
-    if not uri.startswith(prefix):
-        return False
-    return prefix.endswith("/") or len(uri) == len(prefix) or uri[len(prefix)] == "/"
-
-
 def in_force(st) -> dict:
     """The directives no module of the model reads that are in force for this request
     (server scope, then the merged per-directory configuration), by key_of."""
     found: dict[str, object] = {}
     conf = st.model.conf
-    proxies = []
     for srv in ([conf.main] + ([st.server] if st.server is not conf.main else [])):
         for node in srv.scope:
             found[key_of(node)] = node
-            if node.key in PROXY:
-                proxies.append(node)
-    st.proxied = _proxied(st, proxies)
     found.update(st.coverage)
     return found
 
@@ -99,6 +67,8 @@ def not_modelled(st, status: int | None):
     rules = [n for n in found.values() if n.key in ("rewriterule", "rewritecond")] + st.rw_nodes
     for node in found.values():
         reason = unknown_reason(apache_entry(node.name), node.values[0] if node.values else None)
+        if node.key in PROXY and len(node.values) < 2:
+            reason = "the <Location> form of ProxyPass is not modelled: the backend's status, or <Proxy> sections"
         if reason is not None and _acts(node, st, status, rules):
             return node, reason
     return None

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from confcheck.parsers.syntax import Node
 from confcheck.servers.apache import authz as authz_mod
-from confcheck.servers.apache import content, rewrite, sections
+from confcheck.servers.apache import content, proxy, rewrite, sections
 from confcheck.servers.apache.conf import ApacheConf, Server
 from confcheck.servers.apache.coverage import in_force, not_modelled
 from confcheck.servers.apache.perdir import OPT_INDEXES, OPT_SYM_LINKS, OPT_SYM_OWNER, DirConf, merge, read_layer
@@ -81,7 +81,6 @@ class State:
         self.context: tuple[str, str] | None = None     # Alias: (URL prefix, directory) for mod_rewrite
         self.coverage: dict = {}        # per-directory directives no module of the model reads (every walk)
         self.rw_nodes: list[Node] = []  # per-directory rewrite rules and conditions in force
-        self.proxied: Node | None = None  # the ProxyPass that takes the URL (coverage.py)
         conf = model.conf
         self.docroot_node = conf.server_value(server, "documentroot")
         dirs = list(conf.main.dirs) + (list(server.dirs) if server is not conf.main else [])
@@ -241,6 +240,9 @@ def _process(st: State, uri: str, args: str, *, filename: str | None = None) -> 
     st.context = None
     script = False
     if filename is None:
+        taken = proxy.pass_for(st, uri)
+        if taken is not None:
+            _proxy(st, *taken)
         filename, script = _translate(st, uri)
     st.filename = filename
     base = st.model.base_conf(st.server)
@@ -279,6 +281,27 @@ def _process(st: State, uri: str, args: str, *, filename: str | None = None) -> 
         raise Final(None, f"handled by '{handler}' ({hnode.name} {' '.join(a.raw for a in hnode.args)}): the "
                           "status is the program's", hnode)
     _serve(st, walk)
+
+
+def _proxy(st: State, node: Node, url: str) -> None:
+    """A URL ProxyPass takes: <Proxy> sections instead of <Directory>/<Files>, then
+    <Location> and <If>; the access checks; then the backend answers (status null)."""
+    st.filename = "proxy:" + url
+    st.step("translate", f"{node.name} {' '.join(a.raw for a in node.args)} hands {st.uri} to mod_proxy "
+            f"as {url}: no <Directory> or <Files> section applies", node)
+    conf = st.model.base_conf(st.server)
+    try:
+        for sec in proxy.sections_for(st, url):
+            conf = sections.apply(st, conf, sec, None)
+        conf = sections.location_walk(st, conf, st.uri)
+        conf = sections.if_walk(st, conf)
+    except WalkStop as stop:
+        raise Final(stop.status, stop.reason, stop.node, stop.fs_path, stop.rule) from None
+    st.coverage.update(conf.others)
+    _setenvif(st, conf)
+    _access(st, conf)
+    raise Final(None, f"{node.name} {' '.join(a.raw for a in node.args)}: handed to the backend {url} after the "
+                      "access checks allowed it; the status is the backend's", node)
 
 
 def _translate(st: State, uri: str) -> tuple[str, bool]:

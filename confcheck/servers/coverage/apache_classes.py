@@ -183,8 +183,10 @@ MultiviewsMatch unknown -- which files MultiViews may choose (the model knows th
 *noloris no-effect -- connection limits (not packaged)
 *php no-effect -- PHP settings; PHP's answer is null anyway
 *proxy no-effect -- how mod_proxy talks to the backend: the backend's answer is null anyway
-ProxyPass unknown -- hands the URL to the backend before any <Directory> check; the backend's status, or <Proxy> sections' access rules
-ProxyPassMatch unknown -- hands the URL to the backend before any <Directory> check; the backend's status, or <Proxy> sections' access rules
+<Proxy modelled -- access to a proxied URL (instead of <Directory> and <Files>)
+<ProxyMatch modelled -- access to a proxied URL (instead of <Directory> and <Files>)
+ProxyPass modelled -- hands the URL to the backend before any <Directory> check: <Proxy> and <Location> decide access, then the status is the backend's (null); the one-argument form inside <Location> is unknown
+ProxyPassMatch modelled -- as ProxyPass, by regular expression
 ProxyRequests unknown except=off -- forward-proxies absolute-URI requests
 ProxyBlock unknown -- refuses proxy requests to listed hosts (403)
 ProxyRemote no-effect -- the next proxy of a forward proxy

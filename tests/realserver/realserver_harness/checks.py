@@ -40,7 +40,7 @@ def assert_matches_expectation(r: RequestResult) -> None:
         f"the real server answered {r.status}, the scenario expects {r.expected_status}\n{r.describe()}")
     if exp.upstream:
         # proof that the request reached the proxy/fastcgi module (and no backend answered)
-        assert any("while connecting to upstream" in l for l in r.log), (
+        assert any("while connecting to upstream" in l or "AH01114" in l for l in r.log), (
             f"expected the request to be handed to an upstream\n{r.describe()}")
     else:
         assert not any("upstream" in l for l in r.log), f"unexpected upstream\n{r.describe()}"

@@ -33,9 +33,9 @@ File format (one mapping with a ``scenarios`` list)::
                                      # directive's exact text in this scenario's
                                      # config (checked); needed on every 401/403/500
                                      # that has no fs_path
-              upstream: true         # handed to proxy_pass/fastcgi_pass (after the
-                                     # access phase); no backend runs, so the real
-                                     # status must be 502 (connection refused) while
+              upstream: true         # handed to proxy_pass/fastcgi_pass/ProxyPass (after
+                                     # the access phase); no backend runs, so the real
+                                     # status must be 502 (Apache: 503) while
                                      # a model predicts "status: null" (upstream)
               location: /dir/        # the Location header: a path is compared with
                                      # http://HOST:PORT<path> (HOST the Host sent),
@@ -145,7 +145,8 @@ EXPECT_KEYS = {"status", "fs_path", "rule", "log", "body", "note", "decided_by",
                "decided_in", "not_modelled"}
 # statuses a config-caused outcome must explain with decided_by (when no fs_path)
 EXPLAINED_STATUSES = (401, 403, 500)
-UPSTREAM_STATUS = 502
+# no backend runs: nginx answers 502, Apache's mod_proxy 503
+UPSTREAM_STATUS = {"nginx": 502, "apache": 503}
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 
@@ -213,7 +214,7 @@ class Scenario:
 
 
 def _expectation(raw, where: str, config: str | None = None,
-                 sources: dict[str, str] | None = None) -> Expectation:
+                 sources: dict[str, str] | None = None, kind: str = "nginx") -> Expectation:
     """sources: where else decided_by may be written (decided_in): "base" and
     the scenario's tree files by path."""
     if isinstance(raw, int):
@@ -257,8 +258,8 @@ def _expectation(raw, where: str, config: str | None = None,
         if not isinstance(raw.get(flag, False), bool):
             raise ScenarioError(f"{where}: {flag} is true or false")
     upstream, closed = bool(raw.get("upstream", False)), bool(raw.get("closed", False))
-    if upstream and status != UPSTREAM_STATUS:
-        raise ScenarioError(f"{where}: upstream: true needs status {UPSTREAM_STATUS} (no backend runs)")
+    if upstream and status != UPSTREAM_STATUS[kind]:
+        raise ScenarioError(f"{where}: upstream: true needs status {UPSTREAM_STATUS[kind]} (no backend runs)")
     if closed and status != 444:
         raise ScenarioError(f"{where}: closed: true goes with status 444")
     location = raw.get("location")
@@ -286,7 +287,7 @@ def _request(raw, where: str, configs: dict[str, str] | None = None,
         auth = (str(auth[0]), str(auth[1]))
     configs = configs or {}
     sources = sources or {}
-    expect = {k: _expectation(raw[k], f"{where}.{k}", configs.get(k), sources.get(k))
+    expect = {k: _expectation(raw[k], f"{where}.{k}", configs.get(k), sources.get(k), k)
               for k in SERVER_KINDS if k in raw}
     if not expect:
         raise ScenarioError(f"{where}: no expectation for any server kind")
