@@ -85,7 +85,7 @@ Group modelled -- the worker's group
 *logio no-effect -- logging
 *version modelled -- <IfVersion> settled while reading the configuration
 *mpm_event no-effect -- process and listener settings
-Listen modelled -- address:port in virtual host selection
+Listen no-effect -- the addresses httpd listens on; the request's address:port selects the virtual host
 *mpm_prefork no-effect -- process settings
 *mpm_simple no-effect -- process settings
 
@@ -171,7 +171,8 @@ LuaCodeCache no-effect -- script caching
 LuaPackagePath no-effect -- the Lua search path
 LuaPackageCPath no-effect -- the Lua search path
 LuaInherit no-effect -- how Lua hooks merge
-*macro modelled -- macros are expanded while reading the configuration
+*macro no-effect -- a macro definition changes nothing by itself
+Use unknown -- the macro's directives are not expanded by the model
 *md no-effect -- certificates from an ACME CA
 MDRequireHttps unknown except=off -- redirects http: requests to https: (301) or refuses them
 *mime no-effect -- types, languages, charsets and encodings of the answer

@@ -61,7 +61,7 @@ server_name_in_redirect no-effect -- the form of the Location header, not the st
 port_in_redirect no-effect -- the form of the Location header, not the status
 msie_refresh no-effect -- the body of a redirect for MSIE, not the status
 auth_delay no-effect -- delays 401/403 answers, does not change them
-types modelled -- MIME types (data block; no status effect)
+types no-effect -- MIME types of the answer
 default_type no-effect -- the Content-Type of the answer
 
 *ngx_http_access_module modelled
