@@ -88,3 +88,13 @@ class Final(Exception):
         super().__init__(reason)
         self.status, self.reason, self.node = status, reason, node
         self.fs_path, self.rule, self.location = fs_path, rule, location
+
+
+def not_modelled_outcome(request, trace: list[Step], node: Node, why: str, final: Final, **more) -> Outcome:
+    """The answer when the request passed a directive the model does not know (the coverage
+    table's unknown class): status null, the directive named, the model's answer without it kept."""
+    trace.append(Step("not modelled", f"{node.name} at {node.file}:{node.line}: {why}", node))
+    trace.append(Step("status", f"unknown (without {node.name}: "
+                      f"{final.status if final.status is not None else 'unknown'}: {final.reason})", node))
+    return Outcome(request, None, f"not modelled: {node.name} at {node.file}:{node.line} ({why})", node,
+                   trace=trace, not_modelled=node, would_answer=final.status, **more)

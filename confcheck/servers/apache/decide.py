@@ -25,7 +25,7 @@ from confcheck.servers.apache.perdir import OPT_INDEXES, OPT_SYM_LINKS, OPT_SYM_
 from confcheck.servers.apache.request import Request, UriStatus, normalize
 from confcheck.servers.apache.sections import WalkStop
 from confcheck.servers.apache.vhosts import select
-from confcheck.servers.outcome import Final, Outcome, Step
+from confcheck.servers.outcome import Final, Outcome, Step, not_modelled_outcome
 
 MAX_RECURSION = 10
 DEFAULT_DOCROOT = "/usr/local/apache2/htdocs"   # compiled-in DOCUMENT_LOCATION (Debian: /var/www/html)
@@ -187,13 +187,8 @@ def decide(model: Model, request: Request) -> Outcome:
         final = _error_document(st, final)
         unknown = not_modelled(st, final.status)
         if unknown is not None:
-            node, why = unknown
-            st.step("not modelled", f"{node.name} at {node.file}:{node.line}: {why}", node)
-            st.step("status", f"unknown (without {node.name}: "
-                    f"{final.status if final.status is not None else 'unknown'}: {final.reason})", node)
-            return Outcome(request, None, f"not modelled: {node.name} at {node.file}:{node.line} ({why})", node,
-                           None, None, st.trace, None, [], st.assumptions, server="apache",
-                           not_modelled=node, would_answer=final.status)
+            return not_modelled_outcome(request, st.trace, *unknown, final, assumptions=st.assumptions,
+                                        server="apache")
         st.step("status", f"{final.status if final.status is not None else 'unknown'}: {final.reason}", final.node)
         return Outcome(request, final.status, final.reason, final.node, final.fs_path, final.rule, st.trace,
                        final.location, [], st.assumptions, server="apache")

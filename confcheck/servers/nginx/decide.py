@@ -24,7 +24,7 @@ from confcheck.servers.nginx.locations import describe_search, find_location
 from confcheck.servers.nginx.request import BadUri, Request, normalize_uri, parse_address
 from confcheck.servers.nginx.rewrite import Action, run_script
 from confcheck.servers.nginx.select import select_server
-from confcheck.servers.outcome import Final, Outcome, Step  # noqa: F401 - Step/Outcome are this module's answer types
+from confcheck.servers.outcome import Final, Outcome, Step, not_modelled_outcome  # noqa: F401 - Step/Outcome are this module's answer types
 
 MAX_URI_CHANGES = 10
 
@@ -170,13 +170,8 @@ def _outcome(state: State, final: Final) -> Outcome:
     if final.status == 200:
         note_phase(state, "answer")          # filters that act on what the content phase produced
     if state.not_modelled is not None:
-        node, why = state.not_modelled
-        state.step("not modelled", f"{node.name} at {node.file}:{node.line}: {why}", node)
-        state.step("status", f"unknown (without {node.name}: "
-                   f"{final.status if final.status is not None else 'unknown'}: {final.reason})", node)
-        return Outcome(state.request, None, f"not modelled: {node.name} at {node.file}:{node.line} ({why})",
-                       node, None, None, state.trace, None, sorted(state.unknown),
-                       not_modelled=node, would_answer=final.status)
+        return not_modelled_outcome(state.request, state.trace, *state.not_modelled, final,
+                                    unknown=sorted(state.unknown))
     state.step("status", f"{final.status if final.status is not None else 'unknown'}: {final.reason}", final.node)
     return Outcome(state.request, final.status, final.reason, final.node, final.fs_path, final.rule,
                    state.trace, final.location, sorted(state.unknown))
