@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from confcheck.servers.coverage import nginx_entry, unknown_reason
+from confcheck.servers.nginx.request import ip_match
 
 if TYPE_CHECKING:
     from confcheck.servers.nginx.decide import State
@@ -58,11 +59,10 @@ def _applies(state: "State", name: str, node) -> bool:
         accepts = "gzip" in (request.header("accept-encoding") or "")
         return accepts or node.values[:1] == ["always"]
     if name == "set_real_ip_from":
-        from confcheck.servers.nginx.decide import _ip_match
         header = state.scope.value("real_ip_header", "X-Real-IP")
         froms = [n for n in _nearest(state, name)]
         return (request.header(header) is not None
-                and any(n.args and _ip_match(n.args[0].value, request.client_ip) for n in froms))
+                and any(n.args and ip_match(n.args[0].value, request.client_ip) for n in froms))
     return True
 
 

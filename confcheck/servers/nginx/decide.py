@@ -11,9 +11,7 @@ status is reported with it. Facts come from nginx's sources
 
 from __future__ import annotations
 
-import ipaddress
 import posixpath
-from functools import lru_cache
 from dataclasses import dataclass, field
 
 from confcheck.parsers.syntax import Node
@@ -21,7 +19,8 @@ from confcheck.servers.nginx import variables
 from confcheck.servers.nginx.coverage import note_phase
 from confcheck.servers.nginx.conf import Http, LimitExcept, Location, Scope, Server, UPSTREAM_HANDLERS
 from confcheck.servers.nginx.locations import describe_search, find_location
-from confcheck.servers.nginx.request import BadUri, Request, normalize_uri, parse_address
+from confcheck.servers.nginx.request import BadUri, Request, normalize_uri
+from confcheck.servers.nginx.request import ip_match as _ip_match  # noqa: F401 - rules import it from here
 from confcheck.servers.nginx.rewrite import Action, run_script
 from confcheck.servers.nginx.select import select_server
 from confcheck.servers.outcome import Final, Outcome, Step, not_modelled_outcome  # noqa: F401 - Step/Outcome are this module's answer types
@@ -261,23 +260,6 @@ def _limit_except(state: State) -> None:
     else:
         state.step("limit_except", f"{state.request.method} is allowed by limit_except {' '.join(block.node.values)}",
                    block.node)
-
-
-def _ip_match(spec: str, ip: str) -> bool:
-    if spec == "all":
-        return True
-    if spec.startswith("unix:"):
-        return False
-    addr, net = parse_address(ip), _network(spec)
-    return addr is not None and net is not None and addr.version == net.version and addr in net
-
-
-@lru_cache(maxsize=4096)
-def _network(text: str):
-    try:
-        return ipaddress.ip_network(text, strict=False)
-    except ValueError:
-        return None
 
 
 def _access(state: State) -> None:
