@@ -98,7 +98,10 @@ def test_dynamic_modules_exist_only_when_loaded():
     assert "ngx_http_core_module" in none and "ngx_http_auth_request_module" in none
     assert coverage.nginx_directive_exists("geoip_country", none) is False
     assert coverage.nginx_directive_exists("auth_request", none) is True
-    assert coverage.nginx_directive_exists("more_set_headers", none) is None
+    assert coverage.nginx_directive_exists("access_by_lua_block", none) is None
+    assert coverage.nginx_directive_exists("more_set_headers", none) is False
+    more = coverage.nginx_loaded_modules(["modules/ngx_http_headers_more_filter_module.so"])
+    assert coverage.nginx_directive_exists("more_set_headers", more) is True
     geoip = coverage.nginx_loaded_modules(["modules/ngx_http_geoip_module.so"])
     assert coverage.nginx_directive_exists("geoip_country", geoip) is True
     assert coverage.nginx_directive_exists("perl", geoip) is False

@@ -151,6 +151,13 @@ perl_set no-effect -- a variable computed by Perl, which the model does not comp
 *ngx_http_copy_filter_module no-effect -- output buffers
 *ngx_http_v2_module no-effect -- HTTP/2 framing
 
+*ngx_http_headers_more_filter_module no-effect -- headers of the answer (libnginx-mod-http-headers-more-filter)
+more_set_input_headers unknown -- changes request headers before the access phase (Authorization, $http_*)
+more_clear_input_headers unknown -- changes request headers before the access phase (Authorization, $http_*)
+*ngx_http_subs_filter_module no-effect -- rewrites the body (libnginx-mod-http-subs-filter)
+*ngx_http_brotli_filter_module no-effect -- compresses the body (libnginx-mod-http-brotli-filter)
+*ngx_http_brotli_static_module unknown except=off -- serves FILE.br instead of FILE when it exists (libnginx-mod-http-brotli-static)
+
 *ngx_mail_module no-effect -- mail{} proxy: not on the HTTP request path
 *ngx_mail_auth_http_module no-effect -- mail{} proxy: not on the HTTP request path
 *ngx_mail_core_module no-effect -- mail{} proxy: not on the HTTP request path

@@ -5,7 +5,9 @@ nginx 1.22.1 (src/**/*.c); the origin says how Debian's package has it:
 built into /usr/sbin/nginx (`strings` lists its ngx_modules), a dynamic module
 that needs `load_module` (the .so name), or not built at all. Directives that
 crossplane's database knows but nginx 1.22 does not (NGINX Plus, njs, newer
-releases) are listed under the pseudo-module `@not-in-1.22`.
+releases) are listed under the pseudo-module `@not-in-1.22`. A few modules of
+Debian's own libnginx-mod-* packages (directive names from their .so files) are
+listed too, so configs that load them are classed rather than taken as unknown.
 """
 
 MODULES = """\
@@ -304,6 +306,14 @@ least_conn
 random
 @ngx_stream_upstream_zone_module dynamic:ngx_stream_module.so
 zone
+@ngx_http_headers_more_filter_module dynamic:ngx_http_headers_more_filter_module.so
+more_set_headers more_clear_headers more_set_input_headers more_clear_input_headers
+@ngx_http_subs_filter_module dynamic:ngx_http_subs_filter_module.so
+subs_filter subs_filter_types subs_filter_bypass subs_buffers subs_line_buffer_size
+@ngx_http_brotli_filter_module dynamic:ngx_http_brotli_filter_module.so
+brotli brotli_types brotli_buffers brotli_comp_level brotli_window brotli_min_length
+@ngx_http_brotli_static_module dynamic:ngx_http_brotli_static_module.so
+brotli_static
 @not-in-1.22 not-in-1.22
 api auth_jwt auth_jwt_claim_set auth_jwt_header_set auth_jwt_key_file auth_jwt_key_request auth_jwt_leeway
 f4f f4f_buffer_size fastcgi_cache_purge health_check health_check_timeout hls hls_buffers hls_forward_args

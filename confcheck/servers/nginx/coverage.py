@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 # the filters); anything else acts as soon as the request reaches its level.
 PHASES = {
     "auth_request": "access", "limit_req": "access", "limit_conn": "access",
-    "gzip_static": "content", "random_index": "content", "dav_methods": "content", "perl": "content",
+    "gzip_static": "content", "brotli_static": "content", "random_index": "content", "dav_methods": "content", "perl": "content",
     "mp4": "content", "flv": "content", "slice": "content", "fastcgi_store": "content",
     "proxy_store": "content", "scgi_store": "content", "uwsgi_store": "content",
     "image_filter": "answer", "xslt_stylesheet": "answer", "recursive_error_pages": "error_page",
@@ -55,8 +55,8 @@ def _applies(state: "State", name: str, node) -> bool:
         return request.method in {v.upper() for v in node.values}
     if name == "random_index":
         return state.uri.endswith("/")
-    if name == "gzip_static":
-        accepts = "gzip" in (request.header("accept-encoding") or "")
+    if name in ("gzip_static", "brotli_static"):
+        accepts = ("gzip" if name == "gzip_static" else "br") in (request.header("accept-encoding") or "")
         return accepts or node.values[:1] == ["always"]
     if name == "set_real_ip_from":
         header = state.scope.value("real_ip_header", "X-Real-IP")
