@@ -57,6 +57,8 @@ class Outcome:
     assumptions: list[str] = field(default_factory=list)   # anything else the answer rests on
     server: str = "nginx"
     internal_error: str | None = None   # a bug stopped this decision (confcheck.isolation): status is null
+    not_modelled: Node | None = None    # the unknown-class directive that made the status null (coverage table)
+    would_answer: int | None = None     # what the model answers without it (status null then)
 
     def to_json(self) -> dict:
         decided = None
@@ -68,6 +70,11 @@ class Outcome:
                "rule": self.rule, "trace": [s.to_json() for s in self.trace]}
         if self.location is not None:
             out["location"] = self.location
+        if self.not_modelled is not None:
+            node = self.not_modelled
+            out["not_modelled"] = {"directive": node.name, "file": node.file, "line": node.line,
+                                   "column": node.column}
+            out["would_answer"] = self.would_answer
         notes = [f"${name} is not known offline: taken as empty" for name in self.unknown] + list(self.assumptions)
         if notes:
             out["assumptions"] = notes
@@ -103,3 +110,13 @@ class Final(Exception):
         super().__init__(reason)
         self.status, self.reason, self.node = status, reason, node
         self.fs_path, self.rule, self.location = fs_path, rule, location
+
+
+def not_modelled_outcome(request, trace: list[Step], node: Node, why: str, final: Final, **more) -> Outcome:
+    """The answer when the request passed a directive the model does not know (the coverage
+    table's unknown class): status null, the directive named, the model's answer without it kept."""
+    trace.append(Step("not modelled", f"{node.name} at {node.file}:{node.line}: {why}", node))
+    trace.append(Step("status", f"unknown (without {node.name}: "
+                      f"{final.status if final.status is not None else 'unknown'}: {final.reason})", node))
+    return Outcome(request, None, f"not modelled: {node.name} at {node.file}:{node.line} ({why})", node,
+                   trace=trace, not_modelled=node, would_answer=final.status, **more)

@@ -20,7 +20,10 @@ pytestmark = pytest.mark.realserver
 # 403; everything else the servers logged for a request must be recognised.
 NOT_CAUSES = ("while connecting to upstream", "closed keepalive", "delaying unauthorized",
               "AH01626", "AH01627", "AH01628", "forcing responsecode", "client sent invalid",
-              "AH01630", "AH00128")   # Apache AH01630/AH00128 carry no request line: checked below
+              "AH01630", "AH00128",   # Apache AH01630/AH00128 carry no request line: checked below
+              "cannot PUT to a collection")
+# not_modelled.yaml: mod_proxy's backend is down; mod_speling fixed a name
+APACHE_NOT_CAUSES = ("AH01114", "AH03225")
 
 
 def _events(lines):
@@ -61,7 +64,7 @@ def test_apache_log_lines_name_the_path_at_fault(apache_run):
     wrong, checked = [], 0
     for sc in apache_run.scenarios.values():
         for req in sc.requests:
-            lines = [l for l in req.log if "[client" in l]
+            lines = [l for l in req.log if "[client" in l and not any(n in l for n in APACHE_NOT_CAUSES)]
             if not lines:
                 continue
             report = explain_events(_events(lines), machine)

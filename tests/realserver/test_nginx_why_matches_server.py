@@ -14,6 +14,7 @@ import pytest
 
 from confcheck.servers.nginx.request import Request
 from confcheck.why import WhyOptions, explain, prepare
+from realserver_harness.checks import not_modelled_problems
 
 pytestmark = pytest.mark.realserver
 
@@ -51,8 +52,9 @@ def test_why_predicts_every_status(nginx_run, prepared):
             total += 1
             outcome = explain(prepared, _request(nginx_run, sc, req))
             expectation = req.expectation
-            want = None if getattr(expectation, "upstream", False) else req.status
-            problems = []
+            unknown = getattr(expectation, "not_modelled", None)
+            want = None if getattr(expectation, "upstream", False) or unknown else req.status
+            problems = not_modelled_problems(outcome, unknown)
             if outcome.status != want:
                 problems.append(f"status {outcome.status} != real {req.status}")
             # 403/500 from the disk, and the 404s whose cause is on disk too (N10, row 32...)

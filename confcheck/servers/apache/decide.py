@@ -13,17 +13,19 @@ phases again, at most 10 times (LimitInternalRecursion).
 from __future__ import annotations
 
 import posixpath
+import re
 from dataclasses import dataclass, field
 
 from confcheck.parsers.syntax import Node
 from confcheck.servers.apache import authz as authz_mod
-from confcheck.servers.apache import content, rewrite, sections
+from confcheck.servers.apache import content, proxy, rewrite, sections
 from confcheck.servers.apache.conf import ApacheConf, Server
+from confcheck.servers.apache.coverage import in_force, not_modelled
 from confcheck.servers.apache.perdir import OPT_INDEXES, OPT_SYM_LINKS, OPT_SYM_OWNER, DirConf, merge, read_layer
 from confcheck.servers.apache.request import Request, UriStatus, normalize
 from confcheck.servers.apache.sections import WalkStop
 from confcheck.servers.apache.vhosts import select
-from confcheck.servers.outcome import MAX_STEPS, Final, Outcome, Step, Unfinished, unfinished_reason
+from confcheck.servers.outcome import MAX_STEPS, Final, Outcome, Step, Unfinished, not_modelled_outcome, unfinished_reason
 
 MAX_RECURSION = 10
 DEFAULT_DOCROOT = "/usr/local/apache2/htdocs"   # compiled-in DOCUMENT_LOCATION (Debian: /var/www/html)
@@ -82,6 +84,8 @@ class State:
         self.no_more_rewrite = False
         self.last_redirect: Node | None = None
         self.context: tuple[str, str] | None = None     # Alias: (URL prefix, directory) for mod_rewrite
+        self.coverage: dict = {}        # per-directory directives no module of the model reads (every walk)
+        self.rw_nodes: list[Node] = []  # per-directory rewrite rules and conditions in force
         conf = model.conf
         self.docroot_node = conf.server_value(server, "documentroot")
         dirs = list(conf.main.dirs) + (list(server.dirs) if server is not conf.main else [])
@@ -190,13 +194,38 @@ def decide(model: Model, request: Request) -> Outcome:
         del st.trace[MAX_STEPS // 10:]     # the head shows where it started; the rest repeats
         final = Final(None, unfinished_reason(exc))
     except Final as caught:
-        final = caught
+        final = _error_document(st, caught)
+        unknown = not_modelled(st, final.status)
+        if unknown is not None:
+            return not_modelled_outcome(request, st.trace, *unknown, final, assumptions=st.assumptions,
+                                        server="apache")
     else:
         raise AssertionError("decide() always ends with a status")
     st.trace.append(Step("status", f"{final.status if final.status is not None else 'unknown'}: {final.reason}",
                          final.node))
     return Outcome(request, final.status, final.reason, final.node, final.fs_path, final.rule, st.trace,
                    final.location, [], st.assumptions, server="apache")
+
+
+def _error_document(st: State, final: Final) -> Final:
+    """ErrorDocument for an error (http_request.c ap_die): a URL turns it into a 302 to that
+    URL; a local page or a message keeps the status, even when the page itself fails."""
+    if final.status is None or final.status < 400:
+        return final
+    node = in_force(st).get(f"errordocument {final.status}")
+    if node is None or len(node.args) < 2:
+        return final
+    target = node.args[1]
+    if target.raw.startswith('"') or target.value.lower() == "default" or not _URL.match(target.value):
+        st.step("error_document", f"ErrorDocument {final.status} {target.raw}: the status stays {final.status}",
+                node)
+        return final
+    st.step("error_document", f"ErrorDocument {final.status} names a URL: redirect", node)
+    return Final(302, f"{final.reason}; ErrorDocument {final.status} redirects to {target.value}", node,
+                 location=target.value)
+
+
+_URL = re.compile(r"^[A-Za-z0-9+.-]+:")     # ap_is_url
 
 
 def _encoded_slashes(st: State) -> str:
@@ -218,6 +247,9 @@ def _process(st: State, uri: str, args: str, *, filename: str | None = None) -> 
     st.context = None
     script = False
     if filename is None:
+        taken = proxy.pass_for(st, uri)
+        if taken is not None:
+            _proxy(st, *taken)
         filename, script = _translate(st, uri)
     st.filename = filename
     base = st.model.base_conf(st.server)
@@ -234,6 +266,8 @@ def _process(st: State, uri: str, args: str, *, filename: str | None = None) -> 
     except WalkStop as stop:
         raise Final(stop.status, stop.reason, stop.node, stop.fs_path, stop.rule) from None
     walk.conf = conf
+    st.coverage.update(conf.others)
+    st.rw_nodes += [n for rule in conf.rw_rules for n in [rule.node] + [c.node for c in rule.conds]]
     st.filename, st.path_info = walk.filename, walk.path_info
     st.step("map", f"file {walk.filename}" + (f" path info {walk.path_info}" if walk.path_info else "")
             + ("" if walk.meta is not None else " (does not exist)"))
@@ -254,6 +288,27 @@ def _process(st: State, uri: str, args: str, *, filename: str | None = None) -> 
         raise Final(None, f"handled by '{handler}' ({hnode.name} {' '.join(a.raw for a in hnode.args)}): the "
                           "status is the program's", hnode)
     _serve(st, walk)
+
+
+def _proxy(st: State, node: Node, url: str) -> None:
+    """A URL ProxyPass takes: <Proxy> sections instead of <Directory>/<Files>, then
+    <Location> and <If>; the access checks; then the backend answers (status null)."""
+    st.filename = "proxy:" + url
+    st.step("translate", f"{node.name} {' '.join(a.raw for a in node.args)} hands {st.uri} to mod_proxy "
+            f"as {url}: no <Directory> or <Files> section applies", node)
+    conf = st.model.base_conf(st.server)
+    try:
+        for sec in proxy.sections_for(st, url):
+            conf = sections.apply(st, conf, sec, None)
+        conf = sections.location_walk(st, conf, st.uri)
+        conf = sections.if_walk(st, conf)
+    except WalkStop as stop:
+        raise Final(stop.status, stop.reason, stop.node, stop.fs_path, stop.rule) from None
+    st.coverage.update(conf.others)
+    _setenvif(st, conf)
+    _access(st, conf)
+    raise Final(None, f"{node.name} {' '.join(a.raw for a in node.args)}: handed to the backend {url} after the "
+                      "access checks allowed it; the status is the backend's", node)
 
 
 def _translate(st: State, uri: str) -> tuple[str, bool]:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from confcheck.parsers.syntax import Node
 from confcheck.servers.apache.conf import AUTHZ_KINDS, LIMIT_KINDS, Section
+from confcheck.servers.apache.coverage import key_of
 
 # Methods httpd knows by number (HEAD is M_GET); anything else counts as OTHER.
 METHODS = ("GET", "PUT", "POST", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "PROPFIND",
@@ -163,6 +164,8 @@ class DirConf:
     # mod_alias in directory context (fixups), mod_authz_groupfile
     redirects: tuple = ()
     auth_group_file: Node | None = None
+    # directives no module of the model reads, by coverage.key_of (the coverage table decides)
+    others: dict = field(default_factory=dict)
     # what the trace shows
     applied: list = field(default_factory=list)
 
@@ -199,6 +202,7 @@ class _Layer:
         self.setenvif: list = []
         self.add_handlers: list = []
         self.redirects: list = []
+        self.others: dict = {}
 
 
 # directive (lower-case) -> module group for the "present" test
@@ -260,6 +264,7 @@ def read_layer(section: Section, directory: str | None, *, htaccess: bool = Fals
             key = item.key
             group = _GROUP.get(key)
             if group is None:
+                layer.others[key_of(item)] = item
                 continue
             layer.present.add(group)
             if key == "options":
@@ -403,6 +408,8 @@ def merge(base: DirConf, layer: _Layer, label: str) -> DirConf:
     """ap_merge_per_dir_configs(base, layer): each module that the layer has."""
     conf = base.copy()
     conf.applied.append(label)
+    if layer.others:
+        conf.others = {**conf.others, **layer.others}
     v = layer.values
     if "core" in layer.present:
         if layer.opts is None:        # only +/-: merge onto what is inherited

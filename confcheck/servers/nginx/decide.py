@@ -11,20 +11,20 @@ status is reported with it. Facts come from nginx's sources
 
 from __future__ import annotations
 
-import ipaddress
 import posixpath
-from functools import lru_cache
 from dataclasses import dataclass, field
 
 from confcheck.parsers.syntax import Node
 from confcheck.servers.nginx import variables
+from confcheck.servers.nginx.coverage import note_phase
 from confcheck.servers.nginx.conf import Http, LimitExcept, Location, Scope, Server, UPSTREAM_HANDLERS
 from confcheck.servers.nginx.locations import describe_search, find_location
-from confcheck.servers.nginx.request import BadUri, Request, normalize_uri, parse_address
+from confcheck.servers.nginx.request import BadUri, Request, normalize_uri
+from confcheck.servers.nginx.request import ip_match as _ip_match  # noqa: F401 - rules import it from here
 from confcheck.servers.nginx.rewrite import Action, run_script
 from confcheck.servers.nginx.select import select_server
 from confcheck.servers.outcome import (MAX_STEPS, Final, Outcome, Step,  # noqa: F401 - Step/Outcome: answer types
-                                       Unfinished, unfinished_reason)
+                                       Unfinished, not_modelled_outcome, unfinished_reason)
 
 MAX_URI_CHANGES = 10
 
@@ -78,6 +78,7 @@ class State:
         self.capture_whole = ""
         self.set_vars: dict[str, str] = {}
         self.unknown: set[str] = set()
+        self.not_modelled: tuple[Node, str] | None = None   # an unknown-class directive passed (coverage.py)
         self.internal = False
         self.error_page = False
         self.error_pages_open = 0       # error pages being served (more than one: recursive_error_pages)
@@ -185,6 +186,11 @@ def decide(model: Model, request: Request, server: Server | None = None) -> Outc
 
 
 def _outcome(state: State, final: Final) -> Outcome:
+    if final.status == 200:
+        note_phase(state, "answer")          # filters that act on what the content phase produced
+    if state.not_modelled is not None:
+        return not_modelled_outcome(state.request, state.trace, *state.not_modelled, final,
+                                    unknown=sorted(state.unknown))
     # appended directly: the closing line is never refused by the step budget
     state.trace.append(Step("status", f"{final.status if final.status is not None else 'unknown'}: {final.reason}",
                             final.node))
@@ -197,6 +203,7 @@ def _run(state: State, start: "str | Location" = "server") -> None:
     internal redirect: nginx re-enters at the location search) or a named
     location (try_files/error_page @name: its rewrite phase comes next)."""
     if start == "server":
+        note_phase(state, "request")
         action = run_script(state, state.server.rewrite_script(), state.server)
         _apply_rewrite(state, action, server_level=True)
     named = start if isinstance(start, Location) else None
@@ -207,11 +214,13 @@ def _run(state: State, start: "str | Location" = "server") -> None:
             state.step("location", f"named location {loc.name}", loc.node)
         else:
             loc = _find_config(state)
+        note_phase(state, "request")
         if loc is not None:
             action = run_script(state, state.scope.rewrite_script(), state.scope)
             if _apply_rewrite(state, action, server_level=False):
                 continue
         _limit_except(state)
+        note_phase(state, "access")
         _access(state)
         after = _try_files(state)
         if after == "again":
@@ -219,6 +228,7 @@ def _run(state: State, start: "str | Location" = "server") -> None:
         if isinstance(after, Location):
             named = after
             continue
+        note_phase(state, "content")
         _content(state)   # raises Final, or returns after an internal redirect (index)
 
 
@@ -272,23 +282,6 @@ def _limit_except(state: State) -> None:
     else:
         state.step("limit_except", f"{state.request.method} is allowed by limit_except {' '.join(block.node.values)}",
                    block.node)
-
-
-def _ip_match(spec: str, ip: str) -> bool:
-    if spec == "all":
-        return True
-    if spec.startswith("unix:"):
-        return False
-    addr, net = parse_address(ip), _network(spec)
-    return addr is not None and net is not None and addr.version == net.version and addr in net
-
-
-@lru_cache(maxsize=4096)
-def _network(text: str):
-    try:
-        return ipaddress.ip_network(text, strict=False)
-    except ValueError:
-        return None
 
 
 def _access(state: State) -> None:

@@ -134,6 +134,25 @@ def parse_address(text: str):
         return None
 
 
+def ip_match(spec: str, ip: str) -> bool:
+    """Whether the client address `ip` is in an allow/deny/set_real_ip_from address or network."""
+    if spec == "all":
+        return True
+    if spec.startswith("unix:"):
+        return False
+    addr, net = parse_address(ip), _network(spec)
+    return addr is not None and net is not None and addr.version == net.version and addr in net
+
+
+@lru_cache(maxsize=4096)
+def _network(text: str):
+    import ipaddress
+    try:
+        return ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return None
+
+
 def _check_ip(ip: str) -> None:
     if parse_address(ip) is None:
         raise RequestError(f"--client-ip {ip!r} is not an IP address")

@@ -56,7 +56,8 @@ def get(name: str, state: "State") -> str:
         "document_root": lambda: state.document_root(),
         "realpath_root": lambda: state.document_root(),
         "request_filename": lambda: state.request_filename(),
-        "fastcgi_script_name": lambda: state.uri,
+        "fastcgi_script_name": lambda: _fastcgi_split(state)[0],
+        "fastcgi_path_info": lambda: _fastcgi_split(state)[1],
         "invalid_referer": lambda: state.invalid_referer(),
         "remote_user": lambda: (req.basic_credentials() or ("", ""))[0],
         "content_type": lambda: req.header("content-type") or "",
@@ -76,6 +77,26 @@ def get(name: str, state: "State") -> str:
         return mapped
     state.unknown.add(name)
     return ""
+
+
+def _fastcgi_split(state: "State") -> tuple[str, str]:
+    """$fastcgi_script_name and $fastcgi_path_info (ngx_http_fastcgi_module.c): the two
+    captures of fastcgi_split_path_info when it matches the URI (else the URI and ""),
+    and fastcgi_index appended to a script name that ends in /."""
+    uri, info = state.uri, ""
+    split = state.scope.last("fastcgi_split_path_info")
+    if split is not None and split.args:
+        from confcheck.servers.nginx.conf import BadRegex, compile_regex
+        try:
+            match = compile_regex(split.args[0].value, False).search(uri)
+        except BadRegex:
+            match = None
+        if match is not None and match.re.groups >= 2:
+            uri, info = match.group(1) or "", match.group(2) or ""
+    index = state.scope.last("fastcgi_index")
+    if uri.endswith("/") and index is not None and index.args:
+        uri += index.args[0].value
+    return uri, info
 
 
 def _arg(args: str, key: str) -> str:

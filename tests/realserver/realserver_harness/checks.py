@@ -41,7 +41,7 @@ def assert_matches_expectation(r: RequestResult) -> None:
         f"the real server answered {r.status}, the scenario expects {r.expected_status}\n{r.describe()}")
     if exp.upstream:
         # proof that the request reached the proxy/fastcgi module (and no backend answered)
-        assert any("while connecting to upstream" in l for l in r.log), (
+        assert any("while connecting to upstream" in l or "AH01114" in l for l in r.log), (
             f"expected the request to be handed to an upstream\n{r.describe()}")
     else:
         assert not any("upstream" in l for l in r.log), f"unexpected upstream\n{r.describe()}"
@@ -94,7 +94,7 @@ def unlabelled_denials(run: RunResult) -> list[str]:
     return [f"{r.scenario}[{r.index}] {r.spec.label} -> {r.status}"
             for r in run.all_requests()
             if r.status in EXPLAINED_STATUSES and r.expected_fs_path is None
-            and not (r.expectation and r.expectation.decided_by)]
+            and not (r.expectation and (r.expectation.decided_by or r.expectation.not_modelled))]
 
 
 def paths_at_fault(finding) -> list[str]:
@@ -154,3 +154,21 @@ def claims_disagreeing(run: RunResult, findings) -> tuple[int, list[str]]:
                 if req.status != status:
                     wrong.append(f"{sc.name} {method} {url} -> {req.status}, but {f.rule}: {f.message}")
     return checked, wrong
+
+
+def not_modelled_problems(outcome, directive: str | None) -> list[str]:
+    """What is wrong with `why`'s answer about an unknown-class directive: null
+    with that directive named (its text, from the scenario) where the scenario
+    says the request passes one; nothing named where it does not."""
+    named = outcome.not_modelled
+    if directive is None:
+        return [] if named is None else [f"unexpected not modelled: {named.name} at {named.file}:{named.line}"]
+    if named is None:
+        return [f"expected not modelled: {directive}"]
+    text = " ".join([named.name] + [a.raw for a in named.args])
+    problems = []
+    if not (text + ";").startswith(directive.rstrip(";")):
+        problems.append(f"not modelled {text!r} != {directive!r}")
+    if f"not modelled: {named.name} at {named.file}:{named.line}" not in outcome.reason:
+        problems.append(f"reason does not name the directive: {outcome.reason}")
+    return problems

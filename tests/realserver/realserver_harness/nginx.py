@@ -64,6 +64,8 @@ class NginxRunner(ServerRunner):
             "        text/css css;",
             "    }",
             "    server_names_hash_bucket_size 128;",
+            "    # scenarios/nginx/not_modelled.yaml: a zone no single request exceeds",
+            "    limit_req_zone $binary_remote_addr zone=cc_fast:1m rate=1000r/s;",
             "    log_format host '$host $remote_addr \"$request\" $status $body_bytes_sent';",
             f"    access_log {p}/logs/access.log host;",
             *[f"    {t}_temp_path {p}/tmp/{t};" for t in TEMP_PATHS],

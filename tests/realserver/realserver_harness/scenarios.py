@@ -33,9 +33,9 @@ File format (one mapping with a ``scenarios`` list)::
                                      # directive's exact text in this scenario's
                                      # config (checked); needed on every 401/403/500
                                      # that has no fs_path
-              upstream: true         # handed to proxy_pass/fastcgi_pass (after the
-                                     # access phase); no backend runs, so the real
-                                     # status must be 502 (connection refused) while
+              upstream: true         # handed to proxy_pass/fastcgi_pass/ProxyPass (after
+                                     # the access phase); no backend runs, so the real
+                                     # status must be 502 (Apache: 503) while
                                      # a model predicts "status: null" (upstream)
               location: /dir/        # the Location header: a path is compared with
                                      # http://HOST:PORT<path> (HOST the Host sent),
@@ -43,6 +43,11 @@ File format (one mapping with a ``scenarios`` list)::
               closed: true           # `return 444`: status is what nginx logs (444),
                                      # the client gets no response (connection
                                      # closed); checked in the access log
+              not_modelled: "auth_request /check;"  # the request passes a directive the
+                                     # model does not know (coverage table, class
+                                     # unknown): `why` must answer status null and
+                                     # name it (its exact text in the config);
+                                     # the real status is still checked
               decided_in: www/.htaccess  # where decided_by is written when it is not
                                      # in the scenario's config: a tree file
                                      # (an .htaccess, relative to @ROOT@) or "base"
@@ -137,10 +142,11 @@ SCENARIO_KEYS = {"name", "ref", "title", "accounts", "tree", "requests", "raw_se
                  *SERVER_KINDS}
 REQUEST_KEYS = {"path", "method", "headers", "auth", "body", "host", *SERVER_KINDS}
 EXPECT_KEYS = {"status", "fs_path", "rule", "log", "body", "note", "decided_by", "upstream", "location", "closed",
-               "decided_in"}
+               "decided_in", "not_modelled"}
 # statuses a config-caused outcome must explain with decided_by (when no fs_path)
 EXPLAINED_STATUSES = (401, 403, 500)
-UPSTREAM_STATUS = 502
+# no backend runs: nginx answers 502, Apache's mod_proxy 503
+UPSTREAM_STATUS = {"nginx": 502, "apache": 503}
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 
@@ -161,6 +167,7 @@ class Expectation:
     location: str | None = None    # expected Location header (a path: same host:port)
     closed: bool = False           # connection closed without a response (return 444)
     decided_in: str | None = None  # decided_by is not in the config: a tree file or "base"
+    not_modelled: str | None = None  # directive text of an unknown-class directive: `why` answers null
 
 
 @dataclass
@@ -207,7 +214,7 @@ class Scenario:
 
 
 def _expectation(raw, where: str, config: str | None = None,
-                 sources: dict[str, str] | None = None) -> Expectation:
+                 sources: dict[str, str] | None = None, kind: str = "nginx") -> Expectation:
     """sources: where else decided_by may be written (decided_in): "base" and
     the scenario's tree files by path."""
     if isinstance(raw, int):
@@ -240,14 +247,19 @@ def _expectation(raw, where: str, config: str | None = None,
                                 " (elsewhere: say where with decided_in)")
     elif raw.get("decided_in") is not None:
         raise ScenarioError(f"{where}: decided_in goes with decided_by")
-    if status in EXPLAINED_STATUSES and decided_by is None and raw.get("fs_path") is None:
-        raise ScenarioError(f"{where}: a {status} needs fs_path/rule (disk) or decided_by (config)")
+    not_modelled = raw.get("not_modelled")
+    if not_modelled is not None and (not isinstance(not_modelled, str) or config is None
+                                     or not_modelled not in config):
+        raise ScenarioError(f"{where}: not_modelled {not_modelled!r} is not a directive of the scenario's config")
+    if status in EXPLAINED_STATUSES and decided_by is None and raw.get("fs_path") is None and not_modelled is None:
+        raise ScenarioError(f"{where}: a {status} needs fs_path/rule (disk) or decided_by (config), "
+                            "or not_modelled (a directive the model does not know)")
     for flag in ("upstream", "closed"):
         if not isinstance(raw.get(flag, False), bool):
             raise ScenarioError(f"{where}: {flag} is true or false")
     upstream, closed = bool(raw.get("upstream", False)), bool(raw.get("closed", False))
-    if upstream and status != UPSTREAM_STATUS:
-        raise ScenarioError(f"{where}: upstream: true needs status {UPSTREAM_STATUS} (no backend runs)")
+    if upstream and status != UPSTREAM_STATUS[kind]:
+        raise ScenarioError(f"{where}: upstream: true needs status {UPSTREAM_STATUS[kind]} (no backend runs)")
     if closed and status != 444:
         raise ScenarioError(f"{where}: closed: true goes with status 444")
     location = raw.get("location")
@@ -256,7 +268,7 @@ def _expectation(raw, where: str, config: str | None = None,
     return Expectation(status=status, fs_path=raw.get("fs_path"), rule=rule,
                        log=list(log), body=raw.get("body"), note=raw.get("note"),
                        decided_by=decided_by, upstream=upstream, location=location, closed=closed,
-                       decided_in=raw.get("decided_in"))
+                       decided_in=raw.get("decided_in"), not_modelled=not_modelled)
 
 
 def _request(raw, where: str, configs: dict[str, str] | None = None,
@@ -275,7 +287,7 @@ def _request(raw, where: str, configs: dict[str, str] | None = None,
         auth = (str(auth[0]), str(auth[1]))
     configs = configs or {}
     sources = sources or {}
-    expect = {k: _expectation(raw[k], f"{where}.{k}", configs.get(k), sources.get(k))
+    expect = {k: _expectation(raw[k], f"{where}.{k}", configs.get(k), sources.get(k), k)
               for k in SERVER_KINDS if k in raw}
     if not expect:
         raise ScenarioError(f"{where}: no expectation for any server kind")

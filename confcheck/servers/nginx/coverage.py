@@ -1,0 +1,105 @@
+"""The directives of the coverage table's `unknown` class that a request passes.
+
+decide() calls `note_phase` when the request enters a phase: the levels in
+force (http > server > location > if / limit_except) are searched for a
+directive that acts in that phase and whose effect the model does not know.
+The first one found is kept on the state; the request is still decided (what
+the model would answer without it), and the answer becomes status null with
+the directive named. A directive acts only where the request reaches its
+phase: `return 403` in the rewrite phase never meets `auth_request`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from confcheck.servers.coverage import nginx_entry, unknown_reason
+from confcheck.servers.nginx.request import ip_match
+
+if TYPE_CHECKING:
+    from confcheck.servers.nginx.decide import State
+
+# When each unknown-class directive acts (ngx_http_core_module's phases and
+# the filters); anything else acts as soon as the request reaches its level.
+PHASES = {
+    "auth_request": "access", "limit_req": "access", "limit_conn": "access",
+    "gzip_static": "content", "brotli_static": "content", "random_index": "content", "dav_methods": "content", "perl": "content",
+    "mp4": "content", "flv": "content", "slice": "content", "fastcgi_store": "content",
+    "proxy_store": "content", "scgi_store": "content", "uwsgi_store": "content",
+    "image_filter": "answer", "xslt_stylesheet": "answer",
+}
+# Content handlers are the location's own: not inherited by nested locations.
+NOT_INHERITED = frozenset({"perl", "mp4", "flv"})
+# Levels the request does not "pass" as directives: the levels themselves.
+LEVELS = frozenset({"location", "if", "limit_except", "server", "http"})
+
+
+def _chain(state: "State"):
+    scope, inner = state.scope, True
+    while scope is not None:
+        yield scope, inner
+        if scope.kind == "location":
+            inner = False
+        scope = scope.parent
+
+
+def _applies(state: "State", name: str, node) -> bool:
+    """Whether an unknown-class directive really acts on this request."""
+    request = state.request
+    if name == "merge_slashes":
+        return "//" in request.raw_path
+    if name == "ssl_verify_client":
+        return request.scheme == "https"
+    if name == "dav_methods":
+        # ngx_http_dav_handler declines every method it was not given
+        return request.method in {v.upper() for v in node.values}
+    if name == "random_index":
+        return state.uri.endswith("/")
+    if name in ("gzip_static", "brotli_static"):
+        accepts = ("gzip" if name == "gzip_static" else "br") in (request.header("accept-encoding") or "")
+        return accepts or node.values[:1] == ["always"]
+    if name == "set_real_ip_from":
+        header = state.scope.value("real_ip_header", "X-Real-IP")
+        froms = [n for n in _nearest(state, name)]
+        return (request.header(header) is not None
+                and any(n.args and ip_match(n.args[0].value, request.client_ip) for n in froms))
+    return True
+
+
+def _nearest(state: "State", name: str) -> list:
+    for scope, _ in _chain(state):
+        found = scope.own(name)
+        if found:
+            return found
+    return []
+
+
+def _candidates(scope) -> list:
+    """This level's directives of the unknown class (or of no known module), switched off or
+    not (an inner `off` hides an outer setting). Kept with the level: an http{} of 2,000
+    servers is looked at once, not once per request."""
+    found = scope._groups.get(" coverage")
+    if found is None:
+        found = scope._groups[" coverage"] = [
+            n for n in scope.children_nodes
+            if n.key not in LEVELS and (nginx_entry(n.key) is None or nginx_entry(n.key).cls == "unknown")]
+    return found
+
+
+def note_phase(state: "State", phase: str) -> None:
+    """Keep the first unknown-class directive of `phase` in force for this request."""
+    if state.not_modelled is not None:
+        return
+    seen: set[str] = set()
+    for scope, inner in _chain(state):
+        for node in _candidates(scope):
+            name = node.key
+            if name in seen or PHASES.get(name, "request") != phase:
+                continue
+            seen.add(name)         # the innermost level's setting is the one in force
+            if name in NOT_INHERITED and not inner:
+                continue
+            reason = unknown_reason(nginx_entry(name), node.values[0] if node.values else None)
+            if reason is not None and _applies(state, name, node):
+                state.not_modelled = (node, reason)
+                return
