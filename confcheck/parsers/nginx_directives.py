@@ -14,8 +14,12 @@ What is deliberately not an error:
 
 from __future__ import annotations
 
-from confcheck.source import Diagnostics
-from confcheck.parsers.syntax import Node
+import re
+
+from confcheck.source import Diagnostics, Span
+from confcheck.parsers import nginx_values as values
+from confcheck.parsers.nginx_variables import Variables
+from confcheck.parsers.syntax import Node, effective_children
 
 # Blocks whose body is a table of entries, not directives.
 DATA_BLOCKS = frozenset({"map", "types", "geo", "split_clients", "match", "charset_map"})
@@ -63,6 +67,7 @@ class _Table:
         self.directives = dict(a.DIRECTIVES)
         self.directives.update(_local_directives(a))
         self.contexts = a.CONTEXTS
+        self.prefixes: set[str] | None = None  # of every directive name, made when needed
 
 
 def _enter(ctx: tuple, name: str) -> tuple:
@@ -131,20 +136,26 @@ def _verdict(name: str, ctx: tuple, is_block: bool, n_args: int, table: _Table):
     return "flag" if flag else reason
 
 
-def validate_nginx(nodes: list[Node], diags: Diagnostics, *, context: tuple[str, ...] = ()) -> None:
-    """Check every directive below `nodes` (includes followed) for context and arity.
+def validate_nginx(nodes: list[Node], diags: Diagnostics, *, context: tuple[str, ...] = (),
+                   main: bool = False) -> None:
+    """Check every directive below `nodes` (includes followed): context and
+    arity, then what nginx's handlers refuse in the values (nginx_values.py).
 
     `context` is where `nodes` sit, as crossplane names contexts: () for the
     main file, ("http",) for a vhost snippet, ("http", "location") ...
+    `main`: `nodes` are a whole main configuration with its includes, so
+    what nginx decides on the whole (an "events" section, variables) is
+    decided too.
     """
     table = _Table()
     cache: dict = {}
-    # explicit stack of (iterator, context): source order, no recursion limit
-    # on deep input; a block's siblings are read in a plain loop (hot path:
-    # every node of the configuration)
-    stack = [(iter(nodes), context)]
+    variables = Variables() if main else None
+    # explicit stack of (iterator, context, directives seen in that block):
+    # source order, no recursion limit on deep input; an included file's
+    # nodes share their block's entry
+    stack = [(iter(nodes), context, {})]
     while stack:
-        it, ctx = stack.pop()
+        it, ctx, seen = stack[-1]
         verdicts = cache.get(ctx)
         if verdicts is None:
             verdicts = cache[ctx] = {}
@@ -152,16 +163,109 @@ def validate_nginx(nodes: list[Node], diags: Diagnostics, *, context: tuple[str,
             verdict = verdicts.get((node.name, len(node.args), node.children is not None))
             if verdict is None:
                 verdict = _cached_verdict(node, ctx, table, verdicts)
-            if verdict is not True:
+            if verdict is not True and verdict != "flag":
                 _report(node, verdict, diags)
+            elif node.name not in table.directives:
+                if ctx in table.contexts:
+                    _unknown(node, table, diags)
+                if variables is not None:
+                    variables.unknowable = True
+            else:
+                if verdict == "flag":  # on|off, decided by the value
+                    _report(node, verdict, diags)
+                _check_values(node, ctx, seen, diags)
+            if variables is not None:
+                variables.visit(node)
+                if node.name == "load_module":
+                    variables.unknowable = True
             if node.included:
-                stack.append((it, ctx))
-                stack.extend((iter(inc.nodes), ctx) for inc in reversed(node.included))
+                stack.extend((iter(inc.nodes), ctx, seen) for inc in reversed(node.included))
                 break
-            if node.children and node.name not in DATA_BLOCKS:
-                stack.append((it, ctx))
-                stack.append((iter(node.children), _enter(ctx, node.name)))
-                break
+            if node.children is None:
+                continue
+            if node.name in DATA_BLOCKS:
+                if verdict is True:
+                    _check_data(node, ctx, diags, variables)
+                continue
+            stack.append((iter(node.children), _enter(ctx, node.name), {}))
+            break
+        else:
+            stack.pop()
+    if variables is not None:
+        for message, arg in variables.unknown():
+            diags.add(message, arg.span, code=CODE)
+
+
+def _check_values(node: Node, ctx: tuple, seen: dict, diags: Diagnostics) -> None:
+    """What the directive's handler refuses in its values, or a second use in one block."""
+    fam = values.family(ctx)
+    kind = values.slot_kind(node.name, fam)
+    key = values.duplicate_key(node.name, fam, kind)
+    if key is not None:
+        first = seen.get(key)
+        if first is not None:
+            diags.add(values.duplicate_message(node, first), node.name_span, code=CODE)
+            return
+        seen[key] = node
+    problem = (values.slot_problem(node, kind, fam) if kind is not None and kind != "flag"
+               else values.custom_problem(node, fam))
+    if problem is not None:
+        message, where = problem
+        diags.add(message, where.span if hasattr(where, "quote") else where.name_span, code=CODE)
+
+
+def _check_data(block: Node, ctx: tuple, diags: Diagnostics, variables) -> None:
+    for message, entry in values.data_block_problems(block, values.family(ctx)):
+        diags.add(message, entry.name_span, code=CODE)
+    if variables is not None and block.name == "map":
+        for entry in effective_children(block.children):
+            for arg in entry.args[:1]:
+                variables.visit_map_value(arg)
+
+
+_WORD = re.compile(r"[a-z0-9_]+")
+
+
+def _unknown(node: Node, table: _Table, diags: Diagnostics) -> None:
+    """nginx's `unknown directive`, when no module can define the name.
+
+    A third-party module's directive (more_set_headers, content_by_lua_block)
+    is unknown to the table but fine once its module is loaded, which a
+    lone file cannot tell: only a name no module could have (characters
+    other than a-z 0-9 _), a truncated directive (a proper prefix of one)
+    or a typo (one edit away from one) is refused.
+    """
+    name = node.name
+    if _WORD.fullmatch(name) and not _near_known(name, table):
+        return
+    shown = name.split("\0", 1)[0]  # nginx prints the name as a C string
+    diags.add(f'unknown directive "{shown}"', node.name_span, code=CODE)
+
+
+def _near_known(name: str, table: _Table) -> bool:
+    if table.prefixes is None:
+        table.prefixes = {d[:i] for d in table.directives for i in range(1, len(d))}
+    if name in table.prefixes:
+        return True
+    for known in table.directives:
+        if abs(len(known) - len(name)) <= 1 and _one_edit(name, known):
+            return True
+    return False
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Are `a` and `b` one insertion, deletion, substitution or swap apart?"""
+    if a == b:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    if len(a) == len(b):
+        return a[i + 1:] == b[i + 1:] or (
+            i + 1 < len(a) and a[i] == b[i + 1] and a[i + 1] == b[i] and a[i + 2:] == b[i + 2:])
+    return a[i:] == b[i + 1:]
 
 
 MAIN_ONLY = frozenset({"http", "events", "stream", "mail", "user", "worker_processes", "pid",
@@ -196,4 +300,7 @@ def validate(config, diags: Diagnostics) -> None:
     lone vhost or snippet file where its directives belong."""
     main = config.main.source.path.rsplit("/", 1)[-1] == "nginx.conf"
     context = () if main else snippet_context(config.nodes)
-    validate_nginx(config.nodes, diags, context=context)
+    validate_nginx(config.nodes, diags, context=context, main=main)
+    if main and not any(n.name == "events" for n in effective_children(config.nodes)):
+        # nginx names no line (ngx_event_init_conf): the file's start stands for it
+        diags.add('no "events" section in configuration', Span(config.main.source, 0, 0), code=CODE)

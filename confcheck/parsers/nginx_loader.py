@@ -178,7 +178,8 @@ class _Loader:
     def include(self, node: Node, chain: tuple[str, ...]) -> None:
         if node.children is not None or len(node.args) != 1:
             return  # malformed: the validator reports it
-        path = node.args[0].value
+        # nginx hands the path to open()/glob() as a C string: a NUL ends it
+        path = node.args[0].value.split("\0", 1)[0]
         if not path.startswith("/"):
             path = self.prefix + path
         if _has_magic(path):

@@ -1,0 +1,381 @@
+"""The values nginx refuses while it reads a directive, worded as nginx words them.
+
+nginx_directives.py decides whether a directive may stand where it stands
+with that many arguments; this module looks at what the arguments say, with
+the rules of nginx 1.22's handlers (src/core/ngx_conf_file.c, ngx_parse.c and
+the module handlers named below):
+
+* generic handlers (nginx_slots.SLOTS): on/off, numbers, sizes, offsets,
+  times, buffers, enum and bitmask words, and "is duplicate" when one block
+  sets the same directive twice;
+* hand-written handlers that refuse a second use in the same block
+  (CUSTOM_DUPLICATE), `root`/`alias` mixed, `listen` parameters and ports,
+  `return` codes, `error_page` codes, `worker_connections`,
+  `worker_processes`, `keepalive_timeout`;
+* the entries of `map`, `geo`, `split_clients` and `types` blocks.
+
+Each check returns (message, the Arg or Node to point at) or None.
+"""
+
+from __future__ import annotations
+
+import re
+
+from confcheck.parsers.nginx_slots import SLOTS, VALUES
+from confcheck.parsers.syntax import Node
+
+_MAX = 2 ** 63 - 1    # NGX_MAX_INT_T_VALUE, NGX_MAX_SIZE_T_VALUE, NGX_MAX_OFF_T_VALUE (64-bit)
+
+# Handlers that answer "is duplicate" to a second use in the same block
+# (ngx_event_connections, ngx_http_try_files, ngx_http_proxy_pass ...).
+CUSTOM_DUPLICATE = frozenset("""
+    events http stream mail user worker_processes worker_connections use worker_priority
+    worker_cpu_affinity try_files proxy_pass fastcgi_pass uwsgi_pass scgi_pass grpc_pass
+    memcached_pass expires internal auth_basic_user_file charset source_charset limit_except
+    real_ip_header open_file_cache directio disable_symlinks resolver auth_request proxy_cache
+    proxy_cache_key fastcgi_cache fastcgi_cache_key uwsgi_cache uwsgi_cache_key scgi_cache
+    scgi_cache_key open_log_file_cache ssl_password_file aio root alias
+""".split())
+# Directives whose handler does not refuse a second use although the slot would say so.
+_SHARED_KEY = {"alias": "root"}
+
+
+def family(ctx: tuple[str, ...]) -> str:
+    """Which ngx_command_t tables apply in `ctx` (see nginx_slots)."""
+    if not ctx:
+        return "main"
+    top = ctx[0]
+    if top == "http" and "upstream" in ctx:
+        return "upstream"
+    if top == "stream" and "upstream" in ctx:
+        return "stream-upstream"
+    return top  # events, http, stream, mail
+
+
+_KINDS: dict[tuple[str, str], str] = {}
+for (_fam, _kind), _names in SLOTS.items():
+    for _name in _names:
+        _KINDS[(_fam, _name)] = _kind
+for (_fam, _kind), _table in VALUES.items():
+    for _name in _table:
+        _KINDS[(_fam, _name)] = _kind
+
+
+def slot_kind(name: str, fam: str) -> str | None:
+    kind = _KINDS.get((fam, name))
+    if kind is None and fam == "upstream":  # upstream also takes http server-level directives
+        kind = _KINDS.get(("http", name))
+    return kind
+
+
+# --- nginx's number parsers ------------------------------------------------------
+
+def atoi(text: str) -> int | None:
+    """ngx_atoi: decimal digits only, no sign, no overflow."""
+    if not text or not text.isascii() or not text.isdigit():
+        return None
+    value = int(text)
+    return value if value <= _MAX else None
+
+
+def parse_size(text: str, units: str = "km") -> int | None:
+    """ngx_parse_size (units "km") and ngx_parse_offset (units "kmg")."""
+    scale = 1
+    if text and text[-1].lower() in units:
+        scale = 1024 ** (units.index(text[-1].lower()) + 1)
+        text = text[:-1]
+    value = atoi(text)
+    if value is None or value > _MAX // scale:
+        return None
+    return value * scale
+
+
+# ngx_parse_time's steps: each unit at most once, in decreasing order
+_START, _YEAR, _MONTH, _WEEK, _DAY, _HOUR, _MIN, _SEC, _MSEC, _LAST = range(10)
+_UNIT_STEP = {"y": _YEAR, "M": _MONTH, "w": _WEEK, "d": _DAY, "h": _HOUR, "m": _MIN, "s": _SEC}
+
+
+def parse_time(text: str, is_sec: bool) -> bool:
+    """Does ngx_parse_time accept `text`? (without is_sec, years and months are refused)"""
+    step = _START if is_sec else _MONTH
+    valid = False
+    pos, n = 0, len(text)
+    while pos < n:
+        ch = text[pos]
+        pos += 1
+        if "0" <= ch <= "9":
+            valid = True
+            continue
+        if ch == "m" and pos < n and text[pos] == "s":
+            if is_sec or step >= _MSEC:
+                return False
+            pos += 1
+            step = _MSEC
+        elif ch == "y":
+            if step > _START:
+                return False
+            step = _YEAR
+        elif ch in _UNIT_STEP:
+            if step >= _UNIT_STEP[ch]:
+                return False
+            step = _UNIT_STEP[ch]
+        elif ch == " ":
+            if step >= _SEC:
+                return False
+            step = _LAST
+        else:
+            return False
+        while pos < n and text[pos] == " ":
+            pos += 1
+    return valid
+
+
+# --- the generic handlers -------------------------------------------------------------
+
+def slot_problem(node: Node, kind: str, fam: str):
+    """What the generic handler of `kind` says about `node`'s arguments."""
+    args = node.args
+    if not args:
+        return None
+    name = node.name
+    value = args[0].value
+    if kind == "num":
+        if atoi(value) is None:
+            return f'"{name}" directive invalid number', args[0]
+    elif kind in ("size", "off"):
+        if parse_size(value, "km" if kind == "size" else "kmg") is None:
+            return f'"{name}" directive invalid value', args[0]
+    elif kind in ("msec", "sec"):
+        if not parse_time(value, kind == "sec"):
+            return f'"{name}" directive invalid value', args[0]
+    elif kind == "bufs":
+        if len(args) == 2 and (not atoi(value) or not parse_size(args[1].value)):
+            return f'"{name}" directive invalid value', args[0]
+    elif kind in ("enum", "bitmask"):
+        words = VALUES[(fam, kind)].get(name) or VALUES.get(("http", kind), {}).get(name, ())
+        lowered = {w.lower() for w in words}
+        for arg in (args[:1] if kind == "enum" else args):
+            if arg.value.lower() not in lowered:
+                return f'invalid value "{arg.value}"', arg
+    return None
+
+
+# --- hand-written handlers ---------------------------------------------------------
+
+_LISTEN_WORDS = frozenset({"default_server", "default", "bind", "deferred", "reuseport", "ssl",
+                           "http2", "proxy_protocol", "spdy"})
+
+
+def listen_problem(node: Node):
+    """ngx_http_core_listen: the address's port, then each parameter."""
+    if not node.args:
+        return None
+    url = node.args[0]
+    problem = _listen_url(url.value)
+    if problem:
+        return f'{problem} in "{url.value}" of the "listen" directive', url
+    for arg in node.args[1:]:
+        word = arg.value
+        if word in _LISTEN_WORDS:
+            continue
+        key, eq, rest = word.partition("=")
+        if not eq:
+            return f'invalid parameter "{word}"', arg
+        if key in ("backlog", "fastopen", "setfib"):
+            number = atoi(rest)
+            if number is None or (key == "backlog" and number == 0):
+                return f'invalid {key} "{word}"', arg
+        elif key in ("rcvbuf", "sndbuf"):
+            if parse_size(rest) is None:
+                return f'invalid {key} "{word}"', arg
+        elif key == "ipv6only":
+            if rest not in ("on", "off"):
+                return f'invalid ipv6only flags "{rest}"', arg
+        elif key == "so_keepalive":
+            if rest not in ("on", "off") and not _keepalive_tuple(rest):
+                return f'invalid so_keepalive value: "{rest}"', arg
+        elif key != "accept_filter":
+            return f'invalid parameter "{word}"', arg
+    return None
+
+
+def _keepalive_tuple(text: str) -> bool:
+    parts = text.split(":")
+    if len(parts) != 3:
+        return False
+    idle, intvl, cnt = parts
+    ok = all(not p or parse_time(p, True) for p in (idle, intvl)) and (not cnt or atoi(cnt) is not None)
+    return ok and any(parts)
+
+
+def _listen_url(url: str) -> str | None:
+    """ngx_parse_url's complaint about a listen address (None: fine or not decidable here)."""
+    if url.startswith("unix:"):
+        return None
+    if url.startswith("["):
+        end = url.find("]")
+        if end < 0:
+            return "invalid host"
+        rest = url[end + 1:]
+        if rest.startswith(":"):
+            return _port(rest[1:])
+        return None if not rest else "invalid host"
+    if "/" in url:
+        return "invalid host"
+    host, colon, port = url.rpartition(":")
+    if colon:
+        if not host:
+            return "no host"
+        return _port(port)
+    if atoi(url.split("-", 1)[0]) is not None:  # a port alone
+        return _port(url)
+    return None  # a host name alone: resolved by nginx (this machine's business)
+
+
+def _port(text: str) -> str | None:
+    first, dash, last = text.partition("-")
+    for part in (first, last) if dash else (first,):
+        number = atoi(part)
+        if number is None or not 1 <= number <= 65535:
+            return "invalid port"
+    if dash and int(first) > int(last):
+        return "invalid port range"
+    return None
+
+
+def return_problem(node: Node):
+    """ngx_http_rewrite_return: a code up to 999, or a lone URL."""
+    if not node.args:
+        return None
+    first = node.args[0]
+    code = atoi(first.value)
+    if code is None:
+        if len(node.args) == 1 and first.value.startswith(("http://", "https://", "$scheme")):
+            return None
+        return f'invalid return code "{first.value}"', first
+    if code > 999:
+        return f'invalid return code "{first.value}"', first
+    return None
+
+
+def error_page_problem(node: Node):
+    """ngx_http_core_error_page: codes 300..599 (not 499), then an optional =code, then the URI."""
+    args = node.args
+    if len(args) < 2:
+        return None
+    last_code = len(args) - 2
+    over = args[last_code]
+    if over.value.startswith("="):
+        if last_code == 0 or (len(over.value) > 1 and atoi(over.value[1:]) is None):
+            return f'invalid value "{over.value}"', over
+        codes = args[:last_code]
+    else:
+        codes = args[:last_code + 1]
+    for arg in codes:
+        code = atoi(arg.value)
+        if code is None or code == 499:
+            return f'invalid value "{arg.value}"', arg
+        if not 300 <= code <= 599:
+            return f'value "{arg.value}" must be between 300 and 599', arg
+    return None
+
+
+def custom_problem(node: Node, fam: str):
+    """The handlers of a few common directives that parse their own values."""
+    name = node.name
+    args = node.args
+    if fam == "http":
+        if name == "listen":
+            return listen_problem(node)
+        if name == "return":
+            return return_problem(node)
+        if name == "error_page":
+            return error_page_problem(node)
+        if name == "keepalive_timeout" and args:
+            if not parse_time(args[0].value, False) or (
+                    len(args) > 1 and not parse_time(args[1].value, True)):
+                return '"keepalive_timeout" directive invalid value', args[0]
+    elif fam == "events" and name == "worker_connections" and args:
+        if atoi(args[0].value) is None:
+            return f'invalid number "{args[0].value}"', args[0]
+    elif fam == "main" and name == "worker_processes" and args:
+        if args[0].value != "auto" and atoi(args[0].value) is None:
+            return '"worker_processes" directive invalid value', args[0]
+    return None
+
+
+def duplicate_key(name: str, fam: str, kind: str | None) -> str | None:
+    """The key under which a second use in the same block is refused (None: allowed)."""
+    if kind is not None and kind not in ("bitmask",) or name in CUSTOM_DUPLICATE:
+        return _SHARED_KEY.get(name, name)
+    return None
+
+
+def duplicate_message(node: Node, first: Node) -> str:
+    if node.name != first.name:  # root after alias, alias after root
+        return f'"{node.name}" directive is duplicate, "{first.name}" directive was specified earlier'
+    return f'"{node.name}" directive is duplicate'
+
+
+# --- data blocks ---------------------------------------------------------------------
+
+def data_block_problems(block: Node, fam: str):
+    """(message, where) for each entry of a map/geo/split_clients/types block nginx refuses."""
+    name = block.name
+    if fam not in ("http", "stream"):
+        return
+    default_seen = hostnames = False
+    keys: dict[str, str] = {}
+    total = 0.0
+    for entry in _entries(block.children):
+        words = [entry.name] + [a.value for a in entry.args]
+        if entry.children is not None:
+            yield 'unexpected "{"', entry
+            continue
+        if name == "map":
+            if len(words) == 1 and words[0] in ("hostnames", "volatile"):
+                hostnames = hostnames or words[0] == "hostnames"
+                continue
+            if len(words) != 2:
+                yield "invalid number of the map parameters", entry
+                continue
+            key = words[0]
+            if key == "include":
+                continue
+            if key == "default":
+                if default_seen:
+                    yield "duplicate default map parameter", entry
+                default_seen = True
+                continue
+            if key.startswith("~") or hostnames:
+                continue
+            key = key[1:] if key.startswith("\\") else key
+            folded = key.lower()
+            if folded in keys:
+                yield f'conflicting parameter "{key}"', entry
+            keys[folded] = key
+        elif name == "geo":
+            if len(words) == 1 and words[0] in ("ranges", "proxy_recursive"):
+                continue
+            if len(words) != 2:
+                yield "invalid number of the geo parameters", entry
+        elif name == "split_clients":
+            percent = words[0]
+            if percent == "*":
+                total = 100.0
+                continue
+            match = re.fullmatch(r"(\d+)(?:\.(\d{0,2}))?%", percent)
+            if not match or float(percent[:-1] or 0) == 0:
+                yield f'invalid percent value "{percent}"', entry
+                continue
+            total += float(percent[:-1])
+            if total > 100.0 + 1e-9:
+                yield "percent total is greater than 100%", entry
+        elif name == "types":
+            if words[0] == "include" and len(words) != 2:
+                yield 'invalid number of arguments in "include" directive', entry
+
+
+def _entries(nodes):
+    from confcheck.parsers.syntax import effective_children
+    return effective_children(nodes)

@@ -1,0 +1,105 @@
+"""nginx's `unknown "foo" variable`: a variable used that nothing defines.
+
+nginx resolves every variable a directive compiles once the whole
+configuration is read (ngx_http_variables_init_vars), so this is decided on a
+main config with all its includes, never on a lone vhost or snippet (the map
+that defines `$foo` may live in the main's http{}).
+
+Defined: the built-in variables (nginx_slots.HTTP_VARIABLES, prefixes such
+as `http_`, `arg_`), digits (regex captures), and what the configuration
+defines: `set`, `map`, `geo`, `split_clients`, `perl_set`, `js_set`,
+`auth_request_set`, and named captures `(?<name>...)` of any regex.
+
+Used: `$name` / `${name}` in the arguments of the directives listed in
+COMPILED (those whose handler compiles its value as a script); a `$` in a
+regex, a server name or any other directive is not looked at.
+"""
+
+from __future__ import annotations
+
+import re
+
+from confcheck.parsers.nginx_slots import HTTP_VARIABLES
+from confcheck.parsers.syntax import Arg, Node
+
+_PREFIXES = tuple(v for v in HTTP_VARIABLES if v.endswith("_"))
+_NAME = re.compile(r"\$(?:\{([A-Za-z0-9_]+)\}|([A-Za-z_][A-Za-z0-9_]*))")
+_CAPTURE = re.compile(r"\(\?(?:P?<([A-Za-z_][A-Za-z0-9_]*)>|'([A-Za-z_][A-Za-z0-9_]*)')")
+
+_FILE_TESTS = frozenset({"-f", "!-f", "-d", "!-d", "-e", "!-e", "-x", "!-x"})
+# directive -> which arguments are compiled (None: all of them)
+COMPILED: dict[str, slice | None] = {
+    "return": None, "set": slice(1, None), "rewrite": slice(1, 2), "add_header": None,
+    "add_trailer": None, "root": None, "alias": None, "try_files": None, "index": None,
+    "error_page": slice(-1, None), "access_log": None, "log_format": slice(1, None),
+    "proxy_pass": None, "fastcgi_pass": None, "uwsgi_pass": None, "scgi_pass": None,
+    "grpc_pass": None, "proxy_set_header": slice(1, None), "fastcgi_param": slice(1, 2),
+    "uwsgi_param": slice(1, 2), "scgi_param": slice(1, 2), "grpc_set_header": slice(1, None),
+    "auth_basic": None, "auth_request_set": slice(1, None), "limit_req_zone": slice(0, 1),
+    "limit_conn_zone": slice(0, 1), "map": slice(0, 1), "split_clients": slice(0, 1),
+    "proxy_cache_key": None, "fastcgi_cache_key": None, "uwsgi_cache_key": None,
+    "scgi_cache_key": None, "proxy_cache_bypass": None, "proxy_no_cache": None,
+    "fastcgi_cache_bypass": None, "fastcgi_no_cache": None, "proxy_set_body": None,
+    "secure_link": None, "secure_link_md5": None, "ssl_certificate": None,
+    "ssl_certificate_key": None, "limit_rate": None, "proxy_method": None,
+}
+
+
+class Variables:
+    """Collects definitions and uses while the validator walks a main config."""
+
+    def __init__(self) -> None:
+        self.defined: set[str] = set()
+        self.used: list[tuple[str, Arg]] = []
+        self.unknowable = False  # a third-party directive may define any variable
+
+    def visit(self, node: Node) -> None:
+        name, args = node.name, node.args
+        for arg in args:
+            if "(?" in arg.value:
+                for m in _CAPTURE.finditer(arg.value):
+                    self.defined.add((m.group(1) or m.group(2)).lower())
+        if name in ("set", "perl_set", "js_set", "auth_request_set") and args:
+            self._define(args[0].value)
+        elif name in ("map", "split_clients") and len(args) == 2:
+            self._define(args[1].value)
+        elif name == "geo" and args:
+            self._define(args[-1].value)
+        if name == "if":
+            # the tested variable or file, not the regex or string it is compared with
+            tested = args[1:2] if args and args[0].value in _FILE_TESTS else args[:1]
+            for arg in tested:
+                if arg.value.startswith("$"):
+                    self._use(arg)
+            return
+        which = COMPILED.get(name, False)
+        if which is False:
+            return
+        for arg in (args if which is None else args[which]):
+            if "$" in arg.value:
+                self._use(arg)
+
+    def visit_map_value(self, arg: Arg) -> None:
+        """A value in a map block: compiled when it holds a variable."""
+        if "$" in arg.value:
+            self._use(arg)
+
+    def _define(self, word: str) -> None:
+        if word.startswith("$"):
+            self.defined.add(word[1:].lower())
+
+    def _use(self, arg: Arg) -> None:
+        for m in _NAME.finditer(arg.value):
+            self.used.append(((m.group(1) or m.group(2)).lower(), arg))
+
+    def unknown(self):
+        """(message, arg) for every use of a variable nothing defines, first use only."""
+        if self.unknowable:
+            return
+        reported: set[str] = set()
+        for name, arg in self.used:
+            if (name in reported or name in self.defined or name in HTTP_VARIABLES
+                    or name.isdigit() or name.startswith(_PREFIXES)):
+                continue
+            reported.add(name)
+            yield f'unknown "{name}" variable', arg
