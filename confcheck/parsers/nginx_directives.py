@@ -187,7 +187,7 @@ def validate_nginx(nodes: list[Node], diags: Diagnostics, *, context: tuple[str,
                 if verdict is True:
                     _check_data(node, ctx, diags, variables)
                 continue
-            stack.append((iter(node.children), _enter(ctx, node.name), {}))
+            stack.append((iter(node.children), _enter(ctx, node.name), {"^up": seen}))
             break
         else:
             stack.pop()
@@ -209,6 +209,8 @@ def _check_values(node: Node, ctx: tuple, seen: dict, diags: Diagnostics) -> Non
         seen[key] = node
     problem = (values.slot_problem(node, kind, fam) if kind is not None and kind != "flag"
                else values.custom_problem(node, fam))
+    if problem is None and fam == "http" and node.name in ("listen", "location"):
+        problem = values.repeated_problem(node, seen)
     if problem is not None:
         message, where = problem
         diags.add(message, where.span if hasattr(where, "quote") else where.name_span, code=CODE)

@@ -280,6 +280,70 @@ def error_page_problem(node: Node):
     return None
 
 
+def listen_address(url: str) -> str | None:
+    """The address as nginx names it in messages ("0.0.0.0:80"), None for a host name."""
+    if url.startswith("unix:"):
+        return url
+    if url.startswith("["):
+        end = url.find("]")
+        port = url[end + 2:] if url[end + 1:end + 2] == ":" else "80"
+        return f"{url[:end + 1]}:{port}"
+    host, colon, port = url.rpartition(":")
+    if not colon:
+        host, port = (url, "80") if atoi(url) is None else ("*", url)
+    if host == "*":
+        host = "0.0.0.0"
+    if not re.fullmatch(r"\d{1,3}(\.\d{1,3}){3}", host):
+        return None
+    return f"{host}:{port}"
+
+
+def repeated_problem(node: Node, seen: dict):
+    """What nginx refuses in a second listen or location of a block (ngx_http.c).
+
+    `seen` is the block's record; `seen["^up"]` its enclosing block's."""
+    name = node.name
+    if name == "listen" and node.args:
+        addr = listen_address(node.args[0].value)
+        if addr is None:
+            return None
+        if ("listen", addr) in seen:
+            return f"a duplicate listen {addr}", node.args[0]
+        seen[("listen", addr)] = node
+        up = seen.get("^up")
+        if up is not None and any(a.value in ("default_server", "default") for a in node.args[1:]):
+            if ("default_server", addr) in up:
+                return f"a duplicate default server for {addr}", node.args[0]
+            up[("default_server", addr)] = node
+    elif name == "location":
+        key = _location_key(node.args)
+        if key is None:
+            return None
+        if key in seen:
+            return f'duplicate location "{key[2]}"', node.args[-1]
+        seen[key] = node
+    return None
+
+
+def _location_key(args) -> tuple[str, str, str] | None:
+    """("location", exact|prefix, name) of a location nginx compares for duplicates."""
+    if len(args) == 2 and args[0].value in ("=", "^~"):
+        return ("location", "exact" if args[0].value == "=" else "prefix", args[1].value)
+    if len(args) != 1:
+        return None
+    value = args[0].value
+    if value.startswith("^~"):
+        return ("location", "prefix", value[2:])
+    if value.startswith("="):
+        return ("location", "exact", value[1:])
+    if value.startswith(("~", "@")):
+        return None
+    return ("location", "prefix", value)
+
+
+_PARAM_DIRECTIVES = frozenset({"fastcgi_param", "uwsgi_param", "scgi_param", "grpc_set_header"})
+
+
 def custom_problem(node: Node, fam: str):
     """The handlers of a few common directives that parse their own values."""
     name = node.name
@@ -287,6 +351,8 @@ def custom_problem(node: Node, fam: str):
     if fam == "http":
         if name == "listen":
             return listen_problem(node)
+        if name in _PARAM_DIRECTIVES and len(args) == 3 and args[2].value != "if_not_empty":
+            return f'invalid parameter "{args[2].value}"', args[2]
         if name == "return":
             return return_problem(node)
         if name == "error_page":

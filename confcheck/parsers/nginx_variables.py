@@ -41,7 +41,9 @@ COMPILED: dict[str, slice | None] = {
     "scgi_cache_key": None, "proxy_cache_bypass": None, "proxy_no_cache": None,
     "fastcgi_cache_bypass": None, "fastcgi_no_cache": None, "proxy_set_body": None,
     "secure_link": None, "secure_link_md5": None, "ssl_certificate": None,
-    "ssl_certificate_key": None, "limit_rate": None, "proxy_method": None,
+    "ssl_certificate_key": None, "limit_rate": None, "proxy_method": None, "expires": None,
+    "sub_filter": None, "charset": None, "proxy_redirect": slice(1, 2),
+    "proxy_cookie_domain": slice(1, 2), "proxy_cookie_path": slice(1, 2), "proxy_bind": None,
 }
 
 
