@@ -221,8 +221,7 @@ def _check_data(block: Node, ctx: tuple, diags: Diagnostics, variables) -> None:
         diags.add(message, entry.name_span, code=CODE)
     if variables is not None and block.name == "map":
         for entry in effective_children(block.children):
-            for arg in entry.args[:1]:
-                variables.visit_map_value(arg)
+            variables.visit_map_entry(entry)
 
 
 _WORD = re.compile(r"[a-z0-9_]+")

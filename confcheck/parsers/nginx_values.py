@@ -416,9 +416,9 @@ def data_block_problems(block: Node, fam: str):
             if key.startswith("~") or hostnames:
                 continue
             key = key[1:] if key.startswith("\\") else key
-            folded = key.lower()
+            folded = key.lower()  # nginx lowers the key in place, and names it so
             if folded in keys:
-                yield f'conflicting parameter "{key}"', entry
+                yield f'conflicting parameter "{folded}"', entry
             keys[folded] = key
         elif name == "geo":
             if len(words) == 1 and words[0] in ("ranges", "proxy_recursive"):
@@ -443,5 +443,17 @@ def data_block_problems(block: Node, fam: str):
 
 
 def _entries(nodes):
-    from confcheck.parsers.syntax import effective_children
-    return effective_children(nodes)
+    """The entries of a data block, included files expanded; an `include`
+    nginx cannot follow (wrong word count) stays an entry to complain about."""
+    stack = [iter(nodes or ())]
+    while stack:
+        for node in stack[-1]:
+            if node.included:
+                stack.extend(iter(inc.nodes) for inc in reversed(node.included))
+                break
+            if node.key == "include" and node.children is None and len(node.args) == 1:
+                continue  # nothing matched its glob
+            yield node
+            break
+        else:
+            stack.pop()

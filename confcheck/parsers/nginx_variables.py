@@ -58,9 +58,7 @@ class Variables:
     def visit(self, node: Node) -> None:
         name, args = node.name, node.args
         for arg in args:
-            if "(?" in arg.value:
-                for m in _CAPTURE.finditer(arg.value):
-                    self.defined.add((m.group(1) or m.group(2)).lower())
+            self._captures(arg.value)
         if name in ("set", "perl_set", "js_set", "auth_request_set") and args:
             self._define(args[0].value)
         elif name in ("map", "split_clients") and len(args) == 2:
@@ -81,10 +79,19 @@ class Variables:
             if "$" in arg.value:
                 self._use(arg)
 
-    def visit_map_value(self, arg: Arg) -> None:
-        """A value in a map block: compiled when it holds a variable."""
-        if "$" in arg.value:
-            self._use(arg)
+    def visit_map_entry(self, entry: Node) -> None:
+        """`key value;` in a map block: a regex key may name captures, the
+        value is compiled when it holds a variable."""
+        if entry.name.startswith("~"):
+            self._captures(entry.name)
+        for arg in entry.args[:1]:
+            if "$" in arg.value:
+                self._use(arg)
+
+    def _captures(self, text: str) -> None:
+        if "(?" in text:
+            for m in _CAPTURE.finditer(text):
+                self.defined.add((m.group(1) or m.group(2)).lower())
 
     def _define(self, word: str) -> None:
         if word.startswith("$"):
