@@ -214,6 +214,28 @@ def _server_view(main_path: str, root: str | None) -> str:
     return main_path
 
 
+def _lone_prefix(path: str, fs: _DiskFiles) -> str | None:
+    """The conf prefix of a vhost or snippet read alone (not an nginx.conf).
+
+    nginx resolves a relative include against the main's directory, so
+    `include fastcgi.conf;` in snippets/fastcgi-php.conf means the fastcgi.conf
+    beside nginx.conf: the nearest folder above the file that holds an
+    nginx.conf is that directory, else the top of the mounted repository."""
+    if os.path.basename(path) == "nginx.conf":
+        return None
+    local = os.path.dirname(os.path.abspath(path))
+    for _ in range(3):
+        parent = os.path.dirname(local)
+        if parent == local:
+            break
+        local = parent
+        if os.path.isfile(os.path.join(local, "nginx.conf")):
+            return fs.server(local + "/")
+    if fs.mount and os.path.abspath(path).startswith(fs.mount[1]):
+        return fs.mount[0]
+    return None
+
+
 def load_nginx(main_path: str, diags: Diagnostics, *, root: str | None = None,
                prefix: str | None = None, mount: tuple[str, str] | None = None) -> NginxConfig:
     """Read `main_path` (a local path) and every file it includes.
@@ -228,7 +250,7 @@ def load_nginx(main_path: str, diags: Diagnostics, *, root: str | None = None,
     fs = _DiskFiles(root_abs, mount)
     server_main = _server_view(main_path, root_abs)
     if prefix is None:
-        prefix = posixpath.dirname(server_main)
+        prefix = _lone_prefix(main_path, fs) or posixpath.dirname(server_main)
     if prefix and not prefix.endswith("/"):
         prefix += "/"
     try:
