@@ -175,8 +175,9 @@ def validate_nginx(nodes: list[Node], diags: Diagnostics, *, context: tuple[str,
                     _report(node, verdict, diags)
                 _check_values(node, ctx, seen, diags)
             if variables is not None:
-                variables.visit(node)
-                if node.name == "load_module":
+                if ctx[:1] == ("http",):
+                    variables.visit(node)
+                elif node.name == "load_module":  # a module may define any variable
                     variables.unknowable = True
             if node.included:
                 stack.extend((iter(inc.nodes), ctx, seen) for inc in reversed(node.included))
@@ -219,7 +220,7 @@ def _check_values(node: Node, ctx: tuple, seen: dict, diags: Diagnostics) -> Non
 def _check_data(block: Node, ctx: tuple, diags: Diagnostics, variables) -> None:
     for message, entry in values.data_block_problems(block, values.family(ctx)):
         diags.add(message, entry.name_span, code=CODE)
-    if variables is not None and block.name == "map":
+    if variables is not None and block.name == "map" and ctx[:1] == ("http",):
         for entry in effective_children(block.children):
             variables.visit_map_entry(entry)
 

@@ -6,7 +6,8 @@ functions (and `ngx_http_set_complex_value_slot`), grouped by where it lives
 (main, events, http, upstream, stream, mail) and by the kind of value the
 handler parses; for enum and bitmask handlers, the words they accept. The
 variables are the names of the `ngx_http_variable_t` tables (a trailing `_`
-marks a prefix: `http_`, `arg_` ...). nginx_values.py applies the handlers'
+marks a prefix: `http_`, `arg_` ...), and those a module adds itself with
+ngx_http_add_variable (MODULE_VARIABLES). nginx_values.py applies the handlers'
 rules (ngx_conf_file.c, ngx_parse.c).
 """
 
@@ -329,4 +330,8 @@ HTTP_VARIABLES = _names("""
     upstream_cache_etag upstream_cache_last_modified upstream_cache_status upstream_connect_time
     upstream_cookie_ upstream_header_time upstream_http_ upstream_response_length
     upstream_response_time upstream_status upstream_trailer_ uri
+""")
+
+MODULE_VARIABLES = _names("""
+    gzip_ratio invalid_referer secure_link secure_link_expires slice_range uid_got uid_reset uid_set
 """)

@@ -6,9 +6,11 @@ main config with all its includes, never on a lone vhost or snippet (the map
 that defines `$foo` may live in the main's http{}).
 
 Defined: the built-in variables (nginx_slots.HTTP_VARIABLES, prefixes such
-as `http_`, `arg_`), digits (regex captures), and what the configuration
+as `http_`, `arg_`, and nginx_slots.MODULE_VARIABLES), digits (regex captures), and what the configuration
 defines: `set`, `map`, `geo`, `split_clients`, `perl_set`, `js_set`,
 `auth_request_set`, and named captures `(?<name>...)` of any regex.
+
+Only http{} is looked at: stream{} has variables of its own.
 
 Used: `$name` / `${name}` in the arguments of the directives listed in
 COMPILED (those whose handler compiles its value as a script); a `$` in a
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import re
 
-from confcheck.parsers.nginx_slots import HTTP_VARIABLES
+from confcheck.parsers.nginx_slots import HTTP_VARIABLES, MODULE_VARIABLES
 from confcheck.parsers.syntax import Arg, Node
 
 _PREFIXES = tuple(v for v in HTTP_VARIABLES if v.endswith("_"))
@@ -108,7 +110,7 @@ class Variables:
         reported: set[str] = set()
         for name, arg in self.used:
             if (name in reported or name in self.defined or name in HTTP_VARIABLES
-                    or name.isdigit() or name.startswith(_PREFIXES)):
+                    or name in MODULE_VARIABLES or name.isdigit() or name.startswith(_PREFIXES)):
                 continue
             reported.add(name)
             yield f'unknown "{name}" variable', arg
