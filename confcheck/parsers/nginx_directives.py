@@ -99,7 +99,7 @@ def _report(node: Node, verdict, diags: Diagnostics) -> None:
         return
     if verdict == "flag":  # depends on the value, not only on the count
         value = node.args[0].value
-        if value.lower() in ("on", "off"):
+        if value.split("\0", 1)[0].lower() in ("on", "off"):  # ngx_strcasecmp: a C string
             return
         verdict = f'invalid value "{value}" in "{node.name}" directive, it must be "on" or "off"'
     diags.add(verdict, node.name_span, code=CODE)

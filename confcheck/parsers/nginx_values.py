@@ -19,6 +19,7 @@ Each check returns (message, the Arg or Node to point at) or None.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
 from confcheck.parsers.nginx_slots import SLOTS, VALUES
@@ -31,7 +32,7 @@ _MAX = 2 ** 63 - 1    # NGX_MAX_INT_T_VALUE, NGX_MAX_SIZE_T_VALUE, NGX_MAX_OFF_T
 CUSTOM_DUPLICATE = frozenset("""
     events http stream mail user worker_processes worker_connections use worker_priority
     worker_cpu_affinity try_files proxy_pass fastcgi_pass uwsgi_pass scgi_pass grpc_pass
-    memcached_pass expires internal auth_basic_user_file charset source_charset limit_except
+    memcached_pass expires internal keepalive_timeout auth_basic_user_file charset source_charset limit_except
     real_ip_header open_file_cache directio disable_symlinks resolver auth_request proxy_cache
     proxy_cache_key fastcgi_cache fastcgi_cache_key uwsgi_cache uwsgi_cache_key scgi_cache
     scgi_cache_key open_log_file_cache ssl_password_file aio root alias
@@ -175,7 +176,7 @@ def listen_problem(node: Node):
     if problem:
         return f'{problem} in "{url.value}" of the "listen" directive', url
     for arg in node.args[1:]:
-        word = arg.value
+        word = arg.value.split("\0", 1)[0]  # compared as a C string (ngx_strcmp)
         if word in _LISTEN_WORDS:
             continue
         key, eq, rest = word.partition("=")
@@ -216,6 +217,10 @@ def _listen_url(url: str) -> str | None:
         end = url.find("]")
         if end < 0:
             return "invalid host"
+        try:
+            ipaddress.IPv6Address(url[1:end])
+        except ValueError:
+            return "invalid IPv6 address"
         rest = url[end + 1:]
         if rest.startswith(":"):
             return _port(rest[1:])
@@ -344,11 +349,70 @@ def _location_key(args) -> tuple[str, str, str] | None:
 _PARAM_DIRECTIVES = frozenset({"fastcgi_param", "uwsgi_param", "scgi_param", "grpc_set_header"})
 
 
+_LOG_LEVELS = frozenset({"emerg", "alert", "crit", "error", "warn", "notice", "info", "debug"})
+_DEBUG_LEVELS = frozenset({"debug_core", "debug_alloc", "debug_mutex", "debug_event", "debug_http",
+                           "debug_mail", "debug_stream"})
+
+
+def error_log_problem(node: Node):
+    """ngx_log_set_levels: after the file, one level, or debug_* words alone."""
+    level = False
+    for arg in node.args[1:]:
+        word = arg.value.split("\0", 1)[0]
+        if word in _LOG_LEVELS:
+            if level:
+                return f'duplicate log level "{arg.value}"', arg
+            level = True
+        elif word not in _DEBUG_LEVELS or level:
+            return f'invalid log level "{arg.value}"', arg
+    return None
+
+
+def expires_problem(node: Node):
+    """ngx_http_headers_expires and ngx_http_parse_expires."""
+    args = node.args
+    if not args:
+        return None
+    modified = len(args) == 2
+    if modified and args[0].value != "modified":
+        return '"expires" directive invalid value', args[0]
+    arg = args[-1]
+    value = arg.value
+    if "$" in value:
+        return None  # a variable: decided per request
+    if not modified and value in ("epoch", "max", "off"):
+        return None
+    daily = value.startswith("@")
+    if daily and modified:
+        return '"expires" directive daily time cannot be used with "modified" parameter', arg
+    if value[:1] in ("@", "+", "-"):
+        value = value[1:]
+    if not parse_time(value, True):
+        return '"expires" directive invalid value', arg
+    if daily and _seconds(value) > 24 * 60 * 60:
+        return '"expires" directive daily time value must be less than 24 hours', arg
+    return None
+
+
+def _seconds(text: str) -> int:
+    scale = {"y": 31536000, "M": 2592000, "w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
+    total = 0
+    for number, unit in re.findall(r"(\d+)\s*([yMwdhms]?)", text):
+        total += int(number) * scale.get(unit or "s", 1)
+    return total
+
+
 def custom_problem(node: Node, fam: str):
     """The handlers of a few common directives that parse their own values."""
     name = node.name
     args = node.args
+    if name == "error_log":
+        return error_log_problem(node)
     if fam == "http":
+        if name == "expires":
+            return expires_problem(node)
+        if name == "location" and len(args) == 2 and args[0].value not in ("=", "~", "~*", "^~"):
+            return f'invalid location modifier "{args[0].value}"', args[0]
         if name == "listen":
             return listen_problem(node)
         if name in _PARAM_DIRECTIVES and len(args) == 3 and args[2].value != "if_not_empty":

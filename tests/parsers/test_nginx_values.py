@@ -74,6 +74,18 @@ REFUSED = [
     (HEAD + "http {\n server {\n  return 200 $no_such_thing;\n }\n}\n", 'unknown "no_such_thing" variable', None),
     (HEAD + "http {\n server {\n  if ($foo) { return 403; }\n }\n}\n", 'unknown "foo" variable', None),
     ("http {\n}\n", 'no "events" section in configuration', None),
+    ("error_log /tmp/x.log warn info;\nevents {}\n", 'duplicate log level "info"', 1),
+    ("error_log /tmp/x.log info debug_http;\nevents {}\n", 'invalid log level "debug_http"', 1),
+    (HEAD + "http {\n expires @25h;\n}\n",
+     '"expires" directive daily time value must be less than 24 hours', 2),
+    (HEAD + "http {\n expires modified @1h;\n}\n",
+     '"expires" directive daily time cannot be used with "modified" parameter', 2),
+    (HEAD + "http {\n expires 1q;\n}\n", '"expires" directive invalid value', 2),
+    (HEAD + "http {\n server {\n  location / /x { }\n }\n}\n", 'invalid location modifier "/"', 3),
+    (HEAD + "http {\n server {\n  listen [x:]:80;\n }\n}\n",
+     'invalid IPv6 address in "[x:]:80" of the "listen" directive', 3),
+    (HEAD + "http {\n keepalive_timeout 65;\n keepalive_timeout 65;\n}\n",
+     '"keepalive_timeout" directive is duplicate', 3),
 ]
 
 ACCEPTED = [
@@ -94,7 +106,9 @@ ACCEPTED = [
            "  if (-f $request_filename) { return 200 $mine; }\n  rewrite ^/x(.*)$ /y$1;\n"
            "  error_page 404 =200 /e.html;\n  error_page 500 502 = @a;\n  location @a { return 204; }\n"
            "  return https://example.com$request_uri;\n }\n}\n",
-    "worker_processes auto;\nevents {\n worker_connections 768;\n multi_accept on;\n}\n"
+    HEAD + "http {\n sendfile \"on\0x\";\n expires modified +1h;\n server {\n  listen 8080 \"default_server\0 \";\n"
+           "  expires @10h;\n  location / { expires epoch; }\n }\n}\n",
+    "error_log /tmp/x.log debug_http debug_core;\nworker_processes auto;\nevents {\n worker_connections 768;\n multi_accept on;\n}\n"
     "http {\n server {\n  return 200 ok;\n }\n}\n",
 ]
 
