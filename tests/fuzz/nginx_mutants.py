@@ -40,12 +40,11 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
+sys.path.insert(0, str(REPO / "tests" / "parsers"))
 sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO))
 
-from cc_helpers import SHARED  # noqa: E402
-
-CORPUS = Path(SHARED) / "corpus" / "nginx"
+from nginx_helpers import CORPUS, _is_link_stub as is_link_stub  # noqa: E402
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
 # (tree folder under the corpus, main file in it, files of the tree to mutate)
@@ -177,15 +176,6 @@ def explain_gap(outcome: Outcome) -> str | None:
 
 # --- the inputs -----------------------------------------------------------------
 
-def _is_link_stub(path: Path) -> bool:
-    """The corpus may store a sites-enabled symlink as a file holding its target."""
-    if path.is_symlink() or path.parent.name != "sites-enabled":
-        return False
-    target = path.read_bytes().strip()
-    return (b"\n" not in target and not target.startswith(b"/")
-            and (path.parent / target.decode()).is_file())
-
-
 def copy_tree(src: Path, dest: Path) -> None:
     """`src` copied to `dest`, link stubs made real relative symlinks."""
     for path in sorted(src.rglob("*")):
@@ -196,7 +186,7 @@ def copy_tree(src: Path, dest: Path) -> None:
         out.parent.mkdir(parents=True, exist_ok=True)
         if path.is_symlink():
             os.symlink(os.readlink(path), out)
-        elif _is_link_stub(path):
+        elif is_link_stub(path):
             os.symlink(path.read_text().strip(), out)
         else:
             shutil.copyfile(path, out)
@@ -338,6 +328,17 @@ def namespaces_work() -> str | None:
     return None
 
 
+def require_namespaces() -> None:
+    """For tests: skip when nginx cannot run in private namespaces here (fail under CI)."""
+    import pytest
+
+    why_not = namespaces_work()
+    if why_not and os.environ.get("CI"):
+        pytest.fail(f"real nginx must run under CI: {why_not}", pytrace=False)
+    if why_not:
+        pytest.skip(why_not)
+
+
 def nginx_test(tree: Path, main: str) -> Verdict:
     proc = subprocess.run(["unshare", "-m", "-n", "--propagation", "private", "--", "sh", "-c",
                            _NS_SCRIPT, "sh", str(tree), main, NGINX],
@@ -434,7 +435,12 @@ def render(report: Report) -> str:
     syntax = [o for o in refused if not o.machine]
     agreed = report.of("agreed")
     same_line = [o for o in agreed if o.nginx.line is None or o.nginx.line == o.confcheck.line]
-    out.append(f"mutants tested: {len(report.outcomes)} ({report.seconds:.1f} s)")
+    corpus = [o for o in report.outcomes if o.op == "unmutated"]
+    out.append(f"corpus inputs as they are: {len(corpus)} (nginx refuses "
+               f"{sum(o.nginx.refused for o in corpus)}, confcheck agrees on "
+               f"{sum(o.nginx.refused == o.confcheck.refused for o in corpus)})")
+    out.append(f"mutants tested: {len(report.outcomes) - len(corpus)}; the counts below include the "
+               f"corpus inputs ({report.seconds:.1f} s)")
     out.append(f"nginx refuses: {len(refused)} ({len(syntax)} for the text, "
                f"{len(report.of('machine'))} for this machine)")
     out.append(f"confcheck refuses too: {len(agreed)} of {len(syntax)}"
