@@ -18,7 +18,7 @@ import re
 
 from confcheck.source import Diagnostics, Span
 from confcheck.parsers import nginx_values as values
-from confcheck.parsers.nginx_variables import Variables
+from confcheck.parsers.nginx_variables import LOOKED_AT, Variables
 from confcheck.parsers.syntax import Node, effective_children
 
 # Blocks whose body is a table of entries, not directives.
@@ -154,11 +154,14 @@ def validate_nginx(nodes: list[Node], diags: Diagnostics, *, context: tuple[str,
     # source order, no recursion limit on deep input; an included file's
     # nodes share their block's entry
     stack = [(iter(nodes), context, {})]
+    plans: dict = {}  # (family, name) -> values.plan(): looked up for every node
     while stack:
         it, ctx, seen = stack[-1]
         verdicts = cache.get(ctx)
         if verdicts is None:
             verdicts = cache[ctx] = {}
+        fam = values.family(ctx)
+        visit = variables.visit if variables is not None and fam == "http" else None
         for node in it:
             verdict = verdicts.get((node.name, len(node.args), node.children is not None))
             if verdict is None:
@@ -173,12 +176,15 @@ def validate_nginx(nodes: list[Node], diags: Diagnostics, *, context: tuple[str,
             else:
                 if verdict == "flag":  # on|off, decided by the value
                     _report(node, verdict, diags)
-                _check_values(node, ctx, seen, diags)
-            if variables is not None:
-                if ctx[:1] == ("http",):
-                    variables.visit(node)
-                elif node.name == "load_module":  # a module may define any variable
-                    variables.unknowable = True
+                todo = plans.get((fam, node.name), False)
+                if todo is False:
+                    todo = plans[(fam, node.name)] = values.plan(node.name, fam)
+                if todo is not None:
+                    _check_values(node, fam, todo, seen, diags)
+            if visit is not None and node.name in LOOKED_AT:
+                visit(node)
+            elif variables is not None and node.name == "load_module":
+                variables.unknowable = True  # a module may define any variable
             if node.included:
                 stack.extend((iter(inc.nodes), ctx, seen) for inc in reversed(node.included))
                 break
@@ -197,19 +203,21 @@ def validate_nginx(nodes: list[Node], diags: Diagnostics, *, context: tuple[str,
             diags.add(message, arg.span, code=CODE)
 
 
-def _check_values(node: Node, ctx: tuple, seen: dict, diags: Diagnostics) -> None:
-    """What the directive's handler refuses in its values, or a second use in one block."""
-    fam = values.family(ctx)
-    kind = values.slot_kind(node.name, fam)
-    key = values.duplicate_key(node.name, fam, kind)
+def _check_values(node: Node, fam: str, todo: tuple, seen: dict, diags: Diagnostics) -> None:
+    """What the directive's handler refuses in its values, or a second use in
+    one block (`todo`: nginx_values.plan for it)."""
+    kind, key, custom = todo
     if key is not None:
         first = seen.get(key)
         if first is not None:
             diags.add(values.duplicate_message(node, first), node.name_span, code=CODE)
             return
         seen[key] = node
-    problem = (values.slot_problem(node, kind, fam) if kind is not None and kind != "flag"
-               else values.custom_problem(node, fam))
+    problem = None
+    if kind is not None and kind != "flag":
+        problem = values.slot_problem(node, kind, fam)
+    elif custom:
+        problem = values.custom_problem(node, fam)
     if problem is None and fam == "http" and node.name in ("listen", "location"):
         problem = values.repeated_problem(node, seen)
     if problem is not None:

@@ -434,6 +434,22 @@ def custom_problem(node: Node, fam: str):
     return None
 
 
+_CUSTOM = frozenset({"error_log", "expires", "location", "listen", "return", "error_page",
+                     "keepalive_timeout", "worker_connections", "worker_processes"}) | _PARAM_DIRECTIVES
+
+
+def plan(name: str, fam: str) -> tuple[str | None, str | None, bool] | None:
+    """(slot kind, duplicate key, has a hand-written check) for `name` in `fam`;
+    None when nothing here looks at it (most directives of a large config;
+    the validator asks once per name and family)."""
+    kind = slot_kind(name, fam)
+    key = duplicate_key(name, fam, kind)
+    custom = name in _CUSTOM
+    if kind is None and key is None and not custom:
+        return None
+    return kind, key, custom
+
+
 def duplicate_key(name: str, fam: str, kind: str | None) -> str | None:
     """The key under which a second use in the same block is refused (None: allowed)."""
     if kind is not None and kind not in ("bitmask",) or name in CUSTOM_DUPLICATE:

@@ -28,25 +28,34 @@ _PREFIXES = tuple(v for v in HTTP_VARIABLES if v.endswith("_"))
 _NAME = re.compile(r"\$(?:\{([A-Za-z0-9_]+)\}|([A-Za-z_][A-Za-z0-9_]*))")
 _CAPTURE = re.compile(r"\(\?(?:P?<([A-Za-z_][A-Za-z0-9_]*)>|'([A-Za-z_][A-Za-z0-9_]*)')")
 
+# directives with a regex argument, whose named captures become variables
+_REGEX_DIRECTIVES = frozenset({"location", "server_name", "rewrite", "if", "valid_referers",
+                               "fastcgi_split_path_info", "proxy_redirect", "proxy_cookie_domain",
+                               "proxy_cookie_path", "map"})
 _FILE_TESTS = frozenset({"-f", "!-f", "-d", "!-d", "-e", "!-e", "-x", "!-x"})
-# directive -> which arguments are compiled (None: all of them)
-COMPILED: dict[str, slice | None] = {
-    "return": None, "set": slice(1, None), "rewrite": slice(1, 2), "add_header": None,
-    "add_trailer": None, "root": None, "alias": None, "try_files": None, "index": None,
-    "error_page": slice(-1, None), "access_log": None, "log_format": slice(1, None),
-    "proxy_pass": None, "fastcgi_pass": None, "uwsgi_pass": None, "scgi_pass": None,
-    "grpc_pass": None, "proxy_set_header": slice(1, None), "fastcgi_param": slice(1, 2),
+_ALL = slice(None)
+# directive -> which arguments are compiled
+COMPILED: dict[str, slice] = {
+    "return": _ALL, "set": slice(1, None), "rewrite": slice(1, 2), "add_header": _ALL,
+    "add_trailer": _ALL, "root": _ALL, "alias": _ALL, "try_files": _ALL, "index": _ALL,
+    "error_page": slice(-1, None), "access_log": _ALL, "log_format": slice(1, None),
+    "proxy_pass": _ALL, "fastcgi_pass": _ALL, "uwsgi_pass": _ALL, "scgi_pass": _ALL,
+    "grpc_pass": _ALL, "proxy_set_header": slice(1, None), "fastcgi_param": slice(1, 2),
     "uwsgi_param": slice(1, 2), "scgi_param": slice(1, 2), "grpc_set_header": slice(1, None),
-    "auth_basic": None, "auth_request_set": slice(1, None), "limit_req_zone": slice(0, 1),
+    "auth_basic": _ALL, "auth_request_set": slice(1, None), "limit_req_zone": slice(0, 1),
     "limit_conn_zone": slice(0, 1), "map": slice(0, 1), "split_clients": slice(0, 1),
-    "proxy_cache_key": None, "fastcgi_cache_key": None, "uwsgi_cache_key": None,
-    "scgi_cache_key": None, "proxy_cache_bypass": None, "proxy_no_cache": None,
-    "fastcgi_cache_bypass": None, "fastcgi_no_cache": None, "proxy_set_body": None,
-    "secure_link": None, "secure_link_md5": None, "ssl_certificate": None,
-    "ssl_certificate_key": None, "limit_rate": None, "proxy_method": None, "expires": None,
-    "sub_filter": None, "charset": None, "proxy_redirect": slice(1, 2),
-    "proxy_cookie_domain": slice(1, 2), "proxy_cookie_path": slice(1, 2), "proxy_bind": None,
+    "proxy_cache_key": _ALL, "fastcgi_cache_key": _ALL, "uwsgi_cache_key": _ALL,
+    "scgi_cache_key": _ALL, "proxy_cache_bypass": _ALL, "proxy_no_cache": _ALL,
+    "fastcgi_cache_bypass": _ALL, "fastcgi_no_cache": _ALL, "proxy_set_body": _ALL,
+    "secure_link": _ALL, "secure_link_md5": _ALL, "ssl_certificate": _ALL,
+    "ssl_certificate_key": _ALL, "limit_rate": _ALL, "proxy_method": _ALL, "expires": _ALL,
+    "sub_filter": _ALL, "charset": _ALL, "proxy_redirect": slice(1, 2),
+    "proxy_cookie_domain": slice(1, 2), "proxy_cookie_path": slice(1, 2), "proxy_bind": _ALL,
 }
+
+
+LOOKED_AT = frozenset(COMPILED) | _REGEX_DIRECTIVES | {"set", "perl_set", "js_set", "auth_request_set",
+                                                       "map", "split_clients", "geo", "if"}
 
 
 class Variables:
@@ -58,9 +67,11 @@ class Variables:
         self.unknowable = False  # a third-party directive may define any variable
 
     def visit(self, node: Node) -> None:
+        """Definitions and uses in `node` (only nodes named in LOOKED_AT have any)."""
         name, args = node.name, node.args
-        for arg in args:
-            self._captures(arg.value)
+        if name in _REGEX_DIRECTIVES:
+            for arg in args:
+                self._captures(arg.value)
         if name in ("set", "perl_set", "js_set", "auth_request_set") and args:
             self._define(args[0].value)
         elif name in ("map", "split_clients") and len(args) == 2:
@@ -74,10 +85,10 @@ class Variables:
                 if arg.value.startswith("$"):
                     self._use(arg)
             return
-        which = COMPILED.get(name, False)
-        if which is False:
+        which = COMPILED.get(name)
+        if which is None:
             return
-        for arg in (args if which is None else args[which]):
+        for arg in args[which]:
             if "$" in arg.value:
                 self._use(arg)
 
