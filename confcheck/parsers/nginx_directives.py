@@ -180,7 +180,8 @@ def validate_nginx(nodes: list[Node], diags: Diagnostics, *, context: tuple[str,
                 if todo is False:
                     todo = plans[(fam, node.name)] = values.plan(node.name, fam)
                 if todo is not None:
-                    _check_values(node, fam, todo, seen, diags)
+                    _check_values(node, fam, todo, seen, diags,
+                                  variables.formats if variables is not None else None)
             if visit is not None and node.name in LOOKED_AT:
                 visit(node)
             elif variables is not None and node.name == "load_module":
@@ -203,7 +204,8 @@ def validate_nginx(nodes: list[Node], diags: Diagnostics, *, context: tuple[str,
             diags.add(message, arg.span, code=CODE)
 
 
-def _check_values(node: Node, fam: str, todo: tuple, seen: dict, diags: Diagnostics) -> None:
+def _check_values(node: Node, fam: str, todo: tuple, seen: dict, diags: Diagnostics,
+                  formats: set[str] | None) -> None:
     """What the directive's handler refuses in its values, or a second use in
     one block (`todo`: nginx_values.plan for it)."""
     kind, key, custom = todo
@@ -217,7 +219,7 @@ def _check_values(node: Node, fam: str, todo: tuple, seen: dict, diags: Diagnost
     if kind is not None and kind != "flag":
         problem = values.slot_problem(node, kind, fam)
     elif custom:
-        problem = values.custom_problem(node, fam)
+        problem = values.custom_problem(node, fam, formats)
     if problem is None and fam == "http" and node.name in ("listen", "location"):
         problem = values.repeated_problem(node, seen)
     if problem is not None:

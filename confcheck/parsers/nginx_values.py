@@ -23,6 +23,7 @@ import ipaddress
 import re
 
 from confcheck.parsers.nginx_slots import SLOTS, VALUES
+from confcheck.parsers.nginx_variables import COMPILED, script_problem
 from confcheck.parsers.syntax import Node
 
 _MAX = 2 ** 63 - 1    # NGX_MAX_INT_T_VALUE, NGX_MAX_SIZE_T_VALUE, NGX_MAX_OFF_T_VALUE (64-bit)
@@ -402,30 +403,23 @@ def _seconds(text: str) -> int:
     return total
 
 
-def custom_problem(node: Node, fam: str):
-    """The handlers of a few common directives that parse their own values."""
+def custom_problem(node: Node, fam: str, formats: set[str] | None = None):
+    """The handlers of a few common directives that parse their own values
+    (`formats`: the log formats defined so far, None when not known)."""
     name = node.name
     args = node.args
     if name == "error_log":
         return error_log_problem(node)
     if fam == "http":
-        if name == "expires":
-            return expires_problem(node)
-        if name == "location" and len(args) == 2 and args[0].value not in ("=", "~", "~*", "^~"):
-            return f'invalid location modifier "{args[0].value}"', args[0]
-        if name == "listen":
-            return listen_problem(node)
-        if name in _PARAM_DIRECTIVES and len(args) == 3 and args[2].value != "if_not_empty":
-            return f'invalid parameter "{args[2].value}"', args[2]
-        if name == "return":
-            return return_problem(node)
-        if name == "error_page":
-            return error_page_problem(node)
-        if name == "keepalive_timeout" and args:
-            if not parse_time(args[0].value, False) or (
-                    len(args) > 1 and not parse_time(args[1].value, True)):
-                return '"keepalive_timeout" directive invalid value', args[0]
-    elif fam == "events" and name == "worker_connections" and args:
+        problem = _http_problem(node, name, args, formats)
+        if problem is None and name in COMPILED and name not in _NOT_SCRIPTS:
+            for arg in args[COMPILED[name]]:
+                if "$" in arg.value:
+                    message = script_problem(arg.value)
+                    if message:
+                        return message, arg
+        return problem
+    if fam == "events" and name == "worker_connections" and args:
         if atoi(args[0].value) is None:
             return f'invalid number "{args[0].value}"', args[0]
     elif fam == "main" and name == "worker_processes" and args:
@@ -434,8 +428,39 @@ def custom_problem(node: Node, fam: str):
     return None
 
 
+def _http_problem(node: Node, name: str, args, formats):
+    if name in ("location", "rewrite", "if", "server_name", "fastcgi_split_path_info"):
+        problem = regex_problem(node)
+        if problem is not None or name != "location":
+            return problem
+    if name == "try_files":
+        return try_files_problem(node)
+    if name == "access_log":
+        return access_log_problem(node, formats)
+    if name == "expires":
+        return expires_problem(node)
+    if name == "location" and len(args) == 2 and args[0].value not in ("=", "~", "~*", "^~"):
+        return f'invalid location modifier "{args[0].value}"', args[0]
+    if name == "listen":
+        return listen_problem(node)
+    if name in _PARAM_DIRECTIVES and len(args) == 3 and args[2].value != "if_not_empty":
+        return f'invalid parameter "{args[2].value}"', args[2]
+    if name == "return":
+        return return_problem(node)
+    if name == "error_page":
+        return error_page_problem(node)
+    if name == "keepalive_timeout" and args:
+        if not parse_time(args[0].value, False) or (
+                len(args) > 1 and not parse_time(args[1].value, True)):
+            return '"keepalive_timeout" directive invalid value', args[0]
+    return None
+
+
 _CUSTOM = frozenset({"error_log", "expires", "location", "listen", "return", "error_page",
-                     "keepalive_timeout", "worker_connections", "worker_processes"}) | _PARAM_DIRECTIVES
+                     "keepalive_timeout", "worker_connections", "worker_processes", "try_files",
+                     "access_log", "rewrite", "if", "server_name", "fastcgi_split_path_info"}
+                    ) | _PARAM_DIRECTIVES | frozenset(COMPILED)
+_NOT_SCRIPTS = frozenset({"log_format", "if"})  # their own parsers, their own messages
 
 
 def plan(name: str, fam: str) -> tuple[str | None, str | None, bool] | None:
@@ -537,3 +562,103 @@ def _entries(nodes):
             break
         else:
             stack.pop()
+
+
+# --- regexes (ngx_regex_compile: PCRE2) ---------------------------------------------
+
+# Python's complaint -> PCRE2's, for the mistakes both libraries see the same way;
+# a pattern Python refuses for another reason (\K, (*UTF), \p{..} ...) is left alone
+_PCRE_WORDING = {
+    "missing ), unterminated subpattern": ("missing closing parenthesis", None),
+    "unterminated character set": ("missing terminating ] for character class", None),
+    "unbalanced parenthesis": ("unmatched closing parenthesis", ""),
+    "nothing to repeat": ("quantifier does not follow a repeatable item", ""),
+    "multiple repeat": ("quantifier does not follow a repeatable item", ""),
+    "min repeat greater than max repeat": ("numbers out of order in {} quantifier", "}"),
+}
+_PCRE_NAMES = re.compile(r"\(\?<([A-Za-z_]\w*)>|\(\?'([A-Za-z_]\w*)'")
+
+
+def compile_regex(pattern: str):
+    """(compiled pattern, None) or (None, nginx's message); (None, None) when undecided."""
+    if "(*" in pattern:
+        return None, None  # PCRE verbs: Python has none
+    translated = _PCRE_NAMES.sub(lambda m: f"(?P<{m.group(1) or m.group(2)}>", pattern)
+    try:
+        return re.compile(translated), None
+    except re.error as exc:
+        wording = _PCRE_WORDING.get(exc.msg)
+        if wording is None or translated != pattern:
+            return None, None
+        text, at = wording
+        message = f'pcre2_compile() failed: {text} in "{pattern}"'
+        if at is not None and exc.pos is not None:
+            pos = pattern.find(at, exc.pos) if at else exc.pos
+            message += f' at "{pattern[pos:]}"'
+        return None, message
+
+
+def regex_args(node: Node):
+    """The arguments of `node` that nginx compiles as regexes, without their ~ or ~*."""
+    name, args = node.name, node.args
+    if name == "location" and args:
+        if len(args) == 2 and args[0].value in ("~", "~*"):
+            yield args[1], args[1].value
+        elif len(args) == 1 and args[0].value.startswith("~"):
+            yield args[0], args[0].value[2:] if args[0].value.startswith("~*") else args[0].value[1:]
+    elif name in ("rewrite", "fastcgi_split_path_info") and args:
+        yield args[0], args[0].value
+    elif name == "if" and len(args) == 3 and args[1].value in ("~", "~*", "!~", "!~*"):
+        yield args[2], args[2].value
+    elif name == "server_name":
+        for arg in args:
+            if arg.value.startswith("~"):
+                yield arg, arg.value[1:]
+
+
+def regex_problem(node: Node):
+    for arg, pattern in regex_args(node):
+        compiled, message = compile_regex(pattern)
+        if message:
+            return message, arg
+        if node.name == "fastcgi_split_path_info" and compiled is not None and compiled.groups != 2:
+            return f'pattern "{pattern}" must have 2 captures', arg
+    return None
+
+
+def try_files_problem(node: Node):
+    """ngx_http_try_files: a last `=code` is a number up to 999."""
+    if node.args and node.args[-1].value.startswith("="):
+        last = node.args[-1]
+        code = atoi(last.value[1:])
+        if code is None or code > 999:
+            return f'invalid code "{last.value}"', last
+    return None
+
+
+def access_log_problem(node: Node, formats: set[str] | None):
+    """ngx_http_log_set_log: `off` alone, a known format, then buffer=/flush=/gzip/if=.
+
+    `formats`: the log_format names defined so far (None: not known, a lone file)."""
+    args = node.args
+    if not args:
+        return None
+    if args[0].value == "off":
+        return (f'invalid parameter "{args[1].value}"', args[1]) if len(args) > 1 else None
+    if len(args) > 1 and formats is not None and args[1].value.lower() not in formats:
+        return f'unknown log format "{args[1].value}"', args[1]
+    for arg in args[2:]:
+        word = arg.value
+        if word.startswith("buffer="):
+            if not parse_size(word[7:]):
+                return f'invalid buffer size "{word[7:]}"', arg
+        elif word.startswith("flush="):
+            if not parse_time(word[6:], False) or atoi(word[6:].rstrip("ms")) == 0:
+                return f'invalid flush time "{word[6:]}"', arg
+        elif word == "gzip" or word.startswith("gzip="):
+            level = atoi(word[5:]) if word != "gzip" else 1
+            if level is None or not 1 <= level <= 9:
+                return f'invalid compression level "{word[5:]}"', arg
+        elif not word.startswith("if="):
+            return f'invalid parameter "{word}"', arg
+    return None

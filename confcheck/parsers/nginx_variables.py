@@ -54,17 +54,19 @@ COMPILED: dict[str, slice] = {
 }
 
 
-LOOKED_AT = frozenset(COMPILED) | _REGEX_DIRECTIVES | {"set", "perl_set", "js_set", "auth_request_set",
-                                                       "map", "split_clients", "geo", "if"}
+LOOKED_AT = frozenset(COMPILED) | _REGEX_DIRECTIVES | {
+    "set", "perl_set", "js_set", "auth_request_set", "map", "split_clients", "geo", "if", "log_format"}
 
 
 class Variables:
-    """Collects definitions and uses while the validator walks a main config."""
+    """Collects definitions and uses while the validator walks a main config
+    (and the log formats defined so far, which access_log names)."""
 
     def __init__(self) -> None:
         self.defined: set[str] = set()
         self.used: list[tuple[str, Arg]] = []
         self.unknowable = False  # a third-party directive may define any variable
+        self.formats = {"combined"}  # log_format names defined so far (access_log needs one)
 
     def visit(self, node: Node) -> None:
         """Definitions and uses in `node` (only nodes named in LOOKED_AT have any)."""
@@ -72,6 +74,8 @@ class Variables:
         if name in _REGEX_DIRECTIVES:
             for arg in args:
                 self._captures(arg.value)
+        if name == "log_format" and args:
+            self.formats.add(args[0].value.lower())
         if name in ("set", "perl_set", "js_set", "auth_request_set") and args:
             self._define(args[0].value)
         elif name in ("map", "split_clients") and len(args) == 2:
@@ -125,3 +129,35 @@ class Variables:
                 continue
             reported.add(name)
             yield f'unknown "{name}" variable', arg
+
+
+def script_problem(value: str) -> str | None:
+    """ngx_http_script_compile's complaint about the variables written in `value`."""
+    pos = value.find("$")
+    n = len(value)
+    while pos >= 0:
+        pos += 1
+        if pos == n:
+            return "invalid variable name"
+        if "1" <= value[pos] <= "9":  # a capture
+            pos = value.find("$", pos + 1)
+            continue
+        bracket = value[pos] == "{"
+        if bracket:
+            pos += 1
+            if pos == n:
+                return "invalid variable name"
+        start = pos
+        while pos < n and (value[pos].isascii() and (value[pos].isalnum() or value[pos] == "_")):
+            pos += 1
+        name = value[start:pos]
+        if bracket:
+            if pos < n and value[pos] == "}":
+                pos += 1
+                bracket = False
+            else:
+                return f'the closing bracket in "{name}" variable is missing'
+        if not name:
+            return "invalid variable name"
+        pos = value.find("$", pos)
+    return None

@@ -85,6 +85,20 @@ REFUSED = [
      'invalid IPv6 address in "[x:]:80" of the "listen" directive', 3),
     (HEAD + "http {\n keepalive_timeout 65;\n keepalive_timeout 65;\n}\n",
      '"keepalive_timeout" directive is duplicate', 3),
+    (HEAD + "http {\n server {\n  location ~ ^/a(b { }\n }\n}\n",
+     'pcre2_compile() failed: missing closing parenthesis in "^/a(b"', 3),
+    (HEAD + "http {\n server {\n  rewrite ^/a)b /c;\n }\n}\n",
+     'pcre2_compile() failed: unmatched closing parenthesis in "^/a)b" at ")b"', 3),
+    (HEAD + "http {\n server {\n  if ($uri ~* \"a**\") { return 403; }\n }\n}\n",
+     'pcre2_compile() failed: quantifier does not follow a repeatable item in "a**" at "*"', 3),
+    (HEAD + "http {\n server {\n  location ~ \\.php {\n   fastcgi_split_path_info ^(.+\\.php)$;\n  }\n }\n}\n",
+     'pattern "^(.+\\.php)$" must have 2 captures', 4),
+    (HEAD + "http {\n server {\n  try_files $uri =4o4;\n }\n}\n", 'invalid code "=4o4"', 3),
+    (HEAD + "http {\n access_log /tmp/a.log main;\n}\n", 'unknown log format "main"', 2),
+    (HEAD + "http {\n access_log /tmp/a.log combined default;\n}\n", 'invalid parameter "default"', 2),
+    (HEAD + "http {\n server {\n  return 200 \"cost: 5$\";\n }\n}\n", "invalid variable name", 3),
+    (HEAD + "http {\n server {\n  add_header X \"${uri\";\n }\n}\n",
+     'the closing bracket in "uri" variable is missing', 3),
 ]
 
 ACCEPTED = [
@@ -107,6 +121,10 @@ ACCEPTED = [
            "  return https://example.com$request_uri;\n }\n}\n",
     HEAD + "http {\n sendfile \"on\0x\";\n expires modified +1h;\n server {\n  listen 8080 \"default_server\0 \";\n"
            "  expires @10h;\n  location / { expires epoch; }\n }\n}\n",
+    HEAD + "http {\n log_format main '$remote_addr $request';\n access_log /tmp/a.log MAIN buffer=32k gzip=5"
+           " flush=5m if=$arg_log;\n server {\n  location ~ ^/(?<x>\\d+)\\Ky$ { return 200 \"${x}$1\"; }\n"
+           "  location ~ \"(*UTF8)^/\\w\" { }\n  location ~ \\.php {\n"
+           "   fastcgi_split_path_info ^(.+\\.php)(/.+)$;\n   try_files $uri =404;\n  }\n }\n}\n",
     "error_log /tmp/x.log debug_http debug_core;\nworker_processes auto;\nevents {\n worker_connections 768;\n multi_accept on;\n}\n"
     "http {\n server {\n  return 200 ok;\n }\n}\n",
 ]
