@@ -8,8 +8,9 @@ lines, dropped and extra arguments, corrupted values. Real nginx tests each
 mutant (`nginx -t`, in private mount and network namespaces: the tree is
 bind-mounted on /etc/nginx, /run, /var/log/nginx and /var/lib/nginx are
 empty tmpfs, so nothing of the machine is read or written and no port is
-taken), confcheck scans it (`--no-fs`; a lone vhost or snippet is scanned on
-its own, as pre-commit does), and the verdicts are compared:
+taken), confcheck reads it as a config-only scan does after its input stage
+(loader, validator, request model; a lone vhost or snippet is read on its
+own, as pre-commit does), and the verdicts are compared:
 
 * refused by both: agreed (and whether confcheck names nginx's line);
 * refused by nginx only: a miss, explained by KNOWN_GAPS or listed;
@@ -353,18 +354,28 @@ def nginx_test(tree: Path, main: str) -> Verdict:
 
 
 def confcheck_test(tree: Path, inp: Input) -> Verdict:
-    from confcheck.engine import ScanOptions, run_scan
+    """What a config-only scan decides about the input: read (the tree standing
+    for /etc/nginx), validated, and built into the request model, as
+    `confcheck scan --no-fs` does after its input stage."""
+    from confcheck.parsers.nginx_directives import validate
+    from confcheck.parsers.nginx_loader import load_nginx
+    from confcheck.servers.nginx.conf import build_http
+    from confcheck.servers.nginx.model import build_model
+    from confcheck.source import Diagnostics
 
     local = str(tree / (inp.target if inp.lone else inp.main))
-    options = ScanOptions(configs=[local], server="nginx", no_fs=True,
-                          mounts={os.path.abspath(local): ("/etc/nginx/", str(tree) + "/")})
+    diags = Diagnostics()
     try:
-        result = run_scan(options)
+        config = load_nginx(local, diags, mount=("/etc/nginx/", str(tree) + "/"))
+        validate(config, diags)
+        build_model(config.nodes, conf_prefix=config.prefix.rstrip("/") or "/")
+        build_http(config.nodes)
     except Exception as exc:  # noqa: BLE001 - an internal error is what is being counted
         return Verdict(True, internal=f"{type(exc).__name__}: {exc}")
-    if not result.errors:
+    errors = diags.errors
+    if not errors:
         return Verdict(False)
-    first = result.errors[0]
+    first = errors[0]
     pos = first.position()
     file = pos["file"] or ""
     if file.startswith(str(tree) + "/"):
