@@ -412,10 +412,10 @@ def custom_problem(node: Node, fam: str, formats: set[str] | None = None):
         return error_log_problem(node)
     if fam == "http":
         problem = _http_problem(node, name, args, formats)
-        if problem is None and name in COMPILED and name not in _NOT_SCRIPTS:
+        if problem is None and name in COMPILED and name != "if":
             for arg in args[COMPILED[name]]:
                 if "$" in arg.value:
-                    message = script_problem(arg.value)
+                    message = script_problem(arg.value, log_format=name == "log_format")
                     if message:
                         return message, arg
         return problem
@@ -460,7 +460,6 @@ _CUSTOM = frozenset({"error_log", "expires", "location", "listen", "return", "er
                      "keepalive_timeout", "worker_connections", "worker_processes", "try_files",
                      "access_log", "rewrite", "if", "server_name", "fastcgi_split_path_info"}
                     ) | _PARAM_DIRECTIVES | frozenset(COMPILED)
-_NOT_SCRIPTS = frozenset({"log_format", "if"})  # their own parsers, their own messages
 
 
 def plan(name: str, fam: str) -> tuple[str | None, str | None, bool] | None:

@@ -131,14 +131,18 @@ class Variables:
             yield f'unknown "{name}" variable', arg
 
 
-def script_problem(value: str) -> str | None:
-    """ngx_http_script_compile's complaint about the variables written in `value`."""
+def script_problem(value: str, log_format: bool = False) -> str | None:
+    """ngx_http_script_compile's complaint about the variables written in
+    `value` (ngx_http_log_compile_format's, worded its way, for log_format)."""
     pos = value.find("$")
     n = len(value)
     while pos >= 0:
+        dollar = pos
+        invalid = (f'invalid parameter "{value[dollar:].split(chr(0), 1)[0]}"' if log_format
+                   else "invalid variable name")
         pos += 1
         if pos == n:
-            return "invalid variable name"
+            return invalid
         if "1" <= value[pos] <= "9":  # a capture
             pos = value.find("$", pos + 1)
             continue
@@ -146,7 +150,7 @@ def script_problem(value: str) -> str | None:
         if bracket:
             pos += 1
             if pos == n:
-                return "invalid variable name"
+                return invalid
         start = pos
         while pos < n and (value[pos].isascii() and (value[pos].isalnum() or value[pos] == "_")):
             pos += 1
@@ -158,6 +162,6 @@ def script_problem(value: str) -> str | None:
             else:
                 return f'the closing bracket in "{name}" variable is missing'
         if not name:
-            return "invalid variable name"
+            return invalid
         pos = value.find("$", pos)
     return None

@@ -79,10 +79,14 @@ LONE = [
     ("h5bp", "h5bp/tls/policy_strict.conf"),
 ]
 WRAPPERS = {
-    "http": "events {}\nhttp {\n    include /etc/nginx/%s;\n}\n",
+    # with a server: nginx compiles http-level values (fastcgi_param ...) only
+    # when it merges them into a server, as every real config has
+    "http": "events {}\nhttp {\n    include /etc/nginx/%s;\n    server {\n    }\n}\n",
     "server": "events {}\nhttp {\n    server {\n        include /etc/nginx/%s;\n    }\n}\n",
     "location": ("events {}\nhttp {\n    server {\n        location / {\n"
                  "            include /etc/nginx/%s;\n        }\n    }\n}\n"),
+    # last: without a server nginx loads no certificate (snakeoil's is not on every machine)
+    "http, no server": "events {}\nhttp {\n    include /etc/nginx/%s;\n}\n",
 }
 WRAPPER_NAME = "cc-wrapper.conf"
 

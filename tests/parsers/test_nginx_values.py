@@ -99,6 +99,8 @@ REFUSED = [
     (HEAD + "http {\n server {\n  return 200 \"cost: 5$\";\n }\n}\n", "invalid variable name", 3),
     (HEAD + "http {\n server {\n  add_header X \"${uri\";\n }\n}\n",
      'the closing bracket in "uri" variable is missing', 3),
+    (HEAD + "http {\n log_format x '$ a';\n}\n", 'invalid parameter "$ a"', 2),
+    (HEAD + "http {\n log_format x '${a b';\n}\n", 'the closing bracket in "a" variable is missing', 2),
 ]
 
 ACCEPTED = [
