@@ -235,7 +235,7 @@ def _check_data(block: Node, ctx: tuple, diags: Diagnostics, variables) -> None:
             variables.visit_map_entry(entry)
 
 
-_WORD = re.compile(r"[a-z0-9_]+")
+_WORD = re.compile(r"[a-z_][a-z0-9_]*")
 
 
 def _unknown(node: Node, table: _Table, diags: Diagnostics) -> None:
@@ -244,8 +244,10 @@ def _unknown(node: Node, table: _Table, diags: Diagnostics) -> None:
     A third-party module's directive (more_set_headers, content_by_lua_block)
     is unknown to the table but fine once its module is loaded, which a
     lone file cannot tell: only a name no module could have (characters
-    other than a-z 0-9 _), a truncated directive (a proper prefix of one)
-    or a typo (one edit away from one) is refused.
+    other than a-z 0-9 _, a leading digit), a truncated directive (a proper
+    prefix of one), a typo (one edit away from one) or a directive run into
+    the next word (`worker_processesxauto`: a module extends a name with
+    "_", as rewrite_by_lua does) is refused.
     """
     name = node.name
     if _WORD.fullmatch(name) and not _near_known(name, table):
@@ -259,6 +261,9 @@ def _near_known(name: str, table: _Table) -> bool:
         table.prefixes = {d[:i] for d in table.directives for i in range(1, len(d))}
     if name in table.prefixes:
         return True
+    for end in range(4, len(name)):
+        if name[end] != "_" and name[:end] in table.directives:
+            return True
     for known in table.directives:
         if abs(len(known) - len(name)) <= 1 and _one_edit(name, known):
             return True

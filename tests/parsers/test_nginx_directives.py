@@ -48,6 +48,8 @@ def test_names_no_module_can_have_are_unknown_directives():
     assert check(b"http { server { location / { allwo all; } } }") == [
         (1, 30, 'unknown directive "allwo"')]
     assert check(b"http { server { locat / { } } }") == [(1, 17, 'unknown directive "locat"')]
+    assert check(b"http { server { 0 1; } }") == [(1, 17, 'unknown directive "0"')]
+    assert check(b"http { gzipxon; }") == [(1, 8, 'unknown directive "gzipxon"')]
     assert check(b"http { server { try'files $uri =404; } }") == [
         (1, 17, 'unknown directive "try\'files"')]
 
