@@ -14,8 +14,12 @@ What is deliberately not an error:
 
 from __future__ import annotations
 
-from confcheck.source import Diagnostics
-from confcheck.parsers.syntax import Node
+import re
+
+from confcheck.source import Diagnostics, Span
+from confcheck.parsers import nginx_values as values
+from confcheck.parsers.nginx_variables import LOOKED_AT, Variables
+from confcheck.parsers.syntax import Node, effective_children
 
 # Blocks whose body is a table of entries, not directives.
 DATA_BLOCKS = frozenset({"map", "types", "geo", "split_clients", "match", "charset_map"})
@@ -63,6 +67,7 @@ class _Table:
         self.directives = dict(a.DIRECTIVES)
         self.directives.update(_local_directives(a))
         self.contexts = a.CONTEXTS
+        self.prefixes: set[str] | None = None  # of every directive name, made when needed
 
 
 def _enter(ctx: tuple, name: str) -> tuple:
@@ -94,7 +99,7 @@ def _report(node: Node, verdict, diags: Diagnostics) -> None:
         return
     if verdict == "flag":  # depends on the value, not only on the count
         value = node.args[0].value
-        if value.lower() in ("on", "off"):
+        if value.split("\0", 1)[0].lower() in ("on", "off"):  # ngx_strcasecmp: a C string
             return
         verdict = f'invalid value "{value}" in "{node.name}" directive, it must be "on" or "off"'
     diags.add(verdict, node.name_span, code=CODE)
@@ -131,37 +136,153 @@ def _verdict(name: str, ctx: tuple, is_block: bool, n_args: int, table: _Table):
     return "flag" if flag else reason
 
 
-def validate_nginx(nodes: list[Node], diags: Diagnostics, *, context: tuple[str, ...] = ()) -> None:
-    """Check every directive below `nodes` (includes followed) for context and arity.
+def validate_nginx(nodes: list[Node], diags: Diagnostics, *, context: tuple[str, ...] = (),
+                   main: bool = False) -> None:
+    """Check every directive below `nodes` (includes followed): context and
+    arity, then what nginx's handlers refuse in the values (nginx_values.py).
 
     `context` is where `nodes` sit, as crossplane names contexts: () for the
     main file, ("http",) for a vhost snippet, ("http", "location") ...
+    `main`: `nodes` are a whole main configuration with its includes, so
+    what nginx decides on the whole (an "events" section, variables) is
+    decided too.
     """
     table = _Table()
     cache: dict = {}
-    # explicit stack of (iterator, context): source order, no recursion limit
-    # on deep input; a block's siblings are read in a plain loop (hot path:
-    # every node of the configuration)
-    stack = [(iter(nodes), context)]
+    variables = Variables() if main else None
+    # explicit stack of (iterator, context, directives seen in that block):
+    # source order, no recursion limit on deep input; an included file's
+    # nodes share their block's entry
+    stack = [(iter(nodes), context, {})]
+    plans: dict = {}  # (family, name) -> values.plan(): looked up for every node
     while stack:
-        it, ctx = stack.pop()
+        it, ctx, seen = stack[-1]
         verdicts = cache.get(ctx)
         if verdicts is None:
             verdicts = cache[ctx] = {}
+        fam = values.family(ctx)
+        visit = variables.visit if variables is not None and fam == "http" else None
         for node in it:
             verdict = verdicts.get((node.name, len(node.args), node.children is not None))
             if verdict is None:
                 verdict = _cached_verdict(node, ctx, table, verdicts)
-            if verdict is not True:
+            if verdict is not True and verdict != "flag":
                 _report(node, verdict, diags)
+            elif node.name not in table.directives:
+                if ctx in table.contexts:
+                    _unknown(node, table, diags)
+                if variables is not None:
+                    variables.unknowable = True
+            else:
+                if verdict == "flag":  # on|off, decided by the value
+                    _report(node, verdict, diags)
+                todo = plans.get((fam, node.name), False)
+                if todo is False:
+                    todo = plans[(fam, node.name)] = values.plan(node.name, fam)
+                if todo is not None:
+                    _check_values(node, fam, todo, seen, diags,
+                                  variables.formats if variables is not None else None)
+            if visit is not None and node.name in LOOKED_AT:
+                visit(node)
+            elif variables is not None and node.name == "load_module":
+                variables.unknowable = True  # a module may define any variable
             if node.included:
-                stack.append((it, ctx))
-                stack.extend((iter(inc.nodes), ctx) for inc in reversed(node.included))
+                stack.extend((iter(inc.nodes), ctx, seen) for inc in reversed(node.included))
                 break
-            if node.children and node.name not in DATA_BLOCKS:
-                stack.append((it, ctx))
-                stack.append((iter(node.children), _enter(ctx, node.name)))
-                break
+            if node.children is None:
+                continue
+            if node.name in DATA_BLOCKS:
+                if verdict is True:
+                    _check_data(node, ctx, diags, variables)
+                continue
+            stack.append((iter(node.children), _enter(ctx, node.name), {"^up": seen}))
+            break
+        else:
+            stack.pop()
+    if variables is not None:
+        for message, arg in variables.unknown():
+            diags.add(message, arg.span, code=CODE)
+
+
+def _check_values(node: Node, fam: str, todo: tuple, seen: dict, diags: Diagnostics,
+                  formats: set[str] | None) -> None:
+    """What the directive's handler refuses in its values, or a second use in
+    one block (`todo`: nginx_values.plan for it)."""
+    kind, key, custom = todo
+    if key is not None:
+        first = seen.get(key)
+        if first is not None:
+            diags.add(values.duplicate_message(node, first), node.name_span, code=CODE)
+            return
+        seen[key] = node
+    problem = None
+    if kind is not None and kind != "flag":
+        problem = values.slot_problem(node, kind, fam)
+    elif custom:
+        problem = values.custom_problem(node, fam, formats)
+    if problem is None and fam == "http" and node.name in ("listen", "location"):
+        problem = values.repeated_problem(node, seen)
+    if problem is not None:
+        message, where = problem
+        diags.add(message, where.span if hasattr(where, "quote") else where.name_span, code=CODE)
+
+
+def _check_data(block: Node, ctx: tuple, diags: Diagnostics, variables) -> None:
+    for message, entry in values.data_block_problems(block, values.family(ctx)):
+        diags.add(message, entry.name_span, code=CODE)
+    if variables is not None and block.name == "map" and ctx[:1] == ("http",):
+        for entry in effective_children(block.children):
+            variables.visit_map_entry(entry)
+
+
+_WORD = re.compile(r"[a-z_][a-z0-9_]*")
+
+
+def _unknown(node: Node, table: _Table, diags: Diagnostics) -> None:
+    """nginx's `unknown directive`, when no module can define the name.
+
+    A third-party module's directive (more_set_headers, content_by_lua_block)
+    is unknown to the table but fine once its module is loaded, which a
+    lone file cannot tell: only a name no module could have (characters
+    other than a-z 0-9 _, a leading digit), a truncated directive (a proper
+    prefix of one), a typo (one edit away from one) or a directive run into
+    the next word (`worker_processesxauto`: a module extends a name with
+    "_", as rewrite_by_lua does) is refused.
+    """
+    name = node.name
+    if _WORD.fullmatch(name) and not _near_known(name, table):
+        return
+    shown = name.split("\0", 1)[0]  # nginx prints the name as a C string
+    diags.add(f'unknown directive "{shown}"', node.name_span, code=CODE)
+
+
+def _near_known(name: str, table: _Table) -> bool:
+    if table.prefixes is None:
+        table.prefixes = {d[:i] for d in table.directives for i in range(1, len(d))}
+    if name in table.prefixes:
+        return True
+    for end in range(4, len(name)):
+        if name[end] != "_" and name[:end] in table.directives:
+            return True
+    for known in table.directives:
+        if abs(len(known) - len(name)) <= 1 and _one_edit(name, known):
+            return True
+    return False
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Are `a` and `b` one insertion, deletion, substitution or swap apart?"""
+    if a == b:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    if len(a) == len(b):
+        return a[i + 1:] == b[i + 1:] or (
+            i + 1 < len(a) and a[i] == b[i + 1] and a[i + 1] == b[i] and a[i + 2:] == b[i + 2:])
+    return a[i:] == b[i + 1:]
 
 
 MAIN_ONLY = frozenset({"http", "events", "stream", "mail", "user", "worker_processes", "pid",
@@ -196,4 +317,7 @@ def validate(config, diags: Diagnostics) -> None:
     lone vhost or snippet file where its directives belong."""
     main = config.main.source.path.rsplit("/", 1)[-1] == "nginx.conf"
     context = () if main else snippet_context(config.nodes)
-    validate_nginx(config.nodes, diags, context=context)
+    validate_nginx(config.nodes, diags, context=context, main=main)
+    if main and not any(n.name == "events" for n in effective_children(config.nodes)):
+        # nginx names no line (ngx_event_init_conf): the file's start stands for it
+        diags.add('no "events" section in configuration', Span(config.main.source, 0, 0), code=CODE)

@@ -187,7 +187,8 @@ class _Loader:
     def include(self, node: Node, chain: tuple[str, ...]) -> None:
         if node.children is not None or len(node.args) != 1:
             return  # malformed: the validator reports it
-        path = node.args[0].value
+        # nginx hands the path to open()/glob() as a C string: a NUL ends it
+        path = node.args[0].value.split("\0", 1)[0]
         if not path.startswith("/"):
             path = self.prefix + path
         if _has_magic(path):
@@ -222,6 +223,28 @@ def _server_view(main_path: str, root: str | None) -> str:
     return main_path
 
 
+def _lone_prefix(path: str, fs: _DiskFiles) -> str | None:
+    """The conf prefix of a vhost or snippet read alone (not an nginx.conf).
+
+    nginx resolves a relative include against the main's directory, so
+    `include fastcgi.conf;` in snippets/fastcgi-php.conf means the fastcgi.conf
+    beside nginx.conf: the nearest folder above the file that holds an
+    nginx.conf is that directory, else the top of the mounted repository."""
+    if os.path.basename(path) == "nginx.conf":
+        return None
+    local = os.path.dirname(os.path.abspath(path))
+    for _ in range(3):
+        parent = os.path.dirname(local)
+        if parent == local:
+            break
+        local = parent
+        if os.path.isfile(os.path.join(local, "nginx.conf")):
+            return fs.server(local + "/")
+    if fs.mount and os.path.abspath(path).startswith(fs.mount[1]):
+        return fs.mount[0]
+    return None
+
+
 def load_nginx(main_path: str, diags: Diagnostics, *, root: str | None = None,
                prefix: str | None = None, mount: tuple[str, str] | None = None) -> NginxConfig:
     """Read `main_path` (a local path) and every file it includes.
@@ -236,7 +259,7 @@ def load_nginx(main_path: str, diags: Diagnostics, *, root: str | None = None,
     fs = _DiskFiles(root_abs, mount)
     server_main = _server_view(main_path, root_abs)
     if prefix is None:
-        prefix = posixpath.dirname(server_main)
+        prefix = _lone_prefix(main_path, fs) or posixpath.dirname(server_main)
     if prefix and not prefix.endswith("/"):
         prefix += "/"
     try:

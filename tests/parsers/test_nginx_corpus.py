@@ -85,11 +85,12 @@ def test_crossplane_bad_args_gives_nginx_message():
     assert diag_tuples(diags) == [(1, 1, 'invalid number of arguments in "user" directive')]
 
 
-def test_crossplane_spelling_mistake_is_not_an_error():
-    # unknown directives are not errors (crossplane flags them only with strict=True)
+def test_crossplane_spelling_mistake_is_refused_like_nginx():
+    # nginx -t: unknown directive "proxy_passs" in .../nginx.conf:7 (one letter
+    # off a known directive: a typo, not a third-party module's directive)
     diags = Diagnostics()
     validate(load_nginx(str(CP_CONFIGS / "spelling-mistake/nginx.conf"), diags), diags)
-    assert diags.items == []
+    assert diag_tuples(diags) == [(7, 13, 'unknown directive "proxy_passs"')]
 
 
 # --- differential against crossplane ----------------------------------------

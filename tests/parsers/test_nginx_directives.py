@@ -37,9 +37,21 @@ def test_flag_and_block_errors():
     assert check(b"http { gzip on { } }") == [(1, 8, 'directive "gzip" is not terminated by ";"')]
 
 
-def test_unknown_and_third_party_directives_are_fine():
-    assert check(b"http { more_set_headers 'X: y'; server { location / {"
-                 b" content_by_lua_block { ngx.say(1) } allwo all; } } }") == []
+def test_third_party_directives_are_fine():
+    # unknown to nginx's own modules, defined by modules a main may load
+    assert check(b"http { more_set_headers 'X: y'; brotli on; server { location / {"
+                 b" content_by_lua_block { ngx.say(1) } } } }") == []
+
+
+def test_names_no_module_can_have_are_unknown_directives():
+    # a typo (one edit from "allow"), a truncated name, characters no directive has
+    assert check(b"http { server { location / { allwo all; } } }") == [
+        (1, 30, 'unknown directive "allwo"')]
+    assert check(b"http { server { locat / { } } }") == [(1, 17, 'unknown directive "locat"')]
+    assert check(b"http { server { 0 1; } }") == [(1, 17, 'unknown directive "0"')]
+    assert check(b"http { gzipxon; }") == [(1, 8, 'unknown directive "gzipxon"')]
+    assert check(b"http { server { try'files $uri =404; } }") == [
+        (1, 17, 'unknown directive "try\'files"')]
 
 
 def test_data_block_entries_are_not_directives():
