@@ -327,6 +327,13 @@ class Checker:
             if hit[1]:
                 return None
             return Denial(path, meta, _BIT_NAME[bit], hit[0], self._detail(meta, path, hit[0], bit))
+        if not meta.mode & 0o070 and (meta.uid != ident.uid and not ident.in_group(meta.gid)
+                                      and meta.mode & bit):
+            # Linux reads an ACL only when the mode's group bits (its mask) are not
+            # all zero (acl_permission_check): with mask --- a named user or group
+            # entry is skipped and the "other" bits grant. (Denials keep the ACL's
+            # account: restoring the mask is what would grant through it.)
+            return None
         return self._acl(meta, bit, path)
 
     def _acl(self, meta: Meta, bit: int, path: str) -> Denial | None:

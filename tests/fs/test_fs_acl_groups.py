@@ -50,6 +50,18 @@ def test_mask_removes_named_user_after_chmod(tree, fs, www):
     assert errno_of(acc) == kernel([(f, "read")])[0] == "EACCES"
 
 
+def test_mask_of_nothing_leaves_the_acl_unread(tree, fs, www):
+    # Linux consults the ACL only when the mode's group bits (the mask) are not
+    # all zero: the named entry that the mask empties no longer shadows "other"
+    f = tree.file("f", 0o604)
+    run("setfacl", "-m", "u:www-data:rx", f)
+    run("chmod", "g-rwx", f)
+    d = tree.dir("d", 0o701)
+    run("setfacl", "-m", "g:www-data:r", d)
+    run("chmod", "g-rwx", d)
+    assert _agree(fs, www, [(f, "read"), (d, "search")]) == ["ok", "ok"]
+
+
 def test_named_user_entry_shadows_other(tree, fs, www):
     f = tree.file("f", 0o644)
     run("setfacl", "-m", "u:www-data:-", f)
