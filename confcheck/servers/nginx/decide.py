@@ -403,6 +403,10 @@ def _try_files(state: State):
         text = variables.expand(arg.value[:-1] if want_dir else arg.value, state)
         path = map_uri(state, text)
         access = checker.check(path.rstrip("/") or "/", "stat")
+        if access.ok and access.meta is not None and access.meta.kind != "dir" and path.endswith("/"):
+            # "$uri" of /x.html/ names x.html/: the kernel's ENOTDIR, nothing found
+            state.step("try_files", f"{arg.raw} -> {path}: {path.rstrip('/')} is not a directory (ENOTDIR)", node)
+            continue
         if access.ok and access.meta is not None and (access.meta.kind == "dir") == want_dir:
             state.uri = text
             state.step("try_files", f"{arg.raw} -> {path} exists: served from this location", node)
