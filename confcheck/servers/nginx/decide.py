@@ -633,17 +633,19 @@ def _error_page(state: State, final: Final) -> None:
             status = overwrite if isinstance(overwrite, int) else 302
             raise Final(status, f"error_page redirects the {final.status} to {target}", node,
                         final.fs_path, final.rule, location=variables.expand(target, state))
-        if state.request.method != "HEAD":
-            state.request = _as_get(state.request)
         state.error_pages_open += 1
         try:
             if target.startswith("@"):
+                # a named error page keeps the method (ngx_http_send_error_page
+                # makes it GET only for a URI): limit_except there sees PUT
                 named = state.server.named.get(target)
                 if named is None:
                     raise final
                 state.count_change(node, f'while redirect to named location "{target}"')
                 _run(state, named)
             else:
+                if state.request.method != "HEAD":
+                    state.request = _as_get(state.request)
                 uri, _, args = target.partition("?")
                 state.args = args
                 state.change_uri(uri, f"error_page for {final.status}", node)
