@@ -8,13 +8,10 @@ scenario names the deciding directive, `decided_by` must point at it.
 
 from __future__ import annotations
 
-import base64
-
 import pytest
 
-from confcheck.servers.nginx.request import Request
 from confcheck.why import WhyOptions, explain, prepare
-from realserver_harness.checks import not_modelled_problems
+from realserver_harness.checks import nginx_request, not_modelled_problems
 
 pytestmark = pytest.mark.realserver
 
@@ -24,18 +21,6 @@ def prepared(nginx_run):
     result = prepare(WhyOptions(configs=[str(nginx_run.conf_path)]))
     assert [str(e) for e in result.errors] == []
     return result
-
-
-def _request(run, sc, req) -> Request:
-    # the harness fills in @NAME@/@ROOT@ when sending; do the same
-    headers = {k: v.replace("@NAME@", sc.server_name).replace("@ROOT@", str(sc.root))
-               for k, v in req.spec.headers.items()}
-    if req.spec.auth:
-        token = base64.b64encode(f"{req.spec.auth[0]}:{req.spec.auth[1]}".encode()).decode()
-        headers["Authorization"] = f"Basic {token}"
-    headers["Host"] = req.host
-    address = getattr(sc, "address", "127.0.0.1")
-    return Request.parse(f"http://{address}:{run.port}{req.spec.path}", req.spec.method, headers, "127.0.0.1")
 
 
 def _decided_text(node) -> str:
@@ -50,7 +35,7 @@ def test_why_predicts_every_status(nginx_run, prepared):
             if req.status is None and req.error:
                 continue
             total += 1
-            outcome = explain(prepared, _request(nginx_run, sc, req))
+            outcome = explain(prepared, nginx_request(nginx_run, sc, req))
             expectation = req.expectation
             unknown = getattr(expectation, "not_modelled", None)
             want = None if getattr(expectation, "upstream", False) or unknown else req.status

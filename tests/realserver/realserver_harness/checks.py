@@ -14,6 +14,23 @@ from .session import check_fs_paths_as_worker
 ERROR_LEVELS = ("[error]", "[crit]", "[alert]", "[emerg]", ":error]", ":crit]", ":alert]", ":emerg]")
 
 
+def nginx_request(run: RunResult, sc, req: RequestResult):
+    """The request the harness sent, as confcheck's nginx model reads it (the
+    harness fills in @NAME@/@ROOT@ when sending; so does this)."""
+    import base64
+
+    from confcheck.servers.nginx.request import Request
+
+    headers = {k: v.replace("@NAME@", sc.server_name).replace("@ROOT@", str(sc.root))
+               for k, v in req.spec.headers.items()}
+    if req.spec.auth:
+        token = base64.b64encode(f"{req.spec.auth[0]}:{req.spec.auth[1]}".encode()).decode()
+        headers["Authorization"] = f"Basic {token}"
+    headers["Host"] = req.host
+    address = getattr(sc, "address", "127.0.0.1")
+    return Request.parse(f"http://{address}:{run.port}{req.spec.path}", req.spec.method, headers, "127.0.0.1")
+
+
 def find_request(run: RunResult, scenario: str, index: int) -> RequestResult:
     sc = run.scenarios[scenario]
     assert sc.error is None, sc.error

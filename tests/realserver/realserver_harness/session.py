@@ -55,11 +55,14 @@ class RealServerSession:
     """Builds accounts and trees for scenarios, runs one server over all of
     them, keeps everything on disk until close() (idempotent; also at exit)."""
 
-    def __init__(self, kind: str, scenarios: list[Scenario], **runner_options):
+    def __init__(self, kind: str, scenarios: list[Scenario], *, account_tag: str | None = None,
+                 **runner_options):
+        """account_tag: prefix of the real account names (default cctPID), for a
+        second session in one process whose scenarios declare the same names."""
         self.kind = kind
         self.scenarios = [s for s in scenarios if s.runs_on(kind)]
         self.runner_options = runner_options
-        self.accounts = Accounts()
+        self.accounts = Accounts(account_tag)
         self.base: Path | None = None
         self.runner = None
         self.result: RunResult | None = None

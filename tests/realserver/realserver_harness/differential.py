@@ -1,0 +1,276 @@
+"""Differential runs: generated scenarios on real nginx against `why`.
+
+    generate(count, seed)   -> raw scenarios (hypothesis, reproducible per seed)
+    run_batch(raws)         -> Tally of one real-server run over all of them
+    shrink(count, seed, k)  -> the k-th generated scenario, shrunk by hypothesis
+                               while it keeps its confident disagreement
+    regression_yaml(...)    -> the shrunk scenario as a scenario-file entry
+
+Generation and shrinking replay the same hypothesis run (same seed, same
+settings, same number of examples): the shrinking run skips the first k
+examples cheaply, so hypothesis meets the k-th with the same choices and
+shrinks it, one real-server run per candidate.
+
+A request counts as
+    agree      the model's status is the real one
+    unknown    the model answered null (status unknown, reason given)
+    disagree   the model gave a status and it is not the real one (a failure)
+    crash      the model raised or ran past its time limit (a failure)
+    skipped    the real server gave no status (transport error)
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections import Counter
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import yaml
+from hypothesis import HealthCheck, Phase, given, seed as hyp_seed, settings
+
+from .checks import nginx_request
+from .gen_nginx import scenario as scenario_strategy
+from .scenarios import parse_scenario
+from .session import RealServerSession
+
+MODEL_TIME_LIMIT = 5.0      # seconds for one `why` answer; longer counts as a failure (a loop)
+BATCH = 60                  # scenarios per real-server start
+FAILURES = ("disagree", "crash")
+
+
+def _settings(count: int, shrinking: bool):
+    return settings(max_examples=count, database=None, deadline=None, derandomize=False,
+                    phases=[Phase.generate, Phase.shrink] if shrinking else [Phase.generate],
+                    suppress_health_check=list(HealthCheck), report_multiple_bugs=False,
+                    print_blob=False)
+
+
+def generate(count: int, seed: int) -> list[dict]:
+    """`count` raw scenarios, the same for the same (count, seed)."""
+    out: list[dict] = []
+
+    @_settings(count, shrinking=False)
+    @hyp_seed(seed)
+    @given(scenario_strategy())
+    def collect(raw):
+        out.append(raw)
+
+    collect()
+    return out
+
+
+def named(raw: dict, name: str) -> dict:
+    return {"name": name, "ref": "own", "title": f"generated {name}", **raw}
+
+
+# -- one real-server run -------------------------------------------------------
+
+@dataclass
+class Verdict:
+    scenario: str
+    index: int
+    label: str
+    real: int | None
+    model: int | None
+    kind: str                   # agree | unknown | disagree | crash | skipped
+    reason: str = ""
+
+
+@dataclass
+class Tally:
+    configs: int = 0            # scenarios generated
+    refused: int = 0            # configs nginx -t refused (dropped, not run)
+    broken: int = 0             # trees the harness could not build
+    verdicts: list[Verdict] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def add(self, other: "Tally") -> None:
+        self.configs += other.configs
+        self.refused += other.refused
+        self.broken += other.broken
+        self.verdicts += other.verdicts
+        self.seconds += other.seconds
+
+    @property
+    def counts(self) -> Counter:
+        return Counter(v.kind for v in self.verdicts)
+
+    @property
+    def requests(self) -> int:
+        return sum(1 for v in self.verdicts if v.kind != "skipped")
+
+    def failures(self) -> list[Verdict]:
+        return [v for v in self.verdicts if v.kind in FAILURES]
+
+    def rate(self, kind: str | tuple) -> float:
+        kinds = (kind,) if isinstance(kind, str) else kind
+        return sum(self.counts[k] for k in kinds) / self.requests if self.requests else 0.0
+
+    def summary(self) -> str:
+        c = self.counts
+        return (f"{self.configs} configs generated, {self.refused} refused by nginx -t, {self.broken} trees not built; "
+                f"{self.requests} requests answered by nginx: {c['agree']} agree, {c['unknown']} unknown "
+                f"({self.rate('unknown'):.2%}), {c['disagree']} confident disagreements "
+                f"({self.rate('disagree'):.2%}), {c['crash']} model crashes/timeouts; "
+                f"{c['skipped']} not answered; {self.seconds:.0f} s")
+
+
+class ModelTimeout(Exception):
+    pass
+
+
+@contextmanager
+def time_limit(seconds: float):
+    """A `why` answer that loops is a failure of its own, not a hung run (main thread only)."""
+    def fire(signum, frame):
+        raise ModelTimeout(f"no answer within {seconds} s")
+    old = signal.signal(signal.SIGALRM, fire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def real_status(req) -> int | None:
+    """What nginx answered; `return 444` closes the connection and shows in the access log only."""
+    if req.status is not None:
+        return req.status
+    if any('" 444 ' in line for line in req.access_log):
+        return 444
+    return None
+
+
+def run_batch(raws: list[dict], names: list[str]) -> Tally:
+    """One nginx start over every scenario; each request's answer against `why`."""
+    from confcheck.why import WhyOptions, explain, prepare
+
+    t0 = time.monotonic()
+    scenarios = [parse_scenario(named(raw, name), "<generated>") for raw, name in zip(raws, names)]
+    tally = Tally(configs=len(scenarios))
+    session = RealServerSession("nginx", scenarios, account_tag=f"cct{os.getpid()}-g")
+    try:
+        session.setup()
+        run = session.run()
+        prepared = prepare(WhyOptions(configs=[str(run.conf_path)]))
+        for sc in run.scenarios.values():
+            if sc.error:
+                if "-t rejected" in sc.error:
+                    tally.refused += 1
+                else:
+                    tally.broken += 1
+                continue
+            for req in sc.requests:
+                tally.verdicts.append(_verdict(prepared, run, sc, req, explain))
+    finally:
+        session.close()
+    tally.seconds = time.monotonic() - t0
+    return tally
+
+
+def _verdict(prepared, run, sc, req, explain) -> Verdict:
+    real = real_status(req)
+    v = Verdict(sc.name, req.index, req.spec.label, real, None, "skipped")
+    if real is None:
+        v.reason = req.error or "no answer"
+        return v
+    try:
+        with time_limit(MODEL_TIME_LIMIT):
+            outcome = explain(prepared, nginx_request(run, sc, req))
+    except ModelTimeout as exc:
+        v.kind, v.reason = "crash", f"why: {exc}"
+        return v
+    except Exception as exc:  # noqa: BLE001 - a model crash is a finding, reported with the rest
+        v.kind, v.reason = "crash", f"why raised {type(exc).__name__}: {exc}"
+        return v
+    v.model, v.reason = outcome.status, outcome.reason
+    if outcome.status is None:
+        v.kind = "unknown"
+    elif outcome.status == real:
+        v.kind = "agree"
+    else:
+        v.kind = "disagree"
+    return v
+
+
+def run_all(raws: list[dict], prefix: str, batch: int = BATCH, progress=None) -> Tally:
+    tally = Tally()
+    for start in range(0, len(raws), batch):
+        chunk = raws[start:start + batch]
+        part = run_batch(chunk, [f"{prefix}-{start + i}" for i in range(len(chunk))])
+        tally.add(part)
+        if progress is not None:
+            progress(tally)
+    return tally
+
+
+# -- shrinking -----------------------------------------------------------------
+
+def signature(v: Verdict) -> tuple:
+    """What a shrunk example must keep: the same kind of miss (real status, model status)."""
+    return (v.kind, v.real, v.model)
+
+
+def shrink(count: int, seed: int, index: int, want: tuple, budget: float = 300.0) -> tuple[dict, list[Verdict]] | None:
+    """Replay generate(count, seed), stop at example `index` and let hypothesis
+    shrink it while some request still fails with signature `want`.
+    Returns the smallest failing scenario found and its failing verdicts."""
+    state = {"calls": 0, "failed": False, "best": None, "deadline": time.monotonic() + budget}
+
+    class StillFails(Exception):
+        pass
+
+    @_settings(count, shrinking=True)
+    @hyp_seed(seed)
+    @given(scenario_strategy())
+    def replay(raw):
+        i = state["calls"]
+        state["calls"] += 1
+        if i < index or (i > index and not state["failed"]) or time.monotonic() > state["deadline"]:
+            return
+        tally = run_batch([raw], ["shrink"])
+        bad = [v for v in tally.verdicts if signature(v) == want]
+        if bad:
+            state["failed"] = True
+            state["best"] = (raw, bad)
+            raise StillFails(bad[0].label)
+
+    try:
+        replay()
+    except StillFails:
+        pass
+    return state["best"]
+
+
+# -- regression scenario files -----------------------------------------------
+
+def regression_entry(raw: dict, name: str, verdicts: list[Verdict], title: str) -> dict:
+    """The shrunk scenario as a scenario-file entry: the failing requests only,
+    each expecting what real nginx answered (explained where the format asks)."""
+    entry = {"name": name, "ref": "own", "title": title}
+    if raw.get("tree"):
+        entry["accounts"] = raw["accounts"]
+        entry["tree"] = raw["tree"]
+    entry["nginx"] = raw["nginx"]
+    entry["requests"] = []
+    for v in verdicts:
+        spec = dict(raw["requests"][v.index])
+        spec["nginx"] = {"status": v.real, "note": f"generated; the model said {v.model}: {v.reason}"}
+        entry["requests"].append(spec)
+    return entry
+
+
+def dump_yaml(entries: list[dict]) -> str:
+    class Literal(str):
+        pass
+
+    def literal(dumper, data):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|")
+
+    yaml.add_representer(Literal, literal, Dumper=yaml.SafeDumper)
+    fixed = [{**e, "nginx": Literal(e["nginx"])} for e in entries]
+    return yaml.safe_dump({"scenarios": fixed}, sort_keys=False, allow_unicode=True, width=120)

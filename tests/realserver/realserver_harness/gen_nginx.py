@@ -1,0 +1,309 @@
+"""Hypothesis strategies for random nginx scenarios (differential testing).
+
+A generated scenario is a raw scenario mapping in the scenario-file format
+(scenarios.py): a random tree under @ROOT@ (modes, owners and groups in all
+three classes, a supplementary group of www-data, ACLs with masks, symlinks
+and links to links), a random server body drawn from the directives the
+request model covers, and random requests. Its requests carry no
+expectation yet (status 0): the real server supplies it (differential.py).
+
+Every choice list starts with its plainest value, so that hypothesis shrinks
+towards a plain tree, a short config and a plain GET.
+"""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+# Test accounts every generated scenario declares (the harness creates them
+# once per run): www-data is a member of "gw", not of "gx"; "gu" is a user.
+ACCOUNTS = {"groups": [{"name": "gw", "members": ["www-data"]}, {"name": "gx"}],
+            "users": [{"name": "gu"}]}
+OWNERS = ["root", "www-data", "@gu"]
+GROUPS = ["root", "www-data", "@gw", "@gx"]
+FILE_MODES = ["0644", "0640", "0604", "0600", "0000", "0400", "0440", "0204"]
+DIR_MODES = ["0755", "0751", "0711", "0750", "0710", "0705", "0700", "0754", "0701", "0644"]
+ACLS = [[], ["u:www-data:r"], ["u:www-data:rx"], ["g:@gx:rx"], ["g:@gw:---"], ["u:www-data:---"],
+        ["u:@gu:rx"], ["u:www-data:x"]]
+MASKS = [None, "g-rwx", "g-x", "g-r"]
+
+# user "u" password "p" (and a second user with a salted SHA), as nginx reads them
+HTPASSWD = "u:{PLAIN}p\nv:{SHA}" + "W6ph5Mm5Pz8GgiULbPgzG37mj9g=" + "\n"   # v:password
+
+# (path, kind, extra) of every entry the tree may have; the docroot is www/
+FILES = ["www/index.html", "www/a.html", "www/b.txt", "www/d1/index.html", "www/d1/x.html",
+         "www/d1/sub/y.html", "www/d2/z.html", "www/err/403.html", "www/err/404.html", "www/err/50x.html",
+         "alt/p.html", "alt/index.html", "alt/sub/q.html", "auth/htpasswd"]
+DIRS = ["www/", "www/d1/", "www/d1/sub/", "www/d2/", "www/err/", "alt/", "alt/sub/", "auth/"]
+LINKS = [("www/ln-file", "a.html"), ("www/ln-dir", "d1"), ("www/ln-ln", "ln-file"),
+         ("www/ln-dangling", "nothing.html"), ("www/ln-out", "../alt"), ("www/d2/ln-abs", "@ROOT@/www/d1/x.html"),
+         ("www/ln-lndir", "ln-dir")]
+
+PATHS = ["/", "/a.html", "/index.html", "/b.txt", "/d1/", "/d1", "/d1/x.html", "/d1/index.html",
+         "/d1/sub/y.html", "/d1/sub/", "/d2/", "/d2/z.html", "/d2", "/err/403.html", "/err/", "/missing.html",
+         "/p.html", "/alt/p.html", "/ln-file", "/ln-dir/", "/ln-dir/x.html", "/ln-ln", "/ln-dangling",
+         "/ln-out/p.html", "/d2/ln-abs", "/ln-lndir/x.html", "/A.HTML", "/d1/X.html", "/nothing/",
+         "/%64%31/x.html", "/d1/../a.html", "/d1/./x.html", "//a.html", "/d1//sub/y.html", "/a%2ehtml",
+         "/d1/sub/../../b.txt", "/d1/x.html/", "/index.html/", "/auth/htpasswd", "/sub/q.html", "/q.html",
+         "/d2/z.html?x=1", "/a.html?arg=1&x=2"]
+METHODS = ["GET", "GET", "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"]
+AUTHS = [None, ["u", "p"], ["u", "wrong"], ["v", "password"], ["nobody", "p"]]
+HEADERS = [{}, {"X-Test": "1"}, {"X-Test": "0"}, {"Referer": "http://example.com/"}]
+
+ROOTS = ["root @ROOT@/www;", "root @ROOT@/alt;", "root @ROOT@/nowhere;", "root @ROOT@/www/d1;"]
+ALIASES = ["alias @ROOT@/alt/;", "alias @ROOT@/www/;", "alias @ROOT@/alt;", "alias @ROOT@/www/d1/;",
+           "alias @ROOT@/nowhere/;"]
+CAPTURE_ALIASES = ["alias @ROOT@/alt/$1;", "alias @ROOT@/www/$1;", "alias @ROOT@/www/d1/$1;"]
+ACCESS = ["allow 127.0.0.1;", "deny 127.0.0.1;", "deny all;", "allow all;", "allow 10.0.0.0/8;",
+          "deny 10.0.0.1;", "allow 127.0.0.0/8;"]
+AUTH = ['auth_basic "gen";\nauth_basic_user_file @ROOT@/auth/htpasswd;', "auth_basic off;",
+        'auth_basic "gen";\nauth_basic_user_file @ROOT@/auth/missing;', 'auth_basic "gen";']
+TRY_FILES = ["try_files $uri =404;", "try_files $uri $uri/ =404;", "try_files $uri $uri/ /index.html;",
+             "try_files $uri @fb;", "try_files $uri /err/404.html;", "try_files $uri/ =403;",
+             "try_files $uri $uri.html =410;", "try_files /a.html =404;", "try_files $uri $uri/ @err;",
+             "try_files /missing.html /d1/x.html;", "try_files $uri /nothing.html;"]
+REWRITE_FLAGS = ["", " last", " break", " redirect", " permanent"]
+REWRITES = [r"rewrite ^/d1/(.*)$ /d2/$1{flag};", r"rewrite ^/a\.html$ /b.txt{flag};",
+            r"rewrite ^(.*)\.html$ $1.txt{flag};", r"rewrite ^/p\.html$ /alt/p.html{flag};",
+            r"rewrite ^/d2/(.*)$ /d1/$1{flag};", r"rewrite ^/ln-(.*)$ /d1/x.html{flag};",
+            r"rewrite ^/missing /err/404.html{flag};", r"rewrite ^ /a.html?y=1{flag};"]
+RETURNS = ["return 403;", "return 404;", 'return 200 "ok";', "return 301 /a.html;",
+           "return 302 http://example.com/;", "return 418;", "return 444;", "return 500;", "return 401;",
+           "return 204;", "return 405;"]
+IFS = ["if ($request_method = POST) {{ {inner} }}", "if ($uri ~ \\.txt$) {{ {inner} }}",
+       "if ($arg_x) {{ {inner} }}", "if (-f $request_filename) {{ {inner} }}",
+       "if ($http_x_test = 1) {{ {inner} }}", "if (!-e $request_filename) {{ {inner} }}",
+       "if ($request_uri ~* /D1/) {{ {inner} }}"]
+IF_INNER = ["return 403;", "return 404;", 'return 200 "if";', "rewrite ^ /a.html last;",
+            "rewrite ^ /d1/x.html break;", "root @ROOT@/alt;", "set $x 1;", "return 301 /d1/;"]
+ERROR_PAGES = ["error_page 403 /err/403.html;", "error_page 404 /err/404.html;", "error_page 404 =200 /a.html;",
+               "error_page 403 404 @err;", "error_page 403 =404 /err/404.html;", "error_page 500 502 /err/50x.html;",
+               "error_page 404 http://example.com/nf;", "error_page 401 403 /missing.html;",
+               "error_page 404 = /d1/x.html;", "error_page 405 =200 /a.html;", "error_page 403 = @fb;",
+               "error_page 410 /err/404.html;", "error_page 404 /d1/;", "error_page 403 =301 http://example.com/;"]
+INDEXES = ["index index.html;", "index a.html index.html;", "index missing.html;", "index /a.html;",
+           "index missing.html x.html;", "index d1/index.html;"]
+AUTOINDEX = ["autoindex on;", "autoindex off;"]
+SYMLINKS = ["disable_symlinks on;", "disable_symlinks if_not_owner;", "disable_symlinks off;",
+            "disable_symlinks on from=@ROOT@/www;", "disable_symlinks if_not_owner from=$document_root;"]
+LIMIT_EXCEPT = ["limit_except GET {{ {inner} }}", "limit_except GET POST {{ {inner} }}",
+                "limit_except PUT {{ {inner} }}", "limit_except HEAD {{ {inner} }}"]
+LIMIT_INNER = ["deny all;", "allow 10.0.0.1;\ndeny all;", "allow 127.0.0.1;\ndeny all;", "allow all;",
+               'auth_basic "le";\nauth_basic_user_file @ROOT@/auth/htpasswd;', "deny 127.0.0.1;"]
+
+PREFIXES = ["/", "/d1/", "/d1", "/d2/", "/d1/sub/", "/a", "/err/", "/ln-dir/", "/alt/", "/p.html"]
+REGEXES = [r"\.html$", r"^/d1/(.+)$", r"^/d(\d)/", r"/SUB/", r"\.txt$", r"^/(?<name>d2)/(.*)$",
+           r"^/alt/(.*)$", r"^/(.*)\.html$", r"/$"]
+NESTED = {"/": ["/d1/", "/d2/", "/a"], "/d1/": ["/d1/sub/", "/d1/x"], "/d1": ["/d1/", "/d1/sub/"],
+          "/d2/": ["/d2/z"], "/d1/sub/": ["/d1/sub/y"], "/a": ["/a.html"], "/err/": ["/err/4"],
+          "/ln-dir/": ["/ln-dir/x"], "/alt/": ["/alt/p"], "/p.html": []}
+
+
+def _pick(options):
+    return st.sampled_from(options)
+
+
+@st.composite
+def tree(draw) -> list[dict]:
+    """Entries of the scenario tree; plain by default, odd where hypothesis draws it."""
+    out = []
+    for path in DIRS:
+        if not _present(draw):
+            continue
+        entry = {"path": path}
+        entry.update(_attrs(draw, DIR_MODES))
+        out.append(entry)
+    for path in FILES:
+        if not _present(draw):
+            continue
+        entry = {"path": path}
+        if path == "auth/htpasswd":
+            entry["content"] = HTPASSWD
+        entry.update(_attrs(draw, FILE_MODES))
+        out.append(entry)
+    for path, target in LINKS:
+        if draw(st.booleans()):
+            entry = {"path": path, "target": target}
+            owner = draw(_pick(OWNERS))
+            if owner != "root":
+                entry["owner"] = owner
+            out.append(entry)
+    return out
+
+
+def _present(draw) -> bool:
+    """Most entries exist; hypothesis shrinks towards leaving one out."""
+    return draw(st.integers(0, 4)) != 0
+
+
+def _attrs(draw, modes) -> dict:
+    """mode/owner/group/acl of one entry; the plain values are left out."""
+    out = {}
+    odd = draw(st.integers(0, 3)) == 3           # most entries stay plain
+    if not odd:
+        return out
+    mode = draw(_pick(modes))
+    if mode != modes[0]:
+        out["mode"] = mode
+    owner, group = draw(_pick(OWNERS)), draw(_pick(GROUPS))
+    if owner != "root":
+        out["owner"] = owner
+    if group != "root":
+        out["group"] = group
+    acl = draw(_pick(ACLS))
+    if acl:
+        out["acl"] = list(acl)
+        mask = draw(_pick(MASKS))
+        if mask:
+            out["chmod_after_acl"] = mask
+    return out
+
+
+def _rewrite(draw) -> str:
+    return draw(_pick(REWRITES)).format(flag=draw(_pick(REWRITE_FLAGS)))
+
+
+@st.composite
+def body(draw, *, level: str, regex: bool = False, depth: int = 0, prefix: str | None = None) -> list[str]:
+    """Directives of a server (level "server") or a location body."""
+    lines: list[str] = []
+    in_location = level == "location"
+    n = draw(st.integers(0, 4 if in_location else 3))
+    kinds = ["root", "access", "auth", "satisfy", "try_files", "rewrite", "return", "if", "error_page",
+             "index", "autoindex", "symlinks", "recursive"]
+    if in_location:
+        kinds += ["alias", "limit_except", "internal", "location"]
+    have_docroot = False
+    for _ in range(n):
+        kind = draw(_pick(kinds))
+        if kind == "root" and not have_docroot:
+            lines.append(draw(_pick(ROOTS)))
+            have_docroot = True
+        elif kind == "alias" and not have_docroot:
+            lines.append(draw(_pick(CAPTURE_ALIASES if regex else ALIASES)))
+            have_docroot = True
+        elif kind == "access":
+            lines += draw(st.lists(_pick(ACCESS), min_size=1, max_size=3))
+        elif kind == "auth":
+            lines.append(draw(_pick(AUTH)))
+        elif kind == "satisfy":
+            lines.append(draw(_pick(["satisfy any;", "satisfy all;"])))
+        elif kind == "try_files":
+            lines.append(draw(_pick(TRY_FILES)))
+        elif kind == "rewrite":
+            lines.append(_rewrite(draw))
+        elif kind == "return":
+            lines.append(draw(_pick(RETURNS)))
+        elif kind == "if":
+            inner = draw(_pick(IF_INNER))
+            lines.append(draw(_pick(IFS)).format(inner=inner))
+        elif kind == "error_page":
+            lines.append(draw(_pick(ERROR_PAGES)))
+        elif kind == "index":
+            lines.append(draw(_pick(INDEXES)))
+        elif kind == "autoindex":
+            lines.append(draw(_pick(AUTOINDEX)))
+        elif kind == "symlinks":
+            lines.append(draw(_pick(SYMLINKS)))
+        elif kind == "recursive":
+            lines.append("recursive_error_pages on;")
+        elif kind == "limit_except":
+            inner = "\n".join(draw(st.lists(_pick(LIMIT_INNER), min_size=1, max_size=2)))
+            lines.append(draw(_pick(LIMIT_EXCEPT)).format(inner=inner))
+        elif kind == "internal":
+            lines.append("internal;")
+        elif kind == "location" and depth < 1:
+            lines += draw(location(depth=depth + 1, parent=prefix, parent_regex=regex))
+    return _dedupe(lines)
+
+
+def _dedupe(lines: list[str]) -> list[str]:
+    """nginx refuses a second root/alias/satisfy/internal/... in one block: keep the first."""
+    once = ("root ", "alias ", "satisfy ", "internal", "try_files ", "index ", "autoindex ", "disable_symlinks ",
+            "limit_except ", "recursive_error_pages ", "auth_basic ", "auth_basic_user_file ")
+    seen: set[str] = set()
+    out = []
+    for line in lines:
+        head = next((o for o in once if line.startswith(o)), None)
+        if head is not None and not line.startswith("auth_basic \"") and head in seen:
+            continue
+        if line.startswith("auth_basic"):
+            first = line.split("\n")
+            if any(f.split(" ")[0] in seen for f in first):
+                continue
+            seen.update(f.split(" ")[0] for f in first)
+        if head is not None:
+            seen.add(head)
+        out.append(line)
+    return out
+
+
+@st.composite
+def location(draw, depth: int = 0, parent: str | None = None, parent_regex: bool = False) -> list[str]:
+    if parent is not None and not parent_regex:
+        choices = NESTED.get(parent, [])
+        kind = draw(_pick(["prefix", "regex"] if choices else ["regex"]))
+    elif parent_regex:
+        kind = "regex"
+    else:
+        kind = draw(_pick(["prefix", "regex", "prefix", "exact", "noregex"]))
+    if kind == "regex":
+        name = f"{draw(_pick(['~', '~*']))} {draw(_pick(REGEXES))}"
+        regex = True
+        prefix = None
+    elif parent is not None:
+        prefix = draw(_pick(NESTED[parent]))
+        name, regex = prefix, False
+    else:
+        prefix = draw(_pick(PREFIXES))
+        mod = {"prefix": "", "exact": "= ", "noregex": "^~ "}[kind]
+        name, regex = mod + prefix, False
+        if kind == "exact":
+            prefix = None      # nginx allows no nested location in an exact one
+    inner = draw(body(level="location", regex=regex, depth=depth, prefix=prefix))
+    return [f"location {name} {{", *["    " + l for line in inner for l in line.split("\n")], "}"]
+
+
+NAMED_BODIES = ['return 200 "named";', "return 418;", "root @ROOT@/www;\ntry_files /err/404.html =404;",
+                "rewrite ^ /a.html last;", "root @ROOT@/alt;", "return 403;", "try_files $uri =405;",
+                "deny all;", "return 302 /d1/;"]
+
+
+@st.composite
+def server_body(draw) -> str:
+    lines = [draw(_pick(ROOTS[:1] + ROOTS))]
+    lines += [l for l in draw(body(level="server")) if not l.startswith("root ")]
+    seen_names: set[str] = set()
+    for loc in draw(st.lists(location(), max_size=4)):
+        head = loc[0]
+        if head in seen_names:        # nginx refuses a duplicate location
+            continue
+        seen_names.add(head)
+        lines += loc
+    for named in ("@fb", "@err"):
+        if draw(st.booleans()) or any(named in l for l in lines):
+            lines += [f"location {named} {{", *["    " + l for l in draw(_pick(NAMED_BODIES)).split("\n")], "}"]
+    return "\n".join(lines) + "\n"
+
+
+@st.composite
+def request(draw) -> dict:
+    req: dict = {"path": draw(_pick(PATHS))}
+    method = draw(_pick(METHODS))
+    if method != "GET":
+        req["method"] = method
+    auth = draw(_pick(AUTHS))
+    if auth:
+        req["auth"] = auth
+    headers = draw(_pick(HEADERS))
+    if headers:
+        req["headers"] = dict(headers)
+    req["nginx"] = {"status": 0}       # filled in from the real server
+    return req
+
+
+@st.composite
+def scenario(draw) -> dict:
+    """A raw scenario without a name (the caller numbers them)."""
+    return {"accounts": ACCOUNTS, "tree": draw(tree()), "nginx": draw(server_body()),
+            "requests": draw(st.lists(request(), min_size=1, max_size=8))}
