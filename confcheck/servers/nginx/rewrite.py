@@ -115,6 +115,7 @@ def _rewrite(state, node: Node) -> Action | None:
         state.args = new_args + ("&" + state.args if keep else "")
     state.step("rewrite", f"rewrite {pattern} {replacement}{' ' + flag if flag else ''}: URI {state.uri} -> {uri}", node)
     state.uri = uri
+    state.internal = True     # any rewritten URI may enter `internal` locations (ngx_http_script: r->internal = 1)
     if flag == "last":
         return Action("last", node, uri=uri)
     if flag == "break":
