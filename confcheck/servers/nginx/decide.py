@@ -216,10 +216,13 @@ def _run(state: State, start: "str | Location" = "server") -> None:
             loc = _find_config(state)
         note_phase(state, "request")
         if loc is not None:
+            # limit_except takes over when the location is found
+            # (ngx_http_update_location_config), before the rewrite phase: a
+            # refused method never runs the location's rewrite/return/if
+            _limit_except(state)
             action = run_script(state, state.scope.rewrite_script(), state.scope)
             if _apply_rewrite(state, action, server_level=False):
                 continue
-        _limit_except(state)
         note_phase(state, "access")
         _access(state)
         after = _try_files(state)
