@@ -163,6 +163,8 @@ def _file_test(state, test: str, path: str) -> bool:
         return negate
     access = state.model.checker(state.scope, state).check(path, "stat")
     meta = access.meta if access.ok else None
+    if meta is not None and meta.kind != "dir" and path.endswith("/"):
+        meta = None        # stat("file/") fails with ENOTDIR: -e and -f are false
     if meta is None:
         result = False
     elif kind == "-f":
