@@ -234,7 +234,17 @@ class Location(_Container):
 
     @property
     def internal(self) -> bool:
-        return bool(self.own("internal"))
+        return self.internal_node() is not None
+
+    def internal_node(self) -> Node | None:
+        """The `internal` in force: a nested location inherits it (merged like any flag)."""
+        scope: Scope | None = self
+        while isinstance(scope, Location):
+            nodes = scope.own("internal")
+            if nodes:
+                return nodes[0]
+            scope = scope.parent
+        return None
 
     @property
     def noregex(self) -> bool:

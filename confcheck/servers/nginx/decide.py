@@ -253,7 +253,7 @@ def _find_config(state: State) -> Location | None:
     state.scope = loc
     if loc.internal and not state.internal:
         raise Final(404, f"{loc.describe()} is internal: only internal redirects may use it",
-                    loc.own("internal")[0], rule="NGX-internal")
+                    loc.internal_node(), rule="NGX-internal")
     return loc
 
 
