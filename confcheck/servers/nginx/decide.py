@@ -199,13 +199,12 @@ def _outcome(state: State, final: Final) -> Outcome:
 
 
 def _run(state: State, start: "str | Location" = "server") -> None:
-    """The phases from `start`: "server" (a new request), "find" (after an
-    internal redirect: nginx re-enters at the location search) or a named
-    location (try_files/error_page @name: its rewrite phase comes next)."""
+    """The phases from `start`: "server" (a new request, or an internal
+    redirect: ngx_http_internal_redirect re-enters at the server rewrite phase)
+    or a named location (try_files/error_page @name: its rewrite phase comes
+    next). `rewrite ... last` alone goes straight back to the location search."""
     if start == "server":
-        note_phase(state, "request")
-        action = run_script(state, state.server.rewrite_script(), state.server)
-        _apply_rewrite(state, action, server_level=True)
+        _server_rewrite(state)
     named = start if isinstance(start, Location) else None
     while True:
         if named is not None:
@@ -227,12 +226,21 @@ def _run(state: State, start: "str | Location" = "server") -> None:
         _access(state)
         after = _try_files(state)
         if after == "again":
+            _server_rewrite(state)
             continue
         if isinstance(after, Location):
             named = after
             continue
         note_phase(state, "content")
         _content(state)   # raises Final, or returns after an internal redirect (index)
+        _server_rewrite(state)
+
+
+def _server_rewrite(state: State) -> None:
+    state.scope = state.server
+    note_phase(state, "request")
+    action = run_script(state, state.server.rewrite_script(), state.server)
+    _apply_rewrite(state, action, server_level=True)
 
 
 def _find_config(state: State) -> Location | None:
@@ -652,7 +660,7 @@ def _error_page(state: State, final: Final) -> None:
                 uri, _, args = target.partition("?")
                 state.args = args
                 state.change_uri(uri, f"error_page for {final.status}", node)
-                _run(state, "find")
+                _run(state, "server")
         except Final as failed:
             second = failed
             if recursive:
