@@ -93,6 +93,7 @@ def _rewrite(state, node: Node) -> Action | None:
         return None
     match = regex.search(state.uri)
     if not match:
+        _forget_captures(state)
         state.step("rewrite", f"rewrite {pattern} does not match {state.uri}", node)
         return None
     state.captures = match.groups()
@@ -147,12 +148,21 @@ def _condition(state, node: Node) -> bool:
         except BadRegex:
             return False
         match = regex.search(value)
-        if match and not op.startswith("!"):
+        if not match:
+            _forget_captures(state)
+        else:           # a match sets the captures whichever way the test is read
             state.captures = match.groups()
             state.named_captures.update({k: v for k, v in match.groupdict().items() if v is not None})
             state.capture_whole = match.group(0)
         return bool(match) != op.startswith("!")
     return False
+
+
+def _forget_captures(state) -> None:
+    """Real nginx: after any regex of the script is tried, $1..$9 are those of
+    that regex, empty when it failed or has no groups (checked on nginx 1.22;
+    named captures stay set)."""
+    state.captures, state.capture_whole = (), ""
 
 
 def _file_test(state, test: str, path: str) -> bool:
