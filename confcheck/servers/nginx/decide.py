@@ -80,6 +80,7 @@ class State:
         self.unknown: set[str] = set()
         self.not_modelled: tuple[Node, str] | None = None   # an unknown-class directive passed (coverage.py)
         self.internal = False
+        self.valid_location = True    # False after `rewrite ... break`: alias cannot map the new URI
         self.error_page = False
         self.error_pages_open = 0       # error pages being served (more than one: recursive_error_pages)
         self.changes_left = MAX_URI_CHANGES + 1
@@ -136,6 +137,7 @@ class State:
                           else f'while processing "{uri}"')
         self.uri = uri
         self.internal = True
+        self.valid_location = True
         self.step("redirect", f"{why}: URI is now {uri}", node)
 
 
@@ -145,6 +147,9 @@ def map_uri(state: State, uri: str) -> str:
     node = scope.docroot()
     loc = scope.location()
     if node is not None and node.key == "alias" and loc is not None:
+        if not state.valid_location:
+            raise Final(500, f"\"alias\" cannot be used in {loc.describe()} where the URI was rewritten "
+                        "(rewrite ... break): nginx logs an alert", node)
         alias = variables.expand(node.args[0].value, state)
         if not alias.startswith("/"):
             alias = posixpath.normpath(posixpath.join(state.model.prefix, alias))

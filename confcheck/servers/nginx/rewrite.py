@@ -120,6 +120,7 @@ def _rewrite(state, node: Node) -> Action | None:
     if flag == "last":
         return Action("last", node, uri=uri)
     if flag == "break":
+        state.valid_location = False      # ngx_http_script: r->valid_location = 0 (break_cycle)
         return Action("break", node, uri=uri)
     return Action("changed", node, uri=uri)
 
