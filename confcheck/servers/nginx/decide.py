@@ -41,6 +41,13 @@ class Model:
     checkers: dict = field(default_factory=dict)
     failures: list | None = None      # where confcheck.isolation records a decision that failed
 
+    @staticmethod
+    def test_want(checker) -> str:
+        """What a file test (try_files, index, -f/-d/-e) needs of the last
+        component: a stat, or with disable_symlinks on/if_not_owner an
+        open(O_RDONLY|O_NOFOLLOW) (ngx_file_info_wrapper), which needs r."""
+        return "stat" if checker.symlinks.mode == "off" else "read"
+
     def checker(self, scope: Scope, state: "State"):
         """The access checker under the symlink policy of `scope` for this request."""
         from confcheck.fs.access import Checker, SymlinkPolicy
@@ -418,7 +425,7 @@ def _try_files(state: State):
         want_dir = arg.value.endswith("/")
         text = variables.expand(arg.value[:-1] if want_dir else arg.value, state)
         path = map_uri(state, text)
-        access = checker.check(path.rstrip("/") or "/", "stat")
+        access = checker.check(path.rstrip("/") or "/", Model.test_want(checker))
         if access.ok and access.meta is not None and access.meta.kind != "dir" and path.endswith("/"):
             # "$uri" of /x.html/ names x.html/: the kernel's ENOTDIR, nothing found
             state.step("try_files", f"{arg.raw} -> {path}: {path.rstrip('/')} is not a directory (ENOTDIR)", node)
@@ -577,7 +584,7 @@ def _directory(state: State) -> bool:
             state.change_uri(name, f"index {name}", node)
             return True
         path = base + name
-        access = checker.check(path, "stat")
+        access = checker.check(path, Model.test_want(checker))
         if access.ok:
             state.change_uri(state.uri + name, f"index file {path} exists", node)
             return True
@@ -591,13 +598,13 @@ def _directory(state: State) -> bool:
             # a refused link in the middle of the path: openat() fails with ENOTDIR (index_error: 404)
             raise Final(404, f"{denial.detail}: nginx's openat() of the next component fails (ENOTDIR)",
                         scope.docroot(), denial.path, "FS107")
-        if denial.need in ("x", "label"):
+        if denial.need in ("x", "label", "r"):
             # ngx_http_index_error: EACCES is '"..." is forbidden'
             raise Final(403, f"\"{path}\" is forbidden: {denial.detail}", scope.docroot(),
                         denial.path, RULE_OF_NEED.get(denial.need))
         if not dir_tested:
             dir_tested = True
-            dir_access = checker.check(base.rstrip("/") or "/", "stat")
+            dir_access = checker.check(base.rstrip("/") or "/", Model.test_want(checker))
             if not dir_access.ok and dir_access.denial is not None and dir_access.denial.need == "missing":
                 raise Final(404, f"\"{base}\" is not found", scope.docroot(), dir_access.denial.path,
                             "FS104" if not _exists_root(state) else None)

@@ -172,7 +172,8 @@ def _file_test(state, test: str, path: str) -> bool:
     if state.model.fs is None:
         state.unknown.add("filesystem")
         return negate
-    access = state.model.checker(state.scope, state).check(path, "stat")
+    checker = state.model.checker(state.scope, state)
+    access = checker.check(path, state.model.test_want(checker))
     meta = access.meta if access.ok else None
     if meta is not None and meta.kind != "dir" and path.endswith("/"):
         meta = None        # stat("file/") fails with ENOTDIR: -e and -f are false
