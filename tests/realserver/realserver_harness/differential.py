@@ -86,6 +86,7 @@ class Tally:
     broken: int = 0             # trees the harness could not build
     verdicts: list[Verdict] = field(default_factory=list)
     seconds: float = 0.0
+    refusals: Counter = field(default_factory=Counter)   # nginx -t's reasons, paths left out
 
     def add(self, other: "Tally") -> None:
         self.configs += other.configs
@@ -93,6 +94,7 @@ class Tally:
         self.broken += other.broken
         self.verdicts += other.verdicts
         self.seconds += other.seconds
+        self.refusals.update(other.refusals)
 
     @property
     def counts(self) -> Counter:
@@ -161,6 +163,7 @@ def run_batch(raws: list[dict], names: list[str]) -> Tally:
             if sc.error:
                 if "-t rejected" in sc.error:
                     tally.refused += 1
+                    tally.refusals[_refusal(sc.error)] += 1
                 else:
                     tally.broken += 1
                 continue
@@ -170,6 +173,14 @@ def run_batch(raws: list[dict], names: list[str]) -> Tally:
         session.close()
     tally.seconds = time.monotonic() - t0
     return tally
+
+
+def _refusal(error: str) -> str:
+    """nginx -t's message without the paths and line numbers (for counting kinds)."""
+    import re
+    line = next((l for l in error.splitlines() if "[emerg]" in l), error.splitlines()[-1] if error else "")
+    line = re.sub(r"^.*\[emerg\] ", "", line)
+    return re.sub(r" in /\S+:\d+$", "", re.sub(r"/\S*/trees/[^/\s\"]+", "@ROOT@", line))
 
 
 def _verdict(prepared, run, sc, req, explain) -> Verdict:

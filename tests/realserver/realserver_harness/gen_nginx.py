@@ -45,7 +45,8 @@ PATHS = ["/", "/a.html", "/index.html", "/b.txt", "/d1/", "/d1", "/d1/x.html", "
          "/ln-out/p.html", "/d2/ln-abs", "/ln-lndir/x.html", "/A.HTML", "/d1/X.html", "/nothing/",
          "/%64%31/x.html", "/d1/../a.html", "/d1/./x.html", "//a.html", "/d1//sub/y.html", "/a%2ehtml",
          "/d1/sub/../../b.txt", "/d1/x.html/", "/index.html/", "/auth/htpasswd", "/sub/q.html", "/q.html",
-         "/d2/z.html?x=1", "/a.html?arg=1&x=2"]
+         "/d2/z.html?x=1", "/a.html?arg=1&x=2", "/err/404.html", "/err/50x.html", "/d1/sub", "/ln-ln/",
+         "/alt/sub/q.html", "/b.html", "/d1/index.html?x=1", "/%2e%2e/a.html", "/d1/%2e%2e/b.txt"]
 METHODS = ["GET", "GET", "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"]
 AUTHS = [None, ["u", "p"], ["u", "wrong"], ["v", "password"], ["nobody", "p"]]
 HEADERS = [{}, {"X-Test": "1"}, {"X-Test": "0"}, {"Referer": "http://example.com/"}]
@@ -75,12 +76,18 @@ IFS = ["if ($request_method = POST) {{ {inner} }}", "if ($uri ~ \\.txt$) {{ {inn
        "if ($http_x_test = 1) {{ {inner} }}", "if (!-e $request_filename) {{ {inner} }}",
        "if ($request_uri ~* /D1/) {{ {inner} }}"]
 IF_INNER = ["return 403;", "return 404;", 'return 200 "if";', "rewrite ^ /a.html last;",
-            "rewrite ^ /d1/x.html break;", "root @ROOT@/alt;", "set $x 1;", "return 301 /d1/;"]
+            "rewrite ^ /d1/x.html break;", "root @ROOT@/alt;", "set $x 1;", "return 301 /d1/;",
+            "error_page 404 /err/404.html;", "root @ROOT@/www/d1;", "rewrite ^/(.*)$ /d1/$1 break;",
+            "error_page 403 = @fb;", "break;", "return 302 /a.html;"]
+IF_INNER_SERVER = [i for i in IF_INNER if not i.startswith(("root ", "error_page "))]
 ERROR_PAGES = ["error_page 403 /err/403.html;", "error_page 404 /err/404.html;", "error_page 404 =200 /a.html;",
                "error_page 403 404 @err;", "error_page 403 =404 /err/404.html;", "error_page 500 502 /err/50x.html;",
                "error_page 404 http://example.com/nf;", "error_page 401 403 /missing.html;",
                "error_page 404 = /d1/x.html;", "error_page 405 =200 /a.html;", "error_page 403 = @fb;",
-               "error_page 410 /err/404.html;", "error_page 404 /d1/;", "error_page 403 =301 http://example.com/;"]
+               "error_page 410 /err/404.html;", "error_page 404 /d1/;", "error_page 403 =301 http://example.com/;",
+               "error_page 404 =302 /d1/;", "error_page 403 404 =200 @fb;", "error_page 405 = @err;",
+               "error_page 401 /err/403.html;", "error_page 500 =503 /err/50x.html;", "error_page 404 =301 /a.html;",
+               "error_page 403 405 /err/403.html;", "error_page 418 /a.html;"]
 INDEXES = ["index index.html;", "index a.html index.html;", "index missing.html;", "index /a.html;",
            "index missing.html x.html;", "index d1/index.html;"]
 AUTOINDEX = ["autoindex on;", "autoindex off;"]
@@ -89,7 +96,8 @@ SYMLINKS = ["disable_symlinks on;", "disable_symlinks if_not_owner;", "disable_s
 LIMIT_EXCEPT = ["limit_except GET {{ {inner} }}", "limit_except GET POST {{ {inner} }}",
                 "limit_except PUT {{ {inner} }}", "limit_except HEAD {{ {inner} }}"]
 LIMIT_INNER = ["deny all;", "allow 10.0.0.1;\ndeny all;", "allow 127.0.0.1;\ndeny all;", "allow all;",
-               'auth_basic "le";\nauth_basic_user_file @ROOT@/auth/htpasswd;', "deny 127.0.0.1;"]
+               'auth_basic "le";\nauth_basic_user_file @ROOT@/auth/htpasswd;', "deny 127.0.0.1;",
+               "auth_basic off;", "deny all;\nallow 127.0.0.1;"]
 
 PREFIXES = ["/", "/d1/", "/d1", "/d2/", "/d1/sub/", "/a", "/err/", "/ln-dir/", "/alt/", "/p.html"]
 REGEXES = [r"\.html$", r"^/d1/(.+)$", r"^/d(\d)/", r"/SUB/", r"\.txt$", r"^/(?<name>d2)/(.*)$",
@@ -164,7 +172,8 @@ def _rewrite(draw) -> str:
 
 
 @st.composite
-def body(draw, *, level: str, regex: bool = False, depth: int = 0, prefix: str | None = None) -> list[str]:
+def body(draw, *, level: str, regex: bool = False, depth: int = 0, prefix: str | None = None,
+         nest: bool = True) -> list[str]:
     """Directives of a server (level "server") or a location body."""
     lines: list[str] = []
     in_location = level == "location"
@@ -195,7 +204,7 @@ def body(draw, *, level: str, regex: bool = False, depth: int = 0, prefix: str |
         elif kind == "return":
             lines.append(draw(_pick(RETURNS)))
         elif kind == "if":
-            inner = draw(_pick(IF_INNER))
+            inner = draw(_pick(IF_INNER if in_location else IF_INNER_SERVER))
             lines.append(draw(_pick(IFS)).format(inner=inner))
         elif kind == "error_page":
             lines.append(draw(_pick(ERROR_PAGES)))
@@ -212,28 +221,32 @@ def body(draw, *, level: str, regex: bool = False, depth: int = 0, prefix: str |
             lines.append(draw(_pick(LIMIT_EXCEPT)).format(inner=inner))
         elif kind == "internal":
             lines.append("internal;")
-        elif kind == "location" and depth < 1:
-            lines += draw(location(depth=depth + 1, parent=prefix, parent_regex=regex))
+        elif kind == "location" and depth < 2 and nest:
+            lines.append("\n".join(draw(location(depth=depth + 1, parent=prefix, parent_regex=regex))))
     return _dedupe(lines)
 
 
+ONCE = {"root", "alias", "satisfy", "internal", "try_files", "index", "autoindex", "disable_symlinks",
+        "limit_except", "recursive_error_pages", "auth_basic", "auth_basic_user_file"}
+
+
+def _location_key(line: str) -> str:
+    """Locations nginx calls duplicates: ^~ /x and /x are the same prefix."""
+    return line.split("{")[0].replace("^~ ", "").strip()
+
+
 def _dedupe(lines: list[str]) -> list[str]:
-    """nginx refuses a second root/alias/satisfy/internal/... in one block: keep the first."""
-    once = ("root ", "alias ", "satisfy ", "internal", "try_files ", "index ", "autoindex ", "disable_symlinks ",
-            "limit_except ", "recursive_error_pages ", "auth_basic ", "auth_basic_user_file ")
+    """nginx refuses a second root/alias/satisfy/... or a second equal location
+    in one block: keep the first entry that sets it."""
     seen: set[str] = set()
     out = []
     for line in lines:
-        head = next((o for o in once if line.startswith(o)), None)
-        if head is not None and not line.startswith("auth_basic \"") and head in seen:
+        heads = {part.strip().split(" ")[0].rstrip(";") for part in line.split("\n")} & ONCE
+        if line.startswith("location "):
+            heads = {_location_key(line)}
+        if heads & seen:
             continue
-        if line.startswith("auth_basic"):
-            first = line.split("\n")
-            if any(f.split(" ")[0] in seen for f in first):
-                continue
-            seen.update(f.split(" ")[0] for f in first)
-        if head is not None:
-            seen.add(head)
+        seen |= heads
         out.append(line)
     return out
 
@@ -258,15 +271,16 @@ def location(draw, depth: int = 0, parent: str | None = None, parent_regex: bool
         prefix = draw(_pick(PREFIXES))
         mod = {"prefix": "", "exact": "= ", "noregex": "^~ "}[kind]
         name, regex = mod + prefix, False
-        if kind == "exact":
-            prefix = None      # nginx allows no nested location in an exact one
-    inner = draw(body(level="location", regex=regex, depth=depth, prefix=prefix))
+    # nginx allows no nested location in an exact one
+    inner = draw(body(level="location", regex=regex, depth=depth, prefix=prefix, nest=kind != "exact"))
     return [f"location {name} {{", *["    " + l for line in inner for l in line.split("\n")], "}"]
 
 
 NAMED_BODIES = ['return 200 "named";', "return 418;", "root @ROOT@/www;\ntry_files /err/404.html =404;",
                 "rewrite ^ /a.html last;", "root @ROOT@/alt;", "return 403;", "try_files $uri =405;",
-                "deny all;", "return 302 /d1/;"]
+                "deny all;", "return 302 /d1/;", "limit_except GET { deny all; }\nroot @ROOT@/www;",
+                "error_page 404 /err/404.html;\ntry_files $uri =404;", "internal;\nreturn 200 \"n\";",
+                "rewrite ^ /d1/ last;", "index a.html;\ntry_files $uri/ =404;"]
 
 
 @st.composite
@@ -275,7 +289,7 @@ def server_body(draw) -> str:
     lines += [l for l in draw(body(level="server")) if not l.startswith("root ")]
     seen_names: set[str] = set()
     for loc in draw(st.lists(location(), max_size=4)):
-        head = loc[0]
+        head = _location_key(loc[0])
         if head in seen_names:        # nginx refuses a duplicate location
             continue
         seen_names.add(head)
