@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 import yaml
 from hypothesis import HealthCheck, Phase, given, seed as hyp_seed, settings
 
+from .accounts import Accounts
 from .checks import nginx_request
 from .gen_nginx import scenario as scenario_strategy
 from .scenarios import parse_scenario
@@ -147,14 +148,24 @@ def real_status(req) -> int | None:
     return None
 
 
-def run_batch(raws: list[dict], names: list[str]) -> Tally:
+@contextmanager
+def shared_accounts():
+    """The test accounts generated scenarios declare, made once for many runs."""
+    accounts = Accounts(f"cct{os.getpid()}-g")
+    try:
+        yield accounts
+    finally:
+        accounts.cleanup()
+
+
+def run_batch(raws: list[dict], names: list[str], accounts: Accounts | None = None) -> Tally:
     """One nginx start over every scenario; each request's answer against `why`."""
     from confcheck.why import WhyOptions, explain, prepare
 
     t0 = time.monotonic()
     scenarios = [parse_scenario(named(raw, name), "<generated>") for raw, name in zip(raws, names)]
     tally = Tally(configs=len(scenarios))
-    session = RealServerSession("nginx", scenarios, account_tag=f"cct{os.getpid()}-g")
+    session = RealServerSession("nginx", scenarios, account_tag=f"cct{os.getpid()}-g", accounts=accounts)
     try:
         session.setup()
         run = session.run()
@@ -210,12 +221,13 @@ def _verdict(prepared, run, sc, req, explain) -> Verdict:
 
 def run_all(raws: list[dict], prefix: str, batch: int = BATCH, progress=None) -> Tally:
     tally = Tally()
-    for start in range(0, len(raws), batch):
-        chunk = raws[start:start + batch]
-        part = run_batch(chunk, [f"{prefix}-{start + i}" for i in range(len(chunk))])
-        tally.add(part)
-        if progress is not None:
-            progress(tally)
+    with shared_accounts() as accounts:
+        for start in range(0, len(raws), batch):
+            chunk = raws[start:start + batch]
+            part = run_batch(chunk, [f"{prefix}-{start + i}" for i in range(len(chunk))], accounts)
+            tally.add(part)
+            if progress is not None:
+                progress(tally)
     return tally
 
 
@@ -230,7 +242,7 @@ def shrink(count: int, seed: int, index: int, want: tuple, budget: float = 300.0
     """Replay generate(count, seed), stop at example `index` and let hypothesis
     shrink it while some request still fails with signature `want`.
     Returns the smallest failing scenario found and its failing verdicts."""
-    state = {"calls": 0, "failed": False, "best": None, "deadline": time.monotonic() + budget}
+    state = {"calls": 0, "failed": False, "best": None, "deadline": time.monotonic() + budget, "accounts": None}
 
     class StillFails(Exception):
         pass
@@ -243,17 +255,18 @@ def shrink(count: int, seed: int, index: int, want: tuple, budget: float = 300.0
         state["calls"] += 1
         if i < index or (i > index and not state["failed"]) or time.monotonic() > state["deadline"]:
             return
-        tally = run_batch([raw], ["shrink"])
+        tally = run_batch([raw], ["shrink"], state["accounts"])
         bad = [v for v in tally.verdicts if signature(v) == want]
         if bad:
             state["failed"] = True
             state["best"] = (raw, bad)
             raise StillFails(bad[0].label)
 
-    try:
-        replay()
-    except StillFails:
-        pass
+    with shared_accounts() as state["accounts"]:
+        try:
+            replay()
+        except Exception:  # noqa: BLE001 - StillFails, or hypothesis calling the replay flaky once the budget ran out
+            pass
     return state["best"]
 
 

@@ -56,13 +56,15 @@ class RealServerSession:
     them, keeps everything on disk until close() (idempotent; also at exit)."""
 
     def __init__(self, kind: str, scenarios: list[Scenario], *, account_tag: str | None = None,
-                 **runner_options):
+                 accounts: Accounts | None = None, **runner_options):
         """account_tag: prefix of the real account names (default cctPID), for a
-        second session in one process whose scenarios declare the same names."""
+        second session in one process whose scenarios declare the same names;
+        accounts: ones the caller made and removes (many short sessions reuse them)."""
         self.kind = kind
         self.scenarios = [s for s in scenarios if s.runs_on(kind)]
         self.runner_options = runner_options
-        self.accounts = Accounts(account_tag)
+        self.own_accounts = accounts is None
+        self.accounts = Accounts(account_tag) if accounts is None else accounts
         self.base: Path | None = None
         self.runner = None
         self.result: RunResult | None = None
@@ -71,7 +73,8 @@ class RealServerSession:
         atexit.register(self.close)
 
     def setup(self) -> list[BoundScenario]:
-        purge_stale_accounts()
+        if self.own_accounts:
+            purge_stale_accounts()
         purge_stale_bases()
         # accounts first: trees chown to them, workers read groups at start
         groups: dict[str, set[str]] = {}
@@ -91,6 +94,7 @@ class RealServerSession:
                     home = u["home"].replace("@ROOT@", str(tree_base / s.name))
                     if homes.setdefault(u["name"], home) != home:
                         raise RuntimeError(f"user {u['name']} has two homes: {homes[u['name']]}, {home}")
+        fresh = {g for g in groups if g not in self.accounts.groups}   # reused accounts have their members
         # a group named like a declared user is that user's primary group
         for g in groups:
             if g not in users:
@@ -98,7 +102,7 @@ class RealServerSession:
         for u, ugroups in users.items():
             self.accounts.add_user(u, sorted(ugroups), home=homes.get(u))
         for g, members in groups.items():  # members may be declared users
-            if members:
+            if members and g in fresh:
                 self.accounts.add_group(g, sorted(members))
 
         for s in self.scenarios:
@@ -134,7 +138,8 @@ class RealServerSession:
                 remove_base(self.base)
             except Exception as e:
                 errors.append(f"remove {self.base}: {e}")
-        errors += self.accounts.cleanup()
+        if self.own_accounts:
+            errors += self.accounts.cleanup()
         try:
             atexit.unregister(self.close)
         except Exception:
