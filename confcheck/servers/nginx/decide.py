@@ -598,6 +598,9 @@ def _directory(state: State) -> bool:
             # a refused link in the middle of the path: openat() fails with ENOTDIR (index_error: 404)
             raise Final(404, f"{denial.detail}: nginx's openat() of the next component fails (ENOTDIR)",
                         scope.docroot(), denial.path, "FS107")
+        if denial.need == "missing" and denial.meta is not None and denial.meta.kind != "dir":
+            # ENOTDIR (the "directory" is a file): ngx_http_index_error answers 404 at once
+            raise Final(404, f"{denial.detail} (ENOTDIR)", scope.docroot(), denial.path)
         if denial.need in ("x", "label", "r"):
             # ngx_http_index_error: EACCES is '"..." is forbidden'
             raise Final(403, f"\"{path}\" is forbidden: {denial.detail}", scope.docroot(),
