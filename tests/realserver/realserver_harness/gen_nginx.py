@@ -31,7 +31,8 @@ MASKS = [None, "g-rwx", "g-x", "g-r"]
 HTPASSWD = "u:{PLAIN}p\nv:{SHA}" + "W6ph5Mm5Pz8GgiULbPgzG37mj9g=" + "\n"   # v:password
 
 # (path, kind, extra) of every entry the tree may have; the docroot is www/
-FILES = ["www/index.html", "www/a.html", "www/b.txt", "www/d1/index.html", "www/d1/x.html",
+FILES = ["www/index.html", "www/a.html", "www/b.txt", "www/d1/index.html", "www/d1/x.html", "www/d2/index.html",
+         "www/d1/sub/index.html", "www/b.html",
          "www/d1/sub/y.html", "www/d2/z.html", "www/err/403.html", "www/err/404.html", "www/err/50x.html",
          "alt/p.html", "alt/index.html", "alt/sub/q.html", "auth/htpasswd"]
 DIRS = ["www/", "www/d1/", "www/d1/sub/", "www/d2/", "www/err/", "alt/", "alt/sub/", "auth/"]
@@ -62,7 +63,9 @@ AUTH = ['auth_basic "gen";\nauth_basic_user_file @ROOT@/auth/htpasswd;', "auth_b
 TRY_FILES = ["try_files $uri =404;", "try_files $uri $uri/ =404;", "try_files $uri $uri/ /index.html;",
              "try_files $uri @fb;", "try_files $uri /err/404.html;", "try_files $uri/ =403;",
              "try_files $uri $uri.html =410;", "try_files /a.html =404;", "try_files $uri $uri/ @err;",
-             "try_files /missing.html /d1/x.html;", "try_files $uri /nothing.html;"]
+             "try_files /missing.html /d1/x.html;", "try_files $uri /nothing.html;",
+             "try_files $uri $uri/index.html =404;", "try_files $uri/ $uri =404;", "try_files $uri @err;",
+             "try_files /err/404.html =500;", "try_files $uri =403;", "try_files $uri $uri/ /d1/?$args;"]
 REWRITE_FLAGS = ["", " last", " break", " redirect", " permanent"]
 REWRITES = [r"rewrite ^/d1/(.*)$ /d2/$1{flag};", r"rewrite ^/a\.html$ /b.txt{flag};",
             r"rewrite ^(.*)\.html$ $1.txt{flag};", r"rewrite ^/p\.html$ /alt/p.html{flag};",
@@ -70,7 +73,8 @@ REWRITES = [r"rewrite ^/d1/(.*)$ /d2/$1{flag};", r"rewrite ^/a\.html$ /b.txt{fla
             r"rewrite ^/missing /err/404.html{flag};", r"rewrite ^ /a.html?y=1{flag};"]
 RETURNS = ["return 403;", "return 404;", 'return 200 "ok";', "return 301 /a.html;",
            "return 302 http://example.com/;", "return 418;", "return 444;", "return 500;", "return 401;",
-           "return 204;", "return 405;"]
+           "return 204;", "return 405;", 'return 404 "nf";', "return 307 /d1/x.html;", "return 200;",
+           'return 403 "no";', "return 302 $scheme://$host/a.html;"]
 IFS = ["if ($request_method = POST) {{ {inner} }}", "if ($uri ~ \\.txt$) {{ {inner} }}",
        "if ($arg_x) {{ {inner} }}", "if (-f $request_filename) {{ {inner} }}",
        "if ($http_x_test = 1) {{ {inner} }}", "if (!-e $request_filename) {{ {inner} }}",
@@ -87,7 +91,9 @@ ERROR_PAGES = ["error_page 403 /err/403.html;", "error_page 404 /err/404.html;",
                "error_page 410 /err/404.html;", "error_page 404 /d1/;", "error_page 403 =301 http://example.com/;",
                "error_page 404 =302 /d1/;", "error_page 403 404 =200 @fb;", "error_page 405 = @err;",
                "error_page 401 /err/403.html;", "error_page 500 =503 /err/50x.html;", "error_page 404 =301 /a.html;",
-               "error_page 403 405 /err/403.html;", "error_page 418 /a.html;"]
+               "error_page 403 405 /err/403.html;", "error_page 418 /a.html;", "error_page 301 302 /a.html;",
+               "error_page 405 /err/403.html;", "error_page 404 /err/404.html?from=$uri;",
+               "error_page 401 =200 /a.html;", "error_page 500 = @fb;"]
 INDEXES = ["index index.html;", "index a.html index.html;", "index missing.html;", "index /a.html;",
            "index missing.html x.html;", "index d1/index.html;"]
 AUTOINDEX = ["autoindex on;", "autoindex off;"]
@@ -99,12 +105,15 @@ LIMIT_INNER = ["deny all;", "allow 10.0.0.1;\ndeny all;", "allow 127.0.0.1;\nden
                'auth_basic "le";\nauth_basic_user_file @ROOT@/auth/htpasswd;', "deny 127.0.0.1;",
                "auth_basic off;", "deny all;\nallow 127.0.0.1;"]
 
-PREFIXES = ["/", "/d1/", "/d1", "/d2/", "/d1/sub/", "/a", "/err/", "/ln-dir/", "/alt/", "/p.html"]
+PREFIXES = ["/", "/d1/", "/d1", "/d2/", "/d1/sub/", "/a", "/err/", "/ln-dir/", "/alt/", "/p.html", "/d1/sub",
+            "/err", "/b.txt", "/index.html", "/ln"]
 REGEXES = [r"\.html$", r"^/d1/(.+)$", r"^/d(\d)/", r"/SUB/", r"\.txt$", r"^/(?<name>d2)/(.*)$",
-           r"^/alt/(.*)$", r"^/(.*)\.html$", r"/$"]
+           r"^/alt/(.*)$", r"^/(.*)\.html$", r"/$", r"^/d1/sub/(?<f>.+)$", r"\.(txt|html)$", r"^/ln",
+           r"^/err/(\d+)\.html$"]
 NESTED = {"/": ["/d1/", "/d2/", "/a"], "/d1/": ["/d1/sub/", "/d1/x"], "/d1": ["/d1/", "/d1/sub/"],
           "/d2/": ["/d2/z"], "/d1/sub/": ["/d1/sub/y"], "/a": ["/a.html"], "/err/": ["/err/4"],
-          "/ln-dir/": ["/ln-dir/x"], "/alt/": ["/alt/p"], "/p.html": []}
+          "/ln-dir/": ["/ln-dir/x"], "/alt/": ["/alt/p"], "/p.html": [], "/d1/sub": ["/d1/sub/"],
+          "/err": ["/err/", "/err/4"], "/b.txt": [], "/index.html": [], "/ln": ["/ln-dir/", "/ln-file"]}
 
 
 def _pick(options):
@@ -217,7 +226,7 @@ def body(draw, *, level: str, regex: bool = False, depth: int = 0, prefix: str |
         elif kind == "recursive":
             lines.append("recursive_error_pages on;")
         elif kind == "limit_except":
-            inner = "\n".join(draw(st.lists(_pick(LIMIT_INNER), min_size=1, max_size=2)))
+            inner = "\n".join(_dedupe(draw(st.lists(_pick(LIMIT_INNER), min_size=1, max_size=2))))
             lines.append(draw(_pick(LIMIT_EXCEPT)).format(inner=inner))
         elif kind == "internal":
             lines.append("internal;")
