@@ -288,6 +288,64 @@ def regression_entry(raw: dict, name: str, verdicts: list[Verdict], title: str) 
     return entry
 
 
+# rule families of the scenario format (scenarios.RULES) for the model's rule ids
+RULE_FAMILY = {"FS101": "parent-not-searchable", "FS102": "file-unreadable", "FS103": "dir-not-listable",
+               "NGX-no-index": "no-index", "FS107": "symlink-refused", "FS104": "root-missing",
+               "FS105": "auth-file-unreadable", "FS106": "auth-file-missing"}
+
+
+def settle(entries: list[dict]) -> tuple[list[dict], list[str]]:
+    """Run scenario entries on real nginx and fill each request's expectation
+    from the real answer, explained (decided_by, or fs_path and rule) by the
+    model where the format asks for it. Returns the entries and the requests
+    where the model still disagrees (they are left out)."""
+    from confcheck.why import WhyOptions, explain, prepare
+
+    scenarios = [parse_scenario(e, "<settle>") for e in entries]
+    problems: list[str] = []
+    out = []
+    with shared_accounts() as accounts:
+        session = RealServerSession("nginx", scenarios, account_tag=f"cct{os.getpid()}-g", accounts=accounts)
+        try:
+            session.setup()
+            run = session.run()
+            prepared = prepare(WhyOptions(configs=[str(run.conf_path)]))
+            for entry, sc in zip(entries, (run.scenarios[e["name"]] for e in entries)):
+                if sc.error:
+                    problems.append(f"{sc.name}: {sc.error}")
+                    continue
+                requests = []
+                for req in sc.requests:
+                    real = real_status(req)
+                    outcome = explain(prepared, nginx_request(run, sc, req))
+                    if real is None or outcome.status != real:
+                        problems.append(f"{sc.name} {req.spec.label}: real {real}, why {outcome.status}")
+                        continue
+                    spec = dict(entry["requests"][req.index])
+                    spec["nginx"] = _expectation(real, outcome, sc.root, entry["nginx"])
+                    requests.append(spec)
+                if requests:
+                    out.append({**entry, "requests": requests})
+        finally:
+            session.close()
+    return out, problems
+
+
+def _expectation(real: int, outcome, root, config: str) -> dict:
+    want: dict = {"status": real}
+    if real == 444:
+        want["closed"] = True
+    rule = RULE_FAMILY.get(outcome.rule or "")
+    if outcome.fs_path and rule and outcome.fs_path.startswith(str(root)):
+        want["fs_path"] = outcome.fs_path[len(str(root)):].lstrip("/") or "."
+        want["rule"] = rule
+    elif real in (401, 403, 500) and outcome.decided_by is not None:
+        node = outcome.decided_by
+        text = " ".join([node.name] + [a.raw for a in node.args]).replace(str(root), "@ROOT@")
+        want["decided_by"] = (text + ";") if text + ";" in config else text
+    return want
+
+
 def dump_yaml(entries: list[dict]) -> str:
     class Literal(str):
         pass
