@@ -259,7 +259,7 @@ def shrink(count: int, seed: int, index: int, want: tuple, budget: float = 300.0
         bad = [v for v in tally.verdicts if signature(v) == want]
         if bad:
             state["failed"] = True
-            state["best"] = (raw, bad)
+            state["best"] = raw
             raise StillFails(bad[0].label)
 
     with shared_accounts() as state["accounts"]:
@@ -267,7 +267,66 @@ def shrink(count: int, seed: int, index: int, want: tuple, budget: float = 300.0
             replay()
         except Exception:  # noqa: BLE001 - StillFails, or hypothesis calling the replay flaky once the budget ran out
             pass
-    return state["best"]
+        if state["best"] is None:
+            return None
+        best = minimize(state["best"], want, state["accounts"])
+        verdicts = [v for v in run_batch([best], ["shrink"], state["accounts"]).verdicts if signature(v) == want]
+    return (best, verdicts) if verdicts else None
+
+
+def minimize(raw: dict, want: tuple, accounts: Accounts) -> dict:
+    """Finish what hypothesis's shrinking (slow with a real server per candidate)
+    left: drop tree entries, request details and config lines one at a time,
+    keeping each drop after which a request still fails with signature `want`."""
+    def fails(candidate: dict) -> bool:
+        try:
+            tally = run_batch([candidate], ["minimize"], accounts)
+        except Exception:  # noqa: BLE001 - a candidate the harness cannot run does not fail the same way
+            return False
+        return any(signature(v) == want for v in tally.verdicts)
+
+    best = raw
+    for i in reversed(range(len(best["tree"]))):
+        candidate = {**best, "tree": best["tree"][:i] + best["tree"][i + 1:]}
+        if fails(candidate):
+            best = candidate
+    for i in reversed(range(len(best["requests"]))):
+        if len(best["requests"]) > 1:
+            candidate = {**best, "requests": best["requests"][:i] + best["requests"][i + 1:]}
+            if fails(candidate):
+                best = candidate
+                continue
+        for key in ("auth", "headers", "method"):
+            if key in best["requests"][i]:
+                reqs = list(best["requests"])
+                reqs[i] = {k: v for k, v in reqs[i].items() if k != key}
+                candidate = {**best, "requests": reqs}
+                if fails(candidate):
+                    best = candidate
+    lines = best["nginx"].splitlines()
+    i = len(lines) - 1
+    while i >= 0:
+        end = _block_end(lines, i)
+        if end is not None:
+            candidate = {**best, "nginx": "\n".join(lines[:i] + lines[end + 1:]) + "\n"}
+            if fails(candidate):
+                best, lines = candidate, candidate["nginx"].splitlines()
+        i -= 1
+    return best
+
+
+def _block_end(lines: list[str], i: int) -> int | None:
+    """The last line of the directive starting at line i (a block runs to its
+    closing brace), or None when line i does not start one."""
+    line = lines[i].strip()
+    if not line or line == "}":
+        return None
+    depth = line.count("{") - line.count("}")
+    j = i
+    while depth > 0 and j + 1 < len(lines):
+        j += 1
+        depth += lines[j].count("{") - lines[j].count("}")
+    return j if depth == 0 else None
 
 
 # -- regression scenario files -----------------------------------------------
@@ -347,12 +406,22 @@ def _expectation(real: int, outcome, root, config: str) -> dict:
 
 
 def dump_yaml(entries: list[dict]) -> str:
+    """Scenario-file YAML: the config as a block, one tree entry or request per line."""
     class Literal(str):
         pass
 
-    def literal(dumper, data):
-        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|")
+    class Flow(dict):
+        pass
 
-    yaml.add_representer(Literal, literal, Dumper=yaml.SafeDumper)
-    fixed = [{**e, "nginx": Literal(e["nginx"])} for e in entries]
-    return yaml.safe_dump({"scenarios": fixed}, sort_keys=False, allow_unicode=True, width=120)
+    dumper = type("ScenarioDumper", (yaml.SafeDumper,), {})
+    dumper.add_representer(str, lambda d, data: d.represent_scalar("tag:yaml.org,2002:str", data,
+                                                                   style='"' if "\n" in data else None))
+    dumper.add_representer(Literal, lambda d, data: d.represent_scalar("tag:yaml.org,2002:str", data, style="|"))
+    dumper.add_representer(Flow, lambda d, data: d.represent_mapping("tag:yaml.org,2002:map", data,
+                                                                     flow_style=True))
+    fixed = [{**e, "nginx": Literal(e["nginx"]), "tree": [Flow(t) for t in e.get("tree", [])],
+              "requests": [Flow(r) for r in e["requests"]]} for e in entries]
+    for e in fixed:
+        if not e["tree"]:
+            del e["tree"]
+    return yaml.dump({"scenarios": fixed}, Dumper=dumper, sort_keys=False, allow_unicode=True, width=120)
