@@ -51,8 +51,15 @@ def _under(path: str, top: str) -> bool:
 
 
 def _policy(place):
+    from dataclasses import replace
+
     from confcheck.fs.access import SymlinkPolicy
-    return SymlinkPolicy.of(place.symlinks)
+    policy = SymlinkPolicy.of(place.symlinks)
+    if policy.from_ is not None and "$" in policy.from_:
+        # from=$document_root (the usual form) is the place's own directory; another
+        # variable is not known offline: the same, least strict, reading
+        policy = replace(policy, from_=place.directory)
+    return policy
 
 
 def _plan(places: list, trees: list[str], top_of, joins) -> list[tuple[str, list]]:
