@@ -45,6 +45,7 @@ CHANGED: dict[tuple[str, int], tuple[int, int]] = {
     ("cr-stripped-referer-needs-blocked", 1): (403, 200),   # GET /strict/a.png
     ("cr-try-files-dir-before-uri-fallback", 0): (403, 200),   # GET / - the fallback answers once `$uri/` is dropped (NGX106, unsafe)
     ("cr-try-files-dir-before-uri-fallback", 1): (403, 200),   # GET /sub/ - the same
+    ("gen-1-109", 0): (403, 404),   # GET /d1/sub/ - www/d1 searchable again: the missing sub/ is a plain 404
     ("n01-valid-referers", 1): (403, 200),   # GET /img/a.png
     ("n10-try-files-file-in-0700-dir", 0): (404, 200),   # GET /d700/a.html
     ("fs101-debian-default-site-www-0700", 0): (404, 200),   # GET / - the index page once /var/www opens
