@@ -414,7 +414,7 @@ def dump_yaml(entries: list[dict]) -> str:
     class Flow(dict):
         pass
 
-    dumper = type("ScenarioDumper", (yaml.SafeDumper,), {})
+    dumper = type("ScenarioDumper", (yaml.SafeDumper,), {"ignore_aliases": lambda self, data: True})
     dumper.add_representer(str, lambda d, data: d.represent_scalar("tag:yaml.org,2002:str", data,
                                                                    style='"' if "\n" in data else None))
     dumper.add_representer(Literal, lambda d, data: d.represent_scalar("tag:yaml.org,2002:str", data, style="|"))
