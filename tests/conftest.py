@@ -23,3 +23,11 @@ def tree_dir():
         yield base
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("confcheck generated differential tests")
+    group.addoption("--gen-count", type=int, default=300,
+                    help="generated nginx configs the differential test runs against real nginx (default 300)")
+    group.addoption("--gen-seed", type=int, default=20261206,
+                    help="hypothesis seed of the generated configs (fixed: CI is reproducible)")
