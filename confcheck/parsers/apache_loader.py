@@ -401,9 +401,6 @@ def load_apache(main_path: str, diags: Diagnostics, *, root: str | None = None,
         # no LoadModule read: a lone vhost or snippet, whose modules are not known here
         known = len(modules) > len(STATIC_NAMES)
         validate_apache(config.nodes, diags, modules=modules if known else None, inactive=config.inactive)
-        if known and not any(name.startswith("mpm_") and name.endswith("_module") for name in modules):
-            # Debian's apache2 has no MPM built in: one must be loaded (worker, event, prefork)
-            diags.add("AH00534: apache2: Configuration error: No MPM loaded.", file=main_path, code="refused")
     return config
 
 

@@ -134,9 +134,19 @@ class _Walker:
         """The directive's table entry when httpd would run it; reports Invalid command."""
         info = directive_info(shown)
         if self.modules is not None and not self.provided(shown):
+            if self.partial(shown):
+                return None
             self.report(_INVALID.format(shown), node)
             return None
         return info
+
+    def partial(self, name: str) -> bool:
+        """An MPM's directive (Listen, StartServers ...) where no MPM is loaded: httpd refuses
+        such a configuration anyway (AH00534), but a repository often keeps a main with only
+        some of its LoadModule lines, so its MPM directives are not judged."""
+        mods = providing_modules(name) or ()
+        return bool(mods) and all(m.startswith("mpm_") for m in mods) and \
+            not any(m.startswith("mpm_") and m.endswith("_module") for m in self.modules)
 
     def allowed(self, node: Node, info, ctx: _Context) -> bool:
         if not ctx.known or self.htaccess or "E" in info.flags:

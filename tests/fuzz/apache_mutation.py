@@ -447,8 +447,8 @@ EXPLAINED = [
      r"|bad group name|No such file or directory",
      "depends on the machine (a directory or account that does not exist here); scan reads no disk with --no-fs"),
     (r"No MPM loaded",
-     "the configuration loads no module at all (the mutant lost the Include of mods-enabled): what depends on "
-     "modules is not judged then, as for a repository's main kept without its mods-enabled"),
+     "no MPM loaded: not judged (a repository often keeps a main with only some of its LoadModule lines); "
+     "without any module loaded nothing that depends on modules is judged"),
     (r"^Header (requires three arguments|has too many arguments)|^Unknown parameter:|^Too many arguments to directive"
      r"|^Can't parse envclause/expression|^Missing envariable expression for|^Unknown keyword '.*' for FileETag"
      r"|bad expires code|^ExpiresByType|^Either all Options must start with \+ or -|^Invalid ForceLanguagePriority"
