@@ -17,7 +17,7 @@ pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="building trees with o
 
 MODULES = ["mpm_event", "authz_core", "authz_host", "authz_user", "authn_core", "authn_file", "auth_basic",
            "access_compat", "alias", "dir", "autoindex", "mime", "rewrite", "env", "setenvif", "negotiation",
-           "headers"]  # Header (test_if_expression_known_and_unknown): httpd refuses it unloaded
+           "headers", "proxy", "proxy_http"]  # Header, ProxyPass (tests here and in coverage): httpd refuses them unloaded
 
 
 def _conf(base: str, vhost: str, extra: str = "") -> str:
