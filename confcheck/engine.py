@@ -188,6 +188,7 @@ class ApacheTarget:
     config: object            # confcheck.parsers.apache_loader.ApacheConfig
     conf: object = None       # confcheck.servers.apache.conf.ApacheConf (conditionals settled)
     served: object = None     # confcheck.servers.apache.served.ApacheServed: DocumentRoots, Aliases, UserDirs
+    refused: bool = False     # httpd refuses to start with it (startup_errors)
     server = "apache"
 
     @property
@@ -200,8 +201,16 @@ class ApacheTarget:
 
 
 def apache_targets(reading, options: ScanOptions):
-    """(targets, lone .htaccess ParsedFiles) for the Apache configurations read."""
-    targets = [_apache_target(item.tree, options) for item in reading.of("apache", "main", "lone")]
+    """(targets, lone .htaccess ParsedFiles) for the Apache configurations read; what the
+    model refuses at start-up (Options, Require values ...) joins each one's diagnostics."""
+    targets = []
+    for item in reading.of("apache", "main", "lone"):
+        from confcheck.servers.apache.startup import startup_errors   # only Apache scans load it
+        target = _apache_target(item.tree, options)
+        refused = startup_errors(target.conf)
+        item.diags.items.extend(refused)
+        target.refused = bool(refused)
+        targets.append(target)
     htaccess = [item.tree for item in reading.of("apache", "htaccess")]
     return targets, htaccess
 
@@ -257,9 +266,30 @@ def _run_scan(options: ScanOptions, stdin) -> ScanResult:
         findings.extend(found)
         if complete:    # a rule that failed somewhere cannot tell which suppressions it needed
             ran.add(rule.id)
+    _drop_refused(ctx.failures, apache)
     # After every rule: only now is it known what each suppression comment silenced.
     from confcheck.suppress import apply_suppressions
     findings = apply_suppressions(ctx, findings, ran, lambda rule_id: registry.get(rule_id) is not None)
     findings.sort(key=Finding.sort_key)
     from confcheck.isolation import collapse
-    return ScanResult(findings, diags.errors, ctx.not_checked, files, collapse(ctx.failures), reading)
+    return ScanResult(findings, _unexplained(diags.errors, findings), ctx.not_checked, files,
+                      collapse(ctx.failures), reading)
+
+
+def _drop_refused(failures: list, apache: list) -> None:
+    """A configuration httpd refuses answers no request: the refusal itself is reported
+    (startup_errors), so a rule or a probe asking the model about it (DirectiveError: the
+    model meeting what startup_errors reported; a config without refusals never raises it)
+    failed nowhere."""
+    if any(t.refused for t in apache):
+        failures[:] = [f for f in failures if not f.error.startswith("DirectiveError:")]
+
+
+def _unexplained(errors: list[Diagnostic], findings: list[Finding]) -> list[Diagnostic]:
+    """The input errors no finding reports as the same refusal at the same directive: a rule
+    that explains a refusal (APA104's Order without mod_access_compat, APA105, APA118; their
+    messages say "httpd refuses to start") brings its fix, and the same refusal twice would
+    only make `fix` give up."""
+    covered = {(f.span.source.path, f.span.line) for f in findings
+               if f.severity == "error" and f.span is not None and "refuses to start" in f.message}
+    return [e for e in errors if e.span is None or (e.span.source.path, e.span.line) not in covered]

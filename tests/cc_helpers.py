@@ -113,4 +113,5 @@ IncludeOptional conf.d/*.conf
 """
 
 RHEL_HTTPD_MODULES = "".join(f"LoadModule {m}_module modules/mod_{m}.so\n"
-                             for m in ("authz_core", "authz_host", "alias", "dir", "mime", "rewrite", "autoindex"))
+                             for m in ("mpm_event", "authz_core", "authz_host", "alias", "dir", "mime", "rewrite",
+                                       "autoindex"))   # an MPM provides Listen (RHEL's 00-mpm.conf)

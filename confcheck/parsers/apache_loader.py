@@ -42,6 +42,8 @@ from confcheck.gcpause import gc_paused
 from confcheck.source import Diagnostics, SourceFile
 from confcheck.parsers.syntax import IncludedFile, Node, ParsedFile, effective_children
 from confcheck.parsers.apache_parser import ReadState, _test, module_names, parse_apache_state
+from confcheck.parsers.apache_args import arg_rule
+from confcheck.parsers.apache_validate import validate_apache
 
 MAX_INCLUDE_DEPTH = 128       # AP_MAX_INCLUDE_DEPTH
 MAX_DIR_DEPTH = 128           # AP_MAX_FNMATCH_DIR_DEPTH
@@ -53,6 +55,7 @@ STATIC_MODULES = (
     ("logio_module", "mod_logio.c"), ("version_module", "mod_version.c"),
     ("unixd_module", "mod_unixd.c"),
 )
+STATIC_NAMES = frozenset(name for pair in STATIC_MODULES for name in pair)
 
 
 @dataclass
@@ -165,8 +168,8 @@ class _Loader(ReadState):
         optional = node.key == "includeoptional"
         if len(node.args) != 1:
             if active:
-                diags.add(f"{node.name} takes one argument, Name of the config file to be "
-                          "included", node.span, code="include")
+                rule = arg_rule(node.name)
+                diags.add(f"{rule.name} takes one argument, {rule.help}", node.span, code="include")
             return
         # httpd does not read includes inside a skipped section: we still read
         # them (the tree stays complete) but a missing file is not an error
@@ -181,6 +184,8 @@ class _Loader(ReadState):
                                    f"{_strerror(source)}", node.span, code="include")
                 continue
             if source.realpath in self.chain or len(self.chain) >= MAX_INCLUDE_DEPTH:
+                if not report:
+                    continue       # httpd never reads an Include in a skipped section
                 self.diags.add(f"Exceeded maximum include depth of {MAX_INCLUDE_DEPTH}, There "
                                f"appears to be a recursion. ({name} is already being read)",
                                node.span, code="include-cycle")
@@ -351,8 +356,9 @@ def _server_view(path: str, root: str | None) -> str:
 def load_apache(main_path: str, diags: Diagnostics, *, root: str | None = None,
                 server_root: str | None = None,
                 defines: dict[str, str] | None = None,
-                mount: tuple[str, str] | None = None) -> ApacheConfig:
-    """Read `main_path` (a local path) and every file it includes, as httpd would.
+                mount: tuple[str, str] | None = None, validate: bool = True) -> ApacheConfig:
+    """Read `main_path` (a local path) and every file it includes, as httpd would,
+    and report what httpd would refuse in it (apache_validate; `validate=False`: only read).
 
     `root`: absolute paths in the configs are read from root + path.
     `server_root`: ServerRoot in the server's view until a `ServerRoot`
@@ -388,8 +394,14 @@ def load_apache(main_path: str, diags: Diagnostics, *, root: str | None = None,
     with gc_paused():
         main = loader.parse(main_source, None, True, None)
     parsed = [main] + [p for p in loader.parsed if p is not main]
-    return ApacheConfig(main, main.nodes, fs.files(), parsed, loader.server_root or server_root,
-                        dict(loader.defines), env, root_abs, set(loader.inactive))
+    config = ApacheConfig(main, main.nodes, fs.files(), parsed, loader.server_root or server_root,
+                          dict(loader.defines), env, root_abs, set(loader.inactive))
+    if validate:
+        modules = loaded_modules(config)
+        # no LoadModule read: a lone vhost or snippet, whose modules are not known here
+        known = len(modules) > len(STATIC_NAMES)
+        validate_apache(config.nodes, diags, modules=modules if known else None, inactive=config.inactive)
+    return config
 
 
 def load_htaccess(path: str, diags: Diagnostics, *, root: str | None = None) -> ParsedFile:
@@ -407,7 +419,9 @@ def load_htaccess(path: str, diags: Diagnostics, *, root: str | None = None) -> 
                   file=local, code="htaccess-read")
         return ParsedFile(SourceFile(local, b""), [])
     with gc_paused():
-        return parse_apache_state(source, diags, ReadState(), dialect="htaccess")
+        parsed = parse_apache_state(source, diags, ReadState(), dialect="htaccess")
+    validate_apache(parsed.nodes, diags, modules=None, htaccess=True)
+    return parsed
 
 
 # -- modules ------------------------------------------------------------------------

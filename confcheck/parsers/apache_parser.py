@@ -561,8 +561,9 @@ class _Parser:
         else:
             arg_end = lend
             header_end_j = lend
-            self.report(f"<{name}> directive missing closing '>'", at(word_start), at_end(lend),
-                        code="missing-bracket")
+            if active:     # a skipped section's body is only searched for end tags
+                self.report(f"<{name}> directive missing closing '>'", at(word_start), at_end(lend),
+                            code="missing-bracket")
         is_macro = macro or name.lower() == "macro"
         resolve = active and not is_macro
         found = list(_TOKEN.finditer(text, word_end, arg_end))
@@ -588,16 +589,39 @@ class _Parser:
                     self.state.inactive.add(node)
         self.stack.append(_Frame(node, child_active, is_macro))
 
+    def soaked(self) -> Node | None:
+        """The outermost open conditional whose condition is false, if any: httpd skips its
+        body with ap_soak_end_container, which reports a nesting error at that section's line."""
+        for frame in self.stack:
+            if not frame.active and frame.node.key in CONDITIONAL_SECTIONS:
+                return frame.node
+        return None
+
     def close(self, text: bytes, first: re.Match, at, at_end, lend: int) -> None:
         word = first.group()
         start, end = at(first.start()), at_end(first.end())
+        anchor = self.soaked() if self.stack and not self.stack[-1].macro else None
+        if anchor is not None and not self.base_active:
+            anchor = None          # the whole file is skipped: the Include's line is httpd's
         has_gt = word.endswith(b">")
         name = word[2:-1 if has_gt else len(word)].decode("utf-8", "surrogateescape")
         key = name.lower()
         stack = self.stack
+        if anchor is not None and not has_gt:
+            # ap_soak_end_container cuts the tag's last character, '>' or not
+            chopped = word[2:-1].decode("utf-8", "surrogateescape")
+            if chopped.lower() != stack[-1].node.key:
+                header = anchor.header_span
+                self.report(f"Expected </{stack[-1].node.name}> but saw </{chopped}>", header.start,
+                            header.end, code="section-mismatch")
+                return
         in_macro = bool(stack) and stack[-1].macro
-        if not stack:
-            self.report(f"</{name}> without matching <{name}> section", start, end,
+        if not stack or (stack[-1].node.key in CONDITIONAL_SECTIONS and stack[-1].active
+                         and (stack[-1].node.key != key or not has_gt) and not in_macro):
+            # no section open for this builder (a read conditional's body has one of its own);
+            # httpd names the tag as written, '>' or not
+            shown = word.decode("utf-8", "surrogateescape")
+            self.report(f"{shown} without matching <{shown[2:]} section", start, end,
                         code="stray-close")
             return
         top = stack[-1].node
@@ -620,6 +644,10 @@ class _Parser:
                 return
             self.report(f"Expected </{top.name}> but saw </{name}>", start, end,
                         severity="warning", code="section-mismatch")
+        elif anchor is not None:
+            header = anchor.header_span
+            self.report(f"Expected </{top.name}> but saw </{name}>", header.start, header.end,
+                        code="section-mismatch")
         else:
             self.report(f"Expected </{top.name}> but saw </{name}>", start, end,
                         code="section-mismatch")
@@ -641,14 +669,29 @@ class _Parser:
             node.span = Span(self.source, node.span.start, _last_end(node))
 
     def finish(self) -> None:
-        """End of file with sections open (httpd: per file, never across files)."""
+        """End of file with sections open (httpd: per file, never across files).
+
+        A conditional httpd reads (condition true) builds its body with a builder of its
+        own, which simply stops at the end of the file: what is open inside it is accepted.
+        A skipped one (condition false) is searched for its end tag, and the search fails
+        with the innermost open section's name at the skipped section's line."""
+        soaked = self.soaked() if self.base_active else None
+        if soaked is not None:
+            # the search fails even inside a read conditional's body
+            header = soaked.header_span
+            self.report(f"Expected </{self.stack[-1].node.name}> before end of configuration",
+                        header.start, header.end, code="unclosed-section")
         for frame in self.stack:
             node = frame.node
             header = node.header_span
+            if node is soaked:
+                break
             if node.key in CONDITIONAL_SECTIONS:
                 self.report(f"Expected </{node.name}> before end of configuration",
                             header.start, header.end, severity="warning",
                             code="unclosed-section")
+                if frame.active and self.state.condition(node) is not None:
+                    break          # known true: what is open inside it is accepted
             else:
                 self.report(f"<{node.name}> was not closed.", header.start, header.end,
                             code="unclosed-section")

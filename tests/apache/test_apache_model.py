@@ -16,7 +16,8 @@ from confcheck.why import WhyOptions, explain, prepare
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="building trees with other owners needs root")
 
 MODULES = ["mpm_event", "authz_core", "authz_host", "authz_user", "authn_core", "authn_file", "auth_basic",
-           "access_compat", "alias", "dir", "autoindex", "mime", "rewrite", "env", "setenvif", "negotiation"]
+           "access_compat", "alias", "dir", "autoindex", "mime", "rewrite", "env", "setenvif", "negotiation",
+           "headers", "proxy", "proxy_http"]  # Header, ProxyPass (tests here and in coverage): httpd refuses them unloaded
 
 
 def _conf(base: str, vhost: str, extra: str = "") -> str:

@@ -41,6 +41,10 @@ def _debian(base: Path, apps: bool = False) -> tuple[Path, str]:
         # Debian's packaged app configs, enabled the way their packages do (conf-enabled)
         for conf in sorted((CORPUS / "debian-apps").glob("*.conf")):
             os.symlink(conf, root / "etc/apache2/conf-enabled" / conf.name)
+        # and the modules their packages enable (nagios4's digest auth and group file):
+        # without them httpd refuses the config ("Invalid command 'AuthDigestDomain'")
+        for mod in ("auth_digest", "authz_groupfile"):
+            os.symlink(f"../mods-available/{mod}.load", root / "etc/apache2/mods-enabled" / f"{mod}.load")
     return root, "/etc/apache2/apache2.conf"
 
 

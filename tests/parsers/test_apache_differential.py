@@ -30,6 +30,7 @@ LoadModule alias_module {m}/mod_alias.so
 LoadModule headers_module {m}/mod_headers.so
 LoadModule autoindex_module {m}/mod_autoindex.so
 LoadModule macro_module {m}/mod_macro.so
+LoadModule setenvif_module {m}/mod_setenvif.so
 DefaultRuntimeDir {d}
 PidFile {d}/pid
 ErrorLog {d}/error.log

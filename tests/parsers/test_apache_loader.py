@@ -141,7 +141,9 @@ def test_envvars_debian():
 
 
 def test_loaded_modules_and_ifmodule(tmp_path):
-    write(tmp_path, {"httpd.conf": "LoadModule rewrite_module /usr/lib/apache2/modules/mod_rewrite.so\n"
+    # (an MPM too: without one httpd refuses the config, AH00534)
+    write(tmp_path, {"httpd.conf": "LoadModule mpm_event_module m/mod_mpm_event.so\n"
+                                   "LoadModule rewrite_module /usr/lib/apache2/modules/mod_rewrite.so\n"
                                    "<IfModule mod_rewrite.c>\nLoadModule headers_module m/mod_headers.so\n</IfModule>\n"
                                    "<IfModule !mod_ssl.c>\nLoadModule expires_module m/mod_expires.so\n</IfModule>\n"
                                    "<IfModule mod_nope.c>\nLoadModule env_module m/mod_env.so\n</IfModule>\n"})

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from confcheck.parsers.apache_directives import directive_info, providing_modules
 from confcheck.parsers.apache_parser import ReadState, _test, parse_apache_state
+from confcheck.parsers.apache_validate import arg_error
 from confcheck.parsers.syntax import Node
 from confcheck.source import Diagnostics, SourceFile
 from confcheck.servers.apache.conf import CONDITIONAL, Section, _Builder
@@ -61,18 +62,26 @@ def read(path: str, model, checker, override: frozenset, override_list: frozense
 
 def parse(path: str, data: bytes, model, override: frozenset, override_list: frozenset) -> HtaccessResult:
     diags = Diagnostics()
-    parsed = parse_apache_state(SourceFile(path, data), diags, ReadState(), dialect="htaccess")
     modules = model.conf.modules
-    for diag in diags.items:
-        if diag.code == "unclosed-section" and diag.severity != "error":
-            continue       # conditional sections: settled below with the loaded modules
-        if diag.severity == "error":
-            return _fail(path, diag.message, None)
-    # an unclosed <IfModule>/<IfDefine> is accepted only when its condition holds
+    # <IfModule> is settled while the file is read, with the server's modules
+    parsed = parse_apache_state(SourceFile(path, data), diags, ReadState(modules=set(modules)),
+                                dialect="htaccess")
+    # read time (ap_build_config) stops at the first problem met while reading: a nesting
+    # error or a conditional section this AllowOverride does not allow, in file order;
+    # sections left open are found only at the end of the file
+    read_errors = [((d.code == "unclosed-section", d.span.start if d.span else 0), d.message,
+                    _node_at(parsed.nodes, d.span.start) if d.span else None)
+                   for d in diags.items if d.severity == "error"]
     error = _unclosed_conditionals(parsed.nodes, modules)
     if error is not None:
-        return _fail(path, error[0], error[1])
-    error = _check(parsed.nodes, modules, override, override_list)
+        read_errors.append(((True, error[1].span.start), error[0], error[1]))
+    error = _walk(parsed.nodes, modules, override, override_list, None, read_time=True)
+    if error is not None:
+        read_errors.append(((False, error[1].span.start), error[0], error[1]))
+    if read_errors:
+        _, message, node = min(read_errors, key=lambda e: e[0])
+        return _fail(path, message, node)
+    error = _walk(parsed.nodes, modules, override, override_list, None, read_time=False)
     if error is not None:
         return _fail(path, error[0], error[1])
     builder = _Builder(modules, set(), {}, model.fs)
@@ -81,6 +90,14 @@ def parse(path: str, data: bytes, model, override: frozenset, override_list: fro
     if builder.errors:
         return _fail(path, builder.errors[0][0], builder.errors[0][1])
     return HtaccessResult(section=section)
+
+
+def _node_at(nodes, offset: int) -> Node | None:
+    """The innermost node whose text holds `offset` (where a reader error points)."""
+    for node in nodes or ():
+        if node.span.start <= offset < max(node.span.end, node.span.start + 1):
+            return _node_at(node.children, offset) or node
+    return None
 
 
 def _fail(path: str, message: str, node: Node | None) -> HtaccessResult:
@@ -101,31 +118,45 @@ def _unclosed_conditionals(nodes, modules) -> tuple[str, Node] | None:
     return None
 
 
-def _check(nodes, modules, override: frozenset, override_list: frozenset) -> tuple[str, Node] | None:
-    """The first directive httpd refuses in this .htaccess (ap_walk_config order)."""
+def _refusal(node: Node, modules, override: frozenset, override_list: frozenset,
+             parent: str | None) -> str | None:
+    """invoke_cmd's verdict on one directive or section opener under this AllowOverride."""
+    name = ("<" + node.name) if node.children is not None else node.name
+    info = directive_info(name)
+    mods = providing_modules(name)
+    if info is None or not mods or not any(m in modules for m in mods):
+        return (f"Invalid command '{name}', perhaps misspelled or defined by a module not included "
+                "in the server configuration")
+    allowed = {_CLASS_LETTER[c] for c in info.flags if c in _CLASS_LETTER}
+    if node.key not in override_list and not (allowed & override):
+        return info.name + (f" not allowed in {parent} context" if parent else " not allowed here")
+    return arg_error(node, parent)
+
+
+def _walk(nodes, modules, override, override_list, parent, *, read_time: bool):
     for node in nodes or ():
         key = node.key
+        info = directive_info(("<" + node.name) if node.children is not None else node.name)
+        if read_time and (key in CONDITIONAL or (info is not None and "E" in info.flags)):
+            # executed while the file is read (EXEC_ON_READ): no parent is known yet
+            error = _refusal(node, modules, override, override_list, None)
+            if error is not None:
+                return error, node
         if node.children is not None and key in CONDITIONAL:
             if key == "ifmodule" and not _test(node, lambda n: n in modules):
                 continue
-            found = _check(node.children, modules, override, override_list)
+            found = _walk(node.children, modules, override, override_list, parent, read_time=read_time)
             if found:
                 return found
             continue
-        name = ("<" + node.name) if node.children is not None else node.name
-        info = directive_info(name)
-        mods = providing_modules(name)
-        if info is None or not mods or not any(m in modules for m in mods):
-            shown = f"<{node.name}" if node.children is not None else node.name
-            return (f"Invalid command '{shown}', perhaps misspelled or defined by a module not included "
-                    "in the server configuration"), node
-        allowed = {_CLASS_LETTER[c] for c in info.flags if c in _CLASS_LETTER}
-        listed = key in override_list
-        if not listed and not (allowed & override):
-            return f"{info.name.lstrip('<')} not allowed here", node
+        if not read_time and not (info is not None and "E" in info.flags):
+            error = _refusal(node, modules, override, override_list, parent)
+            if error is not None:
+                return error, node
         if node.children is not None:
-            found = _check(node.children, modules, override if not listed else frozenset(OVERRIDE_CLASSES),
-                           override_list)
+            listed = key in override_list
+            found = _walk(node.children, modules, override if not listed else frozenset(OVERRIDE_CLASSES),
+                          override_list, (info.name if info else "<" + node.name) + ">", read_time=read_time)
             if found:
                 return found
     return None

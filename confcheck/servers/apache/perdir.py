@@ -336,7 +336,7 @@ def _options(layer: _Layer, node: Node, htaccess: bool, override_opts: int) -> N
     opts = layer.opts
     for word in node.values:
         action = ""
-        if word[:1] in "+-":
+        if word[:1] in ("+", "-"):   # not `in "+-"`: an empty word ("") is in every string
             action, word = word[0], word[1:]
             if not merge and not first and not all_none:
                 raise DirectiveError("Either all Options must start with + or -, or no Option may.", node)

@@ -32,10 +32,10 @@ _FLAG_NAMES = {"nocase": "nc", "last": "l", "forbidden": "f", "gone": "g", "redi
 
 def _flags(text: str | None, node: Node, cond: bool) -> dict:
     out: dict = {}
-    if not text:
+    if text is None:
         return out
-    if not (text.startswith("[") and text.endswith("]")):
-        raise DirectiveError(f"{node.name}: bad flag delimiters", node)
+    if not (text.startswith("[") and text.endswith("]")):     # an empty third word too
+        raise DirectiveError(f"{'RewriteCond' if cond else 'RewriteRule'}: bad flag delimiters", node)
     for part in text[1:-1].split(","):
         part = part.strip()
         if not part:
@@ -73,12 +73,13 @@ def add_directive(layer, node: Node) -> None:
 
 def make_cond(node: Node) -> RewriteCondSpec:
     values = node.values
-    if len(values) < 2 or len(values) > 3:
+    # mod_rewrite's parseargline reads three words and ignores the rest of the line
+    if len(values) < 2:
         raise DirectiveError("RewriteCond: bad argument line", node)
     flags = _flags(values[2] if len(values) > 2 else None, node, True)
     pattern = values[1]
     body = pattern[1:] if pattern.startswith("!") else pattern
-    if not (body.startswith("-") and len(body) <= 3) and body[:1] not in "<>=":
+    if not (body.startswith("-") and len(body) <= 3) and body[:1] not in ("<", ">", "="):
         if _compile(body, "nc" in flags) is None:
             raise DirectiveError(f"RewriteCond: cannot compile regular expression '{body}'", node)
     return RewriteCondSpec(node, values[0], pattern, flags)
@@ -86,7 +87,7 @@ def make_cond(node: Node) -> RewriteCondSpec:
 
 def make_rule(node: Node, conds: list) -> RewriteRuleSpec:
     values = node.values
-    if len(values) < 2 or len(values) > 3:
+    if len(values) < 2:
         raise DirectiveError("RewriteRule: bad argument line", node)
     flags = _flags(values[2] if len(values) > 2 else None, node, False)
     pattern = values[0]
@@ -159,7 +160,7 @@ def _cond_holds(cond: RewriteCondSpec, env: Env, rule_groups: tuple, state: dict
         if result is None:
             env.unknown.append(f"{cond.test} {pattern}")
             result = False
-    elif pattern[:1] in "<>=" and not pattern.startswith("=~"):
+    elif pattern[:1] in ("<", ">", "=") and not pattern.startswith("=~"):
         op = pattern[:2] if pattern[:2] in ("<=", ">=") else pattern[0]
         other = pattern[len(op):]
         if other == '""':
