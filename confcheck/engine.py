@@ -74,6 +74,7 @@ class ScanContext:
         self._identities: dict[int, object] = {}
         self._surveys: dict[int, object] = {}
         self._models: dict[int, object] = {}
+        self._views: dict[int, tuple] = {}
         # Derived data rules and fixers compute once per scan (keyed by their own names).
         self.memo: dict = {}
         from confcheck.isolation import Failures
@@ -95,13 +96,28 @@ class ScanContext:
                 self._identities[key] = nginx_identity(self.fs, target.model, self.options.worker_user)
         return self._identities[key]
 
+    def fs_for(self, target):
+        """The disk as `target`'s worker sees it: through the mount namespace of the
+        systemd unit that starts this configuration, if one does (confcheck/fs/sandbox.py)."""
+        key = id(target)
+        if key not in self._views:
+            from confcheck.fs.sandbox import view
+            self._views[key] = view(self.fs, target.server, server_path(target.config.main.source.path,
+                                                                        self.options.root))
+        return self._views[key][0]
+
+    def sandbox(self, target):
+        """The fs.sandbox.Sandbox of `target`'s unit, or None."""
+        self.fs_for(target)
+        return self._views[id(target)][1]
+
     def survey(self, target: NginxTarget):
         """The walk of every tree `target` serves (computed once, shared by rules)."""
         key = id(target)
         if key not in self._surveys:
             from confcheck.survey import survey_apache, survey_nginx
             walk = survey_apache if target.server == "apache" else survey_nginx
-            self._surveys[key] = walk(self.fs, self.identity(target) if self.fs is not None else None,
+            self._surveys[key] = walk(self.fs_for(target), self.identity(target) if self.fs is not None else None,
                                       target, self.trees, self.failures)
         return self._surveys[key]
 
@@ -117,7 +133,7 @@ class ScanContext:
             from confcheck.servers.nginx.decide import Model
             from confcheck.servers.nginx.worker import IdentityProblem
             identity = self.identity(target) if self.fs is not None else None
-            fs = self.fs if identity is not None and not isinstance(identity, IdentityProblem) else None
+            fs = self.fs_for(target) if identity is not None and not isinstance(identity, IdentityProblem) else None
             self._models[key] = Model(build_http(target.config.nodes), fs, identity if fs else None,
                                       prefix=target.model.prefix, conf_prefix=target.model.conf_prefix,
                                       failures=self.failures)
@@ -133,6 +149,14 @@ class ScanContext:
                     seen.add(item.path)
                     out.append(item)
         return out
+
+
+def server_path(path: str, root: str | None) -> str:
+    """`path` (a file read under --root) as the server inside the image names it."""
+    path = os.path.abspath(path)
+    if root and (path == root or path.startswith(root.rstrip("/") + "/")):
+        return "/" + path[len(root.rstrip("/")):].lstrip("/")
+    return path
 
 
 def open_fs(options: ScanOptions):

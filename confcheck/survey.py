@@ -44,6 +44,7 @@ class Survey:
     not_checked: list = field(default_factory=list)
     entries: int = 0
     htaccess: list = field(default_factory=list)     # Apache: access files found (HtaccessFile)
+    sandboxed: list[Problem] = field(default_factory=list)   # caused by the unit's namespace (FS109)
 
 
 def _under(path: str, top: str) -> bool:
@@ -144,12 +145,16 @@ def survey_nginx(fs, identity, target, trees: list[str], failures: list | None =
                                                     checker=checker)):
                 place = _covering(members, event.dir if event.path != top else top, cover)
                 if event.path == top and _root_missing(event):
-                    result.missing_roots.append((place, _first_missing(fs, top)))
+                    why = event.blocked or event.denial
+                    if why.sandbox is not None:
+                        result.sandboxed.append(Problem("missing", why.path, why, place))
+                    else:
+                        result.missing_roots.append((place, _first_missing(fs, top)))
                     continue
                 _record(result, blocked_seen, event, place, lambda path: _covering(members, path, cover))
         if box.failure is not None:
             result.not_checked.append(NotCheckedPath(top, str(box.failure)))
-    return result
+    return _set_aside_sandboxed(result)
 
 
 def _entries(result: Survey, events) -> Iterator:
@@ -175,6 +180,14 @@ def _record(result: Survey, blocked_seen: dict, event, place, place_of) -> None:
         dir_place = place_of(event.path)
         if dir_place.autoindex:
             result.problems.append(Problem("list", event.path, event.list_denial, dir_place))
+
+
+def _set_aside_sandboxed(result: Survey) -> Survey:
+    """Denials the unit's namespace causes are FS109's (the fix is a drop-in, not a chmod)."""
+    kept = [p for p in result.problems if p.denial.sandbox is None]
+    result.sandboxed += [p for p in result.problems if p.denial.sandbox is not None]
+    result.problems = kept
+    return result
 
 
 def _root_missing(event) -> bool:
@@ -232,7 +245,7 @@ def auth_file_problems(ctx, target) -> Iterator[tuple[object, object]]:
     identity = ctx.identity(target)
     if ctx.fs is None or isinstance(identity, IdentityProblem):
         return
-    checker = Checker(ctx.fs, identity)
+    checker = Checker(ctx.fs_for(target), identity)
     for auth in target.model.auth_files:
         access = checker.check(auth.path, "read")
         if access.not_checked is not None or access.ok:
@@ -407,7 +420,7 @@ def survey_apache(fs, identity, target, trees: list[str], failures: list | None 
                 _record(result, blocked_seen, event, place, lambda path: _apache_covering(members, path, cover))
         if box.failure is not None:
             result.not_checked.append(NotCheckedPath(top, str(box.failure)))
-    return result
+    return _set_aside_sandboxed(result)
 
 
 def apache_identity(fs, target, override: str | None):

@@ -11,7 +11,8 @@ import json
 import os
 from dataclasses import dataclass, field
 
-from confcheck.engine import ScanOptions, nginx_targets, open_fs, read_options
+from confcheck.engine import ScanOptions, nginx_targets, open_fs, read_options, server_path
+from confcheck.fs.sandbox import view as sandbox_view
 from confcheck.inputs import InputError, shown
 from confcheck.isolation import Failures
 
@@ -61,7 +62,8 @@ def prepare(options: WhyOptions) -> Prepared:
             return _prepare_apache(item, options, scan_options, reading)
         diags = item.diags
         [target] = nginx_targets(reading)
-        fs = open_fs(scan_options)
+        fs, _box = sandbox_view(open_fs(scan_options), "nginx", server_path(target.config.main.source.path,
+                                                                              options.root))
         identity = None
         if fs is not None:
             identity = nginx_identity(fs, target.model, options.worker_user)
@@ -92,7 +94,7 @@ def _prepare_apache(item, options: WhyOptions, scan_options: ScanOptions, readin
     diags = item.diags
     config = item.tree
     modules = loaded_modules(config)
-    fs = open_fs(scan_options)
+    fs, _box = sandbox_view(open_fs(scan_options), "apache", server_path(main, options.root))
     conf = build(config, modules, fs)
     errors = list(diags.errors) + startup_errors(conf)
     identity = None

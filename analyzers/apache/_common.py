@@ -121,7 +121,7 @@ def config_model(ctx, target):
     if key not in cache:
         from confcheck.servers.apache.decide import Model
         identity = _real_identity(ctx, target)
-        fs = OverlayFs(ctx.fs) if identity is not None else AssumedFs()
+        fs = OverlayFs(ctx.fs_for(target)) if identity is not None else AssumedFs()
         cache[key] = Model(target.conf, fs, identity or _anyone(),
                            access_name=target.served.access_file(target.conf.main), failures=ctx.failures)
     return cache[key]
@@ -135,7 +135,7 @@ def disk_model(ctx, target):
         from confcheck.servers.apache.decide import Model
         identity = _real_identity(ctx, target)
         cache[key] = None if identity is None else Model(
-            target.conf, ctx.fs, identity, access_name=target.served.access_file(target.conf.main),
+            target.conf, ctx.fs_for(target), identity, access_name=target.served.access_file(target.conf.main),
             failures=ctx.failures)
     return cache[key]
 

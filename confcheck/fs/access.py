@@ -258,8 +258,9 @@ class Checker:
         except NotChecked as exc:
             return Access(False, path, not_checked=exc)
         if meta is None:
-            return Access(False, path, None, Denial(child, None, "missing", None,
-                          f"{child} does not exist"))
+            box = pmeta.sandbox     # an empty directory the unit's namespace put there
+            return Access(False, path, None, Denial(child, None, "missing", None, f"{child} does not exist"
+                          + (f" ({box.note()})" if box is not None else ""), sandbox=box))
         if meta.kind != LINK:
             return Access(True, path, meta, resolved=child)
         return self._follow(meta, child, path, tag, budget)
@@ -326,7 +327,8 @@ class Checker:
                 self._memo[key] = hit
             if hit[1]:
                 return None
-            return Denial(path, meta, _BIT_NAME[bit], hit[0], self._detail(meta, path, hit[0], bit))
+            return Denial(path, meta, _BIT_NAME[bit], hit[0], self._detail(meta, path, hit[0], bit),
+                          sandbox=meta.sandbox)
         if not meta.mode & 0o070 and (meta.uid != ident.uid and not ident.in_group(meta.gid)
                                       and meta.mode & bit):
             # Linux reads an ACL only when the mode's group bits (its mask) are not
@@ -398,7 +400,8 @@ class Checker:
         names = self._names()
         return (f"{self.identity.user} is '{cls}' on {path} ({meta.perms} "
                 f"{names.user_name(meta.uid)}:{names.group_name(meta.gid)}) "
-                f"and has no {_BIT_NAME[bit]}")
+                f"and has no {_BIT_NAME[bit]}"
+                + (f" ({meta.sandbox.note()})" if meta.sandbox is not None else ""))
 
 
 def _rwx(perm: int) -> str:

@@ -36,6 +36,7 @@ class Meta:
     acl: tuple[AclEntry, ...] | None = None   # access ACL beyond the mode bits, if any
     label: str | None = None             # SELinux context, e.g. system_u:object_r:httpd_sys_content_t:s0
     immutable: bool = False              # chattr +i: permission fixes will fail
+    sandbox: object = None               # fs.sandbox.Mount: an entry the unit's namespace put there
 
     @property
     def perms(self) -> str:
@@ -107,6 +108,7 @@ class Denial:
     need: str            # 'x' (search), 'r' (read), 'symlink', 'label', 'missing'
     cls: str | None = None   # owner | group | other | acl-user | acl-group | mask
     detail: str = ""     # human explanation, e.g. "www-data is 'other' on /home/alice (drwx------ alice:alice) and has no x"
+    sandbox: object = None   # fs.sandbox.Mount when the unit's namespace caused it (names the unit line)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,384 @@
+"""The worker's filesystem as its systemd unit's mount namespace shows it.
+
+systemd 252 builds the namespace in src/core/namespace.c (setup_namespace):
+every setting becomes a mount entry (the ProtectHome=/ProtectSystem= tables,
+ReadWritePaths=, ReadOnlyPaths=, InaccessiblePaths= with their `-`/`+`
+prefixes, BindPaths=, BindReadOnlyPaths=, TemporaryFileSystem=, PrivateTmp=),
+the entries are sorted by path and, for the same path, by mode priority
+(INACCESSIBLE first: the more restrictive wins, drop_duplicates), and an
+inaccessible entry drops every entry below it (drop_inaccessible). What the
+entries mean for a lookup (src/core/namespace.c apply_one_mount,
+src/shared/mount-util.c):
+
+- inaccessible: /run/systemd/inaccessible/{dir,reg} bind-mounted over the
+  path: mode 000 owned by root, empty. A non-root worker gets EACCES (nginx
+  logs `(13: Permission denied)`, 403); root finds nothing below (ENOENT).
+- tmpfs (ProtectHome=tmpfs: mode 0755, /root 0700; TemporaryFileSystem=:
+  mode 0755 unless `mode=`): an empty directory owned by root, ENOENT below,
+  except the mount points systemd creates (0755) for deeper bind mounts.
+- private-tmp (PrivateTmp=yes on /tmp and /var/tmp): an empty 1777 directory.
+- bind / bind-read-only: the source's files at the destination.
+- read-only / read-write: reads unchanged (writes fail EROFS on read-only).
+
+`SandboxFs` wraps any FsView with that view, and every synthesized entry
+carries the `Mount` (its unit line) so a denial can say which line caused it.
+A unit setting this module cannot model (RootDirectory=, RootImage=, ...)
+is listed in `Sandbox.unknown`; callers make the answers unknown.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import shlex
+from dataclasses import dataclass, field, replace
+from typing import Iterator
+
+from .model import DIR, FILE, Meta
+
+# Mode priority for the same path (namespace.c MountMode: the first wins).
+INACCESSIBLE, BIND, PRIVATE_TMP, READ_ONLY, READ_WRITE, TMPFS, READ_WRITE_IMPLICIT = (
+    "inaccessible", "bind", "private-tmp", "read-only", "read-write", "tmpfs", "read-write-implicit")
+_PRIORITY = {INACCESSIBLE: 0, BIND: 1, PRIVATE_TMP: 2, READ_ONLY: 3, READ_WRITE: 4, TMPFS: 5,
+             READ_WRITE_IMPLICIT: 6}
+
+_TRUE = frozenset({"1", "yes", "y", "true", "t", "on"})
+_FALSE = frozenset({"0", "no", "n", "false", "f", "off"})
+
+# src/core/namespace.c tables (path, mode, ignore-if-missing, tmpfs mode)
+_PROTECT_HOME = {
+    "yes": [("/home", INACCESSIBLE, True, 0), ("/run/user", INACCESSIBLE, True, 0), ("/root", INACCESSIBLE, True, 0)],
+    "read-only": [("/home", READ_ONLY, True, 0), ("/run/user", READ_ONLY, True, 0), ("/root", READ_ONLY, True, 0)],
+    "tmpfs": [("/home", TMPFS, True, 0o755), ("/run/user", TMPFS, True, 0o755), ("/root", TMPFS, True, 0o700)],
+}
+_PROTECT_SYSTEM = {
+    "yes": [("/usr", READ_ONLY, False, 0), ("/boot", READ_ONLY, True, 0), ("/efi", READ_ONLY, True, 0)],
+    "full": [("/usr", READ_ONLY, False, 0), ("/boot", READ_ONLY, True, 0), ("/efi", READ_ONLY, True, 0),
+             ("/etc", READ_ONLY, False, 0)],
+    "strict": [("/", READ_ONLY, False, 0), ("/proc", READ_WRITE_IMPLICIT, False, 0),
+               ("/sys", READ_WRITE_IMPLICIT, False, 0), ("/dev", READ_WRITE_IMPLICIT, False, 0),
+               ("/home", READ_WRITE_IMPLICIT, True, 0), ("/run/user", READ_WRITE_IMPLICIT, True, 0),
+               ("/root", READ_WRITE_IMPLICIT, True, 0)],
+}
+_LISTS = ("ReadWritePaths", "ReadOnlyPaths", "InaccessiblePaths", "BindPaths", "BindReadOnlyPaths",
+          "TemporaryFileSystem")
+_SCALARS = ("ProtectHome", "ProtectSystem", "PrivateTmp")
+# Settings that change the namespace in ways this module does not model.
+_UNMODELLED = ("RootDirectory", "RootImage", "DynamicUser", "MountImages", "ExtensionImages",
+               "ExtensionDirectories", "PrivateMounts", "ProtectProc", "ProcSubset")
+
+
+@dataclass(frozen=True, slots=True)
+class Mount:
+    path: str
+    mode: str
+    cause: object               # confcheck.parsers.systemd_unit.Assignment (None: never)
+    setting: str                # the setting as it takes effect, e.g. "ProtectHome=yes"
+    unit: str = ""
+    ignore: bool = False
+    source: str | None = None   # bind mounts
+    dir_mode: int = 0           # tmpfs / private-tmp directory mode
+    read_only: bool = False
+
+    @property
+    def where(self) -> str:
+        return self.cause.where if self.cause is not None else self.unit
+
+    def what(self) -> str:
+        if self.mode == INACCESSIBLE:
+            return f"{self.path} is an inaccessible empty directory (mode 000 root:root)"
+        if self.mode == TMPFS:
+            return f"{self.path} is an empty tmpfs (mode {self.dir_mode:04o} root:root)"
+        if self.mode == PRIVATE_TMP:
+            return f"{self.path} is the service's private, empty {self.path}"
+        if self.mode == BIND:
+            return f"{self.path} shows {self.source}"
+        return f"{self.path} is {self.mode}"
+
+    def note(self) -> str:
+        return f"in {self.unit}'s sandbox {self.what()}: {self.setting} at {self.where}"
+
+
+@dataclass(slots=True)
+class Sandbox:
+    unit: object                                   # confcheck.parsers.systemd_unit.Unit
+    mounts: list[Mount] = field(default_factory=list)    # in effect, sorted by path
+    unknown: list[str] = field(default_factory=list)     # why answers through the unit are unknown
+    failed: list[str] = field(default_factory=list)      # settings that stop the unit from starting
+
+    @property
+    def hides(self) -> bool:
+        """True when the namespace changes what a read sees (not only writes)."""
+        return any(m.mode in (INACCESSIBLE, TMPFS, PRIVATE_TMP, BIND) for m in self.mounts)
+
+
+def _bool(value: str) -> bool | None:
+    v = value.lower()
+    return True if v in _TRUE else False if v in _FALSE else None
+
+
+def _specifiers(word: str, unit_name: str) -> str | None:
+    """The path specifiers a server unit may use; None for one not modelled."""
+    out, i = [], 0
+    prefix = unit_name.rpartition(".")[0]
+    table = {"%": "%", "n": unit_name, "N": prefix, "p": prefix.split("@")[0], "i": "", "I": ""}
+    while i < len(word):
+        ch = word[i]
+        if ch == "%" and i + 1 < len(word):
+            hit = table.get(word[i + 1])
+            if hit is None:
+                return None
+            out.append(hit)
+            i += 2
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def _words(value: str) -> list[str] | None:
+    try:
+        return shlex.split(value, posix=True)
+    except ValueError:
+        return None
+
+
+def namespace(unit) -> Sandbox:
+    """The mount entries `unit`'s settings produce, as setup_namespace orders them."""
+    box = Sandbox(unit)
+    lists: dict[str, list] = {key: [] for key in _LISTS}
+    scalars: dict[str, object] = {}
+    for a in unit.assignments:
+        if a.section != "Service":
+            continue
+        if a.key in _UNMODELLED and a.value and _bool(a.value) is not False:
+            box.unknown.append(f"{a.text} at {a.where} is not modelled")
+        elif a.key in _SCALARS:
+            scalars[a.key] = a if a.value else None
+        elif a.key in _LISTS:
+            if not a.value:
+                lists[a.key] = []          # an empty assignment resets the list
+                continue
+            words = _words(a.value)
+            if words is None:
+                box.unknown.append(f"{a.text} at {a.where}: unbalanced quotes")
+                continue
+            for word in words:
+                expanded = _specifiers(word, unit.name)
+                if expanded is None:
+                    box.unknown.append(f"{a.text} at {a.where}: specifier in {word!r} not modelled")
+                    continue
+                lists[a.key].append((expanded, a))
+    entries: list[Mount] = []
+    name = unit.name
+
+    def add(path, mode, cause, setting, **kw):
+        entries.append(Mount(posixpath.normpath(path), mode, cause, setting, name, **kw))
+
+    for key, mode in (("ReadWritePaths", READ_WRITE), ("ReadOnlyPaths", READ_ONLY),
+                      ("InaccessiblePaths", INACCESSIBLE)):
+        for word, a in lists[key]:
+            ignore = word.startswith("-")
+            path = word.lstrip("-").lstrip("+")
+            if not path.startswith("/"):
+                box.failed.append(f"{a.text} at {a.where}: {path!r} is not absolute")
+                continue
+            add(path, mode, a, f"{a.key}={word}", ignore=ignore)
+    for key in ("BindPaths", "BindReadOnlyPaths"):
+        for word, a in lists[key]:
+            ignore = word.startswith("-")
+            src, _, rest = word.lstrip("-").partition(":")
+            dst = rest.split(":")[0] if rest else src
+            opts = rest.split(":")[1] if rest.count(":") else ""
+            read_only = key == "BindReadOnlyPaths" or opts == "ro"
+            add(dst, BIND, a, f"{a.key}={word}", ignore=ignore, source=posixpath.normpath(src),
+                read_only=read_only)
+    for word, a in lists["TemporaryFileSystem"]:
+        path, _, opts = word.partition(":")
+        mode = 0o755
+        for opt in opts.split(",") if opts else []:
+            if opt.startswith("mode="):
+                try:
+                    mode = int(opt[5:], 8)
+                except ValueError:
+                    box.unknown.append(f"{a.text} at {a.where}: mode {opt[5:]!r}")
+        add(path, TMPFS, a, f"{a.key}={word}", dir_mode=mode, read_only="ro" in opts.split(","))
+    tmp = scalars.get("PrivateTmp")
+    if tmp is not None:
+        on = _bool(tmp.value)
+        if on is None:
+            box.unknown.append(f"{tmp.text} at {tmp.where}: not a boolean")
+        elif on:
+            for path in ("/tmp", "/var/tmp"):
+                add(path, PRIVATE_TMP, tmp, tmp.text, dir_mode=0o1777)
+    for key, table in (("ProtectHome", _PROTECT_HOME), ("ProtectSystem", _PROTECT_SYSTEM)):
+        a = scalars.get(key)
+        if a is None:
+            continue
+        flag = _bool(a.value)
+        value = "yes" if flag else None if flag is False else a.value
+        if value is None:
+            continue
+        if value not in table:
+            box.unknown.append(f"{a.text} at {a.where}: value not understood")
+            continue
+        for path, mode, ignore, dir_mode in table[value]:
+            add(path, mode, a, a.text, ignore=ignore, dir_mode=dir_mode, read_only=mode == TMPFS)
+    box.mounts = _effective(entries)
+    return box
+
+
+def _key(mount: Mount) -> tuple:
+    return (tuple(p for p in mount.path.split("/") if p), _PRIORITY[mount.mode])
+
+
+def _under(path: str, top: str) -> bool:
+    return top == "/" or path == top or path.startswith(top + "/")
+
+
+def _effective(entries: list[Mount]) -> list[Mount]:
+    """drop_duplicates then drop_inaccessible (namespace.c), on the sorted entries."""
+    out: list[Mount] = []
+    for m in sorted(entries, key=_key):
+        if out and out[-1].path == m.path:
+            if m.read_only and not out[-1].read_only:
+                out[-1] = replace(out[-1], read_only=True)
+            continue
+        out.append(m)
+    kept: list[Mount] = []
+    clear = None
+    for m in out:
+        if clear is not None and _under(m.path, clear) and m.path != clear:
+            continue
+        clear = m.path if m.mode == INACCESSIBLE else None
+        kept.append(m)
+    return kept
+
+
+_HIDING = (INACCESSIBLE, TMPFS, PRIVATE_TMP, BIND)
+
+
+class SandboxFs:
+    """An FsView showing `inner` through the unit's mount namespace."""
+
+    def __init__(self, inner, sandbox: Sandbox) -> None:
+        self.inner = inner
+        self.sandbox = sandbox
+        self._mounts = [m for m in sandbox.mounts if m.mode in _HIDING]
+
+    def __getattr__(self, name):
+        # host_path, root, is_immutable ...: the underlying view's
+        return getattr(self.inner, name)
+
+    def _covering(self, path: str) -> Mount | None:
+        best = None
+        for m in self._mounts:
+            if _under(path, m.path) and (best is None or len(m.path) >= len(best.path)):
+                best = m
+        return best
+
+    def _mount_points_below(self, top: Mount, path: str) -> list[str]:
+        """Names systemd created in an empty tmpfs `top` (mkdir -p of deeper mount points) under `path`."""
+        names = set()
+        for m in self._mounts:
+            if m is not top and _under(m.path, path) and m.path != path and _under(m.path, top.path):
+                names.add(m.path[len(path):].lstrip("/").split("/")[0])
+        return sorted(names)
+
+    def _synth(self, path: str, mount: Mount, mode: int, kind: str = DIR) -> Meta:
+        return Meta(path, kind, mode, 0, 0, 0, sandbox=mount)
+
+    def lstat(self, path: str) -> Meta | None:
+        m = self._covering(path)
+        if m is None:
+            return self.inner.lstat(path)
+        if m.mode == BIND:
+            meta = self.inner.lstat(m.source + path[len(m.path):] if path != m.path else m.source)
+            return None if meta is None else replace(meta, path=path)
+        if path == m.path:
+            if m.mode == INACCESSIBLE:
+                real = self.inner.lstat(path)
+                kind = FILE if real is not None and real.kind == FILE else DIR
+                return self._synth(path, m, 0, kind)
+            return self._synth(path, m, m.dir_mode)
+        if m.mode in (TMPFS, PRIVATE_TMP):
+            parent = posixpath.dirname(path)
+            if posixpath.basename(path) in self._mount_points_below(m, parent):
+                return self._synth(path, m, 0o755)
+        return None
+
+    def scandir(self, path: str) -> Iterator[Meta]:
+        m = self._covering(path)
+        if m is None:
+            yield from self.inner.scandir(path)
+            return
+        if m.mode == BIND:
+            base = m.source + path[len(m.path):] if path != m.path else m.source
+            for meta in self.inner.scandir(base):
+                yield replace(meta, path=path.rstrip("/") + "/" + posixpath.basename(meta.path))
+            return
+        if m.mode == INACCESSIBLE:
+            return
+        for name in self._mount_points_below(m, path):
+            child = path.rstrip("/") + "/" + name
+            meta = self.lstat(child)
+            if meta is not None:
+                yield meta
+
+    def read_bytes(self, path: str) -> bytes | None:
+        # configs, passwd and units are read by systemd and the master outside the
+        # worker's view questions; the view answers for what the worker opens
+        return self.inner.read_bytes(path)
+
+    def selinux_enforcing(self) -> bool | None:
+        return self.inner.selinux_enforcing()
+
+
+# -- which unit starts which configuration ---------------------------------------
+
+# (unit, server path of the config the unit's ExecStart loads by default, option naming another)
+UNITS = {
+    "nginx": (("nginx.service", "/etc/nginx/nginx.conf", "-c"),),
+    "apache": (("apache2.service", "/etc/apache2/apache2.conf", "-f"),
+               ("httpd.service", "/etc/httpd/conf/httpd.conf", "-f")),
+}
+
+
+def _started_config(unit, default: str, option: str) -> str:
+    starts = unit.get("Service", "ExecStart")
+    starts = [a for a in starts if a.value] or []
+    if not starts:
+        return default
+    words = _words(starts[-1].value.lstrip("@-:+!")) or []
+    for i, word in enumerate(words[:-1]):
+        if word == option:
+            return words[i + 1]
+    return default
+
+
+def for_server(fs, server: str, config_path: str):
+    """(unit, Sandbox) of the unit that starts `config_path` (a server path) on the
+    view `fs`, or (None, None) when no unit starts it (a config elsewhere: today's answers)."""
+    from confcheck.parsers.systemd_unit import load_unit
+    display = getattr(fs, "host_path", None)
+    for name, default, option in UNITS.get(server, ()):
+        unit = load_unit(fs, name, display)
+        if unit is None or unit.masked:
+            continue
+        if posixpath.normpath(_started_config(unit, default, option)) != posixpath.normpath(config_path):
+            continue
+        return unit, namespace(unit)
+    return None, None
+
+
+def view(fs, server: str, config_path: str):
+    """`fs` as the worker of the unit starting `config_path` sees it, and the Sandbox
+    (None when no unit applies: the view is `fs` itself)."""
+    if fs is None:
+        return fs, None
+    _unit, box = for_server(fs, server, config_path)
+    if box is None or not box.hides:
+        return fs, box
+    return SandboxFs(fs, box), box
+
+
+__all__ = ["Mount", "Sandbox", "SandboxFs", "namespace", "for_server", "view"]
