@@ -91,12 +91,9 @@ def _readable(fs, path: str) -> bytes | None:
         return None
 
 
-def _is_masked(fs, path: str, data: bytes) -> bool:
-    """systemd's null_or_empty: an empty file or a link to /dev/null masks the unit."""
-    if not data.strip():
-        return True
-    meta = fs.lstat(path)
-    return meta is not None and meta.kind == "link" and meta.target == "/dev/null"
+def _is_masked(data: bytes) -> bool:
+    """systemd's null_or_empty: an empty file (or a link to /dev/null, checked first) masks the unit."""
+    return not data.strip()
 
 
 def _dropin_dirs(name: str) -> list[str]:
@@ -209,13 +206,17 @@ def load_unit(fs, name: str, display=None) -> Unit | None:
         return None
     unit = Unit(name)
     for path in ([fragment] if fragment else []) + dropins:
+        meta = fs.lstat(path)
+        if path == fragment and meta is not None and meta.kind == "link" and meta.target == "/dev/null":
+            unit.fragment, unit.masked = path, True
+            return unit
         data = _readable(fs, path)
         if data is None:
             unit.problems.append(f"{path}: cannot be read")
             continue
         if path == fragment:
             unit.fragment = path
-            if _is_masked(fs, path, data):
+            if _is_masked(data):
                 unit.masked = True
                 return unit
         else:

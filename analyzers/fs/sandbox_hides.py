@@ -1,0 +1,53 @@
+"""FS109: the worker's systemd sandbox hides what the configuration serves."""
+
+from __future__ import annotations
+
+from confcheck.findings import Finding
+from confcheck.registry import RuleDoc, rule
+
+DOC = RuleDoc(
+    what="Reads the systemd unit that starts the server (the vendor unit, then its drop-ins "
+         "in the order systemd applies them) and finds served directories that the unit's "
+         "mount namespace hides from the worker: `ProtectHome=yes` (inaccessible, mode 000), "
+         "`ProtectHome=tmpfs` and `TemporaryFileSystem=` (empty), `InaccessiblePaths=`, "
+         "`PrivateTmp=yes` (a private, empty /tmp and /var/tmp).",
+    why="`namei -l` and `sudo -u www-data cat` run outside the service's namespace and say the "
+        "file is readable, yet inside it `/home` is an empty directory with mode 000: nginx logs "
+        "`(13: Permission denied)` and answers 403 (an empty tmpfs gives `(2: No such file or "
+        "directory)`, 404). The finding names the unit line (file:line:column) that did it.",
+    example="# /etc/systemd/system/nginx.service.d/harden.conf\n[Service]\nProtectHome=yes\n"
+            "# nginx.conf\nroot /home/alice/public_html;",
+    fixed="# /etc/systemd/system/nginx.service.d/zz-confcheck.conf (a new drop-in)\n[Service]\n"
+          "ProtectHome=tmpfs\nBindReadOnlyPaths=/home/alice/public_html",
+    fix_safety="Display only: the drop-in is shown as a new-file diff for review; the vendor unit "
+               "is never edited. Only the served directory becomes visible, read-only; other homes "
+               "stay hidden. Run `systemctl daemon-reload` and restart the service after adding it.",
+    references=("https://www.freedesktop.org/software/systemd/man/systemd.exec.html#ProtectHome=",
+                "https://www.freedesktop.org/software/systemd/man/systemd.exec.html#ReadWritePaths=",
+                "https://www.freedesktop.org/software/systemd/man/systemd.unit.html"),
+)
+
+
+@rule(id="FS109", name="sandbox-hides-served-files", severity="error", server="any", needs_fs=True,
+      fixable=True, summary="the server's systemd sandbox hides a served directory from the worker", doc=DOC)
+def check(ctx):
+    from confcheck.fixers.unit_dropin import dropin_fix
+    for target in ctx.targets():
+        box = ctx.sandbox(target)
+        if box is None:
+            continue
+        groups: dict[tuple, list] = {}
+        for problem in ctx.survey(target).sandboxed:
+            groups.setdefault((id(problem.anchor), problem.denial.sandbox), []).append(problem)
+        for (_anchor, mount), problems in groups.items():
+            problems.sort(key=lambda p: p.path)
+            first = problems[0]
+            place = first.place
+            status = 404 if first.need == "missing" else 403
+            served = f"{place.anchor.name} {place.directory}"
+            yield Finding(
+                rule="FS109", name="sandbox-hides-served-files", severity="error",
+                message=(f"{served} is hidden from the {target.server} worker by its systemd sandbox: "
+                         f"{first.denial.detail}: every file under it is answered {status}"),
+                span=place.anchor.span, server=target.server, fs_path=first.path,
+                fix=dropin_fix(box, mount, place.directory))
