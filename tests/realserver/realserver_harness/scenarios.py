@@ -112,6 +112,9 @@ RULES = {
     "htaccess-unreadable": ".htaccess cannot be read: no r for the worker, or it is a directory (fs_path: the .htaccess)",
     "htaccess-not-allowed": ".htaccess uses a directive its AllowOverride class forbids: 500 (fs_path: the .htaccess)",
     "htaccess-invalid": ".htaccess has a syntax error or an unknown directive: 500 (fs_path: the .htaccess)",
+    # sandbox_scenarios/ (sandbox.py): the systemd unit's mount namespace
+    "sandbox-hides": "the unit's namespace hides the path: an inaccessible (mode 000) or empty mount "
+                     "(fs_path: the mount, or the missing name in an empty one; unit_line: the setting's file:line:column)",
 }
 
 # The server-level text every scenario of a kind shares (rendered by the
@@ -142,7 +145,7 @@ SCENARIO_KEYS = {"name", "ref", "title", "accounts", "tree", "requests", "raw_se
                  *SERVER_KINDS}
 REQUEST_KEYS = {"path", "method", "headers", "auth", "body", "host", *SERVER_KINDS}
 EXPECT_KEYS = {"status", "fs_path", "rule", "log", "body", "note", "decided_by", "upstream", "location", "closed",
-               "decided_in", "not_modelled"}
+               "decided_in", "not_modelled", "unit_line"}
 # statuses a config-caused outcome must explain with decided_by (when no fs_path)
 EXPLAINED_STATUSES = (401, 403, 500)
 # no backend runs: nginx answers 502, Apache's mod_proxy 503
@@ -168,6 +171,7 @@ class Expectation:
     closed: bool = False           # connection closed without a response (return 444)
     decided_in: str | None = None  # decided_by is not in the config: a tree file or "base"
     not_modelled: str | None = None  # directive text of an unknown-class directive: `why` answers null
+    unit_line: str | None = None   # sandbox scenarios: the unit line that caused it (end of file:line:column)
 
 
 @dataclass
@@ -268,7 +272,8 @@ def _expectation(raw, where: str, config: str | None = None,
     return Expectation(status=status, fs_path=raw.get("fs_path"), rule=rule,
                        log=list(log), body=raw.get("body"), note=raw.get("note"),
                        decided_by=decided_by, upstream=upstream, location=location, closed=closed,
-                       decided_in=raw.get("decided_in"), not_modelled=not_modelled)
+                       decided_in=raw.get("decided_in"), not_modelled=not_modelled,
+                       unit_line=raw.get("unit_line"))
 
 
 def _request(raw, where: str, configs: dict[str, str] | None = None,

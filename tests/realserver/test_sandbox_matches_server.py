@@ -1,0 +1,75 @@
+"""Real servers inside the mount namespace their systemd unit describes
+(realserver_harness/sandbox.py): `confcheck why --root IMAGE` reads the unit and
+its drop-in from the image, and must predict every status the server gave, the
+path at fault, and, for every answer the sandbox caused, the unit line."""
+
+from __future__ import annotations
+
+import pytest
+
+from realserver_harness.checks import assert_matches_expectation
+from realserver_harness.sandbox import UNITS, load_sandboxes, run_sandbox
+from realserver_harness.tree import make_base, remove_base
+
+from confcheck.servers.nginx.request import Request
+from confcheck.why import WhyOptions, explain, prepare
+
+pytestmark = pytest.mark.realserver
+
+
+@pytest.fixture(scope="module")
+def nginx_sandbox_runs(request):
+    from conftest import require_realserver
+    require_realserver("nginx")
+    base = make_base("sandbox")
+    request.addfinalizer(lambda: remove_base(base))
+    return [run_sandbox(base, spec) for spec in load_sandboxes("nginx")]
+
+
+def _mispredicted(run) -> list[str]:
+    prepared = prepare(WhyOptions(configs=[UNITS[run.spec.kind][1]], root=str(run.image)))
+    assert [str(e) for e in prepared.errors] == []
+    wrong = []
+    for sc in run.result.scenarios.values():
+        assert sc.error is None, sc.error
+        for req in sc.requests:
+            assert_matches_expectation(req)
+            outcome = explain(prepared, Request.parse(
+                f"http://127.0.0.1:{run.result.port}{req.spec.path}", req.spec.method, {"Host": req.host},
+                "127.0.0.1"))
+            problems = []
+            if outcome.status != req.status:
+                problems.append(f"status {outcome.status} != real {req.status}")
+            exp = req.expectation
+            if exp.fs_path is not None and outcome.fs_path != "/" + exp.fs_path:
+                problems.append(f"fs_path {outcome.fs_path} != /{exp.fs_path}")
+            if exp.unit_line is not None and f"{run.image}/etc/systemd/system/{exp.unit_line})" not in outcome.reason:
+                problems.append(f"the unit line {exp.unit_line} is not named")
+            if exp.unit_line is None and "sandbox" in (outcome.reason or ""):
+                problems.append("a sandbox is blamed for an answer it did not cause")
+            if problems:
+                wrong.append(f"{run.spec.name}/{sc.name}[{req.index}] {req.spec.label}: " + "; ".join(problems)
+                             + f"\n      why: {outcome.reason}\n      real: {req.log}")
+    return wrong
+
+
+def test_why_matches_nginx_in_its_sandbox(nginx_sandbox_runs):
+    assert len(nginx_sandbox_runs) >= 3
+    wrong = [line for run in nginx_sandbox_runs for line in _mispredicted(run)]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_without_the_unit_the_same_tree_is_served(nginx_sandbox_runs):
+    """The same image with the drop-in gone: no sandbox, today's answers (all 200)."""
+    run = next(r for r in nginx_sandbox_runs if r.spec.name == "protect-home-yes")
+    dropin = run.image / run.spec.dropin_path.lstrip("/")
+    text = dropin.read_text()
+    dropin.unlink()
+    try:
+        prepared = prepare(WhyOptions(configs=[UNITS["nginx"][1]], root=str(run.image)))
+        sc = run.result.scenarios["ph-yes-home-docroot"]
+        outcome = explain(prepared, Request.parse(f"http://127.0.0.1:{run.result.port}/index.html", "GET",
+                                                  {"Host": sc.server_name}, "127.0.0.1"))
+        assert outcome.status == 200, outcome.reason
+    finally:
+        dropin.write_text(text)
