@@ -405,6 +405,9 @@ def survey_apache(fs, identity, target, trees: list[str], failures: list | None 
                 at_top = event.path == top
                 place = _apache_covering(members, event.dir if not at_top else top, cover)
                 if at_top and _root_missing(event):
+                    why = event.blocked or event.denial
+                    if why.sandbox is not None:      # an empty mount of the unit's namespace: FS109
+                        result.sandboxed.append(Problem("missing", why.path, why, place))
                     continue
                 if not at_top and posixpath.basename(event.path) == place.access_file:
                     result.htaccess.append(HtaccessFile(event.path, place, event))

@@ -333,6 +333,17 @@ class SandboxFs:
         return self.inner.selinux_enforcing()
 
 
+def hidden_note(fs, path: str) -> str:
+    """" (in UNIT's sandbox ...: SETTING at FILE:LINE:COL)" when `path` lies in an empty or
+    inaccessible mount of the view `fs`; "" otherwise (and for any other view)."""
+    if not isinstance(fs, SandboxFs):
+        return ""
+    mount = fs._covering(path)
+    if mount is None or mount.mode == BIND:
+        return ""
+    return f" ({mount.note()})"
+
+
 # -- which unit starts which configuration ---------------------------------------
 
 # (unit, server path of the config the unit's ExecStart loads by default, option naming another)
@@ -381,4 +392,4 @@ def view(fs, server: str, config_path: str):
     return SandboxFs(fs, box), box
 
 
-__all__ = ["Mount", "Sandbox", "SandboxFs", "namespace", "for_server", "view"]
+__all__ = ["Mount", "Sandbox", "SandboxFs", "hidden_note", "namespace", "for_server", "view"]

@@ -17,13 +17,22 @@ from confcheck.why import WhyOptions, explain, prepare
 pytestmark = pytest.mark.realserver
 
 
-@pytest.fixture(scope="module")
-def nginx_sandbox_runs(request):
+def _runs(request, kind: str):
     from conftest import require_realserver
-    require_realserver("nginx")
+    require_realserver(kind)
     base = make_base("sandbox")
     request.addfinalizer(lambda: remove_base(base))
-    return [run_sandbox(base, spec) for spec in load_sandboxes("nginx")]
+    return [run_sandbox(base, spec) for spec in load_sandboxes(kind)]
+
+
+@pytest.fixture(scope="module")
+def nginx_sandbox_runs(request):
+    return _runs(request, "nginx")
+
+
+@pytest.fixture(scope="module")
+def apache_sandbox_runs(request):
+    return _runs(request, "apache")
 
 
 def _mispredicted(run) -> list[str]:
@@ -56,6 +65,12 @@ def _mispredicted(run) -> list[str]:
 def test_why_matches_nginx_in_its_sandbox(nginx_sandbox_runs):
     assert len(nginx_sandbox_runs) >= 3
     wrong = [line for run in nginx_sandbox_runs for line in _mispredicted(run)]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_why_matches_apache_in_its_sandbox(apache_sandbox_runs):
+    assert apache_sandbox_runs
+    wrong = [line for run in apache_sandbox_runs for line in _mispredicted(run)]
     assert not wrong, "\n".join(wrong)
 
 

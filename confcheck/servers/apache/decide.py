@@ -711,7 +711,9 @@ def _serve(st: State, walk) -> None:
             st.depth += 1
             _process(st, target, st.args)
             return
-        raise Final(404, f"AH00128: File does not exist: {walk.filename}{walk.path_info}", node)
+        from confcheck.fs.sandbox import hidden_note
+        raise Final(404, f"AH00128: File does not exist: {walk.filename}{walk.path_info}"
+                    + hidden_note(st.model.fs, walk.filename), node)
     if meta.kind == "dir" or (walk.path_info and conf.accept_path_info != "on"):
         raise Final(404, f"AH00128: File does not exist: {walk.filename}{walk.path_info}", node)
     access = st.model.checker.check(walk.filename, "read")
