@@ -104,6 +104,7 @@ class Sandbox:
     mounts: list[Mount] = field(default_factory=list)    # in effect, sorted by path
     unknown: list[str] = field(default_factory=list)     # why answers through the unit are unknown
     failed: list[str] = field(default_factory=list)      # settings that stop the unit from starting
+    ignored: list[str] = field(default_factory=list)     # assignments systemd warns about and ignores
 
     @property
     def hides(self) -> bool:
@@ -114,6 +115,12 @@ class Sandbox:
 def _bool(value: str) -> bool | None:
     v = value.lower()
     return True if v in _TRUE else False if v in _FALSE else None
+
+
+def _scalar_ok(key: str, value: str) -> bool:
+    if _bool(value) is not None:
+        return True
+    return value in {"ProtectHome": ("read-only", "tmpfs"), "ProtectSystem": ("full", "strict")}.get(key, ())
 
 
 def _specifiers(word: str, unit_name: str) -> str | None:
@@ -153,7 +160,13 @@ def namespace(unit) -> Sandbox:
         if a.key in _UNMODELLED and a.value and _bool(a.value) is not False:
             box.unknown.append(f"{a.text} at {a.where} is not modelled")
         elif a.key in _SCALARS:
-            scalars[a.key] = a if a.value else None
+            # conf-parser hands "" to the setting's parser, which fails on it and
+            # keeps the earlier value ("Failed to parse ..., ignoring"), as for any
+            # value it does not accept (systemd-analyze security agrees)
+            if _scalar_ok(a.key, a.value):
+                scalars[a.key] = a
+            else:
+                box.ignored.append(f"{a.text} at {a.where}: systemd ignores it (not a valid value)")
         elif a.key in _LISTS:
             if not a.value:
                 lists[a.key] = []          # an empty assignment resets the list
@@ -204,10 +217,7 @@ def namespace(unit) -> Sandbox:
         add(path, TMPFS, a, f"{a.key}={word}", dir_mode=mode, read_only="ro" in opts.split(","))
     tmp = scalars.get("PrivateTmp")
     if tmp is not None:
-        on = _bool(tmp.value)
-        if on is None:
-            box.unknown.append(f"{tmp.text} at {tmp.where}: not a boolean")
-        elif on:
+        if _bool(tmp.value):
             for path in ("/tmp", "/var/tmp"):
                 add(path, PRIVATE_TMP, tmp, tmp.text, dir_mode=0o1777)
     for key, table in (("ProtectHome", _PROTECT_HOME), ("ProtectSystem", _PROTECT_SYSTEM)):
@@ -217,9 +227,6 @@ def namespace(unit) -> Sandbox:
         flag = _bool(a.value)
         value = "yes" if flag else None if flag is False else a.value
         if value is None:
-            continue
-        if value not in table:
-            box.unknown.append(f"{a.text} at {a.where}: value not understood")
             continue
         for path, mode, ignore, dir_mode in table[value]:
             add(path, mode, a, a.text, ignore=ignore, dir_mode=dir_mode, read_only=mode == TMPFS)
