@@ -255,6 +255,10 @@ def _permission_fix(machine: Machine, path: str, want: str):
     access = Checker(fs, identity).check(path, want)
     if access.ok or access.denial is None:
         return None
+    if access.denial.sandbox is not None:
+        # the unit's namespace hides it: a drop-in, never a chmod of the mount point
+        from confcheck.fixers.unit_dropin import dropin_fix
+        return dropin_fix(fs.sandbox, access.denial.sandbox, posixpath.dirname(path))
     try:
         accounts = Accounts.load(fs)
     except Exception:  # noqa: BLE001 - names are cosmetic; the fix still works with ids

@@ -33,7 +33,7 @@ import shlex
 from dataclasses import dataclass, field, replace
 from typing import Iterator
 
-from .model import DIR, FILE, Meta
+from .model import DIR, FILE, Meta, NotChecked
 
 # Mode priority for the same path (namespace.c MountMode: the first wins).
 INACCESSIBLE, BIND, PRIVATE_TMP, READ_ONLY, READ_WRITE, TMPFS, READ_WRITE_IMPLICIT = (
@@ -276,6 +276,12 @@ class SandboxFs:
         # host_path, root, is_immutable ...: the underlying view's
         return getattr(self.inner, name)
 
+    def _refuse_unknown(self, path: str) -> None:
+        # a setting this module cannot model, or a unit that cannot start: no answer through it
+        why = self.sandbox.unknown or self.sandbox.failed
+        if why:
+            raise NotChecked(path, f"{self.sandbox.unit.name}'s sandbox: " + "; ".join(why))
+
     def _covering(self, path: str) -> Mount | None:
         best = None
         for m in self._mounts:
@@ -295,6 +301,7 @@ class SandboxFs:
         return Meta(path, kind, mode, 0, 0, 0, sandbox=mount)
 
     def lstat(self, path: str) -> Meta | None:
+        self._refuse_unknown(path)
         m = self._covering(path)
         if m is None:
             return self.inner.lstat(path)
@@ -314,6 +321,7 @@ class SandboxFs:
         return None
 
     def scandir(self, path: str) -> Iterator[Meta]:
+        self._refuse_unknown(path)
         m = self._covering(path)
         if m is None:
             yield from self.inner.scandir(path)
@@ -388,13 +396,32 @@ def for_server(fs, server: str, config_path: str):
     return None, None
 
 
+def _check_start(fs, box: Sandbox) -> None:
+    """A listed path (or bind source) that does not exist and has no '-' stops the unit
+    from starting (226/NAMESPACE): nothing it would serve can be answered."""
+    for m in box.mounts:
+        if m.ignore or m.cause is None or m.mode in (TMPFS, PRIVATE_TMP, READ_WRITE_IMPLICIT):
+            continue
+        where = m.source if m.mode == BIND else m.path
+        try:
+            missing = fs.lstat(where) is None
+        except NotChecked:
+            continue
+        if missing:
+            box.failed.append(f"{m.setting} at {m.where}: {where} does not exist, so the unit fails to "
+                              "start (226/NAMESPACE; a '-' prefix would ignore it)")
+
+
 def view(fs, server: str, config_path: str):
     """`fs` as the worker of the unit starting `config_path` sees it, and the Sandbox
     (None when no unit applies: the view is `fs` itself)."""
     if fs is None:
         return fs, None
     _unit, box = for_server(fs, server, config_path)
-    if box is None or not box.hides:
+    if box is None:
+        return fs, box
+    _check_start(fs, box)
+    if not (box.hides or box.unknown or box.failed):
         return fs, box
     return SandboxFs(fs, box), box
 

@@ -88,3 +88,31 @@ def test_without_the_unit_the_same_tree_is_served(nginx_sandbox_runs):
         assert outcome.status == 200, outcome.reason
     finally:
         dropin.write_text(text)
+
+
+@pytest.mark.parametrize("kind", ["nginx", "apache"])
+def test_explain_names_the_unit_line_of_logged_denials(kind, request):
+    """The servers' own `(13: Permission denied)` / `(13)Permission denied` lines, fed
+    to explain with the image's unit, are mapped to the unit line (and the fix is the drop-in)."""
+    from confcheck.explain import Machine, explain_events
+    from confcheck.fixers.unit_dropin import DropInFix
+    from confcheck.logparse import parse_line
+    runs = request.getfixturevalue(f"{kind}_sandbox_runs")
+    checked, wrong = 0, []
+    for run in runs:
+        machine = Machine(WhyOptions(configs=[UNITS[kind][1]], root=str(run.image)))
+        for sc in run.result.scenarios.values():
+            for req in sc.requests:
+                lines = [line for line in req.log if "Permission denied" in line]
+                if req.status != 403 or req.expectation.unit_line is None or not lines:
+                    continue
+                checked += 1
+                report = explain_events([parse_line(line) for line in lines], machine)
+                want = f"{run.image}/etc/systemd/system/{req.expectation.unit_line})"
+                if report.unknown or not any(want in c.explanation for c in report.causes):
+                    wrong.append(f"{sc.name}[{req.index}]: {[(c.kind, c.explanation) for c in report.causes]}"
+                                 f" unknown={report.unknown_examples}")
+                elif not any(isinstance(c.fix, DropInFix) for c in report.causes):
+                    wrong.append(f"{sc.name}[{req.index}]: no drop-in fix: {[c.fix for c in report.causes]}")
+    assert checked, "no sandbox-caused denial was logged"
+    assert not wrong, "\n".join(wrong)
