@@ -96,6 +96,15 @@ def _is_masked(data: bytes) -> bool:
     return not data.strip()
 
 
+def _lstat(fs, path: str):
+    """A path the view cannot show (a snapshot that recorded no units) counts as absent."""
+    from confcheck.fs.model import NotChecked
+    try:
+        return fs.lstat(path)
+    except (NotChecked, OSError):
+        return None
+
+
 def _dropin_dirs(name: str) -> list[str]:
     """NAME.service.d, then `foo-.service.d` for each dash prefix, then `service.d`
     (src/shared/dropin.c: unit_file_find_dirs with the name's prefixes and type)."""
@@ -122,7 +131,7 @@ def find_files(fs, name: str) -> tuple[str | None, list[str]]:
     fragment = None
     for directory in SEARCH_PATH:
         path = directory + "/" + name
-        if fs.lstat(path) is not None:
+        if _lstat(fs, path) is not None:
             fragment = path
             break
     chosen: dict[str, str] = {}
@@ -206,7 +215,7 @@ def load_unit(fs, name: str, display=None) -> Unit | None:
         return None
     unit = Unit(name)
     for path in ([fragment] if fragment else []) + dropins:
-        meta = fs.lstat(path)
+        meta = _lstat(fs, path)
         if path == fragment and meta is not None and meta.kind == "link" and meta.target == "/dev/null":
             unit.fragment, unit.masked = path, True
             return unit
