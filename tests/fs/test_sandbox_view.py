@@ -1,0 +1,85 @@
+"""The sandbox view (confcheck/fs/sandbox.py) on a real tree: what the worker finds
+through a unit's namespace, and the unit line every denial names."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+
+import pytest
+
+from confcheck.fs.access import Checker
+from confcheck.fs.live import LiveFs
+from confcheck.fs.model import Identity
+from confcheck.fs.sandbox import view
+
+WWW = Identity("www-data", 33, 33)
+ROOT = Identity("root", 0, 0)
+
+
+@pytest.fixture
+def image():
+    base = tempfile.mkdtemp(prefix="cc-sandbox-", dir="/var/tmp")
+    os.chmod(base, 0o755)
+    for rel in ("tmp/site/index.html", "var/tmp/x.html", "srv/www/index.html", "srv/www/secret.txt",
+                "home/alice/site/index.html"):
+        path = os.path.join(base, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as fh:
+            fh.write("x\n")
+    try:
+        yield base
+    finally:
+        shutil.rmtree(base)
+
+
+def _unit(base, text):
+    path = os.path.join(base, "etc/systemd/system/nginx.service")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as fh:
+        fh.write("[Service]\nExecStart=/usr/sbin/nginx\n" + text)
+    fs, box = view(LiveFs(base), "nginx", "/etc/nginx/nginx.conf")
+    return fs, box
+
+
+def test_private_tmp_hides_tmp_and_var_tmp(image):
+    fs, _ = _unit(image, "PrivateTmp=yes\n")
+    ck = Checker(fs, WWW)
+    for path in ("/tmp/site/index.html", "/var/tmp/x.html"):
+        acc = ck.check(path, "read")
+        assert not acc.ok and acc.denial.need == "missing"
+        assert "PrivateTmp=yes at " in acc.denial.detail and acc.denial.sandbox is not None
+    assert fs.lstat("/tmp").mode == 0o1777
+    assert ck.check("/srv/www/index.html", "read").ok
+
+
+def test_inaccessible_file_and_root_worker(image):
+    fs, _ = _unit(image, "InaccessiblePaths=/srv/www/secret.txt\nProtectHome=yes\n")
+    acc = Checker(fs, WWW).check("/srv/www/secret.txt", "read")
+    assert (acc.denial.need, acc.denial.path) == ("r", "/srv/www/secret.txt")
+    assert "nginx.service:3:1" in acc.denial.detail
+    # root may search the mode-000 directory: it is empty (ENOENT, 404)
+    acc = Checker(fs, ROOT).check("/home/alice/site/index.html", "read")
+    assert acc.denial.need == "missing" and "ProtectHome=yes" in acc.denial.detail
+
+
+def test_no_sandbox_settings_is_the_plain_view(image):
+    plain = LiveFs(image)
+    fs, box = _unit(image, "ProtectSystem=strict\nProtectHome=read-only\n")
+    assert box is not None and type(fs) is type(plain)
+
+
+def test_a_unit_that_cannot_start_answers_unknown(image):
+    fs, box = _unit(image, "ReadOnlyPaths=/does/not/exist\n")
+    assert box.failed and "226/NAMESPACE" in box.failed[0]
+    acc = Checker(fs, WWW).check("/srv/www/index.html", "read")
+    assert acc.not_checked is not None and "226/NAMESPACE" in acc.not_checked.reason
+    fs, box = _unit(image, "ReadOnlyPaths=-/does/not/exist\n")
+    assert not box.failed
+
+
+def test_unmodelled_setting_answers_unknown(image):
+    fs, box = _unit(image, "RootDirectory=/srv/chroot\n")
+    acc = Checker(fs, WWW).check("/srv/www/index.html", "read")
+    assert acc.not_checked is not None and "RootDirectory=/srv/chroot" in acc.not_checked.reason
