@@ -48,6 +48,8 @@ SUMMARY = {
     "directory-not-served": "a directory was requested with a method that only GET listings answer (404)",
     "negotiation-failed": "MultiViews found candidate files but none it could negotiate (404)",
     "rewrite-forbidden": "a RewriteRule with [F] refused the request",
+    "apparmor-denied": "the worker's AppArmor profile refused the access (enforce mode)",
+    "apparmor-complain": "a complain-mode AppArmor profile reported an access it would refuse (not applied)",
 }
 
 
@@ -166,6 +168,11 @@ def explain_events(events: list[LogEvent], machine: Machine) -> Report:
 def _cause(event: LogEvent, machine: Machine) -> Cause:
     summary = SUMMARY.get(event.kind, event.kind)
     base = Cause(event.server or "?", event.kind, event.status, summary, "")
+    if event.server == "apparmor":
+        from confcheck.fs.apparmor import audit_cause
+        base.fs_path = event.path
+        base.explanation = audit_cause(event, machine.fs_and_identity()[0] or _plain_fs(machine))
+        return base
     replayed = _replay(event, machine) if event.server == "nginx" else None
     if replayed is not None:
         outcome, note = replayed
@@ -197,6 +204,11 @@ def _cause(event: LogEvent, machine: Machine) -> Cause:
         base.explanation = (f"a Require / Order decision refused {event.path}; run `confcheck why URL` "
                             "for the request to see the deciding directive")
     return base
+
+
+def _plain_fs(machine: Machine):
+    from confcheck.engine import ScanOptions, open_fs
+    return open_fs(ScanOptions(root=machine.options.root, fs_snapshot=machine.options.fs_snapshot))
 
 
 def _resolved(machine: Machine, path: str) -> str:

@@ -97,8 +97,20 @@ class LogEvent:
         return parts[1] if len(parts) > 1 else None
 
 
+# The kernel's AppArmor audit record (dmesg, journal, audit.log): DENIED is enforced,
+# ALLOWED is a complain-mode profile reporting what it would have refused.
+_APPARMOR = re.compile(r'apparmor="(?P<verdict>DENIED|ALLOWED)"')
+_AUDIT_FIELDS = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|\S+)')
+
+
 def parse_line(line: str) -> LogEvent:
     text = line.rstrip("\r\n")
+    if _APPARMOR.search(text):
+        fields = {k: _unquote(v) for k, v in _AUDIT_FIELDS.findall(text)}
+        if fields.get("name", "").startswith("/"):
+            return LogEvent(raw=text, server="apparmor", path=fields["name"], fields=fields,
+                            kind="apparmor-denied" if fields["apparmor"] == "DENIED" else "apparmor-complain",
+                            status=403 if fields["apparmor"] == "DENIED" else None)
     match = _NGINX.match(text)
     if match:
         return _nginx(text, match)
