@@ -116,3 +116,38 @@ def test_explain_names_the_unit_line_of_logged_denials(kind, request):
                     wrong.append(f"{sc.name}[{req.index}]: no drop-in fix: {[c.fix for c in report.causes]}")
     assert checked, "no sandbox-caused denial was logged"
     assert not wrong, "\n".join(wrong)
+
+
+def test_fs109_drop_in_fix_makes_real_nginx_serve(nginx_sandbox_runs, tmp_path_factory):
+    """FS109's drop-in for ProtectHome=yes, added to the image: confcheck no longer finds
+    anything, and real nginx in the namespace systemd builds for the fixed unit (an empty
+    tmpfs on /home with the docroot bound back read-only) serves the page."""
+    import dataclasses
+
+    from confcheck.engine import ScanOptions, run_scan
+    from realserver_harness.sandbox import write_dropin
+    run = next(r for r in nginx_sandbox_runs if r.spec.name == "protect-home-yes")
+    options = ScanOptions(paths=[UNITS["nginx"][1]], root=str(run.image))
+    before = run_scan(options).findings
+    [finding] = [f for f in before if f.rule == "FS109"]
+    assert finding.fs_path == "/home" and finding.fix.diff.startswith("--- /dev/null\n")
+    write_dropin(run.image, finding.fix.path, "\n".join(finding.fix.lines) + "\n")
+    # the harness's marker root lives outside the image (FS104 before and after): nothing else changes
+    assert [f.message for f in run_scan(options).findings] == [f.message for f in before if f is not finding]
+    # what namespace.c mounts for ProtectHome=tmpfs + BindReadOnlyPaths=/home/alice/site (sorted by path)
+    fixed = dataclasses.replace(run.spec, mounts=[["tmpfs", "/home", "0755"], ["bind-ro", "/home/alice/site"],
+                                                  ["tmpfs", "/root", "0700"]],
+                                scenarios=[s for s in run.spec.scenarios if s.name == "ph-yes-home-docroot"])
+    base = make_base("sandbox-fix")
+    try:
+        again = run_sandbox(base, fixed, image=run.image, label="-fixed")
+        prepared = prepare(WhyOptions(configs=[UNITS["nginx"][1]], root=str(run.image)))
+        sc = again.result.scenarios["ph-yes-home-docroot"]
+        real = {r.spec.path: r.status for r in sc.requests}
+        assert real == {"/index.html": 200, "/missing.html": 404}, [r.describe() for r in sc.requests]
+        for req in sc.requests:
+            outcome = explain(prepared, Request.parse(f"http://127.0.0.1:{again.result.port}{req.spec.path}",
+                                                      "GET", {"Host": req.host}, "127.0.0.1"))
+            assert outcome.status == req.status, outcome.reason
+    finally:
+        remove_base(base)

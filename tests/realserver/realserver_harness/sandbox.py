@@ -85,6 +85,12 @@ def load_sandboxes(kind: str) -> list[SandboxSpec]:
     return out
 
 
+def write_dropin(image: Path, path: str, text: str) -> None:
+    dest = image / path.lstrip("/")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_text(text, encoding="utf-8")
+
+
 def build_image(image: Path, spec: SandboxSpec) -> None:
     """The image confcheck reads with --root: tree, vendor unit, drop-in, accounts."""
     build_tree(image, spec.tree)
@@ -92,9 +98,7 @@ def build_image(image: Path, spec: SandboxSpec) -> None:
     dest = image / "usr/lib/systemd/system" / spec.unit
     dest.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(vendor, dest)
-    dropin = image / spec.dropin_path.lstrip("/")
-    dropin.parent.mkdir(parents=True, exist_ok=True)
-    dropin.write_text(spec.dropin, encoding="utf-8")
+    write_dropin(image, spec.dropin_path, spec.dropin)
     for name in ("passwd", "group"):
         shutil.copyfile(f"/etc/{name}", image / "etc" / name)
 
@@ -167,16 +171,18 @@ class SandboxRun:
     errors: list[str] = field(default_factory=list)
 
 
-def run_sandbox(base: Path, spec: SandboxSpec) -> SandboxRun:
-    """Build the image, run the server in the unit's namespace over its scenarios,
-    and leave the config it ran at the image's default path."""
+def run_sandbox(base: Path, spec: SandboxSpec, image: Path | None = None, label: str = "") -> SandboxRun:
+    """Build the image (or reuse `image`, e.g. with a fix's drop-in added), run the server
+    in the namespace `spec.mounts` describes over its scenarios, and leave the config it
+    ran at the image's default path."""
     from .runner import BoundScenario
-    image = base / spec.name / "image"
-    work = base / spec.name / "work"
+    work = base / (spec.name + label) / "work"
     work.mkdir(parents=True)
-    for d in (base / spec.name, work):
+    for d in (base / (spec.name + label), work):
         os.chmod(d, 0o755)
-    build_image(image, spec)          # build_tree makes the image directory itself (0755)
+    if image is None:
+        image = base / spec.name / "image"
+        build_image(image, spec)      # build_tree makes the image directory itself (0755)
     bound = [BoundScenario(spec=s, root=image, tree_base=image) for s in spec.scenarios]
     runner = sandboxed_runner(spec.kind)(work / spec.kind, bound)
     runner.namespace = namespace_script(image, work, spec)
