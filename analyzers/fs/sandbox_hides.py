@@ -39,6 +39,7 @@ def check(ctx):
         groups: dict[tuple, list] = {}
         for problem in ctx.survey(target).sandboxed:
             groups.setdefault((id(problem.anchor), problem.denial.sandbox), []).append(problem)
+        yield from _emptied(ctx, target, box, {key[0] for key in groups})
         for (_anchor, mount), problems in groups.items():
             problems.sort(key=lambda p: p.path)
             first = problems[0]
@@ -51,3 +52,27 @@ def check(ctx):
                          f"{first.denial.detail}: every file under it is answered {status}"),
                 span=place.anchor.span, server=target.server, fs_path=first.path,
                 fix=dropin_fix(box, mount, place.directory))
+
+
+def _emptied(ctx, target, box, reported: set):
+    """Served directories that are themselves the mount point of an empty tmpfs: they
+    exist (no walk problem), but every file in them is gone (404)."""
+    from confcheck.fixers.unit_dropin import dropin_fix
+    fs = ctx.fs_for(target)
+    empty_at = getattr(fs, "empty_mount_at", None)
+    if empty_at is None:
+        return
+    places = target.served.places if target.server == "apache" else target.model.places
+    for place in places:
+        if not place.static or place.variable or id(place.anchor) in reported:
+            continue
+        mount = empty_at(place.directory)
+        if mount is None:
+            continue
+        reported.add(id(place.anchor))
+        yield Finding(
+            rule="FS109", name="sandbox-hides-served-files", severity="error",
+            message=(f"{place.anchor.name} {place.directory} is hidden from the {target.server} worker by its "
+                     f"systemd sandbox ({mount.note()}): every file under it is answered 404"),
+            span=place.anchor.span, server=target.server, fs_path=place.directory,
+            fix=dropin_fix(box, mount, place.directory))

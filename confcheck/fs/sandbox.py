@@ -289,6 +289,11 @@ class SandboxFs:
                 best = m
         return best
 
+    def empty_mount_at(self, path: str) -> Mount | None:
+        """The tmpfs or private /tmp mounted exactly at `path` (everything in it is gone)."""
+        m = self._covering(path)
+        return m if m is not None and m.path == path and m.mode in (TMPFS, PRIVATE_TMP) else None
+
     def _mount_points_below(self, top: Mount, path: str) -> list[str]:
         """Names systemd created in an empty tmpfs `top` (mkdir -p of deeper mount points) under `path`."""
         names = set()
