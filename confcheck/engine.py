@@ -270,6 +270,8 @@ def _run_scan(options: ScanOptions, stdin) -> ScanResult:
     fs = open_fs(options)
     ctx = ScanContext(options, targets, fs, reading.inputs.trees)
     ctx.apache, ctx.htaccess = apache, htaccess
+    for target in ctx.targets() if fs is not None else ():
+        reading.note_unit(target.config.main.source.path, ctx.sandbox(target))
     files = reading.files
     from confcheck.isolation import rule_findings, target_views
 

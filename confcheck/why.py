@@ -62,8 +62,9 @@ def prepare(options: WhyOptions) -> Prepared:
             return _prepare_apache(item, options, scan_options, reading)
         diags = item.diags
         [target] = nginx_targets(reading)
-        fs, _box = sandbox_view(open_fs(scan_options), "nginx", server_path(target.config.main.source.path,
-                                                                              options.root))
+        fs, box = sandbox_view(open_fs(scan_options), "nginx", server_path(target.config.main.source.path,
+                                                                             options.root))
+        reading.note_unit(target.config.main.source.path, box)
         identity = None
         if fs is not None:
             identity = nginx_identity(fs, target.model, options.worker_user)
@@ -94,7 +95,8 @@ def _prepare_apache(item, options: WhyOptions, scan_options: ScanOptions, readin
     diags = item.diags
     config = item.tree
     modules = loaded_modules(config)
-    fs, _box = sandbox_view(open_fs(scan_options), "apache", server_path(main, options.root))
+    fs, box = sandbox_view(open_fs(scan_options), "apache", server_path(main, options.root))
+    reading.note_unit(main, box)
     conf = build(config, modules, fs)
     errors = list(diags.errors) + startup_errors(conf)
     identity = None

@@ -36,6 +36,16 @@ class Loaded:
 class Reading:
     inputs: Inputs
     loaded: list[Loaded] = field(default_factory=list)
+    # config path -> (unit name, its files in the order applied): the systemd unit that
+    # starts that configuration, read by the filesystem stage (confcheck/fs/sandbox.py)
+    units: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
+
+    def note_unit(self, config_path: str, sandbox) -> None:
+        if sandbox is not None:
+            self.units[os.path.realpath(config_path)] = (sandbox.unit.name, sandbox.unit.files)
+
+    def unit_of(self, config_path: str):
+        return self.units.get(os.path.realpath(config_path))
 
     def of(self, server: str, *roles: str) -> list[Loaded]:
         return [item for item in self.loaded if item.config.server == server

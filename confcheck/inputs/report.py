@@ -33,6 +33,7 @@ def inputs_json(reading) -> dict:
             "deployed_at": config.mount[0] if config.mount else None,
             "read_beside": config.mount[1] if config.mount else None,
             "from_this_machine": _machine_files(item),
+            "unit": _unit_json(reading.unit_of(config.path)),
         })
     return {
         "configs": configs,
@@ -40,6 +41,11 @@ def inputs_json(reading) -> dict:
         "standard_locations": {"used": inputs.standard, "reason": inputs.standard_reason},
         "not_read": [{"path": s.path, "reason": s.reason} for s in inputs.skipped],
     }
+
+
+def _unit_json(unit) -> dict | None:
+    """The systemd unit that starts a configuration (its namespace applies), or None."""
+    return None if unit is None else {"name": unit[0], "files": list(unit[1])}
 
 
 def inputs_line(reading, cwd: str | None = None) -> str:
@@ -56,9 +62,9 @@ def inputs_line(reading, cwd: str | None = None) -> str:
             continue
         whole = [item for item in items if item.config.role in ("main", "dump")]
         alone = [item for item in items if item.config.role not in ("main", "dump")]
-        texts = [_item_text(item, name) for item in whole]
+        texts = [_item_text(item, name, reading) for item in whole]
         if len(alone) <= SHOWN_ALONE:
-            texts += [_item_text(item, name) for item in alone]
+            texts += [_item_text(item, name, reading) for item in alone]
         else:
             machine = [f for item in alone for f in _machine_files(item)]
             texts.append(f"{len(alone)} files alone (such as {name(alone[0].config.path)}; --format json lists them"
@@ -76,7 +82,7 @@ def inputs_line(reading, cwd: str | None = None) -> str:
     return line
 
 
-def _item_text(item, name) -> str:
+def _item_text(item, name, reading) -> str:
     text = name(item.config.path)
     if item.config.role in ("main", "dump"):
         more = len(item.files) - 1
@@ -93,6 +99,9 @@ def _item_text(item, name) -> str:
         if machine:
             text += ", from this machine: " + ", ".join(machine)
         text += ")"
+    unit = reading.unit_of(item.config.path)
+    if unit is not None:
+        text += f" (started by {unit[0]}: " + ", ".join(name(f) for f in unit[1]) + ")"
     return text
 
 
