@@ -41,6 +41,13 @@ def require_realserver(kind: str) -> None:
 
 
 @pytest.fixture(scope="session")
+def realserver_gate():
+    """require_realserver for tests that start their own servers (importing it from
+    `conftest` would find another folder's conftest under xdist)."""
+    return require_realserver
+
+
+@pytest.fixture(scope="session")
 def nginx_scenarios():
     return load_scenarios(kind="nginx")
 

@@ -18,8 +18,7 @@ pytestmark = pytest.mark.realserver
 
 
 def _runs(request, kind: str):
-    from conftest import require_realserver
-    require_realserver(kind)
+    request.getfixturevalue("realserver_gate")(kind)
     base = make_base("sandbox")
     request.addfinalizer(lambda: remove_base(base))
     return [run_sandbox(base, spec) for spec in load_sandboxes(kind)]
