@@ -10,13 +10,10 @@ Scenarios whose config `apache2 -t` refused did not run and are not asked.
 
 from __future__ import annotations
 
-import base64
-
 import pytest
 
-from confcheck.servers.apache.request import Request
 from confcheck.why import WhyOptions, explain, prepare
-from realserver_harness.checks import not_modelled_problems
+from realserver_harness.checks import apache_request, not_modelled_problems
 
 pytestmark = pytest.mark.realserver
 
@@ -27,18 +24,6 @@ def prepared(apache_run):
     assert [str(e) for e in result.errors] == []
     assert result.server == "apache"
     return result
-
-
-def _request(run, sc, req) -> Request:
-    # the harness fills in @NAME@/@ROOT@ (and @USER:x@ in paths) when sending; do the same
-    headers = {k: v.replace("@NAME@", sc.server_name).replace("@ROOT@", str(sc.root))
-               for k, v in req.spec.headers.items()}
-    if req.spec.auth:
-        token = base64.b64encode(f"{req.spec.auth[0]}:{req.spec.auth[1]}".encode()).decode()
-        headers["Authorization"] = f"Basic {token}"
-    headers["Host"] = req.host
-    path = getattr(req, "path_sent", "") or req.spec.path
-    return Request.parse(f"http://127.0.0.1:{run.port}{path}", req.spec.method, headers, "127.0.0.1")
 
 
 def _decided_text(node) -> str:
@@ -55,7 +40,7 @@ def test_why_predicts_every_apache_status(apache_run, prepared):
             if req.status is None:
                 continue
             total += 1
-            outcome = explain(prepared, _request(apache_run, sc, req))
+            outcome = explain(prepared, apache_request(apache_run, sc, req))
             expectation = req.expectation
             unknown = getattr(expectation, "not_modelled", None)
             problems = not_modelled_problems(outcome, unknown)
@@ -78,7 +63,7 @@ def test_why_predicts_every_apache_status(apache_run, prepared):
 def test_why_json_names_apache(apache_run, prepared):
     sc = next(s for s in apache_run.scenarios.values() if not s.error and s.requests)
     req = next(r for r in sc.requests if r.status is not None)
-    doc = explain(prepared, _request(apache_run, sc, req)).to_json()
+    doc = explain(prepared, apache_request(apache_run, sc, req)).to_json()
     assert doc["server"] == "apache"
     assert doc["status"] == req.status
     assert doc["trace"][0]["step"] == "vhost"

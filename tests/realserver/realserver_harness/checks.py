@@ -31,6 +31,23 @@ def nginx_request(run: RunResult, sc, req: RequestResult):
     return Request.parse(f"http://{address}:{run.port}{req.spec.path}", req.spec.method, headers, "127.0.0.1")
 
 
+def apache_request(run: RunResult, sc, req: RequestResult):
+    """The request the harness sent, as confcheck's Apache model reads it
+    (@NAME@/@ROOT@ filled in, and the path actually sent: @USER:x@ expanded)."""
+    import base64
+
+    from confcheck.servers.apache.request import Request
+
+    headers = {k: v.replace("@NAME@", sc.server_name).replace("@ROOT@", str(sc.root))
+               for k, v in req.spec.headers.items()}
+    if req.spec.auth:
+        token = base64.b64encode(f"{req.spec.auth[0]}:{req.spec.auth[1]}".encode()).decode()
+        headers["Authorization"] = f"Basic {token}"
+    headers["Host"] = req.host
+    path = getattr(req, "path_sent", "") or req.spec.path
+    return Request.parse(f"http://127.0.0.1:{run.port}{path}", req.spec.method, headers, "127.0.0.1")
+
+
 def find_request(run: RunResult, scenario: str, index: int) -> RequestResult:
     sc = run.scenarios[scenario]
     assert sc.error is None, sc.error

@@ -1,4 +1,7 @@
-"""Differential runs: generated scenarios on real nginx against `why`.
+"""Differential runs: generated scenarios on real nginx or Apache against `why`.
+
+Every entry point takes the server kind (default "nginx"); `kind` picks the
+generator (gen_nginx / gen_apache) and the request builder (checks).
 
     generate(count, seed)   -> raw scenarios (hypothesis, reproducible per seed)
     run_batch(raws)         -> Tally of one real-server run over all of them
@@ -32,14 +35,18 @@ import yaml
 from hypothesis import HealthCheck, Phase, given, seed as hyp_seed, settings
 
 from .accounts import Accounts
-from .checks import nginx_request
-from .gen_nginx import scenario as scenario_strategy
+from . import gen_apache, gen_nginx
+from .checks import apache_request, nginx_request
 from .scenarios import parse_scenario
 from .session import RealServerSession
 
 MODEL_TIME_LIMIT = 5.0      # seconds for one `why` answer; longer counts as a failure (a loop)
 BATCH = 60                  # scenarios per real-server start
 FAILURES = ("disagree", "crash")
+
+# per server kind: the hypothesis strategy of a raw scenario, and the request as `why` reads it
+GENERATORS = {"nginx": gen_nginx.scenario, "apache": gen_apache.scenario}
+REQUESTS = {"nginx": nginx_request, "apache": apache_request}
 
 
 def _settings(count: int, shrinking: bool):
@@ -49,13 +56,13 @@ def _settings(count: int, shrinking: bool):
                     print_blob=False)
 
 
-def generate(count: int, seed: int) -> list[dict]:
+def generate(count: int, seed: int, kind: str = "nginx") -> list[dict]:
     """`count` raw scenarios, the same for the same (count, seed)."""
     out: list[dict] = []
 
     @_settings(count, shrinking=False)
     @hyp_seed(seed)
-    @given(scenario_strategy())
+    @given(GENERATORS[kind]())
     def collect(raw):
         out.append(raw)
 
@@ -83,11 +90,12 @@ class Verdict:
 @dataclass
 class Tally:
     configs: int = 0            # scenarios generated
-    refused: int = 0            # configs nginx -t refused (dropped, not run)
+    refused: int = 0            # configs `nginx -t` / `apache2 -t` refused (dropped, not run)
     broken: int = 0             # trees the harness could not build
     verdicts: list[Verdict] = field(default_factory=list)
     seconds: float = 0.0
     refusals: Counter = field(default_factory=Counter)   # nginx -t's reasons, paths left out
+    kind: str = "nginx"
 
     def add(self, other: "Tally") -> None:
         self.configs += other.configs
@@ -96,6 +104,7 @@ class Tally:
         self.verdicts += other.verdicts
         self.seconds += other.seconds
         self.refusals.update(other.refusals)
+        self.kind = other.kind
 
     @property
     def counts(self) -> Counter:
@@ -114,8 +123,9 @@ class Tally:
 
     def summary(self) -> str:
         c = self.counts
-        return (f"{self.configs} configs generated, {self.refused} refused by nginx -t, {self.broken} trees not built; "
-                f"{self.requests} requests answered by nginx: {c['agree']} agree, {c['unknown']} unknown "
+        binary = {"apache": "apache2"}.get(self.kind, self.kind)
+        return (f"{self.configs} configs generated, {self.refused} refused by {binary} -t, {self.broken} trees not built; "
+                f"{self.requests} requests answered by {self.kind}: {c['agree']} agree, {c['unknown']} unknown "
                 f"({self.rate('unknown'):.2%}), {c['disagree']} confident disagreements "
                 f"({self.rate('disagree'):.2%}), {c['crash']} model crashes/timeouts; "
                 f"{c['skipped']} not answered; {self.seconds:.0f} s")
@@ -158,14 +168,14 @@ def shared_accounts():
         accounts.cleanup()
 
 
-def run_batch(raws: list[dict], names: list[str], accounts: Accounts | None = None) -> Tally:
-    """One nginx start over every scenario; each request's answer against `why`."""
+def run_batch(raws: list[dict], names: list[str], accounts: Accounts | None = None, kind: str = "nginx") -> Tally:
+    """One server start over every scenario; each request's answer against `why`."""
     from confcheck.why import WhyOptions, explain, prepare
 
     t0 = time.monotonic()
     scenarios = [parse_scenario(named(raw, name), "<generated>") for raw, name in zip(raws, names)]
-    tally = Tally(configs=len(scenarios))
-    session = RealServerSession("nginx", scenarios, account_tag=f"cct{os.getpid()}-g", accounts=accounts)
+    tally = Tally(configs=len(scenarios), kind=kind)
+    session = RealServerSession(kind, scenarios, account_tag=f"cct{os.getpid()}-g", accounts=accounts)
     try:
         session.setup()
         run = session.run()
@@ -179,7 +189,7 @@ def run_batch(raws: list[dict], names: list[str], accounts: Accounts | None = No
                     tally.broken += 1
                 continue
             for req in sc.requests:
-                tally.verdicts.append(_verdict(prepared, run, sc, req, explain))
+                tally.verdicts.append(_verdict(prepared, run, sc, req, explain, REQUESTS[kind]))
     finally:
         session.close()
     tally.seconds = time.monotonic() - t0
@@ -187,14 +197,15 @@ def run_batch(raws: list[dict], names: list[str], accounts: Accounts | None = No
 
 
 def _refusal(error: str) -> str:
-    """nginx -t's message without the paths and line numbers (for counting kinds)."""
+    """`-t`'s message without the paths and line numbers (for counting kinds)."""
     import re
     line = next((l for l in error.splitlines() if "[emerg]" in l), error.splitlines()[-1] if error else "")
+    line = re.sub(r"^AH00526: Syntax error on line \d+ of \S+:\s*", "", line)
     line = re.sub(r"^.*\[emerg\] ", "", line)
     return re.sub(r" in /\S+:\d+$", "", re.sub(r"/\S*/trees/[^/\s\"]+", "@ROOT@", line))
 
 
-def _verdict(prepared, run, sc, req, explain) -> Verdict:
+def _verdict(prepared, run, sc, req, explain, build_request=nginx_request) -> Verdict:
     real = real_status(req)
     v = Verdict(sc.name, req.index, req.spec.label, real, None, "skipped")
     if real is None:
@@ -202,7 +213,7 @@ def _verdict(prepared, run, sc, req, explain) -> Verdict:
         return v
     try:
         with time_limit(MODEL_TIME_LIMIT):
-            outcome = explain(prepared, nginx_request(run, sc, req))
+            outcome = explain(prepared, build_request(run, sc, req))
     except ModelTimeout as exc:
         v.kind, v.reason = "crash", f"why: {exc}"
         return v
@@ -219,12 +230,12 @@ def _verdict(prepared, run, sc, req, explain) -> Verdict:
     return v
 
 
-def run_all(raws: list[dict], prefix: str, batch: int = BATCH, progress=None) -> Tally:
-    tally = Tally()
+def run_all(raws: list[dict], prefix: str, batch: int = BATCH, progress=None, kind: str = "nginx") -> Tally:
+    tally = Tally(kind=kind)
     with shared_accounts() as accounts:
         for start in range(0, len(raws), batch):
             chunk = raws[start:start + batch]
-            part = run_batch(chunk, [f"{prefix}-{start + i}" for i in range(len(chunk))], accounts)
+            part = run_batch(chunk, [f"{prefix}-{start + i}" for i in range(len(chunk))], accounts, kind)
             tally.add(part)
             if progress is not None:
                 progress(tally)
@@ -238,7 +249,8 @@ def signature(v: Verdict) -> tuple:
     return (v.kind, v.real, v.model)
 
 
-def shrink(count: int, seed: int, index: int, want: tuple, budget: float = 300.0) -> tuple[dict, list[Verdict]] | None:
+def shrink(count: int, seed: int, index: int, want: tuple, budget: float = 300.0,
+           kind: str = "nginx") -> tuple[dict, list[Verdict]] | None:
     """Replay generate(count, seed), stop at example `index` and let hypothesis
     shrink it while some request still fails with signature `want`.
     Returns the smallest failing scenario found and its failing verdicts."""
@@ -249,13 +261,13 @@ def shrink(count: int, seed: int, index: int, want: tuple, budget: float = 300.0
 
     @_settings(count, shrinking=True)
     @hyp_seed(seed)
-    @given(scenario_strategy())
+    @given(GENERATORS[kind]())
     def replay(raw):
         i = state["calls"]
         state["calls"] += 1
         if i < index or (i > index and not state["failed"]) or time.monotonic() > state["deadline"]:
             return
-        tally = run_batch([raw], ["shrink"], state["accounts"])
+        tally = run_batch([raw], ["shrink"], state["accounts"], kind)
         bad = [v for v in tally.verdicts if signature(v) == want]
         if bad:
             state["failed"] = True
@@ -269,18 +281,19 @@ def shrink(count: int, seed: int, index: int, want: tuple, budget: float = 300.0
             pass
         if state["best"] is None:
             return None
-        best = minimize(state["best"], want, state["accounts"])
-        verdicts = [v for v in run_batch([best], ["shrink"], state["accounts"]).verdicts if signature(v) == want]
+        best = minimize(state["best"], want, state["accounts"], kind)
+        verdicts = [v for v in run_batch([best], ["shrink"], state["accounts"], kind).verdicts
+                    if signature(v) == want]
     return (best, verdicts) if verdicts else None
 
 
-def minimize(raw: dict, want: tuple, accounts: Accounts) -> dict:
+def minimize(raw: dict, want: tuple, accounts: Accounts, kind: str = "nginx") -> dict:
     """Finish what hypothesis's shrinking (slow with a real server per candidate)
     left: drop tree entries, request details and config lines one at a time,
     keeping each drop after which a request still fails with signature `want`."""
     def fails(candidate: dict) -> bool:
         try:
-            tally = run_batch([candidate], ["minimize"], accounts)
+            tally = run_batch([candidate], ["minimize"], accounts, kind)
         except Exception:  # noqa: BLE001 - a candidate the harness cannot run does not fail the same way
             return False
         return any(signature(v) == want for v in tally.verdicts)
@@ -296,21 +309,21 @@ def minimize(raw: dict, want: tuple, accounts: Accounts) -> dict:
             if fails(candidate):
                 best = candidate
                 continue
-        for key in ("auth", "headers", "method"):
+        for key in ("auth", "headers", "method", "host"):
             if key in best["requests"][i]:
                 reqs = list(best["requests"])
                 reqs[i] = {k: v for k, v in reqs[i].items() if k != key}
                 candidate = {**best, "requests": reqs}
                 if fails(candidate):
                     best = candidate
-    lines = best["nginx"].splitlines()
+    lines = best[kind].splitlines()
     i = len(lines) - 1
     while i >= 0:
-        end = _block_end(lines, i)
+        end = (_block_end if kind == "nginx" else _section_end)(lines, i)
         if end is not None:
-            candidate = {**best, "nginx": "\n".join(lines[:i] + lines[end + 1:]) + "\n"}
+            candidate = {**best, kind: "\n".join(lines[:i] + lines[end + 1:]) + "\n"}
             if fails(candidate):
-                best, lines = candidate, candidate["nginx"].splitlines()
+                best, lines = candidate, candidate[kind].splitlines()
         i -= 1
     return best
 
@@ -329,9 +342,27 @@ def _block_end(lines: list[str], i: int) -> int | None:
     return j if depth == 0 else None
 
 
+def _section_end(lines: list[str], i: int) -> int | None:
+    """Apache: the last line of the directive or <Section> starting at line i."""
+    line = lines[i].strip()
+    if not line or line.startswith("</"):
+        return None
+    if not line.startswith("<"):
+        return i
+    name = line[1:].split()[0].rstrip(">")
+    depth = 0
+    for j in range(i, len(lines)):
+        head = lines[j].strip()
+        tag = head[1:].split()[0].rstrip(">") if head.startswith("<") else ""
+        depth += (tag == name) - (tag == f"/{name}")
+        if depth == 0:
+            return j
+    return None
+
+
 # -- regression scenario files -----------------------------------------------
 
-def regression_entry(raw: dict, name: str, verdicts: list[Verdict], title: str) -> dict:
+def regression_entry(raw: dict, name: str, verdicts: list[Verdict], title: str, kind: str = "nginx") -> dict:
     """The shrunk scenario as a scenario-file entry: the failing requests only,
     each expecting what real nginx answered (explained where the format asks)."""
     entry = {"name": name, "ref": "own", "title": title}
@@ -339,11 +370,11 @@ def regression_entry(raw: dict, name: str, verdicts: list[Verdict], title: str) 
         if "'@" in repr(raw["tree"]):         # the test accounts only where the tree names them
             entry["accounts"] = raw["accounts"]
         entry["tree"] = raw["tree"]
-    entry["nginx"] = raw["nginx"]
+    entry[kind] = raw[kind]
     entry["requests"] = []
     for v in verdicts:
         spec = dict(raw["requests"][v.index])
-        spec["nginx"] = {"status": v.real, "note": f"generated; the model said {v.model}: {v.reason}"}
+        spec[kind] = {"status": v.real, "note": f"generated; the model said {v.model}: {v.reason}"}
         entry["requests"].append(spec)
     return entry
 
@@ -420,7 +451,7 @@ def dump_yaml(entries: list[dict]) -> str:
     dumper.add_representer(Literal, lambda d, data: d.represent_scalar("tag:yaml.org,2002:str", data, style="|"))
     dumper.add_representer(Flow, lambda d, data: d.represent_mapping("tag:yaml.org,2002:map", data,
                                                                      flow_style=True))
-    fixed = [{**e, "nginx": Literal(e["nginx"]), "tree": [Flow(t) for t in e.get("tree", [])],
+    fixed = [{**e, **{k: Literal(e[k]) for k in ("nginx", "apache") if k in e}, "tree": [Flow(t) for t in e.get("tree", [])],
               "requests": [Flow(r) for r in e["requests"]]} for e in entries]
     for e in fixed:
         if not e["tree"]:

@@ -1,0 +1,264 @@
+"""Hypothesis strategies for random Apache scenarios (differential testing).
+
+Like gen_nginx (whose tree, accounts and request pools this reuses): a raw
+scenario in the scenario-file format whose ``apache:`` text is a random
+<VirtualHost> body drawn from what the Apache model covers: DocumentRoot,
+ServerAlias (vhost selection by Host), <Directory>/<DirectoryMatch>/<Files>/
+<FilesMatch>/<Location>/<LocationMatch> (nested <Files> in directories too),
+Require and <RequireAll>/<RequireAny>/<RequireNone>, AuthMerging, Basic auth,
+Order/Allow/Deny/Satisfy, <Limit>/<LimitExcept>, Options (+/- forms),
+DirectoryIndex, Alias/AliasMatch/Redirect, mod_rewrite in server and per-dir
+context with flags and conditions, ErrorDocument, AllowOverride classes and
+AllowOverrideList with random .htaccess files. Requests expect status 0
+until the real server answers (differential.py).
+
+Every choice list starts with its plainest value, so that hypothesis shrinks
+towards a plain tree, a short config and a plain GET.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+from hypothesis import strategies as st
+
+from . import gen_nginx
+from .gen_nginx import ACCOUNTS, AUTHS, HEADERS, METHODS, _attrs, _pick
+
+# Apache reads no {PLAIN}: "u" gets a {SHA} entry for "p" (v:password as for nginx)
+HTPASSWD = ("u:{SHA}" + base64.b64encode(hashlib.sha1(b"p").digest()).decode() + "\n"
+            "v:{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=\n")
+
+R = "@ROOT@"
+DOCROOTS = [f"{R}/www", f"{R}/www", f"{R}/alt", f"{R}/www/d1", f"{R}/nowhere"]
+
+# where sections apply: (kind, argument)
+DIR_ARGS = [f"{R}/www", f"{R}/www/d1", f"{R}/www/d1/sub", f"{R}/www/d2", f"{R}/alt", f"{R}/www/err",
+            f"{R}/www/*", f"{R}/www/d?", f"{R}/", f"{R}/www/ln-dir", f"{R}/alt/sub"]
+DIRMATCH_ARGS = [f'"^{R}/www/d[0-9]"', f'"{R}/www/d1/sub$"', '"/alt"', f'"^{R}/www/.*/sub"', '"/(d1|d2)/?$"']
+FILES_ARGS = ["a.html", "x.html", "index.html", "*.txt", "*.html", "q.html", ".htaccess", "ln-file", "?.html"]
+FILESMATCH_ARGS = [r'"\.txt$"', r'"^(a|b)\.html$"', r'"^index"', r'"^\.ht"', r'"(?i)\.HTML$"', r'"^x"']
+LOCATION_ARGS = ["/", "/d1", "/d1/", "/d2", "/a.html", "/al", "/d1/sub", "/err", "/ln-dir", "/D1", "/p.html"]
+LOCMATCH_ARGS = [r'"^/d[12]/"', r'"\.txt$"', r'"^/al"', r'"/sub/"', r'"(?i)^/D1"', r'"^/$"', r'"\.html$"']
+
+REQUIRES = ["Require all granted", "Require all denied", "Require ip 127.0.0.1", "Require ip 10.0.0.0/8",
+            "Require local", "Require valid-user", "Require user u", "Require user v", "Require method GET",
+            "Require method POST PUT", "Require ip 127.0.0.0/8", "Require expr %{REQUEST_METHOD} == 'GET'",
+            "Require expr %{HTTP:X-Test} == '1'", "Require env nothing"]
+# httpd refuses these outside <RequireAll> ("negative Require directive has no effect")
+NEGATIVE = ["Require not ip 10.0.0.1", "Require not ip 127.0.0.1", "Require not method POST",
+            "Require not user v", "Require not env nothing"]
+CONTAINERS = ["RequireAll", "RequireAny", "RequireNone"]
+AUTH = [f'AuthType Basic\nAuthName "gen"\nAuthUserFile {R}/auth/htpasswd',
+        f'AuthType Basic\nAuthName "gen"\nAuthUserFile {R}/auth/missing', "AuthType None",
+        f'AuthType Basic\nAuthName "gen"\nAuthUserFile {R}/auth/htpasswd\nRequire valid-user']
+COMPAT = ["Order allow,deny", "Order deny,allow", "Allow from all", "Deny from all", "Allow from 127.0.0.1",
+          "Deny from 127.0.0.1", "Allow from 10.0.0.0/8", "Deny from 10.0.0.1", "Satisfy Any", "Satisfy All",
+          "Order allow,deny\nAllow from all", "Order deny,allow\nDeny from all\nAllow from 127.0.0.1",
+          "Allow from env=nothing", "Order Deny,Allow\nDeny from all"]
+OPTIONS = ["Options -Indexes", "Options +Indexes", "Options Indexes FollowSymLinks", "Options -FollowSymLinks",
+           "Options SymLinksIfOwnerMatch", "Options None", "Options +SymLinksIfOwnerMatch -FollowSymLinks",
+           "Options All", "Options +Indexes -FollowSymLinks", "Options FollowSymLinks", "Options -MultiViews",
+           "Options Indexes"]
+DIRINDEX = ["DirectoryIndex index.html", "DirectoryIndex a.html", "DirectoryIndex missing.html index.html",
+            "DirectoryIndex disabled", "DirectoryIndex /a.html", "DirectoryIndex missing.html",
+            "DirectoryIndex x.html index.html", "DirectoryIndex /d1/x.html"]
+ERRDOCS = ["ErrorDocument 403 /err/403.html", "ErrorDocument 404 /err/404.html", 'ErrorDocument 403 "denied"',
+           "ErrorDocument 404 http://example.com/nf", "ErrorDocument 401 /err/403.html",
+           "ErrorDocument 403 /missing.html", "ErrorDocument 404 /d1/", "ErrorDocument 500 /err/50x.html",
+           "ErrorDocument 403 /d1/x.html", "ErrorDocument 404 default"]
+OVERRIDES = ["AllowOverride None", "AllowOverride All", "AllowOverride AuthConfig", "AllowOverride Limit",
+             "AllowOverride FileInfo", "AllowOverride Indexes", "AllowOverride Options",
+             "AllowOverride AuthConfig Limit", "AllowOverride Options=Indexes", "AllowOverride FileInfo Limit",
+             "AllowOverride None\nAllowOverrideList Require Deny", "AllowOverride None\nAllowOverrideList Redirect",
+             "AllowOverride Limit\nAllowOverrideList DirectoryIndex"]
+LIMITS = ["Limit GET", "Limit POST PUT", "LimitExcept GET", "LimitExcept GET POST", "Limit OPTIONS",
+          "LimitExcept HEAD", "Limit DELETE PATCH"]
+LIMIT_INNER = ["Require all denied", "Require all granted", "Require ip 10.0.0.1", "Require valid-user",
+               "Deny from all", "Require ip 127.0.0.1"]
+# per-directory rewrite: the pattern sees the path below the section's directory
+PERDIR_RULES = [r"RewriteRule ^x\.html$ a.html", r"RewriteRule ^(.*)\.html$ $1.txt", r"RewriteRule ^ - ",
+                r"RewriteRule ^sub/(.*)$ /d2/$1", r"RewriteRule ^a\.html$ /b.txt", r"RewriteRule ^$ x.html",
+                r"RewriteRule (.*) /d1/x.html", r"RewriteRule ^z\.html$ http://example.com/z",
+                r"RewriteRule ^missing /err/404.html"]
+SERVER_RULES = [r"RewriteRule ^/d1/(.*)$ /d2/$1", r"RewriteRule ^/a\.html$ /b.txt", r"RewriteRule ^(.*)\.html$ $1.txt",
+                r"RewriteRule ^/p\.html$ /alt/p.html", r"RewriteRule ^/ln-(.*)$ /d1/x.html", r"RewriteRule ^/sec - ",
+                r"RewriteRule ^/missing /err/404.html", rf"RewriteRule ^/al2/(.*)$ {R}/alt/$1",
+                r"RewriteRule ^/d2/ - "]
+RULE_FLAGS = ["", "[L]", "[R]", "[R=301,L]", "[F]", "[G]", "[PT]", "[NC,L]", "[END]", "[QSA,L]", "[R=404]",
+              "[F,L]", "[L,NS]", "[R=303]"]
+CONDS = ["", "RewriteCond %{REQUEST_FILENAME} !-f", "RewriteCond %{REQUEST_FILENAME} -f",
+         "RewriteCond %{REQUEST_METHOD} =POST", "RewriteCond %{QUERY_STRING} x=1",
+         "RewriteCond %{REQUEST_FILENAME} !-d", "RewriteCond %{HTTP:X-Test} =1",
+         "RewriteCond %{REQUEST_URI} ^/d1 [NC]"]
+ALIASES = [f"Alias /al/ {R}/alt/", f"Alias /al {R}/alt", f"AliasMatch ^/am/(.*)$ {R}/alt/$1",
+           f"Alias /d1/sub {R}/alt/sub", f"Alias /al/ {R}/nowhere/", f"AliasMatch (?i)^/AM/(.*)$ {R}/www/d1/$1",
+           "Redirect /d2/z.html /a.html", "Redirect 410 /d1/x.html", "RedirectMatch ^/p(.*)$ http://example.com/p$1",
+           f"Alias /ln {R}/www/d1"]
+
+# .htaccess files the tree may hold, and what they may say
+HTACCESS_DIRS = ["www/", "www/d1/", "www/d1/sub/", "alt/", "www/d2/"]
+HTACCESS_LINES = ["Require all denied", "Require all granted", "Deny from all", "Order deny,allow\nDeny from all",
+                  "Options -Indexes", "Options +Indexes", "DirectoryIndex a.html", "DirectoryIndex x.html",
+                  "RewriteEngine On\nRewriteRule ^x\\.html$ a.html [L]", "RewriteEngine On\nRewriteRule ^ - [F]",
+                  "ErrorDocument 404 /err/404.html", "ErrorDocument 403 \"ht\"",
+                  f'AuthType Basic\nAuthName "ht"\nAuthUserFile {R}/auth/htpasswd\nRequire valid-user',
+                  "Redirect /d1/x.html /a.html", "Satisfy Any", "<Files x.html>\nRequire all denied\n</Files>",
+                  "Bogus directive", "AllowOverride All", "Require ip 10.0.0.0/8", "Options +FollowSymLinks",
+                  "<RequireAny>\nRequire ip 10.0.0.1\nRequire method GET\n</RequireAny>", "AuthMerging Or",
+                  "<Limit POST>\nRequire all denied\n</Limit>", "Options -FollowSymLinks -SymLinksIfOwnerMatch"]
+
+PATHS = gen_nginx.PATHS + ["/al/p.html", "/al/", "/al", "/am/p.html", "/AM/x.html", "/al/sub/q.html", "/.htaccess",
+                           "/d1/.htaccess", "/al2/p.html", "/sec/x", "/ln/x.html", "/d1/sub/x.html", "/al/../a.html",
+                           "/%61.html", "/d1/sub/q.html", "/d1/%2f/x.html", "/d2/z.html", "/D1/x.html"]
+HOSTS = [None, None, None, "alias-@NAME@", "other.example", "@NAME@:80"]
+
+
+@st.composite
+def _require_block(draw, depth: int = 0, parent: str = "RequireAny") -> list[str]:
+    """Require lines, maybe inside a container (nested at most twice). The
+    section itself is an implied <RequireAny>: negative Requires and
+    <RequireNone> only go in a <RequireAll> (httpd refuses them elsewhere)."""
+    negative_ok = parent == "RequireAll"
+    if depth < 2 and draw(st.integers(0, 3)) == 3:
+        name = draw(_pick(CONTAINERS if negative_ok else CONTAINERS[:2]))
+        inner = draw(st.lists(_require_block(depth + 1, name), min_size=1, max_size=3))
+        if name == "RequireAll":    # httpd refuses (at start, lineless) one of negatives only
+            inner = [[draw(_pick(REQUIRES))], *inner]
+        return [f"<{name}>", *["    " + l for block in inner for l in block], f"</{name}>"]
+    return [draw(_pick(REQUIRES + NEGATIVE if negative_ok else REQUIRES))]
+
+
+def _rewrite(draw, rules) -> list[str]:
+    out = ["RewriteEngine On"]
+    for _ in range(draw(st.integers(1, 2))):
+        cond = draw(_pick(CONDS))
+        if cond:
+            out.append(cond)
+        out.append(f"{draw(_pick(rules))} {draw(_pick(RULE_FLAGS))}".rstrip())
+    return out
+
+
+@st.composite
+def section_body(draw, *, kind: str, depth: int = 0) -> list[str]:
+    """Directives of a per-directory section (kind: Directory, Files, Location...)."""
+    lines: list[str] = []
+    kinds = ["require", "require", "auth", "compat", "options", "dirindex", "errdoc", "limit", "merging",
+             "rewrite"]
+    if kind == "Directory":
+        kinds += ["override"]
+    if kind in ("Directory", "DirectoryMatch") and depth == 0:
+        kinds += ["files"]
+    for _ in range(draw(st.integers(0, 4))):
+        k = draw(_pick(kinds))
+        if k == "require":
+            lines += draw(_require_block())
+        elif k == "auth":
+            lines += draw(_pick(AUTH)).split("\n")
+        elif k == "compat":
+            lines += draw(_pick(COMPAT)).split("\n")
+        elif k == "options":
+            lines.append(draw(_pick(OPTIONS)))
+        elif k == "dirindex":
+            lines.append(draw(_pick(DIRINDEX)))
+        elif k == "errdoc":
+            lines.append(draw(_pick(ERRDOCS)))
+        elif k == "limit":
+            head = draw(_pick(LIMITS))
+            inner = draw(st.lists(_pick(LIMIT_INNER), min_size=1, max_size=2))
+            lines += [f"<{head}>", *["    " + l for l in inner], f"</{head.split()[0]}>"]
+        elif k == "merging":
+            lines.append(draw(_pick(["AuthMerging Off", "AuthMerging And", "AuthMerging Or"])))
+        elif k == "rewrite":
+            lines += _rewrite(draw, PERDIR_RULES)
+        elif k == "override":
+            lines += draw(_pick(OVERRIDES)).split("\n")
+        elif k == "files":
+            lines += draw(section(kinds=["Files", "FilesMatch"], depth=depth + 1))
+    return lines
+
+
+@st.composite
+def section(draw, kinds=("Directory", "Directory", "DirectoryMatch", "Files", "FilesMatch", "Location",
+                         "LocationMatch"), depth: int = 0) -> list[str]:
+    kind = draw(_pick(list(kinds)))
+    arg = draw(_pick({"Directory": DIR_ARGS, "DirectoryMatch": DIRMATCH_ARGS, "Files": FILES_ARGS,
+                      "FilesMatch": FILESMATCH_ARGS, "Location": LOCATION_ARGS,
+                      "LocationMatch": LOCMATCH_ARGS}[kind]))
+    inner = draw(section_body(kind=kind, depth=depth))
+    return [f"<{kind} {arg}>", *["    " + l for l in inner], f"</{kind}>"]
+
+
+@st.composite
+def vhost_body(draw) -> str:
+    docroot = draw(_pick(DOCROOTS))
+    lines = [f"DocumentRoot {docroot}"]
+    if draw(st.integers(0, 4)) == 4:
+        lines.append("ServerAlias alias-@NAME@")
+    # most sites grant their document root (else <Directory /> denies everything)
+    if draw(st.integers(0, 4)) != 0:
+        grant = [draw(_pick(["Require all granted", "Require all granted", "Order allow,deny\nAllow from all"]))]
+        grant += draw(section_body(kind="Directory"))
+        lines += [f"<Directory {docroot}>", *["    " + l for g in grant for l in g.split("\n")], "</Directory>"]
+    for _ in range(draw(st.integers(0, 3))):
+        k = draw(_pick(["alias", "rewrite", "errdoc", "dirindex", "options"]))
+        if k == "alias":
+            lines.append(draw(_pick(ALIASES)))
+        elif k == "rewrite":
+            lines += _rewrite(draw, SERVER_RULES)
+        elif k == "errdoc":
+            lines.append(draw(_pick(ERRDOCS)))
+        elif k == "dirindex":
+            lines.append(draw(_pick(DIRINDEX)))
+        elif k == "options":
+            lines.append(draw(_pick(OPTIONS)))
+    if any(l.startswith(("Alias", "RewriteRule ^/al2")) for l in lines) and draw(st.booleans()):
+        lines += [f"<Directory {R}/alt>", "    Require all granted", "</Directory>"]
+    for sec in draw(st.lists(section(), max_size=4)):
+        lines += sec
+    return "\n".join(lines) + "\n"
+
+
+@st.composite
+def tree(draw) -> list[dict]:
+    """gen_nginx's tree with Apache's password file, and .htaccess files."""
+    out = []
+    for entry in draw(gen_nginx.tree()):
+        if entry["path"] == "auth/htpasswd":
+            entry = {**entry, "content": HTPASSWD}
+        out.append(entry)
+    dirs = {e["path"] for e in out}
+    for d in HTACCESS_DIRS:
+        if d in dirs and draw(st.integers(0, 3)) == 3:
+            content = draw(st.lists(_pick(HTACCESS_LINES), min_size=1, max_size=3))
+            entry = {"path": d + ".htaccess", "content": "\n".join(content) + "\n"}
+            entry.update(_attrs(draw, gen_nginx.FILE_MODES))
+            out.append(entry)
+    return out
+
+
+@st.composite
+def request(draw) -> dict:
+    req: dict = {"path": draw(_pick(PATHS))}
+    method = draw(_pick(METHODS))
+    if method != "GET":
+        req["method"] = method
+    auth = draw(_pick(AUTHS))
+    if auth:
+        req["auth"] = auth
+    headers = draw(_pick(HEADERS))
+    if headers:
+        req["headers"] = dict(headers)
+    host = draw(_pick(HOSTS))
+    if host:
+        req["host"] = host
+    req["apache"] = {"status": 0}       # filled in from the real server
+    return req
+
+
+@st.composite
+def scenario(draw) -> dict:
+    """A raw scenario without a name (the caller numbers them)."""
+    return {"accounts": ACCOUNTS, "tree": draw(tree()), "apache": draw(vhost_body()),
+            "requests": draw(st.lists(request(), min_size=1, max_size=8))}
