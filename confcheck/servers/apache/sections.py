@@ -128,7 +128,10 @@ def directory_walk(st, conf: DirConf, filename: str) -> WalkResult:
         seg += 1
     rest = parts[i:]
     path_info = ("/" + "/".join(rest)) if rest else ""
-    if trailing and rest:
+    # "/index.html/": the walk stops at the file and the trailing slash is its
+    # path info (request.c keeps what follows the file), so the default handler
+    # answers 404 unless AcceptPathInfo On
+    if trailing and (rest or walked_meta is not None and walked_meta.kind == "file" and not missing):
         path_info += "/"
     name = current
     if trailing and not rest and (finfo is not None and finfo.kind == "dir" or walked_meta is not None

@@ -42,7 +42,7 @@ FILESMATCH_ARGS = [r'"\.txt$"', r'"^(a|b)\.html$"', r'"^index"', r'"^\.ht"', r'"
 LOCATION_ARGS = ["/", "/d1", "/d1/", "/d2", "/a.html", "/al", "/d1/sub", "/err", "/ln-dir", "/D1", "/p.html"]
 LOCMATCH_ARGS = [r'"^/d[12]/"', r'"\.txt$"', r'"^/al"', r'"/sub/"', r'"(?i)^/D1"', r'"^/$"', r'"\.html$"']
 
-REQUIRES = ["Require all granted", "Require all denied", "Require ip 127.0.0.1", "Require ip 10.0.0.0/8",
+REQUIRES = ["Require all granted", "Require all denied", "Require all granted", "Require ip 127.0.0.1", "Require ip 10.0.0.0/8",
             "Require local", "Require valid-user", "Require user u", "Require user v", "Require method GET",
             "Require method POST PUT", "Require ip 127.0.0.0/8", "Require expr %{REQUEST_METHOD} == 'GET'",
             "Require expr %{HTTP:X-Test} == '1'", "Require env nothing"]
@@ -112,7 +112,7 @@ HTACCESS_LINES = ["Require all denied", "Require all granted", "Deny from all", 
 PATHS = gen_nginx.PATHS + ["/al/p.html", "/al/", "/al", "/am/p.html", "/AM/x.html", "/al/sub/q.html", "/.htaccess",
                            "/d1/.htaccess", "/al2/p.html", "/sec/x", "/ln/x.html", "/d1/sub/x.html", "/al/../a.html",
                            "/%61.html", "/d1/sub/q.html", "/d1/%2f/x.html", "/d2/z.html", "/D1/x.html"]
-HOSTS = [None, None, None, "alias-@NAME@", "other.example", "@NAME@:80"]
+HOSTS = [None] * 9 + ["alias-@NAME@", "other.example", "@NAME@:80"]    # mostly the scenario's own vhost
 
 
 @st.composite
@@ -197,7 +197,7 @@ def vhost_body(draw) -> str:
     if draw(st.integers(0, 4)) == 4:
         lines.append("ServerAlias alias-@NAME@")
     # most sites grant their document root (else <Directory /> denies everything)
-    if draw(st.integers(0, 4)) != 0:
+    if draw(st.integers(0, 9)) != 0:
         grant = [draw(_pick(["Require all granted", "Require all granted", "Order allow,deny\nAllow from all"]))]
         grant += draw(section_body(kind="Directory"))
         lines += [f"<Directory {docroot}>", *["    " + l for g in grant for l in g.split("\n")], "</Directory>"]
