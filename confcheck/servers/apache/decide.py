@@ -220,6 +220,10 @@ def _error_document(st: State, final: Final) -> Final:
         st.step("error_document", f"ErrorDocument {final.status} {target.raw}: the status stays {final.status}",
                 node)
         return final
+    if final.status == 401:
+        # ap_die: the client must see the challenge (AH00568: cannot use a full URL in a 401 ErrorDocument)
+        st.step("error_document", "ErrorDocument 401 names a URL: ignored, the status stays 401", node)
+        return final
     st.step("error_document", f"ErrorDocument {final.status} names a URL: redirect", node)
     return Final(302, f"{final.reason}; ErrorDocument {final.status} redirects to {target.value}", node,
                  location=target.value)
