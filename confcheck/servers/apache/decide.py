@@ -588,9 +588,12 @@ def _authenticate(st: State, conf: DirConf, section) -> None:
 
 def _perdir_rewrite(st: State, walk) -> bool:
     conf = walk.conf
-    if not conf.rw_engine or not conf.rw_rules or conf.rw_directory is None or st.no_more_rewrite:
+    if not conf.rw_engine or not conf.rw_rules or st.no_more_rewrite:
         return False
     if "rewrite_module" not in st.model.conf.modules:
+        return False
+    if conf.rw_directory is None:
+        _section_rewrite(conf)
         return False
     directory = conf.rw_directory if conf.rw_directory.endswith("/") else conf.rw_directory + "/"
     if walk.filename == directory[:-1]:
@@ -630,6 +633,24 @@ def _perdir_rewrite(st: State, walk) -> bool:
     st.depth += 1
     _process(st, new_uri, st.args)
     return True
+
+
+def _section_rewrite(conf: DirConf) -> None:
+    """Rules from a <Location>/<Files> section: httpd's per-directory prefix is
+    then the section's pattern (cmd->path), not a directory. The Options check
+    comes before any rule (hook_fixup), so without FollowSymLinks and
+    SymLinksIfOwnerMatch it is the same 403; what the rules do after it is
+    not modelled."""
+    sec = conf.rw_section
+    if sec is None or sec.kind not in ("location", "locationmatch", "files", "filesmatch"):
+        return
+    node = conf.rw_rules[0].node
+    if not conf.opts & (OPT_SYM_LINKS | OPT_SYM_OWNER):
+        raise Final(403, "AH00670: Options FollowSymLinks and SymLinksIfOwnerMatch are both off, so the "
+                         "RewriteRule directive is also forbidden due to its similar ability to circumvent "
+                         "directory restrictions", node, None, "APA114")
+    raise Final(None, f"not modelled: RewriteRule in {sec.describe()} at {node.file}:{node.line} (per-directory "
+                      "rules whose prefix is a URL or file pattern)", node)
 
 
 def _multiviews(st: State, walk) -> None:

@@ -159,6 +159,7 @@ class DirConf:
     rw_base: Node | None = None
     rw_rules: tuple = ()
     rw_directory: str | None = None
+    rw_section: Section | None = None     # the section the rules come from
     # mod_setenvif
     setenvif: tuple = ()
     # mod_alias in directory context (fixups), mod_authz_groupfile
@@ -235,6 +236,7 @@ def read_layer(section: Section, directory: str | None, *, htaccess: bool = Fals
     layer = _Layer()
     layer.values["directory"] = directory
     layer.values["modules"] = modules
+    layer.values["section"] = section
 
     def walk(items, limited: frozenset, authz_parent: AuthzNode | None) -> None:
         for item in items:
@@ -467,6 +469,7 @@ def merge(base: DirConf, layer: _Layer, label: str) -> DirConf:
         if "rw_base" in v:
             conf.rw_base = v["rw_base"]
         conf.rw_directory = v.get("directory")
+        conf.rw_section = v.get("section")
         if "inherit" in conf.rw_options:
             conf.rw_rules = tuple(layer.rw_rules) + conf.rw_rules
         else:
