@@ -49,6 +49,8 @@ APACHE_PATTERNS = [
     ("rewrite-no-symlinks", re.compile(r"^AH00670: Options FollowSymLinks and SymLinksIfOwnerMatch are both off"), 403),
     ("auth-file-unreadable", re.compile(r"^AH01620: Could not open password file: (?P<path>.*)"), 500),
     ("not-found", re.compile(r"^AH00128: File does not exist: (?P<path>.*)"), 404),
+    # the default handler refusing path info after a file (the path is file + path info)
+    ("not-found", re.compile(r"^AH00130: File does not exist: (?P<path>.*)"), 404),
     ("bad-credentials", re.compile(r'^AH01617: user (?P<user>.*?): authentication failure for "(?P<uri>[^"]*)"'), 401),
     ("bad-credentials", re.compile(r"^AH01618: user (?P<user>.*) not found: (?P<uri>.*)"), 401),
     ("user-not-authorized", re.compile(r'^AH01631: user (?P<user>.*?): authorization failure for "(?P<uri>[^"]*)"'), 401),

@@ -52,6 +52,7 @@ APACHE_LINES = [
     ("core", "alert", "", "/srv/d/.htaccess: Invalid command 'ThisIsNotADirective', perhaps misspelled or defined by "
      "a module not included in the server configuration", "htaccess-invalid", 500, "/srv/d/.htaccess"),
     ("core", "info", "", "AH00128: File does not exist: /srv/missing", "not-found", 404, "/srv/missing"),
+    ("core", "info", "", "AH00130: File does not exist: /srv/a.html/", "not-found", 404, "/srv/a.html/"),
 ]
 
 

@@ -739,8 +739,12 @@ def _serve(st: State, walk) -> None:
         from confcheck.fs.sandbox import hidden_note
         raise Final(404, f"AH00128: File does not exist: {walk.filename}{walk.path_info}"
                     + hidden_note(st.model.fs, walk.filename), node)
-    if meta.kind == "dir" or (walk.path_info and conf.accept_path_info != "on"):
+    if meta.kind == "dir":
         raise Final(404, f"AH00128: File does not exist: {walk.filename}{walk.path_info}", node)
+    if walk.path_info and conf.accept_path_info != "on":
+        # default_handler refuses path info it was not told to accept
+        raise Final(404, f"AH00130: File does not exist: {walk.filename}{walk.path_info} (path info after a "
+                         "file; AcceptPathInfo is not On)", node)
     access = st.model.checker.check(walk.filename, "read")
     if access.not_checked is not None:
         raise Final(None, f"{walk.filename}: {access.not_checked.reason} (the scanner cannot look)", node,
