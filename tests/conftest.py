@@ -28,6 +28,6 @@ def tree_dir():
 def pytest_addoption(parser):
     group = parser.getgroup("confcheck generated differential tests")
     group.addoption("--gen-count", type=int, default=300,
-                    help="generated nginx configs the differential test runs against real nginx (default 300)")
+                    help="generated configs the differential tests run against real nginx and Apache (default 300 each)")
     group.addoption("--gen-seed", type=int, default=20261206,
                     help="hypothesis seed of the generated configs (fixed: CI is reproducible)")
