@@ -58,11 +58,13 @@ def check(ctx):
             files, name = apache_files(target.conf, target.config.server_root), "Apache"
         else:
             files, name = nginx_files(target.config.nodes, target.model.prefix, target.model.conf_prefix), "nginx"
-        done: set[tuple[int, str]] = set()
+        # a snippet included by several servers is one directive to fix: reported once
+        done: set[tuple] = set()
         for item in files:
-            if (id(item.node), item.path) in done:
+            key = (item.node.span.file, item.node.span.start, item.path)
+            if key in done:
                 continue
-            done.add((id(item.node), item.path))
+            done.add(key)
             if not item.path.startswith("/"):
                 continue    # a relative prefix: where it lands is unknown, so say nothing
             fault = _missing(ctx.fs, item.want, item.path)
