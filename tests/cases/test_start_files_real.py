@@ -35,6 +35,8 @@ NGINX_CASES = [
      '"M/k.pem"'),
     ("inherited-certificate", "http { ssl_certificate M/c.pem; ssl_certificate_key T/k.pem; "
      "server { listen 127.0.0.1:1; } }", '"M/c.pem"'),
+    ("second-certificate", "http { server { listen 127.0.0.1:1; ssl_certificate T/c.pem; ssl_certificate_key T/k.pem; "
+     "ssl_certificate M/c2.pem; ssl_certificate_key T/k.pem; } }", '"M/c2.pem"'),
     ("dhparam", "http { server { listen 127.0.0.1:1; ssl_certificate T/c.pem; ssl_certificate_key T/k.pem; "
      "ssl_dhparam M/d.pem; } }", '"M/d.pem"'),
     ("trusted", "http { server { listen 127.0.0.1:1; ssl_certificate T/c.pem; ssl_certificate_key T/k.pem; "

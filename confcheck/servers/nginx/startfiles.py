@@ -32,6 +32,7 @@ class StartFile:
 
 
 _LOGS = frozenset({"error_log", "access_log"})
+_DATA = frozenset({"map", "geo", "types", "split_clients", "charset_map", "match"})   # entries, not directives
 _TLS = ("ssl_certificate", "ssl_certificate_key", "ssl_trusted_certificate",
         "ssl_client_certificate", "ssl_dhparam")
 _SSL_WORDS = {
@@ -64,17 +65,22 @@ def _log_path(node: Node) -> str | None:
 def start_files(nodes: list[Node], prefix: str, conf_prefix: str) -> Iterator[StartFile]:
     """Every file the configuration `nodes` (a main, includes followed) makes
     nginx open at start, with what must exist of it."""
-    stack: list[tuple[list[Node], tuple[str, ...], dict[str, Node]]] = [(nodes, (), {})]
+    stack: list[tuple[list[Node], tuple[str, ...], dict[str, list[Node]]]] = [(nodes, (), {})]
     seen_tls: set[tuple[int, str]] = set()
     while stack:
         block, ctx, inherited = stack.pop()
-        here = dict(inherited)
+        # a block's own settings replace the inherited ones; ssl_certificate and
+        # ssl_certificate_key may be given several times (RSA and ECDSA): all load
+        own: dict[str, list[Node]] = {}
         for node in effective_children(block):
             if node.children is None and node.key in _TLS and len(node.args) == 1:
-                here[node.key] = node
+                own.setdefault(node.key, []).append(node)
+        here = {**inherited, **own}
         for node in effective_children(block):
             key = node.key
             if node.children is not None:
+                if key in _DATA:
+                    continue
                 stack.append((node.children, ctx + (key,), here if ctx[:1] == ("http",) or key == "http" else {}))
                 continue
             if key in _LOGS or (key == "pid" and not ctx):
@@ -85,14 +91,13 @@ def start_files(nodes: list[Node], prefix: str, conf_prefix: str) -> Iterator[St
             elif key == "ssl_password_file" and len(node.args) == 1:
                 full = _full(conf_prefix, node.args[0].value)
                 yield StartFile(node, full, "file", _opened(full))
-        if ctx[-1:] == ("server",) and ctx[:1] == ("http",) and here.get("ssl_certificate") is not None:
+        if ctx[-1:] == ("server",) and ctx[:1] == ("http",) and here.get("ssl_certificate"):
             for key in _TLS:
-                setting = here.get(key)
-                if setting is None or (id(setting), key) in seen_tls:
-                    continue
-                value = setting.args[0].value
-                if "$" in value or value.startswith(("data:", "engine:")) or not value:
-                    continue
-                seen_tls.add((id(setting), key))
-                full = _full(conf_prefix, value)
-                yield StartFile(setting, full, "file", _SSL_WORDS[key].format(full))
+                for setting in here.get(key, ()):
+                    value = setting.args[0].value
+                    if ((id(setting), key) in seen_tls or "$" in value or not value
+                            or value.startswith(("data:", "engine:"))):
+                        continue
+                    seen_tls.add((id(setting), key))
+                    full = _full(conf_prefix, value)
+                    yield StartFile(setting, full, "file", _SSL_WORDS[key].format(full))
