@@ -41,8 +41,8 @@ NGINX_CASES = [
      "ssl_dhparam M/d.pem; } }", '"M/d.pem"'),
     ("trusted", "http { server { listen 127.0.0.1:1; ssl_certificate T/c.pem; ssl_certificate_key T/k.pem; "
      "ssl_trusted_certificate M/t.pem; } }", '"M/t.pem"'),
-    ("user", "user nosuchuser9;", '"nosuchuser9"'),
-    ("group", "user www-data nosuchgroup9;", '"nosuchgroup9"'),
+    ("user", "user nosuchuser9;", 'getpwnam("nosuchuser9") failed'),
+    ("group", "user www-data nosuchgroup9;", 'getgrnam("nosuchgroup9") failed'),
     # accepted: nothing is opened at start
     ("certificate-without-server", "http { ssl_certificate M/c.pem; ssl_certificate_key M/k.pem; }", None),
     ("certificate-variable", "http { server { listen 127.0.0.1:1; ssl_certificate M/$host.pem; "
@@ -65,8 +65,8 @@ APACHE_CASES = [
     ("certificate", "ErrorLog T/e.log\nSSLCertificateFile M/c.pem\n", "'M/c.pem'"),
     ("empty-certificate", "ErrorLog T/e.log\nSSLCertificateFile T/empty.pem\n", "'T/empty.pem'"),
     ("ca-path", "ErrorLog T/e.log\nSSLCACertificatePath M/ca\n", "'M/ca'"),
-    ("user", "ErrorLog T/e.log\nUser nosuchuser9\n", "nosuchuser9"),
-    ("group", "ErrorLog T/e.log\nGroup nosuchgroup9\n", "nosuchgroup9"),
+    ("user", "ErrorLog T/e.log\nUser nosuchuser9\n", "AH00543: apache2: bad user name nosuchuser9"),
+    ("group", "ErrorLog T/e.log\nGroup nosuchgroup9\n", "AH00544: apache2: bad group name nosuchgroup9"),
     ("piped-log", "ErrorLog \"|/bin/cat\"\n", None),
     ("present", "ErrorLog T/e.log\nCustomLog T/a.log combined\nSSLCertificateFile T/c.pem\n", None),
 ]
