@@ -1,4 +1,4 @@
-"""FS109: a file the server opens at start is missing on this machine (it refuses to start)."""
+"""FS110: a file the server opens at start is missing on this machine (it refuses to start)."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def _missing(fs, want: str, path: str) -> str | None:
     return None
 
 
-@rule(id="FS109", name="start-file-missing", severity="error", server="any", needs_fs=True,
+@rule(id="FS110", name="start-file-missing", severity="error", server="any", needs_fs=True,
       summary="a log directory or TLS file the server opens at start is missing (it refuses to start)", doc=DOC)
 def check(ctx):
     from confcheck.servers.apache.startfiles import start_files as apache_files
@@ -70,6 +70,6 @@ def check(ctx):
             fault = _missing(ctx.fs, item.want, item.path)
             if fault is None:
                 continue
-            yield Finding(rule="FS109", name="start-file-missing", severity="error",
+            yield Finding(rule="FS110", name="start-file-missing", severity="error",
                           message=f"{item.message}: {name} will not start on this machine ({fault} is missing)",
                           span=item.node.span, server=target.server, fs_path=fault)

@@ -35,7 +35,7 @@ def _accounts(root: Path) -> None:
 def _debian(base: Path, apps: bool = False) -> tuple[Path, str]:
     root = make_root(base, CORPUS / "debian", "etc/apache2")
     _accounts(root)
-    (root / "var/log/apache2").mkdir(parents=True)     # the package's log directory (FS109)
+    (root / "var/log/apache2").mkdir(parents=True)     # the package's log directory (FS110)
     write(root / "var/www/html/index.html", "<h1>It works!</h1>\n")
     (root / "usr/share/apache2/icons").mkdir(parents=True)
     if apps:

@@ -1,7 +1,7 @@
-"""Refusals that depend on the machine (FS100, FS109) against the real servers' verdicts.
+"""Refusals that depend on the machine (FS100, FS110) against the real servers' verdicts.
 
 Each case is a configuration `nginx -t` / `apache2 -t` reads on this machine in a
-fresh tree: the server refuses it exactly when a filesystem scan has an FS100/FS109
+fresh tree: the server refuses it exactly when a filesystem scan has an FS100/FS110
 finding, and the finding names the path (or account) the server names. A config-only
 scan (`--no-fs`) says nothing about them; `--root` judges them in the image.
 """
@@ -20,7 +20,7 @@ from confcheck.engine import ScanOptions, run_scan
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 APACHE = shutil.which("apache2") or "/usr/sbin/apache2"
-MACHINE = {"FS100", "FS109"}
+MACHINE = {"FS100", "FS110"}
 
 # (id, body after `events {}`; T is the tree, M a path that does not exist,
 #  expected: the text nginx's refusal quotes, or None when nginx accepts)
@@ -138,7 +138,7 @@ def test_root_judges_the_image_and_no_fs_stays_quiet(tree):
     scan = run_cli("scan", "--format", "json", "--root", str(image), "/etc/nginx/nginx.conf")
     assert scan.returncode == 1, scan.stderr
     found = {(f["rule"], f["line"]) for f in __import__("json").loads(scan.stdout)["findings"]}
-    assert found == {("FS100", 1), ("FS109", 2)}      # this machine has www-data; the image does not
+    assert found == {("FS100", 1), ("FS110", 2)}      # this machine has www-data; the image does not
     quiet = run_cli("scan", "--no-fs", "--format", "json", "--root", str(image), "/etc/nginx/nginx.conf")
     assert quiet.returncode == 0 and __import__("json").loads(quiet.stdout)["findings"] == []
     (image / "etc/nginx/nginx.conf").write_text("user web;\nerror_log /var/log/shop/error.log;\nevents {}\n")
