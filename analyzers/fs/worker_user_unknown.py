@@ -25,7 +25,19 @@ def check(ctx):
     for target in ctx.targets():
         identity = ctx.identity(target)
         if isinstance(identity, IdentityProblem):
+            words = _refusal(target.server, identity.account)
             yield Finding(rule="FS100", name="worker-user-unknown", severity="error",
-                          message=f"{identity.message}: {'Apache' if target.server == 'apache' else 'nginx'} will not start with this user",
+                          message=(f"{words + ': ' if words else ''}{identity.message}: "
+                                   f"{'Apache' if target.server == 'apache' else 'nginx'} will not start with this user"),
                           span=identity.node.span if identity.node is not None else None,
                           server=target.server)
+
+
+def _refusal(server: str, account: tuple[str, str] | None) -> str | None:
+    """The server's own words for the lookup that fails (nginx -t, apache2 -t)."""
+    if account is None:
+        return None
+    kind, name = account
+    if server == "apache":
+        return f"AH0054{3 if kind == 'user' else 4}: apache2: bad {kind} name {name}"
+    return f'{"getpwnam" if kind == "user" else "getgrnam"}("{name}") failed'

@@ -26,7 +26,9 @@ class IdentityError(LookupError):
 
 
 class UnknownUser(IdentityError):
-    pass
+    def __init__(self, message: str, account: tuple[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.account = account      # ("user" | "group", name) the lookup did not find
 
 
 class UnknownGroup(UnknownUser):
@@ -102,7 +104,7 @@ def resolve_identity(fs: FsView, user: str, group: str | None,
         pw_gid = acc.users[name][1] if name in acc.users else None
     else:
         where = "" if acc.has_passwd else f" (no {PASSWD} in this view)"
-        raise UnknownUser(f"unknown user {user!r}{where}")
+        raise UnknownUser(f"unknown user {user!r}{where}", ("user", user))
 
     if group is None:
         if pw_gid is None:
@@ -113,7 +115,7 @@ def resolve_identity(fs: FsView, user: str, group: str | None,
     elif _NUMERIC.match(group):
         gid = int(_NUMERIC.match(group).group(1))    # type: ignore[union-attr]
     else:
-        raise UnknownGroup(f"unknown group {group!r}")
+        raise UnknownGroup(f"unknown group {group!r}", ("group", group))
 
     groups = frozenset({gid} | acc.members.get(name, frozenset()))
     return Identity(user=name, uid=uid, gid=gid, groups=groups,

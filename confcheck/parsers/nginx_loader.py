@@ -220,7 +220,10 @@ def _server_view(main_path: str, root: str | None) -> str:
         main_abs = os.path.abspath(main_path)
         if main_abs.startswith(root_abs + "/"):
             return main_abs[len(root_abs):]
-    return main_path
+    # nginx makes `-c` absolute before it opens it (ngx_conf_full_name): the
+    # conf prefix and its messages are full paths (joined here to the working
+    # directory confcheck opens it from)
+    return os.path.abspath(main_path)
 
 
 def _lone_prefix(path: str, fs: _DiskFiles) -> str | None:

@@ -22,7 +22,7 @@ def assert_healthy(result, justified: dict[tuple[str, str], str]) -> None:
     assert [str(e) for e in result.errors] == []
     errors = [f"{f.rule} {f.span.file if f.span else ''}:{f.span.line if f.span else ''} {f.message}"
               for f in result.findings if f.severity == "error"]
-    assert errors == []
+    assert errors == [], errors
     unexplained = [f"{f.rule} {f.message}" for f in result.findings
                    if f.severity == "warning" and not any(
                        f.rule == rule and f.span is not None and f.span.file.endswith(suffix)

@@ -35,6 +35,7 @@ def _accounts(root: Path) -> None:
 def _debian(base: Path, apps: bool = False) -> tuple[Path, str]:
     root = make_root(base, CORPUS / "debian", "etc/apache2")
     _accounts(root)
+    (root / "var/log/apache2").mkdir(parents=True)     # the package's log directory (FS110)
     write(root / "var/www/html/index.html", "<h1>It works!</h1>\n")
     (root / "usr/share/apache2/icons").mkdir(parents=True)
     if apps:
@@ -56,6 +57,7 @@ def _h5bp(base: Path) -> tuple[Path, str]:
                root / "usr/local/apache2/vhosts/no-ssl.example.com.conf")
     _accounts(root)
     (root / "usr/local/apache2/htdocs").mkdir(parents=True)
+    (root / "usr/local/apache2/logs").mkdir(parents=True)
     write(root / "var/www/example.com/public/index.html", "<h1>h5bp</h1>\n")
     write(root / "var/www/example.com/public/404.html", "<h1>not found</h1>\n")
     return root, "/usr/local/apache2/httpd.conf"
@@ -89,6 +91,7 @@ def _upstream(base: Path) -> tuple[Path, str]:
     conf = (conf.replace("@@ServerRoot@@", "/usr/local/apache2").replace("@@Port@@", "80")
             .replace("@exp_htdocsdir@", "/usr/local/apache2/htdocs")
             .replace("@exp_cgidir@", "/usr/local/apache2/cgi-bin")
+            .replace("@rel_logfiledir@", "logs")
             .replace("@@LoadModule@@", loads))
     root = base
     write(root / "usr/local/apache2/conf/httpd.conf", conf)
@@ -97,6 +100,7 @@ def _upstream(base: Path) -> tuple[Path, str]:
     write(root / "usr/local/apache2/htdocs/index.html", "<html><body><h1>It works!</h1></body></html>\n")
     (root / "usr/local/apache2/cgi-bin").mkdir(parents=True)
     (root / "usr/local/apache2/icons").mkdir(parents=True)
+    (root / "usr/local/apache2/logs").mkdir(parents=True)
     return root, "/usr/local/apache2/conf/httpd.conf"
 
 

@@ -39,6 +39,8 @@ def _debian_root(base: Path) -> Path:
     write(root / "etc/passwd", PASSWD)
     write(root / "etc/group", GROUP)
     write(root / "var/www/html/index.nginx-debian.html", "<h1>Welcome to nginx!</h1>\n")
+    for made in ("var/log/nginx", "run"):      # what the package and the system provide (FS110)
+        (root / made).mkdir(parents=True)
     return root
 
 
@@ -52,6 +54,10 @@ def _h5bp_root(base: Path) -> Path:
     write(root / "etc/group", GROUP)
     write(root / "var/www/example.com/public/index.html", "<h1>example</h1>\n")
     write(root / "var/www/example.com/public/404.html", "<h1>not found</h1>\n")
+    for made in ("var/log/nginx", "var/run"):  # what the package and the system provide (FS110)
+        (root / made).mkdir(parents=True)
+    for name in ("default.crt", "default.key"):    # h5bp's README: the operator puts them there
+        write(root / "etc/nginx/certs" / name, "PEM\n")
     return root
 
 

@@ -86,8 +86,9 @@ def _debian_apache(root: str, keep_default: bool) -> None:
                 os.symlink(target, out)
                 continue
             shutil.copyfile(src, out)
-    # what the apache2 package installs besides its configs (alias.conf serves the icons)
-    for path in ("usr/share/apache2/icons", "var/www"):
+    # what the apache2 package installs besides its configs (alias.conf serves the icons;
+    # its log directory: FS110)
+    for path in ("usr/share/apache2/icons", "var/www", "var/log/apache2"):
         os.makedirs(os.path.join(root, path), mode=0o755, exist_ok=True)
 
 

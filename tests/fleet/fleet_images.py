@@ -44,6 +44,8 @@ def _shop(base: str, host: str) -> None:
     _write(base, "etc/group", NGINX_GROUP)
     _write(base, "home/deploy/shop/public/index.html", f"{host}\n", owner=(1000, 1000))
     os.makedirs(f"{base}/srv/shop-media", exist_ok=True)
+    for made in ("var/log/nginx", "run"):      # what the package and the system provide (FS110)
+        os.makedirs(f"{base}/{made}", exist_ok=True)
 
 
 def web1(base: str) -> None:
@@ -69,6 +71,7 @@ def web3(base: str) -> None:
     _write(base, "etc/group", "root:x:0:\napache:x:48:\n")
     _write(base, "var/www/html/index.html", "hi\n")
     _write(base, "srv/app/index.html", "app\n")
+    os.makedirs(f"{base}/etc/httpd/logs", exist_ok=True)    # the package's log directory (FS110)
 
 
 def web4(base: str) -> None:

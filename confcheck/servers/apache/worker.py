@@ -24,6 +24,11 @@ def apache_identity(fs, conf, override: str | None):
         return resolve_identity(fs, override, None, source="--worker-user")
     user, group = conf.main.last("user"), conf.main.last("group")
     if user is None or not user.values:
+        if fs is not None and group is not None and group.values and "${" not in group.values[0]:
+            from confcheck.fs.identity import Accounts, _NUMERIC
+            if not _NUMERIC.match(group.values[0]) and group.values[0] not in Accounts.load(fs).groups:
+                # mod_unixd looks the group up even without User (AH00544)
+                return IdentityProblem(f"unknown group {group.values[0]!r}", group, ("group", group.values[0]))
         return Identity(user="#-1", uid=0xFFFFFFFF, gid=0xFFFFFFFF, groups=frozenset(),
                         source="Apache compiled default (no User directive)")
     for node in (user, group):
@@ -34,4 +39,4 @@ def apache_identity(fs, conf, override: str | None):
         return resolve_identity(fs, user.values[0], group.values[0] if group is not None and group.values else None,
                                 source=f"User at {user.file}:{user.line}")
     except UnknownUser as exc:
-        return IdentityProblem(str(exc), group if "group" in str(exc) else user)
+        return IdentityProblem(str(exc), group if "group" in str(exc) else user, exc.account)

@@ -19,6 +19,7 @@ from confcheck.parsers.syntax import Node
 class IdentityProblem:
     message: str
     node: Node | None
+    account: tuple[str, str] | None = None     # ("user" | "group", name) that does not exist
 
 
 def nginx_identity(fs, model, override: str | None):
@@ -35,4 +36,4 @@ def nginx_identity(fs, model, override: str | None):
         # `user alice;` means group alice in nginx, not alice's passwd group.
         return nginx_user_identity(fs, setting.user, setting.group)
     except UnknownUser as exc:
-        return IdentityProblem(str(exc), setting.node)
+        return IdentityProblem(str(exc), setting.node, exc.account)
