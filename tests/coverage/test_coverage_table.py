@@ -65,7 +65,7 @@ def test_page_counts_match_the_table():
 
 def test_status_changing_directives_the_model_ignores_are_unknown():
     for name in ("auth_request", "secure_link", "limit_req", "dav_methods", "perl", "image_filter", "mp4",
-                 "flv", "random_index", "gzip_static", "xslt_stylesheet", "set_real_ip_from"):
+                 "flv", "random_index", "gzip_static", "xslt_stylesheet"):
         assert nginx_entry(name).cls == "unknown", name
     for name in ("CheckSpelling", "DAV", "SSLRequire",
                  "RewriteMap", "AuthDigestProvider", "RemoteIPHeader", "AllowMethods"):

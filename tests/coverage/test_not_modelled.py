@@ -67,13 +67,23 @@ def test_a_status_decided_before_the_directives_phase_stays_known(tree_dir):
     assert out.status is None and out.would_answer == 403 and out.not_modelled.name == "limit_req"
 
 
-def test_realip_is_unknown_only_for_a_trusted_address_sending_the_header(tree_dir):
+def test_realip_takes_the_address_from_a_trusted_sender_only(tree_dir):
     conf = _nginx(tree_dir, "        set_real_ip_from 10.0.0.0/8;\n        real_ip_header X-Forwarded-For;\n"
                             "        deny 192.0.2.1;")
     assert _why(conf, "/a.html").status == 200
     assert _why(conf, "/a.html", client_ip="10.1.1.1").status == 200
+    untrusted = _why(conf, "/a.html", headers={"X-Forwarded-For": "192.0.2.1"}, client_ip="11.0.0.1")
+    assert untrusted.status == 200
     out = _why(conf, "/a.html", headers={"X-Forwarded-For": "192.0.2.1"}, client_ip="10.1.1.1")
-    assert out.status is None and out.not_modelled.name == "set_real_ip_from"
+    assert out.status == 403 and out.decided_by.name == "deny" and out.not_modelled is None
+    step = next(s for s in out.trace if s.step == "realip")
+    assert "192.0.2.1" in str(step.detail) and step.node.name == "set_real_ip_from"
+
+
+def test_realip_from_a_host_name_is_unknown(tree_dir):
+    conf = _nginx(tree_dir, "        set_real_ip_from localhost;\n        deny 192.0.2.1;")
+    out = _why(conf, "/a.html", headers={"X-Real-IP": "192.0.2.1"})
+    assert out.status is None and "localhost" in out.reason
 
 
 def test_image_filter_acts_on_what_the_content_phase_answered(tree_dir):

@@ -113,8 +113,7 @@ proxy_store unknown except=off -- stores the upstream's answer as files
 proxy_intercept_errors no-effect -- error_page for the upstream's codes: the upstream status is null anyway
 *ngx_http_random_index_module unknown -- a URI ending in / is answered with a random file of the directory instead of the index
 random_index unknown except=off -- a URI ending in / is answered with a random file of the directory instead of the index
-*ngx_http_realip_module no-effect -- only used with set_real_ip_from
-set_real_ip_from unknown -- from a trusted address, the client address (allow/deny, geo, $remote_addr) is taken from a header
+*ngx_http_realip_module modelled -- from a trusted address, the client address (allow/deny, geo, $remote_addr) is taken from a header (servers/nginx/realip.py)
 *ngx_http_referer_module modelled
 *ngx_http_rewrite_module modelled
 rewrite_log no-effect -- logging

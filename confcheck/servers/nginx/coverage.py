@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from confcheck.servers.coverage import nginx_entry, unknown_reason
-from confcheck.servers.nginx.request import ip_match
 
 if TYPE_CHECKING:
     from confcheck.servers.nginx.decide import State
@@ -58,20 +57,7 @@ def _applies(state: "State", name: str, node) -> bool:
     if name in ("gzip_static", "brotli_static"):
         accepts = ("gzip" if name == "gzip_static" else "br") in (request.header("accept-encoding") or "")
         return accepts or node.values[:1] == ["always"]
-    if name == "set_real_ip_from":
-        header = state.scope.value("real_ip_header", "X-Real-IP")
-        froms = [n for n in _nearest(state, name)]
-        return (request.header(header) is not None
-                and any(n.args and ip_match(n.args[0].value, request.client_ip) for n in froms))
     return True
-
-
-def _nearest(state: "State", name: str) -> list:
-    for scope, _ in _chain(state):
-        found = scope.own(name)
-        if found:
-            return found
-    return []
 
 
 def _candidates(scope) -> list:

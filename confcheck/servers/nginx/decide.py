@@ -15,7 +15,7 @@ import posixpath
 from dataclasses import dataclass, field
 
 from confcheck.parsers.syntax import Node
-from confcheck.servers.nginx import variables
+from confcheck.servers.nginx import realip, variables
 from confcheck.servers.nginx.coverage import note_phase
 from confcheck.servers.nginx.conf import Http, LimitExcept, Location, Scope, Server, UPSTREAM_HANDLERS
 from confcheck.servers.nginx.locations import describe_search, find_location
@@ -85,6 +85,8 @@ class State:
         self.capture_whole = ""
         self.set_vars: dict[str, str] = {}
         self.unknown: set[str] = set()
+        self.client_ip = request.client_ip   # the address allow/deny and $remote_addr see (realip.py)
+        self.realip_done = False
         self.not_modelled: tuple[Node, str] | None = None   # an unknown-class directive passed (coverage.py)
         self.internal = False
         self.valid_location = True    # False after `rewrite ... break`: alias cannot map the new URI
@@ -186,6 +188,7 @@ def decide(model: Model, request: Request, server: Server | None = None) -> Outc
             raise Final(400, f"bad request URI: {exc}")
         state.step("uri", f"normalised URI {state.uri}" + (f" args {state.args}" if state.args else ""))
         try:
+            realip.run(state, "post-read")   # once per request, with the server's settings
             _run(state)
         except Final as final:
             _error_page(state, final)
@@ -234,6 +237,7 @@ def _run(state: State, start: "str | Location" = "server") -> None:
             action = run_script(state, state.scope.rewrite_script(), state.scope)
             if _apply_rewrite(state, action, server_level=False):
                 continue
+        realip.run(state, "preaccess")
         note_phase(state, "access")
         _access(state)
         after = _try_files(state)
@@ -313,14 +317,14 @@ def _access(state: State) -> None:
     rules = scope.group("access")
     access: tuple[str, Node] | None = None
     for node in rules:
-        if node.args and _ip_match(node.args[0].value, state.request.client_ip):
+        if node.args and _ip_match(node.args[0].value, state.client_ip):
             access = (node.key, node)
             break
     if access is None:
         state.step("access", "no allow/deny rule applies" if not rules else
-                   f"no allow/deny rule matches {state.request.client_ip}", rules[0] if rules else None)
+                   f"no allow/deny rule matches {state.client_ip}", rules[0] if rules else None)
     else:
-        state.step("access", f"{access[1].name} {access[1].args[0].raw} matches {state.request.client_ip}"
+        state.step("access", f"{access[1].name} {access[1].args[0].raw} matches {state.client_ip}"
                    " (first match wins)", access[1])
     auth = _auth_basic(state)
     if satisfy == "any":

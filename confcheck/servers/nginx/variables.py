@@ -44,8 +44,9 @@ def get(name: str, state: "State") -> str:
         "query_string": lambda: state.args,
         "is_args": lambda: "?" if state.args else "",
         "request_method": lambda: req.method,
-        "remote_addr": lambda: req.client_ip,
-        "binary_remote_addr": lambda: req.client_ip,
+        "remote_addr": lambda: state.client_ip,
+        "binary_remote_addr": lambda: state.client_ip,
+        "realip_remote_addr": lambda: req.client_ip,
         "scheme": lambda: req.scheme,
         "https": lambda: "on" if req.scheme == "https" else "",
         "server_port": lambda: str(req.port),
@@ -162,7 +163,7 @@ def map_lookup(block, source_value: str, state: "State") -> str:
 def geo_lookup(block, state: "State") -> str:
     """Evaluate a `geo [$src] $var { ... }` block for the client address."""
     args = block.values
-    source = state.request.client_ip if len(args) < 2 else expand(args[0], state)
+    source = state.client_ip if len(args) < 2 else expand(args[0], state)
     try:
         addr = ipaddress.ip_address(source)
     except ValueError:
