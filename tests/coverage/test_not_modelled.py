@@ -50,10 +50,10 @@ def test_a_third_party_directive_makes_the_answer_unknown_where_it_is_in_force(t
 
 def test_inner_off_switches_an_inherited_directive_off(tree_dir):
     conf = _nginx(tree_dir, "        auth_request /auth;\n        location /d/ {\n            auth_request off;\n"
-                            "        }\n        location = /auth {\n            return 204;\n        }")
+                            "        }\n        location = /auth {\n            proxy_pass http://127.0.0.1:9;\n        }")
     assert _why(conf, "/d/a.html").status == 200
     out = _why(conf, "/a.html")
-    assert out.status is None and out.not_modelled.name == "auth_request"
+    assert out.status is None and out.not_modelled.name == "auth_request" and "location = /auth" in out.reason
 
 
 def test_a_status_decided_before_the_directives_phase_stays_known(tree_dir):
@@ -95,7 +95,7 @@ def test_image_filter_acts_on_what_the_content_phase_answered(tree_dir):
 
 def test_why_json_names_the_directive_and_the_answer_without_it(tree_dir):
     conf = _nginx(tree_dir, "        location /d/ {\n            auth_request /auth;\n        }\n"
-                            "        location = /auth {\n            return 204;\n        }")
+                            "        location = /auth {\n            proxy_pass http://127.0.0.1:9;\n        }")
     proc = run_cli("why", "--config", conf, "--format", "json", "http://site.test:8080/d/a.html")
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)

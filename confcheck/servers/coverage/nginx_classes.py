@@ -66,8 +66,7 @@ default_type no-effect -- the Content-Type of the answer
 
 *ngx_http_access_module modelled
 *ngx_http_auth_basic_module modelled
-*ngx_http_auth_request_module unknown -- the access phase asks another location (often an upstream): its 2xx allows, 401/403 refuse, anything else is 500
-auth_request unknown except=off -- the access phase asks another location (often an upstream): its 2xx allows, 401/403 refuse, anything else is 500
+*ngx_http_auth_request_module modelled -- the access phase asks another location: its 2xx allows, 401/403 refuse, anything else is 500; a subrequest the model cannot answer (often an upstream) makes the answer unknown (servers/nginx/auth_request.py)
 auth_request_set no-effect -- sets variables from the auth_request subrequest (unknown offline, named in the answer)
 *ngx_http_addition_filter_module no-effect -- adds subrequest bodies before/after a 200 answer; the status stays the main request's
 *ngx_http_autoindex_module no-effect -- the listing's format

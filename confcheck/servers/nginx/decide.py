@@ -15,7 +15,7 @@ import posixpath
 from dataclasses import dataclass, field
 
 from confcheck.parsers.syntax import Node
-from confcheck.servers.nginx import realip, variables
+from confcheck.servers.nginx import auth_request, realip, variables
 from confcheck.servers.nginx.coverage import note_phase
 from confcheck.servers.nginx.conf import Http, LimitExcept, Location, Scope, Server, UPSTREAM_HANDLERS
 from confcheck.servers.nginx.locations import describe_search, find_location
@@ -87,6 +87,7 @@ class State:
         self.unknown: set[str] = set()
         self.client_ip = request.client_ip   # the address allow/deny and $remote_addr see (realip.py)
         self.realip_done = False
+        self.subrequest = False              # auth_request's subrequest (auth_request.py)
         self.not_modelled: tuple[Node, str] | None = None   # an unknown-class directive passed (coverage.py)
         self.internal = False
         self.valid_location = True    # False after `rewrite ... break`: alias cannot map the new URI
@@ -313,6 +314,9 @@ def _limit_except(state: State) -> None:
 
 def _access(state: State) -> None:
     scope = state.scope
+    if state.subrequest:
+        state.step("access", "a subrequest skips the access phase", None)
+        return
     satisfy = scope.value("satisfy", "all")
     rules = scope.group("access")
     access: tuple[str, Node] | None = None
@@ -334,14 +338,22 @@ def _access(state: State) -> None:
         codes = [a for a in (auth,) if a is not None and a[0] == 500]
         if codes:
             raise Final(500, codes[0][1], codes[0][2], fs_path=codes[0][3], rule=codes[0][4])
-        if auth is not None and auth[0] == 401:
-            raise Final(401, auth[1], auth[2])
+        sub = auth_request.check(state)    # runs only when allow/deny and auth_basic did not allow
+        if sub is not None and sub[0] == 200:
+            state.step("access", "satisfy any: auth_request allows the request", scope.last("satisfy"))
+            return
+        if sub is not None and sub[0] == 500:
+            raise Final(500, sub[1], sub[2], fs_path=sub[3])
+        for refusal in (auth, sub):        # a 401 from any check is the answer (r->access_code)
+            if refusal is not None and refusal[0] == 401:
+                raise Final(401, refusal[1], refusal[2])
         if access is not None and access[0] == "deny":
             raise Final(403, f"access forbidden by rule: {access[1].name} {access[1].args[0].raw} "
                              f"(satisfy any, and no other check allows)", _decider(scope, access[1]),
                         rule="NGX-deny")
-        if auth is not None and auth[0] == 403:
-            raise Final(403, auth[1], auth[2], fs_path=auth[3], rule=auth[4])
+        for refusal in (auth, sub):
+            if refusal is not None and refusal[0] == 403:
+                raise Final(403, refusal[1], refusal[2], fs_path=refusal[3], rule=refusal[4])
         return
     if access is not None and access[0] == "deny":
         raise Final(403, f"access forbidden by rule: {access[1].name} {access[1].args[0].raw}"
@@ -349,6 +361,9 @@ def _access(state: State) -> None:
                     _decider(scope, access[1]), rule="NGX-deny")
     if auth is not None and auth[0] != 200:
         raise Final(auth[0], auth[1], auth[2], fs_path=auth[3], rule=auth[4])
+    sub = auth_request.check(state)
+    if sub is not None and sub[0] != 200:
+        raise Final(sub[0], sub[1], sub[2], fs_path=sub[3], rule=sub[4])
 
 
 def _own_rule(scope: Scope, node: Node) -> bool:
