@@ -38,6 +38,7 @@ SUMMARY = {
     "no-credentials": "basic authentication: the client sent no credentials (401)",
     "bad-credentials": "basic authentication: unknown user or wrong password (401)",
     "rewrite-cycle": "rewrites or internal redirects looped until the server gave up (500)",
+    "auth-request-status": "the auth_request subrequest answered neither 2xx nor 401/403 (500)",
     "search-denied": "a directory on the way to the file is not searchable by the worker",
     "htaccess-unreadable": "Apache could not read an .htaccess file (or enter its directory)",
     "rewrite-no-symlinks": "per-directory RewriteRule with both symlink options off",
@@ -307,6 +308,7 @@ def _replay(event: LogEvent, machine: Machine):
         try:
             request = Request.parse(f"http://{host.split(':')[0]}:{port}{path}", method, headers,
                                     event.client or "127.0.0.1")
+            request.address_from_log = event.client is not None
             outcome = decide_contained(decide, prepared.model, request, server)
         except RequestError:
             return None

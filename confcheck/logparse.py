@@ -35,6 +35,7 @@ NGINX_PATTERNS = [
     ("bad-credentials", re.compile(r'^user "(?P<user>[^"]*)":? (?:was not found in|password mismatch)'), 401),
     ("rewrite-cycle", re.compile(r'^rewrite or internal redirection cycle while '
                                  r'(?:processing|internally redirecting to|redirect to named location) "(?P<path>.*)"'), 500),
+    ("auth-request-status", re.compile(r"^auth request unexpected status: \d+"), 500),
 ]
 
 APACHE_PATTERNS = [

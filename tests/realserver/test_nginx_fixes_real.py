@@ -34,7 +34,8 @@ pytestmark = pytest.mark.realserver
 # Reviewed by hand: each is a refusal (403/500), a wrong 404, a hidden file or a
 # leak that a fix removes, or a side effect the fix's title states.
 CHANGED: dict[tuple[str, int], tuple[int, int]] = {
-    ("app-api-proxy", 5): (403, 502),   # OPTIONS /api/users (NGX110: handed to the backend now)
+    ("app-api-proxy", 5): (403, 502),
+    ("ar-known", 10): (403, 200),   # GET /secret/a.html - the auth_request location's file made readable   # OPTIONS /api/users (NGX110: handed to the backend now)
     ("cr-caret-location-inherits-server-deny", 0): (403, 200),   # GET /.well-known/acme-challenge/x - `allow all;` in the public location (NGX103)
     ("cr-covering-cidr-deny-shadows-allow", 0): (403, 200),   # GET /a.html
     ("cr-dotfile-return-404-hits-acme", 0): (404, 200),   # GET /.well-known/acme-challenge/x

@@ -128,6 +128,14 @@ def _header(state: "State", scope: "Scope") -> tuple[str, str | None]:
     return name, state.request.header(name.lower())
 
 
+def remote_addr(state: "State") -> str | None:
+    """$remote_addr now; None when it is not known: an address from a log is the one realip
+    produced, and realip has yet to act here (location-level set_real_ip_from, rewrite phase)."""
+    if state.request.address_from_log and not state.realip_done and _froms(state.scope):
+        return None
+    return state.client_ip
+
+
 def run(state: "State", phase: str) -> None:
     """The realip handler in `phase` ("post-read": the server's settings; "preaccess": the
     location's). Changes state.client_ip and says so in the trace."""
@@ -136,6 +144,12 @@ def run(state: "State", phase: str) -> None:
     scope = state.server if phase == "post-read" else state.scope
     froms = _froms(scope)
     if not froms:
+        return
+    if state.request.address_from_log:
+        # nginx logs the address realip produced: the headers it came from are not in the log
+        state.realip_done = True
+        state.step("realip", f"{state.client_ip} is the client address as logged, after set_real_ip_from "
+                   f"({phase} phase)", froms[0])
         return
     name, value = _header(state, scope)
     client = ipaddress.ip_address(state.client_ip)

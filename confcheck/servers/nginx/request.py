@@ -40,6 +40,7 @@ class Request:
     address: str = ""        # where the connection goes: the URL's host (a name or an IP)
     raw_path: str = "/"      # as sent, before decoding
     args: str = ""
+    address_from_log: bool = False   # client_ip is an error log's `client:`, the address realip produced
 
     @classmethod
     def parse(cls, url: str, method: str = "GET", headers: dict[str, str] | None = None,

@@ -11,6 +11,8 @@ import ipaddress
 import re
 from typing import TYPE_CHECKING
 
+from confcheck.servers.nginx import realip
+
 if TYPE_CHECKING:
     from confcheck.servers.nginx.decide import State
 
@@ -22,6 +24,14 @@ def expand(text: str, state: "State") -> str:
     if "$" not in text:
         return text
     return _VAR.sub(lambda m: get(m.group(1) or m.group(2), state), text)
+
+
+def _remote_addr(state: "State", name: str) -> str:
+    addr = realip.remote_addr(state)
+    if addr is None:
+        state.unknown.add(name)
+        return ""
+    return addr
 
 
 def get(name: str, state: "State") -> str:
@@ -44,8 +54,8 @@ def get(name: str, state: "State") -> str:
         "query_string": lambda: state.args,
         "is_args": lambda: "?" if state.args else "",
         "request_method": lambda: req.method,
-        "remote_addr": lambda: state.client_ip,
-        "binary_remote_addr": lambda: state.client_ip,
+        "remote_addr": lambda: _remote_addr(state, name),
+        "binary_remote_addr": lambda: _remote_addr(state, name),
         "realip_remote_addr": lambda: req.client_ip,
         "scheme": lambda: req.scheme,
         "https": lambda: "on" if req.scheme == "https" else "",
@@ -163,7 +173,7 @@ def map_lookup(block, source_value: str, state: "State") -> str:
 def geo_lookup(block, state: "State") -> str:
     """Evaluate a `geo [$src] $var { ... }` block for the client address."""
     args = block.values
-    source = state.client_ip if len(args) < 2 else expand(args[0], state)
+    source = _remote_addr(state, "remote_addr") if len(args) < 2 else expand(args[0], state)
     try:
         addr = ipaddress.ip_address(source)
     except ValueError:
