@@ -14,12 +14,10 @@ from .session import check_fs_paths_as_worker
 ERROR_LEVELS = ("[error]", "[crit]", "[alert]", "[emerg]", ":error]", ":crit]", ":alert]", ":emerg]")
 
 
-def nginx_request(run: RunResult, sc, req: RequestResult):
-    """The request the harness sent, as confcheck's nginx model reads it (the
-    harness fills in @NAME@/@ROOT@ when sending; so does this)."""
+def sent_headers(sc, req: RequestResult) -> dict:
+    """The headers the harness sent with `req` (@NAME@/@ROOT@ filled in, Basic
+    credentials, Host), as both request models read them."""
     import base64
-
-    from confcheck.servers.nginx.request import Request
 
     headers = {k: v.replace("@NAME@", sc.server_name).replace("@ROOT@", str(sc.root))
                for k, v in req.spec.headers.items()}
@@ -27,6 +25,15 @@ def nginx_request(run: RunResult, sc, req: RequestResult):
         token = base64.b64encode(f"{req.spec.auth[0]}:{req.spec.auth[1]}".encode()).decode()
         headers["Authorization"] = f"Basic {token}"
     headers["Host"] = req.host
+    return headers
+
+
+def nginx_request(run: RunResult, sc, req: RequestResult):
+    """The request the harness sent, as confcheck's nginx model reads it (the
+    harness fills in @NAME@/@ROOT@ when sending; so does this)."""
+    from confcheck.servers.nginx.request import Request
+
+    headers = sent_headers(sc, req)
     address = getattr(sc, "address", "127.0.0.1")
     return Request.parse(f"http://{address}:{run.port}{req.spec.path}", req.spec.method, headers, "127.0.0.1")
 
@@ -34,16 +41,9 @@ def nginx_request(run: RunResult, sc, req: RequestResult):
 def apache_request(run: RunResult, sc, req: RequestResult):
     """The request the harness sent, as confcheck's Apache model reads it
     (@NAME@/@ROOT@ filled in, and the path actually sent: @USER:x@ expanded)."""
-    import base64
-
     from confcheck.servers.apache.request import Request
 
-    headers = {k: v.replace("@NAME@", sc.server_name).replace("@ROOT@", str(sc.root))
-               for k, v in req.spec.headers.items()}
-    if req.spec.auth:
-        token = base64.b64encode(f"{req.spec.auth[0]}:{req.spec.auth[1]}".encode()).decode()
-        headers["Authorization"] = f"Basic {token}"
-    headers["Host"] = req.host
+    headers = sent_headers(sc, req)
     path = getattr(req, "path_sent", "") or req.spec.path
     return Request.parse(f"http://127.0.0.1:{run.port}{path}", req.spec.method, headers, "127.0.0.1")
 

@@ -24,7 +24,7 @@ import hashlib
 from hypothesis import strategies as st
 
 from . import gen_nginx
-from .gen_nginx import ACCOUNTS, AUTHS, HEADERS, METHODS, _attrs, _pick
+from .gen_nginx import ACCOUNTS, _attrs, _pick
 
 # Apache reads no {PLAIN}: "u" gets a {SHA} entry for "p" (v:password as for nginx)
 HTPASSWD = ("u:{SHA}" + base64.b64encode(hashlib.sha1(b"p").digest()).decode() + "\n"
@@ -240,16 +240,7 @@ def tree(draw) -> list[dict]:
 
 @st.composite
 def request(draw) -> dict:
-    req: dict = {"path": draw(_pick(PATHS))}
-    method = draw(_pick(METHODS))
-    if method != "GET":
-        req["method"] = method
-    auth = draw(_pick(AUTHS))
-    if auth:
-        req["auth"] = auth
-    headers = draw(_pick(HEADERS))
-    if headers:
-        req["headers"] = dict(headers)
+    req = gen_nginx.draw_request(draw, PATHS)
     host = draw(_pick(HOSTS))
     if host:
         req["host"] = host

@@ -309,9 +309,10 @@ def server_body(draw) -> str:
     return "\n".join(lines) + "\n"
 
 
-@st.composite
-def request(draw) -> dict:
-    req: dict = {"path": draw(_pick(PATHS))}
+def draw_request(draw, paths: list) -> dict:
+    """A request entry drawn from `paths` and the shared method, credential and
+    header pools (gen_apache draws its own extras after these, in this order)."""
+    req: dict = {"path": draw(_pick(paths))}
     method = draw(_pick(METHODS))
     if method != "GET":
         req["method"] = method
@@ -321,6 +322,12 @@ def request(draw) -> dict:
     headers = draw(_pick(HEADERS))
     if headers:
         req["headers"] = dict(headers)
+    return req
+
+
+@st.composite
+def request(draw) -> dict:
+    req = draw_request(draw, PATHS)
     req["nginx"] = {"status": 0}       # filled in from the real server
     return req
 
