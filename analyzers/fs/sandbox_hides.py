@@ -31,6 +31,7 @@ DOC = RuleDoc(
 @rule(id="FS109", name="sandbox-hides-served-files", severity="error", server="any", needs_fs=True,
       fixable=True, summary="the server's systemd sandbox hides a served directory from the worker", doc=DOC)
 def check(ctx):
+    from confcheck.analyzers.fs._answer import answered
     from confcheck.fixers.unit_dropin import dropin_fix
     for target in ctx.targets():
         box = ctx.sandbox(target)
@@ -44,12 +45,13 @@ def check(ctx):
             problems.sort(key=lambda p: p.path)
             first = problems[0]
             place = first.place
-            status = 404 if first.need == "missing" else 403
             served = f"{place.anchor.name} {place.directory}"
+            said = answered(ctx, target, first)     # a status only as decide() answers a named request
             yield Finding(
                 rule="FS109", name="sandbox-hides-served-files", severity="error",
                 message=(f"{served} is hidden from the {target.server} worker by its systemd sandbox: "
-                         f"{first.denial.detail}: every file under it is answered {status}"),
+                         f"{first.denial.detail}: no file under it can be opened"
+                         + (f"; {said}" if said else "")),
                 span=place.anchor.span, server=target.server, fs_path=first.path,
                 fix=dropin_fix(box, mount, place.directory))
 
@@ -57,6 +59,7 @@ def check(ctx):
 def _emptied(ctx, target, box, reported: set):
     """Served directories that are themselves the mount point of an empty tmpfs: they
     exist (no walk problem), but every file in them is gone (404)."""
+    from confcheck.analyzers.fs._answer import answered_in_place
     from confcheck.fixers.unit_dropin import dropin_fix
     fs = ctx.fs_for(target)
     empty_at = getattr(fs, "empty_mount_at", None)
@@ -70,9 +73,11 @@ def _emptied(ctx, target, box, reported: set):
         if mount is None:
             continue
         reported.add(id(place.anchor))
+        said = answered_in_place(ctx, target, place, place.directory, True)
         yield Finding(
             rule="FS109", name="sandbox-hides-served-files", severity="error",
             message=(f"{place.anchor.name} {place.directory} is hidden from the {target.server} worker by its "
-                     f"systemd sandbox ({mount.note()}): every file under it is answered 404"),
+                     f"systemd sandbox ({mount.note()}): the worker sees it empty"
+                     + (f"; {said}" if said else "")),
             span=place.anchor.span, server=target.server, fs_path=place.directory,
             fix=dropin_fix(box, mount, place.directory))
