@@ -48,6 +48,8 @@ SUMMARY = {
     "directory-not-served": "a directory was requested with a method that only GET listings answer (404)",
     "negotiation-failed": "MultiViews found candidate files but none it could negotiate (404)",
     "rewrite-forbidden": "a RewriteRule with [F] refused the request",
+    "limit-req": "a request rate limit (limit_req) refused the request under load",
+    "limit-conn": "a connection limit (limit_conn) refused the request under load",
 }
 
 
@@ -166,6 +168,8 @@ def explain_events(events: list[LogEvent], machine: Machine) -> Report:
 def _cause(event: LogEvent, machine: Machine) -> Cause:
     summary = SUMMARY.get(event.kind, event.kind)
     base = Cause(event.server or "?", event.kind, event.status, summary, "")
+    if event.kind in ("limit-req", "limit-conn"):
+        return _limit_cause(event, machine, base)
     replayed = _replay(event, machine) if event.server == "nginx" else None
     if replayed is not None:
         outcome, note = replayed
@@ -196,6 +200,30 @@ def _cause(event: LogEvent, machine: Machine) -> Cause:
     if event.kind in ("access-rule", "access-compat") and event.server == "apache":
         base.explanation = (f"a Require / Order decision refused {event.path}; run `confcheck why URL` "
                             "for the request to see the deciding directive")
+    return base
+
+
+def _limit_cause(event: LogEvent, machine: Machine, base: Cause) -> Cause:
+    """A limit's log line: the zone it names, the limit directive the logged request passes
+    (replayed: one request is not limited, but the model names the limits it meets) and
+    the status the configuration gives under load."""
+    from confcheck.servers.nginx.limits import zone_definition
+    module = event.kind.replace("-", "_")
+    zone = event.fields.get("zone", "")
+    replayed = _replay(event, machine)
+    limits = [l for l in (replayed[0].limits if replayed else []) if l.directive.key == module and l.zone == zone]
+    if limits:
+        limit = limits[0]
+        base.decided_by, base.status = limit.directive, limit.status
+        base.explanation = f"zone {zone!r} refused the request under load: {limit.describe()}"
+        return base
+    prepared = machine.nginx()
+    definition = zone_definition(prepared.model.http, module, zone) if prepared is not None else None
+    base.decided_by = definition
+    base.explanation = (f"zone {zone!r} refused the request under load"
+                        + (f" ({definition.name} at {definition.file}:{definition.line})" if definition else
+                           " (the zone is not in the configuration read)")
+                        + f"; the status is {module}_status (503 unless set)")
     return base
 
 

@@ -60,6 +60,7 @@ class Outcome:
     not_modelled: Node | None = None    # the unknown-class directive that made the status null (coverage table)
     would_answer: int | None = None     # what the model answers without it (status null then)
     not_modelled_variable: str | None = None   # the unknown value ($name) that decided, read by that directive
+    limits: list = field(default_factory=list)  # rate/connection limits passed: not for one request, under load
 
     def to_json(self) -> dict:
         decided = None
@@ -78,7 +79,10 @@ class Outcome:
             if self.not_modelled_variable is not None:
                 out["not_modelled"]["variable"] = self.not_modelled_variable
             out["would_answer"] = self.would_answer
+        if self.limits:
+            out["limits"] = [limit.to_json() for limit in self.limits]
         notes = [f"${name} is not known offline: taken as empty" for name in self.unknown] + list(self.assumptions)
+        notes += [limit.describe() for limit in self.limits]
         if notes:
             out["assumptions"] = notes
         if self.internal_error is not None:

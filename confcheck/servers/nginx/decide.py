@@ -88,6 +88,7 @@ class State:
         self.not_modelled: tuple | None = None   # (node, why[, $variable]): an unknown-class directive passed
         self.unknown_reads: list[str] = []       # or an unknown value decided (coverage.py, variables.py)
         self.derived: dict[str, str] = {}        # set/map results made from an unknown value: its name
+        self.limits: list = []                   # limit_req/limit_conn passed (limits.py): not for one request
         self.internal = False
         self.valid_location = True    # False after `rewrite ... break`: alias cannot map the new URI
         self.error_page = False
@@ -205,12 +206,12 @@ def _outcome(state: State, final: Final) -> Outcome:
     if state.not_modelled is not None:
         node, why, *variable = state.not_modelled
         return not_modelled_outcome(state.request, state.trace, node, why, final, *variable,
-                                    unknown=sorted(state.unknown))
+                                    unknown=sorted(state.unknown), limits=state.limits)
     # appended directly: the closing line is never refused by the step budget
     state.trace.append(Step("status", f"{final.status if final.status is not None else 'unknown'}: {final.reason}",
                             final.node))
     return Outcome(state.request, final.status, final.reason, final.node, final.fs_path, final.rule,
-                   state.trace, final.location, sorted(state.unknown))
+                   state.trace, final.location, sorted(state.unknown), limits=state.limits)
 
 
 def _run(state: State, start: "str | Location" = "server") -> None:
