@@ -65,3 +65,28 @@ def test_decisions_that_do_not_depend_on_the_value_stay_confident(tree_dir, body
     out = _why(conf, "/d/a.html", headers={"X-K": "b"})
     assert out.status == status, out.reason
     assert out.not_modelled is None
+
+
+def _apache_why(tree_dir: str, rules: str, path: str, headers: dict | None = None):
+    from confcheck.why import WhyOptions, explain, prepare
+    from confcheck.servers.nginx.request import Request
+    os.makedirs(os.path.join(tree_dir, "www"), exist_ok=True)
+    conf = os.path.join(tree_dir, "apache2.conf")
+    with open(conf, "w") as fh:
+        fh.write("Listen 80\nLoadModule rewrite_module /usr/lib/apache2/modules/mod_rewrite.so\n"
+                 "User www-data\nGroup www-data\n<VirtualHost *:80>\n    ServerName a.test\n"
+                 f"    DocumentRoot {tree_dir}/www\n    RewriteEngine on\n{rules}</VirtualHost>\n")
+    prepared = prepare(WhyOptions(configs=[conf], server="apache", no_fs=True))
+    return conf, explain(prepared, Request.parse(f"http://a.test{path}", "GET",
+                                                 {"Host": "a.test", **(headers or {})}, "127.0.0.1"))
+
+
+def test_apache_rewrite_condition_on_an_unknown_value_is_unknown(tree_dir):
+    rules = ("    RewriteCond %{SSL:SSL_CIPHER} =x\n    RewriteRule ^/t/ - [F]\n"
+             "    RewriteCond %{HTTP:X-K} =b\n    RewriteRule ^/h/ - [F]\n"
+             "    RewriteRule ^/r/(.*) /x/%{TIME_HOUR}/$1 [R=302]\n")
+    conf, out = _apache_why(tree_dir, rules, "/t/a")
+    assert out.status is None and out.not_modelled_variable == "%{SSL:SSL_CIPHER}"
+    assert out.reason.startswith(f"not modelled: %{{SSL:SSL_CIPHER}} in RewriteCond at {conf}:9")
+    assert _apache_why(tree_dir, rules, "/h/a", {"X-K": "b"})[1].status == 403
+    assert _apache_why(tree_dir, rules, "/r/a")[1].status == 302

@@ -191,6 +191,6 @@ def not_modelled_problems(outcome, directive: str | None) -> list[str]:
     where = f"{named.name} at {named.file}:{named.line}"
     # a directive of the unknown class, or a value the model cannot compute read by it ("$x in if at")
     if not (outcome.reason.startswith(f"not modelled: {where}")
-            or (outcome.reason.startswith("not modelled: $") and f" in {where}" in outcome.reason)):
+            or (outcome.reason.startswith(("not modelled: $", "not modelled: %{")) and f" in {where}" in outcome.reason)):
         problems.append(f"reason does not name the directive: {outcome.reason}")
     return problems
