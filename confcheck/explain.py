@@ -51,6 +51,8 @@ SUMMARY = {
     "rewrite-forbidden": "a RewriteRule with [F] refused the request",
     "apparmor-denied": "the worker's AppArmor profile refused the access (enforce mode)",
     "apparmor-complain": "a complain-mode AppArmor profile reported an access it would refuse (not applied)",
+    "limit-req": "a request rate limit (limit_req) refused the request under load",
+    "limit-conn": "a connection limit (limit_conn) refused the request under load",
 }
 
 
@@ -174,6 +176,8 @@ def _cause(event: LogEvent, machine: Machine) -> Cause:
         base.fs_path = event.path
         base.explanation = audit_cause(event, machine.fs_and_identity()[0] or _plain_fs(machine))
         return base
+    if event.kind in ("limit-req", "limit-conn"):
+        return _limit_cause(event, machine, base)
     replayed = _replay(event, machine) if event.server == "nginx" else None
     if replayed is not None:
         outcome, note = replayed
@@ -210,6 +214,28 @@ def _cause(event: LogEvent, machine: Machine) -> Cause:
 def _plain_fs(machine: Machine):
     from confcheck.engine import ScanOptions, open_fs
     return open_fs(ScanOptions(root=machine.options.root, fs_snapshot=machine.options.fs_snapshot))
+def _limit_cause(event: LogEvent, machine: Machine, base: Cause) -> Cause:
+    """A limit's log line: the zone it names, the limit directive the logged request passes
+    (replayed: one request is not limited, but the model names the limits it meets) and
+    the status the configuration gives under load."""
+    from confcheck.servers.nginx.limits import zone_definition
+    module = event.kind.replace("-", "_")
+    zone = event.fields.get("zone", "")
+    replayed = _replay(event, machine)
+    limits = [l for l in (replayed[0].limits if replayed else []) if l.directive.key == module and l.zone == zone]
+    if limits:
+        limit = limits[0]
+        base.decided_by, base.status = limit.directive, limit.status
+        base.explanation = f"zone {zone!r} refused the request under load: {limit.describe()}"
+        return base
+    prepared = machine.nginx()
+    definition = zone_definition(prepared.model.http, module, zone) if prepared is not None else None
+    base.decided_by = definition
+    base.explanation = (f"zone {zone!r} refused the request under load"
+                        + (f" ({definition.name} at {definition.file}:{definition.line})" if definition else
+                           " (the zone is not in the configuration read)")
+                        + f"; the status is {module}_status (503 unless set)")
+    return base
 
 
 def _resolved(machine: Machine, path: str) -> str:

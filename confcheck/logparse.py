@@ -36,6 +36,9 @@ NGINX_PATTERNS = [
     ("rewrite-cycle", re.compile(r'^rewrite or internal redirection cycle while '
                                  r'(?:processing|internally redirecting to|redirect to named location) "(?P<path>.*)"'), 500),
     ("auth-request-status", re.compile(r"^auth request unexpected status: \d+"), 500),
+    # the status is limit_req_status / limit_conn_status (503 unless set): explain reads it from the config
+    ("limit-req", re.compile(r'^limiting requests, excess: [\d.]+ by zone "(?P<zone>[^"]*)"'), None),
+    ("limit-conn", re.compile(r'^limiting connections by zone "(?P<zone>[^"]*)"'), None),
 ]
 
 APACHE_PATTERNS = [
@@ -143,6 +146,8 @@ def _nginx(text: str, match) -> LogEvent:
         if found:
             event.kind, event.status = kind, status
             event.path = found.groupdict().get("path")
+            if found.groupdict().get("zone") is not None:
+                event.fields["zone"] = found["zone"]
             event.detail = message
             break
     if event.kind == "open-eacces" and event.level == "crit":

@@ -40,4 +40,6 @@ def render_why(outcome, *, colour: bool, root: str | None = None) -> str:
         lines.append(f"   Location: {printable(outcome.location)}")
     for name in outcome.unknown:
         lines.append(paint(f"   assumption: ${name} is not known offline (taken as empty)", "dim"))
+    for limit in outcome.limits:
+        lines.append(f"   under load: {printable(limit.describe())}")
     return "\n".join(lines) + "\n"

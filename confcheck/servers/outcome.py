@@ -59,6 +59,8 @@ class Outcome:
     internal_error: str | None = None   # a bug stopped this decision (confcheck.isolation): status is null
     not_modelled: Node | None = None    # the unknown-class directive that made the status null (coverage table)
     would_answer: int | None = None     # what the model answers without it (status null then)
+    not_modelled_variable: str | None = None   # the unknown value ($name) that decided, read by that directive
+    limits: list = field(default_factory=list)  # rate/connection limits passed: not for one request, under load
 
     def to_json(self) -> dict:
         decided = None
@@ -74,8 +76,13 @@ class Outcome:
             node = self.not_modelled
             out["not_modelled"] = {"directive": node.name, "file": node.file, "line": node.line,
                                    "column": node.column}
+            if self.not_modelled_variable is not None:
+                out["not_modelled"]["variable"] = self.not_modelled_variable
             out["would_answer"] = self.would_answer
+        if self.limits:
+            out["limits"] = [limit.to_json() for limit in self.limits]
         notes = [f"${name} is not known offline: taken as empty" for name in self.unknown] + list(self.assumptions)
+        notes += [limit.describe() for limit in self.limits]
         if notes:
             out["assumptions"] = notes
         if self.internal_error is not None:
@@ -112,11 +119,16 @@ class Final(Exception):
         self.fs_path, self.rule, self.location = fs_path, rule, location
 
 
-def not_modelled_outcome(request, trace: list[Step], node: Node, why: str, final: Final, **more) -> Outcome:
+def not_modelled_outcome(request, trace: list[Step], node: Node, why: str, final: Final,
+                         variable: str | None = None, **more) -> Outcome:
     """The answer when the request passed a directive the model does not know (the coverage
-    table's unknown class): status null, the directive named, the model's answer without it kept."""
-    trace.append(Step("not modelled", f"{node.name} at {node.file}:{node.line}: {why}", node))
-    trace.append(Step("status", f"unknown (without {node.name}: "
+    table's unknown class), or a value it cannot compute (`variable`) decided what a directive
+    does: status null, the directive named, the model's answer without it kept."""
+    subject = f"{variable} in {node.name}" if variable else node.name
+    trace.append(Step("not modelled", f"{subject} at {node.file}:{node.line}: {why}", node))
+    without = f"with {variable} empty" if variable else f"without {node.name}"
+    trace.append(Step("status", f"unknown ({without}: "
                       f"{final.status if final.status is not None else 'unknown'}: {final.reason})", node))
-    return Outcome(request, None, f"not modelled: {node.name} at {node.file}:{node.line} ({why})", node,
-                   trace=trace, not_modelled=node, would_answer=final.status, **more)
+    return Outcome(request, None, f"not modelled: {subject} at {node.file}:{node.line} ({why})", node,
+                   trace=trace, not_modelled=node, would_answer=final.status, not_modelled_variable=variable,
+                   **more)

@@ -64,7 +64,9 @@ def test_a_status_decided_before_the_directives_phase_stays_known(tree_dir):
     conf = _nginx(tree_dir, "        location /d/ {\n            limit_req zone=z;\n            deny all;\n"
                             "        }", http="    limit_req_zone $binary_remote_addr zone=z:1m rate=1r/s;")
     out = _why(conf, "/d/a.html")
-    assert out.status is None and out.would_answer == 403 and out.not_modelled.name == "limit_req"
+    # a single request is not limited: the deny decides, and the limit is named for the load case
+    assert out.status == 403 and out.not_modelled is None and out.decided_by.key == "deny"
+    assert [limit.zone for limit in out.limits] == ["z"] and out.limits[0].status == 503
 
 
 def test_realip_takes_the_address_from_a_trusted_sender_only(tree_dir):

@@ -32,7 +32,7 @@ def _events(lines):
 
 def test_nginx_log_lines_are_recognised_and_explained(nginx_run):
     machine = Machine(WhyOptions(configs=[str(nginx_run.conf_path)]))
-    wrong, checked = [], 0
+    wrong, checked, limited = [], 0, 0
     for sc in nginx_run.scenarios.values():
         for req in sc.requests:
             lines = [l for l in req.log if not any(n in l for n in NOT_CAUSES)]
@@ -50,13 +50,21 @@ def test_nginx_log_lines_are_recognised_and_explained(nginx_run):
                                  f"explain says {[(c.kind, c.fs_path, c.explanation) for c in report.causes]}")
             decided = getattr(req.expectation, "decided_by", None)
             rule_lines = [c for c in report.causes if c.kind == "access-rule"]
-            if decided and rule_lines and req.status == 403:
+            limit_lines = [c for c in report.causes if c.kind in ("limit-req", "limit-conn")]
+            if getattr(req.expectation, "under_load", None) is not None:
+                # a limit refused it: its line names the zone; explain names the limit and its status
+                limited += 1
+                if not limit_lines or limit_lines[0].status != req.status:
+                    wrong.append(f"{sc.name}[{req.index}]: want the limit answering {req.status}, explain says "
+                                 f"{[(c.kind, c.status, c.explanation) for c in report.causes]}")
+                rule_lines = limit_lines
+            if decided and rule_lines and req.status in (403, 503):
                 node = rule_lines[0].decided_by
                 text = " ".join([node.name] + [a.raw for a in node.args]) if node is not None else None
                 if text is None or not (text + ";").startswith(decided.rstrip(";")):
                     wrong.append(f"{sc.name}[{req.index}]: decided_by {text!r} != {decided!r}")
     assert not wrong, "\n".join(wrong)
-    assert checked >= 40
+    assert checked >= 40 and limited >= 3
 
 
 def test_apache_log_lines_name_the_path_at_fault(apache_run):

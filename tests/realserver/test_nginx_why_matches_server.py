@@ -40,12 +40,21 @@ def test_why_predicts_every_status(nginx_run, prepared):
             unknown = getattr(expectation, "not_modelled", None)
             want = None if getattr(expectation, "upstream", False) or unknown else req.status
             problems = not_modelled_problems(outcome, unknown)
+            decided = getattr(expectation, "decided_by", None)
+            under_load = getattr(expectation, "under_load", None)
+            if under_load is not None:
+                # a limit refused it under load: one request gets under_load, and the limit is named
+                want = under_load
+                if not any((_decided_text(l.directive) + ";").startswith(decided.rstrip(";"))
+                           and l.status == req.status for l in outcome.limits):
+                    problems.append(f"no limit {decided!r} answering {req.status} under load: "
+                                    f"{[l.describe() for l in outcome.limits]}")
+                decided = None
             if outcome.status != want:
                 problems.append(f"status {outcome.status} != real {req.status}")
             # 403/500 from the disk, and the 404s whose cause is on disk too (N10, row 32...)
             if req.expected_fs_path is not None and outcome.fs_path != str(req.expected_fs_path):
                 problems.append(f"fs_path {outcome.fs_path} != {req.expected_fs_path}")
-            decided = getattr(expectation, "decided_by", None)
             if decided and (outcome.decided_by is None
                             or not (_decided_text(outcome.decided_by) + ";").startswith(decided.rstrip(";"))):
                 got = _decided_text(outcome.decided_by) if outcome.decided_by is not None else None

@@ -86,6 +86,7 @@ class State:
         self.context: tuple[str, str] | None = None     # Alias: (URL prefix, directory) for mod_rewrite
         self.coverage: dict = {}        # per-directory directives no module of the model reads (every walk)
         self.rw_nodes: list[Node] = []  # per-directory rewrite rules and conditions in force
+        self.unknown_value: tuple | None = None   # (node, name): a value not known offline decided (rewrite.Env)
         conf = model.conf
         self.docroot_node = conf.server_value(server, "documentroot")
         dirs = list(conf.main.dirs) + (list(server.dirs) if server is not conf.main else [])
@@ -196,8 +197,12 @@ def decide(model: Model, request: Request) -> Outcome:
     except Final as caught:
         final = _error_document(st, caught)
         unknown = not_modelled(st, final.status)
+        if unknown is None and st.unknown_value is not None:
+            node, name = st.unknown_value
+            unknown = (node, f"%{{{name}}} is not known offline; what {node.name} does depends on it", f"%{{{name}}}")
         if unknown is not None:
-            return not_modelled_outcome(request, st.trace, *unknown, final, assumptions=st.assumptions,
+            node, why, *variable = unknown
+            return not_modelled_outcome(request, st.trace, node, why, final, *variable, assumptions=st.assumptions,
                                         server="apache")
     else:
         raise AssertionError("decide() always ends with a status")
@@ -349,6 +354,7 @@ def _server_rewrite(st: State, uri: str) -> str | None:
     action = rewrite.run(rules, uri, env, perdir=None, base=None, args=st.args)
     for name in env.unknown:
         st.assume(f"%{{{name}}} is not known offline: taken as empty")
+    st.unknown_value = st.unknown_value or env.deciding
     return _apply_action(st, action, server=True)
 
 
@@ -609,6 +615,7 @@ def _perdir_rewrite(st: State, walk) -> bool:
                          base=conf.rw_base.values[0] if conf.rw_base is not None else None, args=st.args)
     for name in env.unknown:
         st.assume(f"%{{{name}}} is not known offline: taken as empty")
+    st.unknown_value = st.unknown_value or env.deciding
     if action.kind == "none":
         if action.end:
             st.no_more_rewrite = True

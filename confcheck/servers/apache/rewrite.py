@@ -126,6 +126,13 @@ class Env:
         self.file_test = file_test    # callable(kind, path) -> bool | None
         self.env = env                # request environment (E= writes here)
         self.unknown: list[str] = []
+        # (node, name): the first unknown value (%{TIME...}, %{SSL:...}, a module's variable) that
+        # decided a condition or a rewritten URI; the answer is then unknown (decide.py)
+        self.deciding: tuple[Node, str] | None = None
+
+    def decided(self, node: Node, mark: int) -> None:
+        if len(self.unknown) > mark and self.deciding is None:
+            self.deciding = (node, self.unknown[mark])
 
 
 _VAR = re.compile(r"%\{([^}]+)\}|\$(\d)|%(\d)")
@@ -205,7 +212,9 @@ def run(rules, subject: str, env: Env, *, perdir: str | None, base: str | None,
             j = 0
             while j < len(conds):
                 cond = conds[j]
+                mark = len(env.unknown)
                 holds = _cond_holds(cond, env, groups, state)
+                env.decided(cond.node, mark)
                 if "or" in cond.flags:
                     if holds:
                         while j < len(conds) and "or" in conds[j].flags:
@@ -239,7 +248,10 @@ def run(rules, subject: str, env: Env, *, perdir: str | None, base: str | None,
             return Action("status", status=410, node=rule.node, log=log)
         target = rule.target
         if target != "-":
+            mark = len(env.unknown)
             result = expand(target, env, groups, cond_groups)
+            if "r" not in flags and not re.match(r"^[a-z][a-z0-9+.-]*://", target, re.I):
+                env.decided(rule.node, mark)     # the new URI depends on it; a redirect's status does not
             query = None
             if "?" in result:
                 result, _, query = result.partition("?")

@@ -96,9 +96,15 @@ gzip_static unknown except=off -- serves FILE.gz instead of FILE when it exists:
 image_filter unknown except=off -- answers 415 to an answer that is not an image, and 500/415 to an image it cannot transform
 *ngx_http_index_module modelled
 *ngx_http_limit_conn_module no-effect -- zones and log levels of limit_conn
-limit_conn unknown -- under load answers limit_conn_status (503 unless set); a single request is not limited (see would_answer)
+limit_conn modelled -- a single request is not limited; why names the zone, the number and the status under load (limit_conn_status, 503 unless set)
+limit_conn_zone modelled -- the zone's key, read to describe limit_conn
+limit_conn_status modelled -- the status under load, named by why, explain and NGX114
+limit_conn_dry_run modelled -- on: limit_conn only logs
 *ngx_http_limit_req_module no-effect -- zones and log levels of limit_req
-limit_req unknown -- under load answers limit_req_status (503 unless set); a single request is not limited (see would_answer)
+limit_req modelled -- a single request is not limited; why names the zone, rate, burst and the status under load (limit_req_status, 503 unless set)
+limit_req_zone modelled -- the zone's key and rate, read to describe limit_req
+limit_req_status modelled -- the status under load, named by why, explain and NGX114
+limit_req_dry_run modelled -- on: limit_req only logs
 *ngx_http_log_module no-effect -- access logging
 *ngx_http_map_module modelled -- map{} variables
 *ngx_http_memcached_module no-effect -- shapes the memcached request, whose answer is null anyway

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from confcheck.servers.coverage import nginx_entry, unknown_reason
+from confcheck.servers.nginx.limits import note_limits
 
 if TYPE_CHECKING:
     from confcheck.servers.nginx.decide import State
@@ -73,7 +74,10 @@ def _candidates(scope) -> list:
 
 
 def note_phase(state: "State", phase: str) -> None:
-    """Keep the first unknown-class directive of `phase` in force for this request."""
+    """Keep the first unknown-class directive of `phase` in force for this request
+    (and, in the access phase, note the limits a single request passes: limits.py)."""
+    if phase == "access":
+        note_limits(state)
     if state.not_modelled is not None:
         return
     seen: set[str] = set()

@@ -62,7 +62,7 @@ class Model:
             for arg in node.args[1:]:
                 if arg.value.startswith("from="):
                     # a complex value, evaluated per request (ngx_http_set_disable_symlinks)
-                    from_ = variables.expand(arg.value[5:], state)
+                    from_ = variables.expand_deciding(arg.value[5:], state, node)
         if from_ is not None and not from_.startswith("/"):
             from_ = None    # empty or relative: never a prefix of the path opened, every component is checked
         key = (mode, from_)
@@ -88,7 +88,10 @@ class State:
         self.client_ip = request.client_ip   # the address allow/deny and $remote_addr see (realip.py)
         self.realip_done = False
         self.subrequest = False              # auth_request's subrequest (auth_request.py)
-        self.not_modelled: tuple[Node, str] | None = None   # an unknown-class directive passed (coverage.py)
+        self.not_modelled: tuple | None = None   # (node, why[, $variable]): an unknown-class directive passed
+        self.unknown_reads: list[str] = []       # or an unknown value decided (coverage.py, variables.py)
+        self.derived: dict[str, str] = {}        # set/map results made from an unknown value: its name
+        self.limits: list = []                   # limit_req/limit_conn passed (limits.py): not for one request
         self.internal = False
         self.valid_location = True    # False after `rewrite ... break`: alias cannot map the new URI
         self.error_page = False
@@ -107,7 +110,7 @@ class State:
         node = self.scope.docroot()
         if node is None:
             return posixpath.join(self.model.prefix, "html")
-        value = variables.expand(node.args[0].value, self) if node.args else ""
+        value = variables.expand_deciding(node.args[0].value, self, node) if node.args else ""
         if not value.startswith("/"):
             value = posixpath.normpath(posixpath.join(self.model.prefix, value))
         return value
@@ -160,7 +163,7 @@ def map_uri(state: State, uri: str) -> str:
         if not state.valid_location:
             raise Final(500, f"\"alias\" cannot be used in {loc.describe()} where the URI was rewritten "
                         "(rewrite ... break): nginx logs an alert", node)
-        alias = variables.expand(node.args[0].value, state)
+        alias = variables.expand_deciding(node.args[0].value, state, node)
         if not alias.startswith("/"):
             alias = posixpath.normpath(posixpath.join(state.model.prefix, alias))
         if loc.regex is not None:
@@ -205,13 +208,14 @@ def _outcome(state: State, final: Final) -> Outcome:
     if final.status == 200:
         note_phase(state, "answer")          # filters that act on what the content phase produced
     if state.not_modelled is not None:
-        return not_modelled_outcome(state.request, state.trace, *state.not_modelled, final,
-                                    unknown=sorted(state.unknown))
+        node, why, *variable = state.not_modelled
+        return not_modelled_outcome(state.request, state.trace, node, why, final, *variable,
+                                    unknown=sorted(state.unknown), limits=state.limits)
     # appended directly: the closing line is never refused by the step budget
     state.trace.append(Step("status", f"{final.status if final.status is not None else 'unknown'}: {final.reason}",
                             final.node))
     return Outcome(state.request, final.status, final.reason, final.node, final.fs_path, final.rule,
-                   state.trace, final.location, sorted(state.unknown))
+                   state.trace, final.location, sorted(state.unknown), limits=state.limits)
 
 
 def _run(state: State, start: "str | Location" = "server") -> None:
@@ -391,7 +395,7 @@ def _auth_basic(state: State):
     if creds is None:
         state.step("access", f"auth_basic \"{realm.args[0].value}\": no credentials sent", realm)
         return (401, "no user/password was provided for basic authentication", realm, None, None)
-    path = variables.expand(user_file.args[0].value, state) if user_file.args else ""
+    path = variables.expand_deciding(user_file.args[0].value, state, user_file) if user_file.args else ""
     if not path.startswith("/"):
         path = posixpath.normpath(posixpath.join(state.model.conf_prefix, path))
     if state.model.fs is None:
@@ -442,7 +446,7 @@ def _try_files(state: State):
         # A directory test is decided by the config text ("$uri/"), whose
         # trailing slash nginx drops before testing and before setting $uri.
         want_dir = arg.value.endswith("/")
-        text = variables.expand(arg.value[:-1] if want_dir else arg.value, state)
+        text = variables.expand_deciding(arg.value[:-1] if want_dir else arg.value, state, node)
         path = map_uri(state, text)
         access = checker.check(path.rstrip("/") or "/", Model.test_want(checker))
         if access.ok and access.meta is not None and access.meta.kind != "dir" and path.endswith("/"):
@@ -469,7 +473,7 @@ def _try_files(state: State):
                         "so the file looks absent", node, hidden.path, RULE_OF_NEED.get(hidden.need))
         raise Final(int(last[1:]), f"try_files found nothing and ends with {last}", node,
                     rule="NGX-try-files" if last == "=403" else None)
-    target = variables.expand(last, state)
+    target = variables.expand_deciding(last, state, node)
     if target.startswith("@"):
         named = state.server.named.get(target)
         if named is None:
@@ -598,7 +602,7 @@ def _directory(state: State) -> bool:
     dir_tested = False
     node = index_nodes[0] if index_nodes else None
     for name in names:
-        name = variables.expand(name, state)
+        name = variables.expand_deciding(name, state, node or scope.docroot())
         if name.startswith("/"):
             state.change_uri(name, f"index {name}", node)
             return True

@@ -34,7 +34,15 @@ def run_script(state, nodes: list[Node], scope) -> Action | None:
         key = node.key
         if key == "set" and len(node.args) >= 2:
             name = node.args[0].value.lstrip("$")
+            mark = len(state.unknown_reads)
             state.set_vars[name] = variables.expand(node.args[1].value, state)
+            # a set decides nothing itself: what reads $name later carries the origin
+            origins = state.unknown_reads[mark:]
+            del state.unknown_reads[mark:]
+            if origins:
+                state.derived[name] = origins[0]
+            else:
+                state.derived.pop(name, None)
             state.step("rewrite", f"set ${name} = {state.set_vars[name]!r}", node)
         elif key == "break":
             state.step("rewrite", "break: stop the rewrite directives", node)
@@ -50,7 +58,10 @@ def run_script(state, nodes: list[Node], scope) -> Action | None:
                 continue
             return action
         elif key == "if" and node.children is not None:
-            if _condition(state, node):
+            mark = len(state.unknown_reads)
+            holds = _condition(state, node)
+            variables.decided_by_unknown(state, node, mark)
+            if holds:
                 inner = scope.if_scope(node) if hasattr(scope, "if_scope") else None
                 state.step("rewrite", f"if ({' '.join(a.raw for a in node.args)}) is true", node)
                 if inner is not None:
@@ -101,7 +112,11 @@ def _rewrite(state, node: Node) -> Action | None:
     state.capture_whole = match.group(0)
     replacement = node.args[1].value
     flag = node.args[2].value if len(node.args) > 2 else ""
+    mark = len(state.unknown_reads)
     target = variables.expand(replacement, state)
+    if not (replacement.startswith(("http://", "https://", "$scheme")) or flag in ("redirect", "permanent")):
+        # the new URI (or whether it is a redirect at all) depends on the value; a redirect's status does not
+        variables.decided_by_unknown(state, node, mark)
     if target.startswith(("http://", "https://")) or replacement.startswith("$scheme") or flag in ("redirect", "permanent"):
         code = 301 if flag == "permanent" else 302
         if "?" not in replacement and state.args and not replacement.endswith("?"):

@@ -1,8 +1,12 @@
 """nginx variables for one request, as far as they can be known offline.
 
-Values that depend on something confcheck cannot see (an upstream, the time)
-evaluate to "" the way an uninitialised variable does in nginx, and are
-recorded in `unknown` so the answer can say it rests on them.
+Values that depend on something confcheck cannot see (an upstream, the time,
+GeoIP, split_clients, perl_set/js_set, third-party modules) evaluate to "" the
+way an uninitialised variable does in nginx, and are recorded in `unknown`.
+Each read of one is also kept in `state.unknown_reads` (a `set` or a `map` fed
+by one carries its origin along, `state.derived`): where such a value decides
+the status (an `if`, a rewritten URI, a path), `expand_deciding` makes the
+answer unknown, naming the variable and the directive.
 """
 
 from __future__ import annotations
@@ -45,6 +49,8 @@ def get(name: str, state: "State") -> str:
     if name in state.named_captures:
         return state.named_captures[name] or ""
     if name in state.set_vars:
+        if name in state.derived:
+            state.unknown_reads.append(state.derived[name])
         return state.set_vars[name]
     simple = {
         "uri": lambda: state.uri,
@@ -83,11 +89,76 @@ def get(name: str, state: "State") -> str:
         return _arg(state.args, name[4:])
     if name.startswith("cookie_"):
         return _cookie(req.header("cookie") or "", name[7:])
+    mark = len(state.unknown_reads)
     mapped = state.map_value(name)
     if mapped is not None:
+        _carry(state, name, mark)
         return mapped
     state.unknown.add(name)
+    state.unknown_reads.append(name)
     return ""
+
+
+def _carry(state: "State", name: str, mark: int) -> None:
+    """A map/geo result carries the unknown value it was computed from (once
+    computed it is cached, so later reads add the origin themselves), unless
+    every entry gives the same constant: then the key does not matter."""
+    new = state.unknown_reads[mark:]
+    if new:
+        block = state.http.maps.get(name)
+        if block is not None and _constant(block):
+            del state.unknown_reads[mark:]
+        else:
+            state.derived.setdefault(name, new[0])
+    elif name in state.derived:
+        state.unknown_reads.append(state.derived[name])
+
+
+def _constant(block) -> bool:
+    values = {"" if not any(e.name == "default" for e in block.children or []) else None}
+    values.discard(None)
+    for entry in block.children or []:
+        if entry.name in ("hostnames", "volatile", "include"):
+            if entry.name == "include":
+                return False        # entries the model did not read
+            continue
+        values.add(entry.args[0].value if entry.args else "")
+    return len(values) == 1 and "$" not in next(iter(values))
+
+
+# Where a value the model cannot compute comes from, for the answer's wording.
+_SOURCES = (("geoip2_", "the GeoIP2 database"), ("geoip_", "the GeoIP database"),
+            ("upstream_", "the upstream's answer"), ("ssl_", "the TLS connection"),
+            ("request_id", "a random number"), ("msec", "the clock"), ("time_", "the clock"))
+
+
+def source_of(name: str, state: "State") -> str:
+    for block_name in ("split_clients", "perl_set", "js_set"):
+        for node in state.http.scope.children_nodes:
+            if node.key == block_name and len(node.values) >= 2 and node.values[-1 if block_name == "split_clients" else 0].lstrip("$") == name:
+                return f"{block_name} at {node.file}:{node.line}"
+    for prefix, source in _SOURCES:
+        if name.startswith(prefix):
+            return source
+    return "a module or a value the model does not compute"
+
+
+def expand_deciding(text: str, state: "State", node, role: str | None = None) -> str:
+    """`expand` where the value decides the status: an unknown value in it makes the answer unknown."""
+    mark = len(state.unknown_reads)
+    value = expand(text, state)
+    decided_by_unknown(state, node, mark, role)
+    return value
+
+
+def decided_by_unknown(state: "State", node, mark: int, role: str | None = None) -> None:
+    """Reads of unknown values since `mark` decided what `node` does: keep the first one
+    (the request is still decided, as nginx would with the value empty)."""
+    new = state.unknown_reads[mark:]
+    if new and state.not_modelled is None:
+        name = new[0]
+        state.not_modelled = (node, f"${name} comes from {source_of(name, state)}, which the model does not "
+                              f"compute offline; what {role or node.name} does depends on it", f"${name}")
 
 
 def _fastcgi_split(state: "State") -> tuple[str, str]:

@@ -48,6 +48,11 @@ File format (one mapping with a ``scenarios`` list)::
                                      # unknown): `why` must answer status null and
                                      # name it (its exact text in the config);
                                      # the real status is still checked
+              under_load: 200        # the request was refused by a rate/connection
+                                     # limit (limit_req/limit_conn under load): the
+                                     # real status is the limit's, decided_by names
+                                     # the limit; `why` (one request) answers this
+                                     # status and names the limit with that status
               decided_in: www/.htaccess  # where decided_by is written when it is not
                                      # in the scenario's config: a tree file
                                      # (an .htaccess, relative to @ROOT@) or "base"
@@ -145,7 +150,7 @@ SCENARIO_KEYS = {"name", "ref", "title", "accounts", "tree", "requests", "raw_se
                  *SERVER_KINDS}
 REQUEST_KEYS = {"path", "method", "headers", "auth", "body", "host", *SERVER_KINDS}
 EXPECT_KEYS = {"status", "fs_path", "rule", "log", "body", "note", "decided_by", "upstream", "location", "closed",
-               "decided_in", "not_modelled", "unit_line"}
+               "decided_in", "not_modelled", "unit_line", "under_load"}
 # statuses a config-caused outcome must explain with decided_by (when no fs_path)
 EXPLAINED_STATUSES = (401, 403, 500)
 # no backend runs: nginx answers 502, Apache's mod_proxy 503
@@ -172,6 +177,7 @@ class Expectation:
     decided_in: str | None = None  # decided_by is not in the config: a tree file or "base"
     not_modelled: str | None = None  # directive text of an unknown-class directive: `why` answers null
     unit_line: str | None = None   # sandbox scenarios: the unit line that caused it (end of file:line:column)
+    under_load: int | None = None  # refused by a limit under load: what `why` answers one request
 
 
 @dataclass
@@ -266,6 +272,9 @@ def _expectation(raw, where: str, config: str | None = None,
         raise ScenarioError(f"{where}: upstream: true needs status {UPSTREAM_STATUS[kind]} (no backend runs)")
     if closed and status != 444:
         raise ScenarioError(f"{where}: closed: true goes with status 444")
+    under_load = raw.get("under_load")
+    if under_load is not None and (not isinstance(under_load, int) or decided_by is None):
+        raise ScenarioError(f"{where}: under_load is the status of one request, with decided_by (the limit)")
     location = raw.get("location")
     if location is not None and not (isinstance(location, str) and status in (201, 301, 302, 303, 307, 308)):
         raise ScenarioError(f"{where}: location is a string, on a 201/3xx")
@@ -273,7 +282,7 @@ def _expectation(raw, where: str, config: str | None = None,
                        log=list(log), body=raw.get("body"), note=raw.get("note"),
                        decided_by=decided_by, upstream=upstream, location=location, closed=closed,
                        decided_in=raw.get("decided_in"), not_modelled=not_modelled,
-                       unit_line=raw.get("unit_line"))
+                       unit_line=raw.get("unit_line"), under_load=under_load)
 
 
 def _request(raw, where: str, configs: dict[str, str] | None = None,
