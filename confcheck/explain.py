@@ -53,6 +53,7 @@ SUMMARY = {
     "apparmor-complain": "a complain-mode AppArmor profile reported an access it would refuse (not applied)",
     "limit-req": "a request rate limit (limit_req) refused the request under load",
     "limit-conn": "a connection limit (limit_conn) refused the request under load",
+    "limit-req-delay": "a request rate limit (limit_req) delayed the request within its burst (not a refusal)",
 }
 
 
@@ -176,7 +177,7 @@ def _cause(event: LogEvent, machine: Machine) -> Cause:
         base.fs_path = event.path
         base.explanation = audit_cause(event, machine.fs_and_identity()[0] or _plain_fs(machine))
         return base
-    if event.kind in ("limit-req", "limit-conn"):
+    if event.kind in ("limit-req", "limit-conn", "limit-req-delay"):
         return _limit_cause(event, machine, base)
     replayed = _replay(event, machine) if event.server == "nginx" else None
     if replayed is not None:
@@ -219,22 +220,24 @@ def _limit_cause(event: LogEvent, machine: Machine, base: Cause) -> Cause:
     (replayed: one request is not limited, but the model names the limits it meets) and
     the status the configuration gives under load."""
     from confcheck.servers.nginx.limits import zone_definition
-    module = event.kind.replace("-", "_")
+    delayed = event.kind == "limit-req-delay"       # within the burst: served late, the status is another's
+    module = "limit_req" if delayed else event.kind.replace("-", "_")
     zone = event.fields.get("zone", "")
+    what = "delayed the request within its burst" if delayed else "refused the request under load"
     replayed = _replay(event, machine)
     limits = [l for l in (replayed[0].limits if replayed else []) if l.directive.key == module and l.zone == zone]
     if limits:
         limit = limits[0]
-        base.decided_by, base.status = limit.directive, limit.status
-        base.explanation = f"zone {zone!r} refused the request under load: {limit.describe()}"
+        base.decided_by, base.status = limit.directive, None if delayed else limit.status
+        base.explanation = f"zone {zone!r} {what}: {limit.describe()}"
         return base
     prepared = machine.nginx()
     definition = zone_definition(prepared.model.http, module, zone) if prepared is not None else None
     base.decided_by = definition
-    base.explanation = (f"zone {zone!r} refused the request under load"
+    base.explanation = (f"zone {zone!r} {what}"
                         + (f" ({definition.name} at {definition.file}:{definition.line})" if definition else
                            " (the zone is not in the configuration read)")
-                        + f"; the status is {module}_status (503 unless set)")
+                        + ("" if delayed else f"; the status is {module}_status (503 unless set)"))
     return base
 
 

@@ -39,6 +39,8 @@ NGINX_PATTERNS = [
     # the status is limit_req_status / limit_conn_status (503 unless set): explain reads it from the config
     ("limit-req", re.compile(r'^limiting requests, excess: [\d.]+ by zone "(?P<zone>[^"]*)"'), None),
     ("limit-conn", re.compile(r'^limiting connections by zone "(?P<zone>[^"]*)"'), None),
+    # a request within the burst waits (a [warn] line, not a refusal: its status comes later)
+    ("limit-req-delay", re.compile(r'^delaying request, excess: [\d.]+, by zone "(?P<zone>[^"]*)"'), None),
 ]
 
 APACHE_PATTERNS = [
