@@ -26,7 +26,8 @@ OTHER_HANDLERS = frozenset({"empty_gif", "stub_status", "perl", "js_content", "c
 # given (GET stays with the static module); the methods it takes are not modelled (coverage).
 REWRITE_DIRECTIVES = frozenset({"rewrite", "return", "set", "break", "if"})
 # Directives whose value nginx takes whole from the nearest level that has any.
-ARRAY_GROUPS = {"access": ("allow", "deny"), "error_page": ("error_page",), "index": ("index",)}
+ARRAY_GROUPS = {"access": ("allow", "deny"), "error_page": ("error_page",), "index": ("index",),
+                "limit_req": ("limit_req",), "limit_conn": ("limit_conn",)}
 
 ALL_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "MKCOL", "COPY", "MOVE", "OPTIONS",
                          "PROPFIND", "PROPPATCH", "LOCK", "UNLOCK", "PATCH", "TRACE", "CONNECT"})

@@ -63,15 +63,6 @@ class Limit:
         return out
 
 
-def _innermost(scope, key: str) -> list[Node]:
-    while scope is not None:
-        found = scope.own(key)
-        if found:
-            return found
-        scope = scope.parent
-    return []
-
-
 def zone_definition(http, module: str, zone: str) -> Node | None:
     for node in http.scope.own(f"{module}_zone"):
         for arg in node.values[1:]:
@@ -88,7 +79,7 @@ def in_force(scope, http) -> list[Limit]:
         status = int(status_node.values[0]) if status_node is not None and status_node.values[:1] != [] \
             and status_node.values[0].isdigit() else 503
         dry = scope.value(f"{module}_dry_run", "off") == "on"
-        for node in _innermost(scope, module):
+        for node in scope.group(module):
             found.append(_limit(node, module, http, status, status_node, dry))
     return found
 
