@@ -44,18 +44,9 @@ def test_why_agrees_with_real_apache_on_generated_configs(request, realserver_ro
     raws = differential.generate(count, seed, "apache")
     tally = differential.run_all(raws, f"gen{seed}", kind="apache")
     print(tally.summary())
-    failures = tally.failures()
-    if failures:
-        first = failures[0]
-        index = int(first.scenario.rsplit("-", 1)[1])
-        shrunk = differential.shrink(count, seed, index, differential.signature(first), budget=120, kind="apache")
-        raw, verdicts = shrunk if shrunk else (raws[index], [first])
-        entry = differential.regression_entry(raw, f"gen-{seed}-{index}", verdicts, "generated: " + first.label,
-                                              kind="apache")
-        listed = "\n".join(f"  {v.scenario} {v.label}: real {v.real}, why {v.model} ({v.reason})"
-                           for v in failures[:20])
-        pytest.fail(f"{tally.summary()}\n{listed}\nthe first, shrunk:\n{differential.dump_yaml([entry])}",
-                    pytrace=False)
+    report = differential.failure_report(tally, raws, count, seed, kind="apache")
+    if report is not None:
+        pytest.fail(report, pytrace=False)
     # the budget really ran: Apache took most configs and answered their requests
     assert tally.refused <= count // 4, tally.summary()
     assert tally.requests >= count, tally.summary()

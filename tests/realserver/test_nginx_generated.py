@@ -43,17 +43,9 @@ def test_why_agrees_with_real_nginx_on_generated_configs(request, realserver_roo
     raws = differential.generate(count, seed)
     tally = differential.run_all(raws, f"gen{seed}")
     print(tally.summary())
-    failures = tally.failures()
-    if failures:
-        first = failures[0]
-        index = int(first.scenario.rsplit("-", 1)[1])
-        shrunk = differential.shrink(count, seed, index, differential.signature(first), budget=120)
-        raw, verdicts = shrunk if shrunk else (raws[index], [first])
-        entry = differential.regression_entry(raw, f"gen-{seed}-{index}", verdicts, "generated: " + first.label)
-        listed = "\n".join(f"  {v.scenario} {v.label}: real {v.real}, why {v.model} ({v.reason})"
-                           for v in failures[:20])
-        pytest.fail(f"{tally.summary()}\n{listed}\nthe first, shrunk:\n{differential.dump_yaml([entry])}",
-                    pytrace=False)
+    report = differential.failure_report(tally, raws, count, seed)
+    if report is not None:
+        pytest.fail(report, pytrace=False)
     # the budget really ran: nginx took most configs and answered their requests
     assert tally.refused <= count // 5, tally.summary()
     assert tally.requests >= count, tally.summary()

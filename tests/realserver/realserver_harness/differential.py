@@ -457,3 +457,19 @@ def dump_yaml(entries: list[dict]) -> str:
         if not e["tree"]:
             del e["tree"]
     return yaml.dump({"scenarios": fixed}, Dumper=dumper, sort_keys=False, allow_unicode=True, width=120)
+
+
+def failure_report(tally: Tally, raws: list[dict], count: int, seed: int, kind: str = "nginx") -> str | None:
+    """None when `why` agreed everywhere; else the tally, the first 20 failures and the
+    first one shrunk (one real run per candidate) as a scenario-file entry to save."""
+    failures = tally.failures()
+    if not failures:
+        return None
+    first = failures[0]
+    index = int(first.scenario.rsplit("-", 1)[1])
+    shrunk = shrink(count, seed, index, signature(first), budget=120, kind=kind)
+    raw, verdicts = shrunk if shrunk else (raws[index], [first])
+    entry = regression_entry(raw, f"gen-{seed}-{index}", verdicts, "generated: " + first.label, kind=kind)
+    listed = "\n".join(f"  {v.scenario} {v.label}: real {v.real}, why {v.model} ({v.reason})"
+                       for v in failures[:20])
+    return f"{tally.summary()}\n{listed}\nthe first, shrunk:\n{dump_yaml([entry])}"
