@@ -45,6 +45,7 @@ class Survey:
     entries: int = 0
     htaccess: list = field(default_factory=list)     # Apache: access files found (HtaccessFile)
     sandboxed: list[Problem] = field(default_factory=list)   # caused by the unit's namespace (FS109)
+    confined: list[Problem] = field(default_factory=list)    # refused by the worker's AppArmor profile (FS111)
 
 
 def _under(path: str, top: str) -> bool:
@@ -183,9 +184,16 @@ def _record(result: Survey, blocked_seen: dict, event, place, place_of) -> None:
 
 
 def _set_aside_sandboxed(result: Survey) -> Survey:
-    """Denials the unit's namespace causes are FS109's (the fix is a drop-in, not a chmod)."""
-    kept = [p for p in result.problems if p.denial.sandbox is None]
-    result.sandboxed += [p for p in result.problems if p.denial.sandbox is not None]
+    """Denials the unit's namespace causes are FS109's, the AppArmor profile's FS111's
+    (the fix is a drop-in or a profile rule, not a chmod)."""
+    kept = []
+    for p in result.problems:
+        if p.denial.sandbox is not None:
+            result.sandboxed.append(p)
+        elif p.denial.confinement is not None:
+            result.confined.append(p)
+        else:
+            kept.append(p)
     result.problems = kept
     return result
 

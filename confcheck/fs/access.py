@@ -111,6 +111,7 @@ class Checker:
         self.symlinks = symlinks
         self.booleans = selinux_booleans
         self.enforcing = fs.selinux_enforcing() is True
+        self.confinement = getattr(fs, "confinement", None)    # fs.apparmor.ConfinedFs
         self._accounts = accounts
         self._from = _normalize(symlinks.from_) if symlinks.from_ else None
         self._reach: dict[tuple[str, str], Access] = {}
@@ -187,8 +188,14 @@ class Checker:
             denial = self._perm(meta, bit, path)
             if denial is not None:
                 return denial
-        return self._label(meta, "search" if want == "search" else
-                           "stat" if want == "stat" else "read", path)
+        denial = self._label(meta, "search" if want == "search" else
+                             "stat" if want == "stat" else "read", path)
+        if denial is None and self.confinement is not None and want in ("read", "list"):
+            # AppArmor mediates the open (not the path walk): r on the file, on "DIR/" to list
+            why = self.confinement.refusal(path, "r", meta.uid == self.identity.uid, meta.kind == DIR)
+            if why is not None:
+                denial = Denial(path, meta, "r", None, why, confinement=self.confinement)
+        return denial
 
     # ---- resolution ---------------------------------------------------
 

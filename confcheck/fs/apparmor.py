@@ -9,7 +9,17 @@ understand makes the answer unknown.
 
 from __future__ import annotations
 
-from confcheck.parsers.apparmor import BASE, Profile, load_profiles
+import posixpath
+from dataclasses import dataclass
+
+from confcheck.parsers.apparmor import BASE, Profile, load_profiles, profile_for
+
+# The binaries each server's worker runs as (the profile attaches to the executable).
+BINARIES = {
+    "nginx": ("/usr/sbin/nginx",),
+    "apache": ("/usr/sbin/apache2", "/usr/sbin/httpd", "/usr/sbin/httpd2-prefork", "/usr/sbin/httpd-prefork"),
+    "php-fpm": ("/usr/sbin/php-fpm8.2", "/usr/sbin/php-fpm"),
+}
 
 
 def find_profile(fs, name: str, display=None) -> tuple[Profile | None, list[str]]:
@@ -52,3 +62,110 @@ def audit_cause(event, fs) -> str:
         return (f"{mode}no rule of profile {name} ({profile.where}) grants {perm} on {path}: add "
                 f"`{path} {perm},` (or a glob of its directory) to the profile or its local include")
     return f"{mode}`{by.text}` at {by.where} denies {perm} on {path} (a deny rule wins over every grant)"
+
+
+@dataclass(frozen=True)
+class Confinement:
+    """The AppArmor profile the worker runs under, in enforce mode, and how we know."""
+
+    profile: Profile
+    assumed: str = ""     # "" when the running kernel said so; else the assumption made
+    prefix: str = ""      # the --root the profile files were read under (not part of their server path)
+
+    def server(self, where: str) -> str:
+        """`FILE:LINE:COL` (or a path) as the host names it, without the --root prefix."""
+        if self.prefix and where.startswith(self.prefix + "/"):
+            return where[len(self.prefix):]
+        return where
+
+    @property
+    def file(self) -> str:
+        return self.server(self.profile.span.file)
+
+    def note(self) -> str:
+        return f"AppArmor profile {self.profile.name} ({self.server(self.profile.where)}{self.assumed})"
+
+    @property
+    def unknown(self) -> str | None:
+        """Why no access answer can be given under this profile (then none is), or None."""
+        if self.profile.hats:
+            return f"{self.note()} has hats (mod_apparmor changes into one per request), not modelled"
+        if self.profile.unknown:
+            return f"{self.note()} holds rules confcheck does not read ({self.profile.unknown[0]})"
+        return None
+
+    def refusal(self, path: str, perm: str, owner: bool, is_dir: bool) -> str | None:
+        """Why the profile refuses `perm` on `path` (the kernel asks for "DIR/" when a
+        directory is read), None when it allows. Only asked when `unknown` is None."""
+        asked = path.rstrip("/") + "/" if is_dir else path
+        allowed, by = self.profile.decide(asked, perm, owner)
+        if allowed:
+            return None
+        if by is self.profile:
+            return f"no rule of {self.note()} grants {perm} on {asked}"
+        return f"`{by.text}` at {self.server(by.where)} denies {perm} on {asked} ({self.note()}; a deny rule wins)"
+
+
+def _mode_files(fs, name: str) -> tuple[bool, bool]:
+    """(disabled, forced to complain) by the links in /etc/apparmor.d/disable and force-complain."""
+    from confcheck.fs.model import NotChecked
+    found = []
+    for folder in ("disable", "force-complain"):
+        try:
+            found.append(fs.lstat(posixpath.join(BASE, folder, name)) is not None)
+        except NotChecked:
+            found.append(False)
+    return found[0], found[1]
+
+
+def for_server(fs, server: str) -> Confinement | None:
+    """The enforce-mode profile confining `server`'s worker on the view `fs`, or None
+    (no profile, complain mode, disabled, or a running kernel without AppArmor)."""
+    loaded = getattr(fs, "apparmor_profiles", lambda: None)()
+    if loaded is not None and not loaded:
+        return None                 # the running kernel enforces no AppArmor policy
+    display = getattr(fs, "host_path", None)
+    prefix = (getattr(fs, "root", None) or "").rstrip("/")
+    for binary in BINARIES.get(server, ()):
+        profile, _problems = profile_for(fs, binary, display)
+        if profile is None:
+            continue
+        if loaded is not None:
+            # the running kernel's word decides: the loaded profile and its mode
+            mode = loaded.get(profile.name)
+            return Confinement(profile, prefix=prefix) if mode == "enforce" else None
+        disabled, complain = _mode_files(fs, posixpath.basename(profile.span.file))
+        if disabled or complain or profile.complain:
+            return None
+        return Confinement(profile, ", enforce mode assumed: the host loads its profiles at boot", prefix)
+    return None
+
+
+class ConfinedFs:
+    """A view whose worker runs under an AppArmor profile (the access Checker asks it).
+    Under a profile confcheck cannot read, every lookup is unknown: never an answer
+    that ignores it."""
+
+    def __init__(self, inner, confinement: Confinement) -> None:
+        self.inner = inner
+        self.confinement = confinement
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def _refuse_unknown(self, path: str) -> None:
+        from confcheck.fs.model import NotChecked
+        why = self.confinement.unknown
+        if why:
+            raise NotChecked(path, why)
+
+    def lstat(self, path: str):
+        self._refuse_unknown(path)
+        return self.inner.lstat(path)
+
+    def scandir(self, path: str):
+        self._refuse_unknown(path)
+        return self.inner.scandir(path)
+
+    def read_bytes(self, path: str):
+        return self.inner.read_bytes(path)     # configs are read by the master, unconfined here

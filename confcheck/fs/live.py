@@ -238,6 +238,28 @@ class LiveFs:
         except OSError:
             return None
 
+    def apparmor_profiles(self) -> dict[str, str] | None:
+        """The running kernel's loaded AppArmor profiles (name -> mode); {} when it
+        enforces none; None under --root (an image has no kernel: the caller assumes)."""
+        if self.root is not None:
+            return None
+        try:
+            with open("/sys/module/apparmor/parameters/enabled", "rb") as fh:
+                if fh.read().strip() != b"Y":
+                    return {}
+        except OSError:
+            return {}
+        try:
+            with open("/sys/kernel/security/apparmor/profiles", "rb") as fh:
+                lines = fh.read().decode("utf-8", "replace").splitlines()
+        except OSError:
+            return None     # enabled but unreadable (no securityfs): decide from the files
+        loaded = {}
+        for line in lines:
+            name, _, mode = line.rpartition(" (")
+            loaded[name] = mode.rstrip(")")
+        return loaded
+
     # ---- extras -------------------------------------------------------
 
     def is_immutable(self, path: str) -> bool | None:

@@ -109,6 +109,7 @@ class Denial:
     cls: str | None = None   # owner | group | other | acl-user | acl-group | mask
     detail: str = ""     # human explanation, e.g. "www-data is 'other' on /home/alice (drwx------ alice:alice) and has no x"
     sandbox: object = None   # fs.sandbox.Mount when the unit's namespace caused it (names the unit line)
+    confinement: object = None   # fs.apparmor.Confinement when the worker's AppArmor profile refused it
 
 
 @dataclass(frozen=True, slots=True)

@@ -418,17 +418,26 @@ def _check_start(fs, box: Sandbox) -> None:
 
 
 def view(fs, server: str, config_path: str):
-    """`fs` as the worker of the unit starting `config_path` sees it, and the Sandbox
-    (None when no unit applies: the view is `fs` itself)."""
+    """`fs` as the worker of the unit starting `config_path` sees it (its mount namespace,
+    its AppArmor profile), and the Sandbox (None when no unit applies)."""
     if fs is None:
         return fs, None
     _unit, box = for_server(fs, server, config_path)
-    if box is None:
-        return fs, box
-    _check_start(fs, box)
-    if not (box.hides or box.unknown or box.failed):
-        return fs, box
-    return SandboxFs(fs, box), box
+    seen = fs
+    if box is not None:
+        _check_start(fs, box)
+        if box.hides or box.unknown or box.failed:
+            seen = SandboxFs(fs, box)
+    return _confined(seen, fs, server), box
+
+
+def _confined(seen, fs, server: str):
+    """`seen` under the worker's AppArmor profile, when one is enforced (read from `fs`:
+    /etc/apparmor.d is read by the kernel's loader, outside the namespace)."""
+    from confcheck.fs.apparmor import ConfinedFs
+    from confcheck.fs.apparmor import for_server as confinement_for
+    confinement = confinement_for(fs, server)
+    return seen if confinement is None else ConfinedFs(seen, confinement)
 
 
 __all__ = ["Mount", "Sandbox", "SandboxFs", "hidden_note", "namespace", "for_server", "view"]

@@ -132,3 +132,9 @@ def not_modelled_outcome(request, trace: list[Step], node: Node, why: str, final
     return Outcome(request, None, f"not modelled: {subject} at {node.file}:{node.line} ({why})", node,
                    trace=trace, not_modelled=node, would_answer=final.status, not_modelled_variable=variable,
                    **more)
+
+
+def rule_of(denial, rule: str | None) -> str | None:
+    """The rule a disk denial is reported under: the worker's AppArmor profile (FS111)
+    rather than the mode bits' rule the caller chose."""
+    return "FS111" if getattr(denial, "confinement", None) is not None else rule

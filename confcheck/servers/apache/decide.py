@@ -25,7 +25,8 @@ from confcheck.servers.apache.perdir import OPT_INDEXES, OPT_SYM_LINKS, OPT_SYM_
 from confcheck.servers.apache.request import Request, UriStatus, normalize
 from confcheck.servers.apache.sections import WalkStop
 from confcheck.servers.apache.vhosts import select
-from confcheck.servers.outcome import MAX_STEPS, Final, Outcome, Step, Unfinished, not_modelled_outcome, unfinished_reason
+from confcheck.servers.outcome import (MAX_STEPS, Final, Outcome, Step, Unfinished, not_modelled_outcome, rule_of,
+                                       unfinished_reason)
 
 MAX_RECURSION = 10
 DEFAULT_DOCROOT = "/usr/local/apache2/htdocs"   # compiled-in DOCUMENT_LOCATION (Debian: /var/www/html)
@@ -759,8 +760,8 @@ def _serve(st: State, walk) -> None:
     if not access.ok:
         denial = access.denial
         raise Final(403, f"AH00132: file permissions deny server access: {walk.filename} ({denial.detail})",
-                    node, denial.path, "FS102" if denial.need == "r" else "FS101" if denial.need == "x" else
-                    "FS108")
+                    node, denial.path, rule_of(denial, "FS102" if denial.need == "r" else "FS101" if
+                                               denial.need == "x" else "FS108"))
     raise Final(200, f"serves {walk.filename}" + (" (POST to a static file is served like GET)"
                                                   if method == "POST" else ""), node)
 
@@ -812,7 +813,7 @@ def _autoindex(st: State, walk, names) -> None:
     if not access.ok and access.not_checked is None:
         denial = access.denial
         raise Final(403, f"AH01275: Can't open directory for index: {walk.filename} ({denial.detail})",
-                    conf.opts_node or node, denial.path, "FS103")
+                    conf.opts_node or node, denial.path, rule_of(denial, "FS103"))
     raise Final(200, f"mod_autoindex lists {walk.filename}", conf.opts_node or node)
 
 
@@ -832,6 +833,8 @@ def _subrequest(st: State, uri: str):
         _access(st, conf)
         return 200, walk.meta
     except WalkStop as stop:
+        if stop.status is None:     # the candidate cannot be looked at: neither is the answer
+            raise Final(None, stop.reason, stop.node, stop.fs_path, stop.rule) from None
         return stop.status, Final(stop.status, stop.reason, stop.node, stop.fs_path, stop.rule)
     except Final as final:
         if final.status in (200, None):

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from confcheck.servers.apache import htaccess as htaccess_mod
 from confcheck.servers.apache.conf import Section, matches_path_pattern
+from confcheck.servers.outcome import rule_of
 from confcheck.servers.apache.perdir import (OPT_SYM_LINKS, OPT_SYM_OWNER, DirConf, DirectiveError,
                                              merge, read_layer)
 
@@ -29,7 +30,7 @@ from confcheck.servers.apache.perdir import (OPT_SYM_LINKS, OPT_SYM_OWNER, DirCo
 class WalkStop(Exception):
     """The walk itself ends the request (403 AH00035/AH00037/AH00529, 500 .htaccess)."""
 
-    def __init__(self, status: int, reason: str, node=None, fs_path: str | None = None,
+    def __init__(self, status: int | None, reason: str, node=None, fs_path: str | None = None,
                  rule: str | None = None) -> None:
         super().__init__(reason)
         self.status, self.reason, self.node, self.fs_path, self.rule = status, reason, node, fs_path, rule
@@ -93,10 +94,9 @@ def directory_walk(st, conf: DirConf, filename: str) -> WalkResult:
             continue
         parent = checker.check(dirpath.rstrip("/") or "/", "search")
         if parent.not_checked is not None:
-            st.assume(f"{dirpath}: {parent.not_checked.reason} (the scanner cannot look)")
-            missing = True
-            current = following
-            break
+            # what the walk cannot see decides the request: no answer (never "missing")
+            raise WalkStop(None, f"{dirpath}: {parent.not_checked.reason} (the scanner cannot look)",
+                           st.docroot_node, dirpath)
         if not parent.ok:
             denial = parent.denial
             if denial.need == "missing":
@@ -105,13 +105,13 @@ def directory_walk(st, conf: DirConf, filename: str) -> WalkResult:
                 break
             raise WalkStop(403, f"AH00035: access to {st.uri} denied (filesystem path '{following}') because "
                                 f"search permissions are missing on a component of the path: {denial.detail}",
-                           st.docroot_node, denial.path, "FS101" if denial.need == "x" else "FS108")
+                           st.docroot_node, denial.path, rule_of(denial, "FS101" if denial.need == "x" else "FS108"))
         real = (parent.resolved or dirpath).rstrip("/") + "/" + name
         try:
             meta = fs.lstat(real)
         except Exception as exc:  # noqa: BLE001 - NotChecked: the scanner cannot look
-            st.assume(f"{real}: {getattr(exc, 'reason', exc)} (the scanner cannot look)")
-            meta = None
+            raise WalkStop(None, f"{real}: {getattr(exc, 'reason', exc)} (the scanner cannot look)",
+                           st.docroot_node, real) from exc
         current = following
         if meta is None:
             missing = True

@@ -23,7 +23,7 @@ from confcheck.servers.nginx.request import BadUri, Request, normalize_uri
 from confcheck.servers.nginx.request import ip_match as _ip_match  # noqa: F401 - rules import it from here
 from confcheck.servers.nginx.rewrite import Action, run_script
 from confcheck.servers.nginx.select import select_server
-from confcheck.servers.outcome import (MAX_STEPS, Final, Outcome, Step,  # noqa: F401 - Step/Outcome: answer types
+from confcheck.servers.outcome import (MAX_STEPS, Final, Outcome, Step, rule_of,  # noqa: F401 - Step/Outcome: answer types
                                        Unfinished, not_modelled_outcome, unfinished_reason)
 
 MAX_URI_CHANGES = 10
@@ -470,7 +470,7 @@ def _try_files(state: State):
     if last.startswith("=") and last[1:].isdigit():
         if hidden is not None:
             raise Final(int(last[1:]), f"try_files found nothing and ends with {last}: {hidden.detail}, "
-                        "so the file looks absent", node, hidden.path, RULE_OF_NEED.get(hidden.need))
+                        "so the file looks absent", node, hidden.path, _rule_of(hidden))
         raise Final(int(last[1:]), f"try_files found nothing and ends with {last}", node,
                     rule="NGX-try-files" if last == "=403" else None)
     target = variables.expand_deciding(last, state, node)
@@ -529,6 +529,10 @@ RULE_OF_NEED = {"x": "FS101", "r": "FS102", "label": "FS108", "symlink": "FS107"
                 "list": "FS103"}
 
 
+def _rule_of(denial, rule: str | None = None) -> str | None:
+    return rule_of(denial, rule if rule is not None else RULE_OF_NEED.get(denial.need))
+
+
 def _fs_final(state: State, access, path: str) -> Final:
     denial = access.denial
     status, kind = _stat_denial_status(state, access)
@@ -542,9 +546,7 @@ def _fs_final(state: State, access, path: str) -> Final:
             return Final(404, f"{path} is a dangling symbolic link ({denial.detail})", node, path, None)
         return Final(404, f"{path} does not exist ({denial.detail})", node, denial.path,
                      "FS104" if not _exists_root(state) else None)
-    rule = RULE_OF_NEED.get(denial.need)
-    if denial.need == "x" and denial.path == path:
-        rule = "FS102"
+    rule = _rule_of(denial, "FS102" if denial.need == "x" and denial.path == path else None)
     return Final(403, f"{denial.detail}: open() of {path} fails with EACCES", node, denial.path, rule)
 
 
@@ -627,7 +629,7 @@ def _directory(state: State) -> bool:
         if denial.need in ("x", "label", "r"):
             # ngx_http_index_error: EACCES is '"..." is forbidden'
             raise Final(403, f"\"{path}\" is forbidden: {denial.detail}", scope.docroot(),
-                        denial.path, RULE_OF_NEED.get(denial.need))
+                        denial.path, _rule_of(denial))
         if not dir_tested:
             dir_tested = True
             dir_access = checker.check(base.rstrip("/") or "/", Model.test_want(checker))
@@ -643,7 +645,7 @@ def _directory(state: State) -> bool:
         access = checker.check(base.rstrip("/") or "/", "list")
         if not access.ok and access.denial is not None:
             status, _ = _stat_denial_status(state, access)
-            rule = "FS103" if access.denial.need == "r" else RULE_OF_NEED.get(access.denial.need)
+            rule = _rule_of(access.denial, "FS103" if access.denial.need == "r" else None)
             raise Final(status, f"autoindex: opendir() of {base} fails: {access.denial.detail}", autoindex,
                         access.denial.path, rule)
         raise Final(200, f"autoindex lists {base}", autoindex)
