@@ -35,10 +35,24 @@ from ansible.module_utils.basic import AnsibleModule
 ENV = {"NO_COLOR": "1", "LC_ALL": "C.UTF-8", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
 
 
+def root_of(args, given):
+    """The scan's --root: as the role was told, else as the arguments give it
+    (`--root DIR` or `--root=DIR`, the last one counting, as the CLI reads it)."""
+    if given:
+        return given
+    root = None
+    for i, arg in enumerate(args):
+        if arg == "--root" and i + 1 < len(args):
+            root = args[i + 1]
+        elif arg.startswith("--root="):
+            root = arg[len("--root="):]
+    return root
+
+
 def scan_envelope(params):
     argv = [params["confcheck"], "scan", "--format", "json", "--no-progress"] + list(params["args"])
     envelope = {"confcheck_host": 1, "host": params["host"], "names": sorted(set(params["names"])),
-                "root": params["root"] or None, "command": argv[1:], "exit_code": None,
+                "root": root_of(list(params["args"]), params["root"]), "command": argv[1:], "exit_code": None,
                 "stderr": "", "scan": None, "error": None}
     try:
         proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV, timeout=3600)
