@@ -21,6 +21,7 @@ EXAMPLES = 3
 FS_WANT = {
     "open-eacces": "read", "index-forbidden": "stat", "opendir-eacces": "list", "stat-eacces": "stat",
     "auth-file-unreadable": "read", "search-denied": "stat", "htaccess-unreadable": "read",
+    "group-file-unreadable": "read",
 }
 
 SUMMARY = {
@@ -43,6 +44,7 @@ SUMMARY = {
     "htaccess-unreadable": "Apache could not read an .htaccess file (or enter its directory)",
     "rewrite-no-symlinks": "per-directory RewriteRule with both symlink options off",
     "auth-file-unreadable": "the password file cannot be opened by the worker (500)",
+    "group-file-unreadable": "the group file (AuthGroupFile / AuthDBMGroupFile) cannot be opened: Require group denies",
     "htaccess-invalid": "an .htaccess directive is invalid or not allowed by AllowOverride (500)",
     "user-not-authorized": "the user authenticated but is not among those Require allows (401)",
     "invalid-method": "the request used a method Apache does not know (501)",

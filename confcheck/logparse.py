@@ -60,7 +60,14 @@ APACHE_PATTERNS = [
     ("bad-credentials", re.compile(r'^AH01617: user (?P<user>.*?): authentication failure for "(?P<uri>[^"]*)"'), 401),
     ("bad-credentials", re.compile(r"^AH01618: user (?P<user>.*) not found: (?P<uri>.*)"), 401),
     ("user-not-authorized", re.compile(r'^AH01631: user (?P<user>.*?): authorization failure for "(?P<uri>[^"]*)"'), 401),
-    ("user-not-authorized", re.compile(r"^AH01666: Authorization of user (?P<user>\S+) to access (?P<uri>\S+) failed"), 401),
+    # mod_authz_groupfile (AH01666/7, AH01670/1) and mod_authz_owner (AH01632-AH01637: no file name,
+    # cannot stat, no owner, owner or group does not match): the user is not among those allowed
+    ("user-not-authorized", re.compile(r"^AH016(?:3[2-7]|6[67]|7[01]): Authorization of user (?P<user>\S+) to access "
+                                       r"(?P<uri>\S+) failed(?:, reason: (?P<detail>.*))?"), 401),
+    # the group file cannot be opened: every Require group denies (401 once a user is known)
+    ("group-file-unreadable", re.compile(r"^AH0166[59]: Could not open group file: (?P<path>.*)"), 401),
+    # mod_authz_dbm: an unreadable DBM group file is an authorization error (500)
+    ("group-file-unreadable", re.compile(r"^AH01799: could not open dbm \(type \w+\) group access file: (?P<path>.*)"), 500),
     ("invalid-method", re.compile(r"^AH00135: Invalid method in request"), 501),
     ("directory-not-served", re.compile(r"^AH00129: Attempt to serve directory: (?P<path>.*)"), 404),
     ("negotiation-failed", re.compile(r"^AH00687: Negotiation: discovered file\(s\) matching request: (?P<path>\S+)"), 404),

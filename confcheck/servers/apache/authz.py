@@ -21,6 +21,8 @@ from confcheck.servers.apache.perdir import (ALL_METHODS, AllowDeny, AuthzNode, 
                                              method_key)
 
 GRANTED, DENIED, NEUTRAL, NO_USER, ERROR = "granted", "denied", "neutral", "denied (no authenticated user yet)", "error"
+# a provider whose answer depends on what confcheck cannot know offline (DNS, a database, LDAP)
+UNKNOWN = "unknown"
 
 # provider -> module that registers it
 PROVIDERS = {"all": "authz_core_module", "env": "authz_core_module", "method": "authz_core_module",
@@ -28,8 +30,20 @@ PROVIDERS = {"all": "authz_core_module", "env": "authz_core_module", "method": "
              "local": "authz_host_module", "forward-dns": "authz_host_module",
              "user": "authz_user_module", "valid-user": "authz_user_module",
              "group": "authz_groupfile_module", "file-owner": "authz_owner_module",
-             "file-group": "authz_owner_module", "dbm-group": "authz_dbm_module",
-             "ldap-user": "authnz_ldap_module", "ldap-group": "authnz_ldap_module"}
+             # file-group is mod_authz_groupfile's (it asks mod_authz_owner for the file's group)
+             "file-group": "authz_groupfile_module",
+             "dbm-group": "authz_dbm_module", "dbm-file-group": "authz_dbm_module",
+             "dbd-group": "authz_dbd_module", "dbd-login": "authz_dbd_module", "dbd-logout": "authz_dbd_module",
+             "ldap-user": "authnz_ldap_module", "ldap-group": "authnz_ldap_module",
+             "ldap-dn": "authnz_ldap_module", "ldap-attribute": "authnz_ldap_module",
+             "ldap-filter": "authnz_ldap_module", "ldap-search": "authnz_ldap_module"}
+
+# Providers that ask a database or a directory about the authenticated user: without
+# a user they answer "no user yet" (as httpd's do); with one, the answer is not known offline.
+OFFLINE_UNKNOWN = {"dbm-group": "a DBM group file", "dbm-file-group": "a DBM group file",
+                   "dbd-group": "an SQL database", "dbd-login": "an SQL database", "dbd-logout": "an SQL database",
+                   "ldap-user": "LDAP", "ldap-group": "LDAP", "ldap-dn": "LDAP", "ldap-attribute": "LDAP",
+                   "ldap-filter": "LDAP", "ldap-search": "LDAP"}
 
 
 # -- reading (config time) ---------------------------------------------------------
@@ -205,6 +219,13 @@ class Context:
         self.assume = assume            # callable(text): record an assumption
         self.deciding: Node | None = None
         self.groups: set[str] | None = None       # AuthGroupFile membership, when read
+        self.group_file: str | None = None        # why the group file could not be read (it denies then)
+        self.file_ids = lambda: None    # callable() -> (owner name | None, group name | None) or a reason (str)
+        self.client_unknown: str | None = None    # the address is not known offline (mod_remoteip): why
+        self.forced: dict = {}          # id(AuthzNode) -> the answer taken for an unknown provider
+        self.hosts_match = False        # Allow/Deny from a host name (or an unknown address) taken as matching
+        self.host_entries: list = []    # such entries consulted
+        self.undecided: list = []       # (AuthzNode, why) of unknown providers, as met
 
 
 def _in_net(ip: str, net) -> bool:
@@ -220,15 +241,21 @@ def find_allowdeny(entries, ctx: Context) -> AllowDeny | None:
             continue
         if entry.kind == "all":
             return entry
-        if entry.kind == "ip" and _in_net(ctx.client_ip, entry.value):
+        if entry.kind == "ip" and ctx.client_unknown is None and _in_net(ctx.client_ip, entry.value):
             return entry
         if entry.kind == "env" and entry.value in ctx.env:
             return entry
         if entry.kind == "nenv" and entry.value not in ctx.env:
             return entry
         if entry.kind == "host":
-            ctx.assume(f"'{entry.node.name} from {entry.value}' needs a reverse DNS lookup of {ctx.client_ip}: "
-                       "taken as not matching")
+            # a reverse DNS lookup of the client: _access asks both ways (ctx.hosts_match)
+            ctx.host_entries.append(entry)
+            if ctx.hosts_match:
+                return entry
+        if entry.kind == "ip" and ctx.client_unknown is not None:
+            ctx.host_entries.append(entry)
+            if ctx.hosts_match:
+                return entry
     return None
 
 
@@ -269,15 +296,59 @@ def _text(node: Node | None) -> str:
 
 
 def evaluate(section: AuthzNode, ctx: Context, parent_op: str = "and") -> str:
-    """apply_authz_sections: granted / denied / neutral / needs a user."""
+    """apply_authz_sections: granted / denied / neutral / needs a user, or UNKNOWN when a
+    provider the model cannot answer offline decides it (ctx.undecided names it). The
+    answer is confident when every answer of those providers gives the same result."""
+    ctx.undecided = []
+    ctx.forced = {}
+    result = _evaluate(section, ctx, parent_op)
+    if not ctx.undecided:
+        return result
+    met = list(ctx.undecided)
+    leaves: dict = {}
+    results: dict = {}
+    while True:
+        # a forced answer may reach providers the first pass skipped: add them and look again
+        new = [leaf for leaf, _ in met if id(leaf) not in leaves]
+        if not new:
+            break
+        leaves.update((id(leaf), leaf) for leaf in new)
+        if len(leaves) > 6:
+            ctx.undecided = met[:1]
+            return UNKNOWN
+        order = list(leaves.values())
+        results = {}
+        for bits in range(2 ** len(order)):
+            ctx.forced = {id(leaf): (GRANTED if bits >> i & 1 else DENIED) for i, leaf in enumerate(order)}
+            ctx.undecided = []
+            results[bits] = _evaluate(section, ctx, parent_op)
+            met += [u for u in ctx.undecided if id(u[0]) not in leaves]
+    leaves = list(leaves.values())
+    ctx.forced = {}
+    ctx.undecided = met
+    answers = set(results.values())
+    if len(answers) == 1:
+        ctx.undecided = []
+        return answers.pop()
+    # name the first provider whose answer changes the result
+    for i, leaf in enumerate(leaves):
+        if any(results[b] != results[b ^ (1 << i)] for b in results):
+            ctx.undecided = [(leaf, why) for leaf2, why in met if leaf2 is leaf][:1]
+            break
+    return UNKNOWN
+
+
+def _evaluate(section: AuthzNode, ctx: Context, parent_op: str = "and") -> str:
     if ctx.method not in section.limited:
         return GRANTED if parent_op == "and" else NEUTRAL
     if section.op is None:
-        result = _provider(section, ctx)
+        result = ctx.forced.get(id(section)) or _provider(section, ctx)
+        if result == UNKNOWN:
+            result = DENIED     # taken as not matching while looking; evaluate() checks both answers
     else:
         result = NEUTRAL
         for child in section.children:
-            r = evaluate(child, ctx, section.op)
+            r = _evaluate(child, ctx, section.op)
             if r == ERROR:
                 return ERROR
             if r == NEUTRAL:
@@ -302,10 +373,18 @@ def evaluate(section: AuthzNode, ctx: Context, parent_op: str = "and") -> str:
     return result
 
 
+def _unknown(req: AuthzNode, ctx: Context, why: str) -> str:
+    if id(req) not in ctx.forced:
+        ctx.undecided.append((req, why))
+    return UNKNOWN
+
+
 def _provider(req: AuthzNode, ctx: Context) -> str:
     p, args = req.provider, req.args
     if p == "all":
         return GRANTED if args and args[0].lower() == "granted" else DENIED
+    if p in ("ip", "local") and ctx.client_unknown is not None:
+        return _unknown(req, ctx, ctx.client_unknown)
     if p == "ip":
         for word in args:
             net = parse_subnet(word)
@@ -327,21 +406,41 @@ def _provider(req: AuthzNode, ctx: Context) -> str:
         text = " ".join(args)
         value = ctx.expr_eval(text)
         if value is None:
-            ctx.assume(f"Require expr {text}: the expression cannot be evaluated offline; taken as false")
-            return DENIED
+            return _unknown(req, ctx, f"the expression {text} cannot be evaluated offline")
         return GRANTED if value else DENIED
-    if p in ("host", "forward-dns"):
-        ctx.assume(f"Require {p} {' '.join(args)} needs DNS for {ctx.client_ip}: taken as not matching")
-        return DENIED
-    if p == "group" and ctx.groups is not None:
+    if p == "host":
+        # mod_authz_host: a double-reverse DNS lookup of the client address, whatever HostnameLookups says
+        return _unknown(req, ctx, f"the client {ctx.client_ip} is matched by a reverse DNS lookup "
+                                  "(double-checked forward), not known offline")
+    if p == "forward-dns":
+        return _unknown(req, ctx, f"the names {' '.join(args)} are resolved when the request comes, "
+                                  "not known offline")
+    if p in OFFLINE_UNKNOWN:
         if ctx.user is None:
             return NO_USER
-        return GRANTED if any(g in ctx.groups for g in args) else DENIED
-    if p in ("group", "file-owner", "file-group", "dbm-group", "ldap-user", "ldap-group"):
+        return _unknown(req, ctx, f"asks {OFFLINE_UNKNOWN[p]} about {ctx.user}, not read offline")
+    if p in ("group", "file-group"):
         if ctx.user is None:
             return NO_USER
-        ctx.assume(f"Require {p} {' '.join(args)}: group membership of {ctx.user} is not read: taken as not matching")
-        return DENIED
+        if ctx.groups is None:
+            # no AuthGroupFile, or it cannot be read (AH01664/AH01665): denied
+            return DENIED
+        if p == "group":
+            if any("%{" in a for a in args):
+                return _unknown(req, ctx, "the group names are an expression evaluated per request")
+            return GRANTED if any(g in ctx.groups for g in args) else DENIED
+        ids = ctx.file_ids()
+        if isinstance(ids, str):
+            return _unknown(req, ctx, ids)
+        return GRANTED if ids is not None and ids[1] is not None and ids[1] in ctx.groups else DENIED
+    if p == "file-owner":
+        if ctx.user is None:
+            return NO_USER
+        ids = ctx.file_ids()
+        if isinstance(ids, str):
+            return _unknown(req, ctx, ids)
+        # a file httpd cannot stat, or whose owner has no name, is denied (AH01633-AH01636)
+        return GRANTED if ids is not None and ids[0] == ctx.user else DENIED
     return DENIED
 
 
@@ -352,7 +451,7 @@ def deciding_require(section: AuthzNode, ctx: Context, want: str) -> AuthzNode |
     if ctx.method not in section.limited:
         return None
     if section.op is None:
-        r = _provider(section, _Quiet(ctx))
+        r = ctx.forced.get(id(section)) or _provider(section, _Quiet(ctx))
         if section.negate:
             r = DENIED if r == GRANTED else NEUTRAL if r in (DENIED, NO_USER) else r
         return section if r == want else None
@@ -381,6 +480,7 @@ class _Quiet(Context):
     def __init__(self, ctx: Context) -> None:   # noqa: D107 - a copy that records nothing
         self.__dict__.update(ctx.__dict__)
         self.assume = lambda text: None
+        self.undecided = []
 
 
-__all__ = ["ALL_METHODS", "Context", "check_access_compat", "evaluate", "deciding_require"]
+__all__ = ["ALL_METHODS", "UNKNOWN", "Context", "check_access_compat", "evaluate", "deciding_require"]

@@ -42,8 +42,6 @@ def _acts(node, st, status: int | None, rules) -> bool:
         return request.scheme != "https"
     if key == "sslverifyclient":
         return request.scheme == "https"
-    if key == "remoteipheader":
-        return bool(values) and request.header(values[0]) is not None
     if key == "rewritemap":
         return any("${" in " ".join(a.raw for a in n.args) for n in rules)
     return True

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from confcheck.parsers.syntax import Node
 from confcheck.servers.apache import authz as authz_mod
-from confcheck.servers.apache import content, proxy, rewrite, sections
+from confcheck.servers.apache import content, proxy, remoteip, rewrite, sections
 from confcheck.servers.apache.conf import ApacheConf, Server
 from confcheck.servers.apache.coverage import in_force, not_modelled
 from confcheck.servers.apache.perdir import OPT_INDEXES, OPT_SYM_LINKS, OPT_SYM_OWNER, DirConf, merge, read_layer
@@ -88,6 +88,8 @@ class State:
         self.coverage: dict = {}        # per-directory directives no module of the model reads (every walk)
         self.rw_nodes: list[Node] = []  # per-directory rewrite rules and conditions in force
         self.unknown_value: tuple | None = None   # (node, name): a value not known offline decided (rewrite.Env)
+        self.remoteip_unknown = None    # remoteip.Unknown: the client address mod_remoteip gives is not known
+        self.undecided: tuple | None = None       # (node, why): a Require the model cannot answer decided
         conf = model.conf
         self.docroot_node = conf.server_value(server, "documentroot")
         dirs = list(conf.main.dirs) + (list(server.dirs) if server is not conf.main else [])
@@ -180,6 +182,7 @@ def decide(model: Model, request: Request) -> Outcome:
     if selection.assumption:
         st.assume(selection.assumption)
     try:
+        remoteip.apply(st)
         if request.method == "TRACE":
             node = model.conf.server_value(st.server, "traceenable")
             if node is not None and node.values and node.values[0].lower() == "off":
@@ -198,6 +201,8 @@ def decide(model: Model, request: Request) -> Outcome:
     except Final as caught:
         final = _error_document(st, caught)
         unknown = not_modelled(st, final.status)
+        if unknown is None and st.undecided is not None:
+            unknown = st.undecided
         if unknown is None and st.unknown_value is not None:
             node, name = st.unknown_value
             unknown = (node, f"%{{{name}}} is not known offline; what {node.name} does depends on it", f"%{{{name}}}")
@@ -463,8 +468,20 @@ def _access(st: State, conf: DirConf) -> None:
     ctx = authz_mod.Context(req.method, req.client_ip, st.env, None,
                             lambda text: __import__("confcheck.servers.apache.expr", fromlist=["evaluate"]).evaluate(text, st),
                             st.assume)
+    if st.remoteip_unknown is not None:
+        ctx.client_unknown = f"the client address is {st.remoteip_unknown.why}"
+    ctx.file_ids = lambda: _file_ids(st)
     satisfy = conf.satisfy_for(req.method)
     compat_ok, compat_node, compat_why = authz_mod.check_access_compat(conf, ctx)
+    if ctx.host_entries:
+        # `Allow/Deny from NAME` needs DNS: the answer stands only if it is the same either way
+        ctx.hosts_match = True
+        if authz_mod.check_access_compat(conf, ctx)[0] != compat_ok:
+            entry = ctx.host_entries[0]
+            st.undecided = (entry.node, f"'{entry.node.name} from {entry.value}' is matched by a DNS lookup of "
+                                        f"the client" if entry.kind == "host" else ctx.client_unknown)
+            raise Final(403 if not compat_ok else None, compat_why, entry.node)
+        ctx.hosts_match = False
     if conf.access_compat_set:
         st.step("access", f"mod_access_compat: {compat_why}", compat_node)
     if satisfy is not None and satisfy[0] == "any":
@@ -482,7 +499,7 @@ def _access(st: State, conf: DirConf) -> None:
                         conf.auth_type, None, "APA-auth")
         st.step("authz", "no Require applies: granted")
         return
-    result = authz_mod.evaluate(section, ctx)
+    result = _authz(st, section, ctx)
     if result == authz_mod.GRANTED:
         node = authz_mod.deciding_require(section, ctx, authz_mod.GRANTED)
         st.step("authz", f"{node.text() if node else section.text()}: granted", node.node if node else section.node)
@@ -508,7 +525,7 @@ def _access(st: State, conf: DirConf) -> None:
         raise
     ctx.user = st.user
     ctx.groups = _groups_of(st, conf, st.user)
-    result = authz_mod.evaluate(section, ctx)
+    result = _authz(st, section, ctx)
     if result == authz_mod.GRANTED:
         st.step("authz", f"user {st.user}: granted")
         return
@@ -519,19 +536,56 @@ def _access(st: State, conf: DirConf) -> None:
                 node.node, None, "APA-require")
 
 
+def _authz(st: State, section, ctx) -> str:
+    """The Require tree's answer; one the model cannot give offline (DNS, LDAP, a database,
+    an expression) stops the decision: status null naming that Require line."""
+    result = authz_mod.evaluate(section, ctx)
+    if result != authz_mod.UNKNOWN:
+        return result
+    leaf, why = ctx.undecided[0] if ctx.undecided else (section, "not known offline")
+    st.undecided = (leaf.node, why)
+    raise Final(403 if ctx.user is None else 401, f"{leaf.text()}: {why}", leaf.node)
+
+
+def _file_ids(st: State):
+    """mod_authz_owner: (owner name, group name) of r->filename as httpd stats it (following
+    links), None when httpd cannot stat it (denied), or why it is not known."""
+    if st.model.fs is None:
+        return "the file's owner is on the disk, which config-only answers do not read"
+    access = st.model.checker.check(st.filename, "stat")
+    if access.not_checked is not None:
+        return f"{st.filename}: {access.not_checked.reason}"
+    if not access.ok or access.meta is None:
+        return None
+    from confcheck.fs.identity import Accounts
+    accounts = Accounts.load(st.model.fs)
+    return accounts.user_names.get(access.meta.uid), accounts.group_names.get(access.meta.gid)
+
+
 def _groups_of(st: State, conf: DirConf, user: str | None):
+    """The AuthGroupFile groups naming the user (mod_authz_groupfile groups_for_user),
+    or None when there is no group file or the worker cannot open it (AH01664/AH01665:
+    every `Require group` then denies)."""
     node = conf.auth_group_file
     if node is None or not node.values or user is None or st.model.fs is None:
         return None
     path = node.values[0]
+    if not path.startswith("/"):
+        path = posixpath.join("/etc/apache2", path)
     access = st.model.checker.check(path, "read")
+    if access.not_checked is not None:
+        raise Final(None, f"{path}: {access.not_checked.reason} (the scanner cannot read the group file)", node)
     if not access.ok:
+        st.step("authz", f"AH01665: Could not open group file: {path} ({access.denial.detail}): "
+                         "every Require group denies", node)
         return None
     groups = set()
     for line in (st.model.fs.read_bytes(path) or b"").decode("utf-8", "replace").splitlines():
+        if not line or line.startswith("#"):
+            continue
         name, sep, members = line.partition(":")
-        if sep and user in members.split():
-            groups.add(name.strip())
+        if user in members.split():
+            groups.add(name.rstrip())
     return groups
 
 

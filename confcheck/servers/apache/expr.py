@@ -10,7 +10,9 @@ from __future__ import annotations
 import ipaddress
 import re
 
-_TOKEN = re.compile(r"""\s*(?:(?P<str>'[^']*'|"[^"]*")|(?P<var>%\{[^}]+\})|(?P<re>[/m]#?(?:\\.|[^/])*/i?)"""
+# a regex is /.../ or m followed by any of ap_expr's delimiters (util_expr_scan.l REG_SEP)
+_TOKEN = re.compile(r"""\s*(?:(?P<str>'[^']*'|"[^"]*")|(?P<var>%\{[^}]+\})"""
+                    r"""|(?P<re>/(?:\\.|[^/])*/i?|m(?P<sep>[/#$%^|?!'",;:._-])(?:\\.|(?!(?P=sep)).)*(?P=sep)i?)"""
                     r"""|(?P<op>&&|\|\||==|!=|=~|!~|-[a-z]+|[(){},!<>])|(?P<word>[A-Za-z0-9_.:/-]+))""")
 
 
@@ -38,7 +40,7 @@ def _tokens(text: str) -> list[tuple[str, str]]:
         m = _TOKEN.match(text, pos)
         if not m or m.end() == pos:
             raise _Unknown(text[pos:])
-        kind = m.lastgroup
+        kind = "re" if m.group("re") is not None else m.lastgroup
         out.append((kind, m.group(kind)))
         pos = m.end()
         while pos < len(text) and text[pos].isspace():
@@ -114,8 +116,9 @@ class _Parser:
             if kind != "re":
                 raise _Unknown(rx)
             body = rx[1:] if rx.startswith("/") else rx[2:]
-            flags = re.I if body.endswith("/i") else 0
-            body = body[:-2] if body.endswith("/i") else body[:-1]
+            sep = "/" if rx.startswith("/") else rx[1]
+            flags = re.I if body.endswith(sep + "i") else 0
+            body = body[:-2] if body.endswith(sep + "i") else body[:-1]
             found = re.search(body, left, flags) is not None
             return found if op == "=~" else not found
         if op == "in":

@@ -110,7 +110,7 @@ AuthName modelled -- the realm of AuthType Basic
 *authnz_fcgi unknown -- authentication and authorization by a FastCGI program
 *authnz_ldap unknown -- credentials and groups from LDAP
 *authz_dbd unknown -- authorization from an SQL database
-*authz_dbm unknown -- groups from a DBM file
+*authz_dbm no-effect -- the DBM group file read by Require dbm-group/dbm-file-group: those Require lines answer null (named) once a user is known
 *auth_bearer unknown -- bearer tokens (not in 2.4.x)
 *autht_core unknown -- token providers (not in 2.4.x)
 *autht_jwt unknown -- JWT tokens (not in 2.4.x)
@@ -201,9 +201,9 @@ ProxyRemoteMatch no-effect -- the next proxy of a forward proxy
 *proxy_scgi no-effect -- the SCGI backend's answer is null anyway
 *proxy_wstunnel no-effect -- websocket backends
 *reflector no-effect -- the reflector handler (a handler: null)
-*remoteip no-effect -- settings of RemoteIPHeader
-RemoteIPHeader unknown -- from a trusted proxy, the client address (Require ip, Allow from) is taken from a header
+*remoteip modelled -- the client address Require ip/local, Allow from and %{REMOTE_ADDR} see, from the header right to left through the trusted proxies
 RemoteIPProxyProtocol unknown except=off -- the client address comes from the PROXY protocol
+RemoteIPProxyProtocolExceptions no-effect -- only with RemoteIPProxyProtocol
 *reqtimeout no-effect -- 408 to clients that send too slowly
 *request no-effect -- kept request bodies
 *rewrite modelled -- mod_rewrite in server and directory context

@@ -50,6 +50,10 @@ MODULES = [
     ("reqtimeout_module", "mod_reqtimeout.so"),
     # not enabled by Debian by default; scenarios use them
     ("authz_groupfile_module", "mod_authz_groupfile.so"),
+    # authz_providers.yaml, remoteip.yaml
+    ("authz_owner_module", "mod_authz_owner.so"),
+    ("authz_dbm_module", "mod_authz_dbm.so"),
+    ("remoteip_module", "mod_remoteip.so"),
     ("userdir_module", "mod_userdir.so"),
     ("headers_module", "mod_headers.so"),
     # scenarios/apache/not_modelled.yaml: directives the model does not know
@@ -61,8 +65,8 @@ MODULES = [
 
 class ApacheRunner(ServerRunner):
     kind = "apache"
-    # lines about a request carry the client address
-    request_line_re = re.compile(r"\[client 127\.0\.0\.1:\d+\]")
+    # lines about a request carry the client address (mod_remoteip's, for remoteip.yaml)
+    request_line_re = re.compile(r"\[client [0-9A-Fa-f.:]+:\d+\]")
 
     conf_name = "httpd.conf"
 
