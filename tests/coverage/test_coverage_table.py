@@ -68,13 +68,14 @@ def test_status_changing_directives_the_model_ignores_are_unknown():
                  "flv", "random_index", "gzip_static", "xslt_stylesheet"):
         assert nginx_entry(name).cls == "unknown", name
     for name in ("CheckSpelling", "DAV", "SSLRequire",
-                 "RewriteMap", "AuthDigestProvider", "RemoteIPHeader", "AllowMethods"):
+                 "RewriteMap", "AuthDigestProvider", "RemoteIPProxyProtocol", "AllowMethods"):
         assert apache_entry(name).cls == "unknown", name
     for name in ("deny", "root", "try_files", "error_page", "auth_basic", "return", "auth_request",
                  "set_real_ip_from", "real_ip_header", "real_ip_recursive", "limit_req", "limit_conn"):
         assert nginx_entry(name).cls == "modelled", name
     for name in ("Require", "Options", "RewriteRule", "DirectoryIndex", "Directory", "<Directory", "ErrorDocument",
-                 "ProxyPass", "ProxyPassMatch", "<Proxy"):
+                 "ProxyPass", "ProxyPassMatch", "<Proxy", "RemoteIPHeader", "RemoteIPTrustedProxy",
+                 "RemoteIPInternalProxyList"):
         assert apache_entry(name).cls == "modelled", name
 
 
