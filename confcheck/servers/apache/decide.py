@@ -134,6 +134,8 @@ class State:
             return self.env.get(name[4:], "")
         if upper.startswith("HTTP_"):
             return req.header(upper[5:].replace("_", "-")) or ""
+        if upper in ("REMOTE_ADDR", "REMOTE_HOST") and self.remoteip_unknown is not None:
+            return None         # mod_remoteip's address is not known offline
         values = {
             "REQUEST_URI": self.uri, "REQUEST_FILENAME": self.filename or self.uri,
             "SCRIPT_FILENAME": self.filename or self.uri, "QUERY_STRING": self.args or "",
