@@ -19,7 +19,8 @@ API = re.compile(r"/api\b|graphql|/v\d+\b|/rest\b|/rpc\b", re.IGNORECASE)
 DOC = RuleDoc(
     what="Finds `limit_except` blocks that refuse POST to a location that serves forms or an "
          "application (proxy_pass / fastcgi_pass / uwsgi_pass, or a name like `/api/`, `/graphql`, "
-         "`/login`, `/wp-admin`, `admin-ajax.php`), or refuse OPTIONS to an API location. The rule "
+         "`/login`, `/wp-admin`, `admin-ajax.php`), or refuse OPTIONS to an API location or to one "
+         "that sends `add_header Access-Control-Allow-*` (a CORS preflight answered 403). The rule "
          "asks the request model what `POST` and `OPTIONS` get from any client.",
     why="`limit_except GET { deny all; }` means 'every method except GET (and HEAD) goes "
         "through these rules'. POST, and also OPTIONS, PUT and DELETE, get 403 `access "
@@ -35,6 +36,10 @@ DOC = RuleDoc(
     references=("https://nginx.org/en/docs/http/ngx_http_core_module.html#limit_except",
                 "https://developer.mozilla.org/en-US/docs/Glossary/Preflight_request"),
 )
+
+
+def _text(node) -> str:
+    return " ".join([node.name] + [a.raw for a in node.args]) + ";"
 
 
 def _refused_for_all(model, server, uri, method, allows) -> object | None:
@@ -63,7 +68,11 @@ def check(ctx):
                 name = loc.name or ""
                 api = API.search(name) is not None or (handler is not None and handler.key in
                                                         ("proxy_pass", "grpc_pass", "uwsgi_pass"))
-                if not (app or FORMS.search(name)):
+                # a location announcing cross-origin access expects the browser's preflight
+                cors = [n for n in loc.group("add_header")
+                        if n.args and n.args[0].value.lower().startswith("access-control-allow-")]
+                api = api or bool(cors)
+                if not (app or FORMS.search(name) or cors):
                     continue
                 uri = sample_uri(server, loc)
                 if uri is None:
@@ -81,7 +90,9 @@ def check(ctx):
                 if "POST" in refused:
                     why.append("forms and API writes cannot be sent")
                 if "OPTIONS" in refused:
-                    why.append("browsers' CORS preflight fails")
+                    why.append("browsers' CORS preflight fails" + (
+                        f" although `{_text(cors[0])}` at {cors[0].file}:{cors[0].line} announces cross-origin "
+                        "access" if cors else ""))
                 yield Finding(
                     rule="NGX110", name="limit-except-blocks-app", severity="warning",
                     message=(f"`{block.describe()}` in {loc.describe()} answers {what} {uri} with 403 "

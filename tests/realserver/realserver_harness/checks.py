@@ -212,3 +212,25 @@ def not_modelled_problems(outcome, directive: str | None) -> list[str]:
             or (outcome.reason.startswith(("not modelled: $", "not modelled: %{")) and f" in {where}" in outcome.reason)):
         problems.append(f"reason does not name the directive: {outcome.reason}")
     return problems
+
+
+def preflight_findings(run, findings, rule: str) -> dict[str, list[str]]:
+    """{scenario name: [request path named]} of `rule`'s findings saying an OPTIONS (a CORS
+    preflight) is answered 403: the scenario is the one whose block of the config holds the
+    finding's line (its ServerName/server_name is the nearest one above it)."""
+    lines = run.conf_path.read_text().splitlines()
+    by_name = {sc.server_name: name for name, sc in run.scenarios.items()}
+    found: dict[str, list[str]] = {}
+    for f in findings:
+        if f.rule != rule or f.span is None or "OPTIONS" not in f.message:
+            continue
+        line = f.span.position()["line"]
+        for text in reversed(lines[:line]):
+            m = re.search(r"(?:server_name|ServerName)\s+(\S+?);?\s*$", text)
+            if m:
+                name = by_name.get(m.group(1))
+                if name is not None:
+                    said = re.search(r"OPTIONS (\S+)", f.message)
+                    found.setdefault(name, []).append(said.group(1) if said else "")
+                break
+    return found
