@@ -56,6 +56,8 @@ SUMMARY = {
     "limit-req": "a request rate limit (limit_req) refused the request under load",
     "limit-conn": "a connection limit (limit_conn) refused the request under load",
     "limit-req-delay": "a request rate limit (limit_req) delayed the request within its burst (not a refusal)",
+    "evasive-refused": "mod_evasive refused a client that passed its request rate limit (under load)",
+    "evasive-blacklist": "mod_evasive put a client on hold after it passed its request rate limit",
 }
 
 
@@ -181,6 +183,8 @@ def _cause(event: LogEvent, machine: Machine) -> Cause:
         return base
     if event.kind in ("limit-req", "limit-conn", "limit-req-delay"):
         return _limit_cause(event, machine, base)
+    if event.kind in ("evasive-refused", "evasive-blacklist"):
+        return _evasive_cause(event, machine, base)
     replayed = _replay(event, machine) if event.server == "nginx" else None
     if replayed is not None:
         outcome, note = replayed
@@ -240,6 +244,23 @@ def _limit_cause(event: LogEvent, machine: Machine, base: Cause) -> Cause:
                         + (f" ({definition.name} at {definition.file}:{definition.line})" if definition else
                            " (the zone is not in the configuration read)")
                         + ("" if delayed else f"; the status is {module}_status (503 unless set)"))
+    return base
+
+
+def _evasive_cause(event: LogEvent, machine: Machine, base: Cause) -> Cause:
+    """mod_evasive's lines: the limit of the configuration read, with its status under load."""
+    from confcheck.servers.apache.evasive import limit
+    prepared = machine.nginx()           # the prepared model of the configuration read, either server
+    conf = getattr(prepared.model, "conf", None) if prepared is not None and prepared.server == "apache" else None
+    found = limit(conf) if conf is not None else None
+    base.fs_path = None
+    if found is None:
+        base.explanation = (f"{SUMMARY[event.kind]}; mod_evasive is not loaded in the configuration read, "
+                            "so its limits are not known (DOSHTTPResponseCode, 403 unless set)")
+        return base
+    base.decided_by, base.status = found.directive, found.status
+    base.explanation = (f"{found.describe()}; a client on hold gets this status for every request, "
+                        "which cannot be told from a permission denial in the access log")
     return base
 
 

@@ -72,6 +72,9 @@ APACHE_PATTERNS = [
     ("directory-not-served", re.compile(r"^AH00129: Attempt to serve directory: (?P<path>.*)"), 404),
     ("negotiation-failed", re.compile(r"^AH00687: Negotiation: discovered file\(s\) matching request: (?P<path>\S+)"), 404),
     ("rewrite-forbidden", re.compile(r".*forcing responsecode 403 for (?P<uri>\S+)"), 403),
+    # mod_evasive refusing a client under load: httpd's own denials carry AH01630/AH01797, this
+    # one has no code; the status is DOSHTTPResponseCode (403 unless set): explain reads it
+    ("evasive-refused", re.compile(r"^client denied by server configuration: (?P<path>.*)"), None),
     # Any other line of a [module:traceN] level: recognised, informational.
     ("trace", re.compile(r".*"), None),
     ("rewrite-cycle", re.compile(r"^AH00124: Request exceeded the limit of \d+ internal redirects"), 500),
@@ -114,6 +117,7 @@ class LogEvent:
 
 # The kernel's AppArmor audit record (dmesg, journal, audit.log): DENIED is enforced,
 # ALLOWED is a complain-mode profile reporting what it would have refused.
+_EVASIVE_SYSLOG = re.compile(r"mod_evasive(?:\[\d+\])?: Blacklisting address (?P<client>\S+): possible DoS attack\.")
 _APPARMOR = re.compile(r'apparmor="(?P<verdict>DENIED|ALLOWED)"')
 _AUDIT_FIELDS = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|\S+)')
 
@@ -132,6 +136,11 @@ def parse_line(line: str) -> LogEvent:
     match = _APACHE.match(text)
     if match:
         return _apache(text, match)
+    match = _EVASIVE_SYSLOG.search(text)
+    if match:
+        # mod_evasive's syslog line (daemon.alert) when it puts a client on hold
+        return LogEvent(raw=text, server="apache", kind="evasive-blacklist", client=match["client"],
+                        detail=match.group(0), fields={"module": "evasive20"})
     return LogEvent(raw=text)
 
 

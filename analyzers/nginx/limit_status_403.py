@@ -5,6 +5,7 @@ from __future__ import annotations
 from confcheck.findings import Finding
 from confcheck.registry import RuleDoc, rule
 from confcheck.servers.nginx.limits import MODULES, in_force
+from confcheck.servers.outcome import under_load_403
 
 from ._common import all_scopes
 
@@ -48,7 +49,6 @@ def check(ctx):
             named = "; ".join(limit.describe() for limit in limits)
             yield Finding(
                 rule="NGX114", name="limit-status-403", severity="info",
-                message=(f"`{status_node.name} 403` makes the limits it applies to answer 403 under load, "
-                         f"which clients and logs cannot tell from a permission denial: {named}; "
-                         "429 (or the default 503) says what happened"),
+                message=under_load_403(f"`{status_node.name} 403` makes the limits it applies to", named,
+                                       "429 (or the default 503)"),
                 span=status_node.span, server="nginx")

@@ -274,6 +274,17 @@ DirectoryIndex	RAW_ARGS	-	a list of file names
 DirectoryIndexRedirect	TAKE1	-	On, Off, or a 3xx status code.
 DirectorySlash	FLAG	-	On or Off
 DocumentRoot	TAKE1	-	Root directory of the document tree
+DOSBlockingPeriod	TAKE1	-	Set blocking period for detected DoS IPs
+DOSEmailNotify	TAKE1	-	Set email notification
+DOSHashTableSize	TAKE1	-	Set size of hash table
+DOSHTTPResponseCode	TAKE1	-	Set HTTP response code returned when IP is blocked
+DOSLogDir	TAKE1	-	Set log dir
+DOSPageCount	TAKE1	-	Set maximum page hit count per interval
+DOSPageInterval	TAKE1	-	Set page interval
+DOSSiteCount	TAKE1	-	Set maximum site hit count per interval
+DOSSiteInterval	TAKE1	-	Set site interval
+DOSSystemCommand	TAKE1	-	Set system command on DoS
+DOSWhitelist	ITERATE	-	IP-addresses wildcards to whitelist
 DTracePrivileges	FLAG	G	Enable DTrace
 DumpIOInput	FLAG	-	Enable I/O Dump on Input Data
 DumpIOOutput	FLAG	-	Enable I/O Dump on Output Data

@@ -352,6 +352,17 @@ DirectoryIndex I dir
 DirectoryIndexRedirect I dir
 DirectorySlash I dir
 DocumentRoot S core
+DOSBlockingPeriod S evasive20
+DOSEmailNotify S evasive20
+DOSHashTableSize S evasive20
+DOSHTTPResponseCode S evasive20
+DOSLogDir S evasive20
+DOSPageCount S evasive20
+DOSPageInterval S evasive20
+DOSSiteCount S evasive20
+DOSSiteInterval S evasive20
+DOSSystemCommand S evasive20
+DOSWhitelist S evasive20
 DumpIOInput S dumpio
 DumpIOOutput S dumpio
 EnableExceptionHook S core

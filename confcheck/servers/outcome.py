@@ -90,6 +90,12 @@ class Outcome:
         return out
 
 
+def under_load_403(what: str, named: str, instead: str) -> str:
+    """The note of a rate limit answering 403 under load (nginx's NGX114, Apache's APA120)."""
+    return (f"{what} answer 403 under load, which clients and logs cannot tell from a permission denial: "
+            f"{named}; {instead} says what happened")
+
+
 # Trace lines one decision may take. The servers bound their own loops (nginx's
 # 10 URI changes, Apache's LimitInternalRecursion) and the models follow them;
 # this is the backstop for a loop the model gets wrong: an honest "unknown"

@@ -53,6 +53,16 @@ APACHE_LINES = [
      "a module not included in the server configuration", "htaccess-invalid", 500, "/srv/d/.htaccess"),
     ("core", "info", "", "AH00128: File does not exist: /srv/missing", "not-found", 404, "/srv/missing"),
     ("core", "info", "", "AH00130: File does not exist: /srv/a.html/", "not-found", 404, "/srv/a.html/"),
+    # mod_authz_groupfile / mod_authz_owner / mod_authz_dbm (authz_providers.yaml met them on real Apache)
+    ("authz_groupfile", "error", "(13)Permission denied: ", "AH01665: Could not open group file: /srv/groups",
+     "group-file-unreadable", 401, "/srv/groups"),
+    ("authz_owner", "error", "", "AH01637: Authorization of user alice to access /own/a.html failed, reason: file "
+     "owner daemon does not match.", "user-not-authorized", 401, None),
+    ("authz_dbm", "error", "(120002)APR does not understand this error code: ", "AH01799: could not open dbm (type "
+     "default) group access file: /srv/g.dbm", "group-file-unreadable", 500, "/srv/g.dbm"),
+    # mod_evasive: the same words as AH01630 without the code; its status is the configuration's
+    ("evasive20", "error", "", "client denied by server configuration: /srv/a.html", "evasive-refused", None,
+     "/srv/a.html"),
 ]
 
 
@@ -80,3 +90,9 @@ def test_apache_without_ah_codes_and_unknown_lines():
     for text in ("hello world", "2026/11/21 09:00:00 [notice] 1#1: start worker process 9",
                  "[Sat Nov 21 09:00:00.1 2026] [mpm_event:notice] [pid 1:tid 2] AH00489: Apache configured"):
         assert parse_line(text).kind == "unknown"
+
+
+def test_mod_evasive_syslog_line():
+    event = parse_line("Dec  6 22:57:19 web1 mod_evasive[29585]: Blacklisting address 203.0.113.7: possible DoS "
+                       "attack.")
+    assert (event.server, event.kind, event.client) == ("apache", "evasive-blacklist", "203.0.113.7")

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from confcheck.parsers.syntax import Node
 from confcheck.servers.apache import authz as authz_mod
-from confcheck.servers.apache import content, proxy, remoteip, rewrite, sections
+from confcheck.servers.apache import content, evasive, proxy, remoteip, rewrite, sections
 from confcheck.servers.apache.conf import ApacheConf, Server
 from confcheck.servers.apache.coverage import in_force, not_modelled
 from confcheck.servers.apache.perdir import OPT_INDEXES, OPT_SYM_LINKS, OPT_SYM_OWNER, DirConf, merge, read_layer
@@ -90,6 +90,9 @@ class State:
         self.unknown_value: tuple | None = None   # (node, name): a value not known offline decided (rewrite.Env)
         self.remoteip_unknown = None    # remoteip.Unknown: the client address mod_remoteip gives is not known
         self.undecided: tuple | None = None       # (node, why): a Require the model cannot answer decided
+        self.peer_ip = request.client_ip          # the connection's address (before mod_remoteip)
+        self.in_subrequest = False
+        self.limits: list = []          # rate limits met: not for one request, under load (evasive.py)
         conf = model.conf
         self.docroot_node = conf.server_value(server, "documentroot")
         dirs = list(conf.main.dirs) + (list(server.dirs) if server is not conf.main else [])
@@ -211,13 +214,13 @@ def decide(model: Model, request: Request) -> Outcome:
         if unknown is not None:
             node, why, *variable = unknown
             return not_modelled_outcome(request, st.trace, node, why, final, *variable, assumptions=st.assumptions,
-                                        server="apache")
+                                        server="apache", limits=st.limits)
     else:
         raise AssertionError("decide() always ends with a status")
     st.trace.append(Step("status", f"{final.status if final.status is not None else 'unknown'}: {final.reason}",
                          final.node))
     return Outcome(request, final.status, final.reason, final.node, final.fs_path, final.rule, st.trace,
-                   final.location, [], st.assumptions, server="apache")
+                   final.location, [], st.assumptions, server="apache", limits=st.limits)
 
 
 def _error_document(st: State, final: Final) -> Final:
@@ -467,6 +470,8 @@ def _setenvif(st: State, conf: DirConf) -> None:
 
 def _access(st: State, conf: DirConf) -> None:
     req = st.request
+    if st.depth == 0 and not st.in_subrequest and not st.limits:
+        _note_evasive(st)
     ctx = authz_mod.Context(req.method, req.client_ip, st.env, None,
                             lambda text: __import__("confcheck.servers.apache.expr", fromlist=["evaluate"]).evaluate(text, st),
                             st.assume)
@@ -536,6 +541,20 @@ def _access(st: State, conf: DirConf) -> None:
         raise Final(401, f"user {st.user}: authorization failure ({node.text()})", node.node, None, "APA-auth")
     raise Final(403, f"user {st.user}: authorization failure ({node.text()}), AuthzSendForbiddenOnFailure",
                 node.node, None, "APA-require")
+
+
+def _note_evasive(st: State) -> None:
+    """mod_evasive's access checker: the first request is never limited; the limit is named
+    with what it answers under load, unless DOSWhitelist names the client."""
+    found = evasive.limit(st.model.conf)
+    if found is None:
+        return
+    listed = evasive.whitelisted(st.model.conf, st.peer_ip)
+    if listed is not None:
+        st.step("access", f"mod_evasive: {st.peer_ip} is listed by DOSWhitelist: never limited", listed)
+        return
+    st.limits.append(found)
+    st.step("access", found.describe(), found.directive)
 
 
 def _authz(st: State, section, ctx) -> str:
@@ -877,6 +896,7 @@ def _subrequest(st: State, uri: str):
     """ap_sub_req_lookup_uri: (status, meta) of a DirectoryIndex candidate; a denial is kept as
     the Final it would give."""
     saved = (st.uri, st.args, st.filename, st.path_info, dict(st.env), list(st.trace), st.depth)
+    st.in_subrequest = True
     try:
         st.uri = uri
         filename, _ = _translate(st, uri)
@@ -897,5 +917,6 @@ def _subrequest(st: State, uri: str):
             return 200, None
         return final.status, final
     finally:
+        st.in_subrequest = False
         st.uri, st.args, st.filename, st.path_info, st.env, trace, st.depth = saved
         st.trace[:] = trace

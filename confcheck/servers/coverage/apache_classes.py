@@ -14,7 +14,8 @@ BUILT_IN = frozenset({"core", "so", "watchdog", "http", "log_config", "logio", "
 NOT_PACKAGED = {
     "allowhandlers": "not packaged", "apreq": "libapache2-mod-apreq2", "auth_bearer": "not in 2.4.x",
     "autht_core": "not in 2.4.x", "autht_jwt": "not in 2.4.x", "crypto": "not in 2.4.x",
-    "dumpio": "mods-available/dump_io.load", "firehose": "not packaged", "mpm_simple": "not packaged",
+    "dumpio": "mods-available/dump_io.load", "evasive20": "libapache2-mod-evasive",
+    "firehose": "not packaged", "mpm_simple": "not packaged",
     "noloris": "not packaged", "php": "libapache2-mod-php", "security2": "libapache2-mod-security2",
     "serf": "not packaged", "ssl_ct": "not packaged",
 }
@@ -236,4 +237,12 @@ SSLRenegBufferSize no-effect -- 413 only for a body over the buffer during reneg
 *vhost_alias unknown -- the document root comes from the host name
 *xml2enc no-effect -- charset of the body
 *apreq no-effect -- request body parsing limits
+*evasive20 no-effect -- mod_evasive's notifications and hash table
+DOSPageCount modelled -- a single request is not limited: `why` names the limit and the status it answers under load (DOSHTTPResponseCode, 403 unless set)
+DOSPageInterval modelled -- the page limit's interval
+DOSSiteCount modelled -- a single request is not limited: `why` names the limit and the status it answers under load
+DOSSiteInterval modelled -- the site limit's interval
+DOSBlockingPeriod modelled -- how long a client stays refused once a limit was passed
+DOSHTTPResponseCode modelled -- the status of a refused request under load (403 unless set)
+DOSWhitelist modelled -- clients the limits never refuse
 """
