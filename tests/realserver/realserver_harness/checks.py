@@ -234,3 +234,19 @@ def preflight_findings(run, findings, rule: str) -> dict[str, list[str]]:
                     found.setdefault(name, []).append(said.group(1) if said else "")
                 break
     return found
+
+
+def preflight_problems(run, findings, rule: str, scenario: str, prefix: str) -> list[str]:
+    """What is wrong with `rule`'s CORS findings on the real run: the scenario must be reported
+    with exactly the preflight to `prefix`, which the real server answered 403, and no other
+    CORS scenario (OPTIONS let through, answered before the refusal, no CORS header)."""
+    found = preflight_findings(run, findings, rule)
+    problems = []
+    if sorted(found.get(scenario, [])) != [prefix]:
+        problems.append(f"{scenario}: {rule} names {found.get(scenario)}, expected [{prefix!r}]")
+    refused = [r for r in run.scenarios[scenario].requests if r.method == "OPTIONS" and r.status == 403]
+    if not any(r.path.startswith(prefix) for r in refused):
+        problems.append(f"{scenario}: the real server refused no OPTIONS under {prefix}")
+    problems += [f"{name}: {rule} reported {paths}" for name, paths in found.items()
+                 if name.startswith("cors-") and name != scenario]
+    return problems
