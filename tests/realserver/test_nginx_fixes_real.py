@@ -36,6 +36,7 @@ pytestmark = pytest.mark.realserver
 CHANGED: dict[tuple[str, int], tuple[int, int]] = {
     ("app-api-proxy", 5): (403, 502),
     ("ar-known", 10): (403, 200),   # GET /secret/a.html - the auth_request location's file made readable   # OPTIONS /api/users (NGX110: handed to the backend now)
+    ("cors-limit-except", 0): (403, 405),   # OPTIONS /api/a.json - limit_except lets the preflight through (NGX110's CORS check); a static location has no OPTIONS handler: 405, the backend's to answer
     ("cr-caret-location-inherits-server-deny", 0): (403, 200),   # GET /.well-known/acme-challenge/x - `allow all;` in the public location (NGX103)
     ("cr-covering-cidr-deny-shadows-allow", 0): (403, 200),   # GET /a.html
     ("cr-dotfile-return-404-hits-acme", 0): (404, 200),   # GET /.well-known/acme-challenge/x
