@@ -168,6 +168,10 @@ def why(
     worker_user: Optional[str] = typer.Option(None, "--worker-user", metavar="NAME", help="The worker's user."),
     fmt: Format = typer.Option(Format.text, "--format", help="text or json."),
     color: Optional[bool] = typer.Option(None, "--color/--no-color", help="Force colour on or off."),
+    app_settings: List[str] = typer.Option([], "--app-settings", metavar="[HOST=]FILE",
+                                           help="A Django settings file behind the proxy (repeatable); HOST= links "
+                                           "it to the server block answering HOST. Example: --app-settings "
+                                           "shop.example.com=shop/settings.py"),
 ) -> None:
     """Predict what nginx or Apache answers to one request, and why, step by step."""
     from confcheck.servers.nginx.request import Request, RequestError
@@ -190,7 +194,8 @@ def why(
             _fail(f"--header {item!r}: expected 'Name: value'")
         headers[name.strip()] = value.strip()
     options = WhyOptions(paths=paths, configs=list(config), root=root, fs_snapshot=fs_snapshot, no_fs=no_fs,
-                         worker_user=worker_user, server=server.value if server is not None else None)
+                         worker_user=worker_user, server=server.value if server is not None else None,
+                         app_settings=list(app_settings))
     if url is not None:
         try:
             request = Request.parse(url, method, headers, client_ip)

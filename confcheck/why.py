@@ -26,6 +26,7 @@ class WhyOptions:
     no_fs: bool = False
     worker_user: str | None = None
     server: str | None = None      # --server nginx|apache when detection is ambiguous
+    app_settings: list[str] = field(default_factory=list)   # --app-settings [HOST=]FILE
 
     def __post_init__(self) -> None:
         if self.root:
@@ -39,6 +40,7 @@ class Prepared:
     errors: list
     server: str = "nginx"
     reading: object = None    # confcheck.inputs.Reading: what was read (the `inputs` report)
+    apps: list = field(default_factory=list)   # confcheck.apps.django.discover.App: the apps behind the proxy
 
 
 def prepare(options: WhyOptions) -> Prepared:
@@ -76,7 +78,7 @@ def prepare(options: WhyOptions) -> Prepared:
             raise InputError(f"{shown(target.name, options.root)}: no server block: nothing answers requests")
         model = Model(http, fs, identity, prefix=target.model.prefix, conf_prefix=target.model.conf_prefix,
                       failures=Failures())
-    return Prepared(model, diags.errors, reading=reading)
+    return Prepared(model, diags.errors, reading=reading, apps=read_apps(reading, options))
 
 
 def _prepare_apache(item, options: WhyOptions, scan_options: ScanOptions, reading) -> Prepared:
@@ -108,7 +110,18 @@ def _prepare_apache(item, options: WhyOptions, scan_options: ScanOptions, readin
     access = conf.main.last("accessfilename")
     model = Model(conf, fs, identity, access_name=access.values[0] if access is not None and access.values
                   else ".htaccess", failures=Failures())
-    return Prepared(model, errors, "apache", reading)
+    return Prepared(model, errors, "apache", reading, read_apps(reading, options))
+
+
+def read_apps(reading, options) -> list:
+    """The Django apps in the served trees named and in --app-settings (confcheck.apps)."""
+    from confcheck.apps.django.discover import AppError, discover
+    trees = [t for t in (reading.inputs.trees if reading is not None else []) if os.path.isdir(t)]
+    try:
+        apps, _notes = discover(trees, list(getattr(options, "app_settings", []) or []))
+    except AppError as exc:
+        raise InputError(str(exc)) from None
+    return apps
 
 
 def explain(prepared: Prepared, request):
@@ -117,9 +130,36 @@ def explain(prepared: Prepared, request):
     from confcheck.isolation import decide_contained
     if prepared.server == "apache":
         from confcheck.servers.apache.decide import decide as apache_decide
-        return decide_contained(apache_decide, prepared.model, request, server="apache")
-    from confcheck.servers.nginx.decide import decide
-    return decide_contained(decide, prepared.model, request)
+        outcome = decide_contained(apache_decide, prepared.model, request, server="apache")
+    else:
+        from confcheck.servers.nginx.decide import decide
+        outcome = decide_contained(decide, prepared.model, request)
+    return into_app(prepared, request, outcome)
+
+
+def into_app(prepared: Prepared, request, outcome):
+    """A request the proxy hands on continues into the app behind it (confcheck.apps.chain):
+    the app's status, when Django decides before the view, is the answer."""
+    from confcheck.apps.chain import backend_of, follow
+    from confcheck.servers.outcome import Step
+    if not prepared.apps:
+        return outcome
+    try:
+        backend = backend_of(outcome, prepared.model, request)
+        if backend is None:
+            return outcome
+        answer = follow(backend, prepared.apps, request.method, request.raw_path)
+    except Exception as exc:  # noqa: BLE001 - one failure stays with this request (confcheck.isolation)
+        outcome.internal_error = f"following the request into the app: {type(exc).__name__}: {exc}"
+        return outcome
+    outcome.app = answer
+    for line in answer.to_json()["steps"]:
+        outcome.trace.append(Step("app", line))
+    if answer.status is not None:
+        outcome.status, outcome.reason = answer.status, f"Django answers {answer.status}: {answer.reason}"
+    elif answer.app is not None:
+        outcome.reason = f"{outcome.reason}; Django: {answer.reason}"
+    return outcome
 
 
 def parse_batch_line(line: str, number: int):

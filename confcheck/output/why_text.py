@@ -42,4 +42,28 @@ def render_why(outcome, *, colour: bool, root: str | None = None) -> str:
         lines.append(paint(f"   assumption: ${name} is not known offline (taken as empty)", "dim"))
     for limit in outcome.limits:
         lines.append(f"   under load: {printable(limit.describe())}")
+    if outcome.app is not None:
+        lines += _app_lines(outcome.app.to_json(), root)
     return "\n".join(lines) + "\n"
+
+
+def _app_lines(app: dict, root: str | None) -> list[str]:
+    """The request as the app behind the proxy received it, and its answer."""
+    from confcheck.inputs import shown
+    out = []
+    if app["app"] is not None:
+        out.append(f"   app: Django {printable(shown(app['app']['settings'], root))} ({printable(app['app']['linked_by'])})")
+    received = ", ".join(f"{k}: {v}" for k, v in app["headers_received"].items() if k != "connection")
+    out.append(f"   headers received: {printable(received)}")
+    for name, why in app["headers_unknown"].items():
+        out.append(f"   header {name}: not known ({printable(why)})")
+    if app["app"] is not None:
+        out.append(f"   wsgi.url_scheme: {app['url_scheme'] or 'unknown'}; request.is_secure(): "
+                   f"{app['is_secure'] if app['is_secure'] is not None else 'unknown'}; host: {app['host']}")
+        out.append(f"   Django: {_status_text(app['status'])}: {printable(app['reason'])}")
+    if app["decided_by"] is not None:
+        d = app["decided_by"]
+        out.append(f"   decided by: {d['setting']} at {printable(shown(d['file'], root))}:{d['line']}:{d['column']}")
+    for note in app["assumptions"]:
+        out.append(f"   assumption: {printable(note)}")
+    return out

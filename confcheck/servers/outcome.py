@@ -61,6 +61,7 @@ class Outcome:
     would_answer: int | None = None     # what the model answers without it (status null then)
     not_modelled_variable: str | None = None   # the unknown value ($name) that decided, read by that directive
     limits: list = field(default_factory=list)  # rate/connection limits passed: not for one request, under load
+    app: object | None = None           # confcheck.apps.chain.AppAnswer: the request continued into the proxied app
 
     def to_json(self) -> dict:
         decided = None
@@ -87,6 +88,8 @@ class Outcome:
             out["assumptions"] = notes
         if self.internal_error is not None:
             out["internal_error"] = self.internal_error
+        if self.app is not None:
+            out["app"] = self.app.to_json()
         return out
 
 
