@@ -118,6 +118,10 @@ def scan(
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress",
                                             help="Progress on stderr (default: on a terminal, text output, "
                                             "after a second). Example: --no-progress"),
+    app_settings: List[str] = typer.Option([], "--app-settings", metavar="[HOST=]FILE",
+                                           help="A Django settings file behind the proxy (repeatable; also found "
+                                           "from manage.py in the PATHs named); HOST= links it to the server "
+                                           "block answering HOST. Example: --app-settings shop/settings.py"),
 ) -> None:
     """Find likely causes of 403 (and their 404/500 neighbours) in configs and on disk."""
     from confcheck.scan_cmd import ScanArgs, ScanUsageError, run_scan_command
@@ -127,7 +131,7 @@ def scan(
                     fmt=fmt.value, select=list(select), ignore=list(ignore),
                     fail_on=fail_on.value if fail_on else None, color=color, settings=settings,
                     isolated=isolated, baseline=baseline, update_baseline=update_baseline,
-                    context=context, progress=progress)
+                    context=context, progress=progress, app_settings=list(app_settings))
     try:
         code = run_scan_command(args, sys.stdin)
     except ScanUsageError as exc:
@@ -462,6 +466,8 @@ def fix(
     fmt: FixFormat = typer.Option(FixFormat.text, "--format", help="text or json."),
     fail_on: Severity = typer.Option(Severity.warning, "--fail-on",
                                      help="Exit 1 when a finding at this severity or higher remains."),
+    app_settings: List[str] = typer.Option([], "--app-settings", metavar="[HOST=]FILE",
+                                           help="A Django settings file behind the proxy (repeatable), as for scan."),
 ) -> None:
     """Turn the fixable findings into a reviewable patch and a permission script."""
     from confcheck.fixcmd import run_fix
@@ -469,7 +475,7 @@ def fix(
     run_fix(paths=list(paths or []), config=list(config), server=server.value if server else None, root=root,
             fs_snapshot=fs_snapshot, no_fs=no_fs, worker_user=worker_user, diff=diff, output_dir=output_dir,
             apply=apply, yes=yes, unsafe_fixes=unsafe_fixes, backup_dir=backup_dir, fmt=fmt.value,
-            fail_on=fail_on.value)
+            fail_on=fail_on.value, app_settings=list(app_settings))
 
 
 class ReportFormat(str, Enum):

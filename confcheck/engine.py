@@ -30,6 +30,7 @@ class ScanOptions:
     # --context (pre-commit): named files are checked inside the mains under the
     # working directory that include them (confcheck.inputs)
     context: bool = False
+    app_settings: list[str] = field(default_factory=list)   # --app-settings [HOST=]FILE (confcheck.apps)
 
     def __post_init__(self) -> None:
         # Paths derived from the root end up in commands and patches: keep them absolute.
@@ -77,6 +78,8 @@ class ScanContext:
         self._views: dict[int, tuple] = {}
         # Derived data rules and fixers compute once per scan (keyed by their own names).
         self.memo: dict = {}
+        self.apps: list = []            # confcheck.apps.django.discover.App: the apps behind the proxies
+        self.all_targets: list = []     # every configuration of the scan (a rule's view holds one of them)
         from confcheck.isolation import Failures
         self.failures = Failures()      # internal errors contained where they happened
 
@@ -191,6 +194,21 @@ def read_options(options, stdin=None):
     return read_inputs(inputs, context_base="." if request.context else None, server=request.server)
 
 
+def read_apps(reading, options) -> list:
+    """The Django apps in the served trees named and in --app-settings (confcheck.apps)."""
+    trees = [t for t in reading.inputs.trees if os.path.isdir(t)] if not options.no_fs else []
+    named = list(getattr(options, "app_settings", []) or [])
+    if not trees and not named:
+        return []       # nothing to look for: libcst stays unloaded
+    from confcheck.apps.django.discover import AppError, discover
+    from confcheck.inputs import InputError
+    try:
+        apps, _notes = discover(trees, named)
+    except AppError as exc:
+        raise InputError(str(exc)) from None
+    return apps
+
+
 def nginx_targets(reading) -> list[NginxTarget]:
     """The nginx configurations read, validated (into each one's diagnostics), with their static models."""
     from confcheck.parsers.nginx_directives import validate
@@ -270,6 +288,8 @@ def _run_scan(options: ScanOptions, stdin) -> ScanResult:
     fs = open_fs(options)
     ctx = ScanContext(options, targets, fs, reading.inputs.trees)
     ctx.apache, ctx.htaccess = apache, htaccess
+    ctx.apps = read_apps(reading, options)
+    ctx.all_targets = ctx.targets()
     for target in ctx.targets() if fs is not None else ():
         reading.note_unit(target.config.main.source.path, ctx.sandbox(target))
     files = reading.files

@@ -372,7 +372,7 @@ def _summary(fixset: FixSet) -> list[str]:
 def run_fix(*, paths: list[str], config: list[str], server: str | None, root: str | None,
             fs_snapshot: str | None, no_fs: bool, worker_user: str | None, diff: bool,
             output_dir: str | None, apply: bool, yes: bool, unsafe_fixes: bool,
-            backup_dir: str | None, fmt: str, fail_on: str) -> None:
+            backup_dir: str | None, fmt: str, fail_on: str, app_settings: list[str] | None = None) -> None:
     """`confcheck fix` after cli.py parsed it: exits through typer.Exit (or InputError)."""
     from confcheck.engine import ScanOptions, run_scan
     from confcheck.findings import severity_rank
@@ -386,7 +386,8 @@ def run_fix(*, paths: list[str], config: list[str], server: str | None, root: st
     if backup_dir and not apply:
         raise InputError("--backup-dir only goes with --apply")
     options = ScanOptions(paths=list(paths or []), configs=list(config), server=server,
-                          root=root, fs_snapshot=fs_snapshot, no_fs=no_fs, worker_user=worker_user)
+                          root=root, fs_snapshot=fs_snapshot, no_fs=no_fs, worker_user=worker_user,
+                          app_settings=list(app_settings or []))
     result = run_scan(options, stdin=sys.stdin)
     if fmt == "text" and result.reading is not None:
         from confcheck.inputs import inputs_line

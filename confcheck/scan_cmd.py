@@ -42,6 +42,7 @@ class ScanArgs:
     update_baseline: bool = False
     context: bool = False
     progress: bool | None = None
+    app_settings: list[str] = field(default_factory=list)
 
 
 def _split(values) -> list[str]:
@@ -103,7 +104,7 @@ def run_scan_command(args: ScanArgs, stdin) -> int:
         paths=list(args.paths), configs=list(args.configs), server=args.server or settings.server,
         root=args.root, fs_snapshot=args.fs_snapshot, no_fs=args.no_fs,
         worker_user=args.worker_user or settings.worker_user, select=select, ignore=ignore,
-        context=args.context)
+        context=args.context, app_settings=list(args.app_settings) or list(settings.app_settings))
     if options.worker_user:
         _check_worker_user(options)
     from confcheck.progress import start_progress

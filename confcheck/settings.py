@@ -49,6 +49,7 @@ class Settings:
     worker_user: str | None = None
     server: str | None = None
     baseline: str | None = None
+    app_settings: tuple[str, ...] = ()      # Django settings files behind the proxy ([HOST=]FILE)
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = field(default_factory=tuple)
 
 
@@ -121,6 +122,13 @@ def parse_settings(path: str, table: dict) -> Settings:
             if not isinstance(value, str) or not value:
                 raise SettingsError(f"{path}: {key} must be a non-empty string")
             values[key.replace("-", "_")] = value
+        elif key == "app-settings":
+            if isinstance(value, str):
+                value = [value]
+            if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+                raise SettingsError(f"{path}: app-settings must be a list of settings files, like "
+                                    "[\"shop/settings.py\"] (or \"HOST=FILE\")")
+            values["app_settings"] = tuple(_under(root, v) for v in value)
         elif key == "per-file-ignores":
             if not isinstance(value, dict):
                 raise SettingsError(f"{path}: per-file-ignores must be a table of "
@@ -128,9 +136,18 @@ def parse_settings(path: str, table: dict) -> Settings:
             values["per_file_ignores"] = tuple((pattern, _ids(path, f"per-file-ignores {pattern!r}", ids))
                                                for pattern, ids in value.items())
         else:
-            known = "select, ignore, fail-on, per-file-ignores, worker-user, server, baseline"
+            known = "select, ignore, fail-on, per-file-ignores, worker-user, server, baseline, app-settings"
             raise SettingsError(f"{path}: unknown key {raw_key!r} (known: {known})")
     return Settings(path=path, root=root, **values)
+
+
+def _under(root: str, value: str) -> str:
+    """An app-settings entry with its file relative to the settings file's directory."""
+    host, sep, path = value.rpartition("=")
+    if not sep:
+        host, path = "", value
+    path = os.path.join(root, path)
+    return f"{host}={path}" if host else path
 
 
 def load_settings(start: str | None = None, explicit: str | None = None,

@@ -11,7 +11,7 @@ import json
 import os
 from dataclasses import dataclass, field
 
-from confcheck.engine import ScanOptions, nginx_targets, open_fs, read_options, server_path
+from confcheck.engine import ScanOptions, nginx_targets, open_fs, read_apps, read_options, server_path
 from confcheck.fs.sandbox import view as sandbox_view
 from confcheck.inputs import InputError, shown
 from confcheck.isolation import Failures
@@ -111,17 +111,6 @@ def _prepare_apache(item, options: WhyOptions, scan_options: ScanOptions, readin
     model = Model(conf, fs, identity, access_name=access.values[0] if access is not None and access.values
                   else ".htaccess", failures=Failures())
     return Prepared(model, errors, "apache", reading, read_apps(reading, options))
-
-
-def read_apps(reading, options) -> list:
-    """The Django apps in the served trees named and in --app-settings (confcheck.apps)."""
-    from confcheck.apps.django.discover import AppError, discover
-    trees = [t for t in (reading.inputs.trees if reading is not None else []) if os.path.isdir(t)]
-    try:
-        apps, _notes = discover(trees, list(getattr(options, "app_settings", []) or []))
-    except AppError as exc:
-        raise InputError(str(exc)) from None
-    return apps
 
 
 def explain(prepared: Prepared, request):

@@ -4,17 +4,20 @@ there (headers, wsgi.url_scheme through the app server) and Django's answer."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from confcheck.apps.backend import Backend, apache_backend, nginx_backend
 from confcheck.apps.django.decide import AppRequest, Decision, decide
-from confcheck.apps.django.discover import App
 from confcheck.servers.nginx.conf import UPSTREAM_HANDLERS
+
+if TYPE_CHECKING:   # discover imports libcst: loaded only when apps are read
+    from confcheck.apps.django.discover import App
 
 
 @dataclass
 class AppAnswer:
     backend: Backend
-    app: App | None
+    app: "App | None"
     linked_by: str = ""
     url_scheme: str | None = None
     url_scheme_why: str = ""
@@ -70,7 +73,7 @@ class AppAnswer:
         return out
 
 
-def link(backend: Backend, apps: list[App]) -> tuple[App | None, str]:
+def link(backend: Backend, apps: list) -> tuple:
     """The app listening where the proxy sends, else the one named for this server."""
     for app in apps:
         g = app.gunicorn
@@ -98,7 +101,7 @@ def backend_of(outcome, model, request) -> Backend | None:
     return None
 
 
-def follow(backend: Backend, apps: list[App], method: str, path: str, *, cookie_kept: bool | None = None) -> AppAnswer:
+def follow(backend: Backend, apps: list, method: str, path: str, *, cookie_kept: bool | None = None) -> AppAnswer:
     app, how = link(backend, apps)
     answer = AppAnswer(backend, app, how)
     answer.steps += backend.steps

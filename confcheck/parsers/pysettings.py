@@ -21,32 +21,8 @@ from dataclasses import dataclass, field
 import libcst as cst
 from libcst.metadata import ByteSpanPositionProvider, MetadataWrapper
 
+from confcheck.parsers.pysettings_value import Value, where
 from confcheck.source import SourceFile, Span
-
-
-@dataclass
-class Value:
-    """A settings value: known (`value`, a plain Python value) or unknown (`why`)."""
-
-    value: object = None
-    span: Span | None = None            # the expression it came from
-    known: bool = True
-    why: str = ""                       # what made it unknown, with file:line:column
-    items: list["Value"] | None = None  # a known list/tuple: each element's own Value (spans)
-    assumptions: tuple[str, ...] = ()
-    stmt: Span | None = None            # the statement that assigned it (fixes edit it)
-    node: object = None                 # the libcst expression (fixes edit it)
-
-    @staticmethod
-    def unknown(why: str, span: Span | None = None, assumptions: tuple[str, ...] = ()) -> "Value":
-        return Value(None, span, False, why, None, assumptions)
-
-    def where(self) -> str:
-        return where(self.span)
-
-
-def where(span: Span | None) -> str:
-    return f"{span.file}:{span.line}:{span.column}" if span is not None else "?"
 
 
 @dataclass
@@ -59,6 +35,10 @@ class Module:
     files: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     tree: cst.Module | None = None
+    spans: dict = field(default_factory=dict)   # libcst node -> Span, for every file read (fixes edit by it)
+
+    def span_of(self, node) -> Span | None:
+        return self.spans.get(node)
 
     def get(self, name: str) -> Value | None:
         """The value of `name`; None when never assigned (the setting's default applies)."""
@@ -138,10 +118,13 @@ class _Evaluator:
 
     # -- positions -----------------------------------------------------------
     def span(self, node) -> Span | None:
-        pos = self.spans.get(node)
-        if pos is None:
-            return None
-        return Span(self.module.source, pos.start, pos.start + pos.length)
+        found = self.module.spans.get(node)
+        if found is None:
+            pos = self.spans.get(node)
+            if pos is None:
+                return None
+            found = self.module.spans[node] = Span(self.module.source, pos.start, pos.start + pos.length)
+        return found
 
     def at(self, node) -> str:
         return where(self.span(node))
@@ -178,6 +161,7 @@ class _Evaluator:
         sub = self.reader.read(path)
         self.module.files += sub.files
         self.module.errors += sub.errors
+        self.module.spans.update(sub.spans)
         if sub.wildcard is not None:
             self.module.wildcard = sub.wildcard
         for name, value in sub.names.items():

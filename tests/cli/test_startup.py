@@ -30,6 +30,7 @@ NOT_FOR_AN_NGINX_SCAN = (
     "confcheck.survey",                 # disk rules (needs_fs)
     "confcheck.fs.model",
     "pydantic",                         # typer >= 0.29 (pyproject.toml keeps typer < 0.29)
+    "libcst",                           # the apps behind the proxy: read only when a scan names some
 )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from confcheck.parsers.pysettings import Module, Reader, Value
+from confcheck.parsers.pysettings_value import Value
 
 # django/conf/global_settings.py (Django 5.2)
 DEFAULTS: dict[str, object] = {
@@ -51,7 +51,7 @@ class DjangoSettings:
     """One Django project's settings as read (the module and what it star-imports)."""
 
     path: str                           # the settings file named or found
-    module: Module
+    module: object                      # confcheck.parsers.pysettings.Module
     how_found: str = ""                 # "manage.py", "--app-settings", a unit's DJANGO_SETTINGS_MODULE ...
     environ_origin: str = ""            # where the environment values came from, if any
     server_names: list[str] = field(default_factory=list)   # --app-settings HOST=FILE: linked by name
@@ -72,5 +72,6 @@ class DjangoSettings:
 
 def read_settings(path: str, *, environ: dict[str, tuple[str, str]] | None = None, package_root: str | None = None,
                   how_found: str = "") -> DjangoSettings:
+    from confcheck.parsers.pysettings import Reader
     module = Reader(environ, package_root).read(path)
     return DjangoSettings(path, module, how_found)

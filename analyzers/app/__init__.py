@@ -1,0 +1,1 @@
+"""Rules about the apps behind the proxy (Django under gunicorn): the whole chain decides."""
