@@ -56,11 +56,17 @@ class Link:
                       cookie_kept=cookie_kept)
 
 
-def _ssl_nginx(server) -> bool:
-    if any(a.value == "ssl" for n in server.own("listen") for a in n.args[1:]):
-        return True
-    node = server.last("ssl")
-    return node is not None and bool(node.args) and node.args[0].value == "on"
+def _nginx_origins(server) -> list[tuple[str, int]]:
+    """(scheme, port) of each listen of a server block, one per scheme: `listen ... ssl`
+    (or the old `ssl on`) answers https."""
+    ssl_on = server.last("ssl")
+    all_ssl = ssl_on is not None and bool(ssl_on.args) and ssl_on.args[0].value == "on"
+    out: dict[str, int] = {}
+    for listen in server.listens:
+        node = listen.node
+        secure = all_ssl or (node is not None and any(a.value == "ssl" for a in node.args[1:]))
+        out.setdefault("https" if secure else "http", listen.port or (443 if secure else 80))
+    return list(out.items())
 
 
 def links(ctx) -> list[Link]:
@@ -83,21 +89,19 @@ def _nginx_links(ctx, target, apps) -> list[Link]:
     http = ctx.request_model(target).http
     found = []
     for server in http.servers:
-        scheme = "https" if _ssl_nginx(server) else "http"
-        listen = server.listens[0] if server.listens else None
-        port = listen.port if listen is not None and listen.port else (443 if scheme == "https" else 80)
         host = next((n for n, _ in server.names if n and not n.startswith(("~", "*", ".")) and n != "_"), None)
         if host is None:
             continue
-        for scope in _scopes(server):
-            for node in scope.own("proxy_pass"):
-                stub = Link(target, "nginx", server, node, node.args[0].value if node.args else "", scheme, host,
-                            port, None, "", target_http=http)
-                backend = stub.backend(stub.request())
-                app, how = link(backend, apps)
-                if app is not None:
-                    stub.app, stub.linked_by = app, how
-                    found.append(stub)
+        for scheme, port in _nginx_origins(server):
+            for scope in _scopes(server):
+                for node in scope.own("proxy_pass"):
+                    stub = Link(target, "nginx", server, node, node.args[0].value if node.args else "", scheme,
+                                host, port, None, "", target_http=http)
+                    backend = stub.backend(stub.request())
+                    app, how = link(backend, apps)
+                    if app is not None:
+                        stub.app, stub.linked_by = app, how
+                        found.append(stub)
     return found
 
 

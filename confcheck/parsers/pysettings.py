@@ -282,6 +282,17 @@ class _Evaluator:
             kind = tuple if isinstance(node, cst.Tuple) else list
             return Value(kind(i.value for i in items), span, items=items,
                          assumptions=tuple(a for i in items for a in i.assumptions))
+        if isinstance(node, cst.Dict):
+            out = {}
+            for element in node.elements:
+                if not isinstance(element, cst.DictElement):
+                    raise _Unknown(f"`{_code(node)}` at {self.at(node)}: a dict unpacking not followed offline")
+                key, value = self.expr(element.key), self.expr(element.value)
+                for part in (key, value):
+                    if not part.known:
+                        return self._unknown_from(part, node, span)
+                out[key.value] = value.value
+            return Value(out, span)
         if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Add):
             return self.add(self.expr(node.left), self.expr(node.right), node)
         if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Not):
