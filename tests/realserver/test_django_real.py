@@ -143,7 +143,7 @@ def test_scan_reports_each_cause_at_its_line(chain):
     prod = str(chain.base / "apps/split/shop/settings/prod.py")
     env = str(chain.base / "apps/env/shop/settings.py")
     n_bare = _line_of(nginx, chain.upstream("single"))
-    n_host = n_bare + 7         # the n-host block's proxy_pass (django_chain.nginx_conf)
+    n_host = _line_of(nginx, "server_name n-host.test") + 2     # its proxy_pass (django_chain.nginx_conf)
     want = {
         ("APP101", single, _line_of(single, '"n-bare.test"]')),          # no scheme (4_0.E001)
         ("APP104", nginx, n_bare), ("APP103", nginx, n_bare),            # Host $proxy_host, no X-Forwarded-Proto

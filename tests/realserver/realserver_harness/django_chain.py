@@ -241,11 +241,13 @@ class Chain:
                                               "proxy_set_header X-Forwarded-Proto $scheme;"]),
         ]
 
-    def apache_vhosts(self) -> list[tuple[str, str, list[str]]]:
+    def apache_vhosts(self) -> list[tuple[str, str, tuple[str, ...], list[str]]]:
+        """(name, settings variant, schemes served, lines) of every Apache virtual host."""
         return [
-            ("a-bare.test", "single", []),
-            ("a-pres.test", "env", ["ProxyPreserveHost On"]),
-            ("a-good.test", "split", ["ProxyPreserveHost On", 'RequestHeader set X-Forwarded-Proto "https"']),
+            ("a-bare.test", "single", ("https",), []),
+            ("a-pres.test", "env", ("https", "http"), ["ProxyPreserveHost On"]),
+            ("a-good.test", "split", ("https",), ["ProxyPreserveHost On",
+                                                  'RequestHeader set X-Forwarded-Proto "https"']),
         ]
 
     def nginx_conf(self, only=None) -> str:
@@ -285,10 +287,10 @@ class Chain:
                f"ErrorLog {p}/logs/error.log", "LogLevel warn", f"CustomLog {p}/logs/access.log common",
                "StartServers 1", "ServerLimit 1", "ThreadsPerChild 8", "MaxRequestWorkers 8", "KeepAlive Off",
                f"SSLSessionCache shmcb:{p}/run/ssl_scache(512000)"]
-        for name, variant, lines in self.apache_vhosts():
+        for name, variant, kinds, lines in self.apache_vhosts():
             if only is not None and name not in only:
                 continue
-            for kind in ("https", "http"):
+            for kind in kinds:
                 out += ["", f"<VirtualHost 127.0.0.1:{self.ports['apache-' + kind]}>", f"    ServerName {name}"]
                 if kind == "https":
                     out += ["    SSLEngine on", f"    SSLCertificateFile {self.base}/tls/cert.pem",
