@@ -19,7 +19,8 @@ DOC = RuleDoc(
         f"POSTs 403 ({REFERENCE_HOST}; {REFERENCE_CSRF}).",
     example="location / {\n    proxy_pass http://127.0.0.1:8000;\n}",
     fixed="location / {\n    proxy_pass http://127.0.0.1:8000;\n    proxy_set_header Host $host;\n}",
-    fix_safety="Passes the Host the client sent (nginx: `$host`, Apache: `ProxyPreserveHost On`); "
+    fix_safety="Passes the Host the client sent (nginx: `$host`, or `$http_host` on a non-default port, "
+               "whose Origin names the port; Apache: `ProxyPreserveHost On`); "
                "Django still checks it against ALLOWED_HOSTS. Nothing else changes.",
     references=("https://docs.djangoproject.com/en/5.2/ref/settings/#allowed-hosts",
                 "https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_set_header",
@@ -52,7 +53,9 @@ def check(ctx):
 
 def _fix(ctx, link):
     if link.server == "nginx":
-        edit = nginx_proxy_header(link, "Host", "$host")
+        # $host drops a non-default port, which the browser's Origin keeps: then the Host as sent
+        default = link.port == (443 if link.scheme == "https" else 80)
+        edit = nginx_proxy_header(link, "Host", "$host" if default else "$http_host")
     else:
         edit = apache_before_proxypass(link, "ProxyPreserveHost On")
     return chain_fix(ctx, link, [edit], "the proxy passes the public Host")
