@@ -196,7 +196,10 @@ def read_options(options, stdin=None):
 
 def read_apps(reading, options) -> list:
     """The Django apps in the served trees named and in --app-settings (confcheck.apps)."""
-    trees = [t for t in reading.inputs.trees if os.path.isdir(t)] if not options.no_fs else []
+    root = getattr(options, "root", None)
+    trees = [os.path.join(root, t.lstrip("/")) if root else t for t in reading.inputs.trees] \
+        if not options.no_fs else []
+    trees = [t for t in trees if os.path.isdir(t)]
     named = list(getattr(options, "app_settings", []) or [])
     if not trees and not named:
         return []       # nothing to look for: libcst stays unloaded

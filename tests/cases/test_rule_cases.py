@@ -147,6 +147,12 @@ def snapshot_with_labels(root: str, case) -> str:
     return path
 
 
+def _under_root(root: str, item: str) -> str:
+    host, sep, path = item.rpartition("=")
+    path = os.path.join(root, (path if sep else item).lstrip("/"))
+    return f"{host}={path}" if sep else path
+
+
 @pytest.mark.parametrize("rule_id,case", list(_load_cases()))
 def test_case(rule_id, case, tree_dir):
     need_root()
@@ -154,7 +160,9 @@ def test_case(rule_id, case, tree_dir):
     snapshot = snapshot_with_labels(tree_dir, case) if "selinux" in case else None
     default = "/etc/apache2/apache2.conf" if case.get("base") == "debian-apache" else "/etc/nginx/nginx.conf"
     options = ScanOptions(paths=[case.get("config", default)], root=tree_dir, server=case.get("server"),
-                          no_fs=case.get("no_fs", False), fs_snapshot=snapshot)
+                          no_fs=case.get("no_fs", False), fs_snapshot=snapshot,
+                          # Django settings behind the proxy ([HOST=]FILE, the file under the case's root)
+                          app_settings=[_under_root(tree_dir, item) for item in case.get("app_settings", [])])
     result = run_scan(options)
     assert [str(d) for d in result.errors] == case.get("errors", [])
     got = sorted(
