@@ -28,7 +28,10 @@ DOC = RuleDoc(
 @rule(id="APP107", name="forwarded-host-unset", severity="warning", server="any",
       summary="USE_X_FORWARDED_HOST is on but the proxy does not set X-Forwarded-Host", doc=DOC)
 def check(ctx):
+    seen = set()
     for link in reached_links(ctx):
+        if id(link.handler) in seen:      # one finding per proxy directive, whichever scheme reached it
+            continue
         if link.server != "nginx":
             continue
         value = link.app.settings.get("USE_X_FORWARDED_HOST")
@@ -37,6 +40,7 @@ def check(ctx):
         backend = link.backend(link.request())
         if "x-forwarded-host" in backend.set_by:
             continue
+        seen.add(id(link.handler))
         yield Finding(
             rule="APP107", name="forwarded-host-unset", severity="warning",
             message=(f"USE_X_FORWARDED_HOST is on, but {link.handler.name} at {link.handler.file}:"

@@ -32,7 +32,10 @@ DOC = RuleDoc(
       summary="the proxy does not pass the public Host and Django refuses requests for it", doc=DOC,
       fixable=True)
 def check(ctx):
+    seen = set()
     for link in reached_links(ctx):
+        if id(link.handler) in seen:      # one finding per proxy directive, whichever scheme reached it
+            continue
         public = link.origin.split("://", 1)[1]
         for method in ("GET", "POST"):
             answer = link.probe(method)
@@ -43,6 +46,7 @@ def check(ctx):
                 break
             if d.status == 403 and "Origin checking failed" not in d.reason and "Referer" not in d.reason:
                 continue
+            seen.add(id(link.handler))
             yield Finding(
                 rule="APP104", name="proxy-host-lost", severity="error",
                 message=(f"{link.server} passes Host {d.host!r} to {link.app.settings.path}, not the public "
