@@ -209,6 +209,14 @@ def read_apps(reading, options) -> list:
         apps, _notes = discover(trees, named)
     except AppError as exc:
         raise InputError(str(exc)) from None
+    broken = [error for app in apps for error in app.settings.module.errors]
+    if broken:
+        # a settings file that does not parse is never reported clean
+        raise InputError(f"{broken[0]} (Django settings)")
+    reading.apps = [{"framework": "django", "settings": app.settings.path, "files": list(app.settings.files),
+                     "found_by": app.settings.how_found,
+                     "app_server": app.gunicorn.source if app.gunicorn is not None else None,
+                     "errors": list(app.settings.module.errors)} for app in apps]
     return apps
 
 

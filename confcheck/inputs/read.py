@@ -39,6 +39,8 @@ class Reading:
     # config path -> (unit name, its files in the order applied): the systemd unit that
     # starts that configuration, read by the filesystem stage (confcheck/fs/sandbox.py)
     units: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
+    # the Django apps behind the proxies (confcheck.apps): settings file, files read, how found, app server
+    apps: list[dict] = field(default_factory=list)
 
     def note_unit(self, config_path: str, sandbox) -> None:
         if sandbox is not None:

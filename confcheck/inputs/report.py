@@ -40,6 +40,7 @@ def inputs_json(reading) -> dict:
         "served_trees": [{"path": t, "reason": inputs.tree_notes.get(t, "")} for t in inputs.trees],
         "standard_locations": {"used": inputs.standard, "reason": inputs.standard_reason},
         "not_read": [{"path": s.path, "reason": s.reason} for s in inputs.skipped],
+        "apps": list(reading.apps),
     }
 
 
@@ -76,6 +77,12 @@ def inputs_line(reading, cwd: str | None = None) -> str:
         line += f" (this machine's standard location: {inputs.standard_reason})"
     if inputs.trees:
         line += "; served trees: " + ", ".join(f"{name(t)} ({inputs.tree_notes.get(t, '')})" for t in inputs.trees)
+    for app in reading.apps:
+        more = len(app["files"]) - 1
+        line += (f"; django: {name(app['settings'])}" + (f" + {more} imported file{'s' if more != 1 else ''}"
+                                                          if more else "")
+                 + f" ({app['found_by']}" + (f", gunicorn from {app['app_server']}" if app["app_server"] else "")
+                 + ")")
     if inputs.skipped:
         line += "; not read: " + ", ".join(_skipped_text(inputs.skipped, kind, name)
                                            for kind in dict.fromkeys(s.kind for s in inputs.skipped))

@@ -61,7 +61,7 @@ class Reader:
         try:
             tree = cst.parse_module(source.data)
         except cst.ParserSyntaxError as exc:
-            module.errors.append(f"{source.display_path}:{exc.raw_line}:{exc.raw_column + 1}: "
+            module.errors.append(f"{source.display_path}:{exc.editor_line}:{exc.editor_column}: "
                                  f"not valid Python: {exc.message}")
             module.wildcard = f"{source.display_path} is not valid Python"
             return module
