@@ -95,14 +95,17 @@ def _nginx_links(ctx, target, apps) -> list[Link]:
         for scheme, port in _nginx_origins(server):
             for scope in _scopes(server):
                 for node in scope.own("proxy_pass"):
-                    stub = Link(target, "nginx", server, node, node.args[0].value if node.args else "", scheme,
-                                host, port, None, "", target_http=http)
-                    backend = stub.backend(stub.request())
-                    app, how = link(backend, apps)
-                    if app is not None:
-                        stub.app, stub.linked_by = app, how
-                        found.append(stub)
+                    _keep(Link(target, "nginx", server, node, node.args[0].value if node.args else "", scheme,
+                               host, port, None, "", target_http=http), apps, found)
     return found
+
+
+def _keep(stub: Link, apps: list, found: list) -> None:
+    """Add `stub` to `found` when its backend is one of `apps`."""
+    app, how = link(stub.backend(stub.request()), apps)
+    if app is not None:
+        stub.app, stub.linked_by = app, how
+        found.append(stub)
 
 
 def _scopes(container):
@@ -124,10 +127,5 @@ def _apache_links(target, apps) -> list[Link]:
         for node in vhost.all("proxypass"):
             if len(node.values) < 2 or node.values[1] == "!":
                 continue
-            stub = Link(target, "apache", vhost, node, node.values[1], scheme, names[0], port, None, "")
-            backend = stub.backend(stub.request())
-            app, how = link(backend, apps)
-            if app is not None:
-                stub.app, stub.linked_by = app, how
-                found.append(stub)
+            _keep(Link(target, "apache", vhost, node, node.values[1], scheme, names[0], port, None, ""), apps, found)
     return found
