@@ -16,16 +16,32 @@ REFERENCE_GUNICORN = "gunicorn 27.0 gunicorn/http/message.py (HeaderPolicy), gun
 
 
 def reached_links(ctx) -> list[Link]:
-    """The links whose proxy directive a request to the block's own origin reaches
-    (the server model answers it by handing it to that directive)."""
+    """The links whose proxy directive a form POST to the block's own origin reaches (the
+    server model answers it by handing it to that directive), each with a path that does."""
     out = []
     for item in links(ctx):
         if item.server == "nginx":
-            from confcheck.analyzers.nginx._common import config_model
+            from confcheck.analyzers.nginx._common import config_model, sample_uri
             from confcheck.servers.nginx.decide import decide
-            outcome = decide_contained(decide, config_model(ctx, item.target), item.request("POST"))
-            if outcome.status is not None or outcome.decided_by is not item.handler:
+            scope = item.backend(item.request()).scope
+            while scope is not None and scope.kind not in ("location", "server"):
+                scope = scope.parent
+            path = sample_uri(item.block, scope) if scope is not None and scope.kind == "location" else "/"
+            if path is None:
                 continue
+            item.path = path
+            outcome = decide_contained(decide, config_model(ctx, item.target), item.request("POST"))
+        else:
+            from confcheck.analyzers.apache._common import config_model, probe
+            if item.handler.key != "proxypass" or not item.handler.values[0].startswith("/"):
+                continue
+            item.path = item.handler.values[0]
+            outcome = probe(config_model(ctx, item.target), item.block, item.path, method="POST",
+                            headers={"Host": item.origin.split("://", 1)[1]})
+            if outcome is None:
+                continue
+        if outcome.status is not None or outcome.decided_by is not item.handler:
+            continue
         out.append(item)
     return out
 

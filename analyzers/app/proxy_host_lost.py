@@ -50,7 +50,7 @@ def check(ctx):
             yield Finding(
                 rule="APP104", name="proxy-host-lost", severity="error",
                 message=(f"{link.server} passes Host {d.host!r} to {link.app.settings.path}, not the public "
-                         f"{public!r}: {method} {link.origin}/ -> {answer_text(answer)}"),
+                         f"{public!r}: {method} {link.origin}{link.path} -> {answer_text(answer)}"),
                 span=link.handler.span, server=link.server, fix=_fix(ctx, link))
             break
 

@@ -34,7 +34,8 @@ class Link:
         return f"{self.scheme}://{self.host}" + (f":{self.port}" if self.port != default else "")
 
     def request(self, method: str = "GET", headers: dict[str, str] | None = None) -> Request:
-        return Request.parse(self.origin + "/", method, {"Host": self.origin.split("://", 1)[1], **(headers or {})})
+        return Request.parse(self.origin + self.path, method,
+                             {"Host": self.origin.split("://", 1)[1], **(headers or {})})
 
     def backend(self, request: Request):
         if self.server == "nginx":
@@ -42,6 +43,7 @@ class Link:
         return apache_backend(self.target.conf, self.handler, self.url, request)
 
     target_http: object = None
+    path: str = "/"             # a path the block hands to this directive (analyzers/app/_common.reached_links)
 
     def probe(self, method: str = "POST", *, origin: bool = True, cookie_kept: bool | None = None,
               apps: list | None = None) -> AppAnswer:
@@ -50,9 +52,9 @@ class Link:
         headers = {"Cookie": f"csrftoken={PROBE_SECRET}", "X-CSRFToken": PROBE_SECRET}
         if origin:
             headers["Origin"] = self.origin
-            headers["Referer"] = self.origin + "/"
+            headers["Referer"] = self.origin + self.path
         request = self.request(method, headers)
-        return follow(self.backend(request), apps if apps is not None else [self.app], method, "/",
+        return follow(self.backend(request), apps if apps is not None else [self.app], method, self.path,
                       cookie_kept=cookie_kept)
 
 
