@@ -16,7 +16,9 @@ from confcheck.fixers.script import render_script
 
 DIR_MODES = [0o700, 0o750, 0o755, 0o711, 0o701, 0o710, 0o070, 0o007, 0o000, 0o604, 0o744]
 FILE_MODES = [0o600, 0o640, 0o644, 0o604, 0o000, 0o060, 0o004, 0o400, 0o200]
-IDS = [0, 33, 1500]
+# 61500: above useradd/groupadd's GID_MAX (60000), so no account another test creates at
+# the same time (the real-server harness adds www-data to groups it makes) can own it
+IDS = [0, 33, 61500]
 NAMES = ["a", "b c", "new\nline", "q'x", "$(touch PWNED)", "-x", os.fsdecode(b"\xff"), ".env", "d"]
 ACLS = [None, "u:www-data:r--,m::rwx", "u:www-data:r-x,m::---", "g:www-data:r-x,m::r--",
         "g:100:rwx,m::--x"]
