@@ -118,6 +118,10 @@ def scan(
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress",
                                             help="Progress on stderr (default: on a terminal, text output, "
                                             "after a second). Example: --no-progress"),
+    cache: bool = typer.Option(True, "--cache/--no-cache",
+                               help="Reuse the answer of an earlier --no-fs scan when no file it read changed "
+                               "(kept in $CONFCHECK_CACHE_DIR, else $XDG_CACHE_HOME/confcheck or ~/.cache/confcheck; "
+                               "safe to delete). Example: --no-cache"),
 ) -> None:
     """Find likely causes of 403 (and their 404/500 neighbours) in configs and on disk."""
     from confcheck.scan_cmd import ScanArgs, ScanUsageError, run_scan_command
@@ -127,7 +131,7 @@ def scan(
                     fmt=fmt.value, select=list(select), ignore=list(ignore),
                     fail_on=fail_on.value if fail_on else None, color=color, settings=settings,
                     isolated=isolated, baseline=baseline, update_baseline=update_baseline,
-                    context=context, progress=progress)
+                    context=context, progress=progress, cache=cache)
     try:
         code = run_scan_command(args, sys.stdin)
     except ScanUsageError as exc:

@@ -23,3 +23,21 @@ def gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+@contextmanager
+def gc_young_only() -> Iterator[None]:
+    """Collect only what is made inside: what exists (the parsed trees and models)
+    is frozen out of the collector's sight. The rules' millions of short-lived
+    probe objects include cycles (an exception raised through decide() keeps its
+    frames, and they keep it): with the collector paused they were never freed,
+    hundreds of MB on a 2,000-server tree."""
+    was_enabled = gc.isenabled()
+    gc.freeze()
+    gc.enable()
+    try:
+        yield
+    finally:
+        if not was_enabled:
+            gc.disable()
+        gc.unfreeze()
