@@ -212,6 +212,20 @@ def recording() -> Iterator[dict]:
                         files=dict(recorder.files), dirs=dict(recorder.dirs))
 
 
+def machine_fallback(reading, captured: dict) -> bool:
+    """A config kept outside its deployed place (a repository's nginx.conf, whose
+    `include /etc/nginx/...` is read beside it when the repository has the file)
+    that read or listed this machine's deployed folder instead: the answer then
+    depends on a file *not* being beside it, which no audit event shows. Such
+    answers are not kept."""
+    if reading is None:
+        return True
+    prefixes = [item.config.mount for item in reading.loaded if item.config.mount]
+    seen = [*captured["files"], *captured["dirs"]]
+    return any((path + "/").startswith(deployed) and not path.startswith(beside)
+               for deployed, beside in prefixes for path in seen)
+
+
 def store(key: str, captured: dict, code: int) -> None:
     """Write the entry (atomically: a temporary file renamed into place). A cache
     that cannot be written only costs the next run its speed."""

@@ -104,7 +104,7 @@ def run_scan_command(args: ScanArgs, stdin) -> int:
     from confcheck.progress import start_progress
     progress = start_progress(sys.stderr, args.fmt == "text" and args.progress is not False)
     if not (args.cache and not os.environ.get("CONFCHECK_NO_CACHE") and args.no_fs and not args.update_baseline and "-" not in args.paths):
-        return _scan(args, settings, select, ignore, baseline, accepted, registry, progress, stdin)
+        return _scan(args, settings, select, ignore, baseline, accepted, registry, progress, stdin, {})
     from confcheck import scan_cache
     key = scan_cache.entry_key(args, settings, baseline)
     entry = scan_cache.lookup(key)
@@ -114,15 +114,18 @@ def run_scan_command(args: ScanArgs, stdin) -> int:
         sys.stdout.write(entry["stdout"])
         sys.stderr.write(entry["stderr"])
         return entry["code"]
+    ran: dict = {}
     with scan_cache.recording() as captured:
-        code = _scan(args, settings, select, ignore, baseline, accepted, registry, progress, stdin)
-    if code != EXIT_INTERNAL:
+        code = _scan(args, settings, select, ignore, baseline, accepted, registry, progress, stdin, ran)
+    if code != EXIT_INTERNAL and not scan_cache.machine_fallback(ran.get("reading"), captured):
         scan_cache.store(key, captured, code)
     return code
 
 
-def _scan(args: ScanArgs, settings, select, ignore, baseline, accepted, registry, progress, stdin) -> int:
-    """run_scan and everything after it: the part of a scan whose answer can be cached."""
+def _scan(args: ScanArgs, settings, select, ignore, baseline, accepted, registry, progress, stdin,
+          ran: dict) -> int:
+    """run_scan and everything after it: the part of a scan whose answer can be cached
+    (`ran` gets what was read, for the cache to judge)."""
     from confcheck.engine import ScanOptions, run_scan
     from confcheck.findings import severity_rank
     from confcheck.settings import per_file_ignored
@@ -139,6 +142,7 @@ def _scan(args: ScanArgs, settings, select, ignore, baseline, accepted, registry
     finally:
         if progress is not None:
             progress.close()
+    ran["reading"] = result.reading
 
     if settings.per_file_ignores:
         kept = [f for f in result.findings

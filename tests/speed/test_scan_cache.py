@@ -104,3 +104,25 @@ def test_disk_scans_see_a_changed_disk_entry(tree, tmp_path):
     assert not any(r[0].startswith("FS") for r in _rules(before))
     assert any(r[0].startswith("FS") for r in _rules(after))
     assert not any(cache.rglob("*.json")), "disk scans are not cached"
+
+
+def test_an_answer_that_read_the_machines_deployed_folder_is_not_kept(tree_dir, tmp_path):
+    # a repository's nginx.conf: `include /etc/nginx/...` is read beside it when the
+    # repository has the file, else from this machine; the second depends on a file
+    # *not* being there, which the cache cannot watch
+    if not os.path.isfile("/etc/nginx/mime.types"):
+        pytest.skip("no /etc/nginx/mime.types on this machine")
+    repo = os.path.join(tree_dir, "repo")
+    os.makedirs(repo)
+    with open(os.path.join(repo, "nginx.conf"), "w") as fh:
+        fh.write("events {}\nhttp {\n    include /etc/nginx/mime.types;\n    server {\n        listen 80;\n"
+                 "        location / {\n            deny all;\n            allow 10.0.0.1;\n        }\n    }\n}\n")
+    cache = tmp_path / "cache"
+    first, _ = _scan([os.path.join(repo, "nginx.conf")], cache, "--no-fs")
+    assert ("NGX102", "nginx.conf", 7) in _rules(first)
+    assert not any(cache.rglob("*.json"))
+    with open(os.path.join(repo, "mime.types"), "w") as fh:
+        fh.write("types {\n    text/html html;\n    bogus_directive;\n}\n")
+    beside, _ = _scan([os.path.join(repo, "nginx.conf")], cache, "--no-fs")
+    assert beside != first
+    assert beside == _scan([os.path.join(repo, "nginx.conf")], cache, "--no-fs", "--no-cache")[0]
