@@ -56,6 +56,9 @@ def main() -> None:
     args = ap.parse_args()
     compile_package()
     base = Path(tempfile.mkdtemp(prefix="confcheck-bench-fleet-", dir="/var/tmp"))
+    # `python -m confcheck` puts the working directory first on sys.path: run every
+    # command from the scratch folder, so that --other runs its own confcheck, not this checkout's
+    os.chdir(base)
     cache = base / "cache"
     env_cold = {**os.environ, "CONFCHECK_CACHE_DIR": str(cache)}
     try:
@@ -68,8 +71,9 @@ def main() -> None:
             if os.access(args.gixy, os.X_OK):
                 runs["gixy-ng"] = ([args.gixy, main_file], None)
             if args.other:
+                # in its own cache folder: an --other that has a cache must not reuse entries
                 runs["other confcheck"] = ([args.other, "-m", "confcheck", "scan", "--no-fs", "--format", "json",
-                                            main_file], None)
+                                            main_file], {**os.environ, "CONFCHECK_NO_CACHE": "1"})
             run_timed_env(ours, env_cold)        # fills the cache for "confcheck cached"
             walls: dict[str, list[float]] = {name: [] for name in runs}
             rss: dict[str, float] = {name: 0.0 for name in runs}
