@@ -1,3 +1,3 @@
-from confcheck.cli import run
+from confcheck.entry import run
 
 run()

@@ -13,7 +13,7 @@ from typing import List, Optional
 
 import typer
 
-from confcheck.isolation import REPORT_URL, report_lines
+from confcheck.isolation import report_lines
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -122,6 +122,10 @@ def scan(
                                            help="A Django settings file behind the proxy (repeatable; also found "
                                            "from manage.py in the PATHs named); HOST= links it to the server "
                                            "block answering HOST. Example: --app-settings shop/settings.py"),
+    cache: bool = typer.Option(True, "--cache/--no-cache",
+                               help="Reuse the answer of an earlier --no-fs scan when no file it read changed "
+                               "(kept in $CONFCHECK_CACHE_DIR, else $XDG_CACHE_HOME/confcheck or ~/.cache/confcheck; "
+                               "safe to delete). Example: --no-cache"),
 ) -> None:
     """Find likely causes of 403 (and their 404/500 neighbours) in configs and on disk."""
     from confcheck.scan_cmd import ScanArgs, ScanUsageError, run_scan_command
@@ -131,7 +135,7 @@ def scan(
                     fmt=fmt.value, select=list(select), ignore=list(ignore),
                     fail_on=fail_on.value if fail_on else None, color=color, settings=settings,
                     isolated=isolated, baseline=baseline, update_baseline=update_baseline,
-                    context=context, progress=progress, app_settings=list(app_settings))
+                    context=context, progress=progress, app_settings=list(app_settings), cache=cache)
     try:
         code = run_scan_command(args, sys.stdin)
     except ScanUsageError as exc:
@@ -516,17 +520,22 @@ def _global(debug: bool = typer.Option(False, "--debug", help="Show tracebacks o
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: maps every failure onto the contract's exit codes."""
-    from confcheck.inputs import InputError
+    """Entry point: maps every failure onto the contract's exit codes (confcheck.entry.guarded)."""
+    from confcheck.entry import guarded
 
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    return guarded(lambda: _invoke(argv), debug)
+
+
+def _invoke(argv: list[str] | None) -> int:
+    """The typer app on `argv`; its own exits and usage errors as exit codes."""
     try:
         code = app(args=argv, standalone_mode=False)
         if isinstance(code, int):
             return code
     except typer.Exit as exc:
         return exc.exit_code
-    except (UsageError, InputError) as exc:
+    except UsageError as exc:
         sys.stderr.write(f"confcheck: {exc}\n")
         return EXIT_USAGE
     except typer.TyperException as exc:
@@ -542,47 +551,10 @@ def main(argv: list[str] | None = None) -> int:
         where = ctx.command_path if ctx is not None else "confcheck"
         sys.stderr.write(f"confcheck: {message()} (see `{where} -h`)\n")
         return getattr(exc, "exit_code", EXIT_USAGE)
-    except KeyboardInterrupt:
-        sys.stderr.write("confcheck: interrupted\n")
-        return 130
-    except BrokenPipeError:
-        return EXIT_OK
-    except Exception as exc:  # noqa: BLE001 - the one place internal errors are caught
-        if debug:
-            import traceback
-            traceback.print_exc()
-        where = _where(exc)
-        sys.stderr.write(f"confcheck: internal error: {type(exc).__name__}: {exc}{where}; "
-                         f"please report it at {REPORT_URL} (rerun with --debug for details)\n")
-        return EXIT_INTERNAL
     return EXIT_OK
 
 
-def _where(exc: BaseException) -> str:
-    tb = exc.__traceback__
-    last = None
-    while tb is not None:
-        last = tb
-        tb = tb.tb_next
-    if last is None:
-        return ""
-    return f" (at {last.tb_frame.f_code.co_filename.rsplit('/', 1)[-1]}:{last.tb_lineno})"
-
-
 def run() -> None:
-    """Console entry point: exit without tearing down the parsed trees object by
-    object (a large config's teardown costs a third of a config-only scan)."""
-    import gc
-    import os
-
-    # A command-line run builds one large, mostly acyclic tree and then exits:
-    # the cyclic collector would only re-scan it (a full pass costs ~0.3 s on
-    # 2,000 server blocks). Library callers keep their collector.
-    gc.disable()
-    code = main()
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except BrokenPipeError:
-        pass
-    os._exit(code)
+    """The console entry point lives in confcheck.entry (it starts without typer)."""
+    from confcheck.entry import run as entry_run
+    entry_run()

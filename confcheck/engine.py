@@ -304,25 +304,14 @@ def _run_scan(options: ScanOptions, stdin) -> ScanResult:
     for target in ctx.targets() if fs is not None else ():
         reading.note_unit(target.config.main.source.path, ctx.sandbox(target))
     files = reading.files
-    from confcheck.isolation import rule_findings, target_views
+    from confcheck.gcpause import gc_young_only
+    from confcheck.isolation import target_views
 
-    findings: list[Finding] = []
     registry = load_rules()
     ran: set[str] = set()
     views = target_views(ctx)
-    for rule in registry.all():
-        if options.select is not None and rule.id not in options.select:
-            continue
-        if rule.id in options.ignore:
-            continue
-        if rule.needs_fs and fs is None:
-            continue
-        if options.progress is not None:
-            options.progress.stage(f"{rule.id} {rule.name}")
-        found, complete = rule_findings(rule, views, ctx.failures)
-        findings.extend(found)
-        if complete:    # a rule that failed somewhere cannot tell which suppressions it needed
-            ran.add(rule.id)
+    with gc_young_only():
+        findings = _run_rules(registry, views, ctx, options, fs is not None, ran)
     _drop_refused(ctx.failures, apache)
     # After every rule: only now is it known what each suppression comment silenced.
     from confcheck.suppress import apply_suppressions
@@ -331,6 +320,29 @@ def _run_scan(options: ScanOptions, stdin) -> ScanResult:
     from confcheck.isolation import collapse
     return ScanResult(findings, _unexplained(diags.errors, findings), ctx.not_checked, files,
                       collapse(ctx.failures), reading)
+
+
+def _run_rules(registry, views, ctx, options: ScanOptions, with_fs: bool, ran: set[str]) -> list[Finding]:
+    """Every selected rule over every configuration; `ran` gets the rules that
+    finished everywhere (a rule that failed somewhere cannot tell which
+    suppressions it needed)."""
+    from confcheck.isolation import rule_findings
+
+    findings: list[Finding] = []
+    for rule in registry.all():
+        if options.select is not None and rule.id not in options.select:
+            continue
+        if rule.id in options.ignore:
+            continue
+        if rule.needs_fs and not with_fs:
+            continue
+        if options.progress is not None:
+            options.progress.stage(f"{rule.id} {rule.name}")
+        found, complete = rule_findings(rule, views, ctx.failures)
+        findings.extend(found)
+        if complete:
+            ran.add(rule.id)
+    return findings
 
 
 def _drop_refused(failures: list, apache: list) -> None:

@@ -43,6 +43,7 @@ class ScanArgs:
     context: bool = False
     progress: bool | None = None
     app_settings: list[str] = field(default_factory=list)
+    cache: bool = True          # --no-cache: neither use nor write confcheck/scan_cache.py's entries
 
 
 def _split(values) -> list[str]:
@@ -66,10 +67,9 @@ def expand_ids(patterns, registry, where: str) -> frozenset[str]:
 
 
 def run_scan_command(args: ScanArgs, stdin) -> int:
-    from confcheck.engine import ScanOptions, run_scan
-    from confcheck.findings import severity_rank
+    from confcheck.engine import ScanOptions
     from confcheck.registry import load_rules
-    from confcheck.settings import SettingsError, load_settings, per_file_ignored
+    from confcheck.settings import SettingsError, load_settings
 
     if args.no_fs and args.fs_snapshot:
         raise ScanUsageError("--no-fs and --fs-snapshot contradict each other: pick one")
@@ -86,7 +86,6 @@ def run_scan_command(args: ScanArgs, stdin) -> int:
               expand_ids(settings.ignore, registry, where))
     for _pattern, ids in settings.per_file_ignores:
         expand_ids(ids, registry, f"{where}: per-file-ignores")
-    fail_on = args.fail_on or settings.fail_on or "warning"
     baseline = args.baseline
     if baseline is None and settings.baseline:
         baseline = os.path.join(settings.root, settings.baseline)
@@ -100,21 +99,51 @@ def run_scan_command(args: ScanArgs, stdin) -> int:
         except BaselineError as exc:
             raise ScanUsageError(str(exc)) from None
 
+    if args.worker_user or settings.worker_user:
+        _check_worker_user(ScanOptions(root=args.root, fs_snapshot=args.fs_snapshot, no_fs=args.no_fs,
+                                       worker_user=args.worker_user or settings.worker_user))
+    from confcheck.progress import start_progress
+    progress = start_progress(sys.stderr, args.fmt == "text" and args.progress is not False)
+    if not (args.cache and not os.environ.get("CONFCHECK_NO_CACHE") and args.no_fs and not args.update_baseline and "-" not in args.paths):
+        return _scan(args, settings, select, ignore, baseline, accepted, registry, progress, stdin, {})
+    from confcheck import scan_cache
+    key = scan_cache.entry_key(args, settings, baseline)
+    entry = scan_cache.lookup(key)
+    if entry is not None:
+        if progress is not None:
+            progress.close()
+        sys.stdout.write(entry["stdout"])
+        sys.stderr.write(entry["stderr"])
+        return entry["code"]
+    ran: dict = {}
+    with scan_cache.recording() as captured:
+        code = _scan(args, settings, select, ignore, baseline, accepted, registry, progress, stdin, ran)
+    if code != EXIT_INTERNAL and not scan_cache.machine_fallback(ran.get("reading"), captured):
+        scan_cache.store(key, captured, code)
+    return code
+
+
+def _scan(args: ScanArgs, settings, select, ignore, baseline, accepted, registry, progress, stdin,
+          ran: dict) -> int:
+    """run_scan and everything after it: the part of a scan whose answer can be cached
+    (`ran` gets what was read, for the cache to judge)."""
+    from confcheck.engine import ScanOptions, run_scan
+    from confcheck.findings import severity_rank
+    from confcheck.settings import per_file_ignored
+
+    fail_on = args.fail_on or settings.fail_on or "warning"
     options = ScanOptions(
         paths=list(args.paths), configs=list(args.configs), server=args.server or settings.server,
         root=args.root, fs_snapshot=args.fs_snapshot, no_fs=args.no_fs,
         worker_user=args.worker_user or settings.worker_user, select=select, ignore=ignore,
         context=args.context, app_settings=list(args.app_settings) or list(settings.app_settings))
-    if options.worker_user:
-        _check_worker_user(options)
-    from confcheck.progress import start_progress
-    progress = start_progress(sys.stderr, args.fmt == "text" and args.progress is not False)
     options.progress = progress
     try:
         result = run_scan(options, stdin=stdin)
     finally:
         if progress is not None:
             progress.close()
+    ran["reading"] = result.reading
 
     if settings.per_file_ignores:
         kept = [f for f in result.findings

@@ -20,7 +20,7 @@ from __future__ import annotations
 import difflib
 import os
 import posixpath
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 from .edits import FilePlan
 
@@ -69,19 +69,21 @@ def _header(prefix: str, rel: str) -> str:
     return quoted
 
 
-def file_diff(old: bytes, new: bytes, rel: str, context: int = 3) -> str:
-    """The unified diff of one file (empty when nothing changed)."""
+def file_diff(old: bytes, new: bytes, rel: str, context: int = 3, whole: bool = False) -> str:
+    """The unified diff of one file (empty when nothing changed); `whole` hands
+    difflib the whole file (the reference the windowed diff is tested against)."""
     if old == new:
         return ""
-    a = old.decode("utf-8", "surrogateescape").splitlines(keepends=True)
-    b = new.decode("utf-8", "surrogateescape").splitlines(keepends=True)
-    a = _split_cr(a)
-    b = _split_cr(b)
+    # A fix edits a few lines of a long file: only the changed stretch and its
+    # context are split into lines and go to difflib (it is quadratic in the lines
+    # it sees); the hunk headers count the lines left out in front.
+    start, a_end, b_end = (0, len(old), len(new)) if whole else _byte_window(old, new, context)
+    a = _lines(old[start:a_end].decode("utf-8", "surrogateescape"))
+    b = _lines(new[start:b_end].decode("utf-8", "surrogateescape"))
+    if not whole and _ambiguous(a, b):
+        return file_diff(old, new, rel, context, whole=True)
     out: list[str] = []
-    for line in difflib.unified_diff(a, b, _header("a/", rel), _header("b/", rel), n=context):
-        if line.startswith(("---", "+++")) and not out[2:]:
-            out.append(line.rstrip("\n") + "\n")
-            continue
+    for line in _unified(a, b, _header("a/", rel), _header("b/", rel), context, old.count(b"\n", 0, start)):
         if line.endswith("\n"):
             out.append(line)
         else:
@@ -89,16 +91,94 @@ def file_diff(old: bytes, new: bytes, rel: str, context: int = 3) -> str:
     return "".join(out)
 
 
-def _split_cr(lines: list[str]) -> list[str]:
-    """str.splitlines also splits at lone CR, FF, VT, U+2028...: diff(1) splits at
-    LF only, so glue those pieces back together."""
-    out: list[str] = []
-    for piece in lines:
-        if out and not out[-1].endswith("\n"):
-            out[-1] += piece
+def _unified(a: list[str], b: list[str], old: str, new: str, context: int, offset: int) -> Iterator[str]:
+    """diff -u's lines for a and b (their first line is line offset+1). difflib's
+    own unified_diff would treat lines frequent in a long file (`}`, blank lines)
+    as junk and could answer a one-line edit with a hunk of a hundred lines."""
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    first = True
+    for group in matcher.get_grouped_opcodes(context):
+        if first:
+            yield f"--- {old}\n"
+            yield f"+++ {new}\n"
+            first = False
+        yield (f"@@ -{_range(group[0][1] + offset, group[-1][2] + offset)} "
+               f"+{_range(group[0][3] + offset, group[-1][4] + offset)} @@\n")
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                yield from (" " + line for line in a[i1:i2])
+                continue
+            yield from ("-" + line for line in a[i1:i2])
+            yield from ("+" + line for line in b[j1:j2])
+
+
+def _range(start: int, stop: int) -> str:
+    """A hunk's range as diff -u writes it: the first line, and the count unless it is 1
+    (an empty range names the line before it)."""
+    length = stop - start
+    if length == 1:
+        return str(start + 1)
+    return f"{start if length == 0 else start + 1},{length}"
+
+
+def _byte_window(old: bytes, new: bytes, context: int) -> tuple[int, int, int]:
+    """(start, a_end, b_end): old[start:a_end] and new[start:b_end] hold every changed
+    line and `context` equal lines around it (fewer at the ends of the file); the
+    bytes before and after are the same in both. The harness in
+    tests/speed/test_same_findings.py checks the hunks against the whole-file diff."""
+    shorter = min(len(old), len(new))
+    same = _common(old, new, shorter)
+    after = _common(old[::-1], new[::-1], shorter - same)
+    start = old.rfind(b"\n", 0, same) + 1
+    for _ in range(context):
+        if start == 0:
+            break
+        start = old.rfind(b"\n", 0, start - 1) + 1
+    end = old.find(b"\n", len(old) - after)
+    end = len(old) if end < 0 else end + 1
+    for _ in range(context):
+        if end >= len(old):
+            break
+        nl = old.find(b"\n", end)
+        end = len(old) if nl < 0 else nl + 1
+    return start, end, end - len(old) + len(new)
+
+
+def _common(a: bytes, b: bytes, limit: int) -> int:
+    """How many leading bytes a and b share, at most `limit` (bisected: each compare runs in C)."""
+    lo, hi = 0, limit
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
         else:
-            out.append(piece)
-    return out
+            hi = mid - 1
+    return lo
+
+
+def _ambiguous(a: list[str], b: list[str]) -> bool:
+    """A changed line equals one of the context lines around it: difflib could then
+    pair it with that line (an insertion after `}` that ends with `}` ...), and which
+    pairing it picks depends on the whole file, so the whole file goes to it."""
+    limit = min(len(a), len(b))
+    head = 0
+    while head < limit and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < limit - head and a[-1 - tail] == b[-1 - tail]:
+        tail += 1
+    changed = set(a[head:len(a) - tail]) | set(b[head:len(b) - tail])
+    return any(line in changed for line in a[:head]) or any(line in changed for line in a[len(a) - tail:])
+
+
+def _lines(text: str) -> list[str]:
+    """The lines as diff(1) splits them: at LF only (str.splitlines also splits at
+    lone CR, FF, VT, U+2028...), each keeping its ending."""
+    parts = text.split("\n")
+    lines = [part + "\n" for part in parts[:-1]]
+    if parts[-1]:
+        lines.append(parts[-1])
+    return lines
 
 
 def unified_diff(plans: Sequence[FilePlan], base: str) -> str:

@@ -31,3 +31,13 @@ def pytest_addoption(parser):
                     help="generated configs the differential tests run against real nginx and Apache (default 300 each)")
     group.addoption("--gen-seed", type=int, default=20261206,
                     help="hypothesis seed of the generated configs (fixed: CI is reproducible)")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_scan_cache(tmp_path_factory):
+    """Tests run scans without the cache (confcheck/scan_cache.py): many patch the code
+    in-process, which the cache's key (the modules' files) cannot see. The cache's own
+    tests turn it back on in their subprocesses, with a folder of their own."""
+    os.environ["CONFCHECK_NO_CACHE"] = "1"
+    os.environ.setdefault("CONFCHECK_CACHE_DIR", str(tmp_path_factory.mktemp("confcheck-cache")))
+    yield

@@ -34,8 +34,8 @@ NOT_INHERITED = frozenset({"perl", "mp4", "flv"})
 LEVELS = frozenset({"location", "if", "limit_except", "server", "http"})
 
 
-def _chain(state: "State"):
-    scope, inner = state.scope, True
+def _chain_from(scope):
+    inner = True
     while scope is not None:
         yield scope, inner
         if scope.kind == "location":
@@ -80,9 +80,24 @@ def note_phase(state: "State", phase: str) -> None:
         note_limits(state)
     if state.not_modelled is not None:
         return
+    for name, node, reason in _in_force(state.scope, phase):
+        if _applies(state, name, node):
+            state.not_modelled = (node, reason)
+            return
+
+
+def _in_force(scope, phase: str) -> list:
+    """(name, node, reason) of the unknown-class directives of `phase` in force at
+    `scope`, innermost first: the configuration alone decides them, so they are
+    found once per level and phase (whether one acts is the request's: _applies)."""
+    key = " coverage " + phase
+    found = scope._groups.get(key)
+    if found is not None:
+        return found
+    found = []
     seen: set[str] = set()
-    for scope, inner in _chain(state):
-        for node in _candidates(scope):
+    for level, inner in _chain_from(scope):
+        for node in _candidates(level):
             name = node.key
             if name in seen or PHASES.get(name, "request") != phase:
                 continue
@@ -90,6 +105,7 @@ def note_phase(state: "State", phase: str) -> None:
             if name in NOT_INHERITED and not inner:
                 continue
             reason = unknown_reason(nginx_entry(name), node.values[0] if node.values else None)
-            if reason is not None and _applies(state, name, node):
-                state.not_modelled = (node, reason)
-                return
+            if reason is not None:
+                found.append((name, node, reason))
+    scope._groups[key] = found
+    return found

@@ -72,7 +72,16 @@ def zone_definition(http, module: str, zone: str) -> Node | None:
 
 
 def in_force(scope, http) -> list[Limit]:
-    """The limits a request in `scope` is checked against (both modules)."""
+    """The limits a request in `scope` is checked against (both modules). They follow
+    from the configuration alone: found once per level (with its other derived
+    lists), not once per request."""
+    found = scope._groups.get(" limits")
+    if found is None:
+        found = scope._groups[" limits"] = _in_force(scope, http)
+    return found
+
+
+def _in_force(scope, http) -> list[Limit]:
     found: list[Limit] = []
     for module in MODULES:
         status_node = scope.last(f"{module}_status")

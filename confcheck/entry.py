@@ -1,0 +1,147 @@
+"""The console entry point, and the short way in for plain `scan` command lines.
+
+Importing typer costs more than the rest of a one-vhost `scan --no-fs` (issue 14:
+start to exit under 150 ms, pre-commit runs it on every commit). A `scan` command
+line made only of the options below, each written `--name value` and given
+once, is read here and handed to the same run_scan_command the typer command
+calls; anything else (help, `--opt=value`, `--`, other commands, an unknown
+option or value, `--debug`) goes to typer (confcheck/cli.py), which also says
+what is wrong with it. tests/speed/test_entry.py runs both ways on the same
+command lines and compares what they print and their exit codes.
+"""
+
+from __future__ import annotations
+
+import sys
+
+EXIT_OK, EXIT_USAGE, EXIT_INTERNAL = 0, 2, 3
+
+# --flag -> (ScanArgs field, value)
+_FLAGS = {
+    "--no-fs": ("no_fs", True), "--isolated": ("isolated", True), "--context": ("context", True),
+    "--update-baseline": ("update_baseline", True), "--progress": ("progress", True),
+    "--no-progress": ("progress", False), "--color": ("color", True), "--no-color": ("color", False),
+    "--cache": ("cache", True), "--no-cache": ("cache", False),
+}
+# --option VALUE -> (ScanArgs field, the values typer accepts or None for any, repeatable)
+_VALUED = {
+    "--format": ("fmt", ("text", "json", "sarif", "github"), False),
+    "--fail-on": ("fail_on", ("info", "warning", "error"), False),
+    "--server": ("server", ("nginx", "apache"), False),
+    "--select": ("select", None, True), "--ignore": ("ignore", None, True), "--config": ("configs", None, True),
+    "--root": ("root", None, False), "--baseline": ("baseline", None, False),
+    "--worker-user": ("worker_user", None, False), "--fs-snapshot": ("fs_snapshot", None, False),
+    "--settings": ("settings", None, False), "--app-settings": ("app_settings", None, True),
+}
+
+
+def plain_scan(argv: list[str]) -> dict | None:
+    """The ScanArgs fields of a plain `scan` command line, or None for typer to read it."""
+    if not argv or argv[0] != "scan":
+        return None
+    fields: dict = {"paths": [], "select": [], "ignore": [], "configs": []}
+    given: set[str] = set()
+    rest = argv[1:]
+    i = 0
+    while i < len(rest):
+        token = rest[i]
+        if token in given:
+            return None
+        if token in _FLAGS:
+            name, value = _FLAGS[token]
+            if name in fields:
+                return None          # --color and --no-color both: typer's to judge
+            fields[name] = value
+        elif token in _VALUED:
+            name, allowed, repeatable = _VALUED[token]
+            if i + 1 >= len(rest):
+                return None
+            value = rest[i + 1]
+            if value.startswith("-") or (allowed is not None and value not in allowed):
+                return None
+            if repeatable:
+                fields[name].append(value)
+            else:
+                given.add(token)
+                fields[name] = value
+            i += 1
+        elif token.startswith("-") and token != "-":
+            return None
+        else:
+            fields["paths"].append(token)
+        if token in _FLAGS:
+            given.add(token)
+        i += 1
+    return fields
+
+
+def _scan(fields: dict) -> int:
+    from confcheck.scan_cmd import ScanArgs, ScanUsageError, run_scan_command
+    try:
+        return run_scan_command(ScanArgs(**fields), sys.stdin)
+    except ScanUsageError as exc:
+        sys.stderr.write(f"confcheck: {exc}\n")
+        return EXIT_USAGE
+
+
+def guarded(call, debug: bool) -> int:
+    """call(): its exit code, with what escapes it mapped onto the contract's codes
+    (the typer path's main() and the short path share it)."""
+    from confcheck.isolation import REPORT_URL
+    try:
+        return call()
+    except KeyboardInterrupt:
+        sys.stderr.write("confcheck: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:  # noqa: BLE001 - the one place internal errors are caught
+        from confcheck.inputs.model import InputError
+        if isinstance(exc, InputError):
+            sys.stderr.write(f"confcheck: {exc}\n")
+            return EXIT_USAGE
+        if debug:
+            import traceback
+            traceback.print_exc()
+        sys.stderr.write(f"confcheck: internal error: {type(exc).__name__}: {exc}{_where(exc)}; "
+                         f"please report it at {REPORT_URL} (rerun with --debug for details)\n")
+        return EXIT_INTERNAL
+
+
+def _where(exc: BaseException) -> str:
+    tb = exc.__traceback__
+    last = None
+    while tb is not None:
+        last = tb
+        tb = tb.tb_next
+    if last is None:
+        return ""
+    return f" (at {last.tb_frame.f_code.co_filename.rsplit('/', 1)[-1]}:{last.tb_lineno})"
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    fields = plain_scan(argv)
+    if fields is None:
+        from confcheck.cli import main as typer_main
+        return typer_main(argv)
+    return guarded(lambda: _scan(fields), debug=False)
+
+
+def run() -> None:
+    """Console entry point: exit without tearing down the parsed trees object by
+    object (a large config's teardown costs a third of a config-only scan)."""
+    import gc
+    import os
+
+    # A command-line run builds one large, mostly acyclic tree and then exits:
+    # the cyclic collector would only re-scan it (a full pass costs ~0.3 s on
+    # 2,000 server blocks). Library callers keep their collector.
+    gc.disable()
+    code = main()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:
+        pass
+    os._exit(code)

@@ -1,0 +1,125 @@
+"""The speed work keeps every answer: on generated trees (the benchmark's uniform one
+and realistic application servers) the findings are those main answered before it
+(ids, messages, spans, fixes: tests/speed/golden/, written by main 37b0247's
+`scan --no-fs --format json`, file paths made relative to the tree; the one change is
+the fix diff of the apps tree's NGX104 finding at sites/apps0000.conf line 20, which main
+made a 141-line hunk through difflib's autojunk), and each fix's diff equals the
+whole-file diff.
+
+Regenerate the golden files only for a deliberate change of answers:
+    python tests/speed/test_same_findings.py   (prints what differs, then rewrites them)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from confcheck.engine import ScanOptions, run_scan
+from confcheck.fixers.diff import file_diff, inside
+from confcheck.fixers.edits import plan_files
+
+CHECKOUT = Path(__file__).resolve().parents[2]
+UNIFORM = CHECKOUT.parent / "shared" / "bench" / "gen_nginx_tree.py"
+sys.path.insert(0, str(CHECKOUT / "benchmarks"))
+from gen_app_tree import generate as generate_apps  # noqa: E402
+
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+
+
+def _make_trees(base: Path) -> dict[str, str]:
+    mains = {}
+    if UNIFORM.exists():
+        (base / "uniform").mkdir()
+        subprocess.run([sys.executable, str(UNIFORM), "50"], cwd=base / "uniform", check=True,
+                       stdout=subprocess.DEVNULL)
+        mains["uniform"] = str(base / "uniform" / "nginx.conf")
+    mains["apps"] = generate_apps(str(base / "apps"), 120)
+    return mains
+
+
+@pytest.fixture(scope="module")
+def named_trees():
+    base = Path(tempfile.mkdtemp(prefix="confcheck-speed-", dir="/var/tmp"))
+    yield _make_trees(base)
+    shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def trees(named_trees):
+    return list(named_trees.values())
+
+
+def _findings(main: str) -> list[dict]:
+    """The JSON findings of a config-only scan, file paths relative to the tree."""
+    top = os.path.dirname(main) + "/"
+    out = [f.to_json() for f in run_scan(ScanOptions(paths=[main], no_fs=True)).findings]
+    for item in out:
+        if item.get("file"):
+            item["file"] = item["file"].replace(top, "", 1)
+    return out
+
+
+def test_findings_are_those_main_answered(named_trees):
+    for shape, main in named_trees.items():
+        expected = json.loads((GOLDEN / f"{shape}.json").read_text())
+        got = _findings(main)
+        assert len(got) == len(expected), shape
+        for have, want in zip(got, expected):
+            assert have == want, (shape, want["message"])
+
+
+def test_windowed_diffs_equal_whole_file_diffs(trees):
+    import posixpath
+    checked = 0
+    for main in trees:
+        result = run_scan(ScanOptions(paths=[main], no_fs=True))
+        assert result.findings, main
+        for finding in result.findings:
+            fix = finding.fix
+            if fix is None or not getattr(fix, "edits", None):
+                continue
+            whole = []
+            for plan in sorted(plan_files(fix.edits), key=lambda p: p.path):
+                assert inside(plan.path, fix.base)
+                rel = posixpath.relpath(plan.path, fix.base)
+                whole.append(file_diff(plan.source.data, plan.new_data(), rel, whole=True))
+            assert fix.diff == "".join(whole), finding.message
+            checked += 1
+    assert checked >= 100
+
+
+def test_windowed_diff_of_random_edits_equals_whole_file_diff():
+    import random
+    rng = random.Random(14)
+    pool = ["}\n", "\n", "    deny all;\n", "location / {\n", "x\r\n", "a\rb\n", "caf\xe9\n", "y"]
+    for _ in range(3000):
+        lines = [rng.choice(pool[:-1]) for _ in range(rng.randint(0, 40))] + ([pool[-1]] if rng.random() < .2 else [])
+        old = "".join(lines).encode("utf-8", "surrogateescape")
+        new_lines = list(lines)
+        for _ in range(rng.randint(1, 3)):
+            at = rng.randint(0, len(new_lines))
+            new_lines[at:at + rng.randint(0, 2)] = [rng.choice(pool) for _ in range(rng.randint(0, 3))]
+        new = "".join(new_lines).encode("utf-8", "surrogateescape")
+        assert file_diff(old, new, "f.conf") == file_diff(old, new, "f.conf", whole=True), (old, new)
+
+
+if __name__ == "__main__":
+    base = Path(tempfile.mkdtemp(prefix="confcheck-speed-", dir="/var/tmp"))
+    try:
+        for shape, main in _make_trees(base).items():
+            got = _findings(main)
+            path = GOLDEN / f"{shape}.json"
+            old = json.loads(path.read_text()) if path.exists() else []
+            print(shape, "unchanged" if old == got else f"changed: {len(old)} -> {len(got)} findings")
+            path.write_text(json.dumps(got, indent=1, sort_keys=True))
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
