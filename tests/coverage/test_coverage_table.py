@@ -64,14 +64,15 @@ def test_page_counts_match_the_table():
 
 
 def test_status_changing_directives_the_model_ignores_are_unknown():
-    for name in ("secure_link", "dav_methods", "perl", "image_filter", "mp4",
-                 "flv", "random_index", "gzip_static", "xslt_stylesheet"):
+    for name in ("dav_methods", "perl", "image_filter", "xslt_stylesheet", "slice"):
         assert nginx_entry(name).cls == "unknown", name
     for name in ("CheckSpelling", "DAV", "SSLRequire",
                  "RewriteMap", "AuthDigestProvider", "RemoteIPProxyProtocol", "AllowMethods"):
         assert apache_entry(name).cls == "unknown", name
     for name in ("deny", "root", "try_files", "error_page", "auth_basic", "return", "auth_request",
-                 "set_real_ip_from", "real_ip_header", "real_ip_recursive", "limit_req", "limit_conn"):
+                 "set_real_ip_from", "real_ip_header", "real_ip_recursive", "limit_req", "limit_conn",
+                 "secure_link", "secure_link_md5", "secure_link_secret", "mp4", "flv", "random_index",
+                 "gzip_static", "stub_status"):
         assert nginx_entry(name).cls == "modelled", name
     for name in ("Require", "Options", "RewriteRule", "DirectoryIndex", "Directory", "<Directory", "ErrorDocument",
                  "ProxyPass", "ProxyPassMatch", "<Proxy", "RemoteIPHeader", "RemoteIPTrustedProxy",
@@ -80,7 +81,7 @@ def test_status_changing_directives_the_model_ignores_are_unknown():
 
 
 def test_off_values_switch_an_unknown_directive_off():
-    entry = nginx_entry("random_index")
+    entry = nginx_entry("image_filter")
     assert unknown_reason(entry, "off") is None
     assert unknown_reason(entry, "on") == entry.reason
     assert unknown_reason(nginx_entry("root"), "/srv") is None

@@ -75,22 +75,22 @@ autoindex modelled
 *ngx_http_charset_filter_module no-effect -- the charset of the body
 *ngx_http_dav_module no-effect -- only used by dav_methods
 dav_methods unknown except=off -- PUT/DELETE/MKCOL/COPY/MOVE are answered by the WebDAV module (201, 204, 409, 403, 415 ...)
-*ngx_http_empty_gif_module modelled -- answers 200 with a 1x1 GIF
+*ngx_http_empty_gif_module modelled -- answers 200 with a 1x1 GIF to GET/HEAD, 405 to other methods
 *ngx_http_fastcgi_module no-effect -- shapes what is handed to the FastCGI server, whose answer is null anyway
 fastcgi_pass modelled -- handed to the FastCGI server after the access phase: status null (the server's)
 fastcgi_split_path_info modelled -- $fastcgi_script_name and $fastcgi_path_info
 fastcgi_index modelled -- $fastcgi_script_name of a URI ending in /
 fastcgi_store unknown except=off -- stores the upstream's answer as files
 fastcgi_intercept_errors no-effect -- error_page for the upstream's codes: the upstream status is null anyway
-*ngx_http_flv_module unknown -- the FLV handler answers from the file with its own checks (start= argument)
+*ngx_http_flv_module modelled -- the FLV handler: GET/HEAD only (405), the file opened as the static module does (403/404), what is not a file declined; start= only cuts the body (content_modules.py)
 *ngx_http_geo_module modelled -- geo{} variables by client address
 *ngx_http_geoip_module no-effect -- sets $geoip_* variables, which the model does not compute (named in the answer's assumptions)
 *ngx_http_grpc_module no-effect -- shapes what is handed to the gRPC server, whose answer is null anyway
 grpc_pass modelled -- handed to the gRPC server after the access phase: status null (the server's)
 *ngx_http_gunzip_filter_module no-effect -- decompresses the body
 *ngx_http_gzip_filter_module no-effect -- compresses the body
-*ngx_http_gzip_static_module unknown -- serves FILE.gz instead of FILE when it exists: which file is opened (and whether it can be read) differs from the model's
-gzip_static unknown except=off -- serves FILE.gz instead of FILE when it exists: which file is opened (and whether it can be read) differs from the model's
+*ngx_http_gzip_static_module modelled -- serves FILE.gz when it can be opened, before the static module (content_modules.py)
+gzip_static modelled -- on: when ngx_http_gzip_ok accepts the request (Accept-Encoding with its q, Via and gzip_proxied, gzip_disable: unknown), always: any request; FILE.gz that cannot be opened lets the static module answer
 *ngx_http_headers_filter_module no-effect -- headers of the answer
 *ngx_http_image_filter_module no-effect -- settings of image_filter
 image_filter unknown except=off -- answers 415 to an answer that is not an image, and 500/415 to an image it cannot transform
@@ -111,13 +111,12 @@ limit_req_dry_run modelled -- on: limit_req only logs
 memcached_pass modelled -- handed to memcached after the access phase: status null
 *ngx_http_mirror_module no-effect -- mirror subrequests; their answers are ignored
 *ngx_http_mp4_module no-effect -- buffers of the mp4 handler
-mp4 unknown -- the MP4 handler answers from the file with its own checks (400/415/500 on bad start/end or files)
+mp4 modelled -- the MP4 handler: GET/HEAD only (405), the file opened as the static module does, what is not a file declined; with start=/end= the file's atoms decide: unknown (content_modules.py)
 *ngx_http_proxy_module no-effect -- shapes what is handed to the proxied server, whose answer is null anyway
 proxy_pass modelled -- handed to the proxied server after the access phase: status null (the server's)
 proxy_store unknown except=off -- stores the upstream's answer as files
 proxy_intercept_errors no-effect -- error_page for the upstream's codes: the upstream status is null anyway
-*ngx_http_random_index_module unknown -- a URI ending in / is answered with a random file of the directory instead of the index
-random_index unknown except=off -- a URI ending in / is answered with a random file of the directory instead of the index
+*ngx_http_random_index_module modelled -- a URI ending in / is redirected to a random regular file of the directory: confident when every file it may pick is answered the same, else unknown (decide._random_index)
 *ngx_http_realip_module modelled -- from a trusted address, the client address (allow/deny, geo, $remote_addr) is taken from a header (servers/nginx/realip.py)
 *ngx_http_referer_module modelled
 *ngx_http_rewrite_module modelled
@@ -126,14 +125,13 @@ uninitialized_variable_warn no-effect -- logging
 *ngx_http_scgi_module no-effect -- shapes what is handed to the SCGI server, whose answer is null anyway
 scgi_pass modelled -- handed to the SCGI server after the access phase: status null (the server's)
 scgi_store unknown except=off -- stores the upstream's answer as files
-*ngx_http_secure_link_module unknown -- sets $secure_link from a hash and expiry the model does not check; configs answer 403/410 on it
-secure_link_md5 no-effect -- the expression secure_link checks
-*ngx_http_slice_filter_module unknown except=0 -- splits the answer into range subrequests of the same location
+*ngx_http_secure_link_module modelled -- $secure_link and $secure_link_expires computed from the request (MD5, base64url, expiry at the time of checking; an expiry within the hour is unknown) (secure_link.py)
+*ngx_http_slice_filter_module unknown except=0 -- splits the answer into range subrequests of the same location; acts only on a request with a Range header (coverage.py)
 *ngx_http_split_clients_module no-effect -- a variable by hash, which the model does not compute (named in the answer's assumptions)
 *ngx_http_ssi_filter_module no-effect -- SSI in the body; errors are written into the body, the status stays
 *ngx_http_ssl_module no-effect -- TLS of the connection
 ssl_verify_client unknown except=off,optional,optional_no_ca -- on answers 400 to an https request without a client certificate
-*ngx_http_stub_status_module modelled -- answers 200 with the counters
+*ngx_http_stub_status_module modelled -- answers 200 with the counters to GET/HEAD, 405 to other methods
 *ngx_http_sub_filter_module no-effect -- rewrites the body
 *ngx_http_try_files_module modelled
 *ngx_http_upstream_module no-effect -- upstream{} groups: the upstream's answer is null anyway

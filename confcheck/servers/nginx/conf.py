@@ -22,6 +22,8 @@ UPSTREAM_HANDLERS = frozenset({"proxy_pass", "fastcgi_pass", "uwsgi_pass", "scgi
                                "grpc_pass", "memcached_pass"})
 OTHER_HANDLERS = frozenset({"empty_gif", "stub_status", "perl", "js_content", "content_by_lua",
                             "content_by_lua_block", "content_by_lua_file", "flv", "mp4"})
+# Handlers answering GET and HEAD only (content_modules.own_handler).
+CONTENT_OWN = frozenset({"empty_gif", "stub_status", "flv", "mp4"})
 # dav_methods is no handler of its own: ngx_http_dav_handler declines the methods it was not
 # given (GET stays with the static module); the methods it takes are not modelled (coverage).
 REWRITE_DIRECTIVES = frozenset({"rewrite", "return", "set", "break", "if"})

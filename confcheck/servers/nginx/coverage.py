@@ -23,13 +23,12 @@ if TYPE_CHECKING:
 # the filters); anything else acts as soon as the request reaches its level.
 PHASES = {
     "auth_request": "access", "limit_req": "access", "limit_conn": "access",
-    "gzip_static": "content", "brotli_static": "content", "random_index": "content", "dav_methods": "content", "perl": "content",
-    "mp4": "content", "flv": "content", "slice": "content", "fastcgi_store": "content",
+    "brotli_static": "content", "dav_methods": "content", "perl": "content", "slice": "content", "fastcgi_store": "content",
     "proxy_store": "content", "scgi_store": "content", "uwsgi_store": "content",
     "image_filter": "answer", "xslt_stylesheet": "answer",
 }
 # Content handlers are the location's own: not inherited by nested locations.
-NOT_INHERITED = frozenset({"perl", "mp4", "flv"})
+NOT_INHERITED = frozenset({"perl"})
 # Levels the request does not "pass" as directives: the levels themselves.
 LEVELS = frozenset({"location", "if", "limit_except", "server", "http"})
 
@@ -53,11 +52,11 @@ def _applies(state: "State", name: str, node) -> bool:
     if name == "dav_methods":
         # ngx_http_dav_handler declines every method it was not given
         return request.method in {v.upper() for v in node.values}
-    if name == "random_index":
-        return state.uri.endswith("/")
-    if name in ("gzip_static", "brotli_static"):
-        accepts = ("gzip" if name == "gzip_static" else "br") in (request.header("accept-encoding") or "")
-        return accepts or node.values[:1] == ["always"]
+    if name == "brotli_static":
+        return "br" in (request.header("accept-encoding") or "") or node.values[:1] == ["always"]
+    if name == "slice":
+        # the answer is cut only where $slice_range is read, for the client's Range
+        return request.header("range") is not None
     return True
 
 

@@ -15,9 +15,9 @@ import posixpath
 from dataclasses import dataclass, field
 
 from confcheck.parsers.syntax import Node
-from confcheck.servers.nginx import auth_request, realip, variables
+from confcheck.servers.nginx import auth_request, content_modules, realip, variables
 from confcheck.servers.nginx.coverage import note_phase
-from confcheck.servers.nginx.conf import Http, LimitExcept, Location, Scope, Server, UPSTREAM_HANDLERS
+from confcheck.servers.nginx.conf import CONTENT_OWN, Http, LimitExcept, Location, Scope, Server, UPSTREAM_HANDLERS
 from confcheck.servers.nginx.locations import describe_search, find_location
 from confcheck.servers.nginx.request import BadUri, Request, normalize_uri
 from confcheck.servers.nginx.request import ip_match as _ip_match  # noqa: F401 - rules import it from here
@@ -70,6 +70,16 @@ class Model:
             self.checkers[key] = Checker(self.fs, self.identity, SymlinkPolicy(mode, from_))
         return self.checkers[key]
 
+    def plain_checker(self):
+        """The checker of plain system calls, which disable_symlinks does not govern (opendir, stat)."""
+        from confcheck.fs.access import Checker, SymlinkPolicy
+        if self.identity is None:
+            raise Final(None, "the worker's identity is unknown, so disk access cannot be judged "
+                              "(--worker-user names it)")
+        if ("plain",) not in self.checkers:
+            self.checkers[("plain",)] = Checker(self.fs, self.identity, SymlinkPolicy("off", None))
+        return self.checkers[("plain",)]
+
 
 class State:
     def __init__(self, model: Model, request: Request, server: Server) -> None:
@@ -87,6 +97,7 @@ class State:
         self.unknown: set[str] = set()
         self.client_ip = request.client_ip   # the address allow/deny and $remote_addr see (realip.py)
         self.realip_done = False
+        self.secure_link_expires = ""           # set when $secure_link is computed (secure_link.py)
         self.subrequest = False              # auth_request's subrequest (auth_request.py)
         self.not_modelled: tuple | None = None   # (node, why[, $variable]): an unknown-class directive passed
         self.unknown_reads: list[str] = []       # or an unknown value decided (coverage.py, variables.py)
@@ -99,6 +110,17 @@ class State:
         self.changes_left = MAX_URI_CHANGES + 1
         self.trace: list[Step] = []
         self._maps: dict[str, str] = {}
+
+    def fork(self) -> "State":
+        """A copy to try a decision on (random_index's candidates) without changing this one."""
+        from copy import copy
+        other = copy(self)
+        for name in ("trace", "unknown_reads", "limits"):
+            setattr(other, name, list(getattr(self, name)))
+        for name in ("set_vars", "derived", "named_captures", "_maps"):
+            setattr(other, name, dict(getattr(self, name)))
+        other.unknown = set(self.unknown)
+        return other
 
     def step(self, step: str, detail, node: Node | None = None) -> None:
         if len(self.trace) >= MAX_STEPS:
@@ -496,10 +518,41 @@ def _content(state: State) -> bool:
         if handler.key in UPSTREAM_HANDLERS:
             raise Final(None, f"handed to {handler.name} {' '.join(a.raw for a in handler.args)}: the status "
                               "comes from that upstream, after the access phase allowed the request", handler)
-        raise Final(200, f"{handler.name} answers the request", handler)
+        if handler.key in CONTENT_OWN:
+            content_modules.own_handler(state, handler)    # returns when flv/mp4 decline
+        else:
+            raise Final(200, f"{handler.name} answers the request", handler)
     if state.uri.endswith("/"):
-        return _directory(state)
+        return _random_index(state) or _directory(state)
     return _static(state)
+
+
+def _random_index(state: State) -> bool:
+    """random_index on: an internal redirect to one of the directory's files. The
+    answer is confident only when every file it may pick is answered the same."""
+    names = content_modules.random_candidates(state)
+    if not names:
+        return False
+    node = state.scope.last("random_index")
+    if len(names) > 1:
+        answers = {}
+        for name in names:
+            trial = state.fork()
+            trial.change_uri(state.uri + name, "random_index", node)
+            try:
+                _run(trial)
+            except Final as final:
+                try:
+                    _error_page(trial, final)
+                except Final as answered:
+                    answers[name] = answered.status if trial.not_modelled is None else None
+        if None in answers.values() or len(set(answers.values())) != 1:
+            raise Final(None, f"random_index picks one of {len(names)} files at random and they are answered "
+                        "differently: " + ", ".join(f"{n} {s if s is not None else 'unknown'}"
+                                                   for n, s in answers.items()), node)
+        state.step("content", f"random_index: each of {', '.join(names)} is answered {answers[names[0]]}", node)
+    state.change_uri(state.uri + names[0], "random_index picks a file", node)
+    return True
 
 
 def _stat_denial_status(state: State, access) -> tuple[int, str]:
@@ -568,6 +621,7 @@ def _static(state: State) -> bool:
         state.unknown.add("filesystem")
         raise Final(None, f"the static module would open {path}; config-only answers do not read the disk",
                     state.scope.docroot())
+    content_modules.gzip_static(state, path)     # runs before the static module; returns when it declines
     access = state.model.checker(state.scope, state).check(path, "read")
     if access.not_checked is not None:
         raise Final(None, f"{path}: {access.not_checked.reason} (the scanner cannot look)", None, path)

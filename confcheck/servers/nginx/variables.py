@@ -15,7 +15,7 @@ import ipaddress
 import re
 from typing import TYPE_CHECKING
 
-from confcheck.servers.nginx import realip
+from confcheck.servers.nginx import realip, secure_link
 
 if TYPE_CHECKING:
     from confcheck.servers.nginx.decide import State
@@ -80,6 +80,8 @@ def get(name: str, state: "State") -> str:
         "content_type": lambda: req.header("content-type") or "",
         "content_length": lambda: req.header("content-length") or "",
         "cookie": lambda: req.header("cookie") or "",
+        "secure_link": lambda: secure_link.value(state),
+        "secure_link_expires": lambda: state.secure_link_expires,
     }
     if name in simple:
         return simple[name]()
@@ -129,7 +131,7 @@ def _constant(block) -> bool:
 # Where a value the model cannot compute comes from, for the answer's wording.
 _SOURCES = (("geoip2_", "the GeoIP2 database"), ("geoip_", "the GeoIP database"),
             ("upstream_", "the upstream's answer"), ("ssl_", "the TLS connection"),
-            ("request_id", "a random number"), ("msec", "the clock"), ("time_", "the clock"))
+            ("request_id", "a random number"), ("secure_link", "the clock (an expiry within the hour)"), ("msec", "the clock"), ("time_", "the clock"))
 
 
 def source_of(name: str, state: "State") -> str:
