@@ -48,8 +48,8 @@ def _media(state: "State", handler) -> None:
         cut = [k for k in ("start", "end") if _mp4_time(_arg(state.args, k)) is not None]
         if cut:
             # the sample tables of the file decide (a file that is no MP4 is a 500)
-            raise Final(None, f"mp4 cuts {path} at {'/'.join(cut)}=: the answer depends on the file's "
-                              "MP4 atoms, which the model does not read", handler)
+            unknown(state, handler, f"mp4 cuts the file at {'/'.join(cut)}=: the answer depends on its MP4 "
+                                    "atoms, which the model does not read")
     raise Final(200, f"{handler.name} serves {path}", handler)
 
 
@@ -61,6 +61,13 @@ def _open(state: "State", path: str, node):
     if access.not_checked is not None:
         raise Final(None, f"{path}: {access.not_checked.reason} (the scanner cannot look)", None, path)
     return access
+
+
+def unknown(state: "State", node, why: str) -> None:
+    """What `node` does here is outside the model: the answer becomes null naming it
+    (the model's answer without it is kept beside)."""
+    if state.not_modelled is None:
+        state.not_modelled = (node, why)
 
 
 def _arg(args: str, key: str) -> str | None:
@@ -125,12 +132,12 @@ def _gzip_ok(state: "State", node) -> bool:
         if "off" in values:
             return False
         if "any" not in values:
-            raise Final(None, f"gzip_proxied {' '.join(values)} decides from the upstream's headers "
-                              "whether gzip_static may answer", proxied)
+            unknown(state, proxied, f"gzip_proxied {' '.join(values)} decides from the proxy's headers "
+                                    "whether gzip_static may answer")
     disable = scope.last("gzip_disable")
     if disable is not None and request.header("user-agent") is not None:
-        raise Final(None, "gzip_disable's regular expressions against User-Agent decide whether "
-                          "gzip_static may answer (not modelled)", disable)
+        unknown(state, disable, "gzip_disable's regular expressions against User-Agent decide whether "
+                                "gzip_static may answer")
     return True
 
 

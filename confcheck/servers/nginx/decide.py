@@ -538,8 +538,8 @@ def _random_index(state: State) -> bool:
         answers = {}
         for name in names:
             trial = state.fork()
-            trial.change_uri(state.uri + name, "random_index", node)
             try:
+                trial.change_uri(state.uri + name, "random_index", node)
                 _run(trial)
             except Final as final:
                 try:
@@ -547,10 +547,11 @@ def _random_index(state: State) -> bool:
                 except Final as answered:
                     answers[name] = answered.status if trial.not_modelled is None else None
         if None in answers.values() or len(set(answers.values())) != 1:
-            raise Final(None, f"random_index picks one of {len(names)} files at random and they are answered "
-                        "differently: " + ", ".join(f"{n} {s if s is not None else 'unknown'}"
-                                                   for n, s in answers.items()), node)
-        state.step("content", f"random_index: each of {', '.join(names)} is answered {answers[names[0]]}", node)
+            content_modules.unknown(state, node, f"random_index picks one of {len(names)} files at random and "
+                                    "they are answered differently: " + ", ".join(
+                                        f"{n} {s if s is not None else 'unknown'}" for n, s in answers.items()))
+        else:
+            state.step("content", f"random_index: each of {', '.join(names)} is answered {answers[names[0]]}", node)
     state.change_uri(state.uri + names[0], "random_index picks a file", node)
     return True
 
