@@ -33,10 +33,10 @@ from . import selinux
 from .identity import Accounts
 from .model import DIR, LINK, Access, Denial, FsView, Identity, Meta, NotChecked
 
-WANTS = ("read", "list", "search", "stat", "auto")
+WANTS = ("read", "list", "search", "stat", "auto", "write")
 _MAX_LINKS = 40
-_R, _X = 4, 1
-_BIT_NAME = {_R: "r", _X: "x"}
+_R, _W, _X = 4, 2, 1
+_BIT_NAME = {_R: "r", _W: "w", _X: "x"}
 _CACHE_LIMIT = 200_000
 
 
@@ -132,7 +132,7 @@ class Checker:
         assert meta is not None and acc.resolved is not None
         if want == "auto":
             want = "search" if meta.kind == DIR else "read"
-        if want in ("list", "search") and meta.kind != DIR:
+        if want in ("list", "search", "write") and meta.kind != DIR:
             return Access(False, path, meta, Denial(acc.resolved, meta, "missing", None,
                           f"{acc.resolved} is not a directory"), acc.resolved)
         denial = self.own(meta, want, acc.resolved)
@@ -178,16 +178,19 @@ class Checker:
         """The object's own bits and label for `want`, its ancestors aside.
 
         read: r; list: x then r (autoindex stats each entry); search: x;
-        stat: nothing but the label.
+        stat: nothing but the label; write (entries added to or removed from a
+        directory): x then w, DAC only (callers judge SELinux and AppArmor themselves).
         """
         path = path or meta.path
         if want == "auto":
             want = "search" if meta.kind == DIR else "read"
-        bits = {"read": (_R,), "list": (_X, _R), "search": (_X,), "stat": ()}[want]
+        bits = {"read": (_R,), "list": (_X, _R), "search": (_X,), "stat": (), "write": (_X, _W)}[want]
         for bit in bits:
             denial = self._perm(meta, bit, path)
             if denial is not None:
                 return denial
+        if want == "write":
+            return None     # DAC only: callers judge SELinux and AppArmor themselves (dav.py)
         denial = self._label(meta, "search" if want == "search" else
                              "stat" if want == "stat" else "read", path)
         if denial is None and self.confinement is not None and want in ("read", "list"):

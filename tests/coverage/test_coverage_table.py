@@ -64,7 +64,7 @@ def test_page_counts_match_the_table():
 
 
 def test_status_changing_directives_the_model_ignores_are_unknown():
-    for name in ("dav_methods", "perl", "image_filter", "xslt_stylesheet", "slice"):
+    for name in ("perl", "image_filter", "xslt_stylesheet", "slice"):
         assert nginx_entry(name).cls == "unknown", name
     for name in ("CheckSpelling", "DAV", "SSLRequire",
                  "RewriteMap", "AuthDigestProvider", "RemoteIPProxyProtocol", "AllowMethods"):
@@ -72,7 +72,7 @@ def test_status_changing_directives_the_model_ignores_are_unknown():
     for name in ("deny", "root", "try_files", "error_page", "auth_basic", "return", "auth_request",
                  "set_real_ip_from", "real_ip_header", "real_ip_recursive", "limit_req", "limit_conn",
                  "secure_link", "secure_link_md5", "secure_link_secret", "mp4", "flv", "random_index",
-                 "gzip_static", "stub_status"):
+                 "gzip_static", "stub_status", "dav_methods", "create_full_put_path", "min_delete_depth"):
         assert nginx_entry(name).cls == "modelled", name
     for name in ("Require", "Options", "RewriteRule", "DirectoryIndex", "Directory", "<Directory", "ErrorDocument",
                  "ProxyPass", "ProxyPassMatch", "<Proxy", "RemoteIPHeader", "RemoteIPTrustedProxy",

@@ -73,8 +73,10 @@ auth_request_set no-effect -- sets variables from the auth_request subrequest (u
 autoindex modelled
 *ngx_http_browser_module no-effect -- sets $modern_browser/$ancient_browser, which the model does not compute (a status that depends on them is named in the answer's assumptions)
 *ngx_http_charset_filter_module no-effect -- the charset of the body
-*ngx_http_dav_module no-effect -- only used by dav_methods
-dav_methods unknown except=off -- PUT/DELETE/MKCOL/COPY/MOVE are answered by the WebDAV module (201, 204, 409, 403, 415 ...)
+*ngx_http_dav_module no-effect -- dav_access: the mode of what PUT/MKCOL create
+dav_methods modelled -- PUT (201/204, 409 on a collection or a directory, 500 when the rename fails), DELETE of a file (204, 404, 409, 403, 400 on Depth), MKCOL (201, 405, 409, 403) from the worker's rights on the disk; COPY/MOVE and DELETE of a directory are unknown (dav.py)
+create_full_put_path modelled -- PUT into a missing directory: created when the deepest existing one is writable, else 500
+min_delete_depth modelled -- DELETE of a URI with fewer slashes is 409
 *ngx_http_empty_gif_module modelled -- answers 200 with a 1x1 GIF to GET/HEAD, 405 to other methods
 *ngx_http_fastcgi_module no-effect -- shapes what is handed to the FastCGI server, whose answer is null anyway
 fastcgi_pass modelled -- handed to the FastCGI server after the access phase: status null (the server's)

@@ -25,7 +25,7 @@ OTHER_HANDLERS = frozenset({"empty_gif", "stub_status", "perl", "js_content", "c
 # Handlers answering GET and HEAD only (content_modules.own_handler).
 CONTENT_OWN = frozenset({"empty_gif", "stub_status", "flv", "mp4"})
 # dav_methods is no handler of its own: ngx_http_dav_handler declines the methods it was not
-# given (GET stays with the static module); the methods it takes are not modelled (coverage).
+# given (GET stays with the static module); the ones it takes: dav.py.
 REWRITE_DIRECTIVES = frozenset({"rewrite", "return", "set", "break", "if"})
 # Directives whose value nginx takes whole from the nearest level that has any.
 ARRAY_GROUPS = {"access": ("allow", "deny"), "error_page": ("error_page",), "index": ("index",),

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 # the filters); anything else acts as soon as the request reaches its level.
 PHASES = {
     "auth_request": "access", "limit_req": "access", "limit_conn": "access",
-    "brotli_static": "content", "dav_methods": "content", "perl": "content", "slice": "content", "fastcgi_store": "content",
+    "brotli_static": "content", "perl": "content", "slice": "content", "fastcgi_store": "content",
     "proxy_store": "content", "scgi_store": "content", "uwsgi_store": "content",
     "image_filter": "answer", "xslt_stylesheet": "answer",
 }
@@ -49,9 +49,6 @@ def _applies(state: "State", name: str, node) -> bool:
         return "//" in request.raw_path
     if name == "ssl_verify_client":
         return request.scheme == "https"
-    if name == "dav_methods":
-        # ngx_http_dav_handler declines every method it was not given
-        return request.method in {v.upper() for v in node.values}
     if name == "brotli_static":
         return "br" in (request.header("accept-encoding") or "") or node.values[:1] == ["always"]
     if name == "slice":

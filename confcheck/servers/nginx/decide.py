@@ -15,7 +15,7 @@ import posixpath
 from dataclasses import dataclass, field
 
 from confcheck.parsers.syntax import Node
-from confcheck.servers.nginx import auth_request, content_modules, realip, variables
+from confcheck.servers.nginx import auth_request, content_modules, dav, realip, variables
 from confcheck.servers.nginx.coverage import note_phase
 from confcheck.servers.nginx.conf import CONTENT_OWN, Http, LimitExcept, Location, Scope, Server, UPSTREAM_HANDLERS
 from confcheck.servers.nginx.locations import describe_search, find_location
@@ -522,6 +522,7 @@ def _content(state: State) -> bool:
             content_modules.own_handler(state, handler)    # returns when flv/mp4 decline
         else:
             raise Final(200, f"{handler.name} answers the request", handler)
+    dav.handle(state)     # the methods dav_methods names (the other handlers decline them)
     if state.uri.endswith("/"):
         return _random_index(state) or _directory(state)
     return _static(state)

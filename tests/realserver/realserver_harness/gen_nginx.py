@@ -105,15 +105,36 @@ LIMIT_INNER = ["deny all;", "allow 10.0.0.1;\ndeny all;", "allow 127.0.0.1;\nden
                'auth_basic "le";\nauth_basic_user_file @ROOT@/auth/htpasswd;', "deny 127.0.0.1;",
                "auth_basic off;", "deny all;\nallow 127.0.0.1;"]
 
+# Modules beside the static one (content_modules.py, secure_link.py, random_index):
+# their own files, directives and requests, drawn for nginx alone (gen_apache shares
+# the pools above).
+MODULE_FILES = ["www/a.html.gz", "www/b.txt.gz", "www/c.txt.gz", "www/d1/x.html.gz", "www/v/a.flv", "www/v/a.mp4",
+                "www/rnd/a.html", "www/rnd/b.html"]
+GZIP = ["gzip_static on;", "gzip_static always;", "gzip_static off;"]
+HANDLERS = ["flv;", "mp4;", "stub_status;", "empty_gif;"]
+SECURE_LINKS = ['secure_link $arg_md5,$arg_e;\nsecure_link_md5 "$secure_link_expires$uri k";\n'
+                'if ($secure_link = "") {{ return 403; }}\nif ($secure_link = "0") {{ return 410; }}',
+                'secure_link $arg_md5;\nsecure_link_md5 "$uri k";\nif ($secure_link != "1") {{ return 403; }}',
+                'secure_link_secret k;\nif ($secure_link = "") {{ return 403; }}\nrewrite ^ /$secure_link break;']
+MODULE_PATHS = ["/a.html", "/b.txt", "/c.txt", "/d1/x.html", "/a.html.gz", "/v/a.flv", "/v/a.mp4", "/v/a.mp4?start=1",
+                "/v/a.flv?start=3", "/v/a.mp4?start=x", "/rnd/", "/v/", "/rnd/b.html", "/v",
+                "/a.html?md5=u1rzO-bFmjiDmDy9nb0F9w&e=4102444800", "/a.html?md5=3Cn2OGTF00JI2VFvp3AZ-g&e=1000000000",
+                "/a.html?md5=u1rzO-bFmjiDmDy9nb0F9w&e=4102444801", "/d1/x.html?md5=g30xJyGXQkPspQzulvi8Ag&e=4102444800",
+                "/d1/?md5=PRNijWGSto860qu094QtPA&e=4102444800", "/p/ecd2967b0ffce086048f3d5d8a97c21d/a.html",
+                "/d1/dfa24da473c2b59afe9dc458605525c1/x.html", "/p/ecd2967b0ffce086048f3d5d8a97c21e/a.html"]
+ENCODINGS = [None, {"Accept-Encoding": "gzip"}, {"Accept-Encoding": "gzip;q=0"},
+             {"Accept-Encoding": "deflate, gzip"}, {"Accept-Encoding": "gzip", "Via": "1.1 p"}]
+
 PREFIXES = ["/", "/d1/", "/d1", "/d2/", "/d1/sub/", "/a", "/err/", "/ln-dir/", "/alt/", "/p.html", "/d1/sub",
-            "/err", "/b.txt", "/index.html", "/ln"]
+            "/err", "/b.txt", "/index.html", "/ln", "/v/", "/rnd/", "/p/"]
 REGEXES = [r"\.html$", r"^/d1/(.+)$", r"^/d(\d)/", r"/SUB/", r"\.txt$", r"^/(?<name>d2)/(.*)$",
            r"^/alt/(.*)$", r"^/(.*)\.html$", r"/$", r"^/d1/sub/(?<f>.+)$", r"\.(txt|html)$", r"^/ln",
-           r"^/err/(\d+)\.html$"]
+           r"^/err/(\d+)\.html$", r"\.(flv|mp4)$"]
 NESTED = {"/": ["/d1/", "/d2/", "/a"], "/d1/": ["/d1/sub/", "/d1/x"], "/d1": ["/d1/", "/d1/sub/"],
           "/d2/": ["/d2/z"], "/d1/sub/": ["/d1/sub/y"], "/a": ["/a.html"], "/err/": ["/err/4"],
           "/ln-dir/": ["/ln-dir/x"], "/alt/": ["/alt/p"], "/p.html": [], "/d1/sub": ["/d1/sub/"],
-          "/err": ["/err/", "/err/4"], "/b.txt": [], "/index.html": [], "/ln": ["/ln-dir/", "/ln-file"]}
+          "/err": ["/err/", "/err/4"], "/b.txt": [], "/index.html": [], "/ln": ["/ln-dir/", "/ln-file"],
+          "/v/": [], "/rnd/": [], "/p/": []}
 
 
 def _pick(options):
@@ -145,6 +166,16 @@ def tree(draw) -> list[dict]:
             if owner != "root":
                 entry["owner"] = owner
             out.append(entry)
+    return out
+
+
+@st.composite
+def module_files(draw) -> list[dict]:
+    """The files the modules beside the static one serve (.gz siblings, media, a random_index directory)."""
+    out = []
+    for path in MODULE_FILES:
+        if _present(draw):
+            out.append({"path": path, **_attrs(draw, FILE_MODES)})
     return out
 
 
@@ -188,9 +219,9 @@ def body(draw, *, level: str, regex: bool = False, depth: int = 0, prefix: str |
     in_location = level == "location"
     n = draw(st.integers(0, 4 if in_location else 3))
     kinds = ["root", "access", "auth", "satisfy", "try_files", "rewrite", "return", "if", "error_page",
-             "index", "autoindex", "symlinks", "recursive"]
+             "index", "autoindex", "symlinks", "recursive", "gzip_static", "secure_link"]
     if in_location:
-        kinds += ["alias", "limit_except", "internal", "location"]
+        kinds += ["alias", "limit_except", "internal", "location", "random_index", "handler"]
     have_docroot = False
     for _ in range(n):
         kind = draw(_pick(kinds))
@@ -225,6 +256,15 @@ def body(draw, *, level: str, regex: bool = False, depth: int = 0, prefix: str |
             lines.append(draw(_pick(SYMLINKS)))
         elif kind == "recursive":
             lines.append("recursive_error_pages on;")
+        elif kind == "gzip_static":
+            lines.append(draw(_pick(GZIP)))
+        elif kind == "secure_link":
+            # secure_link_secret is a location's only
+            lines.append(draw(_pick(SECURE_LINKS if in_location else SECURE_LINKS[:2])).format())
+        elif kind == "random_index":
+            lines.append("random_index on;")
+        elif kind == "handler":
+            lines.append(draw(_pick(HANDLERS)))
         elif kind == "limit_except":
             inner = "\n".join(_dedupe(draw(st.lists(_pick(LIMIT_INNER), min_size=1, max_size=2))))
             lines.append(draw(_pick(LIMIT_EXCEPT)).format(inner=inner))
@@ -236,7 +276,9 @@ def body(draw, *, level: str, regex: bool = False, depth: int = 0, prefix: str |
 
 
 ONCE = {"root", "alias", "satisfy", "internal", "try_files", "index", "autoindex", "disable_symlinks",
-        "limit_except", "recursive_error_pages", "auth_basic", "auth_basic_user_file"}
+        "limit_except", "recursive_error_pages", "auth_basic", "auth_basic_user_file", "gzip_static",
+        "secure_link", "secure_link_md5", "secure_link_secret", "random_index", "flv", "mp4", "stub_status",
+        "empty_gif"}
 
 
 def _location_key(line: str) -> str:
@@ -327,7 +369,10 @@ def draw_request(draw, paths: list) -> dict:
 
 @st.composite
 def request(draw) -> dict:
-    req = draw_request(draw, PATHS)
+    req = draw_request(draw, PATHS + MODULE_PATHS)
+    encoding = draw(_pick(ENCODINGS))
+    if encoding:
+        req["headers"] = {**req.get("headers", {}), **encoding}
     req["nginx"] = {"status": 0}       # filled in from the real server
     return req
 
@@ -335,5 +380,5 @@ def request(draw) -> dict:
 @st.composite
 def scenario(draw) -> dict:
     """A raw scenario without a name (the caller numbers them)."""
-    return {"accounts": ACCOUNTS, "tree": draw(tree()), "nginx": draw(server_body()),
+    return {"accounts": ACCOUNTS, "tree": draw(tree()) + draw(module_files()), "nginx": draw(server_body()),
             "requests": draw(st.lists(request(), min_size=1, max_size=8))}
