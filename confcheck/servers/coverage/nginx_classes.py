@@ -49,7 +49,7 @@ internal modelled
 error_page modelled -- internal redirects, named locations, =code and redirects
 disable_symlinks modelled -- the symlink policy of every filesystem check
 recursive_error_pages modelled -- on lets an error page's own error have a page too, within the 10 URI changes
-merge_slashes unknown except=on -- off keeps repeated slashes in the URI; the model merges them as the default does
+merge_slashes modelled -- off keeps repeated slashes (also decoded %2F): the URI is parsed with the setting of the address's default server, before Host picks one (decide._parse_uri)
 post_action no-effect -- a subrequest after the answer is sent
 client_max_body_size no-effect -- answers 413 only to a body over the limit; `why` requests carry no body
 large_client_header_buffers no-effect -- answers 400/414 only to a request line or header over the limit

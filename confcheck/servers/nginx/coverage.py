@@ -45,8 +45,6 @@ def _chain_from(scope):
 def _applies(state: "State", name: str, node) -> bool:
     """Whether an unknown-class directive really acts on this request."""
     request = state.request
-    if name == "merge_slashes":
-        return "//" in request.raw_path
     if name == "ssl_verify_client":
         return request.scheme == "https"
     if name == "brotli_static":

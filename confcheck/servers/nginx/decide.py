@@ -19,7 +19,7 @@ from confcheck.servers.nginx import auth_request, content_modules, dav, realip, 
 from confcheck.servers.nginx.coverage import note_phase
 from confcheck.servers.nginx.conf import CONTENT_OWN, Http, LimitExcept, Location, Scope, Server, UPSTREAM_HANDLERS
 from confcheck.servers.nginx.locations import describe_search, find_location
-from confcheck.servers.nginx.request import BadUri, Request, normalize_uri
+from confcheck.servers.nginx.request import BadUri, Request, normalize_uri, parse_complex_uri
 from confcheck.servers.nginx.request import ip_match as _ip_match  # noqa: F401 - rules import it from here
 from confcheck.servers.nginx.rewrite import Action, run_script
 from confcheck.servers.nginx.select import select_server
@@ -209,7 +209,7 @@ def decide(model: Model, request: Request, server: Server | None = None) -> Outc
         if request.method == "TRACE":
             raise Final(405, "nginx refuses the TRACE method")
         try:
-            state.uri = normalize_uri(request.raw_path)
+            state.uri = _parse_uri(state, request)
         except BadUri as exc:
             raise Final(400, f"bad request URI: {exc}")
         state.step("uri", f"normalised URI {state.uri}" + (f" args {state.args}" if state.args else ""))
@@ -224,6 +224,25 @@ def decide(model: Model, request: Request, server: Server | None = None) -> Outc
         del state.trace[MAX_STEPS // 10:]    # the head shows where it started; the rest repeats
         return _outcome(state, Final(None, unfinished_reason(exc)))
     raise AssertionError("decide() always ends with a status")
+
+
+def _parse_uri(state: State, request: Request) -> str:
+    """The URI as nginx parses it: with the merge_slashes of the server whose settings the
+    connection has before the Host header is read (ngx_http_process_request_uri): the
+    address's default server (for https the one SNI chose, taken as the Host's)."""
+    if "//" not in request.raw_path and "%2f" not in request.raw_path.lower():
+        return normalize_uri(request.raw_path)
+    server = state.server
+    if request.scheme == "http" and state.http.server_index is not None:
+        try:
+            server = state.http.server_index.group(request).default
+        except Exception:  # noqa: BLE001 - a log line's server: its own setting
+            server = state.server
+    node = server.last("merge_slashes")
+    if node is None or not node.args or node.args[0].value != "off":
+        return normalize_uri(request.raw_path)
+    state.step("uri", f"merge_slashes off in {server.describe()}: repeated slashes are kept", node)
+    return parse_complex_uri(request.raw_path, merge_slashes=False)
 
 
 def _outcome(state: State, final: Final) -> Outcome:

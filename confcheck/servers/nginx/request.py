@@ -210,5 +210,92 @@ def _normalize(raw: str) -> str:
     return path.decode("utf-8", "surrogateescape")
 
 
+def parse_complex_uri(raw: str, merge_slashes: bool) -> str:
+    """ngx_http_parse_complex_uri's state machine, byte by byte: the URI when
+    `merge_slashes off` keeps repeated slashes (a `..` then removes one segment,
+    an empty one included). Decoded %25, %23 and %3F stay literal; a decoded
+    character otherwise goes through the same states."""
+    data = raw.encode("utf-8", "surrogateescape")
+    out = bytearray()
+    state, quoted_state, decoded = "usual", "usual", 0
+    i, ch = 0, None
+
+    def back() -> None:
+        # "/.." just written: drop it and the segment before it (u -= 4, then back to a '/')
+        pos = len(out) - 4
+        while True:
+            if pos < 0:
+                raise BadUri("URI goes above the root")
+            if out[pos] == 0x2F:
+                del out[pos + 1:]
+                return
+            pos -= 1
+
+    while True:
+        if ch is None:
+            if i >= len(data):
+                break
+            ch, i = data[i], i + 1
+        c, ch = ch, None                 # consumed unless a state hands it on (ch = c)
+        if state == "quoted":
+            if chr(c) in "0123456789abcdefABCDEF":
+                decoded, state = int(chr(c), 16), "quoted_second"
+                continue
+            raise BadUri("bad percent-encoding")
+        if state == "quoted_second":
+            if chr(c) not in "0123456789abcdefABCDEF":
+                raise BadUri("bad percent-encoding")
+            value = decoded * 16 + int(chr(c), 16)
+            if value in (0x25, 0x23, 0x3F):
+                state = "usual"
+                out.append(value)
+                continue
+            if value == 0:
+                raise BadUri("NUL in URI")
+            state, ch = quoted_state, value
+            continue
+        if c == 0x25:
+            quoted_state, state = state, "quoted"
+            continue
+        if state == "usual":
+            if c == 0x2F:
+                state = "slash"
+            out.append(c)
+        elif state == "slash":
+            if c == 0x2F:
+                if not merge_slashes:
+                    out.append(c)
+            elif c == 0x2E:
+                state = "dot"
+                out.append(c)
+            else:
+                state = "usual"
+                out.append(c)
+        elif state == "dot":
+            if c == 0x2F:
+                state = "slash"
+                del out[-1]
+            elif c == 0x2E:
+                state = "dot_dot"
+                out.append(c)
+            else:
+                state = "usual"
+                out.append(c)
+        else:   # dot_dot
+            if c == 0x2F:
+                back()
+                state = "slash"
+            else:
+                state = "usual"
+                out.append(c)
+    if state in ("quoted", "quoted_second"):
+        raise BadUri("bad percent-encoding")
+    if state == "dot":
+        del out[-1]
+    elif state == "dot_dot":
+        back()
+    return bytes(out).decode("utf-8", "surrogateescape")
+
+
 def _is_hex(two: bytes) -> bool:
     return len(two) == 2 and all(chr(b) in "0123456789abcdefABCDEF" for b in two)

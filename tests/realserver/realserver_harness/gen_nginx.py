@@ -348,7 +348,11 @@ def server_body(draw) -> str:
     for named in ("@fb", "@err"):
         if draw(st.booleans()) or any(named in l for l in lines):
             lines += [f"location {named} {{", *["    " + l for l in draw(_pick(NAMED_BODIES)).split("\n")], "}"]
-    return "\n".join(lines) + "\n"
+    text = "\n".join(lines) + "\n"
+    if "secure_link_secret" in text and "secure_link $" in text:
+        # nginx refuses secure_link_secret where secure_link/_md5 are in force (inherited too)
+        text = text.replace("secure_link_secret k;", 'secure_link $arg_md5;\nsecure_link_md5 "$uri k";')
+    return text
 
 
 def draw_request(draw, paths: list) -> dict:
