@@ -211,16 +211,21 @@ def random_candidates(state: "State") -> list[str] | None:
     if state.model.fs is None:
         state.unknown.add("filesystem")
         raise Final(None, f"random_index would read {path}; config-only answers do not read the disk", node)
-    # opendir() and stat() are plain calls: disable_symlinks does not apply to them
+    # opendir() and stat() are plain calls: disable_symlinks does not apply to them.
+    # opendir() needs r on the directory; stat() of an entry (links only: d_type
+    # tells files apart) needs its x.
     checker = state.model.plain_checker()
-    access = checker.check(path, "list")
+    access = checker.check(path, "read")
     if access.not_checked is not None:
         raise Final(None, f"{path}: {access.not_checked.reason} (the scanner cannot look)", None, path)
+    if access.ok and access.meta.kind != "dir":
+        raise Final(404, f"random_index: opendir() of {path} fails: not a directory (ENOTDIR)", node, path)
     if not access.ok:
         need = access.denial.need
         status = {"missing": 404, "x": 403, "r": 403, "label": 403}.get(need, 500)
         raise Final(status, f"random_index: opendir() of {path} fails: {access.denial.detail}", node,
                     access.denial.path, {"r": "FS103", "x": "FS101", "label": "FS108"}.get(need))
+    unsearchable = checker.own(access.meta, "search", access.resolved)
     names = []
     try:
         entries = sorted(state.model.fs.scandir(access.resolved or path), key=lambda m: m.path)
@@ -232,6 +237,9 @@ def random_candidates(state: "State") -> list[str] | None:
             continue
         if meta.kind == "link":
             # d_type DT_LNK: stat() follows it; a dangling link is skipped, any other error is a 500
+            if unsearchable is not None:
+                raise Final(500, f"random_index: stat() of {path}/{name} fails ({unsearchable.detail})",
+                            node, unsearchable.path)
             target = checker.check(f"{path}/{name}", "stat")
             if target.not_checked is not None:
                 raise Final(None, f"{path}/{name}: {target.not_checked.reason} (the scanner cannot look)", None)

@@ -222,6 +222,8 @@ def body(draw, *, level: str, regex: bool = False, depth: int = 0, prefix: str |
              "index", "autoindex", "symlinks", "recursive", "gzip_static", "secure_link"]
     if in_location:
         kinds += ["alias", "limit_except", "internal", "location", "random_index", "handler"]
+    else:
+        kinds += ["merge_slashes"]
     have_docroot = False
     for _ in range(n):
         kind = draw(_pick(kinds))
@@ -261,6 +263,8 @@ def body(draw, *, level: str, regex: bool = False, depth: int = 0, prefix: str |
         elif kind == "secure_link":
             # secure_link_secret is a location's only
             lines.append(draw(_pick(SECURE_LINKS if in_location else SECURE_LINKS[:2])).format())
+        elif kind == "merge_slashes":
+            lines.append("merge_slashes off;")
         elif kind == "random_index":
             lines.append("random_index on;")
         elif kind == "handler":
@@ -278,7 +282,7 @@ def body(draw, *, level: str, regex: bool = False, depth: int = 0, prefix: str |
 ONCE = {"root", "alias", "satisfy", "internal", "try_files", "index", "autoindex", "disable_symlinks",
         "limit_except", "recursive_error_pages", "auth_basic", "auth_basic_user_file", "gzip_static",
         "secure_link", "secure_link_md5", "secure_link_secret", "random_index", "flv", "mp4", "stub_status",
-        "empty_gif"}
+        "empty_gif", "merge_slashes"}
 
 
 def _location_key(line: str) -> str:
