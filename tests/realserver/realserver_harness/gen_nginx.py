@@ -354,8 +354,9 @@ def server_body(draw) -> str:
             lines += [f"location {named} {{", *["    " + l for l in draw(_pick(NAMED_BODIES)).split("\n")], "}"]
     text = "\n".join(lines) + "\n"
     if "secure_link_secret" in text and "secure_link $" in text:
-        # nginx refuses secure_link_secret where secure_link/_md5 are in force (inherited too)
-        text = text.replace("secure_link_secret k;", 'secure_link $arg_md5;\nsecure_link_md5 "$uri k";')
+        # nginx refuses secure_link_secret where secure_link/_md5 are in force (inherited too):
+        # its if/rewrite stay, on the other form's $secure_link
+        text = text.replace("secure_link_secret k;\n", "")
     return text
 
 
