@@ -180,7 +180,7 @@ def map_uri(state: State, uri: str) -> str:
     """ngx_http_map_uri_to_path: the file a URI names under root or alias."""
     scope = state.scope
     node = scope.docroot()
-    loc = scope.location()
+    loc = _alias_location(scope, node)
     if node is not None and node.key == "alias" and loc is not None:
         if not state.valid_location:
             raise Final(500, f"\"alias\" cannot be used in {loc.describe()} where the URI was rewritten "
@@ -190,8 +190,19 @@ def map_uri(state: State, uri: str) -> str:
             alias = posixpath.normpath(posixpath.join(state.model.prefix, alias))
         if loc.regex is not None:
             return alias          # a regex location's alias is the whole path
-        return alias + uri[len(loc.name):] if uri.startswith(loc.name) else alias
+        # the URI past as many characters as the name of the location that wrote
+        # the alias (clcf->alias, inherited as a length by nested locations)
+        return alias + uri[len(loc.name):]
     return state.document_root() + uri
+
+
+def _alias_location(scope: Scope, node: Node | None) -> "Location | None":
+    """The location whose own alias `node` is (a nested location inherits it)."""
+    while scope is not None:
+        if any(n is node for n in scope.own("alias")):
+            return scope if isinstance(scope, Location) else scope.location()
+        scope = scope.parent
+    return None
 
 
 def decide(model: Model, request: Request, server: Server | None = None) -> Outcome:
