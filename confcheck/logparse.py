@@ -41,6 +41,17 @@ NGINX_PATTERNS = [
     ("limit-conn", re.compile(r'^limiting connections by zone "(?P<zone>[^"]*)"'), None),
     # a request within the burst waits (a [warn] line, not a refusal: its status comes later)
     ("limit-req-delay", re.compile(r'^delaying request, excess: [\d.]+, by zone "(?P<zone>[^"]*)"'), None),
+    # ngx_http_dav_module (servers/nginx/dav.py): the replayed request names the cause
+    ("dav-write", re.compile(r'^rename\(\) "[^"]*" to "(?P<path>.*)" failed \(\d+: [^)]*\)'), 500),
+    ("dav-write", re.compile(r'^"(?P<path>.*)" could not be created \(21: Is a directory\)'), 409),
+    ("dav-write", re.compile(r'^(?:unlink|mkdir|lstat)\(\) "(?P<path>.*)" failed \(\d+: [^)]*\)'), None),
+    ("dav-write", re.compile(r'^DELETE "(?P<path>.*)" failed \(21: Is a directory\)'), 409),
+    ("dav-request", re.compile(r'^(?:"Depth" header must be|client sent no "Destination" header|'
+                               r'MKCOL can create a collection only|cannot PUT to a collection|'
+                               r'insufficient URI depth:\d+ to DELETE|PUT with range is unsupported|'
+                               r'(?:DELETE|MKCOL) with body is unsupported)'), None),
+    # ngx_http_mp4_module cutting a file at start=/end= that is no MP4 it can read
+    ("mp4-file", re.compile(r'^"(?P<path>.*)" mp4 '), 500),
 ]
 
 APACHE_PATTERNS = [
