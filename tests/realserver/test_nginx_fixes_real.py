@@ -92,6 +92,9 @@ CHANGED: dict[tuple[str, int], tuple[int, int]] = {
     ("r27-dotfile-rule", 0): (403, 200),   # GET /.well-known/acme-challenge/x
     ("r36-symlink-to-0600-target", 0): (403, 200),   # GET /link.html
     ("r45-auth-file-0600-root", 1): (500, 200),   # GET /a.html
+    ("ch-flv-mp4", 3): (403, 200),   # GET /v/s.flv - the 0600 file made readable
+    ("gz-static", 9): (200, 200),   # GET /gz/b.txt - b.txt.gz made readable: gzip_static serves it (body)
+    ("gz-static", 10): (403, 200),   # GET /gz/u.txt - u.txt.gz made readable: gzip_static serves it
 }
 
 
