@@ -82,6 +82,13 @@ APACHE_PATTERNS = [
     ("invalid-method", re.compile(r"^AH00135: Invalid method in request"), 501),
     ("directory-not-served", re.compile(r"^AH00129: Attempt to serve directory: (?P<path>.*)"), 404),
     ("negotiation-failed", re.compile(r"^AH00687: Negotiation: discovered file\(s\) matching request: (?P<path>\S+)"), 404),
+    # mod_negotiation reading the directory for MultiViews: the same denial as a listing's
+    ("opendir-eacces", re.compile(r"^AH00686: cannot read directory for multi: (?P<path>.*?)/?$"), 403),
+    ("not-acceptable", re.compile(r"^AH00690: no acceptable variant: (?P<path>.*)"), 406),
+    ("no-authentication", re.compile(r"^AH00027: No authentication done but request not allowed without "
+                                     r"authentication for (?P<uri>\S+?)\.? Authentication not configured\?"), 500),
+    ("dav-lock-db", re.compile(r"^(?:AH00623: Failed to query lock-null status|A lock database was not specified "
+                               r"with the DAVLockDB directive|Could not \S+ \S+ due to a failed precondition)"), 500),
     ("rewrite-forbidden", re.compile(r".*forcing responsecode 403 for (?P<uri>\S+)"), 403),
     # mod_evasive refusing a client under load: httpd's own denials carry AH01630/AH01797, this
     # one has no code; the status is DOSHTTPResponseCode (403 unless set): explain reads it

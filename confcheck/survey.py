@@ -268,15 +268,23 @@ def group_problems(problems: Iterable[Problem]) -> list[list[Problem]]:
         meta = problem.denial.meta
         key = (id(problem.anchor), problem.need, problem.denial.cls,
                meta.uid if meta else None, meta.gid if meta else None,
-               meta.mode if meta else None, meta.kind if meta else None)
+               meta.mode if meta else None, meta.kind if meta else None, _private(problem) is not None)
         groups.setdefault(key, []).append(problem)
     return list(groups.values())
+
+
+def _private(problem: Problem) -> str | None:
+    """The private-looking name (.git, .env, a key) below the served directory the
+    denied path lies in, if any."""
+    from confcheck.fs.private import private_below
+    return private_below(problem.path, problem.place.directory)
 
 
 def finding_for_group(rule_id: str, name: str, severity: str, group: list[Problem], *,
                       verb: str, one: str, many: str, fix=None, server: str = "nginx",
                       answer=None) -> Finding:
-    """One finding for a group of problems with the same cause.
+    """One finding for a group of problems with the same cause (a note, severity info,
+    when they lie under a private-looking name such as .git: nothing serves it on purpose).
 
     `one` says what it means for one path ("it cannot be served"), `many` the
     same for a group; neither names a status. `answer(problem)` does: what
@@ -314,6 +322,12 @@ def finding_for_group(rule_id: str, name: str, severity: str, group: list[Proble
         kind = {"r": "files", "x": "directories", "list": "directories"}.get(first.need, "paths")
         message = (f"{len(group)} {kind} under {fs_path} cannot be {_participle(verb)} by the "
                    f"worker (for example: {detail}): {many}" + (f"; for example {said}" if said else ""))
+    private = _private(first)
+    if private is not None:
+        # a .git or .env the worker cannot read is usually meant that way: nothing serves it
+        severity = "info"
+        message += (f" ({private} looks private: nothing needs to serve it, so keeping the worker out is "
+                    "usually intended)")
     return Finding(rule=rule_id, name=name, severity=severity, message=message,
                    span=first.anchor.span, server=server, fs_path=fs_path, fs_paths=fs_paths, fix=fix)
 

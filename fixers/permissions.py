@@ -43,7 +43,6 @@ content; see POLICY below for the table):
 
 from __future__ import annotations
 
-import fnmatch
 import os
 import posixpath
 import re
@@ -53,6 +52,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
 from confcheck.fs.model import DIR, FILE, LINK, Denial, Identity, Meta, NotChecked
+from confcheck.fs.private import PRIVATE_NAMES, looks_private  # noqa: F401 - part of this module's interface
 
 from .shell import display, join
 
@@ -64,12 +64,6 @@ MANY_PER_FILE = 50      # more than this listed one by one: the script says why
 
 _R, _W, _X = 4, 2, 1
 _BIT = {"x": _X, "r": _R, "list": _R}
-
-# Names that should stay private even inside a served tree.
-PRIVATE_NAMES = (".env", ".env.*", "*.env", "*.key", "*.pem", "*.p12", "*.pfx", "*.kdbx",
-                 "id_rsa*", "id_dsa*", "id_ecdsa*", "id_ed25519*", ".htpasswd", ".netrc",
-                 ".pgpass", ".git", ".svn", ".hg", ".ssh", ".aws", ".gnupg")
-_PRIVATE_RE = re.compile("|".join(fnmatch.translate(p) for p in PRIVATE_NAMES))
 
 HUMAN_UIDS = range(1000, 60000)     # Debian's UID_MIN..UID_MAX
 
@@ -275,11 +269,6 @@ def acl_text(meta: Meta) -> str:
         lines.append(f"mask::{rwx(a.mask)}")
     lines.append(f"other::{rwx(a.other)}")
     return "\n".join(lines)
-
-
-def looks_private(path: str) -> bool:
-    """A name under the path that should stay private (.env, keys, .git/...)."""
-    return any(_PRIVATE_RE.match(part) for part in path.split("/") if part)
 
 
 def _name_ok(name: str | None) -> bool:
@@ -635,7 +624,7 @@ class _Planner:
             stack = [top_meta]
             while stack:
                 m = stack.pop()
-                if m.path != top and _PRIVATE_RE.match(posixpath.basename(m.path)):
+                if m.path != top and looks_private(posixpath.basename(m.path)):
                     private = True
                 if (m.kind == meta.kind and m.uid == meta.uid and m.gid == meta.gid
                         and m.mode == meta.mode):

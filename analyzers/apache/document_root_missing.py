@@ -41,6 +41,20 @@ def _first_missing(fs, path: str) -> tuple[str, str] | None:
     return None
 
 
+def _maps_through(outcome, place) -> bool:
+    """Whether deciding the probe mapped its URL to a file through this place's directive
+    (the trace's translate step): a site that only redirects or proxies serves no file."""
+    for step in outcome.trace:
+        if step.step != "translate":
+            continue
+        if place.directive is not None and place.directive.key != "documentroot":
+            if step.node is place.directive:
+                return True
+        elif step.detail.startswith("DocumentRoot "):
+            return True
+    return False
+
+
 @rule(id="APA102", name="document-root-missing", severity="error", server="apache", needs_fs=True,
       summary="a DocumentRoot or Alias directory does not exist (403 under a deny-all parent, else 404)", doc=DOC)
 def check(ctx):
@@ -57,6 +71,8 @@ def check(ctx):
             _parent, first = missing
             url = place.url_for(place.directory) or "/"
             outcome = probe(model, place.server, url)
+            if outcome is not None and not _maps_through(outcome, place):
+                continue    # answered before any file is looked for (Redirect, ProxyPass, a rewrite)
             status = outcome.status if outcome is not None else None
             if status == 403 and outcome.rule == "APA102":
                 node = outcome.decided_by

@@ -177,6 +177,9 @@ def test_case(rule_id, case, tree_dir):
             message = expected["message"].replace("@ROOT@", tree_dir)    # unit files are named as read
             assert any(message in f.message for f in result.findings
                        if f.rule == expected["rule"]), expected["message"]
+        if "severity" in expected:
+            assert any(f.severity == expected["severity"] for f in result.findings
+                       if f.rule == expected["rule"] and f.fs_path == expected.get("fs_path")), expected
         if "count" in expected:
             [match] = [f for f in result.findings if f.rule == expected["rule"]
                        and f.fs_path == expected.get("fs_path")]

@@ -147,6 +147,7 @@ CHANGED: dict[tuple[str, int], tuple[int | None, int]] = {
     ("a35-36-dangling-and-unreadable-target", 1): (403, 200),  # GET /link.html (link to a 0600 file)
     ("a43-44-indexes", 0): (403, 200),                 # GET /ix/ (index.html 0600)
     ("a43-44-indexes", 5): (403, 200),                 # GET /d711/ (listing of a 0711 dir: o+r)
+    ("negotiation-multiviews", 9): (403, 200),         # GET /mv/sec (MultiViews' sec.html 0600: o+r)
     ("r01-file-0600-root", 0): (403, 200),             # GET /a.html
     ("r03-file-0044-owner-www-data", 0): (403, 200),   # GET /a.html
     ("r04-file-0604-group-www-data", 0): (403, 200),   # GET /a.html

@@ -18,10 +18,12 @@ from dataclasses import dataclass, field
 
 from confcheck.parsers.syntax import Node
 from confcheck.servers.apache import authz as authz_mod
-from confcheck.servers.apache import content, evasive, proxy, remoteip, rewrite, sections
+from confcheck.servers.apache import content, evasive, negotiation, proxy, remoteip, rewrite, sections, setenvif
 from confcheck.servers.apache.conf import ApacheConf, Server
 from confcheck.servers.apache.coverage import in_force, not_modelled
-from confcheck.servers.apache.perdir import OPT_INDEXES, OPT_SYM_LINKS, OPT_SYM_OWNER, DirConf, merge, read_layer
+from confcheck.servers.apache.envvars import RequestEnv
+from confcheck.servers.apache.perdir import (OPT_INDEXES, OPT_MULTI, OPT_SYM_LINKS, OPT_SYM_OWNER, DirConf, merge,
+                                             read_layer)
 from confcheck.servers.apache.request import Request, UriStatus, normalize
 from confcheck.servers.apache.sections import WalkStop
 from confcheck.servers.apache.vhosts import select
@@ -30,6 +32,12 @@ from confcheck.servers.outcome import (MAX_STEPS, Final, Outcome, Step, Unfinish
 
 MAX_RECURSION = 10
 DEFAULT_DOCROOT = "/usr/local/apache2/htdocs"   # compiled-in DOCUMENT_LOCATION (Debian: /var/www/html)
+
+
+class RewriteStatus(Final):
+    """A status or redirect mod_rewrite answers. It sets r->status back to 200 before
+    returning it (hook_uri2file, hook_fixup), so ap_die takes it as a first error: during
+    an ErrorDocument's internal redirect it replaces the original status."""
 
 
 @dataclass
@@ -42,6 +50,7 @@ class Model:
     access_name: str = ".htaccess"
     _checker: object = None
     _base: dict = field(default_factory=dict)
+    mime: dict = field(default_factory=dict)   # negotiation.extensions per server
     failures: list | None = None      # where confcheck.isolation records a decision that failed
 
     @property
@@ -79,7 +88,7 @@ class State:
         self.args = request.args
         self.filename = ""
         self.path_info = ""
-        self.env: dict[str, str] = {}
+        self.env = RequestEnv(self.unknown_env)
         self.user: str | None = None
         self.depth = 0
         self.no_more_rewrite = False
@@ -87,14 +96,18 @@ class State:
         self.context: tuple[str, str] | None = None     # Alias: (URL prefix, directory) for mod_rewrite
         self.coverage: dict = {}        # per-directory directives no module of the model reads (every walk)
         self.rw_nodes: list[Node] = []  # per-directory rewrite rules and conditions in force
-        self.unknown_value: tuple | None = None   # (node, name): a value not known offline decided (rewrite.Env)
+        # (node, name[, why]): a value not known offline decided (rewrite.Env), or an environment
+        # variable whose value is not known offline was read (RequestEnv)
+        self.unknown_value: tuple | None = None
         self.remoteip_unknown = None    # remoteip.Unknown: the client address mod_remoteip gives is not known
         self.undecided: tuple | None = None       # (node, why): a Require the model cannot answer decided
         self.peer_ip = request.client_ip          # the connection's address (before mod_remoteip)
-        self.in_subrequest = False
+        self.in_subrequest = False      # inside a subrequest (mod_dir's index, MultiViews' variants)
+        self.unknown_directive: tuple | None = None   # (node, why): a module's case the model does not follow
         self.limits: list = []          # rate limits met: not for one request, under load (evasive.py)
         conf = model.conf
-        self.docroot_node = conf.server_value(server, "documentroot")
+        self.root_node = conf.server_value(server, "documentroot")
+        self.docroot_node = self.root_node     # what mapped the current URI (DocumentRoot, an Alias...)
         dirs = list(conf.main.dirs) + (list(server.dirs) if server is not conf.main else [])
         plain = [s for s in dirs if s.kind == "directory"]
         plain.sort(key=lambda s: s.components)      # stable: config order within a depth
@@ -111,8 +124,13 @@ class State:
             self.assumptions.append(text)
             self.step("assumption", text)
 
+    def unknown_env(self, name: str, node: Node, why: str) -> None:
+        """A variable whose value is not known offline was read (RequestEnv.on_unknown)."""
+        if self.unknown_value is None:
+            self.unknown_value = (node, f"ENV:{name}", f"{why}; the answer depends on {name}")
+
     def document_root(self) -> str:
-        node = self.docroot_node
+        node = self.root_node
         if node is None or not node.args:
             return DEFAULT_DOCROOT
         value = node.args[0].value
@@ -139,6 +157,8 @@ class State:
             return req.header(upper[5:].replace("_", "-")) or ""
         if upper in ("REMOTE_ADDR", "REMOTE_HOST") and self.remoteip_unknown is not None:
             return None         # mod_remoteip's address is not known offline
+        if upper == "REMOTE_HOST":
+            return setenvif.remote_host(self)
         values = {
             "REQUEST_URI": self.uri, "REQUEST_FILENAME": self.filename or self.uri,
             "SCRIPT_FILENAME": self.filename or self.uri, "QUERY_STRING": self.args or "",
@@ -146,9 +166,9 @@ class State:
             else "off", "REQUEST_SCHEME": req.scheme, "SERVER_PORT": str(req.port),
             "SERVER_NAME": req.host, "DOCUMENT_ROOT": self.document_root(), "PATH_INFO": self.path_info,
             "THE_REQUEST": f"{req.method} {req.request_uri} HTTP/1.1", "SERVER_PROTOCOL": "HTTP/1.1",
-            "REMOTE_USER": self.user or "", "IS_SUBREQ": "false", "SERVER_ADDR": req.address,
+            "REMOTE_USER": self.user or "", "IS_SUBREQ": "true" if self.in_subrequest else "false", "SERVER_ADDR": req.address,
             "CONTEXT_DOCUMENT_ROOT": self.document_root(), "CONTEXT_PREFIX": "", "AUTH_TYPE": "",
-            "REMOTE_HOST": req.client_ip, "SERVER_SOFTWARE": "Apache", "API_VERSION": "20120211:140",
+            "SERVER_SOFTWARE": "Apache", "API_VERSION": "20120211:140",
         }
         return values.get(upper)
 
@@ -205,12 +225,13 @@ def decide(model: Model, request: Request) -> Outcome:
         final = Final(None, unfinished_reason(exc))
     except Final as caught:
         final = _error_document(st, caught)
-        unknown = not_modelled(st, final.status)
+        unknown = not_modelled(st, final.status) or st.unknown_directive
         if unknown is None and st.undecided is not None:
             unknown = st.undecided
         if unknown is None and st.unknown_value is not None:
-            node, name = st.unknown_value
-            unknown = (node, f"%{{{name}}} is not known offline; what {node.name} does depends on it", f"%{{{name}}}")
+            node, name, *why = st.unknown_value
+            unknown = (node, why[0] if why else f"%{{{name}}} is not known offline; what {node.name} does depends on it",
+                       f"%{{{name}}}")
         if unknown is not None:
             node, why, *variable = unknown
             return not_modelled_outcome(request, st.trace, node, why, final, *variable, assumptions=st.assumptions,
@@ -225,24 +246,57 @@ def decide(model: Model, request: Request) -> Outcome:
 
 def _error_document(st: State, final: Final) -> Final:
     """ErrorDocument for an error (http_request.c ap_die): a URL turns it into a 302 to that
-    URL; a local page or a message keeps the status, even when the page itself fails."""
+    URL; a message keeps the status; a local page is an internal redirect (as GET, the
+    environment renamed REDIRECT_*, REDIRECT_STATUS the error) whose own failures keep the
+    first status (a recursive error), except a status mod_rewrite answers there: that one
+    set r->status back to 200 first, so it replaces the first and has its own ErrorDocument."""
     if final.status is None or final.status < 400:
         return final
     node = in_force(st).get(f"errordocument {final.status}")
     if node is None or len(node.args) < 2:
         return final
     target = node.args[1]
-    if target.raw.startswith('"') or target.value.lower() == "default" or not _URL.match(target.value):
+    value = target.value
+    if target.raw.startswith('"') or value.lower() == "default" or not (_URL.match(value) or value.startswith("/")):
         st.step("error_document", f"ErrorDocument {final.status} {target.raw}: the status stays {final.status}",
                 node)
         return final
+    if value.startswith("/"):
+        return _error_page(st, final, node, value)
     if final.status == 401:
         # ap_die: the client must see the challenge (AH00568: cannot use a full URL in a 401 ErrorDocument)
         st.step("error_document", "ErrorDocument 401 names a URL: ignored, the status stays 401", node)
         return final
     st.step("error_document", f"ErrorDocument {final.status} names a URL: redirect", node)
-    return Final(302, f"{final.reason}; ErrorDocument {final.status} redirects to {target.value}", node,
-                 location=target.value)
+    return Final(302, f"{final.reason}; ErrorDocument {final.status} redirects to {value}", node,
+                 location=value)
+
+
+def _error_page(st: State, final: Final, node: Node, value: str) -> Final:
+    from dataclasses import replace
+    path, _, query = value.partition("?")
+    st.step("error_document", f"ErrorDocument {final.status} {value}: internal redirect (GET) to {path}", node)
+    request = st.request
+    st.request = replace(request, method="GET")
+    st.env = st.env.redirected(final.status)
+    st.depth += 1
+    try:
+        _process(st, path, query)
+    except RewriteStatus as again:
+        st.step("error_document", f"the error page's request: {again.reason}; mod_rewrite's status replaces "
+                f"{final.status}", again.node)
+        return _error_document(st, again)
+    except Final as page:
+        if page.status is None:
+            return Final(None, f"ErrorDocument {final.status} {value}: {page.reason}", page.node)
+        st.step("error_document", f"the error page answers {page.status} ({page.reason}): the status stays "
+                f"{final.status}", page.node)
+        return final
+    except (Unfinished, RecursionError) as exc:
+        return Final(None, unfinished_reason(exc))
+    finally:
+        st.request = request
+    raise AssertionError("_process always ends with a status")
 
 
 _URL = re.compile(r"^[A-Za-z0-9+.-]+:")     # ap_is_url
@@ -264,6 +318,13 @@ def _process(st: State, uri: str, args: str, *, filename: str | None = None) -> 
         raise Final(500, f"Request exceeded the limit of {limit} internal redirects due to probable "
                          "configuration error (AH00124)", st.last_redirect, None, "APA-rewrite-loop")
     st.uri, st.args = uri, args
+    walk, script = _lookup(st, uri, filename)
+    _content(st, walk, script)
+
+
+def _lookup(st: State, uri: str, filename: str | None = None):
+    """ap_process_request_internal up to the access checks: translate, the section
+    walks, mod_setenvif, access and authorization. Returns (walk, script)."""
     st.context = None
     script = False
     if filename is None:
@@ -291,10 +352,22 @@ def _process(st: State, uri: str, args: str, *, filename: str | None = None) -> 
     st.filename, st.path_info = walk.filename, walk.path_info
     st.step("map", f"file {walk.filename}" + (f" path info {walk.path_info}" if walk.path_info else "")
             + ("" if walk.meta is not None else " (does not exist)"))
-    _setenvif(st, conf)
+    setenvif.run(st, conf)
     _access(st, conf)
-    _multiviews(st, walk)
-    if _perdir_rewrite(st, walk):
+    return walk, script
+
+
+def _content(st: State, walk, script: bool, *, index: bool = False) -> None:
+    """type_checker, fixups and the handler. `index`: mod_dir's index file, whose fixups ran
+    in its subrequest (mod_rewrite passes over [R] and [NS] rules there)."""
+    conf = walk.conf
+    if walk.meta is None and conf.opts & OPT_MULTI and "negotiation_module" in st.model.conf.modules:
+        found = negotiation.multiviews(st, walk, lambda path, uri, keep: _sub_lookup(st, uri, path, lambda _walk: keep),
+                                       conf.opts_node)
+        if found is not None:
+            walk, script = found
+            conf = walk.conf
+    if _perdir_rewrite(st, walk, subrequest=index):
         return
     _perdir_redirect(st, conf)
     if script and not st.model.conf.modules & {"cgi_module", "cgid_module"}:
@@ -325,13 +398,14 @@ def _proxy(st: State, node: Node, url: str) -> None:
     except WalkStop as stop:
         raise Final(stop.status, stop.reason, stop.node, stop.fs_path, stop.rule) from None
     st.coverage.update(conf.others)
-    _setenvif(st, conf)
+    setenvif.run(st, conf)
     _access(st, conf)
     raise Final(None, f"{node.name} {' '.join(a.raw for a in node.args)}: handed to the backend {url} after the "
                       "access checks allowed it; the status is the backend's", node)
 
 
 def _translate(st: State, uri: str) -> tuple[str, bool]:
+    st.docroot_node = st.root_node
     srv_rw = _server_rewrite(st, uri)
     if srv_rw is not None:
         return srv_rw, False
@@ -362,7 +436,7 @@ def _server_rewrite(st: State, uri: str) -> str | None:
         return None
     env = rewrite.Env(st.variable, st.file_test, st.env)
     st.filename = uri
-    action = rewrite.run(rules, uri, env, perdir=None, base=None, args=st.args)
+    action = rewrite.run(rules, uri, env, perdir=None, base=None, args=st.args, subrequest=st.in_subrequest)
     for name in env.unknown:
         st.assume(f"%{{{name}}} is not known offline: taken as empty")
     st.unknown_value = st.unknown_value or env.deciding
@@ -396,9 +470,9 @@ def _apply_action(st: State, action, *, server: bool) -> str | None:
         st.no_more_rewrite = True
     if action.kind == "status":
         rule = "APA-rewrite-F" if action.status == 403 else None
-        raise Final(action.status, f"{text}: mod_rewrite answers {action.status}"
-                    + (" (the [F] flag; nothing is logged below LogLevel rewrite:trace2)"
-                       if action.status == 403 else ""), action.node, None, rule)
+        raise RewriteStatus(action.status, f"{text}: mod_rewrite answers {action.status}"
+                            + (" (the [F] flag; nothing is logged below LogLevel rewrite:trace2)"
+                               if action.status == 403 else ""), action.node, None, rule)
     if action.kind == "proxy":
         raise Final(None, f"{text}: handed to mod_proxy ({action.target}); the status is the backend's",
                     action.node)
@@ -410,7 +484,7 @@ def _apply_action(st: State, action, *, server: bool) -> str | None:
             target = f"{st.request.scheme}://{st.request.headers.get('host', st.request.host)}{target}"
         if st.args:
             target += "?" + st.args
-        raise Final(action.status, f"{text}: redirect to {target}", action.node, location=target)
+        raise RewriteStatus(action.status, f"{text}: redirect to {target}", action.node, location=target)
     st.step("rewrite", f"{text}: {st.uri} -> {action.target}", action.node)
     if action.passthrough:
         kind, value, _, node = content.translate(st, action.target)
@@ -425,47 +499,6 @@ def _prefix_exists(st: State, path: str) -> bool:
     first = "/" + path.lstrip("/").split("/", 1)[0]
     test = st.file_test("-e", first)
     return bool(test)
-
-
-def _setenvif(st: State, conf: DirConf) -> None:
-    import re
-    servers = [st.model.conf.main] + ([st.server] if st.server is not st.model.conf.main else [])
-    nodes = [n for srv in servers for n in srv.scope if n.key.startswith(("setenvif", "browsermatch"))]
-    nodes += [n for n in conf.setenvif if n not in nodes]
-    for node in nodes:
-        values = node.values
-        key = node.key
-        if key.startswith("browsermatch"):
-            attr, values = "User-Agent", values
-        else:
-            if len(values) < 3:
-                continue
-            attr, values = values[0], values[1:]
-        pattern, assignments = values[0], values[1:]
-        lower = attr.lower()
-        value = {"remote_addr": st.request.client_ip, "request_method": st.request.method,
-                 "request_uri": st.uri, "request_protocol": "HTTP/1.1", "server_addr": st.request.address,
-                 "remote_host": st.request.client_ip}.get(lower)
-        if value is None:
-            value = st.request.header(attr)
-            if value is None:
-                if lower in st.env:
-                    value = st.env[lower]
-                else:
-                    continue
-        flags = re.I if key.endswith("nocase") else 0
-        try:
-            if not re.search(pattern, value, flags):
-                continue
-        except re.error:
-            continue
-        for assignment in assignments:
-            if assignment.startswith("!"):
-                st.env.pop(assignment[1:], None)
-            else:
-                name, _, val = assignment.partition("=")
-                st.env[name] = val or "1"
-        st.step("env", f"{node.name} {' '.join(a.raw for a in node.args)} matches", node)
 
 
 def _access(st: State, conf: DirConf) -> None:
@@ -508,11 +541,13 @@ def _access(st: State, conf: DirConf) -> None:
         return
     result = _authz(st, section, ctx)
     if result == authz_mod.GRANTED:
-        node = authz_mod.deciding_require(section, ctx, authz_mod.GRANTED)
+        with st.env.muted():
+            node = authz_mod.deciding_require(section, ctx, authz_mod.GRANTED)
         st.step("authz", f"{node.text() if node else section.text()}: granted", node.node if node else section.node)
         return
     if result in (authz_mod.DENIED, authz_mod.NEUTRAL):
-        node = authz_mod.deciding_require(section, ctx, authz_mod.DENIED) or section
+        with st.env.muted():
+            node = authz_mod.deciding_require(section, ctx, authz_mod.DENIED) or section
         missing_root = _missing_root(st)
         if missing_root is not None:
             raise Final(403, f"AH01630: client denied by server configuration: {st.filename} ({node.text()}: "
@@ -521,7 +556,8 @@ def _access(st: State, conf: DirConf) -> None:
         raise Final(403, f"AH01630: client denied by server configuration: {st.filename} "
                          f"({node.text()}: {result})", node.node, None, "APA-require")
     # a user is needed: authentication (mod_auth_basic, mod_authn_file)
-    needs = authz_mod.deciding_require(section, ctx, authz_mod.NO_USER)
+    with st.env.muted():
+        needs = authz_mod.deciding_require(section, ctx, authz_mod.NO_USER)
     st.step("authz", f"{needs.text() if needs else section.text()}: needs an authenticated user",
             needs.node if needs else section.node)
     try:
@@ -536,7 +572,8 @@ def _access(st: State, conf: DirConf) -> None:
     if result == authz_mod.GRANTED:
         st.step("authz", f"user {st.user}: granted")
         return
-    node = authz_mod.deciding_require(section, ctx, result) or section
+    with st.env.muted():
+        node = authz_mod.deciding_require(section, ctx, result) or section
     if result == authz_mod.NO_USER or not conf.authz_forbidden_on_fail:
         raise Final(401, f"user {st.user}: authorization failure ({node.text()})", node.node, None, "APA-auth")
     raise Final(403, f"user {st.user}: authorization failure ({node.text()}), AuthzSendForbiddenOnFailure",
@@ -668,27 +705,31 @@ def _authenticate(st: State, conf: DirConf, section) -> None:
     st.step("authn", f"user {creds[0]} authenticated against {path}", node)
 
 
-def _perdir_rewrite(st: State, walk) -> bool:
+def _perdir_rewrite(st: State, walk, *, subrequest: bool = False) -> bool:
     conf = walk.conf
-    if not conf.rw_engine or not conf.rw_rules or st.no_more_rewrite:
-        return False
-    if "rewrite_module" not in st.model.conf.modules:
+    # hook_fixup: the engine on in a section is enough for the Options check, rules or not
+    if not conf.rw_engine or "rewrite_module" not in st.model.conf.modules:
         return False
     if conf.rw_directory is None:
-        _section_rewrite(conf)
+        if not st.no_more_rewrite:
+            _section_rewrite(conf)
         return False
     directory = conf.rw_directory if conf.rw_directory.endswith("/") else conf.rw_directory + "/"
-    if walk.filename == directory[:-1]:
-        return False            # .../dir without its slash: mod_dir redirects first
+    if walk.filename == directory[:-1] or st.no_more_rewrite:
+        return False            # .../dir without its slash: mod_dir redirects first; [END] was used
     if not conf.opts & (OPT_SYM_LINKS | OPT_SYM_OWNER):
         raise Final(403, "AH00670: Options FollowSymLinks and SymLinksIfOwnerMatch are both off, so the "
                          "RewriteRule directive is also forbidden due to its similar ability to circumvent "
-                         f"directory restrictions: {walk.filename}", conf.rw_rules[0].node, None, "APA114")
+                         f"directory restrictions: {walk.filename}",
+                    conf.rw_rules[0].node if conf.rw_rules else conf.rw_engine_node, None, "APA114")
+    if not conf.rw_rules:
+        return False
     full = walk.filename + walk.path_info
     subject = full[len(directory):] if full.startswith(directory) else full
     env = rewrite.Env(st.variable, st.file_test, st.env)
     action = rewrite.run(conf.rw_rules, subject, env, perdir=directory,
-                         base=conf.rw_base.values[0] if conf.rw_base is not None else None, args=st.args)
+                         base=conf.rw_base.values[0] if conf.rw_base is not None else None, args=st.args,
+                         subrequest=subrequest)
     for name in env.unknown:
         st.assume(f"%{{{name}}} is not known offline: taken as empty")
     st.unknown_value = st.unknown_value or env.deciding
@@ -714,57 +755,29 @@ def _perdir_rewrite(st: State, walk) -> bool:
     st.step("rewrite", f"{text}: {subject} -> {target}: internal redirect to {new_uri}", action.node)
     st.last_redirect = action.node
     st.depth += 1
+    st.env = st.env.redirected(200)     # ap_internal_redirect from mod_rewrite's handler
     _process(st, new_uri, st.args)
     return True
 
 
 def _section_rewrite(conf: DirConf) -> None:
-    """Rules from a <Location>/<Files> section: httpd's per-directory prefix is
-    then the section's pattern (cmd->path), not a directory. The Options check
+    """Rules from a <Location>/<Files>/<DirectoryMatch> section: httpd's per-directory
+    prefix is then the section's pattern (cmd->path), not a directory. The Options check
     comes before any rule (hook_fixup), so without FollowSymLinks and
     SymLinksIfOwnerMatch it is the same 403; what the rules do after it is
     not modelled."""
     sec = conf.rw_section
-    if sec is None or sec.kind not in ("location", "locationmatch", "files", "filesmatch"):
+    if sec is None or sec.kind not in ("location", "locationmatch", "files", "filesmatch", "directorymatch"):
         return
-    node = conf.rw_rules[0].node
+    node = conf.rw_rules[0].node if conf.rw_rules else conf.rw_engine_node
     if not conf.opts & (OPT_SYM_LINKS | OPT_SYM_OWNER):
         raise Final(403, "AH00670: Options FollowSymLinks and SymLinksIfOwnerMatch are both off, so the "
                          "RewriteRule directive is also forbidden due to its similar ability to circumvent "
                          "directory restrictions", node, None, "APA114")
+    if not conf.rw_rules:
+        return
     raise Final(None, f"not modelled: RewriteRule in {sec.describe()} at {node.file}:{node.line} (per-directory "
                       "rules whose prefix is a URL or file pattern)", node)
-
-
-def _multiviews(st: State, walk) -> None:
-    """mod_negotiation (type_checker, before fixups): with MultiViews a missing
-    name.* is looked for in its directory; the path info stays."""
-    from confcheck.servers.apache.perdir import OPT_MULTI
-    if walk.meta is not None or not walk.conf.opts & OPT_MULTI or "negotiation_module" not in st.model.conf.modules:
-        return
-    parent, _, base = walk.filename.rstrip("/").rpartition("/")
-    if not base:
-        return
-    access = st.model.checker.check(parent or "/", "list")
-    if not access.ok:
-        return
-    try:
-        entries = sorted(m for m in st.model.fs.scandir(access.resolved or parent)
-                         if m.path.rsplit("/", 1)[-1].startswith(base + "."))
-    except Exception:  # noqa: BLE001 - the scanner cannot list it
-        return
-    files = [m for m in entries if m.kind in ("file", "link")]
-    if not files:
-        return
-    if len(files) > 1:
-        st.assume(f"MultiViews: several variants of {base} ({', '.join(m.path.rsplit('/', 1)[-1] for m in files)}); "
-                  "the first is taken")
-    chosen = files[0].path.rsplit("/", 1)[-1]
-    walk.filename = (parent or "") + "/" + chosen
-    walk.meta = st.model.checker.check(walk.filename, "stat").meta
-    st.filename = walk.filename
-    st.step("content", f"MultiViews: {base} negotiated to {chosen}" + (f" (path info {walk.path_info})"
-                                                                       if walk.path_info else ""))
 
 
 def _perdir_redirect(st: State, conf: DirConf) -> None:
@@ -854,16 +867,22 @@ def _directory(st: State, walk) -> None:
             location += "?" + st.args
         raise Final(301, f"mod_dir: {st.uri} is a directory: redirect to add the slash", node, location=location)
     error = None
-    for name in conf.index_names:
+    names = conf.index_names
+    for name in names:
         sub_uri = name if name.startswith("/") else st.uri + name
-        status, meta = _subrequest(st, sub_uri)
-        if status == 200 and meta is not None and getattr(meta, "kind", None) == "file":
-            st.step("content", f"DirectoryIndex {name}: internal redirect to {sub_uri}", conf.index)
-            st.depth += 1
-            _process(st, sub_uri, st.args)
+        found = _subrequest(st, sub_uri)
+        if found is None:
+            continue
+        if not isinstance(found, Final):
+            st.step("content", f"DirectoryIndex {name}: {sub_uri} is served in place of {walk.filename} "
+                    "(mod_dir's fast internal redirect)", conf.index)
+            _content(st, found[0], found[1], index=True)
             return
-        if status is not None and status not in (200, 404):
-            error = meta
+        status = found.status
+        if 300 <= status < 400 or (status in (401, 406) and len(names) == 1):
+            raise found                 # fixup_dir propagates a redirect (and a lone 401/406) at once
+        if status not in (200, 404):
+            error = found
     if error is not None:
         raise error
     _autoindex(st, walk, conf.index_names)
@@ -893,30 +912,41 @@ def _autoindex(st: State, walk, names) -> None:
 
 
 def _subrequest(st: State, uri: str):
-    """ap_sub_req_lookup_uri: (status, meta) of a DirectoryIndex candidate; a denial is kept as
-    the Final it would give."""
-    saved = (st.uri, st.args, st.filename, st.path_info, dict(st.env), list(st.trace), st.depth)
-    st.in_subrequest = True
+    """ap_sub_req_lookup_uri for a DirectoryIndex candidate. A regular file found and
+    allowed is served in place of the directory (ap_internal_fast_redirect): then the
+    state stays as the subrequest left it and (walk, script) is returned. Otherwise the
+    answer is None (not found: the next name) or the Final it gave."""
+    found = _sub_lookup(st, uri, None, lambda walk: walk.meta is not None and walk.meta.kind == "file")
+    if isinstance(found, Final):
+        if found.status in (200, 404):
+            return None
+        # mod_dir answers the subrequest's status itself: no longer one mod_rewrite returned
+        return Final(found.status, found.reason, found.node, found.fs_path, found.rule, found.location)
+    return found if found[2] else None
+
+
+def _sub_lookup(st: State, uri: str, filename: str | None, keep):
+    """A GET subrequest up to its access checks (ap_sub_req_lookup_uri; with `filename`,
+    ap_sub_req_lookup_dirent). Returns (walk, script, kept): `kept` when keep(walk) said
+    to leave the state as the subrequest left it (it is then served in place); or the
+    Final it gave (the state put back). An unknown answer is the request's too."""
+    from dataclasses import replace
+    saved = (st.uri, st.args, st.filename, st.path_info, st.env.copy(), list(st.trace), st.depth,
+             st.docroot_node, st.context)
+    request = st.request
+    st.uri, st.in_subrequest, st.request = uri, True, replace(request, method="GET")
+    kept = False
     try:
-        st.uri = uri
-        filename, _ = _translate(st, uri)
-        base = st.model.base_conf(st.server)
-        walk = sections.directory_walk(st, base, filename)
-        conf = sections.file_walk(st, walk.conf, walk.filename)
-        conf = sections.location_walk(st, conf, uri)
-        conf = sections.if_walk(st, conf)
-        st.filename = walk.filename
-        _access(st, conf)
-        return 200, walk.meta
-    except WalkStop as stop:
-        if stop.status is None:     # the candidate cannot be looked at: neither is the answer
-            raise Final(None, stop.reason, stop.node, stop.fs_path, stop.rule) from None
-        return stop.status, Final(stop.status, stop.reason, stop.node, stop.fs_path, stop.rule)
+        walk, script = _lookup(st, uri, filename)
+        kept = bool(keep(walk))
+        return walk, script, kept
     except Final as final:
-        if final.status in (200, None):
-            return 200, None
-        return final.status, final
+        if final.status is None:
+            raise
+        return final
     finally:
-        st.in_subrequest = False
-        st.uri, st.args, st.filename, st.path_info, st.env, trace, st.depth = saved
-        st.trace[:] = trace
+        st.in_subrequest, st.request = False, request
+        if not kept:
+            st.uri, st.args, st.filename, st.path_info, st.env, trace, st.depth, st.docroot_node, \
+                st.context = saved
+            st.trace[:] = trace

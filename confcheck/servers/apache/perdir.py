@@ -219,7 +219,7 @@ _GROUP = {
     "redirect": "alias", "redirectmatch": "alias", "redirectpermanent": "alias", "redirecttemp": "alias",
     "authgroupfile": "authz_groupfile", "userdir": "userdir",
     "setenvif": "setenvif", "setenvifnocase": "setenvif", "browsermatch": "setenvif",
-    "browsermatchnocase": "setenvif",
+    "browsermatchnocase": "setenvif", "setenvifexpr": "setenvif",
 }
 
 

@@ -12,7 +12,11 @@ Facts from modules/mappers/mod_rewrite.c:
   FollowSymLinks/SymLinksIfOwnerMatch it is a 403 (AH00670). A result equal
   to the current file name is ignored (that is what ends loops).
 * flags: F (403), G (410), R[=code] (302 default), L, END, PT, NC, OR, C, S,
-  E=, QSA, QSD, NS; P hands the request to mod_proxy.
+  E=, QSA, QSD, NS; P hands the request to mod_proxy. A subrequest passes over
+  rules with NS or R (apply_rewrite_list).
+* a status or redirect a rule answers is returned after r->status is set back
+  to 200 (hook_uri2file, hook_fixup), so during an ErrorDocument's internal
+  redirect it replaces the original error (decide.RewriteStatus).
 """
 
 from __future__ import annotations
@@ -186,8 +190,9 @@ def _cond_holds(cond: RewriteCondSpec, env: Env, rule_groups: tuple, state: dict
 
 
 def run(rules, subject: str, env: Env, *, perdir: str | None, base: str | None,
-        args: str) -> Action:
-    """apply_rewrite_list: the first rule set outcome for `subject`."""
+        args: str, subrequest: bool = False) -> Action:
+    """apply_rewrite_list: the first rule set outcome for `subject`. In a subrequest
+    (mod_dir's DirectoryIndex lookup) rules with [NS] or [R] are passed over."""
     i = 0
     changed = False
     current = subject
@@ -200,6 +205,9 @@ def run(rules, subject: str, env: Env, *, perdir: str | None, base: str | None,
         flags = rule.flags
         if skip_chain:
             skip_chain = "c" in flags
+            i += 1
+            continue
+        if subrequest and ("ns" in flags or "r" in flags):
             i += 1
             continue
         m = rule.regex.search(current)
@@ -236,12 +244,19 @@ def run(rules, subject: str, env: Env, *, perdir: str | None, base: str | None,
         last_node = rule.node
         cond_groups = state.get("cond_groups", ())
         for assignment in flags.get("e", []):
+            mark = len(env.unknown)
             name, _, value = assignment.partition(":")
             name = expand(name, env, groups, cond_groups)
             if name.startswith("!"):
                 env.env.pop(name[1:], None)
             else:
                 env.env[name] = expand(value, env, groups, cond_groups)
+            if len(env.unknown) > mark:
+                # the value (or the name) is made of something not known offline: whoever reads it
+                # cannot be answered (envvars.RequestEnv)
+                env.env.set_unknown(name.lstrip("!"), rule.node,
+                                    f"E={assignment} is built from %{{{env.unknown[mark]}}}, not known offline",
+                                    is_set=not name.startswith("!") and "%{" not in assignment.partition(":")[0])
         if "f" in flags:
             return Action("status", status=403, node=rule.node, log=log)
         if "g" in flags:

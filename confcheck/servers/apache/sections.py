@@ -131,11 +131,12 @@ def directory_walk(st, conf: DirConf, filename: str) -> WalkResult:
     # "/index.html/": the walk stops at the file and the trailing slash is its
     # path info (request.c keeps what follows the file), so the default handler
     # answers 404 unless AcceptPathInfo On
-    if trailing and (rest or walked_meta is not None and walked_meta.kind == "file" and not missing):
+    # a missing last name keeps its slash as path info too ("/nothing.html/": the file is nothing.html)
+    if trailing and (rest or missing or walked_meta is not None and walked_meta.kind == "file"):
         path_info += "/"
     name = current
-    if trailing and not rest and (finfo is not None and finfo.kind == "dir" or walked_meta is not None
-                                  and walked_meta.kind == "dir"):
+    if trailing and not rest and not missing and (finfo is not None and finfo.kind == "dir" or walked_meta is not None
+                                                  and walked_meta.kind == "dir"):
         name = current.rstrip("/") + "/"
     meta = finfo if finfo is not None else (None if missing else walked_meta)
     if finfo is not None and path_info:

@@ -74,7 +74,7 @@ SetInputFilter no-effect -- filters of the body
 SetOutputFilter no-effect -- filters of the body
 QualifyRedirectURL no-effect -- the form of the Location header
 UseCanonicalName no-effect -- the form of self-referential URLs (the status of mod_dir's redirect stays 301)
-HostnameLookups no-effect -- reverse DNS for logs and Require host (the model looks up no names)
+HostnameLookups modelled -- On/Double makes Remote_Host (SetEnvIf) and %{REMOTE_HOST} a reverse DNS lookup: null where one decides
 
 *so modelled -- LoadModule: which modules exist
 *unixd no-effect -- process settings
@@ -178,10 +178,16 @@ Use unknown -- the macro's directives are not expanded by the model
 MDRequireHttps unknown except=off -- redirects http: requests to https: (301) or refuses them
 *mime no-effect -- types, languages, charsets and encodings of the answer
 AddHandler modelled -- a handler other than the default answers with its own status (null)
+TypesConfig modelled -- the extensions MultiViews may negotiate
+AddType modelled -- an extension MultiViews may negotiate (server scope)
+AddLanguage modelled -- an extension MultiViews may negotiate (server scope)
+AddEncoding modelled -- an extension MultiViews may negotiate (server scope)
+AddCharset modelled -- an extension MultiViews may negotiate (server scope)
 RemoveHandler unknown -- removes a handler the model may have seen
 MultiviewsMatch unknown -- which files MultiViews may choose (the model knows the default)
 *mime_magic no-effect -- types guessed from contents
-*negotiation no-effect -- preferences among the variants MultiViews finds
+*negotiation no-effect -- preferences among the variants MultiViews finds (several variants: the model answers null)
+ForceLanguagePriority modelled -- Fallback may serve the variant an Accept header refuses (the model answers null there)
 *noloris no-effect -- connection limits (not packaged)
 *php no-effect -- PHP settings; PHP's answer is null anyway
 *proxy no-effect -- how mod_proxy talks to the backend: the backend's answer is null anyway

@@ -60,6 +60,8 @@ MODULES = [
     ("speling_module", "mod_speling.so"),
     ("proxy_module", "mod_proxy.so"),
     ("proxy_http_module", "mod_proxy_http.so"),
+    ("dav_module", "mod_dav.so"),
+    ("dav_fs_module", "mod_dav_fs.so"),
 ]
 
 

@@ -45,7 +45,8 @@ LOCMATCH_ARGS = [r'"^/d[12]/"', r'"\.txt$"', r'"^/al"', r'"/sub/"', r'"(?i)^/D1"
 REQUIRES = ["Require all granted", "Require all denied", "Require all granted", "Require ip 127.0.0.1", "Require ip 10.0.0.0/8",
             "Require local", "Require valid-user", "Require user u", "Require user v", "Require method GET",
             "Require method POST PUT", "Require ip 127.0.0.0/8", "Require expr %{REQUEST_METHOD} == 'GET'",
-            "Require expr %{HTTP:X-Test} == '1'", "Require env nothing"]
+            "Require expr %{HTTP:X-Test} == '1'", "Require env nothing", "Require env tested", "Require env local",
+            "Require env ind1", "Require env nohdr"]
 # httpd refuses these outside <RequireAll> ("negative Require directive has no effect")
 NEGATIVE = ["Require not ip 10.0.0.1", "Require not ip 127.0.0.1", "Require not method POST",
             "Require not user v", "Require not env nothing"]
@@ -56,11 +57,12 @@ AUTH = [f'AuthType Basic\nAuthName "gen"\nAuthUserFile {R}/auth/htpasswd',
 COMPAT = ["Order allow,deny", "Order deny,allow", "Allow from all", "Deny from all", "Allow from 127.0.0.1",
           "Deny from 127.0.0.1", "Allow from 10.0.0.0/8", "Deny from 10.0.0.1", "Satisfy Any", "Satisfy All",
           "Order allow,deny\nAllow from all", "Order deny,allow\nDeny from all\nAllow from 127.0.0.1",
-          "Allow from env=nothing", "Order Deny,Allow\nDeny from all"]
+          "Allow from env=nothing", "Order Deny,Allow\nDeny from all", "Allow from env=tested",
+          "Order Deny,Allow\nDeny from env=ind1", "Deny from env=!local"]
 OPTIONS = ["Options -Indexes", "Options +Indexes", "Options Indexes FollowSymLinks", "Options -FollowSymLinks",
            "Options SymLinksIfOwnerMatch", "Options None", "Options +SymLinksIfOwnerMatch -FollowSymLinks",
            "Options All", "Options +Indexes -FollowSymLinks", "Options FollowSymLinks", "Options -MultiViews",
-           "Options Indexes"]
+           "Options Indexes", "Options +MultiViews", "Options MultiViews Indexes"]
 DIRINDEX = ["DirectoryIndex index.html", "DirectoryIndex a.html", "DirectoryIndex missing.html index.html",
             "DirectoryIndex disabled", "DirectoryIndex /a.html", "DirectoryIndex missing.html",
             "DirectoryIndex x.html index.html", "DirectoryIndex /d1/x.html"]
@@ -87,11 +89,18 @@ SERVER_RULES = [r"RewriteRule ^/d1/(.*)$ /d2/$1", r"RewriteRule ^/a\.html$ /b.tx
                 r"RewriteRule ^/missing /err/404.html", rf"RewriteRule ^/al2/(.*)$ {R}/alt/$1",
                 r"RewriteRule ^/d2/ - "]
 RULE_FLAGS = ["", "[L]", "[R]", "[R=301,L]", "[F]", "[G]", "[PT]", "[NC,L]", "[END]", "[QSA,L]", "[R=404]",
-              "[F,L]", "[L,NS]", "[R=303]"]
+              "[F,L]", "[L,NS]", "[R=303]", "[E=LOOP:1,L]", "[E=tested:1]"]
 CONDS = ["", "RewriteCond %{REQUEST_FILENAME} !-f", "RewriteCond %{REQUEST_FILENAME} -f",
          "RewriteCond %{REQUEST_METHOD} =POST", "RewriteCond %{QUERY_STRING} x=1",
          "RewriteCond %{REQUEST_FILENAME} !-d", "RewriteCond %{HTTP:X-Test} =1",
-         "RewriteCond %{REQUEST_URI} ^/d1 [NC]"]
+         "RewriteCond %{REQUEST_URI} ^/d1 [NC]", "RewriteCond %{ENV:REDIRECT_STATUS} ^$",
+         "RewriteCond %{ENV:REDIRECT_STATUS} =200", "RewriteCond %{ENV:tested} =1",
+         "RewriteCond %{ENV:REDIRECT_LOOP} !=1", "RewriteCond %{ENV:REDIRECT_STATUS} =404"]
+# mod_setenvif, feeding Require env / Allow from env= / RewriteCond %{ENV:...}
+SETENVS = ["SetEnvIf X-Test ^1$ tested", "SetEnvIfNoCase X-Test ^(1)$ Tested=$1", "SetEnvIf Request_URI ^/d1 ind1",
+           r"SetEnvIf Remote_Addr ^127\. local", "SetEnvIfExpr \"%{REQUEST_METHOD} == 'POST'\" tested",
+           "SetEnvIf X-Missing ^$ nohdr", "SetEnvIf Request_Method GET !tested", r"SetEnvIf Remote_Host ^127\. local",
+           "BrowserMatch ^Mozilla tested", "SetEnvIfNoCase ^X-T.st$ ^0$ ind1"]
 ALIASES = [f"Alias /al/ {R}/alt/", f"Alias /al {R}/alt", f"AliasMatch ^/am/(.*)$ {R}/alt/$1",
            f"Alias /d1/sub {R}/alt/sub", f"Alias /al/ {R}/nowhere/", f"AliasMatch (?i)^/AM/(.*)$ {R}/www/d1/$1",
            "Redirect /d2/z.html /a.html", "Redirect 410 /d1/x.html", "RedirectMatch ^/p(.*)$ http://example.com/p$1",
@@ -111,7 +120,9 @@ HTACCESS_LINES = ["Require all denied", "Require all granted", "Deny from all", 
 
 PATHS = gen_nginx.PATHS + ["/al/p.html", "/al/", "/al", "/am/p.html", "/AM/x.html", "/al/sub/q.html", "/.htaccess",
                            "/d1/.htaccess", "/al2/p.html", "/sec/x", "/ln/x.html", "/d1/sub/x.html", "/al/../a.html",
-                           "/%61.html", "/d1/sub/q.html", "/d1/%2f/x.html", "/d2/z.html", "/D1/x.html"]
+                           "/%61.html", "/d1/sub/q.html", "/d1/%2f/x.html", "/d2/z.html", "/D1/x.html",
+                           "/a", "/d1/x", "/err/404", "/d2/z", "/b", "/al/p"]    # MultiViews
+ACCEPTS = [None] * 6 + ["text/html", "image/png", "*/*", "text/*;q=0.5"]
 HOSTS = [None] * 9 + ["alias-@NAME@", "other.example", "@NAME@:80"]    # mostly the scenario's own vhost
 
 
@@ -145,7 +156,7 @@ def section_body(draw, *, kind: str, depth: int = 0) -> list[str]:
     """Directives of a per-directory section (kind: Directory, Files, Location...)."""
     lines: list[str] = []
     kinds = ["require", "require", "auth", "compat", "options", "dirindex", "errdoc", "limit", "merging",
-             "rewrite"]
+             "rewrite", "setenv"]
     if kind == "Directory":
         kinds += ["override"]
     if kind in ("Directory", "DirectoryMatch") and depth == 0:
@@ -172,6 +183,8 @@ def section_body(draw, *, kind: str, depth: int = 0) -> list[str]:
             lines.append(draw(_pick(["AuthMerging Off", "AuthMerging And", "AuthMerging Or"])))
         elif k == "rewrite":
             lines += _rewrite(draw, PERDIR_RULES)
+        elif k == "setenv":
+            lines.append(draw(_pick(SETENVS)))
         elif k == "override":
             lines += draw(_pick(OVERRIDES)).split("\n")
         elif k == "files":
@@ -202,7 +215,7 @@ def vhost_body(draw) -> str:
         grant += draw(section_body(kind="Directory"))
         lines += [f"<Directory {docroot}>", *["    " + l for g in grant for l in g.split("\n")], "</Directory>"]
     for _ in range(draw(st.integers(0, 3))):
-        k = draw(_pick(["alias", "rewrite", "errdoc", "dirindex", "options"]))
+        k = draw(_pick(["alias", "rewrite", "errdoc", "dirindex", "options", "setenv"]))
         if k == "alias":
             lines.append(draw(_pick(ALIASES)))
         elif k == "rewrite":
@@ -213,6 +226,8 @@ def vhost_body(draw) -> str:
             lines.append(draw(_pick(DIRINDEX)))
         elif k == "options":
             lines.append(draw(_pick(OPTIONS)))
+        elif k == "setenv":
+            lines.append(draw(_pick(SETENVS)))
     if any(l.startswith(("Alias", "RewriteRule ^/al2")) for l in lines) and draw(st.booleans()):
         lines += [f"<Directory {R}/alt>", "    Require all granted", "</Directory>"]
     for sec in draw(st.lists(section(), max_size=4)):
@@ -244,6 +259,9 @@ def request(draw) -> dict:
     host = draw(_pick(HOSTS))
     if host:
         req["host"] = host
+    accept = draw(_pick(ACCEPTS))
+    if accept:
+        req["headers"] = {**req.get("headers", {}), "Accept": accept}
     req["apache"] = {"status": 0}       # filled in from the real server
     return req
 
