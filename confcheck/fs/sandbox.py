@@ -91,7 +91,9 @@ class Mount:
         if self.mode == PRIVATE_TMP:
             return f"{self.path} is the service's private, empty {self.path}"
         if self.mode == BIND:
-            return f"{self.path} shows {self.source}"
+            return f"{self.path} shows {self.source}" + (" read-only" if self.read_only else "")
+        if self.mode == READ_ONLY or self.read_only:
+            return f"{self.path} is mounted read-only"
         return f"{self.path} is {self.mode}"
 
     def note(self) -> str:
@@ -110,6 +112,23 @@ class Sandbox:
     def hides(self) -> bool:
         """True when the namespace changes what a read sees (not only writes)."""
         return any(m.mode in (INACCESSIBLE, TMPFS, PRIVATE_TMP, BIND) for m in self.mounts)
+
+    @property
+    def protects(self) -> bool:
+        """True when some path is read-only in the namespace (writes there fail with EROFS)."""
+        return any(m.mode == READ_ONLY or m.read_only for m in self.mounts)
+
+    def read_only_at(self, path: str) -> Mount | None:
+        """The mount making `path` read-only (EROFS on a write), or None. The deepest mount
+        covering the path decides (mount_entry_read_only() per entry, applied in path order
+        by namespace.c: a ReadWritePaths= below a ReadOnlyPaths= is writable again)."""
+        deepest = None
+        for m in self.mounts:
+            if _under(path, m.path) and (deepest is None or len(m.path) >= len(deepest.path)):
+                deepest = m
+        if deepest is None or not (deepest.mode == READ_ONLY or deepest.read_only):
+            return None
+        return deepest
 
 
 def _bool(value: str) -> bool | None:
@@ -289,6 +308,10 @@ class SandboxFs:
                 best = m
         return best
 
+    def read_only_at(self, path: str) -> Mount | None:
+        """The unit line that makes `path` read-only for the worker (a write fails with EROFS)."""
+        return self.sandbox.read_only_at(path)
+
     def empty_mount_at(self, path: str) -> Mount | None:
         """The tmpfs or private /tmp mounted exactly at `path` (everything in it is gone)."""
         m = self._covering(path)
@@ -426,7 +449,7 @@ def view(fs, server: str, config_path: str):
     seen = fs
     if box is not None:
         _check_start(fs, box)
-        if box.hides or box.unknown or box.failed:
+        if box.hides or box.protects or box.unknown or box.failed:
             seen = SandboxFs(fs, box)
     return _confined(seen, fs, server), box
 

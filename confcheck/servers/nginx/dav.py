@@ -7,7 +7,10 @@ and their errors map to statuses as ngx_http_dav_error does: ENOENT/ENOTDIR the
 method's "not found" (404, or 409 for MKCOL), EACCES/EPERM 403, EEXIST 405,
 anything else 500. PUT writes the body to client_body_temp_path and renames it
 into place: any failure there is a 500 (ngx_ext_rename_file). The temporary
-directory is assumed writable. COPY and MOVE (Destination, Overwrite, trees)
+directory is assumed writable unless the unit's sandbox mounts it read-only.
+A directory the sandbox mounts read-only (ProtectSystem=, ReadOnlyPaths=, a
+read-only bind) refuses every write with EROFS before the mode bits are asked
+(the kernel's mnt_want_write): 500. COPY and MOVE (Destination, Overwrite, trees)
 and DELETE of a directory (a recursive walk) are not modelled: unknown.
 """
 
@@ -22,6 +25,7 @@ if TYPE_CHECKING:
     from confcheck.servers.nginx.decide import State
 
 DAV_METHODS = frozenset({"PUT", "DELETE", "MKCOL", "COPY", "MOVE"})
+DEBIAN_BODY_TEMP = "/var/lib/nginx/body"     # nginx -V: --http-client-body-temp-path (Debian 12)
 INFINITY = "infinity"
 
 
@@ -80,8 +84,21 @@ def _lookup(checker, path: str):
 
 
 def _writable(checker, parent):
-    """The Denial that stops adding or removing an entry of reached directory `parent` (w and x), or None."""
+    """The Denial that stops adding or removing an entry of reached directory `parent` (w and x), or None.
+    A directory the unit's sandbox mounts read-only refuses before the mode bits are asked (EROFS)."""
+    from confcheck.fs.model import Denial
+    read_only = getattr(checker.fs, "read_only_at", None)
+    mount = read_only(parent.resolved) if read_only is not None else None
+    if mount is not None:
+        return Denial(parent.resolved, parent.meta, "w", None,
+                      f"{parent.resolved} is read-only for the worker ({mount.note()})", sandbox=mount)
     return checker.own(parent.meta, "write", parent.resolved)
+
+
+def _read_only(denial, call: str, node) -> None:
+    """EROFS from the unit's read-only mount: ngx_http_dav_error's "anything else", 500."""
+    if denial is not None and denial.sandbox is not None and denial.need == "w":
+        raise Final(500, f"{call} fails with EROFS: {denial.detail}", node, denial.path)
 
 
 def _sticky_refuses(checker, parent, meta) -> bool:
@@ -108,7 +125,7 @@ def _put(state: "State", node, checker, path: str) -> None:
             raise Final(500, f"rename() to \"{path}\" fails: {parent.denial.detail} "
                         "(create_full_put_path is off)", node, parent.denial.path)
         base = _deepest_existing(checker, posixpath.dirname(path))
-        if base is None or not base.ok or base.meta.kind != "dir" or checker.own(base.meta, "write", base.resolved):
+        if base is None or not base.ok or base.meta.kind != "dir" or _writable(checker, base):
             raise Final(500, f"create_full_put_path cannot create the directories of \"{path}\"", node,
                         base.path if base is not None else path)
         state.step("content", f"dav PUT: create_full_put_path creates the directories under {base.path}", node)
@@ -117,7 +134,14 @@ def _put(state: "State", node, checker, path: str) -> None:
         raise Final(500, f"rename() to \"{path}\" fails ({err}: "
                     f"{parent.denial.detail if not parent.ok else path})", node,
                     parent.denial.path if not parent.ok else path, _rule(parent.denial) if not parent.ok else None)
+    temp = state.scope.value("client_body_temp_path", DEBIAN_BODY_TEMP)
+    read_only = getattr(checker.fs, "read_only_at", None)
+    mount = read_only(temp) if read_only is not None else None
+    if mount is not None:
+        # PUT always writes its body to a temporary file first (request_body_in_file_only)
+        raise Final(500, f"the body cannot be written to {temp} (EROFS: {mount.note()})", node, temp)
     denial = _writable(checker, parent)
+    _read_only(denial, f"rename() to \"{path}\"", node)
     if denial is not None:
         raise Final(500, f"rename() to \"{path}\" fails with EACCES: {denial.detail}", node, denial.path,
                     _rule(denial))
@@ -179,6 +203,7 @@ def _delete(state: "State", node, checker, path: str) -> None:
     if depth not in ("0", INFINITY):
         raise Final(400, "\"Depth\" header must be 0 or infinity", node)
     denial = _writable(checker, parent)
+    _read_only(denial, f"unlink() of \"{path}\"", node)
     if denial is not None:
         raise Final(403, f"unlink() of \"{path}\" fails with EACCES: {denial.detail}", node, denial.path,
                     _rule(denial))
@@ -208,6 +233,7 @@ def _mkcol(state: "State", node, checker, path: str) -> None:
     if meta is not None:
         raise Final(405, f"mkdir() of \"{path}\" fails: it exists (EEXIST)", node, path)
     denial = _writable(checker, parent)
+    _read_only(denial, f"mkdir() of \"{path}\"", node)
     if denial is not None:
         raise Final(403, f"mkdir() of \"{path}\" fails with EACCES: {denial.detail}", node, denial.path,
                     _rule(denial))

@@ -12,6 +12,8 @@ A sandbox file (tests/realserver/sandbox_scenarios/*.yaml) holds sandboxes:
           - [inaccessible, /home]   #   (src/core/namespace.c; written by hand: the oracle)
           - [tmpfs, /srv/x, "0755"]
           - [bind-ro, /home/bob/public]       # source = destination, or [bind-ro, DST, SRC]
+          - [read-only, /srv/www]             # ProtectSystem=, ReadOnlyPaths=: remounted ro last
+          - [read-write, /srv/www/upload]     # ReadWritePaths= below it: a bind of its own, left rw
         tree: [...]                 # tree.py entries, relative to the image root
         scenarios: [...]            # scenarios.py scenarios (nginx:/apache: bodies use image paths)
 
@@ -138,6 +140,9 @@ def namespace_script(image: Path, work: Path, spec: SandboxSpec) -> str:
         elif mode == "read-only":
             lines.append(f"mount --bind {q(path)} {q(path)}")
             read_only.append(path)
+        elif mode == "read-write":
+            # ReadWritePaths= under a read-only tree: its own bind mount, never remounted ro
+            lines.append(f"mount --bind {q(path)} {q(path)}")
         else:
             raise ValueError(f"{spec.name}: mount mode {mode!r}")
     for path in read_only:
