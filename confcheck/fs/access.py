@@ -174,6 +174,13 @@ class Checker:
         assert dir_access.resolved is not None and dir_access.meta is not None
         return self._search_denial(dir_access.resolved, dir_access.meta)
 
+    def writable(self, meta: Meta, path: str | None = None) -> Denial | None:
+        """w on the object itself, its ancestors aside: connecting to a unix socket
+        (php-fpm's listen socket), creating files in a folder (uploads)."""
+        if self.identity.uid == 0:
+            return None     # CAP_DAC_OVERRIDE
+        return self._perm(meta, _W, path or meta.path)
+
     def own(self, meta: Meta, want: str, path: str | None = None) -> Denial | None:
         """The object's own bits and label for `want`, its ancestors aside.
 

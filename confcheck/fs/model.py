@@ -41,7 +41,7 @@ class Meta:
     @property
     def perms(self) -> str:
         """`ls -l` style, e.g. drwx------ (with + when an ACL is present)."""
-        kind = {FILE: "-", DIR: "d", LINK: "l"}.get(self.kind, "?")
+        kind = {FILE: "-", DIR: "d", LINK: "l", "socket": "s"}.get(self.kind, "?")
         text = kind + _stat.filemode(self.mode)[1:]
         return text + ("+" if self.acl else "")
 

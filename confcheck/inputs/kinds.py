@@ -1,6 +1,7 @@
 """What a config file is, from its name and first bytes: nginx main, nginx vhost or
-snippet, `nginx -T` dump, Apache main, Apache vhost or snippet, `.htaccess`, or
-neither (a php-fpm pool, a supervisor file: a `.conf` that is not ours)."""
+snippet, `nginx -T` dump, Apache main, Apache vhost or snippet, `.htaccess`, a
+php-fpm main (php-fpm.conf) or pool file, or neither (a supervisor file: a
+`.conf` that is not ours)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ SNIFF = 65536
 
 @dataclass(frozen=True)
 class Kind:
-    server: str           # "nginx" | "apache"
-    role: str             # "main" | "lone" | "dump" | "htaccess"
+    server: str           # "nginx" | "apache" | "php-fpm"
+    role: str             # "main" | "lone" | "dump" | "htaccess"; php-fpm: "main" | "pool"
 
 
 def looks_like_dump(data: bytes) -> bool:
@@ -38,6 +39,19 @@ _NGINX_MAIN = re.compile(rb"^[ \t]*(events|http)[ \t]*\{", re.M)
 # a statement ending in `;` or opening a block, the way every nginx file has them
 _NGINX_STATEMENT = re.compile(rb"^[ \t]*[a-z_][a-z0-9_]*(?:[ \t][^\n#]*)?[;{][ \t]*(?:#[^\n]*)?\r?$", re.M)
 _INI_SECTION = re.compile(rb"^[ \t]*\[[^\]\n]+\][ \t]*\r?$", re.M)
+# php-fpm's own entries (a pool file, php-fpm.conf): INI lines no nginx or Apache file has
+_FPM_LINE = re.compile(rb"^[ \t]*(listen|pm|pm\.max_children|listen\.(owner|group|mode|acl_users|acl_groups)|"
+                       rb"security\.limit_extensions|php_(admin_)?(value|flag)\[[^\]\n]*\]|"
+                       rb"include|pid|error_log|daemonize)[ \t]*=", re.M)
+_FPM_MAIN = re.compile(rb"^[ \t]*(\[global\]|include[ \t]*=)", re.M | re.I)
+FPM_MAIN_NAMES = ("php-fpm.conf",)
+
+
+def fpm_kind(name: str, head: bytes) -> Kind | None:
+    """A php-fpm main (php-fpm.conf, or a file with [global] or include=) or pool file, else None."""
+    if name in FPM_MAIN_NAMES or (_INI_SECTION.search(head) and _FPM_LINE.search(head)):
+        return Kind("php-fpm", "main" if name in FPM_MAIN_NAMES or _FPM_MAIN.search(head) else "pool")
+    return None
 
 
 def kind_of(name: str, data: bytes, server: str | None, *, named: bool) -> Kind | None:
@@ -49,6 +63,9 @@ def kind_of(name: str, data: bytes, server: str | None, *, named: bool) -> Kind 
     like the `--server` asked for, is not ours (None).
     """
     head = data[:SNIFF]
+    fpm = fpm_kind(name, head) if name != ".htaccess" else None
+    if fpm is not None and not _APACHE_LINE.search(head) and not _NGINX_MAIN.search(head):
+        return fpm          # --server picks nginx or Apache; the pools behind either are read with it
     if named and server == "apache":
         return Kind("apache", "htaccess" if name == ".htaccess" else
                     "main" if name in APACHE_MAIN_NAMES or _APACHE_MAIN.search(head) else "lone")

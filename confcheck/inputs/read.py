@@ -21,7 +21,7 @@ from confcheck.source import Diagnostics
 @dataclass
 class Loaded:
     config: Config
-    tree: object                 # NginxConfig | ApacheConfig | ParsedFile (a lone .htaccess)
+    tree: object                 # NginxConfig | ApacheConfig | ParsedFile (a lone .htaccess) | FpmConf
     diags: Diagnostics
 
     @property
@@ -29,6 +29,8 @@ class Loaded:
         """Local paths of every file read for it, its own first."""
         if self.config.role == "htaccess":
             return [self.tree.source.path]
+        if self.config.server == "php-fpm":
+            return list(self.tree.files.files)
         return list(self.tree.files)
 
 
@@ -36,6 +38,9 @@ class Loaded:
 class Reading:
     inputs: Inputs
     loaded: list[Loaded] = field(default_factory=list)
+    # php-fpm configurations (the pools behind the servers in `loaded`): kept apart, as no
+    # request is answered by them alone
+    fpm: list[Loaded] = field(default_factory=list)
     # config path -> (unit name, its files in the order applied): the systemd unit that
     # starts that configuration, read by the filesystem stage (confcheck/fs/sandbox.py)
     units: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
@@ -55,11 +60,21 @@ class Reading:
 
     @property
     def files(self) -> int:
-        return sum(len(item.files) for item in self.loaded)
+        return sum(len(item.files) for item in self.loaded + self.fpm)
+
+    @property
+    def pools(self) -> list:
+        """Every php-fpm pool read (confcheck.servers.phpfpm.pools.Pool), in the order read."""
+        return [pool for item in self.fpm for pool in item.tree.pools]
 
 
 def load(config: Config, root: str | None) -> Loaded:
     diags = Diagnostics()
+    if config.server == "php-fpm":
+        from confcheck.parsers.phpfpm_ini import read_fpm
+        from confcheck.servers.phpfpm.pools import build_pools
+        files = read_fpm(config.path, diags, root=root, alone=config.role == "pool")
+        return Loaded(config, build_pools(files, diags), diags)
     if config.role == "dump":
         from confcheck.parsers.nginx_loader import load_nginx_dump
         tree = load_nginx_dump(config.data or b"", config.path, diags)
@@ -76,6 +91,8 @@ def load(config: Config, root: str | None) -> Loaded:
 
 
 def _realpaths(item: Loaded) -> set[str]:
+    if item.config.server == "php-fpm":
+        return {source.realpath for source in item.tree.files.files.values()}
     if item.config.role == "htaccess":
         return {item.tree.source.realpath}
     return {source.realpath for source in item.tree.files.values()}
@@ -88,6 +105,8 @@ def read_inputs(inputs: Inputs, *, context_base: str | None = None, server: str 
     configs = list(inputs.configs)
     if context_base is not None:
         configs = _in_context(configs, context_base, server, reading)
+    fpm = [c for c in configs if c.server == "php-fpm"]
+    configs = [c for c in configs if c.server != "php-fpm"]
     mains = [c for c in configs if c.role in ("main", "dump")]
     for config in mains:
         if not any(item.config is config for item in reading.loaded):
@@ -115,11 +134,23 @@ def read_inputs(inputs: Inputs, *, context_base: str | None = None, server: str 
         reading.loaded.append(item)
         for path in _realpaths(item):
             read.setdefault(path, config.path)
+    _read_fpm(fpm, inputs, reading)
     _fold_included(reading)
     # mains first, in the order named; then the files read alone
     order = {id(c): i for i, c in enumerate(configs)}
     reading.loaded.sort(key=lambda item: (item.config.role not in ("main", "dump"), order.get(id(item.config), 0)))
     return reading
+
+
+def _read_fpm(configs: list[Config], inputs: Inputs, reading: Reading) -> None:
+    """php-fpm mains with their includes, then the pool files no main read (alone)."""
+    read: set[str] = set()
+    for config in sorted(configs, key=lambda c: c.role != "main"):
+        if os.path.realpath(config.path) in read:
+            continue
+        item = load(config, inputs.root)
+        reading.fpm.append(item)
+        read |= _realpaths(item)
 
 
 def _fold_included(reading: Reading) -> None:

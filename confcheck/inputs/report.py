@@ -35,6 +35,15 @@ def inputs_json(reading) -> dict:
             "from_this_machine": _machine_files(item),
             "unit": _unit_json(reading.unit_of(config.path)),
         })
+    for item in reading.fpm:
+        configs.append({
+            "server": "php-fpm",
+            "kind": item.config.role,
+            "path": item.config.path,
+            "files": item.files,
+            "deployed_at": None, "read_beside": None, "from_this_machine": [], "unit": None,
+            "pools": [_pool_json(pool) for pool in item.tree.pools],
+        })
     return {
         "configs": configs,
         "served_trees": [{"path": t, "reason": inputs.tree_notes.get(t, "")} for t in inputs.trees],
@@ -42,6 +51,12 @@ def inputs_json(reading) -> dict:
         "not_read": [{"path": s.path, "reason": s.reason} for s in inputs.skipped],
         "apps": list(reading.apps),
     }
+
+
+def _pool_json(pool) -> dict:
+    listen = pool.listen
+    return {"name": pool.name, "file": pool.section.span.file, "line": pool.section.span.line,
+            "listen": None if listen is None else str(listen), "user": pool.user, "group": pool.group}
 
 
 def _unit_json(unit) -> dict | None:
@@ -71,6 +86,8 @@ def inputs_line(reading, cwd: str | None = None) -> str:
             texts.append(f"{len(alone)} files alone (such as {name(alone[0].config.path)}; --format json lists them"
                          + (", from this machine: " + ", ".join(machine) if machine else "") + ")")
         parts.append(f"{server}: " + ", ".join(texts))
+    if reading.fpm:
+        parts.append("php-fpm: " + ", ".join(_fpm_text(item, name) for item in reading.fpm))
     line = "read " + ("; ".join(parts) or "no configuration")
     inputs = reading.inputs
     if inputs.standard:
@@ -110,6 +127,17 @@ def _item_text(item, name, reading) -> str:
     if unit is not None:
         text += f" (started by {unit[0]}: " + ", ".join(name(f) for f in unit[1]) + ")"
     return text
+
+
+def _fpm_text(item, name) -> str:
+    text = name(item.config.path)
+    more = len(item.files) - 1
+    if more:
+        text += f" + {more} included file{'s' if more != 1 else ''}"
+    if item.config.role == "pool":
+        text += " (alone)"
+    pools = [pool.name for pool in item.tree.pools]
+    return text + (f" (pool{'s' if len(pools) != 1 else ''} " + ", ".join(pools) + ")" if pools else " (no pool)")
 
 
 def _skipped_text(skipped, kind: str, name) -> str:

@@ -28,6 +28,8 @@ from confcheck.inputs.search import candidates
 
 STANDARD_NGINX = ("/etc/nginx/nginx.conf", "/usr/local/nginx/conf/nginx.conf", "/usr/local/etc/nginx/nginx.conf")
 STANDARD_APACHE = ("/etc/apache2/apache2.conf", "/etc/httpd/conf/httpd.conf")
+# php-fpm: Debian's one per PHP version, RHEL's (which includes /etc/php-fpm.d/*.conf), a source build's
+STANDARD_FPM = ("/etc/php/*/fpm/php-fpm.conf", "/etc/php-fpm.conf", "/usr/local/etc/php-fpm.conf")
 
 
 def _read_head(path: str) -> bytes:
@@ -95,13 +97,19 @@ def resolve(request: InputRequest, stdin=None) -> Inputs:
                                                      "files read as the configuration serves them")
         else:
             configs += found
-    if configs:        # (--context may name only files that are neither server's: nothing to read)
+    web = [c for c in configs if c.server != "php-fpm"]
+    if configs and not web and not request.context:
+        # php-fpm alone answers no request: the server in front comes from the standard locations
+        configs += _standard(request, root, [])
+        out.standard = True
+        out.standard_reason = "only php-fpm configuration was named"
+    elif configs:        # (--context may name only files that are neither server's: nothing to read)
         for tree in empty:
             out.trees.append(tree)
             out.tree_notes[tree] = "no configuration in it: a served tree (limits the disk walk)"
         out.standard_reason = "configuration was named on the command line"
     else:
-        configs = _standard(request, root, empty)
+        configs = _standard(request, root, empty) + _standard_fpm(root)
         out.standard = True
         for tree in empty:
             out.trees.append(tree)
@@ -128,6 +136,17 @@ def _standard(request: InputRequest, root: str | None, empty: list[str]) -> list
                      + "; name a config file or directory")
 
 
+def _standard_fpm(root: str | None) -> list[Config]:
+    """The php-fpm configurations installed at the standard places (every PHP version on Debian)."""
+    import glob
+    out = []
+    for pattern in STANDARD_FPM:
+        for path in sorted(glob.glob(local_path(pattern, root))):
+            if os.path.isfile(path):
+                out.append(Config("php-fpm", "main", path))
+    return out
+
+
 def _unique(configs: list[Config]) -> list[Config]:
     seen: set[tuple[str, str]] = set()
     out = []
@@ -142,7 +161,7 @@ def _unique(configs: list[Config]) -> list[Config]:
 
 def _place(config: Config, configs: list[Config], root: str | None) -> None:
     """The conf prefix (ServerRoot) and the deployed place a config is read with."""
-    if config.role in ("dump", "htaccess", "foreign"):
+    if config.role in ("dump", "htaccess", "foreign") or config.server == "php-fpm":
         return
     if config.role == "main":
         if config.server == "nginx" and not root:

@@ -76,6 +76,7 @@ APACHE_MAIN = ("LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_
                "ServerName www.example.com\nIncludeOptional sites-enabled/*.conf\n")
 APACHE_SITE = ("<VirtualHost *:80>\n    DocumentRoot /var/www/html\n    <FilesMatch \"^\\.\">\n"
                "        Require all denied\n    </FilesMatch>\n</VirtualHost>\n")
+POOL = "[www]\nuser = www-data\nlisten = /run/php/php-fpm.sock\npm = ondemand\npm.max_children = 5\n"
 HTACCESS = "Options -Indexes\nRequire all granted # the site is public\n"
 
 
@@ -284,24 +285,32 @@ def test_a_directory_without_config_is_a_served_tree_only_beside_a_config(tree_d
 
 def test_files_a_search_finds_that_are_not_config_or_not_enabled_are_listed_not_read(tmp_path):
     repo = _build(tmp_path, "nginx-only")
-    _write(f"{repo}/php/pool.d/www.conf", "[www]\nuser = www-data\nlisten = /run/php/php-fpm.sock\n")
+    _write(f"{repo}/php/pool.d/www.conf", POOL)
+    _write(f"{repo}/supervisor/conf.d/worker.conf", "[program:worker]\ncommand=/usr/bin/worker\n")
     _write(f"{repo}/nginx/sites-available/old", LONE.replace("allow 192", "allow 172"))   # not enabled
     doc = _scan("repo", cwd=str(tmp_path))
     assert doc["errors"] == []
     assert {(s["path"], s["reason"].split(":")[0]) for s in doc["inputs"]["not_read"]} == {
-        ("repo/php/pool.d/www.conf", "neither an nginx nor an Apache configuration"),
+        ("repo/supervisor/conf.d/worker.conf", "neither an nginx nor an Apache configuration"),
         ("repo/nginx/sites-available/old", "not enabled")}
+    # the pool file is php-fpm's: read alone (its php-fpm.conf is not in the repository)
+    [fpm] = [c for c in doc["inputs"]["configs"] if c["server"] == "php-fpm"]
+    assert (fpm["kind"], fpm["path"], [p["name"] for p in fpm["pools"]]) == ("pool", "repo/php/pool.d/www.conf", ["www"])
     assert not any(f["file"].endswith("sites-available/old") for f in doc["findings"])
 
 
-def test_the_hook_given_only_files_that_are_not_config_reads_nothing_else(tmp_path):
+def test_the_hook_given_only_a_pool_file_reads_it_and_nothing_else(tmp_path):
     repo = _build(tmp_path, "nginx-only")
-    _write(f"{repo}/php/pool.d/www.conf", "[www]\nuser = www-data\n")
+    _write(f"{repo}/php/pool.d/www.conf", "[www]\nuser = www-data\nlisten = /run/php/php-fpm.sock\n")
     proc = run_cli("scan", *_hook_args(), "--format", "json", "php/pool.d/www.conf", cwd=repo)
-    assert proc.returncode == 0, proc.stderr
-    inputs = json.loads(proc.stdout)["inputs"]
-    assert inputs["configs"] == [] and inputs["standard_locations"]["used"] is False
-    assert [s["path"] for s in inputs["not_read"]] == ["php/pool.d/www.conf"]
+    doc = json.loads(proc.stdout)
+    inputs = doc["inputs"]
+    assert [c["path"] for c in inputs["configs"]] == ["php/pool.d/www.conf"]
+    assert inputs["standard_locations"]["used"] is False and inputs["not_read"] == []
+    # php-fpm refuses a pool without pm: exit 2, in php-fpm's words, at the pool's line
+    assert proc.returncode == 2
+    assert [(e["line"], e["message"]) for e in doc["errors"]] == [
+        (1, "[pool www] the process manager is missing (static, dynamic or ondemand)")]
 
 
 def test_the_search_looks_at_the_files_the_hook_passes():

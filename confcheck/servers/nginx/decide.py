@@ -40,6 +40,7 @@ class Model:
     conf_prefix: str = "/etc/nginx"
     checkers: dict = field(default_factory=dict)
     failures: list | None = None      # where confcheck.isolation records a decision that failed
+    pools: list | None = None         # php-fpm pools read (None: no php-fpm configuration read)
 
     @staticmethod
     def test_want(checker) -> str:
@@ -545,6 +546,9 @@ def _content(state: State) -> bool:
     scope = state.scope
     handler = scope.handler()
     if handler is not None:
+        if handler.key == "fastcgi_pass" and state.model.pools is not None:
+            from confcheck.servers.nginx.fastcgi import php_fpm_final
+            raise php_fpm_final(state, handler)
         if handler.key in UPSTREAM_HANDLERS:
             raise Final(None, f"handed to {handler.name} {' '.join(a.raw for a in handler.args)}: the status "
                               "comes from that upstream, after the access phase allowed the request", handler)
@@ -749,6 +753,8 @@ def _error_page(state: State, final: Final) -> None:
     changes bound the chain)."""
     if final.status is None or final.status < 300 or state.error_page or state.changes_left <= 0:
         raise final
+    if final.upstream and state.scope.value("fastcgi_intercept_errors", "off") != "on":
+        raise final         # the FastCGI server's own response is passed on as it is
     pages = state.scope.group("error_page")
     recursive = state.scope.value("recursive_error_pages", "off") == "on"
     if pages and not recursive:

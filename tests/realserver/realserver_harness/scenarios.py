@@ -117,6 +117,10 @@ RULES = {
     "htaccess-unreadable": ".htaccess cannot be read: no r for the worker, or it is a directory (fs_path: the .htaccess)",
     "htaccess-not-allowed": ".htaccess uses a directive its AllowOverride class forbids: 500 (fs_path: the .htaccess)",
     "htaccess-invalid": ".htaccess has a syntax error or an unknown directive: 500 (fs_path: the .htaccess)",
+    # phpfpm_scenarios/ (phpfpm.py): php-fpm behind the server, as the pool's user
+    "pool-cannot-read": "the pool's user cannot search a folder above the script or read it (fs_path: that component)",
+    "socket-refused": "the worker may not connect to the pool's socket: no w on it or no x above (fs_path: the socket)",
+    "no-pool": "no pool listens on the socket the server connects to, and it does not exist (fs_path: the socket)",
     # sandbox_scenarios/ (sandbox.py): the systemd unit's mount namespace
     "sandbox-hides": "the unit's namespace hides the path: an inaccessible (mode 000) or empty mount "
                      "(fs_path: the mount, or the missing name in an empty one; unit_line: the setting's file:line:column)",
@@ -147,10 +151,10 @@ AccessFileName .htaccess
 }
 
 SCENARIO_KEYS = {"name", "ref", "title", "accounts", "tree", "requests", "raw_servers", "refuses_start",
-                 *SERVER_KINDS}
+                 "php_fpm", *SERVER_KINDS}
 REQUEST_KEYS = {"path", "method", "headers", "auth", "body", "host", *SERVER_KINDS}
 EXPECT_KEYS = {"status", "fs_path", "rule", "log", "body", "note", "decided_by", "upstream", "location", "closed",
-               "decided_in", "not_modelled", "unit_line", "under_load"}
+               "decided_in", "not_modelled", "unit_line", "under_load", "script"}
 # statuses a config-caused outcome must explain with decided_by (when no fs_path)
 EXPLAINED_STATUSES = (401, 403, 500)
 # no backend runs: nginx answers 502, Apache's mod_proxy 503
@@ -178,6 +182,7 @@ class Expectation:
     not_modelled: str | None = None  # directive text of an unknown-class directive: `why` answers null
     unit_line: str | None = None   # sandbox scenarios: the unit line that caused it (end of file:line:column)
     under_load: int | None = None  # refused by a limit under load: what `why` answers one request
+    script: bool = False           # php-fpm ran the PHP script (phpfpm.py): `why` answers null, naming it
 
 
 @dataclass
@@ -214,6 +219,7 @@ class Scenario:
     source: str  # file it came from
     raw_servers: bool = False  # nginx: the config is whole server blocks on @LISTEN@
     refuses_start: dict[str, str] = field(default_factory=dict)  # kind -> -t message substring
+    php_fpm: str | None = None     # php-fpm pool sections behind the server (phpfpm.py)
 
     @property
     def server_name(self) -> str:
@@ -282,7 +288,7 @@ def _expectation(raw, where: str, config: str | None = None,
                        log=list(log), body=raw.get("body"), note=raw.get("note"),
                        decided_by=decided_by, upstream=upstream, location=location, closed=closed,
                        decided_in=raw.get("decided_in"), not_modelled=not_modelled,
-                       unit_line=raw.get("unit_line"), under_load=under_load)
+                       unit_line=raw.get("unit_line"), under_load=under_load, script=bool(raw.get("script")))
 
 
 def _request(raw, where: str, configs: dict[str, str] | None = None,
@@ -336,7 +342,8 @@ def parse_scenario(raw: dict, source: str = "<data>") -> Scenario:
             raise ScenarioError(f"{where}: raw_servers needs server {{ listen @LISTEN@; ... }} blocks")
     tree = parse_entries(raw.get("tree"), f"{where}.tree")
     files = {e.path: e.content for e in tree if e.kind == "file" and e.content is not None}
-    sources = {k: {**files, **({"base": BASE_CONFIG[k]} if k in BASE_CONFIG else {})} for k in configs}
+    sources = {k: {**files, **({"base": BASE_CONFIG[k]} if k in BASE_CONFIG else {}),
+                   **({"php_fpm": str(raw["php_fpm"])} if "php_fpm" in raw else {})} for k in configs}
     requests = [_request(r, f"{where}.requests[{i}]", configs, sources)
                 for i, r in enumerate(raw.get("requests") or [])]
     refuses = raw.get("refuses_start") or {}
@@ -360,7 +367,7 @@ def parse_scenario(raw: dict, source: str = "<data>") -> Scenario:
     return Scenario(name=name, ref=str(raw.get("ref", "own")), title=str(raw.get("title", name)),
                     tree=tree, configs=configs,
                     requests=requests, accounts=accounts, source=source, raw_servers=raw_servers,
-                    refuses_start=dict(refuses))
+                    refuses_start=dict(refuses), php_fpm=str(raw["php_fpm"]) if "php_fpm" in raw else None)
 
 
 def load_file(path: Path) -> list[Scenario]:

@@ -1,0 +1,39 @@
+"""nginx's fastcgi_pass handing a request to php-fpm: the address it connects to and
+the SCRIPT_FILENAME it sends (fastcgi_param, an array inherited all-or-nothing from
+the nearest level that has any), then php-fpm's own answer
+(confcheck.servers.phpfpm.handoff)."""
+
+from __future__ import annotations
+
+from confcheck.servers.nginx import variables
+from confcheck.servers.outcome import Final
+from confcheck.servers.phpfpm.handoff import address_of, answer
+
+
+def script_filename(state) -> tuple[str | None, object | None]:
+    """(SCRIPT_FILENAME as nginx sends it, the fastcgi_param node), or (None, None)."""
+    found = None
+    for node in state.scope.group("fastcgi_param"):
+        if node.args and node.args[0].value == "SCRIPT_FILENAME" and len(node.args) >= 2:
+            found = node        # a repeated param: nginx sends both, php-fpm keeps the last
+    if found is None:
+        return None, None
+    return variables.expand_deciding(found.args[1].value, state, found), found
+
+
+def php_fpm_final(state, handler) -> Final:
+    target = variables.expand_deciding(handler.args[0].value, state, handler) if handler.args else ""
+    address = address_of(target)
+    if address is None:
+        return Final(None, f"handed to fastcgi_pass {target}: an upstream group or an address the model does not "
+                           "resolve; the status comes from that upstream", handler)
+    script, param = script_filename(state)
+    if param is not None:
+        state.step("fastcgi_param", f"SCRIPT_FILENAME {script}", param)
+    model = state.model
+    verdict = answer(model.pools, model.fs, model.identity, address, script, model.checkers,
+                     handler="nginx")
+    for step, detail in verdict.steps:
+        state.step(step, detail, None)
+    node = verdict.decided_by if verdict.decided_by is not None else handler
+    return Final(verdict.status, verdict.reason, node, verdict.fs_path, verdict.rule, upstream=verdict.upstream)

@@ -1,0 +1,297 @@
+"""What php-fpm answers to a request the web server hands to it.
+
+The web server's model (nginx's fastcgi_pass, Apache's proxy:fcgi handler)
+says where it connects and which SCRIPT_FILENAME it sends; this module
+follows the request from there, the way php-fpm 8.2 decides
+(sapi/fpm/fpm/fpm_main.c, fpm_php.c, fpm_unix.c, fpm_sockets.c):
+
+1. connect: a unix socket no pool listens on and that is not on disk is
+   nginx's `connect() ... failed (2: No such file or directory)`, 502; the
+   worker needs search on every folder above the socket and write on the
+   socket itself, which php-fpm creates root-owned 0660 unless
+   listen.owner/listen.group/listen.mode say otherwise, or with ACL entries
+   for listen.acl_users/listen.acl_groups (then owner and group are ignored)
+   -> `(13: Permission denied)`, 502.
+2. the script: with cgi.fix_pathinfo (default 1) php-fpm stats
+   SCRIPT_FILENAME as the pool's user and, when it is not a regular file,
+   each shorter prefix in turn: the first regular file is the script, none is
+   `Primary script unknown` (404 `File not found.`).
+3. security.limit_extensions (default .php .phar; empty allows all): a script
+   whose name ends otherwise is `Access denied.` (403), before it is opened.
+4. the pool's user opens it: EACCES is 403 `Access denied.`, else 404.
+5. otherwise the script runs and its own code decides the status: unknown
+   here, "answered by the PHP script".
+
+chroot: SCRIPT_FILENAME is a path inside the pool's chroot.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass, field
+
+from confcheck.fs.model import AclEntry, Meta
+from confcheck.servers.phpfpm.pools import Listen, Pool, parse_listen
+
+RULE_EXTENSION = "PHP101"
+RULE_SCRIPT = "PHP102"
+RULE_SOCKET = "PHP103"
+RULE_NO_POOL = "PHP104"
+
+
+@dataclass(frozen=True)
+class Cite:
+    """A place in a php-fpm file that decided (an entry, or the pool's [section] when a default did):
+    what an Outcome's decided_by needs."""
+
+    name: str
+    file: str
+    line: int
+    column: int
+    text: str = ""
+
+    @property
+    def args(self) -> list:
+        return []
+
+
+def cite(pool: Pool, key: str) -> Cite:
+    entry = pool.entry(key)
+    if entry is not None:
+        return Cite(entry.label, entry.file, entry.line, entry.column, entry.span.text)
+    span = pool.section.span
+    return Cite(f"[{pool.name}]", span.file, span.line, span.column, span.text)
+
+
+@dataclass
+class Verdict:
+    status: int | None
+    reason: str
+    decided_by: Cite | None = None
+    fs_path: str | None = None
+    rule: str | None = None
+    steps: list[tuple[str, str]] = field(default_factory=list)
+    upstream: bool = True        # php-fpm's own answer (not nginx's): error_page does not apply by default
+
+
+def address_of(target: str) -> Listen | None:
+    """fastcgi_pass's / proxy:fcgi's address: `unix:/path`, `host:port`, `[v6]:port`."""
+    if target.startswith("unix:"):
+        path = target[5:].split("|", 1)[0].split(":", 1)[0] if target.startswith("unix:") else target
+        return Listen(unix=path)
+    host, sep, port = target.rpartition(":")
+    if not sep or not port.isdigit():
+        return None
+    return Listen(host=host.strip("[]") or None, port=int(port))
+
+
+_LOOPBACK = {"localhost", "127.0.0.1", "::1"}
+
+
+def pool_for(pools: list[Pool], address: Listen) -> Pool | None:
+    """The pool listening where the web server connects."""
+    for pool in pools:
+        listen = pool.listen
+        if listen is None:
+            continue
+        if address.unix is not None:
+            if listen.unix is not None and posixpath.normpath(listen.unix) == posixpath.normpath(address.unix):
+                return pool
+            continue
+        if listen.port != address.port or listen.unix is not None:
+            continue
+        if listen.host is None or listen.host == address.host or (
+                listen.host in _LOOPBACK and address.host in _LOOPBACK):
+            return pool
+    return None
+
+
+def answer(pools: list[Pool], fs, worker, address: Listen, script: str | None, checkers: dict,
+           *, handler: str) -> Verdict:
+    """php-fpm's answer for a request sent to `address` with SCRIPT_FILENAME `script`
+    (None: not sent). `worker` is the web server's Identity, `checkers` a cache."""
+    pool = pool_for(pools, address)
+    if pool is None:
+        return _no_pool(fs, address, handler)
+    steps = [("php-fpm pool", f"[{pool.name}] at {pool.section.span.file}:{pool.section.span.line} listens on "
+                              f"{address}; its scripts run as {pool.user}"
+                              + (f":{pool.group}" if pool.group else ""))]
+    if fs is None:
+        return Verdict(None, f"handed to php-fpm pool [{pool.name}]: without the disk the script's access "
+                             "cannot be judged", cite(pool, "listen"), steps=steps)
+    if address.unix is not None:
+        refused = _socket_refused(pool, fs, worker, address.unix, checkers)
+        if refused is not None:
+            refused.steps[:0] = steps
+            return refused
+    if script is None:
+        return Verdict(None, f"handed to php-fpm pool [{pool.name}] without SCRIPT_FILENAME: the model does "
+                             "not know which script php-fpm runs", cite(pool, "listen"), steps=steps)
+    from confcheck.fs.identity import IdentityError, resolve_identity
+    try:
+        identity = resolve_identity(fs, pool.user or "", pool.group, source=f"pool [{pool.name}]")
+    except IdentityError as exc:
+        return Verdict(None, f"php-fpm pool [{pool.name}]: {exc}", cite(pool, "user"), steps=steps)
+    checker = _checker(checkers, fs, identity)
+    chroot = pool.value("chroot") or ""
+    disk = posixpath.normpath(chroot + "/" + script) if chroot else script
+    if chroot:
+        steps.append(("chroot", f"pool [{pool.name}] runs in chroot {chroot}: SCRIPT_FILENAME {script} is {disk}"))
+    fix = pool.php("cgi.fix_pathinfo")
+    fix_pathinfo = fix is None or fix[0] not in ("", "0")
+    found, why_not = _script(checker, disk, fix_pathinfo)
+    if found is None:
+        denial = why_not.denial if why_not is not None else None
+        at_fault = denial.path if denial is not None else disk
+        detail = f" ({denial.detail})" if denial is not None and denial.need != "missing" else ""
+        return Verdict(404, f"php-fpm finds no script at {disk}{detail}: it logs 'Primary script unknown' "
+                            "and answers 404 'File not found.'",
+                       cite(pool, "user") if denial is not None and denial.need != "missing" else None, at_fault,
+                       RULE_SCRIPT if denial is not None and denial.need != "missing" else None, steps)
+    if found != disk:
+        steps.append(("cgi.fix_pathinfo", f"{disk} is not a file: php-fpm runs {found}, the rest is PATH_INFO"))
+    allowed = pool.limit_extensions
+    if allowed and not any(len(found) > len(ext) and found.endswith(ext) for ext in allowed):
+        return Verdict(403, f"{found} does not end in {' '.join(allowed)} (security.limit_extensions of pool "
+                            f"[{pool.name}]): php-fpm logs 'Access to the script ... has been denied' and "
+                            "answers 403 'Access denied.'", cite(pool, "security.limit_extensions"),
+                       None, RULE_EXTENSION, steps)
+    opened = checker.check(found, "read")
+    if not opened.ok:
+        denial = opened.denial
+        status = 403 if denial is not None and denial.need in ("r", "x", "label") else 404
+        words = "403 'Access denied.'" if status == 403 else "404 'File not found.'"
+        return Verdict(status, f"php-fpm cannot open {found} as {identity.user}"
+                               + (f" ({denial.detail})" if denial is not None else "") + f": it answers {words}",
+                       cite(pool, "user"), denial.path if denial is not None else found, RULE_SCRIPT, steps)
+    steps.append(("script", f"{identity.user} reads {found}"))
+    basedir = pool.php("open_basedir")
+    if basedir is not None and basedir[0] and not _in_basedir(found, basedir[0]):
+        entry = basedir[1]
+        return Verdict(None, f"{found} is outside open_basedir {basedir[0]} ({entry.file}:{entry.line}): what "
+                             "PHP answers then is not modelled", Cite(entry.label, entry.file, entry.line,
+                                                                       entry.column, entry.span.text), steps=steps)
+    return Verdict(None, f"answered by the PHP script {found} (php-fpm pool [{pool.name}], user "
+                         f"{identity.user}): its code decides the status", cite(pool, "listen"), steps=steps)
+
+
+def _no_pool(fs, address: Listen, handler: str) -> Verdict:
+    if address.unix is None:
+        return Verdict(None, f"no php-fpm pool read listens on {address}: the status comes from whatever "
+                             "listens there (nothing: 502)")
+    if fs is not None:
+        try:
+            meta = fs.lstat(address.unix)
+        except Exception:  # noqa: BLE001 - the scanner could not look: not known
+            meta = True
+        if meta is not None:
+            return Verdict(None, f"{address.unix} exists but no php-fpm pool read listens there: its status "
+                                 "comes from whatever serves it")
+    return Verdict(502, f"no php-fpm pool listens on unix:{address.unix}"
+                        + (" and there is no such socket" if fs is not None else "")
+                        + f": {handler} fails to connect (2: No such file or directory) and answers 502",
+                   None, address.unix, RULE_NO_POOL, upstream=False)
+
+
+def socket_meta(pool: Pool, fs, path: str) -> Meta | None:
+    """The socket php-fpm creates for `pool` (fpm_unix_set_socket_permissions): root-owned,
+    listen.mode (0660), chowned to listen.owner/listen.group when set, unless ACL users or
+    groups are set: then ACL entries rw for them, owner and group left as they are."""
+    from confcheck.fs.identity import Accounts
+    accounts = Accounts.load(fs)
+    mode_text = pool.value("listen.mode") or "0660"
+    try:
+        mode = int(mode_text, 8)
+    except ValueError:
+        return None
+    uid, gid = 0, 0
+    acl_users = (pool.value("listen.acl_users") or "").replace(",", " ").split()
+    acl_groups = (pool.value("listen.acl_groups") or "").replace(",", " ").split()
+    acl = None
+    if acl_users or acl_groups:
+        entries = [AclEntry("user_obj", None, (mode >> 6) & 7), AclEntry("group_obj", None, (mode >> 3) & 7),
+                   AclEntry("other", None, mode & 7), AclEntry("mask", None, 6 | ((mode >> 3) & 7))]
+        for name in acl_users:
+            if name in accounts.users:
+                entries.append(AclEntry("user", accounts.users[name][0], 6))
+        for name in acl_groups:
+            if name in accounts.groups:
+                entries.append(AclEntry("group", accounts.groups[name], 6))
+        acl = tuple(entries)
+    else:
+        owner, group = pool.value("listen.owner"), pool.value("listen.group")
+        if owner:
+            if owner not in accounts.users:
+                return None
+            uid = accounts.users[owner][0]
+        if group:
+            if group not in accounts.groups:
+                return None
+            gid = accounts.groups[group]
+    return Meta(path, "socket", mode, uid, gid, acl=acl)
+
+
+def _socket_refused(pool: Pool, fs, worker, path: str, checkers: dict) -> Verdict | None:
+    checker = _checker(checkers, fs, worker)
+    folder = posixpath.dirname(path) or "/"
+    reach = checker.check(folder, "search")    # connect() looks the socket up: x on every folder to it
+    if not reach.ok:
+        denial = reach.denial
+        if denial is not None and denial.need == "missing":
+            return Verdict(502, f"{folder} does not exist: php-fpm cannot create its socket {path} and the "
+                                "connection fails (502)", cite(pool, "listen"), denial.path, RULE_SOCKET,
+                           upstream=False)
+        return Verdict(502, f"connect() to unix:{path} fails (13: Permission denied): "
+                            f"{denial.detail if denial else 'a folder above it is not searchable'} (502)",
+                       cite(pool, "listen"), denial.path if denial else folder, RULE_SOCKET, upstream=False)
+    meta = socket_meta(pool, fs, path)
+    if meta is None:
+        return None
+    denial = checker.writable(meta, path)
+    if denial is None:
+        return None
+    key = next(k for k in ("listen.acl_users", "listen.acl_groups", "listen.mode", "listen.owner", "listen.group",
+                           "listen") if pool.entry(k) is not None or k == "listen")
+    return Verdict(502, f"connect() to unix:{path} fails (13: Permission denied): the socket php-fpm creates "
+                        f"for pool [{pool.name}] is {_perms(meta, fs)} and {denial.detail.split(' is ', 1)[0]} "
+                        f"is '{denial.cls}' on it without w (502)",
+                   cite(pool, key), path, RULE_SOCKET, upstream=False)
+
+
+def _perms(meta: Meta, fs) -> str:
+    from confcheck.fs.identity import Accounts
+    names = Accounts.load(fs)
+    return (f"s{meta.perms[1:]} {names.user_names.get(meta.uid, meta.uid)}:"
+            f"{names.group_names.get(meta.gid, meta.gid)}")
+
+
+def _checker(checkers: dict, fs, identity):
+    from confcheck.fs.access import Checker
+    key = ("php-fpm", identity.uid, identity.gid, identity.groups)
+    if key not in checkers:
+        checkers[key] = Checker(fs, identity)
+    return checkers[key]
+
+
+def _script(checker, path: str, fix_pathinfo: bool):
+    """(the script php-fpm runs, or None; the failed lookup of `path` when none)."""
+    first = checker.check(path, "stat")
+    if first.ok and first.meta is not None and first.meta.kind == "file":
+        return path, None
+    if not fix_pathinfo:
+        return (path, None) if first.ok else (None, first)
+    probe = path
+    while True:
+        probe = posixpath.dirname(probe)
+        if probe in ("", "/"):
+            return None, first
+        got = checker.check(probe, "stat")
+        if got.ok and got.meta is not None and got.meta.kind == "file":
+            return probe, None
+
+
+def _in_basedir(path: str, basedir: str) -> bool:
+    for part in basedir.split(":"):
+        if part and path.startswith(part):
+            return True
+    return False
