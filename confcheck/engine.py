@@ -72,6 +72,7 @@ class ScanContext:
         self.trees = trees              # served trees named on the command line (limit the walk)
         self.apache: list[ApacheTarget] = []
         self.htaccess: list = []        # lone .htaccess files named on the command line (ParsedFile)
+        self.pools: list | None = None  # php-fpm pools behind the servers (None: no php-fpm configuration read)
         self._identities: dict[int, object] = {}
         self._surveys: dict[int, object] = {}
         self._models: dict[int, object] = {}
@@ -139,7 +140,7 @@ class ScanContext:
             fs = self.fs_for(target) if identity is not None and not isinstance(identity, IdentityProblem) else None
             self._models[key] = Model(build_http(target.config.nodes), fs, identity if fs else None,
                                       prefix=target.model.prefix, conf_prefix=target.model.conf_prefix,
-                                      failures=self.failures)
+                                      failures=self.failures, pools=self.pools)
         return self._models[key]
 
     @cached_property
@@ -301,6 +302,7 @@ def _run_scan(options: ScanOptions, stdin) -> ScanResult:
     ctx.apache, ctx.htaccess = apache, htaccess
     ctx.apps = read_apps(reading, options)
     ctx.all_targets = ctx.targets()
+    ctx.pools = reading.running_pools()
     for target in ctx.targets() if fs is not None else ():
         reading.note_unit(target.config.main.source.path, ctx.sandbox(target))
     files = reading.files

@@ -77,16 +77,8 @@ def prepare(options: WhyOptions) -> Prepared:
         if not http.servers:
             raise InputError(f"{shown(target.name, options.root)}: no server block: nothing answers requests")
         model = Model(http, fs, identity, prefix=target.model.prefix, conf_prefix=target.model.conf_prefix,
-                      failures=Failures(), pools=running_pools(reading))
+                      failures=Failures(), pools=reading.running_pools())
     return Prepared(model, diags.errors, reading=reading, apps=read_apps(reading, options))
-
-
-def running_pools(reading) -> list | None:
-    """The php-fpm pools behind the server (None: no php-fpm configuration was read). A
-    configuration php-fpm refuses to start with runs no pool: its sockets are absent."""
-    if not reading.fpm:
-        return None
-    return [pool for item in reading.fpm if not item.diags.errors for pool in item.tree.pools]
 
 
 def _prepare_apache(item, options: WhyOptions, scan_options: ScanOptions, reading) -> Prepared:

@@ -55,6 +55,8 @@ def answered_under(ctx, target, node, fs_path: str, *, credentials: bool = False
 def _claim(outcome, url: str, fs_path: str, how: str = "") -> str | None:
     if outcome is None or outcome.status is None or outcome.fs_path != fs_path:
         return None
+    if (outcome.rule or "").startswith("PHP"):
+        return None     # php-fpm's answer, as the pool's user: not the worker's refusal of this path
     node = outcome.decided_by
     decided = f" ({node.name} {' '.join(a.raw for a in node.args)})" if node is not None else ""
     return f"GET {url}{how} is answered {outcome.status}{decided}"

@@ -62,10 +62,12 @@ class Reading:
     def files(self) -> int:
         return sum(len(item.files) for item in self.loaded + self.fpm)
 
-    @property
-    def pools(self) -> list:
-        """Every php-fpm pool read (confcheck.servers.phpfpm.pools.Pool), in the order read."""
-        return [pool for item in self.fpm for pool in item.tree.pools]
+    def running_pools(self) -> list | None:
+        """The php-fpm pools behind the servers (None: no php-fpm configuration was read). A
+        configuration php-fpm refuses to start with runs no pool: its sockets are absent."""
+        if not self.fpm:
+            return None
+        return [pool for item in self.fpm if not item.diags.errors for pool in item.tree.pools]
 
 
 def load(config: Config, root: str | None) -> Loaded:

@@ -99,7 +99,7 @@ def read_fpm(path: str, diags: Diagnostics, *, root: str | None = None, alone: b
 def _read_file(path: str, out: FpmFiles, diags: Diagnostics, root: str | None, env: dict[str, str],
                depth: int, at: Span | None) -> bool:
     try:
-        source = SourceFile.read(path, _display(path, root))
+        source = SourceFile.read(path)      # named by the path read, like the servers' files
     except OSError as exc:
         diags.add(f"failed to open configuration file '{_display(path, root)}': {exc.strerror} ({exc.errno})",
                   at, file=None if at else _display(path, root))

@@ -159,8 +159,9 @@ def test_case(rule_id, case, tree_dir):
     build_case(tree_dir, case)
     snapshot = snapshot_with_labels(tree_dir, case) if "selinux" in case else None
     default = "/etc/apache2/apache2.conf" if case.get("base") == "debian-apache" else "/etc/nginx/nginx.conf"
-    options = ScanOptions(paths=[case.get("config", default)], root=tree_dir, server=case.get("server"),
-                          no_fs=case.get("no_fs", False), fs_snapshot=snapshot,
+    # `paths`: several PATHs (an nginx.conf and the php-fpm.conf behind it)
+    options = ScanOptions(paths=list(case.get("paths") or [case.get("config", default)]), root=tree_dir,
+                          server=case.get("server"), no_fs=case.get("no_fs", False), fs_snapshot=snapshot,
                           # Django settings behind the proxy ([HOST=]FILE, the file under the case's root)
                           app_settings=[_under_root(tree_dir, item) for item in case.get("app_settings", [])])
     result = run_scan(options)

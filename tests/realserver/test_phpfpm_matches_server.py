@@ -72,6 +72,8 @@ def mispredicted(run: PhpRun, configs: list[str]) -> tuple[list[str], int]:
             problems = []
             if req.status != exp.status:
                 problems.append(f"the real server answered {req.status}, the scenario expects {exp.status}")
+            if exp.body is not None and req.body.decode("utf-8", "replace") != exp.body:
+                problems.append(f"the body is {req.body[:60]!r}, the scenario expects {exp.body!r}")
             outcome = explain(prepared, nginx_request(run.result, sc, req))
             want = None if exp.script else req.status
             if outcome.status != want:
@@ -98,3 +100,44 @@ def test_why_follows_requests_into_php_fpm(php_nginx):
     wrong, total = mispredicted(php_nginx, configs)
     assert not wrong, f"{len(wrong)} of {total} requests mispredicted:\n" + "\n".join(wrong)
     assert total >= 40
+
+
+RULE_OF = {"pool-cannot-read": "PHP102", "socket-refused": "PHP103", "no-pool": "PHP104"}
+
+
+def test_scan_reports_what_php_fpm_refuses_and_nothing_on_healthy_sites(php_nginx):
+    from confcheck.engine import ScanOptions, run_scan
+    result = run_scan(ScanOptions(configs=[str(php_nginx.result.conf_path), str(php_nginx.master.conf_path)]))
+    assert [str(e) for e in result.errors] == []
+    php = [f for f in result.findings if f.rule.startswith("PHP")]
+    missing = []
+    for sc in php_nginx.result.scenarios.values():
+        bound = next(b for b in php_nginx.session.bound if b.spec.name == sc.name)
+        for req in sc.requests:
+            exp = req.expectation
+            if exp.rule in RULE_OF:
+                want = (RULE_OF[exp.rule], str(req.expected_fs_path))
+                if not any((f.rule, f.fs_path) == want for f in php):
+                    missing.append(f"{sc.name}[{req.index}] {req.spec.label}: no {want}")
+            elif exp.decided_in == "php_fpm":
+                decided = exp.decided_by.replace("@POOL@", f"n-{sc.name}")
+                if not any(f.rule == "PHP101" and f.span.source.line_text(f.span.line).startswith(decided)
+                           for f in php):
+                    missing.append(f"{sc.name}[{req.index}] {req.spec.label}: no PHP101 at {decided!r}")
+        if sc.name.startswith("php-healthy"):
+            noise = [f"{f.rule} {f.message}" for f in php if (f.fs_path or "").startswith(str(bound.root) + "/")
+                     or f"n-{sc.name}]" in f.message]
+            assert not noise, f"{sc.name} is healthy, yet: {noise}"
+    assert not missing, "\n".join(missing)
+    # the upload folder the script itself found read-only (its body says "ro"), and only that one
+    upload = php_nginx.result.scenarios["php-upload-folder"]
+    root = next(b.root for b in php_nginx.session.bound if b.spec.name == "php-upload-folder")
+    assert [(f.rule, f.fs_path, f.span.source.line_text(f.span.line).split("]")[0]) for f in php
+            if f.rule == "PHP105"] == [("PHP105", f"{root}/tmp", "php_admin_value[upload_tmp_dir")], upload
+    # every PHP finding's status claim is the real answer to a request the harness sent with that path
+    import re
+    for finding in php:
+        claim = re.search(r"GET (\S+) is answered (\d+)", finding.message)
+        sent = [r for sc in php_nginx.result.scenarios.values() for r in sc.requests
+                if claim and r.spec.path == claim.group(1)]
+        assert not sent or any(r.status == int(claim.group(2)) for r in sent), finding.message

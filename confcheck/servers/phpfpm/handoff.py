@@ -31,7 +31,8 @@ import posixpath
 from dataclasses import dataclass, field
 
 from confcheck.fs.model import AclEntry, Meta
-from confcheck.servers.phpfpm.pools import Listen, Pool, parse_listen
+from confcheck.servers.phpfpm.pools import Listen, Pool
+from confcheck.source import Span
 
 RULE_EXTENSION = "PHP101"
 RULE_SCRIPT = "PHP102"
@@ -45,10 +46,14 @@ class Cite:
     what an Outcome's decided_by needs."""
 
     name: str
-    file: str
-    line: int
-    column: int
-    text: str = ""
+    span: Span
+    pool: Pool | None = None
+
+    file = property(lambda self: self.span.file)
+    line = property(lambda self: self.span.line)
+    column = property(lambda self: self.span.column)
+    text = property(lambda self: self.span.text)
+    key = property(lambda self: self.name)
 
     @property
     def args(self) -> list:
@@ -58,9 +63,8 @@ class Cite:
 def cite(pool: Pool, key: str) -> Cite:
     entry = pool.entry(key)
     if entry is not None:
-        return Cite(entry.label, entry.file, entry.line, entry.column, entry.span.text)
-    span = pool.section.span
-    return Cite(f"[{pool.name}]", span.file, span.line, span.column, span.text)
+        return Cite(entry.label, entry.span, pool)
+    return Cite(f"[{pool.name}]", pool.section.span, pool)
 
 
 @dataclass
@@ -169,8 +173,7 @@ def answer(pools: list[Pool], fs, worker, address: Listen, script: str | None, c
     if basedir is not None and basedir[0] and not _in_basedir(found, basedir[0]):
         entry = basedir[1]
         return Verdict(None, f"{found} is outside open_basedir {basedir[0]} ({entry.file}:{entry.line}): what "
-                             "PHP answers then is not modelled", Cite(entry.label, entry.file, entry.line,
-                                                                       entry.column, entry.span.text), steps=steps)
+                             "PHP answers then is not modelled", Cite(entry.label, entry.span, pool), steps=steps)
     return Verdict(None, f"answered by the PHP script {found} (php-fpm pool [{pool.name}], user "
                          f"{identity.user}): its code decides the status", cite(pool, "listen"), steps=steps)
 

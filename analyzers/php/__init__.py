@@ -1,0 +1,1 @@
+"""php-fpm rules: what the pool behind nginx answers (confcheck.servers.phpfpm)."""

@@ -1,0 +1,83 @@
+"""Fixes in php-fpm pool files: span edits of one entry's value, or new entries inserted
+after the line they belong with (the file's newline kept), as a reviewable patch."""
+
+from __future__ import annotations
+
+import posixpath
+
+from .config import SAFE, UNSAFE, checked_fix
+from .diff import patch_base
+from .edits import Edit
+
+
+def _line_end(source, offset: int) -> int:
+    end = source.data.find(b"\n", offset)
+    end = len(source.data) if end == -1 else end
+    return end - 1 if end > 0 and source.data[end - 1:end] == b"\r" else end
+
+
+def set_entry(pool, key: str, value: str, after: str = "listen") -> Edit:
+    """`key = value` in `pool`: its value replaced where the entry is, else a new line after
+    the `after` entry (or the pool's [section])."""
+    entry = pool.entry(key)
+    if entry is not None:
+        span = entry.value_span
+        return Edit(span.source, span.start, span.end, value.encode())
+    anchor = pool.entry(after)
+    span = anchor.span if anchor is not None else pool.section.span
+    source = span.source
+    at = _line_end(source, span.end)
+    return Edit(source, at, at, (source.newline + f"{key} = {value}").encode())
+
+
+def _fix(ctx, edits: list[Edit], title: str, applicability: str):
+    paths = [sf.realpath for t in ctx.nginx for sf in t.config.files.values()]
+    paths += [e.source.realpath for e in edits]
+    return checked_fix(edits, patch_base(paths, getattr(ctx.options, "root", None)), title, applicability)
+
+
+def extension_fix(ctx, pool, scripts: list[str]):
+    """security.limit_extensions with the refused scripts' extensions added (unsafe: php-fpm
+    then executes every such file it is handed)."""
+    exts = []
+    for script in scripts:
+        name = posixpath.basename(script)
+        ext = name[name.rfind("."):] if "." in name[1:] else None
+        if ext and ext not in exts and ext not in pool.limit_extensions:
+            exts.append(ext)
+    if not exts:
+        return None
+    value = " ".join(list(pool.limit_extensions) + exts)
+    return _fix(ctx, [set_entry(pool, "security.limit_extensions", value)],
+                f"let pool [{pool.name}] run {' '.join(exts)} scripts (security.limit_extensions = {value})", UNSAFE)
+
+
+def socket_fix(ctx, pool, worker, socket: str):
+    """The socket php-fpm creates made connectable by the web worker: its user added to
+    listen.acl_users when the pool uses ACLs, else listen.owner/listen.group set to the
+    worker's user and group with listen.mode 0660. None when a folder above it is at fault."""
+    if worker is None or pool.listen is None or pool.listen.unix != socket:
+        return None
+    users = (pool.value("listen.acl_users") or "").replace(",", " ").split()
+    if users or pool.value("listen.acl_groups"):
+        edits = [set_entry(pool, "listen.acl_users", ",".join(users + [worker.user]))]
+        title = f"add {worker.user} to listen.acl_users of pool [{pool.name}]"
+    else:
+        group = worker.group_name or worker.user
+        edits = [set_entry(pool, "listen.owner", worker.user), set_entry(pool, "listen.group", group),
+                 set_entry(pool, "listen.mode", "0660")]
+        title = f"let {worker.user} connect to pool [{pool.name}]'s socket (listen.owner/group {worker.user}:{group}, 0660)"
+    edits = _merge(edits)
+    return _fix(ctx, edits, title, SAFE)
+
+
+def _merge(edits: list[Edit]) -> list[Edit]:
+    """Insertions at one offset made into one edit (in order)."""
+    out: list[Edit] = []
+    for edit in edits:
+        last = out[-1] if out else None
+        if last is not None and last.source is edit.source and last.start == last.end == edit.start == edit.end:
+            out[-1] = Edit(edit.source, edit.start, edit.end, last.replacement + edit.replacement)
+        else:
+            out.append(edit)
+    return out
