@@ -141,3 +141,42 @@ def test_scan_reports_what_php_fpm_refuses_and_nothing_on_healthy_sites(php_ngin
         sent = [r for sc in php_nginx.result.scenarios.values() for r in sc.requests
                 if claim and r.spec.path == claim.group(1)]
         assert not sent or any(r.status == int(claim.group(2)) for r in sent), finding.message
+
+
+# (scenario, request index): (status before, status after) - every answer the pool-file
+# patches change; reviewed by hand. PHP103 (safe): the worker may connect; PHP101
+# (unsafe): the extension is added, so php-fpm runs the file as PHP.
+CHANGED = {
+    ("php-sockets", 0): (502, 200),            # GET /root/ - listen.owner/group www-data, 0660
+    ("php-sockets", 4): (502, 200),            # GET /nowrite/ - listen.mode 0440 -> 0660
+    ("php-sockets", 7): (502, 200),            # GET /aclo/ - www-data added to listen.acl_users
+    ("php-limit-extensions", 2): (403, 200),   # GET /page.html - .html added
+    ("php-limit-extensions", 4): (403, 200),   # GET /page.html/x.php
+    ("php-limit-extensions", 6): (403, 200),   # GET /up/a.jpg - .jpg added to the default list
+    ("php-limit-extensions", 9): (403, 200),   # GET /up/a.jpg/x.php
+    ("php-alias-and-split", 2): (403, 200),    # GET /tools/notes.txt - .txt added
+}
+
+
+def test_pool_file_fixes_change_exactly_the_intended_answers(php_nginx):
+    """Runs last in this module: it patches the php-fpm.conf the master runs, restarts
+    php-fpm (same pid file and sockets), runs nginx again on the same port and compares
+    every answer. A socket in a folder the worker cannot search gets no pool-file fix."""
+    from realserver_harness.fixes import apply_fixes, run_patched, unexpected_changes
+
+    from confcheck.engine import ScanOptions, run_scan
+    from confcheck.fixcmd import collect
+
+    options = ScanOptions(configs=[str(php_nginx.result.conf_path), str(php_nginx.master.conf_path)])
+    before = run_scan(options)
+    mine = [f for f in before.findings if f.rule in ("PHP101", "PHP103")]
+    fixset = collect(mine, unsafe=True)
+    assert fixset.patch and fixset.plan is None     # pool-file edits only
+    apply_fixes(php_nginx.session, fixset, options)
+    php_nginx.master.restart()
+    after = run_patched(php_nginx.session)
+    wrong = unexpected_changes(php_nginx.result, after, CHANGED)
+    assert not wrong, "\n".join(wrong)
+    # and confcheck agrees with the server on the patched pools
+    assert not [f for f in run_scan(options).findings if f.rule in ("PHP101", "PHP103")
+                and "closed" not in (f.fs_path or "")]

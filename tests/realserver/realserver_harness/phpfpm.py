@@ -73,8 +73,10 @@ class FpmMaster:
                               timeout=60)
         return None if proc.returncode == 0 else (proc.stderr + proc.stdout).strip()
 
-    def start(self) -> None:
-        self.write()
+    def start(self, *, write: bool = True) -> None:
+        """Start the master; write=False runs the configuration as it is on disk (a fix patched it)."""
+        if write:
+            self.write()
         problem = self.test()
         if problem:
             raise RuntimeError(f"php-fpm -t refuses {self.conf_path}: {problem}")
@@ -110,8 +112,7 @@ class FpmMaster:
             except subprocess.TimeoutExpired:
                 continue
 
-    def restart(self, pools: list[str] | None = None) -> None:
+    def restart(self) -> None:
+        """Stop, then start on the configuration as it is on disk."""
         self.stop()
-        if pools is not None:
-            self.pools = pools
-        self.start()
+        self.start(write=False)
