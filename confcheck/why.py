@@ -109,7 +109,7 @@ def _prepare_apache(item, options: WhyOptions, scan_options: ScanOptions, readin
                              "cannot be judged (use --worker-user)")
     access = conf.main.last("accessfilename")
     model = Model(conf, fs, identity, access_name=access.values[0] if access is not None and access.values
-                  else ".htaccess", failures=Failures())
+                  else ".htaccess", failures=Failures(), pools=reading.running_pools())
     return Prepared(model, errors, "apache", reading, read_apps(reading, options))
 
 

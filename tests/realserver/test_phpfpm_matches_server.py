@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from realserver_harness.checks import nginx_request
+from realserver_harness.checks import apache_request, nginx_request
 from realserver_harness.phpfpm import FpmMaster, available, pool_text
 from realserver_harness.scenarios import load_scenarios
 from realserver_harness.session import RealServerSession
@@ -32,24 +32,39 @@ class PhpRun:
 
 
 @pytest.fixture(scope="module")
-def php_nginx(request, realserver_gate):
+def php_runs(request, realserver_gate):
+    """Real nginx and real Apache over their php scenarios, one php-fpm master carrying the
+    pools of both (per scenario and server: sockets live in each server's tree)."""
+    from realserver_harness.accounts import Accounts, purge_stale_accounts
     realserver_gate("nginx")
+    realserver_gate("apache")
     missing = available()
     if missing:
         pytest.skip(missing)
-    scenarios = load_scenarios(kind="nginx", directory=PHP_DIR)
-    session = RealServerSession("nginx", scenarios)
-    request.addfinalizer(session.close)
-    bound = session.setup()
+    purge_stale_accounts()
+    accounts = Accounts()
+    request.addfinalizer(accounts.cleanup)
+    sessions = {}
+    for kind in ("nginx", "apache"):
+        session = RealServerSession(kind, load_scenarios(kind=kind, directory=PHP_DIR), accounts=accounts)
+        request.addfinalizer(session.close)
+        session.setup()
+        sessions[kind] = session
     base = make_base("phpfpm")
-    master = FpmMaster(base, [pool_text(b, "nginx", session.accounts) for b in bound if b.spec.php_fpm])
+    master = FpmMaster(base, [pool_text(b, kind, accounts) for kind, session in sessions.items()
+                              for b in session.bound if b.spec.php_fpm])
 
     def stop():
         master.stop()
         remove_base(base)
     request.addfinalizer(stop)
     master.start()
-    return PhpRun(session, master, session.run())
+    return {kind: PhpRun(session, master, session.run()) for kind, session in sessions.items()}
+
+
+@pytest.fixture(scope="module")
+def php_nginx(php_runs):
+    return php_runs["nginx"]
 
 
 def _cited(decided) -> str:
@@ -59,7 +74,7 @@ def _cited(decided) -> str:
     return " ".join([decided.name] + [a.raw for a in decided.args]) + ";"
 
 
-def mispredicted(run: PhpRun, configs: list[str]) -> tuple[list[str], int]:
+def mispredicted(run: PhpRun, configs: list[str], kind: str = "nginx") -> tuple[list[str], int]:
     prepared = prepare(WhyOptions(configs=configs))
     assert [str(e) for e in prepared.errors] == []
     wrong, total = [], 0
@@ -74,7 +89,7 @@ def mispredicted(run: PhpRun, configs: list[str]) -> tuple[list[str], int]:
                 problems.append(f"the real server answered {req.status}, the scenario expects {exp.status}")
             if exp.body is not None and req.body.decode("utf-8", "replace") != exp.body:
                 problems.append(f"the body is {req.body[:60]!r}, the scenario expects {exp.body!r}")
-            outcome = explain(prepared, nginx_request(run.result, sc, req))
+            outcome = explain(prepared, (nginx_request if kind == "nginx" else apache_request)(run.result, sc, req))
             want = None if exp.script else req.status
             if outcome.status != want:
                 problems.append(f"status {outcome.status} != real {req.status}"
@@ -84,7 +99,7 @@ def mispredicted(run: PhpRun, configs: list[str]) -> tuple[list[str], int]:
             if exp.fs_path is not None and outcome.fs_path != str(req.expected_fs_path):
                 problems.append(f"fs_path {outcome.fs_path} != {req.expected_fs_path}")
             if exp.decided_by is not None:
-                decided = exp.decided_by.replace("@POOL@", f"n-{sc.name}")
+                decided = exp.decided_by.replace("@POOL@", f"{kind[0]}-{sc.name}")
                 decided = decided.replace("@ROOT@", str(bound.root))
                 got = _cited(outcome.decided_by) if outcome.decided_by is not None else None
                 if got is None or not got.startswith(decided.rstrip(";")):
@@ -100,6 +115,14 @@ def test_why_follows_requests_into_php_fpm(php_nginx):
     wrong, total = mispredicted(php_nginx, configs)
     assert not wrong, f"{len(wrong)} of {total} requests mispredicted:\n" + "\n".join(wrong)
     assert total >= 40
+
+
+def test_why_follows_apache_into_php_fpm(php_runs):
+    run = php_runs["apache"]
+    configs = [str(run.result.conf_path), str(run.master.conf_path)]
+    wrong, total = mispredicted(run, configs, "apache")
+    assert not wrong, f"{len(wrong)} of {total} requests mispredicted:\n" + "\n".join(wrong)
+    assert total >= 10
 
 
 RULE_OF = {"pool-cannot-read": "PHP102", "socket-refused": "PHP103", "no-pool": "PHP104"}

@@ -52,6 +52,8 @@ class Model:
     _base: dict = field(default_factory=dict)
     mime: dict = field(default_factory=dict)   # negotiation.extensions per server
     failures: list | None = None      # where confcheck.isolation records a decision that failed
+    pools: list | None = None         # php-fpm pools read (None: no php-fpm configuration read)
+    fcgi_checkers: dict = field(default_factory=dict)
 
     @property
     def checker(self):
@@ -377,6 +379,11 @@ def _content(st: State, walk, script: bool, *, index: bool = False) -> None:
         raise Final(None, f"ScriptAlias: {walk.filename} is run as a CGI program; its status is the "
                           "program's", st.docroot_node)
     handler, hnode = content.handler_for(st, walk)
+    if handler is not None and handler.lower().startswith("proxy:"):
+        from confcheck.servers.apache.fcgi import php_fpm_final
+        final = php_fpm_final(st, hnode, handler, walk.filename)
+        if final is not None:
+            raise final
     if handler is not None and walk.meta is not None and walk.meta.kind == "file":
         raise Final(None, f"handled by '{handler}' ({hnode.name} {' '.join(a.raw for a in hnode.args)}): the "
                           "status is the program's", hnode)
@@ -400,6 +407,10 @@ def _proxy(st: State, node: Node, url: str) -> None:
     st.coverage.update(conf.others)
     setenvif.run(st, conf)
     _access(st, conf)
+    from confcheck.servers.apache.fcgi import php_fpm_final
+    final = php_fpm_final(st, node, url, None)
+    if final is not None:
+        raise final
     raise Final(None, f"{node.name} {' '.join(a.raw for a in node.args)}: handed to the backend {url} after the "
                       "access checks allowed it; the status is the backend's", node)
 

@@ -62,6 +62,8 @@ MODULES = [
     ("proxy_http_module", "mod_proxy_http.so"),
     ("dav_module", "mod_dav.so"),
     ("dav_fs_module", "mod_dav_fs.so"),
+    # phpfpm_scenarios/: SetHandler "proxy:unix:...|fcgi://localhost" to real php-fpm
+    ("proxy_fcgi_module", "mod_proxy_fcgi.so"),
 ]
 
 
