@@ -36,14 +36,21 @@ def _fix(ctx, edits: list[Edit], title: str, applicability: str):
     return checked_fix(edits, patch_base(paths, getattr(ctx.options, "root", None)), title, applicability)
 
 
+def extension_of(script: str) -> str | None:
+    """`.html` of /srv/a/page.html; None for a name without one."""
+    name = posixpath.basename(script)
+    return name[name.rfind("."):] if "." in name[1:] else None
+
+
 def extension_fix(ctx, pool, scripts: list[str]):
     """security.limit_extensions with the refused scripts' extensions added (unsafe: php-fpm
     then executes every such file it is handed)."""
     exts = []
     for script in scripts:
-        name = posixpath.basename(script)
-        ext = name[name.rfind("."):] if "." in name[1:] else None
-        if ext and ext not in exts and ext not in pool.limit_extensions:
+        ext = extension_of(script)
+        if ext is None:
+            return None         # a name without an extension: no list lets it through
+        if ext not in exts and ext not in pool.limit_extensions:
             exts.append(ext)
     if not exts:
         return None

@@ -22,23 +22,37 @@ DOC = RuleDoc(
 )
 
 
+def _exists(ctx, path: str) -> bool:
+    try:
+        return ctx.fs.lstat(path.rstrip("/") or "/") is not None and not path.endswith("/")
+    except Exception:  # noqa: BLE001 - the scanner cannot look: do not claim
+        return False
+
+
 @rule(id="PHP101", name="extension-not-allowed", severity="error", server="nginx", needs_fs=True,
       fixable=True, summary="php-fpm refuses a script's extension (security.limit_extensions)", doc=DOC)
 def check(ctx):
     from confcheck.analyzers.php._common import of_rule, said
     from confcheck.fixers.phpfpm import extension_fix
+    from confcheck.fixers.phpfpm import extension_of
     groups: dict[tuple, list] = {}
     for answer in of_rule(ctx, "PHP101"):
         cite = answer.outcome.decided_by
-        groups.setdefault((cite.span.source.path, cite.span.start, cite.name), []).append(answer)
+        script = answer.outcome.reason.split(" does not end in ", 1)[0]
+        if not _exists(ctx, script):
+            continue        # a name no file has (cgi.fix_pathinfo 0, a probe's sample URI): nothing to fix
+        # one finding per pool entry and extension: each has its own fix (none without an extension)
+        key = (cite.span.source.path, cite.span.start, cite.name, extension_of(script))
+        groups.setdefault(key, []).append((answer, script))
     for found in groups.values():
-        cite = found[0].outcome.decided_by
-        scripts = [a.outcome.reason.split(" does not end in ", 1)[0] for a in found]
+        answer = found[0][0]
+        cite = answer.outcome.decided_by
+        scripts = sorted({script for _a, script in found})
         pool = cite.pool
         allowed = " ".join(pool.limit_extensions)
-        more = f" and {len(found) - 1} more" if len(found) > 1 else ""
+        more = f" and {len(scripts) - 1} more" if len(scripts) > 1 else ""
         yield Finding("PHP101", "extension-not-allowed", "error",
-                      f"{said(found[0])}: php-fpm pool [{pool.name}] allows only {allowed} "
-                      f"(security.limit_extensions) and refuses {scripts[0]}{more} with 'Access denied.'",
-                      cite.span, "nginx", scripts[0], sorted(set(scripts)) if len(found) > 1 else None,
+                      f"{said(answer)}: php-fpm pool [{pool.name}] allows only {allowed} "
+                      f"(security.limit_extensions) and refuses {found[0][1]}{more} with 'Access denied.'",
+                      cite.span, "nginx", found[0][1], scripts if len(scripts) > 1 else None,
                       extension_fix(ctx, pool, scripts))

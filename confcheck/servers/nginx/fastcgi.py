@@ -10,6 +10,11 @@ from confcheck.servers.outcome import Final
 from confcheck.servers.phpfpm.handoff import address_of, answer
 
 
+def sends(state, name: str) -> bool:
+    """Some fastcgi_param in force sets `name` (the array is inherited all-or-nothing)."""
+    return any(node.args and node.args[0].value == name for node in state.scope.group("fastcgi_param"))
+
+
 def script_filename(state) -> tuple[str | None, object | None]:
     """(SCRIPT_FILENAME as nginx sends it, the fastcgi_param node), or (None, None)."""
     found = None
@@ -32,7 +37,7 @@ def php_fpm_final(state, handler) -> Final:
         state.step("fastcgi_param", f"SCRIPT_FILENAME {script}", param)
     model = state.model
     verdict = answer(model.pools, model.fs, model.identity, address, script, model.checkers,
-                     handler="nginx")
+                     handler="nginx", method_sent=sends(state, "REQUEST_METHOD"))
     for step, detail in verdict.steps:
         state.step(step, detail, None)
     node = verdict.decided_by if verdict.decided_by is not None else handler

@@ -12,12 +12,15 @@ follows the request from there, the way php-fpm 8.2 decides
    listen.owner/listen.group/listen.mode say otherwise, or with ACL entries
    for listen.acl_users/listen.acl_groups (then owner and group are ignored)
    -> `(13: Permission denied)`, 502.
-2. the script: with cgi.fix_pathinfo (default 1) php-fpm stats
+2. no REQUEST_METHOD sent (an nginx location whose own fastcgi_param replaces
+   the inherited list): php-fpm runs nothing and answers an empty 200.
+   The script: with cgi.fix_pathinfo (default 1) php-fpm stats
    SCRIPT_FILENAME as the pool's user and, when it is not a regular file,
    each shorter prefix in turn: the first regular file is the script, none is
    `Primary script unknown` (404 `File not found.`).
-3. security.limit_extensions (default .php .phar; empty allows all): a script
-   whose name ends otherwise is `Access denied.` (403), before it is opened.
+3. security.limit_extensions (default .php .phar; empty allows all; compared
+   with case): a script whose name ends otherwise is
+   `Access denied.` (403), before it is opened.
 4. the pool's user opens it: EACCES is 403 `Access denied.`, else 404.
 5. otherwise the script runs and its own code decides the status: unknown
    here, "answered by the PHP script".
@@ -111,7 +114,7 @@ def pool_for(pools: list[Pool], address: Listen) -> Pool | None:
 
 
 def answer(pools: list[Pool], fs, worker, address: Listen, script: str | None, checkers: dict,
-           *, handler: str) -> Verdict:
+           *, handler: str, method_sent: bool = True) -> Verdict:
     """php-fpm's answer for a request sent to `address` with SCRIPT_FILENAME `script`
     (None: not sent). `worker` is the web server's Identity, `checkers` a cache."""
     pool = pool_for(pools, address)
@@ -128,6 +131,10 @@ def answer(pools: list[Pool], fs, worker, address: Listen, script: str | None, c
         if refused is not None:
             refused.steps[:0] = steps
             return refused
+    if not method_sent:
+        return Verdict(200, f"php-fpm pool [{pool.name}] receives no REQUEST_METHOD (no fastcgi_param sets it "
+                            "where the request is handed over): it runs no script and answers an empty 200",
+                       None, steps=steps)
     if script is None:
         return Verdict(None, f"handed to php-fpm pool [{pool.name}] without SCRIPT_FILENAME: the model does "
                              "not know which script php-fpm runs", cite(pool, "listen"), steps=steps)
@@ -141,7 +148,7 @@ def answer(pools: list[Pool], fs, worker, address: Listen, script: str | None, c
     disk = posixpath.normpath(chroot + "/" + script) if chroot else script
     if chroot:
         steps.append(("chroot", f"pool [{pool.name}] runs in chroot {chroot}: SCRIPT_FILENAME {script} is {disk}"))
-    fix = pool.php("cgi.fix_pathinfo")
+    fix = pool.php("cgi.fix_pathinfo")      # php.ini's (default 1) is not read: the pool's, when it sets one
     fix_pathinfo = fix is None or fix[0] not in ("", "0")
     found, why_not = _script(checker, disk, fix_pathinfo)
     if found is None:
@@ -164,7 +171,9 @@ def answer(pools: list[Pool], fs, worker, address: Listen, script: str | None, c
     if not opened.ok:
         denial = opened.denial
         status = 403 if denial is not None and denial.need in ("r", "x", "label") else 404
-        words = "403 'Access denied.'" if status == 403 else "404 'File not found.'"
+        # EACCES: 'Access denied.'; a script taken as named (cgi.fix_pathinfo 0) that is absent:
+        # 'No input file specified.' (both measured)
+        words = "403 'Access denied.'" if status == 403 else "404 'No input file specified.'"
         return Verdict(status, f"php-fpm cannot open {found} as {identity.user}"
                                + (f" ({denial.detail})" if denial is not None else "") + f": it answers {words}",
                        cite(pool, "user"), denial.path if denial is not None else found, RULE_SCRIPT, steps)
@@ -279,10 +288,10 @@ def _checker(checkers: dict, fs, identity):
 def _script(checker, path: str, fix_pathinfo: bool):
     """(the script php-fpm runs, or None; the failed lookup of `path` when none)."""
     first = checker.check(path, "stat")
+    if not fix_pathinfo:
+        return path, None       # taken as it is: the extension check, then the open, judge it
     if first.ok and first.meta is not None and first.meta.kind == "file":
         return path, None
-    if not fix_pathinfo:
-        return (path, None) if first.ok else (None, first)
     probe = path
     while True:
         probe = posixpath.dirname(probe)
