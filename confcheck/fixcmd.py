@@ -9,7 +9,7 @@ What is included: fixes whose applicability is `safe`; `unsafe` ones too with
 line in the summary). Config fixes combine into one set of byte edits per file
 (`fixers.edits`); two fixes that would touch the same bytes are not combined:
 the later one is left out with a note (apply, re-run, fix again). Permission
-fixes combine into one plan (`fixers.permissions.build_plan`), so two findings
+fixes combine into one plan per identity (`fixers.permissions.build_plan`), so two findings
 that need the same directory get one change.
 
 --apply, in order: print the patch; ask (a terminal) or require --yes; check
@@ -76,7 +76,8 @@ class FixSet:
     file_plans: list = field(default_factory=list)      # fixers.edits.FilePlan
     base: str = "/"
     patch: str = ""
-    plan: object = None                                  # fixers.permissions.Plan (all permission fixes)
+    plan: object = None                                  # fixers.permissions.Plan (the first identity's)
+    plans: list = field(default_factory=list)            # one Plan per identity (the worker, a php-fpm pool's user)
     root: str | None = None
     unsafe: bool = False
     all_findings: list = field(default_factory=list)     # the scan's, fixable or not
@@ -98,8 +99,8 @@ class FixSet:
             return None
         from confcheck.fixers.config import reroot_plan
         from confcheck.fixers.script import render_script
-        plan = reroot_plan(self.plan, self.root) if (reroot and self.root) else self.plan
-        return render_script(plan, source=source, when=when, include_unsafe=self.unsafe)
+        plans = [reroot_plan(p, self.root) if (reroot and self.root) else p for p in self.plans or [self.plan]]
+        return render_script(plans, source=source, when=when, include_unsafe=self.unsafe)
 
 
 def collect(findings, *, unsafe: bool = False, root: str | None = None) -> FixSet:
@@ -112,8 +113,7 @@ def collect(findings, *, unsafe: bool = False, root: str | None = None) -> FixSe
     findings = list(findings)
     out = FixSet(root=root, unsafe=unsafe, all_findings=findings)
     edits: list = []
-    wants: list = []
-    perm_fix = None
+    by_identity: dict = {}
     for finding in findings:
         fix = finding.fix
         if fix is None:
@@ -125,8 +125,9 @@ def collect(findings, *, unsafe: bool = False, root: str | None = None) -> FixSe
                                   "advice only (in the script as a comment)" if fix.applicability == DISPLAY else
                                   ("" if fix.applicability == SAFE or unsafe else
                                    "unsafe steps stay comments in the script (--unsafe-fixes runs them)")))
-            wants.extend(fix.wants)
-            perm_fix = perm_fix or fix
+            # one plan per identity: the worker's wants, and a php-fpm pool user's apart
+            key = (fix.identity.uid, fix.identity.gid, fix.identity.groups)
+            by_identity.setdefault(key, (fix, []))[1].extend(fix.wants)
             continue
         if not isinstance(fix, ConfigFix):
             out.items.append(Item(finding, fix, False, "no edit attached (advice only)"))
@@ -150,8 +151,8 @@ def collect(findings, *, unsafe: bool = False, root: str | None = None) -> FixSe
         bases = {i.fix.base for i in out.config_items}
         out.base = bases.pop() if len(bases) == 1 else patch_base([p.path for p in out.file_plans], root)
         out.patch = unified_diff(out.file_plans, out.base)
-    if wants and perm_fix is not None:
-        out.plan = build_plan(wants, perm_fix.identity, perm_fix.accounts, perm_fix.fs)
+    out.plans = [build_plan(wants, fix.identity, fix.accounts, fix.fs) for fix, wants in by_identity.values()]
+    out.plan = out.plans[0] if out.plans else None
     return out
 
 

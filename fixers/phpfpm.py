@@ -88,3 +88,31 @@ def _merge(edits: list[Edit]) -> list[Edit]:
         else:
             out.append(edit)
     return out
+
+
+def read_fix(ctx, pool, path: str, want: str):
+    """The least permission change that lets the pool's user search `path` (a folder) or
+    read it (a script): read and search only, never write (the code stays PHP-proof)."""
+    from confcheck.fs.access import Checker
+    from confcheck.fs.identity import Accounts, IdentityError, resolve_identity
+
+    from .config import DISPLAY, PermissionFix
+    from .permissions import build_plan, to_wants
+
+    if ctx.fs is None:
+        return None
+    try:
+        identity = resolve_identity(ctx.fs, pool.user or "", pool.group, source=f"php-fpm pool [{pool.name}]")
+    except IdentityError:
+        return None
+    access = Checker(ctx.fs, identity).check(path, want)
+    if access.ok or access.denial is None:
+        return None
+    accounts = Accounts.load(ctx.fs)
+    wants = to_wants([access])
+    plan = build_plan(wants, identity, accounts, ctx.fs)
+    if not plan.steps:
+        return None if not plan.notes else PermissionFix(applicability=DISPLAY, title=plan.notes[0], commands=[],
+                                                         wants=wants, identity=identity, accounts=accounts, fs=ctx.fs)
+    return PermissionFix(applicability=plan.applicability, title=plan.title, commands=plan.commands(),
+                         wants=wants, identity=identity, accounts=accounts, fs=ctx.fs)

@@ -22,9 +22,10 @@ DOC = RuleDoc(
 
 
 @rule(id="PHP102", name="pool-cannot-read-script", severity="error", server="nginx", needs_fs=True,
-      summary="the php-fpm pool's user cannot read a script it is handed", doc=DOC)
+      fixable=True, summary="the php-fpm pool's user cannot read a script it is handed", doc=DOC)
 def check(ctx):
     from confcheck.analyzers.php._common import of_rule, said
+    from confcheck.fixers.phpfpm import read_fix
     groups: dict[tuple, list] = {}
     for answer in of_rule(ctx, "PHP102"):
         cite = answer.outcome.decided_by
@@ -32,8 +33,9 @@ def check(ctx):
     for (_pool, fs_path), found in groups.items():
         cite = found[0].outcome.decided_by
         pool = cite.pool
+        want = "read" if found[0].outcome.status == 403 else "search"
         yield Finding("PHP102", "pool-cannot-read-script", "error",
                       f"{said(found[0])}: php-fpm pool [{pool.name}] runs as {pool.user}, who cannot "
                       f"{'read' if found[0].outcome.status == 403 else 'search'} {fs_path}"
                       + (f" ({len(found)} requests)" if len(found) > 1 else ""),
-                      cite.span, "nginx", fs_path)
+                      cite.span, "nginx", fs_path, None, read_fix(ctx, pool, fs_path, want))

@@ -181,6 +181,10 @@ CHANGED = {
     ("php-pool-settings", 6): (403, 200),      # GET /B.PHP - .PHP added (a.php/more has no extension: no fix)
     ("php-intercept", 0): (403, 200),          # GET /plain/ - .txt added: x.txt runs
     ("php-intercept", 1): (403, 200),          # GET /caught/ - the same (no error to intercept any more)
+    ("php-pool-user-reads", 1): (403, 200),    # GET /grp.php - PHP102: read for the pool user
+    ("php-pool-user-reads", 2): (404, 200),    # GET /private/p.php - PHP102: search on private/
+    ("php-pool-user-reads", 5): (403, 200),    # GET /aclmask.php - PHP102
+    ("php-debian-snippet", 5): (403, 200),     # GET /0600.php - PHP102 (pool user www-data)
 }
 
 
@@ -195,14 +199,19 @@ def test_pool_file_fixes_change_exactly_the_intended_answers(php_nginx):
 
     options = ScanOptions(configs=[str(php_nginx.result.conf_path), str(php_nginx.master.conf_path)])
     before = run_scan(options)
-    mine = [f for f in before.findings if f.rule in ("PHP101", "PHP103")]
+    mine = [f for f in before.findings if f.rule in ("PHP101", "PHP102", "PHP103")]
     fixset = collect(mine, unsafe=True)
-    assert fixset.patch and fixset.plan is None     # pool-file edits only
+    # pool-file edits, and a script for the pools' users only (read and search, never write)
+    assert fixset.patch and {p.identity.user for p in fixset.plans} <= {
+        php_nginx.session.accounts.users["shop"], "www-data"}
+    script = fixset.script().decode()
+    assert "chmod" in script and "w" not in " ".join(
+        line.split()[1] for line in script.splitlines() if line.startswith(("chmod ", "setfacl ")))
     apply_fixes(php_nginx.session, fixset, options)
     php_nginx.master.restart()
     after = run_patched(php_nginx.session)
     wrong = unexpected_changes(php_nginx.result, after, CHANGED)
     assert not wrong, "\n".join(wrong)
     # and confcheck agrees with the server on the patched pools
-    assert not [f for f in run_scan(options).findings if f.rule in ("PHP101", "PHP103")
-                and "closed" not in (f.fs_path or "")]
+    assert not [f for f in run_scan(options).findings if f.rule in ("PHP101", "PHP102", "PHP103")
+                and "closed" not in (f.fs_path or "") and f.fix is not None]
