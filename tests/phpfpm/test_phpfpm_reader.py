@@ -154,3 +154,27 @@ def test_missing_include_is_a_warning(tree_dir):
     assert not diags.errors
     assert [d.message for d in diags.items] == [
         f"Nothing matches the include pattern '{tree_dir}/missing.conf' from php-fpm.conf at line 2."]
+
+
+def test_a_bad_pool_file_is_exit_2_in_php_fpm_words_and_the_server_is_still_scanned(tree_dir):
+    import contextlib
+    import io
+    import json
+
+    from confcheck.cli import main
+    nginx = os.path.join(tree_dir, "nginx.conf")
+    with open(nginx, "w") as fh:
+        fh.write("events {}\nhttp {\n  server {\n    listen 80;\n    location /admin/ {\n      deny all;\n"
+                 "      allow 10.0.0.0/8;\n    }\n  }\n}\n")
+    pool = os.path.join(tree_dir, "php-fpm.conf")
+    with open(pool, "w") as fh:
+        fh.write("[global]\n[www]\nuser = www-data\nlisten = /run/php/x.sock\npm = static\n"
+                 "pm.max_children = 1\nlisten.mode = \"0660\nfoo = 1\n")
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["scan", "--no-fs", "--format", "json", nginx, pool])
+    doc = json.loads(out.getvalue())
+    assert code == 2
+    assert [(e["file"], e["line"], e["column"], e["message"]) for e in doc["errors"]] == [
+        (pool, 7, 20, "syntax error, unexpected end of file, expecting TC_DOLLAR_CURLY or TC_QUOTED_STRING or '\"'")]
+    assert [f["rule"] for f in doc["findings"]] == ["NGX102"]      # nginx's own finding is still there
