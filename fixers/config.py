@@ -99,24 +99,28 @@ def permission_fix_for(ctx, target, items, *, secret: bool = False) -> Permissio
     with `secret=True`). None when there is nothing to offer."""
     from confcheck.servers.nginx.worker import IdentityProblem
 
-    from .permissions import build_plan, to_wants
-
     if ctx.fs is None:
         return None
     identity = ctx.identity(target)
     if identity is None or isinstance(identity, IdentityProblem):
         return None
-    accounts = _accounts(ctx)
+    return plan_fix(items, identity, _accounts(ctx), ctx.fs, secret=secret)
+
+
+def plan_fix(items, identity, accounts, fs, *, secret: bool = False) -> PermissionFix | None:
+    """The PermissionFix letting `identity` (the worker, a php-fpm pool's user) past `items`."""
+    from .permissions import build_plan, to_wants
+
     wants = to_wants(items, secret=secret)
-    plan = build_plan(wants, identity, accounts, ctx.fs)
+    plan = build_plan(wants, identity, accounts, fs)
     if not plan.steps:
         if not plan.notes:
             return None
         return PermissionFix(applicability=DISPLAY, title=plan.notes[0], commands=[],
-                             wants=wants, identity=identity, accounts=accounts, fs=ctx.fs)
+                             wants=wants, identity=identity, accounts=accounts, fs=fs)
     return PermissionFix(applicability=plan.applicability, title=plan.title,
                          commands=plan.commands(), wants=wants, identity=identity,
-                         accounts=accounts, fs=ctx.fs)
+                         accounts=accounts, fs=fs)
 
 
 def reroot_plan(plan, root: str | None):

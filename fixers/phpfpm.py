@@ -94,10 +94,9 @@ def read_fix(ctx, pool, path: str, want: str):
     """The least permission change that lets the pool's user search `path` (a folder) or
     read it (a script): read and search only, never write (the code stays PHP-proof)."""
     from confcheck.fs.access import Checker
-    from confcheck.fs.identity import Accounts, IdentityError, resolve_identity
+    from confcheck.fs.identity import IdentityError, resolve_identity
 
-    from .config import DISPLAY, PermissionFix
-    from .permissions import build_plan, to_wants
+    from .config import _accounts, plan_fix
 
     if ctx.fs is None:
         return None
@@ -108,11 +107,4 @@ def read_fix(ctx, pool, path: str, want: str):
     access = Checker(ctx.fs, identity).check(path, want)
     if access.ok or access.denial is None:
         return None
-    accounts = Accounts.load(ctx.fs)
-    wants = to_wants([access])
-    plan = build_plan(wants, identity, accounts, ctx.fs)
-    if not plan.steps:
-        return None if not plan.notes else PermissionFix(applicability=DISPLAY, title=plan.notes[0], commands=[],
-                                                         wants=wants, identity=identity, accounts=accounts, fs=ctx.fs)
-    return PermissionFix(applicability=plan.applicability, title=plan.title, commands=plan.commands(),
-                         wants=wants, identity=identity, accounts=accounts, fs=ctx.fs)
+    return plan_fix([access], identity, _accounts(ctx), ctx.fs)
