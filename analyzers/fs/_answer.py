@@ -87,3 +87,14 @@ def _probe(ctx, target, place, url: str):
         return None
     server = next((s for s in model.http.servers if s.node is place.server), None)
     return probe(model, server, url) if server is not None else None
+
+
+def read_by_php_fpm(ctx, target, problem) -> bool:
+    """nginx hands the request for this file to a php-fpm pool read by the scan: the pool's
+    user opens it, not the worker (PHP102 judges that), so the worker's read does not matter."""
+    if getattr(ctx, "pools", None) is None or target.server != "nginx":
+        return False
+    meta = problem.denial.meta
+    url = _url_for(problem.place, problem.path, meta is not None and meta.kind == "dir")
+    outcome = _probe(ctx, target, problem.place, url) if url is not None else None
+    return outcome is not None and any(step.step == "php-fpm pool" for step in outcome.trace)

@@ -26,11 +26,12 @@ DOC = RuleDoc(
       summary="a served file is not readable by the worker", doc=DOC)
 def check(ctx):
     # needs_fs: never runs in --no-fs scans, which then skip loading the survey
-    from confcheck.analyzers.fs._answer import answered
+    from confcheck.analyzers.fs._answer import answered, read_by_php_fpm
     from confcheck.survey import finding_for_group, group_problems
     for target in ctx.targets():
         survey = ctx.survey(target)
-        for group in group_problems(p for p in survey.problems if p.need == "r"):
+        problems = [p for p in survey.problems if p.need == "r" and not read_by_php_fpm(ctx, target, p)]
+        for group in group_problems(problems):
             yield finding_for_group("FS102", "file-unreadable", "error", group,
                                     server=target.server, verb="read", one="it cannot be served",
                                     many="none of them can be served", answer=lambda p: answered(ctx, target, p),
