@@ -78,12 +78,12 @@ dav_methods modelled -- PUT (201/204, 409 on a collection or a directory, 500 wh
 create_full_put_path modelled -- PUT into a missing directory: created when the deepest existing one is writable, else 500
 min_delete_depth modelled -- DELETE of a URI with fewer slashes is 409
 *ngx_http_empty_gif_module modelled -- answers 200 with a 1x1 GIF to GET/HEAD, 405 to other methods
-*ngx_http_fastcgi_module no-effect -- shapes what is handed to the FastCGI server, whose answer is null anyway
-fastcgi_pass modelled -- handed to the FastCGI server after the access phase: status null (the server's)
+*ngx_http_fastcgi_module no-effect -- shapes what is handed to the FastCGI server (fastcgi_param SCRIPT_FILENAME/REQUEST_METHOD are read for php-fpm)
+fastcgi_pass modelled -- handed to the FastCGI server after the access phase: status null, or php-fpm's answer when its pools were read (docs/phpfpm.md)
 fastcgi_split_path_info modelled -- $fastcgi_script_name and $fastcgi_path_info
 fastcgi_index modelled -- $fastcgi_script_name of a URI ending in /
 fastcgi_store unknown except=off -- stores the upstream's answer as files
-fastcgi_intercept_errors no-effect -- error_page for the upstream's codes: the upstream status is null anyway
+fastcgi_intercept_errors modelled -- error_page for php-fpm's own 403/404 (without it they reach the client as they are)
 *ngx_http_flv_module modelled -- the FLV handler: GET/HEAD only (405), the file opened as the static module does (403/404), what is not a file declined; start= only cuts the body (content_modules.py)
 *ngx_http_geo_module modelled -- geo{} variables by client address
 *ngx_http_geoip_module no-effect -- sets $geoip_* variables, which the model does not compute (named in the answer's assumptions)
