@@ -178,3 +178,23 @@ def test_a_bad_pool_file_is_exit_2_in_php_fpm_words_and_the_server_is_still_scan
     assert [(e["file"], e["line"], e["column"], e["message"]) for e in doc["errors"]] == [
         (pool, 7, 20, "syntax error, unexpected end of file, expecting TC_DOLLAR_CURLY or TC_QUOTED_STRING or '\"'")]
     assert [f["rule"] for f in doc["findings"]] == ["NGX102"]      # nginx's own finding is still there
+
+
+def test_a_value_from_php_fpms_environment_makes_the_answer_unknown(tree_dir):
+    from confcheck.servers.nginx.request import Request
+    from confcheck.why import WhyOptions, explain, prepare
+    nginx = os.path.join(tree_dir, "nginx.conf")
+    with open(nginx, "w") as fh:
+        fh.write("user www-data;\nevents {}\nhttp {\n  server {\n    listen 80;\n    root " + tree_dir + ";\n"
+                 "    location ~ \\.php$ {\n      fastcgi_param REQUEST_METHOD $request_method;\n"
+                 "      fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;\n"
+                 f"      fastcgi_pass unix:{tree_dir}/a.sock;\n    }}\n  }}\n}}\n")
+    pool = os.path.join(tree_dir, "php-fpm.conf")
+    with open(pool, "w") as fh:
+        fh.write(f"[www]\nuser = ${{SITE_USER}}\nlisten = {tree_dir}/a.sock\npm = static\npm.max_children = 1\n")
+    with open(os.path.join(tree_dir, "i.php"), "w") as fh:
+        fh.write("<?php\n")
+    prepared = prepare(WhyOptions(configs=[nginx, pool]))
+    outcome = explain(prepared, Request.parse("http://127.0.0.1/i.php", "GET", {}, "127.0.0.1"))
+    assert outcome.status is None
+    assert outcome.reason.startswith("user at ") and "reads ${SITE_USER} from php-fpm's environment" in outcome.reason

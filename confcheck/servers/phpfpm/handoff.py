@@ -118,8 +118,14 @@ def answer(pools: list[Pool], fs, worker, address: Listen, script: str | None, c
     """php-fpm's answer for a request sent to `address` with SCRIPT_FILENAME `script`
     (None: not sent). `worker` is the web server's Identity, `checkers` a cache."""
     pool = pool_for(pools, address)
+    unknown = next((p.from_environment("listen") for p in pools if p.from_environment("listen")), None)
+    if pool is None and unknown is not None:
+        return _environment(unknown)
     if pool is None:
         return _no_pool(fs, address, handler)
+    unknown = pool.from_environment(*DECIDING)
+    if unknown is not None:
+        return _environment(unknown, pool)
     steps = [("php-fpm pool", f"[{pool.name}] at {pool.section.span.file}:{pool.section.span.line} listens on "
                               f"{address}; its scripts run as {pool.user}"
                               + (f":{pool.group}" if pool.group else ""))]
@@ -185,6 +191,17 @@ def answer(pools: list[Pool], fs, worker, address: Listen, script: str | None, c
                              "PHP answers then is not modelled", Cite(entry.label, entry.span, pool), steps=steps)
     return Verdict(None, f"answered by the PHP script {found} (php-fpm pool [{pool.name}], user "
                          f"{identity.user}): its code decides the status", cite(pool, "listen"), steps=steps)
+
+
+# the pool entries php-fpm's answer depends on
+DECIDING = ("user", "group", "chroot", "security.limit_extensions", "listen.owner", "listen.group", "listen.mode",
+            "listen.acl_users", "listen.acl_groups", "prefix")
+
+
+def _environment(entry, pool: Pool | None = None) -> Verdict:
+    names = ", ".join("${" + name + "}" for name in entry.env)
+    return Verdict(None, f"{entry.label} at {entry.file}:{entry.line} reads {names} from php-fpm's environment, "
+                         "which is not known offline", Cite(entry.label, entry.span, pool))
 
 
 def _no_pool(fs, address: Listen, handler: str) -> Verdict:

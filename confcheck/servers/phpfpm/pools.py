@@ -97,6 +97,14 @@ class Pool:
             return DEFAULT_EXTENSIONS
         return tuple(value.split())
 
+    def from_environment(self, *keys: str) -> Entry | None:
+        """The first of `keys` whose value reads ${VAR} from php-fpm's environment (not known offline)."""
+        for key in keys:
+            entry = self.entries.get(key)
+            if entry is not None and entry.env:
+                return entry
+        return None
+
     def php(self, key: str) -> tuple[str, Entry] | None:
         """The php.ini setting `key` the pool gives its scripts (php_admin_* wins: the script cannot
         change it) with the entry that sets it."""
