@@ -84,8 +84,7 @@ class Verdict:
 def address_of(target: str) -> Listen | None:
     """fastcgi_pass's / proxy:fcgi's address: `unix:/path`, `host:port`, `[v6]:port`."""
     if target.startswith("unix:"):
-        path = target[5:].split("|", 1)[0].split(":", 1)[0] if target.startswith("unix:") else target
-        return Listen(unix=path)
+        return Listen(unix=target[5:].split("|", 1)[0].split(":", 1)[0])
     host, sep, port = target.rpartition(":")
     if not sep or not port.isdigit():
         return None
@@ -129,9 +128,9 @@ def answer(pools: list[Pool], fs, worker, address: Listen, script: str | None, c
     steps = [("php-fpm pool", f"[{pool.name}] at {pool.section.span.file}:{pool.section.span.line} listens on "
                               f"{address}; its scripts run as {pool.user}"
                               + (f":{pool.group}" if pool.group else ""))]
-    if fs is None:
-        return Verdict(None, f"handed to php-fpm pool [{pool.name}]: without the disk the script's access "
-                             "cannot be judged", cite(pool, "listen"), steps=steps)
+    if fs is None or worker is None:
+        return Verdict(None, f"handed to php-fpm pool [{pool.name}]: without the disk (or the worker's identity) "
+                             "the socket and the script's access cannot be judged", cite(pool, "listen"), steps=steps)
     if address.unix is not None:
         refused = _socket_refused(pool, fs, worker, address.unix, checkers)
         if refused is not None:
