@@ -223,12 +223,13 @@ def read_apps(reading, options) -> list:
 def nginx_targets(reading) -> list[NginxTarget]:
     """The nginx configurations read, validated (into each one's diagnostics), with their static models."""
     from confcheck.parsers.nginx_directives import validate
+    from confcheck.servers.coverage import nginx_unloaded_directives
     from confcheck.servers.nginx.model import build_model
 
     targets: list[NginxTarget] = []
     for item in reading.of("nginx"):
         config = item.tree
-        validate(config, item.diags)
+        validate(config, item.diags, nginx_unloaded_directives)
         conf_prefix = config.prefix.rstrip("/") or "/"
         targets.append(NginxTarget(config, build_model(config.nodes, conf_prefix=conf_prefix)))
     return targets
