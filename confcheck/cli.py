@@ -165,6 +165,10 @@ def why(
     method: str = typer.Option("GET", "--method", "-X", help="HTTP method."),
     header: List[str] = typer.Option([], "--header", "-H", help="A request header, 'Name: value' (repeatable)."),
     client_ip: str = typer.Option("127.0.0.1", "--client-ip", help="The client's address (allow/deny rules)."),
+    body: Optional[str] = typer.Option(None, "--body", metavar="FILE",
+                                       help="The request body (`-` for stdin): a WAF replay sends it."),
+    no_replay: bool = typer.Option(False, "--no-replay",
+                                   help="Do not replay the request through the real ModSecurity engine."),
     batch: Optional[str] = typer.Option(None, "--batch", metavar="FILE",
                                         help="One JSON request per line ({\"url\", \"method\", \"headers\", \"client_ip\"}); `-` for stdin."),
     config: List[str] = typer.Option([], "--config", help="The main config file (default: this machine's)."),
@@ -209,9 +213,24 @@ def why(
             request = Request.parse(url, method, headers, client_ip)
         except RequestError as exc:
             _fail(str(exc))
+    if body is not None and batch is not None:
+        _fail("--body goes with one URL, not with --batch")
+    data = _read_body(body) if body is not None else None
     from confcheck.gcpause import gc_paused
     with gc_paused():   # one pause for reading and answering: the tree is large and acyclic
-        _why_run(prepare(options), url, request if url is not None else None, batch, fmt, color)
+        prepared = prepare(options)
+        prepared.replay.body, prepared.replay.replay = data, not no_replay
+        _why_run(prepared, url, request if url is not None else None, batch, fmt, color)
+
+
+def _read_body(path: str) -> bytes:
+    if path == "-":
+        return sys.stdin.buffer.read()
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as exc:
+        _fail(f"--body {path}: cannot read: {exc.strerror}")
 
 
 def _why_run(prepared, url, request, batch, fmt, color) -> None:

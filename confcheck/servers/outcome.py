@@ -63,6 +63,8 @@ class Outcome:
     limits: list = field(default_factory=list)  # rate/connection limits passed: not for one request, under load
     app: object | None = None           # confcheck.apps.chain.AppAnswer: the request continued into the proxied app
 
+    waf: dict | None = None             # the WAF layer's part (confcheck.waf_replay): engine, replay, rules
+
     def to_json(self) -> dict:
         decided = None
         if self.decided_by is not None:
@@ -90,6 +92,9 @@ class Outcome:
             out["internal_error"] = self.internal_error
         if self.app is not None:
             out["app"] = self.app.to_json()
+
+        if self.waf is not None:
+            out["waf"] = self.waf
         return out
 
 

@@ -52,6 +52,9 @@ class Model:
     _base: dict = field(default_factory=dict)
     mime: dict = field(default_factory=dict)   # negotiation.extensions per server
     failures: list | None = None      # where confcheck.isolation records a decision that failed
+    # name prefixes of directives another layer answers for (the WAF replay, confcheck.waf_replay):
+    # the model passes them as if absent, and that layer combines its verdict with this answer
+    outside: tuple[str, ...] = ()
 
     @property
     def checker(self):

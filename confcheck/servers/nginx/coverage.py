@@ -93,7 +93,7 @@ def _in_force(scope, phase: str) -> list:
     for level, inner in _chain_from(scope):
         for node in _candidates(level):
             name = node.key
-            if name in seen or PHASES.get(name, "request") != phase:
+            if name in seen or PHASES.get(name, "request") != phase or name.startswith(state.model.outside):
                 continue
             seen.add(name)         # the innermost level's setting is the one in force
             if name in NOT_INHERITED and not inner:
