@@ -43,6 +43,7 @@ class ReplayOptions:
     body: bytes | None = None
     replay: bool = True          # --no-replay: False
     root: str | None = None      # --root: the module file the config names is read under it
+    pool: object = None          # a throwaway.Pool: replay servers kept for many requests
 
 
 def phases_before(outcome: Outcome, server: str) -> set[int]:
@@ -111,7 +112,8 @@ def answer(prepared, request, outcome: Outcome, options: ReplayOptions) -> Outco
         package = throwaway.PACKAGE[server] if module is None else ("apache2" if server == "apache" else "nginx")
         return _unknown(outcome, setup, f"ModSecurity would inspect this request; install {package} to replay it")
     try:
-        replayed = throwaway.replay(setup, module, request, options.body, force_on=setup.engine == "DetectionOnly")
+        replayed = throwaway.replay(setup, module, request, options.body, force_on=setup.engine == "DetectionOnly",
+                                    pool=options.pool)
     except throwaway.ReplayError as exc:
         return _unknown(outcome, setup, f"ModSecurity would inspect this request; {exc}")
     verdict = read(replayed.log, replayed.origin)

@@ -36,6 +36,8 @@ DEBIAN_MODULE = {"apache": "/usr/lib/apache2/modules/mod_security2.so",
                  "nginx": "/usr/lib/nginx/modules/ngx_http_modsecurity_module.so"}
 PACKAGE = {"apache": "libapache2-mod-security2", "nginx": "libnginx-mod-http-modsecurity"}
 START_TIMEOUT = 30.0      # the CRS takes about a second to load
+# a request the WAF never sees, answered 404 with a log line: the lines before it are the replayed request's
+MARKER = "/__confcheck_marker_"
 REQUEST_TIMEOUT = 30.0
 WORKER = "www-data"
 
@@ -136,7 +138,7 @@ def _worker() -> str | None:
         return None
 
 
-def render_apache(setup: WafSetup, work: str, port: int, host: str, module: str, force_on: bool) -> Emitter:
+def render_apache(setup: WafSetup, work: str, port: int, module: str, force_on: bool) -> Emitter:
     conf = Emitter(os.path.join(work, "httpd.conf"), work)
     user = _worker()
     mods = [("mpm_event_module", "mod_mpm_event.so"), ("authz_core_module", "mod_authz_core.so"),
@@ -148,9 +150,11 @@ def render_apache(setup: WafSetup, work: str, port: int, host: str, module: str,
              f"LoadModule security2_module {module}",
              *([f"User {user}", f"Group {user}"] if user else []),
              f"Listen 127.0.0.1:{port}", "ServerName 127.0.0.1", f"ErrorLog {work}/logs/error.log",
-             "LogLevel info", "StartServers 1", "ServerLimit 1", "ThreadsPerChild 2", "MaxRequestWorkers 2",
+             # one worker thread: a request's logging phase is over before the marker request is read
+             "LogLevel info", "StartServers 1", "ServerLimit 1", "ThreadsPerChild 1", "MaxRequestWorkers 1",
              "KeepAlive Off", "<Directory />", "    Require all denied", "</Directory>",
              f"<Directory {work}/www>", "    Require all granted", "</Directory>",
+             f"<Directory {work}/marker>", "    Require all granted", "</Directory>",
              "# the WAF configuration of the main server")
     conf.items(setup.server_items)
     for sec in setup.sections:
@@ -158,15 +162,15 @@ def render_apache(setup: WafSetup, work: str, port: int, host: str, module: str,
             _section(conf, sec, force_on)
     if force_on:
         conf.add("SecRuleEngine On")
-    conf.add(f"<VirtualHost 127.0.0.1:{port}>", f"    ServerName {host or 'localhost'}",
-             f"    AliasMatch ^/ {work}/www/ok", "    # the WAF configuration of the virtual host")
+    conf.add(f"<VirtualHost 127.0.0.1:{port}>", "    ServerName localhost", f"    DocumentRoot {work}/marker",
+             f'    AliasMatch "^/(?!{MARKER[1:]})" {work}/www/ok', "    # the WAF configuration of the virtual host")
     conf.items(setup.vhost_items, "    ")
     for sec in setup.sections:
         if sec.in_vhost:
             _section(conf, sec, force_on)
     if force_on:
         conf.add("    SecRuleEngine On")
-    conf.add("</VirtualHost>")
+    conf.add(f"    <Location {MARKER}>", "        SecRuleEngine Off", "    </Location>", "</VirtualHost>")
     return conf
 
 
@@ -195,7 +199,9 @@ def render_nginx(setup: WafSetup, work: str, port: int, module: str, force_on: b
              "        location / {", "            modsecurity on;",
              f"            modsecurity_rules_file {rules.path};",
              # a static file, not `return`: `return` ends the request in the rewrite phase, before phase 2
-             f"            root {work}/www;", "            try_files /ok =404;", "        }", "    }", "}")
+             f"            root {work}/www;", "            try_files /ok =404;", "        }",
+             f"        location ^~ {MARKER} {{", "            modsecurity off;", f"            root {work}/marker;",
+             "        }", "    }", "}")
     return conf, rules
 
 
@@ -218,13 +224,13 @@ def _detach():
 
 
 class Server:
-    def __init__(self, setup: WafSetup, module: str, host: str, force_on: bool) -> None:
-        self.setup, self.module, self.host, self.force_on = setup, module, host, force_on
+    def __init__(self, setup: WafSetup, module: str, force_on: bool) -> None:
+        self.setup, self.module, self.force_on = setup, module, force_on
         self.work = tempfile.mkdtemp(prefix="confcheck-waf-")
-        for d in ("logs", "run", "tmp", "www"):
+        for d in ("logs", "run", "tmp", "www", "marker"):
             os.makedirs(os.path.join(self.work, d))
         os.chmod(self.work, 0o755)
-        for d in ("www", "logs", "run"):
+        for d in ("www", "logs", "run", "marker"):
             os.chmod(os.path.join(self.work, d), 0o755)
         with open(os.path.join(self.work, "www", "ok"), "w") as f:
             f.write("ok\n")
@@ -237,6 +243,10 @@ class Server:
         self.proc: subprocess.Popen | None = None
         self.origin: dict = {}
         self.port = 0
+        self.offset = 0         # how far the error log was read
+        self.partial = b""      # an incomplete last line
+        self.unread: list[str] = []
+        self.markers = 0
 
     @property
     def error_log(self) -> str:
@@ -245,7 +255,7 @@ class Server:
     def _write(self) -> list[str]:
         self.port = _free_port()
         if self.setup.server == "apache":
-            conf = render_apache(self.setup, self.work, self.port, self.host, self.module, self.force_on)
+            conf = render_apache(self.setup, self.work, self.port, self.module, self.force_on)
             files = [conf]
             argv = [binary("apache"), "-f", conf.path, "-d", self.work, "-DFOREGROUND"]
         else:
@@ -273,9 +283,11 @@ class Server:
                     break
                 try:
                     socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-                    return
                 except OSError:
                     time.sleep(0.02)
+                    continue
+                self.lines_until_marker()         # start-up lines
+                return
             self.stop()
             message = self._startup_message()
             if "Address already in use" in message and attempt < 2:
@@ -333,28 +345,94 @@ class Server:
             except subprocess.TimeoutExpired:
                 continue
 
-    def log_lines(self) -> list[str]:
+    def _read_log(self) -> None:
         try:
-            with open(self.error_log, encoding="utf-8", errors="replace") as f:
-                return f.read().splitlines()
+            with open(self.error_log, "rb") as f:
+                f.seek(self.offset)
+                data = f.read()
         except OSError:
-            return []
+            return
+        self.offset += len(data)
+        *complete, self.partial = (self.partial + data).split(b"\n")
+        self.unread += [raw.decode("utf-8", "replace") for raw in complete]
+
+    def lines_until_marker(self) -> list[str]:
+        """Send a marker request; the error-log lines written before its own."""
+        self.markers += 1
+        token = re.compile(re.escape(f"{MARKER}{self.markers}") + r"(?![0-9])")
+        status, error = self.send("GET", f"{MARKER}{self.markers}", {"host": "localhost"}, None)
+        if error is not None:
+            raise ReplayError(f"the replay server stopped answering ({error})")
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            self._read_log()
+            for i, line in enumerate(self.unread):
+                if token.search(line):
+                    before, self.unread = self.unread[:i], self.unread[i + 1:]
+                    return before
+            if time.monotonic() > deadline:
+                raise ReplayError(f"the replay server never logged its marker request ({token.pattern})")
+            time.sleep(0.005)
+
+    def exchange(self, method: str, target: str, headers: dict[str, str],
+                 body: bytes | None) -> tuple[int | None, str | None, list[str]]:
+        status, error = self.send(method, target, headers, body)
+        return status, error, self.lines_until_marker()
 
     def close(self) -> None:
         self.stop()
         shutil.rmtree(self.work, ignore_errors=True)
 
 
-def replay(setup: WafSetup, module: str, request, body: bytes | None, force_on: bool) -> Replayed:
-    """Start, send `request` (method, target, headers as given), stop, read the log."""
-    server = Server(setup, module, request.host, force_on)
+def _key(setup: WafSetup, module: str, force_on: bool) -> tuple:
+    def items(seq):
+        return tuple((i.file, i.line, i.text) for i in seq)
+    return (setup.server, module, force_on, items(setup.server_items), items(setup.vhost_items),
+            tuple((s.header, s.in_vhost, items(s.items)) for s in setup.sections))
+
+
+class Pool:
+    """Replay servers kept running for many requests (a `why --batch`, the tests), one per
+    distinct WAF configuration; close() stops them all."""
+
+    def __init__(self) -> None:
+        self.servers: dict[tuple, Server] = {}
+
+    def get(self, setup: WafSetup, module: str, force_on: bool) -> Server:
+        key = _key(setup, module, force_on)
+        server = self.servers.get(key)
+        if server is None or server.proc is None or server.proc.poll() is not None:
+            if server is not None:
+                server.close()
+            server = Server(setup, module, force_on)
+            try:
+                server.start()
+            except BaseException:
+                server.close()
+                raise
+            self.servers[key] = server
+        return server
+
+    def close(self) -> None:
+        for server in self.servers.values():
+            server.close()
+        self.servers.clear()
+
+
+def replay(setup: WafSetup, module: str, request, body: bytes | None, force_on: bool,
+           pool: Pool | None = None) -> Replayed:
+    """Send `request` (method, target, headers as the client gave them) to a replay server
+    (the pool's, or one started and stopped for it) and collect the log lines it caused."""
+    target = request.raw_path + (f"?{request.args}" if request.args else "")
+    headers = dict(request.headers)      # names lower-case; Host as the client sent it
+    if pool is not None:
+        server = pool.get(setup, module, force_on)
+        status, error, lines = server.exchange(request.method, target, headers, body)
+        return Replayed(status, lines, server.origin, error)
+    server = Server(setup, module, force_on)
     try:
         server.start()
-        before = len(server.log_lines())
-        headers = dict(request.headers)      # names lower-case; Host as the client sent it
-        target = request.raw_path + (f"?{request.args}" if request.args and "?" not in request.raw_path else "")
-        status, error = server.send(request.method, target, headers, body)
-        server.stop()                      # the logs are complete once it has exited
-        return Replayed(status, server.log_lines()[before:], server.origin, error)
+        status, error, lines = server.exchange(request.method, target, headers, body)
+        return Replayed(status, lines, server.origin, error)
     finally:
         server.close()

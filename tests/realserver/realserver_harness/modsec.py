@@ -338,11 +338,12 @@ def split_audit_entries(lines: list[str]) -> list[str]:
 
 
 # The sites the shared servers carry (tests/realserver/conftest.py `modsec_server`).
-# "app": a static site; /api/ answers POST 200 from a static file (nginx's static
-# module answers POST 405: error_page turns it into 200); /ping is a `return`
-# (nginx: rewrite phase, before ModSecurity's phase 2; Apache: a server-context
-# RewriteRule, before phase 2 too); /admin/ is refused by the server's own access
-# rules (nginx: access phase, after phase 2; Apache: authz, before phase 2).
+# "app": a static site (nginx's static module answers POST 405, Apache's 200);
+# /api/ is proxied to a backend that never runs (the WAF refuses, or 502/503);
+# /ping is a `return` (nginx: rewrite phase, before ModSecurity's phase 2;
+# Apache: a server-context RewriteRule, before phase 2 too); /admin/ is refused
+# by the server's own access rules (nginx: access phase, after phase 2;
+# Apache: authz, before phase 2).
 SITES = [
     WafSite(
         "app",
@@ -352,7 +353,7 @@ location / {
     try_files $uri $uri/ =404;
 }
 location /api/ {
-    error_page 405 =200 $uri;
+    proxy_pass http://127.0.0.1:9;
 }
 location = /ping {
     return 200 "pong\\n";
@@ -366,13 +367,13 @@ DocumentRoot @ROOT@
 <Directory @ROOT@>
     Require all granted
 </Directory>
+ProxyPass /api/ http://127.0.0.1:9/
 RewriteEngine On
 RewriteRule ^/ping$ - [R=200]
 <Location /admin/>
     Require all denied
 </Location>
 """,
-        files={"index.html": "<p>home</p>\n", "api/posts": "{\"ok\": true}\n",
-               "wp-admin/post.php": "<?php // never run: served as a file ?>\n",
+        files={"index.html": "<p>home</p>\n", "wp-admin/post.php": "<?php // never run: served as a file ?>\n",
                "admin/index.html": "<p>admin</p>\n"}),
 ]
