@@ -135,10 +135,18 @@ def _merge(outcome: Outcome, setup: WafSetup, verdict: Verdict, gate: set[int]) 
     matched = ", ".join(f"{r.id}" for r in verdict.rules) or "no rule"
     if not verdict.refused:
         waf["reason"] = f"ModSecurity lets it through (matched: {matched})"
+        if outcome.status is None and outcome.not_modelled is None and outcome.internal_error is None:
+            waf["reason"] += ("; it also inspects the backend's response (phases 3-4), which the replay "
+                              "does not have")
         outcome.trace.insert(-1, Step("waf", f"replayed through ModSecurity: passed (matched: {matched})",
                                       setup.engine_node))
         return outcome
     refusal = _describe(verdict)
+    if verdict.phase in (3, 4):
+        # the throwaway's own response was refused: the site's response is another one
+        waf["reason"] = (f"ModSecurity refused the replay server's response (phase {verdict.phase}); "
+                         "the site's response is not replayed")
+        return outcome
     if verdict.phase not in gate:
         waf["reason"] = f"ModSecurity would refuse it in phase {verdict.phase}, but the server answers first"
         outcome.trace.insert(-1, Step("waf", f"replayed: {refusal}; the server decides before phase "
