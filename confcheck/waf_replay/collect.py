@@ -46,6 +46,9 @@ class WafSetup:
     module_path: str | None = None   # the module file the config loads, as the server sees it
     unknown: str | None = None       # why the WAF part of the answer cannot be known (replay impossible)
 
+    def all_items(self) -> list[Item]:
+        return self.server_items + self.vhost_items + [i for s in self.sections for i in s.items]
+
     @property
     def active(self) -> bool:
         return self.engine in ("On", "DetectionOnly")

@@ -118,9 +118,14 @@ def answer(prepared, request, outcome: Outcome, options: ReplayOptions) -> Outco
         return _unknown(outcome, setup, f"ModSecurity would inspect this request; {exc}")
     verdict = read(replayed.log, replayed.origin)
     waf.update(replayed=True, status=verdict.status, phase=verdict.phase,
-               rules=[r.to_json() for r in verdict.rules], anomaly_score=verdict.anomaly_score)
+               rules=[r.to_json() for r in verdict.rules], anomaly_score=verdict.anomaly_score,
+               files=sorted({i.file for i in setup.all_items()}))
     if verdict.body_limit:
         waf["body_limit"] = verdict.body_limit
+    if not verdict.refused and replayed.status not in PASSED and replayed.status is not None:
+        _body_refusal(verdict, setup, options.body, replayed.status)
+        if verdict.refused:
+            waf.update(status=verdict.status, phase=verdict.phase, body_limit=verdict.body_limit)
     if replayed.error and not verdict.refused:
         return _unknown(outcome, setup, f"the replay got no answer ({replayed.error})")
     if not verdict.refused and replayed.status not in PASSED:
@@ -128,6 +133,28 @@ def answer(prepared, request, outcome: Outcome, options: ReplayOptions) -> Outco
         return _unknown(outcome, setup, f"the replay server answered {replayed.status} without ModSecurity "
                                         "refusing: no verdict")
     return _merge(outcome, setup, verdict, gate)
+
+
+def _body_refusal(verdict: Verdict, setup: WafSetup, body: bytes | None, status: int) -> None:
+    """A request body over SecRequestBodyLimit with SecRequestBodyLimitAction Reject is refused
+    while it is read (phase 2) with a status that differs by engine and server (mod_security2:
+    413 and a log line; libmodsecurity3 in nginx: 403 and no line): the replay's status is it."""
+    if verdict.body_limit is not None:
+        verdict.status, verdict.phase = status, 2
+        return
+    limit = action = None
+    for item in setup.all_items():
+        words = item.text.split()
+        if item.key == "secrequestbodylimit" and len(words) > 1 and words[1].isdigit():
+            limit = (int(words[1]), item)
+        elif item.key == "secrequestbodylimitaction" and len(words) > 1:
+            action = words[1].lower()
+    if limit is None or action == "processpartial" or body is None or len(body) <= limit[0]:
+        return
+    size, item = limit
+    verdict.status, verdict.phase = status, 2
+    verdict.body_limit = (f"the body ({len(body)} bytes) is over SecRequestBodyLimit {size} "
+                          f"at {item.file}:{item.line}")
 
 
 def _merge(outcome: Outcome, setup: WafSetup, verdict: Verdict, gate: set[int]) -> Outcome:

@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 _FIELD = re.compile(r'\[(\w+) "((?:[^"\\]|\\.)*)"\]')
 _DENIED = re.compile(r"Access denied with code (\d+) \(phase (\d)\)")
 _SCORE = re.compile(r"Total (?:Inbound )?Score: (\d+)")
+# the variable a rule matched: CRS's logdata "... found within ARGS:q: ...", else the engines' own words
+_VARIABLE = (re.compile(r"found within ([A-Z_]+(?::[^\s:]+)?)"), re.compile(r"against variable `([^']+)'"),
+             re.compile(r"\bat ([A-Z_]+(?::[^\s.]+)?)\. \["))
 # mod_security2: "Request body (Content-Length) is larger than the configured limit (N)."
 # libmodsecurity3: "Request body limit is marked to reject the request" / "Request body excluding files is bigger ..."
 _BODY_LIMIT = re.compile(r"Request body (?:\(Content-Length\) is larger than|no files data length is larger than|"
@@ -28,13 +31,14 @@ class RuleHit:
     file: str | None
     line: int | None
     data: str = ""
+    variable: str | None = None   # what matched, e.g. ARGS:content
     severity: str | None = None
     paranoia_level: int | None = None
     denied: bool = False          # this rule refused the request
 
     def to_json(self) -> dict:
         return {"id": self.id, "msg": self.msg, "file": self.file, "line": self.line, "data": self.data,
-                "severity": self.severity, "paranoia_level": self.paranoia_level, "denied": self.denied}
+                "variable": self.variable, "severity": self.severity, "paranoia_level": self.paranoia_level, "denied": self.denied}
 
 
 @dataclass
@@ -84,10 +88,18 @@ def read(lines: list[str], origin: dict | None = None) -> Verdict:
                 file, number = item.file, item.line
             level = next((int(t.rsplit("/", 1)[1]) for t in fields.get("tag", [])
                           if t.startswith("paranoia-level/") and t.rsplit("/", 1)[1].isdigit()), None)
-            hit = seen[rule_id] = RuleHit(rule_id, (fields.get("msg") or [""])[0], file, number,
-                                          (fields.get("data") or [""])[0], (fields.get("severity") or [None])[0],
-                                          level)
+            data = (fields.get("data") or [""])[0]
+            hit = seen[rule_id] = RuleHit(rule_id, (fields.get("msg") or [""])[0], file, number, data,
+                                          _variable(data, line), (fields.get("severity") or [None])[0], level)
             verdict.rules.append(hit)
         if denied:
             hit.denied = True
     return verdict
+
+
+def _variable(data: str, line: str) -> str | None:
+    for pattern, text in zip(_VARIABLE, (data, line, line)):
+        found = pattern.search(text)
+        if found:
+            return found.group(1)
+    return None
