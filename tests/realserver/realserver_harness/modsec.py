@@ -343,7 +343,8 @@ def split_audit_entries(lines: list[str]) -> list[str]:
 # /ping is a `return` (nginx: rewrite phase, before ModSecurity's phase 2;
 # Apache: a server-context RewriteRule, before phase 2 too); /admin/ is refused
 # by the server's own access rules (nginx: access phase, after phase 2;
-# Apache: authz, before phase 2).
+# Apache: authz, before phase 2); /comments/ excludes the CRS's SQL injection
+# rules (a location-level SecRuleRemoveByTag).
 SITES = [
     WafSite(
         "app",
@@ -361,6 +362,9 @@ location = /ping {
 location /admin/ {
     deny all;
 }
+location /comments/ {
+    modsecurity_rules 'SecRuleRemoveByTag attack-sqli';
+}
 """,
         apache="""\
 DocumentRoot @ROOT@
@@ -373,7 +377,11 @@ RewriteRule ^/ping$ - [R=200]
 <Location /admin/>
     Require all denied
 </Location>
+<Location /comments/>
+    SecRuleRemoveByTag attack-sqli
+</Location>
 """,
         files={"index.html": "<p>home</p>\n", "wp-admin/post.php": "<?php // never run: served as a file ?>\n",
-               "admin/index.html": "<p>admin</p>\n"}),
+               "admin/index.html": "<p>admin</p>\n",
+               "comments/index.html": "<p>comments</p>\n"}),
 ]
