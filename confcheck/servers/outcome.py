@@ -82,6 +82,8 @@ class Outcome:
             if self.not_modelled_variable is not None:
                 out["not_modelled"]["variable"] = self.not_modelled_variable
             out["would_answer"] = self.would_answer
+        elif self.waf is not None and self.status is None and self.internal_error is None:
+            out["would_answer"] = self.would_answer     # the model's answer without the WAF
         if self.limits:
             out["limits"] = [limit.to_json() for limit in self.limits]
         notes = [f"${name} is not known offline: taken as empty" for name in self.unknown] + list(self.assumptions)

@@ -87,7 +87,8 @@ def answer(prepared, request, outcome: Outcome, options: ReplayOptions) -> Outco
     if setup.engine_node is None and not setup.server_items:
         return outcome                                   # no ModSecurity here
     waf = {"engine": setup.engine, "set_by": _where(setup.engine_node), "replayed": False, "status": None,
-           "phase": None, "rules": [], "anomaly_score": None, "decides": False, "reason": None}
+           "phase": None, "rules": [], "anomaly_score": None, "decides": False, "reason": None,
+           "model_status": outcome.status}
     outcome.waf = waf
     if not setup.active:
         waf["reason"] = "ModSecurity is off for this request"
