@@ -256,7 +256,14 @@ def _why_run(prepared, url, request, batch, fmt, color) -> None:
     stream = sys.stdin if batch == "-" else _open_text(batch)
     import json
 
-    bad, failed = _why_batch(prepared, stream, json)
+    from confcheck.waf_replay.throwaway import Pool
+    if prepared.replay is not None:
+        prepared.replay.pool = Pool()     # one replay server per WAF configuration for the batch
+    try:
+        bad, failed = _why_batch(prepared, stream, json)
+    finally:
+        if prepared.replay is not None:
+            prepared.replay.pool.close()
     if failed:
         _report_internal(failed)
     if bad:
