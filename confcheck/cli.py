@@ -342,7 +342,7 @@ def explain(
 ) -> None:
     """Map error-log lines to their causes on this machine."""
     from confcheck.explain import Machine, explain_events, read_since
-    from confcheck.logparse import parse_line
+    from confcheck.logparse import parse_lines
     from confcheck.why import WhyOptions
 
     if fmt is Format.sarif:
@@ -360,7 +360,7 @@ def explain(
         if sys.stdin.isatty():
             _fail("give log lines as arguments, --log FILE, or pipe them on stdin")
         texts = sys.stdin.read().splitlines()
-    events = [parse_line(t) for t in texts if t.strip()]
+    events = parse_lines(texts)
     if threshold is not None:
         events = [e for e in events if e.time is None or e.time >= threshold]
     machine = Machine(WhyOptions(configs=list(config), root=root, fs_snapshot=fs_snapshot,

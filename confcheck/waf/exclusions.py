@@ -166,12 +166,13 @@ def blunt(root) -> list[Problem]:
 
 # -- the narrowest exclusion -----------------------------------------------------------
 
-def exclusion_rule(rule_id: int, target: str | None, uri_prefix: str, new_id: int) -> str:
-    """One ModSecurity rule: for URIs under `uri_prefix`, rule `rule_id` stops looking at `target`
-    (or, without a target, stops running: the wider form)."""
-    ctl = f"ctl:ruleRemoveTargetById={rule_id};{target}" if target else f"ctl:ruleRemoveById={rule_id}"
+def exclusion_rules(pairs, uri_prefix: str, new_id: int) -> str:
+    """One ModSecurity rule: for URIs under `uri_prefix`, each (rule id, target) of `pairs` stops
+    looking at that target (a target of None: the rule stops running there, the wider form)."""
+    ctls = ",".join(f"ctl:ruleRemoveTargetById={rule_id};{target}" if target else f"ctl:ruleRemoveById={rule_id}"
+                    for rule_id, target in pairs)
     return (f'SecRule REQUEST_URI "@beginsWith {_quoted(uri_prefix)}" \\\n'
-            f'    "id:{new_id},phase:1,pass,nolog,{ctl}"\n')
+            f'    "id:{new_id},phase:1,pass,nolog,{ctls}"\n')
 
 
 def _quoted(text: str) -> str:
@@ -193,6 +194,11 @@ def placement(root, files):
     reserved = next((f for f in files if f.display_path.endswith(BEFORE_CRS_FILE)), None)
     if reserved is not None:
         return reserved, len(reserved.data), f"the end of {reserved.display_path}, which the CRS reads before its rules"
-    first = crs_rules[0].node
-    return first.source, first.source.line_starts[first.line - 1], \
-        f"before the CRS's first rule ({first.file}:{first.line})"
+    # before the Include that reads the CRS's rules, in the innermost file that is not the package's own
+    anchor = crs_rules[0].node
+    for via in reversed(anchor.include_chain()):
+        if not anchor.source.realpath.startswith("/usr/"):
+            break
+        anchor = via
+    return anchor.source, anchor.source.line_starts[anchor.line - 1], \
+        f"before {anchor.name} at {anchor.file}:{anchor.line}, which reads the CRS's rules"

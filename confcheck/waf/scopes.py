@@ -183,7 +183,7 @@ class _RuleFiles:
                 return []
             diags = Diagnostics()
             self.sources[server] = source
-            self.cache[server] = parse_apache(source, diags).nodes
+            self.cache[server] = parse_apache(source, diags, via=where).nodes
             problems += [(d.message, d.span) for d in diags.items]
         out: list[Node] = []
         for node in self.cache[server]:
