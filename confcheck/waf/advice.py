@@ -61,6 +61,16 @@ def _rules_by_id(tree: WafTree | None) -> dict[int, Rule]:
     return out
 
 
+def _from_config(hit, rule: Rule | None) -> None:
+    """Where the configuration read holds the rule (the engines log different lines of it), and
+    its paranoia level when the engine did not log its tags (libmodsecurity, chained rules)."""
+    if rule is None:
+        return
+    hit.file, hit.line = rule.node.file, rule.node.line
+    if hit.paranoia_level is None and rule.paranoia_level is not None:
+        hit.tags.append(f"paranoia-level/{rule.paranoia_level}")
+
+
 def describe_hit(hit, rules: dict[int, Rule]) -> str:
     rule = rules.get(hit.rule_id)
     where = f"{rule.node.file}:{rule.node.line}" if rule is not None else (
@@ -81,6 +91,8 @@ def advise(hits, method: str | None, uri: str | None, tree: WafTree | None, why_
     denial = next((h for h in hits if h.denied is not None), None)
     found = contributors(hits)
     rules = _rules_by_id(tree)
+    for hit in found:
+        _from_config(hit, rules.get(hit.rule_id))
     request = f"{method + ' ' if method else ''}{uri_prefix(uri)}"
     if denial is not None:
         head = f"ModSecurity refused {request} with {denial.denied}" + (

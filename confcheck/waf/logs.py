@@ -32,7 +32,8 @@ _VAR_AGAINST = re.compile(r"against variable `(?P<var>[^']*)'")
 _VAR_AT = re.compile(r'"? at (?P<var>[A-Za-z_]+(?::[^\s\[]*?)?)\. \[')
 _VAR_WITHIN = re.compile(r"found within (?P<var>[A-Za-z_]+(?::[^:\s]+)?)(?:: |$)")
 _SCORE = re.compile(r"Total (?:Inbound )?Score: (\d+)")
-_NATIVE_BOUNDARY = re.compile(r"^-{2,3}(?P<id>[0-9A-Za-z]+)-{2,3}(?P<part>[A-Z])--$")
+# mod_security2: --1a2b3c4d-A--; libmodsecurity: ---s4r6Dtrq---A--
+_NATIVE_BOUNDARY = re.compile(r"^-{2,3}(?P<id>[0-9A-Za-z]+)-{1,3}(?P<part>[A-Z])--$")
 
 
 @dataclass
@@ -160,10 +161,12 @@ def _native_entry(entry: dict) -> AuditEntry:
             if hit is not None:
                 hit.unique_id = hit.unique_id or unique_id
                 hits.append(hit)
-    trailer = " ".join(parts.get("H", []))
-    server = "apache" if "Apache-" in trailer or "Server: Apache" in trailer else (
-        "nginx" if "nginx" in trailer.lower() else None)
-    return AuditEntry(unique_id, request_line, status, hits, "\n".join(entry["raw"]), server)
+    # the engine does not name the server: mod_security2 writes Apache-Handler/Apache-Error lines,
+    # nginx's own pages and headers name it
+    raw = "\n".join(entry["raw"])
+    server = "apache" if re.search(r"^Apache-(?:Handler|Error):|^Server: Apache", raw, re.M) else (
+        "nginx" if "nginx" in raw.lower() else None)
+    return AuditEntry(unique_id, request_line, status, hits, raw, server)
 
 
 def _json_entry(text: str) -> AuditEntry | None:
@@ -174,7 +177,7 @@ def _json_entry(text: str) -> AuditEntry | None:
     if not isinstance(doc, dict) or not isinstance(doc.get("transaction"), dict):
         return None
     tx = doc["transaction"]
-    unique_id = tx.get("unique_id") or tx.get("id")
+    unique_id = tx.get("unique_id") or tx.get("transaction_id") or tx.get("id")
     request = tx.get("request") if isinstance(tx.get("request"), dict) else doc.get("request") or {}
     request_line = request.get("request_line")
     if request_line is None and request.get("method") and request.get("uri"):
