@@ -144,7 +144,6 @@ class Machine:
         this machine's own."""
         if server not in self._waf:
             from confcheck.waf.advice import WafTree
-            from confcheck.waf.scopes import apache_scopes, nginx_scopes
             from confcheck.engine import ScanOptions, apache_targets, nginx_targets, read_options
             from confcheck.fixers.diff import patch_base
             from confcheck.inputs.model import InputError
@@ -154,12 +153,8 @@ class Machine:
             tree, why = None, f"no {server} configuration was read"
             try:
                 reading = read_options(options)
-                if server == "apache":
-                    found = [(t.config, apache_scopes(t.conf)) for t in apache_targets(reading, options)[0]
-                             if "security2_module" in t.conf.modules]
-                else:
-                    found = [(t.config, nginx_scopes(t.config, self.options.root)) for t in nginx_targets(reading)]
-                found = [(c, r) for c, r in found if r is not None]
+                targets = apache_targets(reading, options)[0] if server == "apache" else nginx_targets(reading)
+                found = [(t.config, t.waf) for t in targets if t.waf is not None]
                 if found:
                     config, root = found[0]
                     files = list(config.files.values()) + list(root.sources)

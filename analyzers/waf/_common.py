@@ -4,24 +4,12 @@
 from __future__ import annotations
 
 from confcheck.findings import Finding
-from confcheck.waf.scopes import apache_scopes, nginx_scopes
 
 
 def waf_trees(ctx) -> list:
-    """(target, top WafScope) for each configuration of the scan with ModSecurity in it."""
-    if "waf_trees" not in ctx.memo:
-        out = []
-        for target in ctx.apache:
-            if "security2_module" in target.conf.modules:
-                root = apache_scopes(target.conf)
-                if any(s.nodes for s in root.walk()):
-                    out.append((target, root))
-        for target in ctx.nginx:
-            root = nginx_scopes(target.config, ctx.options.root)
-            if root is not None and any(s.nodes or s.switch is not None for s in root.walk()):
-                out.append((target, root))
-        ctx.memo["waf_trees"] = out
-    return ctx.memo["waf_trees"]
+    """(target, top WafScope) for each configuration of the scan with ModSecurity in it
+    (built once, with the configuration: engine._waf)."""
+    return [(target, target.waf) for target in ctx.targets() if target.waf is not None]
 
 
 def anchor(scope):

@@ -20,7 +20,6 @@ import glob
 import os
 from dataclasses import dataclass, field
 
-from confcheck.inputs.paths import local_path, server_path
 from confcheck.parsers.apache_directives import providing_modules
 from confcheck.parsers.secrule import Statement, read_statements
 from confcheck.parsers.syntax import Node, effective_children
@@ -68,6 +67,26 @@ def is_modsecurity(node: Node) -> bool:
     return bool(mods) and "security2_module" in mods
 
 
+def waf_scopes(target) -> WafScope | None:
+    """The scope tree of an engine target (ApacheTarget or NginxTarget), None when its
+    configuration has no ModSecurity in it."""
+    if target.server == "apache":
+        if "security2_module" not in target.conf.modules:
+            return None
+        root = apache_scopes(target.conf)
+        return root if any(s.nodes for s in root.walk()) else None
+    if not any(n.name.startswith("modsecurity") for p in target.config.parsed for n in _all_nodes(p.nodes)):
+        return None
+    return nginx_scopes(target.config)
+
+
+def _all_nodes(nodes):
+    for node in nodes:
+        yield node
+        if node.children:
+            yield from _all_nodes(node.children)
+
+
 # -- Apache ----------------------------------------------------------------------------
 
 def apache_scopes(conf) -> WafScope:
@@ -103,13 +122,13 @@ def _apache_sections(scope: WafScope, server) -> None:
 
 # -- nginx -----------------------------------------------------------------------------
 
-def nginx_scopes(config, root: str | None) -> WafScope | None:
+def nginx_scopes(config) -> WafScope | None:
     """The scope tree of an NginxConfig's http block (None without one)."""
     http = next((n for n in effective_children(config.nodes) if n.name == "http" and n.children is not None), None)
     if http is None:
         return None
     top = WafScope("nginx", "http", http, None, kind="http")
-    reader = _RuleFiles(root, config.prefix)
+    reader = _RuleFiles(config)
     _nginx_fill(top, http, reader)
     top.sources = list(reader.sources.values())
     return top
@@ -157,29 +176,28 @@ def _inline(node: Node, diags: Diagnostics) -> list[Node]:
 
 
 class _RuleFiles:
-    """Rules files as libmodsecurity reads them: `Include` globs relative to the including file."""
+    """Rules files as libmodsecurity reads them: `Include` globs relative to the including file;
+    server paths read the way the nginx configuration was (--root, a repository's own files)."""
 
-    def __init__(self, root: str | None, prefix: str) -> None:
-        self.root = root
-        self.prefix = prefix
+    def __init__(self, config) -> None:
+        self.disk = config.disk()
+        self.prefix = config.prefix
         self.cache: dict[str, list[Node]] = {}
         self.sources: dict[str, SourceFile] = {}
 
-    def file(self, path: str, where: Node, problems: list, depth: int = 0) -> list[Node]:
+    def file(self, path: str, where: Node, problems: list) -> list[Node]:
         server = path if path.startswith("/") else os.path.join(self.prefix, path)
-        return self._read(server, where, problems, depth, set())
+        return self._read(server, where, problems, 0, set())
 
     def _read(self, server: str, where: Node, problems: list, depth: int, stack: set) -> list[Node]:
         from confcheck.parsers.apache_parser import parse_apache   # rules files share Apache's line rules
         if server in stack or depth > 32:
             problems.append((f"ModSecurity: {server} includes itself", where.span))
             return []
-        local = local_path(server, self.root)
         if server not in self.cache:
-            try:
-                source = SourceFile.read(local)
-            except OSError as exc:
-                problems.append((f"ModSecurity cannot read the rules file {server}: {exc.strerror}", where.span))
+            source = self.disk.read(server)
+            if isinstance(source, OSError):
+                problems.append((f"ModSecurity cannot read the rules file {server}: {source.strerror}", where.span))
                 return []
             diags = Diagnostics()
             self.sources[server] = source
@@ -191,12 +209,9 @@ class _RuleFiles:
                 pattern = node.args[0].value
                 if not pattern.startswith("/"):
                     pattern = os.path.join(os.path.dirname(server), pattern)
-                matches = sorted(glob.glob(local_path(pattern, self.root)))
-                if not matches and not glob.has_magic(pattern):
-                    problems.append((f"ModSecurity cannot read the included file {pattern}", node.span))
+                matches = self.disk.glob(pattern) if glob.has_magic(pattern) else [pattern]
                 for match in matches:
-                    out += self._read(server_path(match, self.root), node, problems, depth + 1, stack | {server})
+                    out += self._read(match, node, problems, depth + 1, stack | {server})
             else:
                 out.append(node)
         return out
-
