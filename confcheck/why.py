@@ -91,9 +91,8 @@ def prepare(options: WhyOptions) -> Prepared:
             raise InputError(f"{shown(target.name, options.root)}: no server block: nothing answers requests")
         model = Model(http, fs, identity, prefix=target.model.prefix, conf_prefix=target.model.conf_prefix,
                       failures=Failures())
-    return Prepared(model, diags.errors, reading=reading, apps=read_apps(reading, options))
-
-    return _waf_layer(Prepared(model, diags.errors, reading=reading), options.root)
+    return _waf_layer(Prepared(model, diags.errors, reading=reading, apps=read_apps(reading, options)),
+                      options.root)
 
 
 def _prepare_apache(item, options: WhyOptions, scan_options: ScanOptions, reading) -> Prepared:
@@ -125,9 +124,7 @@ def _prepare_apache(item, options: WhyOptions, scan_options: ScanOptions, readin
     access = conf.main.last("accessfilename")
     model = Model(conf, fs, identity, access_name=access.values[0] if access is not None and access.values
                   else ".htaccess", failures=Failures())
-    return Prepared(model, errors, "apache", reading, read_apps(reading, options))
-
-    return _waf_layer(Prepared(model, errors, "apache", reading), options.root)
+    return _waf_layer(Prepared(model, errors, "apache", reading, read_apps(reading, options)), options.root)
 
 
 def explain(prepared: Prepared, request):
@@ -140,6 +137,10 @@ def explain(prepared: Prepared, request):
     else:
         from confcheck.servers.nginx.decide import decide
         outcome = decide_contained(decide, prepared.model, request)
+    if prepared.model.outside:
+        outcome = _with_waf(prepared, request, outcome)
+        if outcome.waf is not None and outcome.waf.get("decides"):
+            return outcome      # the WAF in front refused it: the request never reaches the app
     return into_app(prepared, request, outcome)
 
 
@@ -165,10 +166,6 @@ def into_app(prepared: Prepared, request, outcome):
         outcome.status, outcome.reason = answer.status, f"Django answers {answer.status}: {answer.reason}"
     elif answer.app is not None:
         outcome.reason = f"{outcome.reason}; Django: {answer.reason}"
-    return outcome
-
-    if prepared.model.outside:
-        outcome = _with_waf(prepared, request, outcome)
     return outcome
 
 

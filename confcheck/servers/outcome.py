@@ -62,7 +62,6 @@ class Outcome:
     not_modelled_variable: str | None = None   # the unknown value ($name) that decided, read by that directive
     limits: list = field(default_factory=list)  # rate/connection limits passed: not for one request, under load
     app: object | None = None           # confcheck.apps.chain.AppAnswer: the request continued into the proxied app
-
     waf: dict | None = None             # the WAF layer's part (confcheck.waf_replay): engine, replay, rules
 
     def to_json(self) -> dict:
@@ -94,7 +93,6 @@ class Outcome:
             out["internal_error"] = self.internal_error
         if self.app is not None:
             out["app"] = self.app.to_json()
-
         if self.waf is not None:
             out["waf"] = self.waf
         return out
