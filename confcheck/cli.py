@@ -165,6 +165,10 @@ def why(
     method: str = typer.Option("GET", "--method", "-X", help="HTTP method."),
     header: List[str] = typer.Option([], "--header", "-H", help="A request header, 'Name: value' (repeatable)."),
     client_ip: str = typer.Option("127.0.0.1", "--client-ip", help="The client's address (allow/deny rules)."),
+    body: Optional[str] = typer.Option(None, "--body", metavar="FILE",
+                                       help="The request body (`-` for stdin): a WAF replay sends it."),
+    no_replay: bool = typer.Option(False, "--no-replay",
+                                   help="Do not replay the request through the real ModSecurity engine."),
     batch: Optional[str] = typer.Option(None, "--batch", metavar="FILE",
                                         help="One JSON request per line ({\"url\", \"method\", \"headers\", \"client_ip\"}); `-` for stdin."),
     config: List[str] = typer.Option([], "--config", help="The main config file (default: this machine's)."),
@@ -209,9 +213,24 @@ def why(
             request = Request.parse(url, method, headers, client_ip)
         except RequestError as exc:
             _fail(str(exc))
+    if body is not None and batch is not None:
+        _fail("--body goes with one URL, not with --batch")
+    data = _read_body(body) if body is not None else None
     from confcheck.gcpause import gc_paused
     with gc_paused():   # one pause for reading and answering: the tree is large and acyclic
-        _why_run(prepare(options), url, request if url is not None else None, batch, fmt, color)
+        prepared = prepare(options)
+        prepared.replay.body, prepared.replay.replay = data, not no_replay
+        _why_run(prepared, url, request if url is not None else None, batch, fmt, color)
+
+
+def _read_body(path: str) -> bytes:
+    if path == "-":
+        return sys.stdin.buffer.read()
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as exc:
+        _fail(f"--body {path}: cannot read: {exc.strerror}")
 
 
 def _why_run(prepared, url, request, batch, fmt, color) -> None:
@@ -237,7 +256,14 @@ def _why_run(prepared, url, request, batch, fmt, color) -> None:
     stream = sys.stdin if batch == "-" else _open_text(batch)
     import json
 
-    bad, failed = _why_batch(prepared, stream, json)
+    from confcheck.waf_replay.throwaway import Pool
+    if prepared.replay is not None:
+        prepared.replay.pool = Pool()     # one replay server per WAF configuration for the batch
+    try:
+        bad, failed = _why_batch(prepared, stream, json)
+    finally:
+        if prepared.replay is not None:
+            prepared.replay.pool.close()
     if failed:
         _report_internal(failed)
     if bad:
@@ -316,7 +342,7 @@ def explain(
 ) -> None:
     """Map error-log lines to their causes on this machine."""
     from confcheck.explain import Machine, explain_events, read_since
-    from confcheck.logparse import parse_line
+    from confcheck.logparse import parse_lines
     from confcheck.why import WhyOptions
 
     if fmt is Format.sarif:
@@ -334,7 +360,7 @@ def explain(
         if sys.stdin.isatty():
             _fail("give log lines as arguments, --log FILE, or pipe them on stdin")
         texts = sys.stdin.read().splitlines()
-    events = [parse_line(t) for t in texts if t.strip()]
+    events = parse_lines(texts)
     if threshold is not None:
         events = [e for e in events if e.time is None or e.time >= threshold]
     machine = Machine(WhyOptions(configs=list(config), root=root, fs_snapshot=fs_snapshot,

@@ -55,6 +55,7 @@ class NginxTarget:
 
     config: object            # confcheck.parsers.nginx_loader.NginxConfig
     model: object             # confcheck.servers.nginx.model.NginxModel
+    waf: object = None        # confcheck.waf.scopes.WafScope: ModSecurity's scopes, None without it
     server = "nginx"          # class attribute (not a field): what findings name
 
     @property
@@ -224,14 +225,17 @@ def read_apps(reading, options) -> list:
 def nginx_targets(reading) -> list[NginxTarget]:
     """The nginx configurations read, validated (into each one's diagnostics), with their static models."""
     from confcheck.parsers.nginx_directives import validate
+    from confcheck.servers.coverage import nginx_unloaded_directives
     from confcheck.servers.nginx.model import build_model
 
     targets: list[NginxTarget] = []
     for item in reading.of("nginx"):
         config = item.tree
-        validate(config, item.diags)
+        validate(config, item.diags, nginx_unloaded_directives)
         conf_prefix = config.prefix.rstrip("/") or "/"
-        targets.append(NginxTarget(config, build_model(config.nodes, conf_prefix=conf_prefix)))
+        target = NginxTarget(config, build_model(config.nodes, conf_prefix=conf_prefix))
+        target.waf = _waf(target, item.diags)
+        targets.append(target)
     return targets
 
 
@@ -243,6 +247,7 @@ class ApacheTarget:
     conf: object = None       # confcheck.servers.apache.conf.ApacheConf (conditionals settled)
     served: object = None     # confcheck.servers.apache.served.ApacheServed: DocumentRoots, Aliases, UserDirs
     refused: bool = False     # httpd refuses to start with it (startup_errors)
+    waf: object = None        # confcheck.waf.scopes.WafScope: ModSecurity's scopes, None without it
     server = "apache"
 
     @property
@@ -263,10 +268,23 @@ def apache_targets(reading, options: ScanOptions):
         target = _apache_target(item.tree, options)
         refused = startup_errors(target.conf)
         item.diags.items.extend(refused)
+        target.waf = _waf(target, item.diags)
         target.refused = bool(refused)
         targets.append(target)
     htaccess = [item.tree for item in reading.of("apache", "htaccess")]
     return targets, htaccess
+
+
+def _waf(target, diags):
+    """ModSecurity's scopes of `target` (None when it loads no ModSecurity); what the engine would
+    refuse to read in its rules (a missing quote, an unreadable rules file) joins `diags`."""
+    from confcheck.waf.scopes import waf_scopes
+    root = waf_scopes(target)
+    if root is not None:
+        for scope in root.walk():
+            for message, span in scope.problems:
+                diags.add(message, span, code="modsecurity")
+    return root
 
 
 def _apache_target(config, options: ScanOptions) -> ApacheTarget:

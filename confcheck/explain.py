@@ -64,7 +64,10 @@ SUMMARY = {
     "limit-req-delay": "a request rate limit (limit_req) delayed the request within its burst (not a refusal)",
     "evasive-refused": "mod_evasive refused a client that passed its request rate limit (under load)",
     "evasive-blacklist": "mod_evasive put a client on hold after it passed its request rate limit",
+    "waf-denied": "ModSecurity (the WAF) refused the request: rules matched its contents",
+    "waf-warning": "ModSecurity (the WAF) matched rules but logged no refusal",
 }
+WAF_KINDS = ("waf-denied", "waf-warning")
 
 
 @dataclass
@@ -80,6 +83,8 @@ class Cause:
     fix: object | None = None              # Fix
     count: int = 0
     examples: list[str] = field(default_factory=list)
+    waf: dict | None = None                 # ModSecurity: the rules that matched, the URI (contract-additions.md)
+    alternatives: list = field(default_factory=list)   # other fixes, wider (unsafe) ones
 
     def to_json(self) -> dict:
         decided = None
@@ -89,7 +94,9 @@ class Cause:
         return {"server": self.server, "kind": self.kind, "status": self.status, "count": self.count,
                 "summary": self.summary, "explanation": self.explanation, "fs_path": self.fs_path,
                 "decided_by": decided, "rule": self.rule,
-                "fix": self.fix.to_json() if self.fix is not None else None, "examples": self.examples}
+                "fix": self.fix.to_json() if self.fix is not None else None, "examples": self.examples,
+                **({"waf": self.waf, "alternatives": [f.to_json() for f in self.alternatives]}
+                   if self.waf is not None else {})}
 
 
 @dataclass
@@ -114,6 +121,7 @@ class Machine:
         self._nginx_error: str | None = None
         self._fs = None
         self._identity = None
+        self._waf: dict = {}
 
     def nginx(self):
         """The prepared nginx model, or None (with the reason in nginx_error)."""
@@ -130,6 +138,34 @@ class Machine:
                 else:
                     self._nginx = prepared
         return self._nginx
+
+    def waf_tree(self, server: str):
+        """(WafTree or None, why not) for `server`'s configuration: the one named (--config), else
+        this machine's own."""
+        if server not in self._waf:
+            from confcheck.waf.advice import WafTree
+            from confcheck.engine import ScanOptions, apache_targets, nginx_targets, read_options
+            from confcheck.fixers.diff import patch_base
+            from confcheck.inputs.model import InputError
+            default = {"apache": "/etc/apache2/apache2.conf", "nginx": "/etc/nginx/nginx.conf"}.get(server)
+            options = ScanOptions(paths=list(self.options.configs) or ([default] if default else []),
+                                  root=self.options.root, no_fs=True)
+            tree, why = None, f"no {server} configuration was read"
+            try:
+                reading = read_options(options)
+                targets = apache_targets(reading, options)[0] if server == "apache" else nginx_targets(reading)
+                found = [(t.config, t.waf) for t in targets if t.waf is not None]
+                if found:
+                    config, root = found[0]
+                    files = list(config.files.values()) + list(root.sources)
+                    tree = WafTree(server, root, files, patch_base([f.realpath for f in files], self.options.root))
+                    why = None
+                else:
+                    why = f"the {server} configuration read does not load ModSecurity"
+            except InputError as exc:
+                why = str(exc)
+            self._waf[server] = (tree, why)
+        return self._waf[server]
 
     def failures(self) -> list:
         """Internal errors contained while replaying requests (the command exits 3)."""
@@ -160,8 +196,22 @@ def explain_events(events: list[LogEvent], machine: Machine) -> Report:
     causes: dict[tuple, Cause] = {}
     unknown = 0
     unknown_examples: list[str] = []
+    transactions: dict[tuple, list[LogEvent]] = {}
     for event in events:
-        if event.kind == "trace":
+        if event.kind in WAF_KINDS:
+            # one request's ModSecurity lines together: the refusal and the rules that added to it
+            uid = event.fields.get("unique_id") or f"{event.client}|{event.uri}|{event.time}"
+            transactions.setdefault((event.server, uid), []).append(event)
+    for group in transactions.values():
+        cause = _waf_cause(group, machine)
+        key = (cause.server, cause.kind, cause.status, cause.waf["uri"],
+               tuple((r["id"], r["variable"]) for r in cause.waf["rules"]))
+        held = causes.setdefault(key, cause)
+        held.count += 1
+        if len(held.examples) < EXAMPLES:
+            held.examples.append(next((e.raw for e in group if e.kind == "waf-denied"), group[0].raw))
+    for event in events:
+        if event.kind == "trace" or event.kind in WAF_KINDS:
             continue          # a debug trace line: recognised, but not a cause by itself
         if event.kind == "unknown":
             unknown += 1
@@ -177,6 +227,28 @@ def explain_events(events: list[LogEvent], machine: Machine) -> Report:
             held.examples.append(event.raw)
     ordered = sorted(causes.values(), key=lambda c: (-(c.status or 0) // 100, -c.count))
     return Report(len(events), ordered, unknown, unknown_examples)
+
+
+def _waf_cause(group: list[LogEvent], machine: Machine) -> Cause:
+    """One request's ModSecurity lines: who refused it, the rules that matched, the narrow exclusion."""
+    from confcheck.waf.advice import advise, uri_prefix
+    denied = next((e for e in group if e.kind == "waf-denied"), None)
+    first = denied or group[0]
+    server = next((e.server for e in group if e.server in ("apache", "nginx")), first.server or "?")
+    hits = [e.waf for e in group]
+    uri = next((e.uri for e in group if e.uri), None) or first.request_path
+    tree, why = machine.waf_tree(server) if server in ("apache", "nginx") else (
+        None, "the log does not say which server wrote it: name its configuration with --config")
+    advice = advise(hits, first.method, uri, tree, why)
+    kind = "waf-denied" if denied is not None else "waf-warning"
+    cause = Cause(server, kind, denied.status if denied is not None else None, SUMMARY[kind], advice.explanation)
+    cause.fix = advice.fix
+    cause.alternatives = [advice.alternative] if advice.alternative is not None else []
+    evaluation = next((h for h in hits if h.denied is not None), None)
+    cause.waf = {"uri": uri_prefix(uri), "rules": [h.to_json() for h in advice.contributors],
+                 "denied_by": evaluation.to_json() if evaluation is not None else None,
+                 "anomaly_score": evaluation.score if evaluation is not None else None}
+    return cause
 
 
 def _cause(event: LogEvent, machine: Machine) -> Cause:

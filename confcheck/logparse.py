@@ -120,6 +120,7 @@ class LogEvent:
     vhost: str | None = None           # nginx's "server:" field
     detail: str = ""
     fields: dict[str, str] = field(default_factory=dict)
+    waf: object | None = None          # confcheck.waf.logs.WafHit of a ModSecurity line
 
     @property
     def method(self) -> str | None:
@@ -177,6 +178,8 @@ def _nginx(text: str, match) -> LogEvent:
                      time=_nginx_time(match["date"]), client=fields.get("client"),
                      request=fields.get("request"), host=fields.get("host"), vhost=fields.get("server"),
                      fields=fields)
+    if "ModSecurity: " in message:
+        return _modsecurity(event, message)
     for kind, pattern, status in NGINX_PATTERNS:
         found = pattern.match(message)
         if found:
@@ -201,6 +204,8 @@ def _apache(text: str, match) -> LogEvent:
                      client=client.rsplit(":", 1)[0] if client else None,
                      fields={"module": match["module"], "errno": match["errno"] or "",
                              "referer": referer})
+    if "ModSecurity: " in message:
+        return _modsecurity(event, message)
     tracing = match["level"].startswith("trace")
     for kind, pattern, status in APACHE_PATTERNS:
         if kind == "trace" and not tracing:
@@ -214,6 +219,63 @@ def _apache(text: str, match) -> LogEvent:
             event.detail = groups.get("detail") or message
             break
     return event
+
+
+def _modsecurity(event: LogEvent, message: str) -> LogEvent:
+    """A ModSecurity line: a rule matched (waf-warning) or refused the request (waf-denied)."""
+    from confcheck.waf.logs import parse_message
+    hit = parse_message(message)
+    event.waf = hit
+    event.kind = "waf-denied" if hit.denied is not None else "waf-warning"
+    event.status = hit.denied
+    event.uri = hit.uri
+    event.detail = message
+    if hit.unique_id:
+        event.fields["unique_id"] = hit.unique_id
+    return event
+
+
+def parse_lines(texts: list[str]) -> list[LogEvent]:
+    """Error-log lines, and ModSecurity audit-log entries among them (native sections or JSON
+    lines): each audit message becomes one event, as its error-log line would."""
+    from confcheck.waf.logs import audit_entries
+    out: list[LogEvent] = []
+    audit: list[str] = []
+    for text in texts:
+        if not text.strip():
+            continue
+        if audit or text.startswith(('{"transaction"', "--", "---")) and _audit_start(text):
+            audit.append(text)
+            if not text.startswith("{") and not text.rstrip().endswith("-Z--"):
+                continue
+            for entry in audit_entries(audit):
+                out.extend(_audit_events(entry))
+            audit = []
+            continue
+        out.append(parse_line(text))
+    if audit:
+        for entry in audit_entries(audit):
+            out.extend(_audit_events(entry))
+    return out
+
+
+def _audit_start(text: str) -> bool:
+    from confcheck.waf.logs import _NATIVE_BOUNDARY
+    return text.startswith("{") or _NATIVE_BOUNDARY.match(text.rstrip()) is not None
+
+
+def _audit_events(entry) -> list[LogEvent]:
+    request = entry.request_line
+    out = []
+    for hit in entry.hits:
+        hit.uri = hit.uri or (request.split(" ")[1] if request and len(request.split(" ")) > 1 else None)
+        kind = "waf-denied" if hit.denied is not None else "waf-warning"
+        event = LogEvent(raw=entry.raw.splitlines()[0] if entry.raw else "", server=entry.server or "modsecurity",
+                         kind=kind, status=hit.denied, uri=hit.uri, request=request, waf=hit)
+        if hit.unique_id:
+            event.fields["unique_id"] = hit.unique_id
+        out.append(event)
+    return out
 
 
 def _nginx_time(text: str) -> datetime | None:

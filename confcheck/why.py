@@ -42,6 +42,19 @@ class Prepared:
     reading: object = None    # confcheck.inputs.Reading: what was read (the `inputs` report)
     apps: list = field(default_factory=list)   # confcheck.apps.django.discover.App: the apps behind the proxy
 
+    # the WAF layer (confcheck.waf_replay): the body to replay, --no-replay, --root
+    replay: object = None
+
+
+def _waf_layer(prepared: Prepared, root: str | None) -> Prepared:
+    """When the configuration holds ModSecurity directives, the model passes them as if
+    absent and explain() asks the WAF layer (a replay through the real engine)."""
+    from confcheck.waf_replay.combine import OUTSIDE, ReplayOptions, has_waf
+    prepared.replay = ReplayOptions(root=root)
+    if has_waf(prepared.server, prepared.model):
+        prepared.model.outside = OUTSIDE[prepared.server]
+    return prepared
+
 
 def prepare(options: WhyOptions) -> Prepared:
     """Read the configuration and the disk view once for any number of requests."""
@@ -78,7 +91,8 @@ def prepare(options: WhyOptions) -> Prepared:
             raise InputError(f"{shown(target.name, options.root)}: no server block: nothing answers requests")
         model = Model(http, fs, identity, prefix=target.model.prefix, conf_prefix=target.model.conf_prefix,
                       failures=Failures(), pools=reading.running_pools())
-    return Prepared(model, diags.errors, reading=reading, apps=read_apps(reading, options))
+    return _waf_layer(Prepared(model, diags.errors, reading=reading, apps=read_apps(reading, options)),
+                      options.root)
 
 
 def _prepare_apache(item, options: WhyOptions, scan_options: ScanOptions, reading) -> Prepared:
@@ -110,7 +124,7 @@ def _prepare_apache(item, options: WhyOptions, scan_options: ScanOptions, readin
     access = conf.main.last("accessfilename")
     model = Model(conf, fs, identity, access_name=access.values[0] if access is not None and access.values
                   else ".htaccess", failures=Failures(), pools=reading.running_pools())
-    return Prepared(model, errors, "apache", reading, read_apps(reading, options))
+    return _waf_layer(Prepared(model, errors, "apache", reading, read_apps(reading, options)), options.root)
 
 
 def explain(prepared: Prepared, request):
@@ -123,6 +137,10 @@ def explain(prepared: Prepared, request):
     else:
         from confcheck.servers.nginx.decide import decide
         outcome = decide_contained(decide, prepared.model, request)
+    if prepared.model.outside:
+        outcome = _with_waf(prepared, request, outcome)
+        if outcome.waf is not None and outcome.waf.get("decides"):
+            return outcome      # the WAF in front refused it: the request never reaches the app
     return into_app(prepared, request, outcome)
 
 
@@ -149,6 +167,18 @@ def into_app(prepared: Prepared, request, outcome):
     elif answer.app is not None:
         outcome.reason = f"{outcome.reason}; Django: {answer.reason}"
     return outcome
+
+
+def _with_waf(prepared: Prepared, request, outcome):
+    """The WAF layer's answer; a failure in it answers this request alone (status null)."""
+    from confcheck.isolation import Contained
+    from confcheck.servers.outcome import Outcome
+    from confcheck.waf_replay.combine import answer
+
+    with Contained(prepared.model.failures, f"WAF replay of {request.method} {request.url}") as box:
+        return answer(prepared, request, outcome, prepared.replay)
+    return Outcome(request, None, f"internal error: {box.failure.error}", server=prepared.server,
+                   internal_error=box.failure.error)
 
 
 def parse_batch_line(line: str, number: int):

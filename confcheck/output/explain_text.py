@@ -19,9 +19,11 @@ def render_explain(report, *, colour: bool) -> str:
             out.append(f"    decided by: {printable(text)} at {printable(node.file)}:{node.line}:{node.column}")
         if cause.fs_path:
             out.append(f"    at fault: {paint(printable(cause.fs_path), 'path')}")
-        if cause.fix is not None:
-            out.append(f"    fix ({cause.fix.applicability}): {cause.fix.title}")
-            out.extend(f"      {printable(c)}" for c in cause.fix.commands)
+        for fix in ([cause.fix] if cause.fix is not None else []) + list(getattr(cause, "alternatives", [])):
+            out.append(f"    fix ({fix.applicability}): {fix.title}")
+            out.extend(f"      {printable(c)}" for c in fix.commands)
+            if cause.waf is not None and fix.diff:
+                out.extend(f"      {printable(line)}" for line in fix.diff.splitlines())
         out.append(paint(f"    e.g. {printable(cause.examples[0])}", "dim"))
         out.append("")
     recognized = report.lines - report.unknown

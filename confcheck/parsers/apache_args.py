@@ -615,6 +615,90 @@ ScriptLog	TAKE1	-	the name of a log for script debugging info
 ScriptLogBuffer	TAKE1	-	the maximum size (in bytes) to record of a POST request
 ScriptLogLength	TAKE1	-	the maximum length (in bytes) of the script debug log
 ScriptSock	TAKE1	G	the name of the socket to use for communication with the cgi daemon.
+SecAction	TAKE1	-	an action list
+SecArgumentSeparator	TAKE1	-	character that will be used as separator when parsing application/x-www-form-urlencoded content.
+SecArgumentsLimit	TAKE1	-	maximum number of ARGS that ModSecurity will accept.
+SecAuditEngine	TAKE1	-	On, Off or RelevantOnly to determine the level of audit logging
+SecAuditLog	TAKE1	-	filename of the primary audit log file
+SecAuditLog2	TAKE1	-	filename of the secondary audit log file
+SecAuditLogDirMode	TAKE1	-	octal permissions mode for concurrent audit log directories
+SecAuditLogFileMode	TAKE1	-	octal permissions mode for concurrent audit log files
+SecAuditLogFormat	TAKE1	-	format of the audit log file (Native or JSON)
+SecAuditLogParts	TAKE1	-	list of audit log parts that go into the log.
+SecAuditLogRelevantStatus	TAKE1	-	regular expression that will be used to determine if the response status is relevant for audit logging
+SecAuditLogStorageDir	TAKE1	-	path to the audit log storage area; absolute, or relative to the root of the server
+SecAuditLogType	TAKE1	-	whether to use the old audit log format (Serial) or new (Concurrent)
+SecCacheTransformations	TAKE12	-	whether or not to cache transformations. Defaults to true.
+SecChrootDir	TAKE1	-	path of the directory to which server will be chrooted
+SecCollectionTimeout	TAKE1	-	set default collections timeout. default it 3600
+SecComponentSignature	TAKE1	-	component signature to add to ModSecurity signature.
+SecConnEngine	TAKE1	-	On or Off
+SecConnReadStateLimit	TAKE12	-	maximum number of threads in READ_BUSY state per ip address
+SecConnWriteStateLimit	TAKE12	-	maximum number of threads in WRITE_BUSY state per ip address
+SecContentInjection	FLAG	-	On or Off
+SecCookieFormat	TAKE1	-	version of the Cookie specification to use for parsing. Possible values are 0 and 1.
+SecCookiev0Separator	TAKE1	-	character that will be used as separator when parsing cookie v0 content.
+SecDataDir	TAKE1	-	path to the persistent data storage area
+SecDebugLog	TAKE1	-	path to the debug log file
+SecDebugLogLevel	TAKE1	-	debug log level, which controls the verbosity of logging. Use values from 0 (no logging) to 9 (a *lot* of logging).
+SecDefaultAction	TAKE1	-	default action list
+SecDisableBackendCompression	FLAG	-	When set to On, removes the compression headers from the backend requests.
+SecGeoLookupDB	TAKE1	-	database for geographical lookups module.
+SecGsbLookupDB	TAKE1	-	database google safe browsing
+SecGuardianLog	TAKE12	-	The filename of the filter debugging log file
+SecHashEngine	TAKE1	-	On or Off
+SecHashKey	TAKE2	-	Set Hash key
+SecHashMethodPm	TAKE2	-	Hash method and pattern
+SecHashMethodRx	TAKE2	-	Hash method and regex
+SecHashParam	TAKE1	-	Set Hash parameter
+SecHttpBlKey	TAKE1	-	httpBl access key
+SecInterceptOnError	TAKE1	-	On or Off
+SecMarker	TAKE1	-	marker for a skipAfter target
+SecPcreMatchLimit	TAKE1	-	PCRE match limit
+SecPcreMatchLimitRecursion	TAKE1	-	PCRE match limit recursion
+SecReadStateLimit	TAKE12	-	maximum number of threads in READ_BUSY state per ip address
+SecRemoteRules	TAKE23	-	key and URI to the remote rules
+SecRemoteRulesFailAction	TAKE1	-	Abort or Warn
+SecRequestBodyAccess	TAKE1	-	On or Off
+SecRequestBodyInMemoryLimit	TAKE1	-	maximum request body size that will be placed in memory (except for POST urlencoded requests).
+SecRequestBodyJsonDepthLimit	TAKE1	-	maximum request body JSON parsing depth ModSecurity will accept.
+SecRequestBodyLimit	TAKE1	-	maximum request body size ModSecurity will accept.
+SecRequestBodyLimitAction	TAKE1	-	what happens when the request body limit is reached
+SecRequestBodyNoFilesLimit	TAKE1	-	maximum request body size ModSecurity will accept, but excluding the size of uploaded files.
+SecRequestEncoding	TAKE1	-	character encoding used in request.
+SecResponseBodyAccess	TAKE1	-	On or Off
+SecResponseBodyLimit	TAKE1	-	byte limit for response body
+SecResponseBodyLimitAction	TAKE1	-	what happens when the response body limit is reached
+SecResponseBodyMimeType	ITERATE	-	adds given MIME types to the list of types that will be buffered on output
+SecResponseBodyMimeTypesClear	NO_ARGS	-	clears the list of MIME types that will be buffered on output
+SecRule	TAKE23	-	rule target, operator and optional action list
+SecRuleEngine	TAKE1	-	On or Off
+SecRuleInheritance	FLAG	-	On or Off
+SecRulePerfTime	TAKE1	-	Threshold to log slow rules in usecs.
+SecRuleRemoveById	ITERATE	-	rule ID for removal
+SecRuleRemoveByMsg	ITERATE	-	rule message for removal
+SecRuleRemoveByTag	ITERATE	-	rule tag for removal
+SecRuleScript	TAKE12	-	rule script and optional actionlist
+SecRuleUpdateActionById	TAKE2	-	updated action list
+SecRuleUpdateTargetById	TAKE23	-	updated target list
+SecRuleUpdateTargetByMsg	TAKE23	-	rule message pattern and updated target list
+SecRuleUpdateTargetByTag	TAKE23	-	rule tag pattern and updated target list
+SecSensorId	TAKE1	-	sensor id
+SecServerSignature	TAKE1	-	the new signature of the server
+SecStatusEngine	TAKE1	-	On or Off
+SecStreamInBodyInspection	FLAG	-	On or Off
+SecStreamOutBodyInspection	FLAG	-	On or Off
+SecTmpDir	TAKE1	-	path to the temporary storage area
+SecTmpSaveUploadedFiles	TAKE1	-	On or Off
+SecUnicodeCodePage	TAKE1	-	Unicode CodePage
+SecUnicodeMapFile	TAKE12	-	Unicode Map file
+SecUploadDir	TAKE1	-	path to the file upload area
+SecUploadFileLimit	TAKE1	-	limit the number of uploaded files processed
+SecUploadFileMode	TAKE1	-	octal permissions mode for uploaded files
+SecUploadKeepFiles	TAKE1	-	On or Off
+SecWebAppId	TAKE1	-	id
+SecWriteStateLimit	TAKE12	-	maximum number of threads in WRITE_BUSY state per ip address
+SecXmlExternalEntity	TAKE1	-	On or Off
 SeeRequestTail	FLAG	G	For extended status, "On" to see the last 63 chars of the request line, "Off" (default) to see the first 63
 SendBufferSize	TAKE1	G	Send buffer size in bytes
 ServerAdmin	TAKE1	-	The email address of the server administrator

@@ -55,6 +55,12 @@ def _local_directives(a) -> dict[str, list[int]]:
                            a.NGX_HTTP_UPS_CONF | a.NGX_CONF_TAKE1],
         "proxy_cookie_flags": [http_msl | a.NGX_CONF_TAKE1234],     # 1.19.3
         "ssl_key_log": [http_ms | a.NGX_CONF_TAKE1],
+        # libnginx-mod-http-modsecurity 1.0.3 (ngx_http_modsecurity_module.c)
+        "modsecurity": [http_msl | a.NGX_CONF_FLAG],
+        "modsecurity_rules": [http_msl | a.NGX_CONF_TAKE1],
+        "modsecurity_rules_file": [http_msl | a.NGX_CONF_TAKE1],
+        "modsecurity_rules_remote": [http_msl | a.NGX_CONF_TAKE2],
+        "modsecurity_transaction_id": [http_msl | a.NGX_CONF_1MORE],
     }
 
 
@@ -137,7 +143,7 @@ def _verdict(name: str, ctx: tuple, is_block: bool, n_args: int, table: _Table):
 
 
 def validate_nginx(nodes: list[Node], diags: Diagnostics, *, context: tuple[str, ...] = (),
-                   main: bool = False) -> None:
+                   main: bool = False, unloaded: frozenset[str] = frozenset()) -> None:
     """Check every directive below `nodes` (includes followed): context and
     arity, then what nginx's handlers refuse in the values (nginx_values.py).
 
@@ -146,6 +152,8 @@ def validate_nginx(nodes: list[Node], diags: Diagnostics, *, context: tuple[str,
     `main`: `nodes` are a whole main configuration with its includes, so
     what nginx decides on the whole (an "events" section, variables) is
     decided too.
+    `unloaded`: directives of dynamic modules no `load_module` of this (main)
+    configuration loads: nginx does not know them.
     """
     table = _Table()
     cache: dict = {}
@@ -166,6 +174,9 @@ def validate_nginx(nodes: list[Node], diags: Diagnostics, *, context: tuple[str,
             verdict = verdicts.get((node.name, len(node.args), node.children is not None))
             if verdict is None:
                 verdict = _cached_verdict(node, ctx, table, verdicts)
+            if node.name in unloaded:
+                diags.add(f'unknown directive "{node.name}"', node.name_span, code=CODE)
+                continue
             if verdict is not True and verdict != "flag":
                 _report(node, verdict, diags)
             elif node.name not in table.directives:
@@ -312,12 +323,22 @@ def snippet_context(nodes: list[Node]) -> tuple[str, ...]:
     return best
 
 
-def validate(config, diags: Diagnostics) -> None:
+def load_module_paths(nodes: list[Node]) -> list[str]:
+    """The paths the main context's `load_module` lines name (Debian: modules-enabled/*.conf),
+    as written: relative ones are relative to nginx's prefix; only the file name says the module."""
+    return [n.args[0].value for n in effective_children(nodes) if n.name == "load_module" and n.args]
+
+
+def validate(config, diags: Diagnostics, unloaded=None) -> None:
     """Validate a loaded NginxConfig: the main file in the main context, a
-    lone vhost or snippet file where its directives belong."""
+    lone vhost or snippet file where its directives belong. `unloaded(paths)`:
+    the directives of the dynamic modules these `load_module` paths leave out
+    (coverage.nginx_unloaded_directives); asked only of a main configuration,
+    as a lone file does not say which modules its server loads."""
     main = config.main.source.path.rsplit("/", 1)[-1] == "nginx.conf"
     context = () if main else snippet_context(config.nodes)
-    validate_nginx(config.nodes, diags, context=context, main=main)
+    missing = unloaded(load_module_paths(config.nodes)) if main and unloaded else frozenset()
+    validate_nginx(config.nodes, diags, context=context, main=main, unloaded=missing)
     if main and not any(n.name == "events" for n in effective_children(config.nodes)):
         # nginx names no line (ngx_event_init_conf): the file's start stands for it
         diags.add('no "events" section in configuration', Span(config.main.source, 0, 0), code=CODE)

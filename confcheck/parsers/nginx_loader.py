@@ -45,6 +45,12 @@ class NginxConfig:
     parsed: list[ParsedFile]          # every instance (main first), for comments/suppressions
     prefix: str                       # conf prefix in the server's view, ends with "/"
     root: str | None = None
+    mount: tuple[str, str] | None = None   # (deployed prefix, local dir) it was read with
+
+    def disk(self) -> "_DiskFiles":
+        """Server paths to local files as this configuration was read (root, mount): for the
+        files its directives name that nginx's modules read (ModSecurity's rules files)."""
+        return _DiskFiles(self.root, self.mount)
 
 
 def _has_magic(path: str) -> bool:
@@ -277,7 +283,7 @@ def load_nginx(main_path: str, diags: Diagnostics, *, root: str | None = None,
     with gc_paused():
         main = loader.parse(main_source, None, ())
         loader.tokens.clear()  # dropped before the collector runs again, which would walk them
-    return NginxConfig(main, main.nodes, fs.files(), loader.parsed, prefix, root_abs)
+    return NginxConfig(main, main.nodes, fs.files(), loader.parsed, prefix, root_abs, mount)
 
 
 _DUMP_HEADER = re.compile(rb"^# configuration file (.+):\r?\n", re.M)

@@ -62,6 +62,7 @@ class Outcome:
     not_modelled_variable: str | None = None   # the unknown value ($name) that decided, read by that directive
     limits: list = field(default_factory=list)  # rate/connection limits passed: not for one request, under load
     app: object | None = None           # confcheck.apps.chain.AppAnswer: the request continued into the proxied app
+    waf: dict | None = None             # the WAF layer's part (confcheck.waf_replay): engine, replay, rules
 
     def to_json(self) -> dict:
         decided = None
@@ -80,6 +81,8 @@ class Outcome:
             if self.not_modelled_variable is not None:
                 out["not_modelled"]["variable"] = self.not_modelled_variable
             out["would_answer"] = self.would_answer
+        elif self.waf is not None and self.status is None and self.internal_error is None:
+            out["would_answer"] = self.would_answer     # the model's answer without the WAF
         if self.limits:
             out["limits"] = [limit.to_json() for limit in self.limits]
         notes = [f"${name} is not known offline: taken as empty" for name in self.unknown] + list(self.assumptions)
@@ -90,6 +93,8 @@ class Outcome:
             out["internal_error"] = self.internal_error
         if self.app is not None:
             out["app"] = self.app.to_json()
+        if self.waf is not None:
+            out["waf"] = self.waf
         return out
 
 

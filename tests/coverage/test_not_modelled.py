@@ -15,14 +15,14 @@ from confcheck.why import WhyOptions, explain, prepare
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the worker's view of the tree needs root")
 
 
-def _nginx(tree_dir: str, body: str, http: str = "") -> str:
+def _nginx(tree_dir: str, body: str, http: str = "", main: str = "") -> str:
     os.makedirs(os.path.join(tree_dir, "www", "d"), exist_ok=True)
     for rel in ("www/a.html", "www/d/a.html"):
         with open(os.path.join(tree_dir, rel), "w") as fh:
             fh.write("a\n")
     conf = os.path.join(tree_dir, "nginx.conf")
     with open(conf, "w") as fh:
-        fh.write(f"user www-data;\nevents {{}}\nhttp {{\n{http}\n    server {{\n        listen 8080;\n"
+        fh.write(f"{main}user www-data;\nevents {{}}\nhttp {{\n{http}\n    server {{\n        listen 8080;\n"
                  f"        server_name site.test;\n        root {tree_dir}/www;\n{body}\n    }}\n}}\n")
     return conf
 
@@ -89,7 +89,9 @@ def test_realip_from_a_host_name_is_unknown(tree_dir):
 
 
 def test_image_filter_acts_on_what_the_content_phase_answered(tree_dir):
-    conf = _nginx(tree_dir, "        location /d/ {\n            image_filter resize 10 10;\n        }")
+    # nginx knows image_filter only once its dynamic module is loaded
+    conf = _nginx(tree_dir, "        location /d/ {\n            image_filter resize 10 10;\n        }",
+                  main="load_module modules/ngx_http_image_filter_module.so;\n")
     assert _why(conf, "/d/missing.png").status == 404     # the filter only sees a 200
     out = _why(conf, "/d/a.html")
     assert out.status is None and out.would_answer == 200

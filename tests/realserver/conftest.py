@@ -76,6 +76,42 @@ def apache_run(request, apache_scenarios):
     return session.run()
 
 
+@pytest.fixture(scope="session")
+def modsec_server(request):
+    """Factory: modsec_server(kind, paranoia=1, engine="On", extra="", audit_format="Native")
+    -> a started ModsecServer (realserver_harness.modsec) carrying modsec.SITES: real
+    ModSecurity + Debian's CRS on Apache or nginx. One server per distinct argument
+    set, shared by the whole session, stopped (by its pid) and removed at the end."""
+    from realserver_harness.modsec import SITES, ModsecServer, modsec_prerequisites
+
+    servers: dict = {}
+
+    def close_all():
+        for srv in servers.values():
+            srv.close()
+    request.addfinalizer(close_all)
+
+    def get(kind: str, paranoia: int = 1, engine: str = "On", extra: str = "", audit_format: str = "Native"):
+        action = gate(modsec_prerequisites(kind), os.environ.get("CI"))
+        if action == "fail":
+            pytest.fail(f"ModSecurity tests must run under CI (CI is set), but: {modsec_prerequisites(kind)}",
+                        pytrace=False)
+        if action == "skip":
+            pytest.skip(modsec_prerequisites(kind))
+        key = (kind, paranoia, engine, extra, audit_format)
+        if key not in servers:
+            srv = ModsecServer(kind, sites=SITES, paranoia=paranoia, engine=engine, extra=extra,
+                               audit_format=audit_format)
+            try:
+                srv.start()
+            except BaseException:
+                srv.close()
+                raise
+            servers[key] = srv
+        return servers[key]
+    return get
+
+
 @pytest.fixture
 def realserver_root():
     """For harness self-tests that build trees or accounts: root needed."""

@@ -63,7 +63,10 @@ def not_modelled(st, status: int | None):
     """(node, reason) of the first unknown-class directive acting on this request, or None."""
     found = in_force(st)
     rules = [n for n in found.values() if n.key in ("rewriterule", "rewritecond")] + st.rw_nodes
+    outside = st.model.outside
     for node in found.values():
+        if node.key.startswith(outside):
+            continue
         reason = unknown_reason(apache_entry(node.name), node.values[0] if node.values else None)
         if node.key in PROXY and len(node.values) < 2:
             reason = "the <Location> form of ProxyPass is not modelled: the backend's status, or <Proxy> sections"

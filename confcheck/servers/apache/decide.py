@@ -54,6 +54,9 @@ class Model:
     failures: list | None = None      # where confcheck.isolation records a decision that failed
     pools: list | None = None         # php-fpm pools read (None: no php-fpm configuration read)
     fcgi_checkers: dict = field(default_factory=dict)
+    # name prefixes of directives another layer answers for (the WAF replay, confcheck.waf_replay):
+    # the model passes them as if absent, and that layer combines its verdict with this answer
+    outside: tuple[str, ...] = ()
 
     @property
     def checker(self):

@@ -162,6 +162,19 @@ def nginx_loaded_modules(load_module_paths: list[str]) -> frozenset[str]:
     return frozenset(have)
 
 
+@lru_cache(maxsize=32)
+def _nginx_unloaded(files: frozenset[str]) -> frozenset[str]:
+    loaded = nginx_loaded_modules(list(files))
+    have = {e.name for e in nginx_entries() if e.module in loaded or not e.origin.startswith("dynamic:")}
+    return frozenset(e.name for e in nginx_entries() if e.origin.startswith("dynamic:")) - have
+
+
+def nginx_unloaded_directives(load_module_paths: list[str]) -> frozenset[str]:
+    """The directives only Debian's dynamic modules define, of the modules these
+    `load_module` paths do not load: nginx answers `unknown directive` to them."""
+    return _nginx_unloaded(frozenset(p.rsplit("/", 1)[-1] for p in load_module_paths))
+
+
 def nginx_directive_exists(name: str, loaded: frozenset[str]) -> bool | None:
     """Whether nginx with these modules knows `name`; None: no module of nginx 1.22 has it
     (a third-party module may)."""

@@ -215,7 +215,8 @@ RemoteIPProxyProtocolExceptions no-effect -- only with RemoteIPProxyProtocol
 *request no-effect -- kept request bodies
 *rewrite modelled -- mod_rewrite in server and directory context
 RewriteMap unknown -- a ${map:key} lookup the model does not evaluate
-*security2 unknown -- ModSecurity rules answer 403 (or any status) from request contents
+*security2 no-effect -- rules and settings of ModSecurity; they act only where SecRuleEngine is On
+SecRuleEngine unknown except=off,detectiononly -- ModSecurity's rules (the Core Rule Set) answer 403, or any status, from the request's contents
 *sed no-effect -- rewrites the body
 *serf no-effect -- backends (not packaged)
 *session no-effect -- session cookies; only auth_form refuses on them

@@ -161,6 +161,8 @@ more_clear_input_headers unknown -- changes request headers before the access ph
 *ngx_http_subs_filter_module no-effect -- rewrites the body (libnginx-mod-http-subs-filter)
 *ngx_http_brotli_filter_module no-effect -- compresses the body (libnginx-mod-http-brotli-filter)
 *ngx_http_brotli_static_module unknown except=off -- serves FILE.br instead of FILE when it exists (libnginx-mod-http-brotli-static)
+*ngx_http_modsecurity_module no-effect -- where ModSecurity's rules come from; they act only where `modsecurity on` (libnginx-mod-http-modsecurity)
+modsecurity unknown except=off -- ModSecurity's rules (the Core Rule Set) answer 403, or any status, from the request's contents
 
 *ngx_mail_module no-effect -- mail{} proxy: not on the HTTP request path
 *ngx_mail_auth_http_module no-effect -- mail{} proxy: not on the HTTP request path

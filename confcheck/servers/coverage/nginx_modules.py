@@ -314,6 +314,8 @@ subs_filter subs_filter_types subs_filter_bypass subs_buffers subs_line_buffer_s
 brotli brotli_types brotli_buffers brotli_comp_level brotli_window brotli_min_length
 @ngx_http_brotli_static_module dynamic:ngx_http_brotli_static_module.so
 brotli_static
+@ngx_http_modsecurity_module dynamic:ngx_http_modsecurity_module.so
+modsecurity modsecurity_rules modsecurity_rules_file modsecurity_rules_remote modsecurity_transaction_id
 @not-in-1.22 not-in-1.22
 api auth_jwt auth_jwt_claim_set auth_jwt_header_set auth_jwt_key_file auth_jwt_key_request auth_jwt_leeway
 f4f f4f_buffer_size fastcgi_cache_purge health_check health_check_timeout hls hls_buffers hls_forward_args

@@ -74,17 +74,18 @@ def note_phase(state: "State", phase: str) -> None:
         note_limits(state)
     if state.not_modelled is not None:
         return
-    for name, node, reason in _in_force(state.scope, phase):
+    for name, node, reason in _in_force(state.scope, phase, state.model.outside):
         if _applies(state, name, node):
             state.not_modelled = (node, reason)
             return
 
 
-def _in_force(scope, phase: str) -> list:
+def _in_force(scope, phase: str, outside: tuple = ()) -> list:
     """(name, node, reason) of the unknown-class directives of `phase` in force at
     `scope`, innermost first: the configuration alone decides them, so they are
-    found once per level and phase (whether one acts is the request's: _applies)."""
-    key = " coverage " + phase
+    found once per level and phase (whether one acts is the request's: _applies).
+    `outside`: name prefixes another layer answers for (the WAF replay)."""
+    key = f" coverage {phase} {outside}"
     found = scope._groups.get(key)
     if found is not None:
         return found
@@ -93,7 +94,7 @@ def _in_force(scope, phase: str) -> list:
     for level, inner in _chain_from(scope):
         for node in _candidates(level):
             name = node.key
-            if name in seen or PHASES.get(name, "request") != phase:
+            if name in seen or PHASES.get(name, "request") != phase or name.startswith(outside):
                 continue
             seen.add(name)         # the innermost level's setting is the one in force
             if name in NOT_INHERITED and not inner:

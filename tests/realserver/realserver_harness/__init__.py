@@ -8,5 +8,6 @@ Modules:
     scenarios  loading and validating scenario files (YAML)
     runner     server-agnostic runner interface and result objects
     nginx      the nginx runner
+    modsec     real ModSecurity + the CRS on Apache and nginx (the WAF tests)
     session    glue used by the pytest fixtures (prerequisites, build, run, cleanup)
 """
