@@ -86,7 +86,11 @@ def apache_setup(conf, request) -> WafSetup:
                     setup.engine, setup.engine_node = _engine_word(node), node
             elif node.key == "loadmodule" and len(node.values) >= 2 and node.values[0] == "security2_module":
                 setup.module_path = node.values[1]
-    uri = request.raw_path.split("?", 1)[0]
+    from confcheck.servers.apache.request import UriStatus, normalize
+    try:
+        uri = normalize(request.raw_path)      # <Location> matches the decoded, normalised URI
+    except UriStatus:
+        uri = request.raw_path
     for level in levels:
         in_vhost = level is not conf.main
         for sec in level.locs:

@@ -118,9 +118,11 @@ def answer(prepared, request, outcome: Outcome, options: ReplayOptions) -> Outco
     except throwaway.ReplayError as exc:
         return _unknown(outcome, setup, f"ModSecurity would inspect this request; {exc}")
     verdict = read(replayed.log, replayed.origin)
+    for hit in verdict.rules:            # the server's paths under --root, as everything else is shown
+        hit.file = _server(hit.file, options.root)
     waf.update(replayed=True, status=verdict.status, phase=verdict.phase,
                rules=[r.to_json() for r in verdict.rules], anomaly_score=verdict.anomaly_score,
-               files=sorted({i.file for i in setup.all_items()}))
+               files=sorted({_server(i.file, options.root) for i in setup.all_items()}))
     if verdict.body_limit:
         waf["body_limit"] = verdict.body_limit
     if not verdict.refused and replayed.status not in PASSED and replayed.status is not None:
@@ -226,6 +228,11 @@ def _unknown(outcome: Outcome, setup: WafSetup, reason: str) -> Outcome:
     trace.append(Step("status", f"unknown (without the WAF: {model}: {outcome.reason})", setup.engine_node))
     return Outcome(outcome.request, None, reason, setup.engine_node, trace=trace, server=outcome.server,
                    assumptions=list(outcome.assumptions), waf=outcome.waf, would_answer=outcome.status)
+
+
+def _server(path: str | None, root: str | None) -> str | None:
+    from confcheck.inputs.paths import server_path
+    return server_path(path, root) if path and root else path
 
 
 def _where(node) -> dict | None:
