@@ -34,7 +34,7 @@ OUTSIDE = {"nginx": ("modsecurity",), "apache": ("sec",)}
 PASSED = (200, 405)
 _NGINX_REWRITE = {"return", "rewrite", "break", "if", "set"}
 _APACHE_REDIRECT = {"redirect", "redirectmatch", "redirectpermanent", "redirecttemp"}
-_APACHE_ACCESS = ("require", "allow", "deny", "order", "satisfy", "auth", "<limit", "<require")
+_APACHE_ACCESS = ("require", "allow", "deny", "order", "satisfy", "auth")
 _APACHE_WALK = ("AH00035", "AH00037", "AH00038")
 
 

@@ -29,8 +29,6 @@ from dataclasses import dataclass, field
 from confcheck.waf_replay.collect import WafSetup
 from confcheck.waf_replay.rulefile import WRITES, Item, whole_file
 
-APACHE = "/usr/sbin/apache2"
-NGINX = "/usr/sbin/nginx"
 APACHE_MODULES = "/usr/lib/apache2/modules"
 DEBIAN_MODULE = {"apache": "/usr/lib/apache2/modules/mod_security2.so",
                  "nginx": "/usr/lib/nginx/modules/ngx_http_modsecurity_module.so"}
@@ -56,8 +54,8 @@ class Replayed:
 
 def binary(server: str) -> str | None:
     name = "apache2" if server == "apache" else "nginx"
-    return shutil.which(name) or next((p for p in (APACHE if server == "apache" else NGINX,) if os.path.exists(p)),
-                                      None)
+    debian = f"/usr/sbin/{name}"
+    return shutil.which(name) or (debian if os.path.exists(debian) else None)
 
 
 def module_file(setup: WafSetup, root: str | None) -> str | None:

@@ -119,7 +119,7 @@ def test_why_replay_predicts_the_waf(modsec_server, kind, paranoia):
         for spec, target in cases():
             failure, got = check(kind, srv, prepared, spec, target, pool)
             counts[got] = counts.get(got, 0) + 1
-            counts[spec["kind"]] = counts.get(spec["kind"], 0) + 1
+            counts[f"{spec['kind']}/{got}"] = counts.get(f"{spec['kind']}/{got}", 0) + 1
             if failure:
                 failures.append(failure)
     finally:
