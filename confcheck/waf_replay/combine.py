@@ -192,7 +192,8 @@ def _merge(outcome: Outcome, setup: WafSetup, verdict: Verdict, gate: set[int]) 
         waf["reason"] = f"ModSecurity refuses it ({refusal}) unless {outcome.not_modelled.name} decides first"
         outcome.trace.insert(-1, Step("waf", f"replayed: {refusal}", setup.engine_node))
         return outcome
-    trace = [s for s in outcome.trace if s.step != "status"]
+    # refused in front: the proxied app (an `app` step) never sees it
+    trace = [s for s in outcome.trace if s.step not in ("status", "app")]
     trace.append(Step("waf", f"replayed through ModSecurity: {refusal}", setup.engine_node))
     trace.append(Step("status", f"{verdict.status}: ModSecurity refused it in phase {verdict.phase}",
                       setup.engine_node))
