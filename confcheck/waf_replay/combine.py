@@ -125,6 +125,13 @@ def answer(prepared, request, outcome: Outcome, options: ReplayOptions) -> Outco
                files=sorted({_server(i.file, options.root) for i in setup.all_items()}))
     if verdict.body_limit:
         waf["body_limit"] = verdict.body_limit
+    over = _over_limit(setup, options.body)
+    if server == "nginx" and over is not None:
+        # measured: for the same body, libmodsecurity3 in nginx refuses with 403 and no log line
+        # (the limit) or 400 by rule 200002 (the body it read could not be parsed), as the
+        # body's packets arrive: one replay cannot say which the site will answer
+        return _unknown(outcome, setup, f"{over}; libmodsecurity3 in nginx answers such a body 403 (the limit) or "
+                                        "400 (rule 200002), depending on how the body arrives")
     if not verdict.refused and replayed.status not in PASSED and replayed.status is not None:
         _body_refusal(verdict, setup, options.body, replayed.status)
         if verdict.refused:
@@ -145,6 +152,14 @@ def _body_refusal(verdict: Verdict, setup: WafSetup, body: bytes | None, status:
     if verdict.body_limit is not None:
         verdict.status, verdict.phase = status, 2
         return
+    over = _over_limit(setup, body)
+    if over is not None:
+        verdict.status, verdict.phase = status, 2
+        verdict.body_limit = over
+
+
+def _over_limit(setup: WafSetup, body: bytes | None) -> str | None:
+    """Why `body` is refused for its size (over SecRequestBodyLimit, action Reject), or None."""
     limit = action = None
     for item in setup.all_items():
         words = item.text.split()
@@ -153,11 +168,9 @@ def _body_refusal(verdict: Verdict, setup: WafSetup, body: bytes | None, status:
         elif item.key == "secrequestbodylimitaction" and len(words) > 1:
             action = words[1].lower()
     if limit is None or action == "processpartial" or body is None or len(body) <= limit[0]:
-        return
+        return None
     size, item = limit
-    verdict.status, verdict.phase = status, 2
-    verdict.body_limit = (f"the body ({len(body)} bytes) is over SecRequestBodyLimit {size} "
-                          f"at {item.file}:{item.line}")
+    return f"the body ({len(body)} bytes) is over SecRequestBodyLimit {size} at {item.file}:{item.line}"
 
 
 def _merge(outcome: Outcome, setup: WafSetup, verdict: Verdict, gate: set[int]) -> Outcome:

@@ -183,13 +183,25 @@ def body_cases():
 @pytest.mark.parametrize("kind", ["nginx", "apache"])
 def test_body_limit_refusal_takes_the_engines_status(modsec_server, kind):
     """SecRequestBodyLimit + Reject: the refusal's status differs by engine and server;
-    `why` takes it from the real engine and says it was the body limit."""
+    `why` takes it from the real engine and says it was the body limit. libmodsecurity3 in
+    nginx answers the same over-limit body 403 (no line) or 400 (rule 200002) as its packets
+    arrive (seen on this machine): there `why` answers null, naming the limit."""
     srv = modsec_server(kind, extra=BODY_LIMITS)
     failures, results = run_batch(kind, srv, list(body_cases()))
     refused = 0
     for spec, target, got, (real, outcome) in results:
         waf = outcome.waf or {}
-        if len(spec["body"]) > 2000 and real.status not in (UPSTREAM[kind], 200, 405):
+        over = len(spec["body"]) > 2000
+        if kind == "nginx" and over:
+            label = f"{kind} {spec['name']} {spec['method']} {target}"
+            failures = [f for f in failures if not f.startswith(label + ":")]
+            if real.status in (400, 403):
+                refused += 1
+            if (outcome.status is not None or "SecRequestBodyLimit 2000" not in (outcome.reason or "")
+                    or real.status not in (400, 403, UPSTREAM[kind])):
+                failures.append(f"{label}: real {real.status}, why {outcome.status}: {outcome.reason}")
+            continue
+        if over and real.status not in (UPSTREAM[kind], 200, 405):
             refused += 1
             if not waf.get("body_limit") and not any(r["id"] == "200002" for r in waf.get("rules", [])):
                 failures.append(f"{kind} {spec['name']} {target}: real {real.status}, why names no body "
