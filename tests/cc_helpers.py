@@ -115,3 +115,25 @@ IncludeOptional conf.d/*.conf
 RHEL_HTTPD_MODULES = "".join(f"LoadModule {m}_module modules/mod_{m}.so\n"
                              for m in ("mpm_event", "authz_core", "authz_host", "alias", "dir", "mime", "rewrite",
                                        "autoindex"))   # an MPM provides Listen (RHEL's 00-mpm.conf)
+
+
+ACCOUNTS = {"etc/passwd": "root:x:0:0::/root:/bin/sh\nwww-data:x:33:33::/var/www:/usr/sbin/nologin\n",
+            "etc/group": "root:x:0:\nwww-data:x:33:\n"}
+
+
+def write_image(files: dict[str, str], prefix: str = "cc-image-") -> str:
+    """A fresh --root image under /var/tmp (0755 folders, every ancestor searchable):
+    `files` maps paths relative to it to their text, plus root's and www-data's accounts.
+    The caller removes it."""
+    import tempfile
+    base = tempfile.mkdtemp(prefix=prefix, dir="/var/tmp")
+    os.chmod(base, 0o755)
+    for rel, text in {**ACCOUNTS, **files}.items():
+        path = os.path.join(base, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as fh:
+            fh.write(text)
+    for dirpath, dirs, _ in os.walk(base):
+        for d in dirs:
+            os.chmod(os.path.join(dirpath, d), 0o755)
+    return base

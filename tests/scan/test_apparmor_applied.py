@@ -13,11 +13,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 
 import pytest
 
-from cc_helpers import need_root, run_cli
+from cc_helpers import need_root, run_cli, write_image
 
 CONF = ("user www-data;\nevents {}\nhttp {\n    server {\n        listen 80;\n        root /srv/site;\n"
         "        location /files/ { autoindex on; }\n    }\n}\n")
@@ -35,21 +34,9 @@ PROFILE = """#include <tunables/global>
 
 
 def build(files: dict[str, str]) -> str:
-    base = tempfile.mkdtemp(prefix="cc-apparmor-", dir="/var/tmp")
-    os.chmod(base, 0o755)
     common = {"etc/nginx/nginx.conf": CONF, "srv/site/index.html": "hi\n", "srv/site/secret.html": "s\n",
-              "srv/site/files/a.txt": "a\n", "etc/apparmor.d/tunables/global": "",
-              "etc/passwd": "root:x:0:0::/root:/bin/sh\nwww-data:x:33:33::/var/www:/usr/sbin/nologin\n",
-              "etc/group": "root:x:0:\nwww-data:x:33:\n"}
-    for rel, text in {**common, **files}.items():
-        path = os.path.join(base, rel)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "w") as fh:
-            fh.write(text)
-    for dirpath, dirs, _ in os.walk(base):
-        for d in dirs:
-            os.chmod(os.path.join(dirpath, d), 0o755)
-    return base
+              "srv/site/files/a.txt": "a\n", "etc/apparmor.d/tunables/global": ""}
+    return write_image({**common, **files}, prefix="cc-apparmor-")
 
 
 @pytest.fixture

@@ -6,11 +6,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 
 import pytest
 
-from cc_helpers import need_root, run_cli
+from cc_helpers import need_root, run_cli, write_image
 
 CONF = "user www-data;\nevents {}\nhttp {\n    server {\n        listen 80;\n        root /home/alice/site;\n    }\n}\n"
 
@@ -18,21 +17,10 @@ CONF = "user www-data;\nevents {}\nhttp {\n    server {\n        listen 80;\n   
 @pytest.fixture
 def image():
     need_root()
-    base = tempfile.mkdtemp(prefix="cc-units-", dir="/var/tmp")
-    os.chmod(base, 0o755)
-    files = {"etc/nginx/nginx.conf": CONF, "home/alice/site/index.html": "hi\n",
-             "usr/lib/systemd/system/nginx.service": "[Service]\nExecStart=/usr/sbin/nginx\n",
-             "etc/systemd/system/nginx.service.d/harden.conf": "[Service]\nProtectHome=yes\n",
-             "etc/passwd": "root:x:0:0::/root:/bin/sh\nwww-data:x:33:33::/var/www:/usr/sbin/nologin\n",
-             "etc/group": "root:x:0:\nwww-data:x:33:\n"}
-    for rel, text in files.items():
-        path = os.path.join(base, rel)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "w") as fh:
-            fh.write(text)
-    for dirpath, dirs, _ in os.walk(base):
-        for d in dirs:
-            os.chmod(os.path.join(dirpath, d), 0o755)
+    base = write_image({"etc/nginx/nginx.conf": CONF, "home/alice/site/index.html": "hi\n",
+                        "usr/lib/systemd/system/nginx.service": "[Service]\nExecStart=/usr/sbin/nginx\n",
+                        "etc/systemd/system/nginx.service.d/harden.conf": "[Service]\nProtectHome=yes\n"},
+                       prefix="cc-units-")
     try:
         yield base
     finally:
