@@ -64,10 +64,20 @@ def test_inaccessible_file_and_root_worker(image):
     assert acc.denial.need == "missing" and "ProtectHome=yes" in acc.denial.detail
 
 
-def test_no_sandbox_settings_is_the_plain_view(image):
+def test_read_only_settings_change_writes_not_reads(image):
+    """ProtectSystem=strict and ProtectHome=read-only hide nothing: every read answers as on
+    the plain view, and writes under them meet the read-only mount (EROFS), but not under a
+    ReadWritePaths= folder (the deeper mount wins)."""
+    os.makedirs(os.path.join(image, "srv/www/upload"))
     plain = LiveFs(image)
-    fs, box = _unit(image, "ProtectSystem=strict\nProtectHome=read-only\n")
-    assert box is not None and type(fs) is type(plain)
+    fs, box = _unit(image, "ProtectSystem=strict\nProtectHome=read-only\nReadWritePaths=/srv/www/upload\n")
+    assert box is not None and not box.hides
+    for path in ("/srv/www", "/srv/www/index.html"):
+        assert fs.lstat(path) == plain.lstat(path)
+        assert Checker(fs, WWW).check(path, "read" if path.endswith(".html") else "search").ok
+    assert fs.read_only_at("/srv/www").setting == "ProtectSystem=strict"
+    assert fs.read_only_at("/home/alice").setting == "ProtectHome=read-only"
+    assert fs.read_only_at("/srv/www/upload") is None
 
 
 def test_a_unit_that_cannot_start_answers_unknown(image):
