@@ -12,7 +12,7 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass
 
-from confcheck.parsers.apparmor import BASE, Profile, load_profiles, profile_for
+from confcheck.parsers.apparmor import BASE, Profile, profile_for, top_level_profiles
 
 # The binaries each server's worker runs as (the profile attaches to the executable).
 BINARIES = {
@@ -24,13 +24,11 @@ BINARIES = {
 
 def find_profile(fs, name: str, display=None) -> tuple[Profile | None, list[str]]:
     """The profile (or `profile//hat`) called `name` among /etc/apparmor.d's files."""
-    from confcheck.fs.model import NotChecked
     top, _, hat = name.partition("//")
-    try:
-        files = sorted(m.path for m in fs.scandir(BASE) if m.kind == "file")
-    except (NotChecked, OSError):
+    found = top_level_profiles(fs, display)
+    if found is None:
         return None, [f"{BASE} cannot be read"]
-    profiles, problems = load_profiles(fs, files, display)
+    profiles, problems = found
     for profile in profiles:
         if top in (profile.name, profile.attach):
             return (profile.hats.get(hat) if hat else profile), problems
@@ -126,19 +124,16 @@ def for_server(fs, server: str) -> Confinement | None:
         return None                 # the running kernel enforces no AppArmor policy
     display = getattr(fs, "host_path", None)
     prefix = (getattr(fs, "root", None) or "").rstrip("/")
-    for binary in BINARIES.get(server, ()):
-        profile, _problems = profile_for(fs, binary, display)
-        if profile is None:
-            continue
-        if loaded is not None:
-            # the running kernel's word decides: the loaded profile and its mode
-            mode = loaded.get(profile.name)
-            return Confinement(profile, prefix=prefix) if mode == "enforce" else None
-        disabled, complain = _mode_files(fs, posixpath.basename(profile.span.file))
-        if disabled or complain or profile.complain:
-            return None
-        return Confinement(profile, ", enforce mode assumed: the host loads its profiles at boot", prefix)
-    return None
+    profile = profile_for(fs, BINARIES.get(server, ()), display)
+    if profile is None:
+        return None
+    if loaded is not None:
+        # the running kernel's word decides: the loaded profile and its mode
+        return Confinement(profile, prefix=prefix) if loaded.get(profile.name) == "enforce" else None
+    disabled, complain = _mode_files(fs, posixpath.basename(profile.span.file))
+    if disabled or complain or profile.complain:
+        return None
+    return Confinement(profile, ", enforce mode assumed: the host loads its profiles at boot", prefix)
 
 
 class ConfinedFs:

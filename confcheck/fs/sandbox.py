@@ -122,10 +122,7 @@ class Sandbox:
         """The mount making `path` read-only (EROFS on a write), or None. The deepest mount
         covering the path decides (mount_entry_read_only() per entry, applied in path order
         by namespace.c: a ReadWritePaths= below a ReadOnlyPaths= is writable again)."""
-        deepest = None
-        for m in self.mounts:
-            if _under(path, m.path) and (deepest is None or len(m.path) >= len(deepest.path)):
-                deepest = m
+        deepest = deepest_mount(self.mounts, path)
         if deepest is None or not (deepest.mode == READ_ONLY or deepest.read_only):
             return None
         return deepest
@@ -261,6 +258,16 @@ def _under(path: str, top: str) -> bool:
     return top == "/" or path == top or path.startswith(top + "/")
 
 
+def deepest_mount(mounts: list[Mount], path: str) -> Mount | None:
+    """The mount among `mounts` that decides for `path`: the deepest one covering it
+    (namespace.c mounts in path order, so a deeper mount is on top)."""
+    best = None
+    for m in mounts:
+        if _under(path, m.path) and (best is None or len(m.path) >= len(best.path)):
+            best = m
+    return best
+
+
 def _effective(entries: list[Mount]) -> list[Mount]:
     """drop_duplicates then drop_inaccessible (namespace.c), on the sorted entries."""
     out: list[Mount] = []
@@ -302,11 +309,7 @@ class SandboxFs:
             raise NotChecked(path, f"{self.sandbox.unit.name}'s sandbox: " + "; ".join(why))
 
     def _covering(self, path: str) -> Mount | None:
-        best = None
-        for m in self._mounts:
-            if _under(path, m.path) and (best is None or len(m.path) >= len(best.path)):
-                best = m
-        return best
+        return deepest_mount(self._mounts, path)
 
     def read_only_at(self, path: str) -> Mount | None:
         """The unit line that makes `path` read-only for the worker (a write fails with EROFS)."""

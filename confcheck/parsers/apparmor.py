@@ -383,22 +383,32 @@ def load_profiles(fs, paths: list[str], display=None) -> tuple[list[Profile], li
     return profiles, problems
 
 
-def profile_for(fs, binary: str, display=None) -> tuple[Profile | None, list[str]]:
-    """The profile attached to `binary` among /etc/apparmor.d's top-level files."""
+def top_level_profiles(fs, display=None) -> tuple[list[Profile], list[str]] | None:
+    """Every profile of /etc/apparmor.d's top-level files, with the problems met reading
+    them; None when the folder cannot be read."""
     from confcheck.fs.model import NotChecked
     try:
         names = sorted(posixpath.basename(m.path) for m in fs.scandir(BASE) if m.kind == "file")
     except (NotChecked, OSError):
-        return None, []
-    profiles, problems = load_profiles(fs, [posixpath.join(BASE, n) for n in names], display)
-    for profile in profiles:
-        attach = profile.attach or profile.name
-        try:
-            if _compile(attach, {}).fullmatch(binary) or profile.name == binary:
-                return profile, problems
-        except (KeyError, ValueError, re.error):
-            continue
-    return None, problems
+        return None
+    return load_profiles(fs, [posixpath.join(BASE, n) for n in names], display)
 
 
-__all__ = ["FileRule", "Profile", "glob_regex", "expand", "load_profiles", "profile_for"]
+def profile_for(fs, binaries: tuple[str, ...], display=None) -> Profile | None:
+    """The profile attached to the first of `binaries` that has one (the profiles are read once)."""
+    found = top_level_profiles(fs, display)
+    if found is None:
+        return None
+    profiles, _problems = found
+    for binary in binaries:
+        for profile in profiles:
+            attach = profile.attach or profile.name
+            try:
+                if _compile(attach, {}).fullmatch(binary) or profile.name == binary:
+                    return profile
+            except (KeyError, ValueError, re.error):
+                continue
+    return None
+
+
+__all__ = ["FileRule", "Profile", "glob_regex", "expand", "load_profiles", "profile_for", "top_level_profiles"]

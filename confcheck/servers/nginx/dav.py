@@ -87,12 +87,17 @@ def _writable(checker, parent):
     """The Denial that stops adding or removing an entry of reached directory `parent` (w and x), or None.
     A directory the unit's sandbox mounts read-only refuses before the mode bits are asked (EROFS)."""
     from confcheck.fs.model import Denial
-    read_only = getattr(checker.fs, "read_only_at", None)
-    mount = read_only(parent.resolved) if read_only is not None else None
+    mount = _read_only_mount(checker, parent.resolved)
     if mount is not None:
         return Denial(parent.resolved, parent.meta, "w", None,
                       f"{parent.resolved} is read-only for the worker ({mount.note()})", sandbox=mount)
     return checker.own(parent.meta, "write", parent.resolved)
+
+
+def _read_only_mount(checker, path: str):
+    """The unit's mount making `path` read-only for the worker (fs.sandbox.Mount), or None."""
+    read_only_at = getattr(checker.fs, "read_only_at", None)
+    return read_only_at(path) if read_only_at is not None else None
 
 
 def _read_only(denial, call: str, node) -> None:
@@ -135,8 +140,7 @@ def _put(state: "State", node, checker, path: str) -> None:
                     f"{parent.denial.detail if not parent.ok else path})", node,
                     parent.denial.path if not parent.ok else path, _rule(parent.denial) if not parent.ok else None)
     temp = state.scope.value("client_body_temp_path", DEBIAN_BODY_TEMP)
-    read_only = getattr(checker.fs, "read_only_at", None)
-    mount = read_only(temp) if read_only is not None else None
+    mount = _read_only_mount(checker, temp)
     if mount is not None:
         # PUT always writes its body to a temporary file first (request_body_in_file_only)
         raise Final(500, f"the body cannot be written to {temp} (EROFS: {mount.note()})", node, temp)
