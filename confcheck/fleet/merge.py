@@ -112,11 +112,10 @@ class _Shaper:
     @staticmethod
     def unrooter(hostfile: HostFile):
         """A text without the host's --root prefix."""
-        prefix = (hostfile.root or "").rstrip("/")
-        rooted = prefix + "/" if prefix else None
+        rooted = _rooted(hostfile)
 
         def unrooted(text):
-            if rooted is not None and text and rooted in text:
+            if text and rooted in text:
                 return text.replace(rooted, "/")
             return text
 
@@ -125,8 +124,7 @@ class _Shaper:
     def keys(self, hostfile: HostFile) -> list[tuple]:
         """The cause key of each finding, in order. One loop with the masking inline: it runs
         once per finding of the fleet (2 million in issue 19's benchmark)."""
-        prefix = (hostfile.root or "").rstrip("/")
-        rooted = prefix + "/" if prefix else "\0"      # "\0" is in no text
+        rooted = _rooted(hostfile)
         names = sorted({n for n in (hostfile.host, *hostfile.names) if len(n) >= MIN_NAME}, key=len, reverse=True)
         patterns = [(n, re.compile(r"(?<![\w-])" + re.escape(n) + r"(?![\w-])")) for n in names]
         memo = self.memo
@@ -151,6 +149,13 @@ class _Shaper:
                 masked_fs = paths[fs_path] = _masked_path(fs_path, rooted, patterns)
             out.append((finding.rule, shaped, masked_file, masked_fs))
         return out
+
+
+def _rooted(hostfile: HostFile) -> str:
+    """The host's --root prefix with its slash, as it starts a rooted path in a text
+    ("\0", which is in no text, when the scan had no --root)."""
+    prefix = (hostfile.root or "").rstrip("/")
+    return prefix + "/" if prefix else "\0"
 
 
 def _masked_path(text: str, rooted: str, patterns: list) -> str:
