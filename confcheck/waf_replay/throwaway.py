@@ -211,6 +211,18 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+
+def _listening(port: int) -> bool:
+    """Whether a server listens on 127.0.0.1:`port`. A port from bind(0) lies in the ephemeral
+    range: while nothing listens there, the probe's own ephemeral port may equal it and TCP
+    connects the socket to itself, which is not the server."""
+    try:
+        sock = socket.create_connection(("127.0.0.1", port), timeout=0.5)
+    except OSError:
+        return False
+    with sock:
+        return sock.getsockname() != sock.getpeername()
+
 def _detach():
     """preexec_fn: the server gets SIGTERM if confcheck dies; its own session."""
     try:
@@ -279,9 +291,7 @@ class Server:
             while time.monotonic() < deadline:
                 if self.proc.poll() is not None:
                     break
-                try:
-                    socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-                except OSError:
+                if not _listening(self.port):
                     time.sleep(0.02)
                     continue
                 self.lines_until_marker()         # start-up lines

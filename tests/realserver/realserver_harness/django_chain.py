@@ -157,7 +157,9 @@ def _wait_port(port: int, proc, what: str, log: Path, timeout: float = 20.0) -> 
             raise RuntimeError(f"{what} exited with rc {proc.returncode}:\n{_tail(log, log.parent / 'stdout.log')}")
         with socket.socket() as s:
             s.settimeout(0.2)
-            if s.connect_ex(("127.0.0.1", port)) == 0:
+            # a socket connected to itself (its ephemeral port equal to the one not yet
+            # listened on) is not the server
+            if s.connect_ex(("127.0.0.1", port)) == 0 and s.getsockname() != s.getpeername():
                 return
         time.sleep(0.05)
     raise RuntimeError(f"{what} did not listen on 127.0.0.1:{port}:\n{_tail(log, log.parent / 'stdout.log')}")

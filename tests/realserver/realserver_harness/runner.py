@@ -356,7 +356,11 @@ class ServerRunner(ABC):
             try:
                 self.http(MARKER_HOST, RequestSpec(path=f"{MARKER_PREFIX}0"), timeout=1.0)
                 return
-            except OSError as e:
+            except (OSError, http.client.HTTPException) as e:
+                # HTTPException: the port (from bind(0), the ephemeral range) is not listening yet
+                # and the probe's own ephemeral port equals it: TCP connects the socket to itself
+                # and reads back its request line (BadStatusLine "GET /__cc_marker_0"). Not ready;
+                # the server then fails to bind that port and start_foreground retries on another
                 last = e
                 time.sleep(0.01)
         raise HarnessError(f"{self.kind} did not answer on 127.0.0.1:{self.port} within {timeout}s ({last}):\n"
