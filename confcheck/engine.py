@@ -218,6 +218,7 @@ def read_apps(reading, options) -> list:
     reading.apps = [{"framework": "django", "settings": app.settings.path, "files": list(app.settings.files),
                      "found_by": app.settings.how_found,
                      "app_server": app.gunicorn.source if app.gunicorn is not None else None,
+                     "uwsgi": app.uwsgi.source if app.uwsgi is not None else None,
                      "errors": list(app.settings.module.errors)} for app in apps]
     return apps
 

@@ -56,6 +56,8 @@ def check(ctx):
 
 
 def _fix(ctx, link):
+    if link.handler.key == "uwsgi_pass":
+        return None     # HTTP_HOST $http_host passes the raw Host Debian's uwsgi_params warns about
     if link.server == "nginx":
         # $host drops a non-default port, which the browser's Origin keeps: then the Host as sent
         default = link.port == (443 if link.scheme == "https" else 80)

@@ -59,6 +59,8 @@ def check(ctx):
 
 
 def _fix(ctx, link, answer):
+    if link.handler.key == "uwsgi_pass":
+        return None     # uWSGI trusts any HTTPS/X-Forwarded-Proto: which variable to send is the user's call
     if link.server == "nginx":
         header = nginx_proxy_header(link, "X-Forwarded-Proto", "$scheme")
     elif "headers_module" in link.target.conf.modules:

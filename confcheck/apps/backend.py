@@ -42,6 +42,11 @@ class Backend:
     server_names: list[str] = field(default_factory=list)
     scope: object = None               # nginx: the Scope holding the handler
     vhost: object = None               # apache: the Server
+    # the uwsgi protocol: the variables sent, in packet order (uwsgi_param, then HTTP_* of the headers)
+    variables: list[tuple[str, str]] = field(default_factory=list)
+    unknown_variables: dict[str, str] = field(default_factory=dict)   # name -> why its value is not known
+    upstream: str | None = None        # nginx: the upstream{} group named by the pass
+    members: list[tuple[str | None, int | None, str | None]] = field(default_factory=list)  # its servers
 
     @property
     def peer(self) -> str | None:
@@ -56,6 +61,8 @@ class Backend:
         return self.address and f"this host's address toward {self.address}"
 
     def where(self) -> str:
+        if self.upstream is not None:
+            return f"upstream {self.upstream}"
         return self.socket and f"unix:{self.socket}" or f"{self.address}:{self.port}"
 
 
@@ -117,11 +124,31 @@ def nginx_backend(http, node: Node, request) -> Backend | None:
     if "$" in url:
         backend.steps.append(f"{node.name} {url}: the backend is named by a variable, not followed")
         return backend
-    if url.split("://", 1)[-1].split("/")[0].split(":")[0] in _upstream_names(http):
-        backend.steps.append(f"{node.name} {url}: an upstream group (its servers are not followed)")
-        return backend
     backend.address, backend.port, backend.socket, proxy_host = _target(url)
-    if protocol != "http":
+    name = url.split("://", 1)[-1].split("/")[0]
+    upstreams = _upstreams(http)
+    if not url.startswith("http://unix:") and name in upstreams:
+        backend.upstream = name
+        backend.members = upstreams[name]
+        backend.steps.append(f"{node.name} names the upstream {name} "
+                             f"({len(backend.members)} server{'s' if len(backend.members) != 1 else ''})")
+        backend.address, backend.port, backend.socket = backend.members[0] if backend.members else (None,) * 3
+    if protocol == "other":
+        return backend
+    server_name = backend.server_names[0] if backend.server_names else ""
+    values = {"host": request.host or server_name, "http_host": request.headers.get("host", ""),
+              "scheme": request.scheme, "remote_addr": request.client_ip,
+              "proxy_add_x_forwarded_for": ", ".join(filter(None, [request.headers.get("x-forwarded-for"),
+                                                                   request.client_ip])),
+              "server_port": str(request.port), "server_name": server_name, "proxy_host": proxy_host,
+              "request_uri": request.request_uri, "https": "on" if request.scheme == "https" else "",
+              "request_method": request.method, "query_string": request.args, "args": request.args,
+              "document_uri": request.raw_path.split("?")[0], "uri": request.raw_path.split("?")[0],
+              "content_type": request.headers.get("content-type", ""),
+              "content_length": request.headers.get("content-length", ""),
+              "server_protocol": "HTTP/1.1"}
+    if protocol == "uwsgi":
+        _uwsgi_variables(backend, scope, request, values)
         return backend
     sent = {"host": "$proxy_host", "connection": "close"}
     set_nodes = scope.group("proxy_set_header") if scope is not None else []
@@ -133,14 +160,6 @@ def nginx_backend(http, node: Node, request) -> Backend | None:
     for name, value in request.headers.items():
         if name not in sent:
             backend.headers[name] = value
-    port = request.port
-    server_name = backend.server_names[0] if backend.server_names else ""
-    values = {"host": request.host or server_name, "http_host": request.headers.get("host", ""),
-              "scheme": request.scheme, "remote_addr": request.client_ip,
-              "proxy_add_x_forwarded_for": ", ".join(filter(None, [request.headers.get("x-forwarded-for"),
-                                                                   request.client_ip])),
-              "server_port": str(port), "server_name": server_name, "proxy_host": proxy_host,
-              "request_uri": request.request_uri, "https": "on" if request.scheme == "https" else ""}
     for name, template in sent.items():
         value, missing = _expand(template, values, request)
         if missing:
@@ -155,12 +174,59 @@ def nginx_backend(http, node: Node, request) -> Backend | None:
     return backend
 
 
-def _upstream_names(http) -> set[str]:
-    names = set()
+def _uwsgi_variables(backend: Backend, scope, request, values: dict[str, str]) -> None:
+    """The uwsgi packet (ngx_http_uwsgi_module.c, nginx 1.22: ngx_http_uwsgi_create_request):
+    first every uwsgi_param in force (inherited as a whole, like proxy_set_header; with
+    `if_not_empty` an empty value is left out), then, unless uwsgi_pass_request_headers off,
+    each client header as HTTP_NAME (upper case, - as _) except the names a uwsgi_param sets."""
+    params = scope.group("uwsgi_param") if scope is not None else []
+    for param in params:
+        if len(param.args) < 2:
+            continue
+        name, template = param.args[0].value, param.args[1].value
+        value, missing = _expand(template, values, request)
+        if missing:
+            backend.unknown_variables[name] = f"${missing} in {template!r} ({param.file}:{param.line}) " \
+                                              "is not followed offline"
+            continue
+        if value == "" and len(param.args) > 2 and param.args[2].value == "if_not_empty":
+            continue
+        backend.variables.append((name, value))
+        backend.set_by[name[5:].lower().replace("_", "-") if name.startswith("HTTP_") else name.lower()] = param
+    passes = scope.last("uwsgi_pass_request_headers") if scope is not None else None
+    set_names = {p.args[0].value for p in params if p.args}
+    if passes is None or not passes.args or passes.args[0].value != "off":
+        for name, value in request.headers.items():
+            var = "HTTP_" + name.upper().replace("-", "_")
+            if var not in set_names:
+                backend.variables.append((var, value))
+    for var, value in backend.variables:
+        if var.startswith("HTTP_"):
+            backend.headers[var[5:].lower().replace("_", "-")] = value
+    for var, why in backend.unknown_variables.items():
+        if var.startswith("HTTP_"):
+            backend.unknown[var[5:].lower().replace("_", "-")] = why
+    how = (f"uwsgi_param at {params[0].file}:{params[0].line} and below" if params
+           else "no uwsgi_param in force (no `include uwsgi_params`)")
+    backend.steps.append(f"nginx sends the uwsgi variables to {backend.where()}: HTTP_HOST "
+                         f"{backend.headers.get('host')!r}, HTTPS {dict(backend.variables).get('HTTPS')!r}; {how}")
+
+
+def _upstreams(http) -> dict[str, list[tuple[str | None, int | None, str | None]]]:
+    """Each upstream{} group's servers as (address, port, socket); a `down` server takes no request."""
+    from confcheck.parsers.syntax import effective_children
+    groups = {}
     for child in http.scope.children_nodes:
-        if child.key == "upstream" and child.args:
-            names.add(child.args[0].value)
-    return names
+        if child.key == "upstream" and child.args and child.children is not None:
+            members = []
+            for server in effective_children(child.children):
+                if server.key != "server" or not server.args or any(a.value == "down" for a in server.args[1:]):
+                    continue
+                address = server.args[0].value
+                url = "http://" + address + (":" if address.startswith("unix:") else "")
+                members.append(_target(url)[:3])
+            groups[child.args[0].value] = members
+    return groups
 
 
 def _expand(template: str, values: dict[str, str], request) -> tuple[str, str | None]:

@@ -23,6 +23,7 @@ class AppAnswer:
     url_scheme_why: str = ""
     decision: Decision | None = None
     steps: list[str] = field(default_factory=list)
+    server: object = None              # the app server between: Gunicorn or Uwsgi (None: not known)
 
     @property
     def status(self) -> int | None:
@@ -46,19 +47,19 @@ class AppAnswer:
             "backend": {"server": b.server, "protocol": b.protocol, "address": b.address, "port": b.port,
                         "socket": b.socket, "handler": {"file": b.handler.file, "line": b.handler.line,
                                                         "column": b.handler.column,
-                                                        "directive": b.handler.name}},
+                                                        "directive": b.handler.name},
+                        "upstream": b.upstream,
+                        "upstream_servers": [f"unix:{s}" if s else f"{a}:{p}" for a, p, s in b.members]},
             "headers_received": dict(sorted(b.headers.items())),
+            # the uwsgi protocol only: the variables sent, in packet order
+            **({"variables_sent": [list(v) for v in b.variables]} if b.protocol == "uwsgi" else {}),
             "headers_unknown": dict(sorted(b.unknown.items())),
             "app": None,
         }
         if self.app is not None:
-            g = self.app.gunicorn
             out["app"] = {"framework": "django", "settings": self.app.settings.path,
                           "settings_files": list(self.app.settings.files), "linked_by": self.linked_by,
-                          "app_server": None if g is None else {
-                              "kind": "gunicorn", "source": g.source, "bind": list(g.binds),
-                              "forwarded_allow_ips": list(g.forwarded_allow_ips),
-                              "secure_scheme_headers": dict(g.secure_scheme_headers)}}
+                          "app_server": app_server_json(self.server)}
         out["url_scheme"] = self.url_scheme
         d = self.decision
         out["is_secure"] = d.is_secure if d is not None else None
@@ -73,19 +74,74 @@ class AppAnswer:
         return out
 
 
+def app_server_json(server) -> dict | None:
+    if server is None:
+        return None
+    if server.kind == "uwsgi":
+        return {"kind": "uwsgi", "source": server.source, "socket": list(server.sockets),
+                "http_socket": list(server.http_sockets)}
+    return {"kind": "gunicorn", "source": server.source, "bind": list(server.binds),
+            "forwarded_allow_ips": list(server.forwarded_allow_ips),
+            "secure_scheme_headers": dict(server.secure_scheme_headers)}
+
+
+def _listener(app, protocol: str, address, port, socket) -> tuple:
+    """(app server, how) of `app` listening at this address for this protocol, else (None, "")."""
+    if not (address or socket):
+        return None, ""
+    where = f"unix:{socket}" if socket else f"{address}:{port}"
+    g = app.gunicorn
+    if g is not None and protocol == "http" and g.bound_to(address, port, socket):
+        return g, f"gunicorn binds {where} ({g.where.get('bind', g.source)})"
+    u = getattr(app, "uwsgi", None)
+    if u is not None:
+        by = u.bound_to(protocol, address, port, socket)
+        if by is not None:
+            return u, f"uWSGI {'socket' if protocol == 'uwsgi' else 'http-socket'} {where} ({by})"
+    return None, ""
+
+
 def link(backend: Backend, apps: list) -> tuple:
-    """The app listening where the proxy sends, else the one named for this server."""
-    for app in apps:
-        g = app.gunicorn
-        if g is not None and backend.protocol == "http" and (backend.address or backend.socket) and \
-                g.bound_to(backend.address, backend.port, backend.socket):
-            return app, f"gunicorn binds {backend.where()} ({g.where.get('bind', g.source)})"
+    """The app listening where the proxy sends, else the one named for this server;
+    (app, how), or (None, why not) when an upstream group's servers disagree."""
+    if backend.upstream is not None and backend.members:
+        found = []
+        for address, port, socket in backend.members:
+            hit = next(((app, how) for app in apps for how in [_listener(app, backend.protocol, address, port,
+                                                                          socket)[1]] if how), (None, ""))
+            found.append(hit)
+        reached = {id(app) for app, _ in found if app is not None}
+        peers = {Backend("", backend.handler, "", address=a, socket=s).peer for a, _, s in backend.members}
+        if len(reached) == 1 and all(app is not None for app, _ in found) and len(peers) == 1:
+            return found[0][0], f"upstream {backend.upstream}: every server reaches it ({found[0][1]})"
+        if reached:
+            where = ", ".join(f"{a or 'unix:' + str(s)}{':' + str(p) if p else ''} -> "
+                              f"{app.settings.path if app is not None else 'no app read here'}"
+                              for (a, p, s), (app, _) in zip(backend.members, found))
+            return None, (f"upstream {backend.upstream}: its servers do not all reach one app read here "
+                          f"({where}): which one answers is not known")
+    else:
+        for app in apps:
+            server, how = _listener(app, backend.protocol, backend.address, backend.port, backend.socket)
+            if server is not None:
+                return app, how
     names = {n.lower() for n in backend.server_names}
     host = backend.public_host.split(":")[0].lower()
     for app in apps:
         if any(n.lower() in names or n.lower() == host for n in app.server_names):
             return app, f"--app-settings {','.join(app.server_names)}={app.settings.path}"
     return None, ""
+
+
+def app_server_of(app, backend: Backend):
+    """The app server the request meets: the one listening where the proxy sends, else the
+    app's only one (linked by --app-settings HOST=); None when not known."""
+    for address, port, socket in backend.members or [(backend.address, backend.port, backend.socket)]:
+        server, _ = _listener(app, backend.protocol, address, port, socket)
+        if server is not None:
+            return server
+    servers = [s for s in (app.gunicorn, getattr(app, "uwsgi", None)) if s is not None]
+    return servers[0] if len(servers) == 1 else None
 
 
 def backend_of(outcome, model, request) -> Backend | None:
@@ -103,23 +159,51 @@ def backend_of(outcome, model, request) -> Backend | None:
 
 def follow(backend: Backend, apps: list, method: str, path: str, *, cookie_kept: bool | None = None) -> AppAnswer:
     app, how = link(backend, apps)
-    answer = AppAnswer(backend, app, how)
+    answer = AppAnswer(backend, app, how if app is not None else "")
     answer.steps += backend.steps
     if app is None:
-        answer.steps.append(f"no app read here listens on {backend.where()} (name it with --app-settings)")
+        answer.steps.append(how or f"no app read here listens on {backend.where()} (name it with --app-settings)")
         return answer
-    if backend.protocol != "http":
+    if backend.protocol not in ("http", "uwsgi"):
         answer.steps.append(f"{backend.handler.name}: what the app receives over this protocol is not modelled")
         return answer
     answer.steps.append(f"the app is the Django project {app.settings.path}, linked by {how}")
-    g = app.gunicorn
-    if g is not None:
-        answer.url_scheme, answer.url_scheme_why = g.scheme(backend.headers, backend.peer) \
-            if not any(h.upper() in {k.upper() for k in g.secure_scheme_headers} for h in backend.unknown) \
-            else (None, "a header gunicorn reads for the scheme is not known")
+    server = answer.server = app_server_of(app, backend)
+    unknown = dict(backend.unknown)
+    if server is None:
+        answer.url_scheme_why = "the app server is not known (no gunicorn unit or config, no uWSGI ini read)"
+    elif server.kind == "uwsgi":
+        answer.url_scheme, answer.url_scheme_why = _uwsgi_scheme(backend)
+        if backend.protocol == "uwsgi":
+            if "REQUEST_METHOD" not in dict(backend.variables):
+                answer.steps.append("the uwsgi variables carry no REQUEST_METHOD (no `include uwsgi_params`?): "
+                                    "Django fails before any check; its answer is not modelled")
+                return answer
+            if "host" not in backend.headers:
+                unknown.setdefault("host", "no HTTP_HOST is sent: Django then builds the host from SERVER_NAME "
+                                           "and SERVER_PORT, not modelled")
+    elif backend.protocol != "http":
+        answer.steps.append("gunicorn does not speak the uwsgi protocol: not modelled")
+        return answer
     else:
-        answer.url_scheme, answer.url_scheme_why = None, "the app server is not known (no gunicorn unit or config read)"
+        answer.url_scheme, answer.url_scheme_why = server.scheme(backend.headers, backend.peer) \
+            if not any(h.upper() in {k.upper() for k in server.secure_scheme_headers} for h in backend.unknown) \
+            else (None, "a header gunicorn reads for the scheme is not known")
     request = AppRequest(method, path, dict(backend.headers), answer.url_scheme, answer.url_scheme_why,
-                         dict(backend.unknown), cookie_kept)
+                         unknown, cookie_kept)
     answer.decision = decide(app.settings, request)
     return answer
+
+
+def _uwsgi_scheme(backend: Backend) -> tuple:
+    """uWSGI's wsgi.url_scheme: from the uwsgi variables (uwsgi_pass) or the HTTP headers (http-socket)."""
+    from confcheck.apps.uwsgi import SCHEME_VARIABLES, header_variables, url_scheme
+    if backend.protocol == "uwsgi":
+        variables, unknown = backend.variables, dict(backend.unknown_variables)
+    else:
+        variables = header_variables(backend.headers)
+        unknown = {v: why for v, why in header_variables(backend.unknown)}
+    for name in SCHEME_VARIABLES:
+        if name in unknown:
+            return None, f"{name}, which uWSGI reads for the scheme, is not known: {unknown[name]}"
+    return url_scheme(variables)

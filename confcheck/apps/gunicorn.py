@@ -41,6 +41,8 @@ class Gunicorn:
     config_file: str | None = None
     source: str = ""                                        # where gunicorn was found (unit or config)
 
+    kind = "gunicorn"
+
     def trusts(self, peer: str | None) -> bool | None:
         """Whether a peer address may set the scheme headers; None when not known.
         `peer` None is a unix socket peer (always trusted)."""
@@ -83,19 +85,24 @@ class Gunicorn:
                         f"{header.title()}: {got} makes wsgi.url_scheme {scheme}")
 
     def bound_to(self, address: str | None, port: int | None, socket: str | None) -> bool:
-        for bind in self.binds:
-            if bind.startswith("unix:"):
-                if socket is not None and os.path.normpath(bind[5:]) == os.path.normpath(socket):
-                    return True
-                continue
-            host, _, bport = bind.rpartition(":") if ":" in bind else (bind, "", "8000")
-            host = host.strip("[]") or "0.0.0.0"
-            if socket is not None or port is None or not bport.isdigit() or int(bport) != port:
-                continue
-            if host in ("0.0.0.0", "::") or host == address or (host == "localhost" and address in (
-                    "127.0.0.1", "::1", "localhost")) or (address == "localhost" and host in ("127.0.0.1", "::1")):
+        return binds_match(self.binds, address, port, socket)
+
+
+def binds_match(binds: list[str], address: str | None, port: int | None, socket: str | None) -> bool:
+    """Whether one of `binds` (HOST:PORT, HOST, unix:PATH) listens where a proxy connects."""
+    for bind in binds:
+        if bind.startswith("unix:"):
+            if socket is not None and os.path.normpath(bind[5:]) == os.path.normpath(socket):
                 return True
-        return False
+            continue
+        host, _, bport = bind.rpartition(":") if ":" in bind else (bind, "", "8000")
+        host = host.strip("[]") or "0.0.0.0"
+        if socket is not None or port is None or not bport.isdigit() or int(bport) != port:
+            continue
+        if host in ("0.0.0.0", "::") or host == address or (host == "localhost" and address in (
+                "127.0.0.1", "::1", "localhost")) or (address == "localhost" and host in ("127.0.0.1", "::1")):
+            return True
+    return False
 
 
 def _as_list(value) -> list[str] | None:

@@ -96,7 +96,7 @@ def _nginx_links(ctx, target, apps) -> list[Link]:
             continue
         for scheme, port in _nginx_origins(server):
             for scope in _scopes(server):
-                for node in scope.own("proxy_pass"):
+                for node in [*scope.own("proxy_pass"), *scope.own("uwsgi_pass")]:
                     _keep(Link(target, "nginx", server, node, node.args[0].value if node.args else "", scheme,
                                host, port, None, "", target_http=http), apps, found)
     return found

@@ -99,7 +99,7 @@ def inputs_line(reading, cwd: str | None = None) -> str:
         line += (f"; django: {name(app['settings'])}" + (f" + {more} imported file{'s' if more != 1 else ''}"
                                                           if more else "")
                  + f" ({app['found_by']}" + (f", gunicorn from {app['app_server']}" if app["app_server"] else "")
-                 + ")")
+                 + (f", uWSGI from {app['uwsgi']}" if app.get("uwsgi") else "") + ")")
     if inputs.skipped:
         line += "; not read: " + ", ".join(_skipped_text(inputs.skipped, kind, name)
                                            for kind in dict.fromkeys(s.kind for s in inputs.skipped))

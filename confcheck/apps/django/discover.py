@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from confcheck.apps import gunicorn as gunicorn_conf
+from confcheck.apps import uwsgi as uwsgi_conf
 from confcheck.apps.django.settings import DjangoSettings, read_settings
 
 SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", "site-packages", ".tox", "static", "media"}
@@ -27,6 +28,7 @@ MAX_DEPTH = 6
 class App:
     settings: DjangoSettings
     gunicorn: gunicorn_conf.Gunicorn | None = None
+    uwsgi: uwsgi_conf.Uwsgi | None = None
     server_names: list[str] = field(default_factory=list)   # --app-settings HOST=FILE
     notes: list[str] = field(default_factory=list)
 
@@ -145,10 +147,48 @@ def _units(trees: list[str]) -> list[_UnitApp]:
     return found
 
 
+def _inis(trees: list[str]) -> list[uwsgi_conf.Uwsgi]:
+    """uWSGI ini files (a [uwsgi] section) in the trees: Debian's /etc/uwsgi/apps-enabled, a
+    project's own uwsgi.ini."""
+    found = []
+    for top in trees:
+        for dirpath, files in _walk(top):
+            for name in sorted(files):
+                if name.endswith(".ini"):
+                    u = uwsgi_conf.read_ini(os.path.join(dirpath, name))
+                    if u is not None:
+                        found.append(u)
+    return found
+
+
+def _ini_for(inis: list[uwsgi_conf.Uwsgi], root: str) -> uwsgi_conf.Uwsgi | None:
+    root = os.path.realpath(root)
+    for u in inis:
+        where = uwsgi_conf.app_root(u)
+        if where and os.path.realpath(where) == root:
+            return u
+    return None
+
+
+def _ini_settings(u: uwsgi_conf.Uwsgi) -> tuple[str | None, str]:
+    """The settings file a uWSGI ini loads: env DJANGO_SETTINGS_MODULE, else the WSGI file's
+    os.environ.setdefault; (path or None, how found)."""
+    root = uwsgi_conf.app_root(u)
+    if root is None:
+        return None, ""
+    dsm = u.environ.get("DJANGO_SETTINGS_MODULE")
+    if dsm is not None:
+        return module_file(root, dsm[0]), f"DJANGO_SETTINGS_MODULE={dsm[0]} ({dsm[1]})"
+    wsgi = uwsgi_conf.wsgi_path(u)
+    dotted = _setdefault_module(wsgi) if wsgi and os.path.isfile(wsgi) else None
+    return (module_file(root, dotted), f"{wsgi} (uWSGI {u.source})") if dotted else (None, "")
+
+
 def discover(trees: list[str], app_settings: list[str]) -> tuple[list[App], list[str]]:
     """The Django apps in `trees` and named by --app-settings; (apps, notes)."""
     notes: list[str] = []
     units = _units(trees)
+    inis = _inis(trees)
     apps: list[App] = []
     seen: set[str] = set()
 
@@ -161,8 +201,11 @@ def discover(trees: list[str], app_settings: list[str]) -> tuple[list[App], list
             return
         seen.add(real)
         unit = _unit_for(units, root)
+        ini = _ini_for(inis, root)
         environ = read_env_file(os.path.join(root, ".env"))
         g = None
+        if ini is not None:
+            environ.update(ini.environ)
         if unit is not None:
             environ.update(unit.environ)
             g = unit.gunicorn
@@ -176,7 +219,7 @@ def discover(trees: list[str], app_settings: list[str]) -> tuple[list[App], list
                 settings_path, how = other, f"DJANGO_SETTINGS_MODULE={dsm[0]} ({dsm[1]})"
                 seen.add(os.path.realpath(other))
         settings = read_settings(settings_path, environ=environ, package_root=root, how_found=how)
-        apps.append(App(settings, g, list(names)))
+        apps.append(App(settings, g, ini, list(names)))
 
     for value in app_settings:
         host, sep, path = value.rpartition("=")
@@ -197,6 +240,13 @@ def discover(trees: list[str], app_settings: list[str]) -> tuple[list[App], list
                     notes.append(f"{os.path.join(dirpath, 'manage.py')}: {dotted} is not a file under {dirpath}")
                     continue
                 add(path, dirpath, "manage.py", [])
+    for u in inis:
+        # an app server whose project is outside the trees named (/etc/uwsgi/apps-enabled named alone)
+        path, how = _ini_settings(u)
+        if path is not None and os.path.realpath(path) not in seen:
+            add(path, uwsgi_conf.app_root(u), how, [])
+        elif path is None:
+            notes.append(f"{u.source}: the Django settings it loads are not found")
     return apps, notes
 
 

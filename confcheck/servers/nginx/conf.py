@@ -30,7 +30,8 @@ REWRITE_DIRECTIVES = frozenset({"rewrite", "return", "set", "break", "if"})
 # Directives whose value nginx takes whole from the nearest level that has any.
 ARRAY_GROUPS = {"access": ("allow", "deny"), "error_page": ("error_page",), "index": ("index",),
                 "limit_req": ("limit_req",), "limit_conn": ("limit_conn",), "add_header": ("add_header",),
-                "proxy_set_header": ("proxy_set_header",), "fastcgi_param": ("fastcgi_param",)}
+                "proxy_set_header": ("proxy_set_header",), "fastcgi_param": ("fastcgi_param",),
+                "uwsgi_param": ("uwsgi_param",)}
 
 ALL_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "MKCOL", "COPY", "MOVE", "OPTIONS",
                          "PROPFIND", "PROPPATCH", "LOCK", "UNLOCK", "PATCH", "TRACE", "CONNECT"})
