@@ -283,8 +283,7 @@ def apache_backend(conf, node: Node, url: str, request) -> Backend:
                                                               request.headers.get("host", "")]))
         name = backend.server_names[0] if backend.server_names else ""
         headers["x-forwarded-server"] = ", ".join(filter(None, [request.headers.get("x-forwarded-server"), name]))
-    for hnode in [*conf.main.all("requestheader"), *(vhost.all("requestheader") if vhost is not None and
-                                                      vhost is not conf.main else [])]:
+    for hnode in _request_headers(conf, vhost, request, backend):
         values = [v for v in hnode.values]
         if values and values[0].lower() in ("early",):
             values = values[1:]
@@ -309,6 +308,36 @@ def apache_backend(conf, node: Node, url: str, request) -> Backend:
     backend.headers = headers
     backend.steps.append(f"Apache sends to {backend.where()}: {host_step}")
     return backend
+
+
+def _request_headers(conf, vhost, request, backend: Backend) -> list[Node]:
+    """The RequestHeader lines that apply to this request, in mod_headers' merge order
+    (merge_headers_config appends each level's list): the main server's and the virtual
+    host's own, then every <Location>/<LocationMatch> whose URL matches (httpd's
+    location walk: the main server's sections, then the vhost's). A RequestHeader in
+    any other section (<Directory>, <Files>, <If>, <Proxy>, <Limit>, or nested in a
+    <Location>) makes its header unknown: whether it applies is not followed."""
+    from confcheck.servers.apache.conf import Section, iter_directives
+    from confcheck.servers.apache.sections import location_matches
+    servers = [conf.main] + ([vhost] if vhost is not None and vhost is not conf.main else [])
+    out = [n for server in servers for n in server.all("requestheader")]
+    uri = request.raw_path.split("?", 1)[0]
+    uncertain: list[tuple[Node, str]] = []
+    for server in servers:
+        for sec in server.locs:
+            if not location_matches(sec, uri):
+                continue
+            out += [n for n in sec.directives() if n.key == "requestheader"]
+            uncertain += [(n, sec.where) for sub in sec.items if isinstance(sub, Section)
+                          for n in iter_directives(sub.items) if n.key == "requestheader"]
+        for sec in [*server.dirs, *(i for i in server.perdir if isinstance(i, Section))]:
+            uncertain += [(n, sec.where) for n in iter_directives(sec.items) if n.key == "requestheader"]
+    for hnode, where in uncertain:
+        values = [v for v in hnode.values if v.lower() != "early"]
+        if len(values) >= 2:
+            backend.unknown[values[1].lower()] = (f"{hnode.name} at {hnode.file}:{hnode.line} is inside {where}: "
+                                                  "whether it applies to this request is not followed")
+    return out
 
 
 def _vhost_of(conf, node: Node):

@@ -23,6 +23,11 @@ Semantics of uWSGI 2.0.30 (the version the test extra pins):
   X-Forwarded-Proto that reaches uWSGI sets the scheme.
 - Debian's uwsgi package starts each /etc/uwsgi/apps-enabled/NAME.ini with
   its default.ini, whose `socket` is /run/uwsgi/app/NAME/socket.
+- `env` calls setenv() before the uwsgi binary starts Python, so os.environ
+  sees it; under pip's pyuwsgi the Python VM is already running and
+  os.environ does not (measured here with pyuwsgi 2.0.30 and Debian 12's
+  uwsgi 2.0.21, whose protocol.c and wsgi_subhandler.c equal 2.0.30's). Outside Debian's apps-enabled the value is used and
+  this is stated in its assumption.
 """
 
 from __future__ import annotations
@@ -74,7 +79,7 @@ def url_scheme(variables: list[tuple[str, str]]) -> tuple[str, str]:
         return scheme[1], f"uWSGI takes {scheme[0]}={scheme[1]!r} as wsgi.url_scheme (from any peer)"
     if https is not None and (https[1][:2].lower() == "on" or https[1][:1] == "1"):
         return "https", f"uWSGI: {https[0]}={https[1]!r} makes wsgi.url_scheme https"
-    got = ", ".join(f"{n}={v!r}" for n, v in (scheme, https) if n) or \
+    got = ", ".join(f"{slot[0]}={slot[1]!r}" for slot in (scheme, https) if slot) or \
         "no HTTPS, UWSGI_SCHEME, X-Forwarded-Proto or X-Forwarded-Ssl"
     return "http", f"uWSGI: {got}, so wsgi.url_scheme is http"
 
@@ -165,7 +170,9 @@ def _apply(u: Uwsgi, key: str, value: str, where: str, folder: str) -> None:
     elif key == "env":
         name, sep, val = value.partition("=")
         if sep:
-            u.environ[name] = (val, where)
+            u.environ[name] = (val, where if _debian_app(u.source) else
+                               f"{where} (env= reaches os.environ under the uwsgi binary; pip's pyuwsgi "
+                               "starts Python first, whose os.environ does not see it)")
     elif key in ("ini", "include", "inherit"):
         u.notes.append(f"{where}: {key} = {value} is not followed")
 
