@@ -65,6 +65,7 @@ def _posts(origin: str, page: str):
         ("http-referer", {"Referer": page.replace("https://", "http://")}),
         # a client's own X-Forwarded-Proto: uWSGI takes it from anyone it reaches
         ("client-proto", {"Origin": origin, "X-Forwarded-Proto": "https"}),
+        ("client-ssl", {"Origin": origin, "X-Forwarded-Ssl": "on"}),
     ]
 
 
@@ -122,7 +123,7 @@ def test_why_predicts_django_under_uwsgi_for_every_request(chain):
     for expected in ("Invalid HTTP_HOST header: '127.0.0.1:", "Origin checking failed", "Referer checking failed",
                      "CSRF cookie not set.", "CsrfViewMiddleware accepts the request: the view decides"):
         assert any(k.startswith(expected) for k in kinds), (expected, sorted(kinds))
-    assert seen.get("unknown") == 2 * 8, seen
+    assert seen.get("unknown") == 2 * 9, seen
     print(f"\nDjango under uWSGI: {len(SITES)} sites, {chain.requests} requests, answers "
           f"{sorted(seen.items(), key=str)}")
 
