@@ -13,13 +13,15 @@ DOC = RuleDoc(
          "behind it and finds where the host Django sees is not the public one and Django refuses for it.",
     why="nginx sends `Host: $proxy_host` (the proxy_pass address, `127.0.0.1:8000`) unless "
         "`proxy_set_header Host $host` says otherwise; Apache sends the backend's host unless "
-        "`ProxyPreserveHost On`. Django's get_host() checks that host against ALLOWED_HOSTS: "
+        "`ProxyPreserveHost On`; behind `uwsgi_pass` Django's host is the `HTTP_HOST` variable (the client's "
+        "Host unless a `uwsgi_param HTTP_HOST` replaces it: Debian's uwsgi_params sends `$host`, without the "
+        "port). Django's get_host() checks that host against ALLOWED_HOSTS: "
         "CommonMiddleware answers 400 (DisallowedHost, `Invalid HTTP_HOST header`) for every request, "
         "and the CSRF Origin/Referer checks compare the browser's origin with that host, refusing form "
         f"POSTs 403 ({REFERENCE_HOST}; {REFERENCE_CSRF}).",
     example="location / {\n    proxy_pass http://127.0.0.1:8000;\n}",
     fixed="location / {\n    proxy_pass http://127.0.0.1:8000;\n    proxy_set_header Host $host;\n}",
-    fix_safety="Passes the Host the client sent (nginx: `$host`, or `$http_host` on a non-default port, "
+    fix_safety="Offered for proxy_pass/ProxyPass only (behind uwsgi_pass the finding has no fix). Passes the Host the client sent (nginx: `$host`, or `$http_host` on a non-default port, "
                "whose Origin names the port; Apache: `ProxyPreserveHost On`); "
                "Django still checks it against ALLOWED_HOSTS. Nothing else changes.",
     references=("https://docs.djangoproject.com/en/5.2/ref/settings/#allowed-hosts",

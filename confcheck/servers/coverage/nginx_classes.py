@@ -136,7 +136,7 @@ ssl_verify_client unknown except=off,optional,optional_no_ca -- on answers 400 t
 *ngx_http_stub_status_module modelled -- answers 200 with the counters to GET/HEAD, 405 to other methods
 *ngx_http_sub_filter_module no-effect -- rewrites the body
 *ngx_http_try_files_module modelled
-*ngx_http_upstream_module no-effect -- upstream{} groups: the upstream's answer is null anyway
+*ngx_http_upstream_module no-effect -- upstream{} groups: the upstream's answer is null anyway (their servers link a pass to the app read behind it only when every one reaches that app: confcheck/apps/chain.py)
 *ngx_http_upstream_hash_module no-effect -- upstream balancing
 *ngx_http_upstream_ip_hash_module no-effect -- upstream balancing
 *ngx_http_upstream_keepalive_module no-effect -- upstream connections
@@ -145,7 +145,9 @@ ssl_verify_client unknown except=off,optional,optional_no_ca -- on answers 400 t
 *ngx_http_upstream_zone_module no-effect -- upstream shared memory
 *ngx_http_userid_filter_module no-effect -- a cookie in the answer
 *ngx_http_uwsgi_module no-effect -- shapes what is handed to the uwsgi server, whose answer is null anyway
-uwsgi_pass modelled -- handed to the uwsgi server after the access phase: status null (the server's)
+uwsgi_pass modelled -- handed to the uwsgi server after the access phase: status null (the server's), or the answer of the Django app read behind its uWSGI (confcheck/apps)
+uwsgi_param modelled -- the variables uWSGI receives (inherited as a whole; if_not_empty): HTTP_HOST, HTTPS, UWSGI_SCHEME decide the host and scheme Django sees (confcheck/apps/backend.py)
+uwsgi_pass_request_headers modelled -- off: no client header reaches the app as HTTP_* (confcheck/apps/backend.py)
 uwsgi_store unknown except=off -- stores the upstream's answer as files
 *ngx_http_xslt_filter_module no-effect -- settings of xslt_stylesheet
 xslt_stylesheet unknown -- transforms XML answers; a document or stylesheet that fails answers 500
