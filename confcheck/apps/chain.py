@@ -164,11 +164,11 @@ def follow(backend: Backend, apps: list, method: str, path: str, *, cookie_kept:
     if app is None:
         answer.steps.append(how or f"no app read here listens on {backend.where()} (name it with --app-settings)")
         return answer
+    server = answer.server = app_server_of(app, backend)
     if backend.protocol not in ("http", "uwsgi"):
         answer.steps.append(f"{backend.handler.name}: what the app receives over this protocol is not modelled")
         return answer
     answer.steps.append(f"the app is the Django project {app.settings.path}, linked by {how}")
-    server = answer.server = app_server_of(app, backend)
     unknown = dict(backend.unknown)
     if server is None:
         answer.url_scheme_why = "the app server is not known (no gunicorn unit or config, no uWSGI ini read)"

@@ -21,8 +21,12 @@ Semantics of uWSGI 2.0.30 (the version the test extra pins):
   empty, else `https` when the https slot starts with `on` (any case) or
   `1`, else `http`. No peer is trusted or distrusted: any client's
   X-Forwarded-Proto that reaches uWSGI sets the scheme.
-- Debian's uwsgi package starts each /etc/uwsgi/apps-enabled/NAME.ini with
-  its default.ini, whose `socket` is /run/uwsgi/app/NAME/socket.
+- Debian's uwsgi package starts each /etc/uwsgi/apps-enabled/NAME.ini as
+  `--inherit /usr/share/uwsgi/conf/default.ini --ini NAME.ini`
+  (init/specific_daemon), whose `socket` is /run/uwsgi/app/NAME/socket.
+  That socket is assumed only for an ini without a socket of its own (with
+  one, whether the inherited one is also bound is not followed: a pass to it
+  stays unlinked, null).
 - `env` calls setenv() before the uwsgi binary starts Python, so os.environ
   sees it; under pip's pyuwsgi the Python VM is already running and
   os.environ does not (measured here with pyuwsgi 2.0.30 and Debian 12's
