@@ -101,30 +101,38 @@ def _listener(app, protocol: str, address, port, socket) -> tuple:
     return None, ""
 
 
+def _reached(apps: list, protocol: str, address, port, socket) -> tuple:
+    """(the app listening at this address, how), else (None, "")."""
+    for app in apps:
+        server, how = _listener(app, protocol, address, port, socket)
+        if server is not None:
+            return app, how
+    return None, ""
+
+
 def link(backend: Backend, apps: list) -> tuple:
     """The app listening where the proxy sends, else the one named for this server;
     (app, how), or (None, why not) when an upstream group's servers disagree."""
     if backend.upstream is not None and backend.members:
-        found = []
-        for address, port, socket in backend.members:
-            hit = next(((app, how) for app in apps for how in [_listener(app, backend.protocol, address, port,
-                                                                          socket)[1]] if how), (None, ""))
-            found.append(hit)
+        found = [_reached(apps, backend.protocol, a, p, s) for a, p, s in backend.members]
         reached = {id(app) for app, _ in found if app is not None}
+        # gunicorn trusts by the peer's address: one app reached from two addresses is two answers
         peers = {Backend("", backend.handler, "", address=a, socket=s).peer for a, _, s in backend.members}
-        if len(reached) == 1 and all(app is not None for app, _ in found) and len(peers) == 1:
-            return found[0][0], f"upstream {backend.upstream}: every server reaches it ({found[0][1]})"
+        if len(reached) == 1 and all(app is not None for app, _ in found):
+            if len(peers) == 1:
+                return found[0][0], f"upstream {backend.upstream}: every server reaches it ({found[0][1]})"
+            return None, (f"upstream {backend.upstream}: its servers reach the app from different addresses "
+                          "(which one answers is not known)")
         if reached:
-            where = ", ".join(f"{a or 'unix:' + str(s)}{':' + str(p) if p else ''} -> "
+            where = ", ".join(f"{'unix:' + s if s else f'{a}:{p}'} -> "
                               f"{app.settings.path if app is not None else 'no app read here'}"
                               for (a, p, s), (app, _) in zip(backend.members, found))
             return None, (f"upstream {backend.upstream}: its servers do not all reach one app read here "
                           f"({where}): which one answers is not known")
     else:
-        for app in apps:
-            server, how = _listener(app, backend.protocol, backend.address, backend.port, backend.socket)
-            if server is not None:
-                return app, how
+        app, how = _reached(apps, backend.protocol, backend.address, backend.port, backend.socket)
+        if app is not None:
+            return app, how
     names = {n.lower() for n in backend.server_names}
     host = backend.public_host.split(":")[0].lower()
     for app in apps:
