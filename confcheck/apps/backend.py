@@ -117,6 +117,9 @@ def nginx_backend(http, node: Node, request) -> Backend | None:
     protocol = "http" if node.key == "proxy_pass" else ("uwsgi" if node.key == "uwsgi_pass" else "other")
     url = node.args[0].value if node.args else ""
     if protocol == "uwsgi":
+        if url.startswith("suwsgi://"):
+            protocol = "other"      # uwsgi over TLS: not modelled
+        url = url.split("://", 1)[1] if "://" in url else url
         url = "http://" + url if not url.startswith("unix:") else "http://" + url + ":"
     backend = Backend("nginx", node, protocol, scope=scope, public_host=request.headers.get("host", ""))
     if scope is not None:
