@@ -105,8 +105,8 @@ def _read_file(path: str, out: FpmFiles, diags: Diagnostics, root: str | None, e
                   at, file=None if at else _display(path, root))
         return False
     out.files.setdefault(path, source)
-    for start, end in _lines(source.data):
-        item = _parse_line(source, start, end, diags, env)
+    for start, end in split_lines(source.data):
+        item = parse_line(source, start, end, diags, env)
         if item is None:
             continue
         if item is False:
@@ -163,7 +163,7 @@ def _display(path: str, root: str | None) -> str:
     return path
 
 
-def _lines(data: bytes):
+def split_lines(data: bytes):
     start = 0
     size = len(data)
     while start < size:
@@ -173,7 +173,7 @@ def _lines(data: bytes):
         start = end + 1
 
 
-def _parse_line(source: SourceFile, start: int, end: int, diags: Diagnostics, env: dict[str, str]):
+def parse_line(source: SourceFile, start: int, end: int, diags: Diagnostics, env: dict[str, str]):
     """One line: None (blank or comment), a Section, an Entry, or False after an error."""
     text = source.data[start:end].decode("utf-8", "surrogateescape")
     if text.endswith("\r"):

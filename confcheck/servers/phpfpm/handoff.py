@@ -34,7 +34,9 @@ import posixpath
 from dataclasses import dataclass, field
 
 from confcheck.fs.model import AclEntry, Meta
+from confcheck.servers.phpfpm.phpini import settle
 from confcheck.servers.phpfpm.pools import Listen, Pool
+from confcheck.servers.phpfpm.script import invalid_path, user_ini_basedir, walk, within
 from confcheck.source import Span
 
 RULE_EXTENSION = "PHP101"
@@ -113,9 +115,11 @@ def pool_for(pools: list[Pool], address: Listen) -> Pool | None:
 
 
 def answer(pools: list[Pool], fs, worker, address: Listen, script: str | None, checkers: dict,
-           *, handler: str, method_sent: bool = True) -> Verdict:
+           *, handler: str, method_sent: bool = True, script_name: str | None = None,
+           path_translated: str | None = None, document_root: str | None = None) -> Verdict:
     """php-fpm's answer for a request sent to `address` with SCRIPT_FILENAME `script`
-    (None: not sent). `worker` is the web server's Identity, `checkers` a cache."""
+    (None: not sent). `worker` is the web server's Identity, `checkers` a cache.
+    SCRIPT_NAME, PATH_TRANSLATED, DOCUMENT_ROOT: as sent (None: not sent or not known)."""
     pool = pool_for(pools, address)
     unknown = next((p.from_environment("listen") for p in pools if p.from_environment("listen")), None)
     if pool is None and unknown is not None:
@@ -150,12 +154,30 @@ def answer(pools: list[Pool], fs, worker, address: Listen, script: str | None, c
         return Verdict(None, f"php-fpm pool [{pool.name}]: {exc}", cite(pool, "user"), steps=steps)
     checker = _checker(checkers, fs, identity)
     chroot = pool.value("chroot") or ""
-    disk = posixpath.normpath(chroot + "/" + script) if chroot else script
+
+    def on_disk(path: str) -> str:       # a path php-fpm names, as it lies on disk (inside the chroot)
+        if not chroot:
+            return path
+        return posixpath.normpath(chroot + "/" + path) + ("/" if path.endswith("/") else "")
+    disk = on_disk(script)
     if chroot:
         steps.append(("chroot", f"pool [{pool.name}] runs in chroot {chroot}: SCRIPT_FILENAME {script} is {disk}"))
-    fix = pool.php("cgi.fix_pathinfo")      # php.ini's (default 1) is not read: the pool's, when it sets one
-    fix_pathinfo = fix is None or fix[0] not in ("", "0")
-    found, why_not = _script(checker, disk, fix_pathinfo)
+    fix = settle(pool, "cgi.fix_pathinfo")
+    if fix.value is None:
+        return Verdict(None, fix.why_unknown, steps=steps)
+    if invalid_path(script):
+        return Verdict(404, f"SCRIPT_FILENAME {script} has a '..' component: php-fpm refuses it ('Primary script "
+                            "unknown') and answers 404 'File not found.'", cite(pool, "listen"), steps=steps)
+    if fix.on:
+        found, why_not = walk(checker, disk)
+    else:
+        steps.append(("cgi.fix_pathinfo", f"off ({fix.cited()}): the script is taken as sent"))
+        discard = settle(pool, "cgi.discard_path")
+        if path_translated is not None and not discard.on:
+            disk = on_disk(path_translated)
+            steps.append(("PATH_TRANSLATED", f"cgi.fix_pathinfo off and cgi.discard_path off: php-fpm takes "
+                                              f"PATH_TRANSLATED {path_translated} as the script"))
+        found, why_not = disk, None
     if found is None:
         denial = why_not.denial if why_not is not None else None
         at_fault = denial.path if denial is not None else disk
@@ -165,31 +187,90 @@ def answer(pools: list[Pool], fs, worker, address: Listen, script: str | None, c
                        cite(pool, "user") if denial is not None and denial.need != "missing" else None, at_fault,
                        RULE_SCRIPT if denial is not None and denial.need != "missing" else None, steps)
     if found != disk:
-        steps.append(("cgi.fix_pathinfo", f"{disk} is not a file: php-fpm runs {found}, the rest is PATH_INFO"))
+        steps.append(("cgi.fix_pathinfo", f"{disk} does not resolve ({fix.cited()}): php-fpm runs {found}, the "
+                                          "rest is PATH_INFO"))
     allowed = pool.limit_extensions
     if allowed and not any(len(found) > len(ext) and found.endswith(ext) for ext in allowed):
         return Verdict(403, f"{found} does not end in {' '.join(allowed)} (security.limit_extensions of pool "
                             f"[{pool.name}]): php-fpm logs 'Access to the script ... has been denied' and "
                             "answers 403 'Access denied.'", cite(pool, "security.limit_extensions"),
                        None, RULE_EXTENSION, steps)
-    opened = checker.check(found, "read")
-    if not opened.ok:
-        denial = opened.denial
+    folder = posixpath.dirname(found.rstrip("/")) or "/"
+    inside = folder[len(chroot.rstrip("/")):] or "/" if chroot else folder   # as php-fpm names it
+    opened, unknown = _primary(pool, found, inside, fix_walked=found != disk, script_name=script_name,
+                               on_disk=on_disk)
+    if unknown is not None:
+        unknown.steps[:0] = steps
+        return unknown
+    if opened != found:
+        steps.append(("doc_root", f"php-fpm opens {opened} (doc_root + SCRIPT_NAME), not {found}"))
+    resolved = checker.check(opened, "stat")
+    if not resolved.ok:
+        denial = resolved.denial
+        status = 403 if denial is not None and denial.need in ("x", "label") else 404
+        words = "403 'Access denied.'" if status == 403 else "404 'No input file specified.'"
+        return Verdict(status, f"php-fpm cannot resolve {opened} as {identity.user}"
+                               + (f" ({denial.detail})" if denial is not None else "") + f": it answers {words}",
+                       cite(pool, "user"), denial.path if denial is not None else opened, RULE_SCRIPT, steps)
+    if resolved.meta is not None and resolved.meta.kind != "file":
+        return Verdict(404, f"{opened} is a {resolved.meta.kind}, not a script: php-fpm cannot open it as one and "
+                            "answers 404 'No input file specified.'", cite(pool, "listen"), opened, None, steps)
+    basedir = settle(pool, "open_basedir", inside)
+    basedir = user_ini_basedir(pool, basedir, fs, checker, inside, document_root)
+    if basedir.value is None:
+        return Verdict(None, basedir.why_unknown, _cite_entry(basedir.entry, pool), steps=steps)
+    if basedir.value:
+        inside_it = within(opened, ":".join(on_disk(p) if p.startswith("/") else p
+                                            for p in basedir.value.split(":")), checker)
+        if inside_it is None:
+            return Verdict(None, f"open_basedir {basedir.value} names a relative folder: it is resolved against "
+                                 "the script's working folder, which the model does not follow",
+                           _cite_entry(basedir.entry, pool), steps=steps)
+        if not inside_it:
+            return Verdict(404, f"{opened} is outside open_basedir {basedir.value} ({basedir.cited()}): PHP refuses "
+                                "to open it (open_basedir restriction in effect) and php-fpm answers 404 "
+                                "'No input file specified.'", _cite_entry(basedir.entry, pool), opened, None, steps)
+        steps.append(("open_basedir", f"{opened} is inside {basedir.value} ({basedir.cited()})"))
+    readable = checker.check(opened, "read")
+    if not readable.ok:
+        denial = readable.denial
         status = 403 if denial is not None and denial.need in ("r", "x", "label") else 404
         # EACCES: 'Access denied.'; a script taken as named (cgi.fix_pathinfo 0) that is absent:
         # 'No input file specified.' (both measured)
         words = "403 'Access denied.'" if status == 403 else "404 'No input file specified.'"
-        return Verdict(status, f"php-fpm cannot open {found} as {identity.user}"
+        return Verdict(status, f"php-fpm cannot open {opened} as {identity.user}"
                                + (f" ({denial.detail})" if denial is not None else "") + f": it answers {words}",
-                       cite(pool, "user"), denial.path if denial is not None else found, RULE_SCRIPT, steps)
-    steps.append(("script", f"{identity.user} reads {found}"))
-    basedir = pool.php("open_basedir")
-    if basedir is not None and basedir[0] and not _in_basedir(found, basedir[0]):
-        entry = basedir[1]
-        return Verdict(None, f"{found} is outside open_basedir {basedir[0]} ({entry.file}:{entry.line}): what "
-                             "PHP answers then is not modelled", Cite(entry.label, entry.span, pool), steps=steps)
-    return Verdict(None, f"answered by the PHP script {found} (php-fpm pool [{pool.name}], user "
+                       cite(pool, "user"), denial.path if denial is not None else opened, RULE_SCRIPT, steps)
+    steps.append(("script", f"{identity.user} reads {opened}"))
+    return Verdict(None, f"answered by the PHP script {opened} (php-fpm pool [{pool.name}], user "
                          f"{identity.user}): its code decides the status", cite(pool, "listen"), steps=steps)
+
+
+def _cite_entry(entry, pool: Pool) -> Cite | None:
+    return None if entry is None else Cite(entry.label, entry.span, pool)
+
+
+def _primary(pool: Pool, found: str, folder: str, *, fix_walked: bool, script_name: str | None, on_disk):
+    """(the file php_fopen_primary_script opens, or None; a Verdict when that is not known):
+    ~user/user_dir/... for /~user/ URIs when user_dir is set, doc_root + SCRIPT_NAME when
+    doc_root is an absolute path, else the script found."""
+    user_dir = settle(pool, "user_dir", folder)
+    doc_root = settle(pool, "doc_root", folder)
+    for setting in (user_dir, doc_root):
+        if setting.value is None:
+            return None, Verdict(None, setting.why_unknown, _cite_entry(setting.entry, pool))
+    if user_dir.value and (script_name is None or script_name.startswith("/~")):
+        return None, Verdict(None, f"user_dir is set ({user_dir.cited()}): for a /~user/ SCRIPT_NAME php-fpm opens "
+                                   "a file in that user's home, which the model does not follow",
+                             _cite_entry(user_dir.entry, pool))
+    if not doc_root.value.startswith("/"):
+        return found, None
+    if script_name is None or fix_walked:
+        return None, Verdict(None, f"doc_root is set ({doc_root.cited()}): php-fpm opens doc_root + SCRIPT_NAME, "
+                                   + ("and SCRIPT_NAME is not known here" if script_name is None else
+                                      "and cgi.fix_pathinfo rewrote SCRIPT_NAME, which the model does not follow"),
+                             _cite_entry(doc_root.entry, pool))
+    return on_disk(doc_root.value.rstrip("/") + "/" + script_name.lstrip("/")), None
 
 
 # the pool entries php-fpm's answer depends on
@@ -299,27 +380,3 @@ def _checker(checkers: dict, fs, identity):
     if key not in checkers:
         checkers[key] = Checker(fs, identity)
     return checkers[key]
-
-
-def _script(checker, path: str, fix_pathinfo: bool):
-    """(the script php-fpm runs, or None; the failed lookup of `path` when none)."""
-    first = checker.check(path, "stat")
-    if not fix_pathinfo:
-        return path, None       # taken as it is: the extension check, then the open, judge it
-    if first.ok and first.meta is not None and first.meta.kind == "file":
-        return path, None
-    probe = path
-    while True:
-        probe = posixpath.dirname(probe)
-        if probe in ("", "/"):
-            return None, first
-        got = checker.check(probe, "stat")
-        if got.ok and got.meta is not None and got.meta.kind == "file":
-            return probe, None
-
-
-def _in_basedir(path: str, basedir: str) -> bool:
-    for part in basedir.split(":"):
-        if part and path.startswith(part):
-            return True
-    return False

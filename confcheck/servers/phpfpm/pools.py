@@ -69,6 +69,7 @@ class Pool:
     section: Section
     entries: dict[str, Entry] = field(default_factory=dict)     # lower-case name -> last entry
     arrays: dict[str, dict[str, Entry]] = field(default_factory=dict)   # php_admin_value -> key -> entry
+    php_ini: object = None      # confcheck.servers.phpfpm.phpini.PhpIni: the master's php.ini
 
     def entry(self, name: str) -> Entry | None:
         return self.entries.get(name)
@@ -123,6 +124,7 @@ class FpmConf:
     files: FpmFiles
     globals: dict[str, Entry] = field(default_factory=dict)
     pools: list[Pool] = field(default_factory=list)
+    php_ini: object = None
 
     @property
     def path(self) -> str:
@@ -130,6 +132,16 @@ class FpmConf:
 
     def pool(self, name: str) -> Pool | None:
         return next((p for p in self.pools if p.name.lower() == name.lower()), None)
+
+    def set_php_ini(self, php_ini) -> None:
+        """The php.ini this master runs with (phpini.PhpIni): every pool's scripts start from it."""
+        self.php_ini = php_ini
+        for pool in self.pools:
+            pool.php_ini = php_ini
+
+    @property
+    def php_ini_files(self) -> list[str]:
+        return [ini.path for ini in self.php_ini.files] if self.php_ini is not None else []
 
 
 def _pool_name(value: str, pool: str) -> str:
