@@ -209,9 +209,11 @@ def answer(pools: list[Pool], fs, worker, address: Listen, script: str | None, c
         denial = resolved.denial
         status = 403 if denial is not None and denial.need in ("x", "label") else 404
         words = "403 'Access denied.'" if status == 403 else "404 'No input file specified.'"
+        absent = denial is None or denial.need == "missing"
         return Verdict(status, f"php-fpm cannot resolve {opened} as {identity.user}"
                                + (f" ({denial.detail})" if denial is not None else "") + f": it answers {words}",
-                       cite(pool, "user"), denial.path if denial is not None else opened, RULE_SCRIPT, steps)
+                       cite(pool, "listen" if absent else "user"), denial.path if denial is not None else opened,
+                       None if absent else RULE_SCRIPT, steps)
     if resolved.meta is not None and resolved.meta.kind != "file":
         return Verdict(404, f"{opened} is a {resolved.meta.kind}, not a script: php-fpm cannot open it as one and "
                             "answers 404 'No input file specified.'", cite(pool, "listen"), opened, None, steps)

@@ -117,21 +117,30 @@ def locate(conf_path: str, root: str | None, named: list[str]) -> tuple[list[lis
             break
     if named:
         chosen = named[-1]
+        if scan is None:        # the scan folder is compiled in: the installed php-fpm's
+            installed = _installed(root)
+            scan = installed[0][1] if len(installed) == 1 else None
         return [[chosen] + _scan(scan, root)], f"{server_path(chosen, root)} (named on the command line, as -c)"
     if main is not None:
         return [_existing(main, root) + _scan(scan, root)], f"{main} ({how})"
-    sets, names = [], []
-    for pattern, folder in _INSTALLED:
-        for path in sorted(glob.glob(local_path(pattern, root))):
-            if os.path.isfile(path):
-                scan_dir = (posixpath.join(posixpath.dirname(server_path(path, root)), folder)
-                            if not folder.startswith("/") else folder)
-                sets.append([path] + _scan(scan_dir, root))
-                names.append(server_path(path, root))
+    installed = _installed(root)
+    sets = [[path] + _scan(scan_dir, root) for path, scan_dir in installed]
+    names = [server_path(path, root) for path, _scan_dir in installed]
     if not sets:
         return [], "no php.ini found: PHP's built-in defaults"
     return sets, ("the php.ini of the php-fpm installed: " + ", ".join(names)
                   + (" (several: a setting they disagree on is not known)" if len(sets) > 1 else ""))
+
+
+def _installed(root: str | None) -> list[tuple[str, str]]:
+    """(local php.ini, its scan folder as the server names it) of each php-fpm installed."""
+    out = []
+    for pattern, folder in _INSTALLED:
+        for path in sorted(glob.glob(local_path(pattern, root))):
+            if os.path.isfile(path):
+                out.append((path, folder if folder.startswith("/") else
+                            posixpath.join(posixpath.dirname(server_path(path, root)), folder)))
+    return out
 
 
 def _existing(path: str, root: str | None) -> list[str]:

@@ -88,19 +88,17 @@ def user_ini_basedir(pool, setting: Setting, fs, checker, script_dir: str, docum
 
 
 def within(path: str, basedir: str, checker) -> bool | None:
-    """`path` lies inside one of open_basedir's folders (php_check_specific_open_basedir: a
-    prefix of the resolved path; an entry ending in `/` must match whole folders). None: an
-    entry is relative (resolved against the script's working folder: not modelled)."""
+    """`path` lies inside one of open_basedir's folders, both resolved (measured on PHP 8.2:
+    whole folders, `/srv/app` does not cover `/srv/application.php`). None: an entry is
+    relative (resolved against the script's working folder: not modelled)."""
     real = _resolved(path, checker)
     for part in basedir.split(":"):
         if not part:
             continue
         if not part.startswith("/"):
             return None
-        base = _resolved(part.rstrip("/") or "/", checker)
-        if part.endswith("/") and base != "/":
-            base += "/"
-        if real.startswith(base) or (part.endswith("/") and real + "/" == base):
+        base = _resolved(part.rstrip("/") or "/", checker).rstrip("/")
+        if real == base or real.startswith(base + "/"):
             return True
     return False
 
