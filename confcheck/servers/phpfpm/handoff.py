@@ -93,25 +93,72 @@ def address_of(target: str) -> Listen | None:
     return Listen(host=host.strip("[]") or None, port=int(port))
 
 
-_LOOPBACK = {"localhost", "127.0.0.1", "::1"}
+LOOPBACK = ("127.0.0.1", "::1")
+
+
+def localhost_addresses(fs) -> tuple[str, ...] | None:
+    """What `localhost` resolves to, in getaddrinfo's order: the addresses /etc/hosts gives it,
+    IPv6 first when it names both (glibc's RFC 6724 order: ::1 ranks above 127.0.0.1); None
+    when that is not known (no disk, no /etc/hosts, or an /etc/gai.conf that may reorder)."""
+    if fs is None:
+        return None
+    try:
+        hosts = fs.read_bytes("/etc/hosts")
+        gai = fs.read_bytes("/etc/gai.conf")
+    except Exception:  # noqa: BLE001 - the scanner could not read them: not known
+        return None
+    if hosts is None or (gai is not None and any(line.split("#", 1)[0].strip() for line in
+                                                 gai.decode("utf-8", "replace").splitlines())):
+        return None
+    found = []
+    for line in hosts.decode("utf-8", "replace").splitlines():
+        fields = line.split("#", 1)[0].split()
+        if len(fields) >= 2 and "localhost" in (f.lower() for f in fields[1:]) and fields[0] not in found:
+            found.append(fields[0])
+    return tuple(sorted(found, key=lambda a: ":" not in a)) or None
+
+
+def _listens_on(listen: Listen, client: str, localhost: tuple[str, ...] | None) -> bool | None:
+    """Whether a pool's TCP listen accepts connections to `client` (None: not known)."""
+    if listen.host is None:
+        return True
+    if listen.host == "0.0.0.0":
+        return ":" not in client
+    if listen.host == "localhost":      # php-fpm binds the first address it resolves to
+        return None if localhost is None else localhost[0] == client
+    return listen.host == client
+
+
+def connect(pools: list[Pool], address: Listen, localhost=LOOPBACK) -> tuple[Pool | None, str | None, Pool | None]:
+    """(the pool the web server reaches at `address`, the address it connects from (TCP only),
+    a pool that may listen there when that is not known). nginx and Apache try each address a
+    name resolves to in turn until one accepts."""
+    if address.unix is not None:
+        for pool in pools:
+            listen = pool.listen
+            if listen is not None and listen.unix is not None and \
+                    posixpath.normpath(listen.unix) == posixpath.normpath(address.unix):
+                return pool, None, None
+        return None, None, None
+    host = (address.host or "").lower()
+    clients = (localhost or LOOPBACK) if host == "localhost" else (host,)
+    for client in clients:
+        for pool in pools:
+            listen = pool.listen
+            if listen is None or listen.unix is not None or listen.port != address.port:
+                continue
+            accepts = _listens_on(listen, client, localhost)
+            if accepts is None:
+                return None, None, pool
+            if accepts:
+                return pool, client, None
+    return None, None, None
 
 
 def pool_for(pools: list[Pool], address: Listen) -> Pool | None:
-    """The pool listening where the web server connects."""
-    for pool in pools:
-        listen = pool.listen
-        if listen is None:
-            continue
-        if address.unix is not None:
-            if listen.unix is not None and posixpath.normpath(listen.unix) == posixpath.normpath(address.unix):
-                return pool
-            continue
-        if listen.port != address.port or listen.unix is not None:
-            continue
-        if listen.host is None or listen.host == address.host or (
-                listen.host in _LOOPBACK and address.host in _LOOPBACK):
-            return pool
-    return None
+    """The pool listening where the web server connects (`localhost` as 127.0.0.1 and ::1)."""
+    pool, _client, maybe = connect(pools, address)
+    return pool or maybe
 
 
 def answer(pools: list[Pool], fs, worker, address: Listen, script: str | None, checkers: dict,
@@ -120,7 +167,10 @@ def answer(pools: list[Pool], fs, worker, address: Listen, script: str | None, c
     """php-fpm's answer for a request sent to `address` with SCRIPT_FILENAME `script`
     (None: not sent). `worker` is the web server's Identity, `checkers` a cache.
     SCRIPT_NAME, PATH_TRANSLATED, DOCUMENT_ROOT: as sent (None: not sent or not known)."""
-    pool = pool_for(pools, address)
+    pool, client, maybe = connect(pools, address, localhost_addresses(fs))
+    if pool is None and maybe is not None:
+        return Verdict(None, f"pool [{maybe.name}] listens on {maybe.listen}: which address php-fpm binds for that "
+                             "name (the first one it resolves to) is not known here", cite(maybe, "listen"))
     unknown = next((p.from_environment("listen") for p in pools if p.from_environment("listen")), None)
     if pool is None and unknown is not None:
         return _environment(unknown)
@@ -135,6 +185,11 @@ def answer(pools: list[Pool], fs, worker, address: Listen, script: str | None, c
     if fs is None or worker is None:
         return Verdict(None, f"handed to php-fpm pool [{pool.name}]: without the disk (or the worker's identity) "
                              "the socket and the script's access cannot be judged", cite(pool, "listen"), steps=steps)
+    if client is not None:
+        refused = _client_refused(pool, client, handler)
+        if refused is not None:
+            refused.steps[:0] = steps
+            return refused
     if address.unix is not None:
         refused = _socket_refused(pool, fs, worker, address.unix, checkers)
         if refused is not None:
@@ -286,10 +341,21 @@ def _environment(entry, pool: Pool | None = None) -> Verdict:
                          "which is not known offline", Cite(entry.label, entry.span, pool))
 
 
+def _client_refused(pool: Pool, client: str, handler: str) -> Verdict | None:
+    """listen.allowed_clients: php-fpm accepts, then closes a connection from an address not
+    listed (measured: nginx 502 'upstream prematurely closed', Apache 503)."""
+    allowed = [a.strip() for a in (pool.value("listen.allowed_clients") or "").split(",") if a.strip()]
+    if not allowed or client in allowed or (client.startswith("::ffff:") and client[7:] in allowed):
+        return None
+    return Verdict(502, f"{handler} connects from {client}, which listen.allowed_clients of pool [{pool.name}] "
+                        f"({', '.join(allowed)}) does not list: php-fpm closes the connection (502)",
+                   cite(pool, "listen.allowed_clients"), None, RULE_SOCKET, upstream=False)
+
+
 def _no_pool(fs, address: Listen, handler: str) -> Verdict:
     if address.unix is None:
         return Verdict(None, f"no php-fpm pool read listens on {address}: the status comes from whatever "
-                             "listens there (nothing: 502)")
+                             f"listens there (nothing: {handler} answers 502, Apache 503; measured)")
     if fs is not None:
         try:
             meta = fs.lstat(address.unix)

@@ -48,7 +48,10 @@ class Listen:
 
 
 def parse_listen(value: str, prefix: str) -> Listen | None:
-    """php-fpm's `listen`: a port, host:port, [v6]:port or a unix path (relative: under the prefix)."""
+    """php-fpm's `listen`: a port, host:port, [v6]:port or a unix path (relative: under the prefix).
+    Measured with php-fpm 8.2: a port alone, `*:`, `[::]:` bind every address, IPv4 and IPv6
+    (host None); `0.0.0.0:` every IPv4 address; a name (`localhost:`) the first address it
+    resolves to (handoff.localhost_addresses); `[::1]:` IPv6 loopback only."""
     value = value.strip()
     if not value:
         return None
@@ -56,8 +59,8 @@ def parse_listen(value: str, prefix: str) -> Listen | None:
         return Listen(port=int(value))
     host, sep, port = value.rpartition(":")
     if sep and port.isdigit() and "/" not in value:
-        host = host.strip("[]")
-        return Listen(host=None if host in ("", "*", "0.0.0.0", "::") else host, port=int(port))
+        host = host.strip("[]").lower()
+        return Listen(host=None if host in ("", "*", "::") else host, port=int(port))
     if not value.startswith("/"):
         value = prefix.rstrip("/") + "/" + value
     return Listen(unix=value)

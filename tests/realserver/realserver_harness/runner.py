@@ -50,10 +50,14 @@ def free_port() -> int:
 
 
 ACCOUNT_RE = re.compile(r"@USER:([a-z][a-z0-9_-]*)@")
+PORT_RE = re.compile(r"@PORT:([a-z][a-z0-9_-]*)@")
 
 
 def substitute(text: str, scenario: "BoundScenario") -> str:
     text = text.replace("@ROOT@", str(scenario.root)).replace("@NAME@", scenario.server_name)
+    # @PORT:x@ -> a free loopback port of the scenario's own, the same wherever it is named
+    # (the server's config and the php-fpm pools behind it); one nothing listens on stays free
+    text = PORT_RE.sub(lambda m: str(scenario.ports.setdefault(m.group(1), free_port())), text)
     # @USER:alice@ -> the real name of the scenario's test account (e.g. /~@USER:alice@/ for UserDir)
     return ACCOUNT_RE.sub(lambda m: scenario.accounts.get(m.group(1), m.group(0)), text)
 
@@ -136,6 +140,7 @@ class BoundScenario:
     error: str | None = None  # tree build or config error: requests not sent
     address: str = "127.0.0.1"  # where its requests go (raw_servers: its own 127.0.0.N)
     accounts: dict[str, str] = field(default_factory=dict)  # logical -> real account names
+    ports: dict[str, int] = field(default_factory=dict)     # @PORT:x@ -> the port picked
 
     @property
     def name(self) -> str:
