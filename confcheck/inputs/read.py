@@ -76,15 +76,22 @@ def load(config: Config, root: str | None, php_ini: list[str] | None = None) -> 
     """`php_ini`: the php.ini files named on the command line (php-fpm configurations only)."""
     diags = Diagnostics()
     if config.server == "php-fpm":
+        from confcheck.inputs.paths import server_path
         from confcheck.parsers.phpfpm_ini import read_fpm
         from confcheck.servers.phpfpm.phpini import load_php_ini
         from confcheck.servers.phpfpm.pools import build_pools
-        files = read_fpm(config.path, diags, root=root, alone=config.role == "pool")
+        from confcheck.servers.phpfpm.unit import started_by
+        # the unit that starts this php-fpm.conf: its environment (${VAR}) and its php.ini (-c)
+        started = started_by(server_path(os.path.abspath(config.path), root), root) \
+            if config.role == "main" else None
+        env = {name: value for name, (value, _where) in started.env.items()} if started else {}
+        files = read_fpm(config.path, diags, root=root, alone=config.role == "pool", env=env)
         conf = build_pools(files, diags)
+        conf.started = started
         # php-fpm starts despite a broken php.ini (PHP reports it and stops reading that file):
         # its problems are input errors, but the pools still run
         ini_diags = Diagnostics()
-        conf.set_php_ini(load_php_ini(config.path, root, php_ini or [], ini_diags))
+        conf.set_php_ini(load_php_ini(config.path, root, php_ini or [], ini_diags, started))
         return Loaded(config, conf, diags, ini_diags)
     if config.role == "dump":
         from confcheck.parsers.nginx_loader import load_nginx_dump

@@ -8,7 +8,9 @@ each line goes through confcheck.parsers.phpfpm_ini.parse_line (quoting,
   (main/php_ini.c: the name compared without case, trailing slashes of the
   path dropped); entries after it belong to it until the next section. Any
   other section name (`[PHP]`, `[Date]`) scopes nothing.
-* every key is accepted (PHP stores what it does not know).
+* every key is accepted (PHP stores what it does not know); `(` and `!` start an
+  expression of constants (kept as written, marked computed), `)` alone and a second
+  `=` are refused as PHP refuses them (measured with `php-fpm8.2 -c FILE -i`).
 * a value spanning lines in double quotes is not supported (each line is read
   alone): the line is refused with the scanner's error, never misread.
 """
@@ -61,7 +63,7 @@ def read_ini_file(path: str, diags: Diagnostics, *, data: bytes | None = None,
                 return out
             scope = _scope(text[1:close])
             continue
-        item = parse_line(source, start, end, diags, env or {})
+        item = parse_line(source, start, end, diags, env or {}, expressions=True)
         if item is False:
             return out
         if isinstance(item, Entry) and item.value is not None:

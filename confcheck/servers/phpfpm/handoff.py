@@ -94,6 +94,7 @@ def address_of(target: str) -> Listen | None:
 
 
 LOOPBACK = ("127.0.0.1", "::1")
+NOT_KNOWN = "\0not known"     # a FastCGI param the server sends with a value the model does not compute
 
 
 def localhost_addresses(fs) -> tuple[str, ...] | None:
@@ -182,6 +183,9 @@ def answer(pools: list[Pool], fs, worker, address: Listen, script: str | None, c
     steps = [("php-fpm pool", f"[{pool.name}] at {pool.section.span.file}:{pool.section.span.line} listens on "
                               f"{address}; its scripts run as {pool.user}"
                               + (f":{pool.group}" if pool.group else ""))]
+    steps += _environment_steps(pool)
+    if pool.php_ini is not None:
+        steps.append(("php.ini", pool.php_ini.how))
     if fs is None or worker is None:
         return Verdict(None, f"handed to php-fpm pool [{pool.name}]: without the disk (or the worker's identity) "
                              "the socket and the script's access cannot be judged", cite(pool, "listen"), steps=steps)
@@ -228,6 +232,10 @@ def answer(pools: list[Pool], fs, worker, address: Listen, script: str | None, c
     else:
         steps.append(("cgi.fix_pathinfo", f"off ({fix.cited()}): the script is taken as sent"))
         discard = settle(pool, "cgi.discard_path")
+        if path_translated == NOT_KNOWN and not discard.on:
+            return Verdict(None, f"cgi.fix_pathinfo is off ({fix.cited()}) and cgi.discard_path is not: php-fpm "
+                                 f"takes PATH_TRANSLATED as the script, which {handler} maps from PATH_INFO in a "
+                                 "way the model does not follow", _cite_entry(fix.entry, pool), steps=steps)
         if path_translated is not None and not discard.on:
             disk = on_disk(path_translated)
             steps.append(("PATH_TRANSLATED", f"cgi.fix_pathinfo off and cgi.discard_path off: php-fpm takes "
@@ -333,6 +341,17 @@ def _primary(pool: Pool, found: str, folder: str, *, fix_walked: bool, script_na
 # the pool entries php-fpm's answer depends on
 DECIDING = ("user", "group", "chroot", "security.limit_extensions", "listen.owner", "listen.group", "listen.mode",
             "listen.acl_users", "listen.acl_groups", "prefix")
+
+
+def _environment_steps(pool: Pool) -> list[tuple[str, str]]:
+    """The pool entries whose ${VAR} the unit's Environment=/EnvironmentFile= gives: said, as
+    the answer rests on them."""
+    env = pool.started.env if pool.started is not None else {}
+    entries = list(pool.entries.values()) + [e for array in pool.arrays.values() for e in array.values()]
+    return [("environment", f"{entry.label} at {entry.file}:{entry.line} reads "
+             + ", ".join(f"${{{name}}} = {env[name][0]!r} ({pool.started.unit}, {env[name][1]})"
+                         for name in entry.env_given if name in env))
+            for entry in entries if entry.env_given]
 
 
 def _environment(entry, pool: Pool | None = None) -> Verdict:

@@ -78,6 +78,17 @@ class Setting:
         return f"{self.entry.label} = {self.value} ({self.where}, {self.entry.file}:{self.entry.line})"
 
 
+def setting_of(key: str, entry: Entry, where: str, value: str | None = None) -> Setting:
+    """`key` as `entry` sets it; an expression of PHP constants or an environment variable not
+    given makes it unknown."""
+    if entry.computed or entry.env:
+        what = "an expression of PHP constants" if entry.computed else \
+            "${" + ", ".join(entry.env) + "} from php-fpm's environment"
+        return Setting(key, None, entry, where, f"{entry.label} at {entry.file}:{entry.line} is {what}, which "
+                                                 "the model does not compute")
+    return Setting(key, entry.value if value is None else value, entry, where)
+
+
 @dataclass(eq=False)
 class PhpIni:
     """The php.ini files one php-fpm master reads, in order, and how they were found."""
@@ -96,7 +107,7 @@ class PhpIni:
                     found = item.entry
         if found is None:
             return Setting(key, DEFAULTS.get(key))
-        return Setting(key, found.value, found, "php.ini")
+        return setting_of(key, found, "php.ini")
 
     def scoped(self, kind: str) -> list[tuple[str, Entry]]:
         """(the section's path or host, entry) of every [PATH=]/[HOST=] entry, in order."""
@@ -104,9 +115,10 @@ class PhpIni:
                 if item.scope is not None and item.scope.startswith(kind + "=")]
 
 
-def locate(conf_path: str, root: str | None, named: list[str]) -> tuple[list[list[str]], str]:
+def locate(conf_path: str, root: str | None, named: list[str], started=None) -> tuple[list[list[str]], str]:
     """Candidate php.ini sets (local paths, main file first, then the scan folder's files)
-    for the php-fpm.conf at local path `conf_path`, and how they were found."""
+    for the php-fpm.conf at local path `conf_path`, and how they were found. `started`: the
+    unit starting it (unit.Started), whose -c/PHPRC/-n come before the layout."""
     server = server_path(os.path.abspath(conf_path), root)
     scan = None
     main = None
@@ -121,6 +133,16 @@ def locate(conf_path: str, root: str | None, named: list[str]) -> tuple[list[lis
             installed = _installed(root)
             scan = installed[0][1] if len(installed) == 1 else None
         return [[chosen] + _scan(scan, root)], f"{server_path(chosen, root)} (named on the command line, as -c)"
+    if started is not None and started.no_ini:
+        return [], f"-n in {started.unit}'s ExecStart at {started.where}: no php.ini, PHP's built-in defaults"
+    if started is not None and started.php_ini:
+        chosen = started.php_ini
+        if os.path.isdir(local_path(chosen, root)):
+            chosen = posixpath.join(chosen, "php.ini")
+        if scan is None:
+            installed = _installed(root)
+            scan = installed[0][1] if len(installed) == 1 else None
+        return [_existing(chosen, root) + _scan(scan, root)], f"{chosen} ({started.php_ini_from})"
     if main is not None:
         return [_existing(main, root) + _scan(scan, root)], f"{main} ({how})"
     installed = _installed(root)
@@ -154,8 +176,8 @@ def _scan(folder: str | None, root: str | None) -> list[str]:
     return sorted(p for p in glob.glob(os.path.join(local_path(folder, root), "*.ini")) if os.path.isfile(p))
 
 
-def load_php_ini(conf_path: str, root: str | None, named: list[str], diags: Diagnostics) -> PhpIni:
-    sets, how = locate(conf_path, root, named)
+def load_php_ini(conf_path: str, root: str | None, named: list[str], diags: Diagnostics, started=None) -> PhpIni:
+    sets, how = locate(conf_path, root, named, started)
     read: list[list[IniFile]] = []
     for paths in sets:
         read.append([read_ini_file(p, diags, display=server_path(p, root)) for p in paths])
@@ -185,7 +207,7 @@ def settle(pool, key: str, script_dir: str | None = None) -> Setting:
     setting = ini.global_setting(key)
     own = pool.php(key)
     if own is not None:
-        setting = Setting(key, own[0], own[1], f"pool [{pool.name}]")
+        setting = setting_of(key, own[1], f"pool [{pool.name}]", own[0])
     if script_dir is None or key == "cgi.fix_pathinfo":     # read before the per-dir sections apply
         return setting
     for host, entry in ini.scoped("HOST"):
@@ -196,7 +218,7 @@ def settle(pool, key: str, script_dir: str | None = None) -> Setting:
     sections = [(path, entry) for path, entry in ini.scoped("PATH") if entry.label == key
                 and covers(path, script_dir)]
     for path, entry in sorted(sections, key=lambda item: len(item[0])):   # root first, the script's folder last
-        setting = Setting(key, entry.value, entry, f"[PATH={path}] in php.ini")
+        setting = setting_of(key, entry, f"[PATH={path}] in php.ini")
     return setting
 
 

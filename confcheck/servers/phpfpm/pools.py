@@ -73,6 +73,7 @@ class Pool:
     entries: dict[str, Entry] = field(default_factory=dict)     # lower-case name -> last entry
     arrays: dict[str, dict[str, Entry]] = field(default_factory=dict)   # php_admin_value -> key -> entry
     php_ini: object = None      # confcheck.servers.phpfpm.phpini.PhpIni: the master's php.ini
+    started: object = None      # confcheck.servers.phpfpm.unit.Started: the unit starting the master
 
     def entry(self, name: str) -> Entry | None:
         return self.entries.get(name)
@@ -128,6 +129,7 @@ class FpmConf:
     globals: dict[str, Entry] = field(default_factory=dict)
     pools: list[Pool] = field(default_factory=list)
     php_ini: object = None
+    started: object = None      # unit.Started (None: no unit starts it)
 
     @property
     def path(self) -> str:
@@ -140,7 +142,7 @@ class FpmConf:
         """The php.ini this master runs with (phpini.PhpIni): every pool's scripts start from it."""
         self.php_ini = php_ini
         for pool in self.pools:
-            pool.php_ini = php_ini
+            pool.php_ini, pool.started = php_ini, self.started
 
     @property
     def php_ini_files(self) -> list[str]:
