@@ -14,17 +14,17 @@ follows the request from there, the way php-fpm 8.2 decides
    -> `(13: Permission denied)`, 502.
 2. no REQUEST_METHOD sent (an nginx location whose own fastcgi_param replaces
    the inherited list): php-fpm runs nothing and answers an empty 200.
-   The script: with cgi.fix_pathinfo (default 1) php-fpm stats
-   SCRIPT_FILENAME as the pool's user and, when it is not a regular file,
-   each shorter prefix in turn: the first regular file is the script, none is
-   `Primary script unknown` (404 `File not found.`).
-3. security.limit_extensions (default .php .phar; empty allows all; compared
-   with case): a script whose name ends otherwise is
-   `Access denied.` (403), before it is opened.
-4. the pool's user opens it: EACCES is 403 `Access denied.`, else 404.
-5. otherwise the script runs and its own code decides the status: unknown
+3. the script php-fpm settles on and opens, with the php.ini settings that
+   decide it (cgi.fix_pathinfo, doc_root, open_basedir...: script.py,
+   phpini.py), security.limit_extensions (default .php .phar; empty allows
+   all; compared with case) judging its name before it is opened: 403
+   `Access denied.`; no script: 404 `File not found.`; EACCES: 403; outside
+   open_basedir or absent: 404 `No input file specified.`.
+4. otherwise the script runs and its own code decides the status: unknown
    here, "answered by the PHP script".
 
+TCP: listen.allowed_clients closes a connection from an address it does not
+list (502; Apache 503).
 chroot: SCRIPT_FILENAME is a path inside the pool's chroot.
 """
 
