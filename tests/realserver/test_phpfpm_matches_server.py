@@ -195,7 +195,7 @@ CHANGED = {
     ("php-limit-extensions", 6): (403, 200),   # GET /up/a.jpg - .jpg added to the default list
     ("php-limit-extensions", 9): (403, 200),   # GET /up/a.jpg/x.php
     ("php-alias-and-split", 2): (403, 200),    # GET /tools/notes.txt - .txt added
-    ("php-pool-settings", 6): (403, 200),      # GET /B.PHP - .PHP added (a.php/more has no extension: no fix)
+    ("php-pool-settings", 7): (403, 200),      # GET /B.PHP - .PHP added (a.php/more has no extension: no fix)
     ("php-intercept", 0): (403, 200),          # GET /plain/ - .txt added: x.txt runs
     ("php-intercept", 1): (403, 200),          # GET /caught/ - the same (no error to intercept any more)
     ("php-pool-user-reads", 1): (403, 200),    # GET /grp.php - PHP102: read for the pool user

@@ -168,7 +168,9 @@ def answer(pools: list[Pool], fs, worker, address: Listen, script: str | None, c
     """php-fpm's answer for a request sent to `address` with SCRIPT_FILENAME `script`
     (None: not sent). `worker` is the web server's Identity, `checkers` a cache.
     SCRIPT_NAME, PATH_TRANSLATED, DOCUMENT_ROOT: as sent (None: not sent or not known)."""
-    pool, client, maybe = connect(pools, address, localhost_addresses(fs))
+    if "localhost" not in checkers:         # read /etc/hosts once per model
+        checkers["localhost"] = localhost_addresses(fs)
+    pool, client, maybe = connect(pools, address, checkers["localhost"])
     if pool is None and maybe is not None:
         return Verdict(None, f"pool [{maybe.name}] listens on {maybe.listen}: which address php-fpm binds for that "
                              "name (the first one it resolves to) is not known here", cite(maybe, "listen"))
@@ -281,7 +283,7 @@ def answer(pools: list[Pool], fs, worker, address: Listen, script: str | None, c
         return Verdict(404, f"{opened} is a {resolved.meta.kind}, not a script: php-fpm cannot open it as one and "
                             "answers 404 'No input file specified.'", cite(pool, "listen"), opened, None, steps)
     basedir = settle(pool, "open_basedir", inside)
-    basedir = user_ini_basedir(pool, basedir, fs, checker, inside, document_root)
+    basedir = user_ini_basedir(pool, basedir, fs, checker, inside, document_root, on_disk)
     if basedir.value is None:
         return Verdict(None, basedir.why_unknown, _cite_entry(basedir.entry, pool), steps=steps)
     if basedir.value:

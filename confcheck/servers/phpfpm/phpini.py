@@ -96,8 +96,14 @@ class PhpIni:
     how: str
     files: list[IniFile] = field(default_factory=list)
     conflicts: dict[str, str] = field(default_factory=dict)    # key -> why not known
+    _settled: dict[str, Setting] = field(default_factory=dict, repr=False)
 
     def global_setting(self, key: str) -> Setting:
+        if key not in self._settled:        # asked for every request: settled once
+            self._settled[key] = self._global(key)
+        return self._settled[key]
+
+    def _global(self, key: str) -> Setting:
         if key in self.conflicts:
             return Setting(key, None, why_unknown=self.conflicts[key])
         found = None
@@ -187,7 +193,7 @@ def load_php_ini(conf_path: str, root: str | None, named: list[str], diags: Diag
     for other in read[1:]:
         alt = PhpIni(how, other)
         for key in DEFAULTS:
-            mine, theirs = ini.global_setting(key), alt.global_setting(key)
+            mine, theirs = ini._global(key), alt._global(key)
             if mine.value != theirs.value:
                 ini.conflicts[key] = (f"{key} differs between the php.ini files installed ({how}): which one this "
                                       "php-fpm reads is not known")

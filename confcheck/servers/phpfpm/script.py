@@ -48,7 +48,8 @@ def walk(checker, path: str) -> tuple[str | None, object | None]:
     return None, first
 
 
-def user_ini_basedir(pool, setting: Setting, fs, checker, script_dir: str, document_root: str | None) -> Setting:
+def user_ini_basedir(pool, setting: Setting, fs, checker, script_dir: str, document_root: str | None,
+                     on_disk=lambda path: path) -> Setting:
     """open_basedir after the .user.ini files php-fpm reads for a script in `script_dir`:
     from DOCUMENT_ROOT down to that folder when it lies below it, else that folder only
     (none without DOCUMENT_ROOT). A .user.ini may set it when nothing did, else only tighten
@@ -67,11 +68,15 @@ def user_ini_basedir(pool, setting: Setting, fs, checker, script_dir: str, docum
     else:
         folders = [script_dir]
     for folder in folders:
-        path = posixpath.join(folder, name.value)
+        path = on_disk(posixpath.join(folder, name.value))      # php-fpm names it inside its chroot
         got = checker.check(path, "read")
         if not got.ok or got.meta is None or got.meta.kind != "file":
             continue
-        data = fs.read_bytes(path)
+        try:
+            data = fs.read_bytes(path)
+        except Exception:  # noqa: BLE001 - the scanner could not read it: what it sets is not known
+            return Setting("open_basedir", None, None, path, f"{path} cannot be read here: whether it sets "
+                                                             "open_basedir is not known")
         if data is None:
             continue
         diags = Diagnostics()
@@ -81,8 +86,9 @@ def user_ini_basedir(pool, setting: Setting, fs, checker, script_dir: str, docum
                            f"{path} is not valid INI ({diags.errors[0].message}): what PHP keeps of it is not known")
         for item in ini.entries:
             if item.scope is None and item.key == "open_basedir":
-                if not setting.value or all(within(part, setting.value, checker) for part in item.entry.value.split(":")
-                                            if part):
+                current = ":".join(on_disk(p) if p.startswith("/") else p for p in setting.value.split(":"))
+                if not setting.value or all(within(on_disk(part), current, checker)
+                                            for part in item.entry.value.split(":") if part):
                     setting = Setting("open_basedir", item.entry.value, item.entry, path)
     return setting
 
