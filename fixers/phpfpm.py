@@ -63,8 +63,8 @@ def socket_fix(ctx, pool, worker, socket: str):
     """The socket php-fpm creates made connectable by the web worker: its user added to
     listen.acl_users when the pool uses ACLs, else listen.owner/listen.group set to the
     worker's user and group with listen.mode 0660. None when a folder above it is at fault."""
-    if worker is None or pool.listen is None or pool.listen.unix != socket:
-        return None
+    if worker is None or socket is None or pool.listen is None or pool.listen.unix != socket:
+        return None     # a TCP connection php-fpm refuses (listen.allowed_clients) has no socket to open
     users = (pool.value("listen.acl_users") or "").replace(",", " ").split()
     if users or pool.value("listen.acl_groups"):
         edits = [set_entry(pool, "listen.acl_users", ",".join(users + [worker.user]))]

@@ -17,7 +17,7 @@ SNIFF = 65536
 @dataclass(frozen=True)
 class Kind:
     server: str           # "nginx" | "apache" | "php-fpm"
-    role: str             # "main" | "lone" | "dump" | "htaccess"; php-fpm: "main" | "pool"
+    role: str             # "main" | "lone" | "dump" | "htaccess"; php-fpm: "main" | "pool" | "ini"
 
 
 def looks_like_dump(data: bytes) -> bool:
@@ -45,6 +45,7 @@ _FPM_LINE = re.compile(rb"^[ \t]*(listen|pm|pm\.max_children|listen\.(owner|grou
                        rb"include|pid|error_log|daemonize)[ \t]*=", re.M)
 _FPM_MAIN = re.compile(rb"^[ \t]*(\[global\]|include[ \t]*=)", re.M | re.I)
 FPM_MAIN_NAMES = ("php-fpm.conf",)
+PHP_INI_NAME = "php.ini"
 
 
 def fpm_kind(name: str, head: bytes) -> Kind | None:
@@ -63,6 +64,8 @@ def kind_of(name: str, data: bytes, server: str | None, *, named: bool) -> Kind 
     like the `--server` asked for, is not ours (None).
     """
     head = data[:SNIFF]
+    if named and name == PHP_INI_NAME:
+        return Kind("php-fpm", "ini")      # the php.ini php-fpm runs with, as its -c names it
     fpm = fpm_kind(name, head) if name != ".htaccess" else None
     if fpm is not None and not _APACHE_LINE.search(head) and not _NGINX_MAIN.search(head):
         return fpm          # --server picks nginx or Apache; the pools behind either are read with it

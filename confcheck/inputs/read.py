@@ -23,6 +23,8 @@ class Loaded:
     config: Config
     tree: object                 # NginxConfig | ApacheConfig | ParsedFile (a lone .htaccess) | FpmConf
     diags: Diagnostics
+    # problems that are input errors yet stop nothing (a php.ini php-fpm starts with anyway)
+    more_diags: Diagnostics = field(default_factory=Diagnostics)
 
     @property
     def files(self) -> list[str]:
@@ -30,7 +32,7 @@ class Loaded:
         if self.config.role == "htaccess":
             return [self.tree.source.path]
         if self.config.server == "php-fpm":
-            return list(self.tree.files.files)
+            return list(self.tree.files.files) + self.tree.php_ini_files
         return list(self.tree.files)
 
 
@@ -70,13 +72,27 @@ class Reading:
         return [pool for item in self.fpm if not item.diags.errors for pool in item.tree.pools]
 
 
-def load(config: Config, root: str | None) -> Loaded:
+def load(config: Config, root: str | None, php_ini: list[str] | None = None) -> Loaded:
+    """`php_ini`: the php.ini files named on the command line (php-fpm configurations only)."""
     diags = Diagnostics()
     if config.server == "php-fpm":
+        from confcheck.inputs.paths import server_path
         from confcheck.parsers.phpfpm_ini import read_fpm
+        from confcheck.servers.phpfpm.phpini import load_php_ini
         from confcheck.servers.phpfpm.pools import build_pools
-        files = read_fpm(config.path, diags, root=root, alone=config.role == "pool")
-        return Loaded(config, build_pools(files, diags), diags)
+        from confcheck.servers.phpfpm.unit import started_by
+        # the unit that starts this php-fpm.conf: its environment (${VAR}) and its php.ini (-c)
+        started = started_by(server_path(os.path.abspath(config.path), root), root) \
+            if config.role == "main" else None
+        env = {name: value for name, (value, _where) in started.env.items()} if started else {}
+        files = read_fpm(config.path, diags, root=root, alone=config.role == "pool", env=env)
+        conf = build_pools(files, diags)
+        conf.started = started
+        # php-fpm starts despite a broken php.ini (PHP reports it and stops reading that file):
+        # its problems are input errors, but the pools still run
+        ini_diags = Diagnostics()
+        conf.set_php_ini(load_php_ini(config.path, root, php_ini or [], ini_diags, started))
+        return Loaded(config, conf, diags, ini_diags)
     if config.role == "dump":
         from confcheck.parsers.nginx_loader import load_nginx_dump
         tree = load_nginx_dump(config.data or b"", config.path, diags)
@@ -147,10 +163,11 @@ def read_inputs(inputs: Inputs, *, context_base: str | None = None, server: str 
 def _read_fpm(configs: list[Config], inputs: Inputs, reading: Reading) -> None:
     """php-fpm mains with their includes, then the pool files no main read (alone)."""
     read: set[str] = set()
-    for config in sorted(configs, key=lambda c: c.role != "main"):
+    named_ini = [c.path for c in configs if c.role == "ini"]
+    for config in sorted((c for c in configs if c.role != "ini"), key=lambda c: c.role != "main"):
         if os.path.realpath(config.path) in read:
             continue
-        item = load(config, inputs.root)
+        item = load(config, inputs.root, named_ini)
         reading.fpm.append(item)
         read |= _realpaths(item)
 

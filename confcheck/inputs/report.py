@@ -43,6 +43,8 @@ def inputs_json(reading) -> dict:
             "files": item.files,
             "deployed_at": None, "read_beside": None, "from_this_machine": [], "unit": None,
             "pools": [_pool_json(pool) for pool in item.tree.pools],
+            "php_ini": None if item.tree.php_ini is None else {
+                "files": [f.path for f in item.tree.php_ini.files], "how": item.tree.php_ini.how},
         })
     return {
         "configs": configs,
@@ -131,13 +133,19 @@ def _item_text(item, name, reading) -> str:
 
 def _fpm_text(item, name) -> str:
     text = name(item.config.path)
-    more = len(item.files) - 1
+    more = len(item.tree.files.files) - 1
     if more:
         text += f" + {more} included file{'s' if more != 1 else ''}"
     if item.config.role == "pool":
         text += " (alone)"
     pools = [pool.name for pool in item.tree.pools]
-    return text + (f" (pool{'s' if len(pools) != 1 else ''} " + ", ".join(pools) + ")" if pools else " (no pool)")
+    text += (f" (pool{'s' if len(pools) != 1 else ''} " + ", ".join(pools) + ")" if pools else " (no pool)")
+    ini = item.tree.php_ini
+    if ini is not None:
+        shown = [name(f.path) for f in ini.files]
+        text += (" with php.ini " + shown[0] + (f" + {len(shown) - 1} more .ini" if len(shown) > 1 else "")
+                 if shown else " with no php.ini (PHP's defaults)")
+    return text
 
 
 def _skipped_text(skipped, kind: str, name) -> str:

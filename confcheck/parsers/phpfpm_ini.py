@@ -58,6 +58,7 @@ class Entry:
     value_span: Span             # the raw value (empty at the end of the line when there is none)
     env: tuple[str, ...] = ()    # ${VARS} read from the environment (not known offline)
     computed: bool = False       # an expression of PHP constants: `value` is its source text
+    env_given: tuple[str, ...] = ()   # ${VARS} read from the environment the caller gave (the unit's)
 
     @property
     def file(self) -> str:
@@ -105,8 +106,8 @@ def _read_file(path: str, out: FpmFiles, diags: Diagnostics, root: str | None, e
                   at, file=None if at else _display(path, root))
         return False
     out.files.setdefault(path, source)
-    for start, end in _lines(source.data):
-        item = _parse_line(source, start, end, diags, env)
+    for start, end in split_lines(source.data):
+        item = parse_line(source, start, end, diags, env)
         if item is None:
             continue
         if item is False:
@@ -163,7 +164,7 @@ def _display(path: str, root: str | None) -> str:
     return path
 
 
-def _lines(data: bytes):
+def split_lines(data: bytes):
     start = 0
     size = len(data)
     while start < size:
@@ -173,8 +174,10 @@ def _lines(data: bytes):
         start = end + 1
 
 
-def _parse_line(source: SourceFile, start: int, end: int, diags: Diagnostics, env: dict[str, str]):
-    """One line: None (blank or comment), a Section, an Entry, or False after an error."""
+def parse_line(source: SourceFile, start: int, end: int, diags: Diagnostics, env: dict[str, str],
+               *, expressions: bool = False):
+    """One line: None (blank or comment), a Section, an Entry, or False after an error.
+    `expressions`: `(` and `!` start an expression (php.ini) instead of being refused (php-fpm)."""
     text = source.data[start:end].decode("utf-8", "surrogateescape")
     if text.endswith("\r"):
         text = text[:-1]
@@ -220,7 +223,7 @@ def _parse_line(source: SourceFile, start: int, end: int, diags: Diagnostics, en
         return Entry(name, key, None, "", whole, span(name_start, name_end), span(name_end, name_end))
     value_start = _skip_blank(text, i + 1)
     stop = _value_end(text, value_start)
-    value, used, computed, err = _value(text, value_start, stop, env)
+    value, used, computed, err = _value(text, value_start, stop, env, expressions)
     if err is not None:
         return error(err[0], err[1])
     value_end = len(text[:stop].rstrip(" \t"))
@@ -229,7 +232,8 @@ def _parse_line(source: SourceFile, start: int, end: int, diags: Diagnostics, en
         word = value.lower()
         value = "1" if word in _TRUE else "" if word in _FALSE else value
     return Entry(name, key, value, text[value_start:value_end], span(name_start, value_end),
-                 span(name_start, name_end), span(value_start, value_end), tuple(used), computed)
+                 span(name_start, name_end), span(value_start, value_end),
+                 tuple(n for n in used if n not in env), computed, tuple(n for n in used if n in env))
 
 
 def _char_offsets(text: str, start: int) -> list[int]:
@@ -271,11 +275,12 @@ def _value_end(text: str, i: int) -> int:
     return i
 
 
-def _value(text: str, i: int, stop: int, env: dict[str, str]):
+def _value(text: str, i: int, stop: int, env: dict[str, str], expressions: bool = False):
     """(value, env vars read, computed, error (message, column index) or None)."""
     parts: list[str] = []
     used: list[str] = []
     computed = False
+    depth = 0
     while i < stop:
         char = text[i]
         if char in " \t":
@@ -311,7 +316,12 @@ def _value(text: str, i: int, stop: int, env: dict[str, str]):
         else:
             j = i
             while j < stop and text[j] not in "\"'" and not text.startswith("${", j):
-                if text[j] in _BAD:
+                if expressions and text[j] in "()!":       # php.ini: ( ) group, ! negates
+                    depth += {"(": 1, ")": -1}.get(text[j], 0)
+                    if depth < 0:
+                        return None, used, computed, (f"syntax error, unexpected '{text[j]}'", j)
+                    computed = True
+                elif text[j] in _BAD:
                     return None, used, computed, (f"syntax error, unexpected '{text[j]}'", j)
                 if text[j] in _EXPR:
                     computed = True

@@ -10,7 +10,7 @@ from __future__ import annotations
 from urllib.parse import unquote
 
 from confcheck.servers.outcome import Final
-from confcheck.servers.phpfpm.handoff import Listen, address_of, answer
+from confcheck.servers.phpfpm.handoff import NOT_KNOWN, Listen, address_of, answer
 
 
 def split_fcgi(target: str) -> tuple[Listen | None, str | None]:
@@ -40,10 +40,16 @@ def php_fpm_final(st, node, target: str, script: str | None) -> Final | None:
     address, path = split_fcgi(target)
     if address is None:
         return None
+    handled = script is not None        # SetHandler: the file the walk mapped (else ProxyPass's PATH)
     script = script if script is not None else path
     st.step("proxy_fcgi", f"{target}: SCRIPT_FILENAME {script}", node)
+    info = st.path_info or ""
+    # ap_add_cgi_vars: SCRIPT_NAME is the URI without PATH_INFO; PATH_TRANSLATED is sent only
+    # with a PATH_INFO, mapped by a subrequest (not followed here: NOT_KNOWN)
+    script_name = (st.uri[:len(st.uri) - len(info)] if info and st.uri.endswith(info) else st.uri) if handled else None
     verdict = answer(model.pools, model.fs, model.identity, address, script, model.fcgi_checkers,
-                     handler="Apache (mod_proxy_fcgi)")
+                     handler="Apache (mod_proxy_fcgi)", script_name=script_name,
+                     path_translated=NOT_KNOWN if info else None, document_root=st.document_root())
     for step, detail in verdict.steps:
         st.step(step, detail)
     status = verdict.status

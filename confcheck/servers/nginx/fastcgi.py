@@ -15,15 +15,20 @@ def sends(state, name: str) -> bool:
     return any(node.args and node.args[0].value == name for node in state.scope.group("fastcgi_param"))
 
 
-def script_filename(state) -> tuple[str | None, object | None]:
-    """(SCRIPT_FILENAME as nginx sends it, the fastcgi_param node), or (None, None)."""
+def param(state, name: str) -> tuple[str | None, object | None]:
+    """(the FastCGI param `name` as nginx sends it, its fastcgi_param node), or (None, None)."""
     found = None
     for node in state.scope.group("fastcgi_param"):
-        if node.args and node.args[0].value == "SCRIPT_FILENAME" and len(node.args) >= 2:
+        if node.args and node.args[0].value == name and len(node.args) >= 2:
             found = node        # a repeated param: nginx sends both, php-fpm keeps the last
     if found is None:
         return None, None
     return variables.expand_deciding(found.args[1].value, state, found), found
+
+
+def script_filename(state) -> tuple[str | None, object | None]:
+    """(SCRIPT_FILENAME as nginx sends it, the fastcgi_param node), or (None, None)."""
+    return param(state, "SCRIPT_FILENAME")
 
 
 def php_fpm_final(state, handler) -> Final:
@@ -37,8 +42,21 @@ def php_fpm_final(state, handler) -> Final:
         state.step("fastcgi_param", f"SCRIPT_FILENAME {script}", param)
     model = state.model
     verdict = answer(model.pools, model.fs, model.identity, address, script, model.checkers,
-                     handler="nginx", method_sent=sends(state, "REQUEST_METHOD"))
+                     handler="nginx", method_sent=sends(state, "REQUEST_METHOD"),
+                     script_name=_sent(state, "SCRIPT_NAME"), path_translated=_sent(state, "PATH_TRANSLATED"),
+                     document_root=_sent(state, "DOCUMENT_ROOT"))
     for step, detail in verdict.steps:
         state.step(step, detail, None)
     node = verdict.decided_by if verdict.decided_by is not None else handler
     return Final(verdict.status, verdict.reason, node, verdict.fs_path, verdict.rule, upstream=verdict.upstream)
+
+
+def _sent(state, name: str) -> str | None:
+    """A param's value as sent (None: no fastcgi_param sends it). Expanded without deciding:
+    these matter to php-fpm only under some php.ini settings (doc_root, cgi.fix_pathinfo off,
+    .user.ini)."""
+    node = None
+    for candidate in state.scope.group("fastcgi_param"):
+        if candidate.args and candidate.args[0].value == name and len(candidate.args) >= 2:
+            node = candidate
+    return None if node is None else variables.expand(node.args[1].value, state)

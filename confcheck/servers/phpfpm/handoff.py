@@ -14,17 +14,17 @@ follows the request from there, the way php-fpm 8.2 decides
    -> `(13: Permission denied)`, 502.
 2. no REQUEST_METHOD sent (an nginx location whose own fastcgi_param replaces
    the inherited list): php-fpm runs nothing and answers an empty 200.
-   The script: with cgi.fix_pathinfo (default 1) php-fpm stats
-   SCRIPT_FILENAME as the pool's user and, when it is not a regular file,
-   each shorter prefix in turn: the first regular file is the script, none is
-   `Primary script unknown` (404 `File not found.`).
-3. security.limit_extensions (default .php .phar; empty allows all; compared
-   with case): a script whose name ends otherwise is
-   `Access denied.` (403), before it is opened.
-4. the pool's user opens it: EACCES is 403 `Access denied.`, else 404.
-5. otherwise the script runs and its own code decides the status: unknown
+3. the script php-fpm settles on and opens, with the php.ini settings that
+   decide it (cgi.fix_pathinfo, doc_root, open_basedir...: script.py,
+   phpini.py), security.limit_extensions (default .php .phar; empty allows
+   all; compared with case) judging its name before it is opened: 403
+   `Access denied.`; no script: 404 `File not found.`; EACCES: 403; outside
+   open_basedir or absent: 404 `No input file specified.`.
+4. otherwise the script runs and its own code decides the status: unknown
    here, "answered by the PHP script".
 
+TCP: listen.allowed_clients closes a connection from an address it does not
+list (502; Apache 503).
 chroot: SCRIPT_FILENAME is a path inside the pool's chroot.
 """
 
@@ -34,7 +34,9 @@ import posixpath
 from dataclasses import dataclass, field
 
 from confcheck.fs.model import AclEntry, Meta
+from confcheck.servers.phpfpm.phpini import settle
 from confcheck.servers.phpfpm.pools import Listen, Pool
+from confcheck.servers.phpfpm.script import invalid_path, user_ini_basedir, walk, within
 from confcheck.source import Span
 
 RULE_EXTENSION = "PHP101"
@@ -91,32 +93,87 @@ def address_of(target: str) -> Listen | None:
     return Listen(host=host.strip("[]") or None, port=int(port))
 
 
-_LOOPBACK = {"localhost", "127.0.0.1", "::1"}
+LOOPBACK = ("127.0.0.1", "::1")
+NOT_KNOWN = "\0not known"     # a FastCGI param the server sends with a value the model does not compute
+
+
+def localhost_addresses(fs) -> tuple[str, ...] | None:
+    """What `localhost` resolves to, in getaddrinfo's order: the addresses /etc/hosts gives it,
+    IPv6 first when it names both (glibc's RFC 6724 order: ::1 ranks above 127.0.0.1); None
+    when that is not known (no disk, no /etc/hosts, or an /etc/gai.conf that may reorder)."""
+    if fs is None:
+        return None
+    try:
+        hosts = fs.read_bytes("/etc/hosts")
+        gai = fs.read_bytes("/etc/gai.conf")
+    except Exception:  # noqa: BLE001 - the scanner could not read them: not known
+        return None
+    if hosts is None or (gai is not None and any(line.split("#", 1)[0].strip() for line in
+                                                 gai.decode("utf-8", "replace").splitlines())):
+        return None
+    found = []
+    for line in hosts.decode("utf-8", "replace").splitlines():
+        fields = line.split("#", 1)[0].split()
+        if len(fields) >= 2 and "localhost" in (f.lower() for f in fields[1:]) and fields[0] not in found:
+            found.append(fields[0])
+    return tuple(sorted(found, key=lambda a: ":" not in a)) or None
+
+
+def _listens_on(listen: Listen, client: str, localhost: tuple[str, ...] | None) -> bool | None:
+    """Whether a pool's TCP listen accepts connections to `client` (None: not known)."""
+    if listen.host is None:
+        return True
+    if listen.host == "0.0.0.0":
+        return ":" not in client
+    if listen.host == "localhost":      # php-fpm binds the first address it resolves to
+        return None if localhost is None else localhost[0] == client
+    return listen.host == client
+
+
+def connect(pools: list[Pool], address: Listen, localhost=LOOPBACK) -> tuple[Pool | None, str | None, Pool | None]:
+    """(the pool the web server reaches at `address`, the address it connects from (TCP only),
+    a pool that may listen there when that is not known). nginx and Apache try each address a
+    name resolves to in turn until one accepts."""
+    if address.unix is not None:
+        for pool in pools:
+            listen = pool.listen
+            if listen is not None and listen.unix is not None and \
+                    posixpath.normpath(listen.unix) == posixpath.normpath(address.unix):
+                return pool, None, None
+        return None, None, None
+    host = (address.host or "").lower()
+    clients = (localhost or LOOPBACK) if host == "localhost" else (host,)
+    for client in clients:
+        for pool in pools:
+            listen = pool.listen
+            if listen is None or listen.unix is not None or listen.port != address.port:
+                continue
+            accepts = _listens_on(listen, client, localhost)
+            if accepts is None:
+                return None, None, pool
+            if accepts:
+                return pool, client, None
+    return None, None, None
 
 
 def pool_for(pools: list[Pool], address: Listen) -> Pool | None:
-    """The pool listening where the web server connects."""
-    for pool in pools:
-        listen = pool.listen
-        if listen is None:
-            continue
-        if address.unix is not None:
-            if listen.unix is not None and posixpath.normpath(listen.unix) == posixpath.normpath(address.unix):
-                return pool
-            continue
-        if listen.port != address.port or listen.unix is not None:
-            continue
-        if listen.host is None or listen.host == address.host or (
-                listen.host in _LOOPBACK and address.host in _LOOPBACK):
-            return pool
-    return None
+    """The pool listening where the web server connects (`localhost` as 127.0.0.1 and ::1)."""
+    pool, _client, maybe = connect(pools, address)
+    return pool or maybe
 
 
 def answer(pools: list[Pool], fs, worker, address: Listen, script: str | None, checkers: dict,
-           *, handler: str, method_sent: bool = True) -> Verdict:
+           *, handler: str, method_sent: bool = True, script_name: str | None = None,
+           path_translated: str | None = None, document_root: str | None = None) -> Verdict:
     """php-fpm's answer for a request sent to `address` with SCRIPT_FILENAME `script`
-    (None: not sent). `worker` is the web server's Identity, `checkers` a cache."""
-    pool = pool_for(pools, address)
+    (None: not sent). `worker` is the web server's Identity, `checkers` a cache.
+    SCRIPT_NAME, PATH_TRANSLATED, DOCUMENT_ROOT: as sent (None: not sent or not known)."""
+    if "localhost" not in checkers:         # read /etc/hosts once per model
+        checkers["localhost"] = localhost_addresses(fs)
+    pool, client, maybe = connect(pools, address, checkers["localhost"])
+    if pool is None and maybe is not None:
+        return Verdict(None, f"pool [{maybe.name}] listens on {maybe.listen}: which address php-fpm binds for that "
+                             "name (the first one it resolves to) is not known here", cite(maybe, "listen"))
     unknown = next((p.from_environment("listen") for p in pools if p.from_environment("listen")), None)
     if pool is None and unknown is not None:
         return _environment(unknown)
@@ -128,9 +185,17 @@ def answer(pools: list[Pool], fs, worker, address: Listen, script: str | None, c
     steps = [("php-fpm pool", f"[{pool.name}] at {pool.section.span.file}:{pool.section.span.line} listens on "
                               f"{address}; its scripts run as {pool.user}"
                               + (f":{pool.group}" if pool.group else ""))]
+    steps += _environment_steps(pool)
+    if pool.php_ini is not None:
+        steps.append(("php.ini", pool.php_ini.how))
     if fs is None or worker is None:
         return Verdict(None, f"handed to php-fpm pool [{pool.name}]: without the disk (or the worker's identity) "
                              "the socket and the script's access cannot be judged", cite(pool, "listen"), steps=steps)
+    if client is not None:
+        refused = _client_refused(pool, client, handler)
+        if refused is not None:
+            refused.steps[:0] = steps
+            return refused
     if address.unix is not None:
         refused = _socket_refused(pool, fs, worker, address.unix, checkers)
         if refused is not None:
@@ -150,12 +215,34 @@ def answer(pools: list[Pool], fs, worker, address: Listen, script: str | None, c
         return Verdict(None, f"php-fpm pool [{pool.name}]: {exc}", cite(pool, "user"), steps=steps)
     checker = _checker(checkers, fs, identity)
     chroot = pool.value("chroot") or ""
-    disk = posixpath.normpath(chroot + "/" + script) if chroot else script
+
+    def on_disk(path: str) -> str:       # a path php-fpm names, as it lies on disk (inside the chroot)
+        if not chroot:
+            return path
+        return posixpath.normpath(chroot + "/" + path) + ("/" if path.endswith("/") else "")
+    disk = on_disk(script)
     if chroot:
         steps.append(("chroot", f"pool [{pool.name}] runs in chroot {chroot}: SCRIPT_FILENAME {script} is {disk}"))
-    fix = pool.php("cgi.fix_pathinfo")      # php.ini's (default 1) is not read: the pool's, when it sets one
-    fix_pathinfo = fix is None or fix[0] not in ("", "0")
-    found, why_not = _script(checker, disk, fix_pathinfo)
+    fix = settle(pool, "cgi.fix_pathinfo")
+    if fix.value is None:
+        return Verdict(None, fix.why_unknown, steps=steps)
+    if invalid_path(script):
+        return Verdict(404, f"SCRIPT_FILENAME {script} has a '..' component: php-fpm refuses it ('Primary script "
+                            "unknown') and answers 404 'File not found.'", cite(pool, "listen"), steps=steps)
+    if fix.on:
+        found, why_not = walk(checker, disk)
+    else:
+        steps.append(("cgi.fix_pathinfo", f"off ({fix.cited()}): the script is taken as sent"))
+        discard = settle(pool, "cgi.discard_path")
+        if path_translated == NOT_KNOWN and not discard.on:
+            return Verdict(None, f"cgi.fix_pathinfo is off ({fix.cited()}) and cgi.discard_path is not: php-fpm "
+                                 f"takes PATH_TRANSLATED as the script, which {handler} maps from PATH_INFO in a "
+                                 "way the model does not follow", _cite_entry(fix.entry, pool), steps=steps)
+        if path_translated is not None and not discard.on:
+            disk = on_disk(path_translated)
+            steps.append(("PATH_TRANSLATED", f"cgi.fix_pathinfo off and cgi.discard_path off: php-fpm takes "
+                                              f"PATH_TRANSLATED {path_translated} as the script"))
+        found, why_not = disk, None
     if found is None:
         denial = why_not.denial if why_not is not None else None
         at_fault = denial.path if denial is not None else disk
@@ -165,36 +252,108 @@ def answer(pools: list[Pool], fs, worker, address: Listen, script: str | None, c
                        cite(pool, "user") if denial is not None and denial.need != "missing" else None, at_fault,
                        RULE_SCRIPT if denial is not None and denial.need != "missing" else None, steps)
     if found != disk:
-        steps.append(("cgi.fix_pathinfo", f"{disk} is not a file: php-fpm runs {found}, the rest is PATH_INFO"))
+        steps.append(("cgi.fix_pathinfo", f"{disk} does not resolve ({fix.cited()}): php-fpm runs {found}, the "
+                                          "rest is PATH_INFO"))
     allowed = pool.limit_extensions
     if allowed and not any(len(found) > len(ext) and found.endswith(ext) for ext in allowed):
         return Verdict(403, f"{found} does not end in {' '.join(allowed)} (security.limit_extensions of pool "
                             f"[{pool.name}]): php-fpm logs 'Access to the script ... has been denied' and "
                             "answers 403 'Access denied.'", cite(pool, "security.limit_extensions"),
                        None, RULE_EXTENSION, steps)
-    opened = checker.check(found, "read")
-    if not opened.ok:
-        denial = opened.denial
+    folder = posixpath.dirname(found.rstrip("/")) or "/"
+    inside = folder[len(chroot.rstrip("/")):] or "/" if chroot else folder   # as php-fpm names it
+    opened, unknown = _primary(pool, found, inside, fix_walked=found != disk, script_name=script_name,
+                               on_disk=on_disk)
+    if unknown is not None:
+        unknown.steps[:0] = steps
+        return unknown
+    if opened != found:
+        steps.append(("doc_root", f"php-fpm opens {opened} (doc_root + SCRIPT_NAME), not {found}"))
+    resolved = checker.check(opened, "stat")
+    if not resolved.ok:
+        denial = resolved.denial
+        status = 403 if denial is not None and denial.need in ("x", "label") else 404
+        words = "403 'Access denied.'" if status == 403 else "404 'No input file specified.'"
+        absent = denial is None or denial.need == "missing"
+        return Verdict(status, f"php-fpm cannot resolve {opened} as {identity.user}"
+                               + (f" ({denial.detail})" if denial is not None else "") + f": it answers {words}",
+                       cite(pool, "listen" if absent else "user"), denial.path if denial is not None else opened,
+                       None if absent else RULE_SCRIPT, steps)
+    if resolved.meta is not None and resolved.meta.kind != "file":
+        return Verdict(404, f"{opened} is a {resolved.meta.kind}, not a script: php-fpm cannot open it as one and "
+                            "answers 404 'No input file specified.'", cite(pool, "listen"), opened, None, steps)
+    basedir = settle(pool, "open_basedir", inside)
+    basedir = user_ini_basedir(pool, basedir, fs, checker, inside, document_root, on_disk)
+    if basedir.value is None:
+        return Verdict(None, basedir.why_unknown, _cite_entry(basedir.entry, pool), steps=steps)
+    if basedir.value:
+        inside_it = within(opened, ":".join(on_disk(p) if p.startswith("/") else p
+                                            for p in basedir.value.split(":")), checker)
+        if inside_it is None:
+            return Verdict(None, f"open_basedir {basedir.value} names a relative folder: it is resolved against "
+                                 "the script's working folder, which the model does not follow",
+                           _cite_entry(basedir.entry, pool), steps=steps)
+        if not inside_it:
+            return Verdict(404, f"{opened} is outside open_basedir {basedir.value} ({basedir.cited()}): PHP refuses "
+                                "to open it (open_basedir restriction in effect) and php-fpm answers 404 "
+                                "'No input file specified.'", _cite_entry(basedir.entry, pool), opened, None, steps)
+        steps.append(("open_basedir", f"{opened} is inside {basedir.value} ({basedir.cited()})"))
+    readable = checker.check(opened, "read")
+    if not readable.ok:
+        denial = readable.denial
         status = 403 if denial is not None and denial.need in ("r", "x", "label") else 404
         # EACCES: 'Access denied.'; a script taken as named (cgi.fix_pathinfo 0) that is absent:
         # 'No input file specified.' (both measured)
         words = "403 'Access denied.'" if status == 403 else "404 'No input file specified.'"
-        return Verdict(status, f"php-fpm cannot open {found} as {identity.user}"
+        return Verdict(status, f"php-fpm cannot open {opened} as {identity.user}"
                                + (f" ({denial.detail})" if denial is not None else "") + f": it answers {words}",
-                       cite(pool, "user"), denial.path if denial is not None else found, RULE_SCRIPT, steps)
-    steps.append(("script", f"{identity.user} reads {found}"))
-    basedir = pool.php("open_basedir")
-    if basedir is not None and basedir[0] and not _in_basedir(found, basedir[0]):
-        entry = basedir[1]
-        return Verdict(None, f"{found} is outside open_basedir {basedir[0]} ({entry.file}:{entry.line}): what "
-                             "PHP answers then is not modelled", Cite(entry.label, entry.span, pool), steps=steps)
-    return Verdict(None, f"answered by the PHP script {found} (php-fpm pool [{pool.name}], user "
+                       cite(pool, "user"), denial.path if denial is not None else opened, RULE_SCRIPT, steps)
+    steps.append(("script", f"{identity.user} reads {opened}"))
+    return Verdict(None, f"answered by the PHP script {opened} (php-fpm pool [{pool.name}], user "
                          f"{identity.user}): its code decides the status", cite(pool, "listen"), steps=steps)
+
+
+def _cite_entry(entry, pool: Pool) -> Cite | None:
+    return None if entry is None else Cite(entry.label, entry.span, pool)
+
+
+def _primary(pool: Pool, found: str, folder: str, *, fix_walked: bool, script_name: str | None, on_disk):
+    """(the file php_fopen_primary_script opens, or None; a Verdict when that is not known):
+    ~user/user_dir/... for /~user/ URIs when user_dir is set, doc_root + SCRIPT_NAME when
+    doc_root is an absolute path, else the script found."""
+    user_dir = settle(pool, "user_dir", folder)
+    doc_root = settle(pool, "doc_root", folder)
+    for setting in (user_dir, doc_root):
+        if setting.value is None:
+            return None, Verdict(None, setting.why_unknown, _cite_entry(setting.entry, pool))
+    if user_dir.value and (script_name is None or script_name.startswith("/~")):
+        return None, Verdict(None, f"user_dir is set ({user_dir.cited()}): for a /~user/ SCRIPT_NAME php-fpm opens "
+                                   "a file in that user's home, which the model does not follow",
+                             _cite_entry(user_dir.entry, pool))
+    if not doc_root.value.startswith("/"):
+        return found, None
+    if script_name is None or fix_walked:
+        return None, Verdict(None, f"doc_root is set ({doc_root.cited()}): php-fpm opens doc_root + SCRIPT_NAME, "
+                                   + ("and SCRIPT_NAME is not known here" if script_name is None else
+                                      "and cgi.fix_pathinfo rewrote SCRIPT_NAME, which the model does not follow"),
+                             _cite_entry(doc_root.entry, pool))
+    return on_disk(doc_root.value.rstrip("/") + "/" + script_name.lstrip("/")), None
 
 
 # the pool entries php-fpm's answer depends on
 DECIDING = ("user", "group", "chroot", "security.limit_extensions", "listen.owner", "listen.group", "listen.mode",
             "listen.acl_users", "listen.acl_groups", "prefix")
+
+
+def _environment_steps(pool: Pool) -> list[tuple[str, str]]:
+    """The pool entries whose ${VAR} the unit's Environment=/EnvironmentFile= gives: said, as
+    the answer rests on them."""
+    env = pool.started.env if pool.started is not None else {}
+    entries = list(pool.entries.values()) + [e for array in pool.arrays.values() for e in array.values()]
+    return [("environment", f"{entry.label} at {entry.file}:{entry.line} reads "
+             + ", ".join(f"${{{name}}} = {env[name][0]!r} ({pool.started.unit}, {env[name][1]})"
+                         for name in entry.env_given if name in env))
+            for entry in entries if entry.env_given]
 
 
 def _environment(entry, pool: Pool | None = None) -> Verdict:
@@ -203,10 +362,21 @@ def _environment(entry, pool: Pool | None = None) -> Verdict:
                          "which is not known offline", Cite(entry.label, entry.span, pool))
 
 
+def _client_refused(pool: Pool, client: str, handler: str) -> Verdict | None:
+    """listen.allowed_clients: php-fpm accepts, then closes a connection from an address not
+    listed (measured: nginx 502 'upstream prematurely closed', Apache 503)."""
+    allowed = [a.strip() for a in (pool.value("listen.allowed_clients") or "").split(",") if a.strip()]
+    if not allowed or client in allowed or (client.startswith("::ffff:") and client[7:] in allowed):
+        return None
+    return Verdict(502, f"{handler} connects from {client}, which listen.allowed_clients of pool [{pool.name}] "
+                        f"({', '.join(allowed)}) does not list: php-fpm closes the connection (502)",
+                   cite(pool, "listen.allowed_clients"), None, RULE_SOCKET, upstream=False)
+
+
 def _no_pool(fs, address: Listen, handler: str) -> Verdict:
     if address.unix is None:
         return Verdict(None, f"no php-fpm pool read listens on {address}: the status comes from whatever "
-                             "listens there (nothing: 502)")
+                             f"listens there (nothing: {handler} answers 502, Apache 503; measured)")
     if fs is not None:
         try:
             meta = fs.lstat(address.unix)
@@ -299,27 +469,3 @@ def _checker(checkers: dict, fs, identity):
     if key not in checkers:
         checkers[key] = Checker(fs, identity)
     return checkers[key]
-
-
-def _script(checker, path: str, fix_pathinfo: bool):
-    """(the script php-fpm runs, or None; the failed lookup of `path` when none)."""
-    first = checker.check(path, "stat")
-    if not fix_pathinfo:
-        return path, None       # taken as it is: the extension check, then the open, judge it
-    if first.ok and first.meta is not None and first.meta.kind == "file":
-        return path, None
-    probe = path
-    while True:
-        probe = posixpath.dirname(probe)
-        if probe in ("", "/"):
-            return None, first
-        got = checker.check(probe, "stat")
-        if got.ok and got.meta is not None and got.meta.kind == "file":
-            return probe, None
-
-
-def _in_basedir(path: str, basedir: str) -> bool:
-    for part in basedir.split(":"):
-        if part and path.startswith(part):
-            return True
-    return False

@@ -48,7 +48,10 @@ class Listen:
 
 
 def parse_listen(value: str, prefix: str) -> Listen | None:
-    """php-fpm's `listen`: a port, host:port, [v6]:port or a unix path (relative: under the prefix)."""
+    """php-fpm's `listen`: a port, host:port, [v6]:port or a unix path (relative: under the prefix).
+    Measured with php-fpm 8.2: a port alone, `*:`, `[::]:` bind every address, IPv4 and IPv6
+    (host None); `0.0.0.0:` every IPv4 address; a name (`localhost:`) the first address it
+    resolves to (handoff.localhost_addresses); `[::1]:` IPv6 loopback only."""
     value = value.strip()
     if not value:
         return None
@@ -56,8 +59,8 @@ def parse_listen(value: str, prefix: str) -> Listen | None:
         return Listen(port=int(value))
     host, sep, port = value.rpartition(":")
     if sep and port.isdigit() and "/" not in value:
-        host = host.strip("[]")
-        return Listen(host=None if host in ("", "*", "0.0.0.0", "::") else host, port=int(port))
+        host = host.strip("[]").lower()
+        return Listen(host=None if host in ("", "*", "::") else host, port=int(port))
     if not value.startswith("/"):
         value = prefix.rstrip("/") + "/" + value
     return Listen(unix=value)
@@ -69,6 +72,8 @@ class Pool:
     section: Section
     entries: dict[str, Entry] = field(default_factory=dict)     # lower-case name -> last entry
     arrays: dict[str, dict[str, Entry]] = field(default_factory=dict)   # php_admin_value -> key -> entry
+    php_ini: object = None      # confcheck.servers.phpfpm.phpini.PhpIni: the master's php.ini
+    started: object = None      # confcheck.servers.phpfpm.unit.Started: the unit starting the master
 
     def entry(self, name: str) -> Entry | None:
         return self.entries.get(name)
@@ -123,6 +128,8 @@ class FpmConf:
     files: FpmFiles
     globals: dict[str, Entry] = field(default_factory=dict)
     pools: list[Pool] = field(default_factory=list)
+    php_ini: object = None
+    started: object = None      # unit.Started (None: no unit starts it)
 
     @property
     def path(self) -> str:
@@ -130,6 +137,16 @@ class FpmConf:
 
     def pool(self, name: str) -> Pool | None:
         return next((p for p in self.pools if p.name.lower() == name.lower()), None)
+
+    def set_php_ini(self, php_ini) -> None:
+        """The php.ini this master runs with (phpini.PhpIni): every pool's scripts start from it."""
+        self.php_ini = php_ini
+        for pool in self.pools:
+            pool.php_ini, pool.started = php_ini, self.started
+
+    @property
+    def php_ini_files(self) -> list[str]:
+        return [ini.path for ini in self.php_ini.files] if self.php_ini is not None else []
 
 
 def _pool_name(value: str, pool: str) -> str:

@@ -46,14 +46,26 @@ def pool_text(bound, kind: str, accounts) -> str:
     return _ACCOUNT_VALUE.sub(names, text)
 
 
+def ini_text(bound, kind: str) -> str:
+    """The scenario's php.ini lines (its [PATH=@ROOT@/...] sections), placeholders filled in."""
+    if not bound.spec.php_ini:
+        return ""
+    return substitute(bound.spec.php_ini, bound).replace("@POOL@", pool_name(bound, kind))
+
+
 def pool_name(bound, kind: str) -> str:
     return f"{kind[0]}-{bound.spec.name}"
 
 
 class FpmMaster:
-    def __init__(self, base: Path, pools: list[str]):
+    """`ini`: php.ini text; the master then runs with `-c` on it (php.ini beside php-fpm.conf),
+    else with the php.ini of the php-fpm installed."""
+
+    def __init__(self, base: Path, pools: list[str], ini: str | None = None):
         self.base = Path(base)
         self.pools = pools
+        self.ini = ini
+        self.ini_path = self.base / "php.ini"
         self.conf_path = self.base / "php-fpm.conf"
         self.error_log = self.base / "php-fpm.log"
         self.pid_file = self.base / "php-fpm.pid"
@@ -67,9 +79,14 @@ class FpmMaster:
     def write(self) -> None:
         self.base.mkdir(parents=True, exist_ok=True)
         self.conf_path.write_text(self.render(), encoding="utf-8")
+        if self.ini is not None:
+            self.ini_path.write_text(self.ini, encoding="utf-8")
+
+    def _ini_args(self) -> list[str]:
+        return ["-c", str(self.ini_path)] if self.ini is not None else []
 
     def test(self) -> str | None:
-        proc = subprocess.run([PHP_FPM, "-t", "-y", str(self.conf_path)], capture_output=True, text=True,
+        proc = subprocess.run([PHP_FPM, "-t", *self._ini_args(), "-y", str(self.conf_path)], capture_output=True, text=True,
                               timeout=60)
         return None if proc.returncode == 0 else (proc.stderr + proc.stdout).strip()
 
@@ -81,7 +98,7 @@ class FpmMaster:
         if problem:
             raise RuntimeError(f"php-fpm -t refuses {self.conf_path}: {problem}")
         mark = self.error_log.stat().st_size if self.error_log.exists() else 0
-        self.proc = subprocess.Popen([PHP_FPM, "-F", "-y", str(self.conf_path)], stdin=subprocess.DEVNULL,
+        self.proc = subprocess.Popen([PHP_FPM, "-F", *self._ini_args(), "-y", str(self.conf_path)], stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

@@ -49,11 +49,40 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def quiet_port() -> int:
+    """A free loopback port below the ephemeral range: no outgoing connection takes it before
+    the server binds it, and a connection to it while nothing listens cannot meet itself."""
+    import random
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as fh:
+            low = int(fh.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    for _ in range(200):
+        port = random.randrange(20000, max(20001, low))
+        try:
+            for family, host in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
+                with socket.socket(family, socket.SOCK_STREAM) as s:
+                    s.bind((host, port))
+            return port
+        except OSError:
+            continue
+    return free_port()
+
+
 ACCOUNT_RE = re.compile(r"@USER:([a-z][a-z0-9_-]*)@")
+PORT_RE = re.compile(r"@PORT:([a-z][a-z0-9_-]*)@")
 
 
 def substitute(text: str, scenario: "BoundScenario") -> str:
     text = text.replace("@ROOT@", str(scenario.root)).replace("@NAME@", scenario.server_name)
+    # @PORT:x@ -> a free loopback port of the scenario's own, the same wherever it is named
+    # (the server's config and the php-fpm pools behind it); one nothing listens on stays free
+    def port(match: re.Match) -> str:
+        if match.group(1) not in scenario.ports:
+            scenario.ports[match.group(1)] = quiet_port()
+        return str(scenario.ports[match.group(1)])
+    text = PORT_RE.sub(port, text)
     # @USER:alice@ -> the real name of the scenario's test account (e.g. /~@USER:alice@/ for UserDir)
     return ACCOUNT_RE.sub(lambda m: scenario.accounts.get(m.group(1), m.group(0)), text)
 
@@ -136,6 +165,7 @@ class BoundScenario:
     error: str | None = None  # tree build or config error: requests not sent
     address: str = "127.0.0.1"  # where its requests go (raw_servers: its own 127.0.0.N)
     accounts: dict[str, str] = field(default_factory=dict)  # logical -> real account names
+    ports: dict[str, int] = field(default_factory=dict)     # @PORT:x@ -> the port picked
 
     @property
     def name(self) -> str:

@@ -151,7 +151,7 @@ AccessFileName .htaccess
 }
 
 SCENARIO_KEYS = {"name", "ref", "title", "accounts", "tree", "requests", "raw_servers", "refuses_start",
-                 "php_fpm", *SERVER_KINDS}
+                 "php_fpm", "php_ini", *SERVER_KINDS}
 REQUEST_KEYS = {"path", "method", "headers", "auth", "body", "host", *SERVER_KINDS}
 EXPECT_KEYS = {"status", "fs_path", "rule", "log", "body", "note", "decided_by", "upstream", "location", "closed",
                "decided_in", "not_modelled", "unit_line", "under_load", "script"}
@@ -220,6 +220,7 @@ class Scenario:
     raw_servers: bool = False  # nginx: the config is whole server blocks on @LISTEN@
     refuses_start: dict[str, str] = field(default_factory=dict)  # kind -> -t message substring
     php_fpm: str | None = None     # php-fpm pool sections behind the server (phpfpm.py)
+    php_ini: str | None = None     # php.ini text the master runs with (its [PATH=@ROOT@...] sections)
 
     @property
     def server_name(self) -> str:
@@ -343,7 +344,8 @@ def parse_scenario(raw: dict, source: str = "<data>") -> Scenario:
     tree = parse_entries(raw.get("tree"), f"{where}.tree")
     files = {e.path: e.content for e in tree if e.kind == "file" and e.content is not None}
     sources = {k: {**files, **({"base": BASE_CONFIG[k]} if k in BASE_CONFIG else {}),
-                   **({"php_fpm": str(raw["php_fpm"])} if "php_fpm" in raw else {})} for k in configs}
+                   **({"php_fpm": str(raw["php_fpm"])} if "php_fpm" in raw else {}),
+                   **({"php_ini": str(raw["php_ini"])} if "php_ini" in raw else {})} for k in configs}
     requests = [_request(r, f"{where}.requests[{i}]", configs, sources)
                 for i, r in enumerate(raw.get("requests") or [])]
     refuses = raw.get("refuses_start") or {}
@@ -367,7 +369,8 @@ def parse_scenario(raw: dict, source: str = "<data>") -> Scenario:
     return Scenario(name=name, ref=str(raw.get("ref", "own")), title=str(raw.get("title", name)),
                     tree=tree, configs=configs,
                     requests=requests, accounts=accounts, source=source, raw_servers=raw_servers,
-                    refuses_start=dict(refuses), php_fpm=str(raw["php_fpm"]) if "php_fpm" in raw else None)
+                    refuses_start=dict(refuses), php_fpm=str(raw["php_fpm"]) if "php_fpm" in raw else None,
+                    php_ini=str(raw["php_ini"]) if "php_ini" in raw else None)
 
 
 def load_file(path: Path) -> list[Scenario]:
