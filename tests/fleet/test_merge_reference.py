@@ -162,7 +162,7 @@ def _findings(rnd: random.Random, host: str, names: list, root: str | None, temp
     out = []
     spoken = rnd.choice([host, *names]) if names else host
     for _ in range(rnd.randrange(0, 30)):
-        rule, name, severity, message, file, fs_path = TEMPLATES[(template + rnd.randrange(3)) % len(TEMPLATES)]
+        rule, name, severity, message, file, fs_path = TEMPLATES[(template * 2 + rnd.randrange(4)) % len(TEMPLATES)]
         site = f"site{template * 3 + rnd.randrange(2)}"
         values = {"root": (root or "").rstrip("/") if root else "", "host": spoken, "n": rnd.randrange(1, 12),
                   "site": site}
