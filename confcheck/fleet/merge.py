@@ -37,7 +37,6 @@ from confcheck.fleet.hostfile import HostFile, read_host_file
 # A number standing on its own: not part of a word, a path, an address or a version.
 _NUMBER = re.compile(r"(?<![\w./:\\-])\d+(?![\w./:\\-])")
 MIN_NAME = 3     # shorter host names would mask unrelated text
-_SEP = "\0"      # joins a host's texts to mask them in one pass (a text holding it is masked alone)
 _RANK = {s: severity_rank(s) for s in ("info", "warning", "error")}
 _RULE, _MESSAGE, _FILE, _FS_PATH = (attrgetter(a) for a in ("rule", "message", "file", "fs_path"))
 _SEVERITY, _LINE = attrgetter("severity"), attrgetter("line")
@@ -119,10 +118,8 @@ class _Masker:
     def __init__(self, hostfile: HostFile):
         prefix = (hostfile.root or "").rstrip("/")
         self.rooted = prefix + "/" if prefix else None
-        names = sorted({n for n in (hostfile.host, *hostfile.names) if len(n) >= MIN_NAME}, key=len, reverse=True)
-        # the name is matched first, its boundary after: the regex engine then searches for the name's text
-        self.patterns = [(n, re.compile(re.escape(n) + r"(?<![\w-]" + re.escape(n) + r")(?![\w-])")) for n in names]
-        self.joinable = _SEP not in (self.rooted or "") and not any(_SEP in n for n in names)
+        self.names = sorted({n for n in (hostfile.host, *hostfile.names) if len(n) >= MIN_NAME}, key=len, reverse=True)
+        self.patterns: dict[str, re.Pattern] = {}      # compiled when a name is not simply replaceable
 
     def unrooted(self, text):
         rooted = self.rooted
@@ -131,28 +128,46 @@ class _Masker:
     def masked(self, text: str) -> str:
         if self.rooted and self.rooted in text:
             text = text.replace(self.rooted, "/")
-        for name, pattern in self.patterns:
+        for name in self.names:
             if name in text:
-                text = pattern.sub("<host>", text)
+                text = self._masked_name(text, name)
         return text
 
+    def _masked_name(self, text: str, name: str) -> str:
+        """Each occurrence of the name that stands on its own (not inside a word or a
+        hyphenated name) as <host>. When every leftmost occurrence stands on its own,
+        str.replace finds the same ones as the pattern (sre compiles cost more than the
+        rest of a host's masking)."""
+        size, at = len(name), text.find(name)
+        while at >= 0:
+            if _joins(text[at - 1:at]) or _joins(text[at + size:at + size + 1]):
+                pattern = self.patterns.get(name)
+                if pattern is None:
+                    pattern = self.patterns[name] = re.compile(r"(?<![\w-])" + re.escape(name) + r"(?![\w-])")
+                return pattern.sub("<host>", text)
+            at = text.find(name, at + size)
+        return text.replace(name, "<host>")
+
     def table(self, values: list) -> dict:
-        """Each distinct value (None too) -> masked. The texts are masked as one joined text: no
-        match crosses the separator, which the patterns' boundaries treat as a text's end."""
+        """Each distinct value (None too) -> masked. Most texts name neither the root nor
+        the host: which do is asked of all of them at once, the others are kept as they are."""
         texts = dict.fromkeys(values)
         texts.pop(None, None)
-        texts = list(texts)
-        if not texts or (self.rooted is None and not self.patterns):
-            masked = texts
-        else:
-            joined = _SEP.join(texts)
-            if self.joinable and joined.count(_SEP) == len(texts) - 1:
-                masked = self.masked(joined).split(_SEP)
-            else:
-                masked = [self.masked(t) for t in texts]
-        out = dict(zip(texts, masked))
+        out = dict(zip(texts, texts))
+        joined = "\0".join(texts)        # a needle not in it is in no text
+        hits: set = set()
+        for needle in (self.rooted, *self.names):
+            if needle and needle in joined:
+                hits.update(compress(texts, map(str.__contains__, texts, repeat(needle))))
+        for text in hits:
+            out[text] = self.masked(text)
         out[None] = None
         return out
+
+
+def _joins(char: str) -> bool:
+    """A character that continues a name (regex [\w-]: a name next to it is not on its own)."""
+    return bool(char) and (char.isalnum() or char in "_-")
 
 
 class _Keyer:
@@ -162,11 +177,11 @@ class _Keyer:
     def __init__(self):
         self.shapes: dict[str, str] = {}      # masked message -> its shape (numbers as N)
 
-    def keys(self, hostfile: HostFile) -> list[tuple]:
+    def keys(self, hostfile: HostFile, masker: _Masker | None = None) -> list[tuple]:
         findings = hostfile.findings
         if not findings:
             return []
-        masker = _Masker(hostfile)
+        masker = masker or _Masker(hostfile)
         messages = list(map(_MESSAGE, findings))
         table = masker.table(messages)
         table.pop(None)
@@ -224,10 +239,10 @@ def _merge_part(paths: list, baseline_dir: str | None) -> _Part:
         summary = HostSummary(hostfile.host, path, hostfile.exit_code, hostfile.failure, {})
         position = len(part.hosts)
         part.hosts.append(summary)
-        keys = keyer.keys(hostfile)
+        masker = _Masker(hostfile)
+        keys = keyer.keys(hostfile, masker)
         cids = list(map(ids.__getitem__, keys))
         if len(ids) > len(causes):
-            masker = _Masker(hostfile)
             first = dict(zip(reversed(cids), range(len(cids) - 1, -1, -1)))
             for cid in range(len(causes), len(ids)):
                 f = findings[first[cid]]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from json.encoder import encode_basestring_ascii as _string   # as json.dumps(ensure_ascii=True) writes a str
+
 from confcheck import __version__
 
 
@@ -29,10 +31,33 @@ def write_report(view, out) -> None:
     head = json.dumps(doc, indent=2, ensure_ascii=True)
     out.write(head[:head.rindex("\n  \"summary\"")] + '\n  "causes": [')
     with_baseline = view.baseline is not None
+    quoted = {h.host: _string(h.host) for h in view.hosts}
     for number, cause in enumerate(view.causes):
-        text = json.dumps(cause_document(cause, with_baseline), indent=2, ensure_ascii=True)
-        out.write(("," if number else "") + "\n    " + text.replace("\n", "\n    "))
+        out.write(("," if number else "") + "\n    " + _cause_text(cause, with_baseline, quoted))
     out.write(("\n  ]," if view.causes else "],") + head[head.rindex("\n  \"summary\""):] + "\n")
+
+
+def _cause_text(cause, with_baseline: bool, quoted: dict) -> str:
+    """cause_document(cause) as json.dumps(indent=2, ensure_ascii=True) writes it, indented
+    by 4 more: written here with each host's name encoded once (a cause may list every host)."""
+    hosts = list(map(quoted.__getitem__, cause.hosts))
+    fields = [("rule", _string(cause.rule)), ("name", _string(cause.name)), ("severity", _string(cause.severity)),
+              ("message", _string(cause.message)), ("file", _scalar(cause.file)), ("line", _scalar(cause.line)),
+              ("fs_path", _scalar(cause.fs_path)), ("hosts", _string_list(hosts)),
+              ("host_count", str(len(hosts))), ("occurrences", str(cause.occurrences))]
+    if with_baseline:
+        fields.append(("new_hosts", _string_list([q for h, q in zip(cause.hosts, hosts) if h in cause.new_hosts])))
+    return "{\n" + ",\n".join(f'      "{key}": {value}' for key, value in fields) + "\n    }"
+
+
+def _string_list(items: list) -> str:
+    return "[\n        " + ",\n        ".join(items) + "\n      ]" if items else "[]"
+
+
+def _scalar(value) -> str:
+    if value is None:
+        return "null"
+    return _string(value) if isinstance(value, str) else str(value)
 
 
 def report_document(view, causes: bool = True) -> dict:

@@ -8,10 +8,10 @@ HOSTS_SHOWN = 8
 
 
 def host_list(hosts, shown: int = HOSTS_SHOWN) -> str:
-    names = list(hosts)
-    text = ", ".join(printable(h) for h in names[:shown])
-    if len(names) > shown:
-        text += f" and {len(names) - shown} more"
+    names = list(hosts[:shown])
+    text = ", ".join(printable(h) for h in names)
+    if len(hosts) > shown:
+        text += f" and {len(hosts) - shown} more"
     return text
 
 

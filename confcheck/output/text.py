@@ -32,7 +32,7 @@ def printable(path: str) -> str:
     Plain names are shown as they are; anything else is escaped the way a
     reader would type it back (\\n, \\t, \\xNN for bytes that are not UTF-8).
     """
-    if path.isprintable() and not any(0xDC80 <= ord(c) <= 0xDCFF for c in path):
+    if path.isprintable():      # surrogates (undecodable bytes) are not printable
         return path
     out = []
     for ch in path:

@@ -23,8 +23,10 @@ import pytest
 
 from confcheck.commands.report import host_files
 from confcheck.fleet.hostfile import read_host_file
-from confcheck.fleet.merge import merge, natural_key
-from confcheck.output.report_json import report_document
+from confcheck.fleet.merge import Cause, FleetView, HostSummary, merge, natural_key
+from confcheck.output.report_html import render_html
+from confcheck.output.report_json import report_document, write_report
+from confcheck.output.report_text import render_report
 
 RANK = {"info": 0, "warning": 1, "error": 2}
 
@@ -255,3 +257,29 @@ def test_merge_is_the_reference_merge(tmp_path, seed):
     assert 0 < with_baseline["summary"]["new"] < with_baseline["summary"]["findings"]
     for workers in (1, 2):
         assert _comparable(report_document(merge(files, before, workers=workers))) == with_baseline, workers
+
+
+def view_of(doc: dict, baseline_dir) -> FleetView:
+    """The reference document as the view the renderers read."""
+    hosts = [HostSummary(h["host"], h["source"], h["exit_code"], h["failure"], h["counts"], h["new"], h["gone"],
+                         h["baseline"]) for h in doc["hosts"]]
+    causes = [Cause(c["rule"], c["name"], c["severity"], c["message"], c["file"], c["line"], c["fs_path"],
+                    c["occurrences"], c["hosts"], set(c.get("new_hosts", ()))) for c in doc["causes"]]
+    return FleetView(hosts, causes, baseline_dir)
+
+
+@pytest.mark.parametrize("baseline", [False, True])
+def test_reports_of_the_merge_are_those_of_the_reference(tmp_path, baseline):
+    """What is written (JSON cause by cause, text, HTML) is the reference view's, and the
+    JSON written is the document (non-ASCII, NUL and odd paths included)."""
+    import io
+
+    now, before = generate_fleet(str(tmp_path), 4, hosts=80)
+    before = before if baseline else None
+    files = host_files([now])
+    view, expected = merge(files, before), view_of(reference_document(files, before), before)
+    written = io.StringIO()
+    write_report(view, written)
+    assert written.getvalue() == json.dumps(report_document(expected), indent=2, ensure_ascii=True) + "\n"
+    assert render_report(view, colour=True) == render_report(expected, colour=True)
+    assert render_html(view) == render_html(expected)
