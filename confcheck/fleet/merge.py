@@ -38,8 +38,13 @@ from confcheck.fleet.hostfile import HostFile, read_host_file
 _NUMBER = re.compile(r"(?<![\w./:\\-])\d+(?![\w./:\\-])")
 MIN_NAME = 3     # shorter host names would mask unrelated text
 _RANK = {s: severity_rank(s) for s in ("info", "warning", "error")}
-_RULE, _MESSAGE, _FILE, _FS_PATH = (attrgetter(a) for a in ("rule", "message", "file", "fs_path"))
-_SEVERITY, _LINE = attrgetter("severity"), attrgetter("line")
+_FIELDS = attrgetter("rule", "message", "file", "fs_path", "severity", "line")
+
+
+def _columns(findings: list) -> tuple:
+    """rules, messages, files, fs_paths, severities, lines: each finding is read once (the
+    passes that follow read these tuples, not two thousand objects spread over memory)."""
+    return tuple(zip(*map(_FIELDS, findings))) if findings else ((),) * 6
 
 
 @dataclass(slots=True)
@@ -166,7 +171,7 @@ class _Masker:
 
 
 def _joins(char: str) -> bool:
-    """A character that continues a name (regex [\w-]: a name next to it is not on its own)."""
+    """A character that continues a name (a word character or "-": a name next to it is not on its own)."""
     return bool(char) and (char.isalnum() or char in "_-")
 
 
@@ -177,12 +182,11 @@ class _Keyer:
     def __init__(self):
         self.shapes: dict[str, str] = {}      # masked message -> its shape (numbers as N)
 
-    def keys(self, hostfile: HostFile, masker: _Masker | None = None) -> list[tuple]:
-        findings = hostfile.findings
-        if not findings:
+    def keys(self, hostfile: HostFile, masker: _Masker | None = None, columns: tuple | None = None) -> list[tuple]:
+        if not hostfile.findings:
             return []
         masker = masker or _Masker(hostfile)
-        messages = list(map(_MESSAGE, findings))
+        rules, messages, files, fs_paths = (columns or _columns(hostfile.findings))[:4]
         table = masker.table(messages)
         table.pop(None)
         masked = list(table.values())
@@ -193,9 +197,7 @@ class _Keyer:
                 text = masked[i]
                 shaped[i] = shapes.get(text) or shapes.setdefault(text, _NUMBER.sub("N", text))
         shape_of = dict(zip(table, shaped))
-        files, fs_paths = list(map(_FILE, findings)), list(map(_FS_PATH, findings))
-        return list(zip(map(_RULE, findings), map(shape_of.__getitem__, messages),
-                        map(masker.table(files).__getitem__, files),
+        return list(zip(rules, map(shape_of.__getitem__, messages), map(masker.table(files).__getitem__, files),
                         map(masker.table(fs_paths).__getitem__, fs_paths)))
 
 
@@ -240,7 +242,8 @@ def _merge_part(paths: list, baseline_dir: str | None) -> _Part:
         position = len(part.hosts)
         part.hosts.append(summary)
         masker = _Masker(hostfile)
-        keys = keyer.keys(hostfile, masker)
+        columns = _columns(findings)
+        keys = keyer.keys(hostfile, masker, columns)
         cids = list(map(ids.__getitem__, keys))
         if len(ids) > len(causes):
             first = dict(zip(reversed(cids), range(len(cids) - 1, -1, -1)))
@@ -250,12 +253,11 @@ def _merge_part(paths: list, baseline_dir: str | None) -> _Part:
                                     masker.unrooted(f.file), f.line, f.fs_path))
                 severities.append(f.severity)
                 lines.append(f.line)
-        host_severities = list(map(_SEVERITY, findings))
+        host_severities, host_lines = columns[4:]
         for cid, severity in compress(zip(cids, host_severities),
                                       map(ne, map(severities.__getitem__, cids), host_severities)):
             if _RANK[severity] > _RANK[severities[cid]]:
                 severities[cid] = severity
-        host_lines = list(map(_LINE, findings))
         for cid in compress(cids, map(ne, map(lines.__getitem__, cids), host_lines)):
             lines[cid] = None
         counts = Counter(host_severities)
@@ -265,6 +267,8 @@ def _merge_part(paths: list, baseline_dir: str | None) -> _Part:
         if baseline_dir is not None:
             _compare(summary, _baseline_counts(baseline_dir, hostfile, keyer), Counter(keys), ids,
                      part.new_at, position)
+        # freed before the next file is decoded, which then reuses this memory (still in cache)
+        del hostfile, findings, columns, keys, cids, host_severities, host_lines
     for cause, severity, line in zip(causes, severities, lines):
         cause.severity, cause.line = severity, line
     for cid, cause in enumerate(causes):
