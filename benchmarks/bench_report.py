@@ -13,16 +13,9 @@ templates deploy overlapping sets of sites, so most causes repeat across
 hosts; on each host 5% of the findings are its own (a path under its own
 name) and counts in messages differ from host to host.
 
-Measured (2026-12, 2 shared CPUs at load average ~15-20, 1.8 GB of host files,
-108k causes). Before (json.loads, a function call per masked field): --format
-json 23.6 s CPU, 178 MB peak. Now (msgspec decodes only the fields a fleet view
-reads into typed findings; cause keys in one loop per host): 11.9 s CPU, 170 MB
-peak, wall time on this loaded machine meaningless (73 s at load 20). Per host
-file, unloaded: decoding ~2.2 ms (json.loads was ~11.5 ms), keys and merge
-~6 ms (was ~15 ms). The memory target holds; the time target (2 s) does not:
-2 million findings at ~3-4 us of Python each is ~7 s of CPU, ~3.5 s of wall on
-2 quiet cores. Reaching 2 s needs the merge out of Python bytecode (or host files
-that carry only findings, not their fixes and diffs).
+Measured: see benchmarks/README.md ("Issue 19"). The target is not met: on this
+file format decoding alone (1.9 GB of JSON, mostly fixes and diffs the report
+never reads) is ~18 million instructions per host file, the merge ~20 million.
 """
 
 from __future__ import annotations
