@@ -36,6 +36,7 @@ from .model import DIR, LINK, Access, Denial, FsView, Identity, Meta, NotChecked
 WANTS = ("read", "list", "search", "stat", "auto", "write")
 _MAX_LINKS = 40
 _R, _W, _X = 4, 2, 1
+_BITS = {"read": (_R,), "list": (_X, _R), "search": (_X,), "stat": (), "write": (_X, _W)}
 _BIT_NAME = {_R: "r", _W: "w", _X: "x"}
 _CACHE_LIMIT = 200_000
 
@@ -117,6 +118,7 @@ class Checker:
         self._reach: dict[tuple[str, str], Access] = {}
         self._search: dict[str, Denial | None] = {}
         self._memo: dict[tuple[int, int, int, int, str], tuple[str, bool]] = {}
+        self._granted: set[tuple] = set()    # own() keys answered "no denial" (see own)
 
     # ---- public -------------------------------------------------------
 
@@ -188,16 +190,28 @@ class Checker:
         stat: nothing but the label; write (entries added to or removed from a
         directory): x then w, DAC only (callers judge SELinux and AppArmor themselves).
         """
+        plain = meta.acl is None and not self.enforcing and self.confinement is None
+        if plain:
+            # without an ACL, a label in force or a confinement, the answer depends on these
+            # alone; a walk asks it once per entry, and most entries are alike
+            key = (meta.mode, meta.uid, meta.gid, meta.kind, want)
+            if key in self._granted:
+                return None
         path = path or meta.path
         if want == "auto":
             want = "search" if meta.kind == DIR else "read"
-        bits = {"read": (_R,), "list": (_X, _R), "search": (_X,), "stat": (), "write": (_X, _W)}[want]
+        bits = _BITS[want]
         for bit in bits:
             denial = self._perm(meta, bit, path)
             if denial is not None:
                 return denial
         if want == "write":
             return None     # DAC only: callers judge SELinux and AppArmor themselves (dav.py)
+        if plain:
+            if len(self._granted) > _CACHE_LIMIT:
+                self._granted.clear()
+            self._granted.add(key)
+            return None
         denial = self._label(meta, "search" if want == "search" else
                              "stat" if want == "stat" else "read", path)
         if denial is None and self.confinement is not None and want in ("read", "list"):

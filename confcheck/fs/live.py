@@ -64,6 +64,9 @@ def parse_acl(blob: bytes) -> tuple[AclEntry, ...] | None:
     return tuple(entries)
 
 
+_PLAIN_KINDS = {_stat.S_IFREG: FILE, _stat.S_IFDIR: DIR}
+
+
 def _kind(st_mode: int) -> str:
     if _stat.S_ISREG(st_mode):
         return FILE
@@ -199,6 +202,8 @@ class LiveFs:
             raise NotChecked(path, f"cannot list: {exc.strerror}") from None
         xattrs = self._wants_xattrs(host)
         meta = self._meta
+        plain = not self._immutable
+        listxattr, kinds = os.listxattr, _PLAIN_KINDS
         with it:
             for entry in it:
                 try:
@@ -208,6 +213,24 @@ class LiveFs:
                 except OSError as exc:
                     raise NotChecked(base + "/" + entry.name,
                                      f"the scanner cannot stat it: {exc.strerror}") from None
+                # the common entry (a file or directory without xattrs) inline: this loop runs
+                # once per entry of the served trees; the rest goes through _meta
+                mode = st.st_mode
+                kind = kinds.get(mode & 0o170000)
+                if kind is not None and plain:
+                    if xattrs:
+                        try:
+                            names = listxattr(entry.path, follow_symlinks=False)
+                        except OSError:
+                            names = ()
+                    else:
+                        names = ()
+                    if not names:
+                        yield Meta(base + "/" + entry.name, kind, mode & 0o7777, st.st_uid, st.st_gid,
+                                   st.st_size)
+                        continue
+                    yield meta(base + "/" + entry.name, entry.path, st, xattrs, names)
+                    continue
                 yield meta(base + "/" + entry.name, entry.path, st, xattrs)
 
     def read_bytes(self, path: str) -> bytes | None:
@@ -283,7 +306,8 @@ class LiveFs:
             self._xattr_dir_cache[host_dir] = cached
         return cached
 
-    def _meta(self, path: str, host: str, st: os.stat_result, xattrs: bool) -> Meta:
+    def _meta(self, path: str, host: str, st: os.stat_result, xattrs: bool, names=None) -> Meta:
+        """`names`: the xattr names when already listed."""
         mode = st.st_mode
         kind = _kind(mode)
         target = acl = label = None
@@ -294,10 +318,11 @@ class LiveFs:
                 target = None
         elif xattrs:
             # Links carry no ACL, and their label never matters to access.
-            try:
-                names = os.listxattr(host, follow_symlinks=False)
-            except OSError:
-                names = ()
+            if names is None:
+                try:
+                    names = os.listxattr(host, follow_symlinks=False)
+                except OSError:
+                    names = ()
             if names:
                 if _ACL_XATTR in names:
                     try:

@@ -22,9 +22,13 @@ class AclEntry:
     perm: int       # rwx as 0o7 bits (4 = r, 2 = w, 1 = x)
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen (hashable and compared by value all the same, and never changed once
+# built): a frozen dataclass's __init__ sets each field through object.__setattr__,
+# which costs several times the lstat it records, once per entry of a walk.
+@dataclass(slots=True, unsafe_hash=True)
 class Meta:
-    """One `lstat` of a path (symlinks are not followed)."""
+    """One `lstat` of a path (symlinks are not followed). Treat it as immutable
+    (dataclasses.replace makes a changed copy)."""
 
     path: str
     kind: str               # file | dir | link | other

@@ -22,6 +22,9 @@ def looks_private(path: str) -> bool:
 
 def private_part(path: str) -> str | None:
     """The first component of `path` that looks private, or None."""
+    if "/" not in path:
+        # one name (a walk asks this once per entry)
+        return path if path and _PRIVATE_RE.match(path) else None
     return next((part for part in path.split("/") if part and _PRIVATE_RE.match(part)), None)
 
 

@@ -1,0 +1,78 @@
+"""The walk's fast paths give what the general path gives: LiveFs.scandir's inline
+entry against lstat (which goes through the general _meta), and Checker.own's
+memo of granted answers against a fresh Checker per entry, on a tree of odd
+names (spaces, newlines, bytes that are not UTF-8), ACLs, xattrs, links and
+closed modes; the kernel, run as the worker, has the last word on reads."""
+
+from __future__ import annotations
+
+import os
+
+from fshelpers import kernel, run
+
+from confcheck.fs.access import Checker
+from confcheck.fs.live import LiveFs
+from confcheck.fs.walk import ENTRY, walk_tree
+
+WWW = 33
+ODD = ["with space.html", "new\nline.html", os.fsdecode(b"caf\xe9.html"), os.fsdecode(b"\xff\xfe"),
+       " lead", "trail ", "tab\there", "back\\slash", "dollar$x", "-dash", "*star", ".dot"]
+
+
+def _odd_tree(tree) -> str:
+    for i, name in enumerate(ODD):
+        tree.file(f"s/{name}", 0o600 if i % 3 == 2 else 0o644)
+        tree.file(f"s/dir {i}/{name}", 0o640, 0, WWW if i % 2 else 0)
+        tree.dir(f"s/dir {i}", 0o700 if i % 4 == 3 else 0o755)
+    acl = tree.file("s/acl-denied", 0o644)
+    run("setfacl", "-m", "u:www-data:---", acl)
+    acl_dir = tree.dir(f"s/acl dir {ODD[1]}", 0o755)
+    tree.file(f"s/acl dir {ODD[1]}/inside")
+    run("setfacl", "-m", "u:www-data:r--", acl_dir)           # no x through the ACL
+    xattr = tree.file(f"s/{ODD[2]}.x", 0o644)
+    run("setfattr", "-n", "user.note", "-v", "1", xattr)     # xattrs, none of them an ACL
+    tree.link(f"s/link {ODD[0]}", ODD[0])
+    tree.link("s/dangling", "nowhere")
+    os.mkfifo(tree.p("s/fifo"))
+    return tree.p("s")
+
+
+def test_scandir_inline_entries_equal_lstat(tree):
+    top = _odd_tree(tree)
+    for xattrs in (True, False):
+        fs = LiveFs(xattrs=xattrs)
+        stack, seen = [top], 0
+        while stack:
+            d = stack.pop()
+            listed = sorted(fs.scandir(d), key=lambda m: m.path)
+            names = sorted(os.listdir(d))
+            assert [m.path for m in listed] == [d + "/" + n for n in names]
+            assert listed == [fs.lstat(m.path) for m in listed]
+            seen += len(listed)
+            stack += [m.path for m in listed if m.kind == "dir"]
+        assert seen > 2 * len(ODD)
+    acl = LiveFs().lstat(tree.p("s/acl-denied"))
+    assert acl.acl is not None and LiveFs(xattrs=False).lstat(acl.path).acl is None
+
+
+def test_walk_verdicts_equal_a_fresh_checker_per_entry(tree, fs, www):
+    top = _odd_tree(tree)
+    shared = Checker(fs, www)
+    events = [ev for ev in walk_tree(fs, www, top, checker=shared) if ev.kind == ENTRY]
+    assert {os.fsdecode(b"caf\xe9.html"), "new\nline.html"} <= {ev.path.rsplit("/", 1)[1] for ev in events}
+    reads = []
+    for ev in events:
+        fresh = Checker(fs, www)
+        if ev.meta.kind == "dir":
+            assert ev.denial == fresh.own(ev.meta, "search") and ev.list_denial == fresh.own(ev.meta, "list")
+            assert (ev.blocked or ev.denial) == fresh.check(ev.path, "search").denial
+        elif ev.meta.kind == "link":
+            assert ev.link == fresh.check(ev.path, "auto")
+        else:
+            assert ev.denial == fresh.own(ev.meta, "read")
+            assert (ev.blocked or ev.denial) == fresh.check(ev.path, "read").denial
+            if ev.meta.kind == "file":
+                reads.append(ev)
+    answers = kernel([(ev.path, "read") for ev in reads])
+    assert answers == ["ok" if ev.ok else "EACCES" for ev in reads]
+    assert "EACCES" in answers and "ok" in answers
