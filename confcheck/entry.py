@@ -87,7 +87,6 @@ def _scan(fields: dict) -> int:
 def guarded(call, debug: bool) -> int:
     """call(): its exit code, with what escapes it mapped onto the contract's codes
     (the typer path's main() and the short path share it)."""
-    from confcheck.isolation import REPORT_URL
     try:
         return call()
     except KeyboardInterrupt:
@@ -100,6 +99,7 @@ def guarded(call, debug: bool) -> int:
         if isinstance(exc, InputError):
             sys.stderr.write(f"confcheck: {exc}\n")
             return EXIT_USAGE
+        from confcheck.isolation import REPORT_URL
         if debug:
             import traceback
             traceback.print_exc()

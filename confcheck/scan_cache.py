@@ -27,7 +27,6 @@ import io
 import json
 import os
 import sys
-import tempfile
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -238,6 +237,7 @@ def store(key: str, captured: dict, code: int) -> None:
     folder = os.path.join(cache_dir(), key[:2])
     try:
         os.makedirs(folder, exist_ok=True)
+        import tempfile     # only a miss writes: a hit's start-up skips it
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:

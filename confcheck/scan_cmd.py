@@ -67,8 +67,6 @@ def expand_ids(patterns, registry, where: str) -> frozenset[str]:
 
 
 def run_scan_command(args: ScanArgs, stdin) -> int:
-    from confcheck.engine import ScanOptions
-    from confcheck.registry import load_rules
     from confcheck.settings import SettingsError, load_settings
 
     if args.no_fs and args.fs_snapshot:
@@ -77,6 +75,20 @@ def run_scan_command(args: ScanArgs, stdin) -> int:
         settings = load_settings(explicit=args.settings, isolated=args.isolated)
     except SettingsError as exc:
         raise ScanUsageError(str(exc)) from None
+    baseline = args.baseline
+    if baseline is None and settings.baseline:
+        baseline = os.path.join(settings.root, settings.baseline)
+    cached = (args.cache and not os.environ.get("CONFCHECK_NO_CACHE") and args.no_fs and not args.update_baseline
+              and "-" not in args.paths)
+    # looked up before the rules are imported (most of a small scan's start-up): the key holds the
+    # code, the arguments, the settings and the baseline's bytes, so the run that made an entry passed
+    # every check below but the worker user's, which reads the disk and stays ahead of the lookup
+    early = cached and not (args.worker_user or settings.worker_user)
+    if early:
+        code = _replay(args, settings, baseline)
+        if code is not None:
+            return code
+    from confcheck.registry import load_rules
     where = settings.path or "settings"
     registry = load_rules()
     cli_select, cli_ignore = _split(args.select), _split(args.ignore)
@@ -86,9 +98,6 @@ def run_scan_command(args: ScanArgs, stdin) -> int:
               expand_ids(settings.ignore, registry, where))
     for _pattern, ids in settings.per_file_ignores:
         expand_ids(ids, registry, f"{where}: per-file-ignores")
-    baseline = args.baseline
-    if baseline is None and settings.baseline:
-        baseline = os.path.join(settings.root, settings.baseline)
     if args.update_baseline and baseline is None:
         raise ScanUsageError("--update-baseline needs --baseline FILE (or `baseline` in the settings)")
     accepted = None
@@ -100,27 +109,38 @@ def run_scan_command(args: ScanArgs, stdin) -> int:
             raise ScanUsageError(str(exc)) from None
 
     if args.worker_user or settings.worker_user:
+        from confcheck.engine import ScanOptions
         _check_worker_user(ScanOptions(root=args.root, fs_snapshot=args.fs_snapshot, no_fs=args.no_fs,
                                        worker_user=args.worker_user or settings.worker_user))
     from confcheck.progress import start_progress
     progress = start_progress(sys.stderr, args.fmt == "text" and args.progress is not False)
-    if not (args.cache and not os.environ.get("CONFCHECK_NO_CACHE") and args.no_fs and not args.update_baseline and "-" not in args.paths):
+    if not cached:
         return _scan(args, settings, select, ignore, baseline, accepted, registry, progress, stdin, {})
+    if not early:
+        code = _replay(args, settings, baseline)
+        if code is not None:
+            if progress is not None:
+                progress.close()
+            return code
     from confcheck import scan_cache
     key = scan_cache.entry_key(args, settings, baseline)
-    entry = scan_cache.lookup(key)
-    if entry is not None:
-        if progress is not None:
-            progress.close()
-        sys.stdout.write(entry["stdout"])
-        sys.stderr.write(entry["stderr"])
-        return entry["code"]
     ran: dict = {}
     with scan_cache.recording() as captured:
         code = _scan(args, settings, select, ignore, baseline, accepted, registry, progress, stdin, ran)
     if code != EXIT_INTERNAL and not scan_cache.machine_fallback(ran.get("reading"), captured):
         scan_cache.store(key, captured, code)
     return code
+
+
+def _replay(args: ScanArgs, settings, baseline: str | None) -> int | None:
+    """The exit code of a cached answer, written out as the run that made it wrote it; None without one."""
+    from confcheck import scan_cache
+    entry = scan_cache.lookup(scan_cache.entry_key(args, settings, baseline))
+    if entry is None:
+        return None
+    sys.stdout.write(entry["stdout"])
+    sys.stderr.write(entry["stderr"])
+    return entry["code"]
 
 
 def _scan(args: ScanArgs, settings, select, ignore, baseline, accepted, registry, progress, stdin,

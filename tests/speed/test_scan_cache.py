@@ -126,3 +126,37 @@ def test_an_answer_that_read_the_machines_deployed_folder_is_not_kept(tree_dir, 
     beside, _ = _scan([os.path.join(repo, "nginx.conf")], cache, "--no-fs")
     assert beside != first
     assert beside == _scan([os.path.join(repo, "nginx.conf")], cache, "--no-fs", "--no-cache")[0]
+
+
+def _run(args, cache_dir, *extra):
+    env = {**os.environ, "CONFCHECK_CACHE_DIR": str(cache_dir)}
+    env.pop("CONFCHECK_NO_CACHE", None)
+    return subprocess.run([sys.executable, "-X", "importtime", "-m", "confcheck", "scan", *extra, *args],
+                          capture_output=True, text=True, env=env)
+
+
+def _answer(proc) -> tuple:
+    """stdout, stderr without -X importtime's lines, exit code."""
+    err = "".join(line + "\n" for line in proc.stderr.splitlines() if not line.startswith("import time:"))
+    return proc.stdout, err, proc.returncode
+
+
+def _rules_imported(proc) -> bool:
+    """The rule registry was imported (it imports every rule module)."""
+    return any(line.startswith("import time:") and line.endswith("confcheck.registry")
+               for line in proc.stderr.splitlines())
+
+
+def test_a_hit_answers_before_the_rules_are_imported_and_as_the_run_that_made_it(tree, tmp_path):
+    conf, _www = tree
+    main = os.path.join(conf, "nginx.conf")
+    cache = tmp_path / "cache"
+    for extra in (["--no-fs"], ["--no-fs", "--select", "NGX104"], ["--no-fs", "--ignore", "NGX", "--format", "json"]):
+        first = _run([main], cache, *extra)
+        hit = _run([main], cache, *extra)
+        assert _rules_imported(first) and not _rules_imported(hit)
+        assert _answer(hit) == _answer(first) == _answer(_run([main], cache, "--no-cache", *extra))
+    # an unknown rule id is judged on every run (a usage error is never cached)
+    for _ in range(2):
+        bad = _run([main], cache, "--no-fs", "--select", "NGX999")
+        assert bad.returncode == 2 and "unknown rule 'NGX999'" in bad.stderr
