@@ -223,8 +223,9 @@ def read_apps(reading, options) -> list:
     return apps
 
 
-def nginx_targets(reading) -> list[NginxTarget]:
-    """The nginx configurations read, validated (into each one's diagnostics), with their static models."""
+def nginx_targets(reading, *, places: bool = True) -> list[NginxTarget]:
+    """The nginx configurations read, validated (into each one's diagnostics), with their static models
+    (`places=False`: without the served places, which only the scan's disk rules read)."""
     from confcheck.parsers.nginx_directives import validate
     from confcheck.servers.coverage import nginx_unloaded_directives
     from confcheck.servers.nginx.model import build_model
@@ -234,7 +235,7 @@ def nginx_targets(reading) -> list[NginxTarget]:
         config = item.tree
         validate(config, item.diags, nginx_unloaded_directives)
         conf_prefix = config.prefix.rstrip("/") or "/"
-        target = NginxTarget(config, build_model(config.nodes, conf_prefix=conf_prefix))
+        target = NginxTarget(config, build_model(config.nodes, conf_prefix=conf_prefix, places=places))
         target.waf = _waf(target, item.diags)
         targets.append(target)
     return targets

@@ -76,7 +76,7 @@ def prepare(options: WhyOptions) -> Prepared:
         if item.config.server == "apache":
             return _prepare_apache(item, options, scan_options, reading)
         diags = item.diags
-        [target] = nginx_targets(reading)
+        [target] = nginx_targets(reading, places=False)
         fs, box = sandbox_view(open_fs(scan_options), "nginx", server_path(target.config.main.source.path,
                                                                              options.root))
         reading.note_unit(target.config.main.source.path, box)

@@ -44,7 +44,6 @@ content; see POLICY below for the table):
 from __future__ import annotations
 
 import os
-import posixpath
 import re
 import shutil
 import stat as _stat
@@ -614,28 +613,8 @@ class _Planner:
     def select(self, top: str, meta: Meta):
         """What the predicate selects under `top` on the view, whether private
         names live there, and top's own metadata."""
-        fs = self.fs
-        try:
-            top_meta = fs.lstat(top)
-            if top_meta is None:
-                return None, False, None
-            selected: list[str] = []
-            private = False
-            stack = [top_meta]
-            while stack:
-                m = stack.pop()
-                if m.path != top and looks_private(posixpath.basename(m.path)):
-                    private = True
-                if (m.kind == meta.kind and m.uid == meta.uid and m.gid == meta.gid
-                        and m.mode == meta.mode):
-                    if m.acl:
-                        return None, False, None     # find cannot see ACLs
-                    selected.append(m.path)
-                if m.kind == DIR:
-                    stack.extend(fs.scandir(m.path))
-            return selected, private, top_meta
-        except (NotChecked, OSError):
-            return None, False, None
+        from confcheck.fs.alike import find_alike
+        return find_alike(self.fs, top, meta)
 
     # ---- labels -------------------------------------------------------
 

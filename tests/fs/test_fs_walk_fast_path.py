@@ -76,3 +76,24 @@ def test_walk_verdicts_equal_a_fresh_checker_per_entry(tree, fs, www):
     answers = kernel([(ev.path, "read") for ev in reads])
     assert answers == ["ok" if ev.ok else "EACCES" for ev in reads]
     assert "EACCES" in answers and "ok" in answers
+
+
+def test_find_alike_on_the_live_disk_equals_the_walk_through_scandir(tree, fs):
+    from confcheck.fs.alike import _generic, find_alike
+    top = _odd_tree(tree)
+    tree.file(f"s/dir 1/{ODD[1]}.env", 0o640, 0, WWW)       # a private-looking name, selected alike
+    tree.file("s/dir 2/plain", 0o644)
+    likes = [fs.lstat(tree.p(rel)) for rel in
+             ("s/dir 1", "s/dir 3", "s/with space.html", f"s/{ODD[2]}", f"s/dir 1/{ODD[1]}.env", "s/acl-denied",
+              f"s/{ODD[2]}.x", "s/fifo")]
+    answers = set()
+    for like in likes:
+        for under in (top, tree.p("s/dir 2"), tree.p("s/dir 1")):
+            fast = find_alike(fs, under, like)
+            slow = _generic(fs, fs.lstat(under), like)
+            assert (sorted(fast[0]) if fast[0] is not None else None, *fast[1:]) == \
+                   (sorted(slow[0]) if slow[0] is not None else None, *slow[1:])
+            answers.add((fast[0] is None, fast[1], len(fast[0] or ())))
+    assert (True, False, 0) in answers                      # the ACL'd file: find cannot select it
+    assert any(private for _none, private, _n in answers) and len(answers) > 3
+    assert find_alike(fs, tree.p("s/missing"), likes[0]) == (None, False, None)

@@ -271,8 +271,9 @@ def _fixed_part(path: str) -> tuple[str, bool]:
 
 
 def build_model(nodes: list[Node], *, prefix: str = DEFAULT_PREFIX,
-                conf_prefix: str = DEFAULT_CONF_PREFIX) -> NginxModel:
-    """The served places, auth files and worker user of a loaded nginx config."""
+                conf_prefix: str = DEFAULT_CONF_PREFIX, places: bool = True) -> NginxModel:
+    """The served places, auth files and worker user of a loaded nginx config
+    (`places=False`: the servers and the worker user alone, what `why` reads of it)."""
     model = NginxModel(prefix=prefix, conf_prefix=conf_prefix)
     user = _last(nodes, "user")
     if user is not None and user.args:
@@ -286,12 +287,14 @@ def build_model(nodes: list[Node], *, prefix: str = DEFAULT_PREFIX,
             http_scope = root_scope.child(http.children)
             for server in _blocks(http.children, "server"):
                 model.servers.append(server)
-                builder.server(server, http_scope)
+                if places:
+                    builder.server(server, http_scope)
     else:
         # A lone vhost file (sites-available/x.conf): its server blocks are http's.
         for server in _blocks(nodes, "server"):
             model.servers.append(server)
-            builder.server(server, root_scope)
+            if places:
+                builder.server(server, root_scope)
     return model
 
 
