@@ -284,15 +284,16 @@ def _last_own_child(block: Node) -> Node | None:
     return children[-1] if children else None
 
 
-def _passing_clients(model, server, loc, uri: str) -> list[str]:
-    """Client addresses for which `uri` (answered inside the prefix location
-    `loc`) is not refused by the configuration: the addresses its allow lines
+def passing_clients(model, server, loc) -> list[str]:
+    """Client addresses for which a URI answered inside the prefix location
+    `loc` is not refused by the configuration: the addresses its allow lines
     name first; the usual public and private clients only when none of those
     gets through (a refusal by `if`, geo or map instead of an allow list)."""
     import ipaddress
 
     from confcheck.analyzers.nginx._common import PRIVATE_IPS, PUBLIC_IP, by_config, probe
 
+    uri = (loc.name if loc.name.endswith("/") else loc.name + "/") + "confcheck"
     named = []
     for node in loc.group("access"):
         if node.key == "allow" and node.args and node.args[0].value != "all":
@@ -311,9 +312,10 @@ def _passing_clients(model, server, loc, uri: str) -> list[str]:
     return [ip for ip in (PUBLIC_IP, *PRIVATE_IPS) if ip not in named and passes(ip)]
 
 
-def prefix_beats_regex(ctx, target, model, server, loc, found, uris: list[str]) -> ConfigFix | None:
+def prefix_beats_regex(ctx, target, model, server, loc, found, uris: list[str],
+                       passing: list[str]) -> ConfigFix | None:
     """NGX104: `found` (a regex location) answers `uris` under the prefix location
-    `loc`, which refuses them.
+    `loc`, which refuses them; `passing` is passing_clients(model, server, loc).
 
     - `loc` refuses every client tried and has no nested prefix locations: make it
       `^~`, so no regex location of its level is tried under it (safe; unsafe when
@@ -327,8 +329,6 @@ def prefix_beats_regex(ctx, target, model, server, loc, found, uris: list[str]) 
       under the prefix would be sent to those clients as it is).
     """
     node = loc.node
-    base = loc.name if loc.name.endswith("/") else loc.name + "/"
-    passing = _passing_clients(model, server, loc, base + "confcheck")
     nested_static = [l for l in loc.static if l.modifier != "="]
     found_text = f"location {found.modifier} {found.name}"
     leaked = ", ".join(uris)

@@ -7,6 +7,7 @@ from confcheck.fixers.nginx_fixes import acme_exception
 from confcheck.registry import RuleDoc, rule
 
 from ._common import by_config, config_model, probe
+from ._shapes import per_server
 
 ACME = "/.well-known/acme-challenge/confcheck-token"
 
@@ -47,31 +48,35 @@ def _plain_http(server) -> bool:
 def check(ctx):
     for target in ctx.nginx:
         model = config_model(ctx, target)
-        for server in model.http.servers:
-            if not _plain_http(server):
-                continue
-            acme = probe(model, server, ACME)
-            if not by_config(acme, (403, 404, 444)):
-                continue
-            # A server that refuses everything is NGX112's (or meant to); here only
-            # a rule that refuses the challenge while the site itself is served.
-            home = probe(model, server, "/")
-            if home is not None and home.decided_by is acme.decided_by:
-                continue
-            loc = acme.decided_by
-            holder = loc.parent
-            while holder is not None and holder.key != "location":
-                holder = holder.parent
-            if holder is not None and holder.values[:1] not in (["~"], ["~*"]) \
-                    and any(v.startswith("/.well-known") for v in holder.values):
-                continue        # a location written for /.well-known itself: deliberate
-            where = f" ({' '.join(holder.values)})" if holder is not None else ""
-            yield Finding(
-                rule="NGX101", name="acme-challenge-denied", severity="error",
-                message=(f"GET {ACME} is answered {acme.status} by `{acme.decided_by.name} "
-                         f"{' '.join(a.raw for a in acme.decided_by.args)}`{where}: Let's Encrypt's "
-                         "HTTP-01 challenge is refused, so certificates cannot be issued or renewed; "
-                         "add `location ^~ /.well-known/acme-challenge/ {}` or exclude it from the "
-                         "dot-file pattern with `(?!well-known)`"),
-                span=acme.decided_by.span, server="nginx",
-                fix=acme_exception(ctx, target, server, holder) if holder is not None else None)
+        yield from per_server(model, model.http.servers,
+                              lambda server: _server_findings(ctx, target, model, server))
+
+
+def _server_findings(ctx, target, model, server):
+    if not _plain_http(server):
+        return
+    acme = probe(model, server, ACME)
+    if not by_config(acme, (403, 404, 444)):
+        return
+    # A server that refuses everything is NGX112's (or meant to); here only
+    # a rule that refuses the challenge while the site itself is served.
+    home = probe(model, server, "/")
+    if home is not None and home.decided_by is acme.decided_by:
+        return
+    loc = acme.decided_by
+    holder = loc.parent
+    while holder is not None and holder.key != "location":
+        holder = holder.parent
+    if holder is not None and holder.values[:1] not in (["~"], ["~*"]) \
+            and any(v.startswith("/.well-known") for v in holder.values):
+        return        # a location written for /.well-known itself: deliberate
+    where = f" ({' '.join(holder.values)})" if holder is not None else ""
+    yield Finding(
+        rule="NGX101", name="acme-challenge-denied", severity="error",
+        message=(f"GET {ACME} is answered {acme.status} by `{acme.decided_by.name} "
+                 f"{' '.join(a.raw for a in acme.decided_by.args)}`{where}: Let's Encrypt's "
+                 "HTTP-01 challenge is refused, so certificates cannot be issued or renewed; "
+                 "add `location ^~ /.well-known/acme-challenge/ {}` or exclude it from the "
+                 "dot-file pattern with `(?!well-known)`"),
+        span=acme.decided_by.span, server="nginx",
+        fix=acme_exception(ctx, target, server, holder) if holder is not None else None)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from confcheck.findings import Finding
-from confcheck.fixers.nginx_fixes import prefix_beats_regex
+from confcheck.fixers.nginx_fixes import passing_clients, prefix_beats_regex
 from confcheck.registry import RuleDoc, rule
 from confcheck.servers.nginx.conf import iter_locations
 from confcheck.servers.nginx.locations import find_location
 
 from ._common import by_config, config_model, is_inside, probe
+from ._shapes import shapes, sharing_on
 
 EXTENSIONS = (".php", ".css", ".js", ".png", ".jpg", ".json", ".txt", ".html", ".xml", ".bak", ".sql", ".env")
 
@@ -39,42 +40,82 @@ DOC = RuleDoc(
 def check(ctx):
     for target in ctx.nginx:
         model = config_model(ctx, target)
+        table = shapes(model.http) if sharing_on(model) else None
+        failures = model.failures if model.failures is not None else []
+        done: dict = {}     # shape -> (the server analysed, its plan, the clients each fix lets in)
         for server in model.http.servers:
-            regexes = [l for l in iter_locations(server) if l.modifier in ("~", "~*") and l.regex is not None]
-            if not regexes:
-                continue        # nothing can answer in a prefix location's place
-            for loc in iter_locations(server):
-                if loc.modifier != "" or not loc.name or not loc.name.startswith("/"):
-                    continue
-                outside = [l for l in regexes if not is_inside(l, loc)]
-                if not outside:
-                    continue
-                base = loc.name if loc.name.endswith("/") else loc.name + "/"
-                denied = probe(model, server, base + "confcheck")
-                if not by_config(denied, (403, 404, 444)) or not is_inside(
-                        find_location(server, base + "confcheck").location, loc):
-                    continue
-                leaks: dict[int, tuple] = {}
-                for ext in EXTENSIONS:
-                    uri = base + "x" + ext
-                    # only a regex location outside `loc` that matches can take the URI
-                    # (the full search below says whether one does)
-                    if not any(l.regex.search(uri) for l in outside):
-                        continue
-                    found = find_location(server, uri).location
-                    if found is None or is_inside(found, loc) or found.modifier not in ("~", "~*"):
-                        continue
-                    outcome = probe(model, server, uri)
-                    if outcome is None or by_config(outcome, (403, 404, 444)):
-                        continue
-                    leaks.setdefault(id(found), (found, []))[1].append(uri)
-                for found, uris in leaks.values():
-                    yield Finding(
-                        rule="NGX104", name="regex-bypasses-prefix-deny", severity="warning",
-                        message=(f"{found.describe()} answers {', '.join(uris)}: the regex wins over "
-                                 f"{loc.describe()} (line {loc.node.line}), whose "
-                                 f"`{denied.decided_by.name} {' '.join(a.raw for a in denied.decided_by.args)}` "
-                                 f"never runs for them; make it `location ^~ {loc.name}` or nest the "
-                                 "regex location inside it"),
-                        span=found.node.span, server="nginx",
-                        fix=prefix_beats_regex(ctx, target, model, server, loc, found, uris))
+            key = table.key[id(server)] if table is not None else None
+            if key is not None and key in done:
+                yield from _look_alike(ctx, target, model, table, server, *done[key])
+                continue
+            before = len(failures)
+            plan = _plan(model, server)
+            passings = []
+            for loc, decided, leaks in plan:
+                for found, uris in leaks:
+                    passing = passing_clients(model, server, loc)
+                    passings.append(passing)
+                    yield _finding(ctx, target, model, server, loc, decided, found, uris, passing)
+            if key is not None and len(failures) == before:
+                done[key] = (server, plan, passings)
+
+
+def _plan(model, server) -> list[tuple]:
+    """[(denied prefix location, the directive that denies, [(regex location, URIs it takes)])]."""
+    plan: list[tuple] = []
+    regexes = [l for l in iter_locations(server) if l.modifier in ("~", "~*") and l.regex is not None]
+    if not regexes:
+        return plan         # nothing can answer in a prefix location's place
+    for loc in iter_locations(server):
+        if loc.modifier != "" or not loc.name or not loc.name.startswith("/"):
+            continue
+        outside = [l for l in regexes if not is_inside(l, loc)]
+        if not outside:
+            continue
+        base = loc.name if loc.name.endswith("/") else loc.name + "/"
+        denied = probe(model, server, base + "confcheck")
+        if not by_config(denied, (403, 404, 444)) or not is_inside(
+                find_location(server, base + "confcheck").location, loc):
+            continue
+        leaks: dict[int, tuple] = {}
+        for ext in EXTENSIONS:
+            uri = base + "x" + ext
+            # only a regex location outside `loc` that matches can take the URI
+            # (the full search below says whether one does)
+            if not any(l.regex.search(uri) for l in outside):
+                continue
+            found = find_location(server, uri).location
+            if found is None or is_inside(found, loc) or found.modifier not in ("~", "~*"):
+                continue
+            outcome = probe(model, server, uri)
+            if outcome is None or by_config(outcome, (403, 404, 444)):
+                continue
+            leaks.setdefault(id(found), (found, []))[1].append(uri)
+        if leaks:
+            plan.append((loc, denied.decided_by, list(leaks.values())))
+    return plan
+
+
+def _look_alike(ctx, target, model, table, server, rep, plan, passings):
+    """The findings of `server`, a look-alike of `rep`: the same plan at the same positions."""
+    nodes = table.node_map(rep, server)
+    locs = table.location_map(rep, server)
+    passing = iter(passings)
+    for loc, decided, leaks in plan:
+        # a directive outside the server (http level) is the same one for both
+        decided = nodes.get(id(decided), decided)
+        for found, uris in leaks:
+            yield _finding(ctx, target, model, server, locs[id(loc)], decided, locs[id(found)], uris,
+                           next(passing))
+
+
+def _finding(ctx, target, model, server, loc, decided, found, uris, passing) -> Finding:
+    return Finding(
+        rule="NGX104", name="regex-bypasses-prefix-deny", severity="warning",
+        message=(f"{found.describe()} answers {', '.join(uris)}: the regex wins over "
+                 f"{loc.describe()} (line {loc.node.line}), whose "
+                 f"`{decided.name} {' '.join(a.raw for a in decided.args)}` "
+                 f"never runs for them; make it `location ^~ {loc.name}` or nest the "
+                 "regex location inside it"),
+        span=found.node.span, server="nginx",
+        fix=prefix_beats_regex(ctx, target, model, server, loc, found, uris, passing))

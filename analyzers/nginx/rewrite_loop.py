@@ -8,6 +8,7 @@ from confcheck.registry import RuleDoc, rule
 from confcheck.servers.nginx.conf import compile_regex, BadRegex, iter_locations
 
 from ._common import probe, regex_samples
+from ._shapes import per_server
 
 DOC = RuleDoc(
     what="Finds URIs for which the rewrite rules, `try_files` fallbacks or `error_page` targets "
@@ -80,21 +81,24 @@ def _can_loop(server, with_disk: bool) -> bool:
 def check(ctx):
     for target in ctx.nginx:
         model = ctx.request_model(target)
-        for server in model.http.servers:
-            if not _can_loop(server, model.fs is not None):
-                continue
-            seen: set[int] = set()
-            for uri in _candidate_uris(model.http, server):
-                outcome = probe(model, server, uri)
-                if outcome is None or outcome.status != 500 or outcome.rule != "NGX-rewrite-loop":
-                    continue
-                node = outcome.decided_by
-                if node is None or id(node) in seen:
-                    continue
-                seen.add(id(node))
-                yield Finding(
-                    rule="NGX113", name="rewrite-loop", severity="error",
-                    message=(f"GET {uri} is answered 500: {outcome.reason}; "
-                             f"`{node.name} {' '.join(a.raw for a in node.args)}` keeps sending the "
-                             "request back through the location search"),
-                    span=node.span, server="nginx", fix=rewrite_loop_advice(node))
+        yield from per_server(model, model.http.servers, lambda server: _server_findings(model, server))
+
+
+def _server_findings(model, server):
+    if not _can_loop(server, model.fs is not None):
+        return
+    seen: set[int] = set()
+    for uri in _candidate_uris(model.http, server):
+        outcome = probe(model, server, uri)
+        if outcome is None or outcome.status != 500 or outcome.rule != "NGX-rewrite-loop":
+            continue
+        node = outcome.decided_by
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        yield Finding(
+            rule="NGX113", name="rewrite-loop", severity="error",
+            message=(f"GET {uri} is answered 500: {outcome.reason}; "
+                     f"`{node.name} {' '.join(a.raw for a in node.args)}` keeps sending the "
+                     "request back through the location search"),
+            span=node.span, server="nginx", fix=rewrite_loop_advice(node))

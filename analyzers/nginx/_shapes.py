@@ -1,0 +1,206 @@
+"""Look-alike servers: one analysis per shape in config-only scans.
+
+Generated and templated configs repeat one server block thousands of times
+with only the names changed (`server_name siteN.example.com`, `root
+/var/www/siteN`). Two servers have the same *shape* when their subtrees are
+the same directives with the same arguments and the same layout, except for
+tokens of name and path arguments that are renamed consistently (one
+server's `site7` is the other's `site8` everywhere, and neither appears in
+any other argument of the server or of the http level). Without the disk,
+and when no argument reads those names back through a variable into
+something that matches (a location, an `if`, a map), the model answers the
+same requests the same way for both, up to the renaming: a rule's verdict
+on one holds for the other.
+
+What cannot be shown the same shape keeps its own analysis: a server that
+reads a name or path variable where it can be matched, a regex server_name,
+`valid_referers`, or a token that also appears outside name and path
+arguments. Sharing is off when the scan sees the disk (paths then lead to
+different files) and when CONFCHECK_NO_SHARING is set (tests compare both).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Callable, Iterable, Iterator
+
+from confcheck.servers.nginx.conf import Http, Server, iter_locations
+
+# Arguments that only name things: their tokens may be renamed between look-alikes.
+NAME_KEYS = frozenset({"server_name", "root", "alias", "ssl_certificate", "ssl_certificate_key",
+                       "ssl_trusted_certificate", "ssl_client_certificate", "ssl_dhparam", "access_log",
+                       "error_log", "auth_basic_user_file", "ssl_stapling_file"})
+# Variables whose value comes from a name or a path argument (or the Host the probe sends).
+NAME_VARIABLES = frozenset({"host", "server_name", "http_host", "document_root", "realpath_root",
+                            "request_filename", "hostname", "ssl_server_name"})
+# Directives whose values only go out (to the backend or the response) and are never matched.
+PASSED_ON = frozenset({"fastcgi_param", "proxy_set_header", "add_header", "uwsgi_param", "scgi_param",
+                       "grpc_set_header", "return"})
+# Directives that read the server names themselves.
+READS_NAMES = frozenset({"valid_referers"})
+
+_TOKEN = re.compile(r"\$\{?\w+\}?|[A-Za-z0-9_]+")
+_VARIABLE = re.compile(r"\$\{?(\w+)")
+_CLASS = str.maketrans("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
+                       "a" * 26 + "A" * 26 + "9" * 10)
+
+
+def sharing_on(model) -> bool:
+    """Look-alikes share verdicts: config-only models, unless switched off."""
+    return model.fs is None and not os.environ.get("CONFCHECK_NO_SHARING")
+
+
+def _walk(nodes, depth: int = 1) -> Iterator[tuple]:
+    """(directive, nesting) under `nodes`, depth first, an include followed by what it brings in."""
+    for child in nodes or ():
+        yield child, depth
+        for included in child.included:
+            yield from _walk(included.nodes, depth + 1)
+        if child.children is not None:
+            yield from _walk(child.children, depth + 1)
+
+
+def server_nodes(server: Server) -> list:
+    """The server's directives, depth first: the positions look-alikes correspond by."""
+    return [node for node, _depth in _walk(server.node.children)]
+
+
+def _http_tokens(http: Http) -> frozenset[str]:
+    """Every token of an argument outside the server blocks (a map or geo naming a host)."""
+    tokens: set[str] = set()
+    root = http.scope.node if getattr(http.scope, "node", None) is not None else None
+    stack = [root] if root is not None else []
+    while stack:
+        node = stack.pop()
+        for child in node.children or ():
+            if child.key == "server":
+                continue
+            for arg in child.args:
+                tokens.update(_TOKEN.findall(arg.raw))
+            if child.children is not None:
+                stack.append(child)
+    return frozenset(tokens)
+
+
+class _Tokens(dict):
+    """raw argument text -> its tokens (look-alikes repeat the same texts)."""
+
+    def __missing__(self, raw: str) -> tuple:
+        value = self[raw] = tuple(_TOKEN.findall(raw))
+        return value
+
+
+def _shape_key(http: Http, server: Server, walk: list, outside: frozenset[str], tokens: _Tokens) -> tuple | None:
+    """The server's shape; None when it cannot be shared safely."""
+    fixed: set[str] = set(outside)
+    named: set[str] = set()
+    for node, _depth in walk:
+        key = node.key
+        if key in NAME_KEYS:
+            if key == "server_name" and any(a.value.startswith("~") for a in node.args):
+                return None
+            for arg in node.args:
+                named.update(tokens[arg.raw])
+            continue
+        if key in READS_NAMES:
+            return None
+        passed_on = key in PASSED_ON
+        for arg in node.args:
+            raw = arg.raw
+            if "$" in raw and not passed_on and NAME_VARIABLES.intersection(_VARIABLE.findall(raw)):
+                return None
+            if not passed_on:
+                fixed.update(tokens[raw])
+    # renamable: the tokens of names and paths, nowhere else but in values that are only passed on
+    # ($variables are never renamed: `root /srv/$host` reads one)
+    free = {token for token in named - fixed if not token.startswith("$")}
+    renamed: dict[str, str] = {}
+
+    def rename(match: re.Match) -> str:
+        token = match.group(0)
+        if token not in free:
+            return token
+        if token not in renamed:
+            renamed[token] = f"\x00{len(renamed)}:{token.translate(_CLASS)}\x00"
+        return renamed[token]
+
+    source, base, _end = _extent(server.node)
+    out: list = [_aim_key(http, server)]
+    for node, depth in walk:
+        args = tuple(_TOKEN.sub(rename, a.raw) for a in node.args) if free and (
+            node.key in NAME_KEYS or node.key in PASSED_ON) else tuple(a.raw for a in node.args)
+        # the layout too: a fix's edit and a rule reading "the same line" see it
+        src, start, end = _extent(node)
+        where = (start - base, end - start) if src is source else src.path
+        out.append((node.name, args, node.children is not None, where, depth))
+    return tuple(out)
+
+
+def _extent(node) -> tuple:
+    """(source, start, end) of the node's span, without making the Span of a lazy node."""
+    try:
+        return node._src, node._start, node._end
+    except AttributeError:
+        span = node.span
+        return span.source, span.start, span.end
+
+
+def _aim_key(http: Http, server: Server):
+    """Which listen and which kind of Host the probes reach the server with."""
+    from ._common import _aim, _host_candidates
+    aim = _aim(http, server)
+    if aim is None:
+        return None
+    hosts = list(_host_candidates(server))
+    return aim[0], aim[1], hosts.index(aim[2]) if aim[2] in hosts else -1, len(hosts)
+
+
+class Shapes:
+    """The servers of one http block grouped by shape (computed once per configuration)."""
+
+    def __init__(self, http: Http) -> None:
+        outside = _http_tokens(http)
+        tokens = _Tokens()
+        self.key: dict[int, tuple | None] = {}
+        for server in http.servers:
+            self.key[id(server)] = _shape_key(http, server, list(_walk(server.node.children)), outside, tokens)
+
+    def node_map(self, rep: Server, other: Server) -> dict[int, object]:
+        """id(node of `rep`) -> the node at the same position in `other` (same shape)."""
+        return {id(a): b for a, b in zip(server_nodes(rep), server_nodes(other))}
+
+    @staticmethod
+    def location_map(rep: Server, other: Server) -> dict[int, object]:
+        return {id(a): b for a, b in zip(iter_locations(rep), iter_locations(other))}
+
+
+def shapes(http: Http) -> Shapes:
+    memo = http.memo
+    if "server_shapes" not in memo:
+        memo["server_shapes"] = Shapes(http)
+    return memo["server_shapes"]
+
+
+def per_server(model, servers: Iterable[Server], analyse: Callable[[Server], Iterable]) -> Iterator:
+    """analyse(server)'s findings for every server, where a look-alike of a server
+    that had none has none either (its analysis is skipped). A shape whose first
+    analysis recorded an internal error is not shared: each server then says so."""
+    if not sharing_on(model):
+        for server in servers:
+            yield from analyse(server)
+        return
+    table = shapes(model.http)
+    clean: set = set()
+    failures = model.failures if model.failures is not None else []
+    for server in servers:
+        key = table.key[id(server)]
+        if key is not None and key in clean:
+            continue
+        before = len(failures)
+        found = False
+        for finding in analyse(server):
+            found = True
+            yield finding
+        if key is not None and not found and len(failures) == before:
+            clean.add(key)
