@@ -8,6 +8,7 @@ from confcheck.registry import RuleDoc, rule
 from confcheck.servers.nginx.conf import iter_locations
 
 from ._common import PRIVATE_IPS, PUBLIC_IP, by_config, config_model, probe, sample_uri
+from ._shapes import per_server
 
 DOC = RuleDoc(
     what="Finds server blocks where `GET /`, `GET /index.html` and `GET /a/b` - and a URL in "
@@ -41,44 +42,47 @@ def _catch_all(server) -> bool:
 def check(ctx):
     for target in ctx.nginx:
         model = config_model(ctx, target)
-        for server in model.http.servers:
-            if _catch_all(server):
-                continue
-            # Cheap first question: a server whose home page is not refused by
-            # its config is not refusing everything (most servers stop here).
-            if not by_config(probe(model, server, "/"), (403,)):
-                continue
-            paths = ["/", "/index.html", "/a/b"]
-            for loc in iter_locations(server):
-                uri = sample_uri(server, loc)
-                if uri is not None:
-                    paths.append(uri)
-            allows = [n.args[0].value.split("/")[0] for loc in [server, *iter_locations(server)]
-                      for n in loc.own("allow") if n.args and n.args[0].value != "all"]
-            first = None
-            refused = True
-            for ip in dict.fromkeys([PUBLIC_IP, *PRIVATE_IPS, *allows]):
-                for path in dict.fromkeys(paths):
-                    outcome = probe(model, server, path, client_ip=ip)
-                    if outcome is None:
-                        refused = False
-                        break
-                    if not by_config(outcome, (403,)):
-                        refused = False
-                        break
-                    first = first or outcome
-                if not refused:
-                    break
-            if not refused or first is None:
-                continue
-            node = first.decided_by
-            if node.parent is not None and node.parent.key == "if":
-                continue        # conditional (Referer, User-Agent...): not every request
-            if node.key == "return" and any(l.default for l in server.listens):
-                continue        # a default_server that rejects unknown hosts, on purpose
-            yield Finding(
-                rule="NGX112", name="server-denies-everything", severity="error",
-                message=(f"{server.describe()} answers 403 to every URL tried ({', '.join(dict.fromkeys(paths))}) "
-                         f"from every client address: `{node.name} {' '.join(a.raw for a in node.args)}` "
-                         "decides each request before anything is served"),
-                span=node.span, server="nginx", fix=server_denies_advice(server, node))
+        yield from per_server(model, model.http.servers, lambda server: _server_findings(model, server))
+
+
+def _server_findings(model, server):
+    if _catch_all(server):
+        return
+    # Cheap first question: a server whose home page is not refused by
+    # its config is not refusing everything (most servers stop here).
+    if not by_config(probe(model, server, "/"), (403,)):
+        return
+    paths = ["/", "/index.html", "/a/b"]
+    for loc in iter_locations(server):
+        uri = sample_uri(server, loc)
+        if uri is not None:
+            paths.append(uri)
+    allows = [n.args[0].value.split("/")[0] for loc in [server, *iter_locations(server)]
+              for n in loc.own("allow") if n.args and n.args[0].value != "all"]
+    first = None
+    refused = True
+    for ip in dict.fromkeys([PUBLIC_IP, *PRIVATE_IPS, *allows]):
+        for path in dict.fromkeys(paths):
+            outcome = probe(model, server, path, client_ip=ip)
+            if outcome is None:
+                refused = False
+                break
+            if not by_config(outcome, (403,)):
+                refused = False
+                break
+            first = first or outcome
+        if not refused:
+            break
+    if not refused or first is None:
+        return
+    node = first.decided_by
+    if node.parent is not None and node.parent.key == "if":
+        return        # conditional (Referer, User-Agent...): not every request
+    if node.key == "return" and any(l.default for l in server.listens):
+        return        # a default_server that rejects unknown hosts, on purpose
+    yield Finding(
+        rule="NGX112", name="server-denies-everything", severity="error",
+        message=(f"{server.describe()} answers 403 to every URL tried ({', '.join(dict.fromkeys(paths))}) "
+                 f"from every client address: `{node.name} {' '.join(a.raw for a in node.args)}` "
+                 "decides each request before anything is served"),
+        span=node.span, server="nginx", fix=server_denies_advice(server, node))

@@ -1,0 +1,136 @@
+"""Look-alike servers share verdicts (analyzers/nginx/_shapes.py) without changing one answer:
+the whole JSON document of a config-only scan is the same with sharing on and off
+(CONFCHECK_NO_SHARING), on the benchmark's uniform tree, realistic application servers, the
+real corpus, and trees where one server among many look-alikes is changed in a way that
+changes its findings (and must not change theirs)."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from confcheck.engine import ScanOptions, run_scan
+from confcheck.inputs import InputError
+from confcheck.output.json_out import dumps, scan_document
+
+CHECKOUT = Path(__file__).resolve().parents[2]
+UNIFORM = CHECKOUT.parent / "shared" / "bench" / "gen_nginx_tree.py"
+CORPUS = CHECKOUT.parent / "shared" / "corpus" / "nginx"
+sys.path.insert(0, str(CHECKOUT / "benchmarks"))
+from gen_app_tree import generate as generate_apps  # noqa: E402
+
+
+def _document(main: str, sharing: bool, monkeypatch) -> str:
+    if sharing:
+        monkeypatch.delenv("CONFCHECK_NO_SHARING", raising=False)
+    else:
+        monkeypatch.setenv("CONFCHECK_NO_SHARING", "1")
+    try:
+        return dumps(scan_document(run_scan(ScanOptions(paths=[main], no_fs=True))))
+    except InputError as exc:       # (a corpus file whose includes name /etc/nginx: the same both ways)
+        return f"input error: {exc}"
+
+
+def _same_both_ways(main: str, monkeypatch) -> str:
+    shared = _document(main, True, monkeypatch)
+    alone = _document(main, False, monkeypatch)
+    assert shared == alone, main
+    return alone
+
+
+@pytest.fixture
+def base():
+    path = Path(tempfile.mkdtemp(prefix="confcheck-share-", dir="/var/tmp"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _uniform(base: Path, count: int) -> Path:
+    top = base / "uniform"
+    top.mkdir()
+    subprocess.run([sys.executable, str(UNIFORM), str(count)], cwd=top, check=True, stdout=subprocess.DEVNULL)
+    return top
+
+
+@pytest.mark.skipif(not UNIFORM.exists(), reason="../shared/bench is not there")
+def test_uniform_tree_same_with_and_without_sharing(base, monkeypatch):
+    top = _uniform(base, 60)
+    doc = json.loads(_same_both_ways(str(top / "nginx.conf"), monkeypatch))
+    assert len(doc["findings"]) == 120     # two NGX104 findings per server, every one answered
+
+
+def test_app_tree_same_with_and_without_sharing(base, monkeypatch):
+    main = generate_apps(str(base / "apps"), 160)
+    doc = json.loads(_same_both_ways(main, monkeypatch))
+    assert doc["findings"]
+
+
+@pytest.mark.skipif(not CORPUS.exists(), reason="../shared/corpus is not there")
+def test_corpus_same_with_and_without_sharing(monkeypatch):
+    mains = sorted(CORPUS.rglob("nginx.conf")) + sorted(CORPUS.glob("*.conf"))
+    assert len(mains) > 10
+    answered = 0
+    for main in mains:
+        answered += not _same_both_ways(str(main), monkeypatch).startswith("input error")
+    assert answered > 10
+
+
+# One server's block changed: each edit changes what the rules find for that server.
+PERTURBATIONS = [
+    ("the admin deny becomes an allow", "        deny all;\n    }\n    location /static/", "        allow all;\n    }\n    location /static/"),
+    ("a regex location that takes .sql", "    location = /old {", "    location ~ \\.sql$ {\n        expires 1d;\n    }\n    location = /old {"),
+    ("the asset regex location removed", "    location ~* \\.(png|jpg|css|js)$ {\n        add_header Cache-Control \"public\";\n        expires 7d;\n    }\n", ""),
+    ("the php regex renamed", "location ~ \\.php$ {", "location ~ \\.phtml$ {"),
+    ("the admin prefix made ^~", "location /admin/ {", "location ^~ /admin/ {"),
+    ("a rewrite that loops", "        try_files $uri $uri/ /index.php?$args;", "        rewrite ^/(.*)$ /x/$1 last;"),
+    ("the server refuses everything", "    index index.html index.php;", "    index index.html index.php;\n    deny all;"),
+    ("the admin location named like the site", "location /admin/ {", "location /SITE/ {"),
+    ("the location's root repeats its prefix", "        alias /var/www/SITE/static/;", "        root /var/www/SITE/static;"),
+    ("the alias loses its slash", "/SITE/static/;", "/SITE/static;"),
+    ("a dot-file deny without the acme exception", "    location / {", "    location ~ /\\. {\n        deny all;\n    }\n    location / {"),
+]
+
+
+def _server_text(text: str, index: int) -> tuple[int, int]:
+    """The span of the index-th `server {` block of a generated file."""
+    starts = [m.start() for m in re.finditer(r"(?m)^server \{", text)] + [len(text)]
+    return starts[index], starts[index + 1]
+
+
+@pytest.mark.skipif(not UNIFORM.exists(), reason="../shared/bench is not there")
+def test_one_changed_server_among_look_alikes(base, monkeypatch):
+    top = _uniform(base, 40)      # servers 10..39 are one shape (two-digit names), 0..9 another
+    main = str(top / "nginx.conf")
+    original = _same_both_ways(main, monkeypatch)
+    rng = random.Random(1422)
+    files = sorted((top / "sites").glob("*.conf"))
+    saved = {f: f.read_text() for f in files}
+    for label, old, new in PERTURBATIONS:
+        for server in (10, rng.randrange(11, 40)):     # the first of its shape, and a later one
+            path = files[server // 10]
+            text = saved[path]
+            start, end = _server_text(text, server % 10)
+            block = text[start:end]
+            site = f"site{server}"
+            edited = block.replace(old.replace("SITE", site), new.replace("SITE", site), 1)
+            assert edited != block, label
+            path.write_text(text[:start] + edited + text[end:])
+            try:
+                changed = _same_both_ways(main, monkeypatch)
+            finally:
+                path.write_text(text)
+            assert changed != original, (label, server)
+            # every other server keeps its findings: compare the documents without the changed file
+            assert _other_files(changed, path.name) == _other_files(original, path.name), (label, server)
+
+
+def _other_files(document: str, name: str) -> list:
+    return [f for f in json.loads(document)["findings"] if not (f.get("file") or "").endswith("/" + name)]
