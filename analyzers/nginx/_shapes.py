@@ -41,6 +41,7 @@ PASSED_ON = frozenset({"fastcgi_param", "proxy_set_header", "add_header", "uwsgi
 READS_NAMES = frozenset({"valid_referers"})
 
 _TOKEN = re.compile(r"\$\{?\w+\}?|[A-Za-z0-9_]+")
+_TOKEN_SPLIT = re.compile(r"(\$\{?\w+\}?|[A-Za-z0-9_]+)")
 _VARIABLE = re.compile(r"\$\{?(\w+)")
 _CLASS = str.maketrans("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
                        "a" * 26 + "A" * 26 + "9" * 10)
@@ -92,11 +93,16 @@ class _Tokens(dict):
 
 
 def _shape_key(http: Http, server: Server, walk: list, outside: frozenset[str], tokens: _Tokens) -> tuple | None:
-    """The server's shape; None when it cannot be shared safely."""
+    """The server's shape: its own text (comments and layout included) with the free
+    tokens renamed by first occurrence, the files it includes, how probes reach it.
+    None when it cannot be shared safely."""
     fixed: set[str] = set(outside)
     named: set[str] = set()
+    included: list[str] = []
     for node, _depth in walk:
         key = node.key
+        if node.included:
+            included += [inc.source.path for inc in node.included]
         if key in NAME_KEYS:
             if key == "server_name" and any(a.value.startswith("~") for a in node.args):
                 return None
@@ -115,26 +121,16 @@ def _shape_key(http: Http, server: Server, walk: list, outside: frozenset[str], 
     # renamable: the tokens of names and paths, nowhere else but in values that are only passed on
     # ($variables are never renamed: `root /srv/$host` reads one)
     free = {token for token in named - fixed if not token.startswith("$")}
-    renamed: dict[str, str] = {}
-
-    def rename(match: re.Match) -> str:
-        token = match.group(0)
-        if token not in free:
-            return token
-        if token not in renamed:
-            renamed[token] = f"\x00{len(renamed)}:{token.translate(_CLASS)}\x00"
-        return renamed[token]
-
-    source, base, _end = _extent(server.node)
-    out: list = [_aim_key(http, server)]
-    for node, depth in walk:
-        args = tuple(_TOKEN.sub(rename, a.raw) for a in node.args) if free and (
-            node.key in NAME_KEYS or node.key in PASSED_ON) else tuple(a.raw for a in node.args)
-        # the layout too: a fix's edit and a rule reading "the same line" see it
-        src, start, end = _extent(node)
-        where = (start - base, end - start) if src is source else src.path
-        out.append((node.name, args, node.children is not None, where, depth))
-    return tuple(out)
+    source, start, end = _extent(server.node)
+    line_start = source.data.rfind(b"\n", 0, start) + 1
+    parts = _TOKEN_SPLIT.split(source.slice(line_start, end))
+    if free:
+        renamed: dict[str, str] = {}
+        for part in parts[1::2]:
+            if part in free and part not in renamed:
+                renamed[part] = f"{len(renamed)}:{part.translate(_CLASS)}"
+        parts = [(renamed[part],) if part in renamed else part for part in parts]
+    return _aim_key(http, server), tuple(parts), tuple(included)
 
 
 def _extent(node) -> tuple:
