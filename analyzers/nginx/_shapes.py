@@ -92,10 +92,11 @@ class _Tokens(dict):
         return value
 
 
-def _shape_key(http: Http, server: Server, walk: list, outside: frozenset[str], tokens: _Tokens) -> tuple | None:
-    """The server's shape: its own text (comments and layout included) with the free
-    tokens renamed by first occurrence, the files it includes, how probes reach it.
-    None when it cannot be shared safely."""
+def _shape_key(http: Http, server: Server, walk: list, outside: frozenset[str],
+               tokens: _Tokens) -> tuple[tuple | None, tuple[str, ...]]:
+    """(shape, renamed tokens in order of first occurrence) of the server. The shape: its own text (comments and layout
+    included) with the free tokens renamed by first occurrence, the files it includes,
+    how probes reach it; None when it cannot be shared safely."""
     fixed: set[str] = set(outside)
     named: set[str] = set()
     included: list[str] = []
@@ -105,32 +106,32 @@ def _shape_key(http: Http, server: Server, walk: list, outside: frozenset[str], 
             included += [inc.source.path for inc in node.included]
         if key in NAME_KEYS:
             if key == "server_name" and any(a.value.startswith("~") for a in node.args):
-                return None
+                return None, ()
             for arg in node.args:
                 named.update(tokens[arg.raw])
             continue
         if key in READS_NAMES:
-            return None
+            return None, ()
         passed_on = key in PASSED_ON
         for arg in node.args:
             raw = arg.raw
             if "$" in raw and not passed_on and NAME_VARIABLES.intersection(_VARIABLE.findall(raw)):
-                return None
+                return None, ()
             if not passed_on:
                 fixed.update(tokens[raw])
     # renamable: the tokens of names and paths, nowhere else but in values that are only passed on
     # ($variables are never renamed: `root /srv/$host` reads one)
-    free = {token for token in named - fixed if not token.startswith("$")}
+    free = frozenset(token for token in named - fixed if not token.startswith("$"))
     source, start, end = _extent(server.node)
     line_start = source.data.rfind(b"\n", 0, start) + 1
     parts = _TOKEN_SPLIT.split(source.slice(line_start, end))
+    renamed: dict[str, str] = {}
     if free:
-        renamed: dict[str, str] = {}
         for part in parts[1::2]:
             if part in free and part not in renamed:
                 renamed[part] = f"{len(renamed)}:{part.translate(_CLASS)}"
         parts = [(renamed[part],) if part in renamed else part for part in parts]
-    return _aim_key(http, server), tuple(parts), tuple(included)
+    return (_aim_key(http, server), tuple(parts), tuple(included)), tuple(renamed)
 
 
 def _extent(node) -> tuple:
@@ -159,16 +160,48 @@ class Shapes:
         outside = _http_tokens(http)
         tokens = _Tokens()
         self.key: dict[int, tuple | None] = {}
+        self.renamed: dict[int, tuple[str, ...]] = {}   # each server's renamed tokens, in order
         for server in http.servers:
-            self.key[id(server)] = _shape_key(http, server, list(_walk(server.node.children)), outside, tokens)
+            self.key[id(server)], self.renamed[id(server)] = _shape_key(
+                http, server, list(_walk(server.node.children)), outside, tokens)
 
     def node_map(self, rep: Server, other: Server) -> dict[int, object]:
         """id(node of `rep`) -> the node at the same position in `other` (same shape)."""
         return {id(a): b for a, b in zip(server_nodes(rep), server_nodes(other))}
 
-    @staticmethod
-    def location_map(rep: Server, other: Server) -> dict[int, object]:
-        return {id(a): b for a, b in zip(iter_locations(rep), iter_locations(other))}
+    def moved_fix(self, fix, rep: Server, other: Server):
+        """`fix` (a ConfigFix made for `rep`) for its look-alike `other`: the same edits
+        moved to `other`'s text. None when that is not shown to be the fix `other` would
+        get: a title, command or new text naming one of `rep`'s tokens that `other` names
+        otherwise, or an edit in `rep`'s file outside its block; the caller then makes
+        `other`'s own."""
+        from confcheck.fixers.config import ConfigFix, checked_fix
+        from confcheck.fixers.edits import Edit
+        if type(fix) is not ConfigFix:
+            return None
+        free = frozenset(a for a, b in zip(self.renamed[id(rep)], self.renamed[id(other)]) if a != b)
+        if _names_any(fix.title, free) or any(_names_any(c, free) for c in fix.commands):
+            return None
+        source, start, end = _extent(rep.node)
+        target, there, _end = _extent(other.node)
+        first = source.data.rfind(b"\n", 0, start) + 1
+        edits = []
+        for edit in fix.edits:
+            if _names_any(edit.replacement.decode("utf-8", "surrogateescape"), free):
+                return None
+            if edit.source is source:
+                if not (first <= edit.start and edit.end <= end):
+                    return None
+                edit = Edit(target, edit.start - start + there, edit.end - start + there, edit.replacement)
+            edits.append(edit)
+        moved = checked_fix(edits, fix.base, fix.title, fix.applicability)
+        if moved is not None:
+            moved.commands = list(fix.commands)
+        return moved
+
+
+def _names_any(text: str, tokens: frozenset[str]) -> bool:
+    return bool(tokens) and not tokens.isdisjoint(_TOKEN.findall(text))
 
 
 def shapes(http: Http) -> Shapes:

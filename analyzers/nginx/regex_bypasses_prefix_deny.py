@@ -9,7 +9,7 @@ from confcheck.servers.nginx.conf import iter_locations
 from confcheck.servers.nginx.locations import find_location
 
 from ._common import by_config, config_model, is_inside, probe
-from ._shapes import shapes, sharing_on
+from ._shapes import server_nodes, shapes, sharing_on
 
 EXTENSIONS = (".php", ".css", ".js", ".png", ".jpg", ".json", ".txt", ".html", ".xml", ".bak", ".sql", ".env")
 
@@ -42,7 +42,7 @@ def check(ctx):
         model = config_model(ctx, target)
         table = shapes(model.http) if sharing_on(model) else None
         failures = model.failures if model.failures is not None else []
-        done: dict = {}     # shape -> (the server analysed, its plan, the clients each fix lets in)
+        done: dict = {}     # shape -> the server analysed, its plan and each finding's (clients let in, fix)
         for server in model.http.servers:
             key = table.key[id(server)] if table is not None else None
             if key is not None and key in done:
@@ -50,14 +50,15 @@ def check(ctx):
                 continue
             before = len(failures)
             plan = _plan(model, server)
-            passings = []
+            made = []
             for loc, decided, leaks in plan:
                 for found, uris in leaks:
                     passing = passing_clients(model, server, loc)
-                    passings.append(passing)
-                    yield _finding(ctx, target, model, server, loc, decided, found, uris, passing)
+                    fix = prefix_beats_regex(ctx, target, model, server, loc, found, uris, passing)
+                    made.append((passing, fix))
+                    yield _finding(loc, decided, found, uris, fix)
             if key is not None and len(failures) == before:
-                done[key] = (server, plan, passings)
+                done[key] = (server, plan, made)
 
 
 def _plan(model, server) -> list[tuple]:
@@ -96,20 +97,28 @@ def _plan(model, server) -> list[tuple]:
     return plan
 
 
-def _look_alike(ctx, target, model, table, server, rep, plan, passings):
-    """The findings of `server`, a look-alike of `rep`: the same plan at the same positions."""
-    nodes = table.node_map(rep, server)
-    locs = table.location_map(rep, server)
-    passing = iter(passings)
+def _look_alike(ctx, target, model, table, server, rep, plan, made):
+    """The findings of `server`, a look-alike of `rep`: the same plan at the same positions,
+    the same fixes moved to its text (made again where they cannot be moved)."""
+    locs = dict(zip(map(id, iter_locations(rep)), iter_locations(server)))
+    nodes = None
+    made = iter(made)
     for loc, decided, leaks in plan:
+        if nodes is None:
+            nodes = dict(zip(map(id, server_nodes(rep)), server_nodes(server)))
         # a directive outside the server (http level) is the same one for both
         decided = nodes.get(id(decided), decided)
+        loc = locs[id(loc)]
         for found, uris in leaks:
-            yield _finding(ctx, target, model, server, locs[id(loc)], decided, locs[id(found)], uris,
-                           next(passing))
+            found = locs[id(found)]
+            passing, fix = next(made)
+            if fix is not None:
+                fix = table.moved_fix(fix, rep, server) or prefix_beats_regex(
+                    ctx, target, model, server, loc, found, uris, passing)
+            yield _finding(loc, decided, found, uris, fix)
 
 
-def _finding(ctx, target, model, server, loc, decided, found, uris, passing) -> Finding:
+def _finding(loc, decided, found, uris, fix) -> Finding:
     return Finding(
         rule="NGX104", name="regex-bypasses-prefix-deny", severity="warning",
         message=(f"{found.describe()} answers {', '.join(uris)}: the regex wins over "
@@ -117,5 +126,4 @@ def _finding(ctx, target, model, server, loc, decided, found, uris, passing) -> 
                  f"`{decided.name} {' '.join(a.raw for a in decided.args)}` "
                  f"never runs for them; make it `location ^~ {loc.name}` or nest the "
                  "regex location inside it"),
-        span=found.node.span, server="nginx",
-        fix=prefix_beats_regex(ctx, target, model, server, loc, found, uris, passing))
+        span=found.node.span, server="nginx", fix=fix)

@@ -95,6 +95,8 @@ PERTURBATIONS = [
     ("the admin location named like the site", "location /admin/ {", "location /SITE/ {"),
     ("the location's root repeats its prefix", "        alias /var/www/SITE/static/;", "        root /var/www/SITE/static;"),
     ("the alias loses its slash", "/SITE/static/;", "/SITE/static;"),
+    ("a comment that the fix's copy carries", "        expires 7d;\n    }\n    location = /old", "        expires 7d;  # SITE\n    }\n    location = /old"),
+    ("the admin block on one line", "    location /admin/ {\n        allow 10.0.0.0/8;\n        allow 192.168.0.0/16;\n        deny all;\n    }", "    location /admin/ { allow 10.0.0.0/8; allow 192.168.0.0/16; deny all; }"),
     ("a dot-file deny without the acme exception", "    location / {", "    location ~ /\\. {\n        deny all;\n    }\n    location / {"),
 ]
 
