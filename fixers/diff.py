@@ -80,10 +80,14 @@ def file_diff(old: bytes, new: bytes, rel: str, context: int = 3, whole: bool = 
     start, a_end, b_end = (0, len(old), len(new)) if whole else _byte_window(old, new, context)
     a = _lines(old[start:a_end].decode("utf-8", "surrogateescape"))
     b = _lines(new[start:b_end].decode("utf-8", "surrogateescape"))
-    if not whole and _ambiguous(a, b):
-        return file_diff(old, new, rel, context, whole=True)
+    groups = None
+    if not whole:
+        groups = _one_change(a, b, context)
+        if groups is AMBIGUOUS:
+            return file_diff(old, new, rel, context, whole=True)
     out: list[str] = []
-    for line in _unified(a, b, _header("a/", rel), _header("b/", rel), context, old.count(b"\n", 0, start)):
+    for line in _unified(a, b, _header("a/", rel), _header("b/", rel), context, old.count(b"\n", 0, start),
+                         groups):
         if line.endswith("\n"):
             out.append(line)
         else:
@@ -91,13 +95,16 @@ def file_diff(old: bytes, new: bytes, rel: str, context: int = 3, whole: bool = 
     return "".join(out)
 
 
-def _unified(a: list[str], b: list[str], old: str, new: str, context: int, offset: int) -> Iterator[str]:
+def _unified(a: list[str], b: list[str], old: str, new: str, context: int, offset: int,
+             groups: list | None = None) -> Iterator[str]:
     """diff -u's lines for a and b (their first line is line offset+1). difflib's
     own unified_diff would treat lines frequent in a long file (`}`, blank lines)
-    as junk and could answer a one-line edit with a hunk of a hundred lines."""
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    as junk and could answer a one-line edit with a hunk of a hundred lines.
+    `groups`: the hunks when they are known already (_one_change)."""
+    if groups is None:
+        groups = difflib.SequenceMatcher(None, a, b, autojunk=False).get_grouped_opcodes(context)
     first = True
-    for group in matcher.get_grouped_opcodes(context):
+    for group in groups:
         if first:
             yield f"--- {old}\n"
             yield f"+++ {new}\n"
@@ -156,10 +163,17 @@ def _common(a: bytes, b: bytes, limit: int) -> int:
     return lo
 
 
-def _ambiguous(a: list[str], b: list[str]) -> bool:
-    """A changed line equals one of the context lines around it: difflib could then
-    pair it with that line (an insertion after `}` that ends with `}` ...), and which
-    pairing it picks depends on the whole file, so the whole file goes to it."""
+AMBIGUOUS: list = []
+
+
+def _one_change(a: list[str], b: list[str], context: int) -> list | None:
+    """The hunk difflib makes of a window holding one changed stretch; AMBIGUOUS when
+    a changed line equals a context line (an insertion after `}` that ends with `}`
+    ...: difflib could pair it with that line, and which pairing it picks depends on
+    the whole file, so the whole file goes to it); None when difflib has to say (an
+    old changed line equals a new one, or a line is both before and after the
+    change). Otherwise every matching block lies in the lines before or in the lines
+    after, and difflib keeps both whole: one hunk, made here without it."""
     limit = min(len(a), len(b))
     head = 0
     while head < limit and a[head] == b[head]:
@@ -167,8 +181,19 @@ def _ambiguous(a: list[str], b: list[str]) -> bool:
     tail = 0
     while tail < limit - head and a[-1 - tail] == b[-1 - tail]:
         tail += 1
-    changed = set(a[head:len(a) - tail]) | set(b[head:len(b) - tail])
-    return any(line in changed for line in a[:head]) or any(line in changed for line in a[len(a) - tail:])
+    removed, added = set(a[head:len(a) - tail]), set(b[head:len(b) - tail])
+    changed = removed | added
+    if any(line in changed for line in a[:head]) or any(line in changed for line in a[len(a) - tail:]):
+        return AMBIGUOUS
+    if not removed.isdisjoint(added) or not set(a[:head]).isdisjoint(a[len(a) - tail:]):
+        return None
+    # difflib's get_grouped_opcodes for [equal, change, equal]: `context` equal lines each side
+    group = [("equal", max(0, head - context), head, max(0, head - context), head)] if head else []
+    group.append(("replace", head, len(a) - tail, head, len(b) - tail))
+    if tail:
+        group.append(("equal", len(a) - tail, len(a) - tail + min(tail, context),
+                      len(b) - tail, len(b) - tail + min(tail, context)))
+    return [group]
 
 
 def _lines(text: str) -> list[str]:
