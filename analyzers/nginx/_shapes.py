@@ -134,6 +134,12 @@ def _shape_key(http: Http, server: Server, walk: list, outside: frozenset[str],
     return (_aim_key(http, server), tuple(parts), tuple(included)), tuple(renamed)
 
 
+def _size(server: Server) -> int:
+    """The length of the server's text from the start of its first line."""
+    source, start, end = _extent(server.node)
+    return end - (source.data.rfind(b"\n", 0, start) + 1)
+
+
 def _extent(node) -> tuple:
     """(source, start, end) of the node's span, without making the Span of a lazy node."""
     try:
@@ -161,7 +167,16 @@ class Shapes:
         tokens = _Tokens()
         self.key: dict[int, tuple | None] = {}
         self.renamed: dict[int, tuple[str, ...]] = {}   # each server's renamed tokens, in order
+        # renaming keeps every token's length: a server whose text is the only one of its
+        # length has no look-alike, and its shape is not worked out
+        lengths: dict[int, int] = {}
         for server in http.servers:
+            size = _size(server)
+            lengths[size] = lengths.get(size, 0) + 1
+        for server in http.servers:
+            if lengths[_size(server)] < 2:
+                self.key[id(server)], self.renamed[id(server)] = None, ()
+                continue
             self.key[id(server)], self.renamed[id(server)] = _shape_key(
                 http, server, list(_walk(server.node.children)), outside, tokens)
 
