@@ -31,7 +31,7 @@ def set_entry(pool, key: str, value: str, after: str = "listen") -> Edit:
 
 
 def _fix(ctx, edits: list[Edit], title: str, applicability: str):
-    paths = [sf.realpath for t in ctx.nginx for sf in t.config.files.values()]
+    paths = [sf.realpath for t in ctx.targets() for sf in t.config.files.values()]
     paths += [e.source.realpath for e in edits]
     return checked_fix(edits, patch_base(paths, getattr(ctx.options, "root", None)), title, applicability)
 

@@ -10,7 +10,7 @@ from confcheck.registry import RuleDoc, rule
 WRITABLE_SETTINGS = ("upload_tmp_dir", "session.save_path", "sys_temp_dir", "soap.wsdl_cache_dir")
 
 DOC = RuleDoc(
-    what="Finds folders a pool that nginx passes requests to names in `php_admin_value`/`php_value` for uploads "
+    what="Finds folders a pool that nginx or Apache passes requests to names in `php_admin_value`/`php_value` for uploads "
          f"({', '.join(WRITABLE_SETTINGS)}) that the pool's user cannot write into.",
     why="PHP writes uploads, sessions and temporary files as the pool's user: without w and x on "
         "the folder (and x on every folder above it) uploads fail on POST (`UPLOAD_ERR_CANT_WRITE` / "

@@ -139,15 +139,21 @@ def test_why_follows_apache_into_php_fpm(php_runs):
 RULE_OF = {"pool-cannot-read": "PHP102", "socket-refused": "PHP103", "no-pool": "PHP104"}
 
 
-def test_scan_reports_what_php_fpm_refuses_and_nothing_on_healthy_sites(php_nginx):
+def scan_misses(run: PhpRun, kind: str) -> tuple[list, list[str]]:
+    """(the PHP findings of a scan of the configuration the server ran and the php-fpm.conf the
+    master ran, what they miss): every 403/404/502/503 the pool or its socket caused must be
+    reported at the path at fault (or the pool entry), nothing at all on the healthy sites, and
+    every status a finding claims must be the real answer to that request."""
+    import re
+
     from confcheck.engine import ScanOptions, run_scan
-    result = run_scan(ScanOptions(configs=[str(php_nginx.result.conf_path), str(php_nginx.master.conf_path),
-                                      str(php_nginx.master.ini_path)]))
+    result = run_scan(ScanOptions(configs=[str(run.result.conf_path), str(run.master.conf_path),
+                                      str(run.master.ini_path)]))
     assert [str(e) for e in result.errors] == []
     php = [f for f in result.findings if f.rule.startswith("PHP")]
     missing = []
-    for sc in php_nginx.result.scenarios.values():
-        bound = next(b for b in php_nginx.session.bound if b.spec.name == sc.name)
+    for sc in run.result.scenarios.values():
+        bound = next(b for b in run.session.bound if b.spec.name == sc.name)
         if Path(bound.spec.source).name == "phpini.yaml":
             continue    # php.ini causes (open_basedir, doc_root, a folder as the script) have no scan rule yet
         for req in sc.requests:
@@ -157,30 +163,42 @@ def test_scan_reports_what_php_fpm_refuses_and_nothing_on_healthy_sites(php_ngin
                 if not any((f.rule, f.fs_path) == want for f in php):
                     missing.append(f"{sc.name}[{req.index}] {req.spec.label}: no {want}")
             elif exp.decided_in == "php_fpm":
-                decided = exp.decided_by.replace("@POOL@", f"n-{sc.name}")
+                decided = exp.decided_by.replace("@POOL@", f"{kind[0]}-{sc.name}")
                 # a connection php-fpm refuses (listen.allowed_clients) is PHP103, else the extension list
                 want_rule = "PHP103" if decided.startswith("listen") else "PHP101"
                 if not any(f.rule == want_rule and f.span.source.line_text(f.span.line).startswith(decided)
                            for f in php):
                     missing.append(f"{sc.name}[{req.index}] {req.spec.label}: no {want_rule} at {decided!r}")
-        if sc.name.startswith("php-healthy"):
+        if "healthy" in sc.name:
             # nothing at all: no php-fpm rule, and no worker rule about files php-fpm reads
             noise = [f"{f.rule} {f.message}" for f in result.findings
-                     if (f.fs_path or "").startswith(str(bound.root) + "/") or f"n-{sc.name}]" in f.message]
+                     if (f.fs_path or "").startswith(str(bound.root) + "/") or f"{kind[0]}-{sc.name}]" in f.message]
             assert not noise, f"{sc.name} is healthy, yet: {noise}"
+    for finding in php:
+        claim = re.search(r"GET (\S+) is answered (\d+)", finding.message)
+        sent = [r for sc in run.result.scenarios.values() for r in sc.requests
+                if claim and r.spec.method == "GET" and r.spec.path == claim.group(1)]
+        if sent and not any(r.status == int(claim.group(2)) for r in sent):
+            missing.append(f"{finding.rule} claims what the server did not answer: {finding.message}")
+    return php, missing
+
+
+def test_scan_reports_what_php_fpm_refuses_and_nothing_on_healthy_sites(php_nginx):
+    php, missing = scan_misses(php_nginx, "nginx")
     assert not missing, "\n".join(missing)
     # the upload folder the script itself found read-only (its body says "ro"), and only that one
     upload = php_nginx.result.scenarios["php-upload-folder"]
     root = next(b.root for b in php_nginx.session.bound if b.spec.name == "php-upload-folder")
     assert [(f.rule, f.fs_path, f.span.source.line_text(f.span.line).split("]")[0]) for f in php
             if f.rule == "PHP105"] == [("PHP105", f"{root}/tmp", "php_admin_value[upload_tmp_dir")], upload
-    # every PHP finding's status claim is the real answer to a request the harness sent with that path
-    import re
-    for finding in php:
-        claim = re.search(r"GET (\S+) is answered (\d+)", finding.message)
-        sent = [r for sc in php_nginx.result.scenarios.values() for r in sc.requests
-                if claim and r.spec.path == claim.group(1)]
-        assert not sent or any(r.status == int(claim.group(2)) for r in sent), finding.message
+
+
+def test_scan_reports_what_php_fpm_refuses_behind_apache(php_runs):
+    run = php_runs["apache"]
+    php, missing = scan_misses(run, "apache")
+    assert not missing, "\n".join(missing)
+    assert {f.server for f in php} == {"apache"}
+    assert {f.rule for f in php} >= {"PHP101", "PHP102", "PHP103", "PHP104"}
 
 
 # (scenario, request index): (status before, status after) - every answer the pool-file
