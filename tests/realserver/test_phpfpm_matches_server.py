@@ -10,6 +10,7 @@ scenarios are tests/realserver/phpfpm_scenarios/*.yaml.
 from __future__ import annotations
 
 import os
+import shlex
 from pathlib import Path
 
 import pytest
@@ -186,11 +187,16 @@ def scan_misses(run: PhpRun, kind: str) -> tuple[list, list[str]]:
 def test_scan_reports_what_php_fpm_refuses_and_nothing_on_healthy_sites(php_nginx):
     php, missing = scan_misses(php_nginx, "nginx")
     assert not missing, "\n".join(missing)
-    # the upload folder the script itself found read-only (its body says "ro"), and only that one
+    # the upload and session folders the scripts themselves found read-only (the bodies say "ro",
+    # "refused"), and the temporary folder named in the code: those, and only those
     upload = php_nginx.result.scenarios["php-upload-folder"]
     root = next(b.root for b in php_nginx.session.bound if b.spec.name == "php-upload-folder")
-    assert [(f.rule, f.fs_path, f.span.source.line_text(f.span.line).split("]")[0]) for f in php
-            if f.rule == "PHP105"] == [("PHP105", f"{root}/tmp", "php_admin_value[upload_tmp_dir")], upload
+    assert [r.body for r in upload.requests] == [b"ro", b"none", b"6:elsewhere", b"refused"], upload
+    found = sorted((f.fs_path, f.span.source.line_text(f.span.line).split("]")[0], f.fix.applicability)
+                   for f in php if f.rule == "PHP105")
+    assert found == [(f"{root}/sess", "php_value[session.save_path", "safe"),
+                     (f"{root}/tmp", "php_admin_value[upload_tmp_dir", "safe"),
+                     (f"{root}/www/lib", "php_admin_value[sys_temp_dir", "display-only")], found
 
 
 def test_scan_reports_what_php_fpm_refuses_behind_apache(php_runs):
@@ -220,6 +226,10 @@ CHANGED = {
     ("php-pool-user-reads", 2): (404, 200),    # GET /private/p.php - PHP102: search on private/
     ("php-pool-user-reads", 5): (403, 200),    # GET /aclmask.php - PHP102
     ("php-debian-snippet", 5): (403, 200),     # GET /0600.php - PHP102 (pool user www-data)
+    ("php-upload-folder", 0): (200, 200),      # GET /upload.php - PHP105: upload_tmp_dir writable ("ro" -> "w")
+    ("php-upload-folder", 2): (200, 200),      # POST a file - PHP105: stored in upload_tmp_dir
+                                               #   ("6:elsewhere", UPLOAD_ERR_NO_TMP_DIR -> "0:upload_tmp_dir")
+    ("php-upload-folder", 3): (200, 200),      # GET /session.php - PHP105: session.save_path ("refused" -> "started")
 }
 
 
@@ -235,19 +245,24 @@ def test_pool_file_fixes_change_exactly_the_intended_answers(php_nginx):
     options = ScanOptions(configs=[str(php_nginx.result.conf_path), str(php_nginx.master.conf_path),
                                       str(php_nginx.master.ini_path)])
     before = run_scan(options)
-    mine = [f for f in before.findings if f.rule in ("PHP101", "PHP102", "PHP103")]
+    mine = [f for f in before.findings if f.rule in ("PHP101", "PHP102", "PHP103", "PHP105")]
     fixset = collect(mine, unsafe=True)
-    # pool-file edits, and a script for the pools' users only (read and search, never write)
-    assert fixset.patch and {p.identity.user for p in fixset.plans} <= {
-        php_nginx.session.accounts.users["shop"], "www-data"}
+    # pool-file edits, and a script for the pools' users only: read and search on the code, write
+    # only on the folders PHP105 names for uploads and sessions, for that pool's user alone
+    accounts = php_nginx.session.accounts.users
+    assert fixset.patch and {p.identity.user for p in fixset.plans} <= {accounts["shop"], accounts["up"], "www-data"}
+    root = next(b.root for b in php_nginx.session.bound if b.spec.name == "php-upload-folder")
     script = fixset.script().decode()
-    assert "chmod" in script and "w" not in " ".join(
-        line.split()[1] for line in script.splitlines() if line.startswith(("chmod ", "setfacl ")))
+    changes = [shlex.split(line) for line in script.splitlines() if line.startswith(("chmod ", "setfacl "))]
+    writes = sorted((argv[-2], argv[-1]) for argv in changes if "w" in argv[-2])
+    assert writes == [(f"u:{accounts['up']}:rwx,m::rwx", f"{root}/sess"),
+                      (f"u:{accounts['up']}:rwx,m::rwx", f"{root}/tmp")], script
+    assert f"{root}/www/lib" not in script     # it holds code: advice in the finding only
     apply_fixes(php_nginx.session, fixset, options)
     php_nginx.master.restart()
     after = run_patched(php_nginx.session)
     wrong = unexpected_changes(php_nginx.result, after, CHANGED)
     assert not wrong, "\n".join(wrong)
     # and confcheck agrees with the server on the patched pools
-    assert not [f for f in run_scan(options).findings if f.rule in ("PHP101", "PHP102", "PHP103")
-                and "closed" not in (f.fs_path or "") and f.fix is not None]
+    assert not [f for f in run_scan(options).findings if f.rule in ("PHP101", "PHP102", "PHP103", "PHP105")
+                and "closed" not in (f.fs_path or "") and f.fix is not None and f.fix.applicability != "display-only"]
