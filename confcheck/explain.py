@@ -283,6 +283,9 @@ def _cause(event: LogEvent, machine: Machine) -> Cause:
         if outcome.fs_path and _fs_kind(event):
             # Ask about the logged path: the check itself finds the component at fault.
             base.fix = _permission_fix(machine, event.path or outcome.fs_path, FS_WANT.get(event.kind, "read"))
+        elif event.kind in PHP_KINDS:
+            from confcheck.explain_php import pool_fix
+            base.fix = pool_fix(machine, outcome)
         return base
     if event.kind in PHP_KINDS:
         from confcheck.explain_php import php_cause

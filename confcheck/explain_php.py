@@ -175,14 +175,26 @@ def _narrowed(machine, path: str, rule: str, pools: list) -> list:
     return pools
 
 
+def pool_fix(machine, outcome):
+    """The read fix for the pool's user of a replayed request php-fpm refused as PHP102."""
+    from confcheck.servers.phpfpm.handoff import RULE_SCRIPT
+    pool = getattr(outcome.decided_by, "pool", None)
+    if outcome.rule != RULE_SCRIPT or pool is None or not outcome.fs_path:
+        return None
+    identity = _identity(machine, pool)
+    if identity is None:
+        return None
+    return _read_fix(machine, identity, outcome.fs_path, "read" if outcome.status == 403 else "search")
+
+
 def _read_fix(machine, identity, path: str, want: str):
     from confcheck.fixers.config import plan_fix
     from confcheck.fs.access import Checker
     from confcheck.fs.identity import Accounts
     fs = machine.fs_and_identity()[0]
     access = Checker(fs, identity).check(path, want)
-    if access.ok or access.denial is None:
-        return None
+    if access.ok or access.denial is None or access.denial.need not in ("r", "x"):
+        return None         # missing, a label, a link: no permission change for the pool's user
     return plan_fix([access], identity, Accounts.load(fs), fs)
 
 

@@ -128,6 +128,9 @@ def _php_causes(run, kind: str) -> tuple[list[str], int]:
                     wrong.append(f"{label}: want the pool entry {decided!r}, explain says "
                                  f"{[(c.kind, c.decided_by and _cited(c.decided_by)) for c in php]}")
             for cause in php:
+                if exp.rule == "pool-cannot-read" and cause.fs_path == str(req.expected_fs_path) and (
+                        cause.fix is None or cause.fs_path not in " ".join(cause.fix.commands)):
+                    wrong.append(f"{label}: no read fix for the pool's user on {cause.fs_path}: {cause.fix}")
                 if cause.status is not None and cause.status != req.status:
                     wrong.append(f"{label}: explain says {cause.status}, the server answered {req.status}: {said}")
     return wrong, checked

@@ -226,6 +226,8 @@ CHANGED = {
     ("php-pool-user-reads", 2): (404, 200),    # GET /private/p.php - PHP102: search on private/
     ("php-pool-user-reads", 5): (403, 200),    # GET /aclmask.php - PHP102
     ("php-debian-snippet", 5): (403, 200),     # GET /0600.php - PHP102 (pool user www-data)
+    ("php-fpm-own-log", 1): (403, 200),        # GET /secret.php - PHP102: read for the pool user
+    ("php-fpm-own-log", 3): (403, 200),        # GET /page.txt - .txt added
     ("php-upload-folder", 0): (200, 200),      # GET /upload.php - PHP105: upload_tmp_dir writable ("ro" -> "w")
     ("php-upload-folder", 2): (200, 200),      # POST a file - PHP105: stored in upload_tmp_dir
                                                #   ("6:elsewhere", UPLOAD_ERR_NO_TMP_DIR -> "0:upload_tmp_dir")
@@ -250,7 +252,8 @@ def test_pool_file_fixes_change_exactly_the_intended_answers(php_nginx):
     # pool-file edits, and a script for the pools' users only: read and search on the code, write
     # only on the folders PHP105 names for uploads and sessions, for that pool's user alone
     accounts = php_nginx.session.accounts.users
-    assert fixset.patch and {p.identity.user for p in fixset.plans} <= {accounts["shop"], accounts["up"], "www-data"}
+    assert fixset.patch and {p.identity.user for p in fixset.plans} <= {
+        accounts["shop"], accounts["up"], accounts["flog"], "www-data"}
     root = next(b.root for b in php_nginx.session.bound if b.spec.name == "php-upload-folder")
     script = fixset.script().decode()
     changes = [shlex.split(line) for line in script.splitlines() if line.startswith(("chmod ", "setfacl "))]
