@@ -243,9 +243,12 @@ def _address(event):
 def _connect(event, machine, pools, base, handler: str):
     from confcheck.servers.phpfpm.handoff import RULE_NO_POOL, answer, cite, pool_for
     address = _address(event)
-    where = str(address) if address is not None else "the backend"
-    base.fs_path = address.unix if address is not None else None
-    if address is None or pools is None:
+    if address is None:
+        base.explanation = f"{SUMMARY[event.kind]}: {event.fields.get('address') or 'the backend'}"
+        return base
+    where = str(address)
+    base.fs_path = address.unix
+    if pools is None:
         return _no_pools(base, f"{SUMMARY[event.kind]}: {where}")
     pool = pool_for(pools, address)
     if event.kind == "upstream-refused":

@@ -280,7 +280,7 @@ def _connect(event: LogEvent, errno: str, address: str) -> None:
     """A failed connect to the backend: a unix socket (`path`) or a TCP address (fields['address'])."""
     event.kind = CONNECT_KINDS.get(errno, "upstream-connect")
     event.fields["errno"] = errno
-    address = address.split("://", 1)[-1]
+    address = address.split("://", 1)[-1].split("/", 1)[0]      # http://127.0.0.1:8080/ -> 127.0.0.1:8080
     if address and event.path is None:
         event.fields["address"] = address
 
