@@ -25,6 +25,8 @@ SUMMARY = {
     "upstream-missing": "the backend's unix socket does not exist (2: No such file or directory)",
     "upstream-refused": "nothing accepts connections on the backend's address (111: Connection refused)",
     "upstream-connect": "the connection to the backend failed",
+    "upstream-reset": "the backend accepted the connection, then closed it before answering (php-fpm closes "
+                      "connections from a client its listen.allowed_clients does not list)",
     "upstream-unreachable": "mod_proxy could not connect to the backend (AH01079): the AH02454/AH00957 line "
                             "before it names the socket or address and why",
     "fpm-bind-failed": "php-fpm could not create a pool's listening socket: it does not start, every request "
@@ -60,6 +62,8 @@ def php_cause(event, machine, base):
         return _upload(event, machine, pools, base)
     if kind in ("upstream-denied", "upstream-missing", "upstream-refused", "upstream-connect"):
         return _connect(event, machine, pools, base, handler)
+    if kind == "upstream-reset":
+        return _reset(event, machine, pools, base)
     if kind == "fpm-bind-failed":
         return _bind(event, machine, pools, base)
     base.explanation = SUMMARY.get(kind, base.summary) + (f": {event.detail}" if event.detail else "")
@@ -321,3 +325,41 @@ def _first_missing(machine, path: str) -> str | None:
             return missing
         missing, probe = probe, posixpath.dirname(probe)
     return missing
+
+
+def _reset(event, machine, pools, base):
+    """A connection php-fpm closed unanswered: the pool at the logged address (nginx names it;
+    Apache's lines do not: the pools that restrict their clients) and its allowed_clients."""
+    from confcheck.servers.phpfpm.handoff import cite, pool_for
+    if pools is None:
+        return _no_pools(base, SUMMARY["upstream-reset"])
+    address = _address(event)
+    if address is not None:
+        pool = pool_for(pools, address)
+        candidates = [pool] if pool is not None else []
+    else:
+        # those whose list leaves out the loopback addresses a local server connects from
+        candidates = [p for p in _apache_pools(machine, pools) if p.value("listen.allowed_clients")
+                      and not {"127.0.0.1", "::1"} & set(p.value("listen.allowed_clients").replace(",", " ").split())]
+    if len(candidates) == 1:
+        pool = candidates[0]
+        base.decided_by = cite(pool, "listen.allowed_clients")
+        allowed = pool.value("listen.allowed_clients")
+        base.explanation = (f"pool [{pool.name}] closed the connection unanswered"
+                            + (f": listen.allowed_clients = {allowed} does not list the web server's address"
+                               if allowed else " (it restricts no client: php-fpm was restarting, or a worker died)"))
+    else:
+        base.explanation = SUMMARY["upstream-reset"] + (f"; pools restricting their clients: {_named(candidates)}"
+                                                        if candidates else "")
+    return base
+
+
+def _apache_pools(machine, pools: list) -> list:
+    """The pools the Apache configuration read hands requests to (all of them for nginx's)."""
+    prepared = machine.nginx()
+    if prepared is None or prepared.server != "apache":
+        return pools
+    from confcheck.analyzers.php._common import fcgi_handlers
+    from confcheck.servers.phpfpm.handoff import pool_for
+    linked = {id(pool_for(pools, address)) for _node, address in fcgi_handlers(prepared.model.conf)}
+    return [p for p in pools if id(p) in linked]

@@ -78,6 +78,9 @@ NGINX_PATTERNS = [
                                     r"while connecting to upstream"), 502),
     ("upstream-connect", re.compile(r"^connect\(\) failed \((?P<errno>\d+): [^)]*\) while connecting to upstream"), 502),
     ("fastcgi-stderr", re.compile(r'^FastCGI sent in stderr: "(?P<stderr>.*)"(?: while |$)'), None),
+    # the backend accepted, then closed before answering (php-fpm: a client listen.allowed_clients refuses)
+    ("upstream-reset", re.compile(r"^(?:recv\(\) failed \(104: Connection reset by peer\)|upstream prematurely "
+                                  r"closed connection) while reading response header from upstream"), 502),
 ]
 
 APACHE_PATTERNS = [
@@ -128,6 +131,7 @@ APACHE_PATTERNS = [
                                     r"\([^)]*\) failed"), 503),
     ("upstream-connect", re.compile(r"^AH00957: \w+: attempt to connect to (?P<address>\S+) \([^)]*\) failed"), 503),
     ("upstream-unreachable", re.compile(r"^AH01079: failed to make connection to backend: (?P<detail>.*)"), 503),
+    ("upstream-reset", re.compile(r"^AH010(?:67|75): (?:Failed to read FastCGI header|Error dispatching request to)"), 503),
     ("htaccess-invalid", re.compile(r"^(?P<path>\S*\.htaccess): (?P<detail>.*(?:not allowed here|Invalid command|"
                                     r"was not closed|without matching|Expected </|cannot compile|requires|invalid).*)"), 500),
 ]
@@ -232,6 +236,9 @@ def _nginx(text: str, match) -> LogEvent:
         _stderr(event, found["stderr"])
     elif event.kind == "upstream-connect":
         _connect(event, found["errno"], fields.get("upstream", ""))
+    elif event.kind == "upstream-reset":
+        _connect(event, "104", fields.get("upstream", ""))
+        event.kind = "upstream-reset"
     return event
 
 

@@ -89,7 +89,7 @@ def _apache_answers(ctx, target) -> list[Answer]:
     the configuration hands anything to FastCGI (the walk maps each URI as httpd does: which
     ones reach php-fpm is decide()'s to say)."""
     from confcheck.analyzers.apache._common import disk_model, probe
-    if target.refused or not fcgi_handlers(target):
+    if target.refused or not fcgi_handlers(target.conf):
         return []
     model = disk_model(ctx, target, php=True)
     if model is None:
@@ -114,12 +114,11 @@ def _apache_answers(ctx, target) -> list[Answer]:
 _FCGI_KEYS = frozenset({"sethandler", "addhandler", "proxypass", "proxypassmatch", "rewriterule"})
 
 
-def fcgi_handlers(target) -> list[tuple[object, object]]:
+def fcgi_handlers(conf) -> list[tuple[object, object]]:
     """(directive, address) of every SetHandler/AddHandler/ProxyPass/ProxyPassMatch/RewriteRule [P]
-    of an Apache configuration naming a FastCGI backend (memoised on the configuration)."""
+    of an Apache configuration (ApacheConf) naming a FastCGI backend (memoised on it)."""
     from confcheck.servers.apache.conf import iter_directives
     from confcheck.servers.apache.fcgi import split_fcgi
-    conf = target.conf
     if "php-fcgi" not in conf.rule_cache:
         found = []
         for server in [conf.main, *conf.vhosts]:
@@ -176,7 +175,7 @@ def linked_pools(ctx) -> list:
     from confcheck.servers.phpfpm.handoff import address_of, pool_for
     linked = set()
     for target in ctx.apache:
-        for _node, address in fcgi_handlers(target):
+        for _node, address in fcgi_handlers(target.conf):
             pool = pool_for(ctx.pools or [], address)
             if pool is not None:
                 linked.add(id(pool))
