@@ -13,6 +13,8 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass, field
 
+from confcheck.explain_php import KINDS as PHP_KINDS
+from confcheck.explain_php import SUMMARY as PHP_SUMMARY
 from confcheck.logparse import LogEvent
 
 EXAMPLES = 3
@@ -66,6 +68,7 @@ SUMMARY = {
     "evasive-blacklist": "mod_evasive put a client on hold after it passed its request rate limit",
     "waf-denied": "ModSecurity (the WAF) refused the request: rules matched its contents",
     "waf-warning": "ModSecurity (the WAF) matched rules but logged no refusal",
+    **PHP_SUMMARY,
 }
 WAF_KINDS = ("waf-denied", "waf-warning")
 
@@ -167,6 +170,11 @@ class Machine:
             self._waf[server] = (tree, why)
         return self._waf[server]
 
+    def pools(self) -> list | None:
+        """The php-fpm pools read beside the server's configuration (None: none was read)."""
+        prepared = self.nginx()
+        return getattr(prepared.model, "pools", None) if prepared is not None else None
+
     def failures(self) -> list:
         """Internal errors contained while replaying requests (the command exits 3)."""
         return list(self._nginx.model.failures or []) if self._nginx is not None else []
@@ -211,8 +219,8 @@ def explain_events(events: list[LogEvent], machine: Machine) -> Report:
         if len(held.examples) < EXAMPLES:
             held.examples.append(next((e.raw for e in group if e.kind == "waf-denied"), group[0].raw))
     for event in events:
-        if event.kind == "trace" or event.kind in WAF_KINDS:
-            continue          # a debug trace line: recognised, but not a cause by itself
+        if event.kind in ("trace", "fpm-log") or event.kind in WAF_KINDS:
+            continue          # a debug trace line, php-fpm's notices: recognised, but not a cause by itself
         if event.kind == "unknown":
             unknown += 1
             if len(unknown_examples) < EXAMPLES:
@@ -264,6 +272,8 @@ def _cause(event: LogEvent, machine: Machine) -> Cause:
     if event.kind in ("evasive-refused", "evasive-blacklist"):
         return _evasive_cause(event, machine, base)
     replayed = _replay(event, machine) if event.server == "nginx" else None
+    if replayed is not None and event.kind in PHP_KINDS and replayed[1]:
+        replayed = None         # the replay disagrees with the line: what the line names is read instead
     if replayed is not None:
         outcome, note = replayed
         base.explanation = outcome.reason + (f" ({note})" if note else "")
@@ -273,7 +283,13 @@ def _cause(event: LogEvent, machine: Machine) -> Cause:
         if outcome.fs_path and _fs_kind(event):
             # Ask about the logged path: the check itself finds the component at fault.
             base.fix = _permission_fix(machine, event.path or outcome.fs_path, FS_WANT.get(event.kind, "read"))
+        elif event.kind in PHP_KINDS:
+            from confcheck.explain_php import pool_fix
+            base.fix = pool_fix(machine, outcome)
         return base
+    if event.kind in PHP_KINDS:
+        from confcheck.explain_php import php_cause
+        return php_cause(event, machine, base)
     if event.path and event.kind in FS_WANT:
         return _fs_cause(event, machine, base)
     if event.kind == "symlink-refused" and event.path:

@@ -1,7 +1,12 @@
-"""Error-log lines of nginx and Apache, read into events with a known meaning.
+"""Error-log lines of nginx, Apache and php-fpm, read into events with a known meaning.
 
 Every line format of ../shared/reference/server-behavior.md section 3 is
-recognised, with or without Apache's AH codes. A line that matches nothing
+recognised, with or without Apache's AH codes; so are the lines about php-fpm
+behind them (what php-fpm sent on the FastCGI stderr stream, as nginx's
+`FastCGI sent in stderr:` and Apache's AH01071 carry it; the failed connect to
+its socket) and php-fpm's own log (`[07-Dec-2026 01:11:35] ERROR: ...`). The
+wording is php-fpm 8.2's, nginx 1.22's and Apache 2.4's as they logged it
+(tests/realserver/test_explain_real_logs.py). A line that matches nothing
 known is an `unknown` event: counted, never guessed at.
 """
 
@@ -18,6 +23,22 @@ _APACHE = re.compile(r"^\[(?P<date>[^\]]+)\] \[(?P<module>[\w-]*):(?P<level>\w+)
                      r"(?:[\w.-]+\.c\(\d+\): )?"
                      r"(?:\((?P<errno>-?\d+)\)(?P<errtext>[^:\[]*): )?"
                      r"(?:\[client (?P<client>[^\]]+)\] )?(?P<msg>.*)$")
+_FPM = re.compile(r"^\[(?P<date>\d{2}-\w{3}-\d{4} \d{2}:\d{2}:\d{2})\] (?P<level>[A-Z]+): "
+                  r"(?:\[pool (?P<pool>[^\]]+)\] )?(?P<msg>.*)$")
+
+# What php-fpm writes on a request's stderr (and, with catch_workers_output, into its own
+# log): (kind, regex searched in it, status the client got). The first that matches wins.
+FPM_STDERR = [
+    ("php-extension", re.compile(r"Access to the script '(?P<path>.*)' has been denied \(see "
+                                 r"security\.limit_extensions\)"), 403),
+    ("php-open-eacces", re.compile(r"Unable to open primary script: (?P<path>.*) \(Permission denied\)"), 403),
+    ("php-open-missing", re.compile(r"Unable to open primary script: (?P<path>.*) \(No such file or directory\)"), 404),
+    ("php-script-unknown", re.compile(r"Primary script unknown"), 404),
+    # PHP found no temporary folder it may write (upload_tmp_dir, then the system's): the upload fails
+    ("php-upload-tmp", re.compile(r"File upload error - unable to create a temporary file"), None),
+]
+# connect() to the FastCGI (or any) backend: errno -> kind
+CONNECT_KINDS = {"13": "upstream-denied", "2": "upstream-missing", "111": "upstream-refused"}
 
 # (kind, server, regex over the message, status the client got)
 NGINX_PATTERNS = [
@@ -52,6 +73,14 @@ NGINX_PATTERNS = [
                                r'(?:DELETE|MKCOL) with body is unsupported)'), None),
     # ngx_http_mp4_module cutting a file at start=/end= that is no MP4 it can read
     ("mp4-file", re.compile(r'^"(?P<path>.*)" mp4 '), 500),
+    # the backend (php-fpm's socket, a proxied server): the status is nginx's own 502
+    ("upstream-connect", re.compile(r"^connect\(\) to unix:(?P<path>\S+?) failed \((?P<errno>\d+): [^)]*\) "
+                                    r"while connecting to upstream"), 502),
+    ("upstream-connect", re.compile(r"^connect\(\) failed \((?P<errno>\d+): [^)]*\) while connecting to upstream"), 502),
+    ("fastcgi-stderr", re.compile(r'^FastCGI sent in stderr: "(?P<stderr>.*)"(?: while |$)'), None),
+    # the backend accepted, then closed before answering (php-fpm: a client listen.allowed_clients refuses)
+    ("upstream-reset", re.compile(r"^(?:recv\(\) failed \(104: Connection reset by peer\)|upstream prematurely "
+                                  r"closed connection) while reading response header from upstream"), 502),
 ]
 
 APACHE_PATTERNS = [
@@ -96,6 +125,13 @@ APACHE_PATTERNS = [
     # Any other line of a [module:traceN] level: recognised, informational.
     ("trace", re.compile(r".*"), None),
     ("rewrite-cycle", re.compile(r"^AH00124: Request exceeded the limit of \d+ internal redirects"), 500),
+    # mod_proxy_fcgi: what php-fpm sent on stderr; the connect that failed (mod_proxy answers 503)
+    ("fastcgi-stderr", re.compile(r"^AH01071: Got error '(?P<stderr>.*)'$"), None),
+    ("upstream-connect", re.compile(r"^AH02454: \w+: attempt to connect to Unix domain socket (?P<path>\S+) "
+                                    r"\([^)]*\) failed"), 503),
+    ("upstream-connect", re.compile(r"^AH00957: \w+: attempt to connect to (?P<address>\S+) \([^)]*\) failed"), 503),
+    ("upstream-unreachable", re.compile(r"^AH01079: failed to make connection to backend: (?P<detail>.*)"), 503),
+    ("upstream-reset", re.compile(r"^AH010(?:67|75): (?:Failed to read FastCGI header|Error dispatching request to)"), 503),
     ("htaccess-invalid", re.compile(r"^(?P<path>\S*\.htaccess): (?P<detail>.*(?:not allowed here|Invalid command|"
                                     r"was not closed|without matching|Expected </|cannot compile|requires|invalid).*)"), 500),
 ]
@@ -155,6 +191,9 @@ def parse_line(line: str) -> LogEvent:
     match = _APACHE.match(text)
     if match:
         return _apache(text, match)
+    match = _FPM.match(text)
+    if match:
+        return _fpm(text, match)
     match = _EVASIVE_SYSLOG.search(text)
     if match:
         # mod_evasive's syslog line (daemon.alert) when it puts a client on hold
@@ -193,6 +232,13 @@ def _nginx(text: str, match) -> LogEvent:
         event.kind, event.status = "auth-file-unreadable", 500     # only the password file is [crit]
     if event.kind == "stat-eacces":
         event.status = None           # try_files goes on: 404 or the fallback
+    if event.kind == "fastcgi-stderr":
+        _stderr(event, found["stderr"])
+    elif event.kind == "upstream-connect":
+        _connect(event, found["errno"], fields.get("upstream", ""))
+    elif event.kind == "upstream-reset":
+        _connect(event, "104", fields.get("upstream", ""))
+        event.kind = "upstream-reset"
     return event
 
 
@@ -217,7 +263,54 @@ def _apache(text: str, match) -> LogEvent:
             event.path = groups.get("path")
             event.uri = groups.get("uri")
             event.detail = groups.get("detail") or message
+            if kind == "fastcgi-stderr":
+                _stderr(event, found["stderr"])
+            elif kind == "upstream-connect":
+                _connect(event, match["errno"] or "", groups.get("address") or "")
             break
+    return event
+
+
+def _stderr(event: LogEvent, text: str) -> None:
+    """What php-fpm sent on the request's stderr: its refusal of the script, or the script's own
+    messages (kind fastcgi-stderr, no status of its own)."""
+    event.detail = text
+    for kind, pattern, status in FPM_STDERR:
+        found = pattern.search(text)
+        if found:
+            event.kind, event.status = kind, status
+            event.path = found.groupdict().get("path")
+            return
+
+
+def _connect(event: LogEvent, errno: str, address: str) -> None:
+    """A failed connect to the backend: a unix socket (`path`) or a TCP address (fields['address'])."""
+    event.kind = CONNECT_KINDS.get(errno, "upstream-connect")
+    event.fields["errno"] = errno
+    address = address.split("://", 1)[-1].split("/", 1)[0]      # http://127.0.0.1:8080/ -> 127.0.0.1:8080
+    if address and event.path is None:
+        event.fields["address"] = address
+
+
+def _fpm(text: str, match) -> LogEvent:
+    """php-fpm's own log: the master's errors (a pool it cannot bind), and with
+    catch_workers_output what a worker said into stderr. Other lines are recognised and
+    informational (kind fpm-log)."""
+    msg = match["msg"]
+    event = LogEvent(raw=text, server="php-fpm", kind="fpm-log", level=match["level"].lower(),
+                     time=_fpm_time(match["date"]), detail=msg, fields={"pool": match["pool"] or ""})
+    bind = re.match(r"unable to bind listening socket for address '(?P<address>[^']*)': (?P<err>.*) "
+                    r"\((?P<errno>\d+)\)$", msg)
+    said = re.match(r'child \d+ said into stderr: "(?P<stderr>.*)"', msg)
+    if bind:
+        event.kind = "fpm-bind-failed"
+        event.fields.update(address=bind["address"], errno=bind["errno"])
+        if bind["address"].startswith("/"):
+            event.path = bind["address"]
+    elif said:
+        _stderr(event, said["stderr"])
+        if event.kind == "fpm-log":
+            event.kind = "fastcgi-stderr"
     return event
 
 
@@ -281,6 +374,13 @@ def _audit_events(entry) -> list[LogEvent]:
 def _nginx_time(text: str) -> datetime | None:
     try:
         return datetime.strptime(text, "%Y/%m/%d %H:%M:%S")
+    except ValueError:
+        return None
+
+
+def _fpm_time(text: str) -> datetime | None:
+    try:
+        return datetime.strptime(text, "%d-%b-%Y %H:%M:%S")
     except ValueError:
         return None
 

@@ -39,6 +39,10 @@ content; see POLICY below for the table):
 - The immutable flag: the script always checks it (`lsattr`) and stops before
   changing anything; a flag already known at plan time makes the fix
   display-only.
+- Write is planned only for Wants marked `write` (a php-fpm pool's upload,
+  session or cache folder, PHP105): `chmod u+w` when the identity owns the
+  folder, else a named ACL entry for it alone (never g+w or o+w, which would let
+  the group or every local user write too); any other `w` is a note.
 """
 
 from __future__ import annotations
@@ -62,7 +66,7 @@ FIND_THRESHOLD = 5      # more paths than this with one cause: one `find` (when 
 MANY_PER_FILE = 50      # more than this listed one by one: the script says why
 
 _R, _W, _X = 4, 2, 1
-_BIT = {"x": _X, "r": _R, "list": _R}
+_BIT = {"x": _X, "r": _R, "list": _R, "w": _W}
 
 HUMAN_UIDS = range(1000, 60000)     # Debian's UID_MIN..UID_MAX
 
@@ -80,6 +84,7 @@ r on many files, one cause, exact predicate      find TOP -type f -uid U -gid G 
   ... but private names under TOP                one chmod per file (a note when very many)            safe
 r on a private-looking file (.env, *.key ...)    nothing (note: deny it in the config or move it)      -
 list (autoindex) on a dir                        as x, with r                                          as x
+w on a dir (php-fpm upload/session folder only)  chmod u+w DIR (owner), else setfacl -m u:W:rwx,m::.. DIR   safe, unsafe if the mask widens others
 password file, other                             chgrp WG FILE; chmod g+r FILE  (g bits unused)        safe
                                                  else setfacl -m u:W:r--,m::.. FILE                    safe
 SELinux label                                    semanage fcontext -a -t httpd_sys_content_t 'RE';
@@ -102,6 +107,7 @@ class Want:
     secret: bool = False            # a password file: never readable by 'other'
     symlink_mode: str | None = None  # disable_symlinks on | if_not_owner (Apache's Options mapped onto them)
     symlink_setting: str = ""        # the setting in force, for notes: "Options without FollowSymLinks..."
+    write: bool = False             # w may be granted (a folder the application writes into, PHP105)
 
     @property
     def path(self) -> str:
@@ -383,6 +389,9 @@ class _Planner:
         for want in wants:
             meta = want.denial.meta
             if want.need in _BIT:
+                if want.need == "w" and not want.write:
+                    self.note(f"{display(want.path)}: write is not granted by this plan")
+                    continue
                 if meta is None:
                     self.note(f"{display(want.path)}: no metadata, nothing to change")
                     continue
@@ -477,6 +486,13 @@ class _Planner:
         acl = _Acl.of(meta)
         who = f"{self.user} is"
         bits = rwx(need).replace("-", "")
+        if need & _W and meta.kind == DIR:
+            need |= _R | _X     # creating files needs x too; PHP lists session folders to expire them
+            bits = rwx(need).replace("-", "")
+        if need & _W and ident.uid != meta.uid:
+            # write for this identity alone: g+w/o+w would let the group or everyone write too
+            return (*self.named(meta, acl, need, f"{self.user} must write into it and does not own it; a "
+                                f"named ACL entry lets only {self.user} write"), None, True)
         if ident.uid == meta.uid:
             if acl.user_obj & need == need:
                 return None, "the owner already has the bits", SAFE, None, False
@@ -698,6 +714,8 @@ class _Planner:
 
 
 def _verb(meta: Meta, needs: str) -> str:
+    if "w" in needs.split("+"):
+        return "write into"
     if meta.kind != DIR:
         return "read"
     return {"x": "traverse", "list": "list", "list+x": "enter and list",

@@ -31,7 +31,7 @@ def set_entry(pool, key: str, value: str, after: str = "listen") -> Edit:
 
 
 def _fix(ctx, edits: list[Edit], title: str, applicability: str):
-    paths = [sf.realpath for t in ctx.nginx for sf in t.config.files.values()]
+    paths = [sf.realpath for t in ctx.targets() for sf in t.config.files.values()]
     paths += [e.source.realpath for e in edits]
     return checked_fix(edits, patch_base(paths, getattr(ctx.options, "root", None)), title, applicability)
 
@@ -108,3 +108,51 @@ def read_fix(ctx, pool, path: str, want: str):
     if access.ok or access.denial is None:
         return None
     return plan_fix([access], identity, _accounts(ctx), ctx.fs)
+
+
+def write_fix(ctx, pool, identity, folder: str):
+    """Write for the pool's user on `folder`, which the pool names for uploads, sessions or
+    temporary files (and search on it where refused): a guarded permission script for that
+    user alone. Never on the code: a folder holding scripts the pool would run gets advice only."""
+    from confcheck.findings import Fix
+    from confcheck.fs.access import Checker
+
+    from .config import _accounts, plan_fix
+    from .permissions import DISPLAY, Want
+
+    if ctx.fs is None:
+        return None
+    checker = Checker(ctx.fs, identity)
+    items: list = []
+    reach = checker.check(folder, "search")
+    if not reach.ok:
+        if reach.denial is None or reach.denial.need != "x":
+            return None         # missing, a link, a label: no permission change makes it a folder
+        items.append(reach)
+    meta = ctx.fs.lstat(folder)
+    if meta is None or meta.kind != "dir":
+        return None
+    code = _code_in(ctx.fs, folder, pool)
+    if code is not None:
+        return Fix(applicability=DISPLAY, commands=[],
+                   title=f"{folder} holds PHP code ({posixpath.basename(code)}): not made writable for "
+                         f"{identity.user}; name a folder of its own for uploads and sessions")
+    denial = checker.writable(meta, folder)
+    if denial is not None:
+        items.append(Want(denial, "w", write=True))
+    return plan_fix(items, identity, _accounts(ctx), ctx.fs) if items else None
+
+
+def _code_in(fs, folder: str, pool) -> str | None:
+    """A file directly in `folder` whose name the pool would run as PHP, or None."""
+    extensions = tuple(pool.limit_extensions) or DEFAULT_CODE
+    try:
+        for meta in fs.scandir(folder):
+            if meta.kind == "file" and posixpath.basename(meta.path).endswith(extensions + DEFAULT_CODE):
+                return meta.path
+    except Exception:  # noqa: BLE001 - a folder the scanner cannot list: not known to be free of code
+        return folder
+    return None
+
+
+DEFAULT_CODE = (".php", ".phar")

@@ -127,16 +127,19 @@ def config_model(ctx, target):
     return cache[key]
 
 
-def disk_model(ctx, target):
-    """decide()'s Model on the real disk as the worker sees it; None when it cannot look."""
-    key = ("disk", id(target))
+def disk_model(ctx, target, *, php: bool = False):
+    """decide()'s Model on the real disk as the worker sees it; None when it cannot look.
+    `php`: with the php-fpm pools of the scan, so requests handed to php-fpm get its answer
+    (the PHP rules); without, they end at the handler (status null), as the other rules expect."""
+    pools = ctx.pools if php else None
+    key = ("disk", id(target), pools is not None)
     cache = _models(ctx)
     if key not in cache:
         from confcheck.servers.apache.decide import Model
         identity = _real_identity(ctx, target)
         cache[key] = None if identity is None else Model(
             target.conf, ctx.fs_for(target), identity, access_name=target.served.access_file(target.conf.main),
-            failures=ctx.failures)
+            failures=ctx.failures, pools=pools)
     return cache[key]
 
 

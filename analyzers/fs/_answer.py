@@ -76,10 +76,10 @@ def _url_for(place, path: str, is_dir: bool) -> str | None:
     return quote(prefix + rest + ("/" if is_dir else ""), safe="/~", errors="surrogateescape")
 
 
-def _probe(ctx, target, place, url: str):
+def _probe(ctx, target, place, url: str, *, php: bool = False):
     if target.server == "apache":
         from confcheck.analyzers.apache._common import disk_model, probe
-        model = disk_model(ctx, target)
+        model = disk_model(ctx, target, php=php)
         return probe(model, place.server, url) if model is not None else None
     from confcheck.analyzers.nginx._common import probe
     model = ctx.request_model(target)
@@ -90,11 +90,11 @@ def _probe(ctx, target, place, url: str):
 
 
 def read_by_php_fpm(ctx, target, problem) -> bool:
-    """nginx hands the request for this file to a php-fpm pool read by the scan: the pool's
-    user opens it, not the worker (PHP102 judges that), so the worker's read does not matter."""
-    if getattr(ctx, "pools", None) is None or target.server != "nginx":
+    """nginx or Apache hands the request for this file to a php-fpm pool read by the scan: the
+    pool's user opens it, not the worker (PHP102 judges that), so the worker's read does not matter."""
+    if getattr(ctx, "pools", None) is None:
         return False
     meta = problem.denial.meta
     url = _url_for(problem.place, problem.path, meta is not None and meta.kind == "dir")
-    outcome = _probe(ctx, target, problem.place, url) if url is not None else None
+    outcome = _probe(ctx, target, problem.place, url, php=True) if url is not None else None
     return outcome is not None and any(step.step == "php-fpm pool" for step in outcome.trace)

@@ -1,10 +1,14 @@
-"""What the php-fpm rules share: requests nginx hands to a pool, put to the request model.
+"""What the php-fpm rules share: requests nginx or Apache hands to a pool, put to the
+request model.
 
 Rules never judge sockets, extensions or the pool user's access themselves:
-they aim a request at each location that passes to php-fpm (a sample URI, and
-the URI of every file under the folders the server serves, bounded) and read
-decide()'s answer, which follows the request into the pool
-(confcheck.servers.phpfpm.handoff). No rule lives here.
+they aim requests at the server and read decide()'s answer, which follows the
+request into the pool (confcheck.servers.phpfpm.handoff). nginx: a sample URI
+of each location that passes to php-fpm, and the URI of every file under the
+folders the server serves that such a location takes (bounded). Apache
+(mod_proxy_fcgi: `SetHandler "proxy:...|fcgi://..."`, `ProxyPass[Match]
+... fcgi://`): the URI of every file under each DocumentRoot and Alias, when the
+configuration hands anything to FastCGI at all. No rule lives here.
 """
 
 from __future__ import annotations
@@ -25,6 +29,11 @@ class Answer:
     target: object
     uri: str
     outcome: object
+    worker: object = None       # the web worker's Identity (who connects to the socket)
+
+    @property
+    def server(self) -> str:
+        return self.target.server
 
 
 def answers(ctx) -> list[Answer]:
@@ -39,6 +48,8 @@ def answers(ctx) -> list[Answer]:
                 continue
             for server in model.http.servers:
                 out += _server_answers(target, model, server)
+        for target in ctx.apache:
+            out += _apache_answers(ctx, target)
     ctx.memo["php-answers"] = out
     return out
 
@@ -69,8 +80,58 @@ def _server_answers(target, model, server) -> list[Answer]:
     for uri in dict.fromkeys(uris):
         outcome = probe(model, server, uri)
         if outcome is not None:
-            out.append(Answer(target, uri, outcome))
+            out.append(Answer(target, uri, outcome, model.identity))
     return out
+
+
+def _apache_answers(ctx, target) -> list[Answer]:
+    """Every file under the folders an Apache configuration serves, asked for by its URI, when
+    the configuration hands anything to FastCGI (the walk maps each URI as httpd does: which
+    ones reach php-fpm is decide()'s to say)."""
+    from confcheck.analyzers.apache._common import disk_model, probe
+    if target.refused or not fcgi_handlers(target.conf):
+        return []
+    model = disk_model(ctx, target, php=True)
+    if model is None:
+        return []
+    out = []
+    for server in target.served.servers:
+        uris = ["/", "/index.php"]
+        for place in target.served.places:
+            if place.server is not server or place.variable or not place.static:
+                continue
+            prefix = place.url_prefix if place.url_prefix.endswith("/") else place.url_prefix + "/"
+            for path in _files(model.fs, place.directory):
+                uris.append(quote(prefix + posixpath.relpath(path, place.directory), safe="/~",
+                                  errors="surrogateescape"))
+        for uri in dict.fromkeys(uris):
+            outcome = probe(model, server, uri)
+            if outcome is not None:
+                out.append(Answer(target, uri, outcome, model.identity))
+    return out
+
+
+_FCGI_KEYS = frozenset({"sethandler", "addhandler", "proxypass", "proxypassmatch", "rewriterule"})
+
+
+def fcgi_handlers(conf) -> list[tuple[object, object]]:
+    """(directive, address) of every SetHandler/AddHandler/ProxyPass/ProxyPassMatch/RewriteRule [P]
+    of an Apache configuration (ApacheConf) naming a FastCGI backend (memoised on it)."""
+    from confcheck.servers.apache.conf import iter_directives
+    from confcheck.servers.apache.fcgi import split_fcgi
+    if "php-fcgi" not in conf.rule_cache:
+        found = []
+        for server in [conf.main, *conf.vhosts]:
+            for node in iter_directives([*server.scope, *server.perdir, *server.dirs, *server.locs]):
+                if node.key not in _FCGI_KEYS:
+                    continue
+                for value in node.values:
+                    address, _path = split_fcgi(value)
+                    if address is not None:
+                        found.append((node, address))
+                        break
+        conf.rule_cache["php-fcgi"] = list({id(n): (n, a) for n, a in found}.values())
+    return conf.rule_cache["php-fcgi"]
 
 
 def _served_folders(server) -> list[tuple[str, str]]:
@@ -109,9 +170,15 @@ def _files(fs, top: str):
 
 
 def linked_pools(ctx) -> list:
-    """The pools some fastcgi_pass of this scan's nginx configurations connects to, in the order read."""
+    """The pools some fastcgi_pass of this scan's nginx configurations, or some FastCGI handler of
+    its Apache configurations, connects to, in the order read."""
     from confcheck.servers.phpfpm.handoff import address_of, pool_for
     linked = set()
+    for target in ctx.apache:
+        for _node, address in fcgi_handlers(target.conf):
+            pool = pool_for(ctx.pools or [], address)
+            if pool is not None:
+                linked.add(id(pool))
     for target in ctx.nginx:
         model = ctx.request_model(target)
         for server in model.http.servers:

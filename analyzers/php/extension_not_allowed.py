@@ -1,4 +1,4 @@
-"""PHP101: nginx hands php-fpm scripts whose extension the pool refuses."""
+"""PHP101: nginx or Apache hands php-fpm scripts whose extension the pool refuses."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ from confcheck.findings import Finding
 from confcheck.registry import RuleDoc, rule
 
 DOC = RuleDoc(
-    what="Finds files that a location passing to php-fpm (`fastcgi_pass`) hands to a pool whose "
-         "`security.limit_extensions` does not list their extension (default `.php .phar`).",
+    what="Finds files that a location passing to php-fpm (`fastcgi_pass`), or an Apache handler "
+         "(`SetHandler \"proxy:...|fcgi://...\"` for a whole folder, `ProxyPassMatch` to `fcgi://`), hands to "
+         "a pool whose `security.limit_extensions` does not list their extension (default `.php .phar`).",
     why="php-fpm checks the script's name before it opens it; a name that does not end in one of "
         "the listed extensions is refused: 403 with the body `Access denied.` and nginx logs "
         "`FastCGI sent in stderr: \"Access to the script '...' has been denied (see "
@@ -29,7 +30,7 @@ def _exists(ctx, path: str) -> bool:
         return False
 
 
-@rule(id="PHP101", name="extension-not-allowed", severity="error", server="nginx", needs_fs=True,
+@rule(id="PHP101", name="extension-not-allowed", severity="error", server="any", needs_fs=True,
       fixable=True, summary="php-fpm refuses a script's extension (security.limit_extensions)", doc=DOC)
 def check(ctx):
     from confcheck.analyzers.php._common import of_rule, said
@@ -54,5 +55,5 @@ def check(ctx):
         yield Finding("PHP101", "extension-not-allowed", "error",
                       f"{said(answer)}: php-fpm pool [{pool.name}] allows only {allowed} "
                       f"(security.limit_extensions) and refuses {found[0][1]}{more} with 'Access denied.'",
-                      cite.span, "nginx", found[0][1], scripts if len(scripts) > 1 else None,
+                      cite.span, answer.server, found[0][1], scripts if len(scripts) > 1 else None,
                       extension_fix(ctx, pool, scripts))

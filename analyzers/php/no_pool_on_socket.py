@@ -1,4 +1,4 @@
-"""PHP104: fastcgi_pass names a socket no php-fpm pool listens on."""
+"""PHP104: fastcgi_pass (or Apache's proxy:unix: handler) names a socket no php-fpm pool listens on."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ from confcheck.findings import Finding
 from confcheck.registry import RuleDoc, rule
 
 DOC = RuleDoc(
-    what="Finds `fastcgi_pass unix:PATH` where no php-fpm pool read by the scan listens on PATH "
-         "and no such socket exists.",
-    why="nginx's connect() fails with `(2: No such file or directory)` and it answers 502. "
+    what="Finds `fastcgi_pass unix:PATH` (nginx) or `SetHandler \"proxy:unix:PATH|fcgi://...\"`, "
+         "`ProxyPass[Match] ... unix:PATH|fcgi://...` (Apache) where no php-fpm pool read by the scan "
+         "listens on PATH and no such socket exists.",
+    why="nginx's connect() fails with `(2: No such file or directory)` and it answers 502; Apache "
+        "logs AH02454 (`failed to make connection to backend`) and answers 503. "
         "Typical causes: a socket named for another PHP version (php8.1-fpm.sock after an "
         "upgrade to 8.2), or a pool renamed while nginx kept the old path.",
     example="fastcgi_pass unix:/run/php/php8.1-fpm.sock;   # the pool listens on php8.2-fpm.sock",
@@ -18,8 +20,8 @@ DOC = RuleDoc(
 )
 
 
-@rule(id="PHP104", name="no-pool-on-socket", severity="error", server="nginx", needs_fs=True,
-      summary="no php-fpm pool listens on a fastcgi_pass socket", doc=DOC)
+@rule(id="PHP104", name="no-pool-on-socket", severity="error", server="any", needs_fs=True,
+      summary="no php-fpm pool listens on a fastcgi_pass / proxy:unix: socket", doc=DOC)
 def check(ctx):
     from confcheck.analyzers.php._common import of_rule, said
     seen = set()
@@ -29,4 +31,4 @@ def check(ctx):
             continue
         seen.add(id(node))
         yield Finding("PHP104", "no-pool-on-socket", "error", f"{said(answer)}: {answer.outcome.reason}",
-                      node.span, "nginx", answer.outcome.fs_path)
+                      node.span, answer.server, answer.outcome.fs_path)

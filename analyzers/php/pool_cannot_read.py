@@ -1,4 +1,4 @@
-"""PHP102: the pool's user cannot reach or read a script nginx hands to it."""
+"""PHP102: the pool's user cannot reach or read a script nginx or Apache hands to it."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from confcheck.findings import Finding
 from confcheck.registry import RuleDoc, rule
 
 DOC = RuleDoc(
-    what="Finds PHP scripts that nginx passes to php-fpm which the pool's `user` (not the web "
-         "worker) cannot search its way to or read.",
+    what="Finds PHP scripts that nginx or Apache passes to php-fpm which the pool's `user` (not the "
+         "web worker) cannot search its way to or read.",
     why="php-fpm opens the script as the pool's user. A folder above it without x for that user "
         "makes the script look absent: `Primary script unknown`, 404 `File not found.`; a script "
         "without r is 403 `Access denied.` (`Unable to open primary script: ... (Permission "
@@ -21,7 +21,7 @@ DOC = RuleDoc(
 )
 
 
-@rule(id="PHP102", name="pool-cannot-read-script", severity="error", server="nginx", needs_fs=True,
+@rule(id="PHP102", name="pool-cannot-read-script", severity="error", server="any", needs_fs=True,
       fixable=True, summary="the php-fpm pool's user cannot read a script it is handed", doc=DOC)
 def check(ctx):
     from confcheck.analyzers.php._common import of_rule, said
@@ -38,4 +38,4 @@ def check(ctx):
                       f"{said(found[0])}: php-fpm pool [{pool.name}] runs as {pool.user}, who cannot "
                       f"{'read' if found[0].outcome.status == 403 else 'search'} {fs_path}"
                       + (f" ({len(found)} requests)" if len(found) > 1 else ""),
-                      cite.span, "nginx", fs_path, None, read_fix(ctx, pool, fs_path, want))
+                      cite.span, found[0].server, fs_path, None, read_fix(ctx, pool, fs_path, want))

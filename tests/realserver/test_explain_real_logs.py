@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from confcheck.explain import Machine, explain_events
-from confcheck.logparse import parse_line
+from confcheck.logparse import parse_line, parse_lines
 from confcheck.why import WhyOptions
 
 pytestmark = pytest.mark.realserver
@@ -87,3 +87,109 @@ def test_apache_log_lines_name_the_path_at_fault(apache_run):
                                  f"explain says {[(c.kind, c.fs_path) for c in report.causes]}")
     assert not wrong, "\n".join(wrong)
     assert checked >= 10
+
+
+# -- php-fpm behind nginx and Apache (phpfpm_scenarios/, one real php-fpm master) ----------
+
+from test_phpfpm_matches_server import RULE_OF, _cited, php_runs  # noqa: E402,F401 - the module's fixture
+
+from confcheck.explain import PHP_KINDS  # noqa: E402
+
+
+def _php_causes(run, kind: str) -> tuple[list[str], int]:
+    """explain over every line the server logged for each php request, with the server's
+    configuration and the php-fpm.conf the master ran: every line recognised, the path at fault
+    for what the pool's user or the socket refused, the pool entry for an extension refused, and
+    the status the client got."""
+    machine = Machine(WhyOptions(configs=[str(run.result.conf_path), str(run.master.conf_path)]))
+    wrong, checked = [], 0
+    for sc in run.result.scenarios.values():
+        bound = next(b for b in run.session.bound if b.spec.name == sc.name)
+        if bound.spec.source.endswith("phpini.yaml"):
+            continue    # php.ini's causes (open_basedir, doc_root): their PHP warnings are not read yet
+        for req in sc.requests:
+            if not req.log:
+                continue
+            report = explain_events(_events(req.log), machine)
+            label = f"{kind} {sc.name}[{req.index}] {req.spec.label}"
+            if report.unknown:
+                wrong.append(f"{label}: unrecognised {report.unknown_examples}")
+                continue
+            php = [c for c in report.causes if c.kind in PHP_KINDS]
+            said = [(c.kind, c.status, c.fs_path, c.explanation) for c in php]
+            exp = req.expectation
+            if kind == "apache" and all(c.kind in ("php-script-unknown", "upstream-unreachable") for c in php):
+                continue    # AH01071 'Primary script unknown' names no path, no request: nothing to check
+            if exp.rule in RULE_OF or exp.decided_in == "php_fpm":
+                checked += 1
+            if exp.rule in RULE_OF and not any(c.fs_path == str(req.expected_fs_path) and c.rule == RULE_OF[exp.rule]
+                                               for c in php):
+                wrong.append(f"{label}: want {RULE_OF[exp.rule]} at {req.expected_fs_path}, explain says {said}")
+            if exp.decided_in == "php_fpm":
+                decided = exp.decided_by.replace("@POOL@", f"{kind[0]}-{sc.name}")
+                if not any(c.decided_by is not None and _cited(c.decided_by).startswith(decided) for c in php):
+                    wrong.append(f"{label}: want the pool entry {decided!r}, explain says "
+                                 f"{[(c.kind, c.decided_by and _cited(c.decided_by)) for c in php]}")
+            for cause in php:
+                if exp.rule == "pool-cannot-read" and cause.fs_path == str(req.expected_fs_path) and (
+                        cause.fix is None or cause.fs_path not in " ".join(cause.fix.commands)):
+                    wrong.append(f"{label}: no read fix for the pool's user on {cause.fs_path}: {cause.fix}")
+                if cause.status is not None and cause.status != req.status:
+                    wrong.append(f"{label}: explain says {cause.status}, the server answered {req.status}: {said}")
+    return wrong, checked
+
+
+def test_php_fpm_lines_of_nginx_name_the_pool_entry_or_the_path(php_runs):
+    wrong, checked = _php_causes(php_runs["nginx"], "nginx")
+    assert not wrong, "\n".join(wrong)
+    assert checked >= 15
+
+
+def test_php_fpm_lines_of_apache_name_the_pool_entry_or_the_path(php_runs):
+    """Apache's lines carry no request: explain reads the script path (AH01071) or the socket
+    (AH02454) the line names against the pools read."""
+    wrong, checked = _php_causes(php_runs["apache"], "apache")
+    assert not wrong, "\n".join(wrong)
+    assert checked >= 12
+
+
+def test_php_fpm_own_log(php_runs):
+    """A pool with fastcgi.logging off and catch_workers_output on: php-fpm's own log says what the
+    pool refused (`child N said into stderr: "ERROR: Unable to open primary script: ..."`)."""
+    run = php_runs["nginx"]
+    lines = run.master.error_log.read_text(encoding="utf-8", errors="replace").splitlines()
+    report = explain_events(parse_lines(lines), Machine(WhyOptions(configs=[str(run.result.conf_path),
+                                                                        str(run.master.conf_path)])))
+    assert report.unknown == 0, report.unknown_examples
+    root = next(b.root for b in run.session.bound if b.spec.name == "php-fpm-own-log")
+    got = sorted((c.kind, c.status, c.fs_path, c.decided_by and _cited(c.decided_by).split(" =")[0])
+                 for c in report.causes if c.kind in PHP_KINDS)
+    got = [g for g in got if g[0] != "fastcgi-stderr"]      # PHP's own warnings beside the refusals
+    assert got == [("php-extension", 403, None, "[n-php-fpm-own-log]"),
+                   ("php-open-eacces", 403, f"{root}/www/secret.php", "user")], got
+
+
+def test_php_fpm_that_cannot_bind_names_the_pool_and_the_missing_folder(php_runs):
+    """A second master whose pool listens in a folder that does not exist: php-fpm refuses to
+    start (`ERROR: unable to bind listening socket for address '...': No such file or
+    directory (2)`); explain names the pool's listen line and the folder."""
+    from realserver_harness.phpfpm import FpmMaster
+    from realserver_harness.tree import make_base, remove_base
+    base = make_base("phpfpm-bind")
+    try:
+        master = FpmMaster(base, ["[bindfail]", "user = nobody", f"listen = {base}/gone/sub/x.sock",
+                                  "pm = static", "pm.max_children = 1"])
+        with pytest.raises(RuntimeError, match="unable to bind listening socket"):
+            master.start()
+        lines = master.error_log.read_text(encoding="utf-8").splitlines()
+        run = php_runs["nginx"]
+        report = explain_events(parse_lines(lines), Machine(WhyOptions(configs=[str(run.result.conf_path),
+                                                                            str(master.conf_path)])))
+        assert report.unknown == 0, report.unknown_examples
+        [cause] = [c for c in report.causes if c.kind == "fpm-bind-failed"]
+        assert (cause.fs_path, _cited(cause.decided_by)) == (f"{base}/gone", f"listen = {base}/gone/sub/x.sock")
+        listen = master.render().splitlines().index(f"listen = {base}/gone/sub/x.sock") + 1
+        assert cause.decided_by.line == listen and cause.status is None
+    finally:
+        master.stop()
+        remove_base(base)

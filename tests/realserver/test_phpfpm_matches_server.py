@@ -10,6 +10,7 @@ scenarios are tests/realserver/phpfpm_scenarios/*.yaml.
 from __future__ import annotations
 
 import os
+import shlex
 from pathlib import Path
 
 import pytest
@@ -139,15 +140,21 @@ def test_why_follows_apache_into_php_fpm(php_runs):
 RULE_OF = {"pool-cannot-read": "PHP102", "socket-refused": "PHP103", "no-pool": "PHP104"}
 
 
-def test_scan_reports_what_php_fpm_refuses_and_nothing_on_healthy_sites(php_nginx):
+def scan_misses(run: PhpRun, kind: str) -> tuple[list, list[str]]:
+    """(the PHP findings of a scan of the configuration the server ran and the php-fpm.conf the
+    master ran, what they miss): every 403/404/502/503 the pool or its socket caused must be
+    reported at the path at fault (or the pool entry), nothing at all on the healthy sites, and
+    every status a finding claims must be the real answer to that request."""
+    import re
+
     from confcheck.engine import ScanOptions, run_scan
-    result = run_scan(ScanOptions(configs=[str(php_nginx.result.conf_path), str(php_nginx.master.conf_path),
-                                      str(php_nginx.master.ini_path)]))
+    result = run_scan(ScanOptions(configs=[str(run.result.conf_path), str(run.master.conf_path),
+                                      str(run.master.ini_path)]))
     assert [str(e) for e in result.errors] == []
     php = [f for f in result.findings if f.rule.startswith("PHP")]
     missing = []
-    for sc in php_nginx.result.scenarios.values():
-        bound = next(b for b in php_nginx.session.bound if b.spec.name == sc.name)
+    for sc in run.result.scenarios.values():
+        bound = next(b for b in run.session.bound if b.spec.name == sc.name)
         if Path(bound.spec.source).name == "phpini.yaml":
             continue    # php.ini causes (open_basedir, doc_root, a folder as the script) have no scan rule yet
         for req in sc.requests:
@@ -157,30 +164,48 @@ def test_scan_reports_what_php_fpm_refuses_and_nothing_on_healthy_sites(php_ngin
                 if not any((f.rule, f.fs_path) == want for f in php):
                     missing.append(f"{sc.name}[{req.index}] {req.spec.label}: no {want}")
             elif exp.decided_in == "php_fpm":
-                decided = exp.decided_by.replace("@POOL@", f"n-{sc.name}")
+                decided = exp.decided_by.replace("@POOL@", f"{kind[0]}-{sc.name}")
                 # a connection php-fpm refuses (listen.allowed_clients) is PHP103, else the extension list
                 want_rule = "PHP103" if decided.startswith("listen") else "PHP101"
                 if not any(f.rule == want_rule and f.span.source.line_text(f.span.line).startswith(decided)
                            for f in php):
                     missing.append(f"{sc.name}[{req.index}] {req.spec.label}: no {want_rule} at {decided!r}")
-        if sc.name.startswith("php-healthy"):
+        if "healthy" in sc.name:
             # nothing at all: no php-fpm rule, and no worker rule about files php-fpm reads
             noise = [f"{f.rule} {f.message}" for f in result.findings
-                     if (f.fs_path or "").startswith(str(bound.root) + "/") or f"n-{sc.name}]" in f.message]
+                     if (f.fs_path or "").startswith(str(bound.root) + "/") or f"{kind[0]}-{sc.name}]" in f.message]
             assert not noise, f"{sc.name} is healthy, yet: {noise}"
-    assert not missing, "\n".join(missing)
-    # the upload folder the script itself found read-only (its body says "ro"), and only that one
-    upload = php_nginx.result.scenarios["php-upload-folder"]
-    root = next(b.root for b in php_nginx.session.bound if b.spec.name == "php-upload-folder")
-    assert [(f.rule, f.fs_path, f.span.source.line_text(f.span.line).split("]")[0]) for f in php
-            if f.rule == "PHP105"] == [("PHP105", f"{root}/tmp", "php_admin_value[upload_tmp_dir")], upload
-    # every PHP finding's status claim is the real answer to a request the harness sent with that path
-    import re
     for finding in php:
         claim = re.search(r"GET (\S+) is answered (\d+)", finding.message)
-        sent = [r for sc in php_nginx.result.scenarios.values() for r in sc.requests
-                if claim and r.spec.path == claim.group(1)]
-        assert not sent or any(r.status == int(claim.group(2)) for r in sent), finding.message
+        sent = [r for sc in run.result.scenarios.values() for r in sc.requests
+                if claim and r.spec.method == "GET" and r.spec.path == claim.group(1)]
+        if sent and not any(r.status == int(claim.group(2)) for r in sent):
+            missing.append(f"{finding.rule} claims what the server did not answer: {finding.message}")
+    return php, missing
+
+
+def test_scan_reports_what_php_fpm_refuses_and_nothing_on_healthy_sites(php_nginx):
+    php, missing = scan_misses(php_nginx, "nginx")
+    assert not missing, "\n".join(missing)
+    # the upload and session folders the scripts themselves found read-only (the bodies say "ro",
+    # "refused"), and the temporary folder named in the code: those, and only those
+    upload = php_nginx.result.scenarios["php-upload-folder"]
+    root = next(b.root for b in php_nginx.session.bound if b.spec.name == "php-upload-folder")
+    # (the last line: the harness's php.ini displays PHP's start-up notices before it)
+    assert [r.body.split(b"\n")[-1] for r in upload.requests] == [b"ro", b"none", b"6:elsewhere", b"refused"], upload
+    found = sorted((f.fs_path, f.span.source.line_text(f.span.line).split("]")[0], f.fix.applicability)
+                   for f in php if f.rule == "PHP105")
+    assert found == [(f"{root}/sess", "php_value[session.save_path", "safe"),
+                     (f"{root}/tmp", "php_admin_value[upload_tmp_dir", "safe"),
+                     (f"{root}/www/lib", "php_admin_value[sys_temp_dir", "display-only")], found
+
+
+def test_scan_reports_what_php_fpm_refuses_behind_apache(php_runs):
+    run = php_runs["apache"]
+    php, missing = scan_misses(run, "apache")
+    assert not missing, "\n".join(missing)
+    assert {f.server for f in php} == {"apache"}
+    assert {f.rule for f in php} >= {"PHP101", "PHP102", "PHP103", "PHP104"}
 
 
 # (scenario, request index): (status before, status after) - every answer the pool-file
@@ -202,6 +227,12 @@ CHANGED = {
     ("php-pool-user-reads", 2): (404, 200),    # GET /private/p.php - PHP102: search on private/
     ("php-pool-user-reads", 5): (403, 200),    # GET /aclmask.php - PHP102
     ("php-debian-snippet", 5): (403, 200),     # GET /0600.php - PHP102 (pool user www-data)
+    ("php-fpm-own-log", 1): (403, 200),        # GET /secret.php - PHP102: read for the pool user
+    ("php-fpm-own-log", 3): (403, 200),        # GET /page.txt - .txt added
+    ("php-upload-folder", 0): (200, 200),      # GET /upload.php - PHP105: upload_tmp_dir writable ("ro" -> "w")
+    ("php-upload-folder", 2): (200, 200),      # POST a file - PHP105: stored in upload_tmp_dir
+                                               #   ("6:elsewhere", UPLOAD_ERR_NO_TMP_DIR -> "0:upload_tmp_dir")
+    ("php-upload-folder", 3): (200, 200),      # GET /session.php - PHP105: session.save_path ("refused" -> "started")
 }
 
 
@@ -217,19 +248,25 @@ def test_pool_file_fixes_change_exactly_the_intended_answers(php_nginx):
     options = ScanOptions(configs=[str(php_nginx.result.conf_path), str(php_nginx.master.conf_path),
                                       str(php_nginx.master.ini_path)])
     before = run_scan(options)
-    mine = [f for f in before.findings if f.rule in ("PHP101", "PHP102", "PHP103")]
+    mine = [f for f in before.findings if f.rule in ("PHP101", "PHP102", "PHP103", "PHP105")]
     fixset = collect(mine, unsafe=True)
-    # pool-file edits, and a script for the pools' users only (read and search, never write)
+    # pool-file edits, and a script for the pools' users only: read and search on the code, write
+    # only on the folders PHP105 names for uploads and sessions, for that pool's user alone
+    accounts = php_nginx.session.accounts.users
     assert fixset.patch and {p.identity.user for p in fixset.plans} <= {
-        php_nginx.session.accounts.users["shop"], "www-data"}
+        accounts["shop"], accounts["up"], accounts["flog"], "www-data"}
+    root = next(b.root for b in php_nginx.session.bound if b.spec.name == "php-upload-folder")
     script = fixset.script().decode()
-    assert "chmod" in script and "w" not in " ".join(
-        line.split()[1] for line in script.splitlines() if line.startswith(("chmod ", "setfacl ")))
+    changes = [shlex.split(line) for line in script.splitlines() if line.startswith(("chmod ", "setfacl "))]
+    writes = sorted((argv[-2], argv[-1]) for argv in changes if "w" in argv[-2])
+    assert writes == [(f"u:{accounts['up']}:rwx,m::rwx", f"{root}/sess"),
+                      (f"u:{accounts['up']}:rwx,m::rwx", f"{root}/tmp")], script
+    assert f"{root}/www/lib" not in script     # it holds code: advice in the finding only
     apply_fixes(php_nginx.session, fixset, options)
     php_nginx.master.restart()
     after = run_patched(php_nginx.session)
     wrong = unexpected_changes(php_nginx.result, after, CHANGED)
     assert not wrong, "\n".join(wrong)
     # and confcheck agrees with the server on the patched pools
-    assert not [f for f in run_scan(options).findings if f.rule in ("PHP101", "PHP102", "PHP103")
-                and "closed" not in (f.fs_path or "") and f.fix is not None]
+    assert not [f for f in run_scan(options).findings if f.rule in ("PHP101", "PHP102", "PHP103", "PHP105")
+                and "closed" not in (f.fs_path or "") and f.fix is not None and f.fix.applicability != "display-only"]

@@ -70,7 +70,9 @@ MODULES = [
 class ApacheRunner(ServerRunner):
     kind = "apache"
     # lines about a request carry the client address (mod_remoteip's, for remoteip.yaml)
-    request_line_re = re.compile(r"\[client [0-9A-Fa-f.:]+:\d+\]")
+    # mod_proxy logs its failed connect (AH02454 unix socket, AH00957 TCP) without the client, just
+    # before the request's own AH01079
+    request_line_re = re.compile(r"\[client [0-9A-Fa-f.:]+:\d+\]|\] (?:\(\d+\)[^:]*: )?AH0(?:2454|0957): ")
 
     conf_name = "httpd.conf"
 
