@@ -101,7 +101,7 @@ def _php_fpm(ctx):
         folder = None
         if mount is not None:       # a read-only folder stops php-fpm creating its socket: that folder
             folder = (posixpath.dirname(fs_path) if mount.mode == READ_ONLY else
-                      _served_under(ctx, first.target, mount.path))
+                      served_folder_near(ctx, first.target, mount.path))
         yield Finding(
             rule="FS109", name="sandbox-hides-served-files", severity="error",
             message=f"{said(first)}: {first.outcome.reason}" + (f" ({len(found)} requests)" if len(found) > 1 else ""),
@@ -122,12 +122,13 @@ def _deciding_mount(ctx, target, pool, path: str):
     return None, None
 
 
-def _served_under(ctx, target, top: str) -> str | None:
-    """The first folder the configuration serves under `top` (what the drop-in binds back)."""
+def served_folder_near(ctx, target, near: str) -> str | None:
+    """The first folder the configuration serves under `near` (the drop-in binds it back) or
+    holding it (a profile grants it)."""
     from confcheck.analyzers.php._common import _served_folders
     from confcheck.fs.sandbox import covers
     for server in ctx.request_model(target).http.servers:
         for folder, _prefix in _served_folders(server):
-            if covers(folder, top):
+            if covers(folder, near) or covers(near, folder):
                 return folder
     return None

@@ -529,9 +529,10 @@ def _check_start(fs, box: Sandbox) -> None:
                               "start (226/NAMESPACE; a '-' prefix would ignore it)")
 
 
-def view(fs, server: str, config_path: str):
+def view(fs, server: str, config_path: str, child: str | None = None):
     """`fs` as the worker of the unit starting `config_path` sees it (its mount namespace,
-    its AppArmor profile), and the Sandbox (None when no unit applies)."""
+    its AppArmor profile, or that profile's `child`: php-fpm's apparmor_hat), and the
+    Sandbox (None when no unit applies)."""
     if fs is None:
         return fs, None
     _unit, box = for_server(fs, server, config_path)
@@ -540,15 +541,15 @@ def view(fs, server: str, config_path: str):
         _check_start(fs, box)
         if box.hides or box.protects or box.unknown or box.failed:
             seen = SandboxFs(fs, box)
-    return _confined(seen, fs, server), box
+    return _confined(seen, fs, server, child), box
 
 
-def _confined(seen, fs, server: str):
+def _confined(seen, fs, server: str, child: str | None = None):
     """`seen` under the worker's AppArmor profile, when one is enforced (read from `fs`:
     /etc/apparmor.d is read by the kernel's loader, outside the namespace)."""
     from confcheck.fs.apparmor import ConfinedFs
     from confcheck.fs.apparmor import for_server as confinement_for
-    confinement = confinement_for(fs, server)
+    confinement = confinement_for(fs, server, child)
     return seen if confinement is None else ConfinedFs(seen, confinement)
 
 

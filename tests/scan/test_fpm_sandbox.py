@@ -175,3 +175,88 @@ def test_scan_offers_read_write_paths_for_a_read_only_socket_folder(tmp_dirs):
     [hidden] = [f for f in doc["findings"] if f["rule"] == "FS109"]
     assert hidden["fs_path"] == "/run/php/php8.2-fpm.sock" and "EROFS" in hidden["message"]
     assert "ReadWritePaths=/run/php" in hidden["fix"]["diff"]
+
+
+# -- AppArmor: Debian's php-fpm profile (package apparmor-profiles), as the pools run under it ------
+
+WWW_CHILD = """profile www flags=(attach_disconnected) {
+  include <abstractions/php-worker>
+  /srv/www/** r,
+  deny /srv/www/secret/** r,
+}
+"""
+
+
+def apparmor_image(tmp_dirs, *, enforce=True, hat=None, child=WWW_CHILD):
+    """The image with the host's /etc/apparmor.d (Debian's php-fpm profile, its abstractions and
+    tunables), the profile put in enforce mode as an admin would (its `complain` flag removed)."""
+    if not os.path.exists("/etc/apparmor.d/php-fpm"):
+        if os.environ.get("CI"):
+            pytest.fail("Debian's apparmor-profiles (php-fpm's profile) is this test's subject and CI must have it")
+        pytest.skip("apparmor-profiles is not installed")
+    base = image(tmp_dirs, root="/srv/www")
+    shutil.copytree("/etc/apparmor.d", os.path.join(base, "etc/apparmor.d"), symlinks=True, dirs_exist_ok=True)
+    profile = os.path.join(base, "etc/apparmor.d/php-fpm")
+    with open(profile) as fh:
+        text = fh.read()
+    assert "flags=(complain,attach_disconnected)" in text      # what Debian ships
+    if enforce:
+        text = text.replace("flags=(complain,attach_disconnected)", "flags=(attach_disconnected)")
+    with open(profile, "w") as fh:
+        fh.write(text)
+    if child is not None:
+        os.makedirs(os.path.join(base, "etc/apparmor.d/php-fpm.d"), exist_ok=True)
+        with open(os.path.join(base, "etc/apparmor.d/php-fpm.d/www"), "w") as fh:
+            fh.write(child)
+    for rel, text in (("srv/www/secret/s.php", "<?php\n"),):
+        os.makedirs(os.path.dirname(os.path.join(base, rel)), exist_ok=True)
+        with open(os.path.join(base, rel), "w") as fh:
+            fh.write(text)
+    os.chmod(os.path.join(base, "srv/www/secret"), 0o755)
+    if hat is not None:
+        conf = os.path.join(base, FPM_CONF.lstrip("/"))
+        with open(conf, "a") as fh:
+            fh.write(f"apparmor_hat = {hat}\n")
+    return base, profile
+
+
+def test_debian_php_fpm_profile_ships_in_complain_mode_and_changes_nothing(tmp_dirs):
+    base, _ = apparmor_image(tmp_dirs, enforce=False)
+    assert ask(base, "/index.php").status is None
+
+
+def test_enforced_php_fpm_profile_refuses_the_pool_a_script_it_has_no_rule_for(tmp_dirs):
+    """Debian's profile grants php's own files, not the sites: a pool without apparmor_hat runs
+    under it, and php-fpm's open() of the script fails (EACCES: 403 'Access denied.')."""
+    base, _ = apparmor_image(tmp_dirs)
+    outcome = ask(base, "/index.php")
+    assert outcome.status == 403 and outcome.rule == "FS111", outcome.reason
+    # the profile as the host names it (server paths: the --root prefix is not part of them)
+    assert "no rule of AppArmor profile php-fpm (/etc/apparmor.d/php-fpm:7:1" in outcome.reason
+    assert outcome.fs_path == "/srv/www/index.php"
+    static = ask(base, "/page.html")       # nginx's own reads: no nginx profile in Debian's packages
+    assert static.status == 200
+
+
+def test_a_pool_apparmor_hat_runs_under_the_child_profile(tmp_dirs):
+    base, _ = apparmor_image(tmp_dirs, hat="www")
+    assert ask(base, "/index.php").status is None          # /srv/www/** r in php-fpm//www
+    outcome = ask(base, "/secret/s.php")
+    assert outcome.status == 403 and outcome.rule == "FS111", outcome.reason
+    assert "`deny /srv/www/secret/** r` at /etc/apparmor.d/php-fpm.d/www:4:3 denies r" in outcome.reason
+    assert "php-fpm//www" in outcome.reason
+
+
+def test_an_apparmor_hat_without_its_child_profile_is_unknown(tmp_dirs):
+    base, _ = apparmor_image(tmp_dirs, hat="shop")
+    outcome = ask(base, "/index.php")
+    assert outcome.status is None and "has no child profile shop" in outcome.reason
+
+
+def test_scan_reports_the_profile_refusal_with_the_profile_rule_fix(tmp_dirs):
+    base, _ = apparmor_image(tmp_dirs)
+    doc = json.loads(run_cli("scan", "--root", base, "/etc/nginx/nginx.conf", FPM_CONF, "--format", "json").stdout)
+    assert not [f for f in doc["findings"] if f["rule"].startswith("PHP")], doc["findings"]
+    found = [f for f in doc["findings"] if f["rule"] == "FS111"]
+    assert found and all("AppArmor profile php-fpm" in f["message"] for f in found)
+    assert "/srv/www/** r," in found[0]["fix"]["title"] and "local/php-fpm" in found[0]["fix"]["title"]

@@ -237,6 +237,8 @@ def answer(pools: list[Pool], fs, worker, address: Listen, script: str | None, c
                             "unknown') and answers 404 'File not found.'", cite(pool, "listen"), steps=steps)
     if fix.on:
         found, why_not = walk(checker, disk)
+        if why_not is not None and why_not.not_checked is not None:
+            return _not_checked(pool, why_not.not_checked, steps)
     else:
         steps.append(("cgi.fix_pathinfo", f"off ({fix.cited()}): the script is taken as sent"))
         discard = settle(pool, "cgi.discard_path")
@@ -276,6 +278,8 @@ def answer(pools: list[Pool], fs, worker, address: Listen, script: str | None, c
     if opened != found:
         steps.append(("doc_root", f"php-fpm opens {opened} (doc_root + SCRIPT_NAME), not {found}"))
     resolved = checker.check(opened, "stat")
+    if resolved.not_checked is not None:
+        return _not_checked(pool, resolved.not_checked, steps)
     if not resolved.ok:
         denial = resolved.denial
         status = 403 if denial is not None and denial.need in ("x", "label") else 404
@@ -284,7 +288,7 @@ def answer(pools: list[Pool], fs, worker, address: Listen, script: str | None, c
         return Verdict(status, f"php-fpm cannot resolve {opened} as {identity.user}"
                                + (f" ({denial.detail})" if denial is not None else "") + f": it answers {words}",
                        cite(pool, "listen" if absent else "user"), denial.path if denial is not None else opened,
-                       None if absent else RULE_SCRIPT, steps)
+                       None if absent else _rule_of(denial), steps)
     if resolved.meta is not None and resolved.meta.kind != "file":
         return Verdict(404, f"{opened} is a {resolved.meta.kind}, not a script: php-fpm cannot open it as one and "
                             "answers 404 'No input file specified.'", cite(pool, "listen"), opened, None, steps)
@@ -305,6 +309,8 @@ def answer(pools: list[Pool], fs, worker, address: Listen, script: str | None, c
                                 "'No input file specified.'", _cite_entry(basedir.entry, pool), opened, None, steps)
         steps.append(("open_basedir", f"{opened} is inside {basedir.value} ({basedir.cited()})"))
     readable = checker.check(opened, "read")
+    if readable.not_checked is not None:
+        return _not_checked(pool, readable.not_checked, steps)
     if not readable.ok:
         denial = readable.denial
         status = 403 if denial is not None and denial.need in ("r", "x", "label") else 404
@@ -370,6 +376,13 @@ def _environment_steps(pool: Pool) -> list[tuple[str, str]]:
              + ", ".join(f"${{{name}}} = {env[name][0]!r} ({pool.started.unit}, {env[name][1]})"
                          for name in entry.env_given if name in env))
             for entry in entries if entry.env_given]
+
+
+def _not_checked(pool: Pool, exc, steps) -> Verdict:
+    """A path the view cannot answer for (a sandbox or profile setting not modelled, a folder the
+    scanner cannot look into): the status is unknown, the reason named."""
+    return Verdict(None, f"php-fpm pool [{pool.name}]: {exc.path} cannot be judged: {exc.reason}",
+                   cite(pool, "user"), steps=steps)
 
 
 def _environment(entry, pool: Pool | None = None) -> Verdict:
@@ -466,6 +479,8 @@ def _socket_refused(pool: Pool, fs, worker, path: str, checkers: dict) -> Verdic
     checker = _checker(checkers, fs, worker)
     folder = posixpath.dirname(path) or "/"
     reach = checker.check(folder, "search")    # connect() looks the socket up: x on every folder to it
+    if reach.not_checked is not None:
+        return _not_checked(pool, reach.not_checked, [])
     if not reach.ok:
         denial = reach.denial
         if denial is not None and denial.need == "missing":

@@ -25,11 +25,15 @@ class PoolViews:
         if fs is None:
             return None
         from confcheck.fs.sandbox import view
-        views = {}
+        views, seen = {}, {}
         for item in fpm_items:
-            seen = view(fs, "php-fpm", to_server_path(item.config.path))
+            path = to_server_path(item.config.path)
             for pool in item.tree.pools:
-                views[pool] = seen
+                # apparmor_hat: the pool's children run under php-fpm's child profile of that name
+                key = (path, pool.value("apparmor_hat") or None)
+                if key not in seen:
+                    seen[key] = view(fs, "php-fpm", *key)
+                views[pool] = seen[key]
         return cls(fs, views)
 
     def fs_of(self, pool):
