@@ -432,8 +432,18 @@ def socket_apart(server_fs, fpm_fs, path: str) -> tuple[str, Mount] | None:
     """Why the web server cannot reach the socket php-fpm creates at `path` when either runs in
     its own unit's namespace, with the mount (its unit line) that separates them; None when
     both see the same file (no sandbox on either side: always). An inaccessible folder on the
-    server's side is left to the permission walk (EACCES, not ENOENT)."""
+    server's side is left to the permission walk (EACCES, not ENOENT). Units joined by
+    JoinsNamespaceOf= share their private /tmp (src/core/unit.c, execute.c): not modelled,
+    the answer is unknown (NotChecked)."""
     fpm_side, fpm_at, fpm_mount = socket_place(fpm_fs, path)
+    server_side, server_at, server_mount = socket_place(server_fs, path)
+    for mount in (fpm_mount, server_mount):
+        if mount is not None and mount.mode == PRIVATE_TMP:
+            joins = [a for fs in (server_fs, fpm_fs) if (box := _namespace_of(fs)) is not None
+                     for a in box.sandbox.unit.get("Unit", "JoinsNamespaceOf") if a.value]
+            if joins:
+                raise NotChecked(path, f"{joins[0].text} at {joins[0].where} may share the private /tmp "
+                                       "with the other service: not modelled")
     if fpm_side != "disk":
         return (f"php-fpm creates {path} in its own namespace, where {fpm_mount.what()} "
                 f"({fpm_mount.setting} at {fpm_mount.where}): no other service sees it"), fpm_mount
@@ -442,7 +452,6 @@ def socket_apart(server_fs, fpm_fs, path: str) -> tuple[str, Mount] | None:
         return (f"php-fpm cannot create {path}: in {read_only.unit}'s sandbox {read_only.what()} "
                 f"({read_only.setting} at {read_only.where}), so its bind() fails (EROFS) and php-fpm does "
                 "not start"), read_only
-    server_side, server_at, server_mount = socket_place(server_fs, path)
     if server_side == "private":
         return (f"in {server_mount.unit}'s sandbox {server_mount.what()} ({server_mount.setting} at "
                 f"{server_mount.where}): the socket php-fpm creates on the disk is not there"), server_mount

@@ -125,6 +125,14 @@ def test_a_socket_in_a_private_tmp_is_unreachable(tmp_dirs, side):
     assert outcome.rule == "FS109" and outcome.fs_path == "/tmp/php/fpm.sock"
 
 
+def test_units_joining_namespaces_share_their_private_tmp_unknown(tmp_dirs):
+    base = image(tmp_dirs, root="/srv/www", sock="/tmp/php/fpm.sock",
+                 fpm_dropin="[Unit]\nJoinsNamespaceOf=nginx.service\n[Service]\nPrivateTmp=yes\n",
+                 nginx_dropin="[Service]\nPrivateTmp=yes\n")
+    outcome = ask(base, "/index.php")
+    assert outcome.status is None and "JoinsNamespaceOf=nginx.service" in outcome.reason, outcome.reason
+
+
 def test_private_tmp_leaves_a_socket_elsewhere_alone(tmp_dirs):
     base = image(tmp_dirs, root="/srv/www", fpm_dropin="[Service]\nPrivateTmp=yes\n",
                  nginx_dropin="[Service]\nPrivateTmp=yes\n")

@@ -466,8 +466,8 @@ def _socket_apart(pool: Pool, fs, pool_fs, path: str, handler: str) -> Verdict |
     from confcheck.fs.sandbox import socket_apart
     try:
         apart = socket_apart(fs, pool_fs, path)
-    except NotChecked:
-        return None         # the permission walk says why it cannot answer
+    except NotChecked as exc:
+        return _not_checked(pool, exc, [])
     if apart is None:
         return None
     why, _mount = apart
