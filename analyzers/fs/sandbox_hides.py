@@ -5,7 +5,6 @@ from __future__ import annotations
 import posixpath
 
 from confcheck.findings import Finding
-from confcheck.fs.sandbox import READ_ONLY
 from confcheck.registry import RuleDoc, rule
 
 DOC = RuleDoc(
@@ -92,6 +91,7 @@ def _php_fpm(ctx):
     server's, for the socket): decide()'s answers that name the unit line (handoff.py)."""
     from confcheck.analyzers.php._common import of_rule, said
     from confcheck.fixers.unit_dropin import dropin_fix
+    from confcheck.fs.sandbox import READ_ONLY
     groups: dict[tuple, list] = {}
     for answer in of_rule(ctx, "FS109"):
         groups.setdefault((answer.outcome.decided_by.pool, answer.outcome.fs_path), []).append(answer)
