@@ -74,6 +74,7 @@ class ScanContext:
         self.apache: list[ApacheTarget] = []
         self.htaccess: list = []        # lone .htaccess files named on the command line (ParsedFile)
         self.pools: list | None = None  # php-fpm pools behind the servers (None: no php-fpm configuration read)
+        self.pool_views = None          # servers.phpfpm.views.PoolViews: the disk as each pool sees it
         self._identities: dict[int, object] = {}
         self._surveys: dict[int, object] = {}
         self._models: dict[int, object] = {}
@@ -141,7 +142,8 @@ class ScanContext:
             fs = self.fs_for(target) if identity is not None and not isinstance(identity, IdentityProblem) else None
             self._models[key] = Model(build_http(target.config.nodes), fs, identity if fs else None,
                                       prefix=target.model.prefix, conf_prefix=target.model.conf_prefix,
-                                      failures=self.failures, pools=self.pools)
+                                      failures=self.failures, pools=self.pools,
+                                      pool_views=self.pool_views)
         return self._models[key]
 
     @cached_property
@@ -162,6 +164,19 @@ def server_path(path: str, root: str | None) -> str:
     if root and (path == root or path.startswith(root.rstrip("/") + "/")):
         return "/" + path[len(root.rstrip("/")):].lstrip("/")
     return path
+
+
+def pool_views(fs, reading, root: str | None):
+    """Each php-fpm pool's own view of the disk (its unit's sandbox), noting the unit read;
+    None without a disk or without php-fpm configurations."""
+    if fs is None or not reading.fpm:
+        return None
+    from confcheck.servers.phpfpm.views import PoolViews
+    views = PoolViews.build(fs, [item for item in reading.fpm if not item.diags.errors],
+                            lambda path: server_path(path, root))
+    for pool, box in views.sandboxes():
+        reading.note_unit(next(item.config.path for item in reading.fpm if pool in item.tree.pools), box)
+    return views
 
 
 def open_fs(options: ScanOptions):
@@ -323,6 +338,7 @@ def _run_scan(options: ScanOptions, stdin) -> ScanResult:
     ctx.apps = read_apps(reading, options)
     ctx.all_targets = ctx.targets()
     ctx.pools = reading.running_pools()
+    ctx.pool_views = pool_views(fs, reading, options.root)
     for target in ctx.targets() if fs is not None else ():
         reading.note_unit(target.config.main.source.path, ctx.sandbox(target))
     files = reading.files

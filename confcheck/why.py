@@ -11,7 +11,8 @@ import json
 import os
 from dataclasses import dataclass, field
 
-from confcheck.engine import ScanOptions, nginx_targets, open_fs, read_apps, read_options, server_path
+from confcheck.engine import (ScanOptions, nginx_targets, open_fs, pool_views, read_apps, read_options,
+                              server_path)
 from confcheck.fs.sandbox import view as sandbox_view
 from confcheck.inputs import InputError, shown
 from confcheck.isolation import Failures
@@ -77,8 +78,8 @@ def prepare(options: WhyOptions) -> Prepared:
             return _prepare_apache(item, options, scan_options, reading)
         diags = item.diags
         [target] = nginx_targets(reading, places=False)
-        fs, box = sandbox_view(open_fs(scan_options), "nginx", server_path(target.config.main.source.path,
-                                                                             options.root))
+        disk = open_fs(scan_options)
+        fs, box = sandbox_view(disk, "nginx", server_path(target.config.main.source.path, options.root))
         reading.note_unit(target.config.main.source.path, box)
         identity = None
         if fs is not None:
@@ -90,7 +91,8 @@ def prepare(options: WhyOptions) -> Prepared:
         if not http.servers:
             raise InputError(f"{shown(target.name, options.root)}: no server block: nothing answers requests")
         model = Model(http, fs, identity, prefix=target.model.prefix, conf_prefix=target.model.conf_prefix,
-                      failures=Failures(), pools=reading.running_pools())
+                      failures=Failures(), pools=reading.running_pools(),
+                      pool_views=pool_views(disk, reading, options.root))
     return _waf_layer(Prepared(model, diags.errors, reading=reading, apps=read_apps(reading, options)),
                       options.root)
 
@@ -111,7 +113,8 @@ def _prepare_apache(item, options: WhyOptions, scan_options: ScanOptions, readin
     diags = item.diags
     config = item.tree
     modules = loaded_modules(config)
-    fs, box = sandbox_view(open_fs(scan_options), "apache", server_path(main, options.root))
+    disk = open_fs(scan_options)
+    fs, box = sandbox_view(disk, "apache", server_path(main, options.root))
     reading.note_unit(main, box)
     conf = build(config, modules, fs)
     errors = list(diags.errors) + startup_errors(conf)
@@ -123,7 +126,8 @@ def _prepare_apache(item, options: WhyOptions, scan_options: ScanOptions, readin
                              "cannot be judged (use --worker-user)")
     access = conf.main.last("accessfilename")
     model = Model(conf, fs, identity, access_name=access.values[0] if access is not None and access.values
-                  else ".htaccess", failures=Failures(), pools=reading.running_pools())
+                  else ".htaccess", failures=Failures(), pools=reading.running_pools(),
+                  pool_views=pool_views(disk, reading, options.root))
     return _waf_layer(Prepared(model, errors, "apache", reading, read_apps(reading, options)), options.root)
 
 

@@ -16,7 +16,7 @@ import posixpath
 from dataclasses import dataclass
 
 from confcheck.findings import Fix
-from confcheck.fs.sandbox import INACCESSIBLE, PRIVATE_TMP, TMPFS
+from confcheck.fs.sandbox import INACCESSIBLE, PRIVATE_TMP, READ_ONLY, TMPFS
 
 from .config import DISPLAY
 
@@ -59,6 +59,9 @@ def dropin_fix(sandbox, mount, directory: str) -> Fix | None:
     elif mount.mode == TMPFS:
         lines = (f"BindReadOnlyPaths={directory}",)
         why = f"{directory} is bound read-only into the empty tmpfs; the rest of {mount.path} stays hidden"
+    elif mount.mode == READ_ONLY and not mount.read_only:
+        lines = (f"ReadWritePaths={directory}",)
+        why = f"{directory} becomes writable again below the read-only {mount.path}"
     elif mount.mode == PRIVATE_TMP:
         return Fix(DISPLAY, f"{directory} lies in the host's {mount.path}, which {unit.name} never sees "
                             f"({mount.setting}): move the served files out of {mount.path}")

@@ -33,6 +33,7 @@ DOC = RuleDoc(
 def check(ctx):
     from confcheck.analyzers.fs._answer import answered
     from confcheck.survey import finding_for_group, group_problems
+    yield from _php_fpm(ctx)
     for target in ctx.targets():
         confined = ctx.survey(target).confined
         for group in group_problems(confined):
@@ -43,10 +44,35 @@ def check(ctx):
                                     fix=profile_fix(group[0].denial.confinement, served))
 
 
+def _php_fpm(ctx):
+    """Scripts php-fpm's profile (or the child profile a pool's apparmor_hat names) refuses to
+    the pool: decide()'s answers (handoff.py), one finding per pool and served folder."""
+    from confcheck.analyzers.fs.sandbox_hides import served_folder_near
+    from confcheck.analyzers.php._common import of_rule, said
+    from confcheck.findings import Finding
+    groups: dict[tuple, list] = {}
+    for answer in of_rule(ctx, "FS111"):
+        folder = served_folder_near(ctx, answer.target, answer.outcome.fs_path) or posixpath.dirname(
+            answer.outcome.fs_path)
+        groups.setdefault((answer.outcome.decided_by.pool, folder), []).append(answer)
+    for (pool, folder), found in groups.items():
+        first = found[0]
+        confinement = getattr(ctx.pool_views.fs_of(pool), "confinement", None) if ctx.pool_views else None
+        yield Finding("FS111", "apparmor-denies-served-files", "error",
+                      f"{said(first)}: {first.outcome.reason}" + (f" ({len(found)} requests)" if len(found) > 1
+                                                                   else ""),
+                      first.outcome.decided_by.span, first.target.server, first.outcome.fs_path,
+                      fix=profile_fix(confinement, folder) if confinement is not None else None)
+
+
 def profile_fix(confinement, directory: str) -> Fix:
     """The profile rule that lets the worker read `directory` (display only)."""
     profile, file = confinement.profile, confinement.file
     grant = f"{directory.rstrip('/')}/** r,"
+    if "//" in profile.name:        # a child profile (php-fpm's pools): its own block, no local include
+        return Fix("display-only", f"add `{grant}` inside profile {profile.name} at "
+                                   f"{confinement.server(profile.where)}, then `apparmor_parser -r` on the "
+                                   "profile that includes it")
     local = posixpath.join(posixpath.dirname(file), "local", posixpath.basename(file))
     return Fix("display-only",
                f"add `{grant}` to {local} (or inside profile {profile.name} at "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import posixpath
+
 from confcheck.findings import Finding
 from confcheck.registry import RuleDoc, rule
 
@@ -33,6 +35,7 @@ DOC = RuleDoc(
 def check(ctx):
     from confcheck.analyzers.fs._answer import answered
     from confcheck.fixers.unit_dropin import dropin_fix
+    yield from _php_fpm(ctx)
     for target in ctx.targets():
         box = ctx.sandbox(target)
         if box is None:
@@ -81,3 +84,51 @@ def _emptied(ctx, target, box, reported: set):
                      + (f"; {said}" if said else "")),
             span=place.anchor.span, server=target.server, fs_path=place.directory,
             fix=dropin_fix(box, mount, place.directory))
+
+
+def _php_fpm(ctx):
+    """Scripts and sockets php-fpm cannot reach because of its own unit's sandbox (or the web
+    server's, for the socket): decide()'s answers that name the unit line (handoff.py)."""
+    from confcheck.analyzers.php._common import of_rule, said
+    from confcheck.fixers.unit_dropin import dropin_fix
+    from confcheck.fs.sandbox import READ_ONLY
+    groups: dict[tuple, list] = {}
+    for answer in of_rule(ctx, "FS109"):
+        groups.setdefault((answer.outcome.decided_by.pool, answer.outcome.fs_path), []).append(answer)
+    for (pool, fs_path), found in groups.items():
+        first = found[0]
+        box, mount = _deciding_mount(ctx, first.target, pool, fs_path)
+        folder = None
+        if mount is not None:       # a read-only folder stops php-fpm creating its socket: that folder
+            folder = (posixpath.dirname(fs_path) if mount.mode == READ_ONLY else
+                      served_folder_near(ctx, first.target, mount.path))
+        yield Finding(
+            rule="FS109", name="sandbox-hides-served-files", severity="error",
+            message=f"{said(first)}: {first.outcome.reason}" + (f" ({len(found)} requests)" if len(found) > 1 else ""),
+            span=first.outcome.decided_by.span, server=first.target.server, fs_path=fs_path,
+            fix=dropin_fix(box, mount, folder) if mount is not None and folder is not None else None)
+
+
+def _deciding_mount(ctx, target, pool, path: str):
+    """(Sandbox, Mount) of the unit line that keeps `path` away: php-fpm's unit first, then the web
+    server's (a socket in its private /tmp)."""
+    from confcheck.fs.sandbox import hiding_mount
+    views = ctx.pool_views
+    for box, fs in ((views.sandbox_of(pool), views.fs_of(pool)) if views is not None else (None, None),
+                    (ctx.sandbox(target), ctx.fs_for(target))):
+        mount = hiding_mount(fs, path) if box is not None else None
+        if mount is not None:
+            return box, mount
+    return None, None
+
+
+def served_folder_near(ctx, target, near: str) -> str | None:
+    """The first folder the configuration serves under `near` (the drop-in binds it back) or
+    holding it (a profile grants it)."""
+    from confcheck.analyzers.php._common import _served_folders
+    from confcheck.fs.sandbox import covers
+    for server in ctx.request_model(target).http.servers:
+        for folder, _prefix in _served_folders(server):
+            if covers(folder, near) or covers(near, folder):
+                return folder
+    return None

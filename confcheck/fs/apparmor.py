@@ -10,7 +10,7 @@ understand makes the answer unknown.
 from __future__ import annotations
 
 import posixpath
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from confcheck.parsers.apparmor import BASE, Profile, profile_for, top_level_profiles
 
@@ -22,6 +22,12 @@ BINARIES = {
 }
 
 
+def child_of(profile: Profile, name: str) -> Profile | None:
+    """`profile//name`: a hat (mod_apparmor) or a child profile (php-fpm's apparmor_hat), named in full."""
+    found = profile.hats.get(name) or profile.children.get(name)
+    return None if found is None else replace(found, name=f"{profile.name}//{found.name}")
+
+
 def find_profile(fs, name: str, display=None) -> tuple[Profile | None, list[str]]:
     """The profile (or `profile//hat`) called `name` among /etc/apparmor.d's files."""
     top, _, hat = name.partition("//")
@@ -31,7 +37,7 @@ def find_profile(fs, name: str, display=None) -> tuple[Profile | None, list[str]
     profiles, problems = found
     for profile in profiles:
         if top in (profile.name, profile.attach):
-            return (profile.hats.get(hat) if hat else profile), problems
+            return (child_of(profile, hat) if hat else profile), problems
     return None, problems
 
 
@@ -69,6 +75,7 @@ class Confinement:
     profile: Profile
     assumed: str = ""     # "" when the running kernel said so; else the assumption made
     prefix: str = ""      # the --root the profile files were read under (not part of their server path)
+    problem: str = ""     # why nothing under it can be answered, found before its rules were asked
 
     def server(self, where: str) -> str:
         """`FILE:LINE:COL` (or a path) as the host names it, without the --root prefix."""
@@ -86,6 +93,8 @@ class Confinement:
     @property
     def unknown(self) -> str | None:
         """Why no access answer can be given under this profile (then none is), or None."""
+        if self.problem:
+            return self.problem
         if self.profile.hats:
             return f"{self.note()} has hats (mod_apparmor changes into one per request), not modelled"
         if self.profile.unknown:
@@ -116,9 +125,11 @@ def _mode_files(fs, name: str) -> tuple[bool, bool]:
     return found[0], found[1]
 
 
-def for_server(fs, server: str) -> Confinement | None:
+def for_server(fs, server: str, child: str | None = None) -> Confinement | None:
     """The enforce-mode profile confining `server`'s worker on the view `fs`, or None
-    (no profile, complain mode, disabled, or a running kernel without AppArmor)."""
+    (no profile, complain mode, disabled, or a running kernel without AppArmor). `child`:
+    the worker changes into `PROFILE//child` (php-fpm's pool setting apparmor_hat,
+    sapi/fpm/fpm/fpm_unix.c: aa_change_profile of the master's label + "//" + the hat)."""
     loaded = getattr(fs, "apparmor_profiles", lambda: None)()
     if loaded is not None and not loaded:
         return None                 # the running kernel enforces no AppArmor policy
@@ -127,10 +138,18 @@ def for_server(fs, server: str) -> Confinement | None:
     profile = profile_for(fs, BINARIES.get(server, ()), display)
     if profile is None:
         return None
+    top_file = profile.span.file
+    if child:
+        found = child_of(profile, child)
+        if found is None:
+            return Confinement(profile, prefix=prefix, problem=(
+                f"apparmor_hat = {child}: profile {profile.name} ({profile.where}) has no child profile {child}, so "
+                "php-fpm's change of profile fails and the pool's children do not start (not modelled)"))
+        profile = found
     if loaded is not None:
         # the running kernel's word decides: the loaded profile and its mode
         return Confinement(profile, prefix=prefix) if loaded.get(profile.name) == "enforce" else None
-    disabled, complain = _mode_files(fs, posixpath.basename(profile.span.file))
+    disabled, complain = _mode_files(fs, posixpath.basename(top_file))
     if disabled or complain or profile.complain:
         return None
     return Confinement(profile, ", enforce mode assumed: the host loads its profiles at boot", prefix)

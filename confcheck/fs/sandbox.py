@@ -29,6 +29,7 @@ is listed in `Sandbox.unknown`; callers make the answers unknown.
 from __future__ import annotations
 
 import posixpath
+import re
 import shlex
 from dataclasses import dataclass, field, replace
 from typing import Iterator
@@ -268,6 +269,11 @@ def deepest_mount(mounts: list[Mount], path: str) -> Mount | None:
     return best
 
 
+def covers(path: str, top: str) -> bool:
+    """`path` is `top` or lies under it."""
+    return _under(path, top)
+
+
 def _effective(entries: list[Mount]) -> list[Mount]:
     """drop_duplicates then drop_inaccessible (namespace.c), on the sorted entries."""
     out: list[Mount] = []
@@ -390,25 +396,111 @@ def hidden_note(fs, path: str) -> str:
     return f" ({mount.note()})"
 
 
+def _namespace_of(fs) -> "SandboxFs | None":
+    """The SandboxFs inside a view (under an AppArmor ConfinedFs), or None."""
+    while fs is not None and not isinstance(fs, SandboxFs):
+        fs = vars(fs).get("inner") if hasattr(fs, "__dict__") else None
+    return fs
+
+
+def socket_place(fs, path: str) -> tuple[str, str, "Mount | None"]:
+    """Where a unix socket at `path` lives for a process seeing the view `fs`, and the mount
+    deciding it: ("disk", the path on the shared disk, None or a bind mount), ("private", path,
+    Mount) in a mount only that unit has (its private /tmp, a tmpfs: no other process reaches
+    it), or ("inaccessible", path, Mount)."""
+    box = _namespace_of(fs)
+    if box is not None:
+        box._refuse_unknown(path)
+    mount = box._covering(path) if box is not None else None
+    if mount is None:
+        return "disk", path, None
+    if mount.mode == BIND:
+        return "disk", (mount.source + path[len(mount.path):] if path != mount.path else mount.source), mount
+    return ("inaccessible" if mount.mode == INACCESSIBLE else "private"), path, mount
+
+
+def hiding_mount(fs, path: str) -> "Mount | None":
+    """The mount of the view `fs`'s unit that keeps `path` from its process: an inaccessible,
+    empty or bound mount over it, or a read-only folder where a socket would be created."""
+    box = _namespace_of(fs)
+    if box is None:
+        return None
+    return box._covering(path) or box.read_only_at(posixpath.dirname(path))
+
+
+def socket_apart(server_fs, fpm_fs, path: str) -> tuple[str, Mount] | None:
+    """Why the web server cannot reach the socket php-fpm creates at `path` when either runs in
+    its own unit's namespace, with the mount (its unit line) that separates them; None when
+    both see the same file (no sandbox on either side: always). An inaccessible folder on the
+    server's side is left to the permission walk (EACCES, not ENOENT). Units joined by
+    JoinsNamespaceOf= share their private /tmp (src/core/unit.c, execute.c): not modelled,
+    the answer is unknown (NotChecked)."""
+    fpm_side, fpm_at, fpm_mount = socket_place(fpm_fs, path)
+    server_side, server_at, server_mount = socket_place(server_fs, path)
+    for mount in (fpm_mount, server_mount):
+        if mount is not None and mount.mode == PRIVATE_TMP:
+            joins = [a for fs in (server_fs, fpm_fs) if (box := _namespace_of(fs)) is not None
+                     for a in box.sandbox.unit.get("Unit", "JoinsNamespaceOf") if a.value]
+            if joins:
+                raise NotChecked(path, f"{joins[0].text} at {joins[0].where} may share the private /tmp "
+                                       "with the other service: not modelled")
+    if fpm_side != "disk":
+        return (f"php-fpm creates {path} in its own namespace, where {fpm_mount.what()} "
+                f"({fpm_mount.setting} at {fpm_mount.where}): no other service sees it"), fpm_mount
+    read_only = fpm_fs.read_only_at(posixpath.dirname(path)) if hasattr(fpm_fs, "read_only_at") else None
+    if read_only is not None:
+        return (f"php-fpm cannot create {path}: in {read_only.unit}'s sandbox {read_only.what()} "
+                f"({read_only.setting} at {read_only.where}), so its bind() fails (EROFS) and php-fpm does "
+                "not start"), read_only
+    if server_side == "private":
+        return (f"in {server_mount.unit}'s sandbox {server_mount.what()} ({server_mount.setting} at "
+                f"{server_mount.where}): the socket php-fpm creates on the disk is not there"), server_mount
+    if server_side == "disk" and server_at != fpm_at:
+        bind = server_mount or fpm_mount
+        return (f"{path} is {server_at} on the disk for the web server but {fpm_at} for php-fpm "
+                f"({bind.setting} at {bind.where})"), bind
+    return None
+
+
 # -- which unit starts which configuration ---------------------------------------
 
-# (unit, server path of the config the unit's ExecStart loads by default, option naming another)
+# (unit, server path of the config the unit's ExecStart loads by default, options naming another)
 UNITS = {
-    "nginx": (("nginx.service", "/etc/nginx/nginx.conf", "-c"),),
-    "apache": (("apache2.service", "/etc/apache2/apache2.conf", "-f"),
-               ("httpd.service", "/etc/httpd/conf/httpd.conf", "-f")),
+    "nginx": (("nginx.service", "/etc/nginx/nginx.conf", ("-c",)),),
+    "apache": (("apache2.service", "/etc/apache2/apache2.conf", ("-f",)),
+               ("httpd.service", "/etc/httpd/conf/httpd.conf", ("-f",))),
+    # RHEL/Fedora's php-fpm.service; Debian's phpX.Y-fpm.service are found on disk (_fpm_units)
+    "php-fpm": (("php-fpm.service", "/etc/php-fpm.conf", ("--fpm-config", "-y")),),
 }
+_FPM_UNIT = re.compile(r"php(\d+\.\d+)-fpm\.service")
 
 
-def _started_config(unit, default: str, option: str) -> str:
+def _fpm_units(fs) -> list[tuple]:
+    """Debian's versioned php-fpm units (php8.2-fpm.service) on the unit search path, each
+    loading /etc/php/X.Y/fpm/php-fpm.conf unless its ExecStart names another."""
+    from confcheck.parsers.systemd_unit import SEARCH_PATH
+    names = set()
+    for directory in SEARCH_PATH:
+        try:
+            names.update(posixpath.basename(m.path) for m in fs.scandir(directory))
+        except (NotChecked, OSError):
+            continue
+    return [(name, f"/etc/php/{m.group(1)}/fpm/php-fpm.conf", ("--fpm-config", "-y"))
+            for name in sorted(names) if (m := _FPM_UNIT.fullmatch(name))]
+
+
+def _started_config(unit, default: str, options: tuple[str, ...]) -> str:
     starts = unit.get("Service", "ExecStart")
     starts = [a for a in starts if a.value] or []
     if not starts:
         return default
     words = _words(starts[-1].value.lstrip("@-:+!")) or []
-    for i, word in enumerate(words[:-1]):
-        if word == option:
+    for i, word in enumerate(words):
+        if word in options and i + 1 < len(words):
             return words[i + 1]
+        name, eq, value = word.partition("=")
+        if eq and name in options and name.startswith("--"):     # php-fpm's getopt: --fpm-config=FILE
+            return value
     return default
 
 
@@ -417,11 +509,14 @@ def for_server(fs, server: str, config_path: str):
     view `fs`, or (None, None) when no unit starts it (a config elsewhere: today's answers)."""
     from confcheck.parsers.systemd_unit import load_unit
     display = getattr(fs, "host_path", None)
-    for name, default, option in UNITS.get(server, ()):
+    candidates = list(UNITS.get(server, ()))
+    if server == "php-fpm":
+        candidates += _fpm_units(fs)
+    for name, default, options in candidates:
         unit = load_unit(fs, name, display)
         if unit is None or unit.masked:
             continue
-        if posixpath.normpath(_started_config(unit, default, option)) != posixpath.normpath(config_path):
+        if posixpath.normpath(_started_config(unit, default, options)) != posixpath.normpath(config_path):
             continue
         return unit, namespace(unit)
     return None, None
@@ -443,9 +538,10 @@ def _check_start(fs, box: Sandbox) -> None:
                               "start (226/NAMESPACE; a '-' prefix would ignore it)")
 
 
-def view(fs, server: str, config_path: str):
+def view(fs, server: str, config_path: str, child: str | None = None):
     """`fs` as the worker of the unit starting `config_path` sees it (its mount namespace,
-    its AppArmor profile), and the Sandbox (None when no unit applies)."""
+    its AppArmor profile, or that profile's `child`: php-fpm's apparmor_hat), and the
+    Sandbox (None when no unit applies)."""
     if fs is None:
         return fs, None
     _unit, box = for_server(fs, server, config_path)
@@ -454,16 +550,17 @@ def view(fs, server: str, config_path: str):
         _check_start(fs, box)
         if box.hides or box.protects or box.unknown or box.failed:
             seen = SandboxFs(fs, box)
-    return _confined(seen, fs, server), box
+    return _confined(seen, fs, server, child), box
 
 
-def _confined(seen, fs, server: str):
+def _confined(seen, fs, server: str, child: str | None = None):
     """`seen` under the worker's AppArmor profile, when one is enforced (read from `fs`:
     /etc/apparmor.d is read by the kernel's loader, outside the namespace)."""
     from confcheck.fs.apparmor import ConfinedFs
     from confcheck.fs.apparmor import for_server as confinement_for
-    confinement = confinement_for(fs, server)
+    confinement = confinement_for(fs, server, child)
     return seen if confinement is None else ConfinedFs(seen, confinement)
 
 
-__all__ = ["Mount", "Sandbox", "SandboxFs", "hidden_note", "namespace", "for_server", "view"]
+__all__ = ["Mount", "Sandbox", "SandboxFs", "hidden_note", "namespace", "for_server", "socket_apart",
+           "socket_place", "view"]

@@ -41,7 +41,8 @@ def inputs_json(reading) -> dict:
             "kind": item.config.role,
             "path": item.config.path,
             "files": item.files,
-            "deployed_at": None, "read_beside": None, "from_this_machine": [], "unit": None,
+            "deployed_at": None, "read_beside": None, "from_this_machine": [],
+            "unit": _unit_json(reading.unit_of(item.config.path)),
             "pools": [_pool_json(pool) for pool in item.tree.pools],
             "php_ini": None if item.tree.php_ini is None else {
                 "files": [f.path for f in item.tree.php_ini.files], "how": item.tree.php_ini.how},
@@ -89,7 +90,7 @@ def inputs_line(reading, cwd: str | None = None) -> str:
                          + (", from this machine: " + ", ".join(machine) if machine else "") + ")")
         parts.append(f"{server}: " + ", ".join(texts))
     if reading.fpm:
-        parts.append("php-fpm: " + ", ".join(_fpm_text(item, name) for item in reading.fpm))
+        parts.append("php-fpm: " + ", ".join(_fpm_text(item, name, reading) for item in reading.fpm))
     line = "read " + ("; ".join(parts) or "no configuration")
     inputs = reading.inputs
     if inputs.standard:
@@ -125,13 +126,16 @@ def _item_text(item, name, reading) -> str:
         if machine:
             text += ", from this machine: " + ", ".join(machine)
         text += ")"
-    unit = reading.unit_of(item.config.path)
-    if unit is not None:
-        text += f" (started by {unit[0]}: " + ", ".join(name(f) for f in unit[1]) + ")"
-    return text
+    return text + _unit_text(reading, item.config.path, name)
 
 
-def _fpm_text(item, name) -> str:
+def _unit_text(reading, path: str, name) -> str:
+    """" (started by UNIT: its files)" when a systemd unit starts that configuration."""
+    unit = reading.unit_of(path)
+    return "" if unit is None else f" (started by {unit[0]}: " + ", ".join(name(f) for f in unit[1]) + ")"
+
+
+def _fpm_text(item, name, reading) -> str:
     text = name(item.config.path)
     more = len(item.tree.files.files) - 1
     if more:
@@ -145,7 +149,7 @@ def _fpm_text(item, name) -> str:
         shown = [name(f.path) for f in ini.files]
         text += (" with php.ini " + shown[0] + (f" + {len(shown) - 1} more .ini" if len(shown) > 1 else "")
                  if shown else " with no php.ini (PHP's defaults)")
-    return text
+    return text + _unit_text(reading, item.config.path, name)
 
 
 def _skipped_text(skipped, kind: str, name) -> str:

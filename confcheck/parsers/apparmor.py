@@ -57,6 +57,7 @@ class Profile:
     flags: tuple[str, ...] = ()
     rules: list[FileRule] = field(default_factory=list)
     hats: dict[str, "Profile"] = field(default_factory=dict)
+    children: dict[str, "Profile"] = field(default_factory=dict)   # `profile NAME {` inside: NAME//child
     unknown: list[str] = field(default_factory=list)
     all_files: list[Span] = field(default_factory=list)   # bare `file,` rules
 
@@ -176,7 +177,7 @@ class _Reader:
             self.problems.append(f"{where}: includes nested too deeply")
             return
         from confcheck.fs.model import NotChecked
-        key = (id(self.stack[0]) if self.stack else None, target)   # once per profile
+        key = (id(self.stack[-1]) if self.stack else None, target)   # once per profile (a child has its own)
         if key in self.included:
             return
         self.included.add(key)
@@ -327,7 +328,9 @@ class _Reader:
             if self.stack and hat:
                 self.stack[-1].hats[name] = profile
             elif self.stack:
-                self.stack[-1].unknown.append(f"{where}: a child profile is not modelled")
+                # a child profile confines only what changes into it (php-fpm's apparmor_hat):
+                # the parent's own rules are untouched
+                self.stack[-1].children[name] = profile
             else:
                 self.profiles.append(profile)
             self.stack.append(profile)

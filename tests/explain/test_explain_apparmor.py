@@ -68,3 +68,36 @@ def test_unknown_profile_text_makes_the_answer_unknown(tmp_path):
     (root / "etc/apparmor.d/usr.sbin.nginx").write_text(PROFILE.replace("  ^site {", "  if ${x} {\n  }\n  ^site {"))
     [cause] = _explain(root, _line("DENIED", "nginx", "/opt/x"))
     assert "the answer is unknown" in cause.explanation
+
+
+FPM_ENFORCED = """\
+profile php-fpm /usr/sbin/php-fpm* flags=(attach_disconnected) {
+  /var/lib/php/** rw,
+  change_profile -> php-fpm//*,
+  include if exists <php-fpm.d>
+}
+"""
+FPM_POOL = """\
+profile www flags=(attach_disconnected) {
+  /srv/www/** r,
+  deny /srv/www/**/.env r,
+}
+"""
+
+
+def test_php_fpm_pool_profiles_are_named(tmp_path):
+    """php-fpm's workers log under the master's profile, or under PROFILE//HAT when the pool
+    sets apparmor_hat (a child profile of php-fpm.d/, as Debian's profile includes it)."""
+    root, _ = _image(tmp_path)
+    d = root / "etc/apparmor.d"
+    (d / "php-fpm").write_text(FPM_ENFORCED)
+    (d / "php-fpm.d").mkdir()
+    (d / "php-fpm.d/www").write_text(FPM_POOL)
+    [master] = _explain(root, _line("DENIED", "php-fpm", "/srv/www/index.php"))
+    assert f"no rule of profile php-fpm ({d}/php-fpm:1:1) grants r on /srv/www/index.php" in master.explanation
+    [deny] = _explain(root, _line("DENIED", "php-fpm//www", "/srv/www/app/.env"))
+    assert f"at {d}/php-fpm.d/www:3:3 denies r" in deny.explanation
+    [stale] = _explain(root, _line("DENIED", "php-fpm//www", "/srv/www/index.php"))
+    assert f"php-fpm//www as it is on disk grants r" in stale.explanation and "www:2:3" in stale.explanation
+    [gone] = _explain(root, _line("DENIED", "php-fpm//shop", "/srv/www/index.php"))
+    assert "no profile of that name" in gone.explanation

@@ -41,7 +41,7 @@ def _rules(profiles) -> collections.Counter:
     def walk(profile, prefix):
         for r in profile.rules:
             out[(prefix + profile.name, r.pattern, r.perms, r.deny, r.owner)] += 1
-        for hat in profile.hats.values():
+        for hat in [*profile.hats.values(), *profile.children.values()]:
             walk(hat, prefix + profile.name + "//")
     for p in profiles:
         walk(p, "")
@@ -140,3 +140,32 @@ def test_globbing_matches_apparmor_utils():
             if bool(rx.fullmatch(q)) != expected:
                 wrong.append(f"{p!r} on {q!r}: apparmor says {expected}")
     assert not wrong, "\n".join(wrong[:20])
+
+
+def test_php_fpm_child_profiles_read_like_apparmor_parser(tmp_path):
+    """Debian's php-fpm profile includes php-fpm.d/, where each pool's child profile lives
+    (the pool's apparmor_hat changes into php-fpm//NAME): every child is read with its own
+    includes, as apparmor_parser -p expands them, and decides apart from its parent."""
+    _need("apparmor_parser and Debian's php-fpm profile (apparmor-profiles)",
+          PARSER is not None and os.path.exists("/etc/apparmor.d/php-fpm"))
+    (tmp_path / "php-fpm.d").mkdir()
+    (tmp_path / "php-fpm.d" / "www").write_text(
+        "profile www flags=(attach_disconnected) {\n  include <abstractions/php-worker>\n  /srv/www/** r,\n"
+        "  deny /srv/www/secret/** r,\n}\n")
+    text = open("/etc/apparmor.d/php-fpm").read()
+    assert "include if exists <php-fpm.d>" in text
+    path = tmp_path / "php-fpm"
+    path.write_text(text.replace("include if exists <php-fpm.d>", f'include if exists "{tmp_path}/php-fpm.d"'))
+    fs = LiveFs(None)
+    mine, problems = load_profiles(fs, [str(path)])
+    pre = subprocess.run([PARSER, "-p", str(path)], capture_output=True, text=True, check=True).stdout
+    reader = _Reader(fs, None)
+    reader._statements(SourceFile("-p", pre.encode()))
+    assert problems == [] and _rules(mine) == _rules(reader.profiles)
+    [fpm] = mine
+    assert fpm.complain and not fpm.unknown and list(fpm.children) == ["www"]
+    www = fpm.children["www"]
+    assert www.decide("/srv/www/index.php", "r", False)[0] is True
+    assert www.decide("/etc/php/8.2/fpm/php.ini", "r", False)[0] is True      # abstractions/php, again
+    assert www.decide("/srv/www/secret/a.php", "r", False)[0] is False
+    assert fpm.decide("/srv/www/index.php", "r", False) == (False, fpm)      # the master's own rules

@@ -5,10 +5,14 @@ path at fault, and, for every answer the sandbox caused, the unit line."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+
 import pytest
 
 from realserver_harness.checks import assert_matches_expectation
-from realserver_harness.sandbox import UNITS, load_sandboxes, run_sandbox
+from realserver_harness.sandbox import SANDBOX_DIR, UNITS, load_sandboxes, run_sandbox
 from realserver_harness.tree import make_base, remove_base
 
 from confcheck.servers.nginx.request import Request
@@ -16,12 +20,23 @@ from confcheck.why import WhyOptions, explain, prepare
 
 pytestmark = pytest.mark.realserver
 
+FPM_SANDBOX_DIR = SANDBOX_DIR.parent / "fpm_sandbox_scenarios"
 
-def _runs(request, kind: str):
+
+def fresh_tmp(request) -> str:
+    """A fresh directory in the real /tmp for the run (what PrivateTmp= hides), removed afterwards."""
+    tmp = tempfile.mkdtemp(prefix="confcheck-sandbox-", dir="/tmp")
+    os.chmod(tmp, 0o755)
+    request.addfinalizer(lambda: shutil.rmtree(tmp, ignore_errors=True))
+    return tmp
+
+
+def _runs(request, kind: str, directory=SANDBOX_DIR):
     request.getfixturevalue("realserver_gate")(kind)
+    tmp = fresh_tmp(request)
     base = make_base("sandbox")
     request.addfinalizer(lambda: remove_base(base))
-    return [run_sandbox(base, spec) for spec in load_sandboxes(kind)]
+    return [run_sandbox(base, spec) for spec in load_sandboxes(kind, tmp, directory)]
 
 
 @pytest.fixture(scope="module")
@@ -34,21 +49,35 @@ def apache_sandbox_runs(request):
     return _runs(request, "apache")
 
 
+def _assert_php_real(req) -> None:
+    """What the real servers did behind php-fpm: the status, the body and the log lines the
+    scenario names (nginx logs php-fpm's answers as upstream lines, which the plain check refuses)."""
+    exp = req.expectation
+    assert req.error is None and req.status == exp.status, req.describe()
+    assert exp.body is None or req.body.decode("utf-8", "replace") == exp.body, req.describe()
+    for text in req.expected_log:
+        assert any(text in line for line in req.log), f"expected {text!r} in the log\n{req.describe()}"
+
+
 def _mispredicted(run) -> list[str]:
-    prepared = prepare(WhyOptions(configs=[UNITS[run.spec.kind][1]], root=str(run.image)))
+    configs = [UNITS[run.spec.kind][1]] + ([UNITS["php-fpm"][1]] if run.spec.fpm_dropin is not None else [])
+    prepared = prepare(WhyOptions(configs=configs, root=str(run.image)))
     assert [str(e) for e in prepared.errors] == []
     wrong = []
     for sc in run.result.scenarios.values():
         assert sc.error is None, sc.error
         for req in sc.requests:
-            assert_matches_expectation(req)
+            (_assert_php_real if run.spec.fpm_dropin is not None else assert_matches_expectation)(req)
             outcome = explain(prepared, Request.parse(
                 f"http://127.0.0.1:{run.result.port}{req.spec.path}", req.spec.method, {"Host": req.host},
                 "127.0.0.1"))
             problems = []
-            if outcome.status != req.status:
-                problems.append(f"status {outcome.status} != real {req.status}")
             exp = req.expectation
+            if outcome.status != (None if exp.script else req.status):
+                problems.append(f"status {outcome.status} != real {req.status}"
+                                + (" (the script ran)" if exp.script else ""))
+            if exp.script and "answered by the PHP script" not in outcome.reason:
+                problems.append("the script that ran is not named")
             if exp.fs_path is not None and outcome.fs_path != "/" + exp.fs_path:
                 problems.append(f"fs_path {outcome.fs_path} != /{exp.fs_path}")
             if exp.unit_line is not None and f"{run.image}/etc/systemd/system/{exp.unit_line})" not in outcome.reason:
@@ -150,3 +179,24 @@ def test_fs109_drop_in_fix_makes_real_nginx_serve(nginx_sandbox_runs, tmp_path_f
             assert outcome.status == req.status, outcome.reason
     finally:
         remove_base(base)
+
+
+@pytest.fixture(scope="module")
+def fpm_sandbox_runs(request):
+    from realserver_harness.phpfpm import available
+    missing = available()
+    if missing:     # like the servers themselves: skipped here, a failure under CI
+        if os.environ.get("CI"):
+            pytest.fail(f"real-server tests must run under CI (CI is set), but: {missing}", pytrace=False)
+        pytest.skip(missing)
+    return _runs(request, "nginx", FPM_SANDBOX_DIR)
+
+
+def test_why_matches_php_fpm_in_its_sandbox_behind_nginx(fpm_sandbox_runs):
+    """Real php-fpm in the namespace php8.2-fpm.service's drop-in describes, behind real
+    nginx in its own: the pool's reads through php-fpm's view (ProtectHome=yes: 404 naming
+    the line), reads unchanged and the script's write refused under ProtectSystem=strict (the
+    script answers), a socket a private /tmp keeps apart on either side (502)."""
+    assert len(fpm_sandbox_runs) == 4
+    wrong = [line for run in fpm_sandbox_runs for line in _mispredicted(run)]
+    assert not wrong, "\n".join(wrong)

@@ -53,6 +53,7 @@ class Model:
     mime: dict = field(default_factory=dict)   # negotiation.extensions per server
     failures: list | None = None      # where confcheck.isolation records a decision that failed
     pools: list | None = None         # php-fpm pools read (None: no php-fpm configuration read)
+    pool_views: object = None         # servers.phpfpm.views.PoolViews: each pool's own view of the disk
     fcgi_checkers: dict = field(default_factory=dict)
     # name prefixes of directives another layer answers for (the WAF replay, confcheck.waf_replay):
     # the model passes them as if absent, and that layer combines its verdict with this answer

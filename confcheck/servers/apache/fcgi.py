@@ -49,7 +49,8 @@ def php_fpm_final(st, node, target: str, script: str | None) -> Final | None:
     script_name = (st.uri[:len(st.uri) - len(info)] if info and st.uri.endswith(info) else st.uri) if handled else None
     verdict = answer(model.pools, model.fs, model.identity, address, script, model.fcgi_checkers,
                      handler="Apache (mod_proxy_fcgi)", script_name=script_name,
-                     path_translated=NOT_KNOWN if info else None, document_root=st.document_root())
+                     path_translated=NOT_KNOWN if info else None, document_root=st.document_root(),
+                     views=model.pool_views)
     for step, detail in verdict.steps:
         st.step(step, detail)
     status = verdict.status

@@ -33,7 +33,7 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass, field
 
-from confcheck.fs.model import AclEntry, Meta
+from confcheck.fs.model import AclEntry, Meta, NotChecked
 from confcheck.servers.phpfpm.phpini import settle
 from confcheck.servers.phpfpm.pools import Listen, Pool
 from confcheck.servers.phpfpm.script import invalid_path, user_ini_basedir, walk, within
@@ -43,6 +43,8 @@ RULE_EXTENSION = "PHP101"
 RULE_SCRIPT = "PHP102"
 RULE_SOCKET = "PHP103"
 RULE_NO_POOL = "PHP104"
+RULE_SANDBOX = "FS109"       # php-fpm's or the web server's unit keeps the script or the socket away
+RULE_APPARMOR = "FS111"
 
 
 @dataclass(frozen=True)
@@ -164,9 +166,11 @@ def pool_for(pools: list[Pool], address: Listen) -> Pool | None:
 
 def answer(pools: list[Pool], fs, worker, address: Listen, script: str | None, checkers: dict,
            *, handler: str, method_sent: bool = True, script_name: str | None = None,
-           path_translated: str | None = None, document_root: str | None = None) -> Verdict:
+           path_translated: str | None = None, document_root: str | None = None, views=None) -> Verdict:
     """php-fpm's answer for a request sent to `address` with SCRIPT_FILENAME `script`
-    (None: not sent). `worker` is the web server's Identity, `checkers` a cache.
+    (None: not sent). `worker` is the web server's Identity and `fs` its view of the disk
+    (it connects to the socket); `views` (servers.phpfpm.views.PoolViews) gives each pool's
+    own view (its unit's sandbox: the pool reads the script through it); `checkers` a cache.
     SCRIPT_NAME, PATH_TRANSLATED, DOCUMENT_ROOT: as sent (None: not sent or not known)."""
     if "localhost" not in checkers:         # read /etc/hosts once per model
         checkers["localhost"] = localhost_addresses(fs)
@@ -196,8 +200,10 @@ def answer(pools: list[Pool], fs, worker, address: Listen, script: str | None, c
         if refused is not None:
             refused.steps[:0] = steps
             return refused
+    pool_fs = views.fs_of(pool) if views is not None else fs
     if address.unix is not None:
-        refused = _socket_refused(pool, fs, worker, address.unix, checkers)
+        refused = _socket_apart(pool, fs, pool_fs, address.unix, handler) or _socket_refused(
+            pool, fs, worker, address.unix, checkers)
         if refused is not None:
             refused.steps[:0] = steps
             return refused
@@ -210,10 +216,10 @@ def answer(pools: list[Pool], fs, worker, address: Listen, script: str | None, c
                              "not know which script php-fpm runs", cite(pool, "listen"), steps=steps)
     from confcheck.fs.identity import IdentityError, resolve_identity
     try:
-        identity = resolve_identity(fs, pool.user or "", pool.group, source=f"pool [{pool.name}]")
+        identity = resolve_identity(pool_fs, pool.user or "", pool.group, source=f"pool [{pool.name}]")
     except IdentityError as exc:
         return Verdict(None, f"php-fpm pool [{pool.name}]: {exc}", cite(pool, "user"), steps=steps)
-    checker = _checker(checkers, fs, identity)
+    checker = _checker(checkers, pool_fs, identity)
     chroot = pool.value("chroot") or ""
 
     def on_disk(path: str) -> str:       # a path php-fpm names, as it lies on disk (inside the chroot)
@@ -231,6 +237,8 @@ def answer(pools: list[Pool], fs, worker, address: Listen, script: str | None, c
                             "unknown') and answers 404 'File not found.'", cite(pool, "listen"), steps=steps)
     if fix.on:
         found, why_not = walk(checker, disk)
+        if why_not is not None and why_not.not_checked is not None:
+            return _not_checked(pool, why_not.not_checked, steps)
     else:
         steps.append(("cgi.fix_pathinfo", f"off ({fix.cited()}): the script is taken as sent"))
         discard = settle(pool, "cgi.discard_path")
@@ -250,7 +258,7 @@ def answer(pools: list[Pool], fs, worker, address: Listen, script: str | None, c
         return Verdict(404, f"php-fpm finds no script at {disk}{detail}: it logs 'Primary script unknown' "
                             "and answers 404 'File not found.'",
                        cite(pool, "user") if denial is not None and denial.need != "missing" else None, at_fault,
-                       RULE_SCRIPT if denial is not None and denial.need != "missing" else None, steps)
+                       _rule_of(denial) if denial is not None and denial.need != "missing" else None, steps)
     if found != disk:
         steps.append(("cgi.fix_pathinfo", f"{disk} does not resolve ({fix.cited()}): php-fpm runs {found}, the "
                                           "rest is PATH_INFO"))
@@ -270,6 +278,8 @@ def answer(pools: list[Pool], fs, worker, address: Listen, script: str | None, c
     if opened != found:
         steps.append(("doc_root", f"php-fpm opens {opened} (doc_root + SCRIPT_NAME), not {found}"))
     resolved = checker.check(opened, "stat")
+    if resolved.not_checked is not None:
+        return _not_checked(pool, resolved.not_checked, steps)
     if not resolved.ok:
         denial = resolved.denial
         status = 403 if denial is not None and denial.need in ("x", "label") else 404
@@ -278,7 +288,7 @@ def answer(pools: list[Pool], fs, worker, address: Listen, script: str | None, c
         return Verdict(status, f"php-fpm cannot resolve {opened} as {identity.user}"
                                + (f" ({denial.detail})" if denial is not None else "") + f": it answers {words}",
                        cite(pool, "listen" if absent else "user"), denial.path if denial is not None else opened,
-                       None if absent else RULE_SCRIPT, steps)
+                       None if absent else _rule_of(denial), steps)
     if resolved.meta is not None and resolved.meta.kind != "file":
         return Verdict(404, f"{opened} is a {resolved.meta.kind}, not a script: php-fpm cannot open it as one and "
                             "answers 404 'No input file specified.'", cite(pool, "listen"), opened, None, steps)
@@ -299,6 +309,8 @@ def answer(pools: list[Pool], fs, worker, address: Listen, script: str | None, c
                                 "'No input file specified.'", _cite_entry(basedir.entry, pool), opened, None, steps)
         steps.append(("open_basedir", f"{opened} is inside {basedir.value} ({basedir.cited()})"))
     readable = checker.check(opened, "read")
+    if readable.not_checked is not None:
+        return _not_checked(pool, readable.not_checked, steps)
     if not readable.ok:
         denial = readable.denial
         status = 403 if denial is not None and denial.need in ("r", "x", "label") else 404
@@ -307,7 +319,7 @@ def answer(pools: list[Pool], fs, worker, address: Listen, script: str | None, c
         words = "403 'Access denied.'" if status == 403 else "404 'No input file specified.'"
         return Verdict(status, f"php-fpm cannot open {opened} as {identity.user}"
                                + (f" ({denial.detail})" if denial is not None else "") + f": it answers {words}",
-                       cite(pool, "user"), denial.path if denial is not None else opened, RULE_SCRIPT, steps)
+                       cite(pool, "user"), denial.path if denial is not None else opened, _rule_of(denial), steps)
     steps.append(("script", f"{identity.user} reads {opened}"))
     return Verdict(None, f"answered by the PHP script {opened} (php-fpm pool [{pool.name}], user "
                          f"{identity.user}): its code decides the status", cite(pool, "listen"), steps=steps)
@@ -340,6 +352,16 @@ def _primary(pool: Pool, found: str, folder: str, *, fix_walked: bool, script_na
     return on_disk(doc_root.value.rstrip("/") + "/" + script_name.lstrip("/")), None
 
 
+def _rule_of(denial) -> str:
+    """The rule a refused script read belongs to: php-fpm's unit sandbox (FS109) or AppArmor
+    profile (FS111) caused it (no chmod helps), else the pool user's access (PHP102)."""
+    if denial is not None and denial.sandbox is not None:
+        return RULE_SANDBOX
+    if denial is not None and denial.confinement is not None:
+        return RULE_APPARMOR
+    return RULE_SCRIPT
+
+
 # the pool entries php-fpm's answer depends on
 DECIDING = ("user", "group", "chroot", "security.limit_extensions", "listen.owner", "listen.group", "listen.mode",
             "listen.acl_users", "listen.acl_groups", "prefix")
@@ -354,6 +376,13 @@ def _environment_steps(pool: Pool) -> list[tuple[str, str]]:
              + ", ".join(f"${{{name}}} = {env[name][0]!r} ({pool.started.unit}, {env[name][1]})"
                          for name in entry.env_given if name in env))
             for entry in entries if entry.env_given]
+
+
+def _not_checked(pool: Pool, exc, steps) -> Verdict:
+    """A path the view cannot answer for (a sandbox or profile setting not modelled, a folder the
+    scanner cannot look into): the status is unknown, the reason named."""
+    return Verdict(None, f"php-fpm pool [{pool.name}]: {exc.path} cannot be judged: {exc.reason}",
+                   cite(pool, "user"), steps=steps)
 
 
 def _environment(entry, pool: Pool | None = None) -> Verdict:
@@ -429,10 +458,29 @@ def socket_meta(pool: Pool, fs, path: str) -> Meta | None:
     return Meta(path, "socket", mode, uid, gid, acl=acl)
 
 
+def _socket_apart(pool: Pool, fs, pool_fs, path: str, handler: str) -> Verdict | None:
+    """502 when the web server's and php-fpm's units show `path` as different files (a private
+    /tmp on either side, a folder php-fpm may not write), naming the unit line."""
+    if pool_fs is fs:
+        return None
+    from confcheck.fs.sandbox import socket_apart
+    try:
+        apart = socket_apart(fs, pool_fs, path)
+    except NotChecked as exc:
+        return _not_checked(pool, exc, [])
+    if apart is None:
+        return None
+    why, _mount = apart
+    return Verdict(502, f"{why}: {handler} fails to connect to unix:{path} (2: No such file or directory) and "
+                        "answers 502", cite(pool, "listen"), path, RULE_SANDBOX, upstream=False)
+
+
 def _socket_refused(pool: Pool, fs, worker, path: str, checkers: dict) -> Verdict | None:
     checker = _checker(checkers, fs, worker)
     folder = posixpath.dirname(path) or "/"
     reach = checker.check(folder, "search")    # connect() looks the socket up: x on every folder to it
+    if reach.not_checked is not None:
+        return _not_checked(pool, reach.not_checked, [])
     if not reach.ok:
         denial = reach.denial
         if denial is not None and denial.need == "missing":
@@ -465,7 +513,7 @@ def _perms(meta: Meta, fs) -> str:
 
 def _checker(checkers: dict, fs, identity):
     from confcheck.fs.access import Checker
-    key = ("php-fpm", identity.uid, identity.gid, identity.groups)
+    key = ("php-fpm", id(fs), identity.uid, identity.gid, identity.groups)
     if key not in checkers:
         checkers[key] = Checker(fs, identity)
     return checkers[key]

@@ -29,7 +29,16 @@ directory (or regular file) bound over them and remounted read-only, like
 bind sources are taken from the view before the sandbox (systemd binds them
 from outside the unit's root) and the mount points created 0755 inside an
 empty tmpfs; read-only mounts are remounted `ro` last. PrivateTmp= is not
-emulated (the harness's own files live under /var/tmp).
+emulated on /tmp only (`[private-tmp, /tmp]`: an empty 1777 tmpfs): the harness's
+own files live under /var/tmp and must stay visible, so scenarios put what a private
+/tmp hides in a fresh directory of the real /tmp, named by the run (`@TMP@`, the
+absolute path, and `@TMPNAME@`, its name: `tree: [{path: tmp/@TMPNAME@/x}]`,
+`host: [@TMP@]`), removed afterwards.
+
+php-fpm (fpm_sandbox_scenarios/): a sandbox with `fpm_dropin:`/`fpm_mounts:` runs a
+php-fpm master carrying the scenarios' pools in the namespace php8.2-fpm.service's
+drop-in describes (the same script, its own mounts), beside the server in its own;
+the master's configuration is left at /etc/php/8.2/fpm/php-fpm.conf in the image.
 """
 
 from __future__ import annotations
@@ -47,7 +56,8 @@ from .tree import Entry, build_tree, parse_entries
 
 SANDBOX_DIR = Path(__file__).resolve().parent.parent / "sandbox_scenarios"
 UNITS = {"nginx": ("nginx.service", "/etc/nginx/nginx.conf"),
-         "apache": ("apache2.service", "/etc/apache2/apache2.conf")}
+         "apache": ("apache2.service", "/etc/apache2/apache2.conf"),
+         "php-fpm": ("php8.2-fpm.service", "/etc/php/8.2/fpm/php-fpm.conf")}
 VENDOR_DIRS = ("/usr/lib/systemd/system", "/lib/systemd/system")
 
 
@@ -61,6 +71,8 @@ class SandboxSpec:
     tree: list[Entry]
     scenarios: list[Scenario]
     source: str = ""
+    fpm_dropin: str | None = None        # php8.2-fpm.service's drop-in: a php-fpm master runs beside
+    fpm_mounts: list[list[str]] = field(default_factory=list)
 
     @property
     def unit(self) -> str:
@@ -71,10 +83,13 @@ class SandboxSpec:
         return f"/etc/systemd/system/{self.unit}.d/harden.conf"
 
 
-def load_sandboxes(kind: str) -> list[SandboxSpec]:
+def load_sandboxes(kind: str, tmp: str, directory: Path = SANDBOX_DIR) -> list[SandboxSpec]:
+    """The sandboxes of `directory` with scenarios for `kind`; `tmp` is the run's fresh
+    directory in the real /tmp (@TMP@)."""
     out = []
-    for path in sorted(SANDBOX_DIR.glob("*.yaml")):
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for path in sorted(directory.glob("*.yaml")):
+        text = path.read_text(encoding="utf-8").replace("@TMPNAME@", os.path.basename(tmp)).replace("@TMP@", tmp)
+        doc = yaml.safe_load(text)
         for raw in doc["sandboxes"]:
             scenarios = [parse_scenario(s, f"{path.name}:{raw['name']}") for s in raw["scenarios"]]
             scenarios = [s for s in scenarios if s.runs_on(kind)]
@@ -83,7 +98,8 @@ def load_sandboxes(kind: str) -> list[SandboxSpec]:
             out.append(SandboxSpec(raw["name"], kind, raw["dropin"], list(raw.get("host") or []),
                                    [list(map(str, m)) for m in raw["mounts"]],
                                    parse_entries(raw.get("tree") or [], f"{raw['name']}.tree"),
-                                   scenarios, path.name))
+                                   scenarios, path.name, raw.get("fpm_dropin"),
+                                   [list(map(str, m)) for m in raw.get("fpm_mounts") or []]))
     return out
 
 
@@ -94,8 +110,9 @@ def write_dropin(image: Path, path: str, text: str) -> None:
 
 
 def build_image(image: Path, spec: SandboxSpec) -> None:
-    """The image confcheck reads with --root: tree, vendor unit, drop-in, accounts."""
-    build_tree(image, spec.tree)
+    """The image confcheck reads with --root: tree (the sandbox's, then its scenarios'),
+    vendor unit, drop-in, accounts."""
+    build_tree(image, spec.tree + [e for s in spec.scenarios for e in s.tree])
     vendor = next(Path(d) / spec.unit for d in VENDOR_DIRS if (Path(d) / spec.unit).exists())
     dest = image / "usr/lib/systemd/system" / spec.unit
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -103,10 +120,19 @@ def build_image(image: Path, spec: SandboxSpec) -> None:
     write_dropin(image, spec.dropin_path, spec.dropin)
     for name in ("passwd", "group"):
         shutil.copyfile(f"/etc/{name}", image / "etc" / name)
+    if spec.fpm_dropin is not None:
+        unit = UNITS["php-fpm"][0]
+        vendor = next(Path(d) / unit for d in VENDOR_DIRS if (Path(d) / unit).exists())
+        shutil.copyfile(vendor, image / "usr/lib/systemd/system" / unit)
+        write_dropin(image, f"/etc/systemd/system/{unit}.d/harden.conf", spec.fpm_dropin)
+        (image / "etc/nginx").mkdir(parents=True, exist_ok=True)
+        shutil.copyfile("/etc/nginx/fastcgi_params", image / "etc/nginx/fastcgi_params")
 
 
-def namespace_script(image: Path, work: Path, spec: SandboxSpec) -> str:
-    """The shell run by `unshare -m`: the disk under test, then systemd's mounts, then exec."""
+def namespace_script(image: Path, work: Path, spec: SandboxSpec, mounts: list[list[str]] | None = None) -> str:
+    """The shell run by `unshare -m`: the disk under test, then systemd's mounts (the
+    server's, or `mounts`), then exec."""
+    mounts = spec.mounts if mounts is None else mounts
     inacc = work / "inaccessible"
     (inacc / "dir").mkdir(parents=True, exist_ok=True)
     (inacc / "reg").touch()
@@ -118,14 +144,14 @@ def namespace_script(image: Path, work: Path, spec: SandboxSpec) -> str:
     for d in spec.host:
         lines.append(f"mount --bind {q(str(image) + d)} {q(d)}")
     binds, read_only = [], []
-    for n, (mode, path, *rest) in enumerate(spec.mounts):
+    for n, (mode, path, *rest) in enumerate(mounts):
         if mode in ("bind", "bind-ro"):
             # the source as the host shows it before any sandbox mount
             src = rest[0] if rest else path
             (stage / str(n)).mkdir(parents=True, exist_ok=True)
             lines.append(f"mount --bind {q(src)} {q(str(stage / str(n)))}")
             binds.append(n)
-    for n, (mode, path, *rest) in enumerate(spec.mounts):
+    for n, (mode, path, *rest) in enumerate(mounts):
         if mode == "inaccessible":
             lines.append(f"if [ -d {q(path)} ]; then mount --bind {q(str(inacc / 'dir'))} {q(path)}; "
                          f"elif [ -e {q(path)} ]; then mount --bind {q(str(inacc / 'reg'))} {q(path)}; fi")
@@ -140,6 +166,9 @@ def namespace_script(image: Path, work: Path, spec: SandboxSpec) -> str:
         elif mode == "read-only":
             lines.append(f"mount --bind {q(path)} {q(path)}")
             read_only.append(path)
+        elif mode == "private-tmp":
+            # PrivateTmp=: a fresh, empty 1777 directory (systemd binds /tmp/systemd-private-*/tmp)
+            lines.append(f"mount -t tmpfs -o mode=1777,nodev,nosuid tmpfs {q(path)}")
         elif mode == "read-write":
             # ReadWritePaths= under a read-only tree: its own bind mount, never remounted ro
             lines.append(f"mount --bind {q(path)} {q(path)}")
@@ -191,8 +220,27 @@ def run_sandbox(base: Path, spec: SandboxSpec, image: Path | None = None, label:
     bound = [BoundScenario(spec=s, root=image, tree_base=image) for s in spec.scenarios]
     runner = sandboxed_runner(spec.kind)(work / spec.kind, bound)
     runner.namespace = namespace_script(image, work, spec)
-    result = runner.run()
+    master = _fpm_master(image, work, spec, bound) if spec.fpm_dropin is not None else None
+    try:
+        result = runner.run()
+    finally:
+        if master is not None:
+            master.stop()
     conf = image / UNITS[spec.kind][1].lstrip("/")
     conf.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(runner.conf_path, conf)
     return SandboxRun(spec, image, result)
+
+
+def _fpm_master(image: Path, work: Path, spec: SandboxSpec, bound: list):
+    """php-fpm, started in the namespace of php8.2-fpm.service's drop-in, carrying the pools of
+    every scenario; its configuration is left where the unit's --fpm-config names it."""
+    from .phpfpm import FpmMaster, pool_text
+    master = FpmMaster(work / "php-fpm", [pool_text(b, spec.kind, None) for b in bound if b.spec.php_fpm])
+    master.wrap = ["unshare", "-m", "--propagation", "private", "--", "sh", "-c",
+                   namespace_script(image, work, spec, spec.fpm_mounts), "sh"]
+    master.start()
+    conf = image / UNITS["php-fpm"][1].lstrip("/")
+    conf.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(master.conf_path, conf)
+    return master
