@@ -31,7 +31,6 @@ class WhyOptions:
 
     def __post_init__(self) -> None:
         if self.root:
-            import os
             self.root = os.path.abspath(self.root)
 
 

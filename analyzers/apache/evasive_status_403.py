@@ -36,7 +36,7 @@ def check(ctx):
         if found is None or found.status != 403:
             continue
         node = found.status_node or found.directive
-        what = (f"`DOSHTTPResponseCode 403` makes mod_evasive's limits" if found.status_node is not None
+        what = ("`DOSHTTPResponseCode 403` makes mod_evasive's limits" if found.status_node is not None
                 else "mod_evasive's limits (DOSHTTPResponseCode unset)")
         yield finding("APA120", "evasive-status-403", "info",
                       under_load_403(what, found.describe(), "`DOSHTTPResponseCode 429`"), node)

@@ -25,7 +25,7 @@ import os
 import re
 from typing import Callable, Iterable, Iterator
 
-from confcheck.servers.nginx.conf import Http, Server, iter_locations
+from confcheck.servers.nginx.conf import Http, Server
 
 # Arguments that only name things: their tokens may be renamed between look-alikes.
 NAME_KEYS = frozenset({"server_name", "root", "alias", "ssl_certificate", "ssl_certificate_key",

@@ -31,7 +31,3 @@ class Value:
 
 def where(span: Span | None) -> str:
     return f"{span.file}:{span.line}:{span.column}" if span is not None else "?"
-
-
-def where(span: Span | None) -> str:
-    return f"{span.file}:{span.line}:{span.column}" if span is not None else "?"

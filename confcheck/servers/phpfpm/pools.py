@@ -184,12 +184,12 @@ def build_pools(files: FpmFiles, diags: Diagnostics) -> FpmConf:
 
 def _entry(item: Entry, pool: Pool | None, conf: FpmConf, diags: Diagnostics) -> bool:
     if item.value is None:
-        diags.add(f"value is NULL for a ZEND_INI_PARSER_ENTRY", item.span)
+        diags.add("value is NULL for a ZEND_INI_PARSER_ENTRY", item.span)
         return False
     name = item.name.lower()
     if item.key is not None:
         if pool is None:
-            diags.add(f"Array are not allowed in the global section", item.span)
+            diags.add("Array are not allowed in the global section", item.span)
             return False
         if item.name not in ARRAY_KEYS:
             diags.add(f"unknown directive '{item.name}'", item.name_span)
