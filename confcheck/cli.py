@@ -253,7 +253,7 @@ def _why_run(prepared, url, request, batch, fmt, color) -> None:
     if prepared.reading is not None:
         from confcheck.inputs import inputs_line
         sys.stderr.write(f"confcheck: {inputs_line(prepared.reading)}\n")
-    stream = sys.stdin if batch == "-" else _open_text(batch)
+    stream = _open_text(batch)
     import json
 
     from confcheck.waf_replay.throwaway import Pool
@@ -300,8 +300,13 @@ def _report_internal(errors: list[str]) -> None:
 
 
 def _open_text(path: str):
+    """A UTF-8 text file (or `-`, stdin) whose undecodable bytes stay as surrogates:
+    a log may hold a path in any encoding, and a bad batch line is that line's error."""
+    if path == "-":
+        import io
+        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="surrogateescape")
     try:
-        return open(path, encoding="utf-8")
+        return open(path, encoding="utf-8", errors="surrogateescape")
     except OSError as exc:
         _fail(f"{path}: cannot read: {exc.strerror}")
 
@@ -359,7 +364,7 @@ def explain(
     if not texts and not log:
         if sys.stdin.isatty():
             _fail("give log lines as arguments, --log FILE, or pipe them on stdin")
-        texts = sys.stdin.read().splitlines()
+        texts = _open_text("-").read().splitlines()
     events = parse_lines(texts)
     if threshold is not None:
         events = [e for e in events if e.time is None or e.time >= threshold]

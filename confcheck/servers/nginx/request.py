@@ -46,7 +46,10 @@ class Request:
     def parse(cls, url: str, method: str = "GET", headers: dict[str, str] | None = None,
               client_ip: str = "127.0.0.1") -> "Request":
         method = _method(method)
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+        except ValueError as exc:       # an unclosed [IPv6 host, for one
+            raise RequestError(f"malformed URL {url!r}: {exc}") from None
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise RequestError(f"malformed URL {url!r}: expected http://host[:port]/path[?query]")
         try:
