@@ -83,3 +83,9 @@ def test_explain_reads_a_log_with_bytes_that_are_not_utf8(tree_dir):
     piped = run_cli("explain", "--config", _conf(tree_dir), stdin=open(log, "rb").read())
     assert piped.returncode in (0, 1), piped.stderr
     assert b"internal error" not in piped.stderr
+
+
+def test_scan_of_an_empty_stdin_is_an_input_error_that_counts_no_negative_files():
+    proc = run_cli("scan", "--no-fs", "-", stdin=b"")
+    assert proc.returncode == 2, proc.stderr
+    assert b"<stdin>" in proc.stdout and b"-1" not in proc.stdout, proc.stdout
