@@ -30,11 +30,12 @@ def _conf(tree_dir: str) -> str:
     return path
 
 
-def test_an_unclosed_ipv6_host_is_a_malformed_url(tree_dir):
-    proc = run_cli("why", "--no-fs", "--config", _conf(tree_dir), "http://[::1/private/x")
-    assert proc.returncode == 2, proc.stderr
-    assert b"malformed URL" in proc.stderr and b"Traceback" not in proc.stderr
-    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+def test_an_unclosed_ipv6_host_or_port_0_is_a_malformed_url(tree_dir):
+    for url in ("http://[::1/private/x", "http://site.test:0/private/x"):
+        proc = run_cli("why", "--no-fs", "--config", _conf(tree_dir), url)
+        assert proc.returncode == 2, proc.stderr
+        assert b"malformed URL" in proc.stderr and b"Traceback" not in proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
 
 
 def test_batch_lines_of_the_wrong_type_or_encoding_are_their_own_errors(tree_dir):

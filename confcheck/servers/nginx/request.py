@@ -53,9 +53,12 @@ class Request:
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise RequestError(f"malformed URL {url!r}: expected http://host[:port]/path[?query]")
         try:
-            port = parts.port or (443 if parts.scheme == "https" else 80)
+            port = parts.port
         except ValueError:
-            raise RequestError(f"malformed URL {url!r}: bad port") from None
+            port = 0
+        if port == 0:       # ":0" is no port a client can connect to, not the default one
+            raise RequestError(f"malformed URL {url!r}: bad port")
+        port = port or (443 if parts.scheme == "https" else 80)
         norm = _headers(headers)
         host = norm.setdefault("host", parts.netloc)
         path = parts.path or "/"
