@@ -208,6 +208,13 @@ def why(
     options = WhyOptions(paths=paths, configs=list(config), root=root, fs_snapshot=fs_snapshot, no_fs=no_fs,
                          worker_user=worker_user, server=server.value if server is not None else None,
                          app_settings=list(app_settings))
+    if worker_user:
+        from confcheck.inputs.model import InputError
+        from confcheck.scan_cmd import ScanUsageError, check_worker_user
+        try:
+            check_worker_user(options)
+        except (ScanUsageError, InputError) as exc:
+            _fail(str(exc))
     if url is not None:
         try:
             request = Request.parse(url, method, headers, client_ip)

@@ -90,3 +90,11 @@ def test_scan_of_an_empty_stdin_is_an_input_error_that_counts_no_negative_files(
     proc = run_cli("scan", "--no-fs", "-", stdin=b"")
     assert proc.returncode == 2, proc.stderr
     assert b"<stdin>" in proc.stdout and b"-1" not in proc.stdout, proc.stdout
+
+
+def test_why_with_a_worker_user_that_does_not_exist_is_bad_input(tree_dir):
+    for extra in ((), ("--root", tree_dir)):          # this machine's accounts, and a view with no /etc/passwd
+        proc = run_cli("why", *extra, "--worker-user", "no-such-user-cc", "--config", "/etc/nginx/nginx.conf"
+                       if extra else _conf(tree_dir), "http://site.test:8080/private/x")
+        assert proc.returncode == 2, proc.stderr
+        assert b"--worker-user: unknown user 'no-such-user-cc'" in proc.stderr, proc.stderr
