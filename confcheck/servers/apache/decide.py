@@ -834,18 +834,21 @@ def _serve(st: State, walk) -> None:
     if meta is not None and meta.kind == "dir" and not walk.path_info:
         _directory(st, walk)
         return
+    if meta is None and conf.fallback is not None and conf.fallback.values \
+            and conf.fallback.values[0].lower() != "disabled":
+        # mod_dir's fixup, before the handler looks at the method (every method is sent on)
+        target = conf.fallback.values[0]
+        st.step("content", f"FallbackResource {target}: {walk.filename} does not exist", conf.fallback)
+        st.last_redirect = conf.fallback
+        st.depth += 1
+        _process(st, target, st.args)
+        return
     if method not in ("GET", "HEAD", "POST"):
         if method == "OPTIONS":
             raise Final(200, "OPTIONS is answered by the core with the allowed methods", node)
         raise Final(405, f"the default handler does not allow {method} (Allow: HEAD,GET,POST,OPTIONS,TRACE)",
                     node)
     if meta is None:
-        if conf.fallback is not None and conf.fallback.values and conf.fallback.values[0].lower() != "disabled":
-            target = conf.fallback.values[0]
-            st.step("content", f"FallbackResource {target}: {walk.filename} does not exist", conf.fallback)
-            st.depth += 1
-            _process(st, target, st.args)
-            return
         from confcheck.fs.sandbox import hidden_note
         raise Final(404, f"AH00128: File does not exist: {walk.filename}{walk.path_info}"
                     + hidden_note(st.model.fs, walk.filename), node)
