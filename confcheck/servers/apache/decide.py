@@ -939,6 +939,16 @@ def _subrequest(st: State, uri: str):
             return None
         # mod_dir answers the subrequest's status itself: no longer one mod_rewrite returned
         return Final(found.status, found.reason, found.node, found.fs_path, found.rule, found.location)
+    walk = found[0]
+    fallback = walk.conf.fallback
+    if not found[2] and walk.meta is None and fallback is not None and fallback.values \
+            and fallback.values[0].lower() != "disabled":
+        # the candidate's own subrequest runs mod_dir's FallbackResource fixup (a nested
+        # lookup, recursing while the fallback is missing too): not modelled
+        why = (f"DirectoryIndex candidate {uri} does not exist and FallbackResource {fallback.values[0]} "
+               "applies to its lookup")
+        st.unknown_directive = (fallback, why)
+        raise Final(None, f"not modelled: {why}", fallback)
     return found if found[2] else None
 
 
