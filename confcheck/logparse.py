@@ -95,7 +95,8 @@ APACHE_PATTERNS = [
     ("evasive-refused", re.compile(r"^client denied by server configuration: (?P<path>.*)"), None),
     # Any other line of a [module:traceN] level: recognised, informational.
     ("trace", re.compile(r".*"), None),
-    ("rewrite-cycle", re.compile(r"^AH00124: Request exceeded the limit of \d+ internal redirects"), 500),
+    ("rewrite-cycle", re.compile(r"^AH0012[45]: Request exceeded the limit of \d+ (?:internal redirects|"
+                                 r"subrequest nesting levels)"), 500),     # AH00125: FallbackResource's lookups
     ("htaccess-invalid", re.compile(r"^(?P<path>\S*\.htaccess): (?P<detail>.*(?:not allowed here|Invalid command|"
                                     r"was not closed|without matching|Expected </|cannot compile|requires|invalid).*)"), 500),
 ]

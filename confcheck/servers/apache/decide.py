@@ -320,6 +320,10 @@ def _process(st: State, uri: str, args: str, *, filename: str | None = None) -> 
     if limit_node is not None and limit_node.values and limit_node.values[0].isdigit():
         limit = int(limit_node.values[0])
     if st.depth > limit:
+        if st.last_redirect is not None and st.last_redirect.key == "fallbackresource":
+            # mod_dir's fallback is a lookup subrequest inside the one before it
+            raise Final(500, f"Request exceeded the limit of {limit} subrequest nesting levels due to probable "
+                             "configuration error (AH00125)", st.last_redirect, None, "APA-rewrite-loop")
         raise Final(500, f"Request exceeded the limit of {limit} internal redirects due to probable "
                          "configuration error (AH00124)", st.last_redirect, None, "APA-rewrite-loop")
     st.uri, st.args = uri, args
