@@ -111,7 +111,7 @@ def run_scan_command(args: ScanArgs, stdin) -> int:
     if args.worker_user or settings.worker_user:
         from confcheck.engine import ScanOptions
         check_worker_user(ScanOptions(root=args.root, fs_snapshot=args.fs_snapshot, no_fs=args.no_fs,
-                                       worker_user=args.worker_user or settings.worker_user))
+                                      worker_user=args.worker_user or settings.worker_user))
     from confcheck.progress import start_progress
     progress = start_progress(sys.stderr, args.fmt == "text" and args.progress is not False)
     if not cached:
