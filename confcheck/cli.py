@@ -208,6 +208,13 @@ def why(
     options = WhyOptions(paths=paths, configs=list(config), root=root, fs_snapshot=fs_snapshot, no_fs=no_fs,
                          worker_user=worker_user, server=server.value if server is not None else None,
                          app_settings=list(app_settings))
+    if worker_user:
+        from confcheck.inputs.model import InputError
+        from confcheck.scan_cmd import ScanUsageError, check_worker_user
+        try:
+            check_worker_user(options)
+        except (ScanUsageError, InputError) as exc:
+            _fail(str(exc))
     if url is not None:
         try:
             request = Request.parse(url, method, headers, client_ip)
@@ -253,7 +260,7 @@ def _why_run(prepared, url, request, batch, fmt, color) -> None:
     if prepared.reading is not None:
         from confcheck.inputs import inputs_line
         sys.stderr.write(f"confcheck: {inputs_line(prepared.reading)}\n")
-    stream = sys.stdin if batch == "-" else _open_text(batch)
+    stream = _open_text(batch)
     import json
 
     from confcheck.waf_replay.throwaway import Pool
@@ -300,8 +307,13 @@ def _report_internal(errors: list[str]) -> None:
 
 
 def _open_text(path: str):
+    """A UTF-8 text file (or `-`, stdin) whose undecodable bytes stay as surrogates:
+    a log may hold a path in any encoding, and a bad batch line is that line's error."""
+    if path == "-":
+        import io
+        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="surrogateescape")
     try:
-        return open(path, encoding="utf-8")
+        return open(path, encoding="utf-8", errors="surrogateescape")
     except OSError as exc:
         _fail(f"{path}: cannot read: {exc.strerror}")
 
@@ -359,7 +371,7 @@ def explain(
     if not texts and not log:
         if sys.stdin.isatty():
             _fail("give log lines as arguments, --log FILE, or pipe them on stdin")
-        texts = sys.stdin.read().splitlines()
+        texts = _open_text("-").read().splitlines()
     events = parse_lines(texts)
     if threshold is not None:
         events = [e for e in events if e.time is None or e.time >= threshold]

@@ -124,7 +124,8 @@ APACHE_PATTERNS = [
     ("evasive-refused", re.compile(r"^client denied by server configuration: (?P<path>.*)"), None),
     # Any other line of a [module:traceN] level: recognised, informational.
     ("trace", re.compile(r".*"), None),
-    ("rewrite-cycle", re.compile(r"^AH00124: Request exceeded the limit of \d+ internal redirects"), 500),
+    ("rewrite-cycle", re.compile(r"^AH0012[45]: Request exceeded the limit of \d+ (?:internal redirects|"
+                                 r"subrequest nesting levels)"), 500),     # AH00125: FallbackResource's lookups
     # mod_proxy_fcgi: what php-fpm sent on stderr; the connect that failed (mod_proxy answers 503)
     ("fastcgi-stderr", re.compile(r"^AH01071: Got error '(?P<stderr>.*)'$"), None),
     ("upstream-connect", re.compile(r"^AH02454: \w+: attempt to connect to Unix domain socket (?P<path>\S+) "

@@ -110,8 +110,8 @@ def run_scan_command(args: ScanArgs, stdin) -> int:
 
     if args.worker_user or settings.worker_user:
         from confcheck.engine import ScanOptions
-        _check_worker_user(ScanOptions(root=args.root, fs_snapshot=args.fs_snapshot, no_fs=args.no_fs,
-                                       worker_user=args.worker_user or settings.worker_user))
+        check_worker_user(ScanOptions(root=args.root, fs_snapshot=args.fs_snapshot, no_fs=args.no_fs,
+                                      worker_user=args.worker_user or settings.worker_user))
     from confcheck.progress import start_progress
     progress = start_progress(sys.stderr, args.fmt == "text" and args.progress is not False)
     if not cached:
@@ -199,7 +199,8 @@ def _scan(args: ScanArgs, settings, select, ignore, baseline, accepted, registry
     return EXIT_OK
 
 
-def _check_worker_user(options) -> None:
+def check_worker_user(options) -> None:
+    """ScanUsageError when --worker-user names no account of the disk looked at (scan, why)."""
     from confcheck.engine import open_fs
     from confcheck.fs.identity import UnknownUser, resolve_identity
     fs = open_fs(options)

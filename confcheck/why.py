@@ -186,6 +186,8 @@ def _with_waf(prepared: Prepared, request, outcome):
 
 def parse_batch_line(line: str, number: int):
     from confcheck.servers.nginx.request import Request, RequestError
+    if any("\udc80" <= c <= "\udcff" for c in line):   # bytes the batch file's UTF-8 reading could not decode
+        raise RequestError(f"line {number}: not UTF-8 text")
     try:
         item = json.loads(line)
     except ValueError as exc:
@@ -195,6 +197,9 @@ def parse_batch_line(line: str, number: int):
     headers = item.get("headers") or {}
     if not isinstance(headers, dict):
         raise RequestError(f"line {number}: \"headers\" must be an object")
+    for key in ("url", "method", "client_ip"):
+        if item.get(key) is not None and not isinstance(item[key], str):
+            raise RequestError(f"line {number}: \"{key}\" must be a string")
     try:
         return Request.parse(item["url"], item.get("method") or "GET", {str(k): str(v) for k, v in headers.items()},
                              item.get("client_ip") or "127.0.0.1")

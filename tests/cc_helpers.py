@@ -60,6 +60,32 @@ def run_cli(*args: str, stdin: bytes | None = None, env: dict | None = None,
                           capture_output=True, env=full_env, cwd=cwd, timeout=300)
 
 
+WHY_CONF = """user www-data;
+events {}
+http {
+    server {
+        listen 8080;
+        server_name site.test;
+        root /srv/nowhere;
+        location /private/ {
+            deny all;
+        }
+        location /old {
+            return 301 /new;
+        }
+    }
+}
+"""
+
+
+def write_why_conf(tree_dir: str) -> str:
+    """A small nginx.conf in tree_dir (a server on 8080 with a denied /private/ and a redirect) for CLI tests."""
+    path = os.path.join(tree_dir, "nginx.conf")
+    with open(path, "w") as fh:
+        fh.write(WHY_CONF)
+    return path
+
+
 SITE = """user www-data;
 events {}
 http {

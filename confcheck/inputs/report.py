@@ -113,7 +113,7 @@ def _item_text(item, name, reading) -> str:
     text = name(item.config.path)
     if item.config.role in ("main", "dump"):
         more = len(item.files) - 1
-        if more:
+        if more > 0:        # an empty `nginx -T` dump has no file at all
             text += f" + {more} included file{'s' if more != 1 else ''}"
         if item.config.role == "dump":
             text += " (nginx -T output)"

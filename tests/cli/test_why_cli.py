@@ -5,32 +5,7 @@ from __future__ import annotations
 import json
 import os
 
-from cc_helpers import run_cli
-
-CONF = """user www-data;
-events {}
-http {
-    server {
-        listen 8080;
-        server_name site.test;
-        root /srv/nowhere;
-        location /private/ {
-            deny all;
-        }
-        location /old {
-            return 301 /new;
-        }
-    }
-}
-"""
-
-
-def _conf(tree_dir: str) -> str:
-    path = os.path.join(tree_dir, "nginx.conf")
-    with open(path, "w") as fh:
-        fh.write(CONF)
-    return path
-
+from cc_helpers import run_cli, write_why_conf as _conf
 
 def test_bad_requests_exit_2_with_one_clear_line(tree_dir):
     conf = _conf(tree_dir)

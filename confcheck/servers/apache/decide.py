@@ -321,6 +321,10 @@ def _process(st: State, uri: str, args: str, *, filename: str | None = None) -> 
     if limit_node is not None and limit_node.values and limit_node.values[0].isdigit():
         limit = int(limit_node.values[0])
     if st.depth > limit:
+        if st.last_redirect is not None and st.last_redirect.key == "fallbackresource":
+            # mod_dir's fallback is a lookup subrequest inside the one before it
+            raise Final(500, f"Request exceeded the limit of {limit} subrequest nesting levels due to probable "
+                             "configuration error (AH00125)", st.last_redirect, None, "APA-rewrite-loop")
         raise Final(500, f"Request exceeded the limit of {limit} internal redirects due to probable "
                          "configuration error (AH00124)", st.last_redirect, None, "APA-rewrite-loop")
     st.uri, st.args = uri, args
@@ -835,18 +839,21 @@ def _serve(st: State, walk) -> None:
     if meta is not None and meta.kind == "dir" and not walk.path_info:
         _directory(st, walk)
         return
+    if meta is None and conf.fallback is not None and conf.fallback.values \
+            and conf.fallback.values[0].lower() != "disabled":
+        # mod_dir's fixup, before the handler looks at the method (every method is sent on)
+        target = conf.fallback.values[0]
+        st.step("content", f"FallbackResource {target}: {walk.filename} does not exist", conf.fallback)
+        st.last_redirect = conf.fallback
+        st.depth += 1
+        _process(st, target, st.args)
+        return
     if method not in ("GET", "HEAD", "POST"):
         if method == "OPTIONS":
             raise Final(200, "OPTIONS is answered by the core with the allowed methods", node)
         raise Final(405, f"the default handler does not allow {method} (Allow: HEAD,GET,POST,OPTIONS,TRACE)",
                     node)
     if meta is None:
-        if conf.fallback is not None and conf.fallback.values and conf.fallback.values[0].lower() != "disabled":
-            target = conf.fallback.values[0]
-            st.step("content", f"FallbackResource {target}: {walk.filename} does not exist", conf.fallback)
-            st.depth += 1
-            _process(st, target, st.args)
-            return
         from confcheck.fs.sandbox import hidden_note
         raise Final(404, f"AH00128: File does not exist: {walk.filename}{walk.path_info}"
                     + hidden_note(st.model.fs, walk.filename), node)
@@ -937,6 +944,16 @@ def _subrequest(st: State, uri: str):
             return None
         # mod_dir answers the subrequest's status itself: no longer one mod_rewrite returned
         return Final(found.status, found.reason, found.node, found.fs_path, found.rule, found.location)
+    walk = found[0]
+    fallback = walk.conf.fallback
+    if not found[2] and walk.meta is None and fallback is not None and fallback.values \
+            and fallback.values[0].lower() != "disabled":
+        # the candidate's own subrequest runs mod_dir's FallbackResource fixup (a nested
+        # lookup, recursing while the fallback is missing too): not modelled
+        why = (f"DirectoryIndex candidate {uri} does not exist and FallbackResource {fallback.values[0]} "
+               "applies to its lookup")
+        st.unknown_directive = (fallback, why)
+        raise Final(None, f"not modelled: {why}", fallback)
     return found if found[2] else None
 
 

@@ -145,6 +145,10 @@ class DirConf:
     authz: AuthzNode | None = None
     authz_op: str = "unset"
     authz_forbidden_on_fail: bool | None = None
+    # a walk merges its sections among themselves, then onto what it started from
+    # (request.c's now_merged): (section, op) at the walk's start, and of the group so far
+    authz_walk_base: tuple | None = None
+    authz_walk_group: tuple | None = None
     # mod_access_compat (replaced as a whole)
     order: dict = field(default_factory=dict)       # method -> "deny,allow" | "allow,deny" | "mutual-failure"
     order_node: Node | None = None
@@ -484,21 +488,42 @@ def merge(base: DirConf, layer: _Layer, label: str) -> DirConf:
 
 
 def _merge_authz(conf: DirConf, layer: _Layer) -> None:
-    new_section, new_op = layer.authz, layer.authz_op
-    base_section = conf.authz
-    if new_op == "unset" and new_section is None and base_section is not None:
-        pass                                    # only AuthzSendForbiddenOnFailure set
-    elif new_op in ("off", "unset") or not (base_section or new_section):
-        conf.authz = new_section
+    new = (layer.authz, layer.authz_op)
+    if conf.authz_walk_base is None:        # outside a walk: onto what is in force
+        conf.authz, conf.authz_op = _authz_pair((conf.authz, conf.authz_op), new)
     else:
-        if base_section and new_section:
-            conf.authz = AuthzNode(new_op, children=[base_section, new_section], merged=True,
-                                   limited=base_section.limited | new_section.limited,
-                                   node=new_section.node)
-        elif base_section:
-            conf.authz = base_section
-        else:
-            conf.authz = new_section
-    conf.authz_op = new_op
+        group = conf.authz_walk_group
+        conf.authz_walk_group = new if group is None else _authz_pair(group, new)
+        conf.authz, conf.authz_op = _authz_pair(conf.authz_walk_base, conf.authz_walk_group)
     if "authz_forbidden_on_fail" in layer.values:
         conf.authz_forbidden_on_fail = layer.values["authz_forbidden_on_fail"]
+
+
+def _authz_pair(base: tuple, new: tuple) -> tuple:
+    """merge_authz_core_dir_config on (section, op) pairs. Not associative, which
+    is why the walks group their sections first (walk_start): `AuthMerging Or`
+    alone in a section after a denying one of the same walk carries the denial
+    into an Or with what the walk started from."""
+    (base_section, base_op), (new_section, new_op) = base, new
+    if new_op == "unset" and new_section is None and base_section is not None:
+        return base                             # only AuthzSendForbiddenOnFailure set
+    if new_op in ("off", "unset") or not (base_section or new_section):
+        return new
+    if base_section and new_section:
+        return AuthzNode(new_op, children=[base_section, new_section], merged=True,
+                         limited=base_section.limited | new_section.limited, node=new_section.node), new_op
+    return base_section or new_section, new_op
+
+
+def walk_start(conf: DirConf) -> DirConf:
+    """A walk (directory with its .htaccess files and DirectoryMatch, files, location, if)
+    begins: its sections are merged among themselves, then onto `conf` (request.c)."""
+    conf = conf.copy()
+    conf.authz_walk_base, conf.authz_walk_group = (conf.authz, conf.authz_op), None
+    return conf
+
+
+def walk_end(conf: DirConf) -> DirConf:
+    conf = conf.copy()
+    conf.authz_walk_base = conf.authz_walk_group = None
+    return conf

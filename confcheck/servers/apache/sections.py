@@ -24,7 +24,7 @@ from confcheck.servers.apache import htaccess as htaccess_mod
 from confcheck.servers.apache.conf import Section, matches_path_pattern
 from confcheck.servers.outcome import rule_of
 from confcheck.servers.apache.perdir import (OPT_SYM_LINKS, OPT_SYM_OWNER, DirConf, DirectiveError,
-                                             merge, read_layer)
+                                             merge, read_layer, walk_end, walk_start)
 
 
 class WalkStop(Exception):
@@ -62,6 +62,7 @@ def directory_walk(st, conf: DirConf, filename: str) -> WalkResult:
     model = st.model
     checker = model.checker
     fs = model.fs
+    conf = walk_start(conf)
     trailing = filename.endswith("/") and filename != "/"
     clean = posixpath.normpath(filename) if filename != "/" else "/"
     first = checker.check(clean, "stat")
@@ -144,7 +145,7 @@ def directory_walk(st, conf: DirConf, filename: str) -> WalkResult:
     for sec in regexes:
         if sec.regex.search(name):
             conf = apply(st, conf, sec, None)
-    return WalkResult(conf, name, path_info, meta)
+    return WalkResult(walk_end(conf), name, path_info, meta)
 
 
 def apply_directory_sections(st, conf: DirConf, plain: list, idx: int, seg: int,
@@ -199,6 +200,7 @@ def _htaccess(st, conf: DirConf, dirpath: str) -> DirConf:
 
 def file_walk(st, conf: DirConf, filename: str) -> DirConf:
     test = filename.rsplit("/", 1)[-1]
+    conf = walk_start(conf)
     done: set[int] = set()
     index = 0
     while index < len(conf.files):
@@ -211,14 +213,15 @@ def file_walk(st, conf: DirConf, filename: str) -> DirConf:
             conf = apply(st, conf, sec, None)
         else:
             st.step("section", f"skipped {sec.describe()}: does not match '{test}'", sec.node)
-    return conf
+    return walk_end(conf)
 
 
 def location_walk(st, conf: DirConf, uri: str) -> DirConf:
+    conf = walk_start(conf)
     for sec in st.loc_sections:
         if location_matches(sec, uri):
             conf = apply(st, conf, sec, None)
-    return conf
+    return walk_end(conf)
 
 
 def location_matches(sec: Section, uri: str) -> bool:
@@ -236,6 +239,7 @@ def location_matches(sec: Section, uri: str) -> bool:
 
 def if_walk(st, conf: DirConf) -> DirConf:
     from confcheck.servers.apache.expr import evaluate
+    conf = walk_start(conf)
     index = 0
     chain_done = False
     seen: set[int] = set()
@@ -262,4 +266,4 @@ def if_walk(st, conf: DirConf) -> DirConf:
             conf = apply(st, conf, sec, None)
         else:
             st.step("section", f"skipped {sec.describe()}: the expression is false", sec.node)
-    return conf
+    return walk_end(conf)

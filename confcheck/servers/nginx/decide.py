@@ -103,6 +103,7 @@ class State:
         self.client_ip = request.client_ip   # the address allow/deny and $remote_addr see (realip.py)
         self.realip_done = False
         self.secure_link_expires = ""           # set when $secure_link is computed (secure_link.py)
+        self.secure_link: tuple[str, bool] | None = None   # its cached value, and whether the clock made it unknown
         self.subrequest = False              # auth_request's subrequest (auth_request.py)
         self.not_modelled: tuple | None = None   # (node, why[, $variable]): an unknown-class directive passed
         self.unknown_reads: list[str] = []       # or an unknown value decided (coverage.py, variables.py)

@@ -46,13 +46,19 @@ class Request:
     def parse(cls, url: str, method: str = "GET", headers: dict[str, str] | None = None,
               client_ip: str = "127.0.0.1") -> "Request":
         method = _method(method)
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+        except ValueError as exc:       # an unclosed [IPv6 host, for one
+            raise RequestError(f"malformed URL {url!r}: {exc}") from None
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise RequestError(f"malformed URL {url!r}: expected http://host[:port]/path[?query]")
         try:
-            port = parts.port or (443 if parts.scheme == "https" else 80)
+            port = parts.port
         except ValueError:
-            raise RequestError(f"malformed URL {url!r}: bad port") from None
+            port = 0
+        if port == 0:       # ":0" is no port a client can connect to, not the default one
+            raise RequestError(f"malformed URL {url!r}: bad port")
+        port = port or (443 if parts.scheme == "https" else 80)
         norm = _headers(headers)
         host = norm.setdefault("host", parts.netloc)
         path = parts.path or "/"

@@ -27,6 +27,19 @@ NEAR = 3600      # an expiry this close to now may have passed by the time the r
 
 
 def value(state: "State") -> str:
+    """The cached value once computed: nginx caches $secure_link (not flagged
+    NOCACHEABLE) in r->variables, which an internal redirect (index, try_files,
+    error_page) keeps, so a redirected request reads the first URI's answer."""
+    if state.secure_link is None:
+        mark = len(state.unknown_reads)
+        computed = _compute(state)
+        state.secure_link = (computed, "secure_link" in state.unknown_reads[mark:])
+    elif state.secure_link[1]:
+        state.unknown_reads.append("secure_link")
+    return state.secure_link[0]
+
+
+def _compute(state: "State") -> str:
     from confcheck.servers.nginx import variables
     scope = state.scope
     secret = scope.last("secure_link_secret")

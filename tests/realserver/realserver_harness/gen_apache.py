@@ -106,6 +106,35 @@ ALIASES = [f"Alias /al/ {R}/alt/", f"Alias /al {R}/alt", f"AliasMatch ^/am/(.*)$
            "Redirect /d2/z.html /a.html", "Redirect 410 /d1/x.html", "RedirectMatch ^/p(.*)$ http://example.com/p$1",
            f"Alias /ln {R}/www/d1"]
 
+# Blocks real sites carry (front controllers, https and trailing-slash redirects,
+# dotfile and backup guards, FallbackResource, <If>), drawn whole into the vhost.
+VHOST_IDIOMS = [
+    f"<Directory {R}/www>\n    FallbackResource /index.html\n</Directory>",
+    '<FilesMatch "\\.(bak|txt|sql)$">\n    Require all denied\n</FilesMatch>',
+    'RedirectMatch 404 /\\.(?!well-known)',
+    f"<Directory {R}/www/d1>\n    Options -Indexes +FollowSymLinks\n    AllowOverride All\n</Directory>",
+    '<If "%{REQUEST_URI} =~ m#^/d2/#">\n    Require all denied\n</If>',
+    "<Location /d1>\n    Require all denied\n</Location>\n<Location /d1/sub>\n    Require all granted\n</Location>",
+    f'AliasMatch "^/im/(.*)\\.html$" "{R}/alt/$1.html"',
+    "RewriteEngine On\nRewriteCond %{HTTPS} off\nRewriteRule ^/d2/(.*)$ https://%{HTTP_HOST}/d2/$1 [R=301,L]",
+    "ErrorDocument 404 /index.html",
+    f"<Directory {R}/www/d2>\n    <RequireAll>\n        Require all granted\n        Require not ip 127.0.0.1\n"
+    "    </RequireAll>\n</Directory>",
+    f"<Directory {R}/www/d1>\n    AuthMerging And\n    Require method GET POST\n</Directory>",
+    f"<Directory {R}/www>\n    DirectorySlash Off\n</Directory>",
+]
+HTACCESS_IDIOMS = [
+    "RewriteEngine On\nRewriteBase /\nRewriteRule ^index\\.html$ - [L]\nRewriteCond %{REQUEST_FILENAME} !-f\n"
+    "RewriteCond %{REQUEST_FILENAME} !-d\nRewriteRule . /index.html [L]",
+    "RewriteEngine On\nRewriteCond %{REQUEST_FILENAME} !-f\nRewriteRule ^(.*)$ index.html [END]",
+    "RewriteEngine On\nRewriteCond %{REQUEST_FILENAME} !-d\nRewriteRule ^(.*)/$ /$1 [R=301,L]",
+    "FallbackResource /a.html",
+    "AuthMerging Or\nRequire ip 10.0.0.0/8",
+    "<FilesMatch \"^(b|x)\\.\">\n    Require all denied\n</FilesMatch>",
+    "Options -Indexes\nDirectoryIndex missing.html",
+    "RewriteEngine On\nRewriteRule ^x\\.html$ /a.html [R,L]",
+]
+
 # .htaccess files the tree may hold, and what they may say
 HTACCESS_DIRS = ["www/", "www/d1/", "www/d1/sub/", "alt/", "www/d2/"]
 HTACCESS_LINES = ["Require all denied", "Require all granted", "Deny from all", "Order deny,allow\nDeny from all",
@@ -121,7 +150,8 @@ HTACCESS_LINES = ["Require all denied", "Require all granted", "Deny from all", 
 PATHS = gen_nginx.PATHS + ["/al/p.html", "/al/", "/al", "/am/p.html", "/AM/x.html", "/al/sub/q.html", "/.htaccess",
                            "/d1/.htaccess", "/al2/p.html", "/sec/x", "/ln/x.html", "/d1/sub/x.html", "/al/../a.html",
                            "/%61.html", "/d1/sub/q.html", "/d1/%2f/x.html", "/d2/z.html", "/D1/x.html",
-                           "/a", "/d1/x", "/err/404", "/d2/z", "/b", "/al/p"]    # MultiViews
+                           "/a", "/d1/x", "/err/404", "/d2/z", "/b", "/al/p",    # MultiViews
+                           "/im/p.html", "/d1/sub/nothing", "/d2/nothing/", "/b.txt.bak"]
 ACCEPTS = [None] * 6 + ["text/html", "image/png", "*/*", "text/*;q=0.5"]
 HOSTS = [None] * 9 + ["alias-@NAME@", "other.example", "@NAME@:80"]    # mostly the scenario's own vhost
 
@@ -232,6 +262,8 @@ def vhost_body(draw) -> str:
         lines += [f"<Directory {R}/alt>", "    Require all granted", "</Directory>"]
     for sec in draw(st.lists(section(), max_size=4)):
         lines += sec
+    for idiom in draw(st.lists(_pick(VHOST_IDIOMS), max_size=2, unique=True)):
+        lines += idiom.split("\n")
     return "\n".join(lines) + "\n"
 
 
@@ -246,7 +278,7 @@ def tree(draw) -> list[dict]:
     dirs = {e["path"] for e in out}
     for d in HTACCESS_DIRS:
         if d in dirs and draw(st.integers(0, 3)) == 3:
-            content = draw(st.lists(_pick(HTACCESS_LINES), min_size=1, max_size=3))
+            content = draw(st.lists(_pick(HTACCESS_LINES + HTACCESS_IDIOMS), min_size=1, max_size=3))
             entry = {"path": d + ".htaccess", "content": "\n".join(content) + "\n"}
             entry.update(_attrs(draw, gen_nginx.FILE_MODES))
             out.append(entry)

@@ -34,7 +34,7 @@ HTPASSWD = "u:{PLAIN}p\nv:{SHA}" + "W6ph5Mm5Pz8GgiULbPgzG37mj9g=" + "\n"   # v:p
 FILES = ["www/index.html", "www/a.html", "www/b.txt", "www/d1/index.html", "www/d1/x.html", "www/d2/index.html",
          "www/d1/sub/index.html", "www/b.html",
          "www/d1/sub/y.html", "www/d2/z.html", "www/err/403.html", "www/err/404.html", "www/err/50x.html",
-         "alt/p.html", "alt/index.html", "alt/sub/q.html", "auth/htpasswd"]
+         "alt/p.html", "alt/index.html", "alt/sub/q.html", "auth/htpasswd", "www/.hidden"]
 DIRS = ["www/", "www/d1/", "www/d1/sub/", "www/d2/", "www/err/", "alt/", "alt/sub/", "auth/"]
 LINKS = [("www/ln-file", "a.html"), ("www/ln-dir", "d1"), ("www/ln-ln", "ln-file"),
          ("www/ln-dangling", "nothing.html"), ("www/ln-out", "../alt"), ("www/d2/ln-abs", "@ROOT@/www/d1/x.html"),
@@ -47,7 +47,8 @@ PATHS = ["/", "/a.html", "/index.html", "/b.txt", "/d1/", "/d1", "/d1/x.html", "
          "/%64%31/x.html", "/d1/../a.html", "/d1/./x.html", "//a.html", "/d1//sub/y.html", "/a%2ehtml",
          "/d1/sub/../../b.txt", "/d1/x.html/", "/index.html/", "/auth/htpasswd", "/sub/q.html", "/q.html",
          "/d2/z.html?x=1", "/a.html?arg=1&x=2", "/err/404.html", "/err/50x.html", "/d1/sub", "/ln-ln/",
-         "/alt/sub/q.html", "/b.html", "/d1/index.html?x=1", "/%2e%2e/a.html", "/d1/%2e%2e/b.txt"]
+         "/alt/sub/q.html", "/b.html", "/d1/index.html?x=1", "/%2e%2e/a.html", "/d1/%2e%2e/b.txt",
+         "/favicon.ico", "/.hidden", "/.well-known/a.html", "/al/p.html", "/d1/x.html?x=1", "/d2/z.html/"]
 METHODS = ["GET", "GET", "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"]
 AUTHS = [None, ["u", "p"], ["u", "wrong"], ["v", "password"], ["nobody", "p"]]
 HEADERS = [{}, {"X-Test": "1"}, {"X-Test": "0"}, {"Referer": "http://example.com/"}]
@@ -331,6 +332,27 @@ def location(draw, depth: int = 0, parent: str | None = None, parent_regex: bool
     return [f"location {name} {{", *["    " + l for line in inner for l in line.split("\n")], "}"]
 
 
+# Blocks real sites carry (dotfile guards, favicon, asset caching, front controllers,
+# regex aliases with named captures, trailing-slash rewrites), drawn whole beside the
+# random locations so their mixes with those come up.
+IDIOMS = ["location ~ /\\. {\n    deny all;\n}",
+          "location ~ /\\.(?!well-known) {\n    return 404;\n}",
+          "location = /favicon.ico {\n    log_not_found off;\n    access_log off;\n}",
+          "location ~* \\.(?:css|js|txt)$ {\n    expires 30d;\n    add_header Cache-Control \"public\";\n}",
+          "location / {\n    try_files $uri $uri/ /index.html?$args;\n}",
+          "location ~ ^/(?<sect>d1|d2)/(?<rest>.*)$ {\n    alias @ROOT@/www/$sect/$rest;\n}",
+          "location ~ ^/al/(.+\\.html)$ {\n    alias @ROOT@/alt/$1;\n    error_page 404 = @fb;\n}",
+          "rewrite ^/(.*)/$ /$1 permanent;",
+          "location ^~ /err/ {\n    internal;\n}",
+          "location = / {\n    index a.html;\n}",
+          "location /d1/ {\n    autoindex on;\n    index missing.html;\n    location ~ \\.html$ {\n        "
+          "if ($arg_x) {\n            return 403;\n        }\n    }\n}",
+          "location ~ \\.html$ {\n    try_files $uri =404;\n    error_page 404 /err/404.html;\n}",
+          "set $base @ROOT@/www;\nlocation /alt/ {\n    root $base/..;\n}",
+          "location /d2/ {\n    satisfy any;\n    allow 10.0.0.0/8;\n    deny all;\n    auth_basic \"r\";\n"
+          "    auth_basic_user_file @ROOT@/auth/htpasswd;\n}",
+          "location ~ ^/d1/(?<f>[^/]+)$ {\n    if (!-f $request_filename) {\n        return 410;\n    }\n}"]
+
 NAMED_BODIES = ['return 200 "named";', "return 418;", "root @ROOT@/www;\ntry_files /err/404.html =404;",
                 "rewrite ^ /a.html last;", "root @ROOT@/alt;", "return 403;", "try_files $uri =405;",
                 "deny all;", "return 302 /d1/;", "limit_except GET { deny all; }\nroot @ROOT@/www;",
@@ -349,6 +371,13 @@ def server_body(draw) -> str:
             continue
         seen_names.add(head)
         lines += loc
+    for idiom in draw(st.lists(_pick(IDIOMS), max_size=2, unique=True)):
+        head = _location_key(idiom) if idiom.startswith("location ") else idiom
+        heads = {_location_key(l) for l in idiom.split("\n") if l.startswith("location ")}
+        if head in seen_names or heads & seen_names:
+            continue
+        seen_names |= heads | {head}
+        lines += idiom.split("\n")
     for named in ("@fb", "@err"):
         if draw(st.booleans()) or any(named in l for l in lines):
             lines += [f"location {named} {{", *["    " + l for l in draw(_pick(NAMED_BODIES)).split("\n")], "}"]
