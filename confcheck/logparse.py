@@ -132,7 +132,11 @@ APACHE_PATTERNS = [
                                     r"\([^)]*\) failed"), 503),
     ("upstream-connect", re.compile(r"^AH00957: \w+: attempt to connect to (?P<address>\S+) \([^)]*\) failed"), 503),
     ("upstream-unreachable", re.compile(r"^AH01079: failed to make connection to backend: (?P<detail>.*)"), 503),
-    ("upstream-reset", re.compile(r"^AH010(?:67|75): (?:Failed to read FastCGI header|Error dispatching request to)"), 503),
+    # php-fpm closing a connection it refuses (listen.allowed_clients) meets proxy_fcgi reading its
+    # header (AH01067), dispatching (AH01075) or, when the close wins the race, still writing the
+    # request's environment (AH01074, "(32)Broken pipe")
+    ("upstream-reset", re.compile(r"^AH010(?:67|74|75): (?:Failed to read FastCGI header|Error dispatching request to|"
+                                  r"Failed writing Environment to)"), 503),
     ("htaccess-invalid", re.compile(r"^(?P<path>\S*\.htaccess): (?P<detail>.*(?:not allowed here|Invalid command|"
                                     r"was not closed|without matching|Expected </|cannot compile|requires|invalid).*)"), 500),
 ]

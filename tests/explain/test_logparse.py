@@ -60,6 +60,12 @@ APACHE_LINES = [
      "owner daemon does not match.", "user-not-authorized", 401, None),
     ("authz_dbm", "error", "(120002)APR does not understand this error code: ", "AH01799: could not open dbm (type "
      "default) group access file: /srv/g.dbm", "group-file-unreadable", 500, "/srv/g.dbm"),
+    # php-fpm closing a connection listen.allowed_clients refuses: which of these proxy_fcgi logs
+    # depends on when the close lands (real Apache logged each in the ap-php-tcp scenario)
+    ("proxy_fcgi", "error", "(32)Broken pipe: ", "AH01074: Failed writing Environment to :", "upstream-reset", 503,
+     None),
+    ("proxy_fcgi", "error", "(104)Connection reset by peer: ", "AH01075: Error dispatching request to :",
+     "upstream-reset", 503, None),
     # mod_evasive: the same words as AH01630 without the code; its status is the configuration's
     ("evasive20", "error", "", "client denied by server configuration: /srv/a.html", "evasive-refused", None,
      "/srv/a.html"),
