@@ -28,6 +28,7 @@ is listed in `Sandbox.unknown`; callers make the answers unknown.
 
 from __future__ import annotations
 
+import fnmatch
 import posixpath
 import re
 import shlex
@@ -473,11 +474,14 @@ UNITS = {
     "php-fpm": (("php-fpm.service", "/etc/php-fpm.conf", ("--fpm-config", "-y")),),
 }
 _FPM_UNIT = re.compile(r"php(\d+\.\d+)-fpm\.service")
+# php-fpm's built-in configuration is the binary's (its compiled-in sysconfdir), whatever the
+# unit is called: Debian's php-fpm8.2 loads /etc/php/8.2/fpm/php-fpm.conf, RHEL's php-fpm /etc/php-fpm.conf
+_FPM_BINARY = re.compile(r"php-fpm(\d+\.\d+)?")
 
 
 def _fpm_units(fs) -> list[tuple]:
-    """Debian's versioned php-fpm units (php8.2-fpm.service) on the unit search path, each
-    loading /etc/php/X.Y/fpm/php-fpm.conf unless its ExecStart names another."""
+    """Every php*-fpm.service on the unit search path (Debian's php8.2-fpm.service, RHEL's
+    php-fpm.service, SCL-style names), each with the configuration its name implies."""
     from confcheck.parsers.systemd_unit import SEARCH_PATH
     names = set()
     for directory in SEARCH_PATH:
@@ -485,41 +489,78 @@ def _fpm_units(fs) -> list[tuple]:
             names.update(posixpath.basename(m.path) for m in fs.scandir(directory))
         except (NotChecked, OSError):
             continue
-    return [(name, f"/etc/php/{m.group(1)}/fpm/php-fpm.conf", ("--fpm-config", "-y"))
-            for name in sorted(names) if (m := _FPM_UNIT.fullmatch(name))]
+    out = []
+    for name in sorted(n for n in names if fnmatch.fnmatchcase(n, "php*-fpm.service")):
+        version = _FPM_UNIT.fullmatch(name)
+        default = f"/etc/php/{version.group(1)}/fpm/php-fpm.conf" if version else \
+            "/etc/php-fpm.conf" if name == "php-fpm.service" else None
+        out.append((name, default, ("--fpm-config", "-y")))
+    return out
 
 
-def _started_config(unit, default: str, options: tuple[str, ...]) -> str:
-    starts = unit.get("Service", "ExecStart")
-    starts = [a for a in starts if a.value] or []
-    if not starts:
-        return default
-    words = _words(starts[-1].value.lstrip("@-:+!")) or []
+def exec_start(unit) -> list[str] | None:
+    """The words of the command `unit` starts, as systemd reads ExecStart= (src/core/load-fragment.c
+    config_parse_exec: an empty assignment resets the list; service.c service_verify refuses a
+    non-oneshot service with none or with several), its prefixes (@-:+!) removed; None when the
+    unit cannot start a daemon."""
+    starts: list = []
+    for a in unit.get("Service", "ExecStart"):
+        starts = starts + [a] if a.value else []
+    if len(starts) != 1:
+        return None
+    value = starts[0].value.lstrip("@-:+!")
+    return _words(value) or None
+
+
+def option(words: list[str], *names: str) -> str | None:
+    """The value of the first of `names` among a command's arguments (getopt forms: `-y FILE`,
+    `-yFILE`, `--fpm-config FILE`, `--fpm-config=FILE`; php-fpm 8.2 takes all four)."""
     for i, word in enumerate(words):
-        if word in options and i + 1 < len(words):
-            return words[i + 1]
-        name, eq, value = word.partition("=")
-        if eq and name in options and name.startswith("--"):     # php-fpm's getopt: --fpm-config=FILE
-            return value
+        for name in names:
+            if word == name and i + 1 < len(words):
+                return words[i + 1]
+            if name.startswith("--") and word.startswith(name + "="):
+                return word[len(name) + 1:]
+            if not name.startswith("--") and word.startswith(name) and len(word) > len(name):
+                return word[len(name):]
+    return None
+
+
+def _started_config(unit, server: str, default: str | None, options: tuple[str, ...]) -> str | None:
+    words = exec_start(unit)
+    if words is None:
+        return None
+    named = option(words[1:], *options)
+    if named is not None:
+        return named
+    if server == "php-fpm" and (binary := _FPM_BINARY.fullmatch(posixpath.basename(words[0]))):
+        return f"/etc/php/{binary.group(1)}/fpm/php-fpm.conf" if binary.group(1) else "/etc/php-fpm.conf"
     return default
+
+
+def starting_unit(fs, server: str, config_path: str, display=None):
+    """The one place deciding which systemd unit starts `config_path` (a server path) on the
+    view `fs` (host, --root image or snapshot): the unit, read with its drop-ins, or None.
+    `display(path)` shows the unit files' paths (default: server paths)."""
+    from confcheck.parsers.systemd_unit import load_unit
+    candidates = list(UNITS.get(server, ()))
+    if server == "php-fpm":
+        candidates += [c for c in _fpm_units(fs) if c[0] not in {n for n, _d, _o in candidates}]
+    for name, default, options in candidates:
+        unit = load_unit(fs, name, display)
+        if unit is None or unit.masked:
+            continue
+        started = _started_config(unit, server, default, options)
+        if started is not None and posixpath.normpath(started) == posixpath.normpath(config_path):
+            return unit
+    return None
 
 
 def for_server(fs, server: str, config_path: str):
     """(unit, Sandbox) of the unit that starts `config_path` (a server path) on the
     view `fs`, or (None, None) when no unit starts it (a config elsewhere: today's answers)."""
-    from confcheck.parsers.systemd_unit import load_unit
-    display = getattr(fs, "host_path", None)
-    candidates = list(UNITS.get(server, ()))
-    if server == "php-fpm":
-        candidates += _fpm_units(fs)
-    for name, default, options in candidates:
-        unit = load_unit(fs, name, display)
-        if unit is None or unit.masked:
-            continue
-        if posixpath.normpath(_started_config(unit, default, options)) != posixpath.normpath(config_path):
-            continue
-        return unit, namespace(unit)
-    return None, None
+    unit = starting_unit(fs, server, config_path, getattr(fs, "host_path", None))
+    return (unit, namespace(unit)) if unit is not None else (None, None)
 
 
 def _check_start(fs, box: Sandbox) -> None:
@@ -563,4 +604,4 @@ def _confined(seen, fs, server: str, child: str | None = None):
 
 
 __all__ = ["Mount", "Sandbox", "SandboxFs", "hidden_note", "namespace", "for_server", "socket_apart",
-           "socket_place", "view"]
+           "socket_place", "starting_unit", "exec_start", "option", "view"]
