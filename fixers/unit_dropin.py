@@ -44,21 +44,22 @@ def dropin_name(unit) -> str:
     return f"{DROPIN_DIR}/{unit.name}.d/{name}"
 
 
-def dropin_fix(sandbox, mount, directory: str) -> Fix | None:
-    """The drop-in that lets the worker read `directory`, hidden by `mount`."""
+def dropin_fix(sandbox, mount, directory: str, write: bool = False) -> Fix | None:
+    """The drop-in that lets the worker read `directory` (with `write`: write into it), hidden by `mount`."""
     unit = sandbox.unit
+    bind, how = ("BindPaths", "writable") if write else ("BindReadOnlyPaths", "read-only")
     if mount.mode == INACCESSIBLE and mount.setting.startswith("ProtectHome="):
-        lines = ("ProtectHome=tmpfs", f"BindReadOnlyPaths={directory}")
+        lines = ("ProtectHome=tmpfs", f"{bind}={directory}")
         why = ("home directories become an empty read-only tmpfs instead of inaccessible, with only "
-               f"{directory} bound into it read-only")
+               f"{directory} bound into it {how}")
     elif mount.mode == INACCESSIBLE and mount.setting.startswith("InaccessiblePaths="):
         kept = [m.setting.partition("=")[2] for m in sandbox.mounts
                 if m.mode == INACCESSIBLE and m.setting.startswith("InaccessiblePaths=") and m is not mount]
         lines = ("InaccessiblePaths=",) + tuple(f"InaccessiblePaths={w}" for w in kept)
         why = f"the InaccessiblePaths= list is reset and written again without {mount.path} (everything under it becomes visible)"
     elif mount.mode == TMPFS:
-        lines = (f"BindReadOnlyPaths={directory}",)
-        why = f"{directory} is bound read-only into the empty tmpfs; the rest of {mount.path} stays hidden"
+        lines = (f"{bind}={directory}",)
+        why = f"{directory} is bound {how} into the empty tmpfs; the rest of {mount.path} stays hidden"
     elif mount.mode == READ_ONLY and not mount.read_only:
         lines = (f"ReadWritePaths={directory}",)
         why = f"{directory} becomes writable again below the read-only {mount.path}"

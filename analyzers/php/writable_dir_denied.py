@@ -1,5 +1,7 @@
 """PHP105: a folder the pool's configuration names for uploads, sessions or temporary
-files is not writable by the pool's user."""
+files is not writable by the pool's user, judged on the disk as the pool sees it: through
+php-fpm's unit (its mount namespace: a folder ProtectSystem=strict leaves read-only refuses
+every write with EROFS whatever its modes) and its AppArmor profile."""
 
 from __future__ import annotations
 
@@ -21,7 +23,9 @@ DOC = RuleDoc(
     fixed="setfacl -m u:shop:rwx,m::rwx /var/www/shop/tmp   # the pool user alone",
     fix_safety="The script grants write on that folder to the pool's user alone (`chmod u+w` when it owns "
                "the folder, else a named ACL entry), and search where it is refused; never write on the "
-               "application's code: a folder holding PHP scripts gets advice instead.",
+               "application's code: a folder holding PHP scripts gets advice instead. When php-fpm's "
+               "systemd unit mounts the folder read-only or hides it, no permission change helps: the "
+               "fix is a new drop-in for that unit (`ReadWritePaths=FOLDER`), shown for review.",
     references=("https://www.php.net/manual/en/ini.core.php#ini.upload-tmp-dir",),
 )
 
@@ -39,14 +43,18 @@ def check(ctx):
     from confcheck.fs.identity import IdentityError, resolve_identity
     from confcheck.analyzers.php._common import linked_pools
     from confcheck.fixers.phpfpm import write_fix
+    from confcheck.fixers.unit_dropin import dropin_fix
+    from confcheck.fs.sandbox import read_only_denial
     if not ctx.pools or ctx.fs is None:
         return
+    views = ctx.pool_views
     for pool in linked_pools(ctx):
         try:
             identity = resolve_identity(ctx.fs, pool.user or "", pool.group)
         except IdentityError:
             continue
-        checker = Checker(ctx.fs, identity)
+        fs = views.fs_of(pool) if views is not None else ctx.fs     # the disk as php-fpm's unit shows it
+        checker = Checker(fs, identity)
         for setting in WRITABLE_SETTINGS:
             got = pool.php(setting)
             folder = folder_of(setting, got[0]) if got else None
@@ -56,10 +64,16 @@ def check(ctx):
             access = checker.check(folder, "search")
             denial = access.denial
             if access.ok and access.meta is not None:
-                denial = checker.writable(access.meta, folder)
+                denial = read_only_denial(fs, folder, access.meta, f"php-fpm's pool [{pool.name}]") or \
+                    checker.writable(access.meta, folder)
             if denial is None:
                 continue
+            if denial.sandbox is not None:      # the unit's namespace refuses it: no chmod helps
+                fix = dropin_fix(views.sandbox_of(pool), denial.sandbox, folder, write=True)
+            elif denial.confinement is not None:    # php-fpm's AppArmor profile refuses it: FS111's fix
+                fix = None
+            else:
+                fix = write_fix(ctx, pool, identity, folder)
             yield Finding("PHP105", "pool-cannot-write-folder", "error",
                           f"php-fpm pool [{pool.name}] runs as {identity.user}, who cannot write into {folder} "
-                          f"({setting}): {denial.detail}", entry.span, None, denial.path, None,
-                          write_fix(ctx, pool, identity, folder))
+                          f"({setting}): {denial.detail}", entry.span, None, denial.path, None, fix)

@@ -35,7 +35,7 @@ import shlex
 from dataclasses import dataclass, field, replace
 from typing import Iterator
 
-from .model import DIR, FILE, Meta, NotChecked
+from .model import DIR, FILE, Denial, Meta, NotChecked
 
 # Mode priority for the same path (namespace.c MountMode: the first wins).
 INACCESSIBLE, BIND, PRIVATE_TMP, READ_ONLY, READ_WRITE, TMPFS, READ_WRITE_IMPLICIT = (
@@ -404,6 +404,17 @@ def _namespace_of(fs) -> "SandboxFs | None":
     return fs
 
 
+def read_only_denial(fs, folder: str, meta: Meta | None = None, who: str = "the worker") -> Denial | None:
+    """EROFS: the Denial a file created in `folder` meets when the view `fs`'s unit mounts it
+    read-only (the kernel refuses the create before it asks the mode bits: fs/namei.c
+    lookup_open without mnt_want_write), or None (also for a view without a unit)."""
+    read_only_at = getattr(fs, "read_only_at", None)
+    mount = read_only_at(folder) if read_only_at is not None else None
+    if mount is None:
+        return None
+    return Denial(folder, meta, "w", None, f"{folder} is read-only for {who} ({mount.note()})", sandbox=mount)
+
+
 def socket_place(fs, path: str) -> tuple[str, str, "Mount | None"]:
     """Where a unix socket at `path` lives for a process seeing the view `fs`, and the mount
     deciding it: ("disk", the path on the shared disk, None or a bind mount), ("private", path,
@@ -604,4 +615,4 @@ def _confined(seen, fs, server: str, child: str | None = None):
 
 
 __all__ = ["Mount", "Sandbox", "SandboxFs", "hidden_note", "namespace", "for_server", "socket_apart",
-           "socket_place", "starting_unit", "exec_start", "option", "view"]
+           "socket_place", "read_only_denial", "starting_unit", "exec_start", "option", "view"]

@@ -268,3 +268,39 @@ def test_scan_reports_the_profile_refusal_with_the_profile_rule_fix(tmp_dirs):
     found = [f for f in doc["findings"] if f["rule"] == "FS111"]
     assert found and all("AppArmor profile php-fpm" in f["message"] for f in found)
     assert "/srv/www/** r," in found[0]["fix"]["title"] and "local/php-fpm" in found[0]["fix"]["title"]
+
+
+# -- PHP105 through php-fpm's unit: a folder the pool writes into, read-only in its namespace ------
+
+def upload_image(tmp_dirs, fpm_dropin):
+    """/srv/uploads (mode 1777: anyone may write on the plain disk) as the pool's upload_tmp_dir."""
+    base = image(tmp_dirs, root="/srv/www", fpm_dropin=fpm_dropin)
+    with open(os.path.join(base, FPM_CONF.lstrip("/")), "a") as fh:
+        fh.write("php_admin_value[upload_tmp_dir] = /srv/uploads\n")
+    os.makedirs(os.path.join(base, "srv/uploads"))
+    os.chmod(os.path.join(base, "srv/uploads"), 0o1777)
+    return base
+
+
+def php105(base):
+    doc = json.loads(run_cli("scan", "--root", base, "/etc/nginx/nginx.conf", FPM_CONF, "--format", "json").stdout)
+    return [f for f in doc["findings"] if f["rule"] == "PHP105"]
+
+
+@pytest.mark.parametrize("dropin, found", [
+    (None, False),                                                                # the plain disk: writable
+    ("[Service]\nProtectSystem=strict\nReadWritePaths=/run/php\n", True),          # / read-only, /srv too
+    ("[Service]\nProtectSystem=strict\nReadWritePaths=/run/php /srv/uploads\n", False),
+    ("[Service]\nProtectSystem=full\n", False),                                    # /usr, /boot, /etc only
+])
+def test_scan_judges_upload_folders_through_php_fpm_unit(tmp_dirs, dropin, found):
+    got = php105(upload_image(tmp_dirs, dropin))
+    assert bool(got) is found, got
+    if found:
+        [finding] = got
+        assert finding["fs_path"] == "/srv/uploads" and "read-only" in finding["message"]
+        assert FPM_DROPIN + ":2:1" in finding["message"]        # the unit line: ProtectSystem=strict
+        diff = finding["fix"]["diff"]
+        assert "+++ b/etc/systemd/system/php8.2-fpm.service.d/zz-confcheck.conf" in diff
+        assert "+ReadWritePaths=/srv/uploads" in diff
+        assert "chmod" not in json.dumps(finding["fix"]) and "setfacl" not in json.dumps(finding["fix"])

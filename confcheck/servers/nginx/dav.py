@@ -86,12 +86,9 @@ def _lookup(checker, path: str):
 def _writable(checker, parent):
     """The Denial that stops adding or removing an entry of reached directory `parent` (w and x), or None.
     A directory the unit's sandbox mounts read-only refuses before the mode bits are asked (EROFS)."""
-    from confcheck.fs.model import Denial
-    mount = _read_only_mount(checker, parent.resolved)
-    if mount is not None:
-        return Denial(parent.resolved, parent.meta, "w", None,
-                      f"{parent.resolved} is read-only for the worker ({mount.note()})", sandbox=mount)
-    return checker.own(parent.meta, "write", parent.resolved)
+    from confcheck.fs.sandbox import read_only_denial
+    return read_only_denial(checker.fs, parent.resolved, parent.meta) or \
+        checker.own(parent.meta, "write", parent.resolved)
 
 
 def _read_only_mount(checker, path: str):
