@@ -26,6 +26,10 @@ content; see POLICY below for the table):
   `setfacl` and an explicit mask (no recalculation): the mask only gains the
   bits the worker needs, and if that also widens what another entry gets, the
   step is unsafe and says whom it widens.
+- A mask of --- (mode group bits 000): Linux skips the ACL, so named users and
+  groups are 'other' to the kernel. A wider mask makes the ACL count again: the
+  worker's entry keeps what 'other' gave it (x on a directory it lists), and
+  the step is unsafe when named entries lose the 'other' bits they had.
 - Many files with one cause: one `find TOP -type f -uid U -gid G -perm MODE
   -exec chmod o+r {} +` when the predicate selects exactly the files confcheck
   saw (checked on the view) and nothing under TOP looks private; otherwise
@@ -79,6 +83,7 @@ x on a dir, other, private (human/home/root)     setfacl -m u:W:--x,m::--x DIR  
 ACL: mask strips the bit                         setfacl -m m::MASK+bit DIR                            safe, unsafe if it widens others
 ACL: named user entry lacks the bit              setfacl -m u:W:PERM+bit,m::MASK+bit                   same
 ACL: group class without the bit                 setfacl -m u:W:EFFECTIVE+bit,m::..                    same
+ACL: mask --- (the kernel skips the ACL)         as above, the worker keeping its 'other' bits         same, unsafe if others lose bits
 r on a file (owner/group/other)                  chmod u+r / g+r / o+r FILE                            safe
 r on many files, one cause, exact predicate      find TOP -type f -uid U -gid G -perm M -exec chmod o+r {} +   safe
   ... but private names under TOP                one chmod per file (a note when very many)            safe
@@ -261,6 +266,31 @@ class _Acl:
     @property
     def effective_mask(self) -> int:
         return 7 if self.mask is None else self.mask
+
+    @property
+    def skipped(self) -> bool:
+        """Mask --- (mode group bits 000): Linux does not read the ACL at all."""
+        return self.mask == 0
+
+    def granted(self, meta: Meta, ident: Identity) -> int:
+        """The bits the kernel grants `ident` (not the owner) now. Linux reads an ACL
+        only when the mode's group bits (the mask) are not all zero: with mask ---
+        the owning group gets those zero bits and everyone else, named users and
+        groups included, gets 'other'."""
+        in_owning = ident.in_group(meta.gid)
+        if self.skipped:
+            return 0 if in_owning else self.other
+        if ident.uid in self.users:
+            return self.users[ident.uid] & self.effective_mask
+        perms = [p for g, p in self.groups.items() if ident.in_group(g)]
+        if in_owning:
+            perms.append(self.group_obj)
+        if not perms:
+            return self.other
+        out = 0
+        for perm in perms:
+            out |= perm
+        return out & self.effective_mask
 
 
 def acl_text(meta: Meta) -> str:
@@ -529,7 +559,12 @@ class _Planner:
         return chmod, why, SAFE, alt, False
 
     def named(self, meta: Meta, acl: _Acl, need: int, why: str):
-        """A named ACL entry for the worker (or a wider mask when its entry is there)."""
+        """A named ACL entry for the worker (or a wider mask when its entry is there).
+
+        The worker keeps the bits it has now: with mask --- the kernel skips the
+        ACL and the worker gets 'other'; a wider mask makes it read the ACL again,
+        so the worker's entries must carry what 'other' gave it (x to enter a
+        directory it is asked to list)."""
         mask = acl.mask if acl.mask is not None else acl.group_obj
         ident = self.ident
         current = acl.users.get(ident.uid)
@@ -537,48 +572,61 @@ class _Planner:
         group_perm = 0
         for perm in self.worker_groups(meta, acl).values():
             group_perm |= perm
-        if current is not None and current & need == need:
-            spec = f"m::{rwx(mask | need)}"                     # the mask strips it
-            reason = f"; the ACL mask {rwx(mask)} removes {rwx(need).replace('-', '')}"
-        elif current is None and group_perm & need == need and acl.mask is not None:
-            spec = f"m::{rwx(mask | need)}"                     # group entries have it, masked
+        had = acl.granted(meta, ident)
+        want = had | need
+        bits = rwx(need).replace("-", "")
+        if current is not None and current & want == want:
+            spec = f"m::{rwx(mask | want)}"                     # the mask strips it
+            reason = f"; the ACL mask {rwx(mask)} removes {bits}"
+        elif current is None and group_perm & want == want and acl.mask is not None:
+            spec = f"m::{rwx(mask | want)}"                     # group entries have it, masked
             reason = f"; the ACL mask {rwx(mask)} removes it from the group entries"
         else:
-            bits = rwx(need).replace("-", "")
             if current is not None:                             # its entry lacks the bit
-                perm = current | need
-                reason = f"; its entry {rwx(current)} lacks {bits}"
+                reason = f"; its entry {rwx(current)} lacks {rwx(want & ~current).replace('-', '')}"
+                want |= current
             elif self.worker_groups(meta, acl):                 # keep what the groups gave
-                perm = (group_perm & acl.effective_mask) | need
-                reason = (f"; its group entries give {rwx(group_perm & acl.effective_mask)}: "
+                reason = (f"; its group entries give {rwx(had)}: "
                           f"a named entry adds {bits} for {self.user} alone")
             else:                                               # 'other': keep other's bits
-                perm = acl.other | need
                 reason = ""
-            spec = f"u:{word}:{rwx(perm)},m::{rwx(mask | perm)}"
-            need = perm
-        new_mask = mask | need
-        widened = self.widened(meta, acl, mask, new_mask)
+            spec = f"u:{word}:{rwx(want)},m::{rwx(mask | want)}"
+        if acl.skipped and had & ~need:
+            reason += (f"; with mask --- the kernel skips the ACL and {self.user} is 'other' "
+                       f"({rwx(acl.other)}): the change keeps {rwx(had).replace('-', '')} for it")
+        widened, narrowed = self.widened(meta, acl, mask, mask | want)
         app = SAFE
         if widened:
             app = UNSAFE
             reason += f"; the wider mask also gives {', '.join(widened)}"
+        if narrowed:
+            app = UNSAFE
+            reason += (f"; and takes {', '.join(narrowed)} (they were 'other' while the "
+                       "mask was ---)")
         return [("setfacl", "-m", spec)], (why and why + reason) or reason, app
 
-    def widened(self, meta: Meta, acl: _Acl, old: int, new: int) -> list[str]:
-        """Who else in the group class gains a bit when the mask goes from old to new."""
-        out = []
-        entries = [("group " + self.group_name(meta.gid) + " (owning group)", acl.group_obj)]
-        entries += [("user " + self.user_name(u), p) for u, p in acl.users.items()
-                    if u != self.ident.uid]
-        entries += [("group " + self.group_name(g), p) for g, p in acl.groups.items()]
+    def widened(self, meta: Meta, acl: _Acl, old: int, new: int) -> tuple[list[str], list[str]]:
+        """Who else in the group class gains (first list) or loses (second) a bit
+        when the mask goes from old to new. With mask --- the kernel skipped the
+        ACL: named users and groups had 'other', the owning group nothing."""
+        gains: list[str] = []
+        losses: list[str] = []
         if not meta.acl:
-            return []
-        for name, perm in entries:
-            gain = (perm & new) & ~(perm & old)
-            if gain:
-                out.append(f"{rwx(gain).replace('-', '')} to {name}")
-        return out
+            return gains, losses
+        skipped = acl.skipped
+        entries = [("group " + self.group_name(meta.gid) + " (owning group)", acl.group_obj,
+                    acl.group_obj & old)]
+        entries += [("user " + self.user_name(u), p, acl.other if skipped else p & old)
+                    for u, p in acl.users.items() if u != self.ident.uid]
+        entries += [("group " + self.group_name(g), p, acl.other if skipped else p & old)
+                    for g, p in acl.groups.items()]
+        for name, perm, before in entries:
+            after = perm & new
+            if after & ~before:
+                gains.append(f"{rwx(after & ~before).replace('-', '')} to {name}")
+            if before & ~after:
+                losses.append(f"{rwx(before & ~after).replace('-', '')} from {name}")
+        return gains, losses
 
     def worker_groups(self, meta: Meta, acl: _Acl) -> dict[str, int]:
         found = {}

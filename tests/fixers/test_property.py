@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 
-from hypothesis import HealthCheck, assume, event, given, settings
+from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 
 from fixhelpers import SOURCE, WHEN, Sandbox, changed, confcheck_ok, denials, kernel, snapshot
@@ -20,8 +20,9 @@ FILE_MODES = [0o600, 0o640, 0o644, 0o604, 0o000, 0o060, 0o004, 0o400, 0o200]
 # the same time (the real-server harness adds www-data to groups it makes) can own it
 IDS = [0, 33, 61500]
 NAMES = ["a", "b c", "new\nline", "q'x", "$(touch PWNED)", "-x", os.fsdecode(b"\xff"), ".env", "d"]
+# mask --- (mode group bits 000): the kernel skips the ACL and named entries are 'other'
 ACLS = [None, "u:www-data:r--,m::rwx", "u:www-data:r-x,m::---", "g:www-data:r-x,m::r--",
-        "g:100:rwx,m::--x"]
+        "g:100:rwx,m::--x", "u:www-data:r--,m::---", "g:www-data:--x,m::---"]
 
 entry = st.tuples(st.sampled_from(NAMES), st.booleans(), st.sampled_from(IDS),
                   st.sampled_from(IDS), st.integers(0, 100), st.sampled_from(ACLS))
@@ -63,6 +64,13 @@ tree = st.lists(st.tuples(st.sampled_from(DIR_MODES), st.sampled_from(IDS), st.s
 
 @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
 @given(spec=tree, listing=st.booleans())
+# masks of ---: listing a directory 'other' may enter (the wider mask must keep its x),
+# a directory and a file refused through their named entry
+@example(spec=[(0o701, 0, 0, "u:www-data:r-x,m::---", [])], listing=True)
+@example(spec=[(0o755, 0, 0, None, [("a", True, 0, 0, 3, "u:www-data:r--,m::---"),
+                                    ("b", False, 0, 0, 0, "u:www-data:r-x,m::---"),
+                                    ("d", True, 0, 61500, 4, "g:www-data:--x,m::---")])],
+         listing=True)
 def test_generated_script_fixes_exactly_what_was_refused(www, accounts, fs, spec, listing):
     sb = Sandbox()
     try:
