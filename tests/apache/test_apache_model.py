@@ -288,3 +288,41 @@ def test_uri_normalisation():
     with pytest.raises(UriStatus) as exc:
         normalize("/../x")
     assert exc.value.status == 400
+
+
+def test_static_merge_gives_the_directory_walks_authz(tree_dir):
+    """scan's static merge (served.dir_conf) merges the directory walk's sections as one walk, as
+    the request model does: `AuthMerging Or`/`And` alone in a `<DirectoryMatch>` after a
+    `<Directory>` Require (with an AuthzSendForbiddenOnFailure-only section, which keeps the
+    operator) combine with nothing above the walk (real Apache: the s-git-authmerging-or-grouped
+    scenario's /pub/a.html is 403)."""
+    from confcheck.servers.apache import authz
+    from confcheck.servers.apache.served import apache_served
+    vhost = SITE + """
+    <Directory @B@/www/pub>
+        Require all denied
+    </Directory>
+    <DirectoryMatch "/pub/">
+        AuthMerging Or
+    </DirectoryMatch>
+    <Directory @B@/www/and>
+        Require all granted
+    </Directory>
+    <DirectoryMatch "/and/">
+        AuthMerging And
+    </DirectoryMatch>
+    <DirectoryMatch "/and/">
+        AuthzSendForbiddenOnFailure On
+    </DirectoryMatch>"""
+    files = {"www/pub/a.html": "a", "www/and/a.html": "a"}
+    answers = {name: why(tree_dir, vhost, files, f"/{name}/a.html").status for name in ("pub", "and")}
+    assert answers == {"pub": 403, "and": 200}
+    prepared = prepare(WhyOptions(configs=[os.path.join(tree_dir, "httpd.conf")], server="apache"))
+    conf = prepared.model.conf
+    served = apache_served(conf, prepared.reading.loaded[0].tree.server_root)
+    site = next(s for s in conf.vhosts if any(name == "site.test" for name, _ in s.names))
+    ctx = authz.Context("GET", "127.0.0.1", {}, None, None, lambda *_: None)
+    for name, status in answers.items():
+        merged = served.dir_conf(site, f"{tree_dir}/www/{name}")
+        assert merged.authz_walk_base is None           # the walk is closed
+        assert (authz.evaluate(merged.authz, ctx) == authz.GRANTED) == (status == 200), name

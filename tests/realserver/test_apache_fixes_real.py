@@ -136,6 +136,7 @@ CHANGED: dict[tuple[str, int], tuple[int | None, int]] = {
     # APA108: <DirectoryMatch "/\.git(/|$)"> Require all denied
     # APA108: <DirectoryMatch "/\.git(/|$)"> Require all denied in the vhost of the FilesMatch
     ("a27-28-filesmatch-dotfiles", 1): (200, 403),     # GET /.git/config - the leak is closed
+    ("s-git-authmerging-or-grouped", 0): (200, 403),   # GET /.git/config - served through AuthMerging Or; closed
     # APA105 / APA118: httpd starts again
     ("fx-require-trailing-comment", 0): (None, 200),   # GET /
     ("fx-negative-require-in-any", 0): (None, 200),    # GET /a.html

@@ -143,3 +143,34 @@ def test_refused_preflights_under_cors_headers_are_reported(scan, apache_run):
     """APA119: the location sending Access-Control-Allow-* headers whose OPTIONS the real server
     refused is reported with that preflight; no other CORS scenario is."""
     assert preflight_problems(apache_run, scan.findings, "APA119", "cors-apache-limits", "/api/") == []
+
+
+
+GIT_PROBE = "/.git/config"      # the request APA108 puts to the model
+# a <Files>/<FilesMatch> written to hide dot files with a deny (APA108's precondition, by its text)
+_DOT_FILES_DENY = re.compile(r'<Files(?:Match)?\s+"?(?:\^\\\.|\.\*)[^>]*>\s*Require all denied', re.I)
+
+
+def test_dotfile_findings_are_where_the_real_server_served_the_repository(apache_run, scan):
+    """APA108 names a site exactly where real Apache served GET /.git/config although a dot-file
+    `<Files*>` deny refused /.env: each walk merges its sections among themselves first, so
+    `AuthMerging Or`/`And` alone in a `<Location>` after a Require of the same walk combines
+    with what the directory walk decided, not with that Require."""
+    wrong = []
+    served = 0
+    for sc in apache_run.scenarios.values():
+        if sc.error:
+            continue
+        plain = {req.path: req.status for req in sc.requests
+                 if req.status is not None and req.method == "GET" and not req.spec.headers and not req.spec.auth}
+        if GIT_PROBE not in plain:
+            continue
+        named = [f.message for f in scan.findings if f.rule == "APA108" and str(sc.root) + "/" in f.message]
+        expected = plain[GIT_PROBE] == 200 and plain.get("/.env") == 403 \
+            and _DOT_FILES_DENY.search(sc.spec.configs["apache"]) is not None
+        served += expected
+        if expected != bool(named):
+            wrong.append(f"{sc.name}: GET {GIT_PROBE} -> {plain[GIT_PROBE]}, /.env -> {plain.get('/.env')}, "
+                         f"APA108: {named}")
+    assert not wrong, "\n".join(wrong)
+    assert served >= 2

@@ -21,7 +21,7 @@ import posixpath
 from dataclasses import dataclass, field
 
 from confcheck.fs.model import NotChecked
-from confcheck.servers.apache.perdir import OPT_INDEXES, OPT_SYM_LINKS, OPT_SYM_OWNER, DirConf
+from confcheck.servers.apache.perdir import OPT_INDEXES, OPT_SYM_LINKS, OPT_SYM_OWNER, DirConf, walk_end, walk_start
 
 # Debian's build (`apache2 -V`: -D DOCUMENT_LOCATION); upstream compiles in
 # /usr/local/apache2/htdocs.
@@ -157,7 +157,8 @@ class ApacheServed:
     def dir_conf(self, server, directory: str) -> DirConf:
         """The merged per-directory configuration of `directory` as the directory walk builds it
         when every component exists (server defaults, `<Directory>` shortest first,
-        `<DirectoryMatch>`); .htaccess files are not read."""
+        `<DirectoryMatch>`, merged as one walk); .htaccess files are not read. The other
+        walks (`<Files>`, `<Location>`, `<If>`) need a request: rules ask decide()."""
         from confcheck.servers.apache.sections import WalkStop, apply, apply_directory_sections
         directory = directory.rstrip("/") or "/"
         key = (id(server), directory)
@@ -166,7 +167,9 @@ class ApacheServed:
             return hit
         st = _Quiet(self.model)
         plain, regexes = self._dir_sections(server)
-        conf = self.model.base_conf(server)
+        # one walk, as directory_walk: its sections merge among themselves, then onto the
+        # server defaults (request.c), which the authz merge is not indifferent to
+        conf = walk_start(self.model.base_conf(server))
         parts = [p for p in directory.split("/") if p]
         idx = 0
         try:
@@ -179,6 +182,7 @@ class ApacheServed:
                     conf = apply(st, conf, sec, None)
         except WalkStop:
             pass            # a section httpd refuses: startup_errors reports it
+        conf = walk_end(conf)
         self._dir_confs[key] = conf
         return conf
 
