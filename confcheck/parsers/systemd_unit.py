@@ -236,3 +236,32 @@ def load_unit(fs, name: str, display=None) -> Unit | None:
 
 
 __all__ = ["Assignment", "Unit", "SEARCH_PATH", "find_files", "load_unit", "parse"]
+
+
+def in_effect(unit: "Unit", key: str, section: str = "Service") -> list:
+    """The assignments of a list setting after its last reset (an empty assignment)."""
+    kept: list = []
+    for a in unit.get(section, key):
+        kept = kept + [a] if a.value else []
+    return kept
+
+
+def environment(unit: "Unit", read_file) -> dict[str, tuple[str, str]]:
+    """The unit's environment as (value, where) by name: Environment=, then EnvironmentFile=
+    over it (systemd.exec(5): "Settings from these files override settings made with
+    Environment="), each list reset by an empty assignment. `read_file(path)` reads one
+    EnvironmentFile= (its leading `-` already dropped) the same way."""
+    import shlex
+    out: dict[str, tuple[str, str]] = {}
+    for item in in_effect(unit, "Environment"):
+        try:
+            words = shlex.split(item.value)
+        except ValueError:
+            continue
+        for word in words:
+            key, sep, value = word.partition("=")
+            if sep:
+                out[key] = (value, item.where)
+    for item in in_effect(unit, "EnvironmentFile"):
+        out.update(read_file(item.value.lstrip("-")))
+    return out

@@ -129,3 +129,19 @@ def test_namespace_follows_namespace_c():
     assert (cache.mode, cache.dir_mode, cache.read_only) == (TMPFS, 0o700, True)
     root_home = next(m for m in box.mounts if m.path == "/root")
     assert root_home.dir_mode == 0o700
+
+
+def test_environment_files_override_environment_and_an_empty_assignment_resets_each_list(tmp_path):
+    # systemd.exec(5): EnvironmentFile= settings override Environment=; both are lists an empty
+    # assignment resets. php-fpm's unit reading and Django's discovery take the environment here.
+    from confcheck.parsers.systemd_unit import Unit, environment, parse
+    from confcheck.source import SourceFile
+    text = ("[Service]\nEnvironment=A=unit B=unit\nEnvironmentFile=-/gone.env\nEnvironmentFile=\n"
+            "EnvironmentFile=-/site.env\nEnvironment=\nEnvironment=\"C=after reset\" D=unit\n")
+    unit = Unit("app.service")
+    parse(SourceFile("app.service", text.encode()), unit)
+    files = {"/site.env": {"D": ("file", "/site.env:1")}}
+    read = []
+    env = environment(unit, lambda path: read.append(path) or files.get(path, {}))
+    assert read == ["/site.env"]                         # the reset dropped /gone.env
+    assert env == {"C": ("after reset", "app.service:7:1"), "D": ("file", "/site.env:1")}

@@ -130,20 +130,7 @@ def _units(trees: list[str]) -> list[_UnitApp]:
                 g = gunicorn_conf.from_command(gunicorn_conf.split_exec(start.value), start.where, cwd)
                 if g is None:
                     continue
-                environ: dict[str, tuple[str, str]] = {}
-                for item in unit.get("Service", "EnvironmentFile"):
-                    environ.update(read_env_file(item.value.lstrip("-")))
-                for item in unit.get("Service", "Environment"):
-                    try:
-                        import shlex
-                        words = shlex.split(item.value)
-                    except ValueError:
-                        continue
-                    for word in words:
-                        key, sep, value = word.partition("=")
-                        if sep:
-                            environ[key] = (value, item.where)
-                found.append(_UnitApp(g, environ, g.chdir or cwd))
+                found.append(_UnitApp(g, systemd_unit.environment(unit, read_env_file), g.chdir or cwd))
     return found
 
 

@@ -9,7 +9,6 @@ Debian names the unit php<V>-fpm.service (ExecStart=/usr/sbin/php-fpm<V> --nodae
 
 from __future__ import annotations
 
-import shlex
 from dataclasses import dataclass, field
 
 from confcheck.inputs.paths import local_path
@@ -49,27 +48,6 @@ def started_by(conf_server_path: str, root: str | None, fs=None) -> Started | No
 
 
 def _environment(unit, root: str | None) -> dict[str, tuple[str, str]]:
-    """Environment=, then EnvironmentFile= over it (systemd.exec(5): "Settings from these files
-    override settings made with Environment="), each list reset by an empty assignment."""
     from confcheck.apps.django.discover import read_env_file
-    out: dict[str, tuple[str, str]] = {}
-    for item in _in_effect(unit, "Environment"):
-        try:
-            words = shlex.split(item.value)
-        except ValueError:
-            continue
-        for word in words:
-            key, sep, value = word.partition("=")
-            if sep:
-                out[key] = (value, item.where)
-    for item in _in_effect(unit, "EnvironmentFile"):
-        out.update(read_env_file(local_path(item.value.lstrip("-"), root)))
-    return out
-
-
-def _in_effect(unit, key: str) -> list:
-    """The assignments of a list setting after its last reset (an empty assignment)."""
-    kept: list = []
-    for a in unit.get("Service", key):
-        kept = kept + [a] if a.value else []
-    return kept
+    from confcheck.parsers.systemd_unit import environment
+    return environment(unit, lambda path: read_env_file(local_path(path, root)))
