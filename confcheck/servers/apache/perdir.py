@@ -504,7 +504,7 @@ def _authz_pair(base: tuple, new: tuple) -> tuple:
     is why the walks group their sections first (walk_start): `AuthMerging Or`
     alone in a section after a denying one of the same walk carries the denial
     into an Or with what the walk started from."""
-    (base_section, base_op), (new_section, new_op) = base, new
+    (base_section, _), (new_section, new_op) = base, new
     if new_op == "unset" and new_section is None and base_section is not None:
         return base                             # only AuthzSendForbiddenOnFailure set
     if new_op in ("off", "unset") or not (base_section or new_section):
