@@ -198,8 +198,10 @@ class Chain:
 
     # -- building ----------------------------------------------------------------
     @classmethod
-    def build(cls) -> "Chain":
-        base = Path(tempfile.mkdtemp(prefix=f"confcheck-dj-{os.getpid()}-", dir="/var/tmp"))
+    def _new(cls, tag: str, hosts) -> "Chain":
+        """A fresh 0755 tree under /var/tmp with the four server ports and a throwaway
+        certificate for `hosts` (the gunicorn and the uWSGI chains start alike)."""
+        base = Path(tempfile.mkdtemp(prefix=f"confcheck-{tag}-{os.getpid()}-", dir="/var/tmp"))
         base.chmod(0o755)
         chain = cls(base)
         for name in ("nginx-https", "nginx-http", "apache-https", "apache-http"):
@@ -208,16 +210,27 @@ class Chain:
         subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
                         "-keyout", str(base / "tls/key.pem"), "-out", str(base / "tls/cert.pem"),
                         "-subj", "/CN=confcheck.test", "-addext",
-                        "subjectAltName=" + ",".join(f"DNS:{h}" for h in ALL_HOSTS)],
+                        "subjectAltName=" + ",".join(f"DNS:{h}" for h in hosts)],
                        check=True, capture_output=True, timeout=60)
+        return chain
+
+    @staticmethod
+    def _write_project(root: Path, module: str, files: dict[str, str]) -> None:
+        """manage.py and the shop package with its settings files."""
+        _write(root / "manage.py", MANAGE.format(module=module))
+        for rel, text in {"shop/__init__.py": "", "shop/wsgi.py": WSGI.format(module=module),
+                          "shop/urls.py": URLS, "shop/views.py": VIEWS, **files}.items():
+            _write(root / rel, text)
+
+    @classmethod
+    def build(cls) -> "Chain":
+        chain = cls._new("dj", ALL_HOSTS)
+        base = chain.base
         for variant in ("single", "split", "env"):
             module, files, environ = settings_files(variant)
             root = base / "apps" / variant
             project = Project(variant, root, free_port(), module, environ)
-            _write(root / "manage.py", MANAGE.format(module=module))
-            for rel, text in {"shop/__init__.py": "", "shop/wsgi.py": WSGI.format(module=module),
-                              "shop/urls.py": URLS, "shop/views.py": VIEWS, **files}.items():
-                _write(root / rel, text)
+            chain._write_project(root, module, files)
             _write(root / "shop.service", project.unit_text())
             chain.projects[variant] = project
         _write(base / "nginx/nginx.conf", chain.nginx_conf())

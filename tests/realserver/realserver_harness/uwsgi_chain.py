@@ -18,10 +18,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sysconfig
-import tempfile
 from pathlib import Path
 
-from .django_chain import COMMON, MANAGE, MIDDLEWARE, URLS, VIEWS, WSGI, Chain, Project, _wait_port, _write
+from .django_chain import COMMON, MIDDLEWARE, Chain, Project, _wait_port, _write
 from .runner import free_port, set_pdeathsig
 
 UWSGI = "/usr/bin/uwsgi"
@@ -61,27 +60,15 @@ class UwsgiChain(Chain):
 
     @classmethod
     def build(cls) -> "UwsgiChain":
-        base = Path(tempfile.mkdtemp(prefix=f"confcheck-uw-{os.getpid()}-", dir="/var/tmp"))
-        base.chmod(0o755)
-        chain = cls(base)
+        chain = cls._new("uw", ALL_HOSTS)
+        base = chain.base
         chain.sockets = {}
-        for name in ("nginx-https", "nginx-http", "apache-https", "apache-http"):
-            chain.ports[name] = free_port()
-        (base / "tls").mkdir()
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                        "-keyout", str(base / "tls/key.pem"), "-out", str(base / "tls/cert.pem"),
-                        "-subj", "/CN=confcheck.test", "-addext",
-                        "subjectAltName=" + ",".join(f"DNS:{h}" for h in ALL_HOSTS)],
-                       check=True, capture_output=True, timeout=60)
         for variant in ("uone", "utwo"):
             module, files, environ = project_files(variant)
             root = base / "apps" / variant
             project = Project(variant, root, free_port(), module, environ)
             chain.sockets[variant] = free_port()
-            _write(root / "manage.py", MANAGE.format(module=module))
-            for rel, text in {"shop/__init__.py": "", "shop/wsgi.py": WSGI.format(module=module),
-                              "shop/urls.py": URLS, "shop/views.py": VIEWS, **files}.items():
-                _write(root / rel, text)
+            chain._write_project(root, module, files)
             chain.projects[variant] = project
             _write(chain.ini(variant), chain.ini_text(variant))
         _write(base / "nginx/nginx.conf", chain.nginx_conf())
