@@ -14,6 +14,8 @@ import sys
 
 import pytest
 
+from realserver_harness.django_chain import csrf_posts
+
 pytestmark = pytest.mark.realserver
 
 PROBE_PATHS = ("nginx", "apache")
@@ -34,17 +36,13 @@ def chain(request, realserver_gate):
     return built
 
 
-def _config(chain, server: str, name: str = None) -> str:
-    return str(chain.base / server / (name or ("nginx.conf" if server == "nginx" else "httpd.conf")))
-
-
 def _trees(chain, *variants) -> list[str]:
     return [str(chain.base / "apps" / v) for v in (variants or chain.projects)]
 
 
 def _prepare(chain, server: str):
     from confcheck.why import WhyOptions, prepare
-    return prepare(WhyOptions(paths=[_config(chain, server), *_trees(chain)], no_fs=False))
+    return prepare(WhyOptions(paths=[chain.config(server), *_trees(chain)], no_fs=False))
 
 
 SITES = [  # (server, scheme, host)
@@ -55,17 +53,6 @@ SITES = [  # (server, scheme, host)
     ("apache", "https", "a-bare.test"), ("apache", "https", "a-pres.test"), ("apache", "http", "a-pres.test"),
     ("apache", "https", "a-good.test"),
 ]
-
-
-def _posts(origin: str, page: str):
-    """(label, headers without the cookie/token) of the POSTs sent after the GET."""
-    return [
-        ("origin", {"Origin": origin, "Referer": page}),
-        ("referer-only", {"Referer": page}),
-        ("neither", {}),
-        ("foreign-origin", {"Origin": "https://evil.test"}),
-        ("http-referer", {"Referer": page.replace("https://", "http://")}),
-    ]
 
 
 def _check(chain, prepared, server, scheme, host, method, path, headers, seen) -> None:
@@ -106,7 +93,7 @@ def test_why_predicts_django_status_and_reason_for_every_request(chain):
         token = got.body.strip() if got.status == 200 else "x" * 64
         # a browser sends a Secure cookie back over https only
         jar = {"Cookie": f"csrftoken={cookie}"} if cookie and (scheme == "https" or not secure) else {}
-        for label, headers in _posts(origin, page):
+        for label, headers in csrf_posts(origin, page):
             n += 1
             _check(chain, prepared[server], server, scheme, host, "POST", f"/form/{label}-{n}/",
                    {**jar, "X-CSRFToken": token, **headers}, seen)
@@ -135,10 +122,10 @@ def _line_of(path, needle: str) -> int:
 def test_scan_reports_each_cause_at_its_line(chain):
     found = set()
     for server in PROBE_PATHS:
-        result = _scan([_config(chain, server), *_trees(chain)])
+        result = _scan([chain.config(server), *_trees(chain)])
         assert not result.errors and not result.failures
         found |= {(f.rule, f.span.file, f.span.line) for f in result.findings if f.rule.startswith("APP")}
-    nginx, apache = _config(chain, "nginx"), _config(chain, "apache")
+    nginx, apache = chain.config("nginx"), chain.config("apache")
     single = str(chain.base / "apps/single/shop/settings.py")
     prod = str(chain.base / "apps/split/shop/settings/prod.py")
     env = str(chain.base / "apps/env/shop/settings.py")
@@ -161,7 +148,7 @@ def test_scan_reports_each_cause_at_its_line(chain):
     assert good == set(), good
     # a correct chain alone: nothing
     for server in PROBE_PATHS:
-        quiet = _scan([_config(chain, server, "good.conf"), *_trees(chain, "split")])
+        quiet = _scan([chain.config(server, "good.conf"), *_trees(chain, "split")])
         apps = [f for f in quiet.findings if f.rule.startswith("APP")]
         assert apps == [], [f.message for f in apps]
 
@@ -203,7 +190,7 @@ def test_fixes_make_refused_posts_pass_and_change_nothing_else(chain):
     before = _answers(chain)
     try:
         for server in PROBE_PATHS:
-            code = main(["fix", _config(chain, server), *_trees(chain), "--apply", "--yes",
+            code = main(["fix", chain.config(server), *_trees(chain), "--apply", "--yes",
                          "--backup-dir", str(chain.base / f"backup-{server}")])
             assert code in (0, 1), code
         settings_diff = subprocess.run(["diff", str(saved / "apps/single/shop/settings.py"),
@@ -247,7 +234,7 @@ def _answers(chain) -> dict:
         cookie = got.cookies.get("csrftoken", (None, False))[0]
         token = got.body.strip() if got.status == 200 else "x" * 64
         jar = {"Cookie": f"csrftoken={cookie}"} if cookie else {}
-        for label, headers in _posts(origin, f"{origin}/form/fix-g/")[:2]:
+        for label, headers in csrf_posts(origin, f"{origin}/form/fix-g/")[:2]:
             out[(host, label)] = chain.request(server, scheme, host, "POST", "/form/fix-p/",
                                                {**jar, "X-CSRFToken": token, **headers}).status
     return out

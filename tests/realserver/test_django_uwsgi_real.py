@@ -13,6 +13,8 @@ import os
 
 import pytest
 
+from realserver_harness.django_chain import csrf_posts
+
 pytestmark = pytest.mark.realserver
 
 # (server, scheme, host, what `why` cannot know: None, or a text its null answer names)
@@ -46,24 +48,15 @@ def chain(request, realserver_gate):
     return built
 
 
-def _config(chain, server: str, name: str = None) -> str:
-    return str(chain.base / server / (name or ("nginx.conf" if server == "nginx" else "httpd.conf")))
-
-
 def _trees(chain) -> list[str]:
     # utwo's project is outside the trees named: its uWSGI ini (Debian's layout) links it
     return [str(chain.base / "etc/uwsgi"), str(chain.base / "apps/uone")]
 
 
 def _posts(origin: str, page: str):
-    """(label, headers without the cookie/token) of the POSTs sent after the GET."""
-    return [
-        ("origin", {"Origin": origin, "Referer": page}),
-        ("referer-only", {"Referer": page}),
-        ("neither", {}),
-        ("foreign-origin", {"Origin": "https://evil.test"}),
-        ("http-referer", {"Referer": page.replace("https://", "http://")}),
-        # a client's own X-Forwarded-Proto: uWSGI takes it from anyone it reaches
+    """The gunicorn chain's POSTs, then a client's own X-Forwarded-Proto/-Ssl: uWSGI takes them
+    from anyone it reaches."""
+    return csrf_posts(origin, page) + [
         ("client-proto", {"Origin": origin, "X-Forwarded-Proto": "https"}),
         ("client-ssl", {"Origin": origin, "X-Forwarded-Ssl": "on"}),
     ]
@@ -100,7 +93,7 @@ def _check(chain, prepared, server, scheme, host, unknown, method, path, headers
 
 def test_why_predicts_django_under_uwsgi_for_every_request(chain):
     from confcheck.why import WhyOptions, prepare
-    prepared = {server: prepare(WhyOptions(paths=[_config(chain, server), *_trees(chain)], no_fs=False))
+    prepared = {server: prepare(WhyOptions(paths=[chain.config(server), *_trees(chain)], no_fs=False))
                 for server in ("nginx", "apache")}
     seen: dict = {}
     n = 0
@@ -150,10 +143,10 @@ def _settings_line(path, needle: str) -> int:
 def test_scan_reports_each_cause_at_its_line_under_uwsgi(chain):
     found = set()
     for server in ("nginx", "apache"):
-        result = _scan([_config(chain, server), *_trees(chain)])
+        result = _scan([chain.config(server), *_trees(chain)])
         assert not result.errors and not result.failures
         found |= {(f.rule, f.span.file, f.span.line) for f in result.findings if f.rule.startswith("APP")}
-    nginx, apache = _config(chain, "nginx"), _config(chain, "apache")
+    nginx, apache = chain.config("nginx"), chain.config("apache")
     one = str(chain.base / "apps/uone/shop/settings.py")
     two = str(chain.base / "apps/utwo/shop/settings.py")
     want = {
@@ -171,6 +164,6 @@ def test_scan_reports_each_cause_at_its_line_under_uwsgi(chain):
     assert {(f, line) for _r, f, line in found} & quiet_lines == set(), sorted(found)
     # the correct blocks alone: nothing
     for server in ("nginx", "apache"):
-        quiet = _scan([_config(chain, server, "good.conf"), *_trees(chain)])
+        quiet = _scan([chain.config(server, "good.conf"), *_trees(chain)])
         apps = [f for f in quiet.findings if f.rule.startswith("APP")]
         assert apps == [], [f.message for f in apps]

@@ -140,6 +140,17 @@ class Project:
                 f"ExecStart={sys.executable} -m gunicorn --bind 127.0.0.1:{self.port} --workers 1 shop.wsgi\n")
 
 
+def csrf_posts(origin: str, page: str) -> list[tuple[str, dict[str, str]]]:
+    """(label, headers without the cookie/token) of the POSTs sent after the GET."""
+    return [
+        ("origin", {"Origin": origin, "Referer": page}),
+        ("referer-only", {"Referer": page}),
+        ("neither", {}),
+        ("foreign-origin", {"Origin": "https://evil.test"}),
+        ("http-referer", {"Referer": page.replace("https://", "http://")}),
+    ]
+
+
 def _write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
@@ -197,6 +208,10 @@ class Chain:
     requests: int = 0
 
     # -- building ----------------------------------------------------------------
+    def config(self, server: str, name: str | None = None) -> str:
+        """The main config file of `server` (nginx or apache), or its file `name`."""
+        return str(self.base / server / (name or ("nginx.conf" if server == "nginx" else "httpd.conf")))
+
     @classmethod
     def _new(cls, tag: str, hosts) -> "Chain":
         """A fresh 0755 tree under /var/tmp with the four server ports and a throwaway
