@@ -280,23 +280,24 @@ def _why_run(prepared, url, request, batch, fmt, color) -> None:
 def _why_batch(prepared, stream, json) -> tuple[int, list[str]]:
     """(bad request lines, internal errors as `line N: ...`): every line is answered."""
     from confcheck.servers.nginx.request import RequestError
-    from confcheck.why import explain, parse_batch_line
+    from confcheck.why import parse_batch_line
+    from confcheck.why_batch import answerer
 
+    answer = answerer(prepared)
     bad, failed = 0, []
     for number, line in enumerate(stream, start=1):
         if not line.strip():
             continue
         try:
-            outcome = explain(prepared, parse_batch_line(line, number))
-            doc = outcome.to_json()
+            text, error = answer(parse_batch_line(line, number))
         except RequestError as exc:
             bad += 1
-            doc = {"request": None, "error": str(exc)}
+            text = json.dumps({"request": None, "error": str(exc)}, ensure_ascii=True)
             sys.stderr.write(f"confcheck: {exc}\n")
         else:
-            if outcome.internal_error is not None:
-                failed.append(f"internal error: line {number}: {outcome.internal_error}")
-        sys.stdout.write(json.dumps(doc, ensure_ascii=True) + "\n")
+            if error is not None:
+                failed.append(f"internal error: line {number}: {error}")
+        sys.stdout.write(text + "\n")
     return bad, failed
 
 

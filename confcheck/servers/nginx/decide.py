@@ -211,17 +211,18 @@ def _alias_location(scope: Scope, node: Node | None) -> "Location | None":
     return None
 
 
-def decide(model: Model, request: Request, server: Server | None = None) -> Outcome:
-    """The answer to `request`; `server` skips server selection (a log line names its server)."""
-    if server is None:
+def decide(model: Model, request: Request, server: Server | None = None, selection=None) -> Outcome:
+    """The answer to `request`; `server` skips server selection (a log line names its server),
+    and so does `selection`, select_server's answer for this request made beforehand."""
+    if selection is None and server is None:
         selection = select_server(model.http, request)
-    else:
+    elif selection is None:
         from confcheck.servers.nginx.select import Selection
         selection = Selection(server, "named by the log line", server.node, {})
     server = selection.server
     state = State(model, request, server)
     state.named_captures.update(selection.captures)
-    state.step("server", lambda: f"{server.describe()}: {selection.reason}", selection.node)
+    state.trace.append(server_step(selection))
     try:
         if request.method == "TRACE":
             raise Final(405, "nginx refuses the TRACE method")
@@ -241,6 +242,12 @@ def decide(model: Model, request: Request, server: Server | None = None) -> Outc
         del state.trace[MAX_STEPS // 10:]    # the head shows where it started; the rest repeats
         return _outcome(state, Final(None, unfinished_reason(exc)))
     raise AssertionError("decide() always ends with a status")
+
+
+def server_step(selection) -> Step:
+    """The trace's first line: which server block answers, and why."""
+    server = selection.server
+    return Step("server", lambda: f"{server.describe()}: {selection.reason}", selection.node)
 
 
 def _parse_uri(state: State, request: Request) -> str:

@@ -1,0 +1,322 @@
+"""why --batch: one JSON line per request, one decision shared by look-alike servers.
+
+Generated configs repeat one server block with only its names changed, and
+in a config-only batch a request to one of them is answered like the same
+request, names renamed, to another of the same shape
+(confcheck.analyzers.nginx._shapes says when two servers are look-alikes).
+So the decision is made once per shape and request, and its JSON line kept as
+a template whose holes are the names, the request, the server selection and
+the places (file, line) of the nodes it cites, filled for each server.
+
+A template answers only after it proved itself: the first two servers of a
+shape that get the same request are decided in full, and the second answer
+must be the first one's renamed; a server whose names differ at a position no
+such pair covered is decided in full once more the same way. What renaming
+cannot carry (a message naming a file of the server, a name the request
+itself spells, a rate limit) keeps the full decision for every server.
+CONFCHECK_NO_SHARING turns sharing off (tests compare both).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from json.encoder import encode_basestring_ascii as _quote
+from urllib.parse import unquote
+
+from confcheck.why import Prepared, explain
+
+from confcheck.analyzers.nginx._shapes import _TOKEN_SPLIT  # the tokens look-alikes rename
+
+# a hole standing for a whole value, and a token's position inside a string
+_MARK = re.compile(r'"\\u0001(\d+)\\u0001"|\\u0002(\d+)\\u0002')
+_NOT_ALNUM = re.compile(r"[^a-z0-9_]+")
+
+
+def answerer(prepared: Prepared):
+    """request -> (its JSON line, its internal error or None)."""
+    if prepared.server == "nginx" and _shareable(prepared):
+        return _Shared(prepared)
+    return _direct(prepared)
+
+
+def _direct(prepared: Prepared):
+    def answer(request) -> tuple[str, str | None]:
+        outcome = explain(prepared, request)
+        return json.dumps(outcome.to_json(), ensure_ascii=True), outcome.internal_error
+    return answer
+
+
+def _shareable(prepared: Prepared) -> bool:
+    """Config-only answers from the nginx model alone: no layer in front (WAF) or behind
+    (apps, php-fpm pools, whose settings may name one server's paths)."""
+    from confcheck.analyzers.nginx._shapes import sharing_on
+    model = prepared.model
+    return sharing_on(model) and not prepared.apps and not model.outside and not model.pools
+
+
+class _Names:
+    """One server as its look-alikes see it: its shape, its renamed tokens (`index`: those
+    that differ between servers of the shape), its nodes by position."""
+
+    __slots__ = ("server", "shape", "free", "index", "_nodes", "_positions", "_files", "_texts")
+
+    def __init__(self, server, shape: int, free: tuple[str, ...], varying: frozenset[int]) -> None:
+        self.server, self.shape, self.free = server, shape, free
+        self.index = {free[i]: i for i in varying}
+        self._nodes = self._positions = self._files = None
+        self._texts: dict[tuple, str] = {}
+
+    def nodes(self) -> list:
+        if self._nodes is None:
+            from confcheck.analyzers.nginx._shapes import server_nodes
+            self._nodes = server_nodes(self.server)
+        return self._nodes
+
+    def position(self, node) -> int | None:
+        """The node's position in the server (-1: the server block itself); None when outside it."""
+        if self._positions is None:
+            self._positions = {id(n): i for i, n in enumerate(self.nodes())}
+            self._positions[id(self.server.node)] = -1
+        return self._positions.get(id(node))
+
+    def node_text(self, hole: tuple) -> str:
+        """The JSON text of an attribute (file, line, ...) of the node at a position."""
+        text = self._texts.get(hole)
+        if text is None:
+            position = hole[1]
+            node = self.server.node if position < 0 else self.nodes()[position]
+            value = getattr(node, hole[2])
+            text = self._texts[hole] = _quote(value) if isinstance(value, str) else json.dumps(value)
+        return text
+
+    def files(self) -> frozenset[str]:
+        if self._files is None:
+            self._files = frozenset([self.server.node.file] + [n.file for n in self.nodes()])
+        return self._files
+
+    def abstract(self, request) -> tuple:
+        """The request with this server's varying tokens as their positions."""
+        text = "\x00".join((request.method, request.client_ip, request.scheme, str(request.port),
+                            request.address, request.host, request.raw_path, request.args,
+                            "log" if request.address_from_log else "", request.url,
+                            *[f"{k}\x01{v}" for k, v in request.headers.items()]))
+        parts = _TOKEN_SPLIT.split(text)
+        index = self.index
+        parts[1::2] = [index.get(p, p) for p in parts[1::2]]
+        return tuple(parts)
+
+
+def _literal(abstract: tuple, request) -> str:
+    """The request's own text in an abstracted request, with its Basic credentials decoded."""
+    literal = "".join(p for p in abstract if type(p) is str)
+    credentials = request.basic_credentials() if "authorization" in request.headers else None
+    return literal + ("\x00" + ":".join(credentials) if credentials else "")
+
+
+class _Refused(Exception):
+    """The answer holds something renaming cannot carry to a look-alike."""
+
+
+class _Template:
+    """An answer's JSON line as pieces: literal text, a position in the server's renamed tokens
+    (int), or a hole: ("request",), ("server",) (the selection's trace line), ("node", position,
+    attribute) (a cited node's file, line, column or name)."""
+
+    __slots__ = ("pieces", "holes")
+
+    def __init__(self, outcome, line: str, names: _Names) -> None:
+        from dataclasses import replace
+
+        from confcheck.servers.outcome import Step
+        if (outcome.internal_error is not None or outcome.limits or outcome.app is not None
+                or outcome.waf is not None or not outcome.trace or outcome.trace[0].step != "server"
+                or "\\u0001" in line or "\\u0002" in line):
+            raise _Refused()
+        self.holes: list[tuple] = []
+        files = names.files()
+
+        def node(n):
+            if n is None:
+                return None
+            position = names.position(n)
+            if position is None:
+                if n.file in files:
+                    raise _Refused()     # another block of the server's files: not carried by position
+                return n
+            return _NodeHole(self, position)
+
+        trace = [Step("server", "")] + [Step(s.step, s.detail, node(s.node)) for s in outcome.trace[1:]]
+        doc = replace(outcome, trace=trace, decided_by=node(outcome.decided_by),
+                      not_modelled=node(outcome.not_modelled)).to_json()
+        doc["request"] = self.mark(("request",))
+        doc["trace"][0] = self.mark(("server",))
+        split = _MARK.split(json.dumps(self._texts(doc, names, files), ensure_ascii=True))
+        pieces: list = []
+        found: list[int] = []
+        for i in range(0, len(split), 3):
+            pieces.append(split[i])
+            if i + 1 < len(split):
+                hole, token = split[i + 1], split[i + 2]
+                if hole is not None:
+                    found.append(int(hole))
+                    pieces.append(self.holes[int(hole)])
+                else:
+                    pieces.append(int(token))
+        if sorted(found) != list(range(len(self.holes))):
+            raise _Refused()
+        self.pieces = [p for p in pieces if p != ""]
+
+    def mark(self, hole: tuple) -> str:
+        self.holes.append(hole)
+        return f"\x01{len(self.holes) - 1}\x01"
+
+    def _texts(self, value, names: _Names, files: frozenset[str]):
+        """`value` with the server's varying tokens in its strings marked by position."""
+        if isinstance(value, str):
+            if value.startswith("\x01"):
+                return value
+            if any(f in value for f in files):
+                raise _Refused()     # a message citing file:line of the server moves with more than names
+            parts = _TOKEN_SPLIT.split(value)
+            index = names.index
+            if not any(p in index for p in parts[1::2]):
+                return value
+            parts[1::2] = [f"\x02{index[p]}\x02" if p in index else p for p in parts[1::2]]
+            return "".join(parts)
+        if isinstance(value, dict):
+            return {k: self._texts(v, names, files) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._texts(v, names, files) for v in value]
+        return value
+
+    def fill(self, request, selection, names: _Names) -> str:
+        # a token is letters, digits and _: its JSON text is itself
+        free = names.free
+        out = []
+        for piece in self.pieces:
+            kind = type(piece)
+            if kind is str:
+                out.append(piece)
+            elif kind is int:
+                out.append(free[piece])
+            elif piece[0] == "node":
+                out.append(names.node_text(piece))
+            elif piece[0] == "request":
+                out.append(json.dumps(request.to_json(), ensure_ascii=True))
+            else:
+                from confcheck.servers.nginx.decide import server_step
+                out.append(json.dumps(server_step(selection).to_json(), ensure_ascii=True))
+        return "".join(out)
+
+
+class _NodeHole:
+    """Stands for a node of the server in the template: each attribute read is a hole."""
+
+    __slots__ = ("template", "position")
+
+    def __init__(self, template: _Template, position: int) -> None:
+        self.template, self.position = template, position
+
+    def __getattr__(self, name: str):
+        if name not in ("file", "line", "column", "name"):
+            raise AttributeError(name)
+        return self.template.mark(("node", self.position, name))
+
+
+class _Entry:
+    """One (shape, request): the template, the server it was made from, the token
+    positions proved to rename (None: not yet proved)."""
+
+    __slots__ = ("template", "names", "proved")
+
+    def __init__(self, template, names: _Names) -> None:
+        self.template, self.names, self.proved = template, names, None
+
+
+class _Shared:
+    def __init__(self, prepared: Prepared) -> None:
+        from confcheck.analyzers.nginx._shapes import shapes
+        self.prepared = prepared
+        self.direct = _direct(prepared)
+        http = prepared.model.http
+        self.table = table = shapes(http)
+        self.shape_ids: dict = {}
+        first: dict[int, tuple] = {}
+        self.varying: dict[int, set] = {}
+        for server in http.servers:
+            key = table.key[id(server)]
+            if key is None:
+                continue
+            shape = self.shape_ids.setdefault(key, len(self.shape_ids))
+            free = table.renamed[id(server)]
+            ref = first.setdefault(shape, free)
+            self.varying.setdefault(shape, set()).update(i for i, (a, b) in enumerate(zip(ref, free)) if a != b)
+        self.servers: dict[int, _Names | None] = {}
+        self.entries: dict[tuple, _Entry] = {}
+
+    def __call__(self, request) -> tuple[str, str | None]:
+        from confcheck.servers.nginx.select import select_server
+        try:
+            selection = select_server(self.prepared.model.http, request)
+        except Exception:  # noqa: BLE001 - the full path answers it (or reports the bad request)
+            return self.direct(request)
+        names = self._names(selection.server)
+        if names is None or selection.captures:
+            return self._decide(request, selection, names, template=False)[:2]
+        shape = names.abstract(request)
+        key = (names.shape, shape)
+        entry = self.entries.get(key)
+        if entry is None:
+            line, error, template = self._decide(request, selection, names)
+            self.entries[key] = _Entry(template, names)
+            return line, error
+        if entry.template is None:
+            return self._decide(request, selection, names, template=False)[:2]
+        rep = entry.names
+        moved = frozenset(i for i, (a, b) in enumerate(zip(rep.free, names.free)) if a != b)
+        if entry.proved is not None and moved <= entry.proved:
+            return entry.template.fill(request, selection, names), None
+        line, error, _ = self._decide(request, selection, names, template=False)
+        if error is None and line == entry.template.fill(request, selection, names) \
+                and not _spells(_literal(shape, request), [rep.free[i] for i in moved]):
+            entry.proved = moved | (entry.proved or frozenset())
+        else:
+            entry.template = None
+        return line, error
+
+    def _names(self, server) -> _Names | None:
+        key = id(server)
+        if key not in self.servers:
+            shape = self.table.key.get(key)
+            if shape is None:
+                self.servers[key] = None
+            else:
+                shape = self.shape_ids[shape]
+                self.servers[key] = _Names(server, shape, self.table.renamed[key], frozenset(self.varying[shape]))
+        return self.servers[key]
+
+    def _decide(self, request, selection, names: _Names, template: bool = True):
+        """(JSON line, internal error, template or None) of the full decision."""
+        from confcheck.isolation import decide_contained
+        from confcheck.servers.nginx.decide import decide
+        outcome = decide_contained(decide, self.prepared.model, request, None, selection)
+        line = json.dumps(outcome.to_json(), ensure_ascii=True)
+        made = None
+        if template:
+            try:
+                made = _Template(outcome, line, names)
+            except _Refused:
+                made = None
+        return line, outcome.internal_error, made
+
+
+def _spells(text: str, tokens: list[str]) -> bool:
+    """Whether the request's own text could make one of `tokens` appear in an answer: as a
+    part of a word, %-encoded, in another case, or split by punctuation a rewrite may drop."""
+    if not tokens:
+        return False
+    lower = text.lower()
+    forms = {lower, unquote(lower)}
+    forms |= {_NOT_ALNUM.sub("", f) for f in list(forms)}
+    return any(t.lower() in f for t in tokens for f in forms)
