@@ -12,9 +12,12 @@ A template answers only after it proved itself: the first two servers of a
 shape that get the same request are decided in full, and the second answer
 must be the first one's renamed; a server whose names differ at a position no
 such pair covered is decided in full once more the same way. What renaming
-cannot carry (a message naming a file of the server, a name the request
-itself spells, a rate limit) keeps the full decision for every server.
-CONFCHECK_NO_SHARING turns sharing off (tests compare both).
+cannot carry fails that proof, and the request keeps the full decision for
+every server: a message citing the server's own file:line (which differs
+between any two servers), a name the request itself spells (left as the
+request spelled it in one answer, renamed in the other), a rate limit (its
+directive's place is not a hole). An answer with an internal error is never a
+template. CONFCHECK_NO_SHARING turns sharing off (tests compare both).
 """
 
 from __future__ import annotations
@@ -22,15 +25,12 @@ from __future__ import annotations
 import json
 import re
 from json.encoder import encode_basestring_ascii as _quote
-from urllib.parse import unquote
-
-from confcheck.why import Prepared, explain
 
 from confcheck.analyzers.nginx._shapes import _TOKEN_SPLIT  # the tokens look-alikes rename
+from confcheck.why import Prepared, explain
 
 # a hole standing for a whole value, and a token's position inside a string
 _MARK = re.compile(r'"\\u0001(\d+)\\u0001"|\\u0002(\d+)\\u0002')
-_NOT_ALNUM = re.compile(r"[^a-z0-9_]+")
 
 
 def answerer(prepared: Prepared):
@@ -59,12 +59,12 @@ class _Names:
     """One server as its look-alikes see it: its shape, its renamed tokens (`index`: those
     that differ between servers of the shape), its nodes by position."""
 
-    __slots__ = ("server", "shape", "free", "index", "_nodes", "_positions", "_files", "_texts")
+    __slots__ = ("server", "shape", "free", "index", "_nodes", "_positions", "_texts")
 
     def __init__(self, server, shape: int, free: tuple[str, ...], varying: frozenset[int]) -> None:
         self.server, self.shape, self.free = server, shape, free
         self.index = {free[i]: i for i in varying}
-        self._nodes = self._positions = self._files = None
+        self._nodes = self._positions = None
         self._texts: dict[tuple, str] = {}
 
     def nodes(self) -> list:
@@ -90,11 +90,6 @@ class _Names:
             text = self._texts[hole] = _quote(value) if isinstance(value, str) else json.dumps(value)
         return text
 
-    def files(self) -> frozenset[str]:
-        if self._files is None:
-            self._files = frozenset([self.server.node.file] + [n.file for n in self.nodes()])
-        return self._files
-
     def abstract(self, request) -> tuple:
         """The request with this server's varying tokens as their positions."""
         text = "\x00".join((request.method, request.client_ip, request.scheme, str(request.port),
@@ -105,13 +100,6 @@ class _Names:
         index = self.index
         parts[1::2] = [index.get(p, p) for p in parts[1::2]]
         return tuple(parts)
-
-
-def _literal(abstract: tuple, request) -> str:
-    """The request's own text in an abstracted request, with its Basic credentials decoded."""
-    literal = "".join(p for p in abstract if type(p) is str)
-    credentials = request.basic_credentials() if "authorization" in request.headers else None
-    return literal + ("\x00" + ":".join(credentials) if credentials else "")
 
 
 class _Refused(Exception):
@@ -129,29 +117,21 @@ class _Template:
         from dataclasses import replace
 
         from confcheck.servers.outcome import Step
-        if (outcome.internal_error is not None or outcome.limits or outcome.app is not None
-                or outcome.waf is not None or not outcome.trace or outcome.trace[0].step != "server"
+        if (outcome.internal_error is not None or not outcome.trace or outcome.trace[0].step != "server"
                 or "\\u0001" in line or "\\u0002" in line):
             raise _Refused()
         self.holes: list[tuple] = []
-        files = names.files()
 
         def node(n):
-            if n is None:
-                return None
-            position = names.position(n)
-            if position is None:
-                if n.file in files:
-                    raise _Refused()     # another block of the server's files: not carried by position
-                return n
-            return _NodeHole(self, position)
+            position = names.position(n) if n is not None else None
+            return n if position is None else _NodeHole(self, position)
 
         trace = [Step("server", "")] + [Step(s.step, s.detail, node(s.node)) for s in outcome.trace[1:]]
         doc = replace(outcome, trace=trace, decided_by=node(outcome.decided_by),
                       not_modelled=node(outcome.not_modelled)).to_json()
         doc["request"] = self.mark(("request",))
         doc["trace"][0] = self.mark(("server",))
-        split = _MARK.split(json.dumps(self._texts(doc, names, files), ensure_ascii=True))
+        split = _MARK.split(json.dumps(self._texts(doc, names), ensure_ascii=True))
         pieces: list = []
         found: list[int] = []
         for i in range(0, len(split), 3):
@@ -171,13 +151,11 @@ class _Template:
         self.holes.append(hole)
         return f"\x01{len(self.holes) - 1}\x01"
 
-    def _texts(self, value, names: _Names, files: frozenset[str]):
+    def _texts(self, value, names: _Names):
         """`value` with the server's varying tokens in its strings marked by position."""
         if isinstance(value, str):
             if value.startswith("\x01"):
                 return value
-            if any(f in value for f in files):
-                raise _Refused()     # a message citing file:line of the server moves with more than names
             parts = _TOKEN_SPLIT.split(value)
             index = names.index
             if not any(p in index for p in parts[1::2]):
@@ -185,9 +163,9 @@ class _Template:
             parts[1::2] = [f"\x02{index[p]}\x02" if p in index else p for p in parts[1::2]]
             return "".join(parts)
         if isinstance(value, dict):
-            return {k: self._texts(v, names, files) for k, v in value.items()}
+            return {k: self._texts(v, names) for k, v in value.items()}
         if isinstance(value, list):
-            return [self._texts(v, names, files) for v in value]
+            return [self._texts(v, names) for v in value]
         return value
 
     def fill(self, request, selection, names: _Names) -> str:
@@ -254,6 +232,7 @@ class _Shared:
             self.varying.setdefault(shape, set()).update(i for i, (a, b) in enumerate(zip(ref, free)) if a != b)
         self.servers: dict[int, _Names | None] = {}
         self.entries: dict[tuple, _Entry] = {}
+        self.filled = 0      # answers made from a template (tests see that sharing happened)
 
     def __call__(self, request) -> tuple[str, str | None]:
         from confcheck.servers.nginx.select import select_server
@@ -276,10 +255,10 @@ class _Shared:
         rep = entry.names
         moved = frozenset(i for i, (a, b) in enumerate(zip(rep.free, names.free)) if a != b)
         if entry.proved is not None and moved <= entry.proved:
+            self.filled += 1
             return entry.template.fill(request, selection, names), None
         line, error, _ = self._decide(request, selection, names, template=False)
-        if error is None and line == entry.template.fill(request, selection, names) \
-                and not _spells(_literal(shape, request), [rep.free[i] for i in moved]):
+        if error is None and line == entry.template.fill(request, selection, names):
             entry.proved = moved | (entry.proved or frozenset())
         else:
             entry.template = None
@@ -309,14 +288,3 @@ class _Shared:
             except _Refused:
                 made = None
         return line, outcome.internal_error, made
-
-
-def _spells(text: str, tokens: list[str]) -> bool:
-    """Whether the request's own text could make one of `tokens` appear in an answer: as a
-    part of a word, %-encoded, in another case, or split by punctuation a rewrite may drop."""
-    if not tokens:
-        return False
-    lower = text.lower()
-    forms = {lower, unquote(lower)}
-    forms |= {_NOT_ALNUM.sub("", f) for f in list(forms)}
-    return any(t.lower() in f for t in tokens for f in forms)
