@@ -57,38 +57,30 @@ def _shareable(prepared: Prepared) -> bool:
 
 class _Names:
     """One server as its look-alikes see it: its shape, its renamed tokens (`index`: those
-    that differ between servers of the shape), its nodes by position."""
+    that differ between servers of the shape), where its text starts."""
 
-    __slots__ = ("server", "shape", "free", "index", "_nodes", "_positions", "_texts")
+    __slots__ = ("server", "shape", "free", "index", "_place", "steps", "moved")
 
     def __init__(self, server, shape: int, free: tuple[str, ...], varying: frozenset[int]) -> None:
         self.server, self.shape, self.free = server, shape, free
         self.index = {free[i]: i for i in varying}
-        self._nodes = self._positions = None
-        self._texts: dict[tuple, str] = {}
+        self._place: tuple[str, int] | None = None
+        self.steps: dict[tuple, str] = {}            # the selection's trace line as JSON, by reason and node
+        self.moved: dict[int, frozenset[int]] = {}   # id(other _Names) -> positions where the tokens differ
 
-    def nodes(self) -> list:
-        if self._nodes is None:
-            from confcheck.analyzers.nginx._shapes import server_nodes
-            self._nodes = server_nodes(self.server)
-        return self._nodes
+    def place(self) -> tuple[str, int]:
+        """(the server's file as JSON text, the line it starts on)."""
+        if self._place is None:
+            node = self.server.node
+            self._place = (_quote(node.file), node.line)
+        return self._place
 
-    def position(self, node) -> int | None:
-        """The node's position in the server (-1: the server block itself); None when outside it."""
-        if self._positions is None:
-            self._positions = {id(n): i for i, n in enumerate(self.nodes())}
-            self._positions[id(self.server.node)] = -1
-        return self._positions.get(id(node))
-
-    def node_text(self, hole: tuple) -> str:
-        """The JSON text of an attribute (file, line, ...) of the node at a position."""
-        text = self._texts.get(hole)
-        if text is None:
-            position = hole[1]
-            node = self.server.node if position < 0 else self.nodes()[position]
-            value = getattr(node, hole[2])
-            text = self._texts[hole] = _quote(value) if isinstance(value, str) else json.dumps(value)
-        return text
+    def holds(self, node) -> bool:
+        """Whether the node is written in the server's own text (not in a file it includes)."""
+        from confcheck.analyzers.nginx._shapes import _extent
+        source, start, end = _extent(self.server.node)
+        there, at, _end = _extent(node)
+        return there is source and start <= at < end
 
     def abstract(self, request) -> tuple:
         """The request with this server's varying tokens as their positions."""
@@ -108,8 +100,8 @@ class _Refused(Exception):
 
 class _Template:
     """An answer's JSON line as pieces: literal text, a position in the server's renamed tokens
-    (int), or a hole: ("request",), ("server",) (the selection's trace line), ("node", position,
-    attribute) (a cited node's file, line, column or name)."""
+    (int), or a hole: ("request",), ("server",) (the selection's trace line), ("file",) (the
+    server's file), ("line", n) (n lines below the server's first)."""
 
     __slots__ = ("pieces", "holes")
 
@@ -123,8 +115,9 @@ class _Template:
         self.holes: list[tuple] = []
 
         def node(n):
-            position = names.position(n) if n is not None else None
-            return n if position is None else _NodeHole(self, position)
+            # look-alikes' texts are the same line for line: a node of the server's own text is
+            # as many lines below the server's first line in each (an included file is the same file)
+            return _NodeHole(self, n, n.line - names.place()[1]) if n is not None and names.holds(n) else n
 
         trace = [Step("server", "")] + [Step(s.step, s.detail, node(s.node)) for s in outcome.trace[1:]]
         doc = replace(outcome, trace=trace, decided_by=node(outcome.decided_by),
@@ -178,28 +171,50 @@ class _Template:
                 out.append(piece)
             elif kind is int:
                 out.append(free[piece])
-            elif piece[0] == "node":
-                out.append(names.node_text(piece))
+            elif piece[0] == "line":
+                out.append(str(names.place()[1] + piece[1]))
+            elif piece[0] == "file":
+                out.append(names.place()[0])
             elif piece[0] == "request":
                 out.append(json.dumps(request.to_json(), ensure_ascii=True))
             else:
-                from confcheck.servers.nginx.decide import server_step
-                out.append(json.dumps(server_step(selection).to_json(), ensure_ascii=True))
+                out.append(_server_line(selection, names))
         return "".join(out)
 
 
 class _NodeHole:
-    """Stands for a node of the server in the template: each attribute read is a hole."""
+    """Stands for a node of the server's own text in the template: its file and line are holes."""
 
-    __slots__ = ("template", "position")
+    __slots__ = ("template", "node", "below")
 
-    def __init__(self, template: _Template, position: int) -> None:
-        self.template, self.position = template, position
+    def __init__(self, template: _Template, node, below: int) -> None:
+        self.template, self.node, self.below = template, node, below
 
-    def __getattr__(self, name: str):
-        if name not in ("file", "line", "column", "name"):
-            raise AttributeError(name)
-        return self.template.mark(("node", self.position, name))
+    @property
+    def file(self) -> str:
+        return self.template.mark(("file",))
+
+    @property
+    def line(self) -> str:
+        return self.template.mark(("line", self.below))
+
+    @property
+    def column(self) -> int:
+        return self.node.column
+
+    @property
+    def name(self) -> str:
+        return self.node.name
+
+
+def _server_line(selection, names: _Names) -> str:
+    """The trace's server line as JSON: the same for every request naming the server the same way."""
+    key = (selection.reason, id(selection.node))
+    text = names.steps.get(key)
+    if text is None:
+        from confcheck.servers.nginx.decide import server_step
+        text = names.steps[key] = json.dumps(server_step(selection).to_json(), ensure_ascii=True)
+    return text
 
 
 class _Entry:
@@ -253,7 +268,9 @@ class _Shared:
         if entry.template is None:
             return self._decide(request, selection, names, template=False)[:2]
         rep = entry.names
-        moved = frozenset(i for i, (a, b) in enumerate(zip(rep.free, names.free)) if a != b)
+        moved = names.moved.get(id(rep))
+        if moved is None:
+            moved = names.moved[id(rep)] = frozenset(i for i, (a, b) in enumerate(zip(rep.free, names.free)) if a != b)
         if entry.proved is not None and moved <= entry.proved:
             self.filled += 1
             return entry.template.fill(request, selection, names), None
