@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 
 from confcheck.engine import (ScanOptions, nginx_targets, open_fs, pool_views, read_apps, read_options,
@@ -184,9 +185,12 @@ def _with_waf(prepared: Prepared, request, outcome):
                    internal_error=box.failure.error)
 
 
+_UNDECODED = re.compile("[\udc80-\udcff]")
+
+
 def parse_batch_line(line: str, number: int):
     from confcheck.servers.nginx.request import Request, RequestError
-    if any("\udc80" <= c <= "\udcff" for c in line):   # bytes the batch file's UTF-8 reading could not decode
+    if not line.isascii() and _UNDECODED.search(line):   # bytes the batch file's UTF-8 reading could not decode
         raise RequestError(f"line {number}: not UTF-8 text")
     try:
         item = json.loads(line)

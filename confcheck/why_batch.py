@@ -99,11 +99,11 @@ class _Refused(Exception):
 
 
 class _Template:
-    """An answer's JSON line as pieces: literal text, a position in the server's renamed tokens
-    (int), or a hole: ("request",), ("server",) (the selection's trace line), ("file",) (the
-    server's file), ("line", n) (n lines below the server's first)."""
+    """An answer's JSON line with holes: a position in the server's renamed tokens, ("request",),
+    ("server",) (the selection's trace line), ("file",) (the server's file), ("line", n) (n lines
+    below the server's first)."""
 
-    __slots__ = ("pieces", "holes")
+    __slots__ = ("text", "holes")
 
     def __init__(self, outcome, line: str, names: _Names) -> None:
         from dataclasses import replace
@@ -117,7 +117,11 @@ class _Template:
         def node(n):
             # look-alikes' texts are the same line for line: a node of the server's own text is
             # as many lines below the server's first line in each (an included file is the same file)
-            return _NodeHole(self, n, n.line - names.place()[1]) if n is not None and names.holds(n) else n
+            if n is None or not names.holds(n):
+                return n
+            if n.line < names.place()[1]:
+                raise _Refused()
+            return _NodeHole(self, n, n.line - names.place()[1])
 
         trace = [Step("server", "")] + [Step(s.step, s.detail, node(s.node)) for s in outcome.trace[1:]]
         doc = replace(outcome, trace=trace, decided_by=node(outcome.decided_by),
@@ -125,20 +129,23 @@ class _Template:
         doc["request"] = self.mark(("request",))
         doc["trace"][0] = self.mark(("server",))
         split = _MARK.split(json.dumps(self._texts(doc, names), ensure_ascii=True))
-        pieces: list = []
+        # the line as a format string: {t[i]} a token, {n[k]} k lines below the server's first,
+        # {f} its file, {r} the request, {s} the selection's trace line
+        fields = {"request": "{r}", "server": "{s}", "file": "{f}"}
+        out = [split[0].replace("{", "{{").replace("}", "}}")]
         found: list[int] = []
-        for i in range(0, len(split), 3):
-            pieces.append(split[i])
-            if i + 1 < len(split):
-                hole, token = split[i + 1], split[i + 2]
-                if hole is not None:
-                    found.append(int(hole))
-                    pieces.append(self.holes[int(hole)])
-                else:
-                    pieces.append(int(token))
+        for i in range(1, len(split), 3):
+            hole, token, text = split[i], split[i + 1], split[i + 2]
+            if hole is None:
+                out.append(f"{{t[{token}]}}")
+            else:
+                found.append(int(hole))
+                kind = self.holes[int(hole)]
+                out.append(f"{{n[{kind[1]}]}}" if kind[0] == "line" else fields[kind[0]])
+            out.append(text.replace("{", "{{").replace("}", "}}"))
         if sorted(found) != list(range(len(self.holes))):
             raise _Refused()
-        self.pieces = [p for p in pieces if p != ""]
+        self.text = "".join(out)
 
     def mark(self, hole: tuple) -> str:
         self.holes.append(hole)
@@ -162,24 +169,22 @@ class _Template:
         return value
 
     def fill(self, request, selection, names: _Names) -> str:
+        file, line = names.place()
         # a token is letters, digits and _: its JSON text is itself
-        free = names.free
-        out = []
-        for piece in self.pieces:
-            kind = type(piece)
-            if kind is str:
-                out.append(piece)
-            elif kind is int:
-                out.append(free[piece])
-            elif piece[0] == "line":
-                out.append(str(names.place()[1] + piece[1]))
-            elif piece[0] == "file":
-                out.append(names.place()[0])
-            elif piece[0] == "request":
-                out.append(json.dumps(request.to_json(), ensure_ascii=True))
-            else:
-                out.append(_server_line(selection, names))
-        return "".join(out)
+        return self.text.format(t=names.free, n=_Below(line), f=file, s=_server_line(selection, names),
+                                r=json.dumps(request.to_json(), ensure_ascii=True))
+
+
+class _Below:
+    """{n[k]} in a template: the line k lines below the server's first."""
+
+    __slots__ = ("line",)
+
+    def __init__(self, line: int) -> None:
+        self.line = line
+
+    def __getitem__(self, below: int) -> int:
+        return self.line + below
 
 
 class _NodeHole:

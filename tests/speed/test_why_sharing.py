@@ -166,3 +166,27 @@ def test_batch_cli_same_with_and_without_sharing(base):
     assert shared.returncode == alone.returncode == 2
     assert shared.stdout == alone.stdout and shared.stderr == alone.stderr
     assert len(shared.stdout.splitlines()) == len(lines)
+
+
+@pytest.mark.parametrize("broken", ["app10", "app11"])
+def test_a_failure_in_a_decision_to_be_shared_stays_with_its_request(base, monkeypatch, broken):
+    """The first server's decision (the template) or the second's (its proof) failing: no answer
+    is made from it, every other server is decided in full, as without sharing."""
+    from confcheck.servers.nginx import decide as nginx_decide
+    real = nginx_decide._access
+
+    def access(state):
+        if state.server.primary_name == f"{broken}.test":
+            raise RuntimeError(f"injected failure in {broken}")
+        return real(state)
+
+    monkeypatch.setattr(nginx_decide, "_access", access)
+    names = [f"app{i}" for i in range(10, 20)]
+    conf = _tree(base, names, False)
+    lines = [json.dumps({"url": f"http://{name}.test/private/"}) for name in names]
+    shared, _ = _answers(conf, lines, True, monkeypatch)
+    alone, _ = _answers(conf, lines, False, monkeypatch)
+    assert shared == alone
+    errors = [error for _text, error in shared]
+    assert errors[names.index(broken)].startswith("RuntimeError: injected failure")
+    assert errors.count(None) == len(names) - 1
