@@ -83,10 +83,9 @@ class _Names:
         return there is source and start <= at < end
 
     def abstract(self, request) -> tuple:
-        """The request with this server's varying tokens as their positions."""
-        text = "\x00".join((request.method, request.client_ip, request.scheme, str(request.port),
-                            request.address, request.host, request.raw_path, request.args,
-                            "log" if request.address_from_log else "", request.url,
+        """The request with this server's varying tokens as their positions: what a batch line
+        gives (Request.parse makes the rest of the request from these)."""
+        text = "\x00".join((request.method, request.client_ip, request.url, "log" if request.address_from_log else "",
                             *[f"{k}\x01{v}" for k, v in request.headers.items()]))
         parts = _TOKEN_SPLIT.split(text)
         index = self.index
