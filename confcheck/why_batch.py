@@ -56,14 +56,13 @@ def _shareable(prepared: Prepared) -> bool:
 
 
 class _Names:
-    """One server as its look-alikes see it: its shape, its renamed tokens (`index`: those
-    that differ between servers of the shape), where its text starts."""
+    """One server as its look-alikes see it: its shape, its renamed tokens, where its text starts."""
 
     __slots__ = ("server", "shape", "free", "index", "_place", "steps", "moved")
 
-    def __init__(self, server, shape: int, free: tuple[str, ...], varying: frozenset[int]) -> None:
+    def __init__(self, server, shape: int, free: tuple[str, ...]) -> None:
         self.server, self.shape, self.free = server, shape, free
-        self.index = {free[i]: i for i in varying}
+        self.index = {token: i for i, token in enumerate(free)}
         self._place: tuple[str, int] | None = None
         self.steps: dict[tuple, str] = {}            # the selection's trace line as JSON, by reason and node
         self.moved: dict[int, frozenset[int]] = {}   # id(other _Names) -> positions where the tokens differ
@@ -83,7 +82,7 @@ class _Names:
         return there is source and start <= at < end
 
     def abstract(self, request) -> tuple:
-        """The request with this server's varying tokens as their positions: what a batch line
+        """The request with this server's renamed tokens as their positions: what a batch line
         gives (Request.parse makes the rest of the request from these)."""
         text = "\x00".join((request.method, request.client_ip, request.url, "log" if request.address_from_log else "",
                             *[f"{k}\x01{v}" for k, v in request.headers.items()]))
@@ -151,7 +150,7 @@ class _Template:
         return f"\x01{len(self.holes) - 1}\x01"
 
     def _texts(self, value, names: _Names):
-        """`value` with the server's varying tokens in its strings marked by position."""
+        """`value` with the server's renamed tokens in its strings marked by position."""
         if isinstance(value, str):
             if value.startswith("\x01"):
                 return value
@@ -233,22 +232,18 @@ class _Entry:
 
 class _Shared:
     def __init__(self, prepared: Prepared) -> None:
-        from confcheck.analyzers.nginx._shapes import shapes
+        from confcheck.analyzers.nginx._shapes import _size, _Tokens
         self.prepared = prepared
         self.direct = _direct(prepared)
-        http = prepared.model.http
-        self.table = table = shapes(http)
+        # shapes are worked out for the servers requests reach (a short batch on a large
+        # configuration pays for few), by the rules of _shapes.Shapes
+        self.sizes: dict[int, int] = {}
+        for server in prepared.model.http.servers:
+            size = _size(server)
+            self.sizes[size] = self.sizes.get(size, 0) + 1
+        self.outside: frozenset[str] | None = None
+        self.tokens = _Tokens()
         self.shape_ids: dict = {}
-        first: dict[int, tuple] = {}
-        self.varying: dict[int, set] = {}
-        for server in http.servers:
-            key = table.key[id(server)]
-            if key is None:
-                continue
-            shape = self.shape_ids.setdefault(key, len(self.shape_ids))
-            free = table.renamed[id(server)]
-            ref = first.setdefault(shape, free)
-            self.varying.setdefault(shape, set()).update(i for i, (a, b) in enumerate(zip(ref, free)) if a != b)
         self.servers: dict[int, _Names | None] = {}
         self.entries: dict[tuple, _Entry] = {}
         self.filled = 0      # answers made from a template (tests see that sharing happened)
@@ -288,12 +283,16 @@ class _Shared:
     def _names(self, server) -> _Names | None:
         key = id(server)
         if key not in self.servers:
-            shape = self.table.key.get(key)
-            if shape is None:
-                self.servers[key] = None
-            else:
-                shape = self.shape_ids[shape]
-                self.servers[key] = _Names(server, shape, self.table.renamed[key], frozenset(self.varying[shape]))
+            from confcheck.analyzers.nginx._shapes import _http_tokens, _shape_key, _size, _walk
+            names = None
+            if self.sizes[_size(server)] > 1:     # renaming keeps lengths: alone in its length, alone in its shape
+                http = self.prepared.model.http
+                if self.outside is None:
+                    self.outside = _http_tokens(http)
+                shape, free = _shape_key(http, server, list(_walk(server.node.children)), self.outside, self.tokens)
+                if shape is not None:
+                    names = _Names(server, self.shape_ids.setdefault(shape, len(self.shape_ids)), free)
+            self.servers[key] = names
         return self.servers[key]
 
     def _decide(self, request, selection, names: _Names, template: bool = True):
