@@ -18,6 +18,7 @@ import re
 
 from confcheck.source import Diagnostics, Span
 from confcheck.parsers import nginx_values as values
+from confcheck.parsers.nginx_ssl import certificate_problems
 from confcheck.parsers.nginx_variables import LOOKED_AT, Variables
 from confcheck.parsers.syntax import Node, effective_children
 
@@ -342,3 +343,6 @@ def validate(config, diags: Diagnostics, unloaded=None) -> None:
     if main and not any(n.name == "events" for n in effective_children(config.nodes)):
         # nginx names no line (ngx_event_init_conf): the file's start stands for it
         diags.add('no "events" section in configuration', Span(config.main.source, 0, 0), code=CODE)
+    if main:
+        for message, node in certificate_problems(config.nodes):
+            diags.add(message, node.name_span, code=CODE)
