@@ -812,7 +812,12 @@ def _error_page(state: State, final: Final) -> None:
                     _error_page(state, failed)
                 except Final as handled:
                     second = handled
-            if second.status is not None and second.status >= 400 and overwrite != "=":
+            if second.status is None:
+                # the error page's own handler (an upstream) answers: its failure is a 502 of its
+                # own, its success keeps the error's status; which one is not known here
+                raise Final(None, f"{final.reason}; the error page {target}: {second.reason}",
+                            second.node, second.fs_path, second.rule) from None
+            if second.status >= 400 and overwrite != "=":
                 if state.error_pages_open > 1:
                     raise second from None      # a recursive error page: the outermost one tells the story
                 if second.status != final.status:
