@@ -50,6 +50,9 @@ class Case:
     modules: tuple[str, ...] = ()     # Apache modules enabled beyond Debian's default set
     requests: tuple[tuple[str, str], ...] = ()           # (url, method) asked of both
     rejects: str | None = None        # the real server refuses the config: its message (a fact we check)
+    edits: tuple[tuple[str, str, str], ...] = ()         # (path, old, new): a step the documentation gives
+    remove: tuple[str, ...] = ()      # files of Debian's tree the documentation removes
+    hosts: tuple[str, ...] = ()       # names the config resolves at start (given 127.0.0.2 in /etc/hosts)
 
 
 def _copy_debian(src: Path, dest: Path) -> None:
@@ -105,6 +108,15 @@ class Image:
             shutil.copyfile(f"/etc/{name}", etc / name)
         for dest, data in case.files.items():
             self.put(dest, (DATA / data).read_bytes())
+        for path, old, new in case.edits:
+            text = (self.root / path.lstrip("/")).read_text()
+            assert old in text, (path, old)
+            self.put(path, text.replace(old, new).encode())
+        for path in case.remove:
+            (self.root / path.lstrip("/")).unlink()
+        if case.hosts:
+            hosts = Path("/etc/hosts").read_text() + "".join(f"127.0.0.2 {h}\n" for h in case.hosts)
+            self.put("/etc/hosts", hosts.encode())
         crt, key = _certificate(cert_cache)
         for path in case.certs:
             self.put(path, key if _is_key(path) else crt)
