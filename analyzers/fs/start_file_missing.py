@@ -9,6 +9,8 @@ from confcheck.registry import RuleDoc, rule
 
 DOC = RuleDoc(
     what="Finds log files whose directory does not exist (`error_log`, `access_log`, `pid`; "
+         "the folders nginx makes at start, `proxy_cache_path` and the other `*_cache_path` and "
+         "`*_temp_path`, whose parent does not exist; "
          "`ErrorLog`, `CustomLog`, `TransferLog`) and TLS files that do not exist "
          "(`ssl_certificate`, `ssl_certificate_key`, `ssl_trusted_certificate`, "
          "`ssl_client_certificate`, `ssl_dhparam`, `ssl_password_file`; mod_ssl's "

@@ -41,6 +41,12 @@ NGINX_CASES = [
      "ssl_dhparam M/d.pem; } }", '"M/d.pem"'),
     ("trusted", "http { server { listen 127.0.0.1:1; ssl_certificate T/c.pem; ssl_certificate_key T/k.pem; "
      "ssl_trusted_certificate M/t.pem; } }", '"M/t.pem"'),
+    # folders nginx makes at start with one mkdir() (Discourse's proxy_cache_path /var/nginx/cache)
+    ("cache-path", "http { proxy_cache_path M/cache keys_zone=one:1m; }", '"M/cache"'),
+    ("temp-path-in-location", "http { server { listen 127.0.0.1:1; location / { proxy_temp_path M/tmp 1 2; } } }",
+     '"M/tmp"'),
+    ("client-body-temp-path", "http { client_body_temp_path M/body; }", '"M/body"'),
+    ("cache-path-parent-present", "http { fastcgi_cache_path T/fcgi-cache keys_zone=two:1m; }", None),
     ("user", "user nosuchuser9;", 'getpwnam("nosuchuser9") failed'),
     ("group", "user www-data nosuchgroup9;", 'getgrnam("nosuchgroup9") failed'),
     # accepted: nothing is opened at start

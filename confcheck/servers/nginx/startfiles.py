@@ -12,6 +12,8 @@ ngx_log_set_log and ngx_http_ssl_merge_srv_conf:
   is loaded per handshake, `data:` holds the PEM itself, `engine:` a key in an
   engine. `ssl_password_file` is read where it is written, servers or not.
 * `auth_basic_user_file` is opened per request (FS106), not at start.
+* `*_cache_path` and `*_temp_path` folders are made at start (ngx_create_paths, one mkdir():
+  the parent must exist; relative paths are joined to the prefix): `mkdir() "..." failed`.
 """
 
 from __future__ import annotations
@@ -32,6 +34,9 @@ class StartFile:
 
 
 _LOGS = frozenset({"error_log", "access_log"})
+_MKDIR = frozenset({"proxy_cache_path", "fastcgi_cache_path", "uwsgi_cache_path", "scgi_cache_path",
+                    "client_body_temp_path", "proxy_temp_path", "fastcgi_temp_path", "uwsgi_temp_path",
+                    "scgi_temp_path"})
 _DATA = frozenset({"map", "geo", "types", "split_clients", "charset_map", "match"})   # entries, not directives
 _TLS = ("ssl_certificate", "ssl_certificate_key", "ssl_trusted_certificate",
         "ssl_client_certificate", "ssl_dhparam")
@@ -88,6 +93,9 @@ def start_files(nodes: list[Node], prefix: str, conf_prefix: str) -> Iterator[St
                 if path is not None:
                     full = _full(prefix, path)
                     yield StartFile(node, full, "dir", _opened(full))
+            elif key in _MKDIR and node.args and node.args[0].value:
+                full = _full(prefix, node.args[0].value.rstrip("/") or "/")
+                yield StartFile(node, full, "dir", f'mkdir() "{full}" failed (2: No such file or directory)')
             elif key == "ssl_password_file" and len(node.args) == 1:
                 full = _full(conf_prefix, node.args[0].value)
                 yield StartFile(node, full, "file", _opened(full))
