@@ -251,7 +251,15 @@ def _lone_prefix(path: str, fs: _DiskFiles) -> str | None:
             return fs.server(local + "/")
     if fs.mount and os.path.abspath(path).startswith(fs.mount[1]):
         return fs.mount[0]
+    # a snippet kept elsewhere (Magento's nginx.conf.sample in its web root) is included
+    # by a site of the machine's nginx: its relative includes are relative to that
+    # nginx's conf prefix, Debian's /etc/nginx/, when the image has that nginx
+    if fs.root and os.path.isfile(fs.local(DEBIAN_PREFIX + "nginx.conf")):
+        return DEBIAN_PREFIX
     return None
+
+
+DEBIAN_PREFIX = "/etc/nginx/"
 
 
 def load_nginx(main_path: str, diags: Diagnostics, *, root: str | None = None,

@@ -35,6 +35,17 @@ from cc_helpers import SHARED, corpus_link  # noqa: E402
 CORPUS = Path(SHARED) / "corpus"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 APACHE = shutil.which("apache2") or "/usr/sbin/apache2"
+# the machine's folders that stand under an image in the servers' namespace (besides /run and /tmp,
+# which are empty tmpfs there)
+WRITABLE = ("etc", "home", "opt", "srv", "usr", "var")
+# what Debian's packages (and boot: /run) make besides /etc, so that the image is a machine the
+# server can start on: confcheck --root sees only the image
+SKELETON = {
+    "nginx": {"/run/": "", "/var/log/nginx/": "", "/var/lib/nginx/": "",
+              "/var/www/html/index.nginx-debian.html": "<html>Welcome to nginx!</html>\n"},
+    "apache": {"/run/": "", "/run/lock/": "", "/var/log/apache2/": "", "/usr/share/apache2/icons/": "",
+               "/var/www/html/index.html": "<html>It works!</html>\n"},
+}
 
 
 @dataclass
@@ -45,7 +56,7 @@ class Case:
     licence: str
     files: dict[str, str]             # path in the image -> data file (under data/)
     certs: tuple[str, ...] = ()       # certificate paths the config names (key: *.key, privkey*, key.pem)
-    tree: dict[str, str] = field(default_factory=dict)   # served files: path -> content
+    tree: dict[str, str] = field(default_factory=dict)   # served files: path -> content ("DIR/": a folder)
     hide: tuple[str, ...] = ()        # folders of the image that hide the machine's
     modules: tuple[str, ...] = ()     # Apache modules enabled beyond Debian's default set
     requests: tuple[tuple[str, str], ...] = ()           # (url, method) asked of both
@@ -103,6 +114,11 @@ class Image:
                         link = etc / "apache2" / "mods-enabled" / f"{mod}.{ext}"
                         if not link.exists():
                             os.symlink(f"../mods-available/{mod}.{ext}", link)
+        for path, text in SKELETON[case.server].items():
+            if path.endswith("/"):
+                (self.root / path.strip("/")).mkdir(parents=True, exist_ok=True)
+            else:
+                self.put(path, text.encode())
         # the accounts the worker runs as, for confcheck's --root view
         for name in ("passwd", "group"):
             shutil.copyfile(f"/etc/{name}", etc / name)
@@ -121,7 +137,10 @@ class Image:
         for path in case.certs:
             self.put(path, key if _is_key(path) else crt)
         for path, text in case.tree.items():
-            self.put(path, text.encode())
+            if path.endswith("/"):
+                (self.root / path.strip("/")).mkdir(parents=True, exist_ok=True)
+            else:
+                self.put(path, text.encode())
         for folder in case.hide:
             (self.root / folder.lstrip("/")).mkdir(parents=True, exist_ok=True)
         for dirpath, dirs, _ in os.walk(self.root):
@@ -146,13 +165,17 @@ class Image:
             if (self.root / h).is_dir():
                 # an opaque folder of the upper layer hides the machine's folder below it
                 lines.append(f"setfattr -n trusted.overlay.opaque -v y {shlex.quote(str(self.root / h))}")
-        for top in sorted(p.name for p in self.root.iterdir() if p.is_dir()):
+        # every folder a server may write to is an overlay (logs, caches, temp files land in the
+        # image), whether or not the case puts files there
+        for top in WRITABLE:
+            (self.root / top).mkdir(exist_ok=True)
+        for top in sorted(p.name for p in self.root.iterdir() if p.is_dir() and p.name not in ("run", "tmp")):
             if not os.path.isdir(f"/{top}") or os.path.islink(f"/{top}"):
-                continue
+                raise RuntimeError(f"/{top} is not a folder here: the image cannot stand over it")
             (work / top).mkdir(parents=True, exist_ok=True)
             lines.append(f"mount -t overlay overlay -o lowerdir=/{top},upperdir={shlex.quote(str(self.root / top))},"
                          f"workdir={shlex.quote(str(work / top))} /{top}")
-        lines += ["mount -t tmpfs none /run", "mkdir -p /run/lock /run/php /run/nginx /run/apache2 /run/lock/apache2",
+        lines += ["mount -t tmpfs none /run", "mount -t tmpfs none /tmp", "mkdir -p /run/lock /run/php /run/nginx /run/apache2 /run/lock/apache2",
                   "ip link set lo up", "set +e", body]
         return "\n".join(lines)
 
