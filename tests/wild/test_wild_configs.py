@@ -1,4 +1,4 @@
-"""Real-world configs nobody here wrote (cases.py, data/), installed as their documentation
+"""Real-world configs nobody here wrote (wild_cases.py, data/), installed as their documentation
 says, judged by the real nginx/Apache and read by confcheck's commands as a user runs them.
 
 Per case (one namespace run of `nginx -t`/`apache2 -t`, one of the started server):
@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 
 import pytest
 
-from cases import CASES
+from wild_cases import CASES
 from wild_harness import Image, confcheck, namespaces_work, new_base
 
 pytestmark = pytest.mark.realserver
@@ -86,16 +87,20 @@ def _ran(problems: Problems, what: str, proc, json_out: bool = True) -> dict | N
     return doc
 
 
-def _core(message: str) -> str:
-    """The server's refusal without its prefix and location ("[emerg] 7#7: X in F:N" -> X)."""
-    line = next((ln for ln in message.splitlines() if "[emerg]" in ln or "AH0" in ln or "Syntax error" in ln),
-                message.splitlines()[0] if message else "")
-    text = line.split("[emerg]", 1)[-1].split(": ", 1)[-1]
-    return text.rsplit(" in /", 1)[0].strip()
+def _refusal(message: str) -> tuple[str, str | None, int | None]:
+    """The server's refusal: (text, file, line) from "[emerg] 7#7: TEXT in FILE:LINE" (nginx)
+    or "Syntax error on line LINE of FILE: TEXT" (Apache); file and line None when not named."""
+    m = re.search(r"\[emerg\] \d+#\d+: (.*?)(?: in (/\S+):(\d+))?$", message, re.M)
+    if m:
+        return m.group(1), m.group(2), int(m.group(3)) if m.group(3) else None
+    m = re.search(r"Syntax error on line (\d+) of ([^:]+):\s*(.*)", message)
+    if m:
+        return m.group(3).strip(), m.group(2), int(m.group(1))
+    return message.strip().splitlines()[-1] if message.strip() else "", None, None
 
 
-def _scan_checks(problems: Problems, root: str, what: str, doc: dict | None, accepted: bool) -> list[str]:
-    """Positions of a scan's findings and errors; the messages it refuses with."""
+def _scan_checks(problems: Problems, root: str, what: str, doc: dict | None, accepted: bool) -> list[dict]:
+    """Positions of a scan's findings and errors; the errors and start-time refusals it reports."""
     if doc is None:
         return []
     for item in doc.get("errors", []):
@@ -103,11 +108,23 @@ def _scan_checks(problems: Problems, root: str, what: str, doc: dict | None, acc
     for item in doc.get("findings", []):
         _position(problems, root, f"{what} {item.get('rule')}", item)
         _position(problems, root, f"{what} {item.get('rule')} end", item, "end_line", "end_column")
-    refusals = [e["message"] for e in doc.get("errors", [])]
-    refusals += [f["message"] for f in doc.get("findings", []) if f.get("rule") in MACHINE_RULES]
+    refusals = list(doc.get("errors", []))
+    refusals += [f for f in doc.get("findings", []) if f.get("rule") in MACHINE_RULES]
     if accepted:
-        problems.check(not refusals, f"{what}: the server accepts the config, confcheck refuses it: {refusals}")
+        problems.check(not refusals, f"{what}: the server accepts the config, confcheck refuses it: "
+                                     f"{[r['message'] for r in refusals]}")
     return refusals
+
+
+def _names_refusal(root: str, refusals: list[dict], text: str, file: str | None, line: int | None) -> bool:
+    """confcheck refuses with the server's words, or at the place the server names."""
+    for item in refusals:
+        if item["message"].startswith(text):
+            return True
+        shown = item.get("file") or ""
+        if file and line and item.get("line") == line and (shown == file or shown == root + file):
+            return True
+    return False
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
@@ -135,9 +152,10 @@ def _check_case(case, base, cert_cache) -> None:
     refusals = _scan_checks(problems, root, "scan --no-fs", no_fs, accepted)
     refusals += _scan_checks(problems, root, "scan", full, accepted)
     if not accepted:
-        core = _core(message)
-        problems.check(any(r.startswith(core) for r in refusals),
-                       f"the server refuses ({core}); confcheck does not say so: {refusals}")
+        text, file, line = _refusal(message)
+        problems.check(_names_refusal(root, refusals, text, file, line),
+                       f"the server refuses ({text} at {file}:{line}); confcheck does not say so: "
+                       f"{[(r['message'], r.get('file'), r.get('line')) for r in refusals]}")
 
     # each file of the case alone, as pre-commit reads a changed file (in the image: --root)
     for dest in case.files:

@@ -200,6 +200,28 @@ CASES = [
          requests=(("http://localhost/", G), ("http://localhost/modules/blog.module", G),
                    ("http://localhost/includes/common.inc", G), ("http://localhost/misc/drupal.css", G),
                    ("http://localhost/misc/", G), ("http://localhost/blog/alice", G), ("http://localhost/none", G))),
+    # the handbook's per-site file includes global/wordpress.conf in a server, and that file
+    # holds an upstream and a server of its own
+    Case("wordpress-nginx-handbook", "nginx", "github WordPress/Advanced-administration-handbook server/web-server/nginx.md", "GPL-2.0-or-later",
+         {"/etc/nginx/sites-enabled/example.com": "nginx/wordpress-handbook-site.conf",
+          "/etc/nginx/global/restrictions.conf": "nginx/wordpress-handbook-restrictions.conf",
+          "/etc/nginx/global/wordpress.conf": "nginx/wordpress-handbook-single.conf"},
+         rejects='"upstream" directive is not allowed here'),
+    # the single-site rules installed as a site of their own, as they are written
+    Case("wordpress-nginx-single", "nginx", "github WordPress/Advanced-administration-handbook server/web-server/nginx.md", "GPL-2.0-or-later",
+         {"/etc/nginx/sites-enabled/wordpress.conf": "nginx/wordpress-handbook-single.conf"},
+         tree={"/var/www/wordpress/index.php": "<?php\n", "/var/www/wordpress/robots.txt": "User-agent: *\n",
+               "/var/www/wordpress/wp-content/themes/t/style.css": "a{}\n",
+               "/var/www/wordpress/wp-content/uploads/2024/a.png": "png\n", "/var/www/wordpress/.htaccess": "x\n"},
+         hide=("/var/www",),
+         requests=(("http://domain.tld/", G), ("http://domain.tld/robots.txt", G), ("http://domain.tld/favicon.ico", G),
+                   ("http://domain.tld/wp-content/themes/t/style.css", G), ("http://domain.tld/none.css", G),
+                   ("http://domain.tld/wp-content/uploads/2024/a.png", G), ("http://domain.tld/hello-world/", G),
+                   ("http://domain.tld/.htaccess", G), ("http://domain.tld/wp-login.php", G))),
+    # its multisite map lost `<blogpath>` in the page's markup: `(?P/[^/]+/)`
+    Case("wordpress-nginx-multisite-subdir", "nginx", "github WordPress/Advanced-administration-handbook server/web-server/nginx.md", "GPL-2.0-or-later",
+         {"/etc/nginx/sites-enabled/wordpress-ms.conf": "nginx/wordpress-handbook-ms-subdir.conf"},
+         rejects="pcre2_compile() failed"),
 ]
 
 BY_NAME = {c.name: c for c in CASES}
