@@ -432,6 +432,8 @@ def _translate(st: State, uri: str) -> tuple[str, bool]:
     if kind == "redirect":
         if status == 410 or not value:
             raise Final(410 if status == 410 else status, f"{node.name}: gone", node)
+        if st.args and "?" not in value:
+            value += "?" + st.args      # mod_alias translate_alias_redir, as fixup_redir below
         raise Final(status, f"{node.name} {' '.join(a.raw for a in node.args)}: redirect to {value}", node,
                     location=value)
     if node is not None and node.key in ("alias", "aliasmatch", "scriptalias") and node.key == "alias":
