@@ -10,6 +10,8 @@ Scenarios whose config `apache2 -t` refused did not run and are not asked.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from confcheck.why import WhyOptions, explain, prepare
@@ -53,6 +55,13 @@ def test_why_predicts_every_apache_status(apache_run, prepared):
                             or not _decided_text(outcome.decided_by).startswith(decided.rstrip(";"))):
                 got = _decided_text(outcome.decided_by) if outcome.decided_by is not None else None
                 problems.append(f"decided_by {got!r} != {decided!r}")
+            real_location = req.response_headers.get("location") or ""
+            if outcome.location and outcome.location.startswith("/"):
+                # Apache makes a local target absolute with the request's own host and port
+                real_location = re.sub(r"^https?://[^/]+", "", real_location)
+            if (getattr(expectation, "location", None) and outcome.status == req.status
+                    and outcome.location is not None and outcome.location != real_location):
+                problems.append(f"Location {outcome.location!r} != real {real_location!r}")
             if problems:
                 wrong.append(f"{sc.name}[{req.index}] {req.spec.label} (Host {req.host}): "
                              + "; ".join(problems) + f"\n      why: {outcome.reason}")

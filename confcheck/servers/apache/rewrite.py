@@ -139,11 +139,14 @@ class Env:
             self.deciding = (node, self.unknown[mark])
 
 
-_VAR = re.compile(r"%\{([^}]+)\}|\$(\d)|%(\d)")
+# do_expand: a backslash takes the next character literally (`\&`, `\$1`) and is dropped
+_VAR = re.compile(r"%\{([^}]+)\}|\$(\d)|%(\d)|\\(.)", re.S)
 
 
 def expand(text: str, env: Env, rule_groups: tuple, cond_groups: tuple) -> str:
     def sub(m: re.Match) -> str:
+        if m.group(4) is not None:
+            return m.group(4)
         if m.group(1):
             name = m.group(1)
             value = env.variables(name)
