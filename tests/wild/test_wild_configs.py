@@ -174,10 +174,16 @@ def _check_case(case, base, cert_cache) -> None:
         _ran(problems, "why --batch", proc, json_out=False)
         answers = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
         problems.check(len(answers) == len(case.requests), f"why answered {len(answers)} of {len(case.requests)}")
-        for (url, method), real, answer in zip(case.requests, statuses, answers):
+        for (url, method), (real, real_location), answer in zip(case.requests, statuses, answers):
             said = answer.get("status")
             problems.check(said is None or said == real,
                            f"why {method} {url}: {said} ({answer.get('reason')}), the server answers {real}")
+            location = answer.get("location")
+            if said == real and location and real_location:
+                if location.startswith("/"):     # a local target: the server adds its scheme and host
+                    real_location = re.sub(r"^https?://[^/]+", "", real_location)
+                problems.check(location == real_location,
+                               f"why {method} {url}: Location {location}, the server sends {real_location}")
             problems.check(said is not None or bool(answer.get("reason")), f"why {method} {url}: null without a reason")
             if answer.get("decided_by"):
                 _position(problems, root, f"why {url} decided_by", answer["decided_by"], col_key="-")

@@ -222,6 +222,11 @@ CASES = [
     Case("wordpress-nginx-multisite-subdir", "nginx", "github WordPress/Advanced-administration-handbook server/web-server/nginx.md", "GPL-2.0-or-later",
          {"/etc/nginx/sites-enabled/wordpress-ms.conf": "nginx/wordpress-handbook-ms-subdir.conf"},
          rejects="pcre2_compile() failed"),
+    # its "Prerequisites: a2enmod expires proxy_http ..." not done yet, Debian's default modules
+    # only: Apache accepts it (the TLS host is in <IfModule mod_ssl.c>), only the redirect runs
+    Case("mastodon-apache-before-a2enmod", "apache", "github mastodon/mastodon dist/apache.conf", "AGPL-3.0",
+         {"/etc/apache2/sites-enabled/mastodon.conf": "apache/mastodon.conf"},
+         requests=(("http://example.org/", G), ("http://example.org/about?x=1", G), ("http://other.example/", G))),
 ]
 
 BY_NAME = {c.name: c for c in CASES}

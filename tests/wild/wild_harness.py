@@ -203,14 +203,14 @@ class Image:
             raise RuntimeError(f"namespace run failed: {proc.stderr.strip()}")
         return m.group(1) == "0", text
 
-    def real_statuses(self) -> tuple[list[int | None], str]:
-        """The status of each of the case's requests from the started server, and its error log."""
+    def real_statuses(self) -> tuple[list[tuple[int | None, str | None]], str]:
+        """(status, Location) of each of the case's requests from the started server, and its error log."""
         asks = []
         for url, method in self.case.requests:
             scheme, rest = url.split("://", 1)
             host = rest.split("/", 1)[0]
             port = 443 if scheme == "https" else 80
-            asks.append(f"curl -sk --path-as-is -o /dev/null -X {shlex.quote(method)} -w 'CC-STATUS %{{http_code}}\\n' "
+            asks.append(f"curl -sk --path-as-is -o /dev/null -X {shlex.quote(method)} -w 'CC-STATUS %{{http_code}} %{{redirect_url}}\\n' "
                         f"--max-time 10 --resolve {shlex.quote(f'{host}:{port}:127.0.0.1')} {shlex.quote(url)}")
         log = "/var/log/nginx/error.log" if self.case.server == "nginx" else "/var/log/apache2/error.log"
         body = "\n".join([
@@ -222,7 +222,8 @@ class Image:
             f"echo CC-LOG-BEGIN; cat {log} /run/cc-start.err 2>/dev/null; echo CC-LOG-END",
         ])
         proc = self.in_namespace(body)
-        statuses = [int(s) if s != "000" else None for s in re.findall(r"^CC-STATUS (\d+)$", proc.stdout, re.M)]
+        found = re.findall(r"^CC-STATUS (\d+) ?(.*)$", proc.stdout, re.M)
+        statuses = [(int(code) if code != "000" else None, location or None) for code, location in found]
         log_text = proc.stdout.split("CC-LOG-BEGIN", 1)[-1].split("CC-LOG-END", 1)[0] if "CC-LOG-BEGIN" in proc.stdout else ""
         if len(statuses) != len(self.case.requests):
             raise RuntimeError(f"requests not answered: {proc.stdout}\n{proc.stderr}")
