@@ -30,7 +30,10 @@ HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
 REPO = HERE.parents[1]
 sys.path.insert(0, str(REPO / "tests"))
-from cc_helpers import SHARED, corpus_link  # noqa: E402
+sys.path.insert(0, str(REPO / "tests" / "fuzz"))
+from cc_helpers import SHARED  # noqa: E402
+# Debian's package tree from the corpus, its *-enabled links made real
+from nginx_mutants import copy_tree  # noqa: E402
 
 CORPUS = Path(SHARED) / "corpus"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -66,21 +69,6 @@ class Case:
     hosts: tuple[str, ...] = ()       # names the config resolves at start (given 127.0.0.2 in /etc/hosts)
 
 
-def _copy_debian(src: Path, dest: Path) -> None:
-    """Debian's package tree from the corpus, its *-enabled links made real."""
-    for path in sorted(src.rglob("*")):
-        out = dest / path.relative_to(src)
-        if path.is_dir() and not path.is_symlink():
-            out.mkdir(parents=True, exist_ok=True)
-            continue
-        out.parent.mkdir(parents=True, exist_ok=True)
-        target = corpus_link(path)
-        if target is not None:
-            os.symlink(target, out)
-        else:
-            shutil.copyfile(path, out)
-
-
 def _certificate(cache: Path) -> tuple[bytes, bytes]:
     crt, key = cache / "stub.crt", cache / "stub.key"
     if not crt.exists():
@@ -105,9 +93,9 @@ class Image:
         self.root.mkdir(parents=True)
         etc = self.root / "etc"
         if case.server == "nginx":
-            _copy_debian(CORPUS / "nginx" / "debian", etc / "nginx")
+            copy_tree(CORPUS / "nginx" / "debian", etc / "nginx")
         else:
-            _copy_debian(CORPUS / "apache" / "debian", etc / "apache2")
+            copy_tree(CORPUS / "apache" / "debian", etc / "apache2")
             for mod in case.modules:
                 for ext in ("load", "conf"):
                     if (etc / "apache2" / "mods-available" / f"{mod}.{ext}").exists():
