@@ -163,8 +163,7 @@ def _check_case(case, base, cert_cache) -> None:
                     confcheck("scan", "--no-fs", "--root", root, dest, "--format", "json"))
         _scan_checks(problems, root, f"scan --no-fs {dest}", lone, accepted)
 
-    if any(f.get("fix") for f in (full or {}).get("findings", [])):
-        _ran(problems, "fix --diff", confcheck("fix", "--root", root, "--diff"), json_out=False)
+    _ran(problems, "fix --diff", confcheck("fix", "--root", root, "--diff"), json_out=False)
 
     if accepted and case.requests:
         statuses, log = image.real_statuses()
@@ -176,6 +175,7 @@ def _check_case(case, base, cert_cache) -> None:
         problems.check(len(answers) == len(case.requests), f"why answered {len(answers)} of {len(case.requests)}")
         for (url, method), (real, real_location), answer in zip(case.requests, statuses, answers):
             said = answer.get("status")
+            problems.check("error" not in answer, f"why {method} {url}: {answer.get('error')}")
             problems.check(said is None or said == real,
                            f"why {method} {url}: {said} ({answer.get('reason')}), the server answers {real}")
             location = answer.get("location")
@@ -189,5 +189,9 @@ def _check_case(case, base, cert_cache) -> None:
                 _position(problems, root, f"why {url} decided_by", answer["decided_by"], col_key="-")
         log_file = base / "error.log"
         log_file.write_text(log)
-        _ran(problems, "explain", confcheck("explain", "--log", str(log_file), "--root", root, "--format", "json"))
+        explained = _ran(problems, "explain",
+                         confcheck("explain", "--log", str(log_file), "--root", root, "--format", "json"))
+        for cause in (explained or {}).get("causes", []):
+            if isinstance(cause.get("decided_by"), dict):
+                _position(problems, root, f"explain {cause.get('kind')} decided_by", cause["decided_by"], col_key="-")
     assert not problems, "\n".join(problems)
