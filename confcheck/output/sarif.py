@@ -16,7 +16,6 @@ notifications and mark the run unsuccessful: a broken config is never clean.
 
 from __future__ import annotations
 
-import json
 import os
 
 from confcheck import __version__
@@ -123,7 +122,3 @@ def sarif_document(result, rules, root: str) -> dict:
     if result.not_checked:
         run["properties"] = {"notChecked": [{"path": n.path, "reason": n.reason} for n in result.not_checked]}
     return {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
-
-
-def dumps(document) -> str:
-    return json.dumps(document, indent=2, ensure_ascii=True)

@@ -112,6 +112,45 @@ def test_windowed_diff_of_random_edits_equals_whole_file_diff():
         assert file_diff(old, new, "f.conf") == file_diff(old, new, "f.conf", whole=True), (old, new)
 
 
+
+def test_diff_from_edits_equals_diff_of_the_bytes():
+    """plan_diff (made from the edits' offsets, comparing only around them) against
+    file_diff of the whole old and new bytes (the windowed diff the tests above hold
+    to the whole-file one): edits anywhere (first and last byte, inside
+    a line, several in one file), replacements that repeat the text around them (the
+    changed stretch then reaches past the edit, far past it for a repeated block), CRLF,
+    a last line without newline, bytes that are not UTF-8."""
+    import random
+    from confcheck.fixers.diff import plan_diff
+    from confcheck.fixers.edits import Edit
+    from confcheck.source import SourceFile
+    rng = random.Random(23)
+    pool = [b"}\n", b"\n", b"    deny all;\n", b"location / {\n", b"x\r\n", b"a\rb\n", b"caf\xe9\n",
+            b"\xff\xfe;\n", b"    location ~* \\.(png|jpg)$ { expires 7d; }\n"]
+    block = b"".join(pool) * 3
+    checked = 0
+    for _ in range(3000):
+        lines = [rng.choice(pool) for _ in range(rng.randint(0, 60))]
+        if rng.random() < .3:
+            lines[rng.randint(0, len(lines)):0] = [block]
+        old = b"".join(lines) + (rng.choice([b"y", b"}", b"\r"]) if rng.random() < .2 else b"")
+        source = SourceFile("/t/f.conf", old)
+        edits, taken = [], []
+        for _ in range(rng.randint(1, 3)):
+            start = rng.choice([0, len(old), rng.randint(0, len(old))])
+            end = min(len(old), start + rng.choice([0, 0, 1, 5, 40]))
+            if any(start < e and s < end or start == s for s, e in taken):
+                continue
+            near = old[max(0, start - 50):start + 50]
+            replacement = rng.choice([b"", rng.choice(pool), block, near[rng.randint(0, len(near)):],
+                                      old[start:end]])
+            taken.append((start, end))
+            edits.append(Edit(source, start, end, replacement))
+        for plan in plan_files(edits):
+            assert plan_diff(plan, "f.conf") == file_diff(old, plan.new_data(), "f.conf"), (old, edits)
+            checked += 1
+    assert checked == 3000
+
 if __name__ == "__main__":
     base = Path(tempfile.mkdtemp(prefix="confcheck-speed-", dir="/var/tmp"))
     try:
