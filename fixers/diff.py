@@ -86,7 +86,7 @@ def file_diff(old: bytes, new: bytes, rel: str, context: int = 3, whole: bool = 
     # it sees); the hunk headers count the lines left out in front.
     shorter = min(len(old), len(new))
     same = _common(old, new, shorter)
-    after = _common(old[::-1], new[::-1], shorter - same)
+    after = _common_suffix(old, new, shorter - same)
     start, a_end = _byte_window(old, same, after, context)
     return _window_diff(old, new.__getitem__, rel, context, start, a_end, a_end - len(old) + len(new),
                         old.count(b"\n", 0, start), lambda: file_diff(old, new, rel, context, whole=True))
@@ -98,9 +98,9 @@ def plan_diff(plan: FilePlan, rel: str, context: int = 3) -> str:
     compared (a 2,000-server tree has 4,000 fixes, each a few lines of a 10 kB file)."""
     old = plan.source.data
     edits = plan.edits
-    s0 = edits[0].start
-    e1 = max(edit.end for edit in edits)
-    mid = apply(old, edits, s0, e1)             # what old[s0:e1] becomes
+    # sorted and disjoint (plan_files): the last edit ends last
+    s0, e1 = edits[0].start, edits[-1].end
+    mid = edits[0].replacement if len(edits) == 1 else apply(old, edits, s0, e1)   # what old[s0:e1] becomes
     if mid == old[s0:e1]:
         return ""
     # new is old[:s0] + mid + old[e1:]
@@ -202,15 +202,19 @@ def _byte_window(old: bytes, same: int, after: int, context: int) -> tuple[int, 
 
 
 def _common(a: bytes, b: bytes, limit: int) -> int:
-    """How many leading bytes a and b share, at most `limit` (bisected: each compare runs in C)."""
-    lo, hi = 0, limit
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if a[:mid] == b[:mid]:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
+    """How many leading bytes a and b share, at most `limit` (<= both lengths): the
+    first byte where they differ holds the highest bit set in their XOR as numbers."""
+    diff = int.from_bytes(a[:limit], "big") ^ int.from_bytes(b[:limit], "big")
+    return limit - (diff.bit_length() + 7) // 8
+
+
+def _common_suffix(a: bytes, b: bytes, limit: int) -> int:
+    """How many trailing bytes a and b share, at most `limit` (<= both lengths): the
+    lowest bit set in their XOR lies in the last byte where they differ."""
+    if limit <= 0:
+        return 0
+    diff = int.from_bytes(a[-limit:], "big") ^ int.from_bytes(b[-limit:], "big")
+    return limit if not diff else ((diff & -diff).bit_length() - 1) // 8
 
 
 def _common_from(old: bytes, new_slice: Callable[[slice], bytes], known: int, limit: int) -> int:
@@ -237,7 +241,7 @@ def _common_suffix_from(old: bytes, new_slice: Callable[[slice], bytes], new_len
         a = old[len(old) - stop:len(old) - known]
         b = new_slice(slice(new_len - stop, new_len - known))
         if a != b:
-            return known + _common(a[::-1], b[::-1], stop - known)
+            return known + _common_suffix(a, b, stop - known)
         known, step = stop, step * 2
     return limit
 

@@ -44,9 +44,58 @@ def _key(key) -> str:
 def _encode(document, indent: int, pieces: list[str], out: TextIO | None) -> None:
     pad = " " * indent
     append = pieces.append
-    keys: dict = {}
+    keys: dict[str, str] = {}      # a key's text and ": ", made once
+
+    def array(o, newline: str) -> None:
+        if not o:
+            append("[]")
+            return
+        inner = newline + pad
+        sep = "[" + inner
+        for item in o:
+            append(sep)
+            sep = "," + inner
+            kind = type(item)
+            if kind is str:
+                append(_string(item))
+            elif kind is dict:
+                mapping(item, inner)
+            else:
+                value(item, inner)
+            if out is not None and len(pieces) > _BATCH:
+                out.write("".join(pieces))
+                pieces.clear()
+        append(newline + "]")
+
+    def mapping(o, newline: str) -> None:
+        if not o:
+            append("{}")
+            return
+        inner = newline + pad
+        sep = "{" + inner
+        for k, v in o.items():
+            head = keys.get(k) if type(k) is str else None
+            if head is None:
+                head = _key(k) + ": "
+                if type(k) is str:
+                    keys[k] = head
+            append(sep + head)
+            sep = "," + inner
+            kind = type(v)
+            if kind is str:
+                append(_string(v))
+            elif v is None:
+                append("null")
+            elif kind is dict:
+                mapping(v, inner)
+            elif kind is list:
+                array(v, inner)
+            else:
+                value(v, inner)
+        append(newline + "}")
 
     def value(o, newline: str) -> None:
+        # json's order of tests: a str or int subclass is written as its base type
         if isinstance(o, str):
             append(_string(o))
         elif o is None:
@@ -60,43 +109,9 @@ def _encode(document, indent: int, pieces: list[str], out: TextIO | None) -> Non
         elif isinstance(o, float):
             append(json.dumps(o))
         elif isinstance(o, (list, tuple)):
-            if not o:
-                append("[]")
-                return
-            inner = newline + pad
-            sep = "[" + inner
-            for item in o:
-                append(sep)
-                sep = "," + inner
-                if type(item) is str:
-                    append(_string(item))
-                else:
-                    value(item, inner)
-                if out is not None and len(pieces) > _BATCH:
-                    out.write("".join(pieces))
-                    pieces.clear()
-            append(newline + "]")
+            array(o, newline)
         elif isinstance(o, dict):
-            if not o:
-                append("{}")
-                return
-            inner = newline + pad
-            sep = "{" + inner
-            for k, v in o.items():
-                head = keys.get(k) if type(k) is str else None
-                if head is None:
-                    head = _key(k) + ": "
-                    if type(k) is str:
-                        keys[k] = head
-                append(sep + head)
-                sep = "," + inner
-                if type(v) is str:
-                    append(_string(v))
-                elif v is None:
-                    append("null")
-                else:
-                    value(v, inner)
-            append(newline + "}")
+            mapping(o, newline)
         else:
             raise TypeError(f"Object of type {o.__class__.__name__} is not JSON serializable")
 

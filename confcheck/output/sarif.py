@@ -56,12 +56,24 @@ def _rule_descriptor(rule) -> dict:
     }
 
 
-def _location(span, root: str) -> dict:
+def _artifact(realpath: str, root: str) -> dict:
     from confcheck.settings import relative_to_root
-    rel = relative_to_root(root, span.source.realpath)
+    rel = relative_to_root(root, realpath)
     artifact = {"uri": _uri(rel)} if not rel.startswith("/") else {"uri": _file_uri(rel)}
     if not rel.startswith("/"):
         artifact["uriBaseId"] = "%SRCROOT%"
+    return artifact
+
+
+def _location(span, root: str, artifacts: dict | None = None) -> dict:
+    """`artifacts`: each file's artifactLocation made so far (a big scan has many findings per file)."""
+    realpath = span.source.realpath
+    known = artifacts.get(realpath) if artifacts is not None else None
+    if known is None:
+        known = _artifact(realpath, root)
+        if artifacts is not None:
+            artifacts[realpath] = known
+    artifact = dict(known)
     line, column = span.source.line_col(span.start)
     end_line, end_column = span.source.line_col(span.end)
     region = {"startLine": line, "startColumn": column, "endLine": end_line, "endColumn": end_column,
@@ -76,12 +88,13 @@ def sarif_document(result, rules, root: str) -> dict:
     index = {rule.id: i for i, rule in enumerate(rules)}
     prints = fingerprints(result.findings, root)
     results = []
+    artifacts: dict = {}
     for finding, fingerprint in zip(result.findings, prints):
         item = {
             "ruleId": finding.rule,
             "level": LEVEL[finding.severity],
             "message": {"text": finding.message},
-            "locations": [_location(finding.span, root)] if finding.span is not None else [],
+            "locations": [_location(finding.span, root, artifacts)] if finding.span is not None else [],
             "partialFingerprints": {"primaryLocationLineHash": fingerprint,
                                     "confcheckFingerprint/v1": fingerprint},
             "properties": {"name": finding.name},
