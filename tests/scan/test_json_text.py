@@ -38,7 +38,7 @@ def test_every_kind_of_value():
         "strings": STRINGS, "numbers": [0, -1, 2 ** 70, 1.5, -0.0, 1e16, 1e-7, math.inf, -math.inf, 123456.789],
         "constants": [True, False, None], "empty": {"list": [], "dict": {}, "tuple": ()},
         "nested": [[[]], [{}], [{"a": [1, {"b": None}]}]], "tuple": (1, "two", (3,)),
-        "int enum": Level.low, "keys": {1: "int", 2.5: "float", True: "true", None: "null", "s": "str"},
+        "int enum": Level.low, "keys": {1: "int", 2.5: "float", None: "null", "s": "str"}, "bool keys": {True: "t", False: "f"},
         **{s: s for s in STRINGS},
     }
     got, want = _both(document)
