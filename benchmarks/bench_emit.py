@@ -2,6 +2,7 @@
 github output costs, alone and in the whole command (run by hand).
 
     python benchmarks/bench_emit.py [--servers 2000] [--runs 3] [--other PYTHON] [--formats json,sarif]
+                                    [--shapes uniform,apps]
 
 On the uniform tree of ../shared/bench/gen_nginx_tree.py (4,000 findings with a fix each) and
 gen_app_tree.py's application servers, for this checkout and, with `--other`, another
@@ -78,6 +79,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--other", help="another interpreter with confcheck installed (e.g. main's venv)")
     ap.add_argument("--formats", default="json,sarif,text,github")
+    ap.add_argument("--shapes", default="uniform,apps", help="which trees to measure")
     args = ap.parse_args()
     compile_package()
     pythons = {"this checkout": sys.executable}
@@ -90,6 +92,8 @@ def main() -> None:
     os.chdir(base)
     try:
         for shape, config in trees(base, args.servers).items():
+            if shape not in args.shapes.split(","):
+                continue
             print(f"\n{shape}: {args.servers} servers ({config})")
             for fmt in formats:
                 same = {name: output_of(py, fmt, config) == output_of(sys.executable, fmt, config)
