@@ -40,10 +40,14 @@ def _directive_text(finding) -> str:
 def fingerprints(findings, root: str) -> list[str]:
     """One fingerprint per finding, in the order given ("<sha256 prefix>:<occurrence>")."""
     seen: dict[str, int] = {}
+    files: dict = {}        # a source's finding_file: a big scan has many findings per file
     out = []
     for finding in findings:
-        parts = (finding.rule, finding_file(finding, root) or "", _directive_text(finding),
-                 finding.fs_path or "")
+        source = finding.span.source if finding.span is not None else None
+        file = files.get(source)
+        if file is None:
+            file = files[source] = finding_file(finding, root) or ""
+        parts = (finding.rule, file, _directive_text(finding), finding.fs_path or "")
         digest = hashlib.sha256("\0".join(parts).encode("utf-8", "surrogateescape")).hexdigest()[:32]
         seen[digest] = seen.get(digest, 0) + 1
         out.append(f"{digest}:{seen[digest]}")

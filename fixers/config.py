@@ -30,11 +30,14 @@ class ConfigFix(Fix):
     edits: list[Edit] = field(default_factory=list)
     base: str = "/"
     _diff: str | None = field(default=None, init=False, repr=False, compare=False)
+    _plans: list | None = field(default=None, init=False, repr=False, compare=False)   # checked_fix's
 
     @property
     def diff(self) -> str:
         if self._diff is None:
-            self._diff = unified_diff(plan_files(self.edits), self.base)
+            plans = self._plans if self._plans is not None else plan_files(self.edits)
+            self._diff = unified_diff(plans, self.base)
+            self._plans = None
         return self._diff
 
 
@@ -48,7 +51,9 @@ def checked_fix(edits: list[Edit], base: str, title: str, applicability: str) ->
         return None
     if not all(inside(plan.path, base) for plan in plans):
         return None
-    return ConfigFix(applicability=applicability, title=title, commands=[], edits=edits, base=base)
+    fix = ConfigFix(applicability=applicability, title=title, commands=[], edits=edits, base=base)
+    fix._plans = plans
+    return fix
 
 
 @dataclass(slots=True)

@@ -20,9 +20,11 @@ from __future__ import annotations
 import difflib
 import os
 import posixpath
-from typing import Iterable, Iterator, Sequence
+import re
+from bisect import bisect_right
+from typing import Callable, Iterable, Sequence
 
-from .edits import FilePlan
+from .edits import FilePlan, apply
 
 NO_NEWLINE = "\\ No newline at end of file\n"
 
@@ -44,8 +46,12 @@ def inside(path: str, base: str) -> bool:
     return path.startswith(base.rstrip("/") + "/")
 
 
+# a name patch(1) and git read as it is: no control character, space, quote, backslash or DEL
+_PLAIN = re.compile(r'[^\x00-\x20"\\\x7f]*')
+
+
 def _quote(name: str) -> str:
-    if not any(c in name for c in '"\\ ') and all(" " < c != "\x7f" for c in name):
+    if _PLAIN.fullmatch(name):
         return name
     out = ['"']
     esc = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r", "\a": "\\a",
@@ -64,9 +70,7 @@ def _quote(name: str) -> str:
 
 
 def _header(prefix: str, rel: str) -> str:
-    name = prefix + rel
-    quoted = _quote(name)
-    return quoted
+    return _quote(prefix + rel)
 
 
 def file_diff(old: bytes, new: bytes, rel: str, context: int = 3, whole: bool = False) -> str:
@@ -74,49 +78,96 @@ def file_diff(old: bytes, new: bytes, rel: str, context: int = 3, whole: bool = 
     difflib the whole file (the reference the windowed diff is tested against)."""
     if old == new:
         return ""
+    if whole:
+        return _render(_lines(old.decode("utf-8", "surrogateescape")), _lines(new.decode("utf-8", "surrogateescape")),
+                       rel, context, 0, None)
     # A fix edits a few lines of a long file: only the changed stretch and its
     # context are split into lines and go to difflib (it is quadratic in the lines
     # it sees); the hunk headers count the lines left out in front.
-    start, a_end, b_end = (0, len(old), len(new)) if whole else _byte_window(old, new, context)
+    shorter = min(len(old), len(new))
+    same = _common(old, new, shorter)
+    after = _common_suffix(old, new, shorter - same)
+    start, a_end = _byte_window(old, same, after, context)
+    return _window_diff(old, new.__getitem__, rel, context, start, a_end, a_end - len(old) + len(new),
+                        old.count(b"\n", 0, start), lambda: file_diff(old, new, rel, context, whole=True))
+
+
+def plan_diff(plan: FilePlan, rel: str, context: int = 3) -> str:
+    """file_diff(old bytes, new bytes, rel) of one file's edits, made from the edits'
+    offsets: the new file is never built, and only the bytes around the edits are
+    compared (a 2,000-server tree has 4,000 fixes, each a few lines of a 10 kB file)."""
+    old = plan.source.data
+    edits = plan.edits
+    # sorted and disjoint (plan_files): the last edit ends last
+    s0, e1 = edits[0].start, edits[-1].end
+    mid = edits[0].replacement if len(edits) == 1 else apply(old, edits, s0, e1)   # what old[s0:e1] becomes
+    if mid == old[s0:e1]:
+        return ""
+    # new is old[:s0] + mid + old[e1:]
+    m1 = s0 + len(mid)
+    new_len = len(old) - (e1 - s0) + len(mid)
+
+    def new_slice(cut: slice) -> bytes:
+        i, j = cut.start, cut.stop
+        out = old[i:min(j, s0)] if i < s0 else b""
+        if i < m1 and j > s0:
+            out += mid[max(i, s0) - s0:min(j, m1) - s0]
+        if j > m1:
+            out += old[max(i, m1) - m1 + e1:j - m1 + e1]
+        return out
+
+    shorter = min(len(old), new_len)
+    same = _common_from(old, new_slice, s0, shorter)
+    limit = shorter - same
+    after = _common_suffix_from(old, new_slice, new_len, min(len(old) - e1, limit), limit)
+    start, a_end = _byte_window(old, same, after, context)
+    return _window_diff(old, new_slice, rel, context, start, a_end, a_end - len(old) + new_len,
+                        bisect_right(plan.source.line_starts, start) - 1,
+                        lambda: file_diff(old, plan.new_data(), rel, context, whole=True))
+
+
+def _window_diff(old: bytes, new_slice: Callable[[slice], bytes], rel: str, context: int, start: int, a_end: int,
+                 b_end: int, offset: int, whole: Callable[[], str]) -> str:
+    """The diff of old[start:a_end] and new[start:b_end] (new_slice gives new's bytes),
+    whose first line is line offset+1 (the bytes around them are the same in both);
+    whole() when difflib has to see the whole file."""
     a = _lines(old[start:a_end].decode("utf-8", "surrogateescape"))
-    b = _lines(new[start:b_end].decode("utf-8", "surrogateescape"))
-    groups = None
-    if not whole:
-        groups = _one_change(a, b, context)
-        if groups is AMBIGUOUS:
-            return file_diff(old, new, rel, context, whole=True)
-    out: list[str] = []
-    for line in _unified(a, b, _header("a/", rel), _header("b/", rel), context, old.count(b"\n", 0, start),
-                         groups):
-        if line.endswith("\n"):
-            out.append(line)
-        else:
-            out.append(line + "\n" + NO_NEWLINE)
-    return "".join(out)
+    b = _lines(new_slice(slice(start, b_end)).decode("utf-8", "surrogateescape"))
+    groups = _one_change(a, b, context)
+    if groups is AMBIGUOUS:
+        return whole()
+    return _render(a, b, rel, context, offset, groups)
 
 
-def _unified(a: list[str], b: list[str], old: str, new: str, context: int, offset: int,
-             groups: list | None = None) -> Iterator[str]:
-    """diff -u's lines for a and b (their first line is line offset+1). difflib's
+def _render(a: list[str], b: list[str], rel: str, context: int, offset: int, groups: list | None) -> str:
+    """diff -u's text for a and b (their first line is line offset+1). difflib's
     own unified_diff would treat lines frequent in a long file (`}`, blank lines)
     as junk and could answer a one-line edit with a hunk of a hundred lines.
     `groups`: the hunks when they are known already (_one_change)."""
     if groups is None:
         groups = difflib.SequenceMatcher(None, a, b, autojunk=False).get_grouped_opcodes(context)
-    first = True
+    # only a last line can lack its newline: diff(1) adds one and says so
+    if a and not a[-1].endswith("\n"):
+        a = a[:-1] + [a[-1] + "\n" + NO_NEWLINE]
+    if b and not b[-1].endswith("\n"):
+        b = b[:-1] + [b[-1] + "\n" + NO_NEWLINE]
+    out: list[str] = []
     for group in groups:
-        if first:
-            yield f"--- {old}\n"
-            yield f"+++ {new}\n"
-            first = False
-        yield (f"@@ -{_range(group[0][1] + offset, group[-1][2] + offset)} "
-               f"+{_range(group[0][3] + offset, group[-1][4] + offset)} @@\n")
+        if not out:
+            out.append(f"--- {_header('a/', rel)}\n+++ {_header('b/', rel)}\n")
+        out.append(f"@@ -{_range(group[0][1] + offset, group[-1][2] + offset)} "
+                   f"+{_range(group[0][3] + offset, group[-1][4] + offset)} @@\n")
+        # every line ends with a newline: the prefix joins them
         for tag, i1, i2, j1, j2 in group:
             if tag == "equal":
-                yield from (" " + line for line in a[i1:i2])
+                if i2 > i1:
+                    out.append(" " + " ".join(a[i1:i2]))
                 continue
-            yield from ("-" + line for line in a[i1:i2])
-            yield from ("+" + line for line in b[j1:j2])
+            if i2 > i1:
+                out.append("-" + "-".join(a[i1:i2]))
+            if j2 > j1:
+                out.append("+" + "+".join(b[j1:j2]))
+    return "".join(out)
 
 
 def _range(start: int, stop: int) -> str:
@@ -128,14 +179,13 @@ def _range(start: int, stop: int) -> str:
     return f"{start if length == 0 else start + 1},{length}"
 
 
-def _byte_window(old: bytes, new: bytes, context: int) -> tuple[int, int, int]:
-    """(start, a_end, b_end): old[start:a_end] and new[start:b_end] hold every changed
-    line and `context` equal lines around it (fewer at the ends of the file); the
-    bytes before and after are the same in both. The harness in
-    tests/speed/test_same_findings.py checks the hunks against the whole-file diff."""
-    shorter = min(len(old), len(new))
-    same = _common(old, new, shorter)
-    after = _common(old[::-1], new[::-1], shorter - same)
+def _byte_window(old: bytes, same: int, after: int, context: int) -> tuple[int, int]:
+    """(start, a_end): old[start:a_end] holds every changed line and `context` equal
+    lines around it (fewer at the ends of the file), given that old and new share
+    their first `same` and their last `after` bytes (and no more); the bytes before
+    and after the window are the same in both, new's window ends at a_end - len(old)
+    + len(new). The harness in tests/speed/test_same_findings.py checks the hunks
+    against the whole-file diff."""
     start = old.rfind(b"\n", 0, same) + 1
     for _ in range(context):
         if start == 0:
@@ -148,19 +198,52 @@ def _byte_window(old: bytes, new: bytes, context: int) -> tuple[int, int, int]:
             break
         nl = old.find(b"\n", end)
         end = len(old) if nl < 0 else nl + 1
-    return start, end, end - len(old) + len(new)
+    return start, end
 
 
 def _common(a: bytes, b: bytes, limit: int) -> int:
-    """How many leading bytes a and b share, at most `limit` (bisected: each compare runs in C)."""
-    lo, hi = 0, limit
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if a[:mid] == b[:mid]:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
+    """How many leading bytes a and b share, at most `limit` (<= both lengths): the
+    first byte where they differ holds the highest bit set in their XOR as numbers."""
+    diff = int.from_bytes(a[:limit], "big") ^ int.from_bytes(b[:limit], "big")
+    return limit - (diff.bit_length() + 7) // 8
+
+
+def _common_suffix(a: bytes, b: bytes, limit: int) -> int:
+    """How many trailing bytes a and b share, at most `limit` (<= both lengths): the
+    lowest bit set in their XOR lies in the last byte where they differ."""
+    if limit <= 0:
+        return 0
+    diff = int.from_bytes(a[-limit:], "big") ^ int.from_bytes(b[-limit:], "big")
+    return limit if not diff else ((diff & -diff).bit_length() - 1) // 8
+
+
+def _common_from(old: bytes, new_slice: Callable[[slice], bytes], known: int, limit: int) -> int:
+    """_common(old, new, limit) when the first `known` bytes are known to be the same:
+    chunks of growing size from there, so the cost follows the distance to the first
+    difference, not the file's size."""
+    step = 64
+    while known < limit:
+        stop = min(known + step, limit)
+        a, b = old[known:stop], new_slice(slice(known, stop))
+        if a != b:
+            return known + _common(a, b, stop - known)
+        known, step = stop, step * 2
+    return limit
+
+
+def _common_suffix_from(old: bytes, new_slice: Callable[[slice], bytes], new_len: int, known: int,
+                        limit: int) -> int:
+    """How many trailing bytes old and new share, at most `limit`, when the last
+    `known` are known to be the same (as _common_from, from the end)."""
+    step = 64
+    while known < limit:
+        stop = min(known + step, limit)
+        a = old[len(old) - stop:len(old) - known]
+        b = new_slice(slice(new_len - stop, new_len - known))
+        if a != b:
+            return known + _common_suffix(a, b, stop - known)
+        known, step = stop, step * 2
+    return limit
 
 
 AMBIGUOUS: list = []
@@ -183,9 +266,10 @@ def _one_change(a: list[str], b: list[str], context: int) -> list | None:
         tail += 1
     removed, added = set(a[head:len(a) - tail]), set(b[head:len(b) - tail])
     changed = removed | added
-    if any(line in changed for line in a[:head]) or any(line in changed for line in a[len(a) - tail:]):
+    before, behind = a[:head], a[len(a) - tail:]
+    if not changed.isdisjoint(before) or not changed.isdisjoint(behind):
         return AMBIGUOUS
-    if not removed.isdisjoint(added) or not set(a[:head]).isdisjoint(a[len(a) - tail:]):
+    if not removed.isdisjoint(added) or not set(before).isdisjoint(behind):
         return None
     # difflib's get_grouped_opcodes for [equal, change, equal]: `context` equal lines each side
     group = [("equal", max(0, head - context), head, max(0, head - context), head)] if head else []
@@ -206,12 +290,20 @@ def _lines(text: str) -> list[str]:
     return lines
 
 
+def relative(path: str, base: str) -> str:
+    """posixpath.relpath(path, base) for a path inside the base (see `inside`); the
+    slice it is when both are normalised, as real paths and patch bases are."""
+    top = base.rstrip("/") + "/"
+    if "//" in top or "/." in top or "//" in path or "/." in path or path.endswith("/"):
+        return posixpath.relpath(path, base)
+    return path[len(top):]
+
+
 def unified_diff(plans: Sequence[FilePlan], base: str) -> str:
     """One patch for every file in `plans`, relative to `base`."""
     chunks = []
     for plan in sorted(plans, key=lambda p: p.path):
         if not inside(plan.path, base):
             raise ValueError(f"{plan.path} is outside the patch base {base}")
-        rel = posixpath.relpath(plan.path, base)
-        chunks.append(file_diff(plan.source.data, plan.new_data(), rel))
+        chunks.append(plan_diff(plan, relative(plan.path, base)))
     return "".join(chunks)

@@ -110,17 +110,18 @@ def check_disjoint(edits: Sequence[Edit]) -> None:
                                "apply one, re-run the scan, then the other")
 
 
-def apply(data: bytes, edits: Sequence[Edit]) -> bytes:
-    """The bytes after `edits` (sorted, disjoint: see plan_files)."""
+def apply(data: bytes, edits: Sequence[Edit], start: int = 0, end: int | None = None) -> bytes:
+    """The bytes after `edits` (sorted, disjoint: see plan_files); with `start` and
+    `end`, what data[start:end] becomes (every edit inside it)."""
     out: list[bytes] = []
-    pos = 0
+    pos = start
     for edit in edits:
         if edit.start < pos:
             raise EditConflict(f"edits overlap at {edit.describe()}")
         out.append(data[pos:edit.start])
         out.append(edit.replacement)
         pos = edit.end
-    out.append(data[pos:])
+    out.append(data[pos:end])
     return b"".join(out)
 
 

@@ -7,9 +7,8 @@ exact name on disk, and the output stays pure ASCII.
 
 from __future__ import annotations
 
-import json
-
 from confcheck import __version__
+from confcheck.output import json_text
 
 
 def scan_document(result) -> dict:
@@ -34,4 +33,5 @@ def scan_document(result) -> dict:
 
 
 def dumps(document) -> str:
-    return json.dumps(document, indent=2, ensure_ascii=True)
+    """json.dumps(document, indent=2, ensure_ascii=True), faster (json_text)."""
+    return json_text.dumps(document)

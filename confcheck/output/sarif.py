@@ -16,7 +16,6 @@ notifications and mark the run unsuccessful: a broken config is never clean.
 
 from __future__ import annotations
 
-import json
 import os
 
 from confcheck import __version__
@@ -57,12 +56,24 @@ def _rule_descriptor(rule) -> dict:
     }
 
 
-def _location(span, root: str) -> dict:
+def _artifact(realpath: str, root: str) -> dict:
     from confcheck.settings import relative_to_root
-    rel = relative_to_root(root, span.source.realpath)
+    rel = relative_to_root(root, realpath)
     artifact = {"uri": _uri(rel)} if not rel.startswith("/") else {"uri": _file_uri(rel)}
     if not rel.startswith("/"):
         artifact["uriBaseId"] = "%SRCROOT%"
+    return artifact
+
+
+def _location(span, root: str, artifacts: dict | None = None) -> dict:
+    """`artifacts`: each file's artifactLocation made so far (a big scan has many findings per file)."""
+    realpath = span.source.realpath
+    known = artifacts.get(realpath) if artifacts is not None else None
+    if known is None:
+        known = _artifact(realpath, root)
+        if artifacts is not None:
+            artifacts[realpath] = known
+    artifact = dict(known)
     line, column = span.source.line_col(span.start)
     end_line, end_column = span.source.line_col(span.end)
     region = {"startLine": line, "startColumn": column, "endLine": end_line, "endColumn": end_column,
@@ -77,12 +88,13 @@ def sarif_document(result, rules, root: str) -> dict:
     index = {rule.id: i for i, rule in enumerate(rules)}
     prints = fingerprints(result.findings, root)
     results = []
+    artifacts: dict = {}
     for finding, fingerprint in zip(result.findings, prints):
         item = {
             "ruleId": finding.rule,
             "level": LEVEL[finding.severity],
             "message": {"text": finding.message},
-            "locations": [_location(finding.span, root)] if finding.span is not None else [],
+            "locations": [_location(finding.span, root, artifacts)] if finding.span is not None else [],
             "partialFingerprints": {"primaryLocationLineHash": fingerprint,
                                     "confcheckFingerprint/v1": fingerprint},
             "properties": {"name": finding.name},
@@ -123,7 +135,3 @@ def sarif_document(result, rules, root: str) -> dict:
     if result.not_checked:
         run["properties"] = {"notChecked": [{"path": n.path, "reason": n.reason} for n in result.not_checked]}
     return {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
-
-
-def dumps(document) -> str:
-    return json.dumps(document, indent=2, ensure_ascii=True)

@@ -97,6 +97,54 @@ def test_windowed_diffs_equal_whole_file_diffs(trees):
     assert checked >= 100
 
 
+def test_diffs_of_odd_files_are_those_of_diff_u():
+    """CRLF newlines, no newline at the end, bytes that are not UTF-8 in a file and in its
+    name, a space in a name, one snippet included twice (two findings, the same edit), edits
+    on the first and on the last line: each fix's hunks are those `diff -u` writes for the
+    file before and after, and names that need it are C-quoted as git and patch read them."""
+    server = (b"server {\n    listen 80;\n    server_name %s;\n    root /var/www/x;\n%s}\n").__mod__
+    admin = b"    location /admin/ {\n        allow 10.0.0.0/8;\n        deny all;\n    }\n"
+    regex = b"    location ~* \\.(png|jpg|css|js)$ {\n        expires 7d;\n    }\n"
+    files = {
+        b"nginx.conf": b"events {}\nhttp {\n    include sites/*.conf;\n}\n",
+        b"sites/crlf.conf": server((b"crlf.example", admin + regex)).replace(b"\n", b"\r\n"),
+        b"sites/nonl.conf": server((b"nonl.example", admin + regex)).rstrip(b"\n"),
+        b"sites/caf\xe9 bad.conf": server((b"bytes.example", b"    # caf\xe9 \xff\xfe\n" + admin + regex)),
+        b"loc/shared.conf": admin + regex,
+        b"sites/twice.conf": (server((b"one.example", b"    include loc/shared.conf;\n"))
+                              + server((b"two.example", b"    include loc/shared.conf;\n"))),
+        b"loc/first.conf": b"location /admin/ { deny all; }\n" + regex.replace(b"    ", b""),
+        b"loc/last.conf": regex.replace(b"    ", b"") + b"location /private/ { deny all; }",
+        b"sites/edges.conf": (server((b"edges.example", b"    include loc/first.conf;\n"))
+                              + server((b"last.example", b"    include loc/last.conf;\n"))),
+    }
+    top = Path(tempfile.mkdtemp(prefix="confcheck-odd-", dir="/var/tmp"))
+    try:
+        for name, data in files.items():
+            path = os.path.join(bytes(top), name)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "wb") as fh:
+                fh.write(data)
+        findings = run_scan(ScanOptions(paths=[str(top / "nginx.conf")], no_fs=True)).findings
+        diffs = [f.fix.diff for f in findings]
+        assert len(diffs) == 7 and len(set(diffs)) == 6            # the shared snippet's twice
+        for finding, diff in zip(findings, diffs):
+            (plan,) = plan_files(finding.fix.edits)
+            after = top / "after"
+            after.write_bytes(plan.new_data())
+            proc = subprocess.run(["diff", "-u", plan.path, str(after)], capture_output=True)
+            assert proc.returncode == 1
+            head, body = diff.encode("utf-8", "surrogateescape").split(b"\n@@", 1)
+            assert body == proc.stdout.split(b"\n@@", 1)[1]
+            rel = os.fsencode(plan.path)[len(os.fsencode(top)) + 1:]
+            quoted = b'"a/sites/caf\\351 bad.conf"' if b"caf" in rel else (
+                b'"a/' + rel + b'"' if b" " in rel else b"a/" + rel)
+            assert head.split(b"\n")[0] == b"--- " + quoted
+            assert head.split(b"\n")[1] == b"+++ " + quoted.replace(b"a/", b"b/", 1)
+    finally:
+        shutil.rmtree(top, ignore_errors=True)
+
+
 def test_windowed_diff_of_random_edits_equals_whole_file_diff():
     import random
     rng = random.Random(14)
@@ -111,6 +159,45 @@ def test_windowed_diff_of_random_edits_equals_whole_file_diff():
         new = "".join(new_lines).encode("utf-8", "surrogateescape")
         assert file_diff(old, new, "f.conf") == file_diff(old, new, "f.conf", whole=True), (old, new)
 
+
+
+def test_diff_from_edits_equals_diff_of_the_bytes():
+    """plan_diff (made from the edits' offsets, comparing only around them) against
+    file_diff of the whole old and new bytes (the windowed diff the tests above hold
+    to the whole-file one): edits anywhere (first and last byte, inside
+    a line, several in one file), replacements that repeat the text around them (the
+    changed stretch then reaches past the edit, far past it for a repeated block), CRLF,
+    a last line without newline, bytes that are not UTF-8."""
+    import random
+    from confcheck.fixers.diff import plan_diff
+    from confcheck.fixers.edits import Edit
+    from confcheck.source import SourceFile
+    rng = random.Random(23)
+    pool = [b"}\n", b"\n", b"    deny all;\n", b"location / {\n", b"x\r\n", b"a\rb\n", b"caf\xe9\n",
+            b"\xff\xfe;\n", b"    location ~* \\.(png|jpg)$ { expires 7d; }\n"]
+    block = b"".join(pool) * 3
+    checked = 0
+    for _ in range(3000):
+        lines = [rng.choice(pool) for _ in range(rng.randint(0, 60))]
+        if rng.random() < .3:
+            lines[rng.randint(0, len(lines)):0] = [block]
+        old = b"".join(lines) + (rng.choice([b"y", b"}", b"\r"]) if rng.random() < .2 else b"")
+        source = SourceFile("/t/f.conf", old)
+        edits, taken = [], []
+        for _ in range(rng.randint(1, 3)):
+            start = rng.choice([0, len(old), rng.randint(0, len(old))])
+            end = min(len(old), start + rng.choice([0, 0, 1, 5, 40]))
+            if any(start < e and s < end or start == s for s, e in taken):
+                continue
+            near = old[max(0, start - 50):start + 50]
+            replacement = rng.choice([b"", rng.choice(pool), block, near[rng.randint(0, len(near)):],
+                                      old[start:end]])
+            taken.append((start, end))
+            edits.append(Edit(source, start, end, replacement))
+        for plan in plan_files(edits):
+            assert plan_diff(plan, "f.conf") == file_diff(old, plan.new_data(), "f.conf"), (old, edits)
+            checked += 1
+    assert checked == 3000
 
 if __name__ == "__main__":
     base = Path(tempfile.mkdtemp(prefix="confcheck-speed-", dir="/var/tmp"))
