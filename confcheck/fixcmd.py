@@ -115,6 +115,7 @@ def collect(findings, *, unsafe: bool = False, root: str | None = None) -> FixSe
     edits: list = []
     by_file: dict = {}          # real path -> the included edits of that file
     by_identity: dict = {}
+    censuses: dict = {}     # identity key -> the censuses its fixes' proofs may use, by id
     for finding in findings:
         fix = finding.fix
         if fix is None:
@@ -129,6 +130,7 @@ def collect(findings, *, unsafe: bool = False, root: str | None = None) -> FixSe
             # one plan per identity: the worker's wants, and a php-fpm pool user's apart
             key = (fix.identity.uid, fix.identity.gid, fix.identity.groups)
             by_identity.setdefault(key, (fix, []))[1].extend(fix.wants)
+            censuses.setdefault(key, {}).update((id(c), c) for c in fix.censuses)
             continue
         if not isinstance(fix, ConfigFix):
             out.items.append(Item(finding, fix, False, "no edit attached (advice only)"))
@@ -157,7 +159,9 @@ def collect(findings, *, unsafe: bool = False, root: str | None = None) -> FixSe
         bases = {i.fix.base for i in out.config_items}
         out.base = bases.pop() if len(bases) == 1 else patch_base([p.path for p in out.file_plans], root)
         out.patch = unified_diff(out.file_plans, out.base)
-    out.plans = [build_plan(wants, fix.identity, fix.accounts, fix.fs) for fix, wants in by_identity.values()]
+    out.plans = [build_plan(wants, fix.identity, fix.accounts, fix.fs,
+                            censuses=tuple(censuses[key].values()))
+                 for key, (fix, wants) in by_identity.items()]
     out.plan = out.plans[0] if out.plans else None
     return out
 

@@ -46,6 +46,7 @@ class Survey:
     htaccess: list = field(default_factory=list)     # Apache: access files found (HtaccessFile)
     sandboxed: list[Problem] = field(default_factory=list)   # caused by the unit's namespace (FS109)
     confined: list[Problem] = field(default_factory=list)    # refused by the worker's AppArmor profile (FS111)
+    censuses: list = field(default_factory=list)     # fs.alike.Census of each complete walk (the fixes' proofs)
 
 
 def _under(path: str, top: str) -> bool:
@@ -118,6 +119,7 @@ def survey_nginx(fs, identity, target, trees: list[str], failures: list | None =
     listed as not checked and the failure added to `failures` (confcheck.isolation)."""
     from confcheck.isolation import Contained
     from confcheck.fs.access import Checker
+    from confcheck.fs.alike import Census
     from confcheck.fs.walk import walk_tree
     from confcheck.servers.nginx.worker import IdentityProblem
 
@@ -142,8 +144,9 @@ def survey_nginx(fs, identity, target, trees: list[str], failures: list | None =
         # one tree failing to walk leaves the others' verdicts (confcheck.isolation)
         with Contained(failures, f"walk of {top} (nginx {target.name})") as box:
             checker = Checker(fs, identity, _policy(members[0]))
+            census = Census(fs)
             for event in _entries(result, walk_tree(fs, identity, top, symlinks=_policy(members[0]),
-                                                    checker=checker)):
+                                                    checker=checker, only_refused=True, census=census)):
                 place = _covering(members, event.dir if event.path != top else top, cover)
                 if event.path == top and _root_missing(event):
                     why = event.blocked or event.denial
@@ -153,13 +156,20 @@ def survey_nginx(fs, identity, target, trees: list[str], failures: list | None =
                         result.missing_roots.append((place, _first_missing(fs, top)))
                     continue
                 _record(result, blocked_seen, event, place, lambda path: _covering(members, path, cover))
+            _keep_census(result, census)
         if box.failure is not None:
             result.not_checked.append(NotCheckedPath(top, str(box.failure)))
     return _set_aside_sandboxed(result)
 
 
+def _keep_census(result: Survey, census) -> None:
+    if census.complete:
+        result.censuses.append(census)
+
+
 def _entries(result: Survey, events) -> Iterator:
-    """The walk's entries, counted; what it could not check is noted on `result`."""
+    """The walk's entries, counted (with those it left out as readable); what it could not
+    check is noted on `result`."""
     from confcheck.fs.walk import ENTRY, NOT_CHECKED
     for event in events:
         if event.kind == NOT_CHECKED:
@@ -167,6 +177,8 @@ def _entries(result: Survey, events) -> Iterator:
         elif event.kind == ENTRY:
             result.entries += 1
             yield event
+        else:
+            result.entries += event.quiet
 
 
 def _record(result: Survey, blocked_seen: dict, event, place, place_of) -> None:
@@ -402,6 +414,7 @@ def survey_apache(fs, identity, target, trees: list[str], failures: list | None 
     """
     from confcheck.isolation import Contained
     from confcheck.fs.access import Checker
+    from confcheck.fs.alike import Census
     from confcheck.fs.walk import walk_tree
     from confcheck.servers.nginx.worker import IdentityProblem
 
@@ -423,7 +436,11 @@ def survey_apache(fs, identity, target, trees: list[str], failures: list | None 
         cover: dict = {}
         blocked_seen: dict[str, Problem] = {}
         with Contained(failures, f"walk of {top} (apache {target.name})") as box:
-            for event in _entries(result, walk_tree(fs, identity, top, checker=checker)):
+            # every access file is the APA rules' (readable or not); other readable files no rule's
+            keep = frozenset(place.access_file for place in members if place.access_file)
+            census = Census(fs)
+            for event in _entries(result, walk_tree(fs, identity, top, checker=checker,
+                                                    only_refused=True, keep=keep, census=census)):
                 at_top = event.path == top
                 place = _apache_covering(members, event.dir if not at_top else top, cover)
                 if at_top and _root_missing(event):
@@ -443,6 +460,7 @@ def survey_apache(fs, identity, target, trees: list[str], failures: list | None 
                         result.problems.append(Problem("symlink", event.path, denial, place))
                         continue
                 _record(result, blocked_seen, event, place, lambda path: _apache_covering(members, path, cover))
+            _keep_census(result, census)
         if box.failure is not None:
             result.not_checked.append(NotCheckedPath(top, str(box.failure)))
     return _set_aside_sandboxed(result)

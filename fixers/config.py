@@ -62,6 +62,7 @@ class PermissionFix(Fix):
     identity: object = None                         # confcheck.fs.model.Identity
     accounts: object = None
     fs: object = None
+    censuses: tuple = ()                            # confcheck.fs.alike.Census: proofs without a walk
 
 
 # ---------------------------------------------------------------- config fixes
@@ -109,23 +110,26 @@ def permission_fix_for(ctx, target, items, *, secret: bool = False) -> Permissio
     identity = ctx.identity(target)
     if identity is None or isinstance(identity, IdentityProblem):
         return None
-    return plan_fix(items, identity, _accounts(ctx), ctx.fs, secret=secret)
+    # the survey's walks prove a find predicate over what they covered (a password file's
+    # fix needs no survey)
+    censuses = () if secret else tuple(ctx.survey(target).censuses)
+    return plan_fix(items, identity, _accounts(ctx), ctx.fs, secret=secret, censuses=censuses)
 
 
-def plan_fix(items, identity, accounts, fs, *, secret: bool = False) -> PermissionFix | None:
+def plan_fix(items, identity, accounts, fs, *, secret: bool = False, censuses=()) -> PermissionFix | None:
     """The PermissionFix letting `identity` (the worker, a php-fpm pool's user) past `items`."""
     from .permissions import build_plan, to_wants
 
     wants = to_wants(items, secret=secret)
-    plan = build_plan(wants, identity, accounts, fs)
+    plan = build_plan(wants, identity, accounts, fs, censuses=censuses)
     if not plan.steps:
         if not plan.notes:
             return None
         return PermissionFix(applicability=DISPLAY, title=plan.notes[0], commands=[],
-                             wants=wants, identity=identity, accounts=accounts, fs=fs)
+                             wants=wants, identity=identity, accounts=accounts, fs=fs, censuses=censuses)
     return PermissionFix(applicability=plan.applicability, title=plan.title,
                          commands=plan.commands(), wants=wants, identity=identity,
-                         accounts=accounts, fs=fs)
+                         accounts=accounts, fs=fs, censuses=censuses)
 
 
 def reroot_plan(plan, root: str | None):

@@ -390,21 +390,24 @@ def to_wants(items: Iterable, *, secret: bool = False) -> list[Want]:
 
 
 def build_plan(items: Iterable, identity: Identity, accounts=None, fs=None, *,
-               secret: bool = False) -> Plan:
-    """The least change that lets `identity` past every refusal in `items`."""
+               secret: bool = False, censuses=()) -> Plan:
+    """The least change that lets `identity` past every refusal in `items`.
+    `censuses`: what the survey's walks of `fs` saw (confcheck.fs.alike.Census),
+    so a find predicate under them is proved without walking again."""
     wants = to_wants(items, secret=secret)
     plan = Plan(identity, wants=wants)
-    planner = _Planner(plan, identity, accounts, fs)
+    planner = _Planner(plan, identity, accounts, fs, censuses)
     planner.run(wants)
     return plan
 
 
 class _Planner:
-    def __init__(self, plan: Plan, identity: Identity, accounts, fs) -> None:
+    def __init__(self, plan: Plan, identity: Identity, accounts, fs, censuses=()) -> None:
         self.plan = plan
         self.ident = identity
         self.accounts = accounts
         self.fs = fs
+        self.censuses = censuses
         self.user = identity.user
 
     def note(self, text: str) -> None:
@@ -655,7 +658,7 @@ class _Planner:
         paths = [m[0] for m in members]
         meta = members[0][1]
         top = os.path.commonpath(paths)
-        selected, private, top_meta = self.select(top, meta)
+        selected, private, top_meta = self.select(top, meta, paths)
         if selected is None or private or set(selected) != set(paths):
             return None
         if any(_is_immutable(m[1], self.fs) for m in members):
@@ -674,11 +677,12 @@ class _Planner:
                     applicability=app, commands=(argv,), expect=(Expect.of(top_meta),),
                     selection=sel)
 
-    def select(self, top: str, meta: Meta):
-        """What the predicate selects under `top` on the view, whether private
+    def select(self, top: str, meta: Meta, paths: list[str]):
+        """What the predicate selects under `top` on the view (None when it cannot be
+        told, or when it is more than `paths`, what it should select), whether private
         names live there, and top's own metadata."""
-        from confcheck.fs.alike import find_alike
-        return find_alike(self.fs, top, meta)
+        from confcheck.fs.alike import select_alike
+        return select_alike(self.fs, top, meta, paths, self.censuses)
 
     # ---- labels -------------------------------------------------------
 

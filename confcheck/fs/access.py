@@ -183,6 +183,12 @@ class Checker:
             return None     # CAP_DAC_OVERRIDE
         return self._perm(meta, _W, path or meta.path)
 
+    @property
+    def by_class(self) -> bool:
+        """own()'s answer for an entry without an ACL depends on its kind, mode, owner
+        and group alone: no SELinux label is in force and no AppArmor profile confines."""
+        return not self.enforcing and self.confinement is None
+
     def own(self, meta: Meta, want: str, path: str | None = None) -> Denial | None:
         """The object's own bits and label for `want`, its ancestors aside.
 
@@ -190,7 +196,7 @@ class Checker:
         stat: nothing but the label; write (entries added to or removed from a
         directory): x then w, DAC only (callers judge SELinux and AppArmor themselves).
         """
-        plain = meta.acl is None and not self.enforcing and self.confinement is None
+        plain = meta.acl is None and not self.enforcing and self.confinement is None   # by_class, inline
         if plain:
             # without an ACL, a label in force or a confinement, the answer depends on these
             # alone; a walk asks it once per entry, and most entries are alike

@@ -2,20 +2,103 @@
 predicate selects, as the view shows them (a permission fix proves with it that its
 `find ... -exec` touches exactly the entries confcheck saw).
 
-On the live disk this is a second walk of a whole tree: its entries are looked at
-through os.scandir and the stat result alone, and only the entries the predicate
-selects get their xattrs read (an ACL there makes `find` unfit: it cannot see ACLs).
-Other views (snapshots, a unit's namespace, AppArmor) walk through their own scandir.
+The survey's walk of the live disk leaves a `Census` of what such a predicate could
+select: a fix of that survey's findings is proved from it, without a second walk,
+when the walk covered the predicate's directory. Otherwise the proof walks: on the
+live disk through os.scandir and the stat result alone, only the entries the
+predicate selects getting their xattrs read (an ACL there makes `find` unfit: it
+cannot see ACLs); other views (snapshots, a unit's namespace, AppArmor) through their
+own scandir.
 """
 
 from __future__ import annotations
 
 import os
 import posixpath
+from dataclasses import dataclass, field
 
 from .live import LiveFs, _kind
-from .model import DIR, Meta, NotChecked
+from .model import DIR, FILE, Meta, NotChecked
 from .private import looks_private
+
+_CENSUS_LIMIT = 200_000     # (class, directory) counts one census keeps; past it, proofs walk
+
+
+@dataclass(slots=True, eq=False)
+class Census:
+    """What one walk of the live view `fs` under `top` saw that a find predicate selects:
+    for each (kind, mode, uid, gid) of the files and directories it was shown, how many
+    in each directory, and the private-looking names. Files of the classes in `fine`
+    (judged readable, see walk_tree's only_refused) were not shown, so not counted:
+    a class of a refusal is never one of them. `complete` once the walk ended without
+    a directory or entry it could not look at."""
+
+    fs: object
+    top: str = ""
+    counts: dict = field(default_factory=dict)      # (kind, mode, uid, gid) -> {directory: n}
+    private: list = field(default_factory=list)     # paths whose name looks private
+    fine: set = field(default_factory=set)          # (st_mode, uid, gid) of files not counted
+    complete: bool = False
+    size: int = 0
+
+    def saw(self, meta: Meta, directory: str) -> None:
+        """One entry of `directory` the walk was shown."""
+        if looks_private(meta.path.rsplit("/", 1)[1]):
+            self.private.append(meta.path)
+        if meta.kind != FILE and meta.kind != DIR:
+            return          # find -type f / -type d never selects it
+        key = (meta.kind, meta.mode, meta.uid, meta.gid)
+        per = self.counts.get(key)
+        if per is None:
+            per = self.counts[key] = {}
+        n = per.get(directory)
+        if n is None:
+            self.size += 1
+            if self.size > _CENSUS_LIMIT:
+                self.fs = None      # too varied a tree to keep: no proof from it
+            per[directory] = 1
+        else:
+            per[directory] = n + 1
+
+    def covers(self, fs, top: str) -> bool:
+        return self.complete and self.fs is fs and _within(top, self.top)
+
+    def selects(self, top_meta: Meta, like: Meta) -> int | None:
+        """How many entries at or under `top_meta` are of `like`'s class (None when the
+        class was left out as readable)."""
+        if like.kind == FILE and (like.mode | 0o100000, like.uid, like.gid) in self.fine:
+            return None
+        top = top_meta.path
+        below = sum(n for d, n in self.counts.get((like.kind, like.mode, like.uid, like.gid), {}).items()
+                    if _within(d, top))
+        return below + _selects(top_meta, like)
+
+    def private_below(self, top: str) -> bool:
+        return any(p != top and _within(p, top) for p in self.private)
+
+
+def _within(path: str, top: str) -> bool:
+    return top == "/" or path == top or path.startswith(top + "/")
+
+
+def select_alike(fs, top: str, like: Meta, paths: list[str],
+                 censuses=()) -> tuple[list[str] | None, bool, Meta | None]:
+    """find_alike(fs, top, like) for a predicate meant to select `paths` (entries of
+    `like`'s class, without ACLs, at or under `top`), answered from a census covering
+    `top` when one does: `paths` themselves when they are all it selects, None when it
+    selects more."""
+    census = next((c for c in censuses if c.covers(fs, top)), None)
+    if census is not None:
+        try:
+            top_meta = fs.lstat(top)
+        except NotChecked:
+            top_meta = None
+        if top_meta is not None:
+            n = census.selects(top_meta, like)
+            if n is not None and n >= len(paths):
+                private = census.private_below(top)
+                return (list(paths) if n == len(paths) else None), private, top_meta
+    return find_alike(fs, top, like)
 
 
 def find_alike(fs, top: str, like: Meta) -> tuple[list[str] | None, bool, Meta | None]:

@@ -233,6 +233,66 @@ class LiveFs:
                     continue
                 yield meta(base + "/" + entry.name, entry.path, st, xattrs)
 
+    def sift(self, path: str, fine, tally: list, keep_start: tuple = (),
+             keep_end: tuple = ()) -> Iterator[Meta]:
+        """scandir for a walk that needs only what may be wrong: the entries of directory
+        `path`, except the plain files (regular, without xattrs) whose (st_mode, st_uid,
+        st_gid) is in `fine` and whose name neither starts with one of `keep_start` nor
+        ends with one of `keep_end`: those are only counted (`tally[0]`). `fine` may grow
+        while this runs (the walk learns as it judges).
+
+        The directory is listed through a descriptor, so each lstat looks up one name
+        (fstatat) instead of the whole path. Only the walk lists this way: a descriptor
+        would hide the directory's name from the scan cache's audit hook."""
+        if self._immutable:
+            yield from self.scandir(path)
+            return
+        host = self.host_path(path)
+        base = path.rstrip("/")
+        try:
+            fd = os.open(host, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        except PermissionError as exc:
+            raise NotChecked(path, f"the scanner cannot list it: {exc.strerror}") from None
+        except OSError as exc:
+            raise NotChecked(path, f"cannot list: {exc.strerror}") from None
+        xattrs = self._wants_xattrs(host)
+        meta = self._meta
+        listxattr, kinds, reg = os.listxattr, _PLAIN_KINDS, _stat.S_IFREG
+        hbase = host.rstrip("/") + "/"
+        skipped = 0
+        try:
+            with os.scandir(fd) as it:
+                for entry in it:
+                    name = entry.name
+                    try:
+                        st = entry.stat(follow_symlinks=False)
+                    except FileNotFoundError:
+                        continue     # removed while we were listing
+                    except OSError as exc:
+                        raise NotChecked(base + "/" + name,
+                                         f"the scanner cannot stat it: {exc.strerror}") from None
+                    mode = st.st_mode
+                    kind = kinds.get(mode & 0o170000)
+                    if kind is None:
+                        yield meta(base + "/" + name, hbase + name, st, xattrs)
+                        continue
+                    if xattrs:
+                        try:
+                            names = listxattr(hbase + name, follow_symlinks=False)
+                        except OSError:
+                            names = ()
+                        if names:
+                            yield meta(base + "/" + name, hbase + name, st, xattrs, names)
+                            continue
+                    if mode & 0o170000 == reg and (mode, st.st_uid, st.st_gid) in fine \
+                            and not name.startswith(keep_start) and not name.endswith(keep_end):
+                        skipped += 1
+                        continue
+                    yield Meta(base + "/" + name, kind, mode & 0o7777, st.st_uid, st.st_gid, st.st_size)
+        finally:
+            os.close(fd)
+            tally[0] += skipped
+
     def read_bytes(self, path: str) -> bytes | None:
         try:
             host = self.host_path(path)

@@ -13,6 +13,10 @@ PRIVATE_NAMES = (".env", ".env.*", "*.env", "*.key", "*.pem", "*.p12", "*.pfx", 
                  "id_rsa*", "id_dsa*", "id_ecdsa*", "id_ed25519*", ".htpasswd", ".netrc",
                  ".pgpass", ".git", ".svn", ".hg", ".ssh", ".aws", ".gnupg")
 _PRIVATE_RE = re.compile("|".join(fnmatch.translate(p) for p in PRIVATE_NAMES))
+# Every private-looking name starts with one of these or ends with one of those (a walk
+# tests a million names with str.startswith/endswith before the pattern)
+PRIVATE_STARTS = tuple(p.split("*")[0] for p in PRIVATE_NAMES if not p.startswith("*"))
+PRIVATE_ENDS = tuple(p[1:] for p in PRIVATE_NAMES if p.startswith("*"))
 
 
 def looks_private(path: str) -> bool:

@@ -16,8 +16,13 @@ from __future__ import annotations
 
 from typing import Callable, Iterator, NamedTuple
 
+from stat import S_IFREG
+
 from .access import Checker, SymlinkPolicy, _normalize
-from .model import DIR, LINK, Access, Denial, FsView, Identity, Meta, NotChecked
+from .alike import Census
+from .live import LiveFs
+from .model import DIR, FILE, LINK, Access, Denial, FsView, Identity, Meta, NotChecked
+from .private import PRIVATE_ENDS, PRIVATE_STARTS
 
 ENTRY, DIR_DONE, NOT_CHECKED = "entry", "dir_done", "not_checked"
 
@@ -39,6 +44,7 @@ class WalkEvent(NamedTuple):
     list_denial: Denial | None = None   # directories: why autoindex would fail (x then r)
     link: Access | None = None          # links: the full verdict through the link
     not_checked: NotChecked | None = None
+    quiet: int = 0              # dir_done: entries of `path` counted, not yielded (walk_tree's only_refused)
 
     @property
     def ok(self) -> bool:
@@ -60,7 +66,9 @@ def walk_tree(fs: FsView, identity: Identity, top: str, *,
               symlinks: SymlinkPolicy = SymlinkPolicy(),
               on_not_checked: Callable[[NotChecked], None] | None = None,
               checker: Checker | None = None,
-              selinux_booleans: frozenset[str] = frozenset()) -> Iterator[WalkEvent]:
+              selinux_booleans: frozenset[str] = frozenset(),
+              only_refused: bool = False, keep: frozenset[str] = frozenset(),
+              census: Census | None = None) -> Iterator[WalkEvent]:
     """Yield a WalkEvent for `top` and every entry below it.
 
     Symlinked directories are reported (their `link` verdict) but not entered:
@@ -68,6 +76,13 @@ def walk_tree(fs: FsView, identity: Identity, top: str, *,
     directory, the walk continues at its target (event paths are then real
     paths). Scanner failures become "not_checked" events, or calls to
     `on_not_checked` when given.
+
+    only_refused: files the worker can read (in a directory it can search), whose
+    name is not in `keep`, may be left out: each directory's dir_done event counts
+    them (`quiet`). On the live disk most of a served tree is such files, and those of
+    a (mode, owner, group) already judged readable are then never built into a Meta.
+    census: filled with what a find predicate would select (fs.alike), when the walk
+    goes over the live disk with only_refused.
     """
     ck = checker or Checker(fs, identity, symlinks, selinux_booleans=selinux_booleans)
     top = _normalize(top)
@@ -108,13 +123,34 @@ def walk_tree(fs: FsView, identity: Identity, top: str, *,
 
     stack: list[tuple[str, Access]] = [(top, reach)]
     own = ck.own
+    # (st_mode, uid, gid) of plain files judged readable: the live view leaves out the
+    # next ones (their verdict is the same: no ACL, label or confinement is involved)
+    sift = fs.sift if only_refused and type(fs) is LiveFs else None
+    fine: set[tuple[int, int, int]] = set()
+    learn = sift is not None and ck.by_class
+    nothing: frozenset = frozenset()
+    tally = [0]
+    if sift is None:
+        census = None
+    elif census is not None:
+        census.top, census.fine = top, fine
+    # names the live view must show even when readable: `keep`, and the private-looking
+    # ones a census lists
+    starts = tuple(keep) + (PRIVATE_STARTS if census is not None else ())
+    ends = PRIVATE_ENDS if census is not None else ()
+    complete = True
     while stack:
         d, dreach = stack.pop()
         inner_blocked = ck.search_denial(dreach)
         subdirs: list[tuple[str, Access]] = []
+        skipped = 0
         try:
-            for meta in fs.scandir(d):
+            listing = (fs.scandir(d) if sift is None else
+                       sift(d, fine if inner_blocked is None else nothing, tally, starts, ends))
+            for meta in listing:
                 kind = meta.kind
+                if census is not None:
+                    census.saw(meta, d)
                 if kind == DIR:
                     yield WalkEvent(ENTRY, meta.path, meta, d, inner_blocked,
                                     own(meta, "search"), own(meta, "list"))
@@ -124,12 +160,24 @@ def walk_tree(fs: FsView, identity: Identity, top: str, *,
                     yield WalkEvent(ENTRY, meta.path, meta, d, inner_blocked,
                                     acc.denial if acc.not_checked is None else None, link=acc)
                 else:
-                    yield WalkEvent(ENTRY, meta.path, meta, d, inner_blocked, own(meta, "read"))
+                    denial = own(meta, "read")
+                    if denial is None and inner_blocked is None and only_refused and kind == FILE \
+                            and meta.path.rsplit("/", 1)[1] not in keep:
+                        skipped += 1
+                        if learn and meta.acl is None:
+                            fine.add((meta.mode | S_IFREG, meta.uid, meta.gid))
+                        continue
+                    yield WalkEvent(ENTRY, meta.path, meta, d, inner_blocked, denial)
         except NotChecked as exc:
+            complete = False
             yield from not_checked(exc, d)
-        yield WalkEvent(DIR_DONE, d, dreach.meta, d, inner_blocked, None)
+        skipped += tally[0]
+        tally[0] = 0
+        yield WalkEvent(DIR_DONE, d, dreach.meta, d, inner_blocked, None, quiet=skipped)
         subdirs.reverse()
         stack.extend(subdirs)
+    if census is not None:
+        census.complete = complete
 
 
 def _event(ck: Checker, meta: Meta, parent: str, blocked: Denial | None) -> WalkEvent:
