@@ -33,9 +33,12 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from bench_nginx_parse import generate  # noqa: E402
-from bench_walk import make_tree, time_find  # noqa: E402
+from bench_walk import make_tree  # noqa: E402
 
 CONF = "user www-data;\nevents {}\nhttp {\n    server {\n        listen 80;\n        root %s;\n    }\n}\n"
+# the issue's 1M tree is served with autoindex on (every directory's listing is judged too)
+TREE_CONF = ("user www-data;\nevents {}\nhttp {\n    server {\n        listen 80;\n        root %s;\n"
+             "        autoindex on;\n    }\n}\n")
 
 
 def compile_package() -> None:
@@ -52,27 +55,46 @@ def compile_package() -> None:
 
 def run_timed(argv: list[str]) -> tuple[float, float, int]:
     """Wall seconds, peak RSS (MB) and exit code of one child process."""
+    wall, _cpu, rss, code = run_measured(argv)
+    return wall, rss, code
+
+
+def run_measured(argv: list[str]) -> tuple[float, float, float, int]:
+    """Wall seconds, CPU seconds (user + system), peak RSS (MB) and exit code of one child."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return wall, usage.ru_maxrss / 1024, proc.returncode
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, proc.returncode
 
 
 def bench_tree(args) -> None:
+    """Alternating runs of find and the scan, medians: wall and CPU (user + system of
+    the child). With the tree in the page cache both are CPU-bound; on a shared machine
+    the CPU ratio is the steady one."""
+    import statistics
+
     make_tree(args.root, args.dirs, args.files)
     conf_dir = tempfile.mkdtemp(prefix="confcheck-bench-conf-", dir="/var/tmp")
     try:
         conf = os.path.join(conf_dir, "nginx.conf")
-        Path(conf).write_text(CONF % args.root)
-        find_s = time_find(args.root)
-        cmd = [sys.executable, "-m", "confcheck", "scan", "--format", "json", conf]
-        run_timed(cmd)                       # warm the cache the same way find was
-        scan_s, rss, code = min(run_timed(cmd) for _ in range(2))
-        print(f"find -printf '%m %u %g %p'   {find_s:6.2f} s")
-        print(f"confcheck scan --format json {scan_s:6.2f} s  = {scan_s / find_s:4.2f}x find "
-              f"(target 1.5x), peak RSS {rss:5.1f} MB (target 150), exit {code}")
+        Path(conf).write_text(TREE_CONF % args.root)
+        runs = {"find -printf '%m %u %g %p'": ["find", args.root, "-printf", "%m %u %g %p\n"],
+                "confcheck scan --format json": [sys.executable, "-m", "confcheck", "scan", "--format", "json", conf]}
+        for argv in runs.values():
+            run_measured(argv)               # warm the page cache and the bytecode
+        seen: dict[str, list] = {name: [] for name in runs}
+        for _ in range(args.runs):
+            for name, argv in runs.items():
+                seen[name].append(run_measured(argv))
+        med = {name: (statistics.median(r[0] for r in rs), statistics.median(r[1] for r in rs),
+                      max(r[2] for r in rs), rs[-1][3]) for name, rs in seen.items()}
+        find_wall, find_cpu, _, _ = med["find -printf '%m %u %g %p'"]
+        for name, (wall, cpu, rss, code) in med.items():
+            print(f"{name:30s} wall {wall:7.2f} s = {wall / find_wall:4.2f}x find (target 1.5x), "
+                  f"CPU {cpu:7.2f} s = {cpu / find_cpu:4.2f}x find, peak RSS {rss:5.1f} MB (target 150), exit {code}")
+        print(f"medians of {args.runs} alternating runs")
     finally:
         shutil.rmtree(conf_dir, ignore_errors=True)
         if not args.keep:
@@ -167,6 +189,7 @@ def main() -> None:
     ap.add_argument("--servers", type=int, default=2000)
     ap.add_argument("--files-per", type=int, default=200, help="include files for the config bench")
     ap.add_argument("--keep", action="store_true", help="keep the generated tree")
+    ap.add_argument("--runs", type=int, default=3, help="alternating runs of the tree bench (medians)")
     ap.add_argument("--gixy", help="the gixy-ng executable (default: on PATH, else /var/tmp/gixy-venv/bin/gixy)")
     args = ap.parse_args()
     compile_package()

@@ -196,10 +196,8 @@ class LiveFs:
         base = path.rstrip("/")
         try:
             it = os.scandir(host)
-        except PermissionError as exc:
-            raise NotChecked(path, f"the scanner cannot list it: {exc.strerror}") from None
         except OSError as exc:
-            raise NotChecked(path, f"cannot list: {exc.strerror}") from None
+            raise _cannot_list(path, exc) from None
         xattrs = self._wants_xattrs(host)
         meta = self._meta
         plain = not self._immutable
@@ -251,10 +249,8 @@ class LiveFs:
         base = path.rstrip("/")
         try:
             fd = os.open(host, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-        except PermissionError as exc:
-            raise NotChecked(path, f"the scanner cannot list it: {exc.strerror}") from None
         except OSError as exc:
-            raise NotChecked(path, f"cannot list: {exc.strerror}") from None
+            raise _cannot_list(path, exc) from None
         xattrs = self._wants_xattrs(host)
         meta = self._meta
         listxattr, kinds, reg = os.listxattr, _PLAIN_KINDS, _stat.S_IFREG
@@ -400,6 +396,12 @@ class LiveFs:
             immutable = bool(_immutable(host))
         return Meta(path, kind, mode & 0o7777, st.st_uid, st.st_gid,
                     st.st_size, target, acl, label, immutable)
+
+
+def _cannot_list(path: str, exc: OSError) -> NotChecked:
+    if isinstance(exc, PermissionError):
+        return NotChecked(path, f"the scanner cannot list it: {exc.strerror}")
+    return NotChecked(path, f"cannot list: {exc.strerror}")
 
 
 def _immutable(host: str) -> bool | None:
