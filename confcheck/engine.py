@@ -365,6 +365,7 @@ def _run_rules(registry, views, ctx, options: ScanOptions, with_fs: bool, ran: s
     finished everywhere (a rule that failed somewhere cannot tell which
     suppressions it needed)."""
     from confcheck.isolation import rule_findings
+    from confcheck.registry import has_inputs
 
     findings: list[Finding] = []
     for rule in registry.all():
@@ -373,6 +374,9 @@ def _run_rules(registry, views, ctx, options: ScanOptions, with_fs: bool, ran: s
         if rule.id in options.ignore:
             continue
         if rule.needs_fs and not with_fs:
+            continue
+        if not has_inputs(rule, ctx):
+            ran.add(rule.id)        # it would find nothing here: its module stays unimported
             continue
         if options.progress is not None:
             options.progress.stage(f"{rule.id} {rule.name}")

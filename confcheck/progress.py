@@ -10,7 +10,6 @@ before the report is written.
 
 from __future__ import annotations
 
-import threading
 import time
 
 FRAMES = "|/-\\"
@@ -18,6 +17,7 @@ FRAMES = "|/-\\"
 
 class Progress:
     def __init__(self, stream, delay: float = 1.0, interval: float = 0.1) -> None:
+        import threading    # only a terminal shows progress: a piped or pre-commit scan starts no thread
         self._stream = stream
         self._delay = delay
         self._interval = interval

@@ -2,10 +2,12 @@
 
 `confcheck rule ID` (output/ruledoc.py) and these pages read the same RuleDoc,
 so they cannot drift; tests/daily/test_ruledocs.py checks the committed pages
-equal what this module generates. Regenerate after editing a rule:
+equal what this module generates. The same run writes the rule index a scan
+reads instead of importing every rule (confcheck/rule_index.py, see
+confcheck/registry.py). Regenerate after adding or editing a rule:
 
-    python -m confcheck.ruledocs            # writes docs/rules/
-    python -m confcheck.ruledocs --check    # exit 1 when out of date
+    python -m confcheck.ruledocs            # writes docs/rules/ and confcheck/rule_index.py
+    python -m confcheck.ruledocs --check    # exit 1 when either is out of date
 """
 
 from __future__ import annotations
@@ -147,21 +149,37 @@ def write_pages(directory: str, registry) -> None:
             fh.write(text)
 
 
+INDEX_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "rule_index.py")
+
+
+def index_out_of_date(registry) -> bool:
+    """Whether confcheck/rule_index.py differs from what the rule modules of `registry` declare."""
+    from confcheck.registry import index_source
+    try:
+        with open(INDEX_PATH, encoding="utf-8") as fh:
+            return fh.read() != index_source(registry)
+    except FileNotFoundError:
+        return True
+
+
 def main(argv: list[str] | None = None) -> int:
-    from confcheck.registry import load_rules
+    from confcheck.registry import index_source, scan_modules
 
     args = list(sys.argv[1:] if argv is None else argv)
     check = "--check" in args
     args = [a for a in args if a != "--check"]
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     directory = args[0] if args else os.path.join(repo, "docs", "rules")
-    registry = load_rules()
+    registry = scan_modules()       # the rule modules themselves, not the index made from them
     if check:
-        stale = out_of_date(directory, registry)
-        for name in stale:
-            sys.stderr.write(f"{os.path.join(directory, name)}: out of date; run python -m confcheck.ruledocs\n")
+        stale = [os.path.join(directory, name) for name in out_of_date(directory, registry)]
+        stale += [INDEX_PATH] if index_out_of_date(registry) else []
+        for path in stale:
+            sys.stderr.write(f"{path}: out of date; run python -m confcheck.ruledocs\n")
         return 1 if stale else 0
     write_pages(directory, registry)
+    with open(INDEX_PATH, "w", encoding="utf-8") as fh:
+        fh.write(index_source(registry))
     return 0
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 
-import hashlib
 import os
 from bisect import bisect_right
 from dataclasses import dataclass, field
@@ -48,6 +47,7 @@ class SourceFile:
 
     @cached_property
     def sha256(self) -> str:
+        import hashlib      # only `fix` asks (is the file unchanged?): a --no-cache scan loads no OpenSSL
         return hashlib.sha256(self.data).hexdigest()
 
     @cached_property

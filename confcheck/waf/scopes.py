@@ -20,8 +20,6 @@ import glob
 import os
 from dataclasses import dataclass, field
 
-from confcheck.parsers.apache_directives import providing_modules
-from confcheck.parsers.secrule import Statement, read_statements
 from confcheck.parsers.syntax import Node, effective_children
 from confcheck.source import Diagnostics, SourceFile
 
@@ -36,7 +34,7 @@ class WafScope:
     node: Node | None                # the section, vhost or block (None: Apache's main server)
     parent: "WafScope | None"
     nodes: list[Node] = field(default_factory=list)            # ModSecurity directives written here
-    statements: list[Statement] = field(default_factory=list)  # the rule language among them
+    statements: list = field(default_factory=list)   # the rule language among them (parsers.secrule.Statement)
     switch: Node | None = None       # nginx: this block's own `modsecurity on|off`
     problems: list[tuple[str, object]] = field(default_factory=list)   # (message, Span or None)
     children: list["WafScope"] = field(default_factory=list)
@@ -63,6 +61,7 @@ class WafScope:
 
 
 def is_modsecurity(node: Node) -> bool:
+    from confcheck.parsers.apache_directives import providing_modules   # Apache's table: Apache scans only
     mods = providing_modules(node.name)
     return bool(mods) and "security2_module" in mods
 
@@ -104,6 +103,7 @@ def _apache_scope(label, node, parent, directives, kind) -> WafScope:
     scope = WafScope("apache", label, node, parent, kind=kind)
     scope.nodes = [n for n in directives if is_modsecurity(n)]
     diags = Diagnostics()
+    from confcheck.parsers.secrule import read_statements   # only configurations with ModSecurity load it
     scope.statements = read_statements(scope.nodes, diags)
     scope.problems = [(d.message, d.span) for d in diags.items]
     return scope
@@ -135,6 +135,7 @@ def nginx_scopes(config) -> WafScope | None:
 
 
 def _nginx_fill(scope: WafScope, block: Node, reader: "_RuleFiles") -> None:
+    from confcheck.parsers.secrule import read_statements   # only configurations with ModSecurity load it
     diags = Diagnostics()
     for node in effective_children(block.children):
         if node.name == "modsecurity":

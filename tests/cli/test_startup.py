@@ -31,6 +31,18 @@ NOT_FOR_AN_NGINX_SCAN = (
     "confcheck.fs.model",
     "pydantic",                         # typer >= 0.29 (pyproject.toml keeps typer < 0.29)
     "libcst",                           # the apps behind the proxy: read only when a scan names some
+    # rules whose inputs an nginx scan without apps or ModSecurity lacks (confcheck/registry.py), and
+    # what only they read
+    "confcheck.analyzers.apache",
+    "confcheck.analyzers.app",
+    "confcheck.analyzers.waf",
+    "confcheck.analyzers.fs",           # needs_fs
+    "confcheck.analyzers.php",
+    "confcheck.servers.apache.conf",
+    "confcheck.apps.links",
+    "confcheck.apps.django.decide",
+    "confcheck.waf.exclusions",
+    "confcheck.parsers.secrule",        # ModSecurity's rule language: configurations that load it
 )
 
 
@@ -43,6 +55,7 @@ def test_config_only_nginx_scan_loads_no_apache_fix_or_disk_modules(tmp_path):
     assert report["code"] == 0, proc
     loaded = set(report["modules"])
     assert "confcheck.engine" in loaded            # the probe did scan
+    assert "confcheck.analyzers.nginx.alias_missing_slash" in loaded     # and ran the nginx rules
     assert sorted(loaded & set(NOT_FOR_AN_NGINX_SCAN)) == []
 
 
