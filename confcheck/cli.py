@@ -186,119 +186,19 @@ def why(
                                            "shop.example.com=shop/settings.py"),
 ) -> None:
     """Predict what nginx or Apache answers to one request, and why, step by step."""
-    from confcheck.servers.nginx.request import Request, RequestError
-    from confcheck.why import WhyOptions, prepare
+    from confcheck.why_cmd import WhyArgs, WhyUsageError, run_why_command
 
-    paths = list(paths or [])
-    if batch is not None and url is not None and "://" not in url:
-        paths.insert(0, url)        # `why --batch FILE repo/nginx`: no URL, the first PATH landed in url
-        url = None
-    if (url is None) == (batch is None):
-        _fail("give either a URL or --batch FILE")
-    if fmt is Format.sarif:
-        _fail("--format sarif is for scan; why speaks text or json")
-    if no_fs and fs_snapshot:
-        _fail("--no-fs and --fs-snapshot contradict each other: pick one")
-    headers = {}
-    for item in header:
-        name, sep, value = item.partition(":")
-        if not sep or not name.strip():
-            _fail(f"--header {item!r}: expected 'Name: value'")
-        headers[name.strip()] = value.strip()
-    options = WhyOptions(paths=paths, configs=list(config), root=root, fs_snapshot=fs_snapshot, no_fs=no_fs,
-                         worker_user=worker_user, server=server.value if server is not None else None,
-                         app_settings=list(app_settings))
-    if worker_user:
-        from confcheck.inputs.model import InputError
-        from confcheck.scan_cmd import ScanUsageError, check_worker_user
-        try:
-            check_worker_user(options)
-        except (ScanUsageError, InputError) as exc:
-            _fail(str(exc))
-    if url is not None:
-        try:
-            request = Request.parse(url, method, headers, client_ip)
-        except RequestError as exc:
-            _fail(str(exc))
-    if body is not None and batch is not None:
-        _fail("--body goes with one URL, not with --batch")
-    data = _read_body(body) if body is not None else None
-    from confcheck.gcpause import gc_paused
-    with gc_paused():   # one pause for reading and answering: the tree is large and acyclic
-        prepared = prepare(options)
-        prepared.replay.body, prepared.replay.replay = data, not no_replay
-        _why_run(prepared, url, request if url is not None else None, batch, fmt, color)
-
-
-def _read_body(path: str) -> bytes:
-    if path == "-":
-        return sys.stdin.buffer.read()
+    args = WhyArgs(url=url, paths=list(paths or []), method=method, headers=list(header), client_ip=client_ip,
+                   body=body, no_replay=no_replay, batch=batch, configs=list(config),
+                   server=server.value if server is not None else None, root=root, fs_snapshot=fs_snapshot,
+                   no_fs=no_fs, worker_user=worker_user, fmt=fmt.value, color=color,
+                   app_settings=list(app_settings))
     try:
-        with open(path, "rb") as f:
-            return f.read()
-    except OSError as exc:
-        _fail(f"--body {path}: cannot read: {exc.strerror}")
-
-
-def _why_run(prepared, url, request, batch, fmt, color) -> None:
-    from confcheck.servers.nginx.request import RequestError
-    from confcheck.why import explain
-
-    if prepared.errors:
-        for diag in prepared.errors:
-            sys.stderr.write(f"confcheck: {diag}\n")
-        _fail("the configuration has errors (above): its answers cannot be trusted")
-    if url is not None:
-        try:
-            outcome = explain(prepared, request)
-        except RequestError as exc:
-            _fail(str(exc))
-        _emit_why(outcome, fmt, color, prepared)
-        if outcome.internal_error is not None:
-            _report_internal([f"internal error: {outcome.internal_error}"])
-        return
-    if prepared.reading is not None:
-        from confcheck.inputs import inputs_line
-        sys.stderr.write(f"confcheck: {inputs_line(prepared.reading)}\n")
-    stream = _open_text(batch)
-    import json
-
-    from confcheck.waf_replay.throwaway import Pool
-    if prepared.replay is not None:
-        prepared.replay.pool = Pool()     # one replay server per WAF configuration for the batch
-    try:
-        bad, failed = _why_batch(prepared, stream, json)
-    finally:
-        if prepared.replay is not None:
-            prepared.replay.pool.close()
-    if failed:
-        _report_internal(failed)
-    if bad:
-        raise typer.Exit(EXIT_USAGE)
-
-
-def _why_batch(prepared, stream, json) -> tuple[int, list[str]]:
-    """(bad request lines, internal errors as `line N: ...`): every line is answered."""
-    from confcheck.servers.nginx.request import RequestError
-    from confcheck.why import parse_batch_line
-    from confcheck.why_batch import answerer
-
-    answer = answerer(prepared)
-    bad, failed = 0, []
-    for number, line in enumerate(stream, start=1):
-        if not line.strip():
-            continue
-        try:
-            text, error = answer(parse_batch_line(line, number))
-        except RequestError as exc:
-            bad += 1
-            text = json.dumps({"request": None, "error": str(exc)}, ensure_ascii=True)
-            sys.stderr.write(f"confcheck: {exc}\n")
-        else:
-            if error is not None:
-                failed.append(f"internal error: line {number}: {error}")
-        sys.stdout.write(text + "\n")
-    return bad, failed
+        code = run_why_command(args, sys.stdin)
+    except WhyUsageError as exc:
+        _fail(str(exc))
+    if code:
+        raise typer.Exit(code)
 
 
 def _report_internal(errors: list[str]) -> None:
@@ -308,33 +208,12 @@ def _report_internal(errors: list[str]) -> None:
 
 
 def _open_text(path: str):
-    """A UTF-8 text file (or `-`, stdin) whose undecodable bytes stay as surrogates:
-    a log may hold a path in any encoding, and a bad batch line is that line's error."""
-    if path == "-":
-        import io
-        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="surrogateescape")
+    """A log file (or `-`, stdin) as why_cmd.open_text reads a batch."""
+    from confcheck.why_cmd import WhyUsageError, open_text
     try:
-        return open(path, encoding="utf-8", errors="surrogateescape")
-    except OSError as exc:
-        _fail(f"{path}: cannot read: {exc.strerror}")
-
-
-def _emit_why(outcome, fmt: Format, color: Optional[bool], prepared) -> None:
-    from confcheck.inputs import inputs_json, inputs_line
-    root = None
-    if fmt is Format.json:
-        import json
-        doc = outcome.to_json()
-        if prepared.reading is not None:
-            doc["inputs"] = inputs_json(prepared.reading)
-        sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=True) + "\n")
-        return
-    from confcheck.output.text import printable, want_colour
-    from confcheck.output.why_text import render_why
-    if prepared.reading is not None:
-        root = prepared.reading.inputs.root
-        sys.stdout.write(printable(inputs_line(prepared.reading)) + "\n")
-    sys.stdout.write(render_why(outcome, colour=want_colour(sys.stdout, color), root=root))
+        return open_text(path)
+    except WhyUsageError as exc:
+        _fail(str(exc))
 
 
 @app.command(epilog="Examples:\n\n"

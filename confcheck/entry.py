@@ -1,13 +1,14 @@
-"""The console entry point, and the short way in for plain `scan` command lines.
+"""The console entry point, and the short way in for plain `scan` and `why` command lines.
 
 Importing typer costs more than the rest of a one-vhost `scan --no-fs` (issue 14:
-start to exit under 150 ms, pre-commit runs it on every commit). A `scan` command
-line made only of the options below, each written `--name value` and given
-once, is read here and handed to the same run_scan_command the typer command
-calls; anything else (help, `--opt=value`, `--`, other commands, an unknown
-option or value, `--debug`) goes to typer (confcheck/cli.py), which also says
-what is wrong with it. tests/speed/test_entry.py runs both ways on the same
-command lines and compares what they print and their exit codes.
+start to exit under 150 ms, pre-commit runs it on every commit). A `scan` or `why`
+command line made only of the options below, each written `--name value` (or
+`-X value`) and given once, is read here and handed to the same run_scan_command
+or run_why_command the typer command calls; anything else (help, `--opt=value`,
+`--`, other commands, an unknown option or value, `--debug`) goes to typer
+(confcheck/cli.py), which also says what is wrong with it. tests/speed/test_entry.py
+runs both ways on the same command lines and compares what they print and their
+exit codes.
 """
 
 from __future__ import annotations
@@ -33,45 +34,82 @@ _VALUED = {
     "--worker-user": ("worker_user", None, False), "--fs-snapshot": ("fs_snapshot", None, False),
     "--settings": ("settings", None, False), "--app-settings": ("app_settings", None, True),
 }
+# the same for `why` (WhyArgs fields)
+_WHY_FLAGS = {
+    "--no-fs": ("no_fs", True), "--no-replay": ("no_replay", True),
+    "--color": ("color", True), "--no-color": ("color", False),
+}
+_WHY_VALUED = {
+    "--format": ("fmt", ("text", "json", "sarif"), False),
+    "--server": ("server", ("nginx", "apache"), False),
+    "--method": ("method", None, False), "-X": ("method", None, False),
+    "--header": ("headers", None, True), "-H": ("headers", None, True),
+    "--client-ip": ("client_ip", None, False), "--body": ("body", None, False), "--batch": ("batch", None, False),
+    "--config": ("configs", None, True), "--root": ("root", None, False),
+    "--fs-snapshot": ("fs_snapshot", None, False), "--worker-user": ("worker_user", None, False),
+    "--app-settings": ("app_settings", None, True),
+}
 
 
-def plain_scan(argv: list[str]) -> dict | None:
-    """The ScanArgs fields of a plain `scan` command line, or None for typer to read it."""
-    if not argv or argv[0] != "scan":
-        return None
-    fields: dict = {"paths": [], "select": [], "ignore": [], "configs": []}
+def _plain(rest: list[str], flags: dict, valued: dict, fields: dict) -> list[str] | None:
+    """Read `rest` into `fields` (flags and options); the positional arguments, or None
+    when anything in it is for typer to read."""
     given: set[str] = set()
-    rest = argv[1:]
+    positional: list[str] = []
     i = 0
     while i < len(rest):
         token = rest[i]
         if token in given:
             return None
-        if token in _FLAGS:
-            name, value = _FLAGS[token]
+        if token in flags:
+            name, value = flags[token]
             if name in fields:
                 return None          # --color and --no-color both: typer's to judge
             fields[name] = value
-        elif token in _VALUED:
-            name, allowed, repeatable = _VALUED[token]
+            given.add(token)
+        elif token in valued:
+            name, allowed, repeatable = valued[token]
             if i + 1 >= len(rest):
                 return None
             value = rest[i + 1]
             if value.startswith("-") or (allowed is not None and value not in allowed):
                 return None
             if repeatable:
-                fields[name].append(value)
+                fields.setdefault(name, []).append(value)
+            elif name in fields:
+                return None          # `-X GET --method POST`: one option under two names
             else:
-                given.add(token)
                 fields[name] = value
             i += 1
         elif token.startswith("-") and token != "-":
             return None
         else:
-            fields["paths"].append(token)
-        if token in _FLAGS:
-            given.add(token)
+            positional.append(token)
         i += 1
+    return positional
+
+
+def plain_scan(argv: list[str]) -> dict | None:
+    """The ScanArgs fields of a plain `scan` command line, or None for typer to read it."""
+    if not argv or argv[0] != "scan":
+        return None
+    fields: dict = {"select": [], "ignore": [], "configs": []}
+    positional = _plain(argv[1:], _FLAGS, _VALUED, fields)
+    if positional is None:
+        return None
+    fields["paths"] = positional
+    return fields
+
+
+def plain_why(argv: list[str]) -> dict | None:
+    """The WhyArgs fields of a plain `why` command line, or None for typer to read it."""
+    if not argv or argv[0] != "why":
+        return None
+    fields: dict = {}
+    positional = _plain(argv[1:], _WHY_FLAGS, _WHY_VALUED, fields)
+    if positional is None:
+        return None
+    fields["url"], fields["paths"] = (positional[0] if positional else None), positional[1:]
     return fields
 
 
@@ -80,6 +118,15 @@ def _scan(fields: dict) -> int:
     try:
         return run_scan_command(ScanArgs(**fields), sys.stdin)
     except ScanUsageError as exc:
+        sys.stderr.write(f"confcheck: {exc}\n")
+        return EXIT_USAGE
+
+
+def _why(fields: dict) -> int:
+    from confcheck.why_cmd import WhyArgs, WhyUsageError, run_why_command
+    try:
+        return run_why_command(WhyArgs(**fields), sys.stdin)
+    except WhyUsageError as exc:
         sys.stderr.write(f"confcheck: {exc}\n")
         return EXIT_USAGE
 
@@ -122,10 +169,13 @@ def _where(exc: BaseException) -> str:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     fields = plain_scan(argv)
-    if fields is None:
-        from confcheck.cli import main as typer_main
-        return typer_main(argv)
-    return guarded(lambda: _scan(fields), debug=False)
+    if fields is not None:
+        return guarded(lambda: _scan(fields), debug=False)
+    fields = plain_why(argv)
+    if fields is not None:
+        return guarded(lambda: _why(fields), debug=False)
+    from confcheck.cli import main as typer_main
+    return typer_main(argv)
 
 
 def run() -> None:

@@ -24,7 +24,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from confcheck.servers.outcome import Outcome, Step
-from confcheck.waf_replay import throwaway
 from confcheck.waf_replay.collect import WafSetup, apache_setup, nginx_setup
 from confcheck.waf_replay.verdict import Verdict, read
 
@@ -107,6 +106,7 @@ def answer(prepared, request, outcome: Outcome, options: ReplayOptions) -> Outco
         return _unknown(outcome, setup, f"ModSecurity would inspect this request; {setup.unknown}")
     if not options.replay:
         return _unknown(outcome, setup, "ModSecurity would inspect this request; replay is off (--no-replay)")
+    from confcheck.waf_replay import throwaway   # starts servers: only a request the WAF inspects loads it
     module = throwaway.module_file(setup, options.root)
     binary = throwaway.binary(server)
     if module is None or binary is None:

@@ -95,14 +95,12 @@ def test_without_the_package_the_answer_names_it(conf, monkeypatch):
 
 
 def test_a_failing_replay_answers_its_request_alone(conf, monkeypatch, tree_dir):
-    from confcheck.waf_replay import combine
-
     def broken(setup, module, request, *args, **kw):
         if request.raw_path == "/boom":
             raise RuntimeError("injected replay failure")
         raise throwaway.ReplayError("the replay server did not start: injected")
 
-    monkeypatch.setattr(combine.throwaway, "replay", broken)
+    monkeypatch.setattr(throwaway, "replay", broken)     # combine.answer imports it when it replays
     prepared = prepare(WhyOptions(configs=[conf], no_fs=True))
     boom = explain(prepared, Request.parse("http://site.test:8080/boom"))
     other = explain(prepared, Request.parse("http://site.test:8080/private/x"))

@@ -1,0 +1,192 @@
+"""`confcheck why` between the command line and the model: the request, its checks,
+one answer or a batch, output.
+
+cli.py keeps only the typer signature and confcheck/entry.py reads plain `why`
+command lines without typer; both hand a `WhyArgs` to `run_why_command`, which
+returns the exit code.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+class WhyUsageError(Exception):
+    """Could not run as asked: exit 2 with this one line."""
+
+
+@dataclass
+class WhyArgs:
+    url: str | None
+    paths: list[str] = field(default_factory=list)
+    method: str = "GET"
+    headers: list[str] = field(default_factory=list)     # 'Name: value', as given
+    client_ip: str = "127.0.0.1"
+    body: str | None = None
+    no_replay: bool = False
+    batch: str | None = None
+    configs: list[str] = field(default_factory=list)
+    server: str | None = None
+    root: str | None = None
+    fs_snapshot: str | None = None
+    no_fs: bool = False
+    worker_user: str | None = None
+    fmt: str = "text"
+    color: bool | None = None
+    app_settings: list[str] = field(default_factory=list)
+
+
+def run_why_command(args: WhyArgs, stdin) -> int:
+    from confcheck.servers.nginx.request import Request, RequestError
+    from confcheck.why import WhyOptions, prepare
+
+    url, paths = args.url, list(args.paths)
+    if args.batch is not None and url is not None and "://" not in url:
+        paths.insert(0, url)        # `why --batch FILE repo/nginx`: no URL, the first PATH landed in url
+        url = None
+    if (url is None) == (args.batch is None):
+        raise WhyUsageError("give either a URL or --batch FILE")
+    if args.fmt == "sarif":
+        raise WhyUsageError("--format sarif is for scan; why speaks text or json")
+    if args.no_fs and args.fs_snapshot:
+        raise WhyUsageError("--no-fs and --fs-snapshot contradict each other: pick one")
+    headers = {}
+    for item in args.headers:
+        name, sep, value = item.partition(":")
+        if not sep or not name.strip():
+            raise WhyUsageError(f"--header {item!r}: expected 'Name: value'")
+        headers[name.strip()] = value.strip()
+    options = WhyOptions(paths=paths, configs=list(args.configs), root=args.root, fs_snapshot=args.fs_snapshot,
+                         no_fs=args.no_fs, worker_user=args.worker_user, server=args.server,
+                         app_settings=list(args.app_settings))
+    if args.worker_user:
+        from confcheck.inputs.model import InputError
+        from confcheck.scan_cmd import ScanUsageError, check_worker_user
+        try:
+            check_worker_user(options)
+        except (ScanUsageError, InputError) as exc:
+            raise WhyUsageError(str(exc)) from None
+    request = None
+    if url is not None:
+        try:
+            request = Request.parse(url, args.method, headers, args.client_ip)
+        except RequestError as exc:
+            raise WhyUsageError(str(exc)) from None
+    if args.body is not None and args.batch is not None:
+        raise WhyUsageError("--body goes with one URL, not with --batch")
+    data = _read_body(args.body, stdin) if args.body is not None else None
+    from confcheck.gcpause import gc_paused
+    with gc_paused():   # one pause for reading and answering: the tree is large and acyclic
+        prepared = prepare(options)
+        prepared.replay.body, prepared.replay.replay = data, not args.no_replay
+        return _why_run(prepared, request, args, stdin)
+
+
+def _read_body(path: str, stdin) -> bytes:
+    if path == "-":
+        return stdin.buffer.read()
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as exc:
+        raise WhyUsageError(f"--body {path}: cannot read: {exc.strerror}") from None
+
+
+def open_text(path: str, stdin=None):
+    """A UTF-8 text file (or `-`, stdin) whose undecodable bytes stay as surrogates:
+    a log may hold a path in any encoding, and a bad batch line is that line's error."""
+    if path == "-":
+        import io
+        return io.TextIOWrapper((stdin or sys.stdin).buffer, encoding="utf-8", errors="surrogateescape")
+    try:
+        return open(path, encoding="utf-8", errors="surrogateescape")
+    except OSError as exc:
+        raise WhyUsageError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def _report_internal(errors: list[str]) -> int:
+    """After everything was answered: one stderr line per internal error; exit 3."""
+    from confcheck.isolation import report_lines
+    sys.stderr.write("".join(line + "\n" for line in report_lines(errors)))
+    return EXIT_INTERNAL
+
+
+def _why_run(prepared, request, args: WhyArgs, stdin) -> int:
+    from confcheck.servers.nginx.request import RequestError
+    from confcheck.why import explain
+
+    if prepared.errors:
+        for diag in prepared.errors:
+            sys.stderr.write(f"confcheck: {diag}\n")
+        raise WhyUsageError("the configuration has errors (above): its answers cannot be trusted")
+    if request is not None:
+        try:
+            outcome = explain(prepared, request)
+        except RequestError as exc:
+            raise WhyUsageError(str(exc)) from None
+        _emit_why(outcome, args.fmt, args.color, prepared)
+        if outcome.internal_error is not None:
+            return _report_internal([f"internal error: {outcome.internal_error}"])
+        return EXIT_OK
+    if prepared.reading is not None:
+        from confcheck.inputs import inputs_line
+        sys.stderr.write(f"confcheck: {inputs_line(prepared.reading)}\n")
+    stream = open_text(args.batch, stdin)
+    import json
+
+    from confcheck.waf_replay.throwaway import Pool
+    if prepared.replay is not None:
+        prepared.replay.pool = Pool()     # one replay server per WAF configuration for the batch
+    try:
+        bad, failed = _why_batch(prepared, stream, json)
+    finally:
+        if prepared.replay is not None:
+            prepared.replay.pool.close()
+    if failed:
+        return _report_internal(failed)
+    return EXIT_USAGE if bad else EXIT_OK
+
+
+def _why_batch(prepared, stream, json) -> tuple[int, list[str]]:
+    """(bad request lines, internal errors as `line N: ...`): every line is answered."""
+    from confcheck.servers.nginx.request import RequestError
+    from confcheck.why import parse_batch_line
+    from confcheck.why_batch import answerer
+
+    answer = answerer(prepared)
+    bad, failed = 0, []
+    for number, line in enumerate(stream, start=1):
+        if not line.strip():
+            continue
+        try:
+            text, error = answer(parse_batch_line(line, number))
+        except RequestError as exc:
+            bad += 1
+            text = json.dumps({"request": None, "error": str(exc)}, ensure_ascii=True)
+            sys.stderr.write(f"confcheck: {exc}\n")
+        else:
+            if error is not None:
+                failed.append(f"internal error: line {number}: {error}")
+        sys.stdout.write(text + "\n")
+    return bad, failed
+
+
+def _emit_why(outcome, fmt: str, color: bool | None, prepared) -> None:
+    from confcheck.inputs import inputs_json, inputs_line
+    root = None
+    if fmt == "json":
+        import json
+        doc = outcome.to_json()
+        if prepared.reading is not None:
+            doc["inputs"] = inputs_json(prepared.reading)
+        sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=True) + "\n")
+        return
+    from confcheck.output.text import printable, want_colour
+    from confcheck.output.why_text import render_why
+    if prepared.reading is not None:
+        root = prepared.reading.inputs.root
+        sys.stdout.write(printable(inputs_line(prepared.reading)) + "\n")
+    sys.stdout.write(render_why(outcome, colour=want_colour(sys.stdout, color), root=root))
