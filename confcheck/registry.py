@@ -84,6 +84,7 @@ PACKAGE = "confcheck.analyzers"     # the installed name of the top-level analyz
 READS = {
     "apps": lambda ctx: bool(ctx.apps),                                     # Django apps behind the proxy
     "waf": lambda ctx: any(t.waf is not None for t in ctx.targets()),       # ModSecurity loaded
+    "pools": lambda ctx: ctx.pools is not None,                             # php-fpm configurations read
 }
 SERVERS = {
     "nginx": lambda ctx: bool(ctx.nginx),

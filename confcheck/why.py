@@ -151,10 +151,10 @@ def explain(prepared: Prepared, request):
 def into_app(prepared: Prepared, request, outcome):
     """A request the proxy hands on continues into the app behind it (confcheck.apps.chain):
     the app's status, when Django decides before the view, is the answer."""
-    from confcheck.apps.chain import backend_of, follow
-    from confcheck.servers.outcome import Step
     if not prepared.apps:
         return outcome
+    from confcheck.apps.chain import backend_of, follow
+    from confcheck.servers.outcome import Step
     try:
         backend = backend_of(outcome, prepared.model, request)
         if backend is None:

@@ -53,7 +53,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import stat as _stat
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator
@@ -700,6 +699,7 @@ class _Planner:
         regex = _regex(top) + ("(/.*)?" if is_dir else "")
         commands = (("semanage", "fcontext", "-a", "-t", "httpd_sys_content_t", regex),
                     ("restorecon", "-Rv" if is_dir else "-v", top))
+        import shutil       # (and zlib, bz2, lzma with it) only for an SELinux label fix
         have = shutil.which("semanage") is not None and shutil.which("restorecon") is not None
         seen = sorted({m.selinux_type for m in metas.values() if m is not None and m.selinux_type})
         why = (f"httpd_t may not read {'/'.join(seen) or 'the current label'}; a file-context "

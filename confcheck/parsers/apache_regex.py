@@ -11,7 +11,6 @@ None (unknown) and nothing is refused for it.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 from functools import lru_cache
 
 # PCRE2_CASELESS | PCRE2_DOTALL | PCRE2_DOLLAR_ENDONLY: AP_REG_DEFAULT (and ICASE) as util_pcre.c maps them;
@@ -21,8 +20,14 @@ _CASELESS, _DOTALL, _DOLLAR_ENDONLY = 0x00000008, 0x00000020, 0x00000010
 
 @lru_cache(maxsize=1)
 def _library():
-    name = ctypes.util.find_library("pcre2-8")
-    for candidate in ([name] if name else []) + ["libpcre2-8.so.0"]:
+    # the soname first: find_library runs `ldconfig -p` (a process, and subprocess, shutil and
+    # tempfile to import), which every Apache scan would pay
+    for candidate in ("libpcre2-8.so.0", None):
+        if candidate is None:
+            from ctypes.util import find_library
+            candidate = find_library("pcre2-8")
+            if not candidate:
+                continue
         try:
             lib = ctypes.CDLL(candidate)
         except OSError:

@@ -24,8 +24,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from confcheck.servers.outcome import Outcome, Step
-from confcheck.waf_replay.collect import WafSetup, apache_setup, nginx_setup
-from confcheck.waf_replay.verdict import Verdict, read
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:   # the WAF's setup and verdict: loaded when a request meets ModSecurity
+    from confcheck.waf_replay.collect import WafSetup
+    from confcheck.waf_replay.verdict import Verdict
 
 OUTSIDE = {"nginx": ("modsecurity",), "apache": ("sec",)}
 # what the throwaway server's one location answers when the WAF lets a request through
@@ -74,6 +77,7 @@ def phases_before(outcome: Outcome, server: str) -> set[int]:
 
 
 def setup_for(prepared, request, outcome) -> WafSetup:
+    from confcheck.waf_replay.collect import apache_setup, nginx_setup
     if prepared.server == "apache":
         return apache_setup(prepared.model.conf, request)
     return nginx_setup(prepared.model, request, outcome)
@@ -117,6 +121,7 @@ def answer(prepared, request, outcome: Outcome, options: ReplayOptions) -> Outco
                                     pool=options.pool)
     except throwaway.ReplayError as exc:
         return _unknown(outcome, setup, f"ModSecurity would inspect this request; {exc}")
+    from confcheck.waf_replay.verdict import read
     verdict = read(replayed.log, replayed.origin)
     for hit in verdict.rules:            # the server's paths under --root, as everything else is shown
         hit.file = _server(hit.file, options.root)

@@ -153,13 +153,12 @@ def _under_root(root: str, item: str) -> str:
     return f"{host}={path}" if sep else path
 
 
-def case_options(case, tree_dir: str, snapshot: str | None = None, no_fs: bool | None = None) -> ScanOptions:
-    """The scan options of a case built under `tree_dir` (`no_fs`: instead of the case's own)."""
+def case_options(case, tree_dir: str, snapshot: str | None = None) -> ScanOptions:
+    """The scan options of a case built under `tree_dir`."""
     default = "/etc/apache2/apache2.conf" if case.get("base") == "debian-apache" else "/etc/nginx/nginx.conf"
     # `paths`: several PATHs (an nginx.conf and the php-fpm.conf behind it)
     return ScanOptions(paths=list(case.get("paths") or [case.get("config", default)]), root=tree_dir,
-                       server=case.get("server"), no_fs=case.get("no_fs", False) if no_fs is None else no_fs,
-                       fs_snapshot=snapshot,
+                       server=case.get("server"), no_fs=case.get("no_fs", False), fs_snapshot=snapshot,
                        # Django settings behind the proxy ([HOST=]FILE, the file under the case's root)
                        app_settings=[_under_root(tree_dir, item) for item in case.get("app_settings", [])])
 

@@ -13,7 +13,6 @@ trace), and an expiry within the hour is a value the model does not claim.
 from __future__ import annotations
 
 import base64
-import hashlib
 import re
 import time
 from typing import TYPE_CHECKING
@@ -59,6 +58,7 @@ def _compute(state: "State") -> str:
     digest = _base64url(hash_text) if len(hash_text) <= 24 else None
     if digest is None or len(digest) != 16:
         return ""
+    import hashlib      # OpenSSL: only configurations with secure_link load it
     if hashlib.md5(variables.expand(md5.args[0].value, state).encode("latin-1", "replace")).digest() != digest:
         return ""
     if not expires:
@@ -96,4 +96,5 @@ def _old(unparsed: str, secret: str) -> str:
         return ""
     given = bytes.fromhex(hex_part)
     raw = link.encode("latin-1", "replace")
+    import hashlib      # OpenSSL: only configurations with secure_link load it
     return link if hashlib.md5(raw + secret.encode("latin-1", "replace")).digest() == given else ""
