@@ -113,20 +113,15 @@ def plain_why(argv: list[str]) -> dict | None:
     return fields
 
 
-def _scan(fields: dict) -> int:
-    from confcheck.scan_cmd import ScanArgs, ScanUsageError, run_scan_command
+def _short(command: str, fields: dict) -> int:
+    """`scan` or `why` read the short way: the same run_*_command the typer command calls."""
+    if command == "scan":
+        from confcheck.scan_cmd import ScanArgs as Args, ScanUsageError as UsageError, run_scan_command as run
+    else:
+        from confcheck.why_cmd import WhyArgs as Args, WhyUsageError as UsageError, run_why_command as run
     try:
-        return run_scan_command(ScanArgs(**fields), sys.stdin)
-    except ScanUsageError as exc:
-        sys.stderr.write(f"confcheck: {exc}\n")
-        return EXIT_USAGE
-
-
-def _why(fields: dict) -> int:
-    from confcheck.why_cmd import WhyArgs, WhyUsageError, run_why_command
-    try:
-        return run_why_command(WhyArgs(**fields), sys.stdin)
-    except WhyUsageError as exc:
+        return run(Args(**fields), sys.stdin)
+    except UsageError as exc:
         sys.stderr.write(f"confcheck: {exc}\n")
         return EXIT_USAGE
 
@@ -168,12 +163,10 @@ def _where(exc: BaseException) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    fields = plain_scan(argv)
-    if fields is not None:
-        return guarded(lambda: _scan(fields), debug=False)
-    fields = plain_why(argv)
-    if fields is not None:
-        return guarded(lambda: _why(fields), debug=False)
+    for command, plain in (("scan", plain_scan), ("why", plain_why)):
+        fields = plain(argv)
+        if fields is not None:
+            return guarded(lambda: _short(command, fields), debug=False)
     from confcheck.cli import main as typer_main
     return typer_main(argv)
 
