@@ -155,59 +155,67 @@ def validate_nginx(nodes: list[Node], diags: Diagnostics, *, context: tuple[str,
     decided too.
     `unloaded`: directives of dynamic modules no `load_module` of this (main)
     configuration loads: nginx does not know them.
+
+    Generated configs repeat the same directives thousands of times, so what
+    depends only on the context, the name and the argument values is decided
+    once (_Steps, _Values) and only reported per node, at that node's place;
+    what depends on the block (duplicates, a second listen) is decided per node.
     """
-    table = _Table()
-    cache: dict = {}
+    steps = _Steps(_Table(), unloaded)
     variables = Variables() if main else None
+    checked = _Values(variables.formats if variables is not None else None)
     # explicit stack of (iterator, context, directives seen in that block):
     # source order, no recursion limit on deep input; an included file's
     # nodes share their block's entry
     stack = [(iter(nodes), context, {})]
-    plans: dict = {}  # (family, name) -> values.plan(): looked up for every node
+    by_ctx: dict = {}  # context -> (its steps, family, Variables.visit or None)
     while stack:
         it, ctx, seen = stack[-1]
-        verdicts = cache.get(ctx)
-        if verdicts is None:
-            verdicts = cache[ctx] = {}
-        fam = values.family(ctx)
-        visit = variables.visit if variables is not None and fam == "http" else None
+        here = by_ctx.get(ctx)
+        if here is None:
+            fam = values.family(ctx)
+            here = by_ctx[ctx] = (steps.of(ctx), fam,
+                                  variables.visit if variables is not None and fam == "http" else None)
+        of_ctx, fam, visit = here
         for node in it:
-            verdict = verdicts.get((node.name, len(node.args), node.children is not None))
-            if verdict is None:
-                verdict = _cached_verdict(node, ctx, table, verdicts)
-            if node.name in unloaded:
-                diags.add(f'unknown directive "{node.name}"', node.name_span, code=CODE)
+            name = node.name
+            args = node.args
+            step = of_ctx.get((name, len(args), node.children is not None))
+            if step is None:
+                step = steps.make(node, ctx, fam)
+            what, verdict, todo, looked = step
+            if what == _UNLOADED:
+                diags.add(f'unknown directive "{name}"', node.name_span, code=CODE)
                 continue
-            if verdict is not True and verdict != "flag":
-                _report(node, verdict, diags)
-            elif node.name not in table.directives:
-                if ctx in table.contexts:
-                    _unknown(node, table, diags)
-                if variables is not None:
-                    variables.unknowable = True
-            else:
+            vals = None  # the argument values, made when something needs them
+            if what == _KNOWN:
                 if verdict == "flag":  # on|off, decided by the value
                     _report(node, verdict, diags)
-                todo = plans.get((fam, node.name), False)
-                if todo is False:
-                    todo = plans[(fam, node.name)] = values.plan(node.name, fam)
                 if todo is not None:
-                    _check_values(node, fam, todo, seen, diags,
-                                  variables.formats if variables is not None else None)
-            if visit is not None and node.name in LOOKED_AT:
-                visit(node)
-            elif variables is not None and node.name == "load_module":
+                    vals = tuple([a.value for a in args])
+                    checked.check(node, fam, todo, seen, diags, vals)
+            elif what == _BAD:
+                _report(node, verdict, diags)
+            else:  # a name no table knows
+                if what == _MISSPELT:
+                    shown = name.split("\0", 1)[0]  # nginx prints the name as a C string
+                    diags.add(f'unknown directive "{shown}"', node.name_span, code=CODE)
+                if variables is not None:
+                    variables.unknowable = True
+            if looked and visit is not None:
+                visit(node, vals)
+            elif variables is not None and name == "load_module":
                 variables.unknowable = True  # a module may define any variable
             if node.included:
                 stack.extend((iter(inc.nodes), ctx, seen) for inc in reversed(node.included))
                 break
             if node.children is None:
                 continue
-            if node.name in DATA_BLOCKS:
+            if name in DATA_BLOCKS:
                 if verdict is True:
                     _check_data(node, ctx, diags, variables)
                 continue
-            stack.append((iter(node.children), _enter(ctx, node.name), {"^up": seen}))
+            stack.append((iter(node.children), _enter(ctx, name), {"^up": seen}))
             break
         else:
             stack.pop()
@@ -216,27 +224,111 @@ def validate_nginx(nodes: list[Node], diags: Diagnostics, *, context: tuple[str,
             diags.add(message, arg.span, code=CODE)
 
 
-def _check_values(node: Node, fam: str, todo: tuple, seen: dict, diags: Diagnostics,
-                  formats: set[str] | None) -> None:
-    """What the directive's handler refuses in its values, or a second use in
-    one block (`todo`: nginx_values.plan for it)."""
-    kind, key, custom = todo
-    if key is not None:
-        first = seen.get(key)
-        if first is not None:
-            diags.add(values.duplicate_message(node, first), node.name_span, code=CODE)
-            return
-        seen[key] = node
-    problem = None
-    if kind is not None and kind != "flag":
-        problem = values.slot_problem(node, kind, fam)
-    elif custom:
-        problem = values.custom_problem(node, fam, formats)
-    if problem is None and fam == "http" and node.name in ("listen", "location"):
-        problem = values.repeated_problem(node, seen)
-    if problem is not None:
+# What a directive is, by context, name, argument count and block-ness (_Steps.make)
+_UNLOADED, _BAD, _UNKNOWN, _MISSPELT, _KNOWN = range(5)
+
+
+class _Steps:
+    """Per context: (name, argument count, is a block) -> (what, verdict,
+    values.plan, whether Variables looks at it), decided once."""
+
+    def __init__(self, table: _Table, unloaded: frozenset[str]) -> None:
+        self.table = table
+        self.unloaded = unloaded
+        self.by_ctx: dict[tuple, dict] = {}
+        self.plans: dict = {}       # (family, name) -> values.plan()
+        self.verdicts: dict = {}    # context -> _cached_verdict's cache
+
+    def of(self, ctx: tuple) -> dict:
+        found = self.by_ctx.get(ctx)
+        if found is None:
+            found = self.by_ctx[ctx] = {}
+        return found
+
+    def make(self, node: Node, ctx: tuple, fam: str) -> tuple:
+        table = self.table
+        name = node.name
+        verdicts = self.verdicts.get(ctx)
+        if verdicts is None:
+            verdicts = self.verdicts[ctx] = {}
+        verdict = _cached_verdict(node, ctx, table, verdicts)
+        todo = None
+        if name in self.unloaded:
+            what = _UNLOADED
+        elif verdict is not True and verdict != "flag":
+            what = _BAD
+        elif name not in table.directives:
+            what = _MISSPELT if ctx in table.contexts and _misspelt(name, table) else _UNKNOWN
+        else:
+            what = _KNOWN
+            todo = self.plans.get((fam, name), False)
+            if todo is False:
+                todo = self.plans[(fam, name)] = values.plan(name, fam)
+        step = (what, verdict, todo, name in LOOKED_AT)
+        self.of(ctx)[(name, len(node.args), node.children is not None)] = step
+        return step
+
+
+class _Values:
+    """What the handlers refuse in the values, or a second use in one block.
+
+    The handler's complaint depends on the family, the name and the argument
+    values only: it is decided once per distinct directive, as (message,
+    index of the argument it names, -1 for the directive) or None, and
+    reported at each node's own argument."""
+
+    def __init__(self, formats: set[str] | None) -> None:
+        self.formats = formats  # log formats defined so far (None: not known)
+        self.known: dict[tuple, tuple[str, int] | None] = {}
+
+    def check(self, node: Node, fam: str, todo: tuple, seen: dict, diags: Diagnostics,
+              vals: tuple[str, ...]) -> None:
+        """`todo`: nginx_values.plan for the directive; `vals`: its argument values."""
+        kind, key, custom = todo
+        if key is not None:
+            first = seen.get(key)
+            if first is not None:
+                diags.add(values.duplicate_message(node, first), node.name_span, code=CODE)
+                return
+            seen[key] = node
+        where = None
+        if (kind is not None and kind != "flag") or custom:
+            known = (fam, node.name, vals)
+            if node.name == "access_log" and self.formats is not None and len(vals) > 1:
+                known += (vals[1].lower() in self.formats,)  # the format must be defined by now
+            found = self.known.get(known, _UNSEEN)
+            if found is _UNSEEN:
+                problem = self.decide(node, fam, kind, known)
+                if problem is not None:
+                    message, where = problem
+            elif found is not None:
+                message, index = found
+                where = node if index < 0 else node.args[index]
+        if where is None and fam == "http" and node.name in ("listen", "location"):
+            problem = values.repeated_problem(node, seen)
+            if problem is not None:
+                message, where = problem
+        if where is not None:
+            diags.add(message, where.span if hasattr(where, "quote") else where.name_span, code=CODE)
+
+    def decide(self, node: Node, fam: str, kind: str | None, known: tuple):
+        """The handler's (message, where) or None, remembered under `known`."""
+        if kind is not None and kind != "flag":
+            problem = values.slot_problem(node, kind, fam)
+        else:
+            problem = values.custom_problem(node, fam, self.formats)
+        if problem is None:
+            self.known[known] = None
+            return None
         message, where = problem
-        diags.add(message, where.span if hasattr(where, "quote") else where.name_span, code=CODE)
+        index = -1 if where is node else next(
+            (i for i, arg in enumerate(node.args) if arg is where), None)
+        if index is not None:  # (a complaint about another object is decided each time)
+            self.known[known] = (message, index)
+        return problem
+
+
+_UNSEEN = object()
 
 
 def _check_data(block: Node, ctx: tuple, diags: Diagnostics, variables) -> None:
@@ -250,8 +342,8 @@ def _check_data(block: Node, ctx: tuple, diags: Diagnostics, variables) -> None:
 _WORD = re.compile(r"[a-z_][a-z0-9_]*")
 
 
-def _unknown(node: Node, table: _Table, diags: Diagnostics) -> None:
-    """nginx's `unknown directive`, when no module can define the name.
+def _misspelt(name: str, table: _Table) -> bool:
+    """Is `name`, which no table knows, nginx's `unknown directive`: can no module define it?
 
     A third-party module's directive (more_set_headers, content_by_lua_block)
     is unknown to the table but fine once its module is loaded, which a
@@ -261,11 +353,7 @@ def _unknown(node: Node, table: _Table, diags: Diagnostics) -> None:
     the next word (`worker_processesxauto`: a module extends a name with
     "_", as rewrite_by_lua does) is refused.
     """
-    name = node.name
-    if _WORD.fullmatch(name) and not _near_known(name, table):
-        return
-    shown = name.split("\0", 1)[0]  # nginx prints the name as a C string
-    diags.add(f'unknown directive "{shown}"', node.name_span, code=CODE)
+    return not _WORD.fullmatch(name) or _near_known(name, table)
 
 
 def _near_known(name: str, table: _Table) -> bool:

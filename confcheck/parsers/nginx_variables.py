@@ -64,71 +64,97 @@ class Variables:
 
     def __init__(self) -> None:
         self.defined: set[str] = set()
-        self.used: list[tuple[str, Arg]] = []
+        # the first use of each variable, in order: only the first use of a
+        # name nothing defines is reported
+        self.used: dict[str, Arg] = {}
         self.unknowable = False  # a third-party directive may define any variable
         self.formats = {"combined"}  # log_format names defined so far (access_log needs one)
+        # (name, argument values) -> what such a directive defines and uses: generated
+        # configs repeat the same directive thousands of times
+        self._effects: dict[tuple, tuple] = {}
 
-    def visit(self, node: Node) -> None:
-        """Definitions and uses in `node` (only nodes named in LOOKED_AT have any)."""
-        name, args = node.name, node.args
-        if name in _REGEX_DIRECTIVES:
-            for arg in args:
-                self._captures(arg.value)
-        if name == "log_format" and args:
-            self.formats.add(args[0].value.lower())
-        if name in ("set", "perl_set", "js_set", "auth_request_set") and args:
-            self._define(args[0].value)
-        elif name in ("map", "split_clients") and len(args) == 2:
-            self._define(args[1].value)
-        elif name == "geo" and args:
-            self._define(args[-1].value)
-        if name == "if":
-            # the tested variable or file, not the regex or string it is compared with
-            tested = args[1:2] if args and args[0].value in _FILE_TESTS else args[:1]
-            for arg in tested:
-                if arg.value.startswith("$"):
-                    self._use(arg)
-            return
-        which = COMPILED.get(name)
-        if which is None:
-            return
-        for arg in args[which]:
-            if "$" in arg.value:
-                self._use(arg)
+    def visit(self, node: Node, values: tuple[str, ...] | None = None) -> None:
+        """Definitions and uses in `node` (only nodes named in LOOKED_AT have any);
+        `values`: its argument values, when the caller has them."""
+        args = node.args
+        if values is None:
+            values = tuple([a.value for a in args])
+        key = (node.name, values)
+        effect = self._effects.get(key)
+        if effect is None:
+            effect = self._effects[key] = _effect(node.name, values)
+        defined, uses, log_format = effect
+        if defined:
+            self.defined.update(defined)
+        if log_format is not None:
+            self.formats.add(log_format)
+        used = self.used
+        for variable, index in uses:
+            if variable not in used:
+                used[variable] = args[index]
 
     def visit_map_entry(self, entry: Node) -> None:
         """`key value;` in a map block: a regex key may name captures, the
         value is compiled when it holds a variable."""
         if entry.name.startswith("~"):
-            self._captures(entry.name)
+            self.defined.update(_named_captures(entry.name))
         for arg in entry.args[:1]:
             if "$" in arg.value:
-                self._use(arg)
-
-    def _captures(self, text: str) -> None:
-        if "(?" in text:
-            for m in _CAPTURE.finditer(text):
-                self.defined.add((m.group(1) or m.group(2)).lower())
-
-    def _define(self, word: str) -> None:
-        if word.startswith("$"):
-            self.defined.add(word[1:].lower())
-
-    def _use(self, arg: Arg) -> None:
-        for m in _NAME.finditer(arg.value):
-            self.used.append(((m.group(1) or m.group(2)).lower(), arg))
+                for variable in _uses(arg.value):
+                    self.used.setdefault(variable, arg)
 
     def unknown(self):
         """(message, arg) for every use of a variable nothing defines, first use only."""
         if self.unknowable:
             return
-        reported: set[str] = set()
-        for name, arg in self.used:
-            if (name in reported or name in self.defined or name in HTTP_VARIABLES
+        for name, arg in self.used.items():
+            if (name in self.defined or name in HTTP_VARIABLES
                     or name in MODULE_VARIABLES or name.isdigit() or name.startswith(_PREFIXES)):
                 continue
-            reported.add(name)
             yield f'unknown "{name}" variable', arg
+
+
+def _named_captures(text: str) -> list[str]:
+    """The named captures of a regex: variables it defines."""
+    if "(?" not in text:
+        return []
+    return [(m.group(1) or m.group(2)).lower() for m in _CAPTURE.finditer(text)]
+
+
+def _uses(text: str) -> list[str]:
+    return [(m.group(1) or m.group(2)).lower() for m in _NAME.finditer(text)]
+
+
+def _effect(name: str, values: tuple[str, ...]) -> tuple[list[str], list[tuple[str, int]], str | None]:
+    """What a directive `name values` defines, the variables it uses (with the
+    index of the argument using each) and the log format it defines."""
+    defined: list[str] = []
+    if name in _REGEX_DIRECTIVES:
+        for value in values:
+            defined.extend(_named_captures(value))
+    log_format = values[0].lower() if name == "log_format" and values else None
+    word = None
+    if name in ("set", "perl_set", "js_set", "auth_request_set") and values:
+        word = values[0]
+    elif name in ("map", "split_clients") and len(values) == 2:
+        word = values[1]
+    elif name == "geo" and values:
+        word = values[-1]
+    if word is not None and word.startswith("$"):
+        defined.append(word[1:].lower())
+    if name == "if":
+        # the tested variable or file, not the regex or string it is compared with
+        tested = range(1, min(2, len(values))) if values and values[0] in _FILE_TESTS \
+            else range(min(1, len(values)))
+        uses = [(variable, i) for i in tested if values[i].startswith("$")
+                for variable in _uses(values[i])]
+        return defined, uses, log_format
+    which = COMPILED.get(name)
+    if which is None:
+        return defined, [], log_format
+    indexes = range(len(values))[which]
+    uses = [(variable, i) for i in indexes if "$" in values[i] for variable in _uses(values[i])]
+    return defined, uses, log_format
 
 
 def script_problem(value: str, log_format: bool = False) -> str | None:

@@ -177,10 +177,6 @@ class ParsedFile:
     comments: list[Comment] = field(default_factory=list)
 
 
-def _is_include(node: Node) -> bool:
-    return bool(node.included) or (node.children is None and node.key == "include")
-
-
 def effective_children(nodes: list[Node] | None) -> list[Node] | tuple[()]:
     """The nodes as the server sees them: each `include` replaced by what it includes.
 
@@ -191,21 +187,24 @@ def effective_children(nodes: list[Node] | None) -> list[Node] | tuple[()]:
     if not nodes:
         return ()
     for node in nodes:
-        # _is_include, inline: this loop sees every node of every block the models build
+        # an include (followed or not): this loop sees every node of every block the models build
         if node.included or (node.children is None and node.key == "include"):
             break
     else:
         return nodes
+    return _expanded(nodes)
+
+
+def _expanded(nodes: list[Node]) -> list[Node]:
+    """effective_children's list when `nodes` hold an include (recursing once per
+    level of nested includes, which the loader bounds)."""
     out: list[Node] = []
-    stack = [iter(nodes)]
-    while stack:
-        for node in stack[-1]:
-            if _is_include(node):
-                stack.extend(iter(inc.nodes) for inc in reversed(node.included))
-                break
+    for node in nodes:
+        if node.included:
+            for inc in node.included:
+                out.extend(effective_children(inc.nodes))
+        elif node.children is not None or node.key != "include":
             out.append(node)
-        else:
-            stack.pop()
     return out
 
 

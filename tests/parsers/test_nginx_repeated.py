@@ -1,0 +1,93 @@
+"""The validator decides a directive once per distinct (context, name, values):
+every copy must still be judged where it stands and reported at its own place."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from confcheck.source import Diagnostics
+from confcheck.parsers.nginx_directives import validate
+from confcheck.parsers.nginx_loader import load_nginx
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+def _write(base, files: dict[str, str]) -> str:
+    for name, text in files.items():
+        path = base / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return str(base / "nginx.conf")
+
+
+def _diags(main: str) -> list[tuple[str, int, int, str]]:
+    diags = Diagnostics()
+    validate(load_nginx(main, diags), diags)
+    return [(os.path.basename(d.span.file), d.span.line, d.span.column, d.message) for d in diags.items]
+
+
+def _nginx_error(main: str) -> tuple[str, str, int]:
+    """nginx -t's first complaint: (message, file name, line)."""
+    out = subprocess.run([NGINX, "-t", "-c", main, "-p", os.path.dirname(main), "-e", "/dev/null"],
+                         capture_output=True, text=True, timeout=30)
+    line = [l for l in out.stderr.splitlines() if "[emerg]" in l][0]
+    message, _, where = line.split("[emerg] ", 1)[1].rpartition(" in ")
+    path, _, number = where.rpartition(":")
+    return message, os.path.basename(path), int(number)
+
+
+SITES = {
+    "nginx.conf": "events {}\nhttp {\n    include sites/*.conf;\n}\n",
+    # the same directive twice: fine in the server, not allowed in the location
+    "sites/a.conf": ("server {\n    listen 8080;\n    expires 30d;\n"
+                     "    location / {\n        listen 8080;\n    }\n}\n"),
+    # the same bad value in two files, at other lines and columns
+    "sites/b.conf": "server {\n    listen 8081;\n  expires 30x;\n}\n",
+    "sites/c.conf": "\n\nserver {\n    listen 8082;\n    location /c {\n            expires 30x;\n    }\n}\n",
+}
+
+
+def test_each_copy_is_reported_at_its_own_place(tmp_path):
+    assert _diags(_write(tmp_path, SITES)) == [
+        ("a.conf", 5, 9, '"listen" directive is not allowed here'),
+        ("b.conf", 3, 11, '"expires" directive invalid value'),
+        ("c.conf", 6, 21, '"expires" directive invalid value'),
+    ]
+
+
+@pytest.mark.skipif(not os.path.exists(NGINX), reason="nginx not installed")
+@pytest.mark.parametrize("only, message, line", [
+    ("a.conf", '"listen" directive is not allowed here', 5),
+    ("b.conf", '"expires" directive invalid value', 3),
+    ("c.conf", '"expires" directive invalid value', 6),
+])
+def test_nginx_refuses_each_copy_there(tmp_path, only, message, line):
+    files = {k: v for k, v in SITES.items() if k == "nginx.conf" or k.endswith(only)}
+    assert _nginx_error(_write(tmp_path, files)) == (message, only, line)
+
+
+def test_a_copy_after_its_log_format_is_fine(tmp_path):
+    # the same access_log twice: before the format is defined nginx refuses it, after, not
+    main = _write(tmp_path, {"nginx.conf": (
+        "events {}\nhttp {\n    server {\n        listen 8080;\n        access_log /tmp/x.log custom;\n    }\n"
+        "    log_format custom '$remote_addr';\n"
+        "    server {\n        listen 8081;\n        access_log /tmp/x.log custom;\n    }\n}\n")})
+    assert _diags(main) == [("nginx.conf", 5, 31, 'unknown log format "custom"')]
+
+
+def test_a_bad_snippet_is_reported_per_include_site(tmp_path):
+    # one file read twice: each instance is validated (same place, two include sites)
+    main = _write(tmp_path, {
+        "nginx.conf": ("events {}\nhttp {\n    server {\n        listen 8080;\n        include bad.conf;\n    }\n"
+                       "    server {\n        listen 8081;\n        include bad.conf;\n    }\n}\n"),
+        "bad.conf": "expires 1y2y;\nadd_header X-A $undefined_var;\n"})
+    diags = Diagnostics()
+    validate(load_nginx(main, diags), diags)
+    found = [(os.path.basename(d.span.file), d.span.line, d.span.column, d.message) for d in diags.items]
+    assert found == [("bad.conf", 1, 9, '"expires" directive invalid value'),
+                     ("bad.conf", 1, 9, '"expires" directive invalid value'),
+                     ("bad.conf", 2, 16, 'unknown "undefined_var" variable')]
