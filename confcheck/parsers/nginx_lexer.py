@@ -55,28 +55,40 @@ from __future__ import annotations
 
 import re
 
-from confcheck.parsers.syntax import Arg
+from confcheck.parsers.syntax import Arg, lazy_arg
 
 WORD, SEMI, LBRACE, RBRACE, COMMENT, LUA, ERROR, STMT = range(8)
 
 BOM = b"\xef\xbb\xbf"
 
-# One match per token, leading whitespace included.  Groups: 1 comment,
-# 2/3/4 ";" "{" "}", 5/6 double-quoted body/closing quote, 7/8 single-quoted,
-# 9 unquoted word.  No group matched: only whitespace was left before EOF.
+# One match per token, leading whitespace included, or per run of plain words
+# (with the ";" or "{" after them, if that comes next).  Groups: 1/2 plain
+# words and their ";" or "{", 3 comment, 4/5/6 ";" "{" "}", 7/8 double-quoted
+# body/closing quote, 9/10 single-quoted, 11 unquoted word.  No group
+# matched: only whitespace was left before EOF.
+#
+# A plain word has no quote, backslash, "#", "}", "${" or control character
+# (but space, tab, CR, LF) anywhere and ends where a word ends (whitespace, ";",
+# "{", end of file), so a run splits on whitespace exactly as nginx splits it
+# (its words are found again with find()). Anything else falls back to one
+# match per token, which follows ngx_conf_read_token for every byte; most
+# statements are one run.
+_PLAIN = r"(?:[^ \t\r\n;{}\"'\\#$\x00-\x08\x0b\x0c\x0e-\x1f]++|\$(?!\{))++"
 _PATTERN = (
-    rb"[ \t\r\n]*+(?:"
-    rb"(#[^\n]*+)"
-    rb"|(;)|(\{)|(\})"
-    rb'|"((?:[^"\\]++|\\[\s\S]?)*+)(")?'
-    rb"|'((?:[^'\\]++|\\[\s\S]?)*+)(')?"
-    rb"|((?:[^ \t\r\n;{\\$]++|\\[\s\S]?|\$\{*+)++)"
-    rb"|\Z)"
+    r"[ \t\r\n]*+(?:"
+    rf"({_PLAIN}(?:[ \t\r\n]++{_PLAIN})*+)(?=[ \t\r\n;{{]|\Z)(?:[ \t\r\n]*+([;{{]))?"
+    r"|(#[^\n]*+)"
+    r"|(;)|(\{)|(\})"
+    r'|"((?:[^"\\]++|\\[\s\S]?)*+)(")?'
+    r"|'((?:[^'\\]++|\\[\s\S]?)*+)(')?"
+    r"|((?:[^ \t\r\n;{\\$]++|\\[\s\S]?|\$\{*+)++)"
+    r"|\Z)"
 )
-_TOKEN = re.compile(_PATTERN)
+_TOKEN = re.compile(_PATTERN.encode("ascii"))
 # The same over text: an ASCII file is scanned decoded (offsets are the same),
 # which saves decoding each word.
-_TOKEN_TEXT = re.compile(_PATTERN.decode("ascii"))
+_TOKEN_TEXT = re.compile(_PATTERN)
+_RUN, _RUN_END, _COMMENT, _SEMI, _LBRACE, _RBRACE, _DQ, _DQ_END, _SQ, _SQ_END, _WORD = range(1, 12)
 
 # What may follow a closing quote (nginx's need_space state); ')' starts a new
 # word, which is how `if ($a = "b")` works.
@@ -220,6 +232,8 @@ def _lex(data: bytes, text: bytes | str, pattern: re.Pattern, source: object) ->
     """lex over `text`: `data` itself, or (ASCII only) `data` decoded."""
     is_text = text is not data
     backslash = "\\" if is_text else b"\\"
+    semi = ";" if is_text else b";"
+    find = text.find
     new = object.__new__
     n = len(data)
     pos = 3 if data.startswith(BOM) else 0
@@ -236,11 +250,43 @@ def _lex(data: bytes, text: bytes | str, pattern: re.Pattern, source: object) ->
         restart = None
         for m in pattern.finditer(text, pos):
             kind = m.lastindex
-            if kind == 9:  # unquoted word
-                raw = m[9]
+            if kind is None:  # trailing whitespace
+                break
+            if kind <= _RUN_END:  # plain words, then maybe ";" or "{"
+                at = m.start(_RUN)
+                words = m[_RUN].split()
+                if name is None:
+                    word = words.pop(0)
+                    name = name_raw = word if is_text else word.decode("utf-8", "surrogateescape")
+                    name_start = at
+                    name_end = at = at + len(word)
+                    name_quote = None
+                    args = []
+                    extras = None
+                if is_text:
+                    for word in words:
+                        start = find(word, at)
+                        at = start + len(word)
+                        arg = new(Arg)  # lazy_arg(), inline: the hottest lines of the reader
+                        arg.raw = arg.value = word
+                        arg.quote = None
+                        arg._src = source
+                        arg._start = start
+                        arg._end = at
+                        args.append(arg)
+                else:
+                    for word in words:
+                        start = find(word, at)
+                        at = start + len(word)
+                        word = word.decode("utf-8", "surrogateescape")
+                        args.append(lazy_arg(word, word, None, source, start, at))
+                if kind == _RUN:
+                    continue
+                kind = _SEMI if m[_RUN_END] == semi else _LBRACE
+            elif kind == _WORD:  # unquoted word
+                raw = m[_WORD]
                 end = m.end()
                 start = end - len(raw)
-                quote = None
                 if backslash in raw:
                     rawtext = data[start:end].decode("utf-8", "surrogateescape")
                     value = unescape(data[start:end])
@@ -248,41 +294,19 @@ def _lex(data: bytes, text: bytes | str, pattern: re.Pattern, source: object) ->
                     value = rawtext = raw
                 else:
                     value = rawtext = raw.decode("utf-8", "surrogateescape")
-            elif kind == 2 or kind == 4:    # ; }
-                end = m.end()
-                term = SEMI if kind == 2 else RBRACE
                 if name is None:
-                    append((term, end - 1, end, None, None))
+                    name = value
+                    name_start = start
+                    name_end = end
+                    name_quote = None
+                    name_raw = rawtext
+                    args = []
+                    extras = None
                 else:
-                    append((STMT, end - 1, end, term, name, name_start, name_end, args, extras,
-                            None, name_quote, name_raw))
-                    name = None
+                    args.append(lazy_arg(rawtext, value, None, source, start, end))
                 continue
-            elif kind == 3:     # {
-                end = m.end()
-                start = end - 1
-                if name is None:
-                    append((LBRACE, start, end, None, None))
-                elif name.endswith("_by_lua_block"):
-                    close, closed = scan_lua_block(data, end)
-                    stop = close + 1 if closed else n
-                    body = data[end:close].decode("utf-8", "surrogateescape")
-                    append((STMT, start, stop, LUA, name, name_start, name_end, args, extras,
-                            (body, (end, close, closed)), name_quote, name_raw))
-                    name = None
-                    if not closed:
-                        append((ERROR, start, end, 'unexpected end of file, expecting "}"', None))
-                    restart = stop
-                    break
-                else:
-                    append((STMT, start, end, LBRACE, name, name_start, name_end, args, extras,
-                            None, name_quote, name_raw))
-                    name = None
-                continue
-            elif kind is None:  # trailing whitespace
-                break
-            elif kind == 1:
-                start, end = m.span(1)
+            elif kind == _COMMENT:
+                start, end = m.span(_COMMENT)
                 if end > start and data[end - 1] == 0x0D:  # keep CR out of CRLF comments
                     end -= 1
                 token = (COMMENT, start, end, data[start + 1:end].decode("utf-8", "surrogateescape"),
@@ -292,36 +316,57 @@ def _lex(data: bytes, text: bytes | str, pattern: re.Pattern, source: object) ->
                 else:
                     extras = (extras or []) + [(len(args), token)]
                 continue
-            else:  # quoted word: groups 5/6 for '"', 7/8 for "'"
-                body_group = 5 if kind <= 6 else 7
-                quote = '"' if body_group == 5 else "'"
+            elif kind >= _DQ:  # quoted word: body and closing quote groups
+                body_group = _DQ if kind <= _DQ_END else _SQ
+                quote = '"' if body_group == _DQ else "'"
                 end = m.end()
                 body_start, body_end = m.span(body_group)
                 start = body_start - 1
                 value = unescape(data[body_start:body_end])
                 rawtext = data[start:end].decode("utf-8", "surrogateescape")
-            # a word: the name of a new statement or an argument
-            if name is None:
-                name = value
-                name_start = start
-                name_end = end
-                name_quote = quote
-                name_raw = rawtext
-                args = []
-                extras = None
-            else:  # lazy_arg(), inline: the hottest lines of the reader
-                arg = new(Arg)
-                arg.raw = rawtext
-                arg.value = value
-                arg.quote = quote
-                arg._src = source
-                arg._start = start
-                arg._end = end
-                args.append(arg)
-            if kind != 9:
+                if name is None:
+                    name = value
+                    name_start = start
+                    name_end = end
+                    name_quote = quote
+                    name_raw = rawtext
+                    args = []
+                    extras = None
+                else:
+                    args.append(lazy_arg(rawtext, value, quote, source, start, end))
                 error = _after_quote(data, start, end, quote, closed=kind != body_group)
                 if error is not None:
                     extras = (extras or []) + [(len(args), error)]
+                continue
+            # what ends a statement: ";" "}" or "{"
+            end = m.end()
+            if kind != _LBRACE:
+                term = SEMI if kind == _SEMI else RBRACE
+                if name is None:
+                    append((term, end - 1, end, None, None))
+                else:
+                    append((STMT, end - 1, end, term, name, name_start, name_end, args, extras,
+                            None, name_quote, name_raw))
+                    name = None
+                continue
+            start = end - 1
+            if name is None:
+                append((LBRACE, start, end, None, None))
+            elif name.endswith("_by_lua_block"):
+                close, closed = scan_lua_block(data, end)
+                stop = close + 1 if closed else n
+                body = data[end:close].decode("utf-8", "surrogateescape")
+                append((STMT, start, stop, LUA, name, name_start, name_end, args, extras,
+                        (body, (end, close, closed)), name_quote, name_raw))
+                name = None
+                if not closed:
+                    append((ERROR, start, end, 'unexpected end of file, expecting "}"', None))
+                restart = stop
+                break
+            else:
+                append((STMT, start, end, LBRACE, name, name_start, name_end, args, extras,
+                        None, name_quote, name_raw))
+                name = None
         if restart is None:
             break
         pos = restart

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import random
+import re
+
 import pytest
 
+from confcheck.parsers import nginx_lexer
 from confcheck.parsers.nginx_lexer import (
-    COMMENT, ERROR, LBRACE, LUA, RBRACE, SEMI, WORD, tokenize, unescape,
+    COMMENT, ERROR, LBRACE, LUA, RBRACE, SEMI, STMT, WORD, tokenize, unescape,
 )
 
 
@@ -118,3 +122,56 @@ def test_lua_name_only_matters_in_directive_position():
 def test_unclosed_lua_block_is_reported():
     toks = list(tokenize(b"init_by_lua_block { if x then"))
     assert toks[-1][0] == ERROR and toks[-1][3] == 'unexpected end of file, expecting "}"'
+
+
+# --- runs of plain words ------------------------------------------------------
+
+def _one_token_at_a_time(data: bytes) -> list[tuple]:
+    """lex() with the run alternative switched off: one match per token, the
+    path that follows ngx_conf_read_token for every byte."""
+    pattern = nginx_lexer._PATTERN.replace("(?:(", "(?:(?!)(", 1)
+    if data.isascii():
+        return nginx_lexer._lex(data, data.decode("ascii"), re.compile(pattern), None)
+    return nginx_lexer._lex(data, data, re.compile(pattern.encode("ascii")), None)
+
+
+def _plain(items: list[tuple]) -> list[tuple]:
+    out = []
+    for item in items:
+        if item[0] == STMT:
+            args = [(a.raw, a.value, a.quote, a._start, a._end) for a in item[7]]
+            item = item[:7] + (args,) + item[8:]
+        out.append(item)
+    return out
+
+
+RUN_CASES = [
+    b"listen 80 default_server;\nserver_name a b\tc\r\n d;",
+    b"location / {\n  try_files $uri $uri/ =404;\n}\n",
+    b"a$ {x;}", b"a ${b} c;", b"a b${c};", b"a b\\;c;", b"a b#c d;", b"a b #c\n d;",
+    b"a b}c;", b"a b} c;", b'a b"c" d;', b"a 'b' c;", b"a b\x0cc;", b"a b\x1fc;",
+    b"a b", b"a b ", b"a b\n", b"\xef\xbb\xbfa b;", b"a b \xff c;", b"caf\xc3\xa9 b;",
+    b"content_by_lua_block { ngx.say('}') }\nx y;", b"a {b;} c d {", b";a b;", b"{a b}",
+    b"if ($a = b) { return 403; }", b'if ($a = "b") {}', b"a\tb\t;\tc {",
+]
+
+
+@pytest.mark.parametrize("data", RUN_CASES)
+def test_runs_of_plain_words_lex_as_one_token_at_a_time(data):
+    assert _plain(nginx_lexer.lex(data)) == _plain(_one_token_at_a_time(data))
+
+
+def test_runs_lex_real_and_mutated_configs_as_one_token_at_a_time():
+    from nginx_helpers import corpus_files
+    rnd = random.Random(14)
+    pieces = [b";", b"{", b"}", b'"', b"'", b"\\", b"#", b" ", b"\n", b"$", b"${", b"\x0c", b"\xff", b"x"]
+    for path in corpus_files():
+        data = path.read_bytes()
+        assert _plain(nginx_lexer.lex(data)) == _plain(_one_token_at_a_time(data)), path
+        for _ in range(5):
+            mutated = bytearray(data)
+            for _ in range(3):
+                at = rnd.randrange(len(mutated) + 1)
+                mutated[at:at + rnd.randint(0, 2)] = rnd.choice(pieces)
+            mutated = bytes(mutated)
+            assert _plain(nginx_lexer.lex(mutated)) == _plain(_one_token_at_a_time(mutated)), (path, mutated)
