@@ -1,10 +1,16 @@
 """nginx reader speed against crossplane (run by hand, not in CI).
 
-    python benchmarks/bench_nginx_parse.py [--servers 2000] [--files 200]
+    python benchmarks/bench_nginx_parse.py [--servers 2000] [--runs 5] [--shape uniform|apps|builtin]
+                                           [--tree MAIN_CONF]
 
-Generates http{} with N server blocks spread over F include files under
-/var/tmp, then times (best of 3) our loader + validation and crossplane.parse
-(default checks, and with checks off) on the same tree. The tree is removed.
+The reading layer alone, as `scan` runs it (cyclic GC off): lex, the loader
+(lex + parse + includes) and validation, in CPU time (user + sys of this
+process, medians of --runs rounds, each round alternating with
+crossplane.parse of the same tree), so it compares on a shared machine too.
+Shapes: `uniform` is issue 14's ../shared/bench/gen_nginx_tree.py tree (every
+server includes the same two snippets), `apps` gen_app_tree.py's application
+servers, `builtin` the template below in --files files. A generated tree is
+removed; --tree reads an existing one (e.g. main checkout vs this one).
 """
 
 from __future__ import annotations
@@ -12,12 +18,13 @@ from __future__ import annotations
 import argparse
 import gc
 import shutil
+import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchlib import best_of  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -68,45 +75,82 @@ def generate(base: Path, servers: int, files: int) -> Path:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--servers", type=int, default=2000)
-    ap.add_argument("--files", type=int, default=200)
+    ap.add_argument("--files", type=int, default=200, help="builtin shape only")
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--shape", choices=("uniform", "apps", "builtin"), default="uniform")
+    ap.add_argument("--tree", help="an existing main config to read instead (kept)")
     opts = ap.parse_args()
 
     import crossplane
     from confcheck.source import Diagnostics
+    from confcheck.parsers import nginx_loader
     from confcheck.parsers.nginx_directives import validate
-    from confcheck.parsers.nginx_loader import load_nginx
+    from confcheck.servers.coverage import nginx_unloaded_directives
 
     base = Path(tempfile.mkdtemp(prefix="confcheck-bench-", dir="/var/tmp"))
     try:
-        main_conf = generate(base, opts.servers, opts.files)
-        size = sum(p.stat().st_size for p in base.rglob("*") if p.is_file())
-        print(f"tree: {opts.servers} server blocks in {opts.files} files, {size / 1e6:.2f} MB")
+        if opts.tree:
+            main_conf = opts.tree
+            opts.shape = opts.tree
+        elif opts.shape == "builtin":
+            main_conf = str(generate(base, opts.servers, opts.files))
+        else:
+            from bench_fleet import trees
+            main_conf = trees(base, opts.servers)[opts.shape]
+        size = sum(p.stat().st_size for p in Path(main_conf).parent.rglob("*") if p.is_file())
+        print(f"tree: {opts.shape}, {size / 1e6:.2f} MB")
 
-        def ours():
+        lexed = [0.0]
+        lex = nginx_loader.lex
+
+        def timed_lex(data, source=None):
+            start = time.process_time()
+            try:
+                return lex(data, source)
+            finally:
+                lexed[0] += time.process_time() - start
+
+        def ours() -> dict[str, float]:
             diags = Diagnostics()
-            config = load_nginx(str(main_conf), diags)
-            validate(config, diags)
-            assert not diags.items, diags.items[:3]
-            return config
+            lexed[0] = 0.0
+            nginx_loader.lex = timed_lex
+            try:
+                start = time.process_time()
+                config = nginx_loader.load_nginx(main_conf, diags)
+                loaded = time.process_time()
+            finally:
+                nginx_loader.lex = lex
+            validate(config, diags, nginx_unloaded_directives)
+            done = time.process_time()
+            assert not [d for d in diags.items if d.severity == "error"], diags.items[:3]
+            return {"lex": lexed[0], "load (lex + parse + includes)": loaded - start,
+                    "validate": done - loaded, "load + validate": done - start}
 
-        config = ours()
+        def theirs() -> dict[str, float]:
+            start = time.process_time()
+            crossplane.parse(main_conf)
+            return {"crossplane.parse (defaults)": time.process_time() - start}
+
+        config = nginx_loader.load_nginx(main_conf, Diagnostics())
         nodes = sum(1 for f in config.parsed for _ in _walk(f.nodes))
         print(f"confcheck: {len(config.parsed)} instances, {nodes} nodes")
-        t_ours = best_of(ours)
-        t_cp = best_of(lambda: crossplane.parse(str(main_conf)))
-        t_cp_off = best_of(lambda: crossplane.parse(str(main_conf), check_ctx=False, check_args=False))
-        print(f"confcheck load_nginx + validate:          {t_ours:.3f} s")
-        print(f"crossplane.parse (defaults):              {t_cp:.3f} s")
-        print(f"crossplane.parse (check_ctx/args False):  {t_cp_off:.3f} s")
-        # our loader pauses the cyclic GC while building the tree; for a fair
-        # picture, crossplane with the GC paused as well
-        gc.disable()
+        del config
+        rounds: dict[str, list[float]] = {}
+        gc.disable()    # as `scan` runs (confcheck.entry)
         try:
-            t_cp_nogc = best_of(lambda: crossplane.parse(str(main_conf)))
+            for _ in range(opts.runs):
+                for measure in (ours, theirs):
+                    for name, seconds in measure().items():
+                        rounds.setdefault(name, []).append(seconds)
+                    gc.collect()
         finally:
             gc.enable()
-        print(f"crossplane.parse (defaults, GC paused):   {t_cp_nogc:.3f} s")
-        print(f"ratio ours / crossplane defaults: {t_ours / t_cp:.2f}")
+        print(f"CPU seconds, median of {opts.runs} alternating rounds (min in brackets):")
+        for name, times in rounds.items():
+            print(f"  {name:32} {statistics.median(times):7.3f}  ({min(times):.3f})")
+        ratio = statistics.median(rounds["load + validate"]) / statistics.median(
+            rounds["crossplane.parse (defaults)"])
+        print(f"ratio ours / crossplane.parse: {ratio:.2f}")
     finally:
         shutil.rmtree(base)
 
