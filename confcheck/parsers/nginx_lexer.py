@@ -283,28 +283,6 @@ def _lex(data: bytes, text: bytes | str, pattern: re.Pattern, source: object) ->
                 if kind == _RUN:
                     continue
                 kind = _SEMI if m[_RUN_END] == semi else _LBRACE
-            elif kind == _WORD:  # unquoted word
-                raw = m[_WORD]
-                end = m.end()
-                start = end - len(raw)
-                if backslash in raw:
-                    rawtext = data[start:end].decode("utf-8", "surrogateescape")
-                    value = unescape(data[start:end])
-                elif is_text:
-                    value = rawtext = raw
-                else:
-                    value = rawtext = raw.decode("utf-8", "surrogateescape")
-                if name is None:
-                    name = value
-                    name_start = start
-                    name_end = end
-                    name_quote = None
-                    name_raw = rawtext
-                    args = []
-                    extras = None
-                else:
-                    args.append(lazy_arg(rawtext, value, None, source, start, end))
-                continue
             elif kind == _COMMENT:
                 start, end = m.span(_COMMENT)
                 if end > start and data[end - 1] == 0x0D:  # keep CR out of CRLF comments
@@ -316,14 +294,26 @@ def _lex(data: bytes, text: bytes | str, pattern: re.Pattern, source: object) ->
                 else:
                     extras = (extras or []) + [(len(args), token)]
                 continue
-            elif kind >= _DQ:  # quoted word: body and closing quote groups
-                body_group = _DQ if kind <= _DQ_END else _SQ
-                quote = '"' if body_group == _DQ else "'"
+            elif kind >= _DQ:  # one word: quoted (body and closing quote groups) or not
                 end = m.end()
-                body_start, body_end = m.span(body_group)
-                start = body_start - 1
-                value = unescape(data[body_start:body_end])
-                rawtext = data[start:end].decode("utf-8", "surrogateescape")
+                if kind == _WORD:
+                    raw = m[_WORD]
+                    start = end - len(raw)
+                    quote = None
+                    if backslash in raw:
+                        rawtext = data[start:end].decode("utf-8", "surrogateescape")
+                        value = unescape(data[start:end])
+                    elif is_text:
+                        value = rawtext = raw
+                    else:
+                        value = rawtext = raw.decode("utf-8", "surrogateescape")
+                else:
+                    body_group = _DQ if kind <= _DQ_END else _SQ
+                    quote = '"' if body_group == _DQ else "'"
+                    body_start, body_end = m.span(body_group)
+                    start = body_start - 1
+                    value = unescape(data[body_start:body_end])
+                    rawtext = data[start:end].decode("utf-8", "surrogateescape")
                 if name is None:
                     name = value
                     name_start = start
@@ -334,9 +324,10 @@ def _lex(data: bytes, text: bytes | str, pattern: re.Pattern, source: object) ->
                     extras = None
                 else:
                     args.append(lazy_arg(rawtext, value, quote, source, start, end))
-                error = _after_quote(data, start, end, quote, closed=kind != body_group)
-                if error is not None:
-                    extras = (extras or []) + [(len(args), error)]
+                if quote is not None:
+                    error = _after_quote(data, start, end, quote, closed=kind != body_group)
+                    if error is not None:
+                        extras = (extras or []) + [(len(args), error)]
                 continue
             # what ends a statement: ";" "}" or "{"
             end = m.end()
