@@ -8,8 +8,12 @@ or walk the disk themselves, so each fact is computed once and shared.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 from dataclasses import dataclass, field
 from functools import cached_property
+
+if TYPE_CHECKING:     # the input stage is imported only when a command reads inputs
+    from confcheck.inputs import InputRequest
 
 from confcheck.findings import Finding, NotCheckedPath
 from confcheck.source import Diagnostic, Diagnostics
@@ -196,7 +200,7 @@ def open_fs(options: ScanOptions):
     return LiveFs(options.root)
 
 
-def input_request(options) -> "InputRequest":
+def input_request(options) -> InputRequest:
     """The input stage's view of scan's (or why's) options."""
     from confcheck.inputs import InputRequest
     return InputRequest(paths=list(options.paths), configs=list(options.configs), server=options.server,
