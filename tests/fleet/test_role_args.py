@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
 
 import pytest
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-MODULE = os.path.join(REPO, "ansible", "roles", "confcheck", "library", "confcheck_scan.py")
-
-
-def _module():
-    pytest.importorskip("ansible")
-    spec = importlib.util.spec_from_file_location("confcheck_scan", MODULE)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+from cc_helpers import REPO
+from conftest import role_module
 
 
 @pytest.mark.parametrize("args,given,want", [
@@ -29,7 +20,7 @@ def _module():
     (["--root=/mnt/b"], "/given", "/given"),
 ])
 def test_root_in_either_spelling(args, given, want):
-    assert _module().root_of(args, given) == want
+    assert role_module().root_of(args, given) == want
 
 
 def test_role_default_reads_the_equals_form():
