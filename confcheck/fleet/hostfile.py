@@ -5,8 +5,8 @@ Three shapes are read (docs/contract-additions.md):
 - the role's envelope: `{"confcheck_host": 1, "host", "exit_code", "root",
   "names", "stderr", "scan": <scan --format json document> | null, "error"}`,
   or with `"digest"` in place of `"scan"`: the scan's fleet digest, only what a
-  fleet view reads of it (no fixes), its texts listed once and its findings as
-  columns of indexes into them (what the role fetches to results/hosts/);
+  fleet view reads of it (no fixes), its texts (and null) listed once and its
+  findings as columns of indexes into them (what the role fetches to results/hosts/);
 - a bare `confcheck scan --format json` document (`confcheck scan ... > web1.json`):
   the host is named after the file;
 - anything else (an error object, a truncated download, another program's JSON)
@@ -52,20 +52,20 @@ class _Scan(msgspec.Struct, gc=False):
 
 
 class _DigestColumns(msgspec.Struct, gc=False):
-    """Per finding, an index into the digest's strings (null: no value); line is the line."""
+    """Per finding, an index into the digest's strings; line is the line."""
 
     rule: list[int]
-    name: list[int | None]
+    name: list[int]
     severity: list[int]
     message: list[int]
-    file: list[int | None]
+    file: list[int]
     line: list[int | None]
-    fs_path: list[int | None]
+    fs_path: list[int]
 
 
 class _Digest(msgspec.Struct, gc=False):
     version: int
-    strings: list[str]
+    strings: list[str | None]
     findings: _DigestColumns
     errors: list = []
     internal_errors: list = []
@@ -104,7 +104,7 @@ class HostFile:
     root: str | None = None       # the scan's --root (its prefix is not part of a cause)
     names: tuple[str, ...] = ()   # the host's own names (masked in causes)
     # The findings as columns (FIELDS order), one entry per finding. In a digest's the
-    # entries are indexes into `strings` (None: no value), except line; else the values.
+    # entries are indexes into `strings` (whose texts may be None), except line; else the values.
     columns: tuple = NO_FINDINGS
     strings: list | None = None
     failure: str | None = None    # why this host has no complete scan, or None
@@ -115,8 +115,7 @@ class HostFile:
 
     def text(self, entry):
         """The text a column's entry stands for."""
-        strings = self.strings
-        return entry if strings is None or entry is None else strings[entry]
+        return entry if self.strings is None else self.strings[entry]
 
     def texts(self, column: int):
         """A column's texts, for the columns that always have one (rule, severity, message)."""
@@ -236,22 +235,30 @@ def _with_digest(result: HostFile, digest, stderr: str) -> HostFile:
 
 
 def _digest_problem(digest: _Digest, columns: tuple) -> str | None:
-    """What makes the digest's columns unreadable (checked per distinct entry), or None."""
+    """What makes the digest's columns unreadable, or None (bulk checks: a column's bounds,
+    whether it names a null, the set of its severities)."""
     if digest.version != DIGEST_VERSION:
         return f"version {digest.version}; this confcheck reads version {DIGEST_VERSION}"
-    count, size = len(columns[RULE]), len(digest.strings)
-    for name, entries in zip(FIELDS, columns):
+    strings = digest.strings
+    count, size = len(columns[RULE]), len(strings)
+    nulls = null_entries(strings)
+    for number, (name, entries) in enumerate(zip(FIELDS, columns)):
         if len(entries) != count:
             return f"{len(entries)} {name} entries for {count} findings"
-        if name == "line":
+        if number == LINE or not entries:
             continue
-        used = set(entries)
-        used.discard(None)
-        if used and (min(used) < 0 or max(used) >= size):
+        if min(entries) < 0 or max(entries) >= size:
             return f"a {name} entry is not an index of its {size} strings"
-        if name == "severity" and not {digest.strings[i] for i in used} <= SEVERITIES:
-            return "a severity is not info, warning or error"
+        if number in (RULE, SEVERITY, MESSAGE) and any(map(entries.__contains__, nulls)):
+            return f"a finding has no {name}"
+    if not {strings[i] for i in set(columns[SEVERITY])} <= SEVERITIES:
+        return "a severity is not info, warning or error"
     return None
+
+
+def null_entries(strings: list) -> list[int]:
+    """Where a digest's strings hold null."""
+    return [i for i, text in enumerate(strings) if text is None] if None in strings else []
 
 
 def _incomplete(result: HostFile, scan: dict, stderr: str) -> HostFile:

@@ -32,7 +32,8 @@ from itertools import compress, repeat
 from operator import getitem, is_, ne
 
 from confcheck.findings import severity_rank
-from confcheck.fleet.hostfile import FILE, FS_PATH, LINE, MESSAGE, RULE, SEVERITY, HostFile, read_host_file
+from confcheck.fleet.hostfile import (FILE, FS_PATH, LINE, MESSAGE, RULE, SEVERITY, HostFile, null_entries,
+                                     read_host_file)
 
 # A number standing on its own: not part of a word, a path, an address or a version.
 _NUMBER = re.compile(r"(?<![\w./:\\-])\d+(?![\w./:\\-])")
@@ -167,19 +168,31 @@ class _Masker:
         masked = done.split("\0")
         return masked if len(masked) == len(texts) else list(map(self.masked, texts))   # a text holds a NUL
 
-    def table(self, hostfile: HostFile, column: int) -> dict:
-        """Each distinct entry of a column (None too) -> its text, masked. A digest's strings
-        are masked once for all its columns."""
+    def _masked_strings(self, strings: list) -> list:
+        """A digest's strings masked (a null stays null)."""
+        nulls = null_entries(strings)
+        if not nulls:
+            return self.masked_texts(strings)
+        texts = list(strings)
+        for i in nulls:
+            texts[i] = ""            # masks to itself
+        masked = self.masked_texts(texts)      # texts itself, or a new list
+        for i in nulls:
+            masked[i] = None
+        return masked
+
+    def table(self, hostfile: HostFile, column: int):
+        """entry -> its text, masked, for a column's entries (None too: a full scan's
+        columns hold the texts; a digest's strings are masked once for all its columns)."""
+        if hostfile.strings is not None:
+            if self.strings is None:
+                self.strings = self._masked_strings(hostfile.strings)
+            return self.strings.__getitem__
         out = dict.fromkeys(hostfile.columns[column])
         out.pop(None, None)
-        if hostfile.strings is None:
-            out = dict(zip(out, self.masked_texts(list(out))))
-        else:
-            if self.strings is None:
-                self.strings = self.masked_texts(hostfile.strings)
-            out = dict(zip(out, map(self.strings.__getitem__, out)))
+        out = dict(zip(out, self.masked_texts(list(out))))
         out[None] = None
-        return out
+        return out.__getitem__
 
 
 def _joins(char: str) -> bool:
@@ -198,20 +211,20 @@ class _Keyer:
         if not hostfile.count:
             return []
         masker = masker or _Masker(hostfile)
-        table = masker.table(hostfile, MESSAGE)
-        table.pop(None)
-        masked = list(table.values())
+        columns = hostfile.columns
+        masked_of = masker.table(hostfile, MESSAGE)
+        messages = dict.fromkeys(columns[MESSAGE])          # each distinct entry, shaped once
+        masked = list(map(masked_of, messages))
         shapes = self.shapes
         shaped = list(map(shapes.get, masked))
         if None in shaped:
             for i in compress(range(len(shaped)), map(is_, shaped, repeat(None))):
                 text = masked[i]
                 shaped[i] = shapes.get(text) or shapes.setdefault(text, _NUMBER.sub("N", text))
-        shape_of = dict(zip(table, shaped))
-        columns = hostfile.columns
+        shape_of = dict(zip(messages, shaped))
         return list(zip(hostfile.texts(RULE), map(shape_of.__getitem__, columns[MESSAGE]),
-                        map(masker.table(hostfile, FILE).__getitem__, columns[FILE]),
-                        map(masker.table(hostfile, FS_PATH).__getitem__, columns[FS_PATH])))
+                        map(masker.table(hostfile, FILE), columns[FILE]),
+                        map(masker.table(hostfile, FS_PATH), columns[FS_PATH])))
 
 
 def _baseline_counts(baseline_dir: str, hostfile: HostFile, keyer: _Keyer) -> tuple[Counter | None, str]:
@@ -278,13 +291,14 @@ def _merge_part(paths: list, baseline_dir: str | None) -> _Part:
             lines[cid] = None
         counts = Counter(host_severities)
         summary.counts = {s: counts[s] for s in ("error", "warning", "info")}
-        occurrences.update(cids)
-        part.host_causes.append(list(dict.fromkeys(cids)))
+        per_cause = Counter(cids)        # its keys: the host's causes, in order of first occurrence
+        occurrences.update(per_cause)
+        part.host_causes.append(list(per_cause))
         if baseline_dir is not None:
             _compare(summary, _baseline_counts(baseline_dir, hostfile, keyer), Counter(keys), ids,
                      part.new_at, position)
         # freed before the next file is decoded, which then reuses this memory (still in cache)
-        del hostfile, keys, cids, host_severities, host_lines
+        del hostfile, keys, cids, host_severities, host_lines, per_cause
     for cause, severity, line in zip(causes, severities, lines):
         cause.severity, cause.line = severity, line
     for cid, cause in enumerate(causes):

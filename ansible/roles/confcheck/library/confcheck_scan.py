@@ -87,18 +87,18 @@ def digest_of(scan):
     findings = scan.get("findings") if isinstance(scan, dict) else None
     if not isinstance(findings, list) or not isinstance(scan.get("errors", []), list):
         return None
-    strings = {}
+    strings = {}        # each text (or null) once: the columns index it
     columns = {name: [] for name in DIGEST_FIELDS}
     for finding in findings:
         if not isinstance(finding, dict):
             return None
         for name in DIGEST_FIELDS:
             value = finding.get(name)
-            if value is None or name == "line":
+            if name == "line":
                 if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
                     return None
                 columns[name].append(value)
-            elif isinstance(value, str):
+            elif value is None or isinstance(value, str):
                 columns[name].append(strings.setdefault(value, len(strings)))
             else:
                 return None
