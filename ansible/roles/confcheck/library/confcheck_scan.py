@@ -4,7 +4,7 @@ and keep the result in one file there, for `fetch` to bring back; with `digest`,
 the scan's fleet digest in a second file: the same envelope with, in place of the
 scan, only what `confcheck report` reads of it (no fixes), its texts listed once and
 its findings as columns of indexes into them (docs/contract-additions.md). The
-report merges a fleet of digests ~1.6x faster than of full scans (a seventh of the size).
+report merges a fleet of digests ~1.5x faster than of full scans (a seventh of the size).
 
 The result file is rewritten only when its content changes, and the task reports
 `changed` only then: a second run over an unchanged host changes nothing. In check
