@@ -3,7 +3,10 @@
 Three shapes are read (docs/contract-additions.md):
 
 - the role's envelope: `{"confcheck_host": 1, "host", "exit_code", "root",
-  "names", "stderr", "scan": <scan --format json document> | null, "error"}`;
+  "names", "stderr", "scan": <scan --format json document> | null, "error"}`,
+  or with `"digest"` in place of `"scan"`: the scan's fleet digest, only what a
+  fleet view reads of it (no fixes), its texts (and null) listed once and its
+  findings as columns of indexes into them (what the role fetches to results/hosts/);
 - a bare `confcheck scan --format json` document (`confcheck scan ... > web1.json`):
   the host is named after the file;
 - anything else (an error object, a truncated download, another program's JSON)
@@ -14,17 +17,23 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any, Literal
 
 import msgspec
 
 ENVELOPE_KEY = "confcheck_host"
+DIGEST_VERSION = 1
+# What a fleet view reads of a finding, in the order of HostFile.columns and of a digest's columns.
+FIELDS = ("rule", "name", "severity", "message", "file", "line", "fs_path")
+RULE, NAME, SEVERITY, MESSAGE, FILE, LINE, FS_PATH = range(len(FIELDS))
+SEVERITIES = frozenset(("info", "warning", "error"))
 _UNSET = msgspec.UNSET
 
 
 class Finding(msgspec.Struct, frozen=True, gc=False):
-    """What a fleet view keeps of one finding (small, to keep and to pass between processes)."""
+    """What a fleet view keeps of one finding."""
 
     rule: str
     severity: Literal["info", "warning", "error"]
@@ -42,8 +51,28 @@ class _Scan(msgspec.Struct, gc=False):
     version: Any = _UNSET
 
 
+class _DigestColumns(msgspec.Struct, gc=False):
+    """Per finding, an index into the digest's strings; line is the line."""
+
+    rule: list[int]
+    name: list[int]
+    severity: list[int]
+    message: list[int]
+    file: list[int]
+    line: list[int | None]
+    fs_path: list[int]
+
+
+class _Digest(msgspec.Struct, gc=False):
+    version: int
+    strings: list[str | None]
+    findings: _DigestColumns
+    errors: list = []
+    internal_errors: list = []
+
+
 class _Document(_Scan, gc=False):
-    """Both shapes at once, every field optional: only what the merge reads is decoded."""
+    """Every shape at once, every field optional: only what the merge reads is decoded."""
 
     confcheck_host: Any = _UNSET
     host: Any = _UNSET
@@ -52,12 +81,15 @@ class _Document(_Scan, gc=False):
     names: Any = _UNSET
     stderr: Any = _UNSET
     scan: _Scan | None | msgspec.UnsetType = _UNSET
+    digest: _Digest | None | msgspec.UnsetType = _UNSET
     error: Any = _UNSET
 
 
 # Decoding only the fields read, into typed findings, is ~5x faster than json.loads on a
-# host file (mostly fixes and diffs the merge never reads): issue 19's 1,000-host target.
+# full host file (mostly fixes and diffs the merge never reads); a digest is faster still.
 _DECODER = msgspec.json.Decoder(_Document)
+_ROW = attrgetter(*FIELDS)
+NO_FINDINGS = ((),) * len(FIELDS)
 
 
 def _present(struct) -> dict:
@@ -71,9 +103,30 @@ class HostFile:
     exit_code: int | None = None  # the scan's exit code, when the envelope says
     root: str | None = None       # the scan's --root (its prefix is not part of a cause)
     names: tuple[str, ...] = ()   # the host's own names (masked in causes)
-    findings: list = field(default_factory=list)   # Finding
-
+    # The findings as columns (FIELDS order), one entry per finding. In a digest's the
+    # entries are indexes into `strings` (whose texts may be None), except line; else the values.
+    columns: tuple = NO_FINDINGS
+    strings: list | None = None
     failure: str | None = None    # why this host has no complete scan, or None
+
+    @property
+    def count(self) -> int:
+        return len(self.columns[RULE])
+
+    def text(self, entry):
+        """The text a column's entry stands for."""
+        return entry if self.strings is None else self.strings[entry]
+
+    def texts(self, column: int):
+        """A column's texts, for the columns that always have one (rule, severity, message)."""
+        entries = self.columns[column]
+        return entries if self.strings is None else map(self.strings.__getitem__, entries)
+
+    def findings(self) -> list[Finding]:
+        """One Finding per finding (for readers that go one at a time)."""
+        return [Finding(rule=r, name=n, severity=s, message=m, file=f, line=ln, fs_path=p)
+                for r, n, s, m, f, ln, p in zip(*(map(self.text, c) if i != LINE else c
+                                                   for i, c in enumerate(self.columns)))]
 
 
 def host_name_of(path: str) -> str:
@@ -131,6 +184,8 @@ def _from_envelope(doc: dict, path: str, fallback: str) -> HostFile:
     if doc.get("error"):
         result.failure = _text(doc["error"])
         return result
+    if doc.get("digest") is not None and doc.get("scan") is None:
+        return _with_digest(result, doc["digest"], stderr)
     scan = doc.get("scan")
     if scan is None:
         result.failure = _exit_reason(result.exit_code, stderr) or "no scan result in the file"
@@ -153,7 +208,62 @@ def _with_scan(result: HostFile, scan, stderr: str) -> HostFile:
                 return result
             compact.append(row)
         findings = compact
-    result.findings = findings
+    if findings:
+        result.columns = tuple(zip(*map(_ROW, findings)))
+    return _incomplete(result, scan, stderr)
+
+
+def _with_digest(result: HostFile, digest, stderr: str) -> HostFile:
+    if not isinstance(digest, _Digest):       # read by json: check it as the typed decoder does
+        version = digest.get("version") if isinstance(digest, dict) else None
+        if isinstance(version, int) and version != DIGEST_VERSION:
+            result.failure = (f"{result.source}: not a confcheck fleet digest (version {version}; "
+                              f"this confcheck reads version {DIGEST_VERSION})")
+            return result
+        try:
+            digest = msgspec.convert(digest, _Digest, strict=True)
+        except msgspec.ValidationError as exc:
+            result.failure = f"{result.source}: not a confcheck fleet digest ({exc})"
+            return result
+    columns = tuple(getattr(digest.findings, name) for name in FIELDS)
+    problem = _digest_problem(digest, columns)
+    if problem:
+        result.failure = f"{result.source}: not a confcheck fleet digest ({problem})"
+        return result
+    result.columns, result.strings = columns, digest.strings
+    return _incomplete(result, {"errors": digest.errors, "internal_errors": digest.internal_errors}, stderr)
+
+
+def _digest_problem(digest: _Digest, columns: tuple) -> str | None:
+    """What makes the digest's columns unreadable, or None (bulk checks: a column's bounds,
+    whether it names a null, the set of its severities)."""
+    if digest.version != DIGEST_VERSION:
+        return f"version {digest.version}; this confcheck reads version {DIGEST_VERSION}"
+    strings = digest.strings
+    count, size = len(columns[RULE]), len(strings)
+    nulls = null_entries(strings)
+    for number, (name, entries) in enumerate(zip(FIELDS, columns)):
+        if len(entries) != count:
+            return f"{len(entries)} {name} entries for {count} findings"
+        if number == LINE or not entries:
+            continue
+        if min(entries) < 0 or max(entries) >= size:
+            return f"a {name} entry is not an index of its {size} strings"
+        if number in (RULE, SEVERITY, MESSAGE) and any(map(entries.__contains__, nulls)):
+            return f"a finding has no {name}"
+    if not {strings[i] for i in set(columns[SEVERITY])} <= SEVERITIES:
+        return "a severity is not info, warning or error"
+    return None
+
+
+def null_entries(strings: list) -> list[int]:
+    """Where a digest's strings hold null."""
+    return [i for i, text in enumerate(strings) if text is None] if None in strings else []
+
+
+def _incomplete(result: HostFile, scan: dict, stderr: str) -> HostFile:
+    """The host's failure when its scan was incomplete or exited oddly (its findings still count)."""
+    errors = scan.get("errors") or []
     if errors:
         first = errors[0] if isinstance(errors[0], dict) else {}
         where = ":".join(str(first[k]) for k in ("file", "line", "column") if first.get(k) is not None)

@@ -15,11 +15,13 @@ Line numbers are not part of a cause (as in fingerprints, confcheck/fingerprint.
 the same template mistake may sit a few lines lower on one host). The same cause
 twice on one host counts twice there, as a baseline entry accepts one finding.
 
-Issue 19 merges 1,000 hosts of 2,000 findings each in under 2 s, so the work per
-finding is done by bulk operations written in C (map, zip, dict and Counter over
-whole lists, one str.replace over a host's texts joined); Python code runs per
-distinct text of a host and per cause. tests/fleet/test_merge_reference.py holds
-the same merge written one finding at a time and compares the two.
+Issue 19 asks for 1,000 hosts of 2,000 findings each in under 2 s, so the work per
+finding is done by bulk operations written in C (map, zip, dict and Counter over a
+host's columns, one str.replace per needle over a host's texts joined); Python code
+runs per distinct message of a host and per cause. A host file is a full scan or the
+role's fleet digest (hostfile.py); both are read as columns, and a digest's texts
+are masked once for all of its columns. tests/fleet/test_merge_reference.py holds
+the same merge written one finding at a time and compares the two, for both kinds.
 """
 
 from __future__ import annotations
@@ -29,22 +31,17 @@ import re
 from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, field
 from itertools import compress, repeat
-from operator import attrgetter, is_, ne
+from operator import getitem, is_, ne
 
 from confcheck.findings import severity_rank
-from confcheck.fleet.hostfile import HostFile, read_host_file
+from confcheck.fleet.hostfile import (FILE, FS_PATH, LINE, MESSAGE, RULE, SEVERITY, HostFile, null_entries,
+                                     read_host_file)
 
 # A number standing on its own: not part of a word, a path, an address or a version.
 _NUMBER = re.compile(r"(?<![\w./:\\-])\d+(?![\w./:\\-])")
 MIN_NAME = 3     # shorter host names would mask unrelated text
 _RANK = {s: severity_rank(s) for s in ("info", "warning", "error")}
-_FIELDS = attrgetter("rule", "message", "file", "fs_path", "severity", "line")
-
-
-def _columns(findings: list) -> tuple:
-    """rules, messages, files, fs_paths, severities, lines: each finding is read once (the
-    passes that follow read these tuples, not two thousand objects spread over memory)."""
-    return tuple(zip(*map(_FIELDS, findings))) if findings else ((),) * 6
+_LAST, _FIRST = slice(-1, None), slice(0, 1)
 
 
 @dataclass(slots=True)
@@ -125,6 +122,8 @@ class _Masker:
         self.rooted = prefix + "/" if prefix else None
         self.names = sorted({n for n in (hostfile.host, *hostfile.names) if len(n) >= MIN_NAME}, key=len, reverse=True)
         self.patterns: dict[str, re.Pattern] = {}      # compiled when a name is not simply replaceable
+        self.strings: list | None = None                # a digest's strings, masked
+        self.nul = any("\0" in n for n in (self.rooted or "", *self.names))   # texts are masked one by one
 
     def unrooted(self, text):
         rooted = self.rooted
@@ -140,34 +139,62 @@ class _Masker:
 
     def _masked_name(self, text: str, name: str) -> str:
         """Each occurrence of the name that stands on its own (not inside a word or a
-        hyphenated name) as <host>. When every leftmost occurrence stands on its own,
-        str.replace finds the same ones as the pattern (sre compiles cost more than the
-        rest of a host's masking)."""
-        size, at = len(name), text.find(name)
-        while at >= 0:
-            if _joins(text[at - 1:at]) or _joins(text[at + size:at + size + 1]):
-                pattern = self.patterns.get(name)
-                if pattern is None:
-                    pattern = self.patterns[name] = re.compile(r"(?<![\w-])" + re.escape(name) + r"(?![\w-])")
-                return pattern.sub("<host>", text)
-            at = text.find(name, at + size)
-        return text.replace(name, "<host>")
+        hyphenated name) as <host>. When every leftmost occurrence stands on its own (the
+        characters around them, read off the pieces between them, do not continue a name),
+        str.replace finds the same ones as the pattern (sre compiles cost more than the rest
+        of a host's masking)."""
+        pieces = text.split(name)
+        around = set(map(getitem, pieces[:-1], repeat(_LAST))) | set(map(getitem, pieces[1:], repeat(_FIRST)))
+        if "" in pieces[1:-1] or any(map(_joins, around)):    # "" inside: two occurrences touch
+            pattern = self.patterns.get(name)
+            if pattern is None:
+                pattern = self.patterns[name] = re.compile(r"(?<![\w-])" + re.escape(name) + r"(?![\w-])")
+            return pattern.sub("<host>", text)
+        return "<host>".join(pieces)
 
-    def table(self, values: list) -> dict:
-        """Each distinct value (None too) -> masked. Most texts name neither the root nor
-        the host: which do is asked of all of them at once, the others are kept as they are."""
-        texts = dict.fromkeys(values)
-        texts.pop(None, None)
-        out = dict(zip(texts, texts))
-        joined = "\0".join(texts)        # a needle not in it is in no text
-        hits: set = set()
-        for needle in (self.rooted, *self.names):
-            if needle and needle in joined:
-                hits.update(compress(texts, map(str.__contains__, texts, repeat(needle))))
-        for text in hits:
-            out[text] = self.masked(text)
+    def masked_texts(self, texts: list) -> list:
+        """masked() of each text, done to all of them joined by NUL: one str.replace per
+        needle found, not a call per text (a NUL is neither a word character nor in a needle,
+        so the joined text's edges are the texts' own)."""
+        if self.nul:
+            return list(map(self.masked, texts))
+        joined = "\0".join(texts)
+        done = joined
+        if self.rooted and self.rooted in done:
+            done = done.replace(self.rooted, "/")
+        for name in self.names:
+            if name in done:
+                done = self._masked_name(done, name)
+        if done is joined:
+            return texts
+        masked = done.split("\0")
+        return masked if len(masked) == len(texts) else list(map(self.masked, texts))   # a text holds a NUL
+
+    def _masked_strings(self, strings: list) -> list:
+        """A digest's strings masked (a null stays null)."""
+        nulls = null_entries(strings)
+        if not nulls:
+            return self.masked_texts(strings)
+        texts = list(strings)
+        for i in nulls:
+            texts[i] = ""            # masks to itself
+        masked = self.masked_texts(texts)      # texts itself, or a new list
+        for i in nulls:
+            masked[i] = None
+        return masked
+
+    def table(self, hostfile: HostFile, column: int):
+        """entry -> its text, masked, for a column's entries (None too: a full scan's
+        columns hold the texts; a digest's strings are masked once for all its columns)."""
+        if hostfile.strings is not None:
+            if self.strings is None:
+                self.strings = self._masked_strings(hostfile.strings)
+            return self.strings.__getitem__
+        out = dict.fromkeys(hostfile.columns[column])
+        out.pop(None, None)
+        out = dict(zip(out, self.masked_texts(list(out))))
         out[None] = None
-        return out
+        return out.__getitem__
 
 
 def _joins(char: str) -> bool:
@@ -182,23 +209,24 @@ class _Keyer:
     def __init__(self):
         self.shapes: dict[str, str] = {}      # masked message -> its shape (numbers as N)
 
-    def keys(self, hostfile: HostFile, masker: _Masker | None = None, columns: tuple | None = None) -> list[tuple]:
-        if not hostfile.findings:
+    def keys(self, hostfile: HostFile, masker: _Masker | None = None) -> list[tuple]:
+        if not hostfile.count:
             return []
         masker = masker or _Masker(hostfile)
-        rules, messages, files, fs_paths = (columns or _columns(hostfile.findings))[:4]
-        table = masker.table(messages)
-        table.pop(None)
-        masked = list(table.values())
+        columns = hostfile.columns
+        masked_of = masker.table(hostfile, MESSAGE)
+        messages = dict.fromkeys(columns[MESSAGE])          # each distinct entry, shaped once
+        masked = list(map(masked_of, messages))
         shapes = self.shapes
         shaped = list(map(shapes.get, masked))
         if None in shaped:
             for i in compress(range(len(shaped)), map(is_, shaped, repeat(None))):
                 text = masked[i]
                 shaped[i] = shapes.get(text) or shapes.setdefault(text, _NUMBER.sub("N", text))
-        shape_of = dict(zip(table, shaped))
-        return list(zip(rules, map(shape_of.__getitem__, messages), map(masker.table(files).__getitem__, files),
-                        map(masker.table(fs_paths).__getitem__, fs_paths)))
+        shape_of = dict(zip(messages, shaped))
+        return list(zip(hostfile.texts(RULE), map(shape_of.__getitem__, columns[MESSAGE]),
+                        map(masker.table(hostfile, FILE), columns[FILE]),
+                        map(masker.table(hostfile, FS_PATH), columns[FS_PATH])))
 
 
 def _baseline_counts(baseline_dir: str, hostfile: HostFile, keyer: _Keyer) -> tuple[Counter | None, str]:
@@ -237,23 +265,26 @@ def _merge_part(paths: list, baseline_dir: str | None) -> _Part:
     causes = part.causes
     for path in paths:
         hostfile = read_host_file(path)
-        findings = hostfile.findings
         summary = HostSummary(hostfile.host, path, hostfile.exit_code, hostfile.failure, {})
         position = len(part.hosts)
         part.hosts.append(summary)
         masker = _Masker(hostfile)
-        columns = _columns(findings)
-        keys = keyer.keys(hostfile, masker, columns)
+        keys = keyer.keys(hostfile, masker)
         cids = list(map(ids.__getitem__, keys))
+        host_lines = hostfile.columns[LINE]
         if len(ids) > len(causes):
             first = dict(zip(reversed(cids), range(len(cids) - 1, -1, -1)))
+            rules, names, host_severities, messages, files, _, fs_paths = hostfile.columns
+            text = hostfile.text
             for cid in range(len(causes), len(ids)):
-                f = findings[first[cid]]
-                causes.append(Cause(f.rule, f.name or "", f.severity, masker.unrooted(f.message),
-                                    masker.unrooted(f.file), f.line, f.fs_path))
-                severities.append(f.severity)
-                lines.append(f.line)
-        host_severities, host_lines = columns[4:]
+                i = first[cid]
+                severity = text(host_severities[i])
+                causes.append(Cause(text(rules[i]), text(names[i]) or "", severity,
+                                    masker.unrooted(text(messages[i])), masker.unrooted(text(files[i])),
+                                    host_lines[i], text(fs_paths[i])))
+                severities.append(severity)
+                lines.append(host_lines[i])
+        host_severities = list(hostfile.texts(SEVERITY))
         for cid, severity in compress(zip(cids, host_severities),
                                       map(ne, map(severities.__getitem__, cids), host_severities)):
             if _RANK[severity] > _RANK[severities[cid]]:
@@ -262,13 +293,14 @@ def _merge_part(paths: list, baseline_dir: str | None) -> _Part:
             lines[cid] = None
         counts = Counter(host_severities)
         summary.counts = {s: counts[s] for s in ("error", "warning", "info")}
-        occurrences.update(cids)
-        part.host_causes.append(list(dict.fromkeys(cids)))
+        per_cause = Counter(cids)        # its keys: the host's causes, in order of first occurrence
+        occurrences.update(per_cause)
+        part.host_causes.append(list(per_cause))
         if baseline_dir is not None:
             _compare(summary, _baseline_counts(baseline_dir, hostfile, keyer), Counter(keys), ids,
                      part.new_at, position)
         # freed before the next file is decoded, which then reuses this memory (still in cache)
-        del hostfile, findings, columns, keys, cids, host_severities, host_lines
+        del hostfile, keys, cids, host_severities, host_lines, per_cause
     for cause, severity, line in zip(causes, severities, lines):
         cause.severity, cause.line = severity, line
     for cid, cause in enumerate(causes):

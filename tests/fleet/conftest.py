@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -9,8 +10,10 @@ import tempfile
 
 import pytest
 
-from cc_helpers import need_root, run_cli
+from cc_helpers import REPO, need_root, run_cli
 from fleet_images import build_fleet
+
+ROLE_MODULE = os.path.join(REPO, "ansible", "roles", "confcheck", "library", "confcheck_scan.py")
 
 
 @pytest.fixture(scope="session")
@@ -38,3 +41,19 @@ def write_json(path: str, doc) -> str:
     with open(path, "w") as fh:
         json.dump(doc, fh)
     return path
+
+
+def role_module():
+    """The role's scan module (ansible/roles/confcheck/library/confcheck_scan.py), to call what
+    it writes on a host (the envelope's digest) without a playbook."""
+    pytest.importorskip("ansible")
+    spec = importlib.util.spec_from_file_location("confcheck_scan", ROLE_MODULE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def digest_bytes(doc) -> bytes:
+    """A host file as the role writes its digest (the envelope with the scan's digest)."""
+    module = role_module()
+    return module._json_bytes(module.digest_envelope(doc), separators=(",", ":"))

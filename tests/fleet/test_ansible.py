@@ -5,7 +5,8 @@ confcheck installed into each host's virtualenv from one wheelhouse archive
 
 The sequence: --check on fresh hosts (nothing may be created), a first run, a
 second run (changed=0 everywhere, the fetched files untouched), --check again
-(changed=0); then the fetched results and `confcheck report` over them.
+(changed=0); then the fetched results (each host's fleet digest in results/hosts,
+its whole scan in results/scans) and `confcheck report` over them.
 """
 
 from __future__ import annotations
@@ -82,12 +83,14 @@ class Fleet:
     def __init__(self, base: str, hosts: dict, archive: str):
         self.base = base
         self.results = os.path.join(base, "results", "hosts")
+        self.scans = os.path.join(base, "results", "scans")
         self.venvs = {h: os.path.join(base, "venv", h) for h in hosts}
         inventory = {"webservers": {
             "hosts": {h: {"confcheck_scan_args": args, "confcheck_venv": self.venvs[h]} for h, args in hosts.items()},
             "vars": {"ansible_connection": "local", "ansible_python_interpreter": HOST_PYTHON,
                      "confcheck_become": False,      # already root; no sudo on this machine
-                     "confcheck_wheelhouse_archive": archive, "confcheck_results_dir": self.results}}}
+                     "confcheck_wheelhouse_archive": archive, "confcheck_results_dir": self.results,
+                     "confcheck_scans_dir": self.scans}}}
         self.inventory = os.path.join(base, "inventory.json")
         with open(self.inventory, "w") as fh:
             json.dump(inventory, fh)
@@ -118,9 +121,9 @@ def played(fleet, wheelhouse_archive):
     images = os.path.join(base, "images")
     before = tree_state(images)
     runs = {"fresh-check": run.play("--check")}
-    runs["fresh-check-created"] = [p for p in [*run.venvs.values(), run.results] if os.path.exists(p)]
+    runs["fresh-check-created"] = [p for p in [*run.venvs.values(), run.results, run.scans] if os.path.exists(p)]
     runs["first"] = run.play()
-    fetched = {p: (open(p, "rb").read(), os.stat(p).st_mtime_ns) for p in glob.glob(f"{run.results}/*.json")}
+    fetched = _fetched(run)
     runs["second"] = run.play()
     runs["check"] = run.play("--check")
     runs["fetched-before"] = fetched
@@ -140,8 +143,14 @@ def test_second_run_and_check_mode_change_nothing(played):
     assert all(r["failed"] == 0 and r["changed"] > 0 for r in runs["first"].values())
     assert {h: r["changed"] for h, r in runs["second"].items()} == {h: 0 for h in run.venvs}
     assert {h: r["changed"] for h, r in runs["check"].items()} == {h: 0 for h in run.venvs}
-    after = {p: (open(p, "rb").read(), os.stat(p).st_mtime_ns) for p in glob.glob(f"{run.results}/*.json")}
-    assert after == runs["fetched-before"] and len(after) == 4
+    after = _fetched(run)
+    assert after == runs["fetched-before"] and len(after) == 8
+
+
+def _fetched(run) -> dict:
+    """Each fetched file (digests and whole scans) with its content and mtime."""
+    paths = glob.glob(f"{run.results}/*.json") + glob.glob(f"{run.scans}/*.json")
+    return {p: (open(p, "rb").read(), os.stat(p).st_mtime_ns) for p in paths}
 
 
 def test_hosts_keep_nothing_but_the_virtualenv(played):
@@ -152,7 +161,7 @@ def test_hosts_keep_nothing_but_the_virtualenv(played):
     for venv in run.venvs.values():
         # lib64 is a link some Pythons add
         assert set(os.listdir(venv)) - {"lib64"} == {"bin", "include", "lib", "pyvenv.cfg", "results", "wheelhouse.tar"}
-        assert os.listdir(os.path.join(venv, "results")) == ["scan.json"]
+        assert sorted(os.listdir(os.path.join(venv, "results"))) == ["digest.json", "scan.json"]
         assert not os.path.exists(os.path.join(venv, "bin", "pip"))    # installed with pip's wheel, not into the venv
         version = subprocess.run([os.path.join(venv, "bin", "confcheck"), "rules", "--format", "json"],
                                  capture_output=True, timeout=120)
@@ -160,14 +169,23 @@ def test_hosts_keep_nothing_but_the_virtualenv(played):
 
 
 def test_fetched_results_are_the_hosts_scans(played):
+    """results/scans/HOST.json holds the whole scan; results/hosts/HOST.json its digest: every
+    finding's rule, name, severity, message, file, line and fs_path, and nothing of its fix."""
     run, hosts, _ = played
     for host, args in hosts.items():
-        with open(os.path.join(run.results, f"{host}.json")) as fh:
-            doc = json.load(fh)
+        doc, digest = _load(os.path.join(run.scans, f"{host}.json")), _load(os.path.join(run.results, f"{host}.json"))
         direct = run_cli("scan", "--format", "json", *args)
+        scan = json.loads(direct.stdout)
         assert doc["host"] == host and doc["root"] == args[1]
         assert doc["exit_code"] == direct.returncode
-        assert doc["scan"] == json.loads(direct.stdout)
+        assert doc["scan"] == scan
+        assert {k: v for k, v in digest.items() if k != "digest"} == {k: v for k, v in doc.items() if k != "scan"}
+        strings, columns = digest["digest"]["strings"], digest["digest"]["findings"]
+        rows = [{name: value if name == "line" or value is None else strings[value] for name, value in row.items()}
+                for row in (dict(zip(columns, entries)) for entries in zip(*columns.values()))]
+        assert rows == [{name: f.get(name) for name in columns} for f in scan["findings"]]
+        assert digest["digest"]["errors"] == scan["errors"]
+        assert '"fix"' not in open(os.path.join(run.results, f"{host}.json")).read()
     assert [doc["exit_code"] for doc in map(_load, sorted(glob.glob(f"{run.results}/*.json")))] == [1, 1, 1, 2]
 
 
@@ -186,8 +204,14 @@ def test_report_over_the_fetched_results(played):
     assert 'unexpected "}"' in doc["hosts"][3]["failure"]
     shared = [c for c in doc["causes"] if c["hosts"] == ["web1", "web2"]]
     assert {c["rule"] for c in shared} == {"NGX101", "NGX102", "NGX104"}
-    fetched = {h: _load(os.path.join(run.results, f"{h}.json")) for h in run.venvs}
+    fetched = {h: _load(os.path.join(run.scans, f"{h}.json")) for h in run.venvs}
     for host in doc["hosts"]:
         assert host["findings"] == len(fetched[host["host"]]["scan"]["findings"])
+    # the whole scans merge into the same view
+    whole = json.loads(run_cli("report", "--format", "json", run.scans).stdout)
+    for one in (doc, whole):
+        for host in one["hosts"]:
+            host["source"] = os.path.basename(host["source"])
+    assert whole == doc
     ok_only = run_cli("report", *(os.path.join(run.results, f"web{n}.json") for n in (1, 2, 3)))
     assert ok_only.returncode == 1 and b"3 hosts (3 scanned, 0 failed)" in ok_only.stdout

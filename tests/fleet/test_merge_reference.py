@@ -9,6 +9,9 @@ paths (trailing slashes, regex characters, non-ASCII, NUL in a message), the
 same host name in two files, the same cause on different lines and severities.
 Reading a host file is tested in test_report.py: the reference takes each
 host's facts (name, root, names, findings, failure) from read_host_file.
+
+The role fetches each envelope's fleet digest (its module writes it); merging
+digests, or a fleet of both kinds, must give the view the full scans give.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import json
 import os
 import random
 import re
+import shutil
 from collections import Counter
 
 import pytest
@@ -27,6 +31,7 @@ from confcheck.fleet.merge import Cause, FleetView, HostSummary, merge, natural_
 from confcheck.output.report_html import render_html
 from confcheck.output.report_json import report_document, write_report
 from confcheck.output.report_text import render_report
+from conftest import digest_bytes
 
 RANK = {"info": 0, "warning": 1, "error": 2}
 
@@ -62,7 +67,7 @@ def _baseline(baseline_dir, hostfile):
             if old.failure is not None:
                 return None, f"unusable: {old.failure}"
             names = old.names or hostfile.names
-            return Counter(_key(f, hostfile.host, names, old.root) for f in old.findings), "compared"
+            return Counter(_key(f, hostfile.host, names, old.root) for f in old.findings()), "compared"
     return None, "missing"
 
 
@@ -72,7 +77,7 @@ def reference_document(paths, baseline_dir=None) -> dict:
         hf = read_host_file(path)
         counts = {"error": 0, "warning": 0, "info": 0}
         row = {"host": hf.host, "source": path, "status": "failed" if hf.failure else "ok",
-               "exit_code": hf.exit_code, "failure": hf.failure, "findings": len(hf.findings), "counts": counts,
+               "exit_code": hf.exit_code, "failure": hf.failure, "findings": hf.count, "counts": counts,
                "new": None, "gone": None, "baseline": None}
         hosts.append(row)
         old = None
@@ -80,7 +85,7 @@ def reference_document(paths, baseline_dir=None) -> dict:
             old, row["baseline"] = _baseline(baseline_dir, hf)
             row["new"] = 0
         seen = Counter()
-        for f in hf.findings:
+        for f in hf.findings():
             counts[f.severity] += 1
             key = _key(f, hf.host, hf.names, hf.root)
             cause = causes.setdefault(key, {"rule": f.rule, "name": f.name or "", "severity": f.severity,
@@ -283,3 +288,52 @@ def test_reports_of_the_merge_are_those_of_the_reference(tmp_path, baseline):
     assert written.getvalue() == json.dumps(report_document(expected), indent=2, ensure_ascii=True) + "\n"
     assert render_report(view, colour=True) == render_report(expected, colour=True)
     assert render_html(view) == render_html(expected)
+
+
+def as_digests(folder: str, into: str) -> str:
+    """The folder's host files as the role fetches them: each envelope as its digest; other
+    files (bare scans, errors, broken files) as they are."""
+    os.makedirs(into)
+    for name in sorted(os.listdir(folder)):
+        source, target = os.path.join(folder, name), os.path.join(into, name)
+        try:
+            with open(source, "rb") as fh:
+                doc = json.loads(fh.read())
+        except ValueError:
+            doc = None
+        if isinstance(doc, dict) and "confcheck_host" in doc:
+            with open(target, "wb") as fh:
+                fh.write(digest_bytes(doc))
+        else:
+            shutil.copy(source, target)
+    return into
+
+
+def _named(doc: dict) -> dict:
+    """The document with each host's file named by its name only (the folders differ), also
+    where a failure or an unusable baseline names one."""
+    def name_only(text):
+        return re.sub(r"\S*/([^/\s]+\.json: )", r"\1", text) if text else text
+
+    return {**doc, "hosts": [{**h, "source": os.path.basename(h["source"]), "failure": name_only(h["failure"]),
+                              "baseline": name_only(h["baseline"])} for h in doc["hosts"]]}
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_digests_merge_as_their_full_scans(tmp_path, seed):
+    """The role's digests give the merged view the full scans give, and so do fleets and
+    baselines of both kinds mixed."""
+    now, before = generate_fleet(str(tmp_path), seed, hosts=150)
+    files = host_files([now])
+    digests = host_files([as_digests(now, str(tmp_path / "digests"))])
+    old_digests = as_digests(before, str(tmp_path / "old-digests"))
+    with open(digests[0], "rb") as fh:
+        assert sum(b'"digest":{' in open(p, "rb").read() for p in digests) > 100 and fh.read(1) == b"{"
+    expected = _named(reference_document(files))
+    mixed = [d if n % 2 else f for n, (f, d) in enumerate(zip(files, digests))]
+    for workers in (1, 2):
+        assert _named(_comparable(report_document(merge(digests, workers=workers)))) == expected, workers
+    assert _named(_comparable(report_document(merge(mixed)))) == expected
+    with_baseline = _named(reference_document(files, before))
+    for paths, baseline in ((digests, old_digests), (digests, before), (mixed, old_digests), (files, old_digests)):
+        assert _named(_comparable(report_document(merge(paths, baseline)))) == with_baseline

@@ -172,6 +172,15 @@ def test_fail_on_works_on_the_merged_view(tree_dir, scans):
     assert b"1 host (1 scanned, 0 failed): 0 findings from 0 causes." in proc.stdout
 
 
+def _digest(**change) -> bytes:
+    """A digest envelope of one FS101 finding, with the digest's fields or columns changed."""
+    columns = {"rule": [0], "name": [1], "severity": [2], "message": [3], "file": [4], "line": [3], "fs_path": [4]}
+    digest = {"version": 1, "errors": [], "strings": ["FS101", "home-not-traversable", "error", "m", None],
+              "findings": {k: change.get(k, v) for k, v in columns.items()}}
+    digest.update((k, v) for k, v in change.items() if k not in columns)
+    return json.dumps({"confcheck_host": 1, "host": "w", "exit_code": 1, "stderr": "", "digest": digest}).encode()
+
+
 @pytest.mark.parametrize("content, reason", [
     (b"", "empty file"),
     (b'{"confcheck_host": 1, "host": "w", "findings": [', "not JSON"),
@@ -186,6 +195,14 @@ def test_fail_on_works_on_the_merged_view(tree_dir, scans):
     (b'{"confcheck_host": 1, "host": "w", "exit_code": 3, "stderr": "", "scan": {"version": 1, "findings": [], '
      b'"errors": [], "internal_errors": [{"where": "rule NGX112 on nginx a.conf", "error": "KeyError: 1"}]}}',
      "1 internal error in confcheck, the scan is incomplete: rule NGX112 on nginx a.conf: KeyError: 1"),
+    # digests (the role's host files) that cannot be read as the scan they stand for
+    (_digest(version=2), "not a confcheck fleet digest (version 2; this confcheck reads version 1)"),
+    (_digest(rule=[5]), "a rule entry is not an index of its 5 strings"),
+    (_digest(file=[-1]), "a file entry is not an index of its 5 strings"),
+    (_digest(line=[1, 2]), "2 line entries for 1 findings"),
+    (_digest(severity=[1]), "a severity is not info, warning or error"),
+    (_digest(message=[4]), "a finding has no message"),
+    (_digest(rule=["FS101"]), "not a confcheck fleet digest (Expected `int`, got `str`"),
 ])
 def test_a_bad_host_file_is_a_failed_host_with_its_reason(tree_dir, scans, content, reason):
     good = write_json(os.path.join(tree_dir, "web3.json"), scans["web3"])

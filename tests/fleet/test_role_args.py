@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
 
 import pytest
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-MODULE = os.path.join(REPO, "ansible", "roles", "confcheck", "library", "confcheck_scan.py")
-
-
-def _module():
-    pytest.importorskip("ansible")
-    spec = importlib.util.spec_from_file_location("confcheck_scan", MODULE)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+from cc_helpers import REPO
+from conftest import role_module
 
 
 @pytest.mark.parametrize("args,given,want", [
@@ -29,7 +20,7 @@ def _module():
     (["--root=/mnt/b"], "/given", "/given"),
 ])
 def test_root_in_either_spelling(args, given, want):
-    assert _module().root_of(args, given) == want
+    assert role_module().root_of(args, given) == want
 
 
 def test_role_default_reads_the_equals_form():
@@ -44,3 +35,19 @@ def test_role_default_reads_the_equals_form():
                                                               "ANSIBLE_INVENTORY_UNPARSED_WARNING": "False"})
         assert proc.returncode == 0, proc.stdout + proc.stderr
         assert f'"msg": "{want}"' in proc.stdout, proc.stdout
+
+
+def test_a_scan_the_digest_cannot_carry_stays_whole():
+    """The role's digest carries findings the report can read back; anything else (a line that
+    is not a number, a finding that is not an object, no scan) keeps the envelope as it is."""
+    module = role_module()
+    for scan in ({"version": 1, "findings": [{"rule": "FS101", "line": "7"}], "errors": []},
+                 {"version": 1, "findings": ["FS101"], "errors": []}, {"version": 1, "findings": {}}, None):
+        envelope = {"confcheck_host": 1, "host": "w", "scan": scan, "error": None}
+        assert module.digest_envelope(envelope) is envelope
+    good = {"version": 1, "findings": [{"rule": "FS101", "severity": "error", "message": "m", "line": 3,
+                                        "fs_path": None, "fix": {"diff": "x"}}], "errors": []}
+    digest = module.digest_envelope({"confcheck_host": 1, "host": "w", "scan": good, "error": None})
+    assert "scan" not in digest and digest["digest"]["strings"] == ["FS101", None, "error", "m"]
+    assert digest["digest"]["findings"] == {"rule": [0], "name": [1], "severity": [2], "message": [3],
+                                            "file": [1], "line": [3], "fs_path": [1]}
