@@ -40,11 +40,14 @@ PASSED_ON = frozenset({"fastcgi_param", "proxy_set_header", "add_header", "uwsgi
 # Directives that read the server names themselves.
 READS_NAMES = frozenset({"valid_referers"})
 
-_TOKEN = re.compile(r"\$\{?\w+\}?|[A-Za-z0-9_]+")
-_TOKEN_SPLIT = re.compile(r"(\$\{?\w+\}?|[A-Za-z0-9_]+)")
+# Tokens in ASCII, the same in arguments and in the bytes of the text
+_TOKEN = re.compile(r"\$\{?\w+\}?|[A-Za-z0-9_]+", re.ASCII)
+_TEXT_TOKEN = re.compile(rb"\$\{?\w+\}?|[A-Za-z0-9_]+")
 _VARIABLE = re.compile(r"\$\{?(\w+)")
-_CLASS = str.maketrans("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
-                       "a" * 26 + "A" * 26 + "9" * 10)
+_CLASS_BYTES = bytes.maketrans(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
+                               b"a" * 26 + b"A" * 26 + b"9" * 10)
+# Placements of free tokens looked up per masked text (more: a server is analysed on its own)
+_MAX_LAYOUTS = 8
 
 
 def sharing_on(model) -> bool:
@@ -68,19 +71,20 @@ def server_nodes(server: Server) -> list:
 
 
 def _http_tokens(http: Http) -> frozenset[str]:
-    """Every token of an argument outside the server blocks (a map or geo naming a host)."""
+    """Every token of an argument outside the server blocks (a map or geo naming a host),
+    what the http level includes (a map in conf.d/) included."""
     tokens: set[str] = set()
     root = http.scope.node if getattr(http.scope, "node", None) is not None else None
-    stack = [root] if root is not None else []
+    stack = [root.children or []] if root is not None else []
     while stack:
-        node = stack.pop()
-        for child in node.children or ():
+        for child in stack.pop():
             if child.key == "server":
                 continue
             for arg in child.args:
                 tokens.update(_TOKEN.findall(arg.raw))
             if child.children is not None:
-                stack.append(child)
+                stack.append(child.children)
+            stack.extend(included.nodes for included in child.included)
     return frozenset(tokens)
 
 
@@ -92,52 +96,106 @@ class _Tokens(dict):
         return value
 
 
-def _shape_key(http: Http, server: Server, walk: list, outside: frozenset[str],
-               tokens: _Tokens) -> tuple[tuple | None, tuple[str, ...]]:
-    """(shape, renamed tokens in order of first occurrence) of the server. The shape: its own text (comments and layout
-    included) with the free tokens renamed by first occurrence, the files it includes,
-    how probes reach it; None when it cannot be shared safely."""
-    fixed: set[str] = set(outside)
+def _text(server: Server) -> bytes:
+    """The server's bytes from the start of its first line (what look-alikes are compared on)."""
+    source, start, end = _extent(server.node)
+    return source.data[source.data.rfind(b"\n", 0, start) + 1:end]
+
+
+class _Layout:
+    """One server analysed for sharing: the spans of its free tokens (renamed between
+    look-alikes) and what a look-alike may not rename them to. Another server is its
+    look-alike when its text differs only in those spans, consistently (one token for
+    each of this server's free tokens, two different ones for two), and no token it
+    puts there appears anywhere else in this server's text, its included files, or
+    outside the server blocks (then it is a free token of the other server too)."""
+
+    __slots__ = ("text", "spans", "slots", "order", "blocked", "shareable")
+
+    def __init__(self, server: Server, text: bytes, outside: frozenset[str], tokens: _Tokens) -> None:
+        self.text = text
+        named, used, self.shareable = _names(server, tokens)
+        # renamable: the tokens of names and paths, nowhere else but in values that are only passed
+        # on ($variables are never renamed: `root /srv/$host` reads one)
+        free = frozenset(token for token in named - used - outside if not token.startswith("$"))
+        spans: list[tuple[int, int]] = []
+        slots: list[int] = []
+        order: dict[str, int] = {}
+        elsewhere: set[str] = set()
+        for match in _TEXT_TOKEN.finditer(text):
+            token = match.group().decode("ascii")
+            if token in free:
+                spans.append(match.span())
+                slots.append(order.setdefault(token, len(order)))
+            else:
+                elsewhere.add(token)
+        self.spans, self.slots, self.order = spans, slots, tuple(order)
+        self.blocked = frozenset(named | used | outside | elsewhere)
+
+    def renaming(self, text: bytes) -> tuple[str, ...] | None:
+        """The tokens `text` has in place of this layout's free tokens, in their order;
+        None when `text` is no look-alike of it."""
+        mine = self.text
+        previous = 0
+        taken: list = [None] * len(self.order)
+        for (start, end), slot in zip(self.spans, self.slots):
+            if text[previous:start] != mine[previous:start]:
+                return None
+            token = text[start:end]
+            had = taken[slot]
+            if had is None:
+                taken[slot] = token
+            elif had != token:
+                return None
+            previous = end
+        if text[previous:] != mine[previous:]:
+            return None
+        renamed = tuple(token.decode("ascii") for token in taken)
+        if len(set(renamed)) != len(renamed):
+            return None
+        blocked = self.blocked
+        for old, new in zip(self.order, renamed):
+            if old != new and new in blocked:
+                return None
+        return renamed
+
+
+def _names(server: Server, tokens: _Tokens) -> tuple[set[str], set[str], bool]:
+    """(tokens of name and path arguments, every other token the server's directives and the
+    files they include use, whether the server can be shared at all)."""
     named: set[str] = set()
-    included: list[str] = []
-    for node, _depth in walk:
+    used: set[str] = set()
+    shareable = True
+    for node, _depth in _walk(server.node.children):
         key = node.key
-        if node.included:
-            included += [inc.source.path for inc in node.included]
+        used.add(key)
+        args = node.args
         if key in NAME_KEYS:
-            if key == "server_name" and any(a.value.startswith("~") for a in node.args):
-                return None, ()
-            for arg in node.args:
+            if key == "server_name" and any(a.value.startswith("~") for a in args):
+                shareable = False
+            for arg in args:
                 named.update(tokens[arg.raw])
             continue
         if key in READS_NAMES:
-            return None, ()
-        passed_on = key in PASSED_ON
-        for arg in node.args:
+            shareable = False
+        for index, arg in enumerate(args):
             raw = arg.raw
+            passed_on = _passed_on(key, index, arg.value)
             if "$" in raw and not passed_on and NAME_VARIABLES.intersection(_VARIABLE.findall(raw)):
-                return None, ()
+                shareable = False
             if not passed_on:
-                fixed.update(tokens[raw])
-    # renamable: the tokens of names and paths, nowhere else but in values that are only passed on
-    # ($variables are never renamed: `root /srv/$host` reads one)
-    free = frozenset(token for token in named - fixed if not token.startswith("$"))
-    source, start, end = _extent(server.node)
-    line_start = source.data.rfind(b"\n", 0, start) + 1
-    parts = _TOKEN_SPLIT.split(source.slice(line_start, end))
-    renamed: dict[str, str] = {}
-    if free:
-        for part in parts[1::2]:
-            if part in free and part not in renamed:
-                renamed[part] = f"{len(renamed)}:{part.translate(_CLASS)}"
-        parts = [(renamed[part],) if part in renamed else part for part in parts]
-    return (_aim_key(http, server), tuple(parts), tuple(included)), tuple(renamed)
+                used.update(tokens[raw])
+    return named, used, shareable
 
 
-def _size(server: Server) -> int:
-    """The length of the server's text from the start of its first line."""
-    source, start, end = _extent(server.node)
-    return end - (source.data.rfind(b"\n", 0, start) + 1)
+def _passed_on(key: str, index: int, value: str) -> bool:
+    """The argument is a value that only goes out (to the backend or the response)."""
+    if key == "return":
+        return index > 0             # the status code decides; the text or URL goes out
+    if key == "auth_basic":
+        # the realm goes out, unless it is one word, which a renaming could turn into `off`
+        return _TOKEN.fullmatch(value) is None
+    return key in PASSED_ON
 
 
 def _extent(node) -> tuple:
@@ -159,26 +217,65 @@ def _aim_key(http: Http, server: Server):
     return aim[0], aim[1], hosts.index(aim[2]) if aim[2] in hosts else -1, len(hosts)
 
 
+def _look_up(group: dict, text: bytes) -> tuple[_Layout | None, tuple[str, ...]]:
+    """The layout `text` is a look-alike of, and its renamed tokens ((None, ()) if none)."""
+    for gaps, by_rest in group.values():
+        layout = by_rest.get(b"".join([text[start:end] for start, end in gaps]))
+        if layout is not None:
+            renamed = layout.renaming(text)
+            if renamed is not None:
+                return layout, renamed
+    return None, ()
+
+
+def _register(group: dict, layout: _Layout) -> None:
+    spans = tuple(layout.spans)
+    if spans not in group:
+        if len(group) >= _MAX_LAYOUTS:
+            return
+        ends = [0] + [end for _start, end in spans]
+        starts = [start for start, _end in spans] + [len(layout.text)]
+        group[spans] = (list(zip(ends, starts)), {})
+    gaps, by_rest = group[spans]
+    by_rest.setdefault(b"".join([layout.text[start:end] for start, end in gaps]), layout)
+
+
 class Shapes:
-    """The servers of one http block grouped by shape (computed once per configuration)."""
+    """The servers of one http block grouped by shape (computed once per configuration).
+
+    Renaming keeps every token's characters' classes, so look-alikes have the same text
+    once letters and digits are masked: that masked text groups the candidates at C
+    speed, a server alone in its group is nobody's look-alike, and only the first server
+    of each layout has its directives read; the others are compared with it byte by byte.
+    """
 
     def __init__(self, http: Http) -> None:
         outside = _http_tokens(http)
         tokens = _Tokens()
         self.key: dict[int, tuple | None] = {}
         self.renamed: dict[int, tuple[str, ...]] = {}   # each server's renamed tokens, in order
-        # renaming keeps every token's length: a server whose text is the only one of its
-        # length has no look-alike, and its shape is not worked out
-        lengths: dict[int, int] = {}
-        for server in http.servers:
-            size = _size(server)
-            lengths[size] = lengths.get(size, 0) + 1
-        for server in http.servers:
-            if lengths[_size(server)] < 2:
-                self.key[id(server)], self.renamed[id(server)] = None, ()
-                continue
-            self.key[id(server)], self.renamed[id(server)] = _shape_key(
-                http, server, list(_walk(server.node.children)), outside, tokens)
+        texts = [_text(server) for server in http.servers]
+        masks = [text.translate(_CLASS_BYTES) for text in texts]
+        counts: dict[bytes, int] = {}
+        for mask in masks:
+            counts[mask] = counts.get(mask, 0) + 1
+        # masked text -> {spans of free tokens -> (the text between them, {that text -> layout})}
+        groups: dict[bytes, dict[tuple, tuple[list, dict[bytes, _Layout]]]] = {}
+        self._layouts: list[_Layout] = []     # every layout whose id is in a key, kept alive
+        for server, text, mask in zip(http.servers, texts, masks):
+            key, renamed = None, ()
+            if counts[mask] > 1:
+                layout, renamed = _look_up(groups.setdefault(mask, {}), text)
+                if layout is None:
+                    layout = _Layout(server, text, outside, tokens)
+                    renamed = layout.order
+                    self._layouts.append(layout)
+                    _register(groups[mask], layout)
+                if layout.shareable:
+                    key = (id(layout), _aim_key(http, server))
+                else:
+                    renamed = ()
+            self.key[id(server)], self.renamed[id(server)] = key, renamed
 
     def node_map(self, rep: Server, other: Server) -> dict[int, object]:
         """id(node of `rep`) -> the node at the same position in `other` (same shape)."""

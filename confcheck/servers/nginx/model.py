@@ -78,11 +78,31 @@ class UserSetting:
 @dataclass(slots=True)
 class NginxModel:
     servers: list[Node] = field(default_factory=list)
-    places: list[Place] = field(default_factory=list)
-    auth_files: list[AuthFile] = field(default_factory=list)
     user: UserSetting = field(default_factory=lambda: UserSetting("nobody", None, None))
     prefix: str = DEFAULT_PREFIX
     conf_prefix: str = DEFAULT_CONF_PREFIX
+    # (server, inherited http settings) whose places are worked out on first read: only
+    # the disk rules read them, and a config-only scan of thousands of servers never does
+    _pending: list = field(default_factory=list, repr=False)
+    _places: list[Place] = field(default_factory=list, repr=False)
+    _auth_files: list[AuthFile] = field(default_factory=list, repr=False)
+
+    @property
+    def places(self) -> list[Place]:
+        self._settle()
+        return self._places
+
+    @property
+    def auth_files(self) -> list[AuthFile]:
+        self._settle()
+        return self._auth_files
+
+    def _settle(self) -> None:
+        if self._pending:
+            pending, self._pending = self._pending, []
+            builder = _Builder(self)
+            for server, scope in pending:
+                builder.server(server, scope)
 
 
 def _last(nodes: list[Node] | None, key: str) -> Node | None:
@@ -227,7 +247,7 @@ class _Builder:
         if id(node) not in self._auth_seen:
             self._auth_seen.add(id(node))
             path = _full_name(self.model.conf_prefix, value)
-            self.model.auth_files.append(AuthFile(node, path, scope.auth_basic))
+            self.model._auth_files.append(AuthFile(node, path, scope.auth_basic))
 
     def place(self, server: Node, location: Node | None, scope: _Scope, prefix: str,
               static: bool, regex: bool = False) -> None:
@@ -254,7 +274,7 @@ class _Builder:
                 directory = posixpath.normpath(base + "/" + prefix.strip("/")) if prefix.strip("/") else base
             kind = "root" if directive is not None else "default"
             url_prefix = "/" if regex else prefix
-        self.model.places.append(Place(
+        self.model._places.append(Place(
             server=server, location=location, directive=directive, kind=kind,
             directory=directory, url_prefix=url_prefix, static=static,
             autoindex=autoindex, autoindex_node=scope.autoindex, index=index,
@@ -272,14 +292,14 @@ def _fixed_part(path: str) -> tuple[str, bool]:
 
 def build_model(nodes: list[Node], *, prefix: str = DEFAULT_PREFIX,
                 conf_prefix: str = DEFAULT_CONF_PREFIX, places: bool = True) -> NginxModel:
-    """The served places, auth files and worker user of a loaded nginx config
-    (`places=False`: the servers and the worker user alone, what `why` reads of it)."""
+    """The served places, auth files and worker user of a loaded nginx config, the places and
+    auth files worked out when first read (`places=False`: the servers and the worker user
+    alone, what `why` reads of it)."""
     model = NginxModel(prefix=prefix, conf_prefix=conf_prefix)
     user = _last(nodes, "user")
     if user is not None and user.args:
         group = user.args[1].value if len(user.args) > 1 else None
         model.user = UserSetting(user.args[0].value, group, user)
-    builder = _Builder(model)
     root_scope = _Scope().child(None)
     http_blocks = list(_blocks(nodes, "http"))
     if http_blocks:
@@ -288,13 +308,13 @@ def build_model(nodes: list[Node], *, prefix: str = DEFAULT_PREFIX,
             for server in _blocks(http.children, "server"):
                 model.servers.append(server)
                 if places:
-                    builder.server(server, http_scope)
+                    model._pending.append((server, http_scope))
     else:
         # A lone vhost file (sites-available/x.conf): its server blocks are http's.
         for server in _blocks(nodes, "server"):
             model.servers.append(server)
             if places:
-                builder.server(server, root_scope)
+                model._pending.append((server, root_scope))
     return model
 
 
