@@ -182,13 +182,18 @@ def all_scopes(http: Http) -> Iterator[Scope]:
     """http, every server, every location (nested), and their limit_except blocks."""
     yield http.scope
     for server in http.servers:
-        yield server
-        if server.limit_except is not None:
-            yield server.limit_except
-        for loc in iter_locations(server):
-            yield loc
-            if loc.limit_except is not None:
-                yield loc.limit_except
+        yield from server_scopes(server)
+
+
+def server_scopes(server: Server) -> Iterator[Scope]:
+    """The server, every location in it (nested), and their limit_except blocks."""
+    yield server
+    if server.limit_except is not None:
+        yield server.limit_except
+    for loc in iter_locations(server):
+        yield loc
+        if loc.limit_except is not None:
+            yield loc.limit_except
 
 
 def own_access(scope: Scope) -> list:

@@ -65,11 +65,6 @@ def _walk(nodes, depth: int = 1) -> Iterator[tuple]:
             yield from _walk(child.children, depth + 1)
 
 
-def server_nodes(server: Server) -> list:
-    """The server's directives, depth first: the positions look-alikes correspond by."""
-    return [node for node, _depth in _walk(server.node.children)]
-
-
 def _http_tokens(http: Http) -> frozenset[str]:
     """Every token of an argument outside the server blocks (a map or geo naming a host),
     what the http level includes (a map in conf.d/) included."""
@@ -276,10 +271,27 @@ class Shapes:
                 else:
                     renamed = ()
             self.key[id(server)], self.renamed[id(server)] = key, renamed
+        self._paths: dict[int, tuple] = {}        # id(server) -> (server, its directives' places)
+        self._fix_names: dict[int, tuple] = {}    # id(fix) -> (fix, the tokens its texts name)
 
-    def node_map(self, rep: Server, other: Server) -> dict[int, object]:
-        """id(node of `rep`) -> the node at the same position in `other` (same shape)."""
-        return {id(a): b for a, b in zip(server_nodes(rep), server_nodes(other))}
+    def counterpart(self, rep: Server, other: Server, node):
+        """The directive at `node`'s place in `other`, a look-alike of `rep` (`node` itself
+        when it is not inside `rep`: an http-level directive is the same one for both)."""
+        path = self._places(rep).get(id(node))
+        if path is None:
+            return node
+        node = other.node
+        for included, index in path:
+            node = node.children[index] if included < 0 else node.included[included].nodes[index]
+        return node
+
+    def _places(self, rep: Server) -> dict[int, tuple]:
+        """id(directive) -> its place in `rep`, (included file or -1 for the block's own, index) per
+        level (worked out once per server that look-alikes are mapped from)."""
+        found = self._paths.get(id(rep))
+        if found is None:
+            found = self._paths[id(rep)] = (rep, _places_under(rep.node, ()))
+        return found[1]
 
     def moved_fix(self, fix, rep: Server, other: Server):
         """`fix` (a ConfigFix made for `rep`) for its look-alike `other`: the same edits
@@ -288,32 +300,53 @@ class Shapes:
         otherwise, or an edit in `rep`'s file outside its block; the caller then makes
         `other`'s own."""
         from confcheck.fixers.config import ConfigFix, checked_fix
+        from confcheck.fixers.diff import inside
         from confcheck.fixers.edits import Edit
         if type(fix) is not ConfigFix:
             return None
-        free = frozenset(a for a, b in zip(self.renamed[id(rep)], self.renamed[id(other)]) if a != b)
-        if _names_any(fix.title, free) or any(_names_any(c, free) for c in fix.commands):
+        names = self._fix_names.get(id(fix))
+        if names is None:
+            texts = [fix.title, *fix.commands, *(e.replacement.decode("utf-8", "surrogateescape") for e in fix.edits)]
+            names = self._fix_names[id(fix)] = (fix, frozenset(t for text in texts for t in _TOKEN.findall(text)))
+        if any(a != b and a in names[1] for a, b in zip(self.renamed[id(rep)], self.renamed[id(other)])):
             return None
         source, start, end = _extent(rep.node)
         target, there, _end = _extent(other.node)
         first = source.data.rfind(b"\n", 0, start) + 1
         edits = []
         for edit in fix.edits:
-            if _names_any(edit.replacement.decode("utf-8", "surrogateescape"), free):
-                return None
             if edit.source is source:
                 if not (first <= edit.start and edit.end <= end):
                     return None
                 edit = Edit(target, edit.start - start + there, edit.end - start + there, edit.replacement)
             edits.append(edit)
+        if all(edit.source is target for edit in edits):
+            # every edit moved with the block: they keep their places among themselves, so they
+            # do not conflict when `rep`'s did not; only the file has to be inside the patch base
+            if not inside(target.realpath, fix.base):
+                return None
+            return ConfigFix(applicability=fix.applicability, title=fix.title, commands=list(fix.commands),
+                             edits=edits, base=fix.base)
         moved = checked_fix(edits, fix.base, fix.title, fix.applicability)
         if moved is not None:
             moved.commands = list(fix.commands)
         return moved
 
 
-def _names_any(text: str, tokens: frozenset[str]) -> bool:
-    return bool(tokens) and not tokens.isdisjoint(_TOKEN.findall(text))
+def _places_under(node, path: tuple) -> dict[int, tuple]:
+    places: dict[int, tuple] = {}
+    for index, child in enumerate(node.children or ()):
+        _place(child, path + ((-1, index),), places)
+    return places
+
+
+def _place(node, path: tuple, places: dict) -> None:
+    places[id(node)] = path
+    for included, file in enumerate(node.included):
+        for index, child in enumerate(file.nodes):
+            _place(child, path + ((included, index),), places)
+    for index, child in enumerate(node.children or ()):
+        _place(child, path + ((-1, index),), places)
 
 
 def shapes(http: Http) -> Shapes:

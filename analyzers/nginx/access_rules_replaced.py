@@ -10,6 +10,7 @@ from confcheck.registry import RuleDoc, rule
 from confcheck.servers.nginx.conf import Location, iter_locations
 
 from ._common import PRIVATE_IPS, PUBLIC_IP, config_model, own_access, probe, sample_uri
+from ._shapes import per_server
 
 DOC = RuleDoc(
     what="Finds two mistakes that come from nginx inheriting allow/deny lists whole:\n"
@@ -76,18 +77,23 @@ def _outer_rules(loc):
 def check(ctx):
     for target in ctx.nginx:
         model = config_model(ctx, target)
-        for server in model.http.servers:
-            for loc in iter_locations(server):
-                if loc.modifier == "@":
-                    continue
-                outer = _outer_rules(loc)
-                if not outer or not any(n.key == "deny" for n in outer):
-                    continue
-                inner = own_access(loc)
-                if inner:
-                    yield from _replaced(ctx, target, model, server, loc, inner, outer)
-                elif loc.modifier in ("", "^~", "=") and PUBLIC.search(loc.name or ""):
-                    yield from _public_inherits(ctx, target, model, server, loc, outer)
+        # look-alike servers share verdicts (per_server: never in a scan that sees the disk)
+        yield from per_server(ctx.request_model(target), model.http.servers,
+                              lambda server: _server_findings(ctx, target, model, server))
+
+
+def _server_findings(ctx, target, model, server):
+    for loc in iter_locations(server):
+        if loc.modifier == "@":
+            continue
+        outer = _outer_rules(loc)
+        if not outer or not any(n.key == "deny" for n in outer):
+            continue
+        inner = own_access(loc)
+        if inner:
+            yield from _replaced(ctx, target, model, server, loc, inner, outer)
+        elif loc.modifier in ("", "^~", "=") and PUBLIC.search(loc.name or ""):
+            yield from _public_inherits(ctx, target, model, server, loc, outer)
 
 
 def _replaced(ctx, target, model, server, loc: Location, inner, outer):

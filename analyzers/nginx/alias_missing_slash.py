@@ -8,6 +8,7 @@ from confcheck.registry import RuleDoc, rule
 from confcheck.servers.nginx.conf import iter_locations
 
 from ._common import config_model, file_for, probe
+from ._shapes import per_server
 
 DOC = RuleDoc(
     what="Finds prefix locations ending in `/` whose `alias` does not end in `/`.",
@@ -28,28 +29,34 @@ DOC = RuleDoc(
 def check(ctx):
     for target in ctx.nginx:
         model = config_model(ctx, target)
-        for server in model.http.servers:
-            for loc in iter_locations(server):
-                if loc.modifier not in ("", "^~") or not loc.name or not loc.name.endswith("/"):
-                    continue
-                nodes = loc.own("alias")
-                if not nodes or not nodes[-1].args:
-                    continue
-                alias = nodes[-1].args[0].value
-                if alias.endswith("/") or "$" in alias:
-                    continue
-                uri = loc.name + "a.png"
-                path = file_for(model, server, loc, uri)
-                if path is None or not path.endswith(alias.rsplit("/", 1)[-1] + "a.png"):
-                    continue
-                # the status is decide()'s on the disk (config-only scans name none)
-                disk = ctx.request_model(target)
-                outcome = probe(disk, server, uri) if disk.fs is not None else None
-                opens = (f"GET {uri} is answered {outcome.status}: it opens {path}"
-                         if outcome is not None and outcome.status else f"GET {uri} opens {path}")
-                yield Finding(
-                    rule="NGX107", name="alias-missing-slash", severity="error",
-                    message=(f"{opens}: the alias lacks the trailing slash of "
-                             f"{loc.describe()}, so every file under it is looked for beside the directory "
-                             f"instead of in it; write `alias {alias}/;`"),
-                    span=nodes[-1].span, server="nginx", fix=alias_slash(ctx, target, nodes[-1]))
+        # look-alike servers share verdicts (per_server: never in a scan that sees the disk)
+        yield from per_server(ctx.request_model(target), model.http.servers,
+                              lambda server: _server_findings(ctx, target, model, server))
+
+
+def _server_findings(ctx, target, model, server):
+    for loc in iter_locations(server):
+        if loc.modifier not in ("", "^~") or not loc.name or not loc.name.endswith("/"):
+            continue
+        nodes = loc.own("alias")
+        if not nodes or not nodes[-1].args:
+            continue
+        alias = nodes[-1].args[0].value
+        if alias.endswith("/") or "$" in alias:
+            continue
+        uri = loc.name + "a.png"
+        path = file_for(model, server, loc, uri)
+        if path is None or not path.endswith(alias.rsplit("/", 1)[-1] + "a.png"):
+            continue
+        # the status is decide()'s on the disk (config-only scans name none)
+        disk = ctx.request_model(target)
+        outcome = probe(disk, server, uri) if disk.fs is not None else None
+        opens = (f"GET {uri} is answered {outcome.status}: it opens {path}"
+                 if outcome is not None and outcome.status else f"GET {uri} opens {path}")
+        yield Finding(
+            rule="NGX107", name="alias-missing-slash", severity="error",
+            message=(f"{opens}: the alias lacks the trailing slash of "
+                     f"{loc.describe()}, so every file under it is looked for beside the directory "
+                     f"instead of in it; write `alias {alias}/;`"),
+            span=nodes[-1].span, server="nginx", fix=alias_slash(ctx, target, nodes[-1]))
+

@@ -11,6 +11,7 @@ from confcheck.servers.nginx.conf import iter_locations
 from confcheck.servers.nginx.locations import find_location
 
 from ._common import config_model, file_for
+from ._shapes import per_server
 
 DOC = RuleDoc(
     what="Finds prefix locations without a trailing `/` whose `alias` ends in `/`, and checks "
@@ -35,31 +36,37 @@ DOC = RuleDoc(
 def check(ctx):
     for target in ctx.nginx:
         model = config_model(ctx, target)
-        for server in model.http.servers:
-            for loc in iter_locations(server):
-                if loc.modifier not in ("", "^~") or not loc.name or loc.name.endswith("/"):
-                    continue
-                nodes = loc.own("alias")
-                if not nodes or not nodes[-1].args:
-                    continue
-                alias = nodes[-1].args[0].value
-                if not alias.endswith("/") or "$" in alias:
-                    continue
-                for name in ("confcheck.txt", ""):
-                    uri = loc.name + "../" + name
-                    if find_location(server, uri).location is not loc:
-                        continue
-                    path = file_for(model, server, loc, uri)
-                    if path is None:
-                        continue
-                    real = posixpath.normpath(path)
-                    if real == alias.rstrip("/") or real.startswith(alias):
-                        continue
-                    yield Finding(
-                        rule="NGX108", name="alias-traversal", severity="warning",
-                        message=(f"GET {uri} is answered from {real}: {loc.describe()} has no trailing "
-                                 f"slash but its alias {alias} has one, so `..` after the prefix walks "
-                                 f"out of the alias into {posixpath.dirname(alias.rstrip('/'))}/; "
-                                 f"write `location {loc.name}/`"),
-                        span=nodes[-1].span, server="nginx", fix=location_slash(ctx, target, loc))
-                    break
+        # look-alike servers share verdicts (per_server: never in a scan that sees the disk)
+        yield from per_server(ctx.request_model(target), model.http.servers,
+                              lambda server: _server_findings(ctx, target, model, server))
+
+
+def _server_findings(ctx, target, model, server):
+    for loc in iter_locations(server):
+        if loc.modifier not in ("", "^~") or not loc.name or loc.name.endswith("/"):
+            continue
+        nodes = loc.own("alias")
+        if not nodes or not nodes[-1].args:
+            continue
+        alias = nodes[-1].args[0].value
+        if not alias.endswith("/") or "$" in alias:
+            continue
+        for name in ("confcheck.txt", ""):
+            uri = loc.name + "../" + name
+            if find_location(server, uri).location is not loc:
+                continue
+            path = file_for(model, server, loc, uri)
+            if path is None:
+                continue
+            real = posixpath.normpath(path)
+            if real == alias.rstrip("/") or real.startswith(alias):
+                continue
+            yield Finding(
+                rule="NGX108", name="alias-traversal", severity="warning",
+                message=(f"GET {uri} is answered from {real}: {loc.describe()} has no trailing "
+                         f"slash but its alias {alias} has one, so `..` after the prefix walks "
+                         f"out of the alias into {posixpath.dirname(alias.rstrip('/'))}/; "
+                         f"write `location {loc.name}/`"),
+                span=nodes[-1].span, server="nginx", fix=location_slash(ctx, target, loc))
+            break
+

@@ -9,7 +9,8 @@ from confcheck.fixers.nginx_fixes import allow_before_deny
 from confcheck.registry import RuleDoc, rule
 from confcheck.servers.nginx.decide import _ip_match
 
-from ._common import PUBLIC_IP, all_scopes, by_config, config_model, own_access, probe, sample_uri
+from ._common import PUBLIC_IP, by_config, config_model, own_access, probe, sample_uri, server_scopes
+from ._shapes import per_server
 
 DOC = RuleDoc(
     what="Finds `allow` rules written after a `deny` that already matches every address they "
@@ -67,26 +68,31 @@ def _answer(ctx, target, scope, deny, allow) -> str | None:
 def check(ctx):
     seen: set[int] = set()
     for target in ctx.nginx:
-        http = ctx.request_model(target).http
-        for scope in all_scopes(http):
-            rules = own_access(scope)
-            if not rules or id(rules[0]) in seen:
-                continue
-            seen.add(id(rules[0]))
-            for i, deny in enumerate(rules):
-                if deny.key != "deny" or not deny.args:
-                    continue
-                dead = [n for n in rules[i + 1:] if n.key == "allow" and n.args
-                        and _covers(deny.args[0].value, n.args[0].value)]
-                if not dead:
-                    continue
-                lines = ", ".join(f"`allow {n.args[0].raw}` (line {n.line})" for n in dead)
-                said = _answer(ctx, target, scope, deny, dead[0])
-                yield Finding(
-                    rule="NGX102", name="allow-after-deny-all", severity="error",
-                    message=(f"`deny {deny.args[0].raw}` in {scope.describe()} matches first, so {lines} "
-                             "never match: those clients are refused (nginx stops at the first matching "
-                             "rule)" + (f"; {said}" if said else "") + "; put the allow lines before the deny"),
-                    span=deny.span, server="nginx",
-                    fix=allow_before_deny(ctx, target, rules, deny, dead))
-                break
+        model = ctx.request_model(target)
+        yield from _scope_findings(ctx, target, model.http.scope, seen)
+        yield from per_server(model, model.http.servers, lambda server: (
+            found for scope in server_scopes(server) for found in _scope_findings(ctx, target, scope, seen)))
+
+
+def _scope_findings(ctx, target, scope, seen: set[int]):
+    rules = own_access(scope)
+    if not rules or id(rules[0]) in seen:
+        return
+    seen.add(id(rules[0]))
+    for i, deny in enumerate(rules):
+        if deny.key != "deny" or not deny.args:
+            continue
+        dead = [n for n in rules[i + 1:] if n.key == "allow" and n.args
+                and _covers(deny.args[0].value, n.args[0].value)]
+        if not dead:
+            continue
+        lines = ", ".join(f"`allow {n.args[0].raw}` (line {n.line})" for n in dead)
+        said = _answer(ctx, target, scope, deny, dead[0])
+        yield Finding(
+            rule="NGX102", name="allow-after-deny-all", severity="error",
+            message=(f"`deny {deny.args[0].raw}` in {scope.describe()} matches first, so {lines} "
+                     "never match: those clients are refused (nginx stops at the first matching "
+                     "rule)" + (f"; {said}" if said else "") + "; put the allow lines before the deny"),
+            span=deny.span, server="nginx",
+            fix=allow_before_deny(ctx, target, rules, deny, dead))
+        break

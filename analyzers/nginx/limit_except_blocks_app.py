@@ -10,6 +10,7 @@ from confcheck.registry import RuleDoc, rule
 from confcheck.servers.nginx.conf import iter_locations
 
 from ._common import PRIVATE_IPS, PUBLIC_IP, by_config, config_model, probe, sample_uri
+from ._shapes import per_server
 
 APP_HANDLERS = frozenset({"proxy_pass", "fastcgi_pass", "uwsgi_pass", "scgi_pass", "grpc_pass"})
 FORMS = re.compile(r"/api\b|graphql|/login|/signin|/auth|/wp-admin|admin-ajax\.php|wp-login\.php|\\?\.php|/contact"
@@ -58,45 +59,51 @@ def _refused_for_all(model, server, uri, method, allows) -> object | None:
 def check(ctx):
     for target in ctx.nginx:
         model = config_model(ctx, target)
-        for server in model.http.servers:
-            for loc in iter_locations(server):
-                block = loc.limit_except
-                if block is None:
-                    continue
-                handler = loc.handler()
-                app = handler is not None and handler.key in APP_HANDLERS
-                name = loc.name or ""
-                api = API.search(name) is not None or (handler is not None and handler.key in
-                                                        ("proxy_pass", "grpc_pass", "uwsgi_pass"))
-                # a location announcing cross-origin access expects the browser's preflight
-                cors = [n for n in loc.group("add_header")
-                        if n.args and n.args[0].value.lower().startswith("access-control-allow-")]
-                api = api or bool(cors)
-                if not (app or FORMS.search(name) or cors):
-                    continue
-                uri = sample_uri(server, loc)
-                if uri is None:
-                    continue
-                allows = [n.args[0].value.split("/")[0] for n in block.group("access")
-                          if n.key == "allow" and n.args and n.args[0].value != "all"]
-                refused = []
-                for method in ("POST", "OPTIONS") if api else ("POST",):
-                    if block.applies_to(method) and _refused_for_all(model, server, uri, method, allows):
-                        refused.append(method)
-                if not refused:
-                    continue
-                what = " and ".join(refused)
-                why = []
-                if "POST" in refused:
-                    why.append("forms and API writes cannot be sent")
-                if "OPTIONS" in refused:
-                    why.append("browsers' CORS preflight fails" + (
-                        f" although `{_text(cors[0])}` at {cors[0].file}:{cors[0].line} announces cross-origin "
-                        "access" if cors else ""))
-                yield Finding(
-                    rule="NGX110", name="limit-except-blocks-app", severity="warning",
-                    message=(f"`{block.describe()}` in {loc.describe()} answers {what} {uri} with 403 "
-                             f"for every client: {' and '.join(why)}; add "
-                             f"{' '.join(refused)} to the methods limit_except lets through"),
-                    span=block.node.span, server="nginx",
-                    fix=limit_except_methods(ctx, target, loc, block, refused))
+        # look-alike servers share verdicts (per_server: never in a scan that sees the disk)
+        yield from per_server(ctx.request_model(target), model.http.servers,
+                              lambda server: _server_findings(ctx, target, model, server))
+
+
+def _server_findings(ctx, target, model, server):
+    for loc in iter_locations(server):
+        block = loc.limit_except
+        if block is None:
+            continue
+        handler = loc.handler()
+        app = handler is not None and handler.key in APP_HANDLERS
+        name = loc.name or ""
+        api = API.search(name) is not None or (handler is not None and handler.key in
+                                                ("proxy_pass", "grpc_pass", "uwsgi_pass"))
+        # a location announcing cross-origin access expects the browser's preflight
+        cors = [n for n in loc.group("add_header")
+                if n.args and n.args[0].value.lower().startswith("access-control-allow-")]
+        api = api or bool(cors)
+        if not (app or FORMS.search(name) or cors):
+            continue
+        uri = sample_uri(server, loc)
+        if uri is None:
+            continue
+        allows = [n.args[0].value.split("/")[0] for n in block.group("access")
+                  if n.key == "allow" and n.args and n.args[0].value != "all"]
+        refused = []
+        for method in ("POST", "OPTIONS") if api else ("POST",):
+            if block.applies_to(method) and _refused_for_all(model, server, uri, method, allows):
+                refused.append(method)
+        if not refused:
+            continue
+        what = " and ".join(refused)
+        why = []
+        if "POST" in refused:
+            why.append("forms and API writes cannot be sent")
+        if "OPTIONS" in refused:
+            why.append("browsers' CORS preflight fails" + (
+                f" although `{_text(cors[0])}` at {cors[0].file}:{cors[0].line} announces cross-origin "
+                "access" if cors else ""))
+        yield Finding(
+            rule="NGX110", name="limit-except-blocks-app", severity="warning",
+            message=(f"`{block.describe()}` in {loc.describe()} answers {what} {uri} with 403 "
+                     f"for every client: {' and '.join(why)}; add "
+                     f"{' '.join(refused)} to the methods limit_except lets through"),
+            span=block.node.span, server="nginx",
+            fix=limit_except_methods(ctx, target, loc, block, refused))
+

@@ -7,7 +7,8 @@ from confcheck.registry import RuleDoc, rule
 from confcheck.servers.nginx.limits import MODULES, in_force
 from confcheck.servers.outcome import under_load_403
 
-from ._common import all_scopes
+from ._common import server_scopes
+from ._shapes import per_server
 
 DOC = RuleDoc(
     what="Finds `limit_req_status 403` and `limit_conn_status 403` that apply to a `limit_req` or "
@@ -34,17 +35,16 @@ DOC = RuleDoc(
       summary="a rate or connection limit answers 403, which looks like a permission denial", doc=DOC)
 def check(ctx):
     for target in ctx.nginx:
-        http = ctx.request_model(target).http
+        model = ctx.request_model(target)
+        http = model.http
         by_status: dict[int, list] = {}     # status line -> the limits it answers for
-        for scope in all_scopes(http):
-            if scope.kind == "limit_except":
-                continue
-            for limit in in_force(scope, http):
-                if limit.status == 403 and limit.status_node is not None and not limit.dry_run \
-                        and limit.directive.key in MODULES and limit.directive in scope.own(limit.directive.key):
-                    held = by_status.setdefault(id(limit.status_node), [limit.status_node])
-                    if all(seen.directive is not limit.directive for seen in held[1:]):
-                        held.append(limit)
+        # (a look-alike of a server none of whose limits answers 403 has none either)
+        applied = [*_answering(http.scope, http), *per_server(model, http.servers, lambda server: (
+            limit for scope in server_scopes(server) for limit in _answering(scope, http)))]
+        for limit in applied:
+            held = by_status.setdefault(id(limit.status_node), [limit.status_node])
+            if all(seen.directive is not limit.directive for seen in held[1:]):
+                held.append(limit)
         for status_node, *limits in by_status.values():
             named = "; ".join(limit.describe() for limit in limits)
             yield Finding(
@@ -52,3 +52,13 @@ def check(ctx):
                 message=under_load_403(f"`{status_node.name} 403` makes the limits it applies to", named,
                                        "429 (or the default 503)"),
                 span=status_node.span, server="nginx")
+
+
+def _answering(scope, http):
+    """The limits written at `scope` that answer 403."""
+    if scope.kind == "limit_except":
+        return
+    for limit in in_force(scope, http):
+        if limit.status == 403 and limit.status_node is not None and not limit.dry_run \
+                and limit.directive.key in MODULES and limit.directive in scope.own(limit.directive.key):
+            yield limit

@@ -9,7 +9,7 @@ from confcheck.servers.nginx.conf import iter_locations
 from confcheck.servers.nginx.locations import find_location
 
 from ._common import by_config, config_model, is_inside, probe
-from ._shapes import server_nodes, shapes, sharing_on
+from ._shapes import shapes, sharing_on
 
 EXTENSIONS = (".php", ".css", ".js", ".png", ".jpg", ".json", ".txt", ".html", ".xml", ".bak", ".sql", ".env")
 
@@ -98,32 +98,36 @@ def _plan(model, server) -> list[tuple]:
 
 
 def _look_alike(ctx, target, model, table, server, rep, plan, made):
-    """The findings of `server`, a look-alike of `rep`: the same plan at the same positions,
-    the same fixes moved to its text (made again where they cannot be moved)."""
-    locs = dict(zip(map(id, iter_locations(rep)), iter_locations(server)))
-    nodes = None
+    """The findings of `server`, a look-alike of `rep`: the same plan at the same places (the
+    locations' names and the URIs are not renamed between look-alikes, their lines are), the
+    same fixes moved to its text (made again where they cannot be moved)."""
     made = iter(made)
+    locs = None
     for loc, decided, leaks in plan:
-        if nodes is None:
-            nodes = dict(zip(map(id, server_nodes(rep)), server_nodes(server)))
         # a directive outside the server (http level) is the same one for both
-        decided = nodes.get(id(decided), decided)
-        loc = locs[id(loc)]
+        decided = table.counterpart(rep, server, decided)
+        loc_node = table.counterpart(rep, server, loc.node)
         for found, uris in leaks:
-            found = locs[id(found)]
             passing, fix = next(made)
             if fix is not None:
-                fix = table.moved_fix(fix, rep, server) or prefix_beats_regex(
-                    ctx, target, model, server, loc, found, uris, passing)
-            yield _finding(loc, decided, found, uris, fix)
+                fix = table.moved_fix(fix, rep, server)
+                if fix is None:
+                    if locs is None:
+                        locs = dict(zip(map(id, iter_locations(rep)), iter_locations(server)))
+                    fix = prefix_beats_regex(ctx, target, model, server, locs[id(loc)], locs[id(found)],
+                                             uris, passing)
+            yield _finding(loc, decided, found, uris, fix, loc_node, table.counterpart(rep, server, found.node))
 
 
-def _finding(loc, decided, found, uris, fix) -> Finding:
+def _finding(loc, decided, found, uris, fix, loc_node=None, found_node=None) -> Finding:
+    """NGX104's finding; `loc_node` and `found_node`: the blocks of a look-alike's (default: theirs)."""
+    loc_node = loc_node or loc.node
+    found_node = found_node or found.node
     return Finding(
         rule="NGX104", name="regex-bypasses-prefix-deny", severity="warning",
         message=(f"{found.describe()} answers {', '.join(uris)}: the regex wins over "
-                 f"{loc.describe()} (line {loc.node.line}), whose "
+                 f"{loc.describe()} (line {loc_node.line}), whose "
                  f"`{decided.name} {' '.join(a.raw for a in decided.args)}` "
                  f"never runs for them; make it `location ^~ {loc.name}` or nest the "
                  "regex location inside it"),
-        span=found.node.span, server="nginx", fix=fix)
+        span=found_node.span, server="nginx", fix=fix)

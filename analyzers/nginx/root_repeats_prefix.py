@@ -10,6 +10,7 @@ from confcheck.registry import RuleDoc, rule
 from confcheck.servers.nginx.conf import iter_locations
 
 from ._common import config_model, file_for
+from ._shapes import per_server
 
 DOC = RuleDoc(
     what="Finds prefix locations whose own `root` already ends with the location's prefix, so "
@@ -35,41 +36,47 @@ def check(ctx):
     for target in ctx.nginx:
         full = ctx.request_model(target)
         model = config_model(ctx, target)
-        for server in model.http.servers:
-            for loc in iter_locations(server):
-                if loc.modifier not in ("", "^~") or not loc.name or not loc.name.strip("/"):
-                    continue
-                nodes = loc.own("root")
-                if not nodes or not nodes[-1].args or "$" in nodes[-1].args[0].value:
-                    continue
-                root = nodes[-1].args[0].value.rstrip("/")
-                prefix = "/" + loc.name.strip("/")
-                if not root.endswith(prefix):
-                    continue
-                uri = prefix + "/app.css"
-                path = file_for(model, server, loc, uri)
-                path = posixpath.normpath(path) if path is not None else None
-                if path is None or not path.endswith(prefix + prefix + "/app.css"):
-                    continue
-                doubled = posixpath.dirname(path)
+        # look-alike servers share verdicts (per_server: never in a scan that sees the disk)
+        yield from per_server(full, model.http.servers,
+                              lambda server: _server_findings(ctx, target, model, full, server))
+
+
+def _server_findings(ctx, target, model, full, server):
+    for loc in iter_locations(server):
+        if loc.modifier not in ("", "^~") or not loc.name or not loc.name.strip("/"):
+            continue
+        nodes = loc.own("root")
+        if not nodes or not nodes[-1].args or "$" in nodes[-1].args[0].value:
+            continue
+        root = nodes[-1].args[0].value.rstrip("/")
+        prefix = "/" + loc.name.strip("/")
+        if not root.endswith(prefix):
+            continue
+        uri = prefix + "/app.css"
+        path = file_for(model, server, loc, uri)
+        path = posixpath.normpath(path) if path is not None else None
+        if path is None or not path.endswith(prefix + prefix + "/app.css"):
+            continue
+        doubled = posixpath.dirname(path)
+        files_there = None
+        if full.fs is not None:
+            try:
+                meta = full.fs.lstat(doubled)
+            except Exception:  # noqa: BLE001 - cannot look: treat as absent
+                meta = None
+            if meta is not None:
+                continue
+            try:
+                files_there = full.fs.lstat(root) is not None
+            except Exception:  # noqa: BLE001 - cannot look: unknown
                 files_there = None
-                if full.fs is not None:
-                    try:
-                        meta = full.fs.lstat(doubled)
-                    except Exception:  # noqa: BLE001 - cannot look: treat as absent
-                        meta = None
-                    if meta is not None:
-                        continue
-                    try:
-                        files_there = full.fs.lstat(root) is not None
-                    except Exception:  # noqa: BLE001 - cannot look: unknown
-                        files_there = None
-                yield Finding(
-                    rule="NGX109", name="root-repeats-prefix", severity="warning",
-                    message=(f"GET {uri} opens {path}: `root` is prepended to the whole URI, prefix "
-                             f"included, so {loc.describe()} looks in {doubled}/"
-                             + (" (which does not exist)" if full.fs is not None else "")
-                             + f"; write `root {root[: -len(prefix)] or '/'};` or `alias {root}/;`"),
-                    span=nodes[-1].span, server="nginx",
-                    fs_path=doubled if full.fs is not None else None,
-                    fix=root_parent(ctx, target, nodes[-1], root[: -len(prefix)] or "/", files_there))
+        yield Finding(
+            rule="NGX109", name="root-repeats-prefix", severity="warning",
+            message=(f"GET {uri} opens {path}: `root` is prepended to the whole URI, prefix "
+                     f"included, so {loc.describe()} looks in {doubled}/"
+                     + (" (which does not exist)" if full.fs is not None else "")
+                     + f"; write `root {root[: -len(prefix)] or '/'};` or `alias {root}/;`"),
+            span=nodes[-1].span, server="nginx",
+            fs_path=doubled if full.fs is not None else None,
+            fix=root_parent(ctx, target, nodes[-1], root[: -len(prefix)] or "/", files_there))
+

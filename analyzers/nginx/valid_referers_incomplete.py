@@ -6,8 +6,9 @@ from confcheck.findings import Finding
 from confcheck.fixers.nginx_fixes import referer_additions
 from confcheck.registry import RuleDoc, rule
 
-from ._common import all_scopes, by_config, config_model, sample_uri
+from ._common import by_config, config_model, sample_uri, server_scopes
 from ._common import probe
+from ._shapes import per_server
 
 DOC = RuleDoc(
     what="Finds `valid_referers` lists that, combined with `if ($invalid_referer) { return 403; }`, "
@@ -46,18 +47,24 @@ def _refused(model, server, uri, referer) -> int | None:
 def check(ctx):
     for target in ctx.nginx:
         model = config_model(ctx, target)
-        for scope in all_scopes(model.http):
-            for node in scope.own("valid_referers"):
-                servers = [scope] if scope.kind == "server" else (
-                    [scope.server()] if scope.kind != "http" else model.http.servers)
-                problems = _problems(model, scope, node, servers)
-                if problems:
-                    yield Finding(
-                        rule="NGX111", name="valid-referers-incomplete", severity="warning",
-                        message=("valid_referers refuses ordinary visitors: "
-                                 + "; ".join(text for text, _ in problems)),
-                        span=node.span, server="nginx",
-                        fix=referer_additions(ctx, target, node, [add for _, add in problems]))
+        # look-alike servers share verdicts (per_server: never in a scan that sees the disk)
+        yield from _scope_findings(ctx, target, model, model.http.scope)
+        yield from per_server(ctx.request_model(target), model.http.servers, lambda server: (
+            found for scope in server_scopes(server) for found in _scope_findings(ctx, target, model, scope)))
+
+
+def _scope_findings(ctx, target, model, scope):
+    for node in scope.own("valid_referers"):
+        servers = [scope] if scope.kind == "server" else (
+            [scope.server()] if scope.kind != "http" else model.http.servers)
+        problems = _problems(model, scope, node, servers)
+        if problems:
+            yield Finding(
+                rule="NGX111", name="valid-referers-incomplete", severity="warning",
+                message=("valid_referers refuses ordinary visitors: "
+                         + "; ".join(text for text, _ in problems)),
+                span=node.span, server="nginx",
+                fix=referer_additions(ctx, target, node, [add for _, add in problems]))
 
 
 def _problems(model, scope, node, servers) -> list[tuple[str, str]]:

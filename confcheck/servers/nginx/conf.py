@@ -190,6 +190,9 @@ class _Container(Scope):
 
     def __init__(self, node: Node | None, parent: Scope | None) -> None:
         super().__init__(node, parent)
+        self._blocks()
+
+    def _blocks(self) -> None:
         self.static: list[Location] = []      # prefix, ^~ and = locations
         self.regexes: list[Location] = []     # ~ and ~* in order
         self.named: dict[str, Location] = {}
@@ -275,13 +278,25 @@ class Listen:
 
 
 class Server(_Container):
+    """A server block. Its locations, ifs and limit_except are indexed on first use: selection
+    reads only listen and server_name, and a look-alike's analysis is shared, so most servers
+    of a generated fleet are never searched."""
+
     kind = "server"
+    _LAZY = frozenset({"static", "regexes", "named", "ifs", "limit_except"})
 
     def __init__(self, node: Node, parent: Scope) -> None:
-        self.named: dict[str, Location] = {}
-        super().__init__(node, parent)
+        Scope.__init__(self, node, parent)
         self.listens = [_listen(n) for n in self.own("listen")] or [Listen("*", 80, False, None)]
         self.names: list[tuple[str, Node]] = [(v.value, n) for n in self.own("server_name") for v in n.args]
+
+    def __getattr__(self, name: str):
+        # only called for attributes not set yet: the location index, built once
+        if name not in Server._LAZY:
+            raise AttributeError(name)
+        self.named: dict[str, Location] = {}      # named locations anywhere inside register here
+        self._blocks()
+        return getattr(self, name)
 
     def server(self) -> "Server":
         return self
