@@ -75,6 +75,7 @@ def _http_tokens(http: Http) -> frozenset[str]:
         for child in stack.pop():
             if child.key == "server":
                 continue
+            tokens.update(_TOKEN.findall(child.key))      # a map's or geo's entry: `site1.example.com 1;`
             for arg in child.args:
                 tokens.update(_TOKEN.findall(arg.raw))
             if child.children is not None:

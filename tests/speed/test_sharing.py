@@ -86,18 +86,32 @@ def test_corpus_same_with_and_without_sharing(monkeypatch):
 # One server's block changed: each edit changes what the rules find for that server.
 PERTURBATIONS = [
     ("the admin deny becomes an allow", "        deny all;\n    }\n    location /static/", "        allow all;\n    }\n    location /static/"),
-    ("a regex location that takes .sql", "    location = /old {", "    location ~ \\.sql$ {\n        expires 1d;\n    }\n    location = /old {"),
+    ("a regex location that takes .sql (NGX104)", "    location = /old {", "    location ~ \\.sql$ {\n        expires 1d;\n    }\n    location = /old {"),
     ("the asset regex location removed", "    location ~* \\.(png|jpg|css|js)$ {\n        add_header Cache-Control \"public\";\n        expires 7d;\n    }\n", ""),
     ("the php regex renamed", "location ~ \\.php$ {", "location ~ \\.phtml$ {"),
     ("the admin prefix made ^~", "location /admin/ {", "location ^~ /admin/ {"),
-    ("a rewrite that loops", "        try_files $uri $uri/ /index.php?$args;", "        rewrite ^/(.*)$ /x/$1 last;"),
+    ("a rewrite that loops (NGX113)", "        try_files $uri $uri/ /index.php?$args;", "        rewrite ^/(.*)$ /x/$1 last;"),
     ("the server refuses everything", "    index index.html index.php;", "    index index.html index.php;\n    deny all;"),
     ("the admin location named like the site", "location /admin/ {", "location /SITE/ {"),
-    ("the location's root repeats its prefix", "        alias /var/www/SITE/static/;", "        root /var/www/SITE/static;"),
-    ("the alias loses its slash", "/SITE/static/;", "/SITE/static;"),
+    ("the location's root repeats its prefix (NGX109)", "        alias /var/www/SITE/static/;", "        root /var/www/SITE/static;"),
+    ("the alias loses its slash (NGX107)", "/SITE/static/;", "/SITE/static;"),
     ("a comment that the fix's copy carries", "        expires 7d;\n    }\n    location = /old", "        expires 7d;  # SITE\n    }\n    location = /old"),
     ("the admin block on one line", "    location /admin/ {\n        allow 10.0.0.0/8;\n        allow 192.168.0.0/16;\n        deny all;\n    }", "    location /admin/ { allow 10.0.0.0/8; allow 192.168.0.0/16; deny all; }"),
-    ("a dot-file deny without the acme exception", "    location / {", "    location ~ /\\. {\n        deny all;\n    }\n    location / {"),
+    ("a dot-file deny without the acme exception (NGX101)", "    location / {", "    location ~ /\\. {\n        deny all;\n    }\n    location / {"),
+    # each rule that shares look-alikes' verdicts fires for the one changed server
+    ("the admin allows after its deny (NGX102)", "        allow 10.0.0.0/8;\n        allow 192.168.0.0/16;\n        deny all;",
+     "        deny all;\n        allow 10.0.0.0/8;\n        allow 192.168.0.0/16;"),
+    ("a server-level deny robots.txt inherits (NGX103)", "    index index.html index.php;",
+     "    index index.html index.php;\n    deny 203.0.113.0/24;\n    location = /robots.txt {\n    }"),
+    ("the static location loses its slash, not its alias (NGX108)", "location /static/ {", "location /static {"),
+    ("PHP refused to POST (NGX110)", "        fastcgi_pass unix:/run/php/php-fpm.sock;",
+     "        fastcgi_pass unix:/run/php/php-fpm.sock;\n        limit_except GET {\n            deny all;\n        }"),
+    ("a referer check without none/blocked (NGX111)", "    index index.html index.php;",
+     "    index index.html index.php;\n    valid_referers SITE.example.com;\n    if ($invalid_referer) {\n        return 403;\n    }"),
+    ("the server returns 403 to everything (NGX112)", "    index index.html index.php;",
+     "    index index.html index.php;\n    return 403;"),
+    ("a connection limit answering 403 (NGX114)", "    index index.html index.php;",
+     "    index index.html index.php;\n    limit_conn addr 10;\n    limit_conn_status 403;"),
 ]
 
 
@@ -130,9 +144,43 @@ def test_one_changed_server_among_look_alikes(base, monkeypatch):
             finally:
                 path.write_text(text)
             assert changed != original, (label, server)
+            named = re.search(r"\((NGX\d+)\)", label)
+            if named:       # the rule the edit is for fires there, sharing or not
+                assert named.group(1) in {f["rule"] for f in json.loads(changed)["findings"]
+                                          if (f.get("file") or "").endswith("/" + path.name)}, (label, server)
             # every other server keeps its findings: compare the documents without the changed file
             assert _other_files(changed, path.name) == _other_files(original, path.name), (label, server)
 
 
 def _other_files(document: str, name: str) -> list:
     return [f for f in json.loads(document)["findings"] if not (f.get("file") or "").endswith("/" + name)]
+
+
+def test_a_status_code_is_never_renamed(base, monkeypatch):
+    """Names are renamed between look-alikes, a return's status code is not: the server named
+    like the 403 it returns is no look-alike of the one named like its 404."""
+    (base / "nginx.conf").write_text(
+        "events {}\nhttp {\n"
+        "    server { listen 80; server_name 404.example.com; return 404; }\n"
+        "    server { listen 80; server_name 403.example.com; return 403; }\n"
+        "}\n")
+    doc = json.loads(_same_both_ways(str(base / "nginx.conf"), monkeypatch))
+    assert [(f["rule"], f["line"]) for f in doc["findings"]] == [("NGX112", 4)]
+
+
+def test_a_map_in_an_included_file_keeps_names_apart(base, monkeypatch):
+    """A token the http level uses (here a map in an included file, naming one site) is
+    never renamed: the server whose name the map reads keeps its own analysis."""
+    (base / "conf.d").mkdir()
+    (base / "conf.d" / "map.conf").write_text("map $http_host $blocked { default 0; site1.example.com 1; }\n")
+    servers = "".join(f"    server {{ listen 80; server_name site{i}.example.com; root /srv/site{i}; }}\n"
+                      for i in range(1, 4))
+    (base / "nginx.conf").write_text(f"events {{}}\nhttp {{\n    include conf.d/*.conf;\n{servers}}}\n")
+    from confcheck.analyzers.nginx._shapes import Shapes
+    from confcheck.engine import read_options
+    from confcheck.servers.nginx.conf import build_http
+    reading = read_options(ScanOptions(paths=[str(base / "nginx.conf")], no_fs=True))
+    http = build_http(reading.of("nginx")[0].tree.nodes)
+    keys = [Shapes(http).key[id(server)] for server in http.servers]
+    assert keys[0] is None or keys[0] != keys[1]
+    assert keys[1] is not None and keys[1] == keys[2]
