@@ -66,7 +66,9 @@ def request_for(http: Http, server: Server, path: str, *, method: str = "GET",
 def _aim(http: Http, server: Server) -> tuple[str, int, str] | None:
     """(address, port, Host) that reach `server`, found once per server: rules send
     many probes to each server and selection does not depend on the path."""
-    memo = http.memo.setdefault("probe_aims", {})
+    memo = http.memo.get("probe_aims")
+    if memo is None:
+        memo = http.memo["probe_aims"] = {}
     key = id(server)
     if key not in memo:
         memo[key] = _find_aim(http, server)

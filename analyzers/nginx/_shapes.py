@@ -273,7 +273,7 @@ class Shapes:
                     renamed = ()
             self.key[id(server)], self.renamed[id(server)] = key, renamed
         self._paths: dict[int, tuple] = {}        # id(server) -> (server, its directives' places)
-        self._fix_names: dict[int, tuple] = {}    # id(fix) -> (fix, the tokens its texts name)
+        self._fixes: dict[int, tuple] = {}        # id(fix) -> (fix, what moving it needs)
 
     def counterpart(self, rep: Server, other: Server, node):
         """The directive at `node`'s place in `other`, a look-alike of `rep` (`node` itself
@@ -305,23 +305,18 @@ class Shapes:
         from confcheck.fixers.edits import Edit
         if type(fix) is not ConfigFix:
             return None
-        names = self._fix_names.get(id(fix))
-        if names is None:
-            texts = [fix.title, *fix.commands, *(e.replacement.decode("utf-8", "surrogateescape") for e in fix.edits)]
-            names = self._fix_names[id(fix)] = (fix, frozenset(t for text in texts for t in _TOKEN.findall(text)))
-        if any(a != b and a in names[1] for a, b in zip(self.renamed[id(rep)], self.renamed[id(other)])):
+        prepared = self._fixes.get(id(fix))
+        if prepared is None:
+            prepared = self._fixes[id(fix)] = (fix, *_prepare(fix, rep))
+        _fix, names, relative = prepared
+        if any(a != b and a in names for a, b in zip(self.renamed[id(rep)], self.renamed[id(other)])):
             return None
-        source, start, end = _extent(rep.node)
+        if relative is None:
+            return None
         target, there, _end = _extent(other.node)
-        first = source.data.rfind(b"\n", 0, start) + 1
-        edits = []
-        for edit in fix.edits:
-            if edit.source is source:
-                if not (first <= edit.start and edit.end <= end):
-                    return None
-                edit = Edit(target, edit.start - start + there, edit.end - start + there, edit.replacement)
-            edits.append(edit)
-        if all(edit.source is target for edit in edits):
+        edits = [Edit(target, start + there, end + there, new) if moves else Edit(source, start, end, new)
+                 for moves, source, start, end, new in relative]
+        if all(moves for moves, *_rest in relative):
             # every edit moved with the block: they keep their places among themselves, so they
             # do not conflict when `rep`'s did not; only the file has to be inside the patch base
             if not inside(target.realpath, fix.base):
@@ -332,6 +327,25 @@ class Shapes:
         if moved is not None:
             moved.commands = list(fix.commands)
         return moved
+
+
+def _prepare(fix, rep: Server) -> tuple[frozenset[str], list | None]:
+    """(the tokens `fix`'s texts name, its edits as (moves with the block, file, start, end, new
+    text), a moving edit's offsets relative to the block; None if one is in `rep`'s file
+    outside its block)."""
+    texts = [fix.title, *fix.commands, *(e.replacement.decode("utf-8", "surrogateescape") for e in fix.edits)]
+    names = frozenset(token for text in texts for token in _TOKEN.findall(text))
+    source, start, end = _extent(rep.node)
+    first = source.data.rfind(b"\n", 0, start) + 1
+    relative = []
+    for edit in fix.edits:
+        if edit.source is not source:
+            relative.append((False, edit.source, edit.start, edit.end, edit.replacement))
+        elif first <= edit.start and edit.end <= end:
+            relative.append((True, source, edit.start - start, edit.end - start, edit.replacement))
+        else:
+            return names, None
+    return names, relative
 
 
 def _places_under(node, path: tuple) -> dict[int, tuple]:
