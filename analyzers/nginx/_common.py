@@ -10,6 +10,7 @@ to find a URI that reaches a given location. No rule lives here.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Iterator
 
 from confcheck.isolation import decide_contained
@@ -134,6 +135,12 @@ _REGEX_ATOMS = (
 
 def regex_samples(pattern: str) -> list[str]:
     """A few strings a simple regex probably matches (callers check with the regex itself)."""
+    return list(_regex_samples(pattern))
+
+
+@lru_cache(maxsize=4096)
+def _regex_samples(pattern: str) -> tuple[str, ...]:
+    """regex_samples, worked out once per pattern (look-alike servers repeat the same few)."""
     text = pattern.lstrip("^").rstrip("$")
     for atom, repl in _REGEX_ATOMS:
         text = re.sub(atom, repl, text)
@@ -150,7 +157,7 @@ def regex_samples(pattern: str) -> list[str]:
         if not variant.startswith("/"):
             variant = "/x" + ("" if variant.startswith(".") else "/") + variant
         out.append(variant)
-    return out
+    return tuple(out)
 
 
 def sample_uri(server: Server, loc: Location) -> str | None:

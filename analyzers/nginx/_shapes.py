@@ -17,6 +17,10 @@ reads a name or path variable where it can be matched, a regex server_name,
 `valid_referers`, or a token that also appears outside name and path
 arguments. Sharing is off when the scan sees the disk (paths then lead to
 different files) and when CONFCHECK_NO_SHARING is set (tests compare both).
+
+Rules share through `per_server` (a look-alike of a server without findings
+has none) or map a representative's findings themselves (NGX104: the same
+directives at the same places, `counterpart`, and the fix moved, `moved_fix`).
 """
 
 from __future__ import annotations

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Iterator
+from functools import cached_property, lru_cache
 
 from confcheck.parsers.syntax import Node, effective_children
 
@@ -89,14 +88,20 @@ class Scope:
         return node.args[0].value
 
     def group(self, name: str) -> list[Node]:
-        """An array setting (ARRAY_GROUPS): every node of the nearest level having any."""
-        scope: Scope | None = self
-        while scope is not None:
-            found = scope._own_group(name)
-            if found:
-                return found
-            scope = scope.parent
-        return []
+        """An array setting (ARRAY_GROUPS): every node of the nearest level having any
+        (found once per level: every probe through it asks again)."""
+        key = "^" + name
+        found = self._groups.get(key)
+        if found is None:
+            scope: Scope | None = self
+            found = []
+            while scope is not None:
+                found = scope._own_group(name)
+                if found:
+                    break
+                scope = scope.parent
+            self._groups[key] = found
+        return found
 
     def _own_group(self, name: str) -> list[Node]:
         cache = self._groups
@@ -258,7 +263,7 @@ class Location(_Container):
     def noregex(self) -> bool:
         return self.modifier == "^~"
 
-    @property
+    @cached_property
     def auto_redirect(self) -> bool:
         return (self.name is not None and self.name.endswith("/") and self.modifier in ("", "^~")
                 and any(n.key in UPSTREAM_HANDLERS for n in self.children_nodes if n.children is None))
@@ -372,7 +377,12 @@ class _TopScope(Scope):
                 self._own.setdefault(child.key, []).append(child)
 
 
-def iter_locations(container: _Container) -> Iterator[Location]:
-    for loc in container.static + container.regexes + list(getattr(container, "named", {}).values()):
-        yield loc
-        yield from iter_locations(loc)
+def iter_locations(container: _Container) -> tuple[Location, ...]:
+    """Every location in `container`, nested ones after their parent (listed once per level:
+    rules walk them again and again, and they never change)."""
+    found = container._groups.get(" locations")
+    if found is None:
+        found = container._groups[" locations"] = tuple(
+            inner for loc in container.static + container.regexes + list(getattr(container, "named", {}).values())
+            for inner in (loc, *iter_locations(loc)))
+    return found
