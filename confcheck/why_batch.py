@@ -283,13 +283,13 @@ class _Shared:
     def _names(self, server) -> _Names | None:
         key = id(server)
         if key not in self.servers:
-            from confcheck.analyzers.nginx._shapes import _http_tokens, _shape_key, _size, _walk
+            from confcheck.analyzers.nginx._shapes import _http_tokens, _size, server_shape
             names = None
             if self.sizes[_size(server)] > 1:     # renaming keeps lengths: alone in its length, alone in its shape
                 http = self.prepared.model.http
                 if self.outside is None:
                     self.outside = _http_tokens(http)
-                shape, free = _shape_key(http, server, list(_walk(server.node.children)), self.outside, self.tokens)
+                shape, free = server_shape(http, server, self.outside, self.tokens)
                 if shape is not None:
                     names = _Names(server, self.shape_ids.setdefault(shape, len(self.shape_ids)), free)
             self.servers[key] = names

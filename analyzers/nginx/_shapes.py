@@ -46,6 +46,7 @@ READS_NAMES = frozenset({"valid_referers"})
 
 # Tokens in ASCII, the same in arguments and in the bytes of the text
 _TOKEN = re.compile(r"\$\{?\w+\}?|[A-Za-z0-9_]+", re.ASCII)
+_TOKEN_SPLIT = re.compile(r"(\$\{?\w+\}?|[A-Za-z0-9_]+)", re.ASCII)
 _TEXT_TOKEN = re.compile(rb"\$\{?\w+\}?|[A-Za-z0-9_]+")
 _VARIABLE = re.compile(r"\$\{?(\w+)")
 _CLASS_BYTES = bytes.maketrans(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
@@ -110,7 +111,7 @@ class _Layout:
     puts there appears anywhere else in this server's text, its included files, or
     outside the server blocks (then it is a free token of the other server too)."""
 
-    __slots__ = ("text", "spans", "slots", "order", "blocked", "shareable")
+    __slots__ = ("text", "spans", "slots", "order", "blocked", "shareable", "apart")
 
     def __init__(self, server: Server, text: bytes, outside: frozenset[str], tokens: _Tokens) -> None:
         self.text = text
@@ -131,6 +132,9 @@ class _Layout:
                 elsewhere.add(token)
         self.spans, self.slots, self.order = spans, slots, tuple(order)
         self.blocked = frozenset(named | used | outside | elsewhere)
+        # tokens only its included files use (a look-alike by text that names one of them
+        # where this server has a free token is none)
+        self.apart = frozenset((named | used) - elsewhere - order.keys())
 
     def renaming(self, text: bytes) -> tuple[str, ...] | None:
         """The tokens `text` has in place of this layout's free tokens, in their order;
@@ -158,6 +162,31 @@ class _Layout:
             if old != new and new in blocked:
                 return None
         return renamed
+
+
+def _size(server: Server) -> int:
+    """The length of the server's text from the start of its first line (renaming keeps it)."""
+    source, start, end = _extent(server.node)
+    return end - (source.data.rfind(b"\n", 0, start) + 1)
+
+
+def server_shape(http: Http, server: Server, outside: frozenset[str],
+                 tokens: _Tokens) -> tuple[tuple | None, tuple[str, ...]]:
+    """(shape, renamed tokens in order of first occurrence) of one server worked out on its own
+    (why --batch, which asks about the servers requests reach): its text with each free token
+    replaced by its place among them and its masked characters, and how probes reach it.
+    Look-alikes (as Shapes finds them) have the same shape; None when it cannot be shared."""
+    text = _text(server)
+    layout = _Layout(server, text, outside, tokens)
+    if not layout.shareable:
+        return None, ()
+    parts = []
+    previous = 0
+    for (start, end), slot in zip(layout.spans, layout.slots):
+        parts += [text[previous:start], b"\0%d:" % slot + text[start:end].translate(_CLASS_BYTES)]
+        previous = end
+    parts.append(text[previous:])
+    return (_aim_key(http, server), b"\0".join(parts), layout.apart), layout.order
 
 
 def _names(server: Server, tokens: _Tokens) -> tuple[set[str], set[str], bool]:

@@ -181,6 +181,7 @@ def test_a_map_in_an_included_file_keeps_names_apart(base, monkeypatch):
     from confcheck.servers.nginx.conf import build_http
     reading = read_options(ScanOptions(paths=[str(base / "nginx.conf")], no_fs=True))
     http = build_http(reading.of("nginx")[0].tree.nodes)
-    keys = [Shapes(http).key[id(server)] for server in http.servers]
+    table = Shapes(http)
+    keys = [table.key[id(server)] for server in http.servers]
     assert keys[0] is None or keys[0] != keys[1]
     assert keys[1] is not None and keys[1] == keys[2]
