@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .runner import free_port, set_pdeathsig
+from .runner import quiet_ports, set_pdeathsig
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 APACHE = shutil.which("apache2") or "/usr/sbin/apache2"
@@ -204,6 +204,7 @@ class Chain:
     base: Path
     projects: dict[str, Project] = field(default_factory=dict)
     ports: dict[str, int] = field(default_factory=dict)     # nginx-https, nginx-http, apache-https, apache-http
+    spare_ports: list[int] = field(default_factory=list)     # quiet ports left for the apps' sockets
     procs: dict[str, subprocess.Popen] = field(default_factory=dict)
     requests: int = 0
 
@@ -219,8 +220,13 @@ class Chain:
         base = Path(tempfile.mkdtemp(prefix=f"confcheck-{tag}-{os.getpid()}-", dir="/var/tmp"))
         base.chmod(0o755)
         chain = cls(base)
-        for name in ("nginx-https", "nginx-http", "apache-https", "apache-http"):
-            chain.ports[name] = free_port()
+        # Below the ephemeral range and all different: a port from bind(0) can be taken by
+        # another test's outgoing connection before the server binds it (CI met a plain-HTTP
+        # answer on the nginx-https port); the apps' ports come from the same pool.
+        names = ("nginx-https", "nginx-http", "apache-https", "apache-http")
+        chain.spare_ports = quiet_ports(len(names) + 4)
+        for name in names:
+            chain.ports[name] = chain.spare_ports.pop()
         (base / "tls").mkdir()
         subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
                         "-keyout", str(base / "tls/key.pem"), "-out", str(base / "tls/cert.pem"),
@@ -244,7 +250,7 @@ class Chain:
         for variant in ("single", "split", "env"):
             module, files, environ = settings_files(variant)
             root = base / "apps" / variant
-            project = Project(variant, root, free_port(), module, environ)
+            project = Project(variant, root, chain.spare_ports.pop(), module, environ)
             chain._write_project(root, module, files)
             _write(root / "shop.service", project.unit_text())
             chain.projects[variant] = project

@@ -70,6 +70,16 @@ def quiet_port() -> int:
     return free_port()
 
 
+def quiet_ports(count: int) -> list[int]:
+    """`count` different quiet ports, for the servers of one scenario started side by side."""
+    ports: list[int] = []
+    while len(ports) < count:
+        port = quiet_port()
+        if port not in ports:
+            ports.append(port)
+    return ports
+
+
 ACCOUNT_RE = re.compile(r"@USER:([a-z][a-z0-9_-]*)@")
 PORT_RE = re.compile(r"@PORT:([a-z][a-z0-9_-]*)@")
 

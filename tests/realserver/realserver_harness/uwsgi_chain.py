@@ -21,7 +21,7 @@ import sysconfig
 from pathlib import Path
 
 from .django_chain import COMMON, MIDDLEWARE, Chain, Project, _wait_port, _write
-from .runner import free_port, set_pdeathsig
+from .runner import set_pdeathsig
 
 UWSGI = "/usr/bin/uwsgi"
 PLUGIN = "/usr/lib/uwsgi/plugins/python3_plugin.so"
@@ -66,8 +66,8 @@ class UwsgiChain(Chain):
         for variant in ("uone", "utwo"):
             module, files, environ = project_files(variant)
             root = base / "apps" / variant
-            project = Project(variant, root, free_port(), module, environ)
-            chain.sockets[variant] = free_port()
+            project = Project(variant, root, chain.spare_ports.pop(), module, environ)
+            chain.sockets[variant] = chain.spare_ports.pop()
             chain._write_project(root, module, files)
             chain.projects[variant] = project
             _write(chain.ini(variant), chain.ini_text(variant))
