@@ -289,13 +289,14 @@ def main() -> None:
     ap.add_argument("--servers", type=int, default=2000)
     ap.add_argument("--files-per", type=int, default=200, help="include files for the config bench")
     ap.add_argument("--keep", action="store_true", help="keep the generated tree")
-    ap.add_argument("--runs", type=int, default=3, help="alternating runs of the tree bench (medians)")
+    ap.add_argument("--runs", type=int, help="alternating runs, medians (default: tree 3, startup 7)")
     ap.add_argument("--gixy", help="the gixy-ng executable (default: on PATH, else /var/tmp/gixy-venv/bin/gixy)")
-    ap.add_argument("--runs", type=int, default=7, help="alternating runs of each start-up command")
     ap.add_argument("--venv", default="/var/tmp/confcheck-bench-venv",
                     help="startup: the venv of a non-editable install of this checkout (made or refreshed)")
     ap.add_argument("--no-install", action="store_true", help="startup: time this environment's commands only")
     args = ap.parse_args()
+    if args.runs is None:
+        args.runs = 7 if args.what == "startup" else 3
     compile_package()
     for name, fn in (("startup", bench_startup), ("config", bench_config), ("gixy", bench_gixy),
                      ("tree", bench_tree)):
