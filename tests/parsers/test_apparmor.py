@@ -48,6 +48,16 @@ def _rules(profiles) -> collections.Counter:
     return out
 
 
+def _both_ways(fs, path: str, check: bool = True):
+    """The profiles confcheck reads from `path`, its problems, and the profiles read back from
+    `apparmor_parser -p` (includes expanded by the oracle itself)."""
+    mine, problems = load_profiles(fs, [path])
+    pre = subprocess.run([PARSER, "-p", path], capture_output=True, text=True, check=check).stdout
+    reader = _Reader(fs, None)
+    reader._statements(SourceFile("-p", pre.encode()))
+    return mine, problems, reader.profiles
+
+
 def _shipped():
     if not os.path.isdir("/etc/apparmor.d"):
         return []
@@ -62,12 +72,9 @@ def test_debian_profiles_read_like_apparmor_parser():
     fs = LiveFs(None)
     wrong = []
     for path in profiles:
-        mine, problems = load_profiles(fs, [path])
-        pre = subprocess.run([PARSER, "-p", path], capture_output=True, text=True)
-        reader = _Reader(fs, None)
-        reader._statements(SourceFile("-p", pre.stdout.encode()))
-        if _rules(mine) != _rules(reader.profiles) or problems:
-            wrong.append(f"{path}: {sum(_rules(mine).values())} rules vs {sum(_rules(reader.profiles).values())}"
+        mine, problems, theirs = _both_ways(fs, path, check=False)
+        if _rules(mine) != _rules(theirs) or problems:
+            wrong.append(f"{path}: {sum(_rules(mine).values())} rules vs {sum(_rules(theirs).values())}"
                          f" in apparmor_parser -p; {problems[:2]}")
     assert not wrong, "\n".join(wrong)
 
@@ -91,11 +98,8 @@ def test_own_profile_with_hat_reads_like_apparmor_parser(tmp_path):
     path = tmp_path / "usr.sbin.nginx"
     path.write_text(HAT_PROFILE)
     fs = LiveFs(None)
-    mine, problems = load_profiles(fs, [str(path)])
-    pre = subprocess.run([PARSER, "-p", str(path)], capture_output=True, text=True, check=True).stdout
-    reader = _Reader(fs, None)
-    reader._statements(SourceFile("-p", pre.encode()))
-    assert problems == [] and _rules(mine) == _rules(reader.profiles)
+    mine, problems, theirs = _both_ways(fs, str(path))
+    assert problems == [] and _rules(mine) == _rules(theirs)
     nginx = mine[0]
     assert nginx.decide("/var/www/shop/a.html", "r", False)[0] is True
     allowed, rule = nginx.decide("/var/www/shop/.git/config", "r", False)
@@ -157,11 +161,8 @@ def test_php_fpm_child_profiles_read_like_apparmor_parser(tmp_path):
     path = tmp_path / "php-fpm"
     path.write_text(text.replace("include if exists <php-fpm.d>", f'include if exists "{tmp_path}/php-fpm.d"'))
     fs = LiveFs(None)
-    mine, problems = load_profiles(fs, [str(path)])
-    pre = subprocess.run([PARSER, "-p", str(path)], capture_output=True, text=True, check=True).stdout
-    reader = _Reader(fs, None)
-    reader._statements(SourceFile("-p", pre.encode()))
-    assert problems == [] and _rules(mine) == _rules(reader.profiles)
+    mine, problems, theirs = _both_ways(fs, str(path))
+    assert problems == [] and _rules(mine) == _rules(theirs)
     [fpm] = mine
     assert fpm.complain and not fpm.unknown and list(fpm.children) == ["www"]
     www = fpm.children["www"]
