@@ -252,7 +252,8 @@ def nginx_targets(reading, *, places: bool = True) -> list[NginxTarget]:
     targets: list[NginxTarget] = []
     for item in reading.of("nginx"):
         config = item.tree
-        validate(config, item.diags, nginx_unloaded_directives)
+        validate(config, item.diags, nginx_unloaded_directives,
+                 named_main=item.config.role == "main" and not item.config.found)
         conf_prefix = config.prefix.rstrip("/") or "/"
         target = NginxTarget(config, build_model(config.nodes, conf_prefix=conf_prefix, places=places))
         target.waf = _waf(target, item.diags)

@@ -36,8 +36,10 @@ _APACHE_LINE = re.compile(
     rb"ProxyPass|ErrorLog|CustomLog|LogLevel|AddHandler|AddType)[ \t])", re.M)
 _APACHE_MAIN = re.compile(rb"^[ \t]*ServerRoot[ \t]", re.M)
 _NGINX_MAIN = re.compile(rb"^[ \t]*(events|http)[ \t]*\{", re.M)
-# a statement ending in `;` or opening a block, the way every nginx file has them
-_NGINX_STATEMENT = re.compile(rb"^[ \t]*[a-z_][a-z0-9_]*(?:[ \t][^\n#]*)?[;{][ \t]*(?:#[^\n]*)?\r?$", re.M)
+# a statement ending in `;` or opening a block, the way every nginx file has them (or a
+# block on one line: `upstream php { server unix:/run/php/php-fpm.sock; }`)
+_NGINX_STATEMENT = re.compile(rb"^[ \t]*[a-z_][a-z0-9_]*(?:[ \t][^\n#]*)?(?:[;{]|\{[^\n#]*\})[ \t]*(?:#[^\n]*)?\r?$",
+                              re.M)
 _INI_SECTION = re.compile(rb"^[ \t]*\[[^\]\n]+\][ \t]*\r?$", re.M)
 # php-fpm's own entries (a pool file, php-fpm.conf): INI lines no nginx or Apache file has
 _FPM_LINE = re.compile(rb"^[ \t]*(listen|pm|pm\.max_children|listen\.(owner|group|mode|acl_users|acl_groups)|"

@@ -34,6 +34,7 @@ def inputs_json(reading) -> dict:
             "read_beside": config.mount[1] if config.mount else None,
             "from_this_machine": _machine_files(item),
             "unit": _unit_json(reading.unit_of(config.path)),
+            "servers": _nginx_servers(item),
         })
     for item in reading.fpm:
         configs.append({
@@ -54,6 +55,15 @@ def inputs_json(reading) -> dict:
         "not_read": [{"path": s.path, "reason": s.reason} for s in inputs.skipped],
         "apps": list(reading.apps),
     }
+
+
+def _nginx_servers(item) -> int | None:
+    """How many `server` blocks an nginx configuration's http blocks hold (None: not nginx)."""
+    if item.config.server != "nginx":
+        return None
+    from confcheck.parsers.syntax import effective_children
+    return sum(1 for http in effective_children(item.tree.nodes) if http.name == "http"
+               for node in effective_children(http.children) if node.name == "server")
 
 
 def _pool_json(pool) -> dict:
@@ -117,6 +127,8 @@ def _item_text(item, name, reading) -> str:
             text += f" + {more} included file{'s' if more != 1 else ''}"
         if item.config.role == "dump":
             text += " (nginx -T output)"
+        if _nginx_servers(item) == 0:
+            text += " (no server block: nothing answers requests)"
     else:
         text += " (alone)"
     if item.config.mount and len(item.files) > 1:     # something was included through it

@@ -43,11 +43,22 @@ def _read_head(path: str) -> bytes:
 def _config(path: str, server: str | None, *, named: bool) -> Config:
     """The file at `path` as a Config; a found file that is neither server's is one of
     role "foreign": a main may still include it (an all-comment module .conf), else
-    confcheck.inputs.read lists it as not read."""
-    kind = kind_of(os.path.basename(path), _read_head(path), server, named=named)
+    confcheck.inputs.read lists it as not read. A file the user named that holds no
+    directive at all is bad input: checking it would look like a clean pass of a config."""
+    head = _read_head(path)
+    if named and _no_directive(head) and os.path.getsize(path) == len(head):
+        raise InputError(f"{path}:1:1: no directive in it ({'empty' if not head.strip() else 'only comments'}): "
+                         "nothing to check (nginx and Apache refuse to start with it as their main config)")
+    kind = kind_of(os.path.basename(path), head, server, named=named)
     if kind is None:
         return Config(server or "", "foreign", path, found=True)
     return Config(kind.server, kind.role, path, found=not named)
+
+
+def _no_directive(data: bytes) -> bool:
+    """Every line is blank or a comment (a UTF-8 BOM aside): nginx and Apache read nothing from it."""
+    text = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+    return all(not line.strip() or line.lstrip().startswith(b"#") for line in text.splitlines())
 
 
 def resolve(request: InputRequest, stdin=None) -> Inputs:

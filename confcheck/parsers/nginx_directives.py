@@ -418,13 +418,14 @@ def load_module_paths(nodes: list[Node]) -> list[str]:
     return [n.args[0].value for n in effective_children(nodes) if n.name == "load_module" and n.args]
 
 
-def validate(config, diags: Diagnostics, unloaded=None) -> None:
+def validate(config, diags: Diagnostics, unloaded=None, *, named_main: bool = False) -> None:
     """Validate a loaded NginxConfig: the main file in the main context, a
     lone vhost or snippet file where its directives belong. `unloaded(paths)`:
     the directives of the dynamic modules these `load_module` paths leave out
     (coverage.nginx_unloaded_directives); asked only of a main configuration,
-    as a lone file does not say which modules its server loads."""
-    main = config.main.source.path.rsplit("/", 1)[-1] == "nginx.conf"
+    as a lone file does not say which modules its server loads. `named_main`: the user named
+    this file, holding an http or events block, as the config nginx is started with (-c)."""
+    main = named_main or config.main.source.path.rsplit("/", 1)[-1] == "nginx.conf"
     context = () if main else snippet_context(config.nodes)
     missing = unloaded(load_module_paths(config.nodes)) if main and unloaded else frozenset()
     validate_nginx(config.nodes, diags, context=context, main=main, unloaded=missing)

@@ -1,0 +1,60 @@
+"""Ordinary invocations an admin types that no other test covers (session 24, s24-wild):
+each once ended in a traceback, a wrong exit code, a silent skip or a wrong "clean"."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+from cc_helpers import run_cli
+
+
+def _write(path: str, data: bytes) -> str:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as fh:
+        fh.write(data)
+    return path
+
+
+def _nginx_t(conf: str, tmp: str) -> subprocess.CompletedProcess:
+    """The real `nginx -t` on `conf` (its own error log and pid file, nothing of the machine's)."""
+    return subprocess.run(["/usr/sbin/nginx", "-t", "-c", conf, "-g",
+                           f"pid {tmp}/nginx.pid; error_log {tmp}/error.log;"],
+                          capture_output=True, timeout=60)
+
+
+def test_a_named_config_with_no_directive_is_bad_input_not_a_clean_pass(tree_dir):
+    empty = _write(os.path.join(tree_dir, "site.conf"), b"")
+    comments = _write(os.path.join(tree_dir, "old.conf"), b"\xef\xbb\xbf# server { listen 80; }\r\n\n  # gone\n")
+    assert _nginx_t(empty, tree_dir).returncode != 0          # nginx: no "events" section
+    for args in (("scan", "--config", empty), ("scan", empty), ("scan", "--no-fs", "--server", "apache", comments),
+                 ("fix", "--diff", "--config", empty), ("why", "--config", comments, "http://x/")):
+        proc = run_cli(*args)
+        assert proc.returncode == 2, (args, proc.stdout, proc.stderr)
+        assert b":1:1: no directive in it" in proc.stderr and b"Traceback" not in proc.stderr, proc.stderr
+    # found by a directory search, an empty file is just one file of the folder
+    _write(os.path.join(tree_dir, "conf.d", "empty.conf"), b"")
+    _write(os.path.join(tree_dir, "conf.d", "up.conf"), b"upstream app { server 127.0.0.1:9000; }\n")
+    proc = run_cli("scan", "--no-fs", os.path.join(tree_dir, "conf.d"))
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_a_named_main_without_events_is_refused_as_nginx_refuses_it(tree_dir):
+    conf = _write(os.path.join(tree_dir, "site-main.conf"),
+                  b"http {\n    server {\n        listen 8080;\n        root /var/www/html;\n    }\n}\n")
+    real = _nginx_t(conf, tree_dir)
+    assert real.returncode != 0 and b'no "events" section' in real.stderr
+    proc = run_cli("scan", "--no-fs", "--config", conf)
+    assert proc.returncode == 2, proc.stdout
+    assert b'site-main.conf:1:1: no "events" section in configuration' in proc.stdout, proc.stdout
+
+
+def test_a_main_with_no_server_block_says_nothing_answers(tree_dir):
+    conf = _write(os.path.join(tree_dir, "nginx.conf"), b"events {}\nhttp {\n    access_log off;\n}\n")
+    assert _nginx_t(conf, tree_dir).returncode == 0            # nginx starts, and listens nowhere
+    proc = run_cli("scan", "--no-fs", "--config", conf)
+    assert proc.returncode == 0, proc.stderr
+    assert b"nginx.conf (no server block: nothing answers requests)" in proc.stdout.splitlines()[0], proc.stdout
+    doc = json.loads(run_cli("scan", "--no-fs", "--config", conf, "--format", "json").stdout)
+    assert doc["inputs"]["configs"][0]["servers"] == 0
