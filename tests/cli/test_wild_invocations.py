@@ -58,3 +58,49 @@ def test_a_main_with_no_server_block_says_nothing_answers(tree_dir):
     assert b"nginx.conf (no server block: nothing answers requests)" in proc.stdout.splitlines()[0], proc.stdout
     doc = json.loads(run_cli("scan", "--no-fs", "--config", conf, "--format", "json").stdout)
     assert doc["inputs"]["configs"][0]["servers"] == 0
+
+
+def _real_nginx(tmp: str, http_body: str, urls: list[str]) -> list[str]:
+    """Start the real nginx on `http_body` inside a fresh network namespace (only loopback)
+    and fetch each URL with curl: the status, or "refused" when nothing accepts the connection."""
+    conf = _write(os.path.join(tmp, "real.conf"), (
+        f"pid {tmp}/real.pid;\nerror_log {tmp}/real.err;\nevents {{}}\n"
+        f"http {{\n    access_log off;\n{http_body}}}\n").encode())
+    script = (f"ip link set lo up && /usr/sbin/nginx -c {conf} && sleep 0.3; "
+              + "; ".join(f"curl -s -o /dev/null -w '%{{http_code}}\\n' '{u}' || true" for u in urls)
+              + f"; kill $(cat {tmp}/real.pid)")
+    out = subprocess.run(["unshare", "-n", "sh", "-c", script], capture_output=True, timeout=60)
+    return ["refused" if line == b"000" else line.decode() for line in out.stdout.split()]
+
+
+LISTENS = """    server { listen 8080 default_server; listen [::]:8080 default_server; server_name a.test; return 200 a; }
+    server { listen [::1]:8080; server_name b.test; return 204; }
+    server { listen 127.0.0.1:8081; return 403; }
+"""
+
+
+def test_why_to_an_ip_literal_goes_where_the_connection_goes(tree_dir):
+    urls = ["http://[::1]:8080/", "http://127.0.0.5:8080/", "http://[0:0:0:0:0:0:0:1]:8080/",
+            "http://127.0.0.1:8081/", "http://127.0.0.2:8081/", "http://[::1]:8081/"]
+    real = _real_nginx(tree_dir, LISTENS, urls)
+    assert real == ["204", "200", "204", "403", "refused", "refused"], real
+    conf = _write(os.path.join(tree_dir, "nginx.conf"), f"events {{}}\nhttp {{\n{LISTENS}}}\n".encode())
+    for url, status in zip(urls, real):
+        proc = run_cli("why", "--no-fs", "--config", conf, url, "--format", "json")
+        if status == "refused":
+            assert proc.returncode == 2 and b"nothing listens on " in proc.stderr, (url, proc.stdout, proc.stderr)
+        else:
+            assert json.loads(proc.stdout)["status"] == int(status), (url, proc.stdout)
+
+
+def test_a_raw_control_character_in_a_why_url_is_a_malformed_url(tree_dir):
+    conf = _write(os.path.join(tree_dir, "nginx.conf"), f"events {{}}\nhttp {{\n{LISTENS}}}\n".encode())
+    # curl refuses each of these URLs (exit 3); nginx answers the raw bytes 400 (a LF ends the request line)
+    for url in ("http://a.test:8080/priv\nate", "http://a.test:8080/a\tb", "http://a.test:8080/a\x01b",
+                "http://a.test:8080/a\x7f", "http://a.te\rst:8080/"):
+        assert subprocess.run(["curl", "-s", url], capture_output=True).returncode == 3
+        proc = run_cli("why", "--no-fs", "--config", conf, url)
+        assert proc.returncode == 2, (url, proc.stdout)
+        assert b"a raw control character (U+00" in proc.stderr and b"percent-encode it" in proc.stderr, proc.stderr
+    encoded = run_cli("why", "--no-fs", "--config", conf, "http://a.test:8080/a%0Ab", "--format", "json")
+    assert json.loads(encoded.stdout)["status"] == 200

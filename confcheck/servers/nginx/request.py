@@ -46,6 +46,13 @@ class Request:
     def parse(cls, url: str, method: str = "GET", headers: dict[str, str] | None = None,
               client_ip: str = "127.0.0.1") -> "Request":
         method = _method(method)
+        control = next((c for c in url if c < " " or c == "\x7f"), None)
+        if control is not None:
+            # urlsplit drops tabs and newlines (as browsers do) and a browser percent-encodes
+            # the other controls, while curl refuses them all and nginx answers a raw one 400:
+            # no answer is the one the user meant
+            raise RequestError(f"malformed URL {url!r}: a raw control character (U+{ord(control):04X}) at "
+                               f"character {url.index(control) + 1}; percent-encode it (%{ord(control):02X})")
         try:
             parts = urlsplit(url)
         except ValueError as exc:       # an unclosed [IPv6 host, for one

@@ -94,13 +94,50 @@ class ServerIndex:
         group = self._groups.get(key)
         if group is None:
             if key_addr != "*":
-                pairs = ([(s, l) for s, l in on_port if l.addr.strip("[]") == key_addr]
-                         or [(s, l) for s, l in on_port if l.addr == "*"] or on_port)
+                pairs = _reaching(on_port, parse_address(key_addr))
+                if not pairs:
+                    raise RequestError(f"nothing listens on {_at(key_addr, request.port)} (listen "
+                                       + ", ".join(sorted({_shown(l) for _s, l in on_port})) + ")")
             else:
                 # The destination address is unknown for a name: the wildcard socket's servers.
                 pairs = [(s, l) for s, l in on_port if l.addr == "*"] or on_port
             group = self._groups[key] = _Group(pairs)
         return group
+
+
+def _reaching(on_port: list, dest) -> list:
+    """The (server, listen) pairs of one port a connection to the IP `dest` reaches: the
+    listens on that very address, else the wildcard of its family (`listen 80` is IPv4's
+    0.0.0.0, `[::]:80` IPv6's unless ipv6only=off); a listen naming a host is resolved by
+    nginx at start, so with one of those any pair may be the one (the old guess)."""
+    exact, wild, named = [], [], False
+    for pair in on_port:
+        listen = pair[1]
+        addr = listen.addr
+        if addr == "*":
+            if dest.version == 4:
+                wild.append(pair)
+            continue
+        ip = parse_address(addr.strip("[]"))
+        if ip is None:
+            named = named or not addr.startswith("unix:")
+        elif ip == dest:
+            exact.append(pair)
+        elif ip.is_unspecified and (ip.version == dest.version or _dual_stack(listen)):
+            wild.append(pair)
+    return exact or wild or (on_port if named else [])
+
+
+def _dual_stack(listen) -> bool:
+    return listen.node is not None and any(a.value == "ipv6only=off" for a in listen.node.args[1:])
+
+
+def _shown(listen) -> str:
+    return str(listen.port) if listen.addr == "*" else _at(listen.addr, listen.port)
+
+
+def _at(addr: str, port: int) -> str:
+    return (f"[{addr}]" if ":" in addr and not addr.startswith("unix:") else addr) + f":{port}"
 
 
 def select_server(http: Http, request: Request) -> Selection:
