@@ -14,7 +14,8 @@ DOC = RuleDoc(
          "`ErrorLog`, `CustomLog`, `TransferLog`) and TLS files that do not exist "
          "(`ssl_certificate`, `ssl_certificate_key`, `ssl_trusted_certificate`, "
          "`ssl_client_certificate`, `ssl_dhparam`, `ssl_password_file`; mod_ssl's "
-         "`SSLCertificateFile`, `SSLCertificateKeyFile`, `SSLCACertificateFile`, ...), on the "
+         "`SSLCertificateFile`, `SSLCertificateKeyFile`, `SSLCACertificateFile`, ...) and mod_mime's "
+         "`TypesConfig` file, on the "
          "machine the configuration is read on (`--root`: in the image).",
     why="The server opens these while reading its configuration: `nginx -t` and `apache2 -t` "
         "refuse the configuration (`open() \"/var/log/shop/error.log\" failed (2: No such file "

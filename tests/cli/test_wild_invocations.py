@@ -104,3 +104,56 @@ def test_a_raw_control_character_in_a_why_url_is_a_malformed_url(tree_dir):
         assert b"a raw control character (U+00" in proc.stderr and b"percent-encode it" in proc.stderr, proc.stderr
     encoded = run_cli("why", "--no-fs", "--config", conf, "http://a.test:8080/a%0Ab", "--format", "json")
     assert json.loads(encoded.stdout)["status"] == 200
+
+
+def _apache_conf(base: str, types_line: str) -> str:
+    return _write(os.path.join(base, "conf", "httpd.conf"), f"""ServerRoot {base}
+PidFile {base}/run/httpd.pid
+ErrorLog {base}/logs/error.log
+LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so
+LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
+LoadModule mime_module /usr/lib/apache2/modules/mod_mime.so
+LoadModule negotiation_module /usr/lib/apache2/modules/mod_negotiation.so
+User www-data
+Group www-data
+ServerName site.test
+Listen 127.0.0.1:8089
+{types_line}
+DocumentRoot {base}/www
+<Directory {base}/www>
+    Options MultiViews
+    Require all granted
+</Directory>
+""".encode())
+
+
+def _real_apache(base: str, conf: str, url: str) -> str:
+    script = (f"ip link set lo up && /usr/sbin/apache2 -f {conf} -k start && sleep 0.5; "
+              f"curl -s -o /dev/null -w '%{{http_code}}\\n' '{url}' || true; "
+              f"test -f {base}/run/httpd.pid && kill $(cat {base}/run/httpd.pid)")
+    out = subprocess.run(["unshare", "-n", "sh", "-c", script], capture_output=True, timeout=60)
+    return "refused" if out.stdout.strip() == b"000" else out.stdout.decode().strip()
+
+
+def test_multiviews_reads_the_types_config_relative_to_server_root(tree_dir):
+    for folder in ("run", "logs", "www"):
+        os.makedirs(os.path.join(tree_dir, folder), mode=0o755)
+    _write(os.path.join(tree_dir, "www", "readme.txt"), b"hello\n")
+    conf = _apache_conf(tree_dir, "TypesConfig conf/mime.types")
+    url = "http://127.0.0.1:8089/readme"
+
+    # the file is missing: Apache does not start (AH01597), and scan says so at the TypesConfig line
+    assert _real_apache(tree_dir, conf, url) == "refused"
+    assert b"AH01597" in open(os.path.join(tree_dir, "logs", "error.log"), "rb").read()
+    doc = json.loads(run_cli("scan", "--config", conf, "--format", "json").stdout)
+    missing = [f for f in doc["findings"] if f["rule"] == "FS110" and "AH01597" in f["message"]]
+    assert [(f["line"], f["fs_path"]) for f in missing] == [(12, f"{tree_dir}/conf/mime.types")], doc["findings"]
+
+    # with it, MultiViews negotiates readme to readme.txt as Apache does: a status, not null
+    _write(os.path.join(tree_dir, "conf", "mime.types"), b"text/plain\t\t\t\ttxt\n")
+    real = _real_apache(tree_dir, conf, url)
+    assert real == "200", real
+    answer = json.loads(run_cli("why", "--config", conf, url, "--format", "json").stdout)
+    assert answer["status"] == 200, answer
+    gone = json.loads(run_cli("why", "--config", conf, "http://127.0.0.1:8089/nothing", "--format", "json").stdout)
+    assert gone["status"] == 404, gone

@@ -189,7 +189,9 @@ CASES = [
                    ("http://localhost/nextcloud/.well-known/acme-challenge/tok", G),
                    ("http://localhost/nextcloud/.htaccess", G), ("http://localhost/nextcloud/occ", G),
                    ("http://localhost/nextcloud/remote/webdav", G), ("http://localhost/nextcloud/status", G),
-                   ("http://localhost/nextcloud/core/", G))),
+                   ("http://localhost/nextcloud/core/", G)),
+         # MultiViews reads the TypesConfig file (/etc/mime.types) to know these are 404
+         known=("http://localhost/nextcloud/remote/webdav", "http://localhost/nextcloud/status")),
     Case("drupal-2002-htaccess", "apache", "github drupal/drupal .htaccess (revision 1.39, 2002)", "GPL-2.0-or-later",
          {"/var/www/html/.htaccess": "apache/drupal-2002.htaccess", **HTACCESS_SITE},
          modules=("rewrite",),

@@ -67,6 +67,7 @@ class Case:
     edits: tuple[tuple[str, str, str], ...] = ()         # (path, old, new): a step the documentation gives
     remove: tuple[str, ...] = ()      # files of Debian's tree the documentation removes
     hosts: tuple[str, ...] = ()       # names the config resolves at start (given 127.0.0.2 in /etc/hosts)
+    known: tuple[str, ...] = ()       # request URLs `why` must answer with a status (once null: NOTES.md)
 
 
 def _certificate(cache: Path) -> tuple[bytes, bytes]:
@@ -110,6 +111,10 @@ class Image:
         # the accounts the worker runs as, for confcheck's --root view
         for name in ("passwd", "group"):
             shutil.copyfile(f"/etc/{name}", etc / name)
+        if case.server == "apache":
+            # Debian's apache2 depends on media-types, whose /etc/mime.types mime.conf's TypesConfig
+            # names: without it Apache does not start (AH01597), so the image has it as the machine does
+            shutil.copyfile("/etc/mime.types", etc / "mime.types")
         for dest, data in case.files.items():
             self.put(dest, (DATA / data).read_bytes())
         for path, old, new in case.edits:

@@ -105,6 +105,7 @@ class ApacheConf:
     vhosts: list[Server]
     modules: set[str]
     errors: list[tuple[str, Node | None]] = field(default_factory=list)   # start-up failures we model
+    server_root: str = "/"     # ServerRoot (server view): relative paths of the configuration start there
     # vhosts.select's per-address groups and name indexes, built on first use
     select_cache: dict = field(default_factory=dict, repr=False)
     # what the rules derive from this configuration once and share (analyzers/apache/_common.py)
@@ -351,7 +352,7 @@ def build(config, modules: set[str], fs=None) -> ApacheConf:
     vhosts: list[Server] = []
     for node in _vhost_nodes(config.nodes, b):
         vhosts.append(b.server(node, b.items(node.children, "vhost")))
-    return ApacheConf(main, vhosts, modules, b.errors)
+    return ApacheConf(main, vhosts, modules, b.errors, config.server_root or "/")
 
 
 def _vhost_nodes(nodes, b: _Builder):

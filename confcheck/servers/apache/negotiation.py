@@ -17,11 +17,24 @@ negotiation algorithm's quality arithmetic is not modelled).
 
 from __future__ import annotations
 
+import posixpath
+
 from confcheck.servers.outcome import Final
 
 _KINDS = {"addtype": "type", "addhandler": "handler", "addlanguage": "language", "addencoding": "encoding",
           "addcharset": "charset"}
 DEBIAN_TYPES = "/etc/mime.types"     # Debian's mods-available/mime.conf: TypesConfig /etc/mime.types
+
+
+def types_config(conf):
+    """(TypesConfig node or None, the file mod_mime reads). mod_mime reads the main server's
+    only (mime_post_config), relative to ServerRoot; without one, Debian's mime.conf's file
+    (a lone vhost is read without the mime.conf of the main it belongs to)."""
+    node = conf.main.last("typesconfig")
+    if node is None or not node.values:
+        return None, DEBIAN_TYPES
+    path = node.values[0]
+    return node, path if path.startswith("/") else posixpath.normpath(posixpath.join(conf.server_root, path))
 
 
 def extensions(st) -> dict[str, set[str]] | None:
@@ -32,8 +45,7 @@ def extensions(st) -> dict[str, set[str]] | None:
     if key in cache:
         return cache[key]
     conf = model.conf
-    node = conf.server_value(st.server, "typesconfig")
-    path = node.values[0] if node is not None and node.values else DEBIAN_TYPES
+    path = types_config(conf)[1]
     data = model.fs.read_bytes(path) if model.fs is not None else None
     if data is None:
         cache[key] = None
@@ -74,8 +86,10 @@ def multiviews(st, walk, lookup, opts_node):
         return None
     known = extensions(st)
     if known is None:
-        _unknown(st, opts_node, "MultiViews without the TypesConfig file (which extensions mod_mime knows "
-                                "decides the variants)")
+        _unknown(st, opts_node, f"MultiViews without the TypesConfig file {types_config(st.model.conf)[1]} "
+                                "(which extensions mod_mime knows decides the variants)"
+                                + ("; config-only: the disk is not read" if st.model.fs is None else
+                                   "; it is missing here, and Apache with mod_mime does not start without it"))
     handlers = {ext for ext, *_ in walk.conf.add_handlers}
     uri_dir = st.uri.rsplit("/", 1)[0]
     variants = []

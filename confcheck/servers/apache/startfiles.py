@@ -8,6 +8,8 @@ Measured with Apache 2.4 (`apache2 -t`):
   `syslog` open no file.
 * mod_ssl's file directives are checked while they are read (AH00526, "does
   not exist or is empty"), wherever they stand, when mod_ssl is loaded.
+* mod_mime's `TypesConfig` (the main server's, relative to ServerRoot) must open at
+  start (AH01597, `apache2 -k start`; `-t` does not read it).
 * `PidFile` in a missing directory is not checked by `-t` (only at start);
   `User`/`Group` are FS100's.
 """
@@ -37,6 +39,11 @@ def _log_dir(path: str) -> str:
 def start_files(conf, server_root: str) -> Iterator[StartFile]:
     """Every file `conf` (an ApacheConf, conditionals settled) makes httpd open
     or check at start, with what must exist of it."""
+    if "mime_module" in conf.modules:
+        from confcheck.servers.apache.negotiation import types_config
+        node, path = types_config(conf)
+        if node is not None:      # (Debian's default is only assumed for a lone vhost)
+            yield StartFile(node, path, "file", f"AH01597: could not open mime types config file {path}")
     ssl = "ssl_module" in conf.modules
     for server in [conf.main] + conf.vhosts:
         for node in server.scope:
