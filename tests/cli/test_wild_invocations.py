@@ -60,17 +60,21 @@ def test_a_main_with_no_server_block_says_nothing_answers(tree_dir):
     assert doc["inputs"]["configs"][0]["servers"] == 0
 
 
-def _real_nginx(tmp: str, http_body: str, urls: list[str]) -> list[str]:
+def _real_nginx(tmp: str, http_body: str, urls: list[str], headers: list[str | None] | None = None) -> list[str]:
     """Start the real nginx on `http_body` inside a fresh network namespace (only loopback)
-    and fetch each URL with curl: the status, or "refused" when nothing accepts the connection."""
+    and fetch each URL with curl (with its X-H header, if any): "STATUS LOCATION", or
+    "refused" when nothing accepts the connection."""
     conf = _write(os.path.join(tmp, "real.conf"), (
         f"pid {tmp}/real.pid;\nerror_log {tmp}/real.err;\nevents {{}}\n"
         f"http {{\n    access_log off;\n{http_body}}}\n").encode())
-    script = (f"ip link set lo up && /usr/sbin/nginx -c {conf} && sleep 0.3; "
-              + "; ".join(f"curl -s -o /dev/null -w '%{{http_code}}\\n' '{u}' || true" for u in urls)
-              + f"; kill $(cat {tmp}/real.pid)")
+    fetch = []
+    for url, header in zip(urls, headers or [None] * len(urls)):
+        extra = f" -H 'X-H: {header}'" if header else ""
+        fetch.append(f"curl -s -o /dev/null -w '%{{http_code}} %{{redirect_url}}\\n'{extra} '{url}' || true")
+    script = f"ip link set lo up && /usr/sbin/nginx -c {conf} && sleep 0.3; " + "; ".join(fetch) \
+        + f"; kill $(cat {tmp}/real.pid)"
     out = subprocess.run(["unshare", "-n", "sh", "-c", script], capture_output=True, timeout=60)
-    return ["refused" if line == b"000" else line.decode() for line in out.stdout.split()]
+    return ["refused" if line.startswith("000") else line.strip() for line in out.stdout.decode().splitlines()]
 
 
 LISTENS = """    server { listen 8080 default_server; listen [::]:8080 default_server; server_name a.test; return 200 a; }
@@ -82,7 +86,7 @@ LISTENS = """    server { listen 8080 default_server; listen [::]:8080 default_s
 def test_why_to_an_ip_literal_goes_where_the_connection_goes(tree_dir):
     urls = ["http://[::1]:8080/", "http://127.0.0.5:8080/", "http://[0:0:0:0:0:0:0:1]:8080/",
             "http://127.0.0.1:8081/", "http://127.0.0.2:8081/", "http://[::1]:8081/"]
-    real = _real_nginx(tree_dir, LISTENS, urls)
+    real = [line.split()[0] for line in _real_nginx(tree_dir, LISTENS, urls)]
     assert real == ["204", "200", "204", "403", "refused", "refused"], real
     conf = _write(os.path.join(tree_dir, "nginx.conf"), f"events {{}}\nhttp {{\n{LISTENS}}}\n".encode())
     for url, status in zip(urls, real):
@@ -157,3 +161,71 @@ def test_multiviews_reads_the_types_config_relative_to_server_root(tree_dir):
     assert answer["status"] == 200, answer
     gone = json.loads(run_cli("why", "--config", conf, "http://127.0.0.1:8089/nothing", "--format", "json").stdout)
     assert gone["status"] == 404, gone
+
+
+MAPS = """    map $uri $m {
+        default d;
+        /Exact e;
+        ~^/re/(?<tail>[a-z]+)$ r-$tail;
+        ~*^/CI/(\\d+) ci-$1;
+        ~^/both both-re;
+        /both/x both-exact;
+        include MAPDIR/keys.map;
+    }
+    map $http_x_h $h {
+        hostnames;
+        default d;
+        .example.com wild;
+        ~^www\\.(.+)$ re-$1;
+    }
+    server {
+        listen 8080;
+        location / {
+            if ($m = e) { return 201; }
+            if ($m = r-abc) { return 202; }
+            if ($m = ci-34) { return 203; }
+            if ($m = both-exact) { return 204; }
+            if ($m = both-re) { return 205; }
+            if ($m = i) { return 206; }
+            if ($m = ir-x) { return 207; }
+            if ($h = wild) { return 208; }
+            if ($h = re-foo.org) { return 209; }
+            return 200;
+        }
+        location ~ ^/cap/(.*)$ {
+            if ($m = d) { return 301 /x/$1; }
+            return 302 /y/$1;
+        }
+    }
+"""
+
+
+def test_map_keys_match_as_nginx_matches_them(tree_dir):
+    """Exact keys ignore case, regexes run in order after them, a regex's captures fill
+    the value ($1, named) and stay in the request, hostnames drops a trailing dot, and an
+    include's entries count."""
+    _write(os.path.join(tree_dir, "keys.map"), b"/inc i;\n~^/incre/(.+) ir-$1;\n~^/cap/q(.*) c;\n")
+    http = MAPS.replace("MAPDIR", tree_dir)
+    requests = [("/exact", None), ("/EXACT", None), ("/re/abc", None), ("/re/ABC", None), ("/CI/34x", None),
+                ("/both/x", None), ("/both/y", None), ("/inc", None), ("/incre/x", None), ("/nothing", None),
+                ("/", "a.example.com"), ("/", "www.foo.org"), ("/", "WWW.Foo.org"), ("/", "x.example.com."),
+                ("/cap/zz", None), ("/cap/qrs", None)]
+    urls = [f"http://127.0.0.1:8080{path}" for path, _ in requests]
+    real = [line.split() for line in _real_nginx(tree_dir, http, urls, [host for _, host in requests])]
+    assert [r[0] for r in real[:4]] == ["201", "201", "202", "200"] and real[-2:] == [
+        ["301", "http://127.0.0.1:8080/x/zz"], ["302", "http://127.0.0.1:8080/y/rs"]], real
+    conf = _write(os.path.join(tree_dir, "nginx.conf"), f"events {{}}\nhttp {{\n{http}}}\n".encode())
+    for url, (path, host), (status, *location) in zip(urls, requests, real):
+        extra = ("--header", f"X-H: {host}") if host else ()
+        doc = json.loads(run_cli("why", "--no-fs", "--config", conf, url, *extra, "--format", "json").stdout)
+        assert doc["status"] == int(status), (path, host, status, doc["reason"])
+        if location:        # a local target: nginx adds the scheme and host
+            assert doc["location"] == location[0].replace("http://127.0.0.1:8080", ""), (path, doc)
+
+
+def test_a_map_regex_the_model_cannot_compile_makes_the_answer_unknown(tree_dir):
+    conf = _write(os.path.join(tree_dir, "nginx.conf"), b"events {}\nhttp {\n    map $uri $m { default d; ~^/q\\Qa.b\\E q; }\n"
+                  b"    server { listen 8080; location / { if ($m = q) { return 401; } return 200; } }\n}\n")
+    assert _nginx_t(conf, tree_dir).returncode == 0          # PCRE2 knows \Q...\E; Python's re does not
+    doc = json.loads(run_cli("why", "--no-fs", "--config", conf, "http://s:8080/qa.b", "--format", "json").stdout)
+    assert doc["status"] is None and "the map at" in doc["reason"], doc

@@ -157,6 +157,10 @@ class State:
         if block is not None:
             self._maps[name] = ""   # a map that refers to itself ends here, as in nginx
             value = variables.map_lookup(block, variables.expand(block.args[0].value, self), self)
+            if value is None:           # the model cannot tell the entry: an unknown value, read here
+                self.unknown.add(name)
+                self.unknown_reads.append(name)
+                value = ""
         elif name in self.http.geos:
             value = variables.geo_lookup(self.http.geos[name], self)
         else:

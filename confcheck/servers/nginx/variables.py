@@ -135,6 +135,10 @@ _SOURCES = (("geoip2_", "the GeoIP2 database"), ("geoip_", "the GeoIP database")
 
 
 def source_of(name: str, state: "State") -> str:
+    block = state.http.maps.get(name)
+    if block is not None:
+        return (f"the map at {block.file}:{block.line}, whose entry for this request the model cannot tell "
+                "(a regex key it cannot compile, or an include it did not read)")
     for block_name in ("split_clients", "perl_set", "js_set"):
         for node in state.http.scope.children_nodes:
             if node.key == block_name and len(node.values) >= 2 and node.values[-1 if block_name == "split_clients" else 0].lstrip("$") == name:
@@ -199,37 +203,48 @@ def _cookie(header: str, key: str) -> str:
     return ""
 
 
-def map_lookup(block, source_value: str, state: "State") -> str:
-    """Evaluate a `map $src $dst { ... }` block for one value."""
+def map_lookup(block, source_value: str, state: "State") -> str | None:
+    """Evaluate a `map $src $dst { ... }` block for one value (ngx_http_map_module.c); None
+    when the model cannot tell which entry nginx picks (a regex key it cannot compile, an
+    include it did not read).
+
+    Exact and wildcard keys are lower-cased when read and the value when looked up (the
+    hash is case-insensitive); with `hostnames` one trailing dot of the value is dropped;
+    regexes are tried in order after them, on the value as it is. A regex with groups that
+    matches leaves its captures in the request ($1, named ones), as ngx_http_regex_exec does."""
+    from confcheck.parsers.syntax import effective_children
+    from confcheck.servers.nginx.conf import BadRegex, compile_regex
     default = ""
     hostnames = False
     exact: dict[str, str] = {}
-    patterns: list[tuple[re.Pattern, str]] = []
+    patterns: list[tuple[re.Pattern | None, str]] = []
     wild: list[tuple[str, str]] = []
-    for entry in block.children or []:
+    for entry in effective_children(block.children):
         key = entry.name
         value = entry.args[0].value if entry.args else ""
         if key == "default":
             default = value
         elif key == "hostnames":
             hostnames = True
-        elif key in ("volatile", "include"):
+        elif key == "volatile":
             continue
+        elif key == "include":
+            return None         # an include the loader did not follow: its entries are unknown
         elif key.startswith("~"):
             caseless = key.startswith("~*")
-            pattern = key[2:] if caseless else key[1:]
             try:
-                from confcheck.servers.nginx.conf import compile_regex
-                patterns.append((compile_regex(pattern, caseless), value))
-            except Exception:  # noqa: BLE001 - a bad regex never matches; nginx refuses to start
-                continue
+                patterns.append((compile_regex(key[2:] if caseless else key[1:], caseless), value))
+            except BadRegex:
+                patterns.append((None, value))
         elif key.startswith("\\"):
-            exact[key[1:]] = value
+            exact.setdefault(key[1:].lower(), value)
         elif hostnames and ("*" in key or key.startswith(".")):
-            wild.append((key, value))
+            wild.append((key.lower(), value))
         else:
-            exact[key] = value
-    probe = source_value.lower() if hostnames else source_value
+            exact.setdefault(key.lower(), value)
+    if hostnames and source_value.endswith("."):
+        source_value = source_value[:-1]
+    probe = source_value.lower()
     if probe in exact:
         return expand(exact[probe], state)
     for key, value in wild:
@@ -237,8 +252,13 @@ def map_lookup(block, source_value: str, state: "State") -> str:
         if wildcard_match(key, probe):
             return expand(value, state)
     for pattern, value in patterns:
+        if pattern is None:
+            return None         # nginx compiled it (it started); whether it matches is unknown here
         match = pattern.search(source_value)
         if match:
+            if pattern.groups:
+                state.captures, state.capture_whole = match.groups(), match.group(0)
+                state.named_captures = {**state.named_captures, **match.groupdict()}
             return expand(value, state)
     return expand(default, state)
 
