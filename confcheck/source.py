@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 import os
+import stat as _stat
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -19,6 +20,50 @@ from functools import cached_property
 # Each line's indentation (spaces and tabs), any other leading whitespace, and
 # its first visible byte (empty for a blank line).
 _LINE_START = re.compile(rb"^([ \t]*)([^\S\n]*)(\S?)", re.MULTILINE)
+
+
+MAX_LINKS = 40       # the kernel's own limit on links met resolving one path
+
+
+def resolve_in_root(root: str, path: str) -> str:
+    """Where the server path `path` lives under the image `root` (no trailing slash): every
+    link met on the way, the last component's too, resolved inside the root (an absolute
+    target starts again at the root, `..` stops there), as chroot or a container sees it;
+    a Debian image's `sites-enabled/x -> /etc/nginx/sites-available/x` must not open this
+    machine's file. What is missing is kept as written, so opening it fails as it would."""
+    todo = [c for c in path.split("/") if c not in ("", ".")]
+    todo.reverse()          # a stack: the next component at the end
+    cur: list[str] = []     # resolved components under the root
+    links = 0
+    while todo:
+        comp = todo.pop()
+        if comp == "..":
+            if cur:
+                cur.pop()
+            continue
+        cand = root + "/" + "/".join(cur + [comp])
+        try:
+            st = os.lstat(cand)
+        except OSError:
+            cur.append(comp)
+            cur.extend(reversed(todo))
+            break
+        if _stat.S_ISLNK(st.st_mode) and links < MAX_LINKS:
+            links += 1
+            target = os.readlink(cand)
+            if target.startswith("/"):
+                cur = []
+            todo.extend(reversed([c for c in target.split("/") if c not in ("", ".")]))
+            continue
+        cur.append(comp)
+    return root + ("/" + "/".join(cur) if cur else "")
+
+
+def named_in_root(root: str, path: str) -> str:
+    """`path` under the image `root` with its folders resolved and its own name kept: a
+    `sites-enabled` link is named as itself (and read at resolve_in_root's answer)."""
+    head, name = os.path.split(os.path.normpath(path))
+    return resolve_in_root(root, head).rstrip("/") + "/" + name
 
 
 class SourceFile:

@@ -25,6 +25,8 @@ import stat as _stat
 import struct
 from typing import Iterator
 
+from confcheck.source import resolve_in_root
+
 from .model import DIR, FILE, LINK, OTHER, AclEntry, Meta, NotChecked
 
 _ACL_XATTR = "system.posix_acl_access"
@@ -140,36 +142,8 @@ class LiveFs:
             return cached
         if len(self._dir_cache) > 65536:
             self._dir_cache.clear()
-        root = self.root
-        assert root is not None
-        todo = [c for c in path.split("/") if c not in ("", ".")]
-        todo.reverse()          # a stack: next component at the end
-        cur: list[str] = []     # resolved components under the root
-        links = 0
-        while todo:
-            comp = todo.pop()
-            if comp == "..":
-                if cur:
-                    cur.pop()
-                continue
-            cand = root + "/" + "/".join(cur + [comp])
-            try:
-                st = os.lstat(cand)
-            except OSError:
-                # Let the final lstat fail the way the server would.
-                cur.append(comp)
-                cur.extend(reversed(todo))
-                break
-            if _stat.S_ISLNK(st.st_mode) and links < _MAX_LINKS:
-                links += 1
-                target = os.readlink(cand)
-                if target.startswith("/"):
-                    cur = []
-                parts = [c for c in target.split("/") if c not in ("", ".")]
-                todo.extend(reversed(parts))
-                continue
-            cur.append(comp)
-        host = root + ("/" + "/".join(cur) if cur else "")
+        assert self.root is not None
+        host = resolve_in_root(self.root, path)
         self._dir_cache[path] = host
         return host
 

@@ -30,10 +30,24 @@ def is_candidate(folder: str, name: str) -> bool:
 
 
 def local_path(path: str, root: str | None) -> str:
-    """Where the server path `path` is read on this machine."""
+    """Where the server path `path` is read on this machine (under --root: with the image's
+    links resolved in the image, as confcheck.source.resolve_in_root says)."""
     if not root:
         return path
-    return os.path.join(root, os.path.abspath(path).lstrip("/"))
+    from confcheck.source import resolve_in_root
+    return resolve_in_root(os.path.abspath(root).rstrip("/"), os.path.abspath(path))
+
+
+def real_path(local: str, root: str | None) -> str:
+    """Where the bytes of the local path `local` live: os.path.realpath, but under --root
+    with the image's links resolved in the image (as the loaders read them)."""
+    if root:
+        top = os.path.abspath(root).rstrip("/")
+        here = os.path.abspath(local)
+        if here.startswith(top + "/"):
+            from confcheck.source import resolve_in_root
+            return resolve_in_root(top, here[len(top):])
+    return os.path.realpath(local)
 
 
 def server_path(local: str, root: str | None) -> str:

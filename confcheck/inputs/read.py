@@ -15,6 +15,7 @@ import os
 from dataclasses import dataclass, field
 
 from confcheck.inputs.model import Config, Inputs, Skipped
+from confcheck.inputs.paths import real_path
 from confcheck.source import Diagnostics
 
 
@@ -136,7 +137,7 @@ def read_inputs(inputs: Inputs, *, context_base: str | None = None, server: str 
     for config in configs:
         if config.role in ("main", "dump"):
             continue
-        real = os.path.realpath(config.path)
+        real = real_path(config.path, inputs.root)
         if real in read:            # read inside a main: its files list it
             continue
         if config.found and _not_enabled(config.path):
@@ -165,7 +166,7 @@ def _read_fpm(configs: list[Config], inputs: Inputs, reading: Reading) -> None:
     read: set[str] = set()
     named_ini = [c.path for c in configs if c.role == "ini"]
     for config in sorted((c for c in configs if c.role != "ini"), key=lambda c: c.role != "main"):
-        if os.path.realpath(config.path) in read:
+        if real_path(config.path, inputs.root) in read:
             continue
         item = load(config, inputs.root, named_ini)
         reading.fpm.append(item)
@@ -178,7 +179,7 @@ def _fold_included(reading: Reading) -> None:
     earlier in the search includes). File sets are transitive, so being included by
     a config nothing includes (a root) is enough; configs including each other in a
     cycle are all kept."""
-    own = {id(item): os.path.realpath(item.config.path) for item in reading.loaded}
+    own = {id(item): real_path(item.config.path, reading.inputs.root) for item in reading.loaded}
     sets = {id(item): _realpaths(item) - {own[id(item)]} for item in reading.loaded}
     includers = {id(item): [other for other in reading.loaded if other is not item and own[id(item)] in sets[id(other)]]
                  for item in reading.loaded}
@@ -207,7 +208,7 @@ def _in_context(configs: list[Config], base: str, server: str | None, reading: R
     out: list[Config] = []
     used: set[int] = set()
     for config in configs:
-        real = os.path.realpath(config.path)
+        real = real_path(config.path, reading.inputs.root)
         hits = [i for i, item in enumerate(loaded) if real in _realpaths(item)]
         if not hits or config.role == "dump":
             out.append(config)

@@ -23,7 +23,7 @@ import os
 from confcheck.inputs.deploy import apache_mount, conf_dir_of, in_repository, nginx_mount
 from confcheck.inputs.kinds import kind_of
 from confcheck.inputs.model import Config, InputError, InputRequest, Inputs
-from confcheck.inputs.paths import CONFIG_DIR_NAMES, local_path, server_path
+from confcheck.inputs.paths import CONFIG_DIR_NAMES, local_path, real_path, server_path
 from confcheck.inputs.search import candidates
 
 STANDARD_NGINX = ("/etc/nginx/nginx.conf", "/usr/local/nginx/conf/nginx.conf", "/usr/local/etc/nginx/nginx.conf")
@@ -127,7 +127,7 @@ def resolve(request: InputRequest, stdin=None) -> Inputs:
             out.tree_notes[tree] = "no configuration in it: a served tree of the standard configuration"
         out.standard_reason = ("no PATH or --config names a configuration" if not empty else
                                "the PATHs named hold no configuration")
-    out.configs = _unique(configs)
+    out.configs = _unique(configs, root)
     for config in out.configs:
         _place(config, out.configs, root)
     return out
@@ -158,11 +158,11 @@ def _standard_fpm(root: str | None) -> list[Config]:
     return out
 
 
-def _unique(configs: list[Config]) -> list[Config]:
+def _unique(configs: list[Config], root: str | None) -> list[Config]:
     seen: set[tuple[str, str]] = set()
     out = []
     for config in configs:
-        key = (os.path.realpath(config.path) if config.role != "dump" else config.path + str(id(config)),
+        key = (real_path(config.path, root) if config.role != "dump" else config.path + str(id(config)),
                config.role)
         if key not in seen:
             seen.add(key)

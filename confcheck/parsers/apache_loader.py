@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
 from confcheck.gcpause import gc_paused
-from confcheck.source import Diagnostics, SourceFile
+from confcheck.source import Diagnostics, SourceFile, named_in_root, resolve_in_root
 from confcheck.parsers.syntax import IncludedFile, Node, ParsedFile, effective_children
 from confcheck.parsers.apache_parser import ReadState, _test, module_names, parse_apache_state
 from confcheck.parsers.apache_args import arg_rule
@@ -117,20 +117,23 @@ class _Files:
             beside = self.mount[1] + path[len(self.mount[0]):]
             return beside if os.path.lexists(beside) or not os.path.lexists(path) else path
         if self.root and path.startswith("/"):
-            return self.root + path
+            return resolve_in_root(self.root, path)     # the image's links stay in the image
         return path
 
     def read(self, path: str) -> SourceFile | OSError:
         local = self.local(path)
-        cached = self.cache.get(local)
+        shown = local
+        if self.root and path.startswith("/") and not (self.mount and (path + "/").startswith(self.mount[0])):
+            shown = named_in_root(self.root, path)
+        cached = self.cache.get(shown)
         if cached is None:
             try:
                 with open(local, "rb") as fh:
                     data = fh.read()
-                cached = SourceFile(local, data, self.realpath(local))
+                cached = SourceFile(shown, data, self.realpath(local))
             except OSError as exc:
                 cached = exc
-            self.cache[local] = cached
+            self.cache[shown] = cached
         return cached
 
     def files(self) -> dict[str, SourceFile]:

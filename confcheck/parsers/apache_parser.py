@@ -214,10 +214,8 @@ class _Parser:
         n = len(data)
         lines = data.split(b"\n")
         last = len(lines) - 1          # lines[last] has no LF after it
-        pos = 0
-        if data.startswith(b"\xef\xbb\xbf"):
-            lines[0] = lines[0][3:]    # httpd skips a UTF-8 BOM (ap_pcfg_openfile)
-            pos = 3
+        pos = 0     # a UTF-8 BOM is read as part of the first word: httpd 2.4.57 refuses
+        # "Invalid command '\xef\xbb\xbfServerRoot'" (measured with apache2 -t)
         simple = self.simple_directive
         section = self.simple_section
         line = self.line

@@ -15,7 +15,8 @@ shared/reference/parsers.md):
 * every token, quoted or not, is unescaped the same way: `\\" \\' \\\\` give the
   character, `\\t \\r \\n` give the control character, other pairs stay as is.
 
-Additionally a UTF-8 BOM at offset 0 is skipped and the body of a
+A UTF-8 BOM at offset 0 is no whitespace: it starts the first word, as in
+nginx (which then refuses the unknown directive). The body of a
 `*_by_lua_block { ... }` directive is taken as one raw token (the Lua module
 reads it with its own scanner, so braces in Lua strings/comments don't count).
 
@@ -59,7 +60,6 @@ from confcheck.parsers.syntax import Arg, lazy_arg
 
 WORD, SEMI, LBRACE, RBRACE, COMMENT, LUA, ERROR, STMT = range(8)
 
-BOM = b"\xef\xbb\xbf"
 
 # One match per token, leading whitespace included, or per run of plain words
 # (with the ";" or "{" after them, if that comes next).  Groups: 1/2 plain
@@ -236,7 +236,7 @@ def _lex(data: bytes, text: bytes | str, pattern: re.Pattern, source: object) ->
     find = text.find
     new = object.__new__
     n = len(data)
-    pos = 3 if data.startswith(BOM) else 0
+    pos = 0     # a UTF-8 BOM starts the first word, as nginx 1.22 reads it: 'unknown directive "\ufeffevents"'
     out: list[tuple] = []
     append = out.append
     name = None             # the pending statement's name; None: the next word starts one

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
 from confcheck.gcpause import gc_paused
-from confcheck.source import Diagnostics, SourceFile
+from confcheck.source import Diagnostics, SourceFile, named_in_root, resolve_in_root
 from confcheck.parsers.syntax import IncludedFile, Node, ParsedFile
 from confcheck.parsers.nginx_lexer import lex
 from confcheck.parsers.nginx_parser import parse_nginx_with_includes
@@ -75,8 +75,15 @@ class _DiskFiles:
             beside = self.mount[1] + path[len(self.mount[0]):]
             return beside if os.path.lexists(beside) or not os.path.lexists(path) else path
         if self.root and path.startswith("/"):
-            return self.root + path
+            return resolve_in_root(self.root, path)
         return path
+
+    def shown(self, path: str) -> str:
+        """The local path a file is named by: its folders resolved in the root, its own
+        name kept (a `sites-enabled` link is shown as itself, read at its target)."""
+        if self.root and path.startswith("/") and not (self.mount and path.startswith(self.mount[0])):
+            return named_in_root(self.root, path)
+        return self.local(path)
 
     def server(self, local: str) -> str:
         if self.mount and local.startswith(self.mount[1]):
@@ -86,26 +93,31 @@ class _DiskFiles:
         return local
 
     def glob(self, pattern: str) -> list[str]:
-        local = self.local(pattern)
+        local = pattern
         if self.mount and pattern.startswith(self.mount[0]):
             # the repository's folder when it has one (even empty), else the machine's
             rest = pattern[len(self.mount[0]):]
             fixed = posixpath.dirname(re.split(r"[*?[]", rest, maxsplit=1)[0])
             if os.path.isdir(self.mount[1] + fixed) or not os.path.isdir(self.mount[0] + fixed):
                 local = _glob.escape(self.mount[1]) + rest
-            else:
-                local = pattern
         elif self.root and pattern.startswith("/"):
-            local = _glob.escape(self.root) + pattern
+            # the folder before the first wildcard is resolved in the root; matches keep the pattern's name
+            fixed = posixpath.dirname(re.split(r"[*?[]", pattern, maxsplit=1)[0]).rstrip("/")
+            base = resolve_in_root(self.root, fixed).rstrip("/")
+            return sorted(fixed + p[len(base):] for p in _glob.glob(_glob.escape(base) + pattern[len(fixed):]))
         return sorted(self.server(p) for p in _glob.glob(local))
 
     def read(self, path: str) -> SourceFile | OSError:
-        local = self.local(path)
+        local = self.shown(path)
         cached = self.cache.get(local)
         if cached is None:
             try:
                 if self.mount and local.startswith(self.mount[1]):
                     cached = self._read_mounted(local)
+                elif self.root and path.startswith("/"):
+                    target = self.local(path)
+                    with open(target, "rb") as fh:
+                        cached = SourceFile(local, fh.read(), target)
                 else:
                     cached = SourceFile.read(local)  # shown as the local path: what an editor or git apply opens
             except OSError as exc:

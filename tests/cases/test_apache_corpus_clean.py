@@ -36,12 +36,14 @@ def _debian(base: Path, apps: bool = False) -> tuple[Path, str]:
     root = make_root(base, CORPUS / "debian", "etc/apache2")
     _accounts(root)
     (root / "var/log/apache2").mkdir(parents=True)     # the package's log directory (FS110)
+    shutil.copyfile("/etc/mime.types", root / "etc/mime.types")    # media-types, which apache2 depends on (FS110)
     write(root / "var/www/html/index.html", "<h1>It works!</h1>\n")
     (root / "usr/share/apache2/icons").mkdir(parents=True)
     if apps:
         # Debian's packaged app configs, enabled the way their packages do (conf-enabled)
         for conf in sorted((CORPUS / "debian-apps").glob("*.conf")):
-            os.symlink(conf, root / "etc/apache2/conf-enabled" / conf.name)
+            shutil.copyfile(conf, root / "etc/apache2/conf-enabled" / conf.name)   # a link to this machine's
+            # file would not be followed out of the image
         # and the modules their packages enable (nagios4's digest auth and group file):
         # without them httpd refuses the config ("Invalid command 'AuthDigestDomain'")
         for mod in ("auth_digest", "authz_groupfile"):
@@ -53,11 +55,13 @@ def _h5bp(base: Path) -> tuple[Path, str]:
     """h5bp's httpd.conf with its no-ssl template enabled the way its README says; the
     stock vhosts/000-no-ssl-default.conf stays the deny-all catch-all it is meant to be."""
     root = make_root(base, CORPUS / "h5bp", "usr/local/apache2")
-    os.symlink(CORPUS / "h5bp/vhosts/templates/no-ssl.example.com.conf",
-               root / "usr/local/apache2/vhosts/no-ssl.example.com.conf")
+    os.symlink("templates/no-ssl.example.com.conf", root / "usr/local/apache2/vhosts/no-ssl.example.com.conf")
     _accounts(root)
     (root / "usr/local/apache2/htdocs").mkdir(parents=True)
     (root / "usr/local/apache2/logs").mkdir(parents=True)
+    # the Apache install h5bp's httpd.conf replaces the stock one of (`TypesConfig conf/mime.types`)
+    (root / "usr/local/apache2/conf").mkdir(parents=True)
+    shutil.copyfile("/etc/mime.types", root / "usr/local/apache2/conf/mime.types")
     write(root / "var/www/example.com/public/index.html", "<h1>h5bp</h1>\n")
     write(root / "var/www/example.com/public/404.html", "<h1>not found</h1>\n")
     return root, "/usr/local/apache2/httpd.conf"
@@ -92,9 +96,11 @@ def _upstream(base: Path) -> tuple[Path, str]:
             .replace("@exp_htdocsdir@", "/usr/local/apache2/htdocs")
             .replace("@exp_cgidir@", "/usr/local/apache2/cgi-bin")
             .replace("@rel_logfiledir@", "logs")
+            .replace("@rel_sysconfdir@", "conf")
             .replace("@@LoadModule@@", loads))
     root = base
     write(root / "usr/local/apache2/conf/httpd.conf", conf)
+    shutil.copyfile("/etc/mime.types", root / "usr/local/apache2/conf/mime.types")   # `make install` puts one there
     write(root / "etc/passwd", PASSWD + "daemon:x:1:1::/usr/sbin:/usr/sbin/nologin\n")
     write(root / "etc/group", GROUP + "daemon:x:1:\n")
     write(root / "usr/local/apache2/htdocs/index.html", "<html><body><h1>It works!</h1></body></html>\n")

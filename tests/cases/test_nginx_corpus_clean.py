@@ -49,7 +49,7 @@ def _h5bp_root(base: Path) -> Path:
     for name in ("example.com.conf", "no-ssl.example.com.conf"):
         # the templates, enabled the way h5bp's README says (a link in conf.d)
         link = root / "etc/nginx/conf.d" / name
-        os.symlink(CORPUS / "h5bp/conf.d/templates" / name, link)
+        os.symlink(f"templates/{name}", link)
     write(root / "etc/passwd", PASSWD)
     write(root / "etc/group", GROUP)
     write(root / "var/www/example.com/public/index.html", "<h1>example</h1>\n")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import glob
 import os
+import shutil
 
 import pytest
 import yaml
@@ -87,9 +88,10 @@ def _debian_apache(root: str, keep_default: bool) -> None:
                 continue
             shutil.copyfile(src, out)
     # what the apache2 package installs besides its configs (alias.conf serves the icons;
-    # its log directory: FS110)
+    # its log directory and mime.conf's TypesConfig: FS110)
     for path in ("usr/share/apache2/icons", "var/www", "var/log/apache2"):
         os.makedirs(os.path.join(root, path), mode=0o755, exist_ok=True)
+    shutil.copyfile("/etc/mime.types", os.path.join(root, "etc/mime.types"))   # media-types (apache2 depends on it)
 
 
 def build_case(root: str, case) -> None:

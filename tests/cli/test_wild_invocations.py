@@ -229,3 +229,57 @@ def test_a_map_regex_the_model_cannot_compile_makes_the_answer_unknown(tree_dir)
     assert _nginx_t(conf, tree_dir).returncode == 0          # PCRE2 knows \Q...\E; Python's re does not
     doc = json.loads(run_cli("why", "--no-fs", "--config", conf, "http://s:8080/qa.b", "--format", "json").stdout)
     assert doc["status"] is None and "the map at" in doc["reason"], doc
+
+
+def test_links_in_a_root_image_are_followed_inside_the_image(tree_dir):
+    """Debian's `sites-enabled/default -> /etc/nginx/sites-available/default` and an image
+    whose /etc/nginx is a link to /opt/nginx: under --root both resolve in the image (as
+    the server inside it sees them), never to this machine's /etc/nginx."""
+    image = os.path.join(tree_dir, "image")
+    conf_dir = os.path.join(image, "opt", "nginx")
+    _write(os.path.join(conf_dir, "nginx.conf"),
+           b"user www-data;\nevents {}\nhttp {\n    include /etc/nginx/sites-enabled/*;\n}\n")
+    _write(os.path.join(conf_dir, "sites-available", "default"),
+           b"server {\n    listen 80 default_server;\n    location / { return 418; }\n}\n")
+    os.makedirs(os.path.join(conf_dir, "sites-enabled"))
+    os.symlink("/etc/nginx/sites-available/default", os.path.join(conf_dir, "sites-enabled", "default"))
+    os.makedirs(os.path.join(image, "etc"))
+    os.symlink("/opt/nginx", os.path.join(image, "etc", "nginx"))
+    for args in ((), ("/etc/nginx/",), ("--config", "/etc/nginx/nginx.conf")):
+        for root in (image, image + "/"):
+            proc = run_cli("why", "http://localhost/", "--no-fs", "--root", root, *args, "--format", "json")
+            assert proc.returncode == 0, (args, proc.stderr)
+            doc = json.loads(proc.stdout)
+            assert doc["status"] == 418 and doc["decided_by"]["file"].endswith("/sites-enabled/default"), doc
+
+
+def test_a_control_character_in_a_batch_url_is_that_line_s_error(tree_dir):
+    conf = _write(os.path.join(tree_dir, "nginx.conf"), f"events {{}}\nhttp {{\n{LISTENS}}}\n".encode())
+    batch = _write(os.path.join(tree_dir, "batch.jsonl"),
+                   b'{"url": "http://a.test:8080/a\\nb"}\n{"url": "http://a.test:8080/a%0Ab"}\n')
+    proc = run_cli("why", "--batch", batch, "--no-fs", "--config", conf, "--format", "json")
+    assert proc.returncode == 2, proc.stderr
+    docs = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert "line 1: malformed URL" in docs[0]["error"] and "U+000A" in docs[0]["error"], docs[0]
+    assert docs[1]["status"] == 200
+
+
+def test_a_utf8_bom_is_refused_as_the_servers_refuse_it(tree_dir):
+    """Neither nginx 1.22 nor httpd 2.4.57 skips a byte order mark: it starts the first
+    directive's name (a config saved by a Windows editor)."""
+    nginx = _write(os.path.join(tree_dir, "nginx.conf"), b"\xef\xbb\xbfevents {}\nhttp {\n}\n")
+    real = _nginx_t(nginx, tree_dir)
+    assert real.returncode != 0 and 'unknown directive "\ufeffevents"'.encode() in real.stderr, real.stderr
+    proc = run_cli("scan", "--no-fs", "--config", nginx)
+    assert proc.returncode == 2 and 'nginx.conf:1:1: unknown directive "\\ufeffevents"'.encode() in proc.stdout, \
+        proc.stdout
+    apache = _write(os.path.join(tree_dir, "apache", "httpd.conf"),
+                    f"ServerRoot {tree_dir}/apache\nServerName x.test\nListen 127.0.0.1:8089\n"
+                    "LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so\n".encode())
+    vhost = _write(os.path.join(tree_dir, "apache", "site.conf"), b"\xef\xbb\xbfServerAlias y.test\n")
+    with open(apache, "ab") as fh:
+        fh.write(f"Include {vhost}\n".encode())
+    real = subprocess.run(["/usr/sbin/apache2", "-t", "-f", apache], capture_output=True, timeout=60)
+    assert real.returncode != 0 and b"Invalid command '\\xef\\xbb\\xbfServerAlias'" in real.stderr, real.stderr
+    proc = run_cli("scan", "--no-fs", "--config", apache)
+    assert proc.returncode == 2 and b"site.conf:1:1: Invalid command '\\ufeffServerAlias'" in proc.stdout, proc.stdout

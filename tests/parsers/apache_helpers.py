@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 from cc_helpers import SHARED, corpus_link
@@ -28,7 +29,7 @@ def corpus_files() -> list[Path]:
 
 
 def make_root(tmp: Path, src_dir: Path, server_dir: str) -> Path:
-    """A fake `/` whose `server_dir` (e.g. etc/apache2) mirrors `src_dir` by symlinks.
+    """A fake `/` whose `server_dir` (e.g. etc/apache2) mirrors `src_dir` (copies; link stubs as links).
 
     Link stubs become real relative symlinks, like Debian's a2enmod makes them.
     """
@@ -43,7 +44,8 @@ def make_root(tmp: Path, src_dir: Path, server_dir: str) -> Path:
         if is_link_stub(src):
             os.symlink(corpus_link(src), out)
         else:
-            os.symlink(src, out)
+            # a copy: a link to this machine's file would not be followed out of the image
+            shutil.copyfile(src, out)
     return tmp
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 from cc_helpers import SHARED, corpus_link
@@ -28,7 +29,7 @@ def _is_link_stub(path: Path) -> bool:
 
 
 def make_root(tmp: Path, etc_nginx: Path) -> Path:
-    """A fake `/` whose etc/nginx mirrors `etc_nginx` by symlinks (as Debian installs it).
+    """A fake `/` whose etc/nginx mirrors `etc_nginx` (copies; its link stubs as links, as Debian installs them).
 
     Link stubs become real relative symlinks, so sites-enabled/default resolves
     to sites-available/default like on a real system.
@@ -44,7 +45,8 @@ def make_root(tmp: Path, etc_nginx: Path) -> Path:
         if _is_link_stub(src):
             os.symlink(corpus_link(src), out)
         else:
-            os.symlink(src, out)
+            # a copy: a link to this machine's file would not be followed out of the image
+            shutil.copyfile(src, out)
     return tmp
 
 

@@ -195,9 +195,10 @@ def test_macro_body_is_raw():
 
 
 def test_bom_and_crlf():
+    # httpd 2.4.57 does not skip a BOM: "Invalid command '\xef\xbb\xbfListen'" (apache2 -t)
     parsed, diags = parse_bytes(b"\xef\xbb\xbfListen 80\r\n<Directory /x>\r\n</Directory>\r\n")
     assert diags.items == []
-    assert parsed.nodes[0].name == "Listen" and parsed.nodes[0].values == ["80"]
+    assert parsed.nodes[0].name == "\ufeffListen" and parsed.nodes[0].values == ["80"]
     assert parsed.nodes[1].close_span.text == "</Directory>"
 
 

@@ -125,9 +125,9 @@ def test_columns_count_characters_not_bytes():
 def test_bom_crlf_and_non_utf8():
     parsed, diags = parse_bytes(b"\xef\xbb\xbfuser www;\r\nreturn 200 \"\xff\";\r\n")
     assert not diags.items
-    assert [n.name for n in parsed.nodes] == ["user", "return"]
-    # the BOM is skipped, not glued to the name (crossplane: '\ufeffuser')
-    assert parsed.nodes[0].span.start == 3 and parsed.nodes[0].name_span.text == "user"
+    # the BOM is glued to the name, as nginx reads it (the validator refuses "\ufeffuser")
+    assert [n.name for n in parsed.nodes] == ["\ufeffuser", "return"]
+    assert parsed.nodes[0].span.start == 0 and parsed.nodes[0].column == 1
     assert parsed.nodes[1].args[1].raw.encode("utf-8", "surrogateescape") == b'"\xff"'
     assert_spans_exact(parsed)
 
