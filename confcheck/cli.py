@@ -7,6 +7,7 @@ failing severity, 2 could not run as asked, 3 internal error.
 
 from __future__ import annotations
 
+import re
 import sys
 from enum import Enum
 from typing import List, Optional
@@ -216,6 +217,31 @@ def _open_text(path: str):
         _fail(str(exc))
 
 
+# what logrotate leaves (error.log.2.gz; compress with bzip2 or xz when configured so)
+_COMPRESSED = ((b"\x1f\x8b", "gzip"), (b"BZh", "bz2"), (b"\xfd7zXZ\x00", "lzma"))
+# a combined/common access-log line: `ADDR IDENT USER [TIME] "REQUEST" STATUS`
+_ACCESS_LINE = re.compile(r'^\S+ \S+ \S+ \[[^\]]+\] "[^"]*" \d{3}\b')
+
+
+def _log_lines(path: str) -> list[str]:
+    """The lines of an error log, read through gzip/bzip2/xz when logrotate compressed it."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(6)
+    except OSError as exc:
+        _fail(f"{path}: cannot read: {exc.strerror}")
+    module = next((name for magic, name in _COMPRESSED if head.startswith(magic)), None)
+    if module is None:
+        return _open_text(path).read().splitlines()
+    import importlib
+    try:
+        with importlib.import_module(module).open(path, "rb") as fh:
+            data = fh.read()
+    except (OSError, EOFError, ValueError) as exc:
+        _fail(f"{path}: cannot read it as {module} data: {exc}")
+    return data.decode("utf-8", "surrogateescape").splitlines()
+
+
 @app.command(epilog="Examples:\n\n"
              "  confcheck explain '2026/11/21 09:00:00 [error] 7#7: *1 open() \"/srv/a.html\" failed (13: Permission denied), ...'\n\n"
              "  tail -n 200 /var/log/nginx/error.log | confcheck explain\n\n"
@@ -247,12 +273,15 @@ def explain(
             _fail(str(exc))
     texts: list[str] = list(lines or [])
     for path in log:
-        texts.extend(_open_text(path).read().splitlines())
+        texts.extend(_log_lines(path))
     if not texts and not log:
         if sys.stdin.isatty():
             _fail("give log lines as arguments, --log FILE, or pipe them on stdin")
         texts = _open_text("-").read().splitlines()
     events = parse_lines(texts)
+    if events and all(e.kind == "unknown" for e in events) and any(_ACCESS_LINE.match(t) for t in texts):
+        _fail("these are access-log lines (client, time, request, status): explain reads the error log "
+              "(nginx error_log, Apache ErrorLog), where the server says why it refused")
     if threshold is not None:
         events = [e for e in events if e.time is None or e.time >= threshold]
     machine = Machine(WhyOptions(configs=list(config), root=root, fs_snapshot=fs_snapshot,

@@ -53,6 +53,10 @@ class FixFailed(Exception):
 # ---------------------------------------------------------------- selection
 
 
+# how each server's configuration is tested and reloaded (Debian's units and tools)
+_RELOAD = {"nginx": "nginx -t && systemctl reload nginx", "apache": "apache2ctl configtest && systemctl reload apache2"}
+
+
 @dataclass
 class Item:
     finding: object             # confcheck.findings.Finding
@@ -537,8 +541,10 @@ def _emit(fmt, fixset: FixSet, script, written, backups, after, printed_patch: b
         out.write(f"# applied {len(fixset.config_items)} fix(es) to {len(backups)} file(s); backups:\n")
         for b in backups:
             out.write(f"#   {b.path} -> {b.copy}\n")
-        out.write("# the configuration parses and the fixed findings are gone; test and reload the server "
-                  "(nginx -t && systemctl reload nginx)\n")
+        out.write("# the configuration parses and the fixed findings are gone; test and reload the server ("
+                  + "; ".join(_RELOAD.get(server, _RELOAD["nginx"]) for server in
+                              sorted({i.finding.server for i in fixset.config_items} & set(_RELOAD)) or ["nginx"])
+                  + ")\n")
         remaining = after.findings if after is not None else []
         if remaining:
             out.write(f"# {len(remaining)} finding(s) remain:\n")

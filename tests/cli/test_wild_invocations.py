@@ -283,3 +283,47 @@ def test_a_utf8_bom_is_refused_as_the_servers_refuse_it(tree_dir):
     assert real.returncode != 0 and b"Invalid command '\\xef\\xbb\\xbfServerAlias'" in real.stderr, real.stderr
     proc = run_cli("scan", "--no-fs", "--config", apache)
     assert proc.returncode == 2 and b"site.conf:1:1: Invalid command '\\ufeffServerAlias'" in proc.stdout, proc.stdout
+
+
+ERROR_LINE = (b'2026/12/07 00:00:00 [error] 7#7: *1 access forbidden by rule, client: 127.0.0.1, server: site.test, '
+              b'request: "GET /private/x HTTP/1.1", host: "site.test:8080"\n')
+
+
+def test_explain_reads_the_logs_logrotate_compressed(tree_dir):
+    import bz2
+    import gzip
+    import lzma
+    from cc_helpers import write_why_conf
+    conf = write_why_conf(tree_dir)
+    plain = run_cli("explain", "--log", _write(os.path.join(tree_dir, "error.log.1"), ERROR_LINE),
+                    "--config", conf, "--format", "json")
+    assert plain.returncode == 1 and json.loads(plain.stdout)["recognized"] == 1, plain.stdout
+    for name, module in (("error.log.2.gz", gzip), ("error.log.3.bz2", bz2), ("error.log.4.xz", lzma)):
+        log = _write(os.path.join(tree_dir, name), module.compress(ERROR_LINE))
+        proc = run_cli("explain", "--log", log, "--config", conf, "--format", "json")
+        assert proc.returncode == 1, (name, proc.stderr)
+        assert json.loads(proc.stdout)["causes"] == json.loads(plain.stdout)["causes"], name
+    cut = _write(os.path.join(tree_dir, "cut.gz"), gzip.compress(ERROR_LINE * 50)[:40])
+    proc = run_cli("explain", "--log", cut, "--config", conf)
+    assert proc.returncode == 2 and b"cannot read it as gzip data" in proc.stderr, proc.stderr
+
+
+def test_explain_given_an_access_log_says_it_reads_the_error_log(tree_dir):
+    from cc_helpers import write_why_conf
+    log = _write(os.path.join(tree_dir, "access.log"),
+                 b'127.0.0.1 - - [07/Dec/2026:00:00:00 +0000] "GET /private/x HTTP/1.1" 403 153 "-" "curl/7.88.1"\n')
+    for args in (("--log", log), ()):
+        proc = run_cli("explain", *args, "--config", write_why_conf(tree_dir),
+                       stdin=None if args else open(log, "rb").read())
+        assert proc.returncode == 2 and b"access-log lines" in proc.stderr, proc.stderr
+
+
+def test_fix_apply_on_an_apache_file_says_how_to_reload_apache(tree_dir):
+    site = _write(os.path.join(tree_dir, "site.conf"),
+                  b"<VirtualHost *:80>\n    DocumentRoot /var/www/html\n    <Directory /var/www/html>\n"
+                  b"        Require all granted # everyone\n    </Directory>\n</VirtualHost>\n")
+    os.chmod(site, 0o444)       # read-only: the owner (root here) still may write it, as `--apply --yes` asks
+    proc = run_cli("fix", "--no-fs", site, "--apply", "--yes", "--backup-dir", os.path.join(tree_dir, "backups"))
+    assert proc.returncode == 0, proc.stderr
+    assert b"apache2ctl configtest && systemctl reload apache2" in proc.stdout and b"nginx -t" not in proc.stdout
+    assert b"        # everyone\n        Require all granted\n" in open(site, "rb").read()
