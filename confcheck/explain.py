@@ -436,8 +436,8 @@ def _replay(event: LogEvent, machine: Machine):
     if not (event.request and (event.host or event.vhost)):
         return None
     prepared = machine.nginx()
-    if prepared is None:
-        return None
+    if prepared is None or prepared.server != "nginx":
+        return None         # (an nginx line read with an Apache configuration: nothing to replay it on)
     import base64
 
     from confcheck.isolation import decide_contained

@@ -327,3 +327,11 @@ def test_fix_apply_on_an_apache_file_says_how_to_reload_apache(tree_dir):
     assert proc.returncode == 0, proc.stderr
     assert b"apache2ctl configtest && systemctl reload apache2" in proc.stdout and b"nginx -t" not in proc.stdout
     assert b"        # everyone\n        Require all granted\n" in open(site, "rb").read()
+
+
+def test_explain_an_nginx_line_with_an_apache_config_named(tree_dir):
+    site = _write(os.path.join(tree_dir, "site.conf"),
+                  b"<VirtualHost *:80>\n    DocumentRoot /var/www/html\n</VirtualHost>\n")
+    proc = run_cli("explain", ERROR_LINE.decode().strip(), "--config", site, "--format", "json")
+    assert proc.returncode == 1, proc.stderr            # was exit 3: the Apache model has no nginx servers
+    assert json.loads(proc.stdout)["causes"][0]["kind"] == "access-rule"
