@@ -67,7 +67,7 @@ class Case:
     edits: tuple[tuple[str, str, str], ...] = ()         # (path, old, new): a step the documentation gives
     remove: tuple[str, ...] = ()      # files of Debian's tree the documentation removes
     hosts: tuple[str, ...] = ()       # names the config resolves at start (given 127.0.0.2 in /etc/hosts)
-    known: tuple[str, ...] = ()       # request URLs `why` must answer with a status (once null: NOTES.md)
+    known: tuple[str, ...] = ()       # request URLs `why` must answer with a status ("*": every one)
 
 
 def _certificate(cache: Path) -> tuple[bytes, bytes]:
