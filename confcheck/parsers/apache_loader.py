@@ -262,8 +262,9 @@ class _Loader(ReadState):
                 if error:
                     return error
             return None
-        if optional and not os.path.lexists(local):
-            return None
+        if optional and not os.path.exists(local):
+            return None         # a dangling link too (a site removed but still enabled): httpd skips it
+
         out.append(path)
         return None
 

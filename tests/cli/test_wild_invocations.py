@@ -335,3 +335,24 @@ def test_explain_an_nginx_line_with_an_apache_config_named(tree_dir):
     proc = run_cli("explain", ERROR_LINE.decode().strip(), "--config", site, "--format", "json")
     assert proc.returncode == 1, proc.stderr            # was exit 3: the Apache model has no nginx servers
     assert json.loads(proc.stdout)["causes"][0]["kind"] == "access-rule"
+
+
+def test_include_optional_skips_a_dangling_link_as_httpd_does(tree_dir):
+    """A site removed from sites-available but still linked in sites-enabled: Debian's
+    `IncludeOptional sites-enabled/*.conf` skips it (apache2 -t: Syntax OK); nginx's
+    `include` refuses it, and so does confcheck for nginx."""
+    enabled = os.path.join(tree_dir, "sites-enabled")
+    os.makedirs(enabled)
+    os.symlink(os.path.join(tree_dir, "sites-available", "gone.conf"), os.path.join(enabled, "gone.conf"))
+    apache = _write(os.path.join(tree_dir, "apache2.conf"), (
+        f"ServerRoot {tree_dir}\nLoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so\n"
+        f"ServerName x.test\nListen 127.0.0.1:8089\nErrorLog {tree_dir}/error.log\n"
+        f"IncludeOptional {enabled}/*.conf\n").encode())
+    real = subprocess.run(["/usr/sbin/apache2", "-t", "-f", apache], capture_output=True, timeout=60)
+    assert real.returncode == 0, real.stderr
+    proc = run_cli("scan", "--no-fs", "--config", apache)
+    assert proc.returncode == 0, proc.stdout
+    nginx = _write(os.path.join(tree_dir, "nginx.conf"), f"events {{}}\nhttp {{ include {enabled}/*.conf; }}\n".encode())
+    assert _nginx_t(nginx, tree_dir).returncode != 0
+    proc = run_cli("scan", "--no-fs", "--config", nginx)
+    assert proc.returncode == 2 and b"gone.conf\" failed (2: No such file or directory)" in proc.stdout, proc.stdout
