@@ -44,6 +44,7 @@ Errors follow httpd's wording and the parser recovers:
 
 from __future__ import annotations
 
+import posixpath
 import re
 from typing import Callable
 
@@ -110,7 +111,9 @@ class ReadState:
         elif key == "loadmodule" and values and self.modules is not None:
             self.modules.update(module_names(values[0], values[1] if len(values) > 1 else ""))
         elif key == "serverroot" and values:
-            self.server_root = values[0]
+            # set_server_root merges a relative one with the working directory (measured: not with
+            # -d), which is / for the service: httpd.conf.in's "@@ServerRoot@@" is /@@ServerRoot@@
+            self.server_root = posixpath.normpath(posixpath.join("/", values[0]))
 
     def condition(self, node: Node) -> bool | None:
         """Read-time value of a conditional section, None when unknown here."""

@@ -356,3 +356,25 @@ def test_include_optional_skips_a_dangling_link_as_httpd_does(tree_dir):
     assert _nginx_t(nginx, tree_dir).returncode != 0
     proc = run_cli("scan", "--no-fs", "--config", nginx)
     assert proc.returncode == 2 and b"gone.conf\" failed (2: No such file or directory)" in proc.stdout, proc.stdout
+
+
+def test_a_relative_server_root_is_relative_to_the_working_directory(tree_dir):
+    """httpd.conf.in as shipped (`ServerRoot "@@ServerRoot@@"`, DocumentRoot under it): the
+    scan with the disk ended in an internal error (a relative path reached the disk check).
+    httpd merges a relative ServerRoot with its working directory (`apache2 -t -d DIR` run
+    from elsewhere: "ServerRoot must be a valid directory"), / for the service."""
+    conf_dir = os.path.join(tree_dir, "conf")
+    for cwd, ok in ((conf_dir, 0), ("/", 1)):
+        os.makedirs(os.path.join(conf_dir, "inst", "htdocs"), exist_ok=True)
+        _write(os.path.join(conf_dir, "t.conf"), b'ServerRoot "inst"\nLoadModule mpm_event_module '
+               b'/usr/lib/apache2/modules/mod_mpm_event.so\nServerName x.test\nErrorLog /dev/null\n')
+        real = subprocess.run(["/usr/sbin/apache2", "-t", "-d", conf_dir, "-f", os.path.join(conf_dir, "t.conf")],
+                              capture_output=True, timeout=60, cwd=cwd)
+        assert real.returncode == ok, (cwd, real.stderr)
+    conf = _write(os.path.join(tree_dir, "conf", "httpd.conf"),
+                  b'ServerRoot "inst"\nDocumentRoot "htdocs"\n<Directory "htdocs">\n    Require all granted\n'
+                  b'</Directory>\n')
+    proc = run_cli("scan", "--config", conf, "--format", "json")
+    assert proc.returncode in (0, 1) and b"internal error" not in proc.stderr, proc.stderr
+    doc = json.loads(run_cli("why", "--config", conf, "http://localhost/none.html", "--format", "json").stdout)
+    assert doc["status"] == 404 and doc["reason"].endswith(" /inst/htdocs/none.html"), doc

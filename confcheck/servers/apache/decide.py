@@ -140,6 +140,8 @@ class State:
         if node is None or not node.args:
             return DEFAULT_DOCROOT
         value = node.args[0].value
+        if not value.startswith("/"):       # relative to ServerRoot (core's DocumentRoot, as served.py reads it)
+            value = posixpath.normpath(posixpath.join(self.model.conf.server_root, value))
         return value.rstrip("/") or "/"
 
     def home_of(self, user: str) -> str | None:
