@@ -25,12 +25,22 @@ _LINE_START = re.compile(rb"^([ \t]*)([^\S\n]*)(\S?)", re.MULTILINE)
 MAX_LINKS = 40       # the kernel's own limit on links met resolving one path
 
 
-def resolve_in_root(root: str, path: str) -> str:
+def resolve_in_root(root: str, path: str, dirs: dict[str, str] | None = None) -> str:
     """Where the server path `path` lives under the image `root` (no trailing slash): every
     link met on the way, the last component's too, resolved inside the root (an absolute
     target starts again at the root, `..` stops there), as chroot or a container sees it;
     a Debian image's `sites-enabled/x -> /etc/nginx/sites-available/x` must not open this
-    machine's file. What is missing is kept as written, so opening it fails as it would."""
+    machine's file. What is missing is kept as written, so opening it fails as it would.
+    `dirs`: a cache of resolved folders (a loader resolves thousands of files in a few)."""
+    if dirs is not None:
+        head, name = os.path.split(path)
+        if name not in ("", ".", ".."):
+            base = dirs.get(head)
+            if base is None:
+                base = dirs[head] = resolve_in_root(root, head)
+            candidate = base.rstrip("/") + "/" + name
+            if not os.path.islink(candidate):
+                return candidate
     todo = [c for c in path.split("/") if c not in ("", ".")]
     todo.reverse()          # a stack: the next component at the end
     cur: list[str] = []     # resolved components under the root
@@ -59,11 +69,11 @@ def resolve_in_root(root: str, path: str) -> str:
     return root + ("/" + "/".join(cur) if cur else "")
 
 
-def named_in_root(root: str, path: str) -> str:
+def named_in_root(root: str, path: str, dirs: dict[str, str] | None = None) -> str:
     """`path` under the image `root` with its folders resolved and its own name kept: a
     `sites-enabled` link is named as itself (and read at resolve_in_root's answer)."""
     head, name = os.path.split(os.path.normpath(path))
-    return resolve_in_root(root, head).rstrip("/") + "/" + name
+    return resolve_in_root(root, head, dirs).rstrip("/") + "/" + name
 
 
 class SourceFile:

@@ -97,6 +97,7 @@ class _Files:
         self.mount = mount
         self.cache: dict[str, SourceFile | OSError] = {}
         self.real_dirs: dict[str, str] = {}   # directory -> os.path.realpath of it
+        self.root_dirs: dict[str, str] = {}   # server folder -> where it resolves in the root
 
     def realpath(self, local: str) -> str:
         """os.path.realpath(local), resolving each directory once: a `sites-enabled/*.conf`
@@ -117,14 +118,14 @@ class _Files:
             beside = self.mount[1] + path[len(self.mount[0]):]
             return beside if os.path.lexists(beside) or not os.path.lexists(path) else path
         if self.root and path.startswith("/"):
-            return resolve_in_root(self.root, path)     # the image's links stay in the image
+            return resolve_in_root(self.root, path, self.root_dirs)     # the image's links stay in the image
         return path
 
     def read(self, path: str) -> SourceFile | OSError:
         local = self.local(path)
         shown = local
         if self.root and path.startswith("/") and not (self.mount and (path + "/").startswith(self.mount[0])):
-            shown = named_in_root(self.root, path)
+            shown = named_in_root(self.root, path, self.root_dirs)
         cached = self.cache.get(shown)
         if cached is None:
             try:

@@ -67,6 +67,7 @@ class _DiskFiles:
         # its own conf.d/, never from this machine's /etc/nginx (pre-commit).
         self.mount = mount
         self.cache: dict[str, SourceFile | OSError] = {}
+        self.root_dirs: dict[str, str] = {}    # server folder -> where it resolves in the root
 
     def local(self, path: str) -> str:
         if self.mount and path.startswith(self.mount[0]):
@@ -75,14 +76,14 @@ class _DiskFiles:
             beside = self.mount[1] + path[len(self.mount[0]):]
             return beside if os.path.lexists(beside) or not os.path.lexists(path) else path
         if self.root and path.startswith("/"):
-            return resolve_in_root(self.root, path)
+            return resolve_in_root(self.root, path, self.root_dirs)
         return path
 
     def shown(self, path: str) -> str:
         """The local path a file is named by: its folders resolved in the root, its own
         name kept (a `sites-enabled` link is shown as itself, read at its target)."""
         if self.root and path.startswith("/") and not (self.mount and path.startswith(self.mount[0])):
-            return named_in_root(self.root, path)
+            return named_in_root(self.root, path, self.root_dirs)
         return self.local(path)
 
     def server(self, local: str) -> str:
