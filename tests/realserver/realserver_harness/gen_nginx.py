@@ -389,6 +389,43 @@ def server_body(draw) -> str:
     return text
 
 
+# Several server blocks on one address of the scenario's own (raw_servers): which one
+# answers a Host (exact, leading/trailing wildcards, ".name", regexes in file order,
+# names that differ in case only, "" and "_", default_server or the first block).
+SERVER_NAMES = ["a.test", "b.test www.b.test", "*.w.test", "www.*", ".d.test", r"~^(?<sub>[a-z]+)\.r\.test$",
+                r"~^api\.", "_", '""', "A.Test", r"~^API\.", "*.b.test", "x.w.test", r"~\.test$", "www.w.*",
+                r'"~^(?<n>[a-z]{2,3})\.d\.test$"', "a.test b.test"]
+LISTENS = ["listen @LISTEN@;", "listen @LISTEN@ default_server;", "listen @LISTEN@ default;"]
+SERVER_HOSTS = [None, "a.test", "A.TEST", "a.test.", "a.test:8080", "www.b.test", "b.test", "x.b.test",
+                "x.w.test", "w.test", "y.x.w.test", "www.w.test", "www.other.test", "d.test", "x.d.test",
+                "ab.d.test", "www.r.test", "alt.r.test", "api.r.test", "api.x", "nomatch.test", "_",
+                "127.0.0.1", "www.w.test.", "a..test", "ALT.R.TEST"]
+# bodies that tell the servers apart (beside random server bodies)
+SMALL_BODIES = ['return 200 "{i}";', "return 40{i};", "root @ROOT@/$sub;", 'return 302 http://$host/{i};',
+                "root @ROOT@/www;\nlocation / {{ try_files $uri =40{i}; }}", "root @ROOT@/alt;",
+                "return 444;", 'root @ROOT@/www;\nif ($host = a.test) {{ return 40{i}; }}']
+
+
+@st.composite
+def servers(draw) -> str:
+    """Two to four whole server blocks on @LISTEN@ with random names and listens."""
+    n = draw(st.integers(2, 4))
+    default = draw(st.integers(-1, n - 1))            # at most one default_server per address
+    blocks = []
+    for i in range(n):
+        listen = draw(_pick(LISTENS[1:])) if i == default else LISTENS[0]
+        names = draw(st.lists(_pick(SERVER_NAMES), min_size=0, max_size=2, unique=True))
+        if draw(st.booleans()):
+            body_lines = draw(_pick(SMALL_BODIES)).format(i=i).split("\n")
+        else:
+            body_lines = draw(server_body()).rstrip("\n").split("\n")
+        if any("$sub" in l for l in body_lines) and not any("<sub>" in name for name in names):
+            names.append(SERVER_NAMES[5])          # nginx refuses an unknown $sub
+        lines = [listen] + ([f"server_name {' '.join(names)};"] if names else []) + body_lines
+        blocks.append("\n".join(["server {", *["    " + l for l in lines], "}"]))
+    return "\n".join(blocks) + "\n"
+
+
 def draw_request(draw, paths: list) -> dict:
     """A request entry drawn from `paths` and the shared method, credential and
     header pools (gen_apache draws its own extras after these, in this order)."""
@@ -416,7 +453,22 @@ def request(draw) -> dict:
 
 
 @st.composite
+def server_request(draw) -> dict:
+    """A request to one of several server blocks: the Host picks the block."""
+    req = draw(request())
+    host = draw(_pick(SERVER_HOSTS))
+    if host:
+        req = {"host": host, **req}
+    return req
+
+
+@st.composite
 def scenario(draw) -> dict:
-    """A raw scenario without a name (the caller numbers them)."""
-    return {"accounts": ACCOUNTS, "tree": draw(tree()) + draw(module_files()), "nginx": draw(server_body()),
+    """A raw scenario without a name (the caller numbers them); one in six is
+    several server blocks chosen by Host."""
+    tree_entries = draw(tree()) + draw(module_files())
+    if draw(st.integers(0, 5)) == 5:
+        return {"accounts": ACCOUNTS, "tree": tree_entries, "raw_servers": True, "nginx": draw(servers()),
+                "requests": draw(st.lists(server_request(), min_size=1, max_size=8))}
+    return {"accounts": ACCOUNTS, "tree": tree_entries, "nginx": draw(server_body()),
             "requests": draw(st.lists(request(), min_size=1, max_size=8))}
