@@ -158,7 +158,7 @@ class State:
             self._maps[name] = ""   # a map that refers to itself ends here, as in nginx
             value = variables.map_lookup(block, variables.expand(block.args[0].value, self), self)
         elif name in self.http.geos:
-            value = variables.geo_lookup(self.http.geos[name], self)
+            value = variables.geo_lookup(self.http.geos[name], self, name)
         else:
             return None
         self._maps[name] = value
