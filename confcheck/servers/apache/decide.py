@@ -109,6 +109,9 @@ class State:
         self.undecided: tuple | None = None       # (node, why): a Require the model cannot answer decided
         self.peer_ip = request.client_ip          # the connection's address (before mod_remoteip)
         self.in_subrequest = False      # inside a subrequest (mod_dir's index, MultiViews' variants)
+        # (cached directory, its directory-walk result): the walk cache a subrequest or an
+        # internal redirect inherits from the request it came from (request.c prep_walk_cache)
+        self.dir_cache: tuple | None = None
         self.unknown_directive: tuple | None = None   # (node, why): a module's case the model does not follow
         self.limits: list = []          # rate limits met: not for one request, under load (evasive.py)
         conf = model.conf
@@ -350,7 +353,12 @@ def _lookup(st: State, uri: str, filename: str | None = None):
         raise Final(None, f"the directory walk would look at {filename}; config-only answers do not read "
                           "the disk", st.docroot_node)
     try:
-        walk = sections.directory_walk(st, base, filename)
+        walk = None
+        if st.dir_cache is not None:
+            walk = sections.cached_walk(st, st.dir_cache, filename)
+        if walk is None:
+            walk = sections.directory_walk(st, base, filename)
+        st.dir_cache = (sections.walk_cache_key(walk), walk.conf)
         conf = sections.file_walk(st, walk.conf, walk.filename)
         conf = sections.location_walk(st, conf, uri)
         conf = sections.if_walk(st, conf)
@@ -966,7 +974,7 @@ def _sub_lookup(st: State, uri: str, filename: str | None, keep):
     Final it gave (the state put back). An unknown answer is the request's too."""
     from dataclasses import replace
     saved = (st.uri, st.args, st.filename, st.path_info, st.env.copy(), list(st.trace), st.depth,
-             st.docroot_node, st.context)
+             st.docroot_node, st.context, st.dir_cache)
     request = st.request
     st.uri, st.in_subrequest, st.request = uri, True, replace(request, method="GET")
     kept = False
@@ -982,5 +990,5 @@ def _sub_lookup(st: State, uri: str, filename: str | None, keep):
         st.in_subrequest, st.request = False, request
         if not kept:
             st.uri, st.args, st.filename, st.path_info, st.env, trace, st.depth, st.docroot_node, \
-                st.context = saved
+                st.context, st.dir_cache = saved
             st.trace[:] = trace
