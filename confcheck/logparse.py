@@ -90,7 +90,7 @@ APACHE_PATTERNS = [
     ("open-eacces", re.compile(r"^AH00132: file permissions deny server access: (?P<path>.*)"), 403),
     ("no-index", re.compile(r"^AH01276: Cannot serve directory (?P<path>[^:]*): No matching DirectoryIndex"), 403),
     ("opendir-eacces", re.compile(r"^AH01275: Can't open directory for index: (?P<path>.*)"), 403),
-    ("symlink-refused", re.compile(r"^AH00037: Symbolic link not allowed or link target not accessible: (?P<path>.*)"), 403),
+    ("symlink-refused", re.compile(r"^AH0003[27]: Symbolic link not allowed or link target not accessible: (?P<path>.*)"), 403),
     ("htaccess-unreadable", re.compile(r"^AH00529: (?P<path>.*?) pcfg_openfile: unable to check htaccess file"), 403),
     ("rewrite-no-symlinks", re.compile(r"^AH00670: Options FollowSymLinks and SymLinksIfOwnerMatch are both off"), 403),
     ("auth-file-unreadable", re.compile(r"^AH01620: Could not open password file: (?P<path>.*)"), 500),

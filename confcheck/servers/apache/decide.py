@@ -109,6 +109,9 @@ class State:
         self.undecided: tuple | None = None       # (node, why): a Require the model cannot answer decided
         self.peer_ip = request.client_ip          # the connection's address (before mod_remoteip)
         self.in_subrequest = False      # inside a subrequest (mod_dir's index, MultiViews' variants)
+        # (cached directory, its directory-walk result): the walk cache a subrequest or an
+        # internal redirect inherits from the request it came from (request.c prep_walk_cache)
+        self.dir_cache: tuple | None = None
         self.unknown_directive: tuple | None = None   # (node, why): a module's case the model does not follow
         self.limits: list = []          # rate limits met: not for one request, under load (evasive.py)
         conf = model.conf
@@ -318,10 +321,7 @@ def _encoded_slashes(st: State) -> str:
 
 
 def _process(st: State, uri: str, args: str, *, filename: str | None = None) -> None:
-    limit_node = st.model.conf.server_value(st.server, "limitinternalrecursion")
-    limit = MAX_RECURSION
-    if limit_node is not None and limit_node.values and limit_node.values[0].isdigit():
-        limit = int(limit_node.values[0])
+    limit = _recursion_limit(st)
     if st.depth > limit:
         if st.last_redirect is not None and st.last_redirect.key == "fallbackresource":
             # mod_dir's fallback is a lookup subrequest inside the one before it
@@ -352,7 +352,12 @@ def _lookup(st: State, uri: str, filename: str | None = None):
         raise Final(None, f"the directory walk would look at {filename}; config-only answers do not read "
                           "the disk", st.docroot_node)
     try:
-        walk = sections.directory_walk(st, base, filename)
+        walk = None
+        if st.dir_cache is not None:
+            walk = sections.cached_walk(st, st.dir_cache, filename)
+        if walk is None:
+            walk = sections.directory_walk(st, base, filename)
+        st.dir_cache = (sections.walk_cache_key(walk), walk.conf)
         conf = sections.file_walk(st, walk.conf, walk.filename)
         conf = sections.location_walk(st, conf, uri)
         conf = sections.if_walk(st, conf)
@@ -843,15 +848,11 @@ def _serve(st: State, walk) -> None:
     if meta is not None and meta.kind == "dir" and not walk.path_info:
         _directory(st, walk)
         return
-    if meta is None and conf.fallback is not None and conf.fallback.values \
-            and conf.fallback.values[0].lower() != "disabled":
-        # mod_dir's fixup, before the handler looks at the method (every method is sent on)
-        target = conf.fallback.values[0]
-        st.step("content", f"FallbackResource {target}: {walk.filename} does not exist", conf.fallback)
-        st.last_redirect = conf.fallback
-        st.depth += 1
-        _process(st, target, st.args)
-        return
+    if meta is None and _usable_fallback(conf):
+        # mod_dir's fixup, before the handler looks at the method
+        st.step("content", f"FallbackResource {conf.fallback.values[0]}: {walk.filename} does not exist",
+                conf.fallback)
+        _fallback(st, conf.fallback)
     if method not in ("GET", "HEAD", "POST"):
         if method == "OPTIONS":
             raise Final(200, "OPTIONS is answered by the core with the allowed methods", node)
@@ -878,6 +879,63 @@ def _serve(st: State, walk) -> None:
                                                denial.need == "x" else "FS108"))
     raise Final(200, f"serves {walk.filename}" + (" (POST to a static file is served like GET)"
                                                   if method == "POST" else ""), node)
+
+
+def _usable_fallback(conf: DirConf) -> bool:
+    node = conf.fallback
+    return node is not None and bool(node.values) and node.values[0].lower() != "disabled"
+
+
+def _fallback(st: State, node: Node) -> None:
+    """mod_dir's fixup_dflt: a GET subrequest for the FallbackResource. A regular file it
+    may see is served in place with the request's own method (ap_internal_fast_redirect:
+    a DELETE is then the default handler's 405); a redirect, or a status other than 200
+    and 404, is the answer; otherwise the request goes on to its own handler. A fallback
+    missing too runs the subrequest's own fallback, nesting until the limit (AH00125)."""
+    target = node.values[0]
+    limit = _recursion_limit(st)
+    depth = st.depth
+    st.depth += 1
+    st.last_redirect = node
+    if st.depth > limit:
+        raise Final(500, f"Request exceeded the limit of {limit} subrequest nesting levels due to probable "
+                         "configuration error (AH00125)", node, None, "APA-rewrite-loop")
+    found = _sub_lookup(st, target.partition("?")[0], None,
+                        lambda walk: walk.meta is not None and walk.meta.kind == "file")
+    if isinstance(found, Final):
+        if found.status not in (200, 404):
+            st.step("content", f"FallbackResource {target}: its subrequest answers {found.status}", node)
+            raise Final(found.status, found.reason, found.node, found.fs_path, found.rule, found.location)
+    else:
+        walk, script, kept = found
+        if kept:
+            st.step("content", f"FallbackResource {target}: {walk.filename} is served in place "
+                    "(mod_dir's fast internal redirect; the request keeps its method)", node)
+            _content(st, walk, script, index=True)
+            return
+        if walk.meta is None and _usable_fallback(walk.conf):
+            _fallback(st, walk.conf.fallback)
+        elif walk.meta is not None and not target.partition("?")[0].endswith("/"):
+            if walk.conf.slash is not False:
+                # the subrequest's fixup_dir redirects to the slash, and mod_dir passes a redirect on
+                location = f"{st.request.scheme}://{st.request.headers.get('host', st.request.host)}" \
+                           f"{target.partition('?')[0]}/" + (f"?{st.args}" if st.args else "")
+                raise Final(301, f"FallbackResource {target} is a directory: its subrequest redirects to add "
+                                 "the slash", node, location=location)
+        elif walk.meta is not None:
+            # the subrequest's own fixups (mod_dir's index lookups) decide what it is
+            why = f"FallbackResource {target} names a directory ({walk.filename})"
+            st.unknown_directive = (node, why)
+            raise Final(None, f"not modelled: {why}", node)
+    st.step("content", f"FallbackResource {target}: no file to serve in place; the request goes on", node)
+    st.depth = depth
+
+
+def _recursion_limit(st: State) -> int:
+    node = st.model.conf.server_value(st.server, "limitinternalrecursion")
+    if node is not None and node.values and node.values[0].isdigit():
+        return int(node.values[0])
+    return MAX_RECURSION
 
 
 def _directory(st: State, walk) -> None:
@@ -950,8 +1008,7 @@ def _subrequest(st: State, uri: str):
         return Final(found.status, found.reason, found.node, found.fs_path, found.rule, found.location)
     walk = found[0]
     fallback = walk.conf.fallback
-    if not found[2] and walk.meta is None and fallback is not None and fallback.values \
-            and fallback.values[0].lower() != "disabled":
+    if not found[2] and walk.meta is None and _usable_fallback(walk.conf):
         # the candidate's own subrequest runs mod_dir's FallbackResource fixup (a nested
         # lookup, recursing while the fallback is missing too): not modelled
         why = (f"DirectoryIndex candidate {uri} does not exist and FallbackResource {fallback.values[0]} "
@@ -968,7 +1025,7 @@ def _sub_lookup(st: State, uri: str, filename: str | None, keep):
     Final it gave (the state put back). An unknown answer is the request's too."""
     from dataclasses import replace
     saved = (st.uri, st.args, st.filename, st.path_info, st.env.copy(), list(st.trace), st.depth,
-             st.docroot_node, st.context)
+             st.docroot_node, st.context, st.dir_cache)
     request = st.request
     st.uri, st.in_subrequest, st.request = uri, True, replace(request, method="GET")
     kept = False
@@ -984,5 +1041,5 @@ def _sub_lookup(st: State, uri: str, filename: str | None, keep):
         st.in_subrequest, st.request = False, request
         if not kept:
             st.uri, st.args, st.filename, st.path_info, st.env, trace, st.depth, st.docroot_node, \
-                st.context = saved
+                st.context, st.dir_cache = saved
             st.trace[:] = trace

@@ -148,6 +148,51 @@ def directory_walk(st, conf: DirConf, filename: str) -> WalkResult:
     return WalkResult(walk_end(conf), name, path_info, meta)
 
 
+def walk_cache_key(walk: WalkResult) -> str:
+    """What ap_directory_walk leaves in its walk cache (cache->cached): a directory's own
+    name as walked, else the directory part of the file name (up to its last '/')."""
+    if walk.meta is not None and walk.meta.kind == "dir":
+        return walk.filename
+    return walk.filename[: walk.filename.rfind("/") + 1]
+
+
+def cached_walk(st, cache: tuple[str, DirConf], filename: str) -> WalkResult | None:
+    """ap_directory_walk's walk cache: a subrequest or an internal redirect starts from the
+    walk of the request it came from (prep_walk_cache), and when its file name stat()s as a
+    regular file in that cached directory, or as that directory itself, the sections are not
+    walked again: the cached result is merged as it is. So a <Directory dir/*> that the walk
+    applies to dir/file with FollowSymLinks (the file taken for a directory) is not applied to
+    the DirectoryIndex subrequest of dir/, and no symlink check runs for the file."""
+    key, conf = cache
+    trailing = filename.endswith("/") and filename != "/"
+    clean = posixpath.normpath(filename) if filename != "/" else "/"
+    first = st.model.checker.check(clean, "stat")
+    meta = first.meta if first.ok else None
+    if meta is None or meta.kind not in ("file", "dir") or (trailing and meta.kind != "dir"):
+        return None
+    if meta.kind == "file":
+        entry_dir = clean[: clean.rfind("/") + 1]
+        name = clean
+    else:
+        name = clean.rstrip("/") + "/" if trailing else clean
+        entry_dir = clean.rstrip("/") + "/"
+    if entry_dir != key:
+        return None
+    st.step("section", f"the directory walk of {key} is reused (walk cache of the request this one came from)")
+    if not conf.opts & OPT_SYM_LINKS and clean != "/":
+        # the cached path still lstat()s the name itself when FollowSymLinks is off (AH00032)
+        parent_dir, _, last = clean.rpartition("/")
+        parent = st.model.checker.check(parent_dir or "/", "search")
+        try:
+            link = st.model.fs.lstat((parent.resolved or parent_dir or "").rstrip("/") + "/" + last)
+        except Exception as exc:  # noqa: BLE001 - NotChecked: the scanner cannot look
+            raise WalkStop(None, f"{clean}: {getattr(exc, 'reason', exc)} (the scanner cannot look)",
+                           st.docroot_node, clean) from exc
+        if link is not None and link.kind == "link":
+            meta = _resolve_symlink(st, conf, clean, link, "AH00032")
+    return WalkResult(conf, name, "", meta)
+
+
 def apply_directory_sections(st, conf: DirConf, plain: list, idx: int, seg: int,
                              dirpath: str) -> tuple[DirConf, int]:
     """The `<Directory>` sections of depth `seg` that match `dirpath` (sorted list `plain`
@@ -161,20 +206,20 @@ def apply_directory_sections(st, conf: DirConf, plain: list, idx: int, seg: int,
     return conf, idx
 
 
-def _resolve_symlink(st, conf: DirConf, path: str, link):
+def _resolve_symlink(st, conf: DirConf, path: str, link, code: str = "AH00037"):
     opts = conf.opts
     node = conf.opts_node or st.docroot_node
     if not opts & (OPT_SYM_OWNER | OPT_SYM_LINKS):
-        raise WalkStop(403, f"AH00037: Symbolic link not allowed or link target not accessible: {path} "
+        raise WalkStop(403, f"{code}: Symbolic link not allowed or link target not accessible: {path} "
                             "(Options has neither FollowSymLinks nor SymLinksIfOwnerMatch)",
                        node, path, "FS107")
     target = st.model.checker.check(path, "stat")
     if not target.ok or target.meta is None:
         detail = target.denial.detail if target.denial else "the target cannot be reached"
-        raise WalkStop(403, f"AH00037: Symbolic link not allowed or link target not accessible: {path} "
+        raise WalkStop(403, f"{code}: Symbolic link not allowed or link target not accessible: {path} "
                             f"({detail})", node, path, "FS107")
     if opts & OPT_SYM_OWNER and target.meta.uid != link.uid:
-        raise WalkStop(403, f"AH00037: Symbolic link not allowed or link target not accessible: {path} "
+        raise WalkStop(403, f"{code}: Symbolic link not allowed or link target not accessible: {path} "
                             f"(SymLinksIfOwnerMatch: the link's owner uid {link.uid} differs from the "
                             f"target's {target.meta.uid})", node, path, "FS107")
     return target.meta

@@ -162,7 +162,7 @@ class State:
                 self.unknown_reads.append(name)
                 value = ""
         elif name in self.http.geos:
-            value = variables.geo_lookup(self.http.geos[name], self)
+            value = variables.geo_lookup(self.http.geos[name], self, name)
         else:
             return None
         self._maps[name] = value
@@ -228,6 +228,9 @@ def decide(model: Model, request: Request, server: Server | None = None, selecti
     state.named_captures.update(selection.captures)
     state.trace.append(server_step(selection))
     try:
+        if request.bad_host:
+            # ngx_http_process_host: before the request line's method is looked at
+            raise Final(400, f"nginx refuses the Host header {request.header('host')!r} (invalid host)")
         if request.method == "TRACE":
             raise Final(405, "nginx refuses the TRACE method")
         try:
@@ -821,6 +824,12 @@ def _error_page(state: State, final: Final) -> None:
                 # own, its success keeps the error's status; which one is not known here
                 raise Final(None, f"{final.reason}; the error page {target}: {second.reason}",
                             second.node, second.fs_path, second.rule) from None
+            if 300 <= second.status < 400 and second.status != 304:
+                # a redirect the error page answers (return, rewrite redirect, a directory's 301)
+                # is finalized through ngx_http_special_response_handler again, which sets
+                # err_status: its own status is sent, whatever error_page's =code said
+                raise Final(second.status, f"{final.reason}; the error page {target} answers {second.status}: "
+                            f"{second.reason}", second.node, second.fs_path, second.rule, second.location) from None
             if second.status >= 400 and overwrite != "=":
                 if state.error_pages_open > 1:
                     raise second from None      # a recursive error page: the outermost one tells the story

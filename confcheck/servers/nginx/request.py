@@ -41,6 +41,7 @@ class Request:
     raw_path: str = "/"      # as sent, before decoding
     args: str = ""
     address_from_log: bool = False   # client_ip is an error log's `client:`, the address realip produced
+    bad_host: bool = False   # nginx refuses the Host header (400, the address's default server)
 
     @classmethod
     def parse(cls, url: str, method: str = "GET", headers: dict[str, str] | None = None,
@@ -65,9 +66,10 @@ class Request:
         if not path.startswith("/"):
             raise RequestError(f"malformed URL {url!r}: the path must start with /")
         _check_ip(client_ip)
+        name, valid = _host_name(host)
         return cls(url=url, method=method, headers=norm, client_ip=client_ip, scheme=parts.scheme,
-                   host=_host_name(host), port=port, raw_path=path, args=parts.query,
-                   address=parts.hostname)
+                   host=name, port=port, raw_path=path, args=parts.query,
+                   address=parts.hostname, bad_host=not valid)
 
     @classmethod
     def aimed(cls, address: str, port: int, host: str, path: str, method: str = "GET",
@@ -82,9 +84,10 @@ class Request:
         _check_ip(client_ip)
         norm = _headers(headers)
         raw_path, _, args = path.partition("?")
+        name, valid = _host_name(norm["host"])
         return cls(url=f"http://{address}:{port}{path}", method=method, headers=norm, client_ip=client_ip,
-                   scheme="http", host=_host_name(norm["host"]), port=port, raw_path=raw_path, args=args,
-                   address=address.strip("[]").lower())
+                   scheme="http", host=name, port=port, raw_path=raw_path, args=args,
+                   address=address.strip("[]").lower(), bad_host=not valid)
 
     @property
     def request_uri(self) -> str:
@@ -135,12 +138,29 @@ def _headers(headers: dict[str, str] | None) -> dict[str, str]:
     return {k.lower().strip(): v.strip() for k, v in (headers or {}).items()}
 
 
-def _host_name(host: str) -> str:
-    host = host.strip().lower()
-    if host.startswith("["):
-        return host[: host.find("]") + 1] if "]" in host else host
-    host = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
-    return host.rstrip(".")
+@lru_cache(maxsize=4096)
+def _host_name(host: str) -> tuple[str, bool]:
+    """The Host as ngx_http_validate_host leaves it (lower-case, cut at the first ':' outside
+    an [IPv6] literal, one trailing dot dropped) and whether nginx takes it: two dots in a
+    row anywhere, a '/', a NUL or nothing left is a 400 before any server is chosen."""
+    host = host.strip()
+    end, last_dot, literal, rest = len(host), -2, False, False
+    for i, ch in enumerate(host):
+        if ch == ".":
+            if last_dot == i - 1:
+                return host.lower(), False
+            last_dot = i
+        elif ch == ":" and not literal and not rest:
+            end, rest = i, True
+        elif ch == "[" and i == 0:
+            literal = True
+        elif ch == "]" and literal:
+            end, literal, rest = i + 1, False, True
+        elif ch in "/\0":
+            return host.lower(), False
+    if last_dot == end - 1:
+        end -= 1
+    return host[:end].lower(), end > 0
 
 
 @lru_cache(maxsize=4096)

@@ -60,7 +60,10 @@ class _Group:
                 lower = name.lower()
                 if name.startswith("~"):
                     try:
-                        self.regexes.append((compile_regex(name[1:], False), name, server, node))
+                        # ngx_http_core_server_name compiles a name with any A-Z caselessly
+                        # (the Host it meets is lower-case)
+                        caseless = any("A" <= c <= "Z" for c in name)
+                        self.regexes.append((compile_regex(name[1:], caseless), name, server, node))
                     except BadRegex:
                         continue
                 elif lower.startswith("*.") or lower.startswith("."):
@@ -145,6 +148,8 @@ def select_server(http: Http, request: Request) -> Selection:
         http.server_index = ServerIndex(http)
     group = http.server_index.group(request)
     host = request.host
+    if request.bad_host:
+        return _default(group, request, f"nginx refuses the Host {request.header('host')!r}")
     hit = group.exact.get(host)
     if hit is not None:
         return Selection(hit[0], f"server_name {hit[2]} matches Host {host or '(empty)'} exactly", hit[1], {})
@@ -157,8 +162,12 @@ def select_server(http: Http, request: Request) -> Selection:
         if match:
             return Selection(server, f"server_name {name} matches Host {host} (regex)", node,
                              {k: v for k, v in match.groupdict().items() if v is not None})
+    return _default(group, request, f"no server_name matches Host {host or '(empty)'}")
+
+
+def _default(group: _Group, request: Request, why: str) -> Selection:
     default = group.default
-    why = "default_server" if group.default_listen is not None else "first server"
+    which = "default_server" if group.default_listen is not None else "first server"
     listen = group.default_listen
-    return Selection(default, f"no server_name matches Host {host or '(empty)'}: the {why} for port {request.port}",
+    return Selection(default, f"{why}: the {which} for port {request.port}",
                      listen.node if listen is not None else default.node, {})

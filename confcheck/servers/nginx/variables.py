@@ -247,6 +247,8 @@ def map_lookup(block, source_value: str, state: "State") -> str | None:
     probe = source_value.lower()
     if probe in exact:
         return expand(exact[probe], state)
+    # the wildcard hashes: the most specific leading wildcard, then the most specific trailing one
+    wild.sort(key=lambda kv: (kv[0].endswith("*"), -len(kv[0])))
     for key, value in wild:
         from confcheck.servers.nginx.select import wildcard_match
         if wildcard_match(key, probe):
@@ -263,28 +265,71 @@ def map_lookup(block, source_value: str, state: "State") -> str | None:
     return expand(default, state)
 
 
-def geo_lookup(block, state: "State") -> str:
-    """Evaluate a `geo [$src] $var { ... }` block for the client address."""
+def geo_lookup(block, state: "State", name: str = "") -> str:
+    """Evaluate a `geo [$src] $var { ... }` block for the client address (ngx_http_geo_module):
+    the source variable's value, 255.255.255.255 when it is no address; with `proxy` lines and a
+    trusted address, the one X-Forwarded-For gives; networks (a later equal one replaces the
+    value, `delete` removes it) matched most specific first, or `ranges` (start-end)."""
     args = block.values
-    source = _remote_addr(state, "remote_addr") if len(args) < 2 else expand(args[0], state)
-    try:
-        addr = ipaddress.ip_address(source)
-    except ValueError:
+    if len(args) < 2:
+        source = _remote_addr(state, "remote_addr")
+        if not source:
+            return ""       # not known here (recorded as such)
+    else:
+        source = expand(args[0], state)
+    addr = realip._parse_addr(source) or ipaddress.IPv4Address("255.255.255.255")
+    entries = block.children or []
+    if any(e.name == "include" for e in entries):
+        state.unknown.add(name)             # entries the model did not read
+        state.unknown_reads.append(name)
         return ""
+    proxies = [ipaddress.ip_network(e.args[0].value, strict=False) for e in entries
+               if e.name == "proxy" and e.args and _is_network(e.args[0].value)]
+    forwarded = state.request.header("x-forwarded-for")
+    if proxies and forwarded is not None:
+        recursive = any(e.name == "proxy_recursive" for e in entries)
+        addr = realip.forwarded_addr(addr, forwarded, proxies, recursive) or addr
+    if addr.version == 6 and addr.ipv4_mapped is not None:
+        addr = addr.ipv4_mapped
+    ranges = any(e.name == "ranges" for e in entries)
     default = ""
-    best: tuple[int, str] | None = None
-    for entry in block.children or []:
+    nets: dict = {}
+    for entry in entries:
         value = entry.args[0].value if entry.args else ""
         if entry.name == "default":
             default = value
-            continue
-        if entry.name in ("ranges", "proxy", "proxy_recursive", "delete", "include"):
-            continue
-        try:
-            net = ipaddress.ip_network(entry.name, strict=False)
-        except ValueError:
-            continue
-        if addr.version == net.version and addr in net:
-            if best is None or net.prefixlen > best[0]:
-                best = (net.prefixlen, value)
-    return best[1] if best else default
+        elif entry.name == "delete":
+            nets.pop(_geo_key(value, ranges), None)
+        elif entry.name not in ("ranges", "proxy", "proxy_recursive"):
+            key = _geo_key(entry.name, ranges)
+            if key is not None:
+                nets.pop(key, None)
+                nets[key] = value
+    if ranges:
+        values = {v for (lo, hi), v in nets.items() if addr.version == 4 and lo <= addr <= hi}
+        if len(values) > 1:
+            # overlapping ranges: which part of which one nginx kept is not modelled
+            state.unknown.add(name)
+            state.unknown_reads.append(name)
+            return ""
+        return values.pop() if values else default
+    best = max((net for net in nets if addr.version == net.version and addr in net),
+               key=lambda net: net.prefixlen, default=None)
+    return nets[best] if best is not None else default
+
+
+def _is_network(text: str) -> bool:
+    try:
+        ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return False
+    return True
+
+
+def _geo_key(text: str, ranges: bool):
+    """A geo entry's network (an address is a /32 or /128), or with `ranges` its (start, end)."""
+    if ranges:
+        lo, sep, hi = text.partition("-")
+        lo_addr, hi_addr = realip._inet_addr(lo), realip._inet_addr(hi)
+        return (lo_addr, hi_addr) if sep and lo_addr and hi_addr else None
+    return ipaddress.ip_network(text, strict=False) if _is_network(text) else None

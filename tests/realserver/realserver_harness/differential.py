@@ -366,6 +366,8 @@ def regression_entry(raw: dict, name: str, verdicts: list[Verdict], title: str, 
     """The shrunk scenario as a scenario-file entry: the failing requests only,
     each expecting what real nginx answered (explained where the format asks)."""
     entry = {"name": name, "ref": "own", "title": title}
+    if raw.get("raw_servers"):
+        entry["raw_servers"] = True
     if raw.get("tree"):
         if "'@" in repr(raw["tree"]):         # the test accounts only where the tree names them
             entry["accounts"] = raw["accounts"]

@@ -41,6 +41,16 @@ FILES_ARGS = ["a.html", "x.html", "index.html", "*.txt", "*.html", "q.html", ".h
 FILESMATCH_ARGS = [r'"\.txt$"', r'"^(a|b)\.html$"', r'"^index"', r'"^\.ht"', r'"(?i)\.HTML$"', r'"^x"']
 LOCATION_ARGS = ["/", "/d1", "/d1/", "/d2", "/a.html", "/al", "/d1/sub", "/err", "/ln-dir", "/D1", "/p.html"]
 LOCMATCH_ARGS = [r'"^/d[12]/"', r'"\.txt$"', r'"^/al"', r'"/sub/"', r'"(?i)^/D1"', r'"^/$"', r'"\.html$"']
+# the "~" forms of <Directory>/<Files>/<Location> (regex sections, merged with the *Match ones)
+DIR_TILDE_ARGS = [f'~ "^{R}/www/d[0-9]"', '~ "/sub$"', f'~ "^{R}/(www|alt)$"', '~ "/d1/?"']
+FILES_TILDE_ARGS = [r'~ "\.(txt|html)$"', r'~ "^[ab]\."', r'~ "^index"', r'~ "(?i)\.HTML$"']
+LOCATION_TILDE_ARGS = [r'~ "^/d1/.*\.html$"', r'~ "^/(al|am)/"', r'~ "/$"', r'~ "(?i)/SUB/"']
+# <If>/<ElseIf>/<Else> chains (mod_authz_core's expression sections)
+IF_EXPRS = ['"%{REQUEST_URI} =~ m#^/d1/#"', "\"%{QUERY_STRING} =~ /x=1/\"", '"%{HTTP:X-Test} == \'1\'"',
+            '"%{REQUEST_METHOD} in { \'POST\', \'PUT\' }"', '"-f %{REQUEST_FILENAME}"', '"-n %{HTTP:X-Test}"',
+            '"-R \'10.0.0.0/8\'"', '"%{HTTP_HOST} =~ /^alias-/"', '"!(%{REQUEST_URI} =~ /\\.html$/)"']
+IF_INNER = ["Require all denied", "Require all granted", "Require ip 10.0.0.1", "Options -Indexes",
+            "DirectoryIndex a.html", "Require valid-user", "ErrorDocument 403 /err/403.html"]
 
 REQUIRES = ["Require all granted", "Require all denied", "Require all granted", "Require ip 127.0.0.1", "Require ip 10.0.0.0/8",
             "Require local", "Require valid-user", "Require user u", "Require user v", "Require method GET",
@@ -74,7 +84,9 @@ OVERRIDES = ["AllowOverride None", "AllowOverride All", "AllowOverride AuthConfi
              "AllowOverride FileInfo", "AllowOverride Indexes", "AllowOverride Options",
              "AllowOverride AuthConfig Limit", "AllowOverride Options=Indexes", "AllowOverride FileInfo Limit",
              "AllowOverride None\nAllowOverrideList Require Deny", "AllowOverride None\nAllowOverrideList Redirect",
-             "AllowOverride Limit\nAllowOverrideList DirectoryIndex"]
+             "AllowOverride Limit\nAllowOverrideList DirectoryIndex", "AllowOverride Options=FollowSymLinks,Indexes",
+             "AllowOverride AuthConfig Options=MultiViews", "AllowOverride Nonfatal=All AuthConfig",
+             "AllowOverride Nonfatal=Override Limit"]
 LIMITS = ["Limit GET", "Limit POST PUT", "LimitExcept GET", "LimitExcept GET POST", "Limit OPTIONS",
           "LimitExcept HEAD", "Limit DELETE PATCH"]
 LIMIT_INNER = ["Require all denied", "Require all granted", "Require ip 10.0.0.1", "Require valid-user",
@@ -153,7 +165,10 @@ PATHS = gen_nginx.PATHS + ["/al/p.html", "/al/", "/al", "/am/p.html", "/AM/x.htm
                            "/a", "/d1/x", "/err/404", "/d2/z", "/b", "/al/p",    # MultiViews
                            "/im/p.html", "/d1/sub/nothing", "/d2/nothing/", "/b.txt.bak"]
 ACCEPTS = [None] * 6 + ["text/html", "image/png", "*/*", "text/*;q=0.5"]
-HOSTS = [None] * 9 + ["alias-@NAME@", "other.example", "@NAME@:80"]    # mostly the scenario's own vhost
+HOSTS = [None] * 12 + ["alias-@NAME@", "other.example", "@NAME@:80", "@NAME@.", "x.@NAME@", "ALIAS-@NAME@",
+                       "x.alias-@NAME@", "blias-@NAME@", "alias-@NAME@.:80"]    # mostly the scenario's own vhost
+SERVER_ALIASES = ["ServerAlias alias-@NAME@", "ServerAlias *.@NAME@", "ServerAlias alias-@NAME@ *.alias-@NAME@",
+                  "ServerAlias ?lias-@NAME@", "ServerAlias ALIAS-@NAME@"]
 
 
 @st.composite
@@ -187,6 +202,8 @@ def section_body(draw, *, kind: str, depth: int = 0) -> list[str]:
     lines: list[str] = []
     kinds = ["require", "require", "auth", "compat", "options", "dirindex", "errdoc", "limit", "merging",
              "rewrite", "setenv"]
+    if kind != "If":
+        kinds += ["if"]
     if kind == "Directory":
         kinds += ["override"]
     if kind in ("Directory", "DirectoryMatch") and depth == 0:
@@ -218,19 +235,38 @@ def section_body(draw, *, kind: str, depth: int = 0) -> list[str]:
         elif k == "override":
             lines += draw(_pick(OVERRIDES)).split("\n")
         elif k == "files":
-            lines += draw(section(kinds=["Files", "FilesMatch"], depth=depth + 1))
+            lines += draw(section(kinds=["Files", "FilesMatch", "Files~"], depth=depth + 1))
+        elif k == "if":
+            lines += draw(if_chain())
     return lines
 
 
 @st.composite
+def if_chain(draw) -> list[str]:
+    """<If> with maybe <ElseIf> and <Else> after it, each with one or two lines."""
+    out = []
+    for i in range(draw(st.integers(1, 3))):
+        head = "If" if i == 0 else draw(_pick(["ElseIf", "Else"]))
+        inner = draw(st.lists(_pick(IF_INNER), min_size=1, max_size=2, unique=True))
+        out += [f"<{head} {draw(_pick(IF_EXPRS))}>" if head != "Else" else "<Else>",
+                *["    " + l for l in inner], f"</{head}>"]
+        if head == "Else":
+            break
+    return out
+
+
+@st.composite
 def section(draw, kinds=("Directory", "Directory", "DirectoryMatch", "Files", "FilesMatch", "Location",
-                         "LocationMatch"), depth: int = 0) -> list[str]:
+                         "LocationMatch", "Directory~", "Files~", "Location~"), depth: int = 0) -> list[str]:
     kind = draw(_pick(list(kinds)))
     arg = draw(_pick({"Directory": DIR_ARGS, "DirectoryMatch": DIRMATCH_ARGS, "Files": FILES_ARGS,
                       "FilesMatch": FILESMATCH_ARGS, "Location": LOCATION_ARGS,
-                      "LocationMatch": LOCMATCH_ARGS}[kind]))
-    inner = draw(section_body(kind=kind, depth=depth))
-    return [f"<{kind} {arg}>", *["    " + l for l in inner], f"</{kind}>"]
+                      "LocationMatch": LOCMATCH_ARGS, "Directory~": DIR_TILDE_ARGS, "Files~": FILES_TILDE_ARGS,
+                      "Location~": LOCATION_TILDE_ARGS}[kind]))
+    name = kind.rstrip("~")
+    inner = draw(section_body(kind=name + ("Match" if kind.endswith("~") and name != "Files" else ""),
+                              depth=depth))
+    return [f"<{name} {arg}>", *["    " + l for l in inner], f"</{name}>"]
 
 
 @st.composite
@@ -238,14 +274,16 @@ def vhost_body(draw) -> str:
     docroot = draw(_pick(DOCROOTS))
     lines = [f"DocumentRoot {docroot}"]
     if draw(st.integers(0, 4)) == 4:
-        lines.append("ServerAlias alias-@NAME@")
+        lines.append(draw(_pick(SERVER_ALIASES)))
     # most sites grant their document root (else <Directory /> denies everything)
     if draw(st.integers(0, 9)) != 0:
         grant = [draw(_pick(["Require all granted", "Require all granted", "Order allow,deny\nAllow from all"]))]
         grant += draw(section_body(kind="Directory"))
         lines += [f"<Directory {docroot}>", *["    " + l for g in grant for l in g.split("\n")], "</Directory>"]
     for _ in range(draw(st.integers(0, 3))):
-        k = draw(_pick(["alias", "rewrite", "errdoc", "dirindex", "options", "setenv"]))
+        k = draw(_pick(["alias", "rewrite", "errdoc", "dirindex", "options", "setenv", "if"]))
+        if k == "if":
+            lines += [l for l in draw(if_chain()) if "Options" not in l and "DirectoryIndex" not in l]
         if k == "alias":
             lines.append(draw(_pick(ALIASES)))
         elif k == "rewrite":

@@ -389,6 +389,91 @@ def server_body(draw) -> str:
     return text
 
 
+# Several server blocks on one address of the scenario's own (raw_servers): which one
+# answers a Host (exact, leading/trailing wildcards, ".name", regexes in file order,
+# names that differ in case only, "" and "_", default_server or the first block).
+SERVER_NAMES = ["a.test", "b.test www.b.test", "*.w.test", "www.*", ".d.test", r"~^(?<sub>[a-z]+)\.r\.test$",
+                r"~^api\.", "_", '""', "A.Test", r"~^API\.", "*.b.test", "x.w.test", r"~\.test$", "www.w.*",
+                r'"~^(?<n>[a-z]{2,3})\.d\.test$"', "a.test b.test"]
+LISTENS = ["listen @LISTEN@;", "listen @LISTEN@ default_server;", "listen @LISTEN@ default;"]
+SERVER_HOSTS = [None, "a.test", "A.TEST", "a.test.", "a.test:8080", "www.b.test", "b.test", "x.b.test",
+                "x.w.test", "w.test", "y.x.w.test", "www.w.test", "www.other.test", "d.test", "x.d.test",
+                "ab.d.test", "www.r.test", "alt.r.test", "api.r.test", "api.x", "nomatch.test", "_",
+                "127.0.0.1", "www.w.test.", "a..test", "ALT.R.TEST"]
+FORWARDED = [None, None, "10.1.2.3", "127.0.0.1, 10.0.0.5", "10.0.0.5, 127.0.0.1", "bogus"]
+ARGS = ["ip=10.0.0.1", "ip=127.0.0.1", "x=1", "x=", "x=1&ip=10.9.9.9", "ip=nonsense"]
+# bodies that tell the servers apart (beside random server bodies)
+SMALL_BODIES = ['return 200 "{i}";', "return 40{i};", "root @ROOT@/$sub;", 'return 302 http://$host/{i};',
+                "root @ROOT@/www;\nlocation / {{ try_files $uri =40{i}; }}", "root @ROOT@/alt;",
+                "return 444;", 'root @ROOT@/www;\nif ($host = a.test) {{ return 40{i}; }}']
+
+
+# http-level map/geo blocks of a multi-server scenario and the server-level lines that read
+# them; @ID@ makes each variable the scenario's own (they are global to the http block).
+HTTP_VARS = [
+    ("map $uri $blk_@ID@ {\n    default 0;\n    /a.html 1;\n    ~^/d1/ 3;\n    ~*\\.TXT$ 4;\n}",
+     ["if ($blk_@ID@ = 1) { return 403; }", "if ($blk_@ID@ = 2) { return 404; }", "if ($blk_@ID@) { return 410; }",
+      "if ($blk_@ID@ = 3) { return 401; }", "if ($blk_@ID@ = 4) { return 418; }"]),
+    ('map $http_x_test $xt_@ID@ {\n    default "";\n    1 yes;\n    ~^0$ zero;\n}',
+     ["if ($xt_@ID@ = yes) { return 403; }", "if ($xt_@ID@) { return 404; }", "if ($xt_@ID@ = zero) { return 410; }"]),
+    ("map $host $site_@ID@ {\n    hostnames;\n    default other;\n    a.test a;\n    *.w.test w;\n    *.x.w.test xw;\n"
+     "    .d.test d;\n    www.* www;\n    ~^api\\. api;\n}",
+     ["if ($site_@ID@ = w) { return 403; }", "if ($site_@ID@ = xw) { return 404; }", "if ($site_@ID@ = d) { return 410; }",
+      "if ($site_@ID@ = other) { return 401; }", "if ($site_@ID@ = www) { return 418; }",
+      "if ($site_@ID@ = api) { return 405; }"]),
+    ("map $http_host $hh_@ID@ {\n    default 0;\n    a.test 1;\n    A.TEST:8080 2;\n}",
+     ["if ($hh_@ID@ = 1) { return 403; }", "if ($hh_@ID@ = 2) { return 404; }"]),
+    ("map $uri $file_@ID@ {\n    default /a.html;\n    ~^/d(?<num_@ID@>\\d)/(.*)$ /d$num_@ID@/$2;\n    /B.TXT /b.txt;\n"
+     '    /missing.html "";\n}',
+     ["location / {\n    try_files $file_@ID@ =404;\n}", "location / {\n    try_files $file_@ID@ =410;\n}",
+      "location /d1/ {\n    rewrite ^ $file_@ID@ break;\n}"]),
+    ("map $request_method $m_@ID@ {\n    default 0;\n    POST 1;\n    put 1;\n    ~^DEL 2;\n}",
+     ["if ($m_@ID@ = 1) { return 403; }", "if ($m_@ID@ = 2) { return 404; }", "if ($m_@ID@) { return 410; }"]),
+    ('map $arg_x $ax_@ID@ {\n    default 0;\n    "" empty;\n    1 one;\n}',
+     ["if ($ax_@ID@ = empty) { return 403; }", "if ($ax_@ID@ = one) { return 404; }"]),
+    ("map $uri $c1_@ID@ {\n    default a;\n    ~^/d1 b;\n}\nmap $c1_@ID@ $c2_@ID@ {\n    default 0;\n    b 1;\n}",
+     ["if ($c2_@ID@) { return 403; }"]),
+    ("geo $g1_@ID@ {\n    default 0;\n    127.0.0.0/8 1;\n    127.0.0.1/32 2;\n}",
+     ["if ($g1_@ID@ = 2) { return 403; }", "if ($g1_@ID@ = 1) { return 404; }", "if ($g1_@ID@ = 0) { return 410; }"]),
+    ("geo $g2_@ID@ {\n    ranges;\n    default 0;\n    127.0.0.1-127.0.0.5 1;\n    10.0.0.0-10.255.255.255 2;\n}",
+     ["if ($g2_@ID@ = 1) { return 403; }", "if ($g2_@ID@ = 0) { return 404; }"]),
+    ("geo $g3_@ID@ {\n    proxy 127.0.0.1;\n    default 0;\n    10.0.0.0/8 1;\n    127.0.0.1 2;\n}",
+     ["if ($g3_@ID@ = 1) { return 403; }", "if ($g3_@ID@ = 2) { return 404; }"]),
+    ("geo $arg_ip $g4_@ID@ {\n    default 0;\n    10.0.0.0/8 1;\n}", ["if ($g4_@ID@) { return 403; }"]),
+    ("geo $g5_@ID@ {\n    default 0;\n    127.0.0.0/8 1;\n    127.0.0.0/16 2;\n    delete 127.0.0.0/16;\n}",
+     ["if ($g5_@ID@ = 2) { return 403; }", "if ($g5_@ID@ = 1) { return 404; }"]),
+]
+
+
+@st.composite
+def servers(draw) -> str:
+    """Two to four whole server blocks on @LISTEN@ with random names and listens,
+    after the http-level map/geo blocks some of them read."""
+    pieces = draw(st.lists(_pick(HTTP_VARS), max_size=2, unique_by=lambda p: p[0]))
+    uses = [use for _, lines in pieces for use in lines]
+    n = draw(st.integers(2, 4))
+    default = draw(st.integers(-1, n - 1))            # at most one default_server per address
+    blocks = []
+    for i in range(n):
+        listen = draw(_pick(LISTENS[1:])) if i == default else LISTENS[0]
+        names = draw(st.lists(_pick(SERVER_NAMES), min_size=0, max_size=2, unique=True))
+        if draw(st.booleans()):
+            body_lines = draw(_pick(SMALL_BODIES)).format(i=i).split("\n")
+        else:
+            body_lines = draw(server_body()).rstrip("\n").split("\n")
+        if any("$sub" in l for l in body_lines) and not any("<sub>" in name for name in names):
+            names.append(SERVER_NAMES[5])          # nginx refuses an unknown $sub
+        if uses:
+            read = draw(st.lists(_pick(uses), max_size=2, unique=True))
+            if any(l.startswith("location /") for l in body_lines):   # no duplicate location
+                read = [l for l in read if not l.startswith("location /")]
+            read = [l for i, l in enumerate(read) if not (i and l.startswith("location /"))]
+            body_lines = [l for use in read for l in use.split("\n")] + body_lines
+        lines = [listen] + ([f"server_name {' '.join(names)};"] if names else []) + body_lines
+        blocks.append("\n".join(["server {", *["    " + l for l in lines], "}"]))
+    return "\n".join([p for p, _ in pieces] + blocks) + "\n"
+
+
 def draw_request(draw, paths: list) -> dict:
     """A request entry drawn from `paths` and the shared method, credential and
     header pools (gen_apache draws its own extras after these, in this order)."""
@@ -416,7 +501,28 @@ def request(draw) -> dict:
 
 
 @st.composite
+def server_request(draw) -> dict:
+    """A request to one of several server blocks: the Host picks the block."""
+    req = draw(request())
+    host = draw(_pick(SERVER_HOSTS))
+    if host:
+        req = {"host": host, **req}
+    forwarded = draw(_pick(FORWARDED))
+    if forwarded:
+        req["headers"] = {**req.get("headers", {}), "X-Forwarded-For": forwarded}
+    if draw(st.integers(0, 4)) == 4:
+        path, _, args = req["path"].partition("?")
+        req["path"] = f"{path}?{draw(_pick(ARGS))}"
+    return req
+
+
+@st.composite
 def scenario(draw) -> dict:
-    """A raw scenario without a name (the caller numbers them)."""
-    return {"accounts": ACCOUNTS, "tree": draw(tree()) + draw(module_files()), "nginx": draw(server_body()),
+    """A raw scenario without a name (the caller numbers them); one in six is
+    several server blocks chosen by Host."""
+    tree_entries = draw(tree()) + draw(module_files())
+    if draw(st.integers(0, 5)) == 5:
+        return {"accounts": ACCOUNTS, "tree": tree_entries, "raw_servers": True, "nginx": draw(servers()),
+                "requests": draw(st.lists(server_request(), min_size=1, max_size=8))}
+    return {"accounts": ACCOUNTS, "tree": tree_entries, "nginx": draw(server_body()),
             "requests": draw(st.lists(request(), min_size=1, max_size=8))}

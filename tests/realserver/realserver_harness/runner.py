@@ -86,6 +86,9 @@ PORT_RE = re.compile(r"@PORT:([a-z][a-z0-9_-]*)@")
 
 def substitute(text: str, scenario: "BoundScenario") -> str:
     text = text.replace("@ROOT@", str(scenario.root)).replace("@NAME@", scenario.server_name)
+    # @ID@ -> the scenario's name as a word: http-level map/geo variables of raw_servers
+    # scenarios are global, so each scenario names its own
+    text = text.replace("@ID@", re.sub(r"\W", "_", scenario.name))
     # @PORT:x@ -> a free loopback port of the scenario's own, the same wherever it is named
     # (the server's config and the php-fpm pools behind it); one nothing listens on stays free
     def port(match: re.Match) -> str:

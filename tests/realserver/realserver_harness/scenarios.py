@@ -82,7 +82,9 @@ default_server / "first server on the port" are the scenario's own; requests
 are sent to that address with their ``host:``.
 
 Placeholders in configs, symlink targets and log substrings: ``@ROOT@`` (the
-scenario's tree directory) and ``@NAME@`` (its server_name).
+scenario's tree directory) and ``@NAME@`` (its server_name); in configs also
+``@ID@`` (its name as a word: raw_servers scenarios name their http-level
+map/geo variables with it, as those are shared by every server).
 
 A scenario runs on a server kind when it has a config for that kind; a request
 is sent to that kind when it has an expectation for it.
