@@ -30,7 +30,7 @@ REWRITE_DIRECTIVES = frozenset({"rewrite", "return", "set", "break", "if"})
 ARRAY_GROUPS = {"access": ("allow", "deny"), "error_page": ("error_page",), "index": ("index",),
                 "limit_req": ("limit_req",), "limit_conn": ("limit_conn",), "add_header": ("add_header",),
                 "proxy_set_header": ("proxy_set_header",), "fastcgi_param": ("fastcgi_param",),
-                "uwsgi_param": ("uwsgi_param",)}
+                "uwsgi_param": ("uwsgi_param",), "realip": ("set_real_ip_from",)}
 
 ALL_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "MKCOL", "COPY", "MOVE", "OPTIONS",
                          "PROPFIND", "PROPPATCH", "LOCK", "UNLOCK", "PATCH", "TRACE", "CONNECT"})
@@ -250,14 +250,21 @@ class Location(_Container):
         return self.internal_node() is not None
 
     def internal_node(self) -> Node | None:
-        """The `internal` in force: a nested location inherits it (merged like any flag)."""
+        """The `internal` in force: a nested location inherits it (merged like any flag).
+        Found once per location: every request that lands here asks."""
+        found = self._groups.get(" internal")
+        if found is None:
+            found = self._groups[" internal"] = self._internal_nodes()
+        return found[0] if found else None
+
+    def _internal_nodes(self) -> list[Node]:
         scope: Scope | None = self
         while isinstance(scope, Location):
             nodes = scope.own("internal")
             if nodes:
-                return nodes[0]
+                return nodes[:1]
             scope = scope.parent
-        return None
+        return []
 
     @property
     def noregex(self) -> bool:

@@ -34,8 +34,16 @@ OK, AGAIN, DONE, DECLINED = "ok", "again", "done", "declined"
 
 
 def find_location(container, uri: str) -> Found:
-    found = Found(None)
-    _find(container, uri, found)
+    """The search's answer, found once per container and URI (a pure memo: the rules ask
+    for a URI's location and then decide() for the same URI searches again; nobody
+    changes a Found)."""
+    memo = container._groups.get(" found")
+    if memo is None:
+        memo = container._groups[" found"] = {}
+    found = memo.get(uri)
+    if found is None:
+        found = memo[uri] = Found(None)
+        _find(container, uri, found)
     return found
 
 

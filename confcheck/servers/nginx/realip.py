@@ -30,13 +30,9 @@ if TYPE_CHECKING:
 
 
 def _froms(scope: "Scope") -> list:
-    """The `set_real_ip_from` lines in force: the nearest level having any."""
-    while scope is not None:
-        found = scope.own("set_real_ip_from")
-        if found:
-            return found
-        scope = scope.parent
-    return []
+    """The `set_real_ip_from` lines in force: the nearest level having any (found once per
+    level: every request asks twice)."""
+    return scope.group("realip") if scope is not None else []
 
 
 def _networks(froms: list) -> list:

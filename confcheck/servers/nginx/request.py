@@ -8,6 +8,7 @@ a 400), the query string kept apart.
 from __future__ import annotations
 
 import base64
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -77,12 +78,12 @@ class Request:
         """The request `parse` gives for http://ADDRESS:PORT/PATH with Host `host`,
         built without taking a URL apart (rules send thousands of probes to
         addresses they already took apart once)."""
-        headers = {"Host": host, **(headers or {})}
+        headers = {"Host": host, **headers} if headers else {"Host": host}
         if not path.startswith("/") or "#" in path:
             return cls.parse(f"http://{address}:{port}{path}", method, headers, client_ip)
         method = _method(method)
         _check_ip(client_ip)
-        norm = _headers(headers)
+        norm = _headers(headers) if len(headers) > 1 else {"host": host.strip()}
         raw_path, _, args = path.partition("?")
         name, valid = _host_name(norm["host"])
         return cls(url=f"http://{address}:{port}{path}", method=method, headers=norm, client_ip=client_ip,
@@ -124,8 +125,10 @@ def typed_url(url: str) -> str:
     return url
 
 
+@lru_cache(maxsize=256)
 def _method(method: str | None) -> str:
-    """The method as nginx reads it (upper case), or RequestError."""
+    """The method as nginx reads it (upper case), or RequestError (a pure memo: every
+    probe and batch line reads one of a few)."""
     method = (method or "GET").upper()
     if any(c not in _METHOD_CHARS for c in method):
         raise RequestError(f"unknown method {method!r}: an HTTP method is a word of letters, "
@@ -204,16 +207,19 @@ def normalize_uri(raw: str) -> str:
     Decoded characters go through the same rules (`%2e%2e` is `..`), as in
     ngx_http_parse_complex_uri with the default `merge_slashes on`.
     """
-    if raw.startswith("/") and not any(c in raw for c in _NOT_PLAIN):
+    if raw.startswith("/") and _NOT_PLAIN.search(raw) is None:
         return raw          # nothing to decode, merge or resolve: most probes and most logged URIs
     return _normalize(raw)
 
 
 # What normalize_uri has to look at: an escape, a doubled slash, a dot segment, a NUL.
-_NOT_PLAIN = ("%", "//", "/.", "\x00")
+_NOT_PLAIN = re.compile(r"%|//|/\.|\x00")
 
 
+@lru_cache(maxsize=4096)
 def _normalize(raw: str) -> str:
+    """normalize_uri's slow path: a pure memo, rules probe every server with the same few
+    dotted URIs (/.git/config, /.well-known/...); a BadUri is raised again, never kept."""
     data = raw.encode("utf-8", "surrogateescape")
     out = bytearray()
     i = 0
