@@ -196,9 +196,13 @@ def validate_nginx(nodes: list[Node], diags: Diagnostics, *, context: tuple[str,
                 if todo is not None:
                     vals = tuple([a.value for a in args])
                     # the same directive again, where only its values decide: fine as before,
-                    # without a call (generated configs repeat most directives thousands of times)
-                    if (fam, name, vals) not in fine:
+                    # without a call (generated configs repeat most directives thousands of times),
+                    # unless it is a second use in its block
+                    dup = fine.get((fam, name, vals), _CHECK)
+                    if dup is _CHECK or (dup is not None and dup in seen):
                         checked.check(node, fam, todo, seen, diags, vals)
+                    elif dup is not None:
+                        seen[dup] = node
             elif what == _BAD:
                 _report(node, verdict, diags)
             else:  # a name no table knows
@@ -289,8 +293,9 @@ class _Values:
         self.formats = formats  # log formats defined so far (None: not known)
         self.known: dict[tuple, tuple[str, int] | None] = {}
         # (family, name, values) of directives found fine whose verdict nothing but their values
-        # decides (no second use to look for, no log format to find): a repeat needs no check
-        self.fine: set[tuple] = set()
+        # decides (no log format to find, no listen or location to compare) -> their duplicate
+        # key (None: any number allowed): a repeat needs no check, only a look for a second use
+        self.fine: dict[tuple, str | None] = {}
 
     def check(self, node: Node, fam: str, todo: tuple, seen: dict, diags: Diagnostics,
               vals: tuple[str, ...]) -> None:
@@ -319,8 +324,8 @@ class _Values:
             problem = values.repeated_problem(node, seen)
             if problem is not None:
                 message, where = problem
-        elif where is None and key is None and node.name != "access_log":
-            self.fine.add((fam, node.name, vals))
+        elif where is None and node.name != "access_log":
+            self.fine[(fam, node.name, vals)] = key
         if where is not None:
             diags.add(message, where.span if hasattr(where, "quote") else where.name_span, code=CODE)
 
@@ -342,6 +347,7 @@ class _Values:
 
 
 _UNSEEN = object()
+_CHECK = object()       # not in _Values.fine: check it
 
 
 def _check_data(block: Node, ctx: tuple, diags: Diagnostics, variables) -> None:
