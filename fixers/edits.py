@@ -43,10 +43,15 @@ class Edit:
     end: int
     replacement: bytes
 
-    def __post_init__(self) -> None:
-        if not 0 <= self.start <= self.end <= len(self.source.data):
-            raise ValueError(f"edit [{self.start}, {self.end}) is outside {self.source.realpath} "
-                             f"({len(self.source.data)} bytes)")
+    def __init__(self, source: SourceFile, start: int, end: int, replacement: bytes) -> None:
+        # Hand-written (dataclass keeps it), as Span's: the generated frozen __init__ goes through
+        # object.__setattr__ per field, and look-alike servers move thousands of fixes. Still frozen.
+        if not 0 <= start <= end <= len(source.data):
+            raise ValueError(f"edit [{start}, {end}) is outside {source.realpath} ({len(source.data)} bytes)")
+        _SET_SOURCE(self, source)
+        _SET_START(self, start)
+        _SET_END(self, end)
+        _SET_REPLACEMENT(self, replacement)
 
     @property
     def key(self) -> str:
@@ -55,6 +60,12 @@ class Edit:
     def describe(self) -> str:
         line, col = self.source.line_col(self.start)
         return f"{self.source.display_path}:{line}:{col} [{self.start}:{self.end}]"
+
+
+_SET_SOURCE = Edit.source.__set__
+_SET_START = Edit.start.__set__
+_SET_END = Edit.end.__set__
+_SET_REPLACEMENT = Edit.replacement.__set__
 
 
 @dataclass(slots=True)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import os
 import re
+from functools import lru_cache
 from typing import Callable, Iterable, Iterator
 
 from confcheck.servers.nginx.conf import Http, Server
@@ -307,6 +308,7 @@ class Shapes:
             self.key[id(server)], self.renamed[id(server)] = key, renamed
         self._paths: dict[int, tuple] = {}        # id(server) -> (server, its directives' places)
         self._fixes: dict[int, tuple] = {}        # id(fix) -> (fix, what moving it needs)
+        self._bases: dict[tuple, tuple] = {}      # (id(file), patch base) -> (file, inside the base)
 
     def counterpart(self, rep: Server, other: Server, node):
         """The directive at `node`'s place in `other`, a look-alike of `rep` (`node` itself
@@ -333,26 +335,24 @@ class Shapes:
         get: a title, command or new text naming one of `rep`'s tokens that `other` names
         otherwise, or an edit in `rep`'s file outside its block; the caller then makes
         `other`'s own."""
-        from confcheck.fixers.config import ConfigFix, checked_fix
-        from confcheck.fixers.diff import inside
-        from confcheck.fixers.edits import Edit
-        if type(fix) is not ConfigFix:
-            return None
         prepared = self._fixes.get(id(fix))
         if prepared is None:
-            prepared = self._fixes[id(fix)] = (fix, *_prepare(fix, rep))
-        _fix, names, relative = prepared
-        if any(a != b and a in names for a, b in zip(self.renamed[id(rep)], self.renamed[id(other)])):
-            return None
+            prepared = self._fixes[id(fix)] = (fix, *_prepare(fix, rep, self.renamed[id(rep)]))
+        _fix, named, relative, all_move = prepared
         if relative is None:
             return None
+        renamed = self.renamed[id(other)]
+        # only the tokens the fix's texts name must be the same in both servers
+        if any(renamed[index] != token for index, token in named):
+            return None
+        ConfigFix, checked_fix, Edit, _inside = _fixers()
         target, there, _end = _extent(other.node)
         edits = [Edit(target, start + there, end + there, new) if moves else Edit(source, start, end, new)
                  for moves, source, start, end, new in relative]
-        if all(moves for moves, *_rest in relative):
+        if all_move:
             # every edit moved with the block: they keep their places among themselves, so they
             # do not conflict when `rep`'s did not; only the file has to be inside the patch base
-            if not inside(target.realpath, fix.base):
+            if not self._inside(target, fix.base):
                 return None
             return ConfigFix(applicability=fix.applicability, title=fix.title, commands=list(fix.commands),
                              edits=edits, base=fix.base)
@@ -361,13 +361,37 @@ class Shapes:
             moved.commands = list(fix.commands)
         return moved
 
+    def _inside(self, source, base: str) -> bool:
+        """fixers.diff.inside for a file (asked once per file and patch base)."""
+        key = (id(source), base)
+        found = self._bases.get(key)
+        if found is None:
+            found = self._bases[key] = (source, _fixers()[3](source.realpath, base))
+        return found[1]
 
-def _prepare(fix, rep: Server) -> tuple[frozenset[str], list | None]:
-    """(the tokens `fix`'s texts name, its edits as (moves with the block, file, start, end, new
-    text), a moving edit's offsets relative to the block; None if one is in `rep`'s file
-    outside its block)."""
+
+@lru_cache(maxsize=None)
+def _fixers() -> tuple:
+    """(ConfigFix, checked_fix, Edit, inside), imported once, on first use (a statement in
+    moved_fix would import them again for each of thousands of findings; why --batch loads this
+    module without them)."""
+    from confcheck.fixers.config import ConfigFix, checked_fix
+    from confcheck.fixers.diff import inside
+    from confcheck.fixers.edits import Edit
+    return ConfigFix, checked_fix, Edit, inside
+
+
+def _prepare(fix, rep: Server, renamed: tuple[str, ...]) -> tuple:
+    """What moving `fix` (a ConfigFix, made for `rep`) needs, or (None, None, False) for
+    another kind of fix: ((index, token) of each of `rep`'s renamed tokens (`renamed`) that
+    the fix's texts name, its edits as (moves with the block, file, start, end, new text), a
+    moving edit's offsets relative to the block (None if one is in `rep`'s file outside its
+    block), whether every edit moves)."""
+    if type(fix) is not _fixers()[0]:
+        return None, None, False
     texts = [fix.title, *fix.commands, *(e.replacement.decode("utf-8", "surrogateescape") for e in fix.edits)]
     names = frozenset(token for text in texts for token in _TOKEN.findall(text))
+    named = tuple((index, token) for index, token in enumerate(renamed) if token in names)
     source, start, end = _extent(rep.node)
     first = source.data.rfind(b"\n", 0, start) + 1
     relative = []
@@ -377,8 +401,8 @@ def _prepare(fix, rep: Server) -> tuple[frozenset[str], list | None]:
         elif first <= edit.start and edit.end <= end:
             relative.append((True, source, edit.start - start, edit.end - start, edit.replacement))
         else:
-            return names, None
-    return names, relative
+            return named, None, False
+    return named, relative, all(moves for moves, *_rest in relative)
 
 
 def _places_under(node, path: tuple) -> dict[int, tuple]:

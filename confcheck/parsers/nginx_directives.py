@@ -169,6 +169,8 @@ def validate_nginx(nodes: list[Node], diags: Diagnostics, *, context: tuple[str,
     # nodes share their block's entry
     stack = [(iter(nodes), context, {})]
     by_ctx: dict = {}  # context -> (its steps, family, Variables.visit or None)
+    fine = checked.fine
+    visited = variables.effects if variables is not None else None
     while stack:
         it, ctx, seen = stack[-1]
         here = by_ctx.get(ctx)
@@ -193,7 +195,14 @@ def validate_nginx(nodes: list[Node], diags: Diagnostics, *, context: tuple[str,
                     _report(node, verdict, diags)
                 if todo is not None:
                     vals = tuple([a.value for a in args])
-                    checked.check(node, fam, todo, seen, diags, vals)
+                    # the same directive again, where only its values decide: fine as before,
+                    # without a call (generated configs repeat most directives thousands of times),
+                    # unless it is a second use in its block
+                    dup = fine.get((fam, name, vals), _CHECK)
+                    if dup is _CHECK or (dup is not None and dup in seen):
+                        checked.check(node, fam, todo, seen, diags, vals)
+                    elif dup is not None:
+                        seen[dup] = node
             elif what == _BAD:
                 _report(node, verdict, diags)
             else:  # a name no table knows
@@ -203,7 +212,10 @@ def validate_nginx(nodes: list[Node], diags: Diagnostics, *, context: tuple[str,
                 if variables is not None:
                     variables.unknowable = True
             if looked and visit is not None:
-                visit(node, vals)
+                if vals is None:
+                    vals = tuple([a.value for a in args])
+                if (name, vals) not in visited:     # a repeat changes nothing (Variables.visit)
+                    visit(node, vals)
             elif variables is not None and name == "load_module":
                 variables.unknowable = True  # a module may define any variable
             if node.included:
@@ -280,6 +292,10 @@ class _Values:
     def __init__(self, formats: set[str] | None) -> None:
         self.formats = formats  # log formats defined so far (None: not known)
         self.known: dict[tuple, tuple[str, int] | None] = {}
+        # (family, name, values) of directives found fine whose verdict nothing but their values
+        # decides (no log format to find, no listen or location to compare) -> their duplicate
+        # key (None: any number allowed): a repeat needs no check, only a look for a second use
+        self.fine: dict[tuple, str | None] = {}
 
     def check(self, node: Node, fam: str, todo: tuple, seen: dict, diags: Diagnostics,
               vals: tuple[str, ...]) -> None:
@@ -308,6 +324,8 @@ class _Values:
             problem = values.repeated_problem(node, seen)
             if problem is not None:
                 message, where = problem
+        elif where is None and node.name != "access_log":
+            self.fine[(fam, node.name, vals)] = key
         if where is not None:
             diags.add(message, where.span if hasattr(where, "quote") else where.name_span, code=CODE)
 
@@ -329,6 +347,7 @@ class _Values:
 
 
 _UNSEEN = object()
+_CHECK = object()       # not in _Values.fine: check it
 
 
 def _check_data(block: Node, ctx: tuple, diags: Diagnostics, variables) -> None:

@@ -22,6 +22,9 @@ LISTEN_MESSAGE = 'no "ssl_certificate" is defined for the "listen ... ssl" direc
 SSL_MESSAGE = 'no "ssl_certificate" is defined for the "ssl" directive'
 
 
+_LOOKED_AT = frozenset({"ssl_certificate", "ssl_reject_handshake", "ssl"})
+
+
 def _own(nodes, name: str) -> Node | None:
     found = None
     for node in nodes:
@@ -34,6 +37,21 @@ def _flag(node: Node | None) -> bool | None:
     if node is None or len(node.args) != 1:
         return None
     return node.args[0].value.lower() == "on"
+
+
+def _collect(nodes: list[Node], own: dict[str, Node], listens: list[Node]) -> None:
+    """The last of each directive in _LOOKED_AT and the listens with an address, in the
+    order nginx reads them (what an include brings in, at its place)."""
+    for node in nodes:
+        name = node.name
+        if name == "listen":
+            if node.args:
+                listens.append(node)
+        elif name in _LOOKED_AT:
+            own[name] = node
+        elif node.included:
+            for included in node.included:
+                _collect(included.nodes, own, listens)
 
 
 def certificate_problems(nodes: list[Node]) -> list[tuple[str, Node]]:
@@ -51,24 +69,25 @@ def _http_problem(body) -> tuple[str, Node] | None:
     http_cert = _own(body, "ssl_certificate") is not None
     http_reject = bool(_flag(_own(body, "ssl_reject_handshake")))
     http_ssl = _own(body, "ssl")
-    servers = []   # (server node, has certificate, rejects handshakes)
+    servers = []   # (server node, its listens with an address, has certificate, rejects handshakes)
     for server in body:
         if server.name != "server" or server.children is None:
             continue
-        inner = effective_children(server.children)
-        cert = http_cert or _own(inner, "ssl_certificate") is not None
-        reject = _flag(_own(inner, "ssl_reject_handshake"))
-        servers.append((server, inner, cert, http_reject if reject is None else reject))
-        ssl = _own(inner, "ssl") or http_ssl
+        # one pass over the server (thousands of them in generated configs): the last of each
+        # directive looked at, and the listens
+        own: dict[str, Node] = {}
+        listens: list[Node] = []
+        _collect(server.children, own, listens)
+        cert = http_cert or "ssl_certificate" in own
+        reject = _flag(own.get("ssl_reject_handshake"))
+        servers.append((server, listens, cert, http_reject if reject is None else reject))
+        ssl = own.get("ssl") or http_ssl
         if _flag(ssl) and not cert:
             return SSL_MESSAGE, ssl
     addresses: dict[str, dict] = {}
     unknown_ports = set()
-    for server, inner, cert, reject in servers:
-        listens = [n for n in inner if n.name == "listen" and n.args]
-        if not any(n.name == "listen" for n in inner):
-            listens = None   # nginx's default listen: *:80, no ssl
-        for listen in listens or [None]:
+    for server, listens, cert, reject in servers:
+        for listen in listens or [None]:   # None: nginx's default listen, *:80
             if listen is None:
                 addr, params = "0.0.0.0:80", ()
             else:
@@ -77,7 +96,9 @@ def _http_problem(body) -> tuple[str, Node] | None:
                 if addr is None:
                     unknown_ports.add(listen.args[0].value.rpartition(":")[2])
                     continue
-            entry = addresses.setdefault(addr, {"ssl": False, "default": None, "servers": []})
+            entry = addresses.get(addr)
+            if entry is None:
+                entry = addresses[addr] = {"ssl": False, "default": None, "servers": []}
             entry["ssl"] = entry["ssl"] or "ssl" in params
             entry["servers"].append((server, cert, reject))
             if entry["default"] is None and ("default_server" in params or "default" in params):

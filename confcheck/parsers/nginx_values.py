@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from functools import lru_cache
 
 from confcheck.parsers.nginx_slots import SLOTS, VALUES
 from confcheck.parsers.nginx_variables import COMPILED, script_problem
@@ -286,8 +287,13 @@ def error_page_problem(node: Node):
     return None
 
 
+_IPV4 = re.compile(r"\d{1,3}(\.\d{1,3}){3}")
+
+
+@lru_cache(maxsize=1024)
 def listen_address(url: str) -> str | None:
-    """The address as nginx names it in messages ("0.0.0.0:80"), None for a host name."""
+    """The address as nginx names it in messages ("0.0.0.0:80"), None for a host name
+    (memoised: every server of a generated config listens on the same few)."""
     if url.startswith("unix:"):
         return url
     if url.startswith("["):
@@ -299,7 +305,7 @@ def listen_address(url: str) -> str | None:
         host, port = (url, "80") if atoi(url) is None else ("*", url)
     if host == "*":
         host = "0.0.0.0"
-    if not re.fullmatch(r"\d{1,3}(\.\d{1,3}){3}", host):
+    if not _IPV4.fullmatch(host):
         return None
     return f"{host}:{port}"
 

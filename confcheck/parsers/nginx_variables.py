@@ -70,8 +70,9 @@ class Variables:
         self.unknowable = False  # a third-party directive may define any variable
         self.formats = {"combined"}  # log_format names defined so far (access_log needs one)
         # (name, argument values) -> what such a directive defines and uses: generated
-        # configs repeat the same directive thousands of times
-        self._effects: dict[tuple, tuple] = {}
+        # configs repeat the same directive thousands of times, and a repeat changes nothing
+        # (the validator skips the call for a key in it)
+        self.effects: dict[tuple, tuple] = {}
 
     def visit(self, node: Node, values: tuple[str, ...] | None = None) -> None:
         """Definitions and uses in `node` (only nodes named in LOOKED_AT have any);
@@ -80,10 +81,11 @@ class Variables:
         if values is None:
             values = tuple([a.value for a in args])
         key = (node.name, values)
-        effect = self._effects.get(key)
-        if effect is None:
-            effect = self._effects[key] = _effect(node.name, values)
-        defined, uses, log_format = effect
+        if key in self.effects:
+            # the same directive again changes nothing: its definitions and formats are in,
+            # and each variable it uses already has its first use
+            return
+        defined, uses, log_format = self.effects[key] = _effect(node.name, values)
         if defined:
             self.defined.update(defined)
         if log_format is not None:

@@ -74,7 +74,10 @@ def waf_scopes(target) -> WafScope | None:
             return None
         root = apache_scopes(target.conf)
         return root if any(s.nodes for s in root.walk()) else None
-    if not any(n.name.startswith("modsecurity") for p in target.config.parsed for n in _all_nodes(p.nodes)):
+    # a directive named modsecurity* has those bytes in its file (quotes and escapes make no
+    # letter of it): the files without them are not walked (thousands of vhost files)
+    if not any(n.name.startswith("modsecurity") for p in target.config.parsed
+               if b"modsecurity" in p.source.data for n in _all_nodes(p.nodes)):
         return None
     return nginx_scopes(target.config)
 

@@ -91,3 +91,27 @@ def test_a_bad_snippet_is_reported_per_include_site(tmp_path):
     assert found == [("bad.conf", 1, 9, '"expires" directive invalid value'),
                      ("bad.conf", 1, 9, '"expires" directive invalid value'),
                      ("bad.conf", 2, 16, 'unknown "undefined_var" variable')]
+
+
+# The same directive with the same values in every server: found fine once, then only looked
+# for as a second use in its block (a generated config's servers repeat them by thousands).
+REPEATS = {"nginx.conf": (
+    "events {}\nhttp {\n"
+    "    server {\n        listen 8080;\n        root /tmp/a;\n        expires 30d;\n    }\n"
+    "    server {\n        listen 8081;\n        root /tmp/a;\n        expires 30d;\n    }\n"
+    "    server {\n        listen 8082;\n        root /tmp/a;\n        expires 30d;\n"
+    "        location /x/ {\n            root /tmp/a;\n            alias /tmp/a/;\n        }\n"
+    "        expires 30d;\n    }\n}\n")}
+
+
+def test_a_repeated_directive_is_still_a_second_use_where_it_is_one(tmp_path):
+    assert _diags(_write(tmp_path, REPEATS)) == [
+        ("nginx.conf", 19, 13, '"alias" directive is duplicate, "root" directive was specified earlier'),
+        ("nginx.conf", 21, 9, '"expires" directive is duplicate'),
+    ]
+
+
+@pytest.mark.skipif(not os.path.exists(NGINX), reason="nginx not installed")
+def test_nginx_refuses_the_first_second_use(tmp_path):
+    assert _nginx_error(_write(tmp_path, REPEATS)) == (
+        '"alias" directive is duplicate, "root" directive was specified earlier', "nginx.conf", 19)
