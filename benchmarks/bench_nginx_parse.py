@@ -83,7 +83,7 @@ def main() -> None:
 
     import crossplane
     from confcheck.source import Diagnostics
-    from confcheck.parsers import nginx_loader
+    from confcheck.parsers import nginx_loader, nginx_parser
     from confcheck.parsers.nginx_directives import validate
     from confcheck.servers.coverage import nginx_unloaded_directives
 
@@ -101,7 +101,7 @@ def main() -> None:
         print(f"tree: {opts.shape}, {size / 1e6:.2f} MB")
 
         lexed = [0.0]
-        lex = nginx_loader.lex
+        lex = nginx_parser.lex
 
         def timed_lex(data, source=None):
             start = time.process_time()
@@ -113,13 +113,13 @@ def main() -> None:
         def ours() -> dict[str, float]:
             diags = Diagnostics()
             lexed[0] = 0.0
-            nginx_loader.lex = timed_lex
+            nginx_parser.lex = timed_lex
             try:
                 start = time.process_time()
                 config = nginx_loader.load_nginx(main_conf, diags)
                 loaded = time.process_time()
             finally:
-                nginx_loader.lex = lex
+                nginx_parser.lex = lex
             validate(config, diags, nginx_unloaded_directives)
             done = time.process_time()
             assert not [d for d in diags.items if d.severity == "error"], diags.items[:3]

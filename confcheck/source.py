@@ -95,10 +95,12 @@ class SourceFile:
         self.display_path = display_path if display_path is not None else path
 
     @classmethod
-    def read(cls, path: str, display_path: str | None = None) -> "SourceFile":
+    def read(cls, path: str, display_path: str | None = None,
+             realpaths: "RealPaths | None" = None) -> "SourceFile":
         with open(path, "rb") as fh:
             data = fh.read()
-        return cls(path, data, os.path.realpath(path), display_path)
+        real = realpaths(path) if realpaths is not None else os.path.realpath(path)
+        return cls(path, data, real, display_path)
 
     @cached_property
     def sha256(self) -> str:
@@ -187,6 +189,27 @@ class SourceFile:
 
     def __repr__(self) -> str:
         return f"SourceFile({self.path!r})"
+
+
+class RealPaths:
+    """os.path.realpath of files, resolving each directory once: a `sites/*.conf`
+    of 2,000 files otherwise lstats every component of every file (~15 ms)."""
+
+    __slots__ = ("dirs",)
+
+    def __init__(self) -> None:
+        self.dirs: dict[str, str] = {}   # directory -> os.path.realpath of it
+
+    def __call__(self, path: str) -> str:
+        head, tail = os.path.split(path)
+        if tail in ("", ".", ".."):
+            return os.path.realpath(path)
+        real_dir = self.dirs.get(head)
+        if real_dir is None:
+            real_dir = self.dirs[head] = os.path.realpath(head)
+        joined = os.path.join(real_dir, tail)
+        # a symlinked file (Debian's sites-enabled) is resolved in full
+        return os.path.realpath(joined) if os.path.islink(joined) else joined
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
 from confcheck.gcpause import gc_paused
-from confcheck.source import Diagnostics, SourceFile, named_in_root, resolve_in_root
+from confcheck.source import Diagnostics, RealPaths, SourceFile, named_in_root, resolve_in_root
 from confcheck.parsers.syntax import IncludedFile, Node, ParsedFile, effective_children
 from confcheck.parsers.apache_parser import ReadState, _test, module_names, parse_apache_state
 from confcheck.parsers.apache_args import arg_rule
@@ -96,21 +96,8 @@ class _Files:
         # with `ServerRoot /usr/local/apache2` reads that prefix from beside itself
         self.mount = mount
         self.cache: dict[str, SourceFile | OSError] = {}
-        self.real_dirs: dict[str, str] = {}   # directory -> os.path.realpath of it
         self.root_dirs: dict[str, str] = {}   # server folder -> where it resolves in the root
-
-    def realpath(self, local: str) -> str:
-        """os.path.realpath(local), resolving each directory once: a `sites-enabled/*.conf`
-        of 2,000 files otherwise lstats every component of every file (~15 ms)."""
-        head, tail = os.path.split(local)
-        if tail in ("", ".", ".."):
-            return os.path.realpath(local)
-        real_dir = self.real_dirs.get(head)
-        if real_dir is None:
-            real_dir = self.real_dirs[head] = os.path.realpath(head)
-        joined = os.path.join(real_dir, tail)
-        # a symlinked file (Debian's sites-enabled) is resolved in full, as before
-        return os.path.realpath(joined) if os.path.islink(joined) else joined
+        self.realpath = RealPaths()
 
     def local(self, path: str) -> str:
         if self.mount and (path + "/").startswith(self.mount[0]):

@@ -29,10 +29,9 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
 from confcheck.gcpause import gc_paused
-from confcheck.source import Diagnostics, SourceFile, named_in_root, resolve_in_root
+from confcheck.source import Diagnostic, Diagnostics, RealPaths, SourceFile, named_in_root, resolve_in_root
 from confcheck.parsers.syntax import IncludedFile, Node, ParsedFile
-from confcheck.parsers.nginx_lexer import lex
-from confcheck.parsers.nginx_parser import parse_nginx_with_includes
+from confcheck.parsers.nginx_parser import clone_nginx, parse_nginx_with_includes
 
 MAX_INCLUDE_DEPTH = 64  # far beyond real configs; keeps malicious trees bounded
 
@@ -68,6 +67,7 @@ class _DiskFiles:
         self.mount = mount
         self.cache: dict[str, SourceFile | OSError] = {}
         self.root_dirs: dict[str, str] = {}    # server folder -> where it resolves in the root
+        self.realpaths = RealPaths()
 
     def local(self, path: str) -> str:
         if self.mount and path.startswith(self.mount[0]):
@@ -120,7 +120,7 @@ class _DiskFiles:
                     with open(target, "rb") as fh:
                         cached = SourceFile(local, fh.read(), target)
                 else:
-                    cached = SourceFile.read(local)  # shown as the local path: what an editor or git apply opens
+                    cached = SourceFile.read(local, realpaths=self.realpaths)  # shown as the local path: what an editor or git apply opens
             except OSError as exc:
                 cached = exc
             self.cache[local] = cached
@@ -180,23 +180,22 @@ class _Loader:
         self.prefix = prefix
         self.diags = diags
         self.parsed: list[ParsedFile] = []
-        # lexer output per file read twice: a snippet included from 2,000
-        # places is tokenized twice, not 2,000 times (each include site still
-        # gets its own nodes). None: read once so far (most files: their
-        # tokens are dropped as soon as they are parsed).
-        self.tokens: dict[SourceFile, list[tuple] | None] = {}
+        # each file's first instance, its include nodes and the problems its
+        # parse reported: a snippet included from 2,000 places is parsed once
+        # and copied for the other 1,999 (each include site gets its own nodes)
+        self.first: dict[SourceFile, tuple[ParsedFile, list[Node], list[Diagnostic]]] = {}
 
     def parse(self, source: SourceFile, via: Node | None, chain: tuple[str, ...]) -> ParsedFile:
-        if source not in self.tokens:
-            self.tokens[source] = None
-            tokens, shared = lex(source.data, source), False
+        first = self.first.get(source)
+        if first is None:
+            reported = len(self.diags.items)
+            parsed, includes = parse_nginx_with_includes(source, self.diags, via=via)
+            self.first[source] = (parsed, includes, self.diags.items[reported:])
         else:
-            tokens = self.tokens[source]
-            if tokens is None:
-                tokens = self.tokens[source] = lex(source.data, source)
-            shared = True
-        parsed, includes = parse_nginx_with_includes(source, self.diags, via=via,
-                                                      tokens=tokens, shared=shared)
+            parsed, includes = clone_nginx(first[0], first[1], via)
+            for diag in first[2]:  # each instance reports its own parse errors, as nginx would
+                self.diags.add(diag.message, diag.span, file=diag.file, severity=diag.severity,
+                               code=diag.code)
         self.parsed.append(parsed)
         chain = chain + (source.realpath,)
         for inc in includes:
@@ -303,7 +302,7 @@ def load_nginx(main_path: str, diags: Diagnostics, *, root: str | None = None,
     loader = _Loader(fs, prefix, diags)
     with gc_paused():
         main = loader.parse(main_source, None, ())
-        loader.tokens.clear()  # dropped before the collector runs again, which would walk them
+        loader.first.clear()
     return NginxConfig(main, main.nodes, fs.files(), loader.parsed, prefix, root_abs, mount)
 
 
@@ -344,5 +343,5 @@ def load_nginx_dump(data: bytes, name: str, diags: Diagnostics) -> NginxConfig:
     loader = _Loader(_DumpFiles(sections), prefix, diags)
     with gc_paused():
         main = loader.parse(main_source, None, ())
-        loader.tokens.clear()  # dropped before the collector runs again, which would walk them
+        loader.first.clear()
     return NginxConfig(main, main.nodes, dict(sections), loader.parsed, prefix)
