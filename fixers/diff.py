@@ -17,7 +17,6 @@
 
 from __future__ import annotations
 
-import difflib
 import os
 import posixpath
 import re
@@ -175,6 +174,7 @@ def _render(a: list[str], b: list[str], rel: str, context: int, offset: int, gro
     as junk and could answer a one-line edit with a hunk of a hundred lines.
     `groups`: the hunks when they are known already (_one_change)."""
     if groups is None:
+        import difflib      # seldom needed: most hunks are known without it (_one_change)
         groups = difflib.SequenceMatcher(None, a, b, autojunk=False).get_grouped_opcodes(context)
     # only a last line can lack its newline: diff(1) adds one and says so
     if a and not a[-1].endswith("\n"):
