@@ -224,7 +224,7 @@ def _write(result, args: ScanArgs, root: str, registry, accepted: int, baseline:
     if args.fmt == "json":
         from confcheck.output.json_out import scan_document
         from confcheck.output.json_text import write
-        doc = scan_document(result)
+        doc = scan_document(result, encoded=True)
         if result.reading is not None:
             from confcheck.inputs import inputs_json
             doc["inputs"] = inputs_json(result.reading)

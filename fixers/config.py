@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from confcheck.findings import Fix
 
-from .diff import inside, patch_base, unified_diff
+from .diff import edit_diff_of, inside, patch_base, unified_diff
 from .edits import Edit, EditConflict, plan_files
 
 SAFE, UNSAFE, DISPLAY = "safe", "unsafe", "display-only"
@@ -35,8 +35,12 @@ class ConfigFix(Fix):
     @property
     def diff(self) -> str:
         if self._diff is None:
-            plans = self._plans if self._plans is not None else plan_files(self.edits)
-            self._diff = unified_diff(plans, self.base)
+            if len(self.edits) == 1:
+                # one edit is one file's plan: no grouping, sorting or overlap to check
+                self._diff = edit_diff_of(self.edits[0], self.base)
+            else:
+                plans = self._plans if self._plans is not None else plan_files(self.edits)
+                self._diff = unified_diff(plans, self.base)
             self._plans = None
         return self._diff
 

@@ -17,14 +17,13 @@
 
 from __future__ import annotations
 
-import difflib
 import os
 import posixpath
 import re
 from bisect import bisect_right
 from typing import Callable, Iterable, Sequence
 
-from .edits import FilePlan, apply
+from .edits import Edit, FilePlan, apply
 
 NO_NEWLINE = "\\ No newline at end of file\n"
 
@@ -126,6 +125,36 @@ def plan_diff(plan: FilePlan, rel: str, context: int = 3) -> str:
                         lambda: file_diff(old, plan.new_data(), rel, context, whole=True))
 
 
+def edit_diff(source, start: int, end: int, replacement: bytes, rel: str, context: int = 3) -> str:
+    """plan_diff of the plan of one edit (source.data[start:end] becomes `replacement`),
+    which is most fixes, from the file's line table. The bytes before `start` and from
+    `end` on are the same in old and new, so every changed line of old lies in the lines
+    from `start`'s to `end`'s, and the window of those lines and `context` more each side holds the
+    change and its context: _one_change on it gives the hunk plan_diff's window gives
+    (whichever window holds them: a changed line equal to a line of either window's
+    context makes both go the general way, as does anything else it cannot tell)."""
+    old = source.data
+    if replacement == old[start:end]:
+        return ""
+    starts = source.line_starts
+    first = bisect_right(starts, start) - 1
+    last = bisect_right(starts, end) - 1       # the line new's bytes from `end` on start in
+    top = first - context if first > context else 0
+    stop = last + 1 + context
+    win_start = starts[top]
+    win_end = starts[stop] if stop < len(starts) else len(old)
+    a = _lines(old[win_start:win_end].decode("utf-8", "surrogateescape"))
+    if start == starts[first] and end == starts[last] and (not replacement or replacement[-1] == 10):
+        # whole lines replaced by whole lines: new's window is old's lines around the new ones
+        b = a[:first - top] + _lines(replacement.decode("utf-8", "surrogateescape")) + a[last - top:]
+    else:
+        b = _lines((old[win_start:start] + replacement + old[end:win_end]).decode("utf-8", "surrogateescape"))
+    groups = _one_change(a, b, context)
+    if groups is AMBIGUOUS or groups is None:
+        return plan_diff(FilePlan(source, [Edit(source, start, end, replacement)]), rel, context)
+    return _render(a, b, rel, context, top, groups)
+
+
 def _window_diff(old: bytes, new_slice: Callable[[slice], bytes], rel: str, context: int, start: int, a_end: int,
                  b_end: int, offset: int, whole: Callable[[], str]) -> str:
     """The diff of old[start:a_end] and new[start:b_end] (new_slice gives new's bytes),
@@ -145,6 +174,7 @@ def _render(a: list[str], b: list[str], rel: str, context: int, offset: int, gro
     as junk and could answer a one-line edit with a hunk of a hundred lines.
     `groups`: the hunks when they are known already (_one_change)."""
     if groups is None:
+        import difflib      # seldom needed: most hunks are known without it (_one_change)
         groups = difflib.SequenceMatcher(None, a, b, autojunk=False).get_grouped_opcodes(context)
     # only a last line can lack its newline: diff(1) adds one and says so
     if a and not a[-1].endswith("\n"):
@@ -297,6 +327,14 @@ def relative(path: str, base: str) -> str:
     if "//" in top or "/." in top or "//" in path or "/." in path or path.endswith("/"):
         return posixpath.relpath(path, base)
     return path[len(top):]
+
+
+def edit_diff_of(edit: Edit, base: str) -> str:
+    """unified_diff of the one plan of `edit`."""
+    path = edit.source.realpath
+    if not inside(path, base):
+        raise ValueError(f"{path} is outside the patch base {base}")
+    return edit_diff(edit.source, edit.start, edit.end, edit.replacement, relative(path, base))
 
 
 def unified_diff(plans: Sequence[FilePlan], base: str) -> str:

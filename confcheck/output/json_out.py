@@ -11,8 +11,14 @@ from confcheck import __version__
 from confcheck.output import json_text
 
 
-def scan_document(result) -> dict:
-    findings = [f.to_json() for f in result.findings]
+def scan_document(result, encoded: bool = False) -> dict:
+    """The scan's document; `encoded`: its findings write their own text (finding_json),
+    for json_text to write, not to read."""
+    if encoded:
+        from confcheck.output.finding_json import encoded_findings
+        findings = encoded_findings(result.findings)
+    else:
+        findings = [f.to_json() for f in result.findings]
     errors = [{**d.position(), "message": d.message} for d in result.errors]
     doc = {
         "version": 1,

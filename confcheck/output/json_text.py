@@ -19,6 +19,19 @@ from typing import TextIO
 _BATCH = 4096       # pieces written at a time: the text of a big document is never one string
 
 
+class Encoded:
+    """A value that writes its own JSON text: `json_text(newline, pad)` is what json_text
+    would write for `json_value()` nested at `newline` (None: write `json_value()` then)."""
+
+    __slots__ = ()
+
+    def json_text(self, newline: str, pad: str) -> str | None:
+        return None
+
+    def json_value(self):
+        raise NotImplementedError
+
+
 def dumps(document, indent: int = 2) -> str:
     pieces: list[str] = []
     _encode(document, indent, pieces, None)
@@ -112,6 +125,12 @@ def _encode(document, indent: int, pieces: list[str], out: TextIO | None) -> Non
             array(o, newline)
         elif isinstance(o, dict):
             mapping(o, newline)
+        elif isinstance(o, Encoded):
+            text = o.json_text(newline, pad)
+            if text is None:
+                value(o.json_value(), newline)
+            else:
+                append(text)
         else:
             raise TypeError(f"Object of type {o.__class__.__name__} is not JSON serializable")
 

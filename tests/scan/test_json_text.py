@@ -98,3 +98,52 @@ def test_what_json_refuses_is_refused(document):
         _reference(document)
     with pytest.raises(TypeError):
         json_text.dumps(document)
+
+
+def test_findings_write_the_text_of_their_dicts():
+    """scan_document(encoded=True) (each finding writes its own text: finding_json) gives
+    json.dumps's text of the plain document, for findings of every shape: no span, no fix,
+    a config fix and its diff, a permission fix's commands, a fix that makes its own diff
+    (drop-in), grouped fs_paths, names with bytes that are not UTF-8, str subclasses, and
+    values json writes otherwise than the template would (a bool where a line is, a fix
+    class with its own to_json): those go the general way."""
+    from types import SimpleNamespace
+
+    from confcheck.findings import Finding, Fix
+    from confcheck.fixers.config import ConfigFix, PermissionFix
+    from confcheck.fixers.edits import Edit
+    from confcheck.fixers.unit_dropin import DropInFix
+    from confcheck.output.json_out import scan_document
+    from confcheck.source import SourceFile, Span
+
+    class Name(str):
+        pass
+
+    class OwnJson(Fix):
+        def to_json(self) -> dict:
+            return {"kind": "own", "title": self.title}
+
+    class Position(Span):
+        __slots__ = ()
+
+        def position(self) -> dict:
+            return {**super().position(), "line": True}
+
+    source = SourceFile("/etc/nginx/caf\udcff \u00e9.conf", b"server {\n    location /a/ { deny all; }\n}\n")
+    span = Span(source, 9, 39)
+    edit = Edit(source, 9, 9, b"    location ~ \\.php$ { deny all; }\n")
+    fixes = [None, Fix("safe", 'say "hi"\n'), ConfigFix("unsafe", "nest", edits=[edit], base="/etc/nginx"),
+             PermissionFix("safe", "chmod", commands=["chmod o+x /srv", "setfacl -m u:www-data:r '/srv/a b'"]),
+             DropInFix("display-only", "drop-in", path="/etc/systemd/system/x.d/z.conf", lines=("A=1", "B=2")),
+             OwnJson("safe", "own"), Fix(Name("safe"), Name("named"), commands=(Name("tuple"),))]
+    findings = []
+    for n, fix in enumerate(fixes):
+        for where in (span, None, Position(source, 0, 8)):
+            findings.append(Finding(f"NGX{n}", "name", "warning", f"message {n} \u2028 \udc80", where,
+                                    server=("nginx", None, Name("apache"))[n % 3],
+                                    fs_path=(None, "/srv/caf\udce9")[n % 2], fix=fix,
+                                    fs_paths=(None, [], ["/srv/a", "/srv/\udcff"])[n % 3]))
+    result = SimpleNamespace(findings=findings, errors=[], files=1, failures=[], not_checked=[])
+    plain = scan_document(result)
+    assert json_text.dumps(scan_document(result, encoded=True)) == _reference(plain)
+    assert json_text.dumps({"nested": [scan_document(result, encoded=True)]}) == _reference({"nested": [plain]})

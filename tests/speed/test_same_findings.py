@@ -199,6 +199,50 @@ def test_diff_from_edits_equals_diff_of_the_bytes():
             checked += 1
     assert checked == 3000
 
+
+def test_diff_of_one_edit_equals_diff_of_the_bytes():
+    """edit_diff (one edit, its window taken from the file's line table) against
+    plan_diff of the one-edit plan (byte for byte what the scan wrote before it) and
+    the whole-file diff of the old and new bytes: whole lines replaced by whole lines
+    (the common fix) and edits inside lines, insertions that repeat the lines around
+    them, edits at the first and last byte, CRLF, a last line without newline, bytes
+    that are not UTF-8, numbered lines that differ by a digit."""
+    import random
+    from confcheck.fixers.diff import edit_diff, plan_diff
+    from confcheck.fixers.edits import Edit, FilePlan
+    from confcheck.source import SourceFile
+    rng = random.Random(24)
+    pool = [b"}\n", b"\n", b"    deny all;\n", b"location / {\n", b"x\r\n", b"a\rb\n", b"caf\xe9\n",
+            b"\xff\xfe;\n", b"    location ~* \\.(png|jpg)$ { expires 7d; }\n", b"    alias /srv/site%d/;\n"]
+    for _ in range(4000):
+        lines = [rng.choice(pool) for _ in range(rng.randint(0, 30))]
+        old = b"".join(line.replace(b"%d", b"%d" % rng.randint(0, 3)) for line in lines)
+        old += rng.choice([b"y", b"}", b"\r"]) if rng.random() < .2 else b""
+        source = SourceFile("/t/f.conf", old)
+        starts = source.line_starts
+        if rng.random() < .6:           # on line starts
+            start = rng.choice(starts)
+            end = rng.choice([s for s in starts if s >= start] + [len(old)])
+        else:
+            start = rng.randint(0, len(old))
+            end = min(len(old), start + rng.choice([0, 0, 1, 5, 40]))
+        near = b"".join(rng.choice(pool) for _ in range(rng.randint(0, 4))).replace(b"%d", b"7")
+        replacement = rng.choice([b"", near, old[start:end], old[max(0, start - 30):start], near.rstrip(b"\n")])
+        got = edit_diff(source, start, end, replacement, "f.conf")
+        assert got == plan_diff(FilePlan(source, [Edit(source, start, end, replacement)]), "f.conf"), \
+            (old, start, end, replacement)
+    # the fix's usual edit: new lines, each unlike every line of the file, inserted at a line start
+    # (here the windowed way is never needed: each diff is the whole file's)
+    for _ in range(2000):
+        old = b"".join(b"    line %d;\n" % rng.randint(0, 10 ** 6) for _ in range(rng.randint(0, 40)))
+        old += rng.choice([b"", b"    last;", b"    last;\r\n"])
+        source = SourceFile("/t/f.conf", old)
+        start = rng.choice(source.line_starts)
+        end = rng.choice([start, min(len(old), old.find(b"\n", start) + 1 or len(old))])
+        replacement = b"".join(b"    new %d;\n" % n for n in range(rng.randint(1, 5)))
+        assert edit_diff(source, start, end, replacement, "f.conf") == \
+            file_diff(old, old[:start] + replacement + old[end:], "f.conf", whole=True), (old, start, end)
+
 if __name__ == "__main__":
     base = Path(tempfile.mkdtemp(prefix="confcheck-speed-", dir="/var/tmp"))
     try:
