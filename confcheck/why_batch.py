@@ -26,12 +26,15 @@ template. CONFCHECK_NO_SHARING turns sharing off (tests compare both).
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from json.encoder import encode_basestring_ascii as _quote
 
 from confcheck.analyzers.nginx._shapes import _TOKEN_SPLIT  # the tokens look-alikes rename
 from confcheck.why import Prepared, explain
+
+_UNSEEN = object()     # a server no request reached yet
 
 # a hole standing for a whole value, and a token's position inside a string
 _MARK = re.compile(r'"\\u0001(\d+)\\u0001"|\\u0002(\d+)\\u0002')
@@ -297,21 +300,24 @@ class _Shared:
         self.reads: set[str] = set()
         self.watched = _watching(self.reads)
         self.filled = 0      # answers made from a template (tests see that sharing happened)
+        from confcheck.servers.nginx.select import select_server
+        self.select = functools.partial(select_server, prepared.model.http)
 
     def __call__(self, request) -> tuple[str, str | None]:
-        from confcheck.servers.nginx.select import select_server
         try:
-            selection = select_server(self.prepared.model.http, request)
+            selection = self.select(request)
         except Exception:  # noqa: BLE001 - the full path answers it (or reports the bad request)
             return self.direct(request)
-        names = self._names(selection.server)
+        names = self.servers.get(id(selection.server), _UNSEEN)
+        if names is _UNSEEN:
+            names = self._names(selection.server)
         if names is None or selection.captures:
             return self._decide(request, selection, None)[:2]
         key = (names.shape, names.abstract(_base(request)))
         variants = self.classes.get(key)
         entry = None
         for reads, table in variants or ():
-            entry = table.get(names.abstract(_read(request, reads)))
+            entry = table.get(names.abstract(_read(request, reads)) if reads else ())
             if entry is not None:
                 break
         if entry is None:
@@ -322,7 +328,7 @@ class _Shared:
             if table is None:
                 table = {}
                 variants.append((reads, table))
-            table[names.abstract(_read(request, reads))] = _Entry(template, names, reads)
+            table[names.abstract(_read(request, reads)) if reads else ()] = _Entry(template, names, reads)
             return line, error
         if entry.template is None:
             return self._decide(request, selection, None)[:2]
@@ -341,14 +347,12 @@ class _Shared:
         return line, error
 
     def _names(self, server) -> _Names | None:
-        key = id(server)
-        if key not in self.servers:
-            layout, free = self.finder.find(server)
-            # the decision reads the selection only for its server and captures (none here):
-            # how the server was reached is the request's (the key) and the trace's server line (a hole)
-            self.servers[key] = None if layout is None else _Names(
-                server, self.shape_ids.setdefault(id(layout), len(self.shape_ids)), free)
-        return self.servers[key]
+        layout, free = self.finder.find(server)
+        # the decision reads the selection only for its server and captures (none here):
+        # how the server was reached is the request's (the key) and the trace's server line (a hole)
+        names = self.servers[id(server)] = None if layout is None else _Names(
+            server, self.shape_ids.setdefault(id(layout), len(self.shape_ids)), free)
+        return names
 
     def _decide(self, request, selection, names: _Names | None, template: bool = True):
         """(JSON line, internal error, template or None, the fields _base leaves out that the

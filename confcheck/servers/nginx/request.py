@@ -50,7 +50,8 @@ class Request:
             parts = urlsplit(url)
         except ValueError as exc:       # an unclosed [IPv6 host, for one
             raise RequestError(f"malformed URL {url!r}: {exc}") from None
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        hostname = parts.hostname      # a property that takes the netloc apart: once
+        if parts.scheme not in ("http", "https") or not hostname:
             raise RequestError(f"malformed URL {url!r}: expected http://host[:port]/path[?query]")
         try:
             port = parts.port
@@ -67,7 +68,7 @@ class Request:
         _check_ip(client_ip)
         return cls(url=url, method=method, headers=norm, client_ip=client_ip, scheme=parts.scheme,
                    host=_host_name(host), port=port, raw_path=path, args=parts.query,
-                   address=parts.hostname)
+                   address=hostname)
 
     @classmethod
     def aimed(cls, address: str, port: int, host: str, path: str, method: str = "GET",
@@ -108,8 +109,10 @@ class Request:
         return {"method": self.method, "url": self.url, "client_ip": self.client_ip}
 
 
+@lru_cache(maxsize=256)
 def _method(method: str | None) -> str:
-    """The method as nginx reads it (upper case), or RequestError."""
+    """The method as nginx reads it (upper case), or RequestError (a pure memo: a batch
+    spells a few methods again and again)."""
     method = (method or "GET").upper()
     if any(c not in _METHOD_CHARS for c in method):
         raise RequestError(f"unknown method {method!r}: an HTTP method is a word of letters, "
