@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import functools
 import json
+import operator
 import re
 from json.encoder import encode_basestring_ascii as _quote
 
@@ -105,7 +106,7 @@ class _Template:
     ("server",) (the selection's trace line), ("file",) (the server's file), ("line", n) (n lines
     below the server's first)."""
 
-    __slots__ = ("text", "holes")
+    __slots__ = ("text", "holes", "below", "values")
 
     def __init__(self, outcome, line: str, names: _Names) -> None:
         from dataclasses import replace
@@ -131,23 +132,30 @@ class _Template:
         doc["request"] = self.mark(("request",))
         doc["trace"][0] = self.mark(("server",))
         split = _MARK.split(json.dumps(self._texts(doc, names), ensure_ascii=True))
-        # the line as a format string: {t[i]} a token, {n[k]} k lines below the server's first,
-        # {f} its file, {r} the request, {s} the selection's trace line
-        fields = {"request": "{r}", "server": "{s}", "file": "{f}"}
-        out = [split[0].replace("{", "{{").replace("}", "}}")]
+        # the line as a %-format of its literal texts, and where each hole's value is in the
+        # list fill() makes: the server's tokens, then its file, the selection's trace line and
+        # the request, then the lines below the server's first that the template cites
+        tokens = len(names.free)
+        literal = [split[0]]
         found: list[int] = []
+        places: list[tuple[str, int]] = []     # ("t", position) or ("f"|"s"|"r", 0) or ("n", lines below)
         for i in range(1, len(split), 3):
             hole, token, text = split[i], split[i + 1], split[i + 2]
             if hole is None:
-                out.append(f"{{t[{token}]}}")
+                places.append(("t", int(token)))
             else:
                 found.append(int(hole))
                 kind = self.holes[int(hole)]
-                out.append(f"{{n[{kind[1]}]}}" if kind[0] == "line" else fields[kind[0]])
-            out.append(text.replace("{", "{{").replace("}", "}}"))
+                places.append(("n", kind[1]) if kind[0] == "line" else (kind[0][0], 0))
+            literal.append(text)
         if sorted(found) != list(range(len(self.holes))):
             raise _Refused()
-        self.text = "".join(out)
+        self.below = sorted({below for kind, below in places if kind == "n"})
+        fixed = {"f": tokens, "s": tokens + 1, "r": tokens + 2}
+        at = [value if kind == "t" else tokens + 3 + self.below.index(value) if kind == "n" else fixed[kind]
+              for kind, value in places]
+        self.values = operator.itemgetter(*at)      # at least the request and the server line: a tuple
+        self.text = "%s".join(part.replace("%", "%%") for part in literal)
 
     def mark(self, hole: tuple) -> str:
         self.holes.append(hole)
@@ -173,20 +181,9 @@ class _Template:
     def fill(self, request, selection, names: _Names) -> str:
         file, line = names.place()
         # a token is letters, digits and _: its JSON text is itself
-        return self.text.format(t=names.free, n=_Below(line), f=file, s=_server_line(selection, names),
-                                r=json.dumps(request.to_json(), ensure_ascii=True))
-
-
-class _Below:
-    """{n[k]} in a template: the line k lines below the server's first."""
-
-    __slots__ = ("line",)
-
-    def __init__(self, line: int) -> None:
-        self.line = line
-
-    def __getitem__(self, below: int) -> int:
-        return self.line + below
+        return self.text % self.values([*names.free, file, _server_line(selection, names),
+                                        json.dumps(request.to_json(), ensure_ascii=True),
+                                        *[line + below for below in self.below]])
 
 
 class _NodeHole:
@@ -264,15 +261,29 @@ def _watching(reads: set):
     from confcheck.servers.nginx.request import Request
 
     class Watched(Request):
-        def __getattribute__(self, name: str):
-            if name == "client_ip" or name == "headers":
-                reads.add(name)
-            return object.__getattribute__(self, name)
+        # properties over the dataclass's fields (the instance's own values stay in __dict__)
+        @property
+        def client_ip(self) -> str:
+            reads.add("client_ip")
+            return self.__dict__["client_ip"]
+
+        @client_ip.setter
+        def client_ip(self, value: str) -> None:
+            self.__dict__["client_ip"] = value
+
+        @property
+        def headers(self) -> dict[str, str]:
+            reads.add("headers")
+            return self.__dict__["headers"]
+
+        @headers.setter
+        def headers(self, value: dict[str, str]) -> None:
+            self.__dict__["headers"] = value
 
         def header(self, name: str) -> str | None:
             name = name.lower()
             reads.add("h:" + name)
-            return object.__getattribute__(self, "headers").get(name)
+            return self.__dict__["headers"].get(name)
 
         def to_json(self) -> dict:
             # the answer's "request" is a hole filled per request: writing it is no read
@@ -361,7 +372,7 @@ class _Shared:
         from confcheck.servers.nginx.decide import decide
         if names is not None:
             watched = object.__new__(self.watched)
-            object.__getattribute__(watched, "__dict__").update(vars(request))
+            watched.__dict__.update(vars(request))
             request = watched
             self.reads.clear()
         outcome = decide_contained(decide, self.prepared.model, request, None, selection)

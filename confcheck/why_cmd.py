@@ -137,14 +137,15 @@ def _why_run(prepared, request, args: WhyArgs, stdin) -> int:
     stream = open_text(args.batch, stdin)
     import json
 
-    from confcheck.waf_replay.throwaway import Pool
-    if prepared.replay is not None:
-        prepared.replay.pool = Pool()     # one replay server per WAF configuration for the batch
+    pool = None
+    if prepared.replay is not None and prepared.model.outside:     # a WAF in front: it is replayed
+        from confcheck.waf_replay.throwaway import Pool
+        pool = prepared.replay.pool = Pool()     # one replay server per WAF configuration for the batch
     try:
         bad, failed = _why_batch(prepared, stream, json)
     finally:
-        if prepared.replay is not None:
-            prepared.replay.pool.close()
+        if pool is not None:
+            pool.close()
     if failed:
         return _report_internal(failed)
     return EXIT_USAGE if bad else EXIT_OK

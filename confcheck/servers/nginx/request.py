@@ -137,6 +137,8 @@ def _host_name(host: str) -> str:
 def parse_address(text: str):
     """The ipaddress object of `text`, None when it is not an address. A pure
     memo shared by the request model: probes and batches repeat a few addresses."""
+    if ":" not in text and not text[:1].isdigit():
+        return None         # no IPv6 address without a colon, no IPv4 one without a leading digit (a host name)
     import ipaddress
     try:
         return ipaddress.ip_address(text)
