@@ -90,8 +90,9 @@ class _Names:
         return there is source and start <= at < end
 
     def abstract(self, texts) -> tuple:
-        """`texts` with this server's renamed tokens as their positions."""
-        parts = _TOKEN_SPLIT.split("\x00".join(texts))
+        """`texts` with this server's renamed tokens as their positions (one text from them all,
+        a NUL inside one escaped: two different lists never give the same key)."""
+        parts = _TOKEN_SPLIT.split("\x00\x02".join([text.replace("\x00", "\x00\x01") for text in texts]))
         index = self.index
         parts[1::2] = [index.get(p, p) for p in parts[1::2]]
         return tuple(parts)
@@ -244,8 +245,9 @@ def _read(request, reads: frozenset[str]) -> tuple[str, ...]:
     for name in sorted(reads):
         if name == "client_ip":
             values.append(request.client_ip)
-        elif name == "headers":
-            values += [f"{k}\x01{v}" for k, v in request.headers.items()]
+        elif name == "headers":     # last in the order: the only read of no fixed length
+            for item in request.headers.items():
+                values += item
         else:
             value = request.headers.get(name[2:])
             values.append("\x02" if value is None else f"\x01{value}")

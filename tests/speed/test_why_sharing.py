@@ -212,3 +212,17 @@ def test_a_decision_is_shared_between_clients_only_where_the_address_is_not_read
     # /new/y: two decisions (app10, app11's proof), the rest shared, whatever the client;
     # /admin/: two per address
     assert filled == 4 * count - 6
+
+
+def test_a_nul_in_one_field_never_makes_two_requests_one_key(base, monkeypatch):
+    """The URL's NUL (nginx: 400) and one at the head of the Host header (the default server,
+    app10, answers it): the same characters in a row, two requests; never one shared answer."""
+    names = [f"app{i}" for i in range(10, 13)]
+    conf = _tree(base, names, False)
+    lines = [json.dumps({"url": f"http://{name}.test/new/y\u0000", "headers": {"Host": f"{name}.test"}})
+             for name in names[:2]]
+    lines.append(json.dumps({"url": "http://app10.test/new/y", "headers": {"Host": "\u0000app10.test"}}))
+    shared, _ = _answers(conf, lines, True, monkeypatch)
+    alone, _ = _answers(conf, lines, False, monkeypatch)
+    assert shared == alone
+    assert [json.loads(text)["status"] for text, _error in shared] == [400, 400, 200]
