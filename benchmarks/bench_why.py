@@ -8,8 +8,10 @@ Two batches of the same requests: config-only (`--no-fs`, the issue's
 workload: static files and upstreams are unknown there, so most answers are
 status null), and on a served tree under `--root` (the sites' files, some
 unreadable by the worker, passwd/group, htpasswd) where the answers are
-known. Each command runs 3 times; the best wall time and the median CPU time
-(user+sys of the child) are printed. `--keep DIR` builds everything in DIR
+known; then the config-only batch again in one process (CONFCHECK_WORKERS=1:
+the others are split between one worker per core). Each command runs 3
+times; the best wall time and the median CPU time (user+sys of the child and
+its workers) are printed. `--keep DIR` builds everything in DIR
 (new) and keeps it, with each batch's JSON lines (`cmp` them with another
 checkout's, run with the same DIR after removing it).
 
@@ -66,11 +68,12 @@ def served_tree(root: Path, servers: int, server: str) -> str:
     return conf
 
 
-def run(cmd: list[str], results: Path) -> tuple[float, float, int]:
-    """(wall s, CPU s of the child, exit code), its stdout written to `results` as a user runs it."""
+def run(cmd: list[str], results: Path, env: dict | None = None) -> tuple[float, float, int]:
+    """(wall s, CPU s of the child and its workers, exit code), its stdout written to `results`
+    as a user runs it."""
     with open(results, "wb") as out:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL, env={**os.environ, **(env or {})})
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - t0
     return wall, usage.ru_utime + usage.ru_stime, os.waitstatus_to_exitcode(status)
@@ -106,12 +109,16 @@ def main() -> None:
                                      "client_ip": rnd.choice(["127.0.0.1", "10.1.2.3", "192.0.2.7"])}) + "\n")
         why = [sys.executable, "-m", "confcheck", "why", "--server", args.server, "--batch", str(batch),
                "--format", "json"]
-        runs = {"config-only": why + ["--no-fs", "--config", str(main_conf)],
-                "served tree": why + ["--root", str(root), "--config", disk_conf]}
+        config_only = why + ["--no-fs", "--config", str(main_conf)]
+        # (command, environment): a batch this size is split between one process per core
+        # (confcheck/why_workers.py); "one process" is the same without the split
+        runs = {"config-only": (config_only, {}),
+                "served tree": (why + ["--root", str(root), "--config", disk_conf], {}),
+                "config-only, one process": (config_only, {"CONFCHECK_WORKERS": "1"})}
         times: dict = {name: [] for name in runs}
         for _ in range(3):
-            for name, cmd in runs.items():       # alternating, so both see the same machine
-                times[name].append(run(cmd, base / f"{name}.jsonl"))
+            for name, (cmd, env) in runs.items():       # alternating, so all see the same machine
+                times[name].append(run(cmd, base / f"{name}.jsonl", env))
         for name in runs:
             results = base / f"{name}.jsonl"
             lines = results.read_bytes().splitlines()
@@ -126,6 +133,8 @@ def main() -> None:
             print(f"why --batch ({args.server}, {name}): {len(lines)} requests on {args.servers} servers in "
                   f"{wall:.2f} s{target}, CPU {cpu:.2f} s ({results.stat().st_size / 1e6:.1f} MB of JSON lines), "
                   f"exit {times[name][-1][2]}; statuses {statuses}")
+        same = (base / "config-only.jsonl").read_bytes() == (base / "config-only, one process.jsonl").read_bytes()
+        print(f"config-only split and in one process: {'the same bytes' if same else 'DIFFERENT OUTPUT'}")
     finally:
         if not args.keep:
             shutil.rmtree(base, ignore_errors=True)

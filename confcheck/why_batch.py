@@ -4,9 +4,13 @@ Generated configs repeat one server block with only its names changed, and
 in a config-only batch a request to one of them is answered like the same
 request, names renamed, to another of the same shape
 (confcheck.analyzers.nginx._shapes says when two servers are look-alikes).
-So the decision is made once per shape and request, and its JSON line kept as
-a template whose holes are the names, the request, the server selection and
-the places (file, line) of the nodes it cites, filled for each server.
+So the decision is made once per shape and request class, and its JSON line
+kept as a template whose holes are the names, the request, the server
+selection and the places (file, line) of the nodes it cites, filled for each
+server. A request class is what every decision reads of a request (method,
+URL, Host) and what this decision read besides (the client address, a header:
+the model notes each read, _watching), so requests from other clients share
+the decision of a location that never looks at the client.
 
 A template answers only after it proved itself: the first two servers of a
 shape that get the same request are decided in full, and the second answer
@@ -22,12 +26,16 @@ template. CONFCHECK_NO_SHARING turns sharing off (tests compare both).
 
 from __future__ import annotations
 
+import functools
 import json
+import operator
 import re
 from json.encoder import encode_basestring_ascii as _quote
 
 from confcheck.analyzers.nginx._shapes import _TOKEN_SPLIT  # the tokens look-alikes rename
 from confcheck.why import Prepared, explain
+
+_UNSEEN = object()     # a server no request reached yet
 
 # a hole standing for a whole value, and a token's position inside a string
 _MARK = re.compile(r'"\\u0001(\d+)\\u0001"|\\u0002(\d+)\\u0002')
@@ -81,12 +89,10 @@ class _Names:
         there, at, _end = _extent(node)
         return there is source and start <= at < end
 
-    def abstract(self, request) -> tuple:
-        """The request with this server's renamed tokens as their positions: what a batch line
-        gives (Request.parse makes the rest of the request from these)."""
-        text = "\x00".join((request.method, request.client_ip, request.url, "log" if request.address_from_log else "",
-                            *[f"{k}\x01{v}" for k, v in request.headers.items()]))
-        parts = _TOKEN_SPLIT.split(text)
+    def abstract(self, texts) -> tuple:
+        """`texts` with this server's renamed tokens as their positions (one text from them all,
+        a NUL inside one escaped: two different lists never give the same key)."""
+        parts = _TOKEN_SPLIT.split("\x00\x02".join([text.replace("\x00", "\x00\x01") for text in texts]))
         index = self.index
         parts[1::2] = [index.get(p, p) for p in parts[1::2]]
         return tuple(parts)
@@ -101,7 +107,7 @@ class _Template:
     ("server",) (the selection's trace line), ("file",) (the server's file), ("line", n) (n lines
     below the server's first)."""
 
-    __slots__ = ("text", "holes")
+    __slots__ = ("text", "holes", "below", "values")
 
     def __init__(self, outcome, line: str, names: _Names) -> None:
         from dataclasses import replace
@@ -127,23 +133,30 @@ class _Template:
         doc["request"] = self.mark(("request",))
         doc["trace"][0] = self.mark(("server",))
         split = _MARK.split(json.dumps(self._texts(doc, names), ensure_ascii=True))
-        # the line as a format string: {t[i]} a token, {n[k]} k lines below the server's first,
-        # {f} its file, {r} the request, {s} the selection's trace line
-        fields = {"request": "{r}", "server": "{s}", "file": "{f}"}
-        out = [split[0].replace("{", "{{").replace("}", "}}")]
+        # the line as a %-format of its literal texts, and where each hole's value is in the
+        # list fill() makes: the server's tokens, then its file, the selection's trace line and
+        # the request, then the lines below the server's first that the template cites
+        tokens = len(names.free)
+        literal = [split[0]]
         found: list[int] = []
+        places: list[tuple[str, int]] = []     # ("t", position) or ("f"|"s"|"r", 0) or ("n", lines below)
         for i in range(1, len(split), 3):
             hole, token, text = split[i], split[i + 1], split[i + 2]
             if hole is None:
-                out.append(f"{{t[{token}]}}")
+                places.append(("t", int(token)))
             else:
                 found.append(int(hole))
                 kind = self.holes[int(hole)]
-                out.append(f"{{n[{kind[1]}]}}" if kind[0] == "line" else fields[kind[0]])
-            out.append(text.replace("{", "{{").replace("}", "}}"))
+                places.append(("n", kind[1]) if kind[0] == "line" else (kind[0][0], 0))
+            literal.append(text)
         if sorted(found) != list(range(len(self.holes))):
             raise _Refused()
-        self.text = "".join(out)
+        self.below = sorted({below for kind, below in places if kind == "n"})
+        fixed = {"f": tokens, "s": tokens + 1, "r": tokens + 2}
+        at = [value if kind == "t" else tokens + 3 + self.below.index(value) if kind == "n" else fixed[kind]
+              for kind, value in places]
+        self.values = operator.itemgetter(*at)      # at least the request and the server line: a tuple
+        self.text = "%s".join(part.replace("%", "%%") for part in literal)
 
     def mark(self, hole: tuple) -> str:
         self.holes.append(hole)
@@ -169,20 +182,9 @@ class _Template:
     def fill(self, request, selection, names: _Names) -> str:
         file, line = names.place()
         # a token is letters, digits and _: its JSON text is itself
-        return self.text.format(t=names.free, n=_Below(line), f=file, s=_server_line(selection, names),
-                                r=json.dumps(request.to_json(), ensure_ascii=True))
-
-
-class _Below:
-    """{n[k]} in a template: the line k lines below the server's first."""
-
-    __slots__ = ("line",)
-
-    def __init__(self, line: int) -> None:
-        self.line = line
-
-    def __getitem__(self, below: int) -> int:
-        return self.line + below
+        return self.text % self.values([*names.free, file, _server_line(selection, names),
+                                        json.dumps(request.to_json(), ensure_ascii=True),
+                                        *[line + below for below in self.below]])
 
 
 class _NodeHole:
@@ -221,51 +223,128 @@ def _server_line(selection, names: _Names) -> str:
 
 
 class _Entry:
-    """One (shape, request): the template, the server it was made from, the token
-    positions proved to rename (None: not yet proved)."""
+    """One (shape, request class): the template, the server it was made from, the token
+    positions proved to rename (None: not yet proved), the request fields the decision read
+    beyond the class's key (_Watched)."""
 
-    __slots__ = ("template", "names", "proved")
+    __slots__ = ("template", "names", "proved", "reads")
 
-    def __init__(self, template, names: _Names) -> None:
-        self.template, self.names, self.proved = template, names, None
+    def __init__(self, template, names: _Names, reads: frozenset[str]) -> None:
+        self.template, self.names, self.proved, self.reads = template, names, None, reads
+
+
+def _base(request) -> tuple[str, ...]:
+    """What every decision reads of a batch line's request (Request.parse makes the URL's
+    parts from the URL, and the Host from the URL or the Host header)."""
+    return (request.method, request.url, "log" if request.address_from_log else "", request.headers.get("host", ""))
+
+
+def _read(request, reads: frozenset[str]) -> tuple[str, ...]:
+    """The request's values of the fields in `reads` (as _Watched names them), in a fixed order."""
+    values = []
+    for name in sorted(reads):
+        if name == "client_ip":
+            values.append(request.client_ip)
+        elif name == "headers":     # last in the order: the only read of no fixed length
+            for item in request.headers.items():
+                values += item
+        else:
+            value = request.headers.get(name[2:])
+            values.append("\x02" if value is None else f"\x01{value}")
+    return tuple(values)
+
+
+def _watching(reads: set):
+    """A Request class whose instances note in `reads` what a decision reads of the fields
+    _base leaves out: "client_ip", one header ("h:" and its lower-case name) or "headers"
+    (all of them: anything that reads the dict itself, a copy of the request included).
+    Requests that agree on _base and on every field a decision read get that decision:
+    it is made of those reads alone (the model keeps no state between requests)."""
+    from confcheck.servers.nginx.request import Request
+
+    class Watched(Request):
+        # properties over the dataclass's fields (the instance's own values stay in __dict__)
+        @property
+        def client_ip(self) -> str:
+            reads.add("client_ip")
+            return self.__dict__["client_ip"]
+
+        @client_ip.setter
+        def client_ip(self, value: str) -> None:
+            self.__dict__["client_ip"] = value
+
+        @property
+        def headers(self) -> dict[str, str]:
+            reads.add("headers")
+            return self.__dict__["headers"]
+
+        @headers.setter
+        def headers(self, value: dict[str, str]) -> None:
+            self.__dict__["headers"] = value
+
+        def header(self, name: str) -> str | None:
+            name = name.lower()
+            reads.add("h:" + name)
+            return self.__dict__["headers"].get(name)
+
+        def to_json(self) -> dict:
+            # the answer's "request" is a hole filled per request: writing it is no read
+            before = set(reads)
+            try:
+                return Request.to_json(self)
+            finally:
+                reads.intersection_update(before)
+
+    return Watched
 
 
 class _Shared:
     def __init__(self, prepared: Prepared) -> None:
-        from confcheck.analyzers.nginx._shapes import _size, _Tokens
+        from confcheck.analyzers.nginx._shapes import Finder
         self.prepared = prepared
         self.direct = _direct(prepared)
-        # shapes are worked out for the servers requests reach (a short batch on a large
-        # configuration pays for few), by the rules of _shapes.Shapes
-        self.sizes: dict[int, int] = {}
-        for server in prepared.model.http.servers:
-            size = _size(server)
-            self.sizes[size] = self.sizes.get(size, 0) + 1
-        self.outside: frozenset[str] | None = None
-        self.tokens = _Tokens()
+        # a server's layout is looked up when a request first reaches it (a short batch on a
+        # large configuration reads the directives of few)
+        self.finder = Finder(prepared.model.http)
         self.shape_ids: dict = {}
         self.servers: dict[int, _Names | None] = {}
-        self.entries: dict[tuple, _Entry] = {}
+        # (shape, _base renamed) -> [(fields read, {their values renamed -> entry})]
+        self.classes: dict[tuple, list[tuple[frozenset[str], dict[tuple, _Entry]]]] = {}
+        self.reads: set[str] = set()
+        self.watched = _watching(self.reads)
         self.filled = 0      # answers made from a template (tests see that sharing happened)
+        from confcheck.servers.nginx.select import select_server
+        self.select = functools.partial(select_server, prepared.model.http)
 
     def __call__(self, request) -> tuple[str, str | None]:
-        from confcheck.servers.nginx.select import select_server
         try:
-            selection = select_server(self.prepared.model.http, request)
+            selection = self.select(request)
         except Exception:  # noqa: BLE001 - the full path answers it (or reports the bad request)
             return self.direct(request)
-        names = self._names(selection.server)
+        names = self.servers.get(id(selection.server), _UNSEEN)
+        if names is _UNSEEN:
+            names = self._names(selection.server)
         if names is None or selection.captures:
-            return self._decide(request, selection, names, template=False)[:2]
-        shape = names.abstract(request)
-        key = (names.shape, shape)
-        entry = self.entries.get(key)
+            return self._decide(request, selection, None)[:2]
+        key = (names.shape, names.abstract(_base(request)))
+        variants = self.classes.get(key)
+        entry = None
+        for reads, table in variants or ():
+            entry = table.get(names.abstract(_read(request, reads)) if reads else ())
+            if entry is not None:
+                break
         if entry is None:
-            line, error, template = self._decide(request, selection, names)
-            self.entries[key] = _Entry(template, names)
+            line, error, template, reads = self._decide(request, selection, names)
+            if variants is None:
+                variants = self.classes[key] = []
+            table = next((table for known, table in variants if known == reads), None)
+            if table is None:
+                table = {}
+                variants.append((reads, table))
+            table[names.abstract(_read(request, reads)) if reads else ()] = _Entry(template, names, reads)
             return line, error
         if entry.template is None:
-            return self._decide(request, selection, names, template=False)[:2]
+            return self._decide(request, selection, None)[:2]
         rep = entry.names
         moved = names.moved.get(id(rep))
         if moved is None:
@@ -273,38 +352,37 @@ class _Shared:
         if entry.proved is not None and moved <= entry.proved:
             self.filled += 1
             return entry.template.fill(request, selection, names), None
-        line, error, _ = self._decide(request, selection, names, template=False)
-        if error is None and line == entry.template.fill(request, selection, names):
+        line, error, _, reads = self._decide(request, selection, names, template=False)
+        if error is None and reads == entry.reads and line == entry.template.fill(request, selection, names):
             entry.proved = moved | (entry.proved or frozenset())
         else:
             entry.template = None
         return line, error
 
     def _names(self, server) -> _Names | None:
-        key = id(server)
-        if key not in self.servers:
-            from confcheck.analyzers.nginx._shapes import _http_tokens, _size, server_shape
-            names = None
-            if self.sizes[_size(server)] > 1:     # renaming keeps lengths: alone in its length, alone in its shape
-                http = self.prepared.model.http
-                if self.outside is None:
-                    self.outside = _http_tokens(http)
-                shape, free = server_shape(http, server, self.outside, self.tokens)
-                if shape is not None:
-                    names = _Names(server, self.shape_ids.setdefault(shape, len(self.shape_ids)), free)
-            self.servers[key] = names
-        return self.servers[key]
+        layout, free = self.finder.find(server)
+        # the decision reads the selection only for its server and captures (none here):
+        # how the server was reached is the request's (the key) and the trace's server line (a hole)
+        names = self.servers[id(server)] = None if layout is None else _Names(
+            server, self.shape_ids.setdefault(id(layout), len(self.shape_ids)), free)
+        return names
 
-    def _decide(self, request, selection, names: _Names, template: bool = True):
-        """(JSON line, internal error, template or None) of the full decision."""
+    def _decide(self, request, selection, names: _Names | None, template: bool = True):
+        """(JSON line, internal error, template or None, the fields _base leaves out that the
+        decision read) of the full decision (watched when `names` is given)."""
         from confcheck.isolation import decide_contained
         from confcheck.servers.nginx.decide import decide
+        if names is not None:
+            watched = object.__new__(self.watched)
+            watched.__dict__.update(vars(request))
+            request = watched
+            self.reads.clear()
         outcome = decide_contained(decide, self.prepared.model, request, None, selection)
         line = json.dumps(outcome.to_json(), ensure_ascii=True)
         made = None
-        if template:
+        if template and names is not None:
             try:
                 made = _Template(outcome, line, names)
             except _Refused:
                 made = None
-        return line, outcome.internal_error, made
+        return line, outcome.internal_error, made, frozenset(self.reads)

@@ -137,14 +137,15 @@ def _why_run(prepared, request, args: WhyArgs, stdin) -> int:
     stream = open_text(args.batch, stdin)
     import json
 
-    from confcheck.waf_replay.throwaway import Pool
-    if prepared.replay is not None:
-        prepared.replay.pool = Pool()     # one replay server per WAF configuration for the batch
+    pool = None
+    if prepared.replay is not None and prepared.model.outside:     # a WAF in front: it is replayed
+        from confcheck.waf_replay.throwaway import Pool
+        pool = prepared.replay.pool = Pool()     # one replay server per WAF configuration for the batch
     try:
         bad, failed = _why_batch(prepared, stream, json)
     finally:
-        if prepared.replay is not None:
-            prepared.replay.pool.close()
+        if pool is not None:
+            pool.close()
     if failed:
         return _report_internal(failed)
     return EXIT_USAGE if bad else EXIT_OK
@@ -152,13 +153,29 @@ def _why_run(prepared, request, args: WhyArgs, stdin) -> int:
 
 def _why_batch(prepared, stream, json) -> tuple[int, list[str]]:
     """(bad request lines, internal errors as `line N: ...`): every line is answered."""
-    from confcheck.servers.nginx.request import RequestError
-    from confcheck.why import parse_batch_line
     from confcheck.why_batch import answerer
+    from confcheck.why_workers import answer_split, whole_file, worker_count
 
     answer = answerer(prepared)
+
+    def answer_chunk(lines, first: int, out, err) -> tuple[int, list[str]]:
+        return _answer_lines(answer, lines, first, out, err, json)
+
+    lines = whole_file(stream)
+    if lines is not None:
+        workers = worker_count(prepared, len(lines), sys.stdout, sys.stderr)
+        if workers > 1:
+            return answer_split(lines, workers, answer_chunk, sys.stdout, sys.stderr)
+        return answer_chunk(lines, 1, sys.stdout, sys.stderr)
+    return answer_chunk(stream, 1, sys.stdout, sys.stderr)     # a pipe: answered as it comes
+
+
+def _answer_lines(answer, lines, first: int, out, err, json) -> tuple[int, list[str]]:
+    from confcheck.servers.nginx.request import RequestError
+    from confcheck.why import parse_batch_line
+
     bad, failed = 0, []
-    for number, line in enumerate(stream, start=1):
+    for number, line in enumerate(lines, start=first):
         if not line.strip():
             continue
         try:
@@ -166,11 +183,11 @@ def _why_batch(prepared, stream, json) -> tuple[int, list[str]]:
         except RequestError as exc:
             bad += 1
             text = json.dumps({"request": None, "error": str(exc)}, ensure_ascii=True)
-            sys.stderr.write(f"confcheck: {exc}\n")
+            err.write(f"confcheck: {exc}\n")
         else:
             if error is not None:
                 failed.append(f"internal error: line {number}: {error}")
-        sys.stdout.write(text + "\n")
+        out.write(text + "\n")
     return bad, failed
 
 

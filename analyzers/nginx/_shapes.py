@@ -165,31 +165,6 @@ class _Layout:
         return renamed
 
 
-def _size(server: Server) -> int:
-    """The length of the server's text from the start of its first line (renaming keeps it)."""
-    source, start, end = _extent(server.node)
-    return end - (source.data.rfind(b"\n", 0, start) + 1)
-
-
-def server_shape(http: Http, server: Server, outside: frozenset[str],
-                 tokens: _Tokens) -> tuple[tuple | None, tuple[str, ...]]:
-    """(shape, renamed tokens in order of first occurrence) of one server worked out on its own
-    (why --batch, which asks about the servers requests reach): its text with each free token
-    replaced by its place among them and its masked characters, and how probes reach it.
-    Look-alikes (as Shapes finds them) have the same shape; None when it cannot be shared."""
-    text = _text(server)
-    layout = _Layout(server, text, outside, tokens)
-    if not layout.shareable:
-        return None, ()
-    parts = []
-    previous = 0
-    for (start, end), slot in zip(layout.spans, layout.slots):
-        parts += [text[previous:start], b"\0%d:" % slot + text[start:end].translate(_CLASS_BYTES)]
-        previous = end
-    parts.append(text[previous:])
-    return (_aim_key(http, server), b"\0".join(parts), layout.apart), layout.order
-
-
 def _names(server: Server, tokens: _Tokens) -> tuple[set[str], set[str], bool]:
     """(tokens of name and path arguments, every other token the server's directives and the
     files they include use, whether the server can be shared at all)."""
@@ -270,8 +245,9 @@ def _register(group: dict, layout: _Layout) -> None:
     by_rest.setdefault(b"".join([layout.text[start:end] for start, end in gaps]), layout)
 
 
-class Shapes:
-    """The servers of one http block grouped by shape (computed once per configuration).
+class Finder:
+    """Each server's layout, found when asked (why --batch asks about the servers requests
+    reach, Shapes about all of them).
 
     Renaming keeps every token's characters' classes, so look-alikes have the same text
     once letters and digits are masked: that masked text groups the candidates at C
@@ -280,32 +256,49 @@ class Shapes:
     """
 
     def __init__(self, http: Http) -> None:
-        outside = _http_tokens(http)
-        tokens = _Tokens()
+        self.outside = _http_tokens(http)
+        self.tokens = _Tokens()
+        self.texts: dict[int, tuple[bytes, bytes]] = {}     # id(server) -> (its text, masked)
+        self.counts: dict[bytes, int] = {}
+        for server in http.servers:
+            text = _text(server)
+            mask = text.translate(_CLASS_BYTES)
+            self.texts[id(server)] = (text, mask)
+            self.counts[mask] = self.counts.get(mask, 0) + 1
+        # masked text -> {spans of free tokens -> (the text between them, {that text -> layout})}
+        self.groups: dict[bytes, dict[tuple, tuple[list, dict[bytes, _Layout]]]] = {}
+        self.layouts: list[_Layout] = []
+
+    def find(self, server: Server) -> tuple[_Layout | None, tuple[str, ...]]:
+        """(the layout `server` shares, its tokens in the layout's free places); (None, ())
+        when it shares none."""
+        text, mask = self.texts[id(server)]
+        if self.counts[mask] < 2:
+            return None, ()
+        group = self.groups.setdefault(mask, {})
+        layout, renamed = _look_up(group, text)
+        if layout is None:
+            layout = _Layout(server, text, self.outside, self.tokens)
+            renamed = layout.order
+            self.layouts.append(layout)
+            _register(group, layout)
+        if not layout.shareable:
+            return None, ()
+        return layout, renamed
+
+
+class Shapes:
+    """The servers of one http block grouped by shape (computed once per configuration)."""
+
+    def __init__(self, http: Http) -> None:
+        finder = Finder(http)
         self.key: dict[int, tuple | None] = {}
         self.renamed: dict[int, tuple[str, ...]] = {}   # each server's renamed tokens, in order
-        texts = [_text(server) for server in http.servers]
-        masks = [text.translate(_CLASS_BYTES) for text in texts]
-        counts: dict[bytes, int] = {}
-        for mask in masks:
-            counts[mask] = counts.get(mask, 0) + 1
-        # masked text -> {spans of free tokens -> (the text between them, {that text -> layout})}
-        groups: dict[bytes, dict[tuple, tuple[list, dict[bytes, _Layout]]]] = {}
-        self._layouts: list[_Layout] = []     # every layout whose id is in a key, kept alive
-        for server, text, mask in zip(http.servers, texts, masks):
-            key, renamed = None, ()
-            if counts[mask] > 1:
-                layout, renamed = _look_up(groups.setdefault(mask, {}), text)
-                if layout is None:
-                    layout = _Layout(server, text, outside, tokens)
-                    renamed = layout.order
-                    self._layouts.append(layout)
-                    _register(groups[mask], layout)
-                if layout.shareable:
-                    key = (id(layout), _aim_key(http, server))
-                else:
-                    renamed = ()
+        for server in http.servers:
+            layout, renamed = finder.find(server)
+            key = None if layout is None else (id(layout), _aim_key(http, server))
             self.key[id(server)], self.renamed[id(server)] = key, renamed
+        self._layouts = finder.layouts     # every layout whose id is in a key, kept alive
         self._paths: dict[int, tuple] = {}        # id(server) -> (server, its directives' places)
         self._fixes: dict[int, tuple] = {}        # id(fix) -> (fix, what moving it needs)
         self._bases: dict[tuple, tuple] = {}      # (id(file), patch base) -> (file, inside the base)

@@ -282,8 +282,9 @@ def has_waf(server: str, model) -> bool:
                     return True
         return False
     from confcheck.parsers.syntax import effective_children
-    stack = [model.http.scope.node] if getattr(model.http.scope, "node", None) is not None else []
-    stack += [s.node for s in model.http.servers]
+    top = getattr(model.http.scope, "node", None)
+    # the servers are among the http block's children (build_http): walked once, from there
+    stack = [top] if top is not None else [s.node for s in model.http.servers]
     while stack:
         node = stack.pop()
         for child in effective_children(node.children):

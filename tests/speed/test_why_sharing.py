@@ -190,3 +190,39 @@ def test_a_failure_in_a_decision_to_be_shared_stays_with_its_request(base, monke
     errors = [error for _text, error in shared]
     assert errors[names.index(broken)].startswith("RuntimeError: injected failure")
     assert errors.count(None) == len(names) - 1
+
+
+def test_a_decision_is_shared_between_clients_only_where_the_address_is_not_read(base, monkeypatch):
+    """/new/ (return 200) never reads the client address: one decision for every client;
+    /admin/ (allow 10.0.0.0/8; deny all) does: another address is decided anew, and answered
+    otherwise, also on a server whose /admin/ answers are already shared."""
+    names = [f"app{i}" for i in range(10, 16)]
+    conf = _tree(base, names, False)
+    lines = []
+    for path in ("/new/y", "/admin/"):
+        lines += [json.dumps({"url": f"http://{name}.test{path}", "client_ip": "10.1.2.3"}) for name in names]
+        lines += [json.dumps({"url": f"http://{name}.test{path}", "client_ip": "192.0.2.7"}) for name in names]
+    shared, filled = _answers(conf, lines, True, monkeypatch)
+    alone, _ = _answers(conf, lines, False, monkeypatch)
+    assert shared == alone
+    status = [json.loads(text)["status"] for text, _error in shared]
+    count = len(names)
+    assert status[:2 * count] == [200] * 2 * count
+    assert status[2 * count:] == [401] * count + [403] * count
+    # /new/y: two decisions (app10, app11's proof), the rest shared, whatever the client;
+    # /admin/: two per address
+    assert filled == 4 * count - 6
+
+
+def test_a_nul_in_one_field_never_makes_two_requests_one_key(base, monkeypatch):
+    """The URL's NUL (nginx: 400) and one at the head of the Host header (the default server,
+    app10, answers it): the same characters in a row, two requests; never one shared answer."""
+    names = [f"app{i}" for i in range(10, 13)]
+    conf = _tree(base, names, False)
+    lines = [json.dumps({"url": f"http://{name}.test/new/y\u0000", "headers": {"Host": f"{name}.test"}})
+             for name in names[:2]]
+    lines.append(json.dumps({"url": "http://app10.test/new/y", "headers": {"Host": "\u0000app10.test"}}))
+    shared, _ = _answers(conf, lines, True, monkeypatch)
+    alone, _ = _answers(conf, lines, False, monkeypatch)
+    assert shared == alone
+    assert [json.loads(text)["status"] for text, _error in shared] == [400, 400, 200]

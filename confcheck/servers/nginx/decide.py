@@ -100,7 +100,7 @@ class State:
         self.capture_whole = ""
         self.set_vars: dict[str, str] = {}
         self.unknown: set[str] = set()
-        self.client_ip = request.client_ip   # the address allow/deny and $remote_addr see (realip.py)
+        self._client_ip: str | None = None   # set by realip (realip.py); else the request's
         self.realip_done = False
         self.secure_link_expires = ""           # set when $secure_link is computed (secure_link.py)
         self.secure_link: tuple[str, bool] | None = None   # its cached value, and whether the clock made it unknown
@@ -116,6 +116,17 @@ class State:
         self.changes_left = MAX_URI_CHANGES + 1
         self.trace: list[Step] = []
         self._maps: dict[str, str] = {}
+
+    @property
+    def client_ip(self) -> str:
+        """The address allow/deny and $remote_addr see: read from the request only when a
+        decision asks (why --batch shares a decision that never asks between clients)."""
+        ip = self._client_ip
+        return self.request.client_ip if ip is None else ip
+
+    @client_ip.setter
+    def client_ip(self, value: str) -> None:
+        self._client_ip = value
 
     def fork(self) -> "State":
         """A copy to try a decision on (random_index's candidates) without changing this one."""

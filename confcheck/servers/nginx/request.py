@@ -48,29 +48,20 @@ class Request:
     def parse(cls, url: str, method: str = "GET", headers: dict[str, str] | None = None,
               client_ip: str = "127.0.0.1") -> "Request":
         method = _method(method)
-        try:
-            parts = urlsplit(url)
-        except ValueError as exc:       # an unclosed [IPv6 host, for one
-            raise RequestError(f"malformed URL {url!r}: {exc}") from None
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise RequestError(f"malformed URL {url!r}: expected http://host[:port]/path[?query]")
-        try:
-            port = parts.port
-        except ValueError:
-            port = 0
+        scheme, netloc, hostname, port, path, query = _split(url)
         if port == 0:       # ":0" is no port a client can connect to, not the default one
             raise RequestError(f"malformed URL {url!r}: bad port")
-        port = port or (443 if parts.scheme == "https" else 80)
+        port = port or (443 if scheme == "https" else 80)
         norm = _headers(headers)
-        host = norm.setdefault("host", parts.netloc)
-        path = parts.path or "/"
+        host = norm.setdefault("host", netloc)
+        path = path or "/"
         if not path.startswith("/"):
             raise RequestError(f"malformed URL {url!r}: the path must start with /")
         _check_ip(client_ip)
         name, valid = _host_name(host)
-        return cls(url=url, method=method, headers=norm, client_ip=client_ip, scheme=parts.scheme,
-                   host=name, port=port, raw_path=path, args=parts.query,
-                   address=parts.hostname, bad_host=not valid)
+        return cls(url=url, method=method, headers=norm, client_ip=client_ip, scheme=scheme,
+                   host=name, port=port, raw_path=path, args=query,
+                   address=hostname, bad_host=not valid)
 
     @classmethod
     def aimed(cls, address: str, port: int, host: str, path: str, method: str = "GET",
@@ -125,6 +116,40 @@ def typed_url(url: str) -> str:
     return url
 
 
+# An http(s) URL of the plain form urlsplit takes apart the obvious way: a lower-case scheme, a
+# host of letters, digits, dots and dashes, a port of digits, no userinfo, fragment, space or
+# control character (what urlsplit strips or splits on). Batches are mostly these.
+_PLAIN_URL = re.compile(r"(https?)://([A-Za-z0-9.-]+)(?::([0-9]{1,5}))?([/][^?#\s\x00-\x1f\x7f]*)?"
+                        r"(?:[?]([^#\s\x00-\x1f\x7f]*))?\Z")
+
+
+def _split(url: str) -> tuple[str, str, str, int | None, str, str]:
+    """(scheme, netloc, host name lower-case, port or None (0: a bad one), path, query) as
+    urlsplit gives them, or RequestError; a plain URL taken apart by one match."""
+    plain = _PLAIN_URL.match(url)
+    if plain is not None and (plain[3] is None or int(plain[3]) <= 65535):
+        scheme, name, port, path, query = plain.groups()
+        netloc = name if port is None else f"{name}:{port}"
+        return scheme, netloc, name.lower(), None if port is None else int(port), path or "", query or ""
+    return _split_any(url)
+
+
+def _split_any(url: str) -> tuple[str, str, str, int | None, str, str]:
+    """_split by urlsplit, for any URL."""
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:       # an unclosed [IPv6 host, for one
+        raise RequestError(f"malformed URL {url!r}: {exc}") from None
+    hostname = parts.hostname      # a property that takes the netloc apart: once
+    if parts.scheme not in ("http", "https") or not hostname:
+        raise RequestError(f"malformed URL {url!r}: expected http://host[:port]/path[?query]")
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    return parts.scheme, parts.netloc, hostname, port, parts.path, parts.query
+
+
 @lru_cache(maxsize=256)
 def _method(method: str | None) -> str:
     """The method as nginx reads it (upper case), or RequestError (a pure memo: every
@@ -170,6 +195,8 @@ def _host_name(host: str) -> tuple[str, bool]:
 def parse_address(text: str):
     """The ipaddress object of `text`, None when it is not an address. A pure
     memo shared by the request model: probes and batches repeat a few addresses."""
+    if ":" not in text and not text[:1].isdigit():
+        return None         # no IPv6 address without a colon, no IPv4 one without a leading digit (a host name)
     import ipaddress
     try:
         return ipaddress.ip_address(text)
