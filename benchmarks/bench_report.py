@@ -7,10 +7,10 @@ Target (issue 19): merging 1,000 host files of 2,000 findings each in under 2 s
 and 300 MB peak RSS.
 
 The host files are what the Ansible role writes on each host and fetches, made
-by the role's own module (ansible/roles/confcheck/library/confcheck_scan.py, so
-ansible-core must be importable: the test extras install it): DIR/hosts/HOST.json
-is the envelope with the scan's fleet digest (what `confcheck report` reads of
-a scan, ~270 KB), DIR/scans/HOST.json the envelope with the whole scan (fixes,
+as its module makes them (ansible/roles/confcheck/library/confcheck_scan.py):
+DIR/hosts/HOST.json is `confcheck digest` of the envelope, the scan's fleet
+digest (what `confcheck report` reads of a scan, with the host's causes worked
+out: ~330 KB), DIR/scans/HOST.json the envelope with the whole scan (fixes,
 diffs, commands: ~1.9 MB). The findings are the real findings of a scan of the
 bundled demo site, spread over 250 virtual hosts per machine: 20 templates
 deploy overlapping sets of sites, so most causes repeat across hosts; on each
@@ -26,7 +26,6 @@ files, or the role's results/scans) in JSON. Measured: benchmarks/README.md
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import shutil
@@ -37,17 +36,11 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-ROLE_MODULE = REPO / "ansible" / "roles" / "confcheck" / "library" / "confcheck_scan.py"
+sys.path.insert(0, str(REPO))
+from confcheck.fleet.digest import digest_bytes  # noqa: E402  (this checkout's confcheck)
+
 TEMPLATES = 20
 TARGET_SECONDS, TARGET_MB = 2.0, 300
-
-
-def role_module():
-    """The role's scan module: the bench writes host files with its own functions."""
-    spec = importlib.util.spec_from_file_location("confcheck_scan", ROLE_MODULE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def demo_findings() -> list[dict]:
@@ -84,7 +77,6 @@ def host_envelope(host: int, per_host: int, base: list[dict], root: str) -> dict
 
 def generate(folder: str, hosts: int, per_host: int) -> tuple[int, int]:
     """DIR/hosts (digests) and DIR/scans (whole scans), as the role writes them; their sizes."""
-    module = role_module()
     base = demo_findings()
     sizes = [0, 0]
     for kind in ("hosts", "scans"):
@@ -92,8 +84,8 @@ def generate(folder: str, hosts: int, per_host: int) -> tuple[int, int]:
     for host in range(hosts):
         envelope = host_envelope(host, per_host, base, f"/var/tmp/img/web{host}")
         for n, (kind, content) in enumerate((
-                ("hosts", module._json_bytes(module.digest_envelope(envelope), separators=(",", ":"))),
-                ("scans", module._json_bytes(envelope, indent=1)))):
+                ("hosts", digest_bytes(json.dumps(envelope).encode())),
+                ("scans", (json.dumps(envelope, indent=1) + "\n").encode()))):
             with open(os.path.join(folder, kind, f"web{host}.json"), "wb") as fh:
                 fh.write(content)
             sizes[n] += len(content)

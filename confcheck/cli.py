@@ -461,6 +461,29 @@ def report(
         raise typer.Exit(code)
 
 
+@app.command(epilog="Example (what the Ansible role runs on each host):\n\n"
+             "  confcheck digest results/scan.json > results/digest.json")
+def digest(
+    path: str = typer.Argument("-", help="The role's result file (a scan envelope), or - for standard input."),
+) -> None:
+    """The fleet digest of one host's result: what `confcheck report` reads of the scan, with its causes."""
+    from confcheck.fleet.digest import digest_bytes
+
+    try:
+        if path == "-":
+            data = sys.stdin.buffer.read()
+        else:
+            with open(path, "rb") as fh:
+                data = fh.read()
+    except OSError as exc:
+        _fail(f"{path}: cannot read: {exc.strerror}")
+    try:
+        out = digest_bytes(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        _fail(f"{path}: not a confcheck result file ({exc})")
+    sys.stdout.buffer.write(out)
+
+
 @app.callback()
 def _global(debug: bool = typer.Option(False, "--debug", help="Show tracebacks of internal errors.")) -> None:
     """Declares --debug; main() reads it from argv so it also covers errors raised before parsing."""

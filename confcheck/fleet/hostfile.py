@@ -11,15 +11,19 @@ Three shapes are read (docs/contract-additions.md):
   the host is named after the file;
 - anything else (an error object, a truncated download, another program's JSON)
   makes the host *failed*, with the reason, never an empty (clean) host.
+
+A digest written by `confcheck digest` (what the role runs on each host) also
+carries the host's cause table (causes.py), read here into `HostFile.causes`.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -29,6 +33,9 @@ DIGEST_VERSION = 1
 FIELDS = ("rule", "name", "severity", "message", "file", "line", "fs_path")
 RULE, NAME, SEVERITY, MESSAGE, FILE, LINE, FS_PATH = range(len(FIELDS))
 SEVERITIES = frozenset(("info", "warning", "error"))
+# The version of the definition of a cause (causes.py) a digest's cause table was worked out by:
+# a table of another version is not read (the merge works it out again from the findings).
+CAUSE_VERSION = 1
 _UNSET = msgspec.UNSET
 
 
@@ -51,16 +58,31 @@ class _Scan(msgspec.Struct, gc=False):
     version: Any = _UNSET
 
 
+_Index = Annotated[int, msgspec.Meta(ge=0)]     # checked as it is decoded
+
+
 class _DigestColumns(msgspec.Struct, gc=False):
     """Per finding, an index into the digest's strings; line is the line."""
 
-    rule: list[int]
-    name: list[int]
-    severity: list[int]
-    message: list[int]
-    file: list[int]
+    rule: list[_Index]
+    name: list[_Index]
+    severity: list[_Index]
+    message: list[_Index]
+    file: list[_Index]
     line: list[int | None]
-    fs_path: list[int]
+    fs_path: list[_Index]
+
+
+class _DigestCauses(msgspec.Struct, gc=False):
+    """Per distinct cause: its key's fingerprint, its first finding's index, its count, its
+    highest severity (an index into the digest's strings), its line (null unless all share it)."""
+
+    version: Literal[CAUSE_VERSION]     # another version's table is not decoded
+    key: list[_Index]
+    first: list[_Index]
+    count: list[Annotated[int, msgspec.Meta(ge=1)]]
+    severity: list[_Index]
+    line: list[int | None]
 
 
 class _Digest(msgspec.Struct, gc=False):
@@ -69,6 +91,7 @@ class _Digest(msgspec.Struct, gc=False):
     findings: _DigestColumns
     errors: list = []
     internal_errors: list = []
+    causes: _DigestCauses | None = None
 
 
 class _Document(_Scan, gc=False):
@@ -97,6 +120,18 @@ def _present(struct) -> dict:
 
 
 @dataclass(slots=True)
+class CauseTable:
+    """A host's distinct causes, in order of first occurrence (one entry per cause in each list)."""
+
+    keys: list | None  # (rule, message shape, masked file, masked fs_path); None in a digest's,
+    first: list        # the index of its first finding         which has their fingerprints
+    count: list        # its findings on the host
+    severity: list     # the highest severity of them
+    line: list         # the line they all have, else None
+    fingerprints: list | None = None    # a digest's: per cause, its key's fingerprint (causes.py)
+
+
+@dataclass(slots=True)
 class HostFile:
     host: str
     source: str                   # the path it was read from
@@ -108,6 +143,7 @@ class HostFile:
     columns: tuple = NO_FINDINGS
     strings: list | None = None
     failure: str | None = None    # why this host has no complete scan, or None
+    causes: CauseTable | None = None   # the digest's cause table, when it has one of CAUSE_VERSION
 
     @property
     def count(self) -> int:
@@ -121,6 +157,13 @@ class HostFile:
         """A column's texts, for the columns that always have one (rule, severity, message)."""
         entries = self.columns[column]
         return entries if self.strings is None else map(self.strings.__getitem__, entries)
+
+    def severity_counts(self) -> dict:
+        """severity -> findings."""
+        counts: Counter = Counter()
+        for entry, n in Counter(self.columns[SEVERITY]).items():
+            counts[self.text(entry)] += n
+        return {s: counts[s] for s in ("error", "warning", "info")}
 
     def findings(self) -> list[Finding]:
         """One Finding per finding (for readers that go one at a time)."""
@@ -142,6 +185,12 @@ def read_host_file(path: str) -> HostFile:
             data = fh.read()
     except OSError as exc:
         return HostFile(fallback, path, failure=f"cannot read {path}: {exc.strerror}")
+    return read_host_bytes(data, path)
+
+
+def read_host_bytes(data: bytes, path: str) -> HostFile:
+    """A host file's content, read as read_host_file reads it (`path` names it)."""
+    fallback = host_name_of(path)
     try:
         fast = _DECODER.decode(data)
     except (msgspec.DecodeError, msgspec.ValidationError):
@@ -220,10 +269,14 @@ def _with_digest(result: HostFile, digest, stderr: str) -> HostFile:
             result.failure = (f"{result.source}: not a confcheck fleet digest (version {version}; "
                               f"this confcheck reads version {DIGEST_VERSION})")
             return result
-        try:
-            digest = msgspec.convert(digest, _Digest, strict=True)
+        causes = digest.get("causes") if isinstance(digest, dict) else None
+        known = isinstance(causes, dict) and causes.get("version") == CAUSE_VERSION
+        try:    # a cause table of another version is left out: worked out again, as for an older digest
+            digest = msgspec.convert({k: v for k, v in digest.items() if k != "causes" or known}, _Digest,
+                                     strict=True)
         except msgspec.ValidationError as exc:
-            result.failure = f"{result.source}: not a confcheck fleet digest ({exc})"
+            where = "its causes: " if known and "- at `$.causes" in str(exc) else ""
+            result.failure = f"{result.source}: not a confcheck fleet digest ({where}{exc})"
             return result
     columns = tuple(getattr(digest.findings, name) for name in FIELDS)
     problem = _digest_problem(digest, columns)
@@ -231,6 +284,12 @@ def _with_digest(result: HostFile, digest, stderr: str) -> HostFile:
         result.failure = f"{result.source}: not a confcheck fleet digest ({problem})"
         return result
     result.columns, result.strings = columns, digest.strings
+    if digest.causes is not None:
+        result.causes, problem = _cause_table(digest.causes, digest.strings, result.count)
+        if problem:
+            result.failure = f"{result.source}: not a confcheck fleet digest (its causes: {problem})"
+            result.columns, result.strings = NO_FINDINGS, None
+            return result
     return _incomplete(result, {"errors": digest.errors, "internal_errors": digest.internal_errors}, stderr)
 
 
@@ -247,7 +306,7 @@ def _digest_problem(digest: _Digest, columns: tuple) -> str | None:
             return f"{len(entries)} {name} entries for {count} findings"
         if number == LINE or not entries:
             continue
-        if min(entries) < 0 or max(entries) >= size:
+        if max(entries) >= size:        # and none is below 0 (_Index)
             return f"a {name} entry is not an index of its {size} strings"
         if number in (RULE, SEVERITY, MESSAGE) and any(map(entries.__contains__, nulls)):
             return f"a finding has no {name}"
@@ -256,9 +315,32 @@ def _digest_problem(digest: _Digest, columns: tuple) -> str | None:
     return None
 
 
+def _cause_table(table: _DigestCauses, strings: list, findings: int) -> tuple[CauseTable | None, str | None]:
+    """The digest's cause table and None, or None and what makes it unreadable."""
+    rows = len(table.key)
+    if any(len(part) != rows for part in (table.first, table.count, table.severity, table.line)):
+        return None, f"its lists differ in length ({rows} keys)"
+    if sum(table.count) != findings:
+        return None, f"they count {sum(table.count)} findings of {findings}"
+    if rows and max(table.first) >= findings:
+        return None, f"a first entry is not one of its {findings} findings"
+    try:
+        severity = list(map(strings.__getitem__, table.severity))
+    except IndexError:
+        return None, f"a severity entry is not an index of its {len(strings)} strings"
+    if not set(severity) <= SEVERITIES:
+        return None, "a severity is not info, warning or error"
+    return CauseTable(None, table.first, table.count, severity, table.line, table.key), None
+
+
 def null_entries(strings: list) -> list[int]:
-    """Where a digest's strings hold null."""
-    return [i for i, text in enumerate(strings) if text is None] if None in strings else []
+    """Where a digest's strings hold null (list.index: a loop in C)."""
+    found: list[int] = []
+    try:
+        while True:
+            found.append(strings.index(None, found[-1] + 1 if found else 0))
+    except ValueError:
+        return found
 
 
 def _incomplete(result: HostFile, scan: dict, stderr: str) -> HostFile:

@@ -1,27 +1,15 @@
-"""Merge per-host results into one fleet view: causes shared across hosts.
+"""Merge per-host results into one fleet view: causes shared across hosts
+(what a cause is: causes.py).
 
-Two findings on two hosts have the same *cause* when they agree on
-
-- the rule,
-- the message's shape: the message with the host's own names masked, the
-  scan's --root prefix removed, and free-standing numbers (counts such as
-  "240 files", "(line 23)") replaced by N; numbers inside paths, addresses
-  and versions (`site1.conf`, `192.0.2.0/24`, `php8.2`) are kept,
-- the config file as the server names it (the --root prefix removed, host
-  names masked), and
-- the path on disk at fault, host names masked.
-
-Line numbers are not part of a cause (as in fingerprints, confcheck/fingerprint.py:
-the same template mistake may sit a few lines lower on one host). The same cause
-twice on one host counts twice there, as a baseline entry accepts one finding.
-
-Issue 19 asks for 1,000 hosts of 2,000 findings each in under 2 s, so the work per
-finding is done by bulk operations written in C (map, zip, dict and Counter over a
-host's columns, one str.replace per needle over a host's texts joined); Python code
-runs per distinct message of a host and per cause. A host file is a full scan or the
-role's fleet digest (hostfile.py); both are read as columns, and a digest's texts
-are masked once for all of its columns. tests/fleet/test_merge_reference.py holds
-the same merge written one finding at a time and compares the two, for both kinds.
+Issue 19 asks for 1,000 hosts of 2,000 findings each in under 2 s, so each host is
+read as its cause table (one row per distinct cause), which the role's digest
+carries as worked out on the host: the merge looks each key up once per host and
+works per cause with bulk operations written in C (map, zip, compress, Counter);
+Python code runs per cause new to the fleet and per exception (a higher severity,
+a differing line, a cause found more than once on a host). A host file without a
+usable table (a full scan, an older digest) has its table worked out here, from
+its findings' keys. tests/fleet/test_merge_reference.py holds the same merge
+written one finding at a time and compares the two, for every kind of host file.
 """
 
 from __future__ import annotations
@@ -31,17 +19,12 @@ import re
 from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, field
 from itertools import compress, repeat
-from operator import getitem, is_, ne
+from operator import ge, is_, ne
 
 from confcheck.findings import severity_rank
-from confcheck.fleet.hostfile import (FILE, FS_PATH, LINE, MESSAGE, RULE, SEVERITY, HostFile, null_entries,
-                                     read_host_file)
-
-# A number standing on its own: not part of a word, a path, an address or a version.
-_NUMBER = re.compile(r"(?<![\w./:\\-])\d+(?![\w./:\\-])")
-MIN_NAME = 3     # shorter host names would mask unrelated text
-_RANK = {s: severity_rank(s) for s in ("info", "warning", "error")}
-_LAST, _FIRST = slice(-1, None), slice(0, 1)
+from confcheck.fleet.causes import RANK as _RANK
+from confcheck.fleet.causes import Keyer, Masker
+from confcheck.fleet.hostfile import CauseTable, HostFile, read_host_file
 
 
 @dataclass(slots=True)
@@ -113,131 +96,67 @@ class FleetView:
         return False
 
 
-class _Masker:
-    """One host's texts as another host would have them: its --root prefix removed
-    (`unrooted`) and, for cause keys, its names masked as <host> (`masked`)."""
-
-    def __init__(self, hostfile: HostFile):
-        prefix = (hostfile.root or "").rstrip("/")
-        self.rooted = prefix + "/" if prefix else None
-        self.names = sorted({n for n in (hostfile.host, *hostfile.names) if len(n) >= MIN_NAME}, key=len, reverse=True)
-        self.patterns: dict[str, re.Pattern] = {}      # compiled when a name is not simply replaceable
-        self.strings: list | None = None                # a digest's strings, masked
-        self.nul = any("\0" in n for n in (self.rooted or "", *self.names))   # texts are masked one by one
-
-    def unrooted(self, text):
-        rooted = self.rooted
-        return text.replace(rooted, "/") if text and rooted and rooted in text else text
-
-    def masked(self, text: str) -> str:
-        if self.rooted and self.rooted in text:
-            text = text.replace(self.rooted, "/")
-        for name in self.names:
-            if name in text:
-                text = self._masked_name(text, name)
-        return text
-
-    def _masked_name(self, text: str, name: str) -> str:
-        """Each occurrence of the name that stands on its own (not inside a word or a
-        hyphenated name) as <host>. When every leftmost occurrence stands on its own (the
-        characters around them, read off the pieces between them, do not continue a name),
-        str.replace finds the same ones as the pattern (sre compiles cost more than the rest
-        of a host's masking)."""
-        pieces = text.split(name)
-        around = set(map(getitem, pieces[:-1], repeat(_LAST))) | set(map(getitem, pieces[1:], repeat(_FIRST)))
-        if "" in pieces[1:-1] or any(map(_joins, around)):    # "" inside: two occurrences touch
-            pattern = self.patterns.get(name)
-            if pattern is None:
-                pattern = self.patterns[name] = re.compile(r"(?<![\w-])" + re.escape(name) + r"(?![\w-])")
-            return pattern.sub("<host>", text)
-        return "<host>".join(pieces)
-
-    def masked_texts(self, texts: list) -> list:
-        """masked() of each text, done to all of them joined by NUL: one str.replace per
-        needle found, not a call per text (a NUL is neither a word character nor in a needle,
-        so the joined text's edges are the texts' own)."""
-        if self.nul:
-            return list(map(self.masked, texts))
-        joined = "\0".join(texts)
-        done = joined
-        if self.rooted and self.rooted in done:
-            done = done.replace(self.rooted, "/")
-        for name in self.names:
-            if name in done:
-                done = self._masked_name(done, name)
-        if done is joined:
-            return texts
-        masked = done.split("\0")
-        return masked if len(masked) == len(texts) else list(map(self.masked, texts))   # a text holds a NUL
-
-    def _masked_strings(self, strings: list) -> list:
-        """A digest's strings masked (a null stays null)."""
-        nulls = null_entries(strings)
-        if not nulls:
-            return self.masked_texts(strings)
-        texts = list(strings)
-        for i in nulls:
-            texts[i] = ""            # masks to itself
-        masked = self.masked_texts(texts)      # texts itself, or a new list
-        for i in nulls:
-            masked[i] = None
-        return masked
-
-    def table(self, hostfile: HostFile, column: int):
-        """entry -> its text, masked, for a column's entries (None too: a full scan's
-        columns hold the texts; a digest's strings are masked once for all its columns)."""
-        if hostfile.strings is not None:
-            if self.strings is None:
-                self.strings = self._masked_strings(hostfile.strings)
-            return self.strings.__getitem__
-        out = dict.fromkeys(hostfile.columns[column])
-        out.pop(None, None)
-        out = dict(zip(out, self.masked_texts(list(out))))
-        out[None] = None
-        return out.__getitem__
-
-
-def _joins(char: str) -> bool:
-    """A character that continues a name (a word character or "-": a name next to it is not on its own)."""
-    return bool(char) and (char.isalnum() or char in "_-")
-
-
-class _Keyer:
-    """Cause keys (rule, message shape, masked file, masked fs_path) of hosts' findings; the
-    message shapes are memoised (fleets repeat their messages)."""
+class _Ids:
+    """Cause ids of one share of the files: a key gets the next id when first met; a digest's
+    fingerprint is looked up, and its key worked out only the first time it is met."""
 
     def __init__(self):
-        self.shapes: dict[str, str] = {}      # masked message -> its shape (numbers as N)
+        self.ids: defaultdict = defaultdict()
+        self.ids.default_factory = self.ids.__len__
+        self.by_fingerprint: dict = {}
+        self.keyer = Keyer()
 
-    def keys(self, hostfile: HostFile, masker: _Masker | None = None) -> list[tuple]:
-        if not hostfile.count:
-            return []
-        masker = masker or _Masker(hostfile)
-        columns = hostfile.columns
-        masked_of = masker.table(hostfile, MESSAGE)
-        messages = dict.fromkeys(columns[MESSAGE])          # each distinct entry, shaped once
-        masked = list(map(masked_of, messages))
-        shapes = self.shapes
-        shaped = list(map(shapes.get, masked))
-        if None in shaped:
-            for i in compress(range(len(shaped)), map(is_, shaped, repeat(None))):
-                text = masked[i]
-                shaped[i] = shapes.get(text) or shapes.setdefault(text, _NUMBER.sub("N", text))
-        shape_of = dict(zip(messages, shaped))
-        return list(zip(hostfile.texts(RULE), map(shape_of.__getitem__, columns[MESSAGE]),
-                        map(masker.table(hostfile, FILE), columns[FILE]),
-                        map(masker.table(hostfile, FS_PATH), columns[FS_PATH])))
+    def tokens(self, hostfile: HostFile, masker: Masker) -> tuple[CauseTable, list, list]:
+        """The host's cause table; per cause, its id if it has one, else its key (nothing is
+        given an id here); and where the keys are. A digest's table whose fingerprints do not
+        name distinct causes is set aside for the one worked out from the findings."""
+        table = hostfile.causes
+        if table is not None:
+            tokens = list(map(self.by_fingerprint.get, table.fingerprints))
+            fresh: list = []
+            if None in tokens:
+                todo = list(compress(range(len(tokens)), map(is_, tokens, repeat(None))))
+                keys = self.keyer.keys_at(hostfile, list(map(table.first.__getitem__, todo)), masker)
+                ids, remember = self.ids, self.by_fingerprint
+                for j, key in zip(todo, keys):
+                    if key in ids:
+                        tokens[j] = remember[table.fingerprints[j]] = ids[key]
+                    else:
+                        tokens[j] = key
+                        fresh.append(j)
+            if len(set(tokens)) == len(tokens):
+                return table, tokens, fresh
+        table = self.keyer.table(hostfile, masker)
+        tokens = list(map(self.ids.get, table.keys, table.keys))
+        return table, tokens, list(compress(range(len(tokens)), map(is_, tokens, table.keys)))
+
+    def give(self, table: CauseTable, tokens: list, fresh: list) -> list:
+        """The ids of the host's causes, new ones given the next ids in table order."""
+        if fresh:
+            ids = self.ids
+            for j in fresh:
+                tokens[j] = ids[tokens[j]]
+            if table.fingerprints is not None:
+                remember = self.by_fingerprint
+                for j in fresh:
+                    remember[table.fingerprints[j]] = tokens[j]
+        return tokens
 
 
-def _baseline_counts(baseline_dir: str, hostfile: HostFile, keyer: _Keyer) -> tuple[Counter | None, str]:
+def _baseline_counts(baseline_dir: str, hostfile: HostFile, ids: _Ids) -> tuple[Counter | None, str]:
+    """The baseline's findings per cause (its id, or its key when no host of this share has it)."""
     for name in (os.path.basename(hostfile.source), f"{hostfile.host}.json"):
         path = os.path.join(baseline_dir, name)
         if os.path.exists(path):
             old = read_host_file(path)
             if old.failure is not None:
                 return None, f"unusable: {old.failure}"
-            old.host, old.names = hostfile.host, old.names or hostfile.names
-            return Counter(keyer.keys(old)), "compared"
+            host, names = hostfile.host, old.names or hostfile.names
+            if (host, names) != (old.host, old.names):
+                old.causes = None           # its table masks other names: worked out again as this host's
+            old.host, old.names = host, names
+            table, tokens, _ = ids.tokens(old, Masker(old))
+            return Counter(dict(zip(tokens, table.count))), "compared"
     return None, "missing"
 
 
@@ -256,68 +175,61 @@ class _Part:
 def _merge_part(paths: list, baseline_dir: str | None) -> _Part:
     """Hosts and causes of some host files, read one at a time (only the merged view is kept)."""
     part = _Part()
-    keyer = _Keyer()
-    ids: defaultdict = defaultdict()
-    ids.default_factory = ids.__len__        # a new key gets the next id
+    ids = _Ids()
     severities: list = []                    # per id: the highest severity so far
     lines: list = []                         # per id: its line, None once two occurrences differ
-    occurrences: Counter = Counter()
+    extra: Counter = Counter()               # per id: its findings beyond one per host (merge() adds those)
     causes = part.causes
     for path in paths:
         hostfile = read_host_file(path)
-        summary = HostSummary(hostfile.host, path, hostfile.exit_code, hostfile.failure, {})
+        summary = HostSummary(hostfile.host, path, hostfile.exit_code, hostfile.failure, hostfile.severity_counts())
         position = len(part.hosts)
         part.hosts.append(summary)
-        masker = _Masker(hostfile)
-        keys = keyer.keys(hostfile, masker)
-        cids = list(map(ids.__getitem__, keys))
-        host_lines = hostfile.columns[LINE]
-        if len(ids) > len(causes):
-            first = dict(zip(reversed(cids), range(len(cids) - 1, -1, -1)))
-            rules, names, host_severities, messages, files, _, fs_paths = hostfile.columns
-            text = hostfile.text
-            for cid in range(len(causes), len(ids)):
-                i = first[cid]
-                severity = text(host_severities[i])
-                causes.append(Cause(text(rules[i]), text(names[i]) or "", severity,
-                                    masker.unrooted(text(messages[i])), masker.unrooted(text(files[i])),
-                                    host_lines[i], text(fs_paths[i])))
-                severities.append(severity)
-                lines.append(host_lines[i])
-        host_severities = list(hostfile.texts(SEVERITY))
-        for cid, severity in compress(zip(cids, host_severities),
-                                      map(ne, map(severities.__getitem__, cids), host_severities)):
+        masker = Masker(hostfile)
+        table, tokens, fresh = ids.tokens(hostfile, masker)
+        cids = ids.give(table, tokens, fresh)
+        known = len(causes)
+        if len(ids.ids) > known:       # causes new to the fleet, in the order their ids were given
+            rules, names, _, messages, files, _, fs_paths = hostfile.columns
+            text, unrooted = hostfile.text, masker.unrooted
+            for j in compress(range(len(cids)), map(ge, cids, repeat(known))):
+                i = table.first[j]
+                causes.append(Cause(text(rules[i]), text(names[i]) or "", table.severity[j],
+                                    unrooted(text(messages[i])), unrooted(text(files[i])), table.line[j],
+                                    text(fs_paths[i])))
+            severities.extend(compress(table.severity, map(ge, cids, repeat(known))))
+            lines.extend(compress(table.line, map(ge, cids, repeat(known))))
+        for cid, severity in compress(zip(cids, table.severity),
+                                      map(ne, map(severities.__getitem__, cids), table.severity)):
             if _RANK[severity] > _RANK[severities[cid]]:
                 severities[cid] = severity
-        for cid in compress(cids, map(ne, map(lines.__getitem__, cids), host_lines)):
+        for cid in compress(cids, map(ne, map(lines.__getitem__, cids), table.line)):
             lines[cid] = None
-        counts = Counter(host_severities)
-        summary.counts = {s: counts[s] for s in ("error", "warning", "info")}
-        per_cause = Counter(cids)        # its keys: the host's causes, in order of first occurrence
-        occurrences.update(per_cause)
-        part.host_causes.append(list(per_cause))
+        for cid, count in compress(zip(cids, table.count), map(ne, table.count, repeat(1))):
+            extra[cid] += count - 1
+        part.host_causes.append(cids)
         if baseline_dir is not None:
-            _compare(summary, _baseline_counts(baseline_dir, hostfile, keyer), Counter(keys), ids,
+            _compare(summary, _baseline_counts(baseline_dir, hostfile, ids), Counter(dict(zip(cids, table.count))),
                      part.new_at, position)
         # freed before the next file is decoded, which then reuses this memory (still in cache)
-        del hostfile, keys, cids, host_severities, host_lines, per_cause
+        del hostfile, table, tokens, cids, fresh
     for cause, severity, line in zip(causes, severities, lines):
         cause.severity, cause.line = severity, line
     for cid, cause in enumerate(causes):
-        cause.occurrences = occurrences[cid]
-    part.keys = list(ids)
+        cause.occurrences = extra[cid]
+    part.keys = list(ids.ids)
     return part
 
 
-def _compare(summary: HostSummary, baseline: tuple, seen: Counter, ids: dict, new_at: dict, position: int) -> None:
+def _compare(summary: HostSummary, baseline: tuple, seen: Counter, new_at: dict, position: int) -> None:
     """New findings: the occurrences of a cause beyond its count in the baseline (all of them without one)."""
     old, summary.baseline = baseline
     summary.new = 0
-    for key, n in seen.items():
-        extra = n - (old.get(key, 0) if old is not None else 0)
+    for cid, n in seen.items():
+        extra = n - (old.get(cid, 0) if old is not None else 0)
         if extra > 0:
             summary.new += extra
-            new_at.setdefault(ids[key], []).append(position)
+            new_at.setdefault(cid, []).append(position)
     if old is not None:
         summary.gone = sum((old - seen).values())
 
@@ -365,7 +277,10 @@ def merge(paths, baseline_dir: str | None = None, workers: int | None = None) ->
         for cid, positions in part.new_at.items():
             causes[to_global[cid]].new_hosts.update(part.hosts[p].host for p in positions)
         hosts.extend(part.hosts)
-        host_causes.extend(list(map(to_global.__getitem__, own)) for own in part.host_causes)
+        if to_global == list(range(len(to_global))):     # the first share: its ids are the fleet's
+            host_causes.extend(part.host_causes)
+        else:
+            host_causes.extend(list(map(to_global.__getitem__, own)) for own in part.host_causes)
     rank: dict = {}
     for host in sorted(hosts, key=lambda h: natural_key(h.host)):
         rank.setdefault(host.host, len(rank))
@@ -373,6 +288,8 @@ def merge(paths, baseline_dir: str | None = None, workers: int | None = None) ->
     host_lists = [c.hosts for c in causes]
     for i in order:      # each cause's hosts in host order, as appended
         deque(map(list.append, map(host_lists.__getitem__, host_causes[i]), repeat(hosts[i].host)), maxlen=0)
+    for cause in causes:           # one finding per host file that has it, and the extra ones
+        cause.occurrences += len(cause.hosts)
     if len(rank) < len(hosts):     # a host name in two files counts once
         for cause in causes:
             cause.hosts = list(dict.fromkeys(cause.hosts))

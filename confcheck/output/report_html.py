@@ -165,8 +165,9 @@ def _hosts_html(hosts: list, items: str) -> str:
     return f'<details><summary>{len(hosts)} hosts</summary><ul class="hosts">{items}</ul></details>'
 
 
-def _cause_row(cause, with_baseline: bool, shown: dict) -> str:
-    """shown: each host's name as the page shows it (escaped once: a cause lists up to every host)."""
+def _cause_row(cause, with_baseline: bool, shown: dict, as_is: bool) -> str:
+    """shown: each host's name as the page shows it (escaped once: a cause lists up to every host);
+    as_is: every name shows as it is."""
     hosts = cause.hosts
     new = "1" if cause.new_hosts else "0"
     new_badge = (f' <span class="badge new">new on {len(cause.new_hosts)}</span>'
@@ -174,9 +175,10 @@ def _cause_row(cause, with_baseline: bool, shown: dict) -> str:
     if cause.new_hosts:
         host_items = "".join(f"<li>{shown[h]}{' (new)' if h in cause.new_hosts else ''}</li>" for h in hosts)
     else:
-        host_items = "".join(map("<li>{}</li>".format, map(shown.__getitem__, hosts)))
+        names = hosts if as_is else map(shown.__getitem__, hosts)
+        host_items = "<li>" + "</li><li>".join(names) + "</li>" if hosts else ""
     return (f'<tr class="cause" data-rule="{_e(cause.rule)}" data-severity="{cause.severity}" '
-            f'data-hosts="{_e(" ".join(hosts))}" data-findings="{cause.occurrences}" data-new="{new}">'
+            f'data-hosts="{" ".join(hosts) if as_is else _e(" ".join(hosts))}" data-findings="{cause.occurrences}" data-new="{new}">'
             f'<td data-value="{severity_rank(cause.severity)}"><span class="badge {cause.severity}">'
             f'{cause.severity}</span></td>'
             f'<td class="rule" data-value="{_e(cause.rule)}">{_e(cause.rule)}<br><small>{_e(cause.name)}</small></td>'
@@ -212,6 +214,7 @@ def render_html(view) -> str:
     with_baseline = view.baseline is not None
     rules = view.rules()
     shown = {h.host: _e(h.host) for h in view.hosts}
+    as_is = all(e == h for h, e in shown.items())
     findings = sum(h.findings for h in view.hosts)
     cards = [(len(view.hosts), "hosts", False), (len(view.failed), "failed to scan", bool(view.failed)),
              (findings, "findings", False), (len(view.causes), "causes", False), (len(rules), "rules", False)]
@@ -247,7 +250,7 @@ def render_html(view) -> str:
         '<th class="sortable num" data-key="hosts">Hosts</th>'
         '<th class="sortable num" data-key="findings">Findings</th>'
         '<th>Cause</th><th>Where (as the server names it)</th></tr></thead><tbody>',
-        "".join(_cause_row(c, with_baseline, shown) for c in view.causes),
+        "".join(_cause_row(c, with_baseline, shown, as_is) for c in view.causes),
         "</tbody></table>",
         '<h2>Hosts</h2><table id="hosts"><thead><tr><th>Host</th><th>Status</th><th class=num>Errors</th>'
         f'<th class=num>Warnings</th><th class=num>Info</th>{baseline_heads}<th>Why it failed</th></tr></thead><tbody>',

@@ -32,21 +32,29 @@ def write_report(view, out) -> None:
     out.write(head[:head.rindex("\n  \"summary\"")] + '\n  "causes": [')
     with_baseline = view.baseline is not None
     quoted = {h.host: _string(h.host) for h in view.hosts}
+    if all(q[1:-1] == h for h, q in quoted.items()):
+        quoted = None        # no name needs escaping: the lists are joined from the names themselves
     for number, cause in enumerate(view.causes):
         out.write(("," if number else "") + "\n    " + _cause_text(cause, with_baseline, quoted))
     out.write(("\n  ]," if view.causes else "],") + head[head.rindex("\n  \"summary\""):] + "\n")
 
 
-def _cause_text(cause, with_baseline: bool, quoted: dict) -> str:
+def _cause_text(cause, with_baseline: bool, quoted: dict | None) -> str:
     """cause_document(cause) as json.dumps(indent=2, ensure_ascii=True) writes it, indented
-    by 4 more: written here with each host's name encoded once (a cause may list every host)."""
-    hosts = list(map(quoted.__getitem__, cause.hosts))
+    by 4 more: written here with each host's name encoded once (a cause may list every host),
+    or, when quoted is None (no name needs escaping), as it is."""
+    if quoted is None:
+        hosts = cause.hosts
+        listed = '[\n        "' + '",\n        "'.join(hosts) + '"\n      ]' if hosts else "[]"
+    else:
+        hosts = list(map(quoted.__getitem__, cause.hosts))
+        listed = _string_list(hosts)
     fields = [("rule", _string(cause.rule)), ("name", _string(cause.name)), ("severity", _string(cause.severity)),
               ("message", _string(cause.message)), ("file", _scalar(cause.file)), ("line", _scalar(cause.line)),
-              ("fs_path", _scalar(cause.fs_path)), ("hosts", _string_list(hosts)),
+              ("fs_path", _scalar(cause.fs_path)), ("hosts", listed),
               ("host_count", str(len(hosts))), ("occurrences", str(cause.occurrences))]
     if with_baseline:
-        fields.append(("new_hosts", _string_list([q for h, q in zip(cause.hosts, hosts) if h in cause.new_hosts])))
+        fields.append(("new_hosts", _string_list([_string(h) for h in cause.hosts if h in cause.new_hosts])))
     return "{\n" + ",\n".join(f'      "{key}": {value}' for key, value in fields) + "\n    }"
 
 

@@ -24,6 +24,8 @@ import tempfile
 import pytest
 
 from cc_helpers import REPO, run_cli
+from confcheck.fleet.causes import CAUSE_VERSION, Keyer, fingerprint
+from confcheck.fleet.hostfile import read_host_file
 
 PLAYBOOK = os.path.join(REPO, "ansible", "site.yml")
 RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
@@ -172,6 +174,7 @@ def test_fetched_results_are_the_hosts_scans(played):
     """results/scans/HOST.json holds the whole scan; results/hosts/HOST.json its digest: every
     finding's rule, name, severity, message, file, line and fs_path, and nothing of its fix."""
     run, hosts, _ = played
+    causes = 0
     for host, args in hosts.items():
         doc, digest = _load(os.path.join(run.scans, f"{host}.json")), _load(os.path.join(run.results, f"{host}.json"))
         direct = run_cli("scan", "--format", "json", *args)
@@ -185,8 +188,17 @@ def test_fetched_results_are_the_hosts_scans(played):
                 for row in (dict(zip(columns, entries)) for entries in zip(*columns.values()))]
         assert rows == [{name: f.get(name) for name in columns} for f in scan["findings"]]
         assert digest["digest"]["errors"] == scan["errors"]
+        # the causes worked out on the host (`confcheck digest`) are the ones the report works out
+        worked_out = Keyer().table(read_host_file(os.path.join(run.scans, f"{host}.json")))
+        assert digest["digest"]["causes"]["version"] == CAUSE_VERSION
+        fetched = read_host_file(os.path.join(run.results, f"{host}.json")).causes
+        assert fetched.fingerprints == list(map(fingerprint, worked_out.keys))
+        causes += len(fetched.first)
+        assert (fetched.first, fetched.count, fetched.severity, fetched.line) == (
+            worked_out.first, worked_out.count, worked_out.severity, worked_out.line)
         assert '"fix"' not in open(os.path.join(run.results, f"{host}.json")).read()
     assert [doc["exit_code"] for doc in map(_load, sorted(glob.glob(f"{run.results}/*.json")))] == [1, 1, 1, 2]
+    assert causes > 3
 
 
 def _load(path: str) -> dict:

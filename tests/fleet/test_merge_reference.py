@@ -290,9 +290,10 @@ def test_reports_of_the_merge_are_those_of_the_reference(tmp_path, baseline):
     assert render_html(view) == render_html(expected)
 
 
-def as_digests(folder: str, into: str) -> str:
-    """The folder's host files as the role fetches them: each envelope as its digest; other
-    files (bare scans, errors, broken files) as they are."""
+def as_digests(folder: str, into: str, causes: bool = True) -> str:
+    """The folder's host files as the role fetches them: each envelope as its digest (without
+    its cause table: as the role wrote it before); other files (bare scans, errors, broken
+    files) as they are."""
     os.makedirs(into)
     for name in sorted(os.listdir(folder)):
         source, target = os.path.join(folder, name), os.path.join(into, name)
@@ -303,7 +304,7 @@ def as_digests(folder: str, into: str) -> str:
             doc = None
         if isinstance(doc, dict) and "confcheck_host" in doc:
             with open(target, "wb") as fh:
-                fh.write(digest_bytes(doc))
+                fh.write(digest_bytes(doc, causes))
         else:
             shutil.copy(source, target)
     return into
@@ -321,19 +322,25 @@ def _named(doc: dict) -> dict:
 
 @pytest.mark.parametrize("seed", [1, 2])
 def test_digests_merge_as_their_full_scans(tmp_path, seed):
-    """The role's digests give the merged view the full scans give, and so do fleets and
-    baselines of both kinds mixed."""
+    """The role's digests (with the causes worked out on the host, or older ones without) give
+    the merged view the full scans give, and so do fleets and baselines of the kinds mixed."""
     now, before = generate_fleet(str(tmp_path), seed, hosts=150)
     files = host_files([now])
     digests = host_files([as_digests(now, str(tmp_path / "digests"))])
+    older = host_files([as_digests(now, str(tmp_path / "older"), causes=False)])
     old_digests = as_digests(before, str(tmp_path / "old-digests"))
+    old_older = as_digests(before, str(tmp_path / "old-older"), causes=False)
     with open(digests[0], "rb") as fh:
-        assert sum(b'"digest":{' in open(p, "rb").read() for p in digests) > 100 and fh.read(1) == b"{"
+        assert sum(b'"causes":{"version":1' in open(p, "rb").read() for p in digests) > 100 and fh.read(1) == b"{"
+    assert sum(read_host_file(p).causes is not None for p in digests) > 100
+    assert not any(b'"causes"' in open(p, "rb").read() for p in older)
     expected = _named(reference_document(files))
-    mixed = [d if n % 2 else f for n, (f, d) in enumerate(zip(files, digests))]
+    mixed = [(f, d, o)[n % 3] for n, (f, d, o) in enumerate(zip(files, digests, older))]
     for workers in (1, 2):
         assert _named(_comparable(report_document(merge(digests, workers=workers)))) == expected, workers
+    assert _named(_comparable(report_document(merge(older)))) == expected
     assert _named(_comparable(report_document(merge(mixed)))) == expected
     with_baseline = _named(reference_document(files, before))
-    for paths, baseline in ((digests, old_digests), (digests, before), (mixed, old_digests), (files, old_digests)):
+    for paths, baseline in ((digests, old_digests), (digests, before), (mixed, old_digests), (files, old_digests),
+                            (digests, old_older), (older, old_digests)):
         assert _named(_comparable(report_document(merge(paths, baseline)))) == with_baseline

@@ -10,6 +10,7 @@ import shutil
 import pytest
 
 from cc_helpers import run_cli
+from confcheck.fleet.causes import fingerprint
 from conftest import envelope, write_json
 from fleet_images import web2
 
@@ -181,6 +182,13 @@ def _digest(**change) -> bytes:
     return json.dumps({"confcheck_host": 1, "host": "w", "exit_code": 1, "stderr": "", "digest": digest}).encode()
 
 
+def _causes(**change) -> dict:
+    """_digest's cause table (one cause), with its fields changed."""
+    key = fingerprint(("FS101", "m", None, None))
+    table = {"version": 1, "key": [key], "first": [0], "count": [1], "severity": [2], "line": [3]}
+    return {**table, **change}
+
+
 @pytest.mark.parametrize("content, reason", [
     (b"", "empty file"),
     (b'{"confcheck_host": 1, "host": "w", "findings": [', "not JSON"),
@@ -198,11 +206,19 @@ def _digest(**change) -> bytes:
     # digests (the role's host files) that cannot be read as the scan they stand for
     (_digest(version=2), "not a confcheck fleet digest (version 2; this confcheck reads version 1)"),
     (_digest(rule=[5]), "a rule entry is not an index of its 5 strings"),
-    (_digest(file=[-1]), "a file entry is not an index of its 5 strings"),
+    (_digest(file=[-1]), "not a confcheck fleet digest (Expected `int` >= 0 - at `$.findings.file[0]`)"),
     (_digest(line=[1, 2]), "2 line entries for 1 findings"),
     (_digest(severity=[1]), "a severity is not info, warning or error"),
     (_digest(message=[4]), "a finding has no message"),
     (_digest(rule=["FS101"]), "not a confcheck fleet digest (Expected `int`, got `str`"),
+    # its cause table (worked out on the host) that cannot stand for its findings
+    (_digest(causes=_causes(count=[2])), "(its causes: they count 2 findings of 1)"),
+    (_digest(causes=_causes(first=[1])), "(its causes: a first entry is not one of its 1 findings)"),
+    (_digest(causes=_causes(severity=[5])), "(its causes: a severity entry is not an index of its 5 strings)"),
+    (_digest(causes=_causes(severity=[3])), "(its causes: a severity is not info, warning or error)"),
+    (_digest(causes=_causes(count=[0])), "(its causes: Expected `int` >= 1 - at `$.causes.count[0]`)"),
+    (_digest(causes=_causes(line=[])), "(its causes: its lists differ in length (1 keys))"),
+    (_digest(causes=_causes(line=["3"])), "(its causes: Expected `int | null`, got `str` - at `$.causes.line[0]`)"),
 ])
 def test_a_bad_host_file_is_a_failed_host_with_its_reason(tree_dir, scans, content, reason):
     good = write_json(os.path.join(tree_dir, "web3.json"), scans["web3"])
@@ -215,6 +231,24 @@ def test_a_bad_host_file_is_a_failed_host_with_its_reason(tree_dir, scans, conte
     assert [h["host"] for h in failed] == ["w"]
     assert reason in failed[0]["failure"]
     assert doc["summary"]["ok"] == 1 and causes_of(doc, "APA101")[0]["hosts"] == ["web3"]
+
+
+def test_a_cause_table_of_another_version_is_worked_out_again(tree_dir):
+    """A digest's cause table stands for its findings; one of a version this confcheck does not
+    know (another definition of a cause) is left aside, as an older digest has none; a
+    fingerprint met for the first time has its key worked out from the cause's first finding."""
+    views = []
+    for n, causes in enumerate((_causes(), {"version": 2, "rule": "another shape"}, None,
+                                _causes(key=[fingerprint(("FS101", "not m", None, None))]))):
+        folder = os.path.join(tree_dir, f"v{n}")
+        os.makedirs(folder)
+        with open(os.path.join(folder, "w.json"), "wb") as fh:
+            fh.write(_digest(causes=causes) if causes else _digest())
+        proc, doc = report_json(folder)
+        assert proc.returncode == 1, doc
+        views.append({**doc, "hosts": [{**h, "source": None} for h in doc["hosts"]]})
+    assert views[0] == views[1] == views[2] == views[3]
+    assert views[0]["summary"]["findings"] == 1 and views[0]["causes"][0]["line"] == 3
 
 
 def test_a_bare_scan_document_is_named_after_its_file(tree_dir, scans):
