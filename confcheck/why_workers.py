@@ -19,7 +19,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import sys
 
 MIN_LINES = 2000        # per worker: below that, forking and learning again cost more than they save
 MAX_WORKERS = 4
