@@ -189,7 +189,7 @@ _UNDECODED = re.compile("[\udc80-\udcff]")
 
 
 def parse_batch_line(line: str, number: int):
-    from confcheck.servers.nginx.request import Request, RequestError, typed_url
+    from confcheck.servers.nginx.request import Request, RequestError, typed_headers, typed_url
     if not line.isascii() and _UNDECODED.search(line):   # bytes the batch file's UTF-8 reading could not decode
         raise RequestError(f"line {number}: not UTF-8 text")
     try:
@@ -205,7 +205,8 @@ def parse_batch_line(line: str, number: int):
         if item.get(key) is not None and not isinstance(item[key], str):
             raise RequestError(f"line {number}: \"{key}\" must be a string")
     try:
-        return Request.parse(typed_url(item["url"]), item.get("method") or "GET", {str(k): str(v) for k, v in headers.items()},
+        return Request.parse(typed_url(item["url"]), item.get("method") or "GET",
+                             typed_headers({str(k): str(v) for k, v in headers.items()}),
                              item.get("client_ip") or "127.0.0.1")
     except RequestError as exc:
         raise RequestError(f"line {number}: {exc}") from None

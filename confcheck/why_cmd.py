@@ -40,7 +40,7 @@ class WhyArgs:
 
 
 def run_why_command(args: WhyArgs, stdin) -> int:
-    from confcheck.servers.nginx.request import Request, RequestError, typed_url
+    from confcheck.servers.nginx.request import Request, RequestError, typed_headers, typed_url
     from confcheck.why import WhyOptions, prepare
 
     url, paths = args.url, list(args.paths)
@@ -72,7 +72,7 @@ def run_why_command(args: WhyArgs, stdin) -> int:
     request = None
     if url is not None:
         try:
-            request = Request.parse(typed_url(url), args.method, headers, args.client_ip)
+            request = Request.parse(typed_url(url), args.method, typed_headers(headers), args.client_ip)
         except RequestError as exc:
             raise WhyUsageError(str(exc)) from None
     if args.body is not None and args.batch is not None:

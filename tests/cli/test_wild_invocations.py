@@ -378,3 +378,56 @@ def test_a_relative_server_root_is_relative_to_the_working_directory(tree_dir):
     assert proc.returncode in (0, 1) and b"internal error" not in proc.stderr, proc.stderr
     doc = json.loads(run_cli("why", "--config", conf, "http://localhost/none.html", "--format", "json").stdout)
     assert doc["status"] == 404 and doc["reason"].endswith(" /inst/htdocs/none.html"), doc
+
+
+def _raw_statuses(tmp: str, header_lines: list[bytes]) -> list[int]:
+    """The real nginx's status for `GET /` with each raw header line (Host: x.test added
+    when the line is not a Host), sent byte for byte over a socket: curl cannot send them all."""
+    import socket
+    import time
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    conf = _write(os.path.join(tmp, "raw.conf"), (
+        f"pid {tmp}/raw.pid;\nerror_log {tmp}/raw.err;\nevents {{}}\nhttp {{\n    access_log off;\n"
+        f"    server {{ listen 127.0.0.1:{port}; location / {{ return 204; }} }}\n}}\n").encode())
+    subprocess.run(["/usr/sbin/nginx", "-c", conf], check=True, timeout=30)
+    try:
+        for _ in range(50):
+            if os.path.exists(f"{tmp}/raw.pid"):
+                break
+            time.sleep(0.05)
+        statuses = []
+        for line in header_lines:
+            host = b"" if line.lower().startswith(b"host:") else b"Host: x.test\r\n"
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+                conn.sendall(b"GET / HTTP/1.1\r\n" + line + b"\r\n" + host + b"Connection: close\r\n\r\n")
+                statuses.append(int(conn.recv(64).split(b" ")[1]))
+        return statuses
+    finally:
+        with open(f"{tmp}/raw.pid") as fh:
+            os.kill(int(fh.read()), 15)
+
+
+def test_control_characters_in_typed_headers_as_nginx_takes_them(tree_dir):
+    """A control character in a Host value is a 400 (ngx_http_validate_host), in another
+    header's value it is sent and taken; a NUL, CR or LF, or any control in a name, is no
+    header line a client sends: why refuses it (exit 2) instead of guessing."""
+    answered = {b"Host: a\x01b.test": "a\x01b.test", b"Host: a\tb.test": "a\tb.test",
+                b"Host: a b.test": "a b.test", b"Host: ab.test\t": "ab.test\t", b"Host: a\x7fb.test": "a\x7fb.test",
+                b"Host:  ab.test ": " ab.test ", b"X-Note: a\x01b": "a\x01b", b"X-Note: a\tb\x7f": "a\tb\x7f"}
+    real = _raw_statuses(tree_dir, list(answered))
+    assert real == [400, 400, 400, 400, 400, 204, 204, 204], real
+    conf = _write(os.path.join(tree_dir, "nginx.conf"),
+                  b"events {}\nhttp {\n    server { listen 80; location / { return 204; } }\n}\n")
+    batch = _write(os.path.join(tree_dir, "batch.jsonl"), "".join(
+        json.dumps({"url": "http://x.test/", "headers": {line.split(b":")[0].decode(): value}}) + "\n"
+        for line, value in answered.items()).encode())
+    proc = run_cli("why", "--no-fs", "--config", conf, "--batch", batch)
+    assert [json.loads(line)["status"] for line in proc.stdout.splitlines()] == real, proc.stdout
+    for name, value in (("X-Note", "a\rb"), ("Host", "a\nb"), ("X\x01N", "v")):
+        proc = run_cli("why", "--no-fs", "--config", conf, "http://x.test/", "-H", f"{name}: {value}")
+        assert proc.returncode == 2 and b"a raw control character (U+00" in proc.stderr, (name, proc.stderr)
+    _write(batch, json.dumps({"url": "http://x.test/", "headers": {"X-Note": "a\x00b"}}).encode() + b"\n")
+    line = json.loads(run_cli("why", "--no-fs", "--config", conf, "--batch", batch).stdout)
+    assert line["request"] is None and "(U+0000) in its value" in line["error"], line

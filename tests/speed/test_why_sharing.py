@@ -214,15 +214,20 @@ def test_a_decision_is_shared_between_clients_only_where_the_address_is_not_read
     assert filled == 4 * count - 6
 
 
-def test_a_nul_in_one_field_never_makes_two_requests_one_key(base, monkeypatch):
-    """The URL's NUL (nginx: 400) and one at the head of the Host header (the default server,
-    app10, answers it): the same characters in a row, two requests; never one shared answer."""
+def test_a_typed_nul_is_refused_wherever_it_sits_and_never_shared(base, monkeypatch):
+    """A NUL at the URL's tail, at the head of the Host header and in another header's value
+    (nginx: 400 for the URL and the header lines; curl refuses all three): each line is refused
+    on its own, naming where, the lines around it answered, never one shared answer."""
     names = [f"app{i}" for i in range(10, 13)]
     conf = _tree(base, names, False)
     lines = [json.dumps({"url": f"http://{name}.test/new/y\u0000", "headers": {"Host": f"{name}.test"}})
              for name in names[:2]]
     lines.append(json.dumps({"url": "http://app10.test/new/y", "headers": {"Host": "\u0000app10.test"}}))
+    lines.append(json.dumps({"url": "http://app11.test/new/y", "headers": {"X-Note": "a\u0000b"}}))
+    lines.append(json.dumps({"url": "http://app12.test/new/y", "headers": {"X-Note": "a\tb"}}))
     shared, _ = _answers(conf, lines, True, monkeypatch)
     alone, _ = _answers(conf, lines, False, monkeypatch)
     assert shared == alone
-    assert [json.loads(text)["status"] for text, _error in shared] == [400, 400, 200]
+    assert [kind for kind, _text in shared[:4]] == ["error"] * 4
+    assert "character 24" in shared[0][1] and "'Host'" in shared[2][1] and "'X-Note'" in shared[3][1]
+    assert json.loads(shared[4][0])["status"] == 200

@@ -74,7 +74,8 @@ class Request:
             return cls.parse(f"http://{address}:{port}{path}", method, headers, client_ip)
         method = _method(method)
         _check_ip(client_ip)
-        norm = _headers(headers) if len(headers) > 1 else {"host": host.strip()}
+        # only Host: the one header _headers would normalise, done here (probes mostly send only it)
+        norm = _headers(headers) if len(headers) > 1 or headers.get("Host") is not host else {"host": host.strip(" ")}
         raw_path, _, args = path.partition("?")
         name, valid = _host_name(norm["host"])
         return cls(url=f"http://{address}:{port}{path}", method=method, headers=norm, client_ip=client_ip,
@@ -114,6 +115,21 @@ def typed_url(url: str) -> str:
         raise RequestError(f"malformed URL {url!r}: a raw control character (U+{ord(control):04X}) at "
                            f"character {url.index(control) + 1}; percent-encode it (%{ord(control):02X})")
     return url
+
+
+def typed_headers(headers: dict[str, str]) -> dict[str, str]:
+    """Headers the user typed (why --header, a batch line's "headers"), refused when they hold
+    what a client cannot send or nginx cannot take as one header line: a NUL, CR or LF anywhere
+    (curl refuses them; nginx answers a NUL 400 and a CR or LF ends the line) and any control
+    character in a name (nginx answers 400; the model does not read names that way). Other
+    controls in a value are sent and taken as they are (Host's are judged by _host_name)."""
+    for name, value in headers.items():
+        bad = next((c for c in name if c < " " or c == "\x7f"), None) \
+            or next((c for c in value if c in "\0\r\n"), None)
+        if bad is not None:
+            raise RequestError(f"header {name!r}: a raw control character (U+{ord(bad):04X}) in its "
+                               f"{'name' if bad in name else 'value'}; no client sends it as one header line")
+    return headers
 
 
 # An http(s) URL of the plain form urlsplit takes apart the obvious way: a lower-case scheme, a
@@ -162,16 +178,18 @@ def _method(method: str | None) -> str:
 
 
 def _headers(headers: dict[str, str] | None) -> dict[str, str]:
-    """Header names lower-case, names and values stripped; a later spelling of a name wins."""
-    return {k.lower().strip(): v.strip() for k, v in (headers or {}).items()}
+    """Header names lower-case and stripped, values stripped of the spaces nginx skips around
+    them (only spaces: a tab is part of the value); a later spelling of a name wins."""
+    return {k.lower().strip(): v.strip(" ") for k, v in (headers or {}).items()}
 
 
 @lru_cache(maxsize=4096)
 def _host_name(host: str) -> tuple[str, bool]:
     """The Host as ngx_http_validate_host leaves it (lower-case, cut at the first ':' outside
     an [IPv6] literal, one trailing dot dropped) and whether nginx takes it: two dots in a
-    row anywhere, a '/', a NUL or nothing left is a 400 before any server is chosen."""
-    host = host.strip()
+    row anywhere, a '/', a space or control character, or nothing left is a 400 before any
+    server is chosen (nginx 1.22 skips only spaces around a header's value)."""
+    host = host.strip(" ")
     end, last_dot, literal, rest = len(host), -2, False, False
     for i, ch in enumerate(host):
         if ch == ".":
@@ -184,7 +202,7 @@ def _host_name(host: str) -> tuple[str, bool]:
             literal = True
         elif ch == "]" and literal:
             end, literal, rest = i + 1, False, True
-        elif ch in "/\0":
+        elif ch == "/" or ch <= " " or ch == "\x7f":
             return host.lower(), False
     if last_dot == end - 1:
         end -= 1
