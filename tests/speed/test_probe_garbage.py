@@ -20,38 +20,25 @@ from confcheck.servers.nginx.locations import find_location
 from confcheck.servers.nginx.request import Request
 from confcheck.why import WhyOptions, prepare
 
-CONFIG = """events {}
-http {
-    server {
+SERVER = """\
+    server {{
         listen 8080;
-        server_name a.test;
-        root /srv/a;
+        server_name {name}.test;
+        root /srv/{name};
         error_page 404 /404.html;
-        location / { try_files $uri =404; }
-        location /private/ { deny all; }
-        location = /403.html { internal; }
-        location /loop/ { rewrite ^/loop/(.*)$ /loop/$1 last; }
-        location /gone { return 410; }
-        location /moved { return 404; }
-        location /admin/ { allow 10.0.0.0/8; allow 192.0.2.1; deny all; }
-        location ~ \\.php$ { fastcgi_pass unix:/run/php.sock; }
-    }
-    server {
-        listen 8080;
-        server_name b.test;
-        root /srv/b;
-        error_page 404 /404.html;
-        location / { try_files $uri =404; }
-        location /private/ { deny all; }
-        location = /403.html { internal; }
-        location /loop/ { rewrite ^/loop/(.*)$ /loop/$1 last; }
-        location /gone { return 410; }
-        location /moved { return 404; }
-        location /admin/ { allow 10.0.0.0/8; allow 192.0.2.2; deny all; }
-        location ~ \\.php$ { fastcgi_pass unix:/run/php.sock; }
-    }
-}
+        location / {{ try_files $uri =404; }}
+        location /private/ {{ deny all; }}
+        location = /403.html {{ internal; }}
+        location /loop/ {{ rewrite ^/loop/(.*)$ /loop/$1 last; }}
+        location /gone {{ return 410; }}
+        location /moved {{ return 404; }}
+        location /admin/ {{ allow 10.0.0.0/8; allow {allowed}; deny all; }}
+        location ~ \\.php$ {{ fastcgi_pass unix:/run/php.sock; }}
+    }}
 """
+# two look-alike servers, alike but for their names and the second allow address
+CONFIG = ("events {}\nhttp {\n" + SERVER.format(name="a", allowed="192.0.2.1")
+          + SERVER.format(name="b", allowed="192.0.2.2") + "}\n")
 
 
 @pytest.fixture(scope="module")
