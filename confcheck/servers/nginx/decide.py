@@ -111,6 +111,7 @@ class State:
         self.limits: list = []                   # limit_req/limit_conn passed (limits.py): not for one request
         self.internal = False
         self.valid_location = True    # False after `rewrite ... break`: alias cannot map the new URI
+        self.add_uri_to_alias = False  # try_files found a file under a regex location's alias: the URI follows it
         self.error_page = False
         self.error_pages_open = 0       # error pages being served (more than one: recursive_error_pages)
         self.changes_left = MAX_URI_CHANGES + 1
@@ -194,27 +195,58 @@ class State:
         self.uri = uri
         self.internal = True
         self.valid_location = True
+        self.add_uri_to_alias = False
         self.step("redirect", f"{why}: URI is now {uri}", node)
 
 
 def map_uri(state: State, uri: str) -> str:
     """ngx_http_map_uri_to_path: the file a URI names under root or alias."""
+    alias = _alias_in_force(state)
+    if alias is None:
+        return state.document_root() + uri
+    value, loc = alias
+    if loc.regex is not None:
+        # a regex location's alias is the whole path, unless try_files found a
+        # file there (r->add_uri_to_alias): then the URI it set is appended
+        return value + uri if state.add_uri_to_alias else value
+    # the URI past as many characters as the name of the location that wrote
+    # the alias (clcf->alias, inherited as a length by nested locations)
+    return value + uri[len(loc.name):]
+
+
+def try_files_path(state: State, name: str, scripted: bool) -> tuple[str, str, str | None]:
+    """ngx_http_try_files_handler: one element's path, the element as nginx keeps it, and the URI
+    it leaves when found (None: a regex location's alias, where a file found makes the URI follow
+    the alias and a directory found leaves the URI as it was). The element is written after the
+    root or the alias (a regex location's alias as it stands, not followed by the URI); under a
+    prefix alias an element with variables loses the location's length when it starts with the
+    URI's first that many characters."""
+    alias = _alias_in_force(state)
+    if alias is None:
+        return state.document_root() + name, name, name
+    value, loc = alias
+    if loc.regex is not None:
+        return value + name, name, None
+    head = state.uri[:len(loc.name)]
+    if scripted and name.startswith(head):
+        name = name[len(head):]
+    return value + name, name, head + name
+
+
+def _alias_in_force(state: State) -> "tuple[str, Location] | None":
+    """The alias mapping this request (its value, the location that wrote it), or None under root."""
     scope = state.scope
     node = scope.docroot()
     loc = _alias_location(scope, node)
-    if node is not None and node.key == "alias" and loc is not None:
-        if not state.valid_location:
-            raise Final(500, f"\"alias\" cannot be used in {loc.describe()} where the URI was rewritten "
-                        "(rewrite ... break): nginx logs an alert", node)
-        alias = variables.expand_deciding(node.args[0].value, state, node)
-        if not alias.startswith("/"):
-            alias = posixpath.normpath(posixpath.join(state.model.prefix, alias))
-        if loc.regex is not None:
-            return alias          # a regex location's alias is the whole path
-        # the URI past as many characters as the name of the location that wrote
-        # the alias (clcf->alias, inherited as a length by nested locations)
-        return alias + uri[len(loc.name):]
-    return state.document_root() + uri
+    if node is None or node.key != "alias" or loc is None:
+        return None
+    if not state.valid_location:
+        raise Final(500, f"\"alias\" cannot be used in {loc.describe()} where the URI was rewritten "
+                    "(rewrite ... break): nginx logs an alert", node)
+    value = variables.expand_deciding(node.args[0].value, state, node)
+    if not value.startswith("/"):
+        value = posixpath.join(state.model.prefix, value)    # ngx_get_full_name keeps a trailing slash
+    return value, loc
 
 
 def _alias_location(scope: Scope, node: Node | None) -> "Location | None":
@@ -543,14 +575,17 @@ def _try_files(state: State):
         # trailing slash nginx drops before testing and before setting $uri.
         want_dir = arg.value.endswith("/")
         text = variables.expand_deciding(arg.value[:-1] if want_dir else arg.value, state, node)
-        path = map_uri(state, text)
+        path, _, uri = try_files_path(state, text, "$" in arg.value)
         access = checker.check(path.rstrip("/") or "/", Model.test_want(checker))
         if access.ok and access.meta is not None and access.meta.kind != "dir" and path.endswith("/"):
             # "$uri" of /x.html/ names x.html/: the kernel's ENOTDIR, nothing found
             state.step("try_files", f"{arg.raw} -> {path}: {path.rstrip('/')} is not a directory (ENOTDIR)", node)
             continue
         if access.ok and access.meta is not None and (access.meta.kind == "dir") == want_dir:
-            state.uri = text
+            if uri is not None:
+                state.uri = uri
+            elif not want_dir:
+                state.uri, state.add_uri_to_alias = text, True
             state.step("try_files", f"{arg.raw} -> {path} exists: served from this location", node)
             return None
         if not access.ok and access.denial is not None and access.denial.need in ("x", "label"):
@@ -570,6 +605,9 @@ def _try_files(state: State):
         raise Final(int(last[1:]), f"try_files found nothing and ends with {last}", node,
                     rule="NGX-try-files" if last == "=403" else None)
     target = variables.expand_deciding(last, state, node)
+    if "$" in last:
+        # the fallback is written where the elements are, and loses a prefix alias's length as they do
+        target = try_files_path(state, target, True)[1]
     if target.startswith("@"):
         named = state.server.named.get(target)
         if named is None:
