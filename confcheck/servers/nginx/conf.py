@@ -128,10 +128,11 @@ class Scope:
         return None
 
     def handler(self) -> Node | None:
-        """A content handler directive in force here (proxy_pass inherits into if/limit_except only)."""
+        """A content handler directive in force here (proxy_pass inherits into if/limit_except only).
+        Each handler directive sets the location's one handler (clcf->handler): the last one wins."""
         scope: Scope | None = self
         while scope is not None:
-            for child in scope.children_nodes:
+            for child in reversed(scope.children_nodes):
                 if child.children is None and (child.key in UPSTREAM_HANDLERS or child.key in OTHER_HANDLERS):
                     return child
             if scope.kind not in ("if", "limit_except"):
