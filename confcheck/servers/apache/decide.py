@@ -109,6 +109,7 @@ class State:
         self.undecided: tuple | None = None       # (node, why): a Require the model cannot answer decided
         self.peer_ip = request.client_ip          # the connection's address (before mod_remoteip)
         self.in_subrequest = False      # inside a subrequest (mod_dir's index, MultiViews' variants)
+        self.main_sections: list | None = None   # the sections the request a subrequest comes from merged
         # (cached directory, its directory-walk result): the walk cache a subrequest or an
         # internal redirect inherits from the request it came from (request.c prep_walk_cache)
         self.dir_cache: tuple | None = None
@@ -369,7 +370,18 @@ def _lookup(st: State, uri: str, filename: str | None = None):
     st.filename, st.path_info = walk.filename, walk.path_info
     st.step("map", f"file {walk.filename}" + (f" path info {walk.path_info}" if walk.path_info else "")
             + ("" if walk.meta is not None else " (does not exist)"))
-    setenvif.run(st, conf)
+    if not st.in_subrequest:
+        st.main_sections = conf.applied
+        setenvif.run(st, conf)
+    elif conf.applied == st.main_sections:
+        # request.c skips authn/authz of a subrequest whose merged configuration is its main
+        # request's (the walks' caches give the same sections the same result): a GET lookup
+        # under `Require method POST` or <Limit POST> passes where the request itself did
+        st.step("access", "the subrequest merged the same sections as the request: its access checks "
+                "are skipped (the request passed them)")
+        return walk, script
+    # (mod_setenvif runs in post_read_request and header_parser: never for a subrequest,
+    # which starts from a copy of its main request's environment)
     _access(st, conf)
     return walk, script
 
