@@ -274,12 +274,13 @@ def decide(model: Model, request: Request, server: Server | None = None, selecti
         if request.bad_host:
             # ngx_http_process_host: before the request line's method is looked at
             raise Final(400, f"nginx refuses the Host header {request.header('host')!r} (invalid host)")
-        if request.method == "TRACE":
-            raise Final(405, "nginx refuses the TRACE method")
         try:
             state.uri = _parse_uri(state, request)
         except BadUri as exc:
             raise Final(400, f"bad request URI: {exc}")
+        if request.method == "TRACE":
+            # ngx_http_process_request_header, after the request line's URI was parsed
+            raise Final(405, "nginx refuses the TRACE method")
         state.step("uri", f"normalised URI {state.uri}" + (f" args {state.args}" if state.args else ""))
         try:
             realip.run(state, "post-read")   # once per request, with the server's settings
