@@ -213,7 +213,10 @@ def run(rules, subject: str, env: Env, *, perdir: str | None, base: str | None,
         if subrequest and ("ns" in flags or "r" in flags):
             i += 1
             continue
-        m = rule.regex.search(current)
+        # per directory, every rule matches the file name without the directory (a rule
+        # before may have put it back in front: apply_rewrite_rule strips it again)
+        text = current[len(perdir):] if perdir is not None and current.startswith(perdir) else current
+        m = rule.regex.search(text)
         matched = (m is not None) != rule.negate
         if matched:
             groups = ((m.group(0),) + m.groups()) if m is not None and not rule.negate else ()
