@@ -220,12 +220,6 @@ def decide(model: Model, request: Request) -> Outcome:
         st.assume(selection.assumption)
     try:
         remoteip.apply(st)
-        if request.method == "TRACE":
-            node = model.conf.server_value(st.server, "traceenable")
-            if node is not None and node.values and node.values[0].lower() == "off":
-                raise Final(405, "TraceEnable Off: TRACE is refused", node)
-            raise Final(200, "TRACE is answered by the core (TraceEnable on by default) before any "
-                             "access check", node)
         try:
             uri = normalize(request.raw_path, allow_encoded_slashes=_encoded_slashes(st))
         except UriStatus as exc:
@@ -345,6 +339,8 @@ def _lookup(st: State, uri: str, filename: str | None = None):
         if taken is not None:
             _proxy(st, *taken)
         filename, script = _translate(st, uri)
+        if st.request.method == "TRACE" and not st.in_subrequest:
+            _trace(st)
     st.filename = filename
     base = st.model.base_conf(st.server)
     if not filename.startswith("/"):
@@ -440,6 +436,16 @@ def _proxy(st: State, node: Node, url: str) -> None:
         raise final
     raise Final(None, f"{node.name} {' '.join(a.raw for a in node.args)}: handed to the backend {url} after the "
                       "access checks allowed it; the status is the backend's", node)
+
+
+def _trace(st: State) -> None:
+    """ap_send_http_trace, a map_to_storage hook: after translate_name (server-context rewrites,
+    Alias, Redirect) and before the directory walk and every access check."""
+    node = st.model.conf.server_value(st.server, "traceenable")
+    if node is not None and node.values and node.values[0].lower() == "off":
+        raise Final(405, "TraceEnable Off: TRACE is refused", node)
+    raise Final(200, "TRACE is answered by the core (TraceEnable on by default) after the URL was "
+                     "translated, before any access check", node)
 
 
 def _translate(st: State, uri: str) -> tuple[str, bool]:
