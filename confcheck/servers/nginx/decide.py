@@ -47,11 +47,15 @@ class Model:
     outside: tuple[str, ...] = ()
 
     @staticmethod
-    def test_want(checker) -> str:
+    def test_want(checker, path: str = "") -> str:
         """What a file test (try_files, index, -f/-d/-e) needs of the last
         component: a stat, or with disable_symlinks on/if_not_owner an
-        open(O_RDONLY|O_NOFOLLOW) (ngx_file_info_wrapper), which needs r."""
-        return "stat" if checker.symlinks.mode == "off" else "read"
+        open(O_RDONLY|O_NOFOLLOW) (ngx_file_info_wrapper), which needs r;
+        a path ending in a slash is opened as openat(dir, ".") there, which
+        also searches the directory (x)."""
+        if checker.symlinks.mode == "off":
+            return "stat"
+        return "list" if path.endswith("/") and path != "/" else "read"
 
     def checker(self, scope: Scope, state: "State"):
         """The access checker under the symlink policy of `scope` for this request."""
@@ -577,7 +581,7 @@ def _try_files(state: State):
         want_dir = arg.value.endswith("/")
         text = variables.expand_deciding(arg.value[:-1] if want_dir else arg.value, state, node)
         path, _, uri = try_files_path(state, text, "$" in arg.value)
-        access = checker.check(path.rstrip("/") or "/", Model.test_want(checker))
+        access = checker.check(path.rstrip("/") or "/", Model.test_want(checker, path))
         if access.ok and access.meta is not None and access.meta.kind != "dir" and path.endswith("/"):
             # "$uri" of /x.html/ names x.html/: the kernel's ENOTDIR, nothing found
             state.step("try_files", f"{arg.raw} -> {path}: {path.rstrip('/')} is not a directory (ENOTDIR)", node)

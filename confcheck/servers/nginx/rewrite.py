@@ -188,7 +188,7 @@ def _file_test(state, test: str, path: str) -> bool:
         state.unknown.add("filesystem")
         return negate
     checker = state.model.checker(state.scope, state)
-    access = checker.check(path, state.model.test_want(checker))
+    access = checker.check(path, state.model.test_want(checker, path))
     meta = access.meta if access.ok else None
     if meta is not None and meta.kind != "dir" and path.endswith("/"):
         meta = None        # stat("file/") fails with ENOTDIR: -e and -f are false
