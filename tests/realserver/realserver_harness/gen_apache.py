@@ -95,19 +95,22 @@ LIMIT_INNER = ["Require all denied", "Require all granted", "Require ip 10.0.0.1
 PERDIR_RULES = [r"RewriteRule ^x\.html$ a.html", r"RewriteRule ^(.*)\.html$ $1.txt", r"RewriteRule ^ - ",
                 r"RewriteRule ^sub/(.*)$ /d2/$1", r"RewriteRule ^a\.html$ /b.txt", r"RewriteRule ^$ x.html",
                 r"RewriteRule (.*) /d1/x.html", r"RewriteRule ^z\.html$ http://example.com/z",
-                r"RewriteRule ^missing /err/404.html"]
+                r"RewriteRule ^missing /err/404.html", r"RewriteRule ^(.*)\.txt$ $1.html", r"RewriteRule ^old\.html$ x.html"]
 SERVER_RULES = [r"RewriteRule ^/d1/(.*)$ /d2/$1", r"RewriteRule ^/a\.html$ /b.txt", r"RewriteRule ^(.*)\.html$ $1.txt",
                 r"RewriteRule ^/p\.html$ /alt/p.html", r"RewriteRule ^/ln-(.*)$ /d1/x.html", r"RewriteRule ^/sec - ",
                 r"RewriteRule ^/missing /err/404.html", rf"RewriteRule ^/al2/(.*)$ {R}/alt/$1",
                 r"RewriteRule ^/d2/ - "]
 RULE_FLAGS = ["", "[L]", "[R]", "[R=301,L]", "[F]", "[G]", "[PT]", "[NC,L]", "[END]", "[QSA,L]", "[R=404]",
-              "[F,L]", "[L,NS]", "[R=303]", "[E=LOOP:1,L]", "[E=tested:1]"]
+              "[F,L]", "[L,NS]", "[R=303]", "[E=LOOP:1,L]", "[E=tested:1]", "[C]", "[S=1]", "[DPI,L]",
+              "[QSD,R=302,L]", "[R=410]"]
 CONDS = ["", "RewriteCond %{REQUEST_FILENAME} !-f", "RewriteCond %{REQUEST_FILENAME} -f",
          "RewriteCond %{REQUEST_METHOD} =POST", "RewriteCond %{QUERY_STRING} x=1",
          "RewriteCond %{REQUEST_FILENAME} !-d", "RewriteCond %{HTTP:X-Test} =1",
          "RewriteCond %{REQUEST_URI} ^/d1 [NC]", "RewriteCond %{ENV:REDIRECT_STATUS} ^$",
          "RewriteCond %{ENV:REDIRECT_STATUS} =200", "RewriteCond %{ENV:tested} =1",
-         "RewriteCond %{ENV:REDIRECT_LOOP} !=1", "RewriteCond %{ENV:REDIRECT_STATUS} =404"]
+         "RewriteCond %{ENV:REDIRECT_LOOP} !=1", "RewriteCond %{ENV:REDIRECT_STATUS} =404",
+         "RewriteCond %{DOCUMENT_ROOT}%{REQUEST_URI} !-f", "RewriteCond %{REQUEST_FILENAME} -s",
+         "RewriteCond %{QUERY_STRING} x=1 [OR]\nRewriteCond %{HTTP:X-Test} =1", "RewriteCond %{REQUEST_URI} !^/err/"]
 # mod_setenvif, feeding Require env / Allow from env= / RewriteCond %{ENV:...}
 SETENVS = ["SetEnvIf X-Test ^1$ tested", "SetEnvIfNoCase X-Test ^(1)$ Tested=$1", "SetEnvIf Request_URI ^/d1 ind1",
            r"SetEnvIf Remote_Addr ^127\. local", "SetEnvIfExpr \"%{REQUEST_METHOD} == 'POST'\" tested",
@@ -134,6 +137,9 @@ VHOST_IDIOMS = [
     "    </RequireAll>\n</Directory>",
     f"<Directory {R}/www/d1>\n    AuthMerging And\n    Require method GET POST\n</Directory>",
     f"<Directory {R}/www>\n    DirectorySlash Off\n</Directory>",
+    f"<Directory {R}/www>\n    <Limit POST PUT DELETE>\n        Require all denied\n    </Limit>\n</Directory>",
+    f"<Directory {R}/www/d1>\n    Require method GET POST\n    FallbackResource /d1/index.html\n</Directory>",
+    "TraceEnable Off",
 ]
 HTACCESS_IDIOMS = [
     "RewriteEngine On\nRewriteBase /\nRewriteRule ^index\\.html$ - [L]\nRewriteCond %{REQUEST_FILENAME} !-f\n"
@@ -145,6 +151,9 @@ HTACCESS_IDIOMS = [
     "<FilesMatch \"^(b|x)\\.\">\n    Require all denied\n</FilesMatch>",
     "Options -Indexes\nDirectoryIndex missing.html",
     "RewriteEngine On\nRewriteRule ^x\\.html$ /a.html [R,L]",
+    "Require all denied\n<Files x.html>\n    Require all granted\n</Files>",
+    "RewriteEngine On\nRewriteRule ^(.*)\\.txt$ $1.html [C]\nRewriteRule ^z\\.html$ - [F]\nRewriteRule ^old\\.html$ x.html",
+    "Options -Indexes\nDirectoryIndex disabled",
 ]
 
 # .htaccess files the tree may hold, and what they may say
@@ -163,7 +172,8 @@ PATHS = gen_nginx.PATHS + ["/al/p.html", "/al/", "/al", "/am/p.html", "/AM/x.htm
                            "/d1/.htaccess", "/al2/p.html", "/sec/x", "/ln/x.html", "/d1/sub/x.html", "/al/../a.html",
                            "/%61.html", "/d1/sub/q.html", "/d1/%2f/x.html", "/d2/z.html", "/D1/x.html",
                            "/a", "/d1/x", "/err/404", "/d2/z", "/b", "/al/p",    # MultiViews
-                           "/im/p.html", "/d1/sub/nothing", "/d2/nothing/", "/b.txt.bak"]
+                           "/im/p.html", "/d1/sub/nothing", "/d2/nothing/", "/b.txt.bak", "/d2/z.txt", "/d1/old.html",
+                           "/d2/old.html", "/d1/x.txt"]
 ACCEPTS = [None] * 6 + ["text/html", "image/png", "*/*", "text/*;q=0.5"]
 HOSTS = [None] * 12 + ["alias-@NAME@", "other.example", "@NAME@:80", "@NAME@.", "x.@NAME@", "ALIAS-@NAME@",
                        "x.alias-@NAME@", "blias-@NAME@", "alias-@NAME@.:80"]    # mostly the scenario's own vhost
@@ -191,7 +201,7 @@ def _rewrite(draw, rules) -> list[str]:
     for _ in range(draw(st.integers(1, 2))):
         cond = draw(_pick(CONDS))
         if cond:
-            out.append(cond)
+            out += cond.split("\n")
         out.append(f"{draw(_pick(rules))} {draw(_pick(RULE_FLAGS))}".rstrip())
     return out
 

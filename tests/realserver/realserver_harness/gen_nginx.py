@@ -34,7 +34,8 @@ HTPASSWD = "u:{PLAIN}p\nv:{SHA}" + "W6ph5Mm5Pz8GgiULbPgzG37mj9g=" + "\n"   # v:p
 FILES = ["www/index.html", "www/a.html", "www/b.txt", "www/d1/index.html", "www/d1/x.html", "www/d2/index.html",
          "www/d1/sub/index.html", "www/b.html",
          "www/d1/sub/y.html", "www/d2/z.html", "www/err/403.html", "www/err/404.html", "www/err/50x.html",
-         "alt/p.html", "alt/index.html", "alt/sub/q.html", "auth/htpasswd", "www/.hidden"]
+         "alt/p.html", "alt/index.html", "alt/sub/q.html", "auth/htpasswd", "www/.hidden", "alt/a.html",
+         "www/sp ace.html"]
 DIRS = ["www/", "www/d1/", "www/d1/sub/", "www/d2/", "www/err/", "alt/", "alt/sub/", "auth/"]
 LINKS = [("www/ln-file", "a.html"), ("www/ln-dir", "d1"), ("www/ln-ln", "ln-file"),
          ("www/ln-dangling", "nothing.html"), ("www/ln-out", "../alt"), ("www/d2/ln-abs", "@ROOT@/www/d1/x.html"),
@@ -48,8 +49,11 @@ PATHS = ["/", "/a.html", "/index.html", "/b.txt", "/d1/", "/d1", "/d1/x.html", "
          "/d1/sub/../../b.txt", "/d1/x.html/", "/index.html/", "/auth/htpasswd", "/sub/q.html", "/q.html",
          "/d2/z.html?x=1", "/a.html?arg=1&x=2", "/err/404.html", "/err/50x.html", "/d1/sub", "/ln-ln/",
          "/alt/sub/q.html", "/b.html", "/d1/index.html?x=1", "/%2e%2e/a.html", "/d1/%2e%2e/b.txt",
-         "/favicon.ico", "/.hidden", "/.well-known/a.html", "/al/p.html", "/d1/x.html?x=1", "/d2/z.html/"]
-METHODS = ["GET", "GET", "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"]
+         "/favicon.ico", "/.hidden", "/.well-known/a.html", "/al/p.html", "/d1/x.html?x=1", "/d2/z.html/",
+         # alias traps (off-by-slash, a missing slash, try_files under an alias) and odd encodings
+         "/al../www/a.html", "/al", "/al/", "/al/sub/", "/al/sub", "/al/index.html", "/al/a.html", "/alp.html",
+         "/sp%20ace.html", "/d1%2Fx.html", "/a.html;x", "/d1/.", "/d1/..", "/%2E%2E/a.html", "/al/nothing"]
+METHODS = ["GET", "GET", "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE", "PROPFIND"]
 AUTHS = [None, ["u", "p"], ["u", "wrong"], ["v", "password"], ["nobody", "p"]]
 HEADERS = [{}, {"X-Test": "1"}, {"X-Test": "0"}, {"Referer": "http://example.com/"}]
 
@@ -66,7 +70,9 @@ TRY_FILES = ["try_files $uri =404;", "try_files $uri $uri/ =404;", "try_files $u
              "try_files $uri $uri.html =410;", "try_files /a.html =404;", "try_files $uri $uri/ @err;",
              "try_files /missing.html /d1/x.html;", "try_files $uri /nothing.html;",
              "try_files $uri $uri/index.html =404;", "try_files $uri/ $uri =404;", "try_files $uri @err;",
-             "try_files /err/404.html =500;", "try_files $uri =403;", "try_files $uri $uri/ /d1/?$args;"]
+             "try_files /err/404.html =500;", "try_files $uri =403;", "try_files $uri $uri/ /d1/?$args;",
+             "try_files $1 $1/ =404;", "try_files /$1 =405;", "try_files /a.html $uri/ =404;",
+             "try_files $uri /al/index.html?$args;", 'try_files "" / =405;']
 REWRITE_FLAGS = ["", " last", " break", " redirect", " permanent"]
 REWRITES = [r"rewrite ^/d1/(.*)$ /d2/$1{flag};", r"rewrite ^/a\.html$ /b.txt{flag};",
             r"rewrite ^(.*)\.html$ $1.txt{flag};", r"rewrite ^/p\.html$ /alt/p.html{flag};",
@@ -127,7 +133,7 @@ ENCODINGS = [None, {"Accept-Encoding": "gzip"}, {"Accept-Encoding": "gzip;q=0"},
              {"Accept-Encoding": "deflate, gzip"}, {"Accept-Encoding": "gzip", "Via": "1.1 p"}]
 
 PREFIXES = ["/", "/d1/", "/d1", "/d2/", "/d1/sub/", "/a", "/err/", "/ln-dir/", "/alt/", "/p.html", "/d1/sub",
-            "/err", "/b.txt", "/index.html", "/ln", "/v/", "/rnd/", "/p/"]
+            "/err", "/b.txt", "/index.html", "/ln", "/v/", "/rnd/", "/p/", "/al", "/al/"]
 REGEXES = [r"\.html$", r"^/d1/(.+)$", r"^/d(\d)/", r"/SUB/", r"\.txt$", r"^/(?<name>d2)/(.*)$",
            r"^/alt/(.*)$", r"^/(.*)\.html$", r"/$", r"^/d1/sub/(?<f>.+)$", r"\.(txt|html)$", r"^/ln",
            r"^/err/(\d+)\.html$", r"\.(flv|mp4)$"]
@@ -135,7 +141,7 @@ NESTED = {"/": ["/d1/", "/d2/", "/a"], "/d1/": ["/d1/sub/", "/d1/x"], "/d1": ["/
           "/d2/": ["/d2/z"], "/d1/sub/": ["/d1/sub/y"], "/a": ["/a.html"], "/err/": ["/err/4"],
           "/ln-dir/": ["/ln-dir/x"], "/alt/": ["/alt/p"], "/p.html": [], "/d1/sub": ["/d1/sub/"],
           "/err": ["/err/", "/err/4"], "/b.txt": [], "/index.html": [], "/ln": ["/ln-dir/", "/ln-file"],
-          "/v/": [], "/rnd/": [], "/p/": []}
+          "/v/": [], "/rnd/": [], "/p/": [], "/al": ["/al/", "/al/sub"], "/al/": ["/al/sub/"]}
 
 
 def _pick(options):
@@ -351,7 +357,12 @@ IDIOMS = ["location ~ /\\. {\n    deny all;\n}",
           "set $base @ROOT@/www;\nlocation /alt/ {\n    root $base/..;\n}",
           "location /d2/ {\n    satisfy any;\n    allow 10.0.0.0/8;\n    deny all;\n    auth_basic \"r\";\n"
           "    auth_basic_user_file @ROOT@/auth/htpasswd;\n}",
-          "location ~ ^/d1/(?<f>[^/]+)$ {\n    if (!-f $request_filename) {\n        return 410;\n    }\n}"]
+          "location ~ ^/d1/(?<f>[^/]+)$ {\n    if (!-f $request_filename) {\n        return 410;\n    }\n}",
+          "location /al {\n    alias @ROOT@/alt/;\n}",
+          "location /al/ {\n    alias @ROOT@/alt/;\n    try_files $uri $uri/ =404;\n}",
+          "location ~ ^/al/(.*)$ {\n    alias @ROOT@/alt/$1;\n    try_files $uri $uri/ =404;\n}",
+          "location ~ ^/al/(.*)$ {\n    alias @ROOT@/alt/;\n    try_files $1 $1/ @fb;\n}",
+          "error_page 404 /err/404.html;\nlocation = /err/404.html {\n    internal;\n}"]
 
 NAMED_BODIES = ['return 200 "named";', "return 418;", "root @ROOT@/www;\ntry_files /err/404.html =404;",
                 "rewrite ^ /a.html last;", "root @ROOT@/alt;", "return 403;", "try_files $uri =405;",
