@@ -22,12 +22,16 @@ EXAMPLES = 3
 # What the worker must be able to do with the logged path, per kind of line.
 FS_WANT = {
     "open-eacces": "read", "index-forbidden": "stat", "opendir-eacces": "list", "stat-eacces": "stat",
+    "dir-open-eacces": "list",
     "auth-file-unreadable": "read", "search-denied": "stat", "htaccess-unreadable": "read",
     "group-file-unreadable": "read",
 }
 
 SUMMARY = {
     "access-rule": "the configuration refused the request (allow/deny or Require)",
+    "dir-open-eacces": "with disable_symlinks nginx tested a directory as openat(dir, \".\"), which needs x and r "
+                       "on it: the test failed and nginx went on",
+    "trace-method": "nginx refuses the TRACE method (405)",
     "access-compat": "mod_access_compat (Order/Allow/Deny) refused the request",
     "open-eacces": "the worker could not open a file (the file, or a directory above it)",
     "index-forbidden": "the worker could not look for the index file: a directory is not searchable",

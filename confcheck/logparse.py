@@ -50,6 +50,9 @@ NGINX_PATTERNS = [
     ("symlink-refused", re.compile(r'^openat\(\) "(?P<path>.*)" failed \(40: Too many levels of symbolic links\)'), 403),
     ("symlink-notdir", re.compile(r'^openat\(\) "(?P<path>.*)" failed \(20: Not a directory\)'), 404),
     ("stat-eacces", re.compile(r'^stat\(\) "(?P<path>.*)" failed \(13: Permission denied\)'), None),
+    # disable_symlinks: a tested path ending in a slash is opened as openat(dir, ".") (x and r on dir)
+    ("dir-open-eacces", re.compile(r'^openat\(\) "(?P<path>.*/)" failed \(13: Permission denied\)'), None),
+    ("trace-method", re.compile(r"^client sent TRACE method"), 405),
     ("open-enoent", re.compile(r'^open\(\) "(?P<path>.*)" failed \(2: No such file or directory\)'), 404),
     ("not-found", re.compile(r'^"(?P<path>.*)" is not found \((?:2: No such file or directory|20: Not a directory)\)'), 404),
     ("no-credentials", re.compile(r"^no user/password was provided for basic authentication"), 401),
