@@ -63,3 +63,76 @@ def test_a_lone_vhost_without_its_environment_leaves_undefined_paths_unjudged(tr
     found = [(f["rule"], f["fs_path"]) for f in json.loads(proc.stdout)["findings"]]
     assert found == [("FS110", "/nonexistent-s25")], found      # the known path is still judged
     assert proc.returncode == 1
+
+
+def _free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _real_answer(port: int, host: str, path: str, tls: bool) -> tuple[int, str | None]:
+    import http.client
+    import ssl
+    if tls:
+        context = ssl.create_default_context()
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=10, context=context)
+    else:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("GET", path, headers={"Host": host})
+        resp = conn.getresponse()
+        return resp.status, resp.getheader("Location")
+    finally:
+        conn.close()
+
+
+def test_plain_http_on_a_tls_port_is_nginx_s_400_or_its_error_page_497(tree_dir):
+    """`why http://site:443/` answered as if TLS did not matter (200); nginx answers 497, sent
+    as 400 unless the server's error_page 497 handles it (a redirect to https is common)."""
+    cert, key = os.path.join(tree_dir, "c.pem"), os.path.join(tree_dir, "k.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                    "-days", "2", "-subj", "/CN=a.test"], check=True, capture_output=True, timeout=60)
+    www = os.path.join(tree_dir, "www")
+    _write(os.path.join(www, "index.html"), b"hi\n")
+    os.chmod(www, 0o755)
+    os.chmod(os.path.join(www, "index.html"), 0o644)
+    tls, plain, legacy = _free_port(), _free_port(), _free_port()
+    certs = f"ssl_certificate {cert}; ssl_certificate_key {key};"
+    conf = _write(os.path.join(tree_dir, "nginx.conf"), f"""events {{}}
+http {{
+  access_log off;
+  server {{ listen 127.0.0.1:{tls} ssl; server_name a.test; {certs} root {www}; }}
+  server {{ listen 127.0.0.1:{tls} ssl; server_name b.test; {certs} root {www};
+           error_page 497 https://$host:{tls}$request_uri; }}
+  server {{ listen 127.0.0.1:{tls} ssl; server_name c.test; {certs} root {www}; error_page 497 =301 https://$host$request_uri;
+           location /x {{ error_page 497 =200 /index.html; }} }}
+  server {{ listen 127.0.0.1:{tls} ssl; server_name d.test; {certs} root {www}; error_page 497 /index.html; }}
+  server {{ listen 127.0.0.1:{tls} ssl; server_name e.test; {certs} root {www}; error_page 497 =200 /index.html; }}
+  server {{ listen 127.0.0.1:{plain}; server_name a.test; root {www}; }}
+  server {{ listen 127.0.0.1:{legacy}; server_name f.test; ssl on; {certs} root {www}; }}
+}}
+""".encode())
+    pid = os.path.join(tree_dir, "nginx.pid")
+    subprocess.run(["/usr/sbin/nginx", "-c", conf, "-g", f"pid {pid}; error_log {tree_dir}/error.log;"],
+                   check=True, capture_output=True, timeout=60)
+    try:
+        asked = [(port, host, path, tls_) for host in ("a.test", "b.test", "c.test", "d.test", "e.test") for path in ("/", "/x")
+                 for port, tls_ in ((tls, False), (tls, True))]
+        asked += [(legacy, "f.test", "/", False), (legacy, "f.test", "/", True), (plain, "a.test", "/", False)]
+        real = [_real_answer(port, host, path, tls_) for port, host, path, tls_ in asked]
+    finally:
+        with open(pid) as fh:
+            os.kill(int(fh.read()), 15)
+    assert real[0] == (400, None) and real[4][0] == 302 and real[8] == (301, "https://c.test/")
+    for (port, host, path, tls_), (status, location) in zip(asked, real):
+        url = f"{'https' if tls_ else 'http'}://{host}:{port}{path}"
+        doc = json.loads(run_cli("why", url, conf, "--format", "json").stdout)
+        assert (doc["status"], doc.get("location")) == (status, location), (url, doc["reason"])
+        if not tls_ and status == 400:
+            assert doc["decided_by"]["directive"] in ("listen", "ssl"), doc["decided_by"]
+    # https to a port without TLS: no HTTP answer at all (the client's handshake fails)
+    proc = run_cli("why", f"https://a.test:{plain}/", conf)
+    assert proc.returncode == 2 and f"port {plain} does not speak TLS".encode() in proc.stderr, proc.stderr
