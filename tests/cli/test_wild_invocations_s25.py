@@ -136,3 +136,78 @@ http {{
     # https to a port without TLS: no HTTP answer at all (the client's handshake fails)
     proc = run_cli("why", f"https://a.test:{plain}/", conf)
     assert proc.returncode == 2 and f"port {plain} does not speak TLS".encode() in proc.stderr, proc.stderr
+
+
+def test_plain_http_on_an_apache_tls_port_is_the_base_server_s_400(tree_dir):
+    """mod_ssl feeds the core `GET /` without headers for plain HTTP on a TLS port: the
+    address's first <VirtualHost> answers 400, or its ErrorDocument 400 (not the Host's)."""
+    cert, key = os.path.join(tree_dir, "c.pem"), os.path.join(tree_dir, "k.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                    "-days", "2", "-subj", "/CN=a.test"], check=True, capture_output=True, timeout=60)
+    www = os.path.join(tree_dir, "www")
+    _write(os.path.join(www, "index.html"), b"hi\n")
+    os.chmod(www, 0o755)
+    os.chmod(os.path.join(www, "index.html"), 0o644)
+    one, two, plain = _free_port(), _free_port(), _free_port()
+    tls = f"SSLEngine on\nSSLCertificateFile {cert}\nSSLCertificateKeyFile {key}\nDocumentRoot {www}\n"
+    modules = "/usr/lib/apache2/modules"
+    conf = _write(os.path.join(tree_dir, "apache2.conf"), f"""ServerRoot {tree_dir}
+ServerName localhost
+LoadModule mpm_event_module {modules}/mod_mpm_event.so
+LoadModule authz_core_module {modules}/mod_authz_core.so
+LoadModule socache_shmcb_module {modules}/mod_socache_shmcb.so
+LoadModule ssl_module {modules}/mod_ssl.so
+LoadModule dir_module {modules}/mod_dir.so
+PidFile {tree_dir}/apache.pid
+ErrorLog {tree_dir}/error.log
+Listen 127.0.0.1:{one}
+Listen 127.0.0.1:{two}
+Listen 127.0.0.1:{plain}
+User www-data
+Group www-data
+<Directory />
+  Require all denied
+</Directory>
+<Directory {www}>
+  Require all granted
+</Directory>
+<VirtualHost 127.0.0.1:{one}>
+ServerName a.test
+{tls}</VirtualHost>
+<VirtualHost 127.0.0.1:{one}>
+ServerName b.test
+{tls}ErrorDocument 400 https://b.test:{one}/
+</VirtualHost>
+<VirtualHost 127.0.0.1:{two}>
+ServerName c.test
+{tls}ErrorDocument 400 https://c.test:{two}/
+</VirtualHost>
+<VirtualHost 127.0.0.1:{plain}>
+ServerName a.test
+DocumentRoot {www}
+</VirtualHost>
+""".encode())
+    subprocess.run(["/usr/sbin/apache2", "-d", tree_dir, "-f", conf, "-k", "start"], check=True,
+                   capture_output=True, timeout=60)
+    try:
+        asked = [(one, "a.test", "/x", False), (one, "b.test", "/", False), (two, "c.test", "/y", False),
+                 (one, "b.test", "/", True), (plain, "a.test", "/", False)]
+        real = []
+        for port, host, path, tls_ in asked:
+            for _ in range(50):           # apache2 -k start returns before its children listen
+                try:
+                    real.append(_real_answer(port, host, path, tls_))
+                    break
+                except OSError:
+                    import time
+                    time.sleep(0.1)
+    finally:
+        subprocess.run(["/usr/sbin/apache2", "-d", tree_dir, "-f", conf, "-k", "stop"], capture_output=True,
+                       timeout=60)
+    assert real == [(400, None), (400, None), (302, f"https://c.test:{two}/"), (200, None), (200, None)], real
+    for (port, host, path, tls_), (status, location) in zip(asked, real):
+        url = f"{'https' if tls_ else 'http'}://{host}:{port}{path}"
+        doc = json.loads(run_cli("why", url, conf, "--format", "json").stdout)
+        assert (doc["status"], doc.get("location")) == (status, location), (url, doc["reason"])
+    proc = run_cli("why", f"https://a.test:{plain}/", conf)
+    assert proc.returncode == 2 and f"port {plain} does not speak TLS".encode() in proc.stderr, proc.stderr
