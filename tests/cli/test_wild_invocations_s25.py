@@ -211,3 +211,91 @@ DocumentRoot {www}
         assert (doc["status"], doc.get("location")) == (status, location), (url, doc["reason"])
     proc = run_cli("why", f"https://a.test:{plain}/", conf)
     assert proc.returncode == 2 and f"port {plain} does not speak TLS".encode() in proc.stderr, proc.stderr
+
+
+def _run_apache(tree: str, conf: str, port: int, paths: list[str]) -> list[int]:
+    """Start the real Apache on `conf`, GET each path, stop it: the statuses."""
+    import http.client
+    import time
+    subprocess.run(["/usr/sbin/apache2", "-d", tree, "-f", conf, "-k", "start"], check=True,
+                   capture_output=True, timeout=60)
+    statuses = []
+    try:
+        for path in paths:
+            for _ in range(50):          # apache2 -k start returns before its children listen
+                try:
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                    conn.request("GET", path, headers={"Host": "h.test"})
+                    statuses.append(conn.getresponse().status)
+                    conn.close()
+                    break
+                except OSError:
+                    time.sleep(0.1)
+    finally:
+        subprocess.run(["/usr/sbin/apache2", "-d", tree, "-f", conf, "-k", "stop"], capture_output=True, timeout=60)
+        time.sleep(0.5)                  # the error log is complete once the server is gone
+    return statuses
+
+
+def test_explain_a_directory_nothing_serves_says_why_and_reads_the_writer_s_config(tree_dir):
+    """AH00129 (`Attempt to serve directory`) was explained as a method only GET listings
+    answer, for a plain GET on a server without mod_autoindex; with no --config, an Apache
+    line was replayed on nginx's configuration when the machine (here an image) has both."""
+    www = os.path.join(tree_dir, "www")
+    _write(os.path.join(www, "empty", "README"), b"no index here\n")
+    for path in (www, os.path.join(www, "empty")):
+        os.chmod(path, 0o755)
+    port = _free_port()
+    modules = "/usr/lib/apache2/modules"
+    conf = _write(os.path.join(tree_dir, "apache2.conf"), f"""ServerRoot {tree_dir}
+ServerName localhost
+LoadModule mpm_event_module {modules}/mod_mpm_event.so
+LoadModule authz_core_module {modules}/mod_authz_core.so
+LoadModule dir_module {modules}/mod_dir.so
+PidFile {tree_dir}/apache.pid
+ErrorLog {tree_dir}/error.log
+LogLevel info
+Listen 127.0.0.1:{port}
+User www-data
+Group www-data
+<Directory />
+  Require all denied
+</Directory>
+<Directory {www}>
+  Require all granted
+</Directory>
+<VirtualHost 127.0.0.1:{port}>
+  ServerName h.test
+  DocumentRoot {www}
+</VirtualHost>
+""".encode())
+    assert _run_apache(tree_dir, conf, port, ["/empty/"]) == [404]
+    with open(os.path.join(tree_dir, "error.log")) as fh:
+        line = next(l.strip() for l in fh if "AH00129" in l)
+    doc = json.loads(run_cli("explain", line, "--config", conf, "--format", "json").stdout)
+    (cause,) = doc["causes"]
+    assert cause["status"] == 404 and "mod_autoindex is not loaded" in cause["explanation"], cause
+    # an image with both servers' standard configurations: the Apache line reads Apache's
+    image = os.path.join(tree_dir, "image")
+    _write(os.path.join(image, "etc", "nginx", "nginx.conf"),
+           b"events {}\nhttp {\n    server {\n        listen 80;\n        root /srv;\n    }\n}\n")
+    _write(os.path.join(image, "etc", "apache2", "apache2.conf"),
+           b"LoadModule autoindex_module /usr/lib/apache2/modules/mod_autoindex.so\n"
+           b"<VirtualHost *:80>\n    DocumentRoot /srv\n</VirtualHost>\n")
+    proc = run_cli("explain", line, "--root", image)
+    assert proc.stdout.startswith(b"read apache: /etc/apache2/apache2.conf"), proc.stdout
+    assert b"mod_autoindex answers only GET" in proc.stdout, proc.stdout
+
+
+def test_explain_given_a_file_as_a_log_line_says_which_option_reads_it(tree_dir):
+    """`confcheck explain /var/log/nginx/error.log` read the path as a log line (0 recognised,
+    exit 0), and `explain --log error.log nginx.conf` explained with this machine's config."""
+    log = _write(os.path.join(tree_dir, "error.log"),
+                 b'2026/12/07 11:44:58 [error] 8120#8120: *4 access forbidden by rule, client: 127.0.0.1, '
+                 b'server: c.test, request: "GET /d HTTP/1.1", host: "c.test"\n')
+    conf = _write(os.path.join(tree_dir, "nginx.conf"), b"events {}\nhttp {\n    server { listen 80; }\n}\n")
+    for args in ((log,), ("--log", log, conf)):
+        proc = run_cli("explain", *args)
+        name = args[-1]
+        assert proc.returncode == 2, proc.stdout
+        assert f"{name} is a file, not an error-log line: `--log {name}`".encode() in proc.stderr, proc.stderr
