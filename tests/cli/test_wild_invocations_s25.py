@@ -299,3 +299,27 @@ def test_explain_given_a_file_as_a_log_line_says_which_option_reads_it(tree_dir)
         name = args[-1]
         assert proc.returncode == 2, proc.stdout
         assert f"{name} is a file, not an error-log line: `--log {name}`".encode() in proc.stderr, proc.stderr
+
+
+def test_a_suppression_after_a_directive_is_reported_not_silently_ignored(tree_dir):
+    """`deny all;  # confcheck: ignore NGX102 -- ...` looked like a suppression and did nothing,
+    with nothing said about it (CC001 and CC002 only looked at comments on their own line)."""
+    conf = _write(os.path.join(tree_dir, "nginx.conf"), b"""events {}
+http {
+    server {
+        listen 8080;
+        location /b {
+            deny all;  # confcheck: ignore NGX102 -- the office only
+            allow 10.0.0.1;
+        }
+        location /c {
+            # confcheck: ignore NGX102 -- the office only
+            deny all;
+            allow 10.0.0.2;
+        }
+    }
+}
+""")
+    doc = json.loads(run_cli("scan", "--no-fs", conf, "--format", "json").stdout)
+    found = sorted((f["rule"], f["line"], f["column"]) for f in doc["findings"])
+    assert found == [("CC002", 6, 24), ("NGX102", 6, 13)], found
