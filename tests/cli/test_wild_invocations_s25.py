@@ -270,6 +270,9 @@ Group www-data
 </VirtualHost>
 """.encode())
     assert _run_apache(tree_dir, conf, port, ["/empty/"]) == [404]
+    # why: the core's 404, not mod_autoindex's 403 (AH01276) of a server that does not load it
+    doc = json.loads(run_cli("why", f"http://h.test:{port}/empty/", conf, "--format", "json").stdout)
+    assert doc["status"] == 404 and doc["reason"].startswith("AH00129"), doc["reason"]
     with open(os.path.join(tree_dir, "error.log")) as fh:
         line = next(l.strip() for l in fh if "AH00129" in l)
     doc = json.loads(run_cli("explain", line, "--config", conf, "--format", "json").stdout)

@@ -26,6 +26,7 @@ from confcheck.servers.apache.perdir import (OPT_INDEXES, OPT_MULTI, OPT_SYM_LIN
                                              read_layer)
 from confcheck.servers.apache.request import Request, UriStatus, normalize
 from confcheck.servers.apache.sections import WalkStop
+from confcheck.parsers.apache_loader import STATIC_NAMES
 from confcheck.servers.apache.vhosts import select
 from confcheck.servers.outcome import (MAX_STEPS, Final, Outcome, Step, Unfinished, not_modelled_outcome, rule_of,
                                        unfinished_reason)
@@ -1007,6 +1008,12 @@ def _autoindex(st: State, walk, names) -> None:
         if method == "OPTIONS":
             raise Final(200, "OPTIONS is answered by the core", node)
         raise Final(405 if method != "POST" else 404, f"{method} to a directory without an index", node)
+    modules = st.model.conf.modules
+    if "autoindex_module" not in modules and modules - STATIC_NAMES:
+        # nothing lists it: the core's default handler meets a directory (a lone vhost's
+        # modules are not known, and Debian loads mod_autoindex)
+        raise Final(404, f"AH00129: Attempt to serve directory: {walk.filename} (no DirectoryIndex file, and "
+                         "mod_autoindex is not loaded)", node, walk.filename.rstrip("/") or "/")
     if not conf.opts & OPT_INDEXES:
         shown = " ".join(names) if names else "none"
         real = st.model.checker.check(walk.filename.rstrip("/") or "/", "search")
