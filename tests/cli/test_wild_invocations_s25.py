@@ -326,3 +326,72 @@ http {
     doc = json.loads(run_cli("scan", "--no-fs", conf, "--format", "json").stdout)
     found = sorted((f["rule"], f["line"], f["column"]) for f in doc["findings"])
     assert found == [("CC002", 6, 24), ("NGX102", 6, 13)], found
+
+
+def test_credentials_in_a_why_url_are_sent_as_curl_sends_them(tree_dir):
+    """`why http://alice:secret@site/admin/` chose the server by the Host `alice:secret@site`
+    (the default server) and sent no credentials; curl sends Host `site` and Basic credentials."""
+    import base64
+    import http.client
+    www = os.path.join(tree_dir, "www")
+    _write(os.path.join(www, "admin", "index.html"), b"admin\n")
+    for path in (www, os.path.join(www, "admin")):
+        os.chmod(path, 0o755)
+    os.chmod(os.path.join(www, "admin", "index.html"), 0o644)
+    hashed = subprocess.run(["openssl", "passwd", "-apr1", "p:w"], capture_output=True, check=True,
+                            timeout=60).stdout.strip()
+    users = _write(os.path.join(tree_dir, "htpasswd"), b"al@ice:" + hashed + b"\n")
+    os.chmod(users, 0o644)
+    port = _free_port()
+    conf = _write(os.path.join(tree_dir, "nginx.conf"), f"""events {{}}
+http {{
+  access_log off;
+  server {{ listen 127.0.0.1:{port} default_server; return 444; }}
+  server {{ listen 127.0.0.1:{port}; server_name site.test; root {www};
+           location /admin/ {{ auth_basic "staff"; auth_basic_user_file {users}; }} }}
+}}
+""".encode())
+    pid = os.path.join(tree_dir, "nginx.pid")
+    subprocess.run(["/usr/sbin/nginx", "-c", conf, "-g", f"pid {pid}; error_log {tree_dir}/error.log;"],
+                   check=True, capture_output=True, timeout=60)
+    urls = [f"http://al%40ice:p%3Aw@site.test:{port}/admin/", f"http://al%40ice:wrong@site.test:{port}/admin/",
+            f"http://al%40ice@site.test:{port}/admin/", f"http://site.test:{port}/admin/"]
+    real = []
+    try:
+        for url in urls:
+            # what curl sends for the URL (checked by hand: `curl -v` shows these two headers)
+            userinfo, _, rest = url[len("http://"):].partition("@") if "@" in url else ("", "", url[7:])
+            headers = {"Host": f"site.test:{port}"}
+            if userinfo:
+                from urllib.parse import unquote_to_bytes
+                user, _, password = userinfo.partition(":")
+                headers["Authorization"] = "Basic " + base64.b64encode(
+                    unquote_to_bytes(user) + b":" + unquote_to_bytes(password)).decode()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            conn.request("GET", "/admin/", headers=headers)
+            real.append(conn.getresponse().status)
+            conn.close()
+    finally:
+        with open(pid) as fh:
+            os.kill(int(fh.read()), 15)
+    assert real == [200, 401, 401, 401], real
+    for url, status in zip(urls, real):
+        doc = json.loads(run_cli("why", url, conf, "--format", "json").stdout)
+        assert doc["status"] == status, (url, doc["reason"])
+        assert doc["trace"][0]["detail"].startswith("server site.test"), doc["trace"][0]
+
+
+def test_apr1_hashes_are_checked_as_nginx_and_apache_check_them():
+    """`$apr1$` (openssl passwd -apr1, htpasswd -m) was "assumed right" whatever the password
+    (glibc's crypt does not know it): a wrong password was answered 200."""
+    from confcheck.servers.nginx.htpasswd import md5_crypt, verify
+    for password, salt in (("p:w", "abc"), ("", "12345678"), ("é" * 20, "zz"), ("secret", "saltsalt")):
+        made = subprocess.run(["openssl", "passwd", "-apr1", "-salt", salt, password], capture_output=True,
+                              text=True, check=True, timeout=60).stdout.strip()
+        assert md5_crypt(password.encode(), salt.encode(), b"$apr1$") == made
+        data = f"u:{made}\n".encode()
+        assert verify(data, "u", password) is True and verify(data, "u", password + "x") is False
+    # Apache's own htpasswd (MD5 is its default scheme), with a salt of its choosing
+    made = subprocess.run(["htpasswd", "-nbm", "u", "s3cret"], capture_output=True, check=True, timeout=60).stdout
+    assert made.startswith(b"u:$apr1$")
+    assert verify(made, "u", "s3cret") is True and verify(made, "u", "s3cre") is False

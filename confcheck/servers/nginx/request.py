@@ -53,6 +53,12 @@ class Request:
             raise RequestError(f"malformed URL {url!r}: bad port")
         port = port or (443 if scheme == "https" else 80)
         norm = _headers(headers)
+        userinfo, at, hostport = netloc.rpartition("@")
+        if at:
+            # as curl and browsers send it: the Host without the user, who is sent as Basic credentials
+            netloc = hostport
+            if "authorization" not in norm:
+                norm["authorization"] = _basic(userinfo)
         host = norm.setdefault("host", netloc)
         path = path or "/"
         if not path.startswith("/"):
@@ -130,6 +136,14 @@ def typed_headers(headers: dict[str, str]) -> dict[str, str]:
             raise RequestError(f"header {name!r}: a raw control character (U+{ord(bad):04X}) in its "
                                f"{'name' if bad in name else 'value'}; no client sends it as one header line")
     return headers
+
+
+def _basic(userinfo: str) -> str:
+    """`Authorization: Basic ...` for a URL's `user:password@` (percent-decoded; no password: empty)."""
+    import base64
+    from urllib.parse import unquote_to_bytes
+    user, _, password = userinfo.partition(":")
+    return "Basic " + base64.b64encode(unquote_to_bytes(user) + b":" + unquote_to_bytes(password)).decode("ascii")
 
 
 # An http(s) URL of the plain form urlsplit takes apart the obvious way: a lower-case scheme, a
