@@ -395,3 +395,20 @@ def test_apr1_hashes_are_checked_as_nginx_and_apache_check_them():
     made = subprocess.run(["htpasswd", "-nbm", "u", "s3cret"], capture_output=True, check=True, timeout=60).stdout
     assert made.startswith(b"u:$apr1$")
     assert verify(made, "u", "s3cret") is True and verify(made, "u", "s3cre") is False
+
+
+def test_why_reads_an_nginx_T_dump_on_stdin_as_scan_does(tree_dir):
+    """`nginx -T | confcheck why URL -` said the dump had no server block: why never read stdin."""
+    _write(os.path.join(tree_dir, "conf d", "a b.conf"),
+           b"server { listen 8099; location / { deny all; allow 10.1.2.3; } }\n")
+    conf = _write(os.path.join(tree_dir, "nginx.conf"), b'events {}\nhttp {\n    include "conf d/*.conf";\n}\n')
+    dump = subprocess.run(["/usr/sbin/nginx", "-T", "-c", conf, "-g",
+                           f"pid {tree_dir}/nginx.pid; error_log {tree_dir}/error.log;"],
+                          capture_output=True, timeout=60, check=True).stdout
+    assert b"# configuration file " + os.path.join(tree_dir, "conf d", "a b.conf").encode() in dump
+    proc = run_cli("why", "http://x:8099/", "-", "--format", "json", stdin=dump)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["status"] == 403 and doc["decided_by"]["file"].endswith("conf d/a b.conf"), doc
+    batch = run_cli("why", "--batch", "-", "-", stdin=dump)
+    assert batch.returncode == 2 and b"standard input holds one thing" in batch.stderr, batch.stderr

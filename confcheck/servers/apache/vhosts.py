@@ -97,6 +97,8 @@ def _groups(conf: ApacheConf, request) -> tuple[list[Server], bool]:
 
 
 def select(conf: ApacheConf, request) -> Selection:
+    if not request.stated:       # a probe or a replayed log line: it speaks what the socket speaks
+        return _select(conf, request)
     group, _by_name = _groups(conf, request)
     tls = _tls(conf, group, str(request.port))
     if request.scheme == "https" and tls is not None and tls[1] is None:

@@ -43,10 +43,13 @@ class Request:
     args: str = ""
     address_from_log: bool = False   # client_ip is an error log's `client:`, the address realip produced
     bad_host: bool = False   # nginx refuses the Host header (400, the address's default server)
+    # the URL a user typed (why): its scheme is checked against the socket's TLS; a rule's probe
+    # or a replayed log line speaks whatever the socket speaks
+    stated: bool = False
 
     @classmethod
     def parse(cls, url: str, method: str = "GET", headers: dict[str, str] | None = None,
-              client_ip: str = "127.0.0.1") -> "Request":
+              client_ip: str = "127.0.0.1", *, stated: bool = False) -> "Request":
         method = _method(method)
         scheme, netloc, hostname, port, path, query = _split(url)
         if port == 0:       # ":0" is no port a client can connect to, not the default one
@@ -67,7 +70,7 @@ class Request:
         name, valid = _host_name(host)
         return cls(url=url, method=method, headers=norm, client_ip=client_ip, scheme=scheme,
                    host=name, port=port, raw_path=path, args=query,
-                   address=hostname, bad_host=not valid)
+                   address=hostname, bad_host=not valid, stated=stated)
 
     @classmethod
     def aimed(cls, address: str, port: int, host: str, path: str, method: str = "GET",

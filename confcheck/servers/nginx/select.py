@@ -174,12 +174,12 @@ def select_server(http: Http, request: Request) -> Selection:
     if http.server_index is None:
         http.server_index = ServerIndex(http)
     group = http.server_index.group(request)
-    if request.scheme == "https" and group.tls is False:
+    if request.stated and request.scheme == "https" and group.tls is False:
         raise RequestError(f"port {request.port} does not speak TLS (no `listen ... ssl` there): an https "
                            f"request gets no HTTP answer (nginx reads the handshake as a bad request); "
                            f"ask for http://{request.host or request.address}:{request.port}/ instead")
     selection = _select(group, request)
-    if request.scheme == "http" and group.tls:
+    if request.stated and request.scheme == "http" and group.tls:
         # the answering server's own `listen ... ssl` names it best; else the socket's
         own = next((l.node for l in selection.server.listens if l.ssl and l.port == request.port), None)
         selection.plain_on_tls = own or group.tls_node
