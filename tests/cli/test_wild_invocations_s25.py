@@ -89,9 +89,8 @@ def _real_answer(port: int, host: str, path: str, tls: bool) -> tuple[int, str |
         conn.close()
 
 
-def test_plain_http_on_a_tls_port_is_nginx_s_400_or_its_error_page_497(tree_dir):
-    """`why http://site:443/` answered as if TLS did not matter (200); nginx answers 497, sent
-    as 400 unless the server's error_page 497 handles it (a redirect to https is common)."""
+def _tls_site(tree_dir: str) -> tuple[str, str, str]:
+    """A self-signed certificate, its key, and a served folder with an index.html."""
     cert, key = os.path.join(tree_dir, "c.pem"), os.path.join(tree_dir, "k.pem")
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
                     "-days", "2", "-subj", "/CN=a.test"], check=True, capture_output=True, timeout=60)
@@ -99,6 +98,13 @@ def test_plain_http_on_a_tls_port_is_nginx_s_400_or_its_error_page_497(tree_dir)
     _write(os.path.join(www, "index.html"), b"hi\n")
     os.chmod(www, 0o755)
     os.chmod(os.path.join(www, "index.html"), 0o644)
+    return cert, key, www
+
+
+def test_plain_http_on_a_tls_port_is_nginx_s_400_or_its_error_page_497(tree_dir):
+    """`why http://site:443/` answered as if TLS did not matter (200); nginx answers 497, sent
+    as 400 unless the server's error_page 497 handles it (a redirect to https is common)."""
+    cert, key, www = _tls_site(tree_dir)
     tls, plain, legacy = _free_port(), _free_port(), _free_port()
     certs = f"ssl_certificate {cert}; ssl_certificate_key {key};"
     conf = _write(os.path.join(tree_dir, "nginx.conf"), f"""events {{}}
@@ -138,40 +144,27 @@ http {{
     assert proc.returncode == 2 and f"port {plain} does not speak TLS".encode() in proc.stderr, proc.stderr
 
 
+def _apache_main(tree: str, www: str, modules: tuple[str, ...], ports: tuple[int, ...]) -> str:
+    """The head of a standalone apache2.conf: the modules named (and the MPM and authz_core),
+    its own pid file and error log, 127.0.0.1 listens, `/` denied and `www` granted."""
+    lib = "/usr/lib/apache2/modules"
+    loads = "".join(f"LoadModule {name}_module {lib}/mod_{name}.so\n"
+                    for name in ("mpm_event", "authz_core") + modules)
+    listens = "".join(f"Listen 127.0.0.1:{port}\n" for port in ports)
+    return (f"ServerRoot {tree}\nServerName localhost\n{loads}PidFile {tree}/apache.pid\n"
+            f"ErrorLog {tree}/error.log\n{listens}User www-data\nGroup www-data\n"
+            f"<Directory />\n  Require all denied\n</Directory>\n<Directory {www}>\n  Require all granted\n"
+            f"</Directory>\n")
+
+
 def test_plain_http_on_an_apache_tls_port_is_the_base_server_s_400(tree_dir):
     """mod_ssl feeds the core `GET /` without headers for plain HTTP on a TLS port: the
     address's first <VirtualHost> answers 400, or its ErrorDocument 400 (not the Host's)."""
-    cert, key = os.path.join(tree_dir, "c.pem"), os.path.join(tree_dir, "k.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
-                    "-days", "2", "-subj", "/CN=a.test"], check=True, capture_output=True, timeout=60)
-    www = os.path.join(tree_dir, "www")
-    _write(os.path.join(www, "index.html"), b"hi\n")
-    os.chmod(www, 0o755)
-    os.chmod(os.path.join(www, "index.html"), 0o644)
+    cert, key, www = _tls_site(tree_dir)
     one, two, plain = _free_port(), _free_port(), _free_port()
     tls = f"SSLEngine on\nSSLCertificateFile {cert}\nSSLCertificateKeyFile {key}\nDocumentRoot {www}\n"
-    modules = "/usr/lib/apache2/modules"
-    conf = _write(os.path.join(tree_dir, "apache2.conf"), f"""ServerRoot {tree_dir}
-ServerName localhost
-LoadModule mpm_event_module {modules}/mod_mpm_event.so
-LoadModule authz_core_module {modules}/mod_authz_core.so
-LoadModule socache_shmcb_module {modules}/mod_socache_shmcb.so
-LoadModule ssl_module {modules}/mod_ssl.so
-LoadModule dir_module {modules}/mod_dir.so
-PidFile {tree_dir}/apache.pid
-ErrorLog {tree_dir}/error.log
-Listen 127.0.0.1:{one}
-Listen 127.0.0.1:{two}
-Listen 127.0.0.1:{plain}
-User www-data
-Group www-data
-<Directory />
-  Require all denied
-</Directory>
-<Directory {www}>
-  Require all granted
-</Directory>
-<VirtualHost 127.0.0.1:{one}>
+    conf = _write(os.path.join(tree_dir, "apache2.conf"), (_apache_main(
+        tree_dir, www, ("socache_shmcb", "ssl", "dir"), (one, two, plain)) + f"""<VirtualHost 127.0.0.1:{one}>
 ServerName a.test
 {tls}</VirtualHost>
 <VirtualHost 127.0.0.1:{one}>
@@ -186,7 +179,7 @@ ServerName c.test
 ServerName a.test
 DocumentRoot {www}
 </VirtualHost>
-""".encode())
+""").encode())
     subprocess.run(["/usr/sbin/apache2", "-d", tree_dir, "-f", conf, "-k", "start"], check=True,
                    capture_output=True, timeout=60)
     try:
@@ -246,29 +239,13 @@ def test_explain_a_directory_nothing_serves_says_why_and_reads_the_writer_s_conf
     for path in (www, os.path.join(www, "empty")):
         os.chmod(path, 0o755)
     port = _free_port()
-    modules = "/usr/lib/apache2/modules"
-    conf = _write(os.path.join(tree_dir, "apache2.conf"), f"""ServerRoot {tree_dir}
-ServerName localhost
-LoadModule mpm_event_module {modules}/mod_mpm_event.so
-LoadModule authz_core_module {modules}/mod_authz_core.so
-LoadModule dir_module {modules}/mod_dir.so
-PidFile {tree_dir}/apache.pid
-ErrorLog {tree_dir}/error.log
-LogLevel info
-Listen 127.0.0.1:{port}
-User www-data
-Group www-data
-<Directory />
-  Require all denied
-</Directory>
-<Directory {www}>
-  Require all granted
-</Directory>
+    conf = _write(os.path.join(tree_dir, "apache2.conf"), (_apache_main(tree_dir, www, ("dir",), (port,))
+                  + f"""LogLevel info
 <VirtualHost 127.0.0.1:{port}>
   ServerName h.test
   DocumentRoot {www}
 </VirtualHost>
-""".encode())
+""").encode())
     assert _run_apache(tree_dir, conf, port, ["/empty/"]) == [404]
     # why: the core's 404, not mod_autoindex's 403 (AH01276) of a server that does not load it
     doc = json.loads(run_cli("why", f"http://h.test:{port}/empty/", conf, "--format", "json").stdout)
