@@ -389,3 +389,15 @@ def test_why_reads_an_nginx_T_dump_on_stdin_as_scan_does(tree_dir):
     assert doc["status"] == 403 and doc["decided_by"]["file"].endswith("conf d/a b.conf"), doc
     batch = run_cli("why", "--batch", "-", "-", stdin=dump)
     assert batch.returncode == 2 and b"standard input holds one thing" in batch.stderr, batch.stderr
+
+
+def test_a_fix_title_naming_an_odd_path_stays_on_its_line(tree_dir):
+    """The text output escaped a path in the message but printed the fix's title raw: a newline
+    in a root's name split the `fix (...)` line, a byte that is not UTF-8 came out as U+FFFD."""
+    conf = _write(os.path.join(tree_dir, "nginx.conf"),
+                  b'events {}\nhttp {\n    server { listen 8092; root "' + tree_dir.encode()
+                  + b'/w\nx\xe9"; }\n}\n')
+    proc = run_cli("scan", conf)
+    fix = [line for line in proc.stdout.splitlines() if line.startswith(b"    fix (")]
+    assert len(fix) == 1 and fix[0].endswith(b"confcheck cannot tell which was meant"), proc.stdout
+    assert b"/w\\nx\\xe9" in fix[0], fix
