@@ -7,6 +7,7 @@ failing severity, 2 could not run as asked, 3 internal error.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from enum import Enum
@@ -272,6 +273,14 @@ def explain(
         except ValueError as exc:
             _fail(str(exc))
     texts: list[str] = list(lines or [])
+    for text in texts:
+        # `explain /var/log/nginx/error.log` or `explain --log error.log nginx.conf`: a log line
+        # always holds spaces, so a lone word naming a file was meant as one of the options
+        if text and not any(c.isspace() for c in text) and os.path.lexists(text):
+            from confcheck.output.text import printable
+            name = printable(text)
+            _fail(f"{name} is a file, not an error-log line: `--log {name}` reads it as an error log, "
+                  f"`--config {name}` names the configuration")
     for path in log:
         texts.extend(_log_lines(path))
     if not texts and not log:
@@ -284,8 +293,12 @@ def explain(
               "(nginx error_log, Apache ErrorLog), where the server says why it refused")
     if threshold is not None:
         events = [e for e in events if e.time is None or e.time >= threshold]
+    # with no --config, the standard location of the server that wrote the lines (a machine with
+    # both servers read nginx's configuration for Apache's lines)
+    writers = {e.server for e in events if e.kind != "unknown" and e.server in ("nginx", "apache")}
     machine = Machine(WhyOptions(configs=list(config), root=root, fs_snapshot=fs_snapshot,
-                                 worker_user=worker_user))
+                                 worker_user=worker_user,
+                                 server=writers.pop() if len(writers) == 1 and not config else None))
     report = explain_events(events, machine)
     reading = machine.reading()      # the configuration, when a logged request needed it
     if fmt is Format.json:

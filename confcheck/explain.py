@@ -54,7 +54,7 @@ SUMMARY = {
     "htaccess-invalid": "an .htaccess directive is invalid or not allowed by AllowOverride (500)",
     "user-not-authorized": "the user authenticated but is not among those Require allows (401)",
     "invalid-method": "the request used a method Apache does not know (501)",
-    "directory-not-served": "a directory was requested with a method that only GET listings answer (404)",
+    "directory-not-served": "a directory was requested that no index file or listing answers (404)",
     "negotiation-failed": "MultiViews found candidate files but none it could negotiate (404)",
     "not-acceptable": "MultiViews found a variant the request's Accept headers refuse (406)",
     "no-authentication": "a Require needs a user but no AuthType authenticates one here (500)",
@@ -310,6 +310,8 @@ def _cause(event: LogEvent, machine: Machine) -> Cause:
     base.explanation = summary
     if event.path:
         base.fs_path = event.path
+    if event.kind == "directory-not-served":
+        base.explanation = _directory_not_served(event, machine)
     if event.kind in ("access-rule", "access-compat") and event.server == "apache":
         base.explanation = (f"a Require / Order decision refused {event.path}; run `confcheck why URL` "
                             "for the request to see the deciding directive")
@@ -319,6 +321,23 @@ def _cause(event: LogEvent, machine: Machine) -> Cause:
 def _plain_fs(machine: Machine):
     from confcheck.engine import ScanOptions, open_fs
     return open_fs(ScanOptions(root=machine.options.root, fs_snapshot=machine.options.fs_snapshot))
+def _directory_not_served(event: LogEvent, machine: Machine) -> str:
+    """AH00129 is the core's default handler meeting a directory: no DirectoryIndex file was
+    there and mod_autoindex did not take it (not loaded, or a method other than GET)."""
+    prepared = machine.nginx()           # the prepared model of the configuration read, either server
+    conf = getattr(prepared.model, "conf", None) if prepared is not None and prepared.server == "apache" else None
+    where = event.path or "the directory"
+    if conf is None:
+        return (f"{where} has no DirectoryIndex file, and no listing answered it (mod_autoindex not loaded, "
+                "or the method was not GET): Apache's core answers 404")
+    if "autoindex_module" not in conf.modules:
+        return (f"{where} has no DirectoryIndex file and mod_autoindex is not loaded in the configuration "
+                "read, so nothing lists it: Apache's core answers 404 (add an index file, or load "
+                "mod_autoindex with Options Indexes)")
+    return (f"{where} has no DirectoryIndex file and mod_autoindex answers only GET: the request's method "
+            "(POST, PUT, ...) on it is answered 404 by Apache's core")
+
+
 def _limit_cause(event: LogEvent, machine: Machine, base: Cause) -> Cause:
     """A limit's log line: the zone it names, the limit directive the logged request passes
     (replayed: one request is not limited, but the model names the limits it meets) and

@@ -18,8 +18,8 @@ analyzers/meta/):
 * CC001 unused-suppression: a suppression of a rule that ran and silenced
   nothing (a rule that did not run, say FS101 in a `--no-fs` pre-commit run,
   cannot be judged, so its suppressions are left alone);
-* CC002 invalid-suppression: no reason, an unknown rule id, or a `confcheck:`
-  comment that is not a suppression. An invalid suppression silences nothing:
+* CC002 invalid-suppression: no reason, an unknown rule id, a `confcheck:`
+  comment that is not a suppression, or one after a directive on its line. An invalid suppression silences nothing:
   the finding it meant to hide stays visible next to the CC002. We chose a
   finding over exit 2 so that a pre-commit run still shows every other finding
   and points at the exact line.
@@ -83,6 +83,11 @@ def _comment_lines(source: SourceFile, comments) -> list[tuple[int, str, Span]]:
 def parse_suppressions(source: SourceFile, server: str | None, comments, known_rules) -> FileSuppressions:
     """Every `confcheck:` comment of one file; `known_rules(id) -> bool`."""
     found = FileSuppressions(source, server)
+    for comment in comments or ():
+        # `deny all;  # confcheck: ignore NGX102 -- ...` silences nothing: say so, not just keep the finding
+        if not comment.own_line and _MARKER.match(comment.text):
+            found.problems.append((comment.span, "a suppression after a directive on its line silences nothing: "
+                                                 "put it on its own line directly above the directive"))
     lines = _comment_lines(source, comments)
     marker_lines = set()
     parsed: list[tuple[int, re.Match | None, str, Span]] = []

@@ -29,6 +29,7 @@ class WhyOptions:
     worker_user: str | None = None
     server: str | None = None      # --server nginx|apache when detection is ambiguous
     app_settings: list[str] = field(default_factory=list)   # --app-settings [HOST=]FILE
+    stdin: object = field(default=None, repr=False, compare=False)   # where the PATH `-` (an nginx -T dump) is read
 
     def __post_init__(self) -> None:
         if self.root:
@@ -68,7 +69,7 @@ def prepare(options: WhyOptions) -> Prepared:
                                fs_snapshot=options.fs_snapshot, no_fs=options.no_fs,
                                worker_user=options.worker_user)
     with gc_paused():
-        reading = read_options(options)
+        reading = read_options(options, options.stdin)
         if len(reading.loaded) != 1:
             named = ", ".join(shown(item.config.path, reading.inputs.root) for item in reading.loaded)
             raise InputError(f"why answers for one server configuration; the command line reads "
@@ -207,6 +208,6 @@ def parse_batch_line(line: str, number: int):
     try:
         return Request.parse(typed_url(item["url"]), item.get("method") or "GET",
                              typed_headers({str(k): str(v) for k, v in headers.items()}),
-                             item.get("client_ip") or "127.0.0.1")
+                             item.get("client_ip") or "127.0.0.1", stated=True)
     except RequestError as exc:
         raise RequestError(f"line {number}: {exc}") from None

@@ -59,9 +59,12 @@ def run_why_command(args: WhyArgs, stdin) -> int:
         if not sep or not name.strip():
             raise WhyUsageError(f"--header {item!r}: expected 'Name: value'")
         headers[name.strip()] = value.strip()
+    dump = "-" in paths or "-" in args.configs
+    if dump and "-" in (args.batch, args.body):
+        raise WhyUsageError("standard input holds one thing: the `nginx -T` dump (PATH -), --batch - or --body -")
     options = WhyOptions(paths=paths, configs=list(args.configs), root=args.root, fs_snapshot=args.fs_snapshot,
                          no_fs=args.no_fs, worker_user=args.worker_user, server=args.server,
-                         app_settings=list(args.app_settings))
+                         app_settings=list(args.app_settings), stdin=stdin if dump else None)
     if args.worker_user:
         from confcheck.inputs.model import InputError
         from confcheck.scan_cmd import ScanUsageError, check_worker_user
@@ -72,7 +75,8 @@ def run_why_command(args: WhyArgs, stdin) -> int:
     request = None
     if url is not None:
         try:
-            request = Request.parse(typed_url(url), args.method, typed_headers(headers), args.client_ip)
+            request = Request.parse(typed_url(url), args.method, typed_headers(headers), args.client_ip,
+                                    stated=True)
         except RequestError as exc:
             raise WhyUsageError(str(exc)) from None
     if args.body is not None and args.batch is not None:

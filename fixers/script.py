@@ -24,7 +24,7 @@ from datetime import datetime, timezone
 from typing import Iterable, Sequence
 
 from .permissions import DISPLAY, UNSAFE, Plan, Step
-from .shell import display, encode_script, join, quote, quote_path
+from .shell import display, display_command, encode_script, join, quote, quote_path
 
 _HELPERS = {
     "refuse": """\
@@ -178,7 +178,7 @@ def render_script(plans: Plan | Iterable[Plan], *, source: Sequence[str] = (),
                 out.append(_command(argv))
             if step.alternative is not None:
                 argv, app, why = step.alternative
-                out.append(f"# alternative [{app}]: {display(join(argv))}"
+                out.append(f"# alternative [{app}]: {display_command(argv)}"
                            + (f" ({display(why)})" if why else ""))
         total = sum(len(s.changes) for s in runnable)
         out.append(f"echo 'confcheck: done, {total} path{'s' if total != 1 else ''} changed'")
@@ -191,7 +191,7 @@ def render_script(plans: Plan | Iterable[Plan], *, source: Sequence[str] = (),
             why = "advice only" if step.applicability == DISPLAY or not step.runnable else step.applicability
             out.append(f"# [{why}] {display(step.why)}")
             for argv in step.commands:
-                out.append(f"#   {display(join(argv))}")
+                out.append(f"#   {display_command(argv)}")
         for note in notes:
             out.append(f"# {display(note)}")
     return encode_script("\n".join(out) + "\n")

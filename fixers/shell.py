@@ -44,6 +44,18 @@ def join(argv) -> str:
     return " ".join(quote(a) for a in argv)
 
 
+def display_command(argv) -> str:
+    """A command for a comment, to be copied and run: the shell words themselves when
+    `display` would only double their backslashes (a doubled one ends the quoted word
+    early, and the rest of a name such as `q' $(cmd)` would run); escaped, and marked so, when a name
+    holds what a one-line comment cannot carry (a newline, a control, an undecodable byte)."""
+    text = join(argv)
+    shown = display(text)
+    if shown == text.replace("\\", "\\\\"):
+        return text
+    return shown + "   (names escaped: not runnable as shown)"
+
+
 def display(text: str) -> str:
     """`text` on one line, safe inside a comment: \\n, \\t, \\\\, \\xNN, \\uNNNN."""
     out = []

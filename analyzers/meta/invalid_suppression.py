@@ -6,7 +6,8 @@ from confcheck.registry import RuleDoc, rule
 
 DOC = RuleDoc(
     what="Finds `# confcheck:` comments that are not valid suppressions: no reason after `--`, a "
-         "rule id confcheck does not know, or a keyword other than `ignore` and `file-ignore`. "
+         "rule id confcheck does not know, a keyword other than `ignore` and `file-ignore`, or a "
+         "suppression written after a directive on its line (nginx) instead of on its own line above it. "
          "An invalid suppression silences nothing, so the finding it meant to hide is still shown.",
     why="Not a cause of 403 itself: every accepted exception must say why it is safe, so the next "
         "reader of the config can tell a deliberate `deny all` from a mistake that answers 403.",

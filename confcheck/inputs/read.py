@@ -105,7 +105,8 @@ def load(config: Config, root: str | None, php_ini: list[str] | None = None) -> 
         tree = load_htaccess(config.path, diags)
     else:
         from confcheck.parsers.apache_loader import load_apache
-        tree = load_apache(config.path, diags, root=root, server_root=config.prefix, mount=config.mount)
+        tree = load_apache(config.path, diags, root=root, server_root=config.prefix, mount=config.mount,
+                           envvars_dir=config.prefix if config.role == "lone" else None)
     return Loaded(config, tree, diags)
 
 

@@ -20,7 +20,7 @@ def render_explain(report, *, colour: bool) -> str:
         if cause.fs_path:
             out.append(f"    at fault: {paint(printable(cause.fs_path), 'path')}")
         for fix in ([cause.fix] if cause.fix is not None else []) + list(getattr(cause, "alternatives", [])):
-            out.append(f"    fix ({fix.applicability}): {fix.title}")
+            out.append(f"    fix ({fix.applicability}): {printable(fix.title)}")
             out.extend(f"      {printable(c)}" for c in fix.commands)
             if cause.waf is not None and fix.diff:
                 out.extend(f"      {printable(line)}" for line in fix.diff.splitlines())

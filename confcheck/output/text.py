@@ -102,7 +102,7 @@ def render_scan(result, *, colour: bool, root: str | None = None) -> str:
         elif finding.fs_path:
             lines.append(f"    at fault: {paint(printable(finding.fs_path), 'path')}")
         if finding.fix is not None:
-            lines.append(f"    fix ({finding.fix.applicability}): {finding.fix.title}")
+            lines.append(f"    fix ({finding.fix.applicability}): {printable(finding.fix.title)}")
             for command in finding.fix.commands:
                 lines.append(f"      {command}")
         lines.append("")

@@ -348,7 +348,8 @@ def _server_view(path: str, root: str | None) -> str:
 def load_apache(main_path: str, diags: Diagnostics, *, root: str | None = None,
                 server_root: str | None = None,
                 defines: dict[str, str] | None = None,
-                mount: tuple[str, str] | None = None, validate: bool = True) -> ApacheConfig:
+                mount: tuple[str, str] | None = None, validate: bool = True,
+                envvars_dir: str | None = None) -> ApacheConfig:
     """Read `main_path` (a local path) and every file it includes, as httpd would,
     and report what httpd would refuse in it (apache_validate; `validate=False`: only read).
 
@@ -358,6 +359,7 @@ def load_apache(main_path: str, diags: Diagnostics, *, root: str | None = None,
     `defines`: as `-D NAME` (value '') or `Define NAME value`.
     `mount`: (server prefix, local dir): paths under the prefix are read from the
     local dir when it has them (a config repository checked out elsewhere).
+    `envvars_dir`: a lone file's conf prefix (server view), where Debian keeps `envvars`.
     """
     root_abs = os.path.abspath(root).rstrip("/") if root else None
     fs = _Files(root_abs, mount)
@@ -365,12 +367,18 @@ def load_apache(main_path: str, diags: Diagnostics, *, root: str | None = None,
     if server_root is None:
         server_root = posixpath.dirname(posixpath.abspath(server_main)) if server_main else "/"
     env: dict[str, str] = {}
+    envvars_path = confdir = None
     if posixpath.basename(server_main) == "apache2.conf":
         envvars_path = os.path.join(os.path.dirname(main_path), "envvars")
+        confdir = posixpath.dirname(posixpath.abspath(server_main))
+    elif envvars_dir and envvars_dir.startswith("/"):
+        # a lone vhost of Debian's layout: apache2ctl sources envvars before apache2.conf includes it
+        confdir = envvars_dir.rstrip("/") or "/"
+        envvars_path = fs.local(posixpath.join(confdir, "envvars"))
+    if envvars_path is not None:
         try:
             with open(envvars_path, "rb") as fh:
-                env = read_envvars(fh.read().decode("utf-8", "surrogateescape"),
-                                   posixpath.dirname(posixpath.abspath(server_main)))
+                env = read_envvars(fh.read().decode("utf-8", "surrogateescape"), confdir)
         except OSError:
             env = {}
     loader = _Loader(fs, diags, server_root, defines, env)

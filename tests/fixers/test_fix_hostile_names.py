@@ -86,3 +86,29 @@ def test_hostile_file_names_one_by_one_next_to_a_private_file(sandbox, www, acco
             assert b"new\\nline" in line
     _run_and_check(sandbox, www, plan, reqs, [env])
     assert os.stat(env).st_mode & 0o777 == 0o600
+
+
+def test_commented_alternatives_run_as_written(sandbox, www, accounts):
+    """A `# alternative` line is there to be copied: its words, given to sh, are the step's
+    path (a doubled backslash ended the quoted word early, and `$(touch PWNED1)` ran)."""
+    import subprocess
+    reqs = []
+    for i, name in enumerate(NAMES):
+        owner = cases.HUMAN if i % 2 == 0 else 0           # the other half of the first test's split
+        sandbox.dir(name, 0o700, owner, owner)
+        reqs.append((sandbox.file(os.path.join(name, "index.html"), 0o644), "read"))
+    plan = build_plan(denials(www, reqs), www, accounts, None)
+    script = render_script(plan, source=SOURCE, when=WHEN).decode("utf-8", "surrogateescape")
+    shown = [line.split(": ", 1)[1] for line in script.splitlines() if line.startswith("# alternative [")]
+    paths = {s.path for s in plan.steps if s.alternative is not None}
+    assert len(shown) == len(paths) > 0
+    runnable = [line for line in shown if "not runnable as shown" not in line]
+    # only names a comment line cannot carry (newline, tab, undecodable byte) are escaped
+    assert len(shown) - len(runnable) <= 3 and len(runnable) >= 3
+    for line in runnable:
+        words = line.rsplit(" (", 1)[0]            # the alternative's note follows in brackets
+        res = subprocess.run(["sh", "-c", f"set -- {words}; printf '%s\\0' \"$@\""], cwd=sandbox.base,
+                             capture_output=True)
+        argv = [os.fsdecode(a) for a in res.stdout.split(b"\0")[:-1]]
+        assert res.returncode == 0 and argv[-1] in paths, (line, argv)
+    _no_pwned(sandbox)

@@ -26,6 +26,7 @@ from confcheck.servers.apache.perdir import (OPT_INDEXES, OPT_MULTI, OPT_SYM_LIN
                                              read_layer)
 from confcheck.servers.apache.request import Request, UriStatus, normalize
 from confcheck.servers.apache.sections import WalkStop
+from confcheck.parsers.apache_loader import STATIC_NAMES
 from confcheck.servers.apache.vhosts import select
 from confcheck.servers.outcome import (MAX_STEPS, Final, Outcome, Step, Unfinished, not_modelled_outcome, rule_of,
                                        unfinished_reason)
@@ -214,6 +215,8 @@ class State:
 
 def decide(model: Model, request: Request) -> Outcome:
     selection = select(model.conf, request)
+    if selection.plain_on_tls is not None:
+        return _plain_on_tls(model, request, *selection.plain_on_tls)
     st = State(model, request, selection.server)
     st.step("vhost", f"{selection.server.describe()}: {selection.reason}", selection.node)
     if selection.assumption:
@@ -244,6 +247,31 @@ def decide(model: Model, request: Request) -> Outcome:
                                         server="apache", limits=st.limits)
     else:
         raise AssertionError("decide() always ends with a status")
+    st.trace.append(Step("status", f"{final.status if final.status is not None else 'unknown'}: {final.reason}",
+                         final.node))
+    return Outcome(request, final.status, final.reason, final.node, final.fs_path, final.rule, st.trace,
+                   final.location, [], st.assumptions, server="apache", limits=st.limits)
+
+
+def _plain_on_tls(model: Model, request: Request, server, node: Node) -> Outcome:
+    """Plain HTTP on a port mod_ssl runs TLS on: mod_ssl drops what the client sent and feeds
+    the core `GET / HTTP/1.0` with no header (ssl_io_filter_error), so the base server answers
+    it, and its post_read_request hook refuses it 400 ("You're speaking plain HTTP to an
+    SSL-enabled server port"): that server's ErrorDocument 400 for `/` applies."""
+    from dataclasses import replace
+    pos = node.span.position()
+    why = (f"a plain HTTP request on a TLS port (SSLEngine on at {pos['file']}:{pos['line']}): mod_ssl "
+           f"answers the request `GET /` it substitutes 400 (You're speaking plain HTTP to an SSL-enabled "
+           f"server port)")
+    st = State(model, replace(request, method="GET", raw_path="/", args="", headers={}), server)
+    st.step("vhost", f"{server.describe()}: the connection's base server (what the client sent is not read)", node)
+    st.step("tls", why, node)
+    final = _error_document(st, Final(400, why, node))
+    unknown = not_modelled(st, final.status) or st.unknown_directive or st.undecided
+    if unknown is not None:
+        found, reason, *variable = unknown
+        return not_modelled_outcome(request, st.trace, found, reason, final, *variable, assumptions=st.assumptions,
+                                    server="apache", limits=st.limits)
     st.trace.append(Step("status", f"{final.status if final.status is not None else 'unknown'}: {final.reason}",
                          final.node))
     return Outcome(request, final.status, final.reason, final.node, final.fs_path, final.rule, st.trace,
@@ -998,6 +1026,12 @@ def _autoindex(st: State, walk, names) -> None:
         if method == "OPTIONS":
             raise Final(200, "OPTIONS is answered by the core", node)
         raise Final(405 if method != "POST" else 404, f"{method} to a directory without an index", node)
+    modules = st.model.conf.modules
+    if "autoindex_module" not in modules and modules - STATIC_NAMES:
+        # nothing lists it: the core's default handler meets a directory (a lone vhost's
+        # modules are not known, and Debian loads mod_autoindex)
+        raise Final(404, f"AH00129: Attempt to serve directory: {walk.filename} (no DirectoryIndex file, and "
+                         "mod_autoindex is not loaded)", node, walk.filename.rstrip("/") or "/")
     if not conf.opts & OPT_INDEXES:
         shown = " ".join(names) if names else "none"
         real = st.model.checker.check(walk.filename.rstrip("/") or "/", "search")

@@ -17,10 +17,13 @@ Measured with Apache 2.4 (`apache2 -t`):
 from __future__ import annotations
 
 import posixpath
+import re
 from typing import Iterator
 
+from confcheck.parsers.apache_loader import STATIC_NAMES
 from confcheck.servers.nginx.startfiles import StartFile
 
+_UNDEFINED = re.compile(r"\$\{[^}:]+\}")     # left as written by the parser: not defined
 _SSL_FILES = ("sslcertificatefile", "sslcertificatekeyfile", "sslcertificatechainfile",
               "sslcacertificatefile", "sslcarevocationfile", "sslproxycacertificatefile",
               "sslproxymachinecertificatefile")
@@ -45,11 +48,17 @@ def start_files(conf, server_root: str) -> Iterator[StartFile]:
         if node is not None:      # (Debian's default is only assumed for a lone vhost)
             yield StartFile(node, path, "file", f"AH01597: could not open mime types config file {path}")
     ssl = "ssl_module" in conf.modules
+    # a configuration that loads no module is a piece of one (a lone vhost): the Define or
+    # environment variable its main supplies is unknown here, so a path still naming one
+    # (`${APACHE_LOG_DIR}/error.log` without Debian's envvars) is not judged
+    piece = not (conf.modules - STATIC_NAMES)
     for server in [conf.main] + conf.vhosts:
         for node in server.scope:
             if not node.args:
                 continue
             value = node.args[0].value
+            if piece and _UNDEFINED.search(value):
+                continue
             key = node.key
             if key == "errorlog" and not value.startswith(("|", "syslog")):
                 full = _full(server_root, value)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
 from confcheck.servers.apache.conf import ApacheConf, Server
-from confcheck.servers.nginx.request import parse_address
+from confcheck.servers.nginx.request import RequestError, parse_address
 
 
 @dataclass
@@ -21,6 +21,9 @@ class Selection:
     reason: str
     node: object = None
     assumption: str | None = None
+    # a plain http request on a connection mod_ssl runs TLS on: (the server whose
+    # `SSLEngine on` says so, that node); see plain_on_tls
+    plain_on_tls: tuple | None = None
 
 
 def _is_ip(text: str) -> bool:
@@ -94,6 +97,39 @@ def _groups(conf: ApacheConf, request) -> tuple[list[Server], bool]:
 
 
 def select(conf: ApacheConf, request) -> Selection:
+    if not request.stated:       # a probe or a replayed log line: it speaks what the socket speaks
+        return _select(conf, request)
+    group, _by_name = _groups(conf, request)
+    tls = _tls(conf, group, str(request.port))
+    if request.scheme == "https" and tls is not None and tls[1] is None:
+        raise RequestError(f"port {request.port} does not speak TLS (no `SSLEngine on` for it): an https request "
+                           f"gets no HTTP answer (Apache reads the handshake as a bad request); ask for "
+                           f"http://{request.host or request.address}:{request.port}/ instead")
+    selection = _select(conf, request)
+    if request.scheme == "http" and tls is not None and tls[1] is not None:
+        selection.plain_on_tls = tls
+    return selection
+
+
+def _tls(conf: ApacheConf, group: list[Server], port: str) -> tuple | None:
+    """(server, its `SSLEngine on`, or None when it runs no TLS) for the connection: mod_ssl
+    reads the setting of the connection's base server (the address's first <VirtualHost>,
+    or the main server); None when the group's addresses disagree (a name's address unknown)."""
+    firsts: dict[str, Server] = {}
+    for vh in group:
+        for host, vport in vh.addresses:
+            if vport in ("*", port):
+                firsts.setdefault(host, vh)
+                break
+    states: dict[bool, tuple] = {}
+    for server in (list(firsts.values()) or [conf.main]):
+        node = conf.server_value(server, "sslengine")
+        on = node if node is not None and node.values and node.values[0].lower() == "on" else None
+        states.setdefault(on is not None, (server, on))
+    return next(iter(states.values())) if len(states) == 1 else None
+
+
+def _select(conf: ApacheConf, request) -> Selection:
     port = str(request.port)
     address = request.address.lower()
     group, by_name = _groups(conf, request)

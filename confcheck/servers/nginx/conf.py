@@ -288,6 +288,7 @@ class Listen:
     port: int
     default: bool
     node: Node | None
+    ssl: bool = False   # the `ssl` parameter: the socket expects a TLS handshake
 
 
 class Server(_Container):
@@ -328,17 +329,18 @@ def _listen(node: Node) -> Listen:
         return Listen("*", 80, False, node)
     spec = node.args[0].value
     default = any(a.value in ("default_server", "default") for a in node.args[1:])
+    ssl = any(a.value == "ssl" for a in node.args[1:])
     if spec.startswith("unix:"):
-        return Listen(spec, 0, default, node)
+        return Listen(spec, 0, default, node, ssl)
     if spec.startswith("["):
         addr, _, port = spec[1:].partition("]")
-        return Listen(addr, int(port[1:]) if port.startswith(":") and port[1:].isdigit() else 80, default, node)
+        return Listen(addr, int(port[1:]) if port.startswith(":") and port[1:].isdigit() else 80, default, node, ssl)
     if spec.isdigit():
-        return Listen("*", int(spec), default, node)
+        return Listen("*", int(spec), default, node, ssl)
     addr, sep, port = spec.rpartition(":")
     if sep and port.isdigit():
-        return Listen("*" if addr in ("*", "0.0.0.0") else addr, int(port), default, node)
-    return Listen(spec, 80, default, node)
+        return Listen("*" if addr in ("*", "0.0.0.0") else addr, int(port), default, node, ssl)
+    return Listen(spec, 80, default, node, ssl)
 
 
 @dataclass

@@ -286,6 +286,8 @@ def decide(model: Model, request: Request, server: Server | None = None, selecti
             # ngx_http_process_request_header, after the request line's URI was parsed
             raise Final(405, "nginx refuses the TRACE method")
         state.step("uri", f"normalised URI {state.uri}" + (f" args {state.args}" if state.args else ""))
+        if selection.plain_on_tls is not None:
+            _plain_on_tls(state, selection.plain_on_tls)
         try:
             realip.run(state, "post-read")   # once per request, with the server's settings
             _run(state)
@@ -299,6 +301,23 @@ def decide(model: Model, request: Request, server: Server | None = None, selecti
         del state.trace[MAX_STEPS // 10:]    # the head shows where it started; the rest repeats
         return _outcome(state, Final(None, unfinished_reason(exc)))
     raise AssertionError("decide() always ends with a status")
+
+
+def _plain_on_tls(state: State, node: Node) -> None:
+    """A plain-HTTP request on a TLS port: nginx finalizes it with 497 once its headers are
+    read (the Host's server chosen, no location yet), so the server's error_page 497 may
+    handle it; a 497 left as it is goes out as 400 (ngx_http_special_response_handler)."""
+    pos = node.span.position()
+    why = (f"a plain HTTP request on a TLS port ({' '.join([node.name] + [a.value for a in node.args])} "
+           f"at {pos['file']}:{pos['line']}): nginx answers 497")
+    state.step("tls", why, node)
+    try:
+        _error_page(state, Final(497, why, node))
+    except Final as final:
+        if final.status == 497:
+            raise Final(400, f"{final.reason}, sent as 400 (The plain HTTP request was sent to HTTPS port)",
+                        final.node, final.fs_path, final.rule, final.location) from None
+        raise
 
 
 def _forget_frames(exc: BaseException) -> None:

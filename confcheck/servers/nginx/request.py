@@ -43,16 +43,25 @@ class Request:
     args: str = ""
     address_from_log: bool = False   # client_ip is an error log's `client:`, the address realip produced
     bad_host: bool = False   # nginx refuses the Host header (400, the address's default server)
+    # the URL a user typed (why): its scheme is checked against the socket's TLS; a rule's probe
+    # or a replayed log line speaks whatever the socket speaks
+    stated: bool = False
 
     @classmethod
     def parse(cls, url: str, method: str = "GET", headers: dict[str, str] | None = None,
-              client_ip: str = "127.0.0.1") -> "Request":
+              client_ip: str = "127.0.0.1", *, stated: bool = False) -> "Request":
         method = _method(method)
         scheme, netloc, hostname, port, path, query = _split(url)
         if port == 0:       # ":0" is no port a client can connect to, not the default one
             raise RequestError(f"malformed URL {url!r}: bad port")
         port = port or (443 if scheme == "https" else 80)
         norm = _headers(headers)
+        userinfo, at, hostport = netloc.rpartition("@")
+        if at:
+            # as curl and browsers send it: the Host without the user, who is sent as Basic credentials
+            netloc = hostport
+            if "authorization" not in norm:
+                norm["authorization"] = _basic(userinfo)
         host = norm.setdefault("host", netloc)
         path = path or "/"
         if not path.startswith("/"):
@@ -61,7 +70,7 @@ class Request:
         name, valid = _host_name(host)
         return cls(url=url, method=method, headers=norm, client_ip=client_ip, scheme=scheme,
                    host=name, port=port, raw_path=path, args=query,
-                   address=hostname, bad_host=not valid)
+                   address=hostname, bad_host=not valid, stated=stated)
 
     @classmethod
     def aimed(cls, address: str, port: int, host: str, path: str, method: str = "GET",
@@ -130,6 +139,14 @@ def typed_headers(headers: dict[str, str]) -> dict[str, str]:
             raise RequestError(f"header {name!r}: a raw control character (U+{ord(bad):04X}) in its "
                                f"{'name' if bad in name else 'value'}; no client sends it as one header line")
     return headers
+
+
+def _basic(userinfo: str) -> str:
+    """`Authorization: Basic ...` for a URL's `user:password@` (percent-decoded; no password: empty)."""
+    import base64
+    from urllib.parse import unquote_to_bytes
+    user, _, password = userinfo.partition(":")
+    return "Basic " + base64.b64encode(unquote_to_bytes(user) + b":" + unquote_to_bytes(password)).decode("ascii")
 
 
 # An http(s) URL of the plain form urlsplit takes apart the obvious way: a lower-case scheme, a

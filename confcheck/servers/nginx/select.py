@@ -22,6 +22,9 @@ class Selection:
     reason: str
     node: Node | None
     captures: dict[str, str]
+    # a plain http request on a socket that expects TLS: the `listen ... ssl` (or the
+    # default server's `ssl on`) that makes nginx answer it 497 (ngx_http_process_request)
+    plain_on_tls: Node | None = None
 
 
 def wildcard_match(pattern: str, host: str) -> bool:
@@ -75,6 +78,30 @@ class _Group:
         # longest wildcard first, as nginx's wildcard hash prefers the most specific
         self.leading.sort(key=lambda item: -len(item[0]))
         self.trailing.sort(key=lambda item: -len(item[0]))
+        self.tls, self.tls_node = _tls(pairs)
+
+
+def _tls(pairs) -> tuple[bool | None, Node | None]:
+    """Whether the connection expects a TLS handshake, and the directive that says so.
+    Per listening address: any of its listens with `ssl` (nginx ORs the parameter over one
+    address:port), or `ssl on` in its default server (ngx_http_init_connection reads the
+    default server's setting); None when the pairs are several addresses that disagree."""
+    sockets: dict[str, list] = {}
+    for pair in pairs:
+        sockets.setdefault(pair[1].addr, []).append(pair)
+    states: dict[bool, Node | None] = {}
+    for socket in sockets.values():
+        node = next((l.node for _s, l in socket if l.ssl), None)
+        if node is None:
+            default = next((s for s, l in socket if l.default), socket[0][0])
+            switch = default.last("ssl")
+            if switch is not None and switch.args and switch.args[0].value == "on":
+                node = switch
+        states.setdefault(node is not None, node)
+    if len(states) != 1:
+        return None, None
+    ((tls, node),) = states.items()
+    return tls, node
 
 
 class ServerIndex:
@@ -147,6 +174,19 @@ def select_server(http: Http, request: Request) -> Selection:
     if http.server_index is None:
         http.server_index = ServerIndex(http)
     group = http.server_index.group(request)
+    if request.stated and request.scheme == "https" and group.tls is False:
+        raise RequestError(f"port {request.port} does not speak TLS (no `listen ... ssl` there): an https "
+                           f"request gets no HTTP answer (nginx reads the handshake as a bad request); "
+                           f"ask for http://{request.host or request.address}:{request.port}/ instead")
+    selection = _select(group, request)
+    if request.stated and request.scheme == "http" and group.tls:
+        # the answering server's own `listen ... ssl` names it best; else the socket's
+        own = next((l.node for l in selection.server.listens if l.ssl and l.port == request.port), None)
+        selection.plain_on_tls = own or group.tls_node
+    return selection
+
+
+def _select(group: _Group, request: Request) -> Selection:
     host = request.host
     if request.bad_host:
         return _default(group, request, f"nginx refuses the Host {request.header('host')!r}")
