@@ -369,6 +369,12 @@ class _Values:
             problem = values.repeated_problem(node, seen)
             if problem is not None:
                 message, where = problem
+            else:
+                # what a repeat records in its block depends on the values only (unless it
+                # is a default server): it needs no call either, only the look for a repeat
+                mark = values.repeat_key(node)
+                if mark is not False:
+                    self.fine[(fam, node.name, vals)] = mark
         elif where is None and node.name != "access_log":
             self.fine[(fam, node.name, vals)] = key
         if where is not None:

@@ -155,3 +155,31 @@ def test_nginx_judges_each_copy_in_its_block(tmp_path, drop, message, where):
     for text in drop:   # nginx stops at its first complaint: leave out what comes before
         files["nginx.conf"] = files["nginx.conf"].replace(text, "", 1)
     assert _nginx_error(_write(tmp_path, files)) == (message, *where)
+
+
+# A listen or a location found fine once is then only looked for in its block's record.
+LOOK_ALIKES = {"nginx.conf": (
+    "events {}\nhttp {\n"
+    "    server {\n        listen 8082;\n        location /a/ { }\n    }\n"
+    "    server {\n        listen 8082;\n        location /a/ { }\n    }\n"
+    "    server {\n        listen 8082;\n        location /a/ { }\n        location /a/ { }\n"
+    "        listen 8082;\n    }\n}\n")}
+
+
+def test_a_look_alike_listen_or_location_is_still_a_repeat_in_its_block(tmp_path):
+    assert _diags(_write(tmp_path, LOOK_ALIKES)) == [
+        ("nginx.conf", 14, 18, 'duplicate location "/a/"'),
+        ("nginx.conf", 15, 16, "a duplicate listen 0.0.0.0:8082"),
+    ]
+
+
+@pytest.mark.skipif(not os.path.exists(NGINX), reason="nginx not installed")
+@pytest.mark.parametrize("last_listen, message, line", [
+    (True, "a duplicate listen 0.0.0.0:8082", 15),
+    (False, 'duplicate location "/a/"', 14),   # (nginx stops at the first complaint)
+])
+def test_nginx_refuses_a_look_alike_repeat(tmp_path, last_listen, message, line):
+    text = LOOK_ALIKES["nginx.conf"]
+    if not last_listen:
+        text = text.replace("        listen 8082;\n    }\n}\n", "    }\n}\n")
+    assert _nginx_error(_write(tmp_path, {"nginx.conf": text})) == (message, "nginx.conf", line)
