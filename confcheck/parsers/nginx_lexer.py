@@ -55,6 +55,7 @@ pass per token, which halves the reader's time; `tokenize()` expands the items.
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from confcheck.parsers.syntax import Arg, lazy_arg
 
@@ -89,10 +90,14 @@ _PATTERN = (
     r"|((?:[^ \t\r\n;{\\$]++|\\[\s\S]?|\$\{*+)++)"
     r"|\Z)"
 )
-_TOKEN = re.compile(_PATTERN.encode("ascii"))
-# The same over text: an ASCII file is scanned decoded (offsets are the same),
-# which saves decoding each word.
+# An ASCII file is scanned decoded (offsets are the same), which saves decoding
+# each word; the same pattern over bytes, for other files, is compiled when one comes.
 _TOKEN_TEXT = re.compile(_PATTERN)
+
+
+@cache
+def _token_bytes() -> re.Pattern:
+    return re.compile(_PATTERN.encode("ascii"))
 (_FIRST, _RUN, _RUN_END, _COMMENT, _SEMI, _LBRACE, _RBRACE, _DQ, _DQ_END, _SQ, _SQ_END,
  _WORD) = range(1, 13)
 
@@ -231,7 +236,7 @@ def lex(data: bytes, source: object = None) -> list[tuple]:
     """The items the parser reads (see the module docstring). Never raises."""
     if data.isascii():
         return _lex(data, data.decode("ascii"), _TOKEN_TEXT, source)
-    return _lex(data, data, _TOKEN, source)
+    return _lex(data, data, _token_bytes(), source)
 
 
 def _lex(data: bytes, text: bytes | str, pattern: re.Pattern, source: object) -> list[tuple]:
@@ -293,7 +298,13 @@ def _lex(data: bytes, text: bytes | str, pattern: re.Pattern, source: object) ->
                         at = end + 1
                 if kind == _RUN:
                     continue
-                kind = _SEMI if m[_RUN_END] == semi else _LBRACE
+                if m[_RUN_END] == semi:  # the usual statement's end, as below
+                    end = m.end()
+                    append((STMT, end - 1, end, SEMI, name, name_start, name_end, args, extras,
+                            None, name_quote, name_raw))
+                    name = None
+                    continue
+                kind = _LBRACE
             elif kind == _COMMENT:
                 start, end = m.span(_COMMENT)
                 if end > start and data[end - 1] == 0x0D:  # keep CR out of CRLF comments
