@@ -15,6 +15,8 @@ import stat as _stat
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import accumulate, repeat
+from operator import add
 
 
 # Each line's indentation (spaces and tabs), any other leading whitespace, and
@@ -142,12 +144,11 @@ class SourceFile:
 
     @cached_property
     def line_starts(self) -> list[int]:
-        starts = [0]
-        find = self.data.find
-        pos = find(b"\n")
-        while pos != -1:
-            starts.append(pos + 1)
-            pos = find(b"\n", pos + 1)
+        # each line's length + its newline, summed up, without a Python step per line
+        # (findings on 2,000 servers ask it of every file of a generated tree)
+        ends = accumulate(map(add, map(len, self.data.split(b"\n")), repeat(1)), initial=0)
+        starts = list(ends)
+        starts.pop()   # (the sum past the last line, which has no newline)
         return starts
 
     def line_col(self, offset: int) -> tuple[int, int]:

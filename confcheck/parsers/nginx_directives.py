@@ -20,7 +20,7 @@ from confcheck.source import Diagnostics, Span
 from confcheck.parsers import nginx_values as values
 from confcheck.parsers.nginx_ssl import certificate_problems
 from confcheck.parsers.nginx_variables import LOOKED_AT, Variables
-from confcheck.parsers.syntax import Node, effective_children
+from confcheck.parsers.syntax import LazyNode, Node, effective_children
 
 # Blocks whose body is a table of entries, not directives.
 DATA_BLOCKS = frozenset({"map", "types", "geo", "split_clients", "match", "charset_map"})
@@ -164,15 +164,16 @@ def validate_nginx(nodes: list[Node], diags: Diagnostics, *, context: tuple[str,
     steps = _Steps(_Table(), unloaded)
     variables = Variables() if main else None
     checked = _Values(variables.formats if variables is not None else None)
-    # explicit stack of (iterator, context, directives seen in that block):
-    # source order, no recursion limit on deep input; an included file's
-    # nodes share their block's entry
-    stack = [(iter(nodes), context, {})]
+    # explicit stack of (iterator, context, directives seen in that block, what
+    # _quiet_body() needs to remember the block when it ends): source order, no
+    # recursion limit on deep input; an included file's nodes share their block's entry
+    stack = [(iter(nodes), context, {}, None)]
+    quiet: set = set()      # _quiet_body()'s keys of the block bodies found fine
     by_ctx: dict = {}  # context -> (its steps, family, Variables.visit or None)
     fine = checked.fine
     visited = variables.effects if variables is not None else None
     while stack:
-        it, ctx, seen = stack[-1]
+        it, ctx, seen, body = stack[-1]
         here = by_ctx.get(ctx)
         if here is None:
             fam = values.family(ctx)
@@ -219,7 +220,13 @@ def validate_nginx(nodes: list[Node], diags: Diagnostics, *, context: tuple[str,
             elif variables is not None and name == "load_module":
                 variables.unknowable = True  # a module may define any variable
             if node.included:
-                stack.extend((iter(inc.nodes), ctx, seen) for inc in reversed(node.included))
+                for inc in reversed(node.included):
+                    key = _quiet_key(inc.source.data, ctx, checked.formats)
+                    if key in quiet:
+                        continue
+                    # an included file's nodes count in the including block: watch it
+                    stack.append((iter(inc.nodes), ctx, seen,
+                                  key and (key, len(diags.items), seen, len(seen))))
                 break
             if node.children is None:
                 continue
@@ -227,13 +234,51 @@ def validate_nginx(nodes: list[Node], diags: Diagnostics, *, context: tuple[str,
                 if verdict is True:
                     _check_data(node, ctx, diags, variables)
                 continue
-            stack.append((iter(node.children), _enter(ctx, name), {"^up": seen}))
+            inner = _enter(ctx, name)
+            key = _quiet_body(node, inner, checked.formats)
+            if key in quiet:
+                continue
+            stack.append((iter(node.children), inner, {"^up": seen},
+                          key and (key, len(diags.items), seen, len(seen))))
             break
         else:
             stack.pop()
+            if body is not None:
+                key, n_diags, watched, n_watched = body
+                if len(diags.items) == n_diags and len(watched) == n_watched:
+                    quiet.add(key)
     if variables is not None:
         for message, arg in variables.unknown():
             diags.add(message, arg.span, code=CODE)
+
+
+def _quiet_body(node: Node, ctx: tuple, formats: set[str] | None) -> tuple | None:
+    """_quiet_key of the body of block `node` (`ctx`: its own context), None unless it
+    is a closed block of the nginx reader: the nodes of a closed block are exactly
+    what its body's bytes say (the lexer and the parser start it at a statement
+    boundary; a block only the parser's recovery ended is not closed)."""
+    if type(node) is not LazyNode or not node._closed:
+        return None
+    return _quiet_key(node._src.data[node._header_end:node._end], ctx, formats)
+
+
+def _quiet_key(text: bytes, ctx: tuple, formats: set[str] | None) -> tuple | None:
+    """The key under which validate_nginx remembers directives read from `text` (a
+    block's body or an included file) in `ctx` as fine, None when it cannot.
+
+    Generated configs repeat the same location bodies and include the same
+    snippets in every server. The same bytes in the same context are the same
+    directives with the same values, and checking them again changes nothing
+    when the first check reported nothing and recorded nothing in the enclosing
+    block (a duplicate key, a `listen`, a location): every verdict then depends
+    on the context and the values only (a second use in a block is seen through
+    that record), and Variables has their definitions and uses already. Not for
+    text with an `include` (what that loads is the disk's business, not the
+    text's); the log formats known so far are part of the key, as access_log's
+    verdict depends on them."""
+    if b"include" in text:
+        return None
+    return ctx, text, None if formats is None else len(formats)
 
 
 # What a directive is, by context, name, argument count and block-ness (_Steps.make)
@@ -324,6 +369,12 @@ class _Values:
             problem = values.repeated_problem(node, seen)
             if problem is not None:
                 message, where = problem
+            else:
+                # what a repeat records in its block depends on the values only (unless it
+                # is a default server): it needs no call either, only the look for a repeat
+                mark = values.repeat_key(node)
+                if mark is not False:
+                    self.fine[(fam, node.name, vals)] = mark
         elif where is None and node.name != "access_log":
             self.fine[(fam, node.name, vals)] = key
         if where is not None:

@@ -55,6 +55,7 @@ pass per token, which halves the reader's time; `tokenize()` expands the items.
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from confcheck.parsers.syntax import Arg, lazy_arg
 
@@ -62,15 +63,17 @@ WORD, SEMI, LBRACE, RBRACE, COMMENT, LUA, ERROR, STMT = range(8)
 
 
 # One match per token, leading whitespace included, or per run of plain words
-# (with the ";" or "{" after them, if that comes next).  Groups: 1/2 plain
-# words and their ";" or "{", 3 comment, 4/5/6 ";" "{" "}", 7/8 double-quoted
-# body/closing quote, 9/10 single-quoted, 11 unquoted word.  No group
-# matched: only whitespace was left before EOF.
+# one space apart (with the ";" or "{" after them, if that comes next).  Groups:
+# 1 the run's first word, 2 the others (each after its space), 3 the ";" or
+# "{"; 4 comment, 5/6/7 ";" "{" "}", 8/9 double-quoted body/closing quote,
+# 10/11 single-quoted, 12 unquoted word.  No group matched: only whitespace
+# was left before EOF.
 #
 # A plain word has no quote, backslash, "#", "}", "${" or control character
 # (but space, tab, CR, LF) anywhere and ends where a word ends (whitespace, ";",
-# "{", end of file), so a run splits on whitespace exactly as nginx splits it
-# (where its words are is known from their lengths). Anything else falls back to one
+# "{", end of file), so a run's words are exactly nginx's, and where they are
+# follows from their lengths. Any other whitespace between two words ends the
+# run (the next match goes on with the statement). Anything else falls back to one
 # match per token, which follows ngx_conf_read_token for every byte; most
 # statements are one run.
 _PLAIN_BYTE = r"[^ \t\r\n;{}\"'\\#$\x00-\x08\x0b\x0c\x0e-\x1f]"
@@ -79,7 +82,7 @@ _PLAIN_BYTE = r"[^ \t\r\n;{}\"'\\#$\x00-\x08\x0b\x0c\x0e-\x1f]"
 _PLAIN = rf"(?:{_PLAIN_BYTE}|\$(?!\{{)){_PLAIN_BYTE}*+(?:\$(?!\{{){_PLAIN_BYTE}*+)*+"
 _PATTERN = (
     r"[ \t\r\n]*+(?:"
-    rf"({_PLAIN}(?:[ \t\r\n]++{_PLAIN})*+)(?=[ \t\r\n;{{]|\Z)(?:[ \t\r\n]*+([;{{]))?"
+    rf"({_PLAIN})((?: {_PLAIN})*+)(?=[ \t\r\n;{{]|\Z)(?:[ \t\r\n]*+([;{{]))?"
     r"|(#[^\n]*+)"
     r"|(;)|(\{)|(\})"
     r'|"((?:[^"\\]++|\\[\s\S]?)*+)(")?'
@@ -87,11 +90,16 @@ _PATTERN = (
     r"|((?:[^ \t\r\n;{\\$]++|\\[\s\S]?|\$\{*+)++)"
     r"|\Z)"
 )
-_TOKEN = re.compile(_PATTERN.encode("ascii"))
-# The same over text: an ASCII file is scanned decoded (offsets are the same),
-# which saves decoding each word.
+# An ASCII file is scanned decoded (offsets are the same), which saves decoding
+# each word; the same pattern over bytes, for other files, is compiled when one comes.
 _TOKEN_TEXT = re.compile(_PATTERN)
-_RUN, _RUN_END, _COMMENT, _SEMI, _LBRACE, _RBRACE, _DQ, _DQ_END, _SQ, _SQ_END, _WORD = range(1, 12)
+
+
+@cache
+def _token_bytes() -> re.Pattern:
+    return re.compile(_PATTERN.encode("ascii"))
+(_FIRST, _RUN, _RUN_END, _COMMENT, _SEMI, _LBRACE, _RBRACE, _DQ, _DQ_END, _SQ, _SQ_END,
+ _WORD) = range(1, 13)
 
 # What may follow a closing quote (nginx's need_space state); ')' starts a new
 # word, which is how `if ($a = "b")` works.
@@ -228,7 +236,7 @@ def lex(data: bytes, source: object = None) -> list[tuple]:
     """The items the parser reads (see the module docstring). Never raises."""
     if data.isascii():
         return _lex(data, data.decode("ascii"), _TOKEN_TEXT, source)
-    return _lex(data, data, _TOKEN, source)
+    return _lex(data, data, _token_bytes(), source)
 
 
 def _lex(data: bytes, text: bytes | str, pattern: re.Pattern, source: object) -> list[tuple]:
@@ -236,7 +244,6 @@ def _lex(data: bytes, text: bytes | str, pattern: re.Pattern, source: object) ->
     is_text = text is not data
     backslash = "\\" if is_text else b"\\"
     semi = ";" if is_text else b";"
-    find = text.find
     new = object.__new__
     n = len(data)
     pos = 0     # a UTF-8 BOM starts the first word, as nginx 1.22 reads it: 'unknown directive "\ufeffevents"'
@@ -255,24 +262,25 @@ def _lex(data: bytes, text: bytes | str, pattern: re.Pattern, source: object) ->
             kind = m.lastindex
             if kind is None:  # trailing whitespace
                 break
-            if kind <= _RUN_END:  # plain words, then maybe ";" or "{"
-                at = m.start(_RUN)
-                run = m[_RUN]
-                words = run.split()
-                # the usual case, one space between words: their offsets follow
-                # from their lengths (str.find's argument parsing costs more)
-                spaced = not is_text or len(words) > 1 and " ".join(words) != run
+            if kind <= _RUN_END:  # plain words one space apart, then maybe ";" or "{"
+                word = m[_FIRST]
+                at = m.start(_FIRST)
+                end = at + len(word)
+                if not is_text:
+                    word = word.decode("utf-8", "surrogateescape")
                 if name is None:
-                    word = words.pop(0)
-                    name = name_raw = word if is_text else word.decode("utf-8", "surrogateescape")
+                    name = name_raw = word
                     name_start = at
-                    name_end = at + len(word)
-                    at = name_end + 1  # (a word starts at least one byte later)
+                    name_end = end
                     name_quote = None
                     args = []
                     extras = None
-                if not spaced:
-                    for word in words:
+                else:  # the statement goes on after another kind of whitespace, a comment ...
+                    args.append(lazy_arg(word, word, None, source, at, end))
+                at = end + 1
+                # where the other words are follows from their lengths
+                if is_text:
+                    for word in m[_RUN].split():
                         end = at + len(word)
                         arg = new(Arg)  # lazy_arg(), inline: the hottest lines of the reader
                         arg.raw = arg.value = word
@@ -282,26 +290,21 @@ def _lex(data: bytes, text: bytes | str, pattern: re.Pattern, source: object) ->
                         arg._end = end
                         args.append(arg)
                         at = end + 1
-                elif is_text:
-                    for word in words:
-                        start = find(word, at)
-                        at = start + len(word)
-                        arg = new(Arg)
-                        arg.raw = arg.value = word
-                        arg.quote = None
-                        arg._src = source
-                        arg._start = start
-                        arg._end = at
-                        args.append(arg)
                 else:
-                    for word in words:
-                        start = find(word, at)
-                        at = start + len(word)
+                    for word in m[_RUN].split():
+                        end = at + len(word)
                         word = word.decode("utf-8", "surrogateescape")
-                        args.append(lazy_arg(word, word, None, source, start, at))
+                        args.append(lazy_arg(word, word, None, source, at, end))
+                        at = end + 1
                 if kind == _RUN:
                     continue
-                kind = _SEMI if m[_RUN_END] == semi else _LBRACE
+                if m[_RUN_END] == semi:  # the usual statement's end, as below
+                    end = m.end()
+                    append((STMT, end - 1, end, SEMI, name, name_start, name_end, args, extras,
+                            None, name_quote, name_raw))
+                    name = None
+                    continue
+                kind = _LBRACE
             elif kind == _COMMENT:
                 start, end = m.span(_COMMENT)
                 if end > start and data[end - 1] == 0x0D:  # keep CR out of CRLF comments

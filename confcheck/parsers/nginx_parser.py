@@ -165,6 +165,8 @@ class _Parser:
         parent: Node | None = None
         comments = self.comments
         make_node = self.make_node
+        new = _new
+        via = self.via
 
         for tok in self.tokens:
             kind = tok[0]
@@ -174,7 +176,23 @@ class _Parser:
                     for _, extra in extras:
                         self.comment_or_error(extra)
                 if kind == SEMI:
-                    children.append(make_node(name, start, name_end, args, term_end, parent))
+                    if name == "if" or name == "include":
+                        children.append(make_node(name, start, name_end, args, term_end, parent))
+                        continue
+                    # make_node(), inline for the usual statement: the hottest lines of the parser
+                    node = new(LazyNode)
+                    node.name = node.key = name
+                    node.args = args
+                    node.dialect = "nginx"
+                    node.parent = parent
+                    node.via = via
+                    node.included = []
+                    node._src = source
+                    node._start = start
+                    node._name_end = name_end
+                    node._end = term_end
+                    node.children = node.header_span = node.close_span = None
+                    children.append(node)
                     continue
                 if kind == LBRACE:
                     if stack and (name in _TOP_ONLY or name == "server"):

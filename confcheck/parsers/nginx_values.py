@@ -337,6 +337,21 @@ def repeated_problem(node: Node, seen: dict):
     return None
 
 
+def repeat_key(node: Node):
+    """What repeated_problem records `node` under in its block (None: nothing), or False
+    when it records something in the enclosing block too (a default server)."""
+    if node.name == "location":
+        return _location_key(node.args)
+    if node.name != "listen" or not node.args:
+        return None
+    addr = listen_address(node.args[0].value)
+    if addr is None:
+        return None
+    if any(a.value in ("default_server", "default") for a in node.args[1:]):
+        return False
+    return ("listen", addr)
+
+
 def _location_key(args) -> tuple[str, str, str] | None:
     """("location", exact|prefix, name) of a location nginx compares for duplicates."""
     if len(args) == 2 and args[0].value in ("=", "^~"):

@@ -115,3 +115,71 @@ def test_a_repeated_directive_is_still_a_second_use_where_it_is_one(tmp_path):
 def test_nginx_refuses_the_first_second_use(tmp_path):
     assert _nginx_error(_write(tmp_path, REPEATS)) == (
         '"alias" directive is duplicate, "root" directive was specified earlier', "nginx.conf", 19)
+
+
+# Block bodies and included files of the same bytes are checked once when the first check
+# found them fine and left nothing in the enclosing block: a copy that does leave something
+# (a default server, a root) must still be judged against what its block holds.
+SAME_TEXT = {
+    "nginx.conf": ("events {}\nhttp {\n"
+                   "    server {\n        listen 8080 default_server;\n        include common.conf;\n    }\n"
+                   "    server {\n        listen 8080 default_server;\n        include common.conf;\n    }\n"
+                   "    server {\n        listen 8081;\n        root /tmp/b;\n        include common.conf;\n"
+                   "        location / {\n            include root.conf;\n            include root.conf;\n        }\n"
+                   "    }\n}\n"),
+    "common.conf": "location / {\n    expires 30d;\n}\n",
+    "root.conf": "root /tmp/a;\n",
+}
+
+
+def test_a_copy_of_the_same_text_is_judged_in_its_block(tmp_path):
+    assert _diags(_write(tmp_path, SAME_TEXT)) == [
+        ("nginx.conf", 8, 16, "a duplicate default server for 0.0.0.0:8080"),
+        ("nginx.conf", 15, 18, 'duplicate location "/"'),
+        ("root.conf", 1, 1, '"root" directive is duplicate'),
+    ]
+
+
+_SECOND_SERVER = "    server {\n        listen 8080 default_server;\n        include common.conf;\n    }\n"
+_TWICE = "            include root.conf;\n"
+
+
+@pytest.mark.skipif(not os.path.exists(NGINX), reason="nginx not installed")
+@pytest.mark.parametrize("drop, message, where", [
+    ((), "a duplicate default server for 0.0.0.0:8080", ("nginx.conf", 8)),
+    ((_SECOND_SERVER,), '"root" directive is duplicate', ("root.conf", 1)),
+    ((_SECOND_SERVER, _TWICE), 'duplicate location "/"', ("nginx.conf", 11)),
+])
+def test_nginx_judges_each_copy_in_its_block(tmp_path, drop, message, where):
+    files = dict(SAME_TEXT)
+    for text in drop:   # nginx stops at its first complaint: leave out what comes before
+        files["nginx.conf"] = files["nginx.conf"].replace(text, "", 1)
+    assert _nginx_error(_write(tmp_path, files)) == (message, *where)
+
+
+# A listen or a location found fine once is then only looked for in its block's record.
+LOOK_ALIKES = {"nginx.conf": (
+    "events {}\nhttp {\n"
+    "    server {\n        listen 8082;\n        location /a/ { }\n    }\n"
+    "    server {\n        listen 8082;\n        location /a/ { }\n    }\n"
+    "    server {\n        listen 8082;\n        location /a/ { }\n        location /a/ { }\n"
+    "        listen 8082;\n    }\n}\n")}
+
+
+def test_a_look_alike_listen_or_location_is_still_a_repeat_in_its_block(tmp_path):
+    assert _diags(_write(tmp_path, LOOK_ALIKES)) == [
+        ("nginx.conf", 14, 18, 'duplicate location "/a/"'),
+        ("nginx.conf", 15, 16, "a duplicate listen 0.0.0.0:8082"),
+    ]
+
+
+@pytest.mark.skipif(not os.path.exists(NGINX), reason="nginx not installed")
+@pytest.mark.parametrize("last_listen, message, line", [
+    (True, "a duplicate listen 0.0.0.0:8082", 15),
+    (False, 'duplicate location "/a/"', 14),   # (nginx stops at the first complaint)
+])
+def test_nginx_refuses_a_look_alike_repeat(tmp_path, last_listen, message, line):
+    text = LOOK_ALIKES["nginx.conf"]
+    if not last_listen:
+        text = text.replace("        listen 8082;\n    }\n}\n", "    }\n}\n")
+    assert _nginx_error(_write(tmp_path, {"nginx.conf": text})) == (message, "nginx.conf", line)
