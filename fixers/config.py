@@ -31,9 +31,16 @@ class ConfigFix(Fix):
     base: str = "/"
     _diff: str | None = field(default=None, init=False, repr=False, compare=False)
     _plans: list | None = field(default=None, init=False, repr=False, compare=False)   # checked_fix's
+    # (maker, key): maker.diff(key) is this fix's diff, or None when the maker cannot tell
+    # (a look-alike server's fix filled from its representative's, analyzers/nginx/_shapes.py)
+    _made_by: tuple | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def diff(self) -> str:
+        if self._diff is None and self._made_by is not None:
+            maker, key = self._made_by
+            self._made_by = None
+            self._diff = maker.diff(key)
         if self._diff is None:
             if len(self.edits) == 1:
                 # one edit is one file's plan: no grouping, sorting or overlap to check

@@ -133,9 +133,18 @@ def edit_diff(source, start: int, end: int, replacement: bytes, rel: str, contex
     change and its context: _one_change on it gives the hunk plan_diff's window gives
     (whichever window holds them: a changed line equal to a line of either window's
     context makes both go the general way, as does anything else it cannot tell)."""
-    old = source.data
-    if replacement == old[start:end]:
+    if replacement == source.data[start:end]:
         return ""
+    top, _stop, a, b, groups = _edit_window(source, start, end, replacement, context)
+    if groups is AMBIGUOUS or groups is None:
+        return plan_diff(FilePlan(source, [Edit(source, start, end, replacement)]), rel, context)
+    return _render(a, b, rel, context, top, groups)
+
+
+def _edit_window(source, start: int, end: int, replacement: bytes, context: int) -> tuple:
+    """(top, stop, a, b, groups): edit_diff's window, lines top to stop (excluded) of old, as
+    old's lines and new's, and _one_change of them."""
+    old = source.data
     starts = source.line_starts
     first = bisect_right(starts, start) - 1
     last = bisect_right(starts, end) - 1       # the line new's bytes from `end` on start in
@@ -149,10 +158,105 @@ def edit_diff(source, start: int, end: int, replacement: bytes, rel: str, contex
         b = a[:first - top] + _lines(replacement.decode("utf-8", "surrogateescape")) + a[last - top:]
     else:
         b = _lines((old[win_start:start] + replacement + old[end:win_end]).decode("utf-8", "surrogateescape"))
-    groups = _one_change(a, b, context)
-    if groups is AMBIGUOUS or groups is None:
-        return plan_diff(FilePlan(source, [Edit(source, start, end, replacement)]), rel, context)
-    return _render(a, b, rel, context, top, groups)
+    return top, stop, a, b, _one_change(a, b, context)
+
+
+class EditTemplate:
+    """edit_diff of one edit inside a stretch of a file that look-alikes repeat (a server
+    block generated from one template): the same edit at the same place of a stretch whose
+    bytes differ only inside `holes`, the same lengths, has the same diff but for those
+    bytes, its lines and its file (see edit_template). Filling it costs a join, where
+    edit_diff splits, compares and joins the window's lines again."""
+
+    __slots__ = ("hunk", "top", "pieces", "slots")
+
+    def __init__(self, top: int, group: list, pieces: list[str], slots: list[int]) -> None:
+        # the hunk header's numbers move with the stretch's line, its counts stay: a %-format
+        # of the two first lines (_range writes an empty range's line without the + 1)
+        ranges = []
+        for first, stop in ((group[0][1], group[-1][2]), (group[0][3], group[-1][4])):
+            length = stop - first
+            ranges.append((first + (length != 0), "%d" if length == 1 else f"%d,{length}"))
+        self.hunk = f"@@ -{ranges[0][1]} +{ranges[1][1]} @@\n"
+        self.top = (top + ranges[0][0], top + ranges[1][0])
+        self.pieces, self.slots = pieces, slots
+
+    def fill(self, header: str, first_line: int, tokens: Sequence[str]) -> str:
+        """The diff of the look-alike whose stretch starts on line first_line + 1 (`header`:
+        file_header of its path) and has tokens[slot] in each hole of that slot."""
+        parts = [header, self.hunk % (first_line + self.top[0], first_line + self.top[1])]
+        pieces = self.pieces
+        for index, slot in enumerate(self.slots):
+            parts.append(pieces[index])
+            parts.append(tokens[slot])
+        parts.append(pieces[-1])
+        return "".join(parts)
+
+
+def edit_template(source, start: int, end: int, replacement: bytes, lo: int, hi: int,
+                  holes: Sequence[tuple[int, int, int]], tokens: Sequence[str],
+                  context: int = 3) -> EditTemplate | None:
+    """edit_diff of the edit as a template for look-alikes of the stretch source.data[lo:hi]
+    (`lo` a line's start): `holes`, sorted (start, end, slot) byte spans of the stretch, are
+    where a look-alike's bytes may differ (`tokens[slot]` is this stretch's). None when the
+    diff could tell them apart otherwise: its window (the edit's lines and `context` more
+    each side) leaves the stretch or meets the file's first line, a hole crosses the edit's
+    bounds, or edit_diff would go another way than _one_change's hunk. The caller vouches
+    that a look-alike's lines compare among themselves and with the replacement's as this
+    stretch's do (what _one_change decides on)."""
+    old = source.data
+    if replacement == old[start:end] or b"\0" in replacement:
+        return None
+    top, stop, a, b, groups = _edit_window(source, start, end, replacement, context)
+    starts = source.line_starts
+    if groups is AMBIGUOUS or groups is None or top == 0 or stop >= len(starts):
+        return None
+    win_start, win_end = starts[top], starts[stop]
+    if win_start < lo or win_end > hi or b"\0" in old[win_start:win_end]:
+        return None
+    holes = [hole for hole in holes if win_start <= hole[0] and hole[1] <= win_end]
+    if any(s < start < e or s < end < e for s, e, _slot in holes):
+        return None
+    # the same lines with each hole's bytes replaced by NUL, its slot, NUL: rendered with
+    # the hunk of the real lines, then cut at the NULs
+    first = bisect_right(starts, start) - 1
+    last = bisect_right(starts, end) - 1
+    a_masked = _lines(_masked(old, win_start, win_end, holes).decode("utf-8", "surrogateescape"))
+    if start == starts[first] and end == starts[last] and (not replacement or replacement[-1] == 10):
+        b_masked = (a_masked[:first - top] + _lines(replacement.decode("utf-8", "surrogateescape"))
+                    + a_masked[last - top:])
+    else:
+        middle = (_masked(old, starts[first], start, holes) + replacement
+                  + _masked(old, end, starts[last + 1], holes))
+        b_masked = (a_masked[:first - top] + _lines(middle.decode("utf-8", "surrogateescape"))
+                    + a_masked[last + 1 - top:])
+    if len(a_masked) != len(a) or len(b_masked) != len(b):
+        return None
+    group = groups[0]
+    body: list[str] = []
+    _hunk_body(a_masked, b_masked, group, body)
+    cut = "".join(body).split("\0")
+    line = bisect_right(starts, lo) - 1
+    template = EditTemplate(top - line, group, cut[0::2], [int(slot) for slot in cut[1::2]])
+    # filled with this stretch's own tokens it must be edit_diff's hunk
+    real: list[str] = []
+    _hunk_body(a, b, group, real)
+    if template.fill("", line, tokens) != _hunk_header(group, top) + "".join(real):
+        return None
+    return template
+
+
+def _masked(data: bytes, start: int, end: int, holes: Sequence[tuple[int, int, int]]) -> bytes:
+    """data[start:end] with each hole inside it written as NUL, its slot, NUL."""
+    out = []
+    at = start
+    for s, e, slot in holes:
+        if start <= s and e <= end:
+            out.append(data[at:s])
+            out.append(b"\0%d\0" % slot)
+            at = e
+    out.append(data[at:end])
+    return b"".join(out)
 
 
 def _window_diff(old: bytes, new_slice: Callable[[slice], bytes], rel: str, context: int, start: int, a_end: int,
@@ -184,20 +288,33 @@ def _render(a: list[str], b: list[str], rel: str, context: int, offset: int, gro
     out: list[str] = []
     for group in groups:
         if not out:
-            out.append(f"--- {_header('a/', rel)}\n+++ {_header('b/', rel)}\n")
-        out.append(f"@@ -{_range(group[0][1] + offset, group[-1][2] + offset)} "
-                   f"+{_range(group[0][3] + offset, group[-1][4] + offset)} @@\n")
-        # every line ends with a newline: the prefix joins them
-        for tag, i1, i2, j1, j2 in group:
-            if tag == "equal":
-                if i2 > i1:
-                    out.append(" " + " ".join(a[i1:i2]))
-                continue
-            if i2 > i1:
-                out.append("-" + "-".join(a[i1:i2]))
-            if j2 > j1:
-                out.append("+" + "+".join(b[j1:j2]))
+            out.append(file_header(rel))
+        out.append(_hunk_header(group, offset))
+        _hunk_body(a, b, group, out)
     return "".join(out)
+
+
+def file_header(rel: str) -> str:
+    """The `---`/`+++` lines of a file's diff."""
+    return f"--- {_header('a/', rel)}\n+++ {_header('b/', rel)}\n"
+
+
+def _hunk_header(group: list, offset: int) -> str:
+    return (f"@@ -{_range(group[0][1] + offset, group[-1][2] + offset)} "
+            f"+{_range(group[0][3] + offset, group[-1][4] + offset)} @@\n")
+
+
+def _hunk_body(a: list[str], b: list[str], group: list, out: list[str]) -> None:
+    # every line ends with a newline: the prefix joins them
+    for tag, i1, i2, j1, j2 in group:
+        if tag == "equal":
+            if i2 > i1:
+                out.append(" " + " ".join(a[i1:i2]))
+            continue
+        if i2 > i1:
+            out.append("-" + "-".join(a[i1:i2]))
+        if j2 > j1:
+            out.append("+" + "+".join(b[j1:j2]))
 
 
 def _range(start: int, stop: int) -> str:

@@ -18,7 +18,7 @@ from confcheck.servers.nginx.conf import Http, Location, Scope, Server, iter_loc
 from confcheck.servers.nginx.decide import Model, Outcome, decide
 from confcheck.servers.nginx.locations import find_location
 from confcheck.servers.nginx.request import Request, RequestError
-from confcheck.servers.nginx.select import select_server
+from confcheck.servers.nginx.select import select_aimed
 
 # A client no allow list of a public site names (TEST-NET-3, RFC 5737).
 PUBLIC_IP = "203.0.113.7"
@@ -85,8 +85,8 @@ def _find_aim(http: Http, server: Server) -> tuple[str, int, str] | None:
             address = f"[{address}]"
         for host in _host_candidates(server):
             try:
-                request = Request.aimed(address, listen.port, host, "/", client_ip=PUBLIC_IP)
-                if select_server(http, request).server is server:
+                # the server a probe aimed this way reaches (Request.aimed(address, port, host, "/")'s)
+                if select_aimed(http, address, listen.port, host).server is server:
                     return address, listen.port, host
             except RequestError:
                 break

@@ -27,7 +27,9 @@ from __future__ import annotations
 
 import os
 import re
+from bisect import bisect_right
 from functools import lru_cache
+from operator import itemgetter
 from typing import Callable, Iterable, Iterator
 
 from confcheck.servers.nginx.conf import Http, Server
@@ -112,7 +114,7 @@ class _Layout:
     puts there appears anywhere else in this server's text, its included files, or
     outside the server blocks (then it is a free token of the other server too)."""
 
-    __slots__ = ("text", "spans", "slots", "order", "blocked", "shareable", "apart")
+    __slots__ = ("text", "spans", "slots", "order", "blocked", "shareable", "apart", "pick", "firsts")
 
     def __init__(self, server: Server, text: bytes, outside: frozenset[str], tokens: _Tokens) -> None:
         self.text = text
@@ -132,6 +134,8 @@ class _Layout:
             else:
                 elsewhere.add(token)
         self.spans, self.slots, self.order = spans, slots, tuple(order)
+        self.pick = _picker(spans)                          # text -> its bytes in the free spans
+        self.firsts = [slots.index(slot) for slot in range(len(order))]   # each slot's first span
         self.blocked = frozenset(named | used | outside | elsewhere)
         # tokens only its included files use (a look-alike by text that names one of them
         # where this server has a free token is none)
@@ -139,23 +143,13 @@ class _Layout:
 
     def renaming(self, text: bytes) -> tuple[str, ...] | None:
         """The tokens `text` has in place of this layout's free tokens, in their order;
-        None when `text` is no look-alike of it."""
-        mine = self.text
-        previous = 0
-        taken: list = [None] * len(self.order)
-        for (start, end), slot in zip(self.spans, self.slots):
-            if text[previous:start] != mine[previous:start]:
-                return None
-            token = text[start:end]
-            had = taken[slot]
-            if had is None:
-                taken[slot] = token
-            elif had != token:
-                return None
-            previous = end
-        if text[previous:] != mine[previous:]:
+        None when `text` is no look-alike of it. `text` has this layout's bytes everywhere
+        else (_look_up found it by them)."""
+        tokens = self.pick(text)
+        # one token per free token of this layout, wherever it appears
+        if len(set(zip(self.slots, tokens))) != len(self.order):
             return None
-        renamed = tuple(token.decode("ascii") for token in taken)
+        renamed = tuple([tokens[index].decode("ascii") for index in self.firsts])
         if len(set(renamed)) != len(renamed):
             return None
         blocked = self.blocked
@@ -222,10 +216,22 @@ def _aim_key(http: Http, server: Server):
     return aim[0], aim[1], hosts.index(aim[2]) if aim[2] in hosts else -1, len(hosts)
 
 
+def _picker(cuts: list[tuple[int, int]]) -> Callable[[bytes], tuple]:
+    """text -> the tuple of its bytes in `cuts`, sliced at C speed."""
+    if not cuts:
+        return lambda text: ()
+    if len(cuts) == 1:
+        (start, end), = cuts
+        return lambda text: (text[start:end],)
+    return itemgetter(*[slice(start, end) for start, end in cuts])
+
+
 def _look_up(group: dict, text: bytes) -> tuple[_Layout | None, tuple[str, ...]]:
     """The layout `text` is a look-alike of, and its renamed tokens ((None, ()) if none)."""
     for gaps, by_rest in group.values():
-        layout = by_rest.get(b"".join([text[start:end] for start, end in gaps]))
+        # the same bytes between the free spans (the spans sit at the same places: the
+        # texts have one length), so only the spans' tokens are left to compare
+        layout = by_rest.get(b"".join(gaps(text)))
         if layout is not None:
             renamed = layout.renaming(text)
             if renamed is not None:
@@ -240,9 +246,9 @@ def _register(group: dict, layout: _Layout) -> None:
             return
         ends = [0] + [end for _start, end in spans]
         starts = [start for start, _end in spans] + [len(layout.text)]
-        group[spans] = (list(zip(ends, starts)), {})
+        group[spans] = (_picker(list(zip(ends, starts))), {})
     gaps, by_rest = group[spans]
-    by_rest.setdefault(b"".join([layout.text[start:end] for start, end in gaps]), layout)
+    by_rest.setdefault(b"".join(gaps(layout.text)), layout)
 
 
 class Finder:
@@ -294,14 +300,19 @@ class Shapes:
         finder = Finder(http)
         self.key: dict[int, tuple | None] = {}
         self.renamed: dict[int, tuple[str, ...]] = {}   # each server's renamed tokens, in order
+        self.layout: dict[int, _Layout] = {}            # id(server) -> its layout, when it has look-alikes
         for server in http.servers:
             layout, renamed = finder.find(server)
             key = None if layout is None else (id(layout), _aim_key(http, server))
             self.key[id(server)], self.renamed[id(server)] = key, renamed
+            if layout is not None:
+                self.layout[id(server)] = layout
         self._layouts = finder.layouts     # every layout whose id is in a key, kept alive
         self._paths: dict[int, tuple] = {}        # id(server) -> (server, its directives' places)
         self._fixes: dict[int, tuple] = {}        # id(fix) -> (fix, what moving it needs)
         self._bases: dict[tuple, tuple] = {}      # (id(file), patch base) -> (file, inside the base)
+        self._headers: dict[tuple, tuple] = {}    # (id(file), patch base) -> (file, its diff's file header)
+        self._lines: dict[int, tuple] = {}        # id(server) -> (server, index of its first line)
 
     def counterpart(self, rep: Server, other: Server, node):
         """The directive at `node`'s place in `other`, a look-alike of `rep` (`node` itself
@@ -330,8 +341,10 @@ class Shapes:
         `other`'s own."""
         prepared = self._fixes.get(id(fix))
         if prepared is None:
-            prepared = self._fixes[id(fix)] = (fix, *_prepare(fix, rep, self.renamed[id(rep)]))
-        _fix, named, relative, all_move = prepared
+            named, relative, all_move, names = _prepare(fix, rep, self.renamed[id(rep)])
+            diffs = _MovedDiffs(self, fix, rep, names) if relative is not None and len(relative) == 1 else None
+            prepared = self._fixes[id(fix)] = (fix, named, relative, all_move, diffs)
+        _fix, named, relative, all_move, diffs = prepared
         if relative is None:
             return None
         renamed = self.renamed[id(other)]
@@ -347,12 +360,33 @@ class Shapes:
             # do not conflict when `rep`'s did not; only the file has to be inside the patch base
             if not self._inside(target, fix.base):
                 return None
-            return ConfigFix(applicability=fix.applicability, title=fix.title, commands=list(fix.commands),
-                             edits=edits, base=fix.base)
+            moved = ConfigFix(applicability=fix.applicability, title=fix.title, commands=list(fix.commands),
+                              edits=edits, base=fix.base)
+            if diffs is not None:
+                moved._made_by = (diffs, other)
+            return moved
         moved = checked_fix(edits, fix.base, fix.title, fix.applicability)
         if moved is not None:
             moved.commands = list(fix.commands)
         return moved
+
+    def file_header(self, source, base: str) -> str:
+        """fixers.diff.file_header of the file's path under the patch base (once per file)."""
+        key = (id(source), base)
+        found = self._headers.get(key)
+        if found is None:
+            from confcheck.fixers.diff import file_header, relative
+            found = self._headers[key] = (source, file_header(relative(source.realpath, base)))
+        return found[1]
+
+    def first_line(self, server: Server) -> int:
+        """The index (from 0) of the line the server's text starts on."""
+        found = self._lines.get(id(server))
+        if found is None:
+            source, start, _end = _extent(server.node)
+            line = bisect_right(source.line_starts, source.data.rfind(b"\n", 0, start) + 1) - 1
+            found = self._lines[id(server)] = (server, line)
+        return found[1]
 
     def _inside(self, source, base: str) -> bool:
         """fixers.diff.inside for a file (asked once per file and patch base)."""
@@ -374,14 +408,59 @@ def _fixers() -> tuple:
     return ConfigFix, checked_fix, Edit, inside
 
 
+class _MovedDiffs:
+    """The diffs of one fix of `rep` whose one edit moves with the block, for each look-alike
+    it is moved to: `rep`'s diff made once as a template (fixers.diff.edit_template, with the
+    layout's free tokens as its holes) and filled with the look-alike's tokens, lines and file.
+
+    The template holds only when a look-alike's lines compare as `rep`'s do. They do among
+    themselves (a renaming is one-to-one, and a token it brings in appears nowhere in `rep`'s
+    text), and with the new text when no token the look-alike renames is one the fix's texts
+    name (a look-alike where it is gets its diff made in full)."""
+
+    __slots__ = ("table", "fix", "rep", "names", "template")
+
+    def __init__(self, table: Shapes, fix, rep: Server, names: frozenset[str]) -> None:
+        self.table, self.fix, self.rep, self.names = table, fix, rep, names
+        self.template = None        # made on the first diff asked for (text output shows none)
+
+    def diff(self, other: Server) -> str | None:
+        """The diff of the fix moved to `other`; None when it has to be made in full."""
+        template = self.template
+        if template is None:
+            template = self.template = self._make() or False
+        if template is False:
+            return None
+        table, names = self.table, self.names
+        tokens = table.renamed[id(other)]
+        if not names.isdisjoint(tokens) and any(
+                mine != theirs and theirs in names for mine, theirs in zip(table.renamed[id(self.rep)], tokens)):
+            return None
+        source = _extent(other.node)[0]
+        return template.fill(table.file_header(source, self.fix.base), table.first_line(other), tokens)
+
+    def _make(self):
+        from confcheck.fixers.diff import edit_template
+        rep, table = self.rep, self.table
+        layout = table.layout.get(id(rep))
+        (edit,) = self.fix.edits
+        source, start, end = _extent(rep.node)
+        if layout is None or edit.source is not source:
+            return None
+        lo = source.data.rfind(b"\n", 0, start) + 1
+        holes = [(lo + s, lo + e, slot) for (s, e), slot in zip(layout.spans, layout.slots)]
+        return edit_template(source, edit.start, edit.end, edit.replacement, lo, end, holes,
+                             table.renamed[id(rep)])
+
+
 def _prepare(fix, rep: Server, renamed: tuple[str, ...]) -> tuple:
-    """What moving `fix` (a ConfigFix, made for `rep`) needs, or (None, None, False) for
+    """What moving `fix` (a ConfigFix, made for `rep`) needs, or (None, None, False, ()) for
     another kind of fix: ((index, token) of each of `rep`'s renamed tokens (`renamed`) that
     the fix's texts name, its edits as (moves with the block, file, start, end, new text), a
     moving edit's offsets relative to the block (None if one is in `rep`'s file outside its
-    block), whether every edit moves)."""
+    block), whether every edit moves, the tokens the fix's texts name)."""
     if type(fix) is not _fixers()[0]:
-        return None, None, False
+        return None, None, False, frozenset()
     texts = [fix.title, *fix.commands, *(e.replacement.decode("utf-8", "surrogateescape") for e in fix.edits)]
     names = frozenset(token for text in texts for token in _TOKEN.findall(text))
     named = tuple((index, token) for index, token in enumerate(renamed) if token in names)
@@ -394,8 +473,8 @@ def _prepare(fix, rep: Server, renamed: tuple[str, ...]) -> tuple:
         elif first <= edit.start and edit.end <= end:
             relative.append((True, source, edit.start - start, edit.end - start, edit.replacement))
         else:
-            return named, None, False
-    return named, relative, all(moves for moves, *_rest in relative)
+            return named, None, False, names
+    return named, relative, all(moves for moves, *_rest in relative), names
 
 
 def _places_under(node, path: tuple) -> dict[int, tuple]:

@@ -55,8 +55,9 @@ def check(ctx):
                 for found, uris in leaks:
                     passing = passing_clients(model, server, loc)
                     fix = prefix_beats_regex(ctx, target, model, server, loc, found, uris, passing)
-                    made.append((passing, fix))
-                    yield _finding(loc, decided, found, uris, fix)
+                    head = _head(loc, found, uris)
+                    made.append((passing, fix, head))
+                    yield _finding(head, loc, decided, fix, loc.node, found.node)
             if key is not None and len(failures) == before:
                 done[key] = (server, plan, made)
 
@@ -108,7 +109,7 @@ def _look_alike(ctx, target, model, table, server, rep, plan, made):
         decided = table.counterpart(rep, server, decided)
         loc_node = table.counterpart(rep, server, loc.node)
         for found, uris in leaks:
-            passing, fix = next(made)
+            passing, fix, head = next(made)
             if fix is not None:
                 fix = table.moved_fix(fix, rep, server)
                 if fix is None:
@@ -116,18 +117,20 @@ def _look_alike(ctx, target, model, table, server, rep, plan, made):
                         locs = dict(zip(map(id, iter_locations(rep)), iter_locations(server)))
                     fix = prefix_beats_regex(ctx, target, model, server, locs[id(loc)], locs[id(found)],
                                              uris, passing)
-            yield _finding(loc, decided, found, uris, fix, loc_node, table.counterpart(rep, server, found.node))
+            yield _finding(head, loc, decided, fix, loc_node, table.counterpart(rep, server, found.node))
 
 
-def _finding(loc, decided, found, uris, fix, loc_node=None, found_node=None) -> Finding:
-    """NGX104's finding; `loc_node` and `found_node`: the blocks of a look-alike's (default: theirs)."""
-    loc_node = loc_node or loc.node
-    found_node = found_node or found.node
+def _head(loc, found, uris) -> str:
+    """The start of the finding's message, up to the prefix location's line (the same for
+    look-alikes: locations and URIs are not renamed)."""
+    return f"{found.describe()} answers {', '.join(uris)}: the regex wins over {loc.describe()} (line "
+
+
+def _finding(head: str, loc, decided, fix, loc_node, found_node) -> Finding:
+    """NGX104's finding; `loc_node`, `decided` and `found_node`: the server's own (a look-alike's
+    counterparts of its representative's)."""
     return Finding(
-        rule="NGX104", name="regex-bypasses-prefix-deny", severity="warning",
-        message=(f"{found.describe()} answers {', '.join(uris)}: the regex wins over "
-                 f"{loc.describe()} (line {loc_node.line}), whose "
-                 f"`{decided.name} {' '.join(a.raw for a in decided.args)}` "
-                 f"never runs for them; make it `location ^~ {loc.name}` or nest the "
-                 "regex location inside it"),
-        span=found_node.span, server="nginx", fix=fix)
+        "NGX104", "regex-bypasses-prefix-deny", "warning",
+        f"{head}{loc_node.line}), whose `{decided.name} {' '.join(a.raw for a in decided.args)}` "
+        f"never runs for them; make it `location ^~ {loc.name}` or nest the regex location inside it",
+        found_node.span, "nginx", fix=fix)

@@ -15,6 +15,7 @@ from json.encoder import encode_basestring_ascii as _string
 
 from confcheck.findings import Finding, Fix
 from confcheck.output.json_text import Encoded
+from confcheck.source import Span
 
 _KEYS = ("rule", "name", "severity", "message", "file", "line", "column", "end_line", "end_column",
          "fs_path", "server", "fix")
@@ -62,6 +63,13 @@ class FindingText:
             span = finding.span
             if span is None:
                 position = _NO_POSITION
+            elif type(span) is Span:
+                # Span.position()'s values, without its dict (line_col gives ints)
+                source = span.source
+                line, column = source.line_col(span.start)
+                end_line, end_column = source.line_col(span.end)
+                position = (self._once(source.display_path), int.__repr__(line), int.__repr__(column),
+                            int.__repr__(end_line), int.__repr__(end_column))
             else:
                 pos = span.position()
                 if tuple(pos) != _POSITION_KEYS:
@@ -94,7 +102,7 @@ class FindingText:
         return out + self.tail
 
     def _once(self, text) -> str:
-        """_string(text), made once per text."""
+        """_string(text), made once per text (messages, titles and file names repeat)."""
         encoded = self.encoded.get(text)
         if encoded is None:
             encoded = self.encoded[text] = _string(text)

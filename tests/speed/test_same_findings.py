@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -242,6 +243,69 @@ def test_diff_of_one_edit_equals_diff_of_the_bytes():
         replacement = b"".join(b"    new %d;\n" % n for n in range(rng.randint(1, 5)))
         assert edit_diff(source, start, end, replacement, "f.conf") == \
             file_diff(old, old[:start] + replacement + old[end:], "f.conf", whole=True), (old, start, end)
+
+
+def test_diff_template_filled_for_a_look_alike_equals_its_diff():
+    """edit_template (the diff of an edit inside a stretch that look-alikes repeat, made once)
+    filled with a look-alike's tokens, first line and file against edit_diff of the same edit
+    moved to that look-alike: stretches of random lines with name tokens in them (the holes),
+    at any place of files of random lines (first and last lines, CRLF, bytes that are not
+    UTF-8, a last line without newline), edits anywhere inside them (whole lines, inside a
+    line, next to and over a hole). Look-alikes rename every hole's token consistently to one
+    of the same length found nowhere in the stretch or the new text, as _shapes vouches."""
+    import random
+    from confcheck.fixers.diff import edit_diff, edit_template, file_header
+    from confcheck.source import SourceFile
+    rng = random.Random(25)
+    pool = [b"}\n", b"\n", b"    deny all;\n", b"    location / {\n", b"x\r\n", b"caf\xe9 N0;\n", b"\xff\xfe;\n",
+            b"    root /srv/N0/public;\n", b"    server_name N0.example.com N1.example.com;\n",
+            b"    alias /var/N1/static/;\n", b"    expires 7d;\n"]
+    outside = [b"}\n", b"\n", b"# other\n", b"server {\n", b"    listen 80;\n"]
+    made = 0
+    for _ in range(5000):
+        # numbered lines (few repeats: lines both before and after a change make edit_diff ask difflib)
+        stretch = b"".join(rng.choice(pool).replace(b";", b" %d;" % rng.randint(0, 99), 1)
+                           for _ in range(rng.randint(1, 30)))
+        if rng.random() < .2:
+            stretch = stretch.replace(b"\n", b"\r\n")
+        start = rng.randint(0, len(stretch))
+        if rng.random() < .6:
+            line_starts = [0] + [i + 1 for i, c in enumerate(stretch) if c == 10]
+            start = rng.choice(line_starts)
+            end = rng.choice([s for s in line_starts if start <= s <= start + 80] + [start])
+        else:
+            end = min(len(stretch), start + rng.choice([0, 1, 3, 12]))
+        replacement = rng.choice([b"", b"    new;\n", b"    location ^~ /x/ {\n        deny all;\n    }\n",
+                                  stretch[:rng.randint(0, len(stretch))], b"^~ ", stretch[start:end]])
+        if rng.random() < .1:
+            replacement += b"N0"        # the new text names a hole's token: look-alikes keep it
+        def placed(text):
+            before = b"".join(rng.choice(outside) for _ in range(rng.randint(0, 8)))
+            after = b"".join(rng.choice(outside) for _ in range(rng.randint(0, 8)))
+            after += rng.choice([b"", b"y", b"}"]) if rng.random() < .2 else b""
+            return before, before + text + after
+        rep_tokens = ("N0", "N1")
+        before, data = placed(stretch)
+        source = SourceFile("/t/a.conf", data)
+        lo = len(before)
+        holes = sorted((lo + m.start(), lo + m.end(), int(m.group()[1:])) for m in re.finditer(rb"N[01]", stretch))
+        template = edit_template(source, lo + start, lo + end, replacement, lo, lo + len(stretch), holes, rep_tokens)
+        if template is None:
+            continue
+        made += 1
+        assert template.fill(file_header("a.conf"), source.line_col(lo)[0] - 1, rep_tokens) == \
+            edit_diff(source, lo + start, lo + end, replacement, "a.conf")
+        for tokens in (("Q7", "Z3"), ("N0", "Q9"), ("Z3", "N1")):
+            if any(mine != theirs and mine.encode() in replacement for mine, theirs in zip(rep_tokens, tokens)):
+                continue        # a renamed token the new text names: no look-alike (_shapes)
+            other = stretch.replace(b"N0", tokens[0].encode()).replace(b"N1", tokens[1].encode())
+            other_before, other_data = placed(other)
+            other_source = SourceFile("/t/b.conf", other_data)
+            at = len(other_before)
+            assert template.fill(file_header("b.conf"), other_source.line_col(at)[0] - 1, tokens) == \
+                edit_diff(other_source, at + start, at + end, replacement, "b.conf"), (stretch, start, end, replacement)
+    assert made > 800
+
 
 if __name__ == "__main__":
     base = Path(tempfile.mkdtemp(prefix="confcheck-speed-", dir="/var/tmp"))

@@ -185,3 +185,54 @@ def test_a_map_in_an_included_file_keeps_names_apart(base, monkeypatch):
     keys = [table.key[id(server)] for server in http.servers]
     assert keys[0] is None or keys[0] != keys[1]
     assert keys[1] is not None and keys[1] == keys[2]
+
+
+SERVER = """server {{{head}
+    location /admin/ {{{allow}
+        deny all;{note}
+    }}
+    location ~* \\.(png|css)$ {{{copied}
+        expires 7d;
+    }}
+    location /static/ {{
+        alias /var/www/{site}/static/;
+    }}
+}}
+"""
+
+
+def test_look_alike_fix_diffs_at_the_edges(base, monkeypatch):
+    """The fix diffs of look-alike servers, filled from their representative's (fixers.diff
+    edit_template), are those made for each server alone: servers packed without blank lines
+    where the diff's context reaches into the next server or the file's first lines, a CRLF
+    file, bytes that are not UTF-8 near the edit, a site name in the context lines and in the
+    text the fix copies (then each server's diff is its own), files of one server."""
+    sites = base / "sites"
+    sites.mkdir()
+    head = "\n    listen 80;\n    server_name {site}.example.com;\n    root /var/www/{site};"
+    allow = "\n        allow 10.0.0.0/8;"
+    variants = {
+        "plain": dict(head=head, allow=allow, note="", copied=""),
+        "packed": dict(head=" listen 80; server_name {site}.example.com;", allow="", note="", copied=""),
+        "latin1": dict(head=head, allow=allow, note="  # caf\xe9", copied=""),
+        "named": dict(head=head, allow=allow, note="", copied="  # {site}"),
+    }
+    for number, (name, parts) in enumerate(variants.items()):
+        for count, crlf in ((12, False), (1, False), (6, True)):
+            text = "".join(SERVER.format(site=f"s{number}{crlf:d}{count:02d}x{i:02d}", **{
+                k: v.format(site=f"s{number}{crlf:d}{count:02d}x{i:02d}") for k, v in parts.items()})
+                for i in range(count))
+            data = text.encode("latin-1")
+            if crlf:
+                data = data.replace(b"\n", b"\r\n")
+            (sites / f"{name}-{count}-{crlf:d}.conf").write_bytes(data)
+    (base / "nginx.conf").write_text("events {}\nhttp {\n    include sites/*.conf;\n}\n")
+    from confcheck.analyzers.nginx import _shapes
+    filled = []
+    real = _shapes._MovedDiffs.diff
+    monkeypatch.setattr(_shapes._MovedDiffs, "diff", lambda self, other: filled.append(real(self, other)) or filled[-1])
+    doc = json.loads(_same_both_ways(str(base / "nginx.conf"), monkeypatch))
+    assert sum(f["rule"] == "NGX104" for f in doc["findings"]) == 4 * 19
+    assert all(f["fix"]["diff"] for f in doc["findings"] if f["rule"] == "NGX104")
+    # some look-alikes' diffs came from a template, and some could not (packed servers, named copies)
+    assert sum(d is not None for d in filled) >= 20 and None in filled

@@ -200,6 +200,16 @@ def _headers(headers: dict[str, str] | None) -> dict[str, str]:
     return {k.lower().strip(): v.strip(" ") for k, v in (headers or {}).items()}
 
 
+def aim_parts(address: str, host: str) -> tuple[str, str, bool]:
+    """(address, Host name, whether nginx takes that Host) of Request.aimed(address, ..., host)
+    sent with no other header."""
+    name, valid = _host_name(host.strip(" "))
+    return address.strip("[]").lower(), name, valid
+
+
+_PLAIN_HOST = re.compile(r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*\.?", re.ASCII)
+
+
 @lru_cache(maxsize=4096)
 def _host_name(host: str) -> tuple[str, bool]:
     """The Host as ngx_http_validate_host leaves it (lower-case, cut at the first ':' outside
@@ -207,6 +217,9 @@ def _host_name(host: str) -> tuple[str, bool]:
     row anywhere, a '/', a space or control character, or nothing left is a 400 before any
     server is chosen (nginx 1.22 skips only spaces around a header's value)."""
     host = host.strip(" ")
+    if _PLAIN_HOST.fullmatch(host):
+        # labels of letters, digits, '-' and '_' one dot apart: nothing to cut but a last dot
+        return (host[:-1] if host[-1] == "." else host).lower(), True
     end, last_dot, literal, rest = len(host), -2, False, False
     for i, ch in enumerate(host):
         if ch == ".":

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from confcheck.parsers.syntax import Node
 from confcheck.servers.nginx.conf import BadRegex, Http, Server, compile_regex
-from confcheck.servers.nginx.request import Request, RequestError, parse_address
+from confcheck.servers.nginx.request import Request, RequestError, aim_parts, parse_address
 
 
 @dataclass
@@ -113,20 +113,24 @@ class ServerIndex:
         self._groups: dict[tuple[int, str], _Group] = {}
 
     def group(self, request: Request) -> _Group:
-        on_port = self.by_port.get(request.port)
+        return self.group_at(request.port, request.address)
+
+    def group_at(self, port: int, address: str) -> _Group:
+        """The servers a connection to `address` (a request's) on `port` reaches."""
+        on_port = self.by_port.get(port)
         if not on_port:
             ports = sorted(self.by_port)
-            raise RequestError(f"no server listens on port {request.port}"
+            raise RequestError(f"no server listens on port {port}"
                                + (f" (ports: {', '.join(map(str, ports))})" if ports else ""))
-        address = request.address.strip("[]")
+        address = address.strip("[]")
         key_addr = address if _is_ip(address) else "*"
-        key = (request.port, key_addr)
+        key = (port, key_addr)
         group = self._groups.get(key)
         if group is None:
             if key_addr != "*":
                 pairs = _reaching(on_port, parse_address(key_addr))
                 if not pairs:
-                    raise RequestError(f"nothing listens on {_at(key_addr, request.port)} (listen "
+                    raise RequestError(f"nothing listens on {_at(key_addr, port)} (listen "
                                        + ", ".join(sorted({_shown(l) for _s, l in on_port})) + ")")
             else:
                 # The destination address is unknown for a name: the wildcard socket's servers.
@@ -171,14 +175,12 @@ def _at(addr: str, port: int) -> str:
 
 
 def select_server(http: Http, request: Request) -> Selection:
-    if http.server_index is None:
-        http.server_index = ServerIndex(http)
-    group = http.server_index.group(request)
+    group = _index(http).group_at(request.port, request.address)
     if request.stated and request.scheme == "https" and group.tls is False:
         raise RequestError(f"port {request.port} does not speak TLS (no `listen ... ssl` there): an https "
                            f"request gets no HTTP answer (nginx reads the handshake as a bad request); "
                            f"ask for http://{request.host or request.address}:{request.port}/ instead")
-    selection = _select(group, request)
+    selection = _select(group, request.port, request.host, request.bad_host, request.header)
     if request.stated and request.scheme == "http" and group.tls:
         # the answering server's own `listen ... ssl` names it best; else the socket's
         own = next((l.node for l in selection.server.listens if l.ssl and l.port == request.port), None)
@@ -186,10 +188,24 @@ def select_server(http: Http, request: Request) -> Selection:
     return selection
 
 
-def _select(group: _Group, request: Request) -> Selection:
-    host = request.host
-    if request.bad_host:
-        return _default(group, request, f"nginx refuses the Host {request.header('host')!r}")
+def select_aimed(http: Http, address: str, port: int, host: str) -> Selection:
+    """select_server's answer to Request.aimed(address, port, host, "/") (no other header),
+    without making the request (rules find out which Host reaches each of thousands of servers)."""
+    address, name, valid = aim_parts(address, host)
+    return _select(_index(http).group_at(port, address), port, name, not valid, {"host": host.strip(" ")}.get)
+
+
+def _index(http: Http) -> "ServerIndex":
+    if http.server_index is None:
+        http.server_index = ServerIndex(http)
+    return http.server_index
+
+
+def _select(group: "_Group", port: int, host: str, bad_host: bool, header) -> Selection:
+    """The server of `group` (the listens reaching the request's port and address) for the
+    Host name `host` (`header`: the request's header by lower-case name)."""
+    if bad_host:
+        return _default(group, port, f"nginx refuses the Host {header('host')!r}")
     hit = group.exact.get(host)
     if hit is not None:
         return Selection(hit[0], f"server_name {hit[2]} matches Host {host or '(empty)'} exactly", hit[1], {})
@@ -202,12 +218,12 @@ def _select(group: _Group, request: Request) -> Selection:
         if match:
             return Selection(server, f"server_name {name} matches Host {host} (regex)", node,
                              {k: v for k, v in match.groupdict().items() if v is not None})
-    return _default(group, request, f"no server_name matches Host {host or '(empty)'}")
+    return _default(group, port, f"no server_name matches Host {host or '(empty)'}")
 
 
-def _default(group: _Group, request: Request, why: str) -> Selection:
+def _default(group: _Group, port: int, why: str) -> Selection:
     default = group.default
     which = "default_server" if group.default_listen is not None else "first server"
     listen = group.default_listen
-    return Selection(default, f"{why}: the {which} for port {request.port}",
+    return Selection(default, f"{why}: the {which} for port {port}",
                      listen.node if listen is not None else default.node, {})
