@@ -17,6 +17,7 @@ from confcheck.engine import (ScanOptions, nginx_targets, open_fs, pool_views, r
 from confcheck.fs.sandbox import view as sandbox_view
 from confcheck.inputs import InputError, shown
 from confcheck.isolation import Failures
+from confcheck.servers.nginx.request import Request, RequestError, typed_headers, typed_url
 
 
 @dataclass
@@ -189,7 +190,6 @@ _UNDECODED = re.compile("[\udc80-\udcff]")
 
 
 def parse_batch_line(line: str, number: int):
-    from confcheck.servers.nginx.request import Request, RequestError, typed_headers, typed_url
     if not line.isascii() and _UNDECODED.search(line):   # bytes the batch file's UTF-8 reading could not decode
         raise RequestError(f"line {number}: not UTF-8 text")
     try:
@@ -201,12 +201,15 @@ def parse_batch_line(line: str, number: int):
     headers = item.get("headers") or {}
     if not isinstance(headers, dict):
         raise RequestError(f"line {number}: \"headers\" must be an object")
-    for key in ("url", "method", "client_ip"):
-        if item.get(key) is not None and not isinstance(item[key], str):
+    url, method, client_ip = item["url"], item.get("method"), item.get("client_ip")
+    if not isinstance(url, str):        # null too: a request has a URL
+        raise RequestError(f"line {number}: \"url\" must be a string")
+    for key, value in (("method", method), ("client_ip", client_ip)):
+        if value is not None and not isinstance(value, str):
             raise RequestError(f"line {number}: \"{key}\" must be a string")
     try:
-        return Request.parse(typed_url(item["url"]), item.get("method") or "GET",
-                             typed_headers({str(k): str(v) for k, v in headers.items()}),
-                             item.get("client_ip") or "127.0.0.1")
+        return Request.parse(typed_url(url), method or "GET",
+                             typed_headers({str(k): str(v) for k, v in headers.items()}) if headers else {},
+                             client_ip or "127.0.0.1")
     except RequestError as exc:
         raise RequestError(f"line {number}: {exc}") from None

@@ -110,11 +110,15 @@ def typed_url(url: str) -> str:
     percent-encodes the other controls, while curl refuses them all and nginx answers a
     raw one 400, so no answer is the one the user meant. (Rule probes name files with
     such bytes in them directly: Request.parse takes those.)"""
-    control = next((c for c in url if c < " " or c == "\x7f"), None)
-    if control is not None:
+    found = _CONTROL.search(url)
+    if found is not None:
+        control = found.group()
         raise RequestError(f"malformed URL {url!r}: a raw control character (U+{ord(control):04X}) at "
-                           f"character {url.index(control) + 1}; percent-encode it (%{ord(control):02X})")
+                           f"character {found.start() + 1}; percent-encode it (%{ord(control):02X})")
     return url
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")   # what typed_url refuses
 
 
 def typed_headers(headers: dict[str, str]) -> dict[str, str]:
