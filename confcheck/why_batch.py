@@ -93,8 +93,8 @@ class _Names:
         """`texts` with this server's renamed tokens as their positions (one text from them all,
         a NUL inside one escaped: two different lists never give the same key)."""
         parts = _TOKEN_SPLIT.split("\x00\x02".join([text.replace("\x00", "\x00\x01") for text in texts]))
-        index = self.index
-        parts[1::2] = [index.get(p, p) for p in parts[1::2]]
+        tokens = parts[1::2]
+        parts[1::2] = map(self.index.get, tokens, tokens)
         return tuple(parts)
 
 
@@ -182,8 +182,7 @@ class _Template:
     def fill(self, request, selection, names: _Names) -> str:
         file, line = names.place()
         # a token is letters, digits and _: its JSON text is itself
-        return self.text % self.values([*names.free, file, _server_line(selection, names),
-                                        json.dumps(request.to_json(), ensure_ascii=True),
+        return self.text % self.values([*names.free, file, _server_line(selection, names), request.json_text(),
                                         *[line + below for below in self.below]])
 
 

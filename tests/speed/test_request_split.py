@@ -3,11 +3,13 @@ URLs); whatever the URL, the parts are urlsplit's (confcheck/servers/nginx/reque
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from confcheck.servers.nginx.request import RequestError, _split, _split_any
+from confcheck.servers.nginx.request import Request, RequestError, _split, _split_any
 
 CASES = ["http://site1.example.com/", "https://Site1.Example.COM:8443/a/b?x=1&y=%41", "http://h", "http://h?x",
          "http://h:/", "http://h:0/", "http://h:65535/", "http://h:65536/", "http://h:0080/x", "HTTP://h/",
@@ -53,3 +55,10 @@ PLAIN = st.builds(lambda scheme, host, port, path: f"{scheme}://{host}{port}{pat
 @given(PLAIN)
 def test_plain_urls_of_every_kind_are_taken_apart_as_urlsplit_does(url):
     assert _parts(_split, url) == _parts(_split_any, url)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(max_size=12), st.text(max_size=20), st.text(max_size=12))
+def test_a_request_s_json_text_is_json_dumps_of_its_json(method, url, client_ip):
+    request = Request(url=url, method=method, client_ip=client_ip)
+    assert request.json_text() == json.dumps(request.to_json(), ensure_ascii=True)
