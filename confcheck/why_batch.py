@@ -30,6 +30,8 @@ import functools
 import json
 import operator
 import re
+from itertools import compress, count
+from operator import ne
 from json.encoder import encode_basestring_ascii as _quote
 
 from confcheck.analyzers.nginx._shapes import _TOKEN_SPLIT  # the tokens look-alikes rename
@@ -169,7 +171,7 @@ class _Template:
                 return value
             parts = _TOKEN_SPLIT.split(value)
             index = names.index
-            if not any(p in index for p in parts[1::2]):
+            if index.keys().isdisjoint(parts[1::2]):
                 return value
             parts[1::2] = [f"\x02{index[p]}\x02" if p in index else p for p in parts[1::2]]
             return "".join(parts)
@@ -347,7 +349,7 @@ class _Shared:
         rep = entry.names
         moved = names.moved.get(id(rep))
         if moved is None:
-            moved = names.moved[id(rep)] = frozenset(i for i, (a, b) in enumerate(zip(rep.free, names.free)) if a != b)
+            moved = names.moved[id(rep)] = frozenset(compress(count(), map(ne, rep.free, names.free)))
         if entry.proved is not None and moved <= entry.proved:
             self.filled += 1
             return entry.template.fill(request, selection, names), None

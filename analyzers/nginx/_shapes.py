@@ -142,20 +142,23 @@ class _Layout:
         None when `text` is no look-alike of it."""
         mine = self.text
         previous = 0
-        taken: list = [None] * len(self.order)
-        for (start, end), slot in zip(self.spans, self.slots):
+        for start, end in self.spans:
             if text[previous:start] != mine[previous:start]:
-                return None
-            token = text[start:end]
-            had = taken[slot]
-            if had is None:
-                taken[slot] = token
-            elif had != token:
                 return None
             previous = end
         if text[previous:] != mine[previous:]:
             return None
-        renamed = tuple(token.decode("ascii") for token in taken)
+        return self.renamed(text)
+
+    def renamed(self, text: bytes) -> tuple[str, ...] | None:
+        """renaming() of a text whose bytes between the free tokens are known to be this layout's."""
+        tokens = [text[start:end] for start, end in self.spans]
+        # each slot's token (its last place's: the dict keeps the slots in their first places' order),
+        # then every place must hold its slot's token
+        taken = dict(zip(self.slots, tokens))
+        if list(map(taken.__getitem__, self.slots)) != tokens:
+            return None
+        renamed = tuple(map(bytes.decode, taken.values()))
         if len(set(renamed)) != len(renamed):
             return None
         blocked = self.blocked
@@ -227,7 +230,8 @@ def _look_up(group: dict, text: bytes) -> tuple[_Layout | None, tuple[str, ...]]
     for gaps, by_rest in group.values():
         layout = by_rest.get(b"".join([text[start:end] for start, end in gaps]))
         if layout is not None:
-            renamed = layout.renaming(text)
+            # the same bytes between the same spans as the layout's (`gaps` are made from its spans)
+            renamed = layout.renamed(text)
             if renamed is not None:
                 return layout, renamed
     return None, ()
