@@ -219,7 +219,7 @@ def _server_line(selection, names: _Names) -> str:
     text = names.steps.get(key)
     if text is None:
         from confcheck.servers.nginx.decide import server_step
-        text = names.steps[key] = json.dumps(server_step(selection).to_json(), ensure_ascii=True)
+        text = names.steps[key] = server_step(selection).json_text()
     return text
 
 

@@ -84,8 +84,18 @@ class ServerIndex:
             for listen in server.listens:
                 self.by_port.setdefault(listen.port, []).append((server, listen))
         self._groups: dict[tuple[int, str], _Group] = {}
+        self._reached: dict[tuple[int, str], _Group] = {}     # (port, address as sent) -> its group
 
     def group(self, request: Request) -> _Group:
+        reached = self._reached.get((request.port, request.address))
+        if reached is not None:
+            return reached
+        group = self._group(request)
+        if len(self._reached) < 4096:      # a batch's few addresses, the names most requests use
+            self._reached[(request.port, request.address)] = group
+        return group
+
+    def _group(self, request: Request) -> _Group:
         on_port = self.by_port.get(request.port)
         if not on_port:
             ports = sorted(self.by_port)
