@@ -301,12 +301,12 @@ def _watching(reads: set):
 
 class _Shared:
     def __init__(self, prepared: Prepared) -> None:
-        from confcheck.analyzers.nginx._shapes import Finder
         self.prepared = prepared
         self.direct = _direct(prepared)
         # a server's layout is looked up when a request first reaches it (a short batch on a
-        # large configuration reads the directives of few)
-        self.finder = Finder(prepared.model.http)
+        # large configuration reads the directives of few), the finder made then (in each
+        # forked worker, not before the split)
+        self.finder = None      # _shapes.Finder
         self.shape_ids: dict = {}
         self.servers: dict[int, _Names | None] = {}
         # (shape, _base renamed) -> [(fields read, {their values renamed -> entry})]
@@ -361,6 +361,9 @@ class _Shared:
         return line, error
 
     def _names(self, server) -> _Names | None:
+        if self.finder is None:
+            from confcheck.analyzers.nginx._shapes import Finder
+            self.finder = Finder(self.prepared.model.http)
         layout, free = self.finder.find(server)
         # the decision reads the selection only for its server and captures (none here):
         # how the server was reached is the request's (the key) and the trace's server line (a hole)
