@@ -147,28 +147,38 @@ def _answer_blocks(take, blocks, files, answer_chunk, stdout, stderr) -> list[li
 
 
 def _write_in_order(done: dict, stdout, stderr) -> tuple[int, list[str]]:
-    """Every block's output copied out in the blocks' order, the counts summed."""
+    """Every block's output copied out in the blocks' order (a run of blocks one process
+    answered one after the other in one write), the counts summed."""
     bad, failed = 0, []
-    texts: dict[int, tuple[bytes, bytes]] = {}
-    stdout.flush()
-    stderr.flush()
+    runs: list[list] = []       # [files, out start, out end, err start, err end]
     for number in range(len(done)):
         files, (out_start, out_end, err_start, err_end, more, errors) = done[number]
+        last = runs[-1] if runs else None
+        if last is not None and last[0] is files and last[2] == out_start and last[4] == err_start:
+            last[2], last[4] = out_end, err_end
+        else:
+            runs.append([files, out_start, out_end, err_start, err_end])
+        bad, failed = bad + more, failed + list(errors)
+    texts: dict[int, tuple] = {}
+    stdout.flush()
+    stderr.flush()
+    for files, out_start, out_end, err_start, err_end in runs:
         if id(files) not in texts:
             texts[id(files)] = tuple(_contents(f) for f in files[:2])
         out, err = texts[id(files)]
         stdout.buffer.write(out[out_start:out_end])
         if err_end > err_start:
             stderr.buffer.write(err[err_start:err_end])
-        bad, failed = bad + more, failed + list(errors)
     stdout.buffer.flush()
     stderr.buffer.flush()
     return bad, failed
 
 
 def _contents(f) -> memoryview:
-    f.seek(0)
-    return memoryview(f.read())
+    """The memory file's bytes, mapped rather than copied."""
+    import mmap
+    size = os.fstat(f.fileno()).st_size
+    return memoryview(mmap.mmap(f.fileno(), size, access=mmap.ACCESS_READ) if size else b"")
 
 
 def _memory_file(name: str):
