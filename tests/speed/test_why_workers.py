@@ -57,8 +57,29 @@ def _chunk(fail_in=None, seen=None):
     return answer_chunk
 
 
+def _forks(monkeypatch) -> list[int]:
+    """The pids of the workers answer_split forks (the real fork, noted)."""
+    pids: list[int] = []
+    fork = os.fork
+
+    def noted() -> int:
+        pid = fork()
+        if pid:
+            pids.append(pid)
+        return pid
+    monkeypatch.setattr(os, "fork", noted)
+    return pids
+
+
+def _all_reaped(pids: list[int]) -> None:
+    for pid in pids:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+
+
 @pytest.mark.parametrize("fail_in", [None, 4, 7])
-def test_blocks_come_back_in_order_and_a_failed_worker_s_blocks_are_answered_again(fail_in, tmp_path):
+def test_blocks_come_back_in_order_and_a_failed_worker_s_blocks_are_answered_again(fail_in, tmp_path, monkeypatch):
+    pids = _forks(monkeypatch)
     lines = [f"l{i}\n" for i in range(1, 10)]
     out, err = _Stream(), _Stream()
     out.write("before\n")        # written before the split: never repeated by a worker
@@ -79,11 +100,12 @@ def test_blocks_come_back_in_order_and_a_failed_worker_s_blocks_are_answered_aga
         assert set(by.values()) - {str(os.getpid())}, "the other worker's answers are kept"
     assert err.text() == "seven 7\n"
     assert (bad, failed) == (1, [f"line {n}" for n in range(1, 10)])
-    with pytest.raises(ChildProcessError):
-        os.waitpid(-1, os.WNOHANG)     # every worker reaped
+    assert len(pids) == 2
+    _all_reaped(pids)
 
 
-def test_what_the_parent_s_checks_raise_stops_the_workers_and_nothing_is_written():
+def test_what_the_parent_s_checks_raise_stops_the_workers_and_nothing_is_written(monkeypatch):
+    pids = _forks(monkeypatch)
     lines = [f"l{i}\n" for i in range(1, 400)]
     out, err = _Stream(), _Stream()
 
@@ -93,8 +115,8 @@ def test_what_the_parent_s_checks_raise_stops_the_workers_and_nothing_is_written
     with pytest.raises(ValueError):
         answer_split(lines, 2, _chunk(), out, err, meanwhile=refuse)
     assert out.text() == err.text() == ""
-    with pytest.raises(ChildProcessError):
-        os.waitpid(-1, os.WNOHANG)
+    assert len(pids) == 1
+    _all_reaped(pids)
 
 
 def test_batch_cli_same_in_one_process_and_split(base):
