@@ -245,20 +245,35 @@ def read_apps(reading, options) -> list:
 def nginx_targets(reading, *, places: bool = True) -> list[NginxTarget]:
     """The nginx configurations read, validated (into each one's diagnostics), with their static models
     (`places=False`: without the served places, which only the scan's disk rules read)."""
-    from confcheck.parsers.nginx_directives import validate
-    from confcheck.servers.coverage import nginx_unloaded_directives
-    from confcheck.servers.nginx.model import build_model
-
     targets: list[NginxTarget] = []
     for item in reading.of("nginx"):
-        config = item.tree
-        validate(config, item.diags, nginx_unloaded_directives,
-                 named_main=item.config.role == "main" and not item.config.found)
-        conf_prefix = config.prefix.rstrip("/") or "/"
-        target = NginxTarget(config, build_model(config.nodes, conf_prefix=conf_prefix, places=places))
+        _validate_nginx(item)
+        target = nginx_unchecked(item, places=places)
         target.waf = _waf(target, item.diags)
         targets.append(target)
     return targets
+
+
+def nginx_unchecked(item, *, places: bool = True) -> NginxTarget:
+    """One nginx configuration's target before nginx_targets' checks (check_nginx: neither
+    reads the other's work; why --batch answers while they run)."""
+    from confcheck.servers.nginx.model import build_model
+    config = item.tree
+    conf_prefix = config.prefix.rstrip("/") or "/"
+    return NginxTarget(config, build_model(config.nodes, conf_prefix=conf_prefix, places=places))
+
+
+def check_nginx(item, target: NginxTarget) -> None:
+    """nginx_targets' checks of an nginx_unchecked target, their diagnostics in the same order."""
+    _validate_nginx(item)
+    target.waf = _waf(target, item.diags)
+
+
+def _validate_nginx(item) -> None:
+    from confcheck.parsers.nginx_directives import validate
+    from confcheck.servers.coverage import nginx_unloaded_directives
+    validate(item.tree, item.diags, nginx_unloaded_directives,
+             named_main=item.config.role == "main" and not item.config.found)
 
 
 @dataclass

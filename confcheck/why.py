@@ -12,11 +12,12 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from confcheck.engine import (ScanOptions, nginx_targets, open_fs, pool_views, read_apps, read_options,
-                              server_path)
+from confcheck.engine import (ScanOptions, check_nginx, nginx_targets, nginx_unchecked, open_fs, pool_views,
+                              read_apps, read_options, server_path)
 from confcheck.fs.sandbox import view as sandbox_view
 from confcheck.inputs import InputError, shown
 from confcheck.isolation import Failures
+from confcheck.servers.nginx.request import Request, RequestError, typed_headers, typed_url
 
 
 @dataclass
@@ -46,6 +47,14 @@ class Prepared:
 
     # the WAF layer (confcheck.waf_replay): the body to replay, --no-replay, --root
     replay: object = None
+    # prepare(later=True): the configuration's checks, not run yet (settle() runs them)
+    pending: object = None
+
+    def settle(self) -> None:
+        """Run the checks prepare(later=True) left: `errors` is then complete."""
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            self.errors = pending()
 
 
 def _waf_layer(prepared: Prepared, root: str | None) -> Prepared:
@@ -58,8 +67,10 @@ def _waf_layer(prepared: Prepared, root: str | None) -> Prepared:
     return prepared
 
 
-def prepare(options: WhyOptions) -> Prepared:
-    """Read the configuration and the disk view once for any number of requests."""
+def prepare(options: WhyOptions, *, later: bool = False) -> Prepared:
+    """Read the configuration and the disk view once for any number of requests. `later`:
+    an nginx configuration's checks (validation: its errors) wait for Prepared.settle(),
+    which must run before any answer is shown (why --batch's workers answer meanwhile)."""
     from confcheck.gcpause import gc_paused
     from confcheck.servers.nginx.conf import build_http
     from confcheck.servers.nginx.decide import Model
@@ -78,7 +89,11 @@ def prepare(options: WhyOptions) -> Prepared:
         if item.config.server == "apache":
             return _prepare_apache(item, options, scan_options, reading)
         diags = item.diags
-        [target] = nginx_targets(reading, places=False)
+        later = later and not diags.errors      # what already has errors is checked at once
+        if later:
+            target = nginx_unchecked(item, places=False)
+        else:
+            [target] = nginx_targets(reading, places=False)
         disk = open_fs(scan_options)
         fs, box = sandbox_view(disk, "nginx", server_path(target.config.main.source.path, options.root))
         reading.note_unit(target.config.main.source.path, box)
@@ -94,8 +109,15 @@ def prepare(options: WhyOptions) -> Prepared:
         model = Model(http, fs, identity, prefix=target.model.prefix, conf_prefix=target.model.conf_prefix,
                       failures=Failures(), pools=reading.running_pools(),
                       pool_views=pool_views(disk, reading, options.root))
-    return _waf_layer(Prepared(model, diags.errors, reading=reading, apps=read_apps(reading, options)),
-                      options.root)
+    prepared = Prepared(model, diags.errors, reading=reading, apps=read_apps(reading, options))
+    if later:
+        prepared.errors = []
+
+        def pending() -> list:
+            check_nginx(item, target)
+            return diags.errors
+        prepared.pending = pending
+    return _waf_layer(prepared, options.root)
 
 
 def _prepare_apache(item, options: WhyOptions, scan_options: ScanOptions, reading) -> Prepared:
@@ -190,7 +212,6 @@ _UNDECODED = re.compile("[\udc80-\udcff]")
 
 
 def parse_batch_line(line: str, number: int):
-    from confcheck.servers.nginx.request import Request, RequestError, typed_headers, typed_url
     if not line.isascii() and _UNDECODED.search(line):   # bytes the batch file's UTF-8 reading could not decode
         raise RequestError(f"line {number}: not UTF-8 text")
     try:
@@ -202,12 +223,15 @@ def parse_batch_line(line: str, number: int):
     headers = item.get("headers") or {}
     if not isinstance(headers, dict):
         raise RequestError(f"line {number}: \"headers\" must be an object")
-    for key in ("url", "method", "client_ip"):
-        if item.get(key) is not None and not isinstance(item[key], str):
+    url, method, client_ip = item["url"], item.get("method"), item.get("client_ip")
+    if not isinstance(url, str):        # null too: a request has a URL
+        raise RequestError(f"line {number}: \"url\" must be a string")
+    for key, value in (("method", method), ("client_ip", client_ip)):
+        if value is not None and not isinstance(value, str):
             raise RequestError(f"line {number}: \"{key}\" must be a string")
     try:
-        return Request.parse(typed_url(item["url"]), item.get("method") or "GET",
-                             typed_headers({str(k): str(v) for k, v in headers.items()}),
-                             item.get("client_ip") or "127.0.0.1", stated=True)
+        return Request.parse(typed_url(url), method or "GET",
+                             typed_headers({str(k): str(v) for k, v in headers.items()}) if headers else {},
+                             client_ip or "127.0.0.1", stated=True)
     except RequestError as exc:
         raise RequestError(f"line {number}: {exc}") from None

@@ -30,6 +30,8 @@ import functools
 import json
 import operator
 import re
+from itertools import compress, count
+from operator import ne
 from json.encoder import encode_basestring_ascii as _quote
 
 from confcheck.analyzers.nginx._shapes import _TOKEN_SPLIT  # the tokens look-alikes rename
@@ -93,8 +95,8 @@ class _Names:
         """`texts` with this server's renamed tokens as their positions (one text from them all,
         a NUL inside one escaped: two different lists never give the same key)."""
         parts = _TOKEN_SPLIT.split("\x00\x02".join([text.replace("\x00", "\x00\x01") for text in texts]))
-        index = self.index
-        parts[1::2] = [index.get(p, p) for p in parts[1::2]]
+        tokens = parts[1::2]
+        parts[1::2] = map(self.index.get, tokens, tokens)
         return tuple(parts)
 
 
@@ -169,7 +171,7 @@ class _Template:
                 return value
             parts = _TOKEN_SPLIT.split(value)
             index = names.index
-            if not any(p in index for p in parts[1::2]):
+            if index.keys().isdisjoint(parts[1::2]):
                 return value
             parts[1::2] = [f"\x02{index[p]}\x02" if p in index else p for p in parts[1::2]]
             return "".join(parts)
@@ -182,8 +184,7 @@ class _Template:
     def fill(self, request, selection, names: _Names) -> str:
         file, line = names.place()
         # a token is letters, digits and _: its JSON text is itself
-        return self.text % self.values([*names.free, file, _server_line(selection, names),
-                                        json.dumps(request.to_json(), ensure_ascii=True),
+        return self.text % self.values([*names.free, file, _server_line(selection, names), request.json_text(),
                                         *[line + below for below in self.below]])
 
 
@@ -218,7 +219,7 @@ def _server_line(selection, names: _Names) -> str:
     text = names.steps.get(key)
     if text is None:
         from confcheck.servers.nginx.decide import server_step
-        text = names.steps[key] = json.dumps(server_step(selection).to_json(), ensure_ascii=True)
+        text = names.steps[key] = server_step(selection).json_text()
     return text
 
 
@@ -300,12 +301,12 @@ def _watching(reads: set):
 
 class _Shared:
     def __init__(self, prepared: Prepared) -> None:
-        from confcheck.analyzers.nginx._shapes import Finder
         self.prepared = prepared
         self.direct = _direct(prepared)
         # a server's layout is looked up when a request first reaches it (a short batch on a
-        # large configuration reads the directives of few)
-        self.finder = Finder(prepared.model.http)
+        # large configuration reads the directives of few), the finder made then (in each
+        # forked worker, not before the split)
+        self.finder = None      # _shapes.Finder
         self.shape_ids: dict = {}
         self.servers: dict[int, _Names | None] = {}
         # (shape, _base renamed) -> [(fields read, {their values renamed -> entry})]
@@ -348,7 +349,7 @@ class _Shared:
         rep = entry.names
         moved = names.moved.get(id(rep))
         if moved is None:
-            moved = names.moved[id(rep)] = frozenset(i for i, (a, b) in enumerate(zip(rep.free, names.free)) if a != b)
+            moved = names.moved[id(rep)] = frozenset(compress(count(), map(ne, rep.free, names.free)))
         if entry.proved is not None and moved <= entry.proved:
             self.filled += 1
             return entry.template.fill(request, selection, names), None
@@ -360,6 +361,9 @@ class _Shared:
         return line, error
 
     def _names(self, server) -> _Names | None:
+        if self.finder is None:
+            from confcheck.analyzers.nginx._shapes import Finder
+            self.finder = Finder(self.prepared.model.http)
         layout, free = self.finder.find(server)
         # the decision reads the selection only for its server and captures (none here):
         # how the server was reached is the request's (the key) and the trace's server line (a hole)

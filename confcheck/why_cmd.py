@@ -8,6 +8,7 @@ returns the exit code.
 
 from __future__ import annotations
 
+import functools
 import sys
 from dataclasses import dataclass, field
 
@@ -84,7 +85,7 @@ def run_why_command(args: WhyArgs, stdin) -> int:
     data = _read_body(args.body, stdin) if args.body is not None else None
     from confcheck.gcpause import gc_paused
     with gc_paused():   # one pause for reading and answering: the tree is large and acyclic
-        prepared = prepare(options)
+        prepared = prepare(options, later=args.batch is not None)
         prepared.replay.body, prepared.replay.replay = data, not args.no_replay
         return _why_run(prepared, request, args, stdin)
 
@@ -122,11 +123,8 @@ def _why_run(prepared, request, args: WhyArgs, stdin) -> int:
     from confcheck.servers.nginx.request import RequestError
     from confcheck.why import explain
 
-    if prepared.errors:
-        for diag in prepared.errors:
-            sys.stderr.write(f"confcheck: {diag}\n")
-        raise WhyUsageError("the configuration has errors (above): its answers cannot be trusted")
     if request is not None:
+        _settled(prepared, batch=False)
         try:
             outcome = explain(prepared, request)
         except RequestError as exc:
@@ -135,18 +133,22 @@ def _why_run(prepared, request, args: WhyArgs, stdin) -> int:
         if outcome.internal_error is not None:
             return _report_internal([f"internal error: {outcome.internal_error}"])
         return EXIT_OK
-    if prepared.reading is not None:
-        from confcheck.inputs import inputs_line
-        sys.stderr.write(f"confcheck: {inputs_line(prepared.reading)}\n")
-    stream = open_text(args.batch, stdin)
+    try:
+        stream = open_text(args.batch, stdin)
+    except WhyUsageError:
+        _settled(prepared, batch=True)      # the configuration's errors come first
+        raise
     import json
 
     pool = None
+    ready = functools.partial(_settled, prepared, batch=True)
     if prepared.replay is not None and prepared.model.outside:     # a WAF in front: it is replayed
         from confcheck.waf_replay.throwaway import Pool
+        ready()
+        ready = None
         pool = prepared.replay.pool = Pool()     # one replay server per WAF configuration for the batch
     try:
-        bad, failed = _why_batch(prepared, stream, json)
+        bad, failed = _why_batch(prepared, stream, json, ready)
     finally:
         if pool is not None:
             pool.close()
@@ -155,8 +157,22 @@ def _why_run(prepared, request, args: WhyArgs, stdin) -> int:
     return EXIT_USAGE if bad else EXIT_OK
 
 
-def _why_batch(prepared, stream, json) -> tuple[int, list[str]]:
-    """(bad request lines, internal errors as `line N: ...`): every line is answered."""
+def _settled(prepared, *, batch: bool) -> None:
+    """The configuration's checks done (prepare(later=True) leaves them): with errors, nothing is
+    answered; a batch then says what was read."""
+    prepared.settle()
+    if prepared.errors:
+        for diag in prepared.errors:
+            sys.stderr.write(f"confcheck: {diag}\n")
+        raise WhyUsageError("the configuration has errors (above): its answers cannot be trusted")
+    if batch and prepared.reading is not None:
+        from confcheck.inputs import inputs_line
+        sys.stderr.write(f"confcheck: {inputs_line(prepared.reading)}\n")
+
+
+def _why_batch(prepared, stream, json, ready) -> tuple[int, list[str]]:
+    """(bad request lines, internal errors as `line N: ...`): every line is answered, after
+    `ready()` (None: already done), which forked workers answer alongside."""
     from confcheck.why_batch import answerer
     from confcheck.why_workers import answer_split, whole_file, worker_count
 
@@ -166,12 +182,12 @@ def _why_batch(prepared, stream, json) -> tuple[int, list[str]]:
         return _answer_lines(answer, lines, first, out, err, json)
 
     lines = whole_file(stream)
-    if lines is not None:
-        workers = worker_count(prepared, len(lines), sys.stdout, sys.stderr)
-        if workers > 1:
-            return answer_split(lines, workers, answer_chunk, sys.stdout, sys.stderr)
-        return answer_chunk(lines, 1, sys.stdout, sys.stderr)
-    return answer_chunk(stream, 1, sys.stdout, sys.stderr)     # a pipe: answered as it comes
+    workers = 1 if lines is None else worker_count(prepared, len(lines), sys.stdout, sys.stderr)
+    if workers > 1:
+        return answer_split(lines, workers, answer_chunk, sys.stdout, sys.stderr, meanwhile=ready)
+    if ready is not None:
+        ready()
+    return answer_chunk(stream if lines is None else lines, 1, sys.stdout, sys.stderr)   # a pipe: as it comes
 
 
 def _answer_lines(answer, lines, first: int, out, err, json) -> tuple[int, list[str]]:

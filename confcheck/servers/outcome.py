@@ -7,6 +7,7 @@ read one kind of answer whichever server decided.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring_ascii as _quote
 from typing import Callable
 
 from confcheck.parsers.syntax import Node
@@ -41,6 +42,14 @@ class Step:
             out["file"] = self.node.file
             out["line"] = self.node.line
         return out
+
+    def json_text(self) -> str:
+        """json.dumps(self.to_json()) (ASCII), written directly (why --batch writes one per server
+        it meets; a test holds the two together)."""
+        text = f'{{"step": {_quote(self.step)}, "detail": {_quote(self.detail)}'
+        if self.node is not None:
+            text += f', "file": {_quote(self.node.file)}, "line": {int(self.node.line)}'
+        return text + "}"
 
 
 @dataclass

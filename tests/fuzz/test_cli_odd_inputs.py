@@ -26,18 +26,20 @@ def test_batch_lines_of_the_wrong_type_or_encoding_are_their_own_errors(tree_dir
                  b'{"url": "http://site.test:8080/private/x", "client_ip": 10}\n'
                  b'{"url": "http://site.test:8080/private/\xff"}\n'
                  b'{"url": "http://[::1/"}\n'
+                 b'{"url": null}\n'
                  b'{"url": "http://site.test:8080/private/x"}\n')
     proc = run_cli("why", "--batch", batch, "--no-fs", "--config", conf, "--format", "json")
     assert proc.returncode == 2, proc.stderr             # bad lines: exit 2, after every line was answered
     assert b"Traceback" not in proc.stderr and b"internal error" not in proc.stderr
     docs = [json.loads(line) for line in proc.stdout.splitlines()]
-    assert [d.get("error", "").split(": ", 1)[0] for d in docs[:5]] == [f"line {n}" for n in range(1, 6)]
+    assert [d.get("error", "").split(": ", 1)[0] for d in docs[:6]] == [f"line {n}" for n in range(1, 7)]
     assert '"url" must be a string' in docs[0]["error"]
     assert '"method" must be a string' in docs[1]["error"]
     assert '"client_ip" must be a string' in docs[2]["error"]
     assert "not UTF-8" in docs[3]["error"]
     assert "malformed URL" in docs[4]["error"]
-    assert docs[5]["status"] == 403                      # the good line after them is still answered
+    assert '"url" must be a string' in docs[5]["error"]      # no URL: that line's error, not an internal one
+    assert docs[6]["status"] == 403                      # the good line after them is still answered
 
 
 def test_a_binary_batch_file_is_bad_input_not_an_internal_error(tree_dir):

@@ -3,11 +3,13 @@ URLs); whatever the URL, the parts are urlsplit's (confcheck/servers/nginx/reque
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from confcheck.servers.nginx.request import RequestError, _split, _split_any
+from confcheck.servers.nginx.request import Request, RequestError, _split, _split_any
 
 CASES = ["http://site1.example.com/", "https://Site1.Example.COM:8443/a/b?x=1&y=%41", "http://h", "http://h?x",
          "http://h:/", "http://h:0/", "http://h:65535/", "http://h:65536/", "http://h:0080/x", "HTTP://h/",
@@ -53,3 +55,24 @@ PLAIN = st.builds(lambda scheme, host, port, path: f"{scheme}://{host}{port}{pat
 @given(PLAIN)
 def test_plain_urls_of_every_kind_are_taken_apart_as_urlsplit_does(url):
     assert _parts(_split, url) == _parts(_split_any, url)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(max_size=12), st.text(max_size=20), st.text(max_size=12))
+def test_a_request_s_json_text_is_json_dumps_of_its_json(method, url, client_ip):
+    request = Request(url=url, method=method, client_ip=client_ip)
+    assert request.json_text() == json.dumps(request.to_json(), ensure_ascii=True)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=10), st.text(max_size=30), st.text(max_size=20), st.integers(0, 30), st.booleans())
+def test_a_trace_step_s_json_text_is_json_dumps_of_its_json(step, detail, name, blank_lines, with_node):
+    from confcheck.parsers.nginx_parser import parse_nginx
+    from confcheck.servers.outcome import Step
+    from confcheck.source import Diagnostics, SourceFile
+    path = f"/etc/nginx/{name}.conf"
+    [node] = parse_nginx(SourceFile(path, b"\n" * blank_lines + b"server_tokens off;\n"), Diagnostics()).nodes
+    made = Step(step, detail, node if with_node else None)
+    lazy = Step(step, lambda: detail, node if with_node else None)
+    for one in (made, lazy):
+        assert one.json_text() == json.dumps(one.to_json(), ensure_ascii=True)

@@ -11,6 +11,7 @@ import base64
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from json.encoder import encode_basestring_ascii as _quote
 from urllib.parse import urlsplit
 
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "MKCOL", "COPY", "MOVE", "OPTIONS",
@@ -112,6 +113,11 @@ class Request:
     def to_json(self) -> dict:
         return {"method": self.method, "url": self.url, "client_ip": self.client_ip}
 
+    def json_text(self) -> str:
+        """json.dumps(self.to_json()) (ASCII), written directly: why --batch writes one per
+        answer, and json.dumps makes an encoder per call (a test holds the two together)."""
+        return f'{{"method": {_quote(self.method)}, "url": {_quote(self.url)}, "client_ip": {_quote(self.client_ip)}}}'
+
 
 def typed_url(url: str) -> str:
     """A URL the user typed (why, why --batch), refused when it holds a raw control
@@ -119,11 +125,15 @@ def typed_url(url: str) -> str:
     percent-encodes the other controls, while curl refuses them all and nginx answers a
     raw one 400, so no answer is the one the user meant. (Rule probes name files with
     such bytes in them directly: Request.parse takes those.)"""
-    control = next((c for c in url if c < " " or c == "\x7f"), None)
-    if control is not None:
+    found = _CONTROL.search(url)
+    if found is not None:
+        control = found.group()
         raise RequestError(f"malformed URL {url!r}: a raw control character (U+{ord(control):04X}) at "
-                           f"character {url.index(control) + 1}; percent-encode it (%{ord(control):02X})")
+                           f"character {found.start() + 1}; percent-encode it (%{ord(control):02X})")
     return url
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")   # what typed_url refuses
 
 
 def typed_headers(headers: dict[str, str]) -> dict[str, str]:

@@ -111,12 +111,22 @@ class ServerIndex:
             for listen in server.listens:
                 self.by_port.setdefault(listen.port, []).append((server, listen))
         self._groups: dict[tuple[int, str], _Group] = {}
+        self._reached: dict[tuple[int, str], _Group] = {}     # (port, address as sent) -> its group
 
     def group(self, request: Request) -> _Group:
         return self.group_at(request.port, request.address)
 
     def group_at(self, port: int, address: str) -> _Group:
         """The servers a connection to `address` (a request's) on `port` reaches."""
+        reached = self._reached.get((port, address))
+        if reached is not None:
+            return reached
+        group = self._group_at(port, address)
+        if len(self._reached) < 4096:      # a batch's few addresses, the names most requests use
+            self._reached[(port, address)] = group
+        return group
+
+    def _group_at(self, port: int, address: str) -> _Group:
         on_port = self.by_port.get(port)
         if not on_port:
             ports = sorted(self.by_port)
