@@ -18,7 +18,7 @@ import os
 import re
 from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, field
-from itertools import compress, repeat
+from itertools import chain, compress, repeat
 from operator import ge, is_, ne
 
 from confcheck.findings import severity_rank
@@ -37,7 +37,8 @@ class Cause:
     line: int | None             # None when it differs between occurrences
     fs_path: str | None
     occurrences: int = 0         # findings, over all hosts
-    hosts: list = field(default_factory=list)      # the hosts it occurs on, each once, in host order
+    # the hosts it occurs on, each once, in host order (causes found on the same hosts share the list: read-only)
+    hosts: list = field(default_factory=list)
     new_hosts: set = field(default_factory=set)    # hosts where an occurrence is new (--baseline)
 
 
@@ -77,13 +78,13 @@ class FleetView:
         for cause in self.causes:
             entry = by_rule.setdefault(cause.rule, {"rule": cause.rule, "name": cause.name,
                                                     "severity": cause.severity, "causes": 0,
-                                                    "hosts": set(), "findings": 0})
+                                                    "hosts": {}, "findings": 0})
             entry["causes"] += 1
-            entry["hosts"].update(cause.hosts)
+            entry["hosts"][id(cause.hosts)] = cause.hosts     # a list causes share is read once
             entry["findings"] += cause.occurrences
             if severity_rank(cause.severity) > severity_rank(entry["severity"]):
                 entry["severity"] = cause.severity
-        out = [{**e, "hosts": len(e["hosts"])} for e in by_rule.values()]
+        out = [{**e, "hosts": len(set().union(*e["hosts"].values()))} for e in by_rule.values()]
         out.sort(key=lambda e: (-severity_rank(e["severity"]), -e["hosts"], e["rule"]))
         return out
 
@@ -285,16 +286,36 @@ def merge(paths, baseline_dir: str | None = None, workers: int | None = None) ->
     for host in sorted(hosts, key=lambda h: natural_key(h.host)):
         rank.setdefault(host.host, len(rank))
     order = sorted(range(len(hosts)), key=lambda i: rank[hosts[i].host])
-    host_lists = [c.hosts for c in causes]
-    for i in order:      # each cause's hosts in host order, as appended
-        deque(map(list.append, map(host_lists.__getitem__, host_causes[i]), repeat(hosts[i].host)), maxlen=0)
-    for cause in causes:           # one finding per host file that has it, and the extra ones
-        cause.occurrences += len(cause.hosts)
-    if len(rank) < len(hosts):     # a host name in two files counts once
-        for cause in causes:
-            cause.hosts = list(dict.fromkeys(cause.hosts))
+    _place_hosts(causes, [hosts[i].host for i in order], [host_causes[i] for i in order], len(rank) < len(hosts))
     ordered = sorted(causes, key=lambda c: (-_RANK[c.severity], -len(c.hosts), c.rule, c.file or "", c.message))
     return FleetView([hosts[i] for i in order], ordered, baseline_dir)
+
+
+def _place_hosts(causes: list, names: list, host_causes: list, repeated: bool) -> None:
+    """Each cause's hosts (names and their causes given in host order), and its occurrences
+    counted one per host file. Hosts whose causes are the same (a template's) form one profile,
+    and causes found on the same profiles share one list of hosts (read-only: the renderers
+    write a shared list once), so the work goes by profiles, not by host and cause."""
+    profiles: dict = {}          # a host's cause ids -> positions (in host order) of the hosts that have them
+    for position, cids in enumerate(host_causes):
+        profiles.setdefault(tuple(cids), []).append(position)
+    found_on: list = [[] for _ in causes]      # per cause: the profiles it is found on, in order
+    for number, cids in enumerate(profiles):
+        deque(map(list.append, map(found_on.__getitem__, cids), repeat(number)), maxlen=0)
+    members = list(profiles.values())
+    shared: dict = {}            # profiles -> the hosts' names
+    for cause, on in zip(causes, found_on):
+        key = tuple(on)
+        hosts = shared.get(key)
+        if hosts is None:
+            positions = members[on[0]] if len(on) == 1 else sorted(chain.from_iterable(map(members.__getitem__, on)))
+            hosts = shared[key] = list(map(names.__getitem__, positions))
+        cause.occurrences += len(hosts)        # one finding per host file that has it, and the extra ones
+        cause.hosts = hosts
+    if repeated:                 # a host name in two files counts once
+        once = {id(hosts): list(dict.fromkeys(hosts)) for hosts in shared.values()}
+        for cause in causes:
+            cause.hosts = once[id(cause.hosts)]
 
 
 def natural_key(text: str) -> tuple:
