@@ -24,7 +24,7 @@ from operator import ge, is_, ne
 from confcheck.findings import severity_rank
 from confcheck.fleet.causes import RANK as _RANK
 from confcheck.fleet.causes import Keyer, Masker
-from confcheck.fleet.hostfile import CauseTable, HostFile, read_host_file
+from confcheck.fleet.hostfile import CauseTable, HostFile, HostReader
 
 
 @dataclass(slots=True)
@@ -144,12 +144,13 @@ class _Ids:
         return tokens
 
 
-def _baseline_counts(baseline_dir: str, hostfile: HostFile, ids: _Ids) -> tuple[Counter | None, str]:
+def _baseline_counts(baseline_dir: str, hostfile: HostFile, ids: _Ids,
+                     reader: HostReader) -> tuple[Counter | None, str]:
     """The baseline's findings per cause (its id, or its key when no host of this share has it)."""
     for name in (os.path.basename(hostfile.source), f"{hostfile.host}.json"):
         path = os.path.join(baseline_dir, name)
         if os.path.exists(path):
-            old = read_host_file(path)
+            old = reader.read(path)
             if old.failure is not None:
                 return None, f"unusable: {old.failure}"
             host, names = hostfile.host, old.names or hostfile.names
@@ -177,12 +178,13 @@ def _merge_part(paths: list, baseline_dir: str | None) -> _Part:
     """Hosts and causes of some host files, read one at a time (only the merged view is kept)."""
     part = _Part()
     ids = _Ids()
+    reader = HostReader()
     severities: list = []                    # per id: the highest severity so far
     lines: list = []                         # per id: its line, None once two occurrences differ
     extra: Counter = Counter()               # per id: its findings beyond one per host (merge() adds those)
     causes = part.causes
     for path in paths:
-        hostfile = read_host_file(path)
+        hostfile = reader.read(path)
         summary = HostSummary(hostfile.host, path, hostfile.exit_code, hostfile.failure, hostfile.severity_counts())
         position = len(part.hosts)
         part.hosts.append(summary)
@@ -210,8 +212,8 @@ def _merge_part(paths: list, baseline_dir: str | None) -> _Part:
             extra[cid] += count - 1
         part.host_causes.append(cids)
         if baseline_dir is not None:
-            _compare(summary, _baseline_counts(baseline_dir, hostfile, ids), Counter(dict(zip(cids, table.count))),
-                     part.new_at, position)
+            _compare(summary, _baseline_counts(baseline_dir, hostfile, ids, reader),
+                     Counter(dict(zip(cids, table.count))), part.new_at, position)
         # freed before the next file is decoded, which then reuses this memory (still in cache)
         del hostfile, table, tokens, cids, fresh
     for cause, severity, line in zip(causes, severities, lines):
