@@ -168,9 +168,11 @@ class _Part:
     in order of first occurrence; hosts by position, in file order."""
 
     hosts: list = field(default_factory=list)           # HostSummary
-    host_causes: list = field(default_factory=list)     # per host: ids of its causes, each once
+    # per host: ids of its causes, each once (hosts with the same causes share one list: sent once)
+    host_causes: list = field(default_factory=list)
     keys: list = field(default_factory=list)            # per id: its cause key
-    causes: list = field(default_factory=list)          # per id: Cause (first occurrence; hosts left empty)
+    # per id: the Cause's fields up to its occurrences beyond one per host, as a tuple (pickled fast)
+    causes: list = field(default_factory=list)
     new_at: dict = field(default_factory=dict)          # id -> host positions where new (--baseline)
 
 
@@ -182,7 +184,8 @@ def _merge_part(paths: list, baseline_dir: str | None) -> _Part:
     severities: list = []                    # per id: the highest severity so far
     lines: list = []                         # per id: its line, None once two occurrences differ
     extra: Counter = Counter()               # per id: its findings beyond one per host (merge() adds those)
-    causes = part.causes
+    causes: list = []                        # per id: its first occurrence's texts
+    profiles: dict = {}                      # a host's cause ids -> the list of them hosts share
     for path in paths:
         hostfile = reader.read(path)
         summary = HostSummary(hostfile.host, path, hostfile.exit_code, hostfile.failure, hostfile.severity_counts())
@@ -197,9 +200,8 @@ def _merge_part(paths: list, baseline_dir: str | None) -> _Part:
             text, unrooted = hostfile.text, masker.unrooted
             for j in compress(range(len(cids)), map(ge, cids, repeat(known))):
                 i = table.first[j]
-                causes.append(Cause(text(rules[i]), text(names[i]) or "", table.severity[j],
-                                    unrooted(text(messages[i])), unrooted(text(files[i])), table.line[j],
-                                    text(fs_paths[i])))
+                causes.append((text(rules[i]), text(names[i]) or "", unrooted(text(messages[i])),
+                               unrooted(text(files[i])), text(fs_paths[i])))
             severities.extend(compress(table.severity, map(ge, cids, repeat(known))))
             lines.extend(compress(table.line, map(ge, cids, repeat(known))))
         for cid, severity in compress(zip(cids, table.severity),
@@ -210,16 +212,15 @@ def _merge_part(paths: list, baseline_dir: str | None) -> _Part:
             lines[cid] = None
         for cid, count in compress(zip(cids, table.count), map(ne, table.count, repeat(1))):
             extra[cid] += count - 1
-        part.host_causes.append(cids)
+        part.host_causes.append(profiles.setdefault(tuple(cids), cids))
         if baseline_dir is not None:
             _compare(summary, _baseline_counts(baseline_dir, hostfile, ids, reader),
                      Counter(dict(zip(cids, table.count))), part.new_at, position)
         # freed before the next file is decoded, which then reuses this memory (still in cache)
         del hostfile, table, tokens, cids, fresh
-    for cause, severity, line in zip(causes, severities, lines):
-        cause.severity, cause.line = severity, line
-    for cid, cause in enumerate(causes):
-        cause.occurrences = extra[cid]
+    part.causes = [(rule, name, severity, message, file, line, fs_path, extra[cid])
+                   for cid, ((rule, name, message, file, fs_path), severity, line)
+                   in enumerate(zip(causes, severities, lines))]
     part.keys = list(ids.ids)
     return part
 
@@ -267,23 +268,28 @@ def merge(paths, baseline_dir: str | None = None, workers: int | None = None) ->
     host_causes: list = []
     for part in _parts(paths, baseline_dir, workers):
         to_global = list(map(ids.__getitem__, part.keys))
-        for cid, cause in zip(to_global, part.causes):
+        for cid, row in zip(to_global, part.causes):
             if cid == len(causes):
-                causes.append(cause)
+                causes.append(Cause(*row))
                 continue
-            have = causes[cid]
-            have.occurrences += cause.occurrences
-            if have.line != cause.line:
+            have, severity, line, extra = causes[cid], row[2], row[5], row[7]
+            have.occurrences += extra
+            if have.line != line:
                 have.line = None
-            if _RANK[cause.severity] > _RANK[have.severity]:
-                have.severity = cause.severity
+            if _RANK[severity] > _RANK[have.severity]:
+                have.severity = severity
         for cid, positions in part.new_at.items():
             causes[to_global[cid]].new_hosts.update(part.hosts[p].host for p in positions)
         hosts.extend(part.hosts)
         if to_global == list(range(len(to_global))):     # the first share: its ids are the fleet's
             host_causes.extend(part.host_causes)
         else:
-            host_causes.extend(list(map(to_global.__getitem__, own)) for own in part.host_causes)
+            mapped: dict = {}      # id of a list the share's hosts share -> it in the fleet's ids
+            for own in part.host_causes:
+                fleet_ids = mapped.get(id(own))
+                if fleet_ids is None:
+                    fleet_ids = mapped[id(own)] = list(map(to_global.__getitem__, own))
+                host_causes.append(fleet_ids)
     rank: dict = {}
     for host in sorted(hosts, key=lambda h: natural_key(h.host)):
         rank.setdefault(host.host, len(rank))
