@@ -80,8 +80,8 @@ def _render(view, args: ReportArgs, out) -> None:
         from confcheck.output.report_json import write_report
         write_report(view, out)
     elif args.fmt == "html":
-        from confcheck.output.report_html import render_html
-        out.write(render_html(view))
+        from confcheck.output.report_html import write_html
+        write_html(view, out)
     else:
         from confcheck.output.report_text import render_report
         from confcheck.output.text import want_colour

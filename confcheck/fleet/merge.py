@@ -18,13 +18,13 @@ import os
 import re
 from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, field
-from itertools import compress, repeat
+from itertools import chain, compress, repeat
 from operator import ge, is_, ne
 
 from confcheck.findings import severity_rank
 from confcheck.fleet.causes import RANK as _RANK
 from confcheck.fleet.causes import Keyer, Masker
-from confcheck.fleet.hostfile import CauseTable, HostFile, read_host_file
+from confcheck.fleet.hostfile import CauseTable, HostFile, HostReader
 
 
 @dataclass(slots=True)
@@ -37,7 +37,8 @@ class Cause:
     line: int | None             # None when it differs between occurrences
     fs_path: str | None
     occurrences: int = 0         # findings, over all hosts
-    hosts: list = field(default_factory=list)      # the hosts it occurs on, each once, in host order
+    # the hosts it occurs on, each once, in host order (causes found on the same hosts share the list: read-only)
+    hosts: list = field(default_factory=list)
     new_hosts: set = field(default_factory=set)    # hosts where an occurrence is new (--baseline)
 
 
@@ -77,13 +78,13 @@ class FleetView:
         for cause in self.causes:
             entry = by_rule.setdefault(cause.rule, {"rule": cause.rule, "name": cause.name,
                                                     "severity": cause.severity, "causes": 0,
-                                                    "hosts": set(), "findings": 0})
+                                                    "hosts": {}, "findings": 0})
             entry["causes"] += 1
-            entry["hosts"].update(cause.hosts)
+            entry["hosts"][id(cause.hosts)] = cause.hosts     # a list causes share is read once
             entry["findings"] += cause.occurrences
             if severity_rank(cause.severity) > severity_rank(entry["severity"]):
                 entry["severity"] = cause.severity
-        out = [{**e, "hosts": len(e["hosts"])} for e in by_rule.values()]
+        out = [{**e, "hosts": len(set().union(*e["hosts"].values()))} for e in by_rule.values()]
         out.sort(key=lambda e: (-severity_rank(e["severity"]), -e["hosts"], e["rule"]))
         return out
 
@@ -143,12 +144,13 @@ class _Ids:
         return tokens
 
 
-def _baseline_counts(baseline_dir: str, hostfile: HostFile, ids: _Ids) -> tuple[Counter | None, str]:
+def _baseline_counts(baseline_dir: str, hostfile: HostFile, ids: _Ids,
+                     reader: HostReader) -> tuple[Counter | None, str]:
     """The baseline's findings per cause (its id, or its key when no host of this share has it)."""
     for name in (os.path.basename(hostfile.source), f"{hostfile.host}.json"):
         path = os.path.join(baseline_dir, name)
         if os.path.exists(path):
-            old = read_host_file(path)
+            old = reader.read(path)
             if old.failure is not None:
                 return None, f"unusable: {old.failure}"
             host, names = hostfile.host, old.names or hostfile.names
@@ -166,9 +168,11 @@ class _Part:
     in order of first occurrence; hosts by position, in file order."""
 
     hosts: list = field(default_factory=list)           # HostSummary
-    host_causes: list = field(default_factory=list)     # per host: ids of its causes, each once
+    # per host: ids of its causes, each once (hosts with the same causes share one list: sent once)
+    host_causes: list = field(default_factory=list)
     keys: list = field(default_factory=list)            # per id: its cause key
-    causes: list = field(default_factory=list)          # per id: Cause (first occurrence; hosts left empty)
+    # per id: the Cause's fields up to its occurrences beyond one per host, as a tuple (pickled fast)
+    causes: list = field(default_factory=list)
     new_at: dict = field(default_factory=dict)          # id -> host positions where new (--baseline)
 
 
@@ -176,12 +180,14 @@ def _merge_part(paths: list, baseline_dir: str | None) -> _Part:
     """Hosts and causes of some host files, read one at a time (only the merged view is kept)."""
     part = _Part()
     ids = _Ids()
+    reader = HostReader()
     severities: list = []                    # per id: the highest severity so far
     lines: list = []                         # per id: its line, None once two occurrences differ
     extra: Counter = Counter()               # per id: its findings beyond one per host (merge() adds those)
-    causes = part.causes
+    causes: list = []                        # per id: its first occurrence's texts
+    profiles: dict = {}                      # a host's cause ids -> the list of them hosts share
     for path in paths:
-        hostfile = read_host_file(path)
+        hostfile = reader.read(path)
         summary = HostSummary(hostfile.host, path, hostfile.exit_code, hostfile.failure, hostfile.severity_counts())
         position = len(part.hosts)
         part.hosts.append(summary)
@@ -194,9 +200,8 @@ def _merge_part(paths: list, baseline_dir: str | None) -> _Part:
             text, unrooted = hostfile.text, masker.unrooted
             for j in compress(range(len(cids)), map(ge, cids, repeat(known))):
                 i = table.first[j]
-                causes.append(Cause(text(rules[i]), text(names[i]) or "", table.severity[j],
-                                    unrooted(text(messages[i])), unrooted(text(files[i])), table.line[j],
-                                    text(fs_paths[i])))
+                causes.append((text(rules[i]), text(names[i]) or "", unrooted(text(messages[i])),
+                               unrooted(text(files[i])), text(fs_paths[i])))
             severities.extend(compress(table.severity, map(ge, cids, repeat(known))))
             lines.extend(compress(table.line, map(ge, cids, repeat(known))))
         for cid, severity in compress(zip(cids, table.severity),
@@ -207,16 +212,15 @@ def _merge_part(paths: list, baseline_dir: str | None) -> _Part:
             lines[cid] = None
         for cid, count in compress(zip(cids, table.count), map(ne, table.count, repeat(1))):
             extra[cid] += count - 1
-        part.host_causes.append(cids)
+        part.host_causes.append(profiles.setdefault(tuple(cids), cids))
         if baseline_dir is not None:
-            _compare(summary, _baseline_counts(baseline_dir, hostfile, ids), Counter(dict(zip(cids, table.count))),
-                     part.new_at, position)
+            _compare(summary, _baseline_counts(baseline_dir, hostfile, ids, reader),
+                     Counter(dict(zip(cids, table.count))), part.new_at, position)
         # freed before the next file is decoded, which then reuses this memory (still in cache)
         del hostfile, table, tokens, cids, fresh
-    for cause, severity, line in zip(causes, severities, lines):
-        cause.severity, cause.line = severity, line
-    for cid, cause in enumerate(causes):
-        cause.occurrences = extra[cid]
+    part.causes = [(rule, name, severity, message, file, line, fs_path, extra[cid])
+                   for cid, ((rule, name, message, file, fs_path), severity, line)
+                   in enumerate(zip(causes, severities, lines))]
     part.keys = list(ids.ids)
     return part
 
@@ -264,37 +268,62 @@ def merge(paths, baseline_dir: str | None = None, workers: int | None = None) ->
     host_causes: list = []
     for part in _parts(paths, baseline_dir, workers):
         to_global = list(map(ids.__getitem__, part.keys))
-        for cid, cause in zip(to_global, part.causes):
+        for cid, row in zip(to_global, part.causes):
             if cid == len(causes):
-                causes.append(cause)
+                causes.append(Cause(*row))
                 continue
-            have = causes[cid]
-            have.occurrences += cause.occurrences
-            if have.line != cause.line:
+            have, severity, line, extra = causes[cid], row[2], row[5], row[7]
+            have.occurrences += extra
+            if have.line != line:
                 have.line = None
-            if _RANK[cause.severity] > _RANK[have.severity]:
-                have.severity = cause.severity
+            if _RANK[severity] > _RANK[have.severity]:
+                have.severity = severity
         for cid, positions in part.new_at.items():
             causes[to_global[cid]].new_hosts.update(part.hosts[p].host for p in positions)
         hosts.extend(part.hosts)
         if to_global == list(range(len(to_global))):     # the first share: its ids are the fleet's
             host_causes.extend(part.host_causes)
         else:
-            host_causes.extend(list(map(to_global.__getitem__, own)) for own in part.host_causes)
+            mapped: dict = {}      # id of a list the share's hosts share -> it in the fleet's ids
+            for own in part.host_causes:
+                fleet_ids = mapped.get(id(own))
+                if fleet_ids is None:
+                    fleet_ids = mapped[id(own)] = list(map(to_global.__getitem__, own))
+                host_causes.append(fleet_ids)
     rank: dict = {}
     for host in sorted(hosts, key=lambda h: natural_key(h.host)):
         rank.setdefault(host.host, len(rank))
     order = sorted(range(len(hosts)), key=lambda i: rank[hosts[i].host])
-    host_lists = [c.hosts for c in causes]
-    for i in order:      # each cause's hosts in host order, as appended
-        deque(map(list.append, map(host_lists.__getitem__, host_causes[i]), repeat(hosts[i].host)), maxlen=0)
-    for cause in causes:           # one finding per host file that has it, and the extra ones
-        cause.occurrences += len(cause.hosts)
-    if len(rank) < len(hosts):     # a host name in two files counts once
-        for cause in causes:
-            cause.hosts = list(dict.fromkeys(cause.hosts))
+    _place_hosts(causes, [hosts[i].host for i in order], [host_causes[i] for i in order], len(rank) < len(hosts))
     ordered = sorted(causes, key=lambda c: (-_RANK[c.severity], -len(c.hosts), c.rule, c.file or "", c.message))
     return FleetView([hosts[i] for i in order], ordered, baseline_dir)
+
+
+def _place_hosts(causes: list, names: list, host_causes: list, repeated: bool) -> None:
+    """Each cause's hosts (names and their causes given in host order), and its occurrences
+    counted one per host file. Hosts whose causes are the same (a template's) form one profile,
+    and causes found on the same profiles share one list of hosts (read-only: the renderers
+    write a shared list once), so the work goes by profiles, not by host and cause."""
+    profiles: dict = {}          # a host's cause ids -> positions (in host order) of the hosts that have them
+    for position, cids in enumerate(host_causes):
+        profiles.setdefault(tuple(cids), []).append(position)
+    found_on: list = [[] for _ in causes]      # per cause: the profiles it is found on, in order
+    for number, cids in enumerate(profiles):
+        deque(map(list.append, map(found_on.__getitem__, cids), repeat(number)), maxlen=0)
+    members = list(profiles.values())
+    shared: dict = {}            # profiles -> the hosts' names
+    for cause, on in zip(causes, found_on):
+        key = tuple(on)
+        hosts = shared.get(key)
+        if hosts is None:
+            positions = members[on[0]] if len(on) == 1 else sorted(chain.from_iterable(map(members.__getitem__, on)))
+            hosts = shared[key] = list(map(names.__getitem__, positions))
+        cause.occurrences += len(hosts)        # one finding per host file that has it, and the extra ones
+        cause.hosts = hosts
+    if repeated:                 # a host name in two files counts once
+        once = {id(hosts): list(dict.fromkeys(hosts)) for hosts in shared.values()}
+        for cause in causes:
+            cause.hosts = once[id(cause.hosts)]
 
 
 def natural_key(text: str) -> tuple:

@@ -165,28 +165,36 @@ def _hosts_html(hosts: list, items: str) -> str:
     return f'<details><summary>{len(hosts)} hosts</summary><ul class="hosts">{items}</ul></details>'
 
 
-def _cause_row(cause, with_baseline: bool, shown: dict, as_is: bool) -> str:
+def _write_cause_row(write, cause, with_baseline: bool, shown: dict, as_is: bool, lists: dict) -> None:
     """shown: each host's name as the page shows it (escaped once: a cause lists up to every host);
-    as_is: every name shows as it is."""
+    as_is: every name shows as it is; lists: id of a list of hosts (causes share them) -> (the list,
+    its data-hosts value, its hosts' list), each written once and then reused as it is."""
     hosts = cause.hosts
     new = "1" if cause.new_hosts else "0"
     new_badge = (f' <span class="badge new">new on {len(cause.new_hosts)}</span>'
                  if with_baseline and cause.new_hosts else "")
-    if cause.new_hosts:
-        host_items = "".join(f"<li>{shown[h]}{' (new)' if h in cause.new_hosts else ''}</li>" for h in hosts)
-    else:
+    known = lists.get(id(hosts))
+    if known is None:
         names = hosts if as_is else map(shown.__getitem__, hosts)
-        host_items = "<li>" + "</li><li>".join(names) + "</li>" if hosts else ""
-    return (f'<tr class="cause" data-rule="{_e(cause.rule)}" data-severity="{cause.severity}" '
-            f'data-hosts="{" ".join(hosts) if as_is else _e(" ".join(hosts))}" data-findings="{cause.occurrences}" data-new="{new}">'
-            f'<td data-value="{severity_rank(cause.severity)}"><span class="badge {cause.severity}">'
-            f'{cause.severity}</span></td>'
-            f'<td class="rule" data-value="{_e(cause.rule)}">{_e(cause.rule)}<br><small>{_e(cause.name)}</small></td>'
-            f'<td class="num hostcount" data-value="{len(hosts)}">{len(hosts)}</td>'
-            f'<td class="num" data-value="{cause.occurrences}">{cause.occurrences}</td>'
-            f'<td><div class="msg">{_e(cause.message)}{new_badge}</div>'
-            f'{_hosts_html(hosts, host_items)}</td>'
-            f'<td>{_where(cause)}</td></tr>')
+        known = lists[id(hosts)] = (hosts, " ".join(hosts) if as_is else _e(" ".join(hosts)),
+                                    _hosts_html(hosts, "<li>" + "</li><li>".join(names) + "</li>" if hosts else ""))
+    if cause.new_hosts:
+        listed = _hosts_html(hosts, "".join(f"<li>{shown[h]}{' (new)' if h in cause.new_hosts else ''}</li>"
+                                            for h in hosts))
+    else:
+        listed = known[2]
+    rule = _e(cause.rule)
+    write(f'<tr class="cause" data-rule="{rule}" data-severity="{cause.severity}" data-hosts="')
+    write(known[1])
+    write(f'" data-findings="{cause.occurrences}" data-new="{new}">'
+          f'<td data-value="{severity_rank(cause.severity)}"><span class="badge {cause.severity}">'
+          f'{cause.severity}</span></td>'
+          f'<td class="rule" data-value="{rule}">{rule}<br><small>{_e(cause.name)}</small></td>'
+          f'<td class="num hostcount" data-value="{len(hosts)}">{len(hosts)}</td>'
+          f'<td class="num" data-value="{cause.occurrences}">{cause.occurrences}</td>'
+          f'<td><div class="msg">{_e(cause.message)}{new_badge}</div>')
+    write(listed)
+    write(f'</td><td>{_where(cause)}</td></tr>')
 
 
 def _host_row(host, with_baseline: bool) -> str:
@@ -211,6 +219,15 @@ def _failed_html(view) -> str:
 
 
 def render_html(view) -> str:
+    import io
+
+    out = io.StringIO()
+    write_html(view, out)
+    return out.getvalue()
+
+
+def write_html(view, out) -> None:
+    """The page, written piece by piece (a large fleet's is tens of megabytes: never held whole)."""
     with_baseline = view.baseline is not None
     rules = view.rules()
     shown = {h.host: _e(h.host) for h in view.hosts}
@@ -250,7 +267,13 @@ def render_html(view) -> str:
         '<th class="sortable num" data-key="hosts">Hosts</th>'
         '<th class="sortable num" data-key="findings">Findings</th>'
         '<th>Cause</th><th>Where (as the server names it)</th></tr></thead><tbody>',
-        "".join(_cause_row(c, with_baseline, shown, as_is) for c in view.causes),
+    ]
+    write = out.write
+    write("".join(parts))
+    lists: dict = {}
+    for cause in view.causes:
+        _write_cause_row(write, cause, with_baseline, shown, as_is, lists)
+    parts = [
         "</tbody></table>",
         '<h2>Hosts</h2><table id="hosts"><thead><tr><th>Host</th><th>Status</th><th class=num>Errors</th>'
         f'<th class=num>Warnings</th><th class=num>Info</th>{baseline_heads}<th>Why it failed</th></tr></thead><tbody>',
@@ -260,4 +283,4 @@ def render_html(view) -> str:
         f'<th class=num>Causes</th><th class=num>Findings</th></tr></thead><tbody>{rule_rows}</tbody></table>',
         f"</main><footer>confcheck {escape(__version__)}</footer><script>", _JS, "</script></body></html>\n",
     ]
-    return "".join(parts)
+    write("".join(parts))

@@ -34,28 +34,47 @@ def write_report(view, out) -> None:
     quoted = {h.host: _string(h.host) for h in view.hosts}
     if all(q[1:-1] == h for h, q in quoted.items()):
         quoted = None        # no name needs escaping: the lists are joined from the names themselves
+    listed: dict = {}        # id of a list of hosts (causes share them) -> (the list, its text)
+    write = out.write
     for number, cause in enumerate(view.causes):
-        out.write(("," if number else "") + "\n    " + _cause_text(cause, with_baseline, quoted))
-    out.write(("\n  ]," if view.causes else "],") + head[head.rindex("\n  \"summary\""):] + "\n")
+        hosts = listed.get(id(cause.hosts))
+        if hosts is None:
+            hosts = listed[id(cause.hosts)] = (cause.hosts, _host_list(cause.hosts, quoted))
+        before, after = _cause_text(cause, with_baseline, hosts[1])
+        write(("," if number else "") + "\n    " + before)
+        write(hosts[1])      # the longest part, written as it is (not copied into the cause's text)
+        write(after)
+    write(("\n  ]," if view.causes else "],") + head[head.rindex("\n  \"summary\""):] + "\n")
 
 
-def _cause_text(cause, with_baseline: bool, quoted: dict | None) -> str:
-    """cause_document(cause) as json.dumps(indent=2, ensure_ascii=True) writes it, indented
-    by 4 more: written here with each host's name encoded once (a cause may list every host),
-    or, when quoted is None (no name needs escaping), as it is."""
+def _host_list(hosts: list, quoted: dict | None) -> str:
+    """A list of hosts as json.dumps(indent=2, ensure_ascii=True) writes it in a cause: each
+    host's name encoded once (a cause may list every host), or, when quoted is None (no name
+    needs escaping), as it is."""
     if quoted is None:
-        hosts = cause.hosts
-        listed = '[\n        "' + '",\n        "'.join(hosts) + '"\n      ]' if hosts else "[]"
-    else:
-        hosts = list(map(quoted.__getitem__, cause.hosts))
-        listed = _string_list(hosts)
-    fields = [("rule", _string(cause.rule)), ("name", _string(cause.name)), ("severity", _string(cause.severity)),
-              ("message", _string(cause.message)), ("file", _scalar(cause.file)), ("line", _scalar(cause.line)),
-              ("fs_path", _scalar(cause.fs_path)), ("hosts", listed),
-              ("host_count", str(len(hosts))), ("occurrences", str(cause.occurrences))]
+        return '[\n        "' + '",\n        "'.join(hosts) + '"\n      ]' if hosts else "[]"
+    return _string_list(list(map(quoted.__getitem__, hosts)))
+
+
+def _cause_text(cause, with_baseline: bool, listed: str) -> tuple[str, str]:
+    """cause_document(cause) as json.dumps(indent=2, ensure_ascii=True) writes it, indented
+    by 4 more, before and after its list of hosts (listed: that list as _host_list writes it)."""
+    hosts = cause.hosts
+    before = (f'{{\n      "rule": {_string(cause.rule)},\n      "name": {_string(cause.name)},\n'
+              f'      "severity": {_string(cause.severity)},\n      "message": {_string(cause.message)},\n'
+              f'      "file": {_scalar(cause.file)},\n      "line": {_scalar(cause.line)},\n'
+              f'      "fs_path": {_scalar(cause.fs_path)},\n      "hosts": ')
+    after = f',\n      "host_count": {len(hosts)},\n      "occurrences": {cause.occurrences}'
     if with_baseline:
-        fields.append(("new_hosts", _string_list([_string(h) for h in cause.hosts if h in cause.new_hosts])))
-    return "{\n" + ",\n".join(f'      "{key}": {value}' for key, value in fields) + "\n    }"
+        new = cause.new_hosts
+        if not new:
+            new_list = "[]"
+        elif len(new) == len(hosts):     # new on each of its hosts (new_hosts is a subset of them)
+            new_list = listed
+        else:
+            new_list = _string_list([_string(h) for h in hosts if h in new])
+        after += f',\n      "new_hosts": {new_list}'
+    return before, after + "\n    }"
 
 
 def _string_list(items: list) -> str:

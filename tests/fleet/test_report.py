@@ -258,6 +258,34 @@ def test_a_bare_scan_document_is_named_after_its_file(tree_dir, scans):
     assert [h["host"] for h in doc["hosts"]] == ["db7"] and doc["hosts"][0]["exit_code"] is None
 
 
+def test_a_host_file_read_from_a_pipe_is_read_whole(tree_dir, scans):
+    """`confcheck report <(ssh web3 cat result.json)`: a pipe says no size, and its content
+    (here longer than the reader's first buffer) arrives in pieces; it reads as the file does."""
+    import threading
+
+    content = json.dumps(scans["web3"] | {"stderr": "x" * 1_500_000}).encode()   # stderr of an ok scan is not shown
+    path = os.path.join(tree_dir, "web3.json")
+    with open(path, "wb") as fh:
+        fh.write(content)
+    pipe = os.path.join(tree_dir, "pipe", "web3.json")
+    os.makedirs(os.path.dirname(pipe))
+    os.mkfifo(pipe)
+
+    def feed():
+        with open(pipe, "wb") as fh:
+            for start in range(0, len(content), 65536):
+                fh.write(content[start:start + 65536])
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    proc, piped = report_json(pipe)
+    writer.join(timeout=60)
+    _, plain = report_json(path)
+    assert proc.returncode == 1 and piped["summary"]["findings"] == len(scans["web3"]["scan"]["findings"]) > 0
+    assert piped["hosts"][0].pop("source") == pipe and plain["hosts"][0].pop("source") == path
+    assert piped == plain
+
+
 def test_usage_errors_exit_2_with_one_line(tree_dir):
     empty = os.path.join(tree_dir, "empty")
     os.makedirs(empty)
