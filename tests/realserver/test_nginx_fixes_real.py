@@ -34,6 +34,12 @@ pytestmark = pytest.mark.realserver
 # Reviewed by hand: each is a refusal (403/500), a wrong 404, a hidden file or a
 # leak that a fix removes, or a side effect the fix's title states.
 CHANGED: dict[tuple[str, int], tuple[int, int]] = {
+    # the fix gives www-data x on alt/ and www/d2/: under disable_symlinks the try_files $1/ / $uri/ test
+    # (openat(dir, ".")) now finds the directory, so the fallback no longer answers: the index module's 403
+    # (no index file, autoindex off), and -d is true on /t/d2/ (its `return 403`)
+    ("gen-20261206-82", 0): (200, 403),
+    ("gen-20261206-82", 1): (200, 403),
+    ("gen-20261206-82", 4): (418, 403),
     ("app-api-proxy", 5): (403, 502),
     ("ar-known", 10): (403, 200),   # GET /secret/a.html - the auth_request location's file made readable   # OPTIONS /api/users (NGX110: handed to the backend now)
     ("cors-limit-except", 0): (403, 405),   # OPTIONS /api/a.json - limit_except lets the preflight through (NGX110's CORS check); a static location has no OPTIONS handler: 405, the backend's to answer
