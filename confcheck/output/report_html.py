@@ -145,13 +145,21 @@ def _e(text) -> str:
     return escape(printable(str(text)), quote=True)
 
 
-def _where(cause) -> str:
+class _Escaped(dict):
+    """_e of the texts rows repeat (rules, names, files), each escaped once."""
+
+    def __missing__(self, text: str) -> str:
+        shown = self[text] = _e(text)
+        return shown
+
+
+def _where(cause, escaped: _Escaped) -> str:
     parts = []
     if cause.file:
         line = f":{cause.line}" if cause.line is not None else ""
-        parts.append(f"<code>{_e(cause.file)}{line}</code>")
+        parts.append(f"<code>{escaped[cause.file]}{line}</code>")
     if cause.fs_path:
-        parts.append(f"at fault: <code>{_e(cause.fs_path)}</code>")
+        parts.append(f"at fault: <code>{escaped[cause.fs_path]}</code>")
     return "<br>".join(parts)
 
 
@@ -165,7 +173,8 @@ def _hosts_html(hosts: list, items: str) -> str:
     return f'<details><summary>{len(hosts)} hosts</summary><ul class="hosts">{items}</ul></details>'
 
 
-def _write_cause_row(write, cause, with_baseline: bool, shown: dict, as_is: bool, lists: dict) -> None:
+def _write_cause_row(write, cause, with_baseline: bool, shown: dict, as_is: bool, lists: dict,
+                     escaped: _Escaped) -> None:
     """shown: each host's name as the page shows it (escaped once: a cause lists up to every host);
     as_is: every name shows as it is; lists: id of a list of hosts (causes share them) -> (the list,
     its data-hosts value, its hosts' list), each written once and then reused as it is."""
@@ -183,18 +192,18 @@ def _write_cause_row(write, cause, with_baseline: bool, shown: dict, as_is: bool
                                             for h in hosts))
     else:
         listed = known[2]
-    rule = _e(cause.rule)
+    rule = escaped[cause.rule]
     write(f'<tr class="cause" data-rule="{rule}" data-severity="{cause.severity}" data-hosts="')
     write(known[1])
     write(f'" data-findings="{cause.occurrences}" data-new="{new}">'
           f'<td data-value="{severity_rank(cause.severity)}"><span class="badge {cause.severity}">'
           f'{cause.severity}</span></td>'
-          f'<td class="rule" data-value="{rule}">{rule}<br><small>{_e(cause.name)}</small></td>'
+          f'<td class="rule" data-value="{rule}">{rule}<br><small>{escaped[cause.name]}</small></td>'
           f'<td class="num hostcount" data-value="{len(hosts)}">{len(hosts)}</td>'
           f'<td class="num" data-value="{cause.occurrences}">{cause.occurrences}</td>'
           f'<td><div class="msg">{_e(cause.message)}{new_badge}</div>')
     write(listed)
-    write(f'</td><td>{_where(cause)}</td></tr>')
+    write(f'</td><td>{_where(cause, escaped)}</td></tr>')
 
 
 def _host_row(host, with_baseline: bool) -> str:
@@ -271,8 +280,9 @@ def write_html(view, out) -> None:
     write = out.write
     write("".join(parts))
     lists: dict = {}
+    escaped = _Escaped()
     for cause in view.causes:
-        _write_cause_row(write, cause, with_baseline, shown, as_is, lists)
+        _write_cause_row(write, cause, with_baseline, shown, as_is, lists, escaped)
     parts = [
         "</tbody></table>",
         '<h2>Hosts</h2><table id="hosts"><thead><tr><th>Host</th><th>Status</th><th class=num>Errors</th>'
