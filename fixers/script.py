@@ -24,7 +24,7 @@ from datetime import datetime, timezone
 from typing import Iterable, Sequence
 
 from .permissions import DISPLAY, UNSAFE, Plan, Step
-from .shell import display, display_command, encode_script, join, quote, quote_path
+from .shell import display, display_command, encode_script, quote, quote_path
 
 _HELPERS = {
     "refuse": """\
