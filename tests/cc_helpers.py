@@ -163,3 +163,12 @@ def write_image(files: dict[str, str], prefix: str = "cc-image-") -> str:
         for d in dirs:
             os.chmod(os.path.join(dirpath, d), 0o755)
     return base
+
+
+def write_nginx_tree(base, files: dict[str, str]) -> str:
+    """Write each relative name's text under `base` (a pathlib.Path); the tree's nginx.conf."""
+    for name, text in files.items():
+        path = base / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return str(base / "nginx.conf")

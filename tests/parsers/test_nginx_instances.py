@@ -17,14 +17,7 @@ from confcheck.source import Diagnostics, SourceFile
 from confcheck.parsers.nginx_loader import load_nginx
 from confcheck.parsers.nginx_parser import clone_nginx, parse_nginx_with_includes
 from confcheck.parsers.syntax import Node
-
-
-def _write(base, files: dict[str, str]) -> str:
-    for name, text in files.items():
-        path = base / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return str(base / "nginx.conf")
+from cc_helpers import write_nginx_tree
 
 
 def _shape(nodes: list[Node], via: Node) -> list[tuple]:
@@ -95,7 +88,7 @@ BAD_TWICE = {
 
 def test_a_broken_file_included_twice_is_reported_and_read_at_both_sites(tmp_path):
     diags = Diagnostics()
-    config = load_nginx(_write(tmp_path, BAD_TWICE), diags)
+    config = load_nginx(write_nginx_tree(tmp_path, BAD_TWICE), diags)
     assert [(os.path.basename(d.span.file), d.span.line, d.span.column, d.message) for d in diags.items] \
         == [("bad.conf", 2, 1, 'unexpected "}"')] * 2
     http = config.nodes[1]
@@ -117,7 +110,7 @@ def test_a_broken_file_included_twice_is_reported_and_read_at_both_sites(tmp_pat
 
 
 def test_cli_reports_the_error_of_each_include_site_and_exits_2(tmp_path):
-    main = _write(tmp_path, BAD_TWICE)
+    main = write_nginx_tree(tmp_path, BAD_TWICE)
     run = subprocess.run([sys.executable, "-m", "confcheck", "scan", "--no-fs", "--no-cache", "--format",
                           "text", main], capture_output=True, text=True, timeout=120)
     assert run.returncode == 2
@@ -128,7 +121,7 @@ def test_cli_reports_the_error_of_each_include_site_and_exits_2(tmp_path):
 def test_two_files_with_the_same_text_keep_their_own_paths(tmp_path):
     # the same bytes at two paths, each included twice: four instances, findings at both paths
     site = ("location /static {\n    alias /srv/static/;\n}\n")
-    main = _write(tmp_path, {
+    main = write_nginx_tree(tmp_path, {
         "nginx.conf": ("events {}\nhttp {\n"
                        + "".join(f"    server {{\n        listen {8080 + i};\n        include {name};\n    }}\n"
                                  for i, name in enumerate(["a.conf", "b.conf", "a.conf", "b.conf"]))

@@ -12,16 +12,9 @@ import pytest
 from confcheck.source import Diagnostics
 from confcheck.parsers.nginx_directives import validate
 from confcheck.parsers.nginx_loader import load_nginx
+from cc_helpers import write_nginx_tree
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-
-
-def _write(base, files: dict[str, str]) -> str:
-    for name, text in files.items():
-        path = base / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return str(base / "nginx.conf")
 
 
 def _diags(main: str) -> list[tuple[str, int, int, str]]:
@@ -52,7 +45,7 @@ SITES = {
 
 
 def test_each_copy_is_reported_at_its_own_place(tmp_path):
-    assert _diags(_write(tmp_path, SITES)) == [
+    assert _diags(write_nginx_tree(tmp_path, SITES)) == [
         ("a.conf", 5, 9, '"listen" directive is not allowed here'),
         ("b.conf", 3, 11, '"expires" directive invalid value'),
         ("c.conf", 6, 21, '"expires" directive invalid value'),
@@ -67,12 +60,12 @@ def test_each_copy_is_reported_at_its_own_place(tmp_path):
 ])
 def test_nginx_refuses_each_copy_there(tmp_path, only, message, line):
     files = {k: v for k, v in SITES.items() if k == "nginx.conf" or k.endswith(only)}
-    assert _nginx_error(_write(tmp_path, files)) == (message, only, line)
+    assert _nginx_error(write_nginx_tree(tmp_path, files)) == (message, only, line)
 
 
 def test_a_copy_after_its_log_format_is_fine(tmp_path):
     # the same access_log twice: before the format is defined nginx refuses it, after, not
-    main = _write(tmp_path, {"nginx.conf": (
+    main = write_nginx_tree(tmp_path, {"nginx.conf": (
         "events {}\nhttp {\n    server {\n        listen 8080;\n        access_log /tmp/x.log custom;\n    }\n"
         "    log_format custom '$remote_addr';\n"
         "    server {\n        listen 8081;\n        access_log /tmp/x.log custom;\n    }\n}\n")})
@@ -81,7 +74,7 @@ def test_a_copy_after_its_log_format_is_fine(tmp_path):
 
 def test_a_bad_snippet_is_reported_per_include_site(tmp_path):
     # one file read twice: each instance is validated (same place, two include sites)
-    main = _write(tmp_path, {
+    main = write_nginx_tree(tmp_path, {
         "nginx.conf": ("events {}\nhttp {\n    server {\n        listen 8080;\n        include bad.conf;\n    }\n"
                        "    server {\n        listen 8081;\n        include bad.conf;\n    }\n}\n"),
         "bad.conf": "expires 1y2y;\nadd_header X-A $undefined_var;\n"})
@@ -105,7 +98,7 @@ REPEATS = {"nginx.conf": (
 
 
 def test_a_repeated_directive_is_still_a_second_use_where_it_is_one(tmp_path):
-    assert _diags(_write(tmp_path, REPEATS)) == [
+    assert _diags(write_nginx_tree(tmp_path, REPEATS)) == [
         ("nginx.conf", 19, 13, '"alias" directive is duplicate, "root" directive was specified earlier'),
         ("nginx.conf", 21, 9, '"expires" directive is duplicate'),
     ]
@@ -113,7 +106,7 @@ def test_a_repeated_directive_is_still_a_second_use_where_it_is_one(tmp_path):
 
 @pytest.mark.skipif(not os.path.exists(NGINX), reason="nginx not installed")
 def test_nginx_refuses_the_first_second_use(tmp_path):
-    assert _nginx_error(_write(tmp_path, REPEATS)) == (
+    assert _nginx_error(write_nginx_tree(tmp_path, REPEATS)) == (
         '"alias" directive is duplicate, "root" directive was specified earlier', "nginx.conf", 19)
 
 
@@ -133,7 +126,7 @@ SAME_TEXT = {
 
 
 def test_a_copy_of_the_same_text_is_judged_in_its_block(tmp_path):
-    assert _diags(_write(tmp_path, SAME_TEXT)) == [
+    assert _diags(write_nginx_tree(tmp_path, SAME_TEXT)) == [
         ("nginx.conf", 8, 16, "a duplicate default server for 0.0.0.0:8080"),
         ("nginx.conf", 15, 18, 'duplicate location "/"'),
         ("root.conf", 1, 1, '"root" directive is duplicate'),
@@ -154,7 +147,7 @@ def test_nginx_judges_each_copy_in_its_block(tmp_path, drop, message, where):
     files = dict(SAME_TEXT)
     for text in drop:   # nginx stops at its first complaint: leave out what comes before
         files["nginx.conf"] = files["nginx.conf"].replace(text, "", 1)
-    assert _nginx_error(_write(tmp_path, files)) == (message, *where)
+    assert _nginx_error(write_nginx_tree(tmp_path, files)) == (message, *where)
 
 
 # A listen or a location found fine once is then only looked for in its block's record.
@@ -167,7 +160,7 @@ LOOK_ALIKES = {"nginx.conf": (
 
 
 def test_a_look_alike_listen_or_location_is_still_a_repeat_in_its_block(tmp_path):
-    assert _diags(_write(tmp_path, LOOK_ALIKES)) == [
+    assert _diags(write_nginx_tree(tmp_path, LOOK_ALIKES)) == [
         ("nginx.conf", 14, 18, 'duplicate location "/a/"'),
         ("nginx.conf", 15, 16, "a duplicate listen 0.0.0.0:8082"),
     ]
@@ -182,4 +175,4 @@ def test_nginx_refuses_a_look_alike_repeat(tmp_path, last_listen, message, line)
     text = LOOK_ALIKES["nginx.conf"]
     if not last_listen:
         text = text.replace("        listen 8082;\n    }\n}\n", "    }\n}\n")
-    assert _nginx_error(_write(tmp_path, {"nginx.conf": text})) == (message, "nginx.conf", line)
+    assert _nginx_error(write_nginx_tree(tmp_path, {"nginx.conf": text})) == (message, "nginx.conf", line)
