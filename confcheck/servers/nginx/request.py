@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from json.encoder import encode_basestring_ascii as _quote
-from urllib.parse import urlsplit
+from urllib.parse import unquote_to_bytes, urlsplit
 
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "MKCOL", "COPY", "MOVE", "OPTIONS",
                      "PROPFIND", "PROPPATCH", "LOCK", "UNLOCK", "PATCH", "TRACE", "CONNECT"})
@@ -79,13 +79,13 @@ class Request:
         """The request `parse` gives for http://ADDRESS:PORT/PATH with Host `host`,
         built without taking a URL apart (rules send thousands of probes to
         addresses they already took apart once)."""
-        headers = {"Host": host, **headers} if headers else {"Host": host}
+        sent = {"Host": host, **headers} if headers else {"Host": host}
         if not path.startswith("/") or "#" in path:
-            return cls.parse(f"http://{address}:{port}{path}", method, headers, client_ip)
+            return cls.parse(f"http://{address}:{port}{path}", method, sent, client_ip)
         method = _method(method)
         _check_ip(client_ip)
-        # only Host: the one header _headers would normalise, done here (probes mostly send only it)
-        norm = _headers(headers) if len(headers) > 1 or headers.get("Host") is not host else {"host": host.strip(" ")}
+        # only Host (probes mostly send nothing else): what _headers makes of it, done here
+        norm = _headers(sent) if headers else {"host": host.strip(" ")}
         raw_path, _, args = path.partition("?")
         name, valid = _host_name(norm["host"])
         return cls(url=f"http://{address}:{port}{path}", method=method, headers=norm, client_ip=client_ip,
@@ -143,18 +143,19 @@ def typed_headers(headers: dict[str, str]) -> dict[str, str]:
     character in a name (nginx answers 400; the model does not read names that way). Other
     controls in a value are sent and taken as they are (Host's are judged by _host_name)."""
     for name, value in headers.items():
-        bad = next((c for c in name if c < " " or c == "\x7f"), None) \
-            or next((c for c in value if c in "\0\r\n"), None)
-        if bad is not None:
-            raise RequestError(f"header {name!r}: a raw control character (U+{ord(bad):04X}) in its "
-                               f"{'name' if bad in name else 'value'}; no client sends it as one header line")
+        for part, text, pattern in (("name", name, _CONTROL), ("value", value, _LINE_BREAKING)):
+            found = pattern.search(text)
+            if found is not None:
+                raise RequestError(f"header {name!r}: a raw control character (U+{ord(found.group()):04X}) "
+                                   f"in its {part}; no client sends it as one header line")
     return headers
+
+
+_LINE_BREAKING = re.compile(r"[\0\r\n]")    # what typed_headers refuses in a value
 
 
 def _basic(userinfo: str) -> str:
     """`Authorization: Basic ...` for a URL's `user:password@` (percent-decoded; no password: empty)."""
-    import base64
-    from urllib.parse import unquote_to_bytes
     user, _, password = userinfo.partition(":")
     return "Basic " + base64.b64encode(unquote_to_bytes(user) + b":" + unquote_to_bytes(password)).decode("ascii")
 
