@@ -54,11 +54,8 @@ def worker_count(prepared, lines: int, stdout, stderr) -> int:
     wanted = os.environ.get("CONFCHECK_WORKERS", "")
     if wanted.isdigit() and int(wanted) > 0:
         return min(int(wanted), lines)
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cores = os.cpu_count() or 1
-    return max(1, min(cores, MAX_WORKERS, lines // MIN_LINES))
+    from confcheck.cpus import usable_cores
+    return max(1, min(usable_cores(), MAX_WORKERS, lines // MIN_LINES))
 
 
 BLOCKS = 255           # a batch is handed out in at most this many blocks (a block's number is one byte)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from itertools import chain, compress, repeat
 from operator import ge, is_, ne
 
+from confcheck.cpus import usable_cores
 from confcheck.findings import severity_rank
 from confcheck.fleet.causes import RANK as _RANK
 from confcheck.fleet.causes import Keyer, Masker
@@ -260,7 +261,7 @@ def merge(paths, baseline_dir: str | None = None, workers: int | None = None) ->
     contiguous share; the shares are combined in order, so the result is the same."""
     paths = list(paths)
     if workers is None:
-        workers = min(os.cpu_count() or 1, len(paths) // PER_WORKER)
+        workers = min(usable_cores(), len(paths) // PER_WORKER)
     ids: defaultdict = defaultdict()
     ids.default_factory = ids.__len__
     causes: list = []
