@@ -75,13 +75,16 @@ def main() -> None:
                 # in its own cache folder: an --other that has a cache must not reuse entries
                 runs["other confcheck"] = ([args.other, "-m", "confcheck", "scan", "--no-fs", "--format", "json",
                                             main_file], {**os.environ, "CONFCHECK_NO_CACHE": "1"})
-            run_timed_env(ours, env_cold)        # fills the cache for "confcheck cached"
+            if run_timed_env(ours, env_cold)[2] not in (0, 1):   # fills the cache for "confcheck cached"
+                sys.exit(f"confcheck failed: {' '.join(ours)} (is it installed for {sys.executable}?)")
             walls: dict[str, list[float]] = {name: [] for name in runs}
             cpus: dict[str, list[float]] = {name: [] for name in runs}
             rss: dict[str, float] = {name: 0.0 for name in runs}
             for _ in range(args.runs):           # alternate, so every command sees the same machine
                 for name, (argv, env) in runs.items():
-                    wall, peak, _code, cpu = run_timed_env(argv, env)
+                    wall, peak, code, cpu = run_timed_env(argv, env)
+                    if code not in (0, 1):   # 1 is "findings" for confcheck and gixy-ng
+                        sys.exit(f"{name} failed with exit {code}: {' '.join(argv)}")
                     walls[name].append(wall)
                     cpus[name].append(cpu)
                     rss[name] = max(rss[name], peak)
