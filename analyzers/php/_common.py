@@ -146,6 +146,10 @@ def _served_folders(server) -> list[tuple[str, str]]:
             continue
         if node.key == "alias":
             out.append((node.args[0].value.rstrip("/") or "/", loc.name))
+        elif node.key == "root" and loc.name.startswith("/"):
+            # a location's own root serves root + URI: the files under root/<prefix>
+            prefix = loc.name if loc.name.endswith("/") else posixpath.dirname(loc.name) + "/"
+            out.append((node.args[0].value.rstrip("/") + prefix.rstrip("/") or "/", prefix))
     return out
 
 
@@ -162,7 +166,7 @@ def _files(fs, top: str):
         for meta in entries:
             if meta.kind == "dir":
                 stack.append(meta.path)
-            elif meta.kind == "file":
+            elif meta.kind in ("file", "link"):     # a link is served as what it points to
                 count += 1
                 yield meta.path
                 if count >= MAX_FILES:

@@ -42,10 +42,17 @@ def check(ctx):
         script = answer.outcome.reason.split(" does not end in ", 1)[0]
         if not _exists(ctx, script):
             continue        # a name no file has (cgi.fix_pathinfo 0, a probe's sample URI): nothing to fix
-        # one finding per pool entry and extension: each has its own fix (none without an extension)
+        # one finding per pool entry and extension (none without an extension has a fix)
         key = (cite.span.source.path, cite.span.start, cite.name, extension_of(script))
         groups.setdefault(key, []).append((answer, script))
-    for found in groups.values():
+    # one fix per pool entry, adding every extension refused there: two fixes each adding one
+    # would both write the same entry (the second insertion would silently undo the first)
+    refused: dict[tuple, tuple] = {}       # pool entry -> (pool, scripts with an extension)
+    for key, found in groups.items():
+        pool, scripts = refused.setdefault(key[:3], (found[0][0].outcome.decided_by.pool, set()))
+        scripts.update(script for _a, script in found if extension_of(script) is not None)
+    fixes = {entry: extension_fix(ctx, pool, sorted(scripts)) for entry, (pool, scripts) in refused.items()}
+    for key, found in groups.items():
         answer = found[0][0]
         cite = answer.outcome.decided_by
         scripts = sorted({script for _a, script in found})
@@ -56,4 +63,4 @@ def check(ctx):
                       f"{said(answer)}: php-fpm pool [{pool.name}] allows only {allowed} "
                       f"(security.limit_extensions) and refuses {found[0][1]}{more} with 'Access denied.'",
                       cite.span, answer.server, found[0][1], scripts if len(scripts) > 1 else None,
-                      extension_fix(ctx, pool, scripts))
+                      fixes[key[:3]] if extension_of(found[0][1]) is not None else None)

@@ -233,6 +233,21 @@ CHANGED = {
     ("php-upload-folder", 2): (200, 200),      # POST a file - PHP105: stored in upload_tmp_dir
                                                #   ("6:elsewhere", UPLOAD_ERR_NO_TMP_DIR -> "0:upload_tmp_dir")
     ("php-upload-folder", 3): (200, 200),      # GET /session.php - PHP105: session.save_path ("refused" -> "started")
+    # ordinary.yaml: one fix per pool adds every extension refused there (two would undo each other)
+    ("php-ord-extensions", 2): (403, 200),     # GET /ph/x.php5 - .php5 and .phar added to .php .phtml
+    ("php-ord-extensions", 3): (403, 200),     # GET /ph/x.phar
+    ("php-ord-extensions", 4): (403, 200),     # GET /d/x.phtml - .phtml and .php7 added to the default list
+    ("php-ord-extensions", 5): (403, 200),     # GET /d/x.php7
+    ("php-ord-extensions", 9): (403, 200),     # GET /n/x.phtml - .phtml added to "php"
+    ("php-ord-modes", 1): (403, 200),          # GET /own0000.php - PHP102: read for the pool user
+    ("php-ord-modes", 2): (403, 200),          # GET /own0004.php - PHP102 (owner class without r)
+    ("php-ord-modes", 5): (403, 200),          # GET /grp0604.php - PHP102 (group class without r)
+    ("php-ord-modes", 8): (404, 200),          # GET /d0744/s.php - PHP102: search on d0744/
+    ("php-ord-modes", 11): (404, 200),         # GET /hidden.php - PHP102: search on secret/ (the link's target)
+    ("php-ord-modes", 13): (403, 200),         # GET /g/ - PHP102 (group = another group than the file's)
+    ("php-ord-split", 11): (403, 200),         # GET /rf/a.txt - .txt added
+    ("php-ord-status-ping", 0): (200, 200),    # GET /fpm-status - the status page's counters (uptime, accepted conn)
+    ("php-ord-status-ping", 1): (200, 200),    # GET /fpm-status?json - the same
 }
 
 
@@ -254,7 +269,7 @@ def test_pool_file_fixes_change_exactly_the_intended_answers(php_nginx):
     # only on the folders PHP105 names for uploads and sessions, for that pool's user alone
     accounts = php_nginx.session.accounts.users
     assert fixset.patch and {p.identity.user for p in fixset.plans} <= {
-        accounts["shop"], accounts["up"], accounts["flog"], "www-data"}
+        accounts["shop"], accounts["up"], accounts["flog"], accounts["pu"], "www-data"}
     root = next(b.root for b in php_nginx.session.bound if b.spec.name == "php-upload-folder")
     script = fixset.script().decode()
     changes = [shlex.split(line) for line in script.splitlines() if line.startswith(("chmod ", "setfacl "))]

@@ -50,7 +50,7 @@ def php_fpm_final(st, node, target: str, script: str | None) -> Final | None:
     verdict = answer(model.pools, model.fs, model.identity, address, script, model.fcgi_checkers,
                      handler="Apache (mod_proxy_fcgi)", script_name=script_name,
                      path_translated=NOT_KNOWN if info else None, document_root=st.document_root(),
-                     views=model.pool_views)
+                     views=model.pool_views, path_info=info or None, script_name_known=handled)
     for step, detail in verdict.steps:
         st.step(step, detail)
     status = verdict.status

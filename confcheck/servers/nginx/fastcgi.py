@@ -44,7 +44,8 @@ def php_fpm_final(state, handler) -> Final:
     verdict = answer(model.pools, model.fs, model.identity, address, script, model.checkers,
                      handler="nginx", method_sent=sends(state, "REQUEST_METHOD"),
                      script_name=_sent(state, "SCRIPT_NAME"), path_translated=_sent(state, "PATH_TRANSLATED"),
-                     document_root=_sent(state, "DOCUMENT_ROOT"), views=model.pool_views)
+                     document_root=_sent(state, "DOCUMENT_ROOT"), views=model.pool_views,
+                     path_info=_sent(state, "PATH_INFO"))
     for step, detail in verdict.steps:
         state.step(step, detail, None)
     node = verdict.decided_by if verdict.decided_by is not None else handler

@@ -14,13 +14,15 @@ follows the request from there, the way php-fpm 8.2 decides
    -> `(13: Permission denied)`, 502.
 2. no REQUEST_METHOD sent (an nginx location whose own fastcgi_param replaces
    the inherited list): php-fpm runs nothing and answers an empty 200.
-3. the script php-fpm settles on and opens, with the php.ini settings that
+3. the pool's own pages (ping.path, pm.status_path: pages.py) named by the
+   request's SCRIPT_NAME: php-fpm answers them itself, 200.
+4. the script php-fpm settles on and opens, with the php.ini settings that
    decide it (cgi.fix_pathinfo, doc_root, open_basedir...: script.py,
    phpini.py), security.limit_extensions (default .php .phar; empty allows
    all; compared with case) judging its name before it is opened: 403
    `Access denied.`; no script: 404 `File not found.`; EACCES: 403; outside
    open_basedir or absent: 404 `No input file specified.`.
-4. otherwise the script runs and its own code decides the status: unknown
+5. otherwise the script runs and its own code decides the status: unknown
    here, "answered by the PHP script".
 
 TCP: listen.allowed_clients closes a connection from an address it does not
@@ -34,6 +36,7 @@ import posixpath
 from dataclasses import dataclass, field
 
 from confcheck.fs.model import AclEntry, Meta, NotChecked
+from confcheck.servers.phpfpm.pages import could_be_page, page_named, pages, request_uri
 from confcheck.servers.phpfpm.phpini import settle
 from confcheck.servers.phpfpm.pools import Listen, Pool
 from confcheck.servers.phpfpm.script import invalid_path, user_ini_basedir, walk, within
@@ -166,12 +169,14 @@ def pool_for(pools: list[Pool], address: Listen) -> Pool | None:
 
 def answer(pools: list[Pool], fs, worker, address: Listen, script: str | None, checkers: dict,
            *, handler: str, method_sent: bool = True, script_name: str | None = None,
-           path_translated: str | None = None, document_root: str | None = None, views=None) -> Verdict:
+           path_translated: str | None = None, document_root: str | None = None, views=None,
+           path_info: str | None = None, script_name_known: bool = True) -> Verdict:
     """php-fpm's answer for a request sent to `address` with SCRIPT_FILENAME `script`
     (None: not sent). `worker` is the web server's Identity and `fs` its view of the disk
     (it connects to the socket); `views` (servers.phpfpm.views.PoolViews) gives each pool's
     own view (its unit's sandbox: the pool reads the script through it); `checkers` a cache.
-    SCRIPT_NAME, PATH_TRANSLATED, DOCUMENT_ROOT: as sent (None: not sent or not known)."""
+    SCRIPT_NAME, PATH_TRANSLATED, DOCUMENT_ROOT, PATH_INFO: as sent (None: not sent or not known;
+    `script_name_known` False: SCRIPT_NAME is sent with a value not known here)."""
     if "localhost" not in checkers:         # read /etc/hosts once per model
         checkers["localhost"] = localhost_addresses(fs)
     pool, client, maybe = connect(pools, address, checkers["localhost"])
@@ -212,6 +217,11 @@ def answer(pools: list[Pool], fs, worker, address: Listen, script: str | None, c
                             "where the request is handed over): it runs no script and answers an empty 200",
                        None, steps=steps)
     if script is None:
+        fix = settle(pool, "cgi.fix_pathinfo")
+        if fix.value is not None:
+            own = _own_page(pool, page_named(pool, request_uri(fix.on, script_name, path_info)), steps)
+            if own is not None:
+                return own
         return Verdict(None, f"handed to php-fpm pool [{pool.name}] without SCRIPT_FILENAME: the model does "
                              "not know which script php-fpm runs", cite(pool, "listen"), steps=steps)
     from confcheck.fs.identity import IdentityError, resolve_identity
@@ -232,6 +242,27 @@ def answer(pools: list[Pool], fs, worker, address: Listen, script: str | None, c
     fix = settle(pool, "cgi.fix_pathinfo")
     if fix.value is None:
         return Verdict(None, fix.why_unknown, steps=steps)
+    if not script_name_known and pages(pool):
+        return Verdict(None, f"pool [{pool.name}] answers {', '.join(p for p, _ in pages(pool))} itself, and the "
+                             f"SCRIPT_NAME {handler} sends here is not known", cite(pool, pages(pool)[0][1]),
+                       steps=steps)
+    if fix.on and pages(pool):
+        found, why_not = walk(checker, disk)
+        if why_not is not None and why_not.not_checked is not None:
+            return _not_checked(pool, why_not.not_checked, steps)
+        if found is None or found == disk:
+            own = _own_page(pool, page_named(pool, script_name), steps)
+            if own is not None:
+                return own
+        elif could_be_page(pool, script_name) is not None:
+            return Verdict(None, f"cgi.fix_pathinfo found {found} below SCRIPT_FILENAME {script}: php-fpm rewrites "
+                                 f"SCRIPT_NAME {script_name}, which the model does not follow, and compares it with "
+                                 "the pages the pool answers itself", cite(pool, could_be_page(pool, script_name)[1]),
+                           steps=steps)
+    elif not fix.on:
+        own = _own_page(pool, page_named(pool, request_uri(False, script_name, path_info)), steps)
+        if own is not None:
+            return own
     if invalid_path(script):
         return Verdict(404, f"SCRIPT_FILENAME {script} has a '..' component: php-fpm refuses it ('Primary script "
                             "unknown') and answers 404 'File not found.'", cite(pool, "listen"), steps=steps)
@@ -323,6 +354,17 @@ def answer(pools: list[Pool], fs, worker, address: Listen, script: str | None, c
     steps.append(("script", f"{identity.user} reads {opened}"))
     return Verdict(None, f"answered by the PHP script {opened} (php-fpm pool [{pool.name}], user "
                          f"{identity.user}): its code decides the status", cite(pool, "listen"), steps=steps)
+
+
+def _own_page(pool: Pool, page: tuple[str, str] | None, steps) -> Verdict | None:
+    """php-fpm's answer when the request names one of the pool's own pages (pages.py)."""
+    if page is None:
+        return None
+    path, key = page
+    what = "its ping page ('" + (pool.value("ping.response") or "pong") + "')" if key == "ping.path" else \
+        "its status page"
+    return Verdict(200, f"SCRIPT_NAME {path} is {key} of pool [{pool.name}]: php-fpm answers {what} itself, 200, "
+                        "before it looks for a script", cite(pool, key), steps=steps)
 
 
 def _cite_entry(entry, pool: Pool) -> Cite | None:
