@@ -11,7 +11,7 @@ from confcheck.apps.backend import apache_backend, nginx_backend
 from confcheck.apps.chain import AppAnswer, follow, link
 from confcheck.servers.nginx.request import Request
 
-# a well-formed CSRF secret (32 letters/digits): probes carry it as cookie and X-CSRFToken
+# a well-formed CSRF secret (32 letters/digits): probes carry it as the app's CSRF cookie and token header
 PROBE_SECRET = "confcheckprobe0123456789abcdefgh"
 
 
@@ -49,13 +49,25 @@ class Link:
               apps: list | None = None) -> AppAnswer:
         """A form POST (or GET) from the site's own page: Origin (and Referer) the public
         origin, the CSRF cookie and its token in X-CSRFToken, as a browser sends it."""
-        headers = {"Cookie": f"csrftoken={PROBE_SECRET}", "X-CSRFToken": PROBE_SECRET}
+        cookie, header = _csrf_names(self.app)
+        headers = {"Cookie": f"{cookie}={PROBE_SECRET}", header: PROBE_SECRET}
         if origin:
             headers["Origin"] = self.origin
             headers["Referer"] = self.origin + self.path
         request = self.request(method, headers)
         return follow(self.backend(request), apps if apps is not None else [self.app], method, self.path,
                       cookie_kept=cookie_kept)
+
+
+def _csrf_names(app) -> tuple[str, str]:
+    """(the CSRF cookie, the token header) the app's own pages use: CSRF_COOKIE_NAME and
+    CSRF_HEADER_NAME when they are known, else Django's csrftoken and X-CSRFToken."""
+    names = []
+    for setting, default in (("CSRF_COOKIE_NAME", "csrftoken"), ("CSRF_HEADER_NAME", "HTTP_X_CSRFTOKEN")):
+        value = app.settings.get(setting) if app is not None and getattr(app, "settings", None) else None
+        names.append(value.value if value is not None and value.known and isinstance(value.value, str) else default)
+    header = names[1][5:].replace("_", "-") if names[1].startswith("HTTP_") else "X-CSRFToken"
+    return names[0], header
 
 
 def _nginx_origins(server) -> list[tuple[str, int]]:

@@ -3,8 +3,9 @@ value as far as it can be known without running the code.
 
 Followed: literals (str, bytes, numbers, True/False/None, lists, tuples, sets),
 names assigned earlier, `+` (and `+=`) on known values, f-strings of known
-parts, `"a,b".split(",")` and `.strip()`, comprehensions that only strip or
-filter, `os.environ.get(K, default)` / `os.getenv(K, default)` (the value from
+parts, `"a,b".split(",")`, `.strip()`, `.lower()`, `int()`/`bool()`, `==`/`!=`/`in`
+and `and`/`or` on known values, comprehensions that only strip or filter,
+`os.environ.get(K, default)` / `os.getenv(K, default)` (the value from
 the environment the unit or `.env` gives, else the default, stated as an
 assumption), `.append/.extend/.insert/.remove` on a known list, and
 `from .base import *` (split settings: the imported file is read the same way).
@@ -107,6 +108,8 @@ def _dotted(expr) -> str | None:
 
 
 _ENV_GETTERS = {"os.environ.get", "os.getenv", "environ.get", "getenv"}
+_COMPARE = {cst.Equal: lambda a, b: a == b, cst.NotEqual: lambda a, b: a != b,
+            cst.In: lambda a, b: a in b, cst.NotIn: lambda a, b: a not in b}
 _LIST_METHODS = {"append", "extend", "insert", "remove"}
 
 
@@ -300,6 +303,18 @@ class _Evaluator:
             if not inner.known:
                 return inner
             return Value(not inner.value, span, assumptions=inner.assumptions)
+        if isinstance(node, cst.Comparison):
+            return self.compare(node, span)
+        if isinstance(node, cst.BooleanOperation) and isinstance(node.operator, (cst.And, cst.Or)):
+            left = self.expr(node.left)
+            if not left.known:
+                return left
+            # Python's and/or: the left value decides whether the right one is the result
+            if bool(left.value) == isinstance(node.operator, cst.Or):
+                return left
+            right = self.expr(node.right)
+            return Value(right.value, span, right.known, right.why, right.items,
+                         left.assumptions + right.assumptions)
         if isinstance(node, cst.Call):
             return self.call(node, span)
         if isinstance(node, cst.Subscript):
@@ -311,6 +326,27 @@ class _Evaluator:
         if isinstance(node, (cst.ListComp, cst.GeneratorExp)):
             return self.comprehension(node, span)
         raise _Unknown(f"`{_code(node)}` at {self.at(node)} is computed in a way not followed offline")
+
+    def compare(self, node: cst.Comparison, span) -> Value:
+        """`==`, `!=`, `in`, `not in` on known values (`os.environ.get("DEBUG", "0") == "1"`), chained
+        as Python chains them."""
+        left = self.expr(node.left)
+        result, assumptions = True, list(left.assumptions)
+        for target in node.comparisons:
+            test = _COMPARE.get(type(target.operator))
+            if test is None:
+                raise _Unknown(f"`{_code(node)}` at {self.at(node)}: a comparison not followed offline")
+            right = self.expr(target.comparator)
+            for part in (left, right):
+                if not part.known:
+                    return Value.unknown(part.why, span, part.assumptions)
+            try:
+                result = result and test(left.value, right.value)
+            except TypeError:
+                raise _Unknown(f"`{_code(node)}` at {self.at(node)} fails") from None
+            assumptions += right.assumptions
+            left = right
+        return Value(result, span, assumptions=tuple(assumptions))
 
     def _unknown_from(self, value: Value, node, span) -> Value:
         return Value.unknown(value.why or f"`{_code(node)}` at {self.at(node)} is not known offline", span,
@@ -362,7 +398,7 @@ class _Evaluator:
                 return Value.unknown(target.why, span, target.assumptions)
             if any(not a.known for a in args) or any(a.keyword or a.star for a in node.args):
                 raise _Unknown(f"`{_code(node)}` at {self.at(node)} is not known offline")
-            if isinstance(target.value, str) and method in ("split", "strip", "lower", "rstrip", "lstrip"):
+            if isinstance(target.value, str) and method in ("split", "strip", "lower", "upper", "rstrip", "lstrip"):
                 try:
                     result = getattr(target.value, method)(*[a.value for a in args])
                 except (TypeError, ValueError):
@@ -376,6 +412,13 @@ class _Evaluator:
             if inner.known and inner.items is not None:
                 kind = list if name == "list" else tuple
                 return Value(kind(inner.value), span, items=inner.items, assumptions=inner.assumptions)
+        if name == "int" and len(node.args) == 1:
+            inner = self.expr(node.args[0].value)
+            if inner.known:
+                try:
+                    return Value(int(inner.value), span, assumptions=inner.assumptions)
+                except (TypeError, ValueError):
+                    raise _Unknown(f"`{_code(node)}` at {self.at(node)} fails: Django would not start") from None
         if name == "bool" and len(node.args) == 1:
             inner = self.expr(node.args[0].value)
             if inner.known:

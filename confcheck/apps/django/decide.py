@@ -20,6 +20,7 @@ From Django 5.2's source (the version the test extra pins):
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -116,7 +117,8 @@ def raw_host(settings: DjangoSettings, req: AppRequest, decision: Decision) -> s
 def validate_host(host: str | None, settings: DjangoSettings, decision: Decision) -> bool:
     """get_host(): True when ALLOWED_HOSTS allows it (split_domain_port + validate_host)."""
     allowed = _setting(settings, "ALLOWED_HOSTS", decision)
-    if _setting(settings, "DEBUG", decision) and not allowed:
+    # `settings.DEBUG and not allowed_hosts`: DEBUG matters only when the list is empty
+    if not allowed and _setting(settings, "DEBUG", decision):
         allowed = [".localhost", "127.0.0.1", "[::1]"]
     domain = _domain(host or "")
     if not domain:
@@ -130,19 +132,19 @@ def validate_host(host: str | None, settings: DjangoSettings, decision: Decision
     return False
 
 
+# django/http/request.py host_validation_re: letters, digits, dots and hyphens (no
+# underscore), or a bracketed IPv6 address; then an optional all-digit port
+_HOST = re.compile(r"([a-z0-9.-]+|\[[a-f0-9]*:[a-f0-9.:]+\])(?::([0-9]+))?")
+
+
 def _domain(host: str) -> str:
-    """django.http.request.split_domain_port's domain part (lower-case, no trailing dot)."""
-    host = host.lower()
-    if host.startswith("["):
-        end = host.find("]")
-        return host[:end + 1] if end != -1 else ""
-    name, _, port = host.rpartition(":") if ":" in host else (host, "", "")
-    if ":" in host and port and not port.isdigit():
+    """django.http.request.split_domain_port's domain part (lower-case, no trailing dot; empty
+    when the host is not valid: 'my_app:8000', 'example.com:')."""
+    match = _HOST.fullmatch(host.lower())
+    if match is None:
         return ""
-    name = name if ":" in host else host
-    if not all(c.isalnum() or c in "-._" for c in name):
-        return ""
-    return name[:-1] if name.endswith(".") else name
+    domain = match.group(1)
+    return domain[:-1] if domain.endswith(".") else domain
 
 
 def _is_same_domain(host: str, pattern: str) -> bool:
@@ -277,18 +279,23 @@ def _token(settings, req: AppRequest, d: Decision) -> str | None:
     if len(secret) not in (32, 64) or not secret.isalnum() or not secret.isascii():
         return "CSRF cookie has incorrect length." if len(secret) not in (32, 64) else \
             "CSRF cookie has invalid characters."
-    token = req.header("x-csrftoken")
+    meta = str(_setting(settings, "CSRF_HEADER_NAME", d))
+    if not meta.startswith("HTTP_"):
+        raise Unknown(f"CSRF_HEADER_NAME {meta!r} does not name a request header (HTTP_...): where Django "
+                      "finds that token is not followed")
+    header = meta[5:].replace("_", "-").title()      # HttpHeaders.parse_header_name: 'X-Csrftoken'
+    token = req.header(header)
     if token is None:
         # the form field csrfmiddlewaretoken is in the body, which `why` does not carry
-        raise Unknown("the token would come from the POST body (csrfmiddlewaretoken) or X-CSRFToken; "
-                      "the body is not known, and no X-CSRFToken header was given")
+        raise Unknown(f"the token would come from the POST body (csrfmiddlewaretoken) or the {header} header "
+                      f"(CSRF_HEADER_NAME {meta}); the body is not known, and no {header} header was given")
     if len(token) not in (32, 64):
-        return "CSRF token from the 'X-Csrftoken' HTTP header has incorrect length."
+        return f"CSRF token from the '{header}' HTTP header has incorrect length."
     if not (token.isascii() and token.isalnum()):
-        return "CSRF token from the 'X-Csrftoken' HTTP header has invalid characters."
+        return f"CSRF token from the '{header}' HTTP header has invalid characters."
     if _unmask(token) != _unmask(secret):
-        return "CSRF token from the 'X-Csrftoken' HTTP header incorrect."
-    d.steps.append("the CSRF cookie is present and the X-CSRFToken header matches it")
+        return f"CSRF token from the '{header}' HTTP header incorrect."
+    d.steps.append(f"the CSRF cookie is present and the {header} header matches it")
     return None
 
 

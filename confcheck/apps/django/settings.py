@@ -25,6 +25,7 @@ DEFAULTS: dict[str, object] = {
     "CSRF_COOKIE_DOMAIN": None,
     "SESSION_COOKIE_DOMAIN": None,
     "CSRF_COOKIE_NAME": "csrftoken",
+    "CSRF_HEADER_NAME": "HTTP_X_CSRFTOKEN",
     "SECURE_SSL_REDIRECT": False,
     "MIDDLEWARE": [],
 }
