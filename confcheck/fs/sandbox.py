@@ -63,6 +63,10 @@ _PROTECT_SYSTEM = {
 }
 _LISTS = ("ReadWritePaths", "ReadOnlyPaths", "InaccessiblePaths", "BindPaths", "BindReadOnlyPaths",
           "TemporaryFileSystem")
+# systemd 252 still reads the old names into the same lists (load-fragment-gperf: the same
+# parser and field): units written for older systemds carry them
+_ALIASES = {"ReadWriteDirectories": "ReadWritePaths", "ReadOnlyDirectories": "ReadOnlyPaths",
+            "InaccessibleDirectories": "InaccessiblePaths"}
 _SCALARS = ("ProtectHome", "ProtectSystem", "PrivateTmp")
 # Settings that change the namespace in ways this module does not model.
 _UNMODELLED = ("RootDirectory", "RootImage", "DynamicUser", "MountImages", "ExtensionImages",
@@ -185,9 +189,10 @@ def namespace(unit) -> Sandbox:
                 scalars[a.key] = a
             else:
                 box.ignored.append(f"{a.text} at {a.where}: systemd ignores it (not a valid value)")
-        elif a.key in _LISTS:
+        elif _ALIASES.get(a.key, a.key) in _LISTS:
+            key = _ALIASES.get(a.key, a.key)
             if not a.value:
-                lists[a.key] = []          # an empty assignment resets the list
+                lists[key] = []          # an empty assignment resets the list
                 continue
             words = _words(a.value)
             if words is None:
@@ -198,7 +203,7 @@ def namespace(unit) -> Sandbox:
                 if expanded is None:
                     box.unknown.append(f"{a.text} at {a.where}: specifier in {word!r} not modelled")
                     continue
-                lists[a.key].append((expanded, a))
+                lists[key].append((expanded, a))
     entries: list[Mount] = []
     name = unit.name
 
@@ -213,7 +218,7 @@ def namespace(unit) -> Sandbox:
             if not path.startswith("/"):
                 box.failed.append(f"{a.text} at {a.where}: {path!r} is not absolute")
                 continue
-            add(path, mode, a, f"{a.key}={word}", ignore=ignore)
+            add(path, mode, a, f"{key}={word}", ignore=ignore)     # an alias's line, the list's name
     for key in ("BindPaths", "BindReadOnlyPaths"):
         for word, a in lists[key]:
             ignore = word.startswith("-")
