@@ -302,6 +302,34 @@ def _effective(entries: list[Mount]) -> list[Mount]:
 _HIDING = (INACCESSIBLE, TMPFS, PRIVATE_TMP, BIND)
 
 
+def unix_sockets_refused(unit):
+    """The RestrictAddressFamilies= line after which the unit's processes may not create AF_UNIX
+    sockets (socket() fails with EAFNOSUPPORT: no connection to a unix-socket backend), or None.
+    systemd.exec: an allow-list, or a deny-list when the first assignment starts with `~`; later
+    assignments add to or remove from it, `none` allows nothing, an empty one resets it."""
+    mode, families, last = None, set(), None
+    for a in unit.assignments if unit is not None else ():
+        if a.section != "Service" or a.key != "RestrictAddressFamilies":
+            continue
+        value = a.value.strip()
+        if not value:
+            mode, families, last = None, set(), None
+            continue
+        if value == "none":
+            mode, families, last = "allow", set(), a
+            continue
+        invert, names = value.startswith("~"), set(value.lstrip("~").split())
+        if mode is None:
+            mode, families = ("deny" if invert else "allow"), names
+        elif (mode == "allow") != invert:
+            families |= names
+        else:
+            families -= names
+        last = a
+    refused = (mode == "allow" and "AF_UNIX" not in families) or (mode == "deny" and "AF_UNIX" in families)
+    return last if refused else None
+
+
 class SandboxFs:
     """An FsView showing `inner` through the unit's mount namespace."""
 
@@ -605,7 +633,7 @@ def view(fs, server: str, config_path: str, child: str | None = None):
     seen = fs
     if box is not None:
         _check_start(fs, box)
-        if box.hides or box.protects or box.unknown or box.failed:
+        if box.hides or box.protects or box.unknown or box.failed or unix_sockets_refused(box.unit) is not None:
             seen = SandboxFs(fs, box)
     return _confined(seen, fs, server, child), box
 

@@ -93,3 +93,34 @@ def test_unmodelled_setting_answers_unknown(image):
     fs, box = _unit(image, "RootDirectory=/srv/chroot\n")
     acc = Checker(fs, WWW).check("/srv/www/index.html", "read")
     assert acc.not_checked is not None and "RootDirectory=/srv/chroot" in acc.not_checked.reason
+
+
+@pytest.mark.parametrize("lines,refused", [
+    ("", False),
+    ("RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6\n", False),
+    ("RestrictAddressFamilies=AF_INET AF_INET6\n", True),                  # the copied hardening line
+    ("RestrictAddressFamilies=AF_INET AF_INET6\nRestrictAddressFamilies=AF_UNIX\n", False),   # merged
+    ("RestrictAddressFamilies=~AF_PACKET AF_NETLINK\n", False),
+    ("RestrictAddressFamilies=~AF_UNIX\n", True),
+    ("RestrictAddressFamilies=~AF_UNIX\nRestrictAddressFamilies=AF_UNIX\n", False),
+    ("RestrictAddressFamilies=none\n", True),
+    ("RestrictAddressFamilies=AF_INET\nRestrictAddressFamilies=\n", False),   # reset
+])
+def test_address_families_that_leave_out_unix_sockets(image, lines, refused):
+    """The line after which a worker cannot create AF_UNIX sockets (systemd.exec's list rules;
+    `systemd-analyze security` words it "Service cannot allocate local sockets")."""
+    import subprocess
+    from confcheck.fs.sandbox import unix_sockets_refused
+    _fs, box = _unit(image, lines)
+    got = unix_sockets_refused(box.unit)
+    assert (got is not None) is refused
+    # and systemd's own reading of the unit agrees (its security report: a check mark on
+    # "RestrictAddressFamilies=~AF_UNIX" means the service cannot allocate local sockets)
+    if shutil.which("systemd-analyze"):
+        unit = os.path.join(image, "etc/systemd/system/nginx.service")
+        report = subprocess.run(["systemd-analyze", "security", "--offline=yes", unit], capture_output=True,
+                                text=True, timeout=60).stdout
+        line = next(row for row in report.splitlines() if "RestrictAddressFamilies=~AF_UNIX" in row)
+        assert line.lstrip().startswith("✓") is refused, line
+    if refused:
+        assert got.key == "RestrictAddressFamilies" and got.value == lines.splitlines()[-1].split("=", 1)[1]

@@ -518,6 +518,15 @@ def _socket_apart(pool: Pool, fs, pool_fs, path: str, handler: str) -> Verdict |
 
 
 def _socket_refused(pool: Pool, fs, worker, path: str, checkers: dict) -> Verdict | None:
+    from confcheck.fs.sandbox import unix_sockets_refused
+    sandbox = getattr(fs, "sandbox", None)
+    families = unix_sockets_refused(sandbox.unit) if sandbox is not None else None
+    if families is not None:
+        # measured nowhere here (the harness cannot apply a seccomp filter): said, not guessed
+        return Verdict(None, f"{families.text} at {families.where} ({sandbox.unit.name}) leaves AF_UNIX out: the web "
+                             f"server cannot create the socket to connect to unix:{path} (socket() fails with "
+                             "EAFNOSUPPORT); what it then answers is not known here",
+                       Cite(families.text, families.span, pool), path, None, upstream=False)
     checker = _checker(checkers, fs, worker)
     folder = posixpath.dirname(path) or "/"
     reach = checker.check(folder, "search")    # connect() looks the socket up: x on every folder to it
