@@ -78,6 +78,12 @@ class Gunicorn:
             return "http", (f"gunicorn ignores {listed[0][0].title()} from {who}: not in forwarded_allow_ips "
                             f"{','.join(self.forwarded_allow_ips)} ({self.where.get('forwarded_allow_ips', 'the default')}); "
                             "wsgi.url_scheme is http")
+        schemes = {"https" if names[h.upper()] == v else "http" for h, v in listed}
+        if len(schemes) > 1:
+            # gunicorn's header policy: a second scheme header disagreeing with the first is
+            # InvalidSchemeHeaders, answered 400 before the app runs
+            return None, (f"gunicorn receives {', '.join(h.title() for h, _ in listed)} from {who} and they "
+                          "disagree on the scheme: it refuses the request (400 Contradictory scheme headers)")
         header, want = listed[0]
         got = names[header.upper()]
         scheme = "https" if got == want else "http"

@@ -27,3 +27,43 @@ def test_who_may_say_the_request_was_secure():
     assert g.scheme({"x-forwarded-proto": "http"}, "127.0.0.1")[0] == "http"
     assert g.scheme({}, "127.0.0.1")[0] == "http"
     assert from_command(["uwsgi", "--http", ":8000"], "unit", None) is None
+
+
+SCHEME_CASES = [  # (headers as a proxy passes them, peer)
+    ([("X-Forwarded-Proto", "https")], ("127.0.0.1", 40000)),
+    ([("X-Forwarded-Proto", "http")], ("127.0.0.1", 40000)),
+    ([("X-Forwarded-Proto", "https, http")], ("127.0.0.1", 40000)),     # a chain of proxies
+    ([("X-Forwarded-Proto", "HTTPS")], ("127.0.0.1", 40000)),
+    ([("X-Forwarded-Proto", "https")], ("10.0.0.9", 40000)),
+    ([("X-Forwarded-Proto", "https")], ("::1", 40000, 0, 0)),
+    ([("X-Forwarded-Proto", "https")], "/run/gunicorn.sock"),            # a unix socket peer
+    ([("X-Forwarded-Ssl", "on")], ("127.0.0.1", 40000)),
+    ([("X-Forwarded-Protocol", "ssl")], ("127.0.0.1", 40000)),
+    ([("X-Forwarded-Proto", "https"), ("X-Forwarded-Ssl", "on")], ("127.0.0.1", 40000)),
+    ([("X-Forwarded-Proto", "https"), ("X-Forwarded-Ssl", "off")], ("127.0.0.1", 40000)),
+    ([("X-Forwarded-Ssl", "off"), ("X-Forwarded-Proto", "https")], ("127.0.0.1", 40000)),
+    ([("X-Forwarded-Proto", "https"), ("X-Forwarded-Ssl", "off")], ("10.0.0.9", 40000)),
+    ([], ("127.0.0.1", 40000)),
+]
+
+
+def test_scheme_as_gunicorn_itself_parses_the_request():
+    """The model's wsgi.url_scheme against gunicorn's own request parser (its header policy:
+    forwarded_allow_ips, secure_scheme_headers, contradictory headers refused) on the headers
+    proxies send; a refusal must leave the model without a scheme (null), never a guess."""
+    pytest = __import__("pytest")
+    gunicorn_config = pytest.importorskip("gunicorn.config")
+    from gunicorn.http.message import Request as GRequest
+    from gunicorn.http.unreader import IterUnreader
+    model = from_command(["gunicorn", "app:app"], "unit", None, read_file=False)
+    for headers, peer in SCHEME_CASES:
+        raw = b"GET / HTTP/1.1\r\nHost: x\r\n" + b"".join(f"{k}: {v}\r\n".encode() for k, v in headers) + b"\r\n"
+        try:
+            real = GRequest(gunicorn_config.Config(), IterUnreader([raw]), peer, 1).scheme
+        except Exception as exc:  # noqa: BLE001 - gunicorn refuses the request (answered 400)
+            real = type(exc).__name__
+        got, why = model.scheme({k.lower(): v for k, v in headers}, peer[0] if isinstance(peer, tuple) else None)
+        if real in ("http", "https"):
+            assert got == real, (headers, peer, real, why)
+        else:
+            assert got is None and "400" in why, (headers, peer, real, why)
