@@ -53,7 +53,8 @@ def check(ctx):
         d = answer.decision
         if d is None or d.is_secure is not False:
             continue
-        severity = "error" if d.status == 403 else "warning"
+        # 403: CSRF refuses the post; 301: SECURE_SSL_REDIRECT sends https back to https (a loop)
+        severity = "error" if d.status in (403, 301) else "warning"
         yield Finding(
             rule="APP103", name="proxy-scheme-lost", severity=severity,
             message=(f"{link.origin} is served over HTTPS but {link.app.settings.path} sees http "

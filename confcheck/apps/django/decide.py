@@ -177,17 +177,12 @@ def _decide(settings: DjangoSettings, req: AppRequest, d: Decision) -> None:
     for name in middleware:
         if name == COMMON_MIDDLEWARE:
             if not host_ok:
-                domain = _domain(host or "")
-                d.status, d.setting = 400, "ALLOWED_HOSTS"
-                d.reason = (f"Invalid HTTP_HOST header: {host!r}. You may need to add {domain!r} to ALLOWED_HOSTS."
-                            if domain else f"Invalid HTTP_HOST header: {host!r}. The domain name provided is "
-                            "not valid according to RFC 1034/1035.")
-                d.steps.append("CommonMiddleware calls get_host(): DisallowedHost, answered 400")
+                _disallowed(d, host, "CommonMiddleware calls get_host()")
                 return
         elif name == SECURITY_MIDDLEWARE:
             if _setting(settings, "SECURE_SSL_REDIRECT", d) and not d.is_secure:
-                raise Unknown("SECURE_SSL_REDIRECT redirects a request Django sees as http (the redirect's "
-                              "target depends on SECURE_REDIRECT_EXEMPT and SECURE_SSL_HOST, not followed)")
+                if _redirect(settings, req, d, host, host_ok):
+                    return
         elif name != CSRF_MIDDLEWARE and name not in PASSING_MIDDLEWARE:
             raise Unknown(f"the middleware {name} may answer the request itself (its code is not followed)")
     if CSRF_MIDDLEWARE not in middleware:
@@ -206,6 +201,40 @@ def _decide(settings: DjangoSettings, req: AppRequest, d: Decision) -> None:
         return
     d.reason = "CsrfViewMiddleware accepts the request: the view decides"
     d.steps.append(d.reason)
+
+
+def _disallowed(d: Decision, host: str | None, who: str) -> None:
+    """get_host()'s DisallowedHost, answered 400, with Django's message."""
+    domain = _domain(host or "")
+    d.status, d.setting = 400, "ALLOWED_HOSTS"
+    d.reason = (f"Invalid HTTP_HOST header: {host!r}. You may need to add {domain!r} to ALLOWED_HOSTS."
+                if domain else f"Invalid HTTP_HOST header: {host!r}. The domain name provided is "
+                "not valid according to RFC 1034/1035.")
+    d.steps.append(f"{who}: DisallowedHost, answered 400")
+
+
+def _redirect(settings: DjangoSettings, req: AppRequest, d: Decision, host: str | None, host_ok: bool) -> bool:
+    """SecurityMiddleware.process_request with SECURE_SSL_REDIRECT on a request Django sees as
+    http: 301 to https (SECURE_SSL_HOST, else get_host(): a disallowed host is 400 there), unless
+    a SECURE_REDIRECT_EXEMPT pattern matches the path without its leading slash. True: answered."""
+    exempt = _setting(settings, "SECURE_REDIRECT_EXEMPT", d)
+    path = req.path.split("?", 1)[0].lstrip("/")
+    try:
+        matched = next((p for p in exempt if re.search(p, path)), None)
+    except (TypeError, re.error):
+        raise Unknown("SECURE_REDIRECT_EXEMPT holds a pattern Python's re refuses: Django fails on it") from None
+    if matched is not None:
+        d.steps.append(f"SECURE_SSL_REDIRECT: {path!r} matches SECURE_REDIRECT_EXEMPT {matched!r}: no redirect")
+        return False
+    target = _setting(settings, "SECURE_SSL_HOST", d)
+    if not target and not host_ok:
+        _disallowed(d, host, "SecurityMiddleware redirects to https on get_host()")
+        return True
+    d.status, d.setting = 301, "SECURE_SSL_REDIRECT"
+    d.reason = (f"SECURE_SSL_REDIRECT: Django sees http and answers 301 to https://{target or host}"
+                f"{req.path if req.path.startswith('/') else '/' + req.path}")
+    d.steps.append(d.reason)
+    return True
 
 
 def _csrf(settings: DjangoSettings, req: AppRequest, d: Decision, good_host: str | None) -> str | None:

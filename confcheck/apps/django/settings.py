@@ -27,6 +27,8 @@ DEFAULTS: dict[str, object] = {
     "CSRF_COOKIE_NAME": "csrftoken",
     "CSRF_HEADER_NAME": "HTTP_X_CSRFTOKEN",
     "SECURE_SSL_REDIRECT": False,
+    "SECURE_SSL_HOST": None,
+    "SECURE_REDIRECT_EXEMPT": [],
     "MIDDLEWARE": [],
 }
 
