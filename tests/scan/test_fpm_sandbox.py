@@ -320,3 +320,14 @@ def test_address_families_without_unix_make_the_socket_answer_unknown(tmp_dirs):
                  nginx_dropin="[Service]\nRestrictAddressFamilies=AF_UNIX AF_INET AF_INET6\n")
     outcome = ask(base, "/index.php")
     assert outcome.status is None and "answered by the PHP script" in outcome.reason
+
+
+def test_a_master_started_as_a_user_makes_the_pool_answer_unknown(tmp_dirs):
+    """User= in php-fpm's unit: the master is not root, so the pool's `user` and
+    listen.owner/listen.group are ignored (php-fpm says so at start) and scripts run as the
+    unit's user: not followed, the answer names the line."""
+    base = image(tmp_dirs, root="/srv/www", unit=DEBIAN_UNIT + "User=www-data\n")
+    outcome = ask(base, "/index.php")
+    assert outcome.status is None and "User=www-data at " in outcome.reason, outcome.reason
+    base = image(tmp_dirs, root="/srv/www", unit=DEBIAN_UNIT + "User=www-data\nUser=\n")
+    assert "answered by the PHP script" in ask(base, "/index.php").reason

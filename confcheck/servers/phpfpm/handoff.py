@@ -191,6 +191,13 @@ def answer(pools: list[Pool], fs, worker, address: Listen, script: str | None, c
     unknown = pool.from_environment(*DECIDING)
     if unknown is not None:
         return _environment(unknown, pool)
+    if pool.started is not None and pool.started.user is not None:
+        # a master that is not root: the pool's user and listen.owner/group are ignored (php-fpm
+        # warns), scripts run as the unit's user; not followed here
+        text, where = pool.started.user
+        return Verdict(None, f"{text} at {where} ({pool.started.unit}) starts php-fpm as that user: pool "
+                             f"[{pool.name}]'s user and listen.owner/listen.group are then ignored, which the model "
+                             "does not follow", cite(pool, "user"))
     steps = [("php-fpm pool", f"[{pool.name}] at {pool.section.span.file}:{pool.section.span.line} listens on "
                               f"{address}; its scripts run as {pool.user}"
                               + (f":{pool.group}" if pool.group else ""))]

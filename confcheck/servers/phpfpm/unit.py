@@ -22,6 +22,7 @@ class Started:
     php_ini_from: str = ""                      # "-c at ...", "Environment=PHPRC at ..."
     no_ini: bool = False                        # -n
     env: dict[str, tuple[str, str]] = field(default_factory=dict)   # name -> (value, where set)
+    user: tuple[str, str] | None = None         # User= other than root: (its text, file:line:column)
 
 
 def started_by(conf_server_path: str, root: str | None, fs=None) -> Started | None:
@@ -38,6 +39,9 @@ def started_by(conf_server_path: str, root: str | None, fs=None) -> Started | No
     words = exec_start(unit) or []
     where = [a for a in unit.get("Service", "ExecStart") if a.value][-1].where
     started = Started(unit.name, where, no_ini="-n" in words[1:], env=_environment(unit, root))
+    users = [a for a in unit.get("Service", "User")]
+    if users and users[-1].value not in ("", "root", "0"):
+        started.user = (users[-1].text, users[-1].where)
     ini = option(words[1:], "--php-ini", "-c")
     if ini is not None:
         started.php_ini, started.php_ini_from = ini, f"-c in ExecStart at {where}"
