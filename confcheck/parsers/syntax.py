@@ -131,12 +131,18 @@ class LazyNode(Node):
     """A Node whose span fields a reader leaves unset, storing offsets instead:
     name_span is [_start, _name_end), span [_start, _end), a block's header_span
     [_start, _header_end) and close_span the "}" ending at _end (if _closed).
-    A subclass so that readers without lazy spans (Apache) keep smaller nodes."""
+    A subclass so that readers without lazy spans (Apache) keep smaller nodes.
 
-    __slots__ = ("_src", "_start", "_name_end", "_end", "_header_end", "_closed")
+    A copy of a look-alike file's node (parsers/nginx_alike.py) leaves `args` unset too:
+    `_alike(source)` makes them, the texts at its template's offsets in its own file."""
+
+    __slots__ = ("_src", "_start", "_name_end", "_end", "_header_end", "_closed", "_alike")
 
     def __getattr__(self, name: str):
         if name not in _LAZY_SPANS:
+            if name == "args":
+                args = self.args = self._alike(self._src)
+                return args
             raise AttributeError(f"'Node' object has no attribute {name!r}")
         source = self._src
         if name == "span":
