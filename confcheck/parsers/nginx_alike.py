@@ -28,7 +28,7 @@ from __future__ import annotations
 from operator import itemgetter
 
 from confcheck.parsers.nginx_lexer import unescape
-from confcheck.parsers.syntax import Arg, Comment, LazyNode, Node, ParsedFile
+from confcheck.parsers.syntax import Arg, Comment, CopiedNode, LazyNode, Node, ParsedFile
 from confcheck.source import SourceFile, Span
 
 # Letters and digits to one byte per class (a renaming that keeps each token's length and classes)
@@ -75,10 +75,12 @@ class _Args:
         args = []
         for start, end, quote in self.words:
             arg = new(Arg)
-            raw = data[start:end]
-            arg.raw = raw.decode("ascii")
-            arg.value = (raw.decode("ascii") if quote is None else raw[1:-1].decode("ascii")) \
-                if b"\\" not in raw else _value(data, start, end, quote)
+            arg.raw = raw = data[start:end].decode("ascii")
+            # (`in` on a str: on bytes it first tries the operand as an int, and pays for its error)
+            if "\\" in raw:
+                arg.value = _value(data, start, end, quote)
+            else:
+                arg.value = raw if quote is None else raw[1:-1]
             arg.quote = quote
             arg._src = source
             arg._start = start
@@ -163,9 +165,10 @@ def _copy(template: _Template, source: SourceFile, via: Node | None) -> tuple[Pa
     while pending:
         nodes, out, parent = pending.pop()
         for node in nodes:
-            copy = new(LazyNode)
+            copy = new(CopiedNode)
             copy.name = copy.key = node.name
-            copy._alike = makers[id(node)]     # its args are made on first read (syntax.LazyNode)
+            copy._alike = makers[id(node)]     # its args are made on first read
+            copy._args = None
             copy.dialect = "nginx"
             copy.parent = parent
             copy.via = via

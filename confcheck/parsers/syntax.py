@@ -131,18 +131,12 @@ class LazyNode(Node):
     """A Node whose span fields a reader leaves unset, storing offsets instead:
     name_span is [_start, _name_end), span [_start, _end), a block's header_span
     [_start, _header_end) and close_span the "}" ending at _end (if _closed).
-    A subclass so that readers without lazy spans (Apache) keep smaller nodes.
+    A subclass so that readers without lazy spans (Apache) keep smaller nodes."""
 
-    A copy of a look-alike file's node (parsers/nginx_alike.py) leaves `args` unset too:
-    `_alike(source)` makes them, the texts at its template's offsets in its own file."""
-
-    __slots__ = ("_src", "_start", "_name_end", "_end", "_header_end", "_closed", "_alike")
+    __slots__ = ("_src", "_start", "_name_end", "_end", "_header_end", "_closed")
 
     def __getattr__(self, name: str):
         if name not in _LAZY_SPANS:
-            if name == "args":
-                args = self.args = self._alike(self._src)
-                return args
             raise AttributeError(f"'Node' object has no attribute {name!r}")
         source = self._src
         if name == "span":
@@ -159,6 +153,26 @@ class LazyNode(Node):
 
 
 _LAZY_SPANS = frozenset({"span", "name_span", "header_span", "close_span"})
+
+
+class CopiedNode(LazyNode):
+    """A LazyNode of a look-alike file's copy (parsers/nginx_alike.py), whose arguments are
+    made when first read: `_alike(source)` makes them, the texts at its template's offsets
+    in its own file (`_args` None until then). A property, not __getattr__: a missing
+    slot's AttributeError costs more than the arguments (validation reads tens of thousands)."""
+
+    __slots__ = ("_alike", "_args")
+
+    @property
+    def args(self) -> list[Arg]:
+        args = self._args
+        if args is None:
+            args = self._args = self._alike(self._src)
+        return args
+
+    @args.setter
+    def args(self, value: list[Arg]) -> None:
+        self._args = value
 
 
 @dataclass(slots=True, eq=False)
