@@ -178,7 +178,7 @@ def _copy(template: _Template, source: SourceFile, via: Node | None) -> tuple[Pa
             copy._name_end = node._name_end
             copy._end = node._end
             if node.children is None:
-                copy.children = copy.header_span = copy.close_span = None
+                copy.children = None
             else:
                 copy.children = []
                 copy._header_end = node._header_end
