@@ -257,7 +257,7 @@ def _quiet_body(node: Node, ctx: tuple, formats: set[str] | None) -> tuple | Non
     is a closed block of the nginx reader: the nodes of a closed block are exactly
     what its body's bytes say (the lexer and the parser start it at a statement
     boundary; a block only the parser's recovery ended is not closed)."""
-    if type(node) is not LazyNode or not node._closed:
+    if not isinstance(node, LazyNode) or not node._closed:
         return None
     return _quiet_key(node._src.data[node._header_end:node._end], ctx, formats)
 
@@ -276,7 +276,7 @@ def _quiet_key(text: bytes, ctx: tuple, formats: set[str] | None) -> tuple | Non
     text with an `include` (what that loads is the disk's business, not the
     text's); the log formats known so far are part of the key, as access_log's
     verdict depends on them."""
-    if b"include" in text:
+    if text.find(b"include") >= 0:      # (`in` on bytes pays for trying the operand as an int first)
         return None
     return ctx, text, None if formats is None else len(formats)
 

@@ -32,6 +32,7 @@ from confcheck.gcpause import gc_paused
 from confcheck.source import Diagnostic, Diagnostics, RealPaths, SourceFile, named_in_root, resolve_in_root
 from confcheck.parsers.syntax import IncludedFile, Node, ParsedFile
 from confcheck.parsers.nginx_parser import clone_nginx, parse_nginx_with_includes
+from confcheck.parsers.nginx_alike import Alikes, mask_of
 
 MAX_INCLUDE_DEPTH = 64  # far beyond real configs; keeps malicious trees bounded
 
@@ -184,13 +185,24 @@ class _Loader:
         # parse reported: a snippet included from 2,000 places is parsed once
         # and copied for the other 1,999 (each include site gets its own nodes)
         self.first: dict[SourceFile, tuple[ParsedFile, list[Node], list[Diagnostic]]] = {}
+        # files that are another's text up to letters and digits are copied (generated site files)
+        self.alikes = Alikes()
 
     def parse(self, source: SourceFile, via: Node | None, chain: tuple[str, ...]) -> ParsedFile:
         first = self.first.get(source)
         if first is None:
-            reported = len(self.diags.items)
-            parsed, includes = parse_nginx_with_includes(source, self.diags, via=via)
-            self.first[source] = (parsed, includes, self.diags.items[reported:])
+            mask = mask_of(source.data)
+            copied = None if mask is None else self.alikes.copy(mask, source, via)
+            if copied is not None:
+                parsed, includes = copied
+                self.first[source] = (parsed, includes, [])
+            else:
+                reported = len(self.diags.items)
+                parsed, includes = parse_nginx_with_includes(source, self.diags, via=via)
+                problems = self.diags.items[reported:]
+                self.first[source] = (parsed, includes, problems)
+                if mask is not None and not problems:
+                    self.alikes.remember(mask, parsed, includes)
         else:
             parsed, includes = clone_nginx(first[0], first[1], via)
             for diag in first[2]:  # each instance reports its own parse errors, as nginx would

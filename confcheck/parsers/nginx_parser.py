@@ -114,7 +114,7 @@ class _Parser:
         node._name_end = name_end
         node._end = end
         if header_end is None:
-            node.children = node.header_span = node.close_span = None
+            node.children = None
         else:
             node.children = []
             node._header_end = header_end
@@ -191,7 +191,7 @@ class _Parser:
                     node._start = start
                     node._name_end = name_end
                     node._end = term_end
-                    node.children = node.header_span = node.close_span = None
+                    node.children = None
                     children.append(node)
                     continue
                 if kind == LBRACE:
@@ -366,7 +366,7 @@ def clone_nginx(parsed: ParsedFile, includes: list[Node],
             copy._name_end = node._name_end
             copy._end = node._end
             if node.children is None:
-                copy.children = copy.header_span = copy.close_span = None
+                copy.children = None
             else:
                 copy.children = []
                 copy._header_end = node._header_end

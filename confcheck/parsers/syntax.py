@@ -22,9 +22,8 @@ from confcheck.source import SourceFile, Span
 
 # Lazy spans: a large config has ~200,000 spans and a run looks at a few
 # hundred, so a reader may leave the span fields of an Arg or a LazyNode unset
-# and store offsets in the `_src`/`_start`/... slots instead; __getattr__ (only
-# reached for an unset slot) makes the Span on first use and stores it, so
-# later reads are plain slots. Slots rather than a tuple: every object the
+# and store offsets in the `_src`/`_start`/... slots instead; a property over the
+# field's slot (_lazy_span) makes the Span on first use and stores it there. Slots rather than a tuple: every object the
 # reader leaves behind costs the cyclic collector a visit. Arg carries its
 # three slots itself (a subclass would change its repr and its equality with
 # plain Args); Node, with its own repr and no equality, has a subclass.
@@ -40,12 +39,6 @@ class Arg:
     _src: SourceFile = field(init=False, repr=False, compare=False)
     _start: int = field(init=False, repr=False, compare=False)
     _end: int = field(init=False, repr=False, compare=False)
-
-    def __getattr__(self, name: str):
-        if name != "span":  # (also when _src is unset: no lazy span here)
-            raise AttributeError(f"'Arg' object has no attribute {name!r}")
-        span = self.span = Span(self._src, self._start, self._end)
-        return span
 
 
 def lazy_arg(raw: str, value: str, quote: str | None, source: SourceFile, start: int,
@@ -127,32 +120,66 @@ class Node:
         return f"<Node {self.name} {args} @{self.file}:{self.line}>"
 
 
+def _lazy_span(cls: type, name: str, make) -> property:
+    """A property over `cls`'s slot `name` (a dataclass field): the slot's value, made by
+    make(obj) and kept there when unset. Not a __getattr__: CPython 3.11 specialises no
+    attribute read of a class that has one, and the reader's nodes and arguments are read
+    millions of times."""
+    slot = cls.__dict__[name]
+    get_slot, set_slot = slot.__get__, slot.__set__
+
+    def get(obj):
+        try:
+            return get_slot(obj)
+        except AttributeError:
+            value = make(obj)
+            set_slot(obj, value)
+            return value
+
+    return property(get, set_slot)
+
+
+Arg.span = _lazy_span(Arg, "span", lambda a: Span(a._src, a._start, a._end))  # type: ignore[assignment]
+
+
 class LazyNode(Node):
     """A Node whose span fields a reader leaves unset, storing offsets instead:
     name_span is [_start, _name_end), span [_start, _end), a block's header_span
-    [_start, _header_end) and close_span the "}" ending at _end (if _closed).
-    A subclass so that readers without lazy spans (Apache) keep smaller nodes."""
+    [_start, _header_end) and close_span the "}" ending at _end (if _closed); a
+    statement's (children None) are None. A subclass so that readers without lazy
+    spans (Apache) keep smaller nodes.
+
+    The four are properties over Node's own slots (_lazy_span)."""
 
     __slots__ = ("_src", "_start", "_name_end", "_end", "_header_end", "_closed")
 
-    def __getattr__(self, name: str):
-        if name not in _LAZY_SPANS:
-            raise AttributeError(f"'Node' object has no attribute {name!r}")
-        source = self._src
-        if name == "span":
-            span = Span(source, self._start, self._end)
-        elif name == "name_span":
-            span = Span(source, self._start, self._name_end)
-        elif name == "header_span":
-            header_end = self._header_end
-            span = None if header_end is None else Span(source, self._start, header_end)
-        else:
-            span = Span(source, self._end - 1, self._end) if self._closed else None
-        setattr(self, name, span)
-        return span
+
+LazyNode.span = _lazy_span(Node, "span", lambda n: Span(n._src, n._start, n._end))
+LazyNode.name_span = _lazy_span(Node, "name_span", lambda n: Span(n._src, n._start, n._name_end))
+LazyNode.header_span = _lazy_span(
+    Node, "header_span", lambda n: None if n.children is None else Span(n._src, n._start, n._header_end))
+LazyNode.close_span = _lazy_span(
+    Node, "close_span", lambda n: Span(n._src, n._end - 1, n._end) if n.children is not None and n._closed else None)
 
 
-_LAZY_SPANS = frozenset({"span", "name_span", "header_span", "close_span"})
+class CopiedNode(LazyNode):
+    """A LazyNode of a look-alike file's copy (parsers/nginx_alike.py), whose arguments are
+    made when first read: `_alike(source)` makes them, the texts at its template's offsets
+    in its own file (`_args` None until then: no AttributeError to pay for on the tens of
+    thousands validation reads)."""
+
+    __slots__ = ("_alike", "_args")
+
+    @property
+    def args(self) -> list[Arg]:
+        args = self._args
+        if args is None:
+            args = self._args = self._alike(self._src)
+        return args
+
+    @args.setter
+    def args(self, value: list[Arg]) -> None:
+        self._args = value
 
 
 @dataclass(slots=True, eq=False)
