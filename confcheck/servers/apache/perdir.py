@@ -49,6 +49,10 @@ OPTION_NAMES = {"indexes": OPT_INDEXES, "includes": OPT_INCLUDES | OPT_INC_WITH_
                 "symlinksifownermatch": OPT_SYM_OWNER, "execcgi": OPT_EXECCGI,
                 "multiviews": OPT_MULTI, "all": OPT_ALL, "none": 0}
 OVERRIDE_CLASSES = ("Limit", "Options", "FileInfo", "AuthConfig", "Indexes")
+# AllowOverride Nonfatal=Override|Unknown|All: kept in the same set as the classes (core.c keeps
+# them in the same bit field: a later All or None drops them, and they alone make httpd read .htaccess)
+NONFATAL_OVERRIDE, NONFATAL_UNKNOWN = "Nonfatal=Override", "Nonfatal=Unknown"
+_NONFATAL = {"override": {NONFATAL_OVERRIDE}, "unknown": {NONFATAL_UNKNOWN}, "all": {NONFATAL_OVERRIDE, NONFATAL_UNKNOWN}}
 
 
 def options_text(opts: int) -> str:
@@ -398,8 +402,8 @@ def _allow_override(node: Node) -> tuple[frozenset, int | None]:
             classes = set(OVERRIDE_CLASSES)
         elif key == "none":
             classes = set()
-        elif key.startswith("nonfatal"):
-            continue
+        elif key == "nonfatal":
+            classes |= _NONFATAL.get(value.lower(), set())     # core.c ignores another value
         else:
             for cls in OVERRIDE_CLASSES:
                 if cls.lower() == key:
