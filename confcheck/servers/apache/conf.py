@@ -47,6 +47,9 @@ class Section:
     wildcard: bool = False         # path with * ? [ (fnmatch)
     components: int = 0            # <Directory>: number of slashes ("/" counts 0)
     where: str = ""                # for the trace: "<Directory /var/www>" or ".htaccess /x/.htaccess"
+    # .htaccess directives a Nonfatal= AllowOverride skipped: their module's config for this
+    # section exists all the same (config.c makes it before invoke_cmd refuses the directive)
+    skipped: tuple = ()
 
     def describe(self) -> str:
         return self.where

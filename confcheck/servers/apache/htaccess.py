@@ -78,7 +78,7 @@ def parse(path: str, data: bytes, model, override: frozenset, override_list: fro
     error = _unclosed_conditionals(parsed.nodes, modules)
     if error is not None:
         read_errors.append(((True, error[1].span.start), error[0], error[1]))
-    skipped: set[int] = set()        # ids of the nodes a Nonfatal= AllowOverride let httpd skip
+    skipped: dict[int, tuple] = {}   # by id: (node, Nonfatal class) of what httpd skipped
     error = _walk(parsed.nodes, modules, override, override_list, None, read_time=True, skipped=skipped)
     if error is not None:
         read_errors.append(((False, error[1].span.start), error[0], error[1]))
@@ -94,7 +94,32 @@ def parse(path: str, data: bytes, model, override: frozenset, override_list: fro
                       where=f".htaccess {path}")
     if builder.errors:
         return _fail(path, builder.errors[0][0], builder.errors[0][1])
+    if skipped:
+        # an unknown directive has no module, so no config either
+        _mark_skipped(section, [n for n, cls in skipped.values() if cls == NONFATAL_OVERRIDE])
     return HtaccessResult(section=section)
+
+
+# sections whose directives go to the enclosing section's config
+_TRANSPARENT = CONDITIONAL | {"limit", "limitexcept", "requireall", "requireany", "requirenone"}
+
+
+def _mark_skipped(top: Section, nodes) -> None:
+    """Give each skipped directive to the section whose config httpd made for it: the
+    file's own, or the <Files>/<If> it stands in (by the opening line's offset)."""
+    owners: dict[int | None, list] = {}
+    for node in nodes:
+        parent = node.parent
+        while parent is not None and parent.key in _TRANSPARENT:
+            parent = parent.parent
+        owners.setdefault(None if parent is None else parent.span.start, []).append(node)
+    stack = [top]
+    while stack:
+        sec = stack.pop()
+        key = None if sec is top else sec.node.span.start
+        if key in owners:
+            sec.skipped = tuple(owners[key])
+        stack.extend(i for i in sec.items if isinstance(i, Section))
 
 
 def _node_at(nodes, offset: int) -> Node | None:
@@ -141,7 +166,7 @@ def _refusal(node: Node, modules, override: frozenset, override_list: frozenset,
     return None if error is None else (error, None)
 
 
-def _without(nodes, skipped: set[int]) -> list:
+def _without(nodes, skipped) -> list:
     """The file's nodes less the ones httpd skipped (copies where a section loses children)."""
     out = []
     for node in nodes:
@@ -155,7 +180,7 @@ def _without(nodes, skipped: set[int]) -> list:
     return out
 
 
-def _walk(nodes, modules, override, override_list, parent, *, read_time: bool, skipped: set[int]):
+def _walk(nodes, modules, override, override_list, parent, *, read_time: bool, skipped: dict[int, tuple]):
     for node in nodes or ():
         if id(node) in skipped:
             continue
@@ -166,7 +191,7 @@ def _walk(nodes, modules, override, override_list, parent, *, read_time: bool, s
             error = _refusal(node, modules, override, override_list, None)
             if error is not None:
                 if error[1] in override:
-                    skipped.add(id(node))
+                    skipped[id(node)] = (node, error[1])
                     continue
                 return error[0], node
         if node.children is not None and key in CONDITIONAL:
@@ -181,7 +206,7 @@ def _walk(nodes, modules, override, override_list, parent, *, read_time: bool, s
             error = _refusal(node, modules, override, override_list, parent)
             if error is not None:
                 if error[1] in override:
-                    skipped.add(id(node))
+                    skipped[id(node)] = (node, error[1])
                     continue
                 return error[0], node
         if node.children is not None:

@@ -332,6 +332,10 @@ def read_layer(section: Section, directory: str | None, *, htaccess: bool = Fals
             elif key == "authgroupfile":
                 layer.values["auth_group_file"] = item
 
+    for node in section.skipped:
+        group = _GROUP.get(node.key) or ("core" if node.children is not None else None)
+        if group is not None:
+            layer.present.add(group)
     walk(section.items, ALL_METHODS, None)
     if layer.rw_pending:
         # RewriteCond without a RewriteRule after it: httpd ignores them (with a warning)

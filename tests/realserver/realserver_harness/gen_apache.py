@@ -32,13 +32,17 @@ HTPASSWD = ("u:{SHA}" + base64.b64encode(hashlib.sha1(b"p").digest()).decode() +
 
 R = "@ROOT@"
 DOCROOTS = [f"{R}/www", f"{R}/www", f"{R}/alt", f"{R}/www/d1", f"{R}/nowhere"]
+DOCROOTS += [f"{R}/www/", f'"{R}/www"']          # as admins write them: a trailing slash, quotes
 
 # where sections apply: (kind, argument)
 DIR_ARGS = [f"{R}/www", f"{R}/www/d1", f"{R}/www/d1/sub", f"{R}/www/d2", f"{R}/alt", f"{R}/www/err",
             f"{R}/www/*", f"{R}/www/d?", f"{R}/", f"{R}/www/ln-dir", f"{R}/alt/sub"]
+DIR_ARGS += [f"{R}/www/", f"{R}/www/d1/", f'"{R}/www/d2"', f"{R}/www/*/", f'"{R}/alt/"']
 DIRMATCH_ARGS = [f'"^{R}/www/d[0-9]"', f'"{R}/www/d1/sub$"', '"/alt"', f'"^{R}/www/.*/sub"', '"/(d1|d2)/?$"']
 FILES_ARGS = ["a.html", "x.html", "index.html", "*.txt", "*.html", "q.html", ".htaccess", "ln-file", "?.html"]
+FILES_ARGS += ['"*.html"', '"a.html"', "index.php", '"*.bak"']
 FILESMATCH_ARGS = [r'"\.txt$"', r'"^(a|b)\.html$"', r'"^index"', r'"^\.ht"', r'"(?i)\.HTML$"', r'"^x"']
+FILESMATCH_ARGS += [r'"\.(?:html|txt)$"', r'"\.php$"', r'"^(?<base>[a-z])\.html$"', r"\.(bak|old)$"]
 LOCATION_ARGS = ["/", "/d1", "/d1/", "/d2", "/a.html", "/al", "/d1/sub", "/err", "/ln-dir", "/D1", "/p.html"]
 LOCMATCH_ARGS = [r'"^/d[12]/"', r'"\.txt$"', r'"^/al"', r'"/sub/"', r'"(?i)^/D1"', r'"^/$"', r'"\.html$"']
 # the "~" forms of <Directory>/<Files>/<Location> (regex sections, merged with the *Match ones)
@@ -62,6 +66,7 @@ REQUIRES = ["Require all granted", "Require all denied", "Require all granted", 
 REQUIRES += ["Require ip 127.0.0.1/32", "Require ip 127", "Require ip 127.0.0.1 ::1", "Require ip 192.168.0.0/16 10.0.0.0/8",
              "Require ip 127.0.0.0/255.0.0.0", "Require host localhost", "Require forward-dns localhost",
              "Require ip 127.0.0.2", "Require ip 10.0.0.0/8 127.0.0.1/32", "Require host example.com"]
+REQUIRES += ["Require user u v", "Require group admins", "Require ip 127.0.0.1 10.0.0.0/8"]
 # httpd refuses these outside <RequireAll> ("negative Require directive has no effect")
 NEGATIVE = ["Require not ip 10.0.0.1", "Require not ip 127.0.0.1", "Require not method POST",
             "Require not user v", "Require not env nothing"]
@@ -71,6 +76,11 @@ CONTAINERS = ["RequireAll", "RequireAny", "RequireNone"]
 AUTH = [f'AuthType Basic\nAuthName "gen"\nAuthUserFile {R}/auth/htpasswd',
         f'AuthType Basic\nAuthName "gen"\nAuthUserFile {R}/auth/missing', "AuthType None",
         f'AuthType Basic\nAuthName "gen"\nAuthUserFile {R}/auth/htpasswd\nRequire valid-user']
+# no AuthName (httpd: 500 AH01615), groups, the provider named
+AUTH += [f"AuthType Basic\nAuthUserFile {R}/auth/htpasswd\nRequire valid-user",
+         f'AuthType Basic\nAuthName "g"\nAuthUserFile {R}/auth/htpasswd\nAuthGroupFile {R}/auth/groups\nRequire group admins',
+         f'AuthType Basic\nAuthName "p"\nAuthBasicProvider file\nAuthUserFile {R}/auth/htpasswd\nRequire user u v',
+         f'AuthType basic\nAuthName "c"\nAuthUserFile {R}/auth/htpasswd\nRequire user v']
 COMPAT = ["Order allow,deny", "Order deny,allow", "Allow from all", "Deny from all", "Allow from 127.0.0.1",
           "Deny from 127.0.0.1", "Allow from 10.0.0.0/8", "Deny from 10.0.0.1", "Satisfy Any", "Satisfy All",
           "Order allow,deny\nAllow from all", "Order deny,allow\nDeny from all\nAllow from 127.0.0.1",
@@ -102,6 +112,8 @@ ERRDOCS = ["ErrorDocument 403 /err/403.html", "ErrorDocument 404 /err/404.html",
 ERRDOCS += ["ErrorDocument 403 /err/404.html", "ErrorDocument 404 /d1/x.html", 'ErrorDocument 401 "auth"',
             "ErrorDocument 403 /err/", "ErrorDocument 404 /al/p.html", 'ErrorDocument 500 "oops"',
             "ErrorDocument 403 /err/403.html?x=1", "ErrorDocument 405 /err/403.html", "ErrorDocument 404 /index.html"]
+# quoted: a path stays a path, a text with a space is a message
+ERRDOCS += ['ErrorDocument 404 "/err/404.html"', 'ErrorDocument 403 "Access denied here"', "ErrorDocument 401 default"]
 OVERRIDES = ["AllowOverride None", "AllowOverride All", "AllowOverride AuthConfig", "AllowOverride Limit",
              "AllowOverride FileInfo", "AllowOverride Indexes", "AllowOverride Options",
              "AllowOverride AuthConfig Limit", "AllowOverride Options=Indexes", "AllowOverride FileInfo Limit",
@@ -137,9 +149,15 @@ SERVER_RULES = [r"RewriteRule ^/d1/(.*)$ /d2/$1", r"RewriteRule ^/a\.html$ /b.tx
                 r"RewriteRule ^/p\.html$ /alt/p.html", r"RewriteRule ^/ln-(.*)$ /d1/x.html", r"RewriteRule ^/sec - ",
                 r"RewriteRule ^/missing /err/404.html", rf"RewriteRule ^/al2/(.*)$ {R}/alt/$1",
                 r"RewriteRule ^/d2/ - "]
+# extensionless URLs, trailing-slash and index.html canonicalisation
+PERDIR_RULES += [r"RewriteRule ^([^.]+)$ $1.html", r"RewriteRule ^([^/]+)/?$ $1.html", r"RewriteRule ^index\.html$ /",
+                 r"RewriteRule ^(.*)/$ $1"]
+SERVER_RULES += [r"RewriteRule ^/([^.]+)$ /$1.html", r"RewriteRule ^/(.*)/$ /$1", r"RewriteRule ^/index\.html$ /",
+                 r"RewriteRule ^/d1$ /d1/", r"RewriteRule ^/(d1|d2)/(.*)$ /$2"]
 RULE_FLAGS = ["", "[L]", "[R]", "[R=301,L]", "[F]", "[G]", "[PT]", "[NC,L]", "[END]", "[QSA,L]", "[R=404]",
               "[F,L]", "[L,NS]", "[R=303]", "[E=LOOP:1,L]", "[E=tested:1]", "[C]", "[S=1]", "[DPI,L]",
               "[QSD,R=302,L]", "[R=410]"]
+RULE_FLAGS += ["[L,R=301,NE]", "[NC,L,QSA]", "[R=301,L,QSA]", "[L,NC]", "[PT,L]", "[END,NC]", "[F,NC]", "[L,E=X:1]"]
 CONDS = ["", "RewriteCond %{REQUEST_FILENAME} !-f", "RewriteCond %{REQUEST_FILENAME} -f",
          "RewriteCond %{REQUEST_METHOD} =POST", "RewriteCond %{QUERY_STRING} x=1",
          "RewriteCond %{REQUEST_FILENAME} !-d", "RewriteCond %{HTTP:X-Test} =1",
@@ -148,15 +166,29 @@ CONDS = ["", "RewriteCond %{REQUEST_FILENAME} !-f", "RewriteCond %{REQUEST_FILEN
          "RewriteCond %{ENV:REDIRECT_LOOP} !=1", "RewriteCond %{ENV:REDIRECT_STATUS} =404",
          "RewriteCond %{DOCUMENT_ROOT}%{REQUEST_URI} !-f", "RewriteCond %{REQUEST_FILENAME} -s",
          "RewriteCond %{QUERY_STRING} x=1 [OR]\nRewriteCond %{HTTP:X-Test} =1", "RewriteCond %{REQUEST_URI} !^/err/"]
+# extensionless URLs, the wrong variable admins test with -f, symlinks, the original request line
+CONDS += ["RewriteCond %{REQUEST_FILENAME}.html -f", "RewriteCond %{REQUEST_URI} !-f", "RewriteCond %{SCRIPT_FILENAME} !-f",
+          "RewriteCond %{REQUEST_FILENAME} -l", r"RewriteCond %{THE_REQUEST} \s/+index\.html [NC]",
+          r"RewriteCond %{HTTP_HOST} ^alias- [NC]", "RewriteCond %{REQUEST_METHOD} !^(GET|HEAD)$",
+          "RewriteCond %{REQUEST_FILENAME} !-f\nRewriteCond %{REQUEST_FILENAME} !-d", "RewriteCond %{HTTPS} !=on"]
 # mod_setenvif, feeding Require env / Allow from env= / RewriteCond %{ENV:...}
 SETENVS = ["SetEnvIf X-Test ^1$ tested", "SetEnvIfNoCase X-Test ^(1)$ Tested=$1", "SetEnvIf Request_URI ^/d1 ind1",
            r"SetEnvIf Remote_Addr ^127\. local", "SetEnvIfExpr \"%{REQUEST_METHOD} == 'POST'\" tested",
            "SetEnvIf X-Missing ^$ nohdr", "SetEnvIf Request_Method GET !tested", r"SetEnvIf Remote_Host ^127\. local",
            "BrowserMatch ^Mozilla tested", "SetEnvIfNoCase ^X-T.st$ ^0$ ind1"]
+# handlers, path info, rewrite inheritance, mod_dir switches
+MISC = ["SetHandler None", "SetHandler default-handler", '<FilesMatch "\\.php$">\n    SetHandler none\n</FilesMatch>',
+        "RemoveHandler .php", "AddHandler cgi-script .txt", "AcceptPathInfo On", "AcceptPathInfo Off",
+        "RewriteOptions Inherit", "RewriteOptions InheritDown", "FallbackResource disabled", "DirectorySlash Off",
+        "ForceType text/plain", "AddType text/html .php", "SetHandler server-status"]
 ALIASES = [f"Alias /al/ {R}/alt/", f"Alias /al {R}/alt", f"AliasMatch ^/am/(.*)$ {R}/alt/$1",
            f"Alias /d1/sub {R}/alt/sub", f"Alias /al/ {R}/nowhere/", f"AliasMatch (?i)^/AM/(.*)$ {R}/www/d1/$1",
            "Redirect /d2/z.html /a.html", "Redirect 410 /d1/x.html", "RedirectMatch ^/p(.*)$ http://example.com/p$1",
            f"Alias /ln {R}/www/d1"]
+ALIASES += ["Redirect permanent /old.html /a.html", "Redirect gone /d2/z.html", "RedirectPermanent /d1/sub /d2",
+            "Redirect seeother /b.html /a.html", f'Alias "/al/" "{R}/alt/"', f"Alias /al/ {R}/alt",
+            f"AliasMatch ^/al/(.*)\\.html$ {R}/alt/$1.html", "RedirectMatch 301 ^/d2/(.*)\\.txt$ /d2/$1.html",
+            "Redirect /d1 /d2"]
 
 # Blocks real sites carry (front controllers, https and trailing-slash redirects,
 # dotfile and backup guards, FallbackResource, <If>), drawn whole into the vhost.
@@ -288,6 +320,10 @@ HTACCESS_LINES += ["Header set X-Gen 1", "AddType text/plain .html", "php_flag e
                    "<RequireAll>\nRequire all granted\nRequire not ip 127.0.0.1\n</RequireAll>", "Options +Indexes -FollowSymLinks",
                    "<IfModule mod_rewrite.c>\nRewriteEngine On\n</IfModule>", "RewriteEngine Off", "Options None",
                    "AllowOverrideList Require", "Require method GET HEAD", "Order deny,allow\nAllow from all"]
+HTACCESS_LINES += ['<FilesMatch "\\.php$">\nSetHandler none\n</FilesMatch>', "RewriteOptions Inherit", "AcceptPathInfo On",
+                   "DirectorySlash Off", "FallbackResource disabled", "Options -Indexes\nIndexIgnore *",
+                   f'AuthType Basic\nAuthName "g"\nAuthUserFile {R}/auth/htpasswd\nAuthGroupFile {R}/auth/groups\nRequire group admins',
+                   "SetHandler None", "<Files index.php>\nRequire all denied\n</Files>"]
 REWRITE_BASES = ["", "RewriteBase /", "RewriteBase /d1/", "RewriteBase /d1", "RewriteBase /al/", "RewriteBase /nowhere/"]
 
 PATHS = gen_nginx.PATHS + ["/al/p.html", "/al/", "/al", "/am/p.html", "/AM/x.html", "/al/sub/q.html", "/.htaccess",
@@ -305,6 +341,8 @@ PATHS += ["/../a.html", "/./a.html", "/d1/sub/%2e%2e/x.html", "/%2561.html", "/d
 # methods httpd knows beside the shared pool, and one it does not
 METHODS = ["MKCOL", "COPY", "FOO", "get", "LOCK"]
 # symlinks of Apache's own: owner mismatches for SymLinksIfOwnerMatch, links out of the DocumentRoot
+FILES = [("www/index.php", None), ("www/b.txt.bak", None), ("www/d1/old.html", None), ("www/.git/config", None),
+         ("auth/groups", "admins: u\nothers: v\n"), ("www/d1/x", None)]
 LINKS = [("www/d1/ln-x", "x.html"), ("alt/ln-back", "../www/a.html"), ("www/d1/sub/ln-up", ".."),
          ("www/ln-alt", "@ROOT@/alt")]
 ACCEPTS = [None] * 6 + ["text/html", "image/png", "*/*", "text/*;q=0.5"]
@@ -344,7 +382,7 @@ def section_body(draw, *, kind: str, depth: int = 0) -> list[str]:
     """Directives of a per-directory section (kind: Directory, Files, Location...)."""
     lines: list[str] = []
     kinds = ["require", "require", "auth", "compat", "options", "dirindex", "errdoc", "limit", "merging",
-             "rewrite", "setenv"]
+             "rewrite", "setenv", "misc"]
     if kind != "If":
         kinds += ["if"]
     if kind == "Directory":
@@ -375,6 +413,8 @@ def section_body(draw, *, kind: str, depth: int = 0) -> list[str]:
             lines += _rewrite(draw, PERDIR_RULES)
         elif k == "setenv":
             lines.append(draw(_pick(SETENVS)))
+        elif k == "misc":
+            lines += draw(_pick(MISC)).split("\n")
         elif k == "override":
             lines += draw(_pick(OVERRIDES)).split("\n")
         elif k == "files":
@@ -447,7 +487,16 @@ def vhost_body(draw) -> str:
         lines += sec
     for idiom in draw(st.lists(_pick(VHOST_IDIOMS), max_size=2, unique=True)):
         lines += idiom.split("\n")
+    if draw(st.integers(0, 9)) == 9:
+        lines = [_lower_name(l) for l in lines]
     return "\n".join(lines) + "\n"
+
+
+def _lower_name(line: str) -> str:
+    """`require all granted`, `<directory ...>`: the name in lower case, the arguments as written."""
+    body = line.lstrip()
+    name, sep, rest = body.partition(" ")
+    return line[:len(line) - len(body)] + name.lower() + sep + rest
 
 
 @st.composite
@@ -476,6 +525,11 @@ def tree(draw) -> list[dict]:
         if entry["path"] == "auth/htpasswd":
             entry = {**entry, "content": HTPASSWD}
         out.append(entry)
+    for path, content in FILES:
+        if draw(st.integers(0, 2)) == 2:
+            entry = {"path": path, **({"content": content} if content else {})}
+            entry.update(_attrs(draw, gen_nginx.FILE_MODES))
+            out.append(entry)
     for path, target in LINKS:
         if draw(st.integers(0, 2)) == 2:
             entry = {"path": path, "target": target}
