@@ -159,8 +159,9 @@ def has_wildcard(text: str) -> bool:
 
 def compile_regex(text: str, icase: bool = False) -> re.Pattern | None:
     """A PCRE pattern in Python's dialect (close enough for config patterns); None if invalid."""
+    from confcheck.parsers.apache_regex import python_pattern
     try:
-        return re.compile(text, re.I if icase else 0)
+        return re.compile(python_pattern(text), re.I if icase else 0)
     except re.error:
         return None
 

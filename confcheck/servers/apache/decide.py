@@ -746,8 +746,11 @@ def _authenticate(st: State, conf: DirConf, section) -> None:
         raise Final(500, "a Require needs an authenticated user but no AuthType Basic applies: "
                          "'configuration error: couldn't check user. Check your authn provider!'",
                     conf.auth_type or section.node, None, "APA-auth")
+    if conf.auth_name is None:
+        # mod_auth_basic wants a realm before it looks at the credentials
+        raise Final(500, f"AH01615: need AuthName: {st.uri}", conf.auth_type, None, "APA-auth")
     creds = st.request.basic_credentials()
-    realm = conf.auth_name.values[0] if conf.auth_name is not None and conf.auth_name.values else ""
+    realm = conf.auth_name.values[0] if conf.auth_name.values else ""
     if creds is None:
         raise Final(401, f"AuthType Basic (realm \"{realm}\"): no credentials sent", conf.auth_type,
                     None, "APA-auth")

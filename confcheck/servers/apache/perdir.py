@@ -307,6 +307,13 @@ def read_layer(section: Section, directory: str | None, *, htaccess: bool = Fals
             elif key == "authbasicprovider":
                 layer.values["auth_basic_provider"] = item
             elif key == "directoryindex":
+                # mod_dir add_index: a second DirectoryIndex in the same section adds to the
+                # list; `disabled` alone empties it (in a series it is a name like any other)
+                names = item.values
+                if len(names) == 1 and names[0].lower() == "disabled":
+                    layer.values["index_names"] = ()
+                else:
+                    layer.values["index_names"] = layer.values.get("index_names", ()) + tuple(names)
                 layer.values["index"] = item
             elif key == "directoryslash" and item.args:
                 layer.values["slash"] = item.args[0].value.lower() != "off"
@@ -453,8 +460,7 @@ def merge(base: DirConf, layer: _Layer, label: str) -> DirConf:
     if "dir" in layer.present:
         if "index" in v:
             conf.index = v["index"]
-            names = [w for w in v["index"].values]
-            conf.index_names = () if [n.lower() for n in names[:1]] == ["disabled"] else tuple(names)
+            conf.index_names = v["index_names"]
         if "slash" in v:
             conf.slash = v["slash"]
         if "fallback" in v:

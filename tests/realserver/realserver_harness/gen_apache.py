@@ -177,8 +177,7 @@ SETENVS = ["SetEnvIf X-Test ^1$ tested", "SetEnvIfNoCase X-Test ^(1)$ Tested=$1"
            "SetEnvIf X-Missing ^$ nohdr", "SetEnvIf Request_Method GET !tested", r"SetEnvIf Remote_Host ^127\. local",
            "BrowserMatch ^Mozilla tested", "SetEnvIfNoCase ^X-T.st$ ^0$ ind1"]
 # handlers, path info, rewrite inheritance, mod_dir switches
-MISC = ["SetHandler None", "SetHandler default-handler", '<FilesMatch "\\.php$">\n    SetHandler none\n</FilesMatch>',
-        "RemoveHandler .php", "AddHandler cgi-script .txt", "AcceptPathInfo On", "AcceptPathInfo Off",
+MISC = ["SetHandler None", "SetHandler default-handler", "RemoveHandler .php", "AddHandler cgi-script .txt", "AcceptPathInfo On", "AcceptPathInfo Off",
         "RewriteOptions Inherit", "RewriteOptions InheritDown", "FallbackResource disabled", "DirectorySlash Off",
         "ForceType text/plain", "AddType text/html .php", "SetHandler server-status"]
 ALIASES = [f"Alias /al/ {R}/alt/", f"Alias /al {R}/alt", f"AliasMatch ^/am/(.*)$ {R}/alt/$1",
@@ -247,6 +246,7 @@ VHOST_IDIOMS += [
     "            Require valid-user\n            Require method GET\n        </RequireAll>\n    </RequireAny>\n"
     f'    AuthType Basic\n    AuthName "ra"\n    AuthUserFile {R}/auth/htpasswd\n</Directory>',
     f"<Directory {R}/www/d1>\n    Options +Indexes\n    DirectoryIndex disabled\n</Directory>",
+    '<FilesMatch "\\.php$">\n    SetHandler none\n</FilesMatch>',
 ]
 HTACCESS_IDIOMS = [
     "RewriteEngine On\nRewriteBase /\nRewriteRule ^index\\.html$ - [L]\nRewriteCond %{REQUEST_FILENAME} !-f\n"
