@@ -11,11 +11,20 @@ None (unknown) and nothing is refused for it.
 from __future__ import annotations
 
 import ctypes
+import re
 from functools import lru_cache
 
 # PCRE2_CASELESS | PCRE2_DOTALL | PCRE2_DOLLAR_ENDONLY: AP_REG_DEFAULT (and ICASE) as util_pcre.c maps them;
 # none of them changes whether a pattern compiles, they are given for fidelity
 _CASELESS, _DOTALL, _DOLLAR_ENDONLY = 0x00000008, 0x00000020, 0x00000010
+
+
+_PCRE_NAMES = re.compile(r"\(\?<([A-Za-z_]\w*)>|\(\?'([A-Za-z_]\w*)'")
+
+
+def python_pattern(pattern: str) -> str:
+    """PCRE2's named groups, `(?<name>...)` and `(?'name'...)`, in Python's spelling."""
+    return _PCRE_NAMES.sub(lambda m: f"(?P<{m.group(1) or m.group(2)}>", pattern)
 
 
 @lru_cache(maxsize=1)

@@ -47,6 +47,9 @@ class Section:
     wildcard: bool = False         # path with * ? [ (fnmatch)
     components: int = 0            # <Directory>: number of slashes ("/" counts 0)
     where: str = ""                # for the trace: "<Directory /var/www>" or ".htaccess /x/.htaccess"
+    # .htaccess directives a Nonfatal= AllowOverride skipped: their module's config for this
+    # section exists all the same (config.c makes it before invoke_cmd refuses the directive)
+    skipped: tuple = ()
 
     def describe(self) -> str:
         return self.where
@@ -156,8 +159,9 @@ def has_wildcard(text: str) -> bool:
 
 def compile_regex(text: str, icase: bool = False) -> re.Pattern | None:
     """A PCRE pattern in Python's dialect (close enough for config patterns); None if invalid."""
+    from confcheck.parsers.apache_regex import python_pattern
     try:
-        return re.compile(text, re.I if icase else 0)
+        return re.compile(python_pattern(text), re.I if icase else 0)
     except re.error:
         return None
 

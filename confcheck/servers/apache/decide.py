@@ -746,8 +746,11 @@ def _authenticate(st: State, conf: DirConf, section) -> None:
         raise Final(500, "a Require needs an authenticated user but no AuthType Basic applies: "
                          "'configuration error: couldn't check user. Check your authn provider!'",
                     conf.auth_type or section.node, None, "APA-auth")
+    if conf.auth_name is None:
+        # mod_auth_basic wants a realm before it looks at the credentials
+        raise Final(500, f"AH01615: need AuthName: {st.uri}", conf.auth_type, None, "APA-auth")
     creds = st.request.basic_credentials()
-    realm = conf.auth_name.values[0] if conf.auth_name is not None and conf.auth_name.values else ""
+    realm = conf.auth_name.values[0] if conf.auth_name.values else ""
     if creds is None:
         raise Final(401, f"AuthType Basic (realm \"{realm}\"): no credentials sent", conf.auth_type,
                     None, "APA-auth")
@@ -1027,6 +1030,14 @@ def _autoindex(st: State, walk, names) -> None:
             raise Final(200, "OPTIONS is answered by the core", node)
         raise Final(405 if method != "POST" else 404, f"{method} to a directory without an index", node)
     modules = st.model.conf.modules
+    handler = conf.handler.args[0].value if conf.handler is not None and conf.handler.args else "none"
+    if handler.lower() == "default-handler":
+        # mod_autoindex lists only what has the directory type as its handler; the core's refuses
+        raise Final(404, f"AH00129: Attempt to serve directory: {walk.filename} (SetHandler default-handler: "
+                         "mod_autoindex does not list it)", conf.handler, walk.filename.rstrip("/") or "/")
+    if handler.lower() != "none":
+        raise Final(None, f"handled by '{handler}' ({conf.handler.name} {handler}): the status is the handler's",
+                    conf.handler)
     if "autoindex_module" not in modules and modules - STATIC_NAMES:
         # nothing lists it: the core's default handler meets a directory (a lone vhost's
         # modules are not known, and Debian loads mod_autoindex)

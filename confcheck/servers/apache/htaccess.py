@@ -10,12 +10,15 @@ ap_parse_htaccess, core.c):
 * every directive is executed in directory context: one the override class
   does not allow is a 500 "<Name> not allowed here", an unknown one "Invalid
   command ...", a section left open or closed twice a 500 -- except an
-  unclosed `<IfModule>` of a loaded module, which httpd accepts.
+  unclosed `<IfModule>` of a loaded module, which httpd accepts;
+* `AllowOverride Nonfatal=Override` (`Unknown`, `All`) turns the first (the
+  second, both) of those 500s into a warning: httpd skips that directive, a
+  section with everything in it (config.c invoke_cmd, ap_walk_config_sub).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from confcheck.parsers.apache_directives import directive_info, providing_modules
 from confcheck.parsers.apache_parser import ReadState, _test, parse_apache_state
@@ -23,7 +26,7 @@ from confcheck.parsers.apache_validate import arg_error
 from confcheck.parsers.syntax import Node
 from confcheck.source import Diagnostics, SourceFile
 from confcheck.servers.apache.conf import CONDITIONAL, Section, _Builder
-from confcheck.servers.apache.perdir import OVERRIDE_CLASSES
+from confcheck.servers.apache.perdir import NONFATAL_OVERRIDE, NONFATAL_UNKNOWN, OVERRIDE_CLASSES
 
 _CLASS_LETTER = {"L": "Limit", "O": "Options", "F": "FileInfo", "A": "AuthConfig", "I": "Indexes"}
 
@@ -75,21 +78,48 @@ def parse(path: str, data: bytes, model, override: frozenset, override_list: fro
     error = _unclosed_conditionals(parsed.nodes, modules)
     if error is not None:
         read_errors.append(((True, error[1].span.start), error[0], error[1]))
-    error = _walk(parsed.nodes, modules, override, override_list, None, read_time=True)
+    skipped: dict[int, tuple] = {}   # by id: (node, Nonfatal class) of what httpd skipped
+    error = _walk(parsed.nodes, modules, override, override_list, None, read_time=True, skipped=skipped)
     if error is not None:
         read_errors.append(((False, error[1].span.start), error[0], error[1]))
     if read_errors:
         _, message, node = min(read_errors, key=lambda e: e[0])
         return _fail(path, message, node)
-    error = _walk(parsed.nodes, modules, override, override_list, None, read_time=False)
+    error = _walk(parsed.nodes, modules, override, override_list, None, read_time=False, skipped=skipped)
     if error is not None:
         return _fail(path, error[0], error[1])
     builder = _Builder(modules, set(), {}, model.fs)
-    section = Section("htaccess", None, builder.items(parsed.nodes, path), pattern=path,
+    nodes = _without(parsed.nodes, skipped) if skipped else parsed.nodes
+    section = Section("htaccess", None, builder.items(nodes, path), pattern=path,
                       where=f".htaccess {path}")
     if builder.errors:
         return _fail(path, builder.errors[0][0], builder.errors[0][1])
+    if skipped:
+        # an unknown directive has no module, so no config either
+        _mark_skipped(section, [n for n, cls in skipped.values() if cls == NONFATAL_OVERRIDE])
     return HtaccessResult(section=section)
+
+
+# sections whose directives go to the enclosing section's config
+_TRANSPARENT = CONDITIONAL | {"limit", "limitexcept", "requireall", "requireany", "requirenone"}
+
+
+def _mark_skipped(top: Section, nodes) -> None:
+    """Give each skipped directive to the section whose config httpd made for it: the
+    file's own, or the <Files>/<If> it stands in (by the opening line's offset)."""
+    owners: dict[int | None, list] = {}
+    for node in nodes:
+        parent = node.parent
+        while parent is not None and parent.key in _TRANSPARENT:
+            parent = parent.parent
+        owners.setdefault(None if parent is None else parent.span.start, []).append(node)
+    stack = [top]
+    while stack:
+        sec = stack.pop()
+        key = None if sec is top else sec.node.span.start
+        if key in owners:
+            sec.skipped = tuple(owners[key])
+        stack.extend(i for i in sec.items if isinstance(i, Section))
 
 
 def _node_at(nodes, offset: int) -> Node | None:
@@ -119,44 +149,71 @@ def _unclosed_conditionals(nodes, modules) -> tuple[str, Node] | None:
 
 
 def _refusal(node: Node, modules, override: frozenset, override_list: frozenset,
-             parent: str | None) -> str | None:
-    """invoke_cmd's verdict on one directive or section opener under this AllowOverride."""
+             parent: str | None) -> tuple[str, str | None] | None:
+    """invoke_cmd's verdict on one directive or section opener under this AllowOverride:
+    the message, and the Nonfatal= class that makes it a warning (None: always fatal)."""
     name = ("<" + node.name) if node.children is not None else node.name
     info = directive_info(name)
     mods = providing_modules(name)
     if info is None or not mods or not any(m in modules for m in mods):
         return (f"Invalid command '{name}', perhaps misspelled or defined by a module not included "
-                "in the server configuration")
+                "in the server configuration", NONFATAL_UNKNOWN)
     allowed = {_CLASS_LETTER[c] for c in info.flags if c in _CLASS_LETTER}
     if node.key not in override_list and not (allowed & override):
-        return info.name + (f" not allowed in {parent} context" if parent else " not allowed here")
-    return arg_error(node, parent)
+        return (info.name + (f" not allowed in {parent} context" if parent else " not allowed here"),
+                NONFATAL_OVERRIDE)
+    error = arg_error(node, parent)
+    return None if error is None else (error, None)
 
 
-def _walk(nodes, modules, override, override_list, parent, *, read_time: bool):
+def _without(nodes, skipped) -> list:
+    """The file's nodes less the ones httpd skipped (copies where a section loses children)."""
+    out = []
+    for node in nodes:
+        if id(node) in skipped:
+            continue
+        if node.children is not None:
+            children = _without(node.children, skipped)
+            if len(children) != len(node.children):
+                node = replace(node, children=children)
+        out.append(node)
+    return out
+
+
+def _walk(nodes, modules, override, override_list, parent, *, read_time: bool, skipped: dict[int, tuple]):
     for node in nodes or ():
+        if id(node) in skipped:
+            continue
         key = node.key
         info = directive_info(("<" + node.name) if node.children is not None else node.name)
         if read_time and (key in CONDITIONAL or (info is not None and "E" in info.flags)):
             # executed while the file is read (EXEC_ON_READ): no parent is known yet
             error = _refusal(node, modules, override, override_list, None)
             if error is not None:
-                return error, node
+                if error[1] in override:
+                    skipped[id(node)] = (node, error[1])
+                    continue
+                return error[0], node
         if node.children is not None and key in CONDITIONAL:
             if key == "ifmodule" and not _test(node, lambda n: n in modules):
                 continue
-            found = _walk(node.children, modules, override, override_list, parent, read_time=read_time)
+            found = _walk(node.children, modules, override, override_list, parent, read_time=read_time,
+                          skipped=skipped)
             if found:
                 return found
             continue
         if not read_time and not (info is not None and "E" in info.flags):
             error = _refusal(node, modules, override, override_list, parent)
             if error is not None:
-                return error, node
+                if error[1] in override:
+                    skipped[id(node)] = (node, error[1])
+                    continue
+                return error[0], node
         if node.children is not None:
             listed = key in override_list
-            found = _walk(node.children, modules, override if not listed else frozenset(OVERRIDE_CLASSES),
-                          override_list, (info.name if info else "<" + node.name) + ">", read_time=read_time)
+            inner = override if not listed else frozenset(OVERRIDE_CLASSES) | (override - set(OVERRIDE_CLASSES))
+            found = _walk(node.children, modules, inner, override_list,
+                          (info.name if info else "<" + node.name) + ">", read_time=read_time, skipped=skipped)
             if found:
                 return found
     return None

@@ -49,6 +49,10 @@ OPTION_NAMES = {"indexes": OPT_INDEXES, "includes": OPT_INCLUDES | OPT_INC_WITH_
                 "symlinksifownermatch": OPT_SYM_OWNER, "execcgi": OPT_EXECCGI,
                 "multiviews": OPT_MULTI, "all": OPT_ALL, "none": 0}
 OVERRIDE_CLASSES = ("Limit", "Options", "FileInfo", "AuthConfig", "Indexes")
+# AllowOverride Nonfatal=Override|Unknown|All: kept in the same set as the classes (core.c keeps
+# them in the same bit field: a later All or None drops them, and they alone make httpd read .htaccess)
+NONFATAL_OVERRIDE, NONFATAL_UNKNOWN = "Nonfatal=Override", "Nonfatal=Unknown"
+_NONFATAL = {"override": {NONFATAL_OVERRIDE}, "unknown": {NONFATAL_UNKNOWN}, "all": {NONFATAL_OVERRIDE, NONFATAL_UNKNOWN}}
 
 
 def options_text(opts: int) -> str:
@@ -303,6 +307,13 @@ def read_layer(section: Section, directory: str | None, *, htaccess: bool = Fals
             elif key == "authbasicprovider":
                 layer.values["auth_basic_provider"] = item
             elif key == "directoryindex":
+                # mod_dir add_index: a second DirectoryIndex in the same section adds to the
+                # list; `disabled` alone empties it (in a series it is a name like any other)
+                names = item.values
+                if len(names) == 1 and names[0].lower() == "disabled":
+                    layer.values["index_names"] = ()
+                else:
+                    layer.values["index_names"] = layer.values.get("index_names", ()) + tuple(names)
                 layer.values["index"] = item
             elif key == "directoryslash" and item.args:
                 layer.values["slash"] = item.args[0].value.lower() != "off"
@@ -328,6 +339,10 @@ def read_layer(section: Section, directory: str | None, *, htaccess: bool = Fals
             elif key == "authgroupfile":
                 layer.values["auth_group_file"] = item
 
+    for node in section.skipped:
+        group = _GROUP.get(node.key) or ("core" if node.children is not None else None)
+        if group is not None:
+            layer.present.add(group)
     walk(section.items, ALL_METHODS, None)
     if layer.rw_pending:
         # RewriteCond without a RewriteRule after it: httpd ignores them (with a warning)
@@ -398,8 +413,8 @@ def _allow_override(node: Node) -> tuple[frozenset, int | None]:
             classes = set(OVERRIDE_CLASSES)
         elif key == "none":
             classes = set()
-        elif key.startswith("nonfatal"):
-            continue
+        elif key == "nonfatal":
+            classes |= _NONFATAL.get(value.lower(), set())     # core.c ignores another value
         else:
             for cls in OVERRIDE_CLASSES:
                 if cls.lower() == key:
@@ -445,8 +460,7 @@ def merge(base: DirConf, layer: _Layer, label: str) -> DirConf:
     if "dir" in layer.present:
         if "index" in v:
             conf.index = v["index"]
-            names = [w for w in v["index"].values]
-            conf.index_names = () if [n.lower() for n in names[:1]] == ["disabled"] else tuple(names)
+            conf.index_names = v["index_names"]
         if "slash" in v:
             conf.slash = v["slash"]
         if "fallback" in v:

@@ -25,6 +25,7 @@ import re
 from dataclasses import dataclass, field
 
 from confcheck.parsers.syntax import Node
+from confcheck.servers.apache.conf import compile_regex
 from confcheck.servers.apache.perdir import DirectiveError, RewriteCondSpec, RewriteRuleSpec
 
 _FLAG_NAMES = {"nocase": "nc", "last": "l", "forbidden": "f", "gone": "g", "redirect": "r",
@@ -84,7 +85,7 @@ def make_cond(node: Node) -> RewriteCondSpec:
     pattern = values[1]
     body = pattern[1:] if pattern.startswith("!") else pattern
     if not (body.startswith("-") and len(body) <= 3) and body[:1] not in ("<", ">", "="):
-        if _compile(body, "nc" in flags) is None:
+        if compile_regex(body, "nc" in flags) is None:
             raise DirectiveError(f"RewriteCond: cannot compile regular expression '{body}'", node)
     return RewriteCondSpec(node, values[0], pattern, flags)
 
@@ -97,17 +98,12 @@ def make_rule(node: Node, conds: list) -> RewriteRuleSpec:
     pattern = values[0]
     negate = pattern.startswith("!")
     body = pattern[1:] if negate else pattern
-    regex = _compile(body, "nc" in flags)
+    regex = compile_regex(body, "nc" in flags)
     if regex is None:
         raise DirectiveError(f"RewriteRule: cannot compile regular expression '{body}'", node)
     return RewriteRuleSpec(node, pattern, regex, negate, values[1], flags, list(conds))
 
 
-def _compile(text: str, icase: bool):
-    try:
-        return re.compile(text, re.I if icase else 0)
-    except re.error:
-        return None
 
 
 @dataclass
@@ -184,7 +180,7 @@ def _cond_holds(cond: RewriteCondSpec, env: Env, rule_groups: tuple, state: dict
     elif pattern in ("-eq", "-ne", "-lt", "-le", "-gt", "-ge"):
         result = False
     else:
-        regex = _compile(pattern, nc)
+        regex = compile_regex(pattern, nc)
         m = regex.search(value) if regex is not None else None
         result = m is not None
         if m is not None and not negate:
