@@ -57,12 +57,24 @@ def check(ctx):
     for item in htaccess_files(ctx):
         if item.parsed is None:
             continue
-        pair = _mixed([n for n in item.parsed.nodes if n.children is None])
+        # a directive a Nonfatal= AllowOverride skips decides nothing: it mixes with nothing,
+        # and converting it to Require would make it decide (a 200 turned 403)
+        gone = _skipped(item)
+        nodes = [n for n in item.parsed.nodes if n.children is None and id(n) not in gone]
+        pair = _mixed(nodes)
         if pair is not None:
             found = _finding(pair, item.path)
             from confcheck.fixers.apache_fixes import access_compat_fix  # (as above)
-            found.fix = access_compat_fix(ctx, item.target, [n for n in item.parsed.nodes if n.children is None], None)
+            found.fix = access_compat_fix(ctx, item.target, nodes, None)
             yield found
+
+
+def _skipped(item) -> set[int]:
+    if item.override is None or item.target is None or item.settings is None:
+        return set()
+    from confcheck.servers.apache.htaccess import skipped_ids
+    return skipped_ids(item.parsed.nodes, item.target.conf.modules, item.override,
+                       getattr(item.settings, "override_list", frozenset()))
 
 
 def _finding(pair, where):

@@ -162,10 +162,8 @@ CHANGED: dict[tuple[str, int], tuple[int | None, int]] = {
     ("r14-docroot-under-home-0750", 0): (403, 200),    # GET /a.html
     ("r18-index-0600-root", 0): (403, 200),            # GET /
     ("gen-2602-325-allowoverride-nonfatal", 4): (403, 200),   # GET /alone/x.html (its .htaccess 0000: o+r)
-    # GET /compat/z.html: httpd skips the .htaccess's Deny (AllowOverride Nonfatal=All AuthConfig) and serves;
-    # after the fixes it is refused: APA103 (access-compat-mixed) reads the skipped Deny and its "safe" fix
-    # writes it as `Require not ip 127.0.0.1`, which AuthConfig lets count. A known miss of the rule (s26 report)
-    ("gen-2603-570-nonfatal-skip-still-makes-config", 0): (200, 403),
+    # GET /compat/z.html stays 200: httpd skips the .htaccess's Deny (AllowOverride Nonfatal=All AuthConfig),
+    # so APA103 sees no mix there and writes no Require for it
 }
 
 # the `git` session: EXTRA's APA108 scenario alone

@@ -100,6 +100,16 @@ def parse(path: str, data: bytes, model, override: frozenset, override_list: fro
     return HtaccessResult(section=section)
 
 
+def skipped_ids(nodes, modules, override: frozenset, override_list: frozenset) -> set[int]:
+    """Ids of the nodes a Nonfatal= AllowOverride makes httpd skip (empty when the file
+    fails instead: a rule reading the file then sees what it would have seen before)."""
+    skipped: dict[int, tuple] = {}
+    for read_time in (True, False):
+        if _walk(nodes, modules, override, override_list, None, read_time=read_time, skipped=skipped):
+            return set()
+    return set(skipped)
+
+
 # sections whose directives go to the enclosing section's config
 _TRANSPARENT = CONDITIONAL | {"limit", "limitexcept", "requireall", "requireany", "requirenone"}
 
