@@ -50,6 +50,35 @@ def answerer(prepared: Prepared):
     return _direct(prepared)
 
 
+# a batch line's URL host (the first `://` of the line: a key for balancing work, not a parse)
+_HOST = re.compile(r'://([^/?#"\\]*)')
+# letters and digits masked by class (look-alikes' names have the same classes: _shapes.Finder)
+_CLASSES = str.maketrans("abcdefghijklmnopqrstuvwxyz0123456789", "a" * 26 + "9" * 10)
+
+
+def split_key(prepared: Prepared):
+    """For why --batch's workers (why_workers.answer_split): a batch line -> its URL's host
+    with letters and digits masked, when look-alike servers share decisions (else None).
+    Look-alike servers' names have the same characters' classes (site10 and site11, not
+    site9), so lines with one key mostly reach servers of one shape: one process then
+    learns the shape's answers once (a key that is wrong only costs time)."""
+    if not (prepared.server == "nginx" and _shareable(prepared)):
+        return None
+    masked: dict[str, str] = {}
+    search = _HOST.search
+
+    def key(line: str) -> str | None:
+        found = search(line)
+        if found is None:
+            return None
+        host = found[1]
+        name = masked.get(host)
+        if name is None:
+            name = masked[host] = host.lower().translate(_CLASSES)
+        return name
+    return key
+
+
 def _direct(prepared: Prepared):
     def answer(request) -> tuple[str, str | None]:
         outcome = explain(prepared, request)
