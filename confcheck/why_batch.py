@@ -30,11 +30,12 @@ import functools
 import json
 import operator
 import re
+from bisect import bisect_right
 from itertools import compress, count
 from operator import ne
 from json.encoder import encode_basestring_ascii as _quote
 
-from confcheck.analyzers.nginx._shapes import _TOKEN_SPLIT  # the tokens look-alikes rename
+from confcheck.analyzers.nginx._shapes import _TOKEN_SPLIT, _extent  # the tokens look-alikes rename
 from confcheck.why import Prepared, explain
 
 _UNSEEN = object()     # a server no request reached yet
@@ -109,13 +110,12 @@ class _Names:
     def place(self) -> tuple[str, int]:
         """(the server's file as JSON text, the line it starts on)."""
         if self._place is None:
-            node = self.server.node
-            self._place = (_quote(node.file), node.line)
+            file, line = _position(self.server.node)
+            self._place = (_quote(file), line)
         return self._place
 
     def holds(self, node) -> bool:
         """Whether the node is written in the server's own text (not in a file it includes)."""
-        from confcheck.analyzers.nginx._shapes import _extent
         source, start, end = _extent(self.server.node)
         there, at, _end = _extent(node)
         return there is source and start <= at < end
@@ -248,8 +248,16 @@ def _server_line(selection, names: _Names) -> str:
     text = names.steps.get(key)
     if text is None:
         from confcheck.servers.nginx.decide import server_step
-        text = names.steps[key] = server_step(selection).json_text()
+        node = selection.node
+        text = names.steps[key] = server_step(selection).json_text(None if node is None else _position(node))
     return text
+
+
+def _position(node) -> tuple[str, int]:
+    """(node.file, node.line), without making the node's Span (a lazy node's: why --batch asks
+    it of every server it meets)."""
+    source, start, _end = _extent(node)
+    return source.display_path, bisect_right(source.line_starts, start)
 
 
 class _Entry:
