@@ -59,7 +59,7 @@ def worker_count(prepared, lines: int, stdout, stderr) -> int:
         return 1
     wanted = os.environ.get("CONFCHECK_WORKERS", "")
     if wanted.isdigit() and int(wanted) > 0:
-        return min(int(wanted), lines)
+        return min(int(wanted), lines, BLOCKS // 2)     # each process's share: at least one block
     from confcheck.cpus import usable_cores
     return max(1, min(usable_cores(), MAX_WORKERS, lines // MIN_LINES))
 

@@ -193,3 +193,18 @@ def test_a_configuration_with_errors_answers_nothing_when_split(base):
     for workers in ("2", "3"):
         split = run_cli(*args, env={"CONFCHECK_WORKERS": workers})
         assert (split.returncode, split.stdout, split.stderr) == (one.returncode, one.stdout, one.stderr)
+
+
+def test_asking_for_more_workers_than_blocks_is_capped(monkeypatch):
+    from confcheck.why_workers import BLOCKS, _plan, worker_count
+
+    class Prepared:
+        class model:
+            outside = None
+    monkeypatch.setenv("CONFCHECK_WORKERS", "1000")
+    assert worker_count(Prepared, 5000, _Stream(), _Stream()) == BLOCKS // 2
+    monkeypatch.setenv("CONFCHECK_WORKERS", "3")
+    assert worker_count(Prepared, 5000, _Stream(), _Stream()) == 3
+    lines = [f"k{i % 300}\n" for i in range(5000)]
+    blocks, owners, _block_of = _plan(lines, BLOCKS // 2, key=str.strip)
+    assert len(blocks) <= BLOCKS and len(owners) == BLOCKS // 2
