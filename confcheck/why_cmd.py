@@ -220,7 +220,9 @@ def _line_answerer(answer, json):
     return answer_line
 
 
-WRITE_LINES = 256       # answers of a batch file written together (a pipe's: each as it comes)
+# answers of a batch file written together, ~40 KB (a pipe's: each as it comes); a join past
+# malloc's mmap threshold (128 KB) gets fresh pages each time: 256 lines cost ~5,000 page faults
+WRITE_LINES = 32
 
 
 def _answer_lines(answer_line, lines, out, err) -> tuple[int, list[str]]:

@@ -65,7 +65,8 @@ def worker_count(prepared, lines: int, stdout, stderr) -> int:
 
 
 BLOCKS = 255           # a batch is handed out in at most this many blocks (a block's number is one byte)
-FLUSH = 1 << 20        # the merged output is written in pieces of about this many bytes
+FLUSH = 64 << 10       # the merged output is written in pieces of about this many bytes (under
+                       # malloc's mmap threshold: a larger join gets fresh pages, faulted in, each time)
 
 
 def answer_split(lines: list[str], workers: int, answer_line, stdout, stderr,
