@@ -3,6 +3,7 @@ generated tree of 2,000 nginx server blocks (bench_nginx_parse.generate) or
 2,000 Apache virtual hosts (bench_apache_read.generate), parse included.
 
     python benchmarks/bench_why.py [--server nginx|apache] [--requests 10000] [--servers 2000] [--keep DIR]
+                                   [--other PYTHON]
 
 Two batches of the same requests: config-only (`--no-fs`, the issue's
 workload: static files and upstreams are unknown there, so most answers are
@@ -13,7 +14,11 @@ the others are split between one worker per core). Each command runs 3
 times; the best wall time and the median CPU time (user+sys of the child and
 its workers) are printed. `--keep DIR` builds everything in DIR
 (new) and keeps it, with each batch's JSON lines (`cmp` them with another
-checkout's, run with the same DIR after removing it).
+checkout's, run with the same DIR after removing it). `--other PYTHON` runs
+every command with that interpreter too (a venv with another checkout
+installed, e.g. main's), alternating, and says whether its output is the same
+bytes; run it from outside both checkouts (`python -m confcheck` in a checkout
+imports that checkout).
 
 Target (issue 14): under 1 s in total (wall, quiet machine), nginx config-only.
 The Apache batch's target (its own, earlier issue) was 2 s.
@@ -85,6 +90,7 @@ def main() -> None:
     ap.add_argument("--servers", type=int, default=2000)
     ap.add_argument("--server", choices=["nginx", "apache"], default="nginx")
     ap.add_argument("--keep", metavar="DIR", help="build in DIR (new) and keep it, with the JSON lines")
+    ap.add_argument("--other", metavar="PYTHON", help="also run every command with this interpreter (another checkout)")
     args = ap.parse_args()
     if args.keep:
         base = Path(args.keep)
@@ -115,6 +121,8 @@ def main() -> None:
         runs = {"config-only": (config_only, {}),
                 "served tree": (why + ["--root", str(root), "--config", disk_conf], {}),
                 "config-only, one process": (config_only, {"CONFCHECK_WORKERS": "1"})}
+        if args.other:
+            runs.update({f"{name}, other": ([args.other, *cmd[1:]], env) for name, (cmd, env) in list(runs.items())})
         times: dict = {name: [] for name in runs}
         for _ in range(3):
             for name, (cmd, env) in runs.items():       # alternating, so all see the same machine
@@ -135,6 +143,10 @@ def main() -> None:
                   f"exit {times[name][-1][2]}; statuses {statuses}")
         same = (base / "config-only.jsonl").read_bytes() == (base / "config-only, one process.jsonl").read_bytes()
         print(f"config-only split and in one process: {'the same bytes' if same else 'DIFFERENT OUTPUT'}")
+        if args.other:
+            for name in [name for name in runs if not name.endswith(", other")]:
+                same = (base / f"{name}.jsonl").read_bytes() == (base / f"{name}, other.jsonl").read_bytes()
+                print(f"{name}: {'the same bytes' if same else 'DIFFERENT OUTPUT'} as the other interpreter's")
     finally:
         if not args.keep:
             shutil.rmtree(base, ignore_errors=True)

@@ -57,12 +57,13 @@ class Prepared:
             self.errors = pending()
 
 
-def _waf_layer(prepared: Prepared, root: str | None) -> Prepared:
+def _waf_layer(prepared: Prepared, root: str | None, texts=None) -> Prepared:
     """When the configuration holds ModSecurity directives, the model passes them as if
-    absent and explain() asks the WAF layer (a replay through the real engine)."""
+    absent and explain() asks the WAF layer (a replay through the real engine). `texts`:
+    the bytes of every file read (nginx), for has_waf."""
     from confcheck.waf_replay.combine import OUTSIDE, ReplayOptions, has_waf
     prepared.replay = ReplayOptions(root=root)
-    if has_waf(prepared.server, prepared.model):
+    if has_waf(prepared.server, prepared.model, texts):
         prepared.model.outside = OUTSIDE[prepared.server]
     return prepared
 
@@ -117,7 +118,7 @@ def prepare(options: WhyOptions, *, later: bool = False) -> Prepared:
             check_nginx(item, target)
             return diags.errors
         prepared.pending = pending
-    return _waf_layer(prepared, options.root)
+    return _waf_layer(prepared, options.root, [source.data for source in target.config.files.values()])
 
 
 def _prepare_apache(item, options: WhyOptions, scan_options: ScanOptions, reading) -> Prepared:

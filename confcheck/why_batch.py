@@ -30,11 +30,12 @@ import functools
 import json
 import operator
 import re
+from bisect import bisect_right
 from itertools import compress, count
 from operator import ne
 from json.encoder import encode_basestring_ascii as _quote
 
-from confcheck.analyzers.nginx._shapes import _TOKEN_SPLIT  # the tokens look-alikes rename
+from confcheck.analyzers.nginx._shapes import _TOKEN_SPLIT, _extent  # the tokens look-alikes rename
 from confcheck.why import Prepared, explain
 
 _UNSEEN = object()     # a server no request reached yet
@@ -48,6 +49,35 @@ def answerer(prepared: Prepared):
     if prepared.server == "nginx" and _shareable(prepared):
         return _Shared(prepared)
     return _direct(prepared)
+
+
+# a batch line's URL host (the first `://` of the line: a key for balancing work, not a parse)
+_HOST = re.compile(r'://([^/?#"\\]*)')
+# letters and digits masked by class (look-alikes' names have the same classes: _shapes.Finder)
+_CLASSES = str.maketrans("abcdefghijklmnopqrstuvwxyz0123456789", "a" * 26 + "9" * 10)
+
+
+def split_key(prepared: Prepared):
+    """For why --batch's workers (why_workers.answer_split): a batch line -> its URL's host
+    with letters and digits masked, when look-alike servers share decisions (else None).
+    Look-alike servers' names have the same characters' classes (site10 and site11, not
+    site9), so lines with one key mostly reach servers of one shape: one process then
+    learns the shape's answers once (a key that is wrong only costs time)."""
+    if not (prepared.server == "nginx" and _shareable(prepared)):
+        return None
+    masked: dict[str, str] = {}
+    search = _HOST.search
+
+    def key(line: str) -> str | None:
+        found = search(line)
+        if found is None:
+            return None
+        host = found[1]
+        name = masked.get(host)
+        if name is None:
+            name = masked[host] = host.lower().translate(_CLASSES)
+        return name
+    return key
 
 
 def _direct(prepared: Prepared):
@@ -80,13 +110,12 @@ class _Names:
     def place(self) -> tuple[str, int]:
         """(the server's file as JSON text, the line it starts on)."""
         if self._place is None:
-            node = self.server.node
-            self._place = (_quote(node.file), node.line)
+            file, line = _position(self.server.node)
+            self._place = (_quote(file), line)
         return self._place
 
     def holds(self, node) -> bool:
         """Whether the node is written in the server's own text (not in a file it includes)."""
-        from confcheck.analyzers.nginx._shapes import _extent
         source, start, end = _extent(self.server.node)
         there, at, _end = _extent(node)
         return there is source and start <= at < end
@@ -219,8 +248,16 @@ def _server_line(selection, names: _Names) -> str:
     text = names.steps.get(key)
     if text is None:
         from confcheck.servers.nginx.decide import server_step
-        text = names.steps[key] = server_step(selection).json_text()
+        node = selection.node
+        text = names.steps[key] = server_step(selection).json_text(None if node is None else _position(node))
     return text
+
+
+def _position(node) -> tuple[str, int]:
+    """(node.file, node.line), without making the node's Span (a lazy node's: why --batch asks
+    it of every server it meets)."""
+    source, start, _end = _extent(node)
+    return source.display_path, bisect_right(source.line_starts, start)
 
 
 class _Entry:

@@ -1,17 +1,21 @@
 """why --batch on more than one core: the batch's lines answered by forked workers.
 
 The configuration is read once; a large batch is then cut into up to 255
-blocks of consecutive lines, handed out in order to whichever process asks
-first: the parent and children forked from the prepared process (they
-inherit the model, nothing is sent to them). Each keeps its answers in
-memory (never in a file) and says which blocks it answered; the parent then
-writes every block's output in order: the bytes are the ones one process
-writes. Handing blocks out as they are asked for keeps every core busy to the
-end, and lets the parent do its own checks first (`meanwhile`: why --batch
-validates the configuration while the workers answer, and writes nothing of
-theirs when it has errors). A child that does not finish cleanly leaves its
-blocks to the parent, which answers them itself: a worker's failure changes
-no answer.
+blocks of lines, handed out to whichever process asks: the parent and children
+forked from the prepared process (they inherit the model, nothing is sent to
+them). Lines that share a key (`key(line)`; why --batch: the look-alike class
+of the URL's host, why_batch.split_key) are best answered by one process,
+which then learns once what they share: the lines are grouped by key, the
+groups given to the processes largest first (each to the one with the fewest
+lines so far), and each process takes its own blocks first, then helps the
+others with theirs. So every core stays busy to the end, whatever else the
+machine runs, and the parent does its own checks first (`meanwhile`: why
+--batch validates the configuration while the workers answer, and writes
+nothing of theirs when it has errors). Each keeps its answers in memory (never
+in a file) and says which blocks it answered and how long each line's answer
+is; the parent then writes every line's answer in the lines' order: the bytes
+one process writes. A child that does not finish cleanly leaves its blocks to
+the parent, which answers them itself: a worker's failure changes no answer.
 
 Off for small batches, one usable core, output that is no byte stream, and a
 WAF replay (its throwaway servers are the parent's); CONFCHECK_WORKERS=N sets
@@ -23,6 +27,8 @@ from __future__ import annotations
 import io
 import json
 import os
+from array import array
+from itertools import accumulate
 
 MIN_LINES = 2000        # per worker: below that, forking and learning again cost more than they save
 MAX_WORKERS = 4
@@ -53,66 +59,105 @@ def worker_count(prepared, lines: int, stdout, stderr) -> int:
         return 1
     wanted = os.environ.get("CONFCHECK_WORKERS", "")
     if wanted.isdigit() and int(wanted) > 0:
-        return min(int(wanted), lines)
+        return min(int(wanted), lines, BLOCKS // 2)     # each process's share: at least one block
     from confcheck.cpus import usable_cores
     return max(1, min(usable_cores(), MAX_WORKERS, lines // MIN_LINES))
 
 
 BLOCKS = 255           # a batch is handed out in at most this many blocks (a block's number is one byte)
+FLUSH = 64 << 10       # the merged output is written in pieces of about this many bytes (under
+                       # malloc's mmap threshold: a larger join gets fresh pages, faulted in, each time)
 
 
-def answer_split(lines: list[str], workers: int, answer_chunk, stdout, stderr,
-                 meanwhile=None) -> tuple[int, list[str]]:
-    """answer_chunk(lines, first line number, stdout, stderr) -> (bad lines, internal errors)
-    over `lines` in `workers` processes; the output and the result are those of one call.
-    `meanwhile()` runs in the parent once the workers started, before it answers: what it
-    raises stops them, and nothing they answered is written."""
-    size = -(-len(lines) // min(BLOCKS, len(lines)))
-    blocks = [(start, lines[start:start + size]) for start in range(0, len(lines), size)]
-    queue = _Queue(len(blocks))
+def answer_split(lines: list[str], workers: int, answer_line, stdout, stderr,
+                 meanwhile=None, key=None) -> tuple[int, list[str]]:
+    """answer_line(line, number) -> (stdout text, stderr text, internal error or None) for
+    each of `lines` (numbered from 1) in `workers` processes, written in the lines' order;
+    (lines with stderr text, internal errors in the lines' order), as one process gives them.
+    `key(line)`: lines with one key go to one process where the balance allows (None: in
+    order). `meanwhile()` runs in the parent once the workers started, before it answers:
+    what it raises stops them, and nothing they answered is written."""
+    blocks, owners, block_of = _plan(lines, workers, key)
+    queues = [_Queue(mine) for mine in owners]
     stdout.flush()
     stderr.flush()
     mine = (_memory_file("out"), _memory_file("err"))
     opened = list(mine)
     children: list[tuple[int, tuple]] = []      # (pid, (out, err, result) files), not reaped yet
     try:
-        for _ in range(workers - 1):
+        for worker in range(1, workers):
             files = tuple(_memory_file(name) for name in ("out", "err", "result"))
             opened += files
             pid = os.fork()
             if pid == 0:
-                _child(queue, blocks, files, answer_chunk, stdout, stderr)
+                _child(_taker(queues, worker), blocks, lines, files, answer_line, stdout, stderr)
             children.append((pid, files))
         if meanwhile is not None:
             meanwhile()
-        done = {number: (mine, record)
-                for number, *record in _answer_blocks(queue.take, blocks, mine, answer_chunk, stdout, stderr)}
+        done = {record[0]: (mine, record)
+                for record in _answer_blocks(_taker(queues, 0), blocks, lines, mine, answer_line, stdout, stderr)}
         while children:
             pid, files = children[0]
-            for number, *record in _reap(pid, files) or ():
-                done[number] = (files, record)
+            for record in _reap(pid, files, blocks) or ():
+                done[record[0]] = (files, record)
             children.pop(0)
         missing = iter([number for number in range(len(blocks)) if number not in done])
         # a failed worker's blocks: answered here, after the others
-        for number, *record in _answer_blocks(lambda: next(missing, None), blocks, mine, answer_chunk, stdout,
-                                              stderr):
-            done[number] = (mine, record)
-        return _write_in_order(done, stdout, stderr)
+        for record in _answer_blocks(lambda: next(missing, None), blocks, lines, mine, answer_line, stdout,
+                                     stderr):
+            done[record[0]] = (mine, record)
+        return _write_in_order(done, block_of, stdout, stderr)
     finally:
-        queue.close()
+        for queue in queues:
+            queue.close()
         for pid, _files in children:     # left behind by an error here: stopped, reaped
             _stop(pid)
         for f in opened:
             f.close()
 
 
+def _plan(lines: list[str], workers: int, key) -> tuple[list, list[list[int]], bytearray]:
+    """(blocks: each a sequence of line indices, in order; each worker's block numbers;
+    each line's block number). The lines are grouped by key, the groups given to the
+    workers largest first, each to the one with the fewest lines so far; a worker's lines
+    (group by group, each in order) are cut into blocks of one size."""
+    count = len(lines)
+    if key is None:
+        shares: list = [range(count)]
+    else:
+        groups: dict = {}
+        for index, name in enumerate(map(key, lines)):
+            found = groups.get(name)
+            if found is None:
+                found = groups[name] = array("l")
+            found.append(index)
+        shares = [array("l") for _ in range(workers)]
+        for group in sorted(groups.values(), key=len, reverse=True):
+            min(shares, key=len).extend(group)
+    # at most BLOCKS in all: each share's last block may be short
+    size = max(1, -(-count // max(1, BLOCKS - len(shares))))
+    blocks: list = []
+    owners: list[list[int]] = [[] for _ in range(workers)]
+    block_of = bytearray(count)
+    for worker, share in enumerate(shares):
+        for start in range(0, len(share), size):
+            block = share[start:start + size]
+            if key is not None:
+                block = array("l", sorted(block))      # a block may hold the end of one group and the next
+            owners[worker].append(len(blocks))
+            for index in block:
+                block_of[index] = len(blocks)
+            blocks.append(block)
+    return blocks, owners, block_of
+
+
 class _Queue:
-    """The blocks' numbers in a pipe, taken one byte at a time by whichever process asks
+    """Block numbers in a pipe, taken one byte at a time by whichever process asks
     first: a one-byte read is atomic, and a worker stopped at any moment holds nothing."""
 
-    def __init__(self, count: int) -> None:
+    def __init__(self, numbers: list[int]) -> None:
         self.read, write = os.pipe()
-        os.write(write, bytes(range(count)))
+        os.write(write, bytes(numbers))
         os.close(write)             # empty then reads as the end
 
     def take(self) -> int | None:
@@ -123,52 +168,89 @@ class _Queue:
         os.close(self.read)
 
 
-def _answer_blocks(take, blocks, files, answer_chunk, stdout, stderr) -> list[list]:
+def _taker(queues: list[_Queue], worker: int):
+    """take() for `worker`: its own queue's blocks, then the others' (the next worker's first)."""
+    left = queues[worker:] + queues[:worker]
+
+    def take() -> int | None:
+        while left:
+            number = left[0].take()
+            if number is not None:
+                return number
+            left.pop(0)
+        return None
+    return take
+
+
+def _answer_blocks(take, blocks, lines, files, answer_line, stdout, stderr) -> list[list]:
     """Answer the blocks `take()` hands out (None: no more) into `files` (out, err):
-    [number, out start, out end, err start, err end, bad lines, internal errors] each."""
-    out = io.TextIOWrapper(files[0], encoding=stdout.encoding, errors=stdout.errors, newline="\n")
-    err = io.TextIOWrapper(files[1], encoding=stderr.encoding, errors=stderr.errors, newline="\n")
+    [number, out start, each line's out bytes, err start, each line's err bytes, [line number,
+    internal error] each] each."""
+    out_file, err_file = files[0], files[1]
+    out_code, err_code = (stdout.encoding, stdout.errors), (stderr.encoding, stderr.errors)
     records = []
-    try:
-        while (number := take()) is not None:
-            start, chunk = blocks[number]
-            at = (files[0].tell(), files[1].tell())
-            bad, failed = answer_chunk(chunk, start + 1, out, err)
-            out.flush()
-            err.flush()
-            records.append([number, at[0], files[0].tell(), at[1], files[1].tell(), bad, failed])
-    finally:
-        out.detach()                # the files stay open for the merge
-        err.detach()
+    while (number := take()) is not None:
+        outs, errs, failed = [], [], []
+        for index in blocks[number]:
+            out, err, error = answer_line(lines[index], index + 1)
+            outs.append(out.encode(*out_code))
+            errs.append(err.encode(*err_code) if err else b"")
+            if error is not None:
+                failed.append([index + 1, error])
+        records.append([number, out_file.tell(), [len(b) for b in outs], err_file.tell(), [len(b) for b in errs],
+                        failed])
+        out_file.write(b"".join(outs))
+        err_file.write(b"".join(errs))
+    out_file.flush()
+    err_file.flush()
     return records
 
 
-def _write_in_order(done: dict, stdout, stderr) -> tuple[int, list[str]]:
-    """Every block's output copied out in the blocks' order (a run of blocks one process
-    answered one after the other in one write), the counts summed."""
-    bad, failed = 0, []
-    runs: list[list] = []       # [files, out start, out end, err start, err end]
-    for number in range(len(done)):
-        files, (out_start, out_end, err_start, err_end, more, errors) = done[number]
-        last = runs[-1] if runs else None
-        if last is not None and last[0] is files and last[2] == out_start and last[4] == err_start:
-            last[2], last[4] = out_end, err_end
-        else:
-            runs.append([files, out_start, out_end, err_start, err_end])
-        bad, failed = bad + more, failed + list(errors)
+def _write_in_order(done: dict, block_of: bytearray, stdout, stderr) -> tuple[int, list[str]]:
+    """Every line's output copied out in the lines' order (in pieces of about FLUSH bytes),
+    the counts summed."""
     texts: dict[int, tuple] = {}
-    stdout.flush()
-    stderr.flush()
-    for files, out_start, out_end, err_start, err_end in runs:
+    outs: list = [None] * len(done)         # per block: an iterator over its lines' out bytes
+    errs: list = [None] * len(done)         # per block with stderr text: the same for it
+    failed: list = []
+    bad = 0
+    for number in range(len(done)):
+        files, (_number, out_start, out_sizes, err_start, err_sizes, errors) = done[number]
         if id(files) not in texts:
             texts[id(files)] = tuple(_contents(f) for f in files[:2])
         out, err = texts[id(files)]
-        stdout.buffer.write(out[out_start:out_end])
-        if err_end > err_start:
-            stderr.buffer.write(err[err_start:err_end])
+        outs[number] = _pieces(out, out_start, out_sizes)
+        if any(err_sizes):
+            errs[number] = _pieces(err, err_start, err_sizes)
+            bad += sum(1 for size in err_sizes if size)
+        failed += errors
+    stdout.flush()
+    stderr.flush()
+    write, pending, size = stdout.buffer.write, [], 0
+    for number in block_of:
+        piece = next(outs[number])
+        pending.append(piece)
+        size += len(piece)
+        more = errs[number]
+        if more is not None and len(said := next(more)):
+            write(b"".join(pending))
+            pending, size = [], 0
+            stdout.buffer.flush()
+            stderr.buffer.write(said)
+        elif size >= FLUSH:
+            write(b"".join(pending))
+            pending, size = [], 0
+    write(b"".join(pending))
     stdout.buffer.flush()
     stderr.buffer.flush()
-    return bad, failed
+    failed.sort(key=lambda item: item[0])
+    return bad, [error for _number, error in failed]
+
+
+def _pieces(view, start: int, sizes: list[int]):
+    """An iterator over the slices of `view` from `start` of the given sizes, in order."""
+    ends = list(accumulate(sizes, initial=start))
+    return iter([view[a:b] for a, b in zip(ends, ends[1:])])
 
 
 def _contents(f) -> memoryview:
@@ -186,11 +268,11 @@ def _memory_file(name: str):
         return tempfile.TemporaryFile()
 
 
-def _child(queue, blocks, files, answer_chunk, stdout, stderr) -> None:
+def _child(take, blocks, lines, files, answer_line, stdout, stderr) -> None:
     """The forked worker: answers blocks into memory until none is left, says which, and exits."""
     code = 3
     try:
-        records = _answer_blocks(queue.take, blocks, files, answer_chunk, stdout, stderr)
+        records = _answer_blocks(take, blocks, lines, files, answer_line, stdout, stderr)
         files[2].write(json.dumps(records).encode())
         files[2].flush()
         code = 0
@@ -200,16 +282,20 @@ def _child(queue, blocks, files, answer_chunk, stdout, stderr) -> None:
         os._exit(code)
 
 
-def _reap(pid: int, files) -> list | None:
+def _reap(pid: int, files, blocks) -> list | None:
     """The worker's records, or None when it failed (its blocks are then answered again)."""
     _, status = os.waitpid(pid, 0)
     if os.waitstatus_to_exitcode(status) != 0:
         return None
     files[2].seek(0)
     try:
-        return [[int(r[0]), *map(int, r[1:6]), [str(x) for x in r[6]]] for r in json.loads(files[2].read())]
+        records = [[int(r[0]), int(r[1]), [int(n) for n in r[2]], int(r[3]), [int(n) for n in r[4]],
+                    [[int(n), str(x)] for n, x in r[5]]] for r in json.loads(files[2].read())]
+        if any(len(r[2]) != len(blocks[r[0]]) or len(r[4]) != len(blocks[r[0]]) for r in records):
+            return None
     except (ValueError, KeyError, TypeError, IndexError):
         return None
+    return records
 
 
 def _stop(pid: int) -> None:

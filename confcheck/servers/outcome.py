@@ -43,12 +43,14 @@ class Step:
             out["line"] = self.node.line
         return out
 
-    def json_text(self) -> str:
+    def json_text(self, place: tuple[str, int] | None = None) -> str:
         """json.dumps(self.to_json()) (ASCII), written directly (why --batch writes one per server
-        it meets; a test holds the two together)."""
+        it meets; a test holds the two together). `place`: the node's (file, line), when the
+        caller has them."""
         text = f'{{"step": {_quote(self.step)}, "detail": {_quote(self.detail)}'
         if self.node is not None:
-            text += f', "file": {_quote(self.node.file)}, "line": {int(self.node.line)}'
+            file, line = place or (self.node.file, self.node.line)
+            text += f', "file": {_quote(file)}, "line": {int(line)}'
         return text + "}"
 
 

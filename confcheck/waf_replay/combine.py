@@ -268,9 +268,15 @@ def _said(setup: WafSetup) -> str:
     return f"{node.name} {' '.join(a.raw for a in node.args)} at {node.file}:{node.line}"
 
 
-def has_waf(server: str, model) -> bool:
-    """Does the configuration hold any ModSecurity directive (looked at once per `why` run)?"""
+def has_waf(server: str, model, texts=None) -> bool:
+    """Does the configuration hold any ModSecurity directive (looked at once per `why` run)?
+    `texts`: the bytes of every nginx file read, when known: a directive's name is written
+    out in its file (nginx's escapes make no letter), so none of them holding the prefix
+    answers without walking the tree."""
     prefix = OUTSIDE[server]
+    if server == "nginx" and texts is not None and not any(
+            word.encode() in text for text in texts for word in prefix):
+        return False
     if server == "apache":
         from confcheck.servers.apache.conf import iter_directives
         conf = model.conf

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import random
 import shutil
 import sys
 import tempfile
@@ -41,20 +42,17 @@ class _Stream(io.TextIOWrapper):
         return self.buffer.getvalue().decode()
 
 
-def _chunk(fail_in=None, seen=None):
+def _answerer(fail_in=None, seen=None):
     parent = os.getpid()
 
-    def answer_chunk(lines, first, out, err):
-        if fail_in is not None and os.getpid() != parent and first == fail_in:
+    def answer_line(line, number):
+        if fail_in is not None and os.getpid() != parent and number == fail_in:
             raise RuntimeError("this worker fails")
-        for number, line in enumerate(lines, start=first):
-            out.write(f"{number} {line.strip()} {os.getpid()}\n")
-            if number % 7 == 0:
-                err.write(f"seven {number}\n")
         if seen is not None and os.getpid() != parent:
-            (seen / str(first)).touch()      # a worker answered this block
-        return sum(1 for n in range(first, first + len(lines)) if n % 7 == 0), [f"line {first}"]
-    return answer_chunk
+            (seen / str(number)).touch()      # a worker answered this line
+        return (f"{number} {line.strip()} {os.getpid()}\n", f"seven {number}\n" if number % 7 == 0 else "",
+                f"line {number}")
+    return answer_line
 
 
 def _forks(monkeypatch) -> list[int]:
@@ -88,7 +86,7 @@ def test_blocks_come_back_in_order_and_a_failed_worker_s_blocks_are_answered_aga
         deadline = time.monotonic() + 30
         while len(os.listdir(tmp_path)) < 9 - (fail_in is not None) and time.monotonic() < deadline:
             time.sleep(0.01)
-    bad, failed = answer_split(lines, 3, _chunk(fail_in, tmp_path), out, err, meanwhile=slow_checks)
+    bad, failed = answer_split(lines, 3, _answerer(fail_in, tmp_path), out, err, meanwhile=slow_checks)
     rows = [row.split() for row in out.text().splitlines()]
     assert rows[0] == ["before"]
     assert [(n, text) for n, text, _pid in rows[1:]] == [(str(i), f"l{i}") for i in range(1, 10)]
@@ -104,6 +102,50 @@ def test_blocks_come_back_in_order_and_a_failed_worker_s_blocks_are_answered_aga
     _all_reaped(pids)
 
 
+@pytest.mark.parametrize("workers", [2, 3])
+def test_lines_grouped_by_key_come_back_in_order(workers, tmp_path, monkeypatch):
+    """Lines of one key go to one process (why --batch: look-alike servers' lines); every
+    line's answer is still written in the lines' order, the stderr lines and the internal
+    errors too, whichever process answered it."""
+    pids = _forks(monkeypatch)
+    lines = [f"k{i * 7 % 4 if i % 13 else 'x' * (i % 3)} {i}\n" if i % 11 else " \n" for i in range(1, 3000)]
+    answer = _answerer(seen=tmp_path)
+    out, err = _Stream(), _Stream()
+
+    def slow_checks():          # the workers take their own blocks first, then the parent's
+        deadline = time.monotonic() + 30
+        while len(os.listdir(tmp_path)) < 1000 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    bad, failed = answer_split(lines, workers, lambda line, n: answer(line, n) if line.strip() else ("", "", None),
+                               out, err, meanwhile=slow_checks, key=lambda line: line.split()[0] if line.strip() else None)
+    rows = [row.split() for row in out.text().splitlines()]
+    kept = [(i, line.split()[0]) for i, line in enumerate(lines, start=1) if line.strip()]
+    assert [(int(n), text) for n, text, _i, _pid in rows] == kept
+    assert err.text() == "".join(f"seven {i}\n" for i, _text in kept if i % 7 == 0)
+    assert (bad, failed) == (sum(1 for i, _text in kept if i % 7 == 0), [f"line {i}" for i, _text in kept])
+    assert len({row[-1] for row in rows}) > 1
+    assert len(pids) == workers - 1
+    _all_reaped(pids)
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3, 4])
+def test_the_plan_gives_whole_groups_largest_first_to_the_least_busy(workers):
+    from confcheck.why_workers import BLOCKS, _plan
+    sizes = {"a": 5000, "b": 4507, "c": 442, "d": 51, None: 30}
+    keys = [name for name, size in sizes.items() for _ in range(size)]
+    random.Random(3).shuffle(keys)
+    blocks, owners, block_of = _plan(keys, workers, key=lambda line: line)
+    assert len(blocks) <= BLOCKS
+    assert sorted(i for block in blocks for i in block) == list(range(len(keys)))
+    assert all(list(block) == sorted(block) for block in blocks)
+    assert all(block_of[i] == number for number, block in enumerate(blocks) for i in block)
+    assert sorted(n for mine in owners for n in mine) == list(range(len(blocks)))
+    held = [{keys[i] for n in mine for i in blocks[n]} for mine in owners]
+    expected = {1: [set(sizes)], 2: [{"a", None}, {"b", "c", "d"}], 3: [{"a"}, {"b"}, {"c", "d", None}],
+                4: [{"a"}, {"b"}, {"c"}, {"d", None}]}[workers]
+    assert held == expected
+
+
 def test_what_the_parent_s_checks_raise_stops_the_workers_and_nothing_is_written(monkeypatch):
     pids = _forks(monkeypatch)
     lines = [f"l{i}\n" for i in range(1, 400)]
@@ -113,7 +155,7 @@ def test_what_the_parent_s_checks_raise_stops_the_workers_and_nothing_is_written
         time.sleep(0.2)
         raise ValueError("the configuration has errors")
     with pytest.raises(ValueError):
-        answer_split(lines, 2, _chunk(), out, err, meanwhile=refuse)
+        answer_split(lines, 2, _answerer(), out, err, meanwhile=refuse)
     assert out.text() == err.text() == ""
     assert len(pids) == 1
     _all_reaped(pids)
@@ -151,3 +193,18 @@ def test_a_configuration_with_errors_answers_nothing_when_split(base):
     for workers in ("2", "3"):
         split = run_cli(*args, env={"CONFCHECK_WORKERS": workers})
         assert (split.returncode, split.stdout, split.stderr) == (one.returncode, one.stdout, one.stderr)
+
+
+def test_asking_for_more_workers_than_blocks_is_capped(monkeypatch):
+    from confcheck.why_workers import BLOCKS, _plan, worker_count
+
+    class Prepared:
+        class model:
+            outside = None
+    monkeypatch.setenv("CONFCHECK_WORKERS", "1000")
+    assert worker_count(Prepared, 5000, _Stream(), _Stream()) == BLOCKS // 2
+    monkeypatch.setenv("CONFCHECK_WORKERS", "3")
+    assert worker_count(Prepared, 5000, _Stream(), _Stream()) == 3
+    lines = [f"k{i % 300}\n" for i in range(5000)]
+    blocks, owners, _block_of = _plan(lines, BLOCKS // 2, key=str.strip)
+    assert len(blocks) <= BLOCKS and len(owners) == BLOCKS // 2

@@ -115,3 +115,23 @@ def test_a_failing_replay_answers_its_request_alone(conf, monkeypatch, tree_dir)
 def test_body_file_errors_exit_2(conf):
     proc = run_cli("why", "http://site.test:8080/", "--config", conf, "--body", "/nonexistent/body")
     assert proc.returncode == 2 and b"--body /nonexistent/body: cannot read" in proc.stderr
+
+
+@pytest.mark.parametrize("site, waf", [
+    ("modsecurity on;\n", True),                              # in an included file only
+    ("# modsecurity on;\nadd_header X modsecurity;\n", False),  # the word, but no such directive
+    ("add_header X y;\n", False),
+])
+def test_prepare_finds_the_waf_in_any_file_read(tree_dir, site, waf):
+    """prepare() looks for ModSecurity by the files' bytes first (has_waf's `texts`), then the
+    tree: the same verdict as walking the tree alone."""
+    from confcheck.waf_replay.combine import has_waf
+    os.makedirs(os.path.join(tree_dir, "sites"))
+    with open(os.path.join(tree_dir, "sites", "a.conf"), "w") as fh:
+        fh.write("server {\n    listen 8080;\n    server_name a.test;\n    " + site + "}\n")
+    path = os.path.join(tree_dir, "nginx.conf")
+    with open(path, "w") as fh:
+        fh.write("events {}\nhttp {\n    include sites/*.conf;\n}\n")
+    prepared = prepare(WhyOptions(configs=[path], no_fs=True))
+    assert bool(prepared.model.outside) is waf
+    assert has_waf("nginx", prepared.model) is waf

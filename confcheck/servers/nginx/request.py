@@ -69,9 +69,9 @@ class Request:
             raise RequestError(f"malformed URL {url!r}: the path must start with /")
         _check_ip(client_ip)
         name, valid = _host_name(host)
-        return cls(url=url, method=method, headers=norm, client_ip=client_ip, scheme=scheme,
-                   host=name, port=port, raw_path=path, args=query,
-                   address=hostname, bad_host=not valid, stated=stated)
+        # the fields in their order, not by name: a class call with keywords builds a dict
+        # (why --batch makes one request per line; tests/speed/test_request_split.py holds the order)
+        return cls(url, method, norm, client_ip, scheme, name, port, hostname, path, query, False, not valid, stated)
 
     @classmethod
     def aimed(cls, address: str, port: int, host: str, path: str, method: str = "GET",
