@@ -135,6 +135,9 @@ def read_inputs(inputs: Inputs, *, context_base: str | None = None, server: str 
     for item in reading.loaded:
         for path in _realpaths(item):
             read.setdefault(path, item.config.path)
+    # the folders the mains read files from (as opened: sites-enabled/x, not its link's target)
+    mains_read = {real_path(os.path.dirname(os.path.abspath(path)), inputs.root): item.config.path
+                  for item in reading.loaded for path in item.files}
     for config in configs:
         if config.role in ("main", "dump"):
             continue
@@ -144,6 +147,10 @@ def read_inputs(inputs: Inputs, *, context_base: str | None = None, server: str 
         if config.found and _not_enabled(config.path):
             inputs.skipped.append(Skipped(config.path, "not enabled: nothing includes it and no link in "
                                           + _enabled_dir(config.path) + " points to it", "not enabled"))
+            continue
+        passed = _passed_over(config, mains_read, inputs.root)
+        if passed:
+            inputs.skipped.append(Skipped(config.path, passed, "not included"))
             continue
         if config.role == "foreign":
             inputs.skipped.append(Skipped(config.path, "neither an nginx nor an Apache configuration"
@@ -186,6 +193,22 @@ def _fold_included(reading: Reading) -> None:
                  for item in reading.loaded}
     reading.loaded[:] = [item for item in reading.loaded
                          if not any(not includers[id(other)] for other in includers[id(item)])]
+
+
+# folders a main reads through one include pattern (`sites-enabled/*.conf`, `conf.d/*.conf`)
+_INCLUDED_FOLDERS = ("sites-enabled", "conf-enabled", "mods-enabled", "modules-enabled", "conf.d")
+
+
+def _passed_over(config: Config, mains_read: dict[str, str], root: str | None) -> str:
+    """Why a file found in such a folder is not read: a main reads other files there but not
+    this one, so its include pattern skips the name (Apache's `sites-enabled/*.conf` and a
+    site without `.conf`, nginx's `conf.d/*.conf` and `x.conf.bak`). Read alone it would be
+    judged as if served. "" when that is not the case."""
+    folder = real_path(os.path.dirname(os.path.abspath(config.path)), root)
+    if not config.found or os.path.basename(folder) not in _INCLUDED_FOLDERS or folder not in mains_read:
+        return ""
+    return (f"{mains_read[folder]} reads {os.path.basename(folder)}/ through its includes, whose pattern "
+            f"does not match this name: the server never reads it")
 
 
 def _enabled_dir(path: str) -> str:

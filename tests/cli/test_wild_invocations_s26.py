@@ -8,13 +8,7 @@ import os
 import subprocess
 
 from cc_helpers import run_cli
-
-
-def _write(path: str, data: bytes) -> str:
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "wb") as fh:
-        fh.write(data)
-    return path
+from test_wild_invocations_s25 import _apache_main, _write
 
 
 def _nginx_t(conf: str) -> subprocess.CompletedProcess:
@@ -44,3 +38,61 @@ def test_why_on_a_debian_nginx_folder_answers_from_its_main(tree_dir):
     _write(os.path.join(tree_dir, "other", "nginx.conf"), b"events {}\nhttp { server { listen 8081; } }\n")
     proc = run_cli("why", "http://localhost:8080/x", tree_dir)
     assert proc.returncode == 2 and b"why answers for one server configuration" in proc.stderr, proc.stderr
+
+
+def test_a_file_an_include_pattern_skips_is_not_judged_as_served(tree_dir):
+    """Debian's Apache reads `sites-enabled/*.conf`: a site enabled without `.conf`
+    (`sites-enabled/legacy`, common since 2.4) and nginx's `conf.d/x.conf.bak` are never
+    read by the server, yet a folder scan read them alone and reported their findings as
+    if they were served. Both servers accept the trees with garbage in those files."""
+    www = os.path.dirname(_write(os.path.join(tree_dir, "www", "index.html"), b"hi\n"))
+    apache = os.path.join(tree_dir, "apache2")
+    main = _write(os.path.join(apache, "apache2.conf"),
+                  (_apache_main(apache, www, (), (8,)) + "IncludeOptional sites-enabled/*.conf\n").encode())
+    _write(os.path.join(apache, "sites-enabled", "000-default.conf"),
+           f"<VirtualHost *:8>\n  DocumentRoot {www}\n</VirtualHost>\n".encode())
+    _write(os.path.join(apache, "sites-enabled", "legacy"),
+           b"<VirtualHost *:8>\n  ServerName legacy.test\n  DocumentRoot /nonexistent-s26\n")   # unclosed
+    real = subprocess.run(["/usr/sbin/apache2", "-t", "-d", apache, "-f", main], capture_output=True, timeout=60)
+    assert real.returncode == 0, real.stderr
+    nginx = os.path.join(tree_dir, "nginx")
+    conf = _write(os.path.join(nginx, "nginx.conf"),
+                  f"pid {tree_dir}/nginx.pid;\nerror_log {tree_dir}/error.log;\nevents {{}}\n"
+                  f"http {{ access_log off; include conf.d/*.conf; }}\n".encode())
+    _write(os.path.join(nginx, "conf.d", "site.conf"), f"server {{ listen 8080; root {www}; }}\n".encode())
+    _write(os.path.join(nginx, "conf.d", "site.conf.bak"),
+           b"server { listen 8080; root /nonexistent-s26; server_nme x; }\n")
+    assert _nginx_t(conf).returncode == 0
+    for tree, name in ((apache, "sites-enabled/legacy"), (nginx, "conf.d/site.conf.bak")):
+        proc = run_cli("scan", tree, "--format", "json")
+        assert proc.returncode == 0, (proc.stdout, proc.stderr)
+        out = json.loads(proc.stdout)
+        assert out["findings"] == [] and out["errors"] == [], out
+        skipped = {s["path"]: s["reason"] for s in out["inputs"]["not_read"]}
+        assert "does not match this name" in skipped[os.path.join(tree, name)], skipped
+        # named on its own, it is checked (pre-commit on a changed file)
+        proc = run_cli("scan", "--no-fs", os.path.join(tree, name))
+        assert proc.returncode == 2, (proc.stdout, proc.stderr)
+
+
+def test_a_typo_in_a_lone_apache_vhost_is_refused_as_httpd_refuses_it(tree_dir):
+    """pre-commit on `sites-available/shop.conf` with `ServerNme` said 0 findings, exit 0
+    (nginx's lone files already refuse `server_nme`); a third-party module's directive
+    (mod_wsgi's) stays unjudged in a lone file, whose modules are unknown."""
+    www = os.path.dirname(_write(os.path.join(tree_dir, "www", "index.html"), b"hi\n"))
+    main = _write(os.path.join(tree_dir, "apache2.conf"),
+                  (_apache_main(tree_dir, www, (), (8,)) + "Include sites-available/shop.conf\n").encode())
+    site = os.path.join(tree_dir, "sites-available", "shop.conf")
+    for typo, shown in (("ServerNme shop.test", "ServerNme"), ("<Directry /srv>\n</Directry>", "<Directry"),
+                        ("WSGIScriptAlias / /srv/app.wsgi", "WSGIScriptAlias")):
+        _write(site, f"<VirtualHost *:8>\n  DocumentRoot {www}\n  {typo}\n</VirtualHost>\n".encode())
+        real = subprocess.run(["/usr/sbin/apache2", "-t", "-d", tree_dir, "-f", main], capture_output=True,
+                              timeout=60)
+        words = f"Invalid command '{shown}', perhaps misspelled or defined by a module not included"
+        assert real.returncode != 0 and words.encode() in real.stderr, real.stderr
+        assert words.encode() in run_cli("scan", "--no-fs", main).stdout     # in its main: always
+        proc = run_cli("scan", "--no-fs", site)
+        if shown == "WSGIScriptAlias":
+            assert proc.returncode == 0, proc.stdout      # mod_wsgi, loaded by a main elsewhere
+        else:
+            assert proc.returncode == 2 and f"{site}:3:3: {words}".encode() in proc.stdout, proc.stdout
