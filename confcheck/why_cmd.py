@@ -199,7 +199,11 @@ def _answer_lines(answer, lines, first: int, out, err, json) -> tuple[int, list[
         if not line.strip():
             continue
         try:
-            text, error = answer(parse_batch_line(line, number))
+            request = parse_batch_line(line, number)
+            try:
+                text, error = answer(request)
+            except RequestError as exc:     # one the configuration refuses (no listen on its port)
+                raise RequestError(f"line {number}: {exc}") from None
         except RequestError as exc:
             bad += 1
             text = json.dumps({"request": None, "error": str(exc)}, ensure_ascii=True)

@@ -96,3 +96,19 @@ def test_a_typo_in_a_lone_apache_vhost_is_refused_as_httpd_refuses_it(tree_dir):
             assert proc.returncode == 0, proc.stdout      # mod_wsgi, loaded by a main elsewhere
         else:
             assert proc.returncode == 2 and f"{site}:3:3: {words}".encode() in proc.stdout, proc.stdout
+
+
+def test_every_batch_error_names_its_line(tree_dir):
+    """A batch line whose port nothing listens on said `no server listens on port 99`
+    without its line, where a line that is not JSON says `line 4: ...`: in a batch of
+    thousands the user could not tell which request it was."""
+    from cc_helpers import write_why_conf
+    conf = write_why_conf(tree_dir)
+    batch = _write(os.path.join(tree_dir, "b.jsonl"),
+                   b'{"url": "http://site.test:8080/"}\n\nnot json\n{"url": "http://site.test:99/"}\n')
+    proc = run_cli("why", "--no-fs", "--config", conf, "--batch", batch, "--format", "json")
+    assert proc.returncode == 2
+    errors = [json.loads(line).get("error") for line in proc.stdout.splitlines()]
+    assert errors[0] is None and errors[1].startswith("line 3: not JSON"), errors
+    assert errors[2] == "line 4: no server listens on port 99 (ports: 8080)", errors
+    assert b"confcheck: line 4: no server listens on port 99" in proc.stderr, proc.stderr
