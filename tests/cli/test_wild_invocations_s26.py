@@ -112,3 +112,17 @@ def test_every_batch_error_names_its_line(tree_dir):
     assert errors[0] is None and errors[1].startswith("line 3: not JSON"), errors
     assert errors[2] == "line 4: no server listens on port 99 (ports: 8080)", errors
     assert b"confcheck: line 4: no server listens on port 99" in proc.stderr, proc.stderr
+
+
+def test_help_shows_what_its_source_says_and_rules_refuses_sarif():
+    """Rich markup ate `[tool.confcheck]` from scan's help and `[error]` from explain's example
+    log line (which then was not an nginx line); `rules --format sarif`, offered by the help,
+    printed the text table."""
+    wide = {"COLUMNS": "200"}
+    assert b"pyproject.toml [tool.confcheck] (select" in run_cli("scan", "--help", env=wide).stdout
+    explain = run_cli("explain", "--help", env=wide).stdout
+    line = explain.split(b"confcheck explain '", 1)[1].split(b"'", 1)[0]
+    assert line.startswith(b"2026/11/21 09:00:00 [error] 7#7: *1 open()"), line
+    assert b"nginx or Apache" in run_cli("--help", env=wide).stdout
+    proc = run_cli("rules", "--format", "sarif")
+    assert proc.returncode == 2 and proc.stdout == b"" and b"sarif is for scan" in proc.stderr
