@@ -352,6 +352,7 @@ def _run_scan(options: ScanOptions, stdin) -> ScanResult:
     apache, htaccess = apache_targets(reading, options)
     for item in reading.loaded + reading.fpm:      # a bad pool file is an input error (exit 2), scanned beside
         diags.items.extend(item.diags.items + item.more_diags.items)
+    diags.items.extend(reading.diags.items)
     fs = open_fs(options)
     ctx = ScanContext(options, targets, fs, reading.inputs.trees)
     ctx.apache, ctx.htaccess = apache, htaccess

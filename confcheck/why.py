@@ -68,12 +68,16 @@ def _waf_layer(prepared: Prepared, root: str | None) -> Prepared:
 
 
 def _keep_answering(reading) -> None:
-    """A folder searched holds one main and snippets nothing includes (Debian's
-    /etc/nginx/snippets/fastcgi-php.conf): scan reads those alone, but only the main
-    answers requests, so why answers from it and lists the snippets as not read."""
+    """A folder searched holds one main and nginx snippets nothing includes (Debian's
+    /etc/nginx/snippets/fastcgi-php.conf): scan reads those alone, but they hold no server
+    block, so only the main answers requests: why answers from it and lists the snippets as
+    not read. (A vhost nothing includes still leaves the choice to the user.)"""
     from confcheck.inputs.model import Skipped
+    from confcheck.parsers.syntax import effective_children
     mains = [item for item in reading.loaded if item.config.role in ("main", "dump")]
-    found = [item for item in reading.loaded if item.config.role == "lone" and item.config.found]
+    found = [item for item in reading.loaded if item.config.role == "lone" and item.config.found
+             and item.config.server == "nginx"
+             and not any(node.name in ("server", "http") for node in effective_children(item.tree.nodes))]
     if len(mains) != 1 or len(mains) + len(found) != len(reading.loaded) or not found:
         return
     reading.loaded[:] = mains

@@ -49,6 +49,8 @@ class Reading:
     units: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
     # the Django apps behind the proxies (confcheck.apps): settings file, files read, how found, app server
     apps: list[dict] = field(default_factory=list)
+    # problems of files found but not read into any configuration (one confcheck may not open)
+    diags: Diagnostics = field(default_factory=Diagnostics)
 
     def note_unit(self, config_path: str, sandbox) -> None:
         if sandbox is not None:
@@ -144,13 +146,16 @@ def read_inputs(inputs: Inputs, *, context_base: str | None = None, server: str 
         real = real_path(config.path, inputs.root)
         if real in read:            # read inside a main: its files list it
             continue
-        if config.found and _not_enabled(config.path):
+        if config.found and _not_enabled(config.path, real, inputs.root):
             inputs.skipped.append(Skipped(config.path, "not enabled: nothing includes it and no link in "
                                           + _enabled_dir(config.path) + " points to it", "not enabled"))
             continue
         passed = _passed_over(config, mains_read, inputs.root)
         if passed:
             inputs.skipped.append(Skipped(config.path, passed, "not included"))
+            continue
+        if config.role == "unreadable":
+            _unreadable(config, reading)
             continue
         if config.role == "foreign":
             inputs.skipped.append(Skipped(config.path, "neither an nginx nor an Apache configuration"
@@ -161,12 +166,32 @@ def read_inputs(inputs: Inputs, *, context_base: str | None = None, server: str 
         reading.loaded.append(item)
         for path in _realpaths(item):
             read.setdefault(path, config.path)
+    if not reading.loaded and reading.diags.errors:
+        from confcheck.inputs.model import InputError
+        first = reading.diags.errors[0]
+        raise InputError(f"{first.file}: {first.message}")
     _read_fpm(fpm, inputs, reading)
     _fold_included(reading)
     # mains first, in the order named; then the files read alone
     order = {id(c): i for i, c in enumerate(configs)}
     reading.loaded.sort(key=lambda item: (item.config.role not in ("main", "dump"), order.get(id(item.config), 0)))
     return reading
+
+
+def _unreadable(config: Config, reading: Reading) -> None:
+    """A found file confcheck may not open is an input error (what it configures is unknown,
+    so the scan is not clean), unless a main's include of it already said so."""
+    try:
+        with open(config.path, "rb"):
+            return          # readable now: it changed while it was read
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+    name = os.path.basename(config.path)
+    if any(d.code == "include" and name in d.message and reason in d.message
+           for item in reading.loaded for d in item.diags.errors):
+        return
+    reading.diags.add(f"cannot read it: {reason} (as uid {os.geteuid()}): what it configures is unknown",
+                      file=config.path, code="unreadable")
 
 
 def _read_fpm(configs: list[Config], inputs: Inputs, reading: Reading) -> None:
@@ -216,9 +241,27 @@ def _enabled_dir(path: str) -> str:
     return directory[: -len("available")] + "enabled"
 
 
-def _not_enabled(path: str) -> bool:
+def _not_enabled(path: str, real: str, root: str | None) -> bool:
+    """In a `*-available` folder beside a `*-enabled` one, and no entry of that folder is it
+    (a repository of sites-available/ and sites-enabled/ links, without the main). A link
+    written for the deployed place (`-> /etc/nginx/sites-available/shop`) names this copy
+    when it ends in the same folder and file names."""
     directory = os.path.dirname(os.path.abspath(path))
-    return directory.endswith("-available") and os.path.isdir(_enabled_dir(path))
+    if not directory.endswith("-available"):
+        return False
+    enabled = _enabled_dir(path)
+    try:
+        names = os.listdir(enabled)
+    except OSError:
+        return False
+    tail = os.path.join(os.path.basename(directory), os.path.basename(path))
+    for name in names:
+        entry = os.path.join(enabled, name)
+        if real_path(entry, root) == real:
+            return False
+        if os.path.islink(entry) and os.path.normpath(os.readlink(entry)).endswith("/" + tail):
+            return False
+    return True
 
 
 def _in_context(configs: list[Config], base: str, server: str | None, reading: Reading) -> list[Config]:

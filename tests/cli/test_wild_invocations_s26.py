@@ -126,3 +126,77 @@ def test_help_shows_what_its_source_says_and_rules_refuses_sarif():
     assert b"nginx or Apache" in run_cli("--help", env=wide).stdout
     proc = run_cli("rules", "--format", "sarif")
     assert proc.returncode == 2 and proc.stdout == b"" and b"sarif is for scan" in proc.stderr
+
+
+def test_a_repository_of_sites_available_and_enabled_links_is_read(tree_dir):
+    """pre-commit in a repository holding only sites-available/ and sites-enabled/ links (no
+    nginx.conf): the search kept the sites-available path of each enabled site and then called
+    it "not enabled: no link points to it": `read no configuration`, 0 findings, exit 0."""
+    repo = os.path.join(tree_dir, "repo")
+    _write(os.path.join(repo, "sites-available", "shop"),
+           b"server {\n listen 80;\n server_name shop.test;\n location / { deny all; }\n}\n")
+    _write(os.path.join(repo, "sites-available", "old"), b"server {\n listen 80;\n server_name old.test;\n}\n")
+    links = os.path.join(repo, "sites-enabled")
+    os.makedirs(links)
+    for target in ("../sites-available/shop", "/etc/nginx/sites-available/shop"):   # as written, as deployed
+        if os.path.lexists(os.path.join(links, "shop")):
+            os.remove(os.path.join(links, "shop"))
+        os.symlink(target, os.path.join(links, "shop"))
+        proc = run_cli("scan", "--no-fs", repo, "--format", "json")
+        out = json.loads(proc.stdout)
+        assert proc.returncode == 1, (target, proc.stdout, proc.stderr)
+        assert [(f["rule"], f["line"]) for f in out["findings"]] == [("NGX112", 4)], out["findings"]
+        skipped = [s["path"] for s in out["inputs"]["not_read"]]
+        assert skipped == [os.path.join(repo, "sites-available", "old")], skipped
+    os.remove(os.path.join(links, "shop"))
+    out = json.loads(run_cli("scan", "--no-fs", repo, "--format", "json").stdout)
+    assert out["findings"] == [] and len(out["inputs"]["not_read"]) == 2
+
+
+def _without_read_override(*argv: str) -> subprocess.CompletedProcess:
+    """Run as root without CAP_DAC_OVERRIDE/CAP_DAC_READ_SEARCH: files other users keep 0600
+    are unreadable, as for an admin's unprivileged account (the interpreter stays readable).
+    `confcheck` stands for this checkout's command line."""
+    import sys
+    if argv[0] == "confcheck":
+        argv = (sys.executable, "-m", "confcheck", *argv[1:])
+    env = {**os.environ, "NO_COLOR": "1", "CONFCHECK_NO_CACHE": "1"}
+    return subprocess.run(["setpriv", "--bounding-set", "-dac_override,-dac_read_search", "--", *argv],
+                          capture_output=True, timeout=300, env=env)
+
+
+def test_a_folder_with_files_confcheck_may_not_read_is_scanned_and_says_which(tree_dir):
+    """Naming a folder in which one found file was unreadable ended the whole scan with one
+    line (`cannot read: Permission denied`, exit 2, nothing else answered). Now the include
+    that fails is reported as nginx -t reports it, a lone file that cannot be read is an input
+    error (what it configures is unknown: never clean), and everything else is answered."""
+    conf = _write(os.path.join(tree_dir, "nginx.conf"),
+                  f"pid {tree_dir}/nginx.pid;\nerror_log {tree_dir}/error.log;\nevents {{}}\n"
+                  f"http {{\n  access_log off;\n  include conf.d/*.conf;\n}}\n".encode())
+    _write(os.path.join(tree_dir, "conf.d", "a.conf"),
+           b"server {\n  listen 8080;\n  server_name a.test;\n  location / { deny all; }\n}\n")
+    locked = [_write(os.path.join(tree_dir, "conf.d", "b.conf"), b"server { listen 8081; }\n"),
+              _write(os.path.join(tree_dir, "snippets", "x.conf"), b"add_header X-A 1;\n")]
+    for path in locked:
+        os.chown(path, 1234, 1234)
+        os.chmod(path, 0o600)
+    real = _without_read_override("/usr/sbin/nginx", "-t", "-c", conf)
+    assert real.returncode != 0 and b'conf.d/b.conf" failed (13: Permission denied)' in real.stderr, real.stderr
+    proc = _without_read_override("confcheck", "scan", "--no-fs", tree_dir, "--format", "json")
+    assert proc.returncode == 2, proc.stderr
+    out = json.loads(proc.stdout)
+    assert [f["rule"] for f in out["findings"]] == ["NGX112"], out["findings"]
+    errors = [(e["file"], e["line"], e["message"]) for e in out["errors"]]
+    # (the folder is taken as a repository of /etc/nginx: its include is named as deployed)
+    assert errors == [(conf, 6, 'open() "/etc/nginx/conf.d/b.conf" failed (13: Permission denied)'),
+                      (locked[1], None, "cannot read it: Permission denied (as uid 0): what it configures is unknown")
+                      ], errors
+    # the main itself unreadable: what could be read is still answered, its error named
+    os.chown(conf, 1234, 1234)
+    os.chmod(conf, 0o600)
+    proc = _without_read_override("confcheck", "scan", "--no-fs", tree_dir, "--format", "json")
+    assert proc.returncode == 2
+    assert conf in [e["file"] for e in json.loads(proc.stdout)["errors"]]
+    # named on its own, an unreadable file is bad input, as before
+    proc = _without_read_override("confcheck", "scan", "--no-fs", conf)
+    assert proc.returncode == 2 and proc.stderr.strip() == f"confcheck: {conf}: cannot read: Permission denied".encode()
