@@ -200,3 +200,36 @@ def test_a_folder_with_files_confcheck_may_not_read_is_scanned_and_says_which(tr
     # named on its own, an unreadable file is bad input, as before
     proc = _without_read_override("confcheck", "scan", "--no-fs", conf)
     assert proc.returncode == 2 and proc.stderr.strip() == f"confcheck: {conf}: cannot read: Permission denied".encode()
+
+
+def test_a_parameter_longer_than_nginx_s_read_buffer_is_refused_as_nginx_refuses_it(tree_dir):
+    """A Content-Security-Policy header of 4 KB or more: nginx refuses the file (`too long
+    parameter "..." started`, its reader's 4096-byte buffer), confcheck read it as fine
+    and reported the configuration clean. Each shape just under and at the limit, as the
+    real nginx -t says: message and line."""
+    shapes = []
+    for n in (4094, 4095, 4096):
+        shapes.append(("add_header X-A " + "a" * n + " ;", 3))             # a word, then a space
+        shapes.append(("add_header X-A " + "a" * n + ";", 3))              # ... then `;`
+        shapes.append(("add_header X-A '" + "b" * n + "' ;", 3))
+        shapes.append(('add_header X-A "' + "c" * (n + 2) + '" ;', 3))     # still open at the refill
+        shapes.append(('add_header X-A\n"' + "d d;\n" * (n // 5 + 1) + '";', 4))   # over lines
+        shapes.append(("#" + "e" * n, 3))
+    refused = 0
+    for number, (statement, line) in enumerate(shapes):
+        conf = _write(os.path.join(tree_dir, f"c{number}.conf"),
+                      (f"events {{}}\nhttp {{ access_log off; error_log {tree_dir}/e.log;\n{statement}\n"
+                       f"  server {{ listen 127.0.0.1:8999; return 204; }}\n}}\n" + "# pad\n" * 800).encode())
+        real = _nginx_t(conf)
+        proc = run_cli("scan", "--no-fs", conf, "--format", "json")
+        errors = [(e["line"], e["message"]) for e in json.loads(proc.stdout)["errors"]]
+        if b"too long parameter" in real.stderr:
+            refused += 1
+            import re
+            said, where = re.search(r"\[emerg\] \d+#\d+: (.*) in (\S+)\n", real.stderr.decode(), re.S).groups()
+            assert where == f"{conf}:{line}", real.stderr
+            assert proc.returncode == 2 and (line, said) in errors, (statement[:40], len(statement), said, errors)
+        else:
+            assert real.returncode == 0, real.stderr
+            assert proc.returncode == 0 and errors == [], (statement[:40], len(statement), errors)
+    assert 0 < refused < len(shapes)
