@@ -233,3 +233,54 @@ def test_a_parameter_longer_than_nginx_s_read_buffer_is_refused_as_nginx_refuses
             assert real.returncode == 0, real.stderr
             assert proc.returncode == 0 and errors == [], (statement[:40], len(statement), errors)
     assert 0 < refused < len(shapes)
+
+
+def test_a_source_build_layout_serves_root_html_from_its_own_prefix(tree_dir):
+    """`P/conf/nginx.conf` with `root html;` (nginx's own default config, a source build at
+    /usr/local/nginx, `nginx -p P -c conf/nginx.conf`): the files are under P/html. confcheck
+    took Debian's prefix (/usr/share/nginx/html) and answered 404 where nginx serves 200,
+    both for a folder named on the command line and under --root for /usr/local/nginx."""
+    import socket
+    import time
+    import urllib.request
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    prefix = os.path.join(tree_dir, "usr", "local", "nginx")
+    conf = _write(os.path.join(prefix, "conf", "nginx.conf"),
+                  f"events {{}}\nhttp {{\n  access_log off;\n  server {{\n    listen 127.0.0.1:{port};\n"
+                  f"    location / {{ root html; }}\n    location /x/ {{ alias html/; }}\n  }}\n}}\n".encode())
+    _write(os.path.join(prefix, "html", "only.html"), b"only here\n")
+    _write(os.path.join(prefix, "logs", ".keep"), b"")
+    for folder in (tree_dir, os.path.join(tree_dir, "usr"), os.path.join(tree_dir, "usr", "local"), prefix,
+                   os.path.join(prefix, "html")):
+        os.chmod(folder, 0o755)
+    os.chmod(os.path.join(prefix, "html", "only.html"), 0o644)
+    _write(os.path.join(tree_dir, "etc", "passwd"), b"root:x:0:0::/root:/bin/sh\nnobody:x:65534:65534::/:/bin/false\n")
+    _write(os.path.join(tree_dir, "etc", "group"), b"root:x:0:\nnogroup:x:65534:\n")
+    subprocess.run(["/usr/sbin/nginx", "-p", prefix + "/", "-c", "conf/nginx.conf",
+                    "-g", f"pid {prefix}/logs/n.pid; error_log {prefix}/logs/e.log;"], check=True, timeout=60)
+    try:
+        real = {}
+        for path in ("/only.html", "/x/only.html"):
+            for _ in range(50):
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as resp:
+                        real[path] = resp.status
+                    break
+                except ConnectionRefusedError:
+                    time.sleep(0.1)
+                except urllib.error.HTTPError as exc:
+                    real[path] = exc.code
+                    break
+    finally:
+        with open(f"{prefix}/logs/n.pid") as fh:
+            os.kill(int(fh.read()), 15)
+    assert real == {"/only.html": 200, "/x/only.html": 200}
+    for args in ((conf,), ("--root", tree_dir, "/usr/local/nginx/conf/nginx.conf")):
+        for path in real:
+            proc = run_cli("why", f"http://127.0.0.1:{port}{path}", *args, "--format", "json")
+            answer = json.loads(proc.stdout)
+            assert answer["status"] == real[path], (args, path, answer["reason"])
+            shown = os.path.join(prefix, "html", "only.html") if args == (conf,) else "/usr/local/nginx/html/only.html"
+            assert answer["reason"] == f"serves {shown}", answer
