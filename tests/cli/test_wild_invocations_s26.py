@@ -284,3 +284,23 @@ def test_a_source_build_layout_serves_root_html_from_its_own_prefix(tree_dir):
             assert answer["status"] == real[path], (args, path, answer["reason"])
             shown = os.path.join(prefix, "html", "only.html") if args == (conf,) else "/usr/local/nginx/html/only.html"
             assert answer["reason"] == f"serves {shown}", answer
+
+
+def test_explain_a_listing_refusal_for_a_directory_that_is_gone_says_so(tree_dir):
+    """AH01276 (no DirectoryIndex file, no listing) for a directory that no longer exists was
+    explained as if it were there ("... has none of the configured index files"); the disk is
+    read, as for the other lines."""
+    www = os.path.dirname(_write(os.path.join(tree_dir, "www", "d", "a.txt"), b"x\n"))
+    for folder in (tree_dir, os.path.dirname(www), www):
+        os.chmod(folder, 0o755)
+    main = _write(os.path.join(tree_dir, "apache2.conf"),
+                  _apache_main(tree_dir, os.path.dirname(www), ("dir", "autoindex"), (8,)).encode())
+    line = ("[Mon Dec 07 10:00:02.123456 2026] [autoindex:error] [pid 1:tid 2] [client 127.0.0.1:5] AH01276: "
+            "Cannot serve directory {}/: No matching DirectoryIndex (index.html) found, and server-generated "
+            "directory index forbidden by Options directive")
+    for path, words in ((www, f"{www} has none of the configured index files"),
+                        (www + "-gone", f"{www}-gone does not exist now: the directory the line names is gone")):
+        proc = run_cli("explain", "--config", main, "--format", "json", line.format(path))
+        [cause] = json.loads(proc.stdout)["causes"]
+        assert cause["explanation"].startswith(words), cause
+        assert cause["fs_path"] == path
