@@ -304,3 +304,44 @@ def test_explain_a_listing_refusal_for_a_directory_that_is_gone_says_so(tree_dir
         [cause] = json.loads(proc.stdout)["causes"]
         assert cause["explanation"].startswith(words), cause
         assert cause["fs_path"] == path
+
+
+def test_a_lower_case_method_is_not_taken_as_its_upper_case(tree_dir):
+    """`why URL -X get` answered as GET (200); nginx refuses `get` (400), methods being
+    case-sensitive: confcheck says so (exit 2, a batch line's own error) instead of
+    answering another request."""
+    import http.client
+    import socket
+    import time
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    www = os.path.dirname(_write(os.path.join(tree_dir, "www", "index.html"), b"hi\n"))
+    os.chmod(www, 0o755)
+    os.chmod(os.path.join(www, "index.html"), 0o644)
+    conf = _write(os.path.join(tree_dir, "nginx.conf"),
+                  f"pid {tree_dir}/n.pid;\nerror_log {tree_dir}/e.log;\nevents {{}}\n"
+                  f"http {{ access_log off; server {{ listen 127.0.0.1:{port}; root {www}; }} }}\n".encode())
+    subprocess.run(["/usr/sbin/nginx", "-c", conf], check=True, timeout=60)
+    real = {}
+    try:
+        for method in ("GET", "get"):
+            for _ in range(50):
+                try:
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                    conn.request(method, "/")
+                    real[method] = conn.getresponse().status
+                    conn.close()
+                    break
+                except ConnectionRefusedError:
+                    time.sleep(0.1)
+    finally:
+        with open(f"{tree_dir}/n.pid") as fh:
+            os.kill(int(fh.read()), 15)
+    assert real == {"GET": 200, "get": 400}
+    assert json.loads(run_cli("why", f"http://127.0.0.1:{port}/", conf, "--format", "json").stdout)["status"] == 200
+    proc = run_cli("why", f"http://127.0.0.1:{port}/", conf, "-X", "get")
+    assert proc.returncode == 2 and b"nginx answers 400 to 'get'" in proc.stderr, proc.stderr
+    batch = _write(os.path.join(tree_dir, "b.jsonl"), f'{{"url": "http://127.0.0.1:{port}/", "method": "post"}}\n'.encode())
+    proc = run_cli("why", "--batch", batch, conf, "--format", "json")
+    assert proc.returncode == 2 and json.loads(proc.stdout)["error"].startswith("line 1: unknown method 'post'")
