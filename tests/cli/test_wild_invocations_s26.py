@@ -345,3 +345,15 @@ def test_a_lower_case_method_is_not_taken_as_its_upper_case(tree_dir):
     batch = _write(os.path.join(tree_dir, "b.jsonl"), f'{{"url": "http://127.0.0.1:{port}/", "method": "post"}}\n'.encode())
     proc = run_cli("why", "--batch", batch, conf, "--format", "json")
     assert proc.returncode == 2 and json.loads(proc.stdout)["error"].startswith("line 1: unknown method 'post'")
+
+
+def test_fix_output_dir_naming_a_file_is_bad_input_not_an_internal_error(tree_dir):
+    """`fix --output-dir sites/shop.conf` (a file, not a folder) ended in an internal error
+    (exit 3, FileExistsError)."""
+    from cc_helpers import write_why_conf
+    conf = write_why_conf(tree_dir)
+    proc = run_cli("fix", "--no-fs", conf, "--output-dir", conf)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.decode().strip() == f"confcheck: --output-dir {conf}: cannot write {conf}: File exists"
+    with open(conf) as fh:
+        assert "deny all" in fh.read()      # untouched
