@@ -357,3 +357,6 @@ def test_fix_output_dir_naming_a_file_is_bad_input_not_an_internal_error(tree_di
     assert proc.stderr.decode().strip() == f"confcheck: --output-dir {conf}: cannot write {conf}: File exists"
     with open(conf) as fh:
         assert "deny all" in fh.read()      # untouched
+    # --settings naming a folder said "no such settings file"
+    proc = run_cli("scan", "--no-fs", conf, "--settings", tree_dir)
+    assert proc.returncode == 2 and proc.stderr.strip().endswith(b"a directory, not a settings file"), proc.stderr
