@@ -360,3 +360,48 @@ def test_fix_output_dir_naming_a_file_is_bad_input_not_an_internal_error(tree_di
     # --settings naming a folder said "no such settings file"
     proc = run_cli("scan", "--no-fs", conf, "--settings", tree_dir)
     assert proc.returncode == 2 and proc.stderr.strip().endswith(b"a directory, not a settings file"), proc.stderr
+
+
+def test_apache_answers_nothing_on_a_port_no_listen_opens(tree_dir):
+    """`why http://site:8080/` on Debian's Apache (Listen 80) was answered by the main server
+    (403 from `<Directory />` for /usr/local/apache2/htdocs); the connection is refused. As for
+    nginx: exit 2 naming the Listen lines."""
+    import socket
+    import time
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    www = os.path.dirname(_write(os.path.join(tree_dir, "www", "index.html"), b"hi\n"))
+    for path, mode in ((tree_dir, 0o755), (www, 0o755), (os.path.join(www, "index.html"), 0o644)):
+        os.chmod(path, mode)
+    main = _write(os.path.join(tree_dir, "apache2.conf"),
+                  (_apache_main(tree_dir, www, ("dir",), (port,)) + f"DocumentRoot {www}\n").encode())
+    subprocess.run(["/usr/sbin/apache2", "-d", tree_dir, "-f", main, "-k", "start"], check=True, timeout=60,
+                   capture_output=True)
+    try:
+        for _ in range(50):
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=5):
+                    break
+            except ConnectionRefusedError:
+                time.sleep(0.1)
+        refused = []
+        for address, other in (("127.0.0.1", port + 1 if port < 65535 else port - 1), ("127.0.0.2", port)):
+            try:
+                with socket.create_connection((address, other), timeout=5):
+                    refused.append(False)
+            except ConnectionRefusedError:
+                refused.append(True)
+    finally:
+        with open(os.path.join(tree_dir, "apache.pid")) as fh:
+            os.kill(int(fh.read()), 15)
+    assert refused[1], "Apache listens on 127.0.0.1 only: 127.0.0.2 is refused"
+    answer = json.loads(run_cli("why", f"http://127.0.0.1:{port}/", main, "--format", "json").stdout)
+    assert answer["status"] == 200, answer
+    other = port + 1 if port < 65535 else port - 1
+    proc = run_cli("why", f"http://localhost:{other}/", main)
+    assert proc.returncode == 2, proc.stdout
+    assert proc.stderr.decode().strip() == (f"confcheck: nothing listens on port {other}: "
+                                            f"Listen 127.0.0.1:{port} ({main}:8)"), proc.stderr
+    proc = run_cli("why", f"http://127.0.0.2:{port}/", main)
+    assert proc.returncode == 2 and f"nothing listens on 127.0.0.2:{port}".encode() in proc.stderr
