@@ -138,15 +138,17 @@ def read_inputs(inputs: Inputs, *, context_base: str | None = None, server: str 
         for path in _realpaths(item):
             read.setdefault(path, item.config.path)
     # the folders the mains read files from (as opened: sites-enabled/x, not its link's target)
-    mains_read = {real_path(os.path.dirname(os.path.abspath(path)), inputs.root): item.config.path
-                  for item in reading.loaded for path in item.files}
+    folders = {os.path.dirname(os.path.abspath(path)): item.config.path
+               for item in reversed(reading.loaded) for path in item.files}
+    mains_read = {real_path(folder, inputs.root): main for folder, main in folders.items()}
+    links: dict[str, tuple[set[str], set[str]]] = {}     # *-enabled folder -> _enabled_entries
     for config in configs:
         if config.role in ("main", "dump"):
             continue
         real = real_path(config.path, inputs.root)
         if real in read:            # read inside a main: its files list it
             continue
-        if config.found and _not_enabled(config.path, real, inputs.root):
+        if config.found and _not_enabled(config.path, real, inputs.root, links):
             inputs.skipped.append(Skipped(config.path, "not enabled: nothing includes it and no link in "
                                           + _enabled_dir(config.path) + " points to it", "not enabled"))
             continue
@@ -241,27 +243,39 @@ def _enabled_dir(path: str) -> str:
     return directory[: -len("available")] + "enabled"
 
 
-def _not_enabled(path: str, real: str, root: str | None) -> bool:
+def _not_enabled(path: str, real: str, root: str | None, links: dict) -> bool:
     """In a `*-available` folder beside a `*-enabled` one, and no entry of that folder is it
     (a repository of sites-available/ and sites-enabled/ links, without the main). A link
     written for the deployed place (`-> /etc/nginx/sites-available/shop`) names this copy
-    when it ends in the same folder and file names."""
+    when it ends in the same folder and file names. `links` keeps each folder's entries."""
     directory = os.path.dirname(os.path.abspath(path))
     if not directory.endswith("-available"):
         return False
     enabled = _enabled_dir(path)
+    entries = links.get(enabled)
+    if entries is None:
+        entries = links[enabled] = _enabled_entries(enabled, root)
+    reals, written = entries
+    if not reals and not written and not os.path.isdir(enabled):
+        return False
+    tail = os.path.join(os.path.basename(directory), os.path.basename(path))
+    return real not in reals and tail not in written
+
+
+def _enabled_entries(enabled: str, root: str | None) -> tuple[set[str], set[str]]:
+    """(the real paths of a `*-enabled` folder's entries, the last two names of each link's text)."""
     try:
         names = os.listdir(enabled)
     except OSError:
-        return False
-    tail = os.path.join(os.path.basename(directory), os.path.basename(path))
+        return set(), set()
+    reals, written = set(), set()
     for name in names:
         entry = os.path.join(enabled, name)
-        if real_path(entry, root) == real:
-            return False
-        if os.path.islink(entry) and os.path.normpath(os.readlink(entry)).endswith("/" + tail):
-            return False
-    return True
+        reals.add(real_path(entry, root))
+        if os.path.islink(entry):
+            target = os.path.normpath(os.readlink(entry))
+            written.add(os.path.join(os.path.basename(os.path.dirname(target)), os.path.basename(target)))
+    return reals, written
 
 
 def _in_context(configs: list[Config], base: str, server: str | None, reading: Reading) -> list[Config]:
