@@ -3,6 +3,7 @@ each once ended in a wrong answer, a wrong exit code or a wrong "clean"."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -13,6 +14,34 @@ from test_wild_invocations_s25 import _apache_main, _write
 
 def _nginx_t(conf: str) -> subprocess.CompletedProcess:
     return subprocess.run(["/usr/sbin/nginx", "-t", "-c", conf], capture_output=True, timeout=60)
+
+
+def _free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def _serving(argv: list[str], port: int):
+    """The real server started in the foreground (stopped by the pid started), once it accepts
+    connections on 127.0.0.1:port."""
+    import socket
+    import time
+    server = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(600):        # a loaded machine starts it slowly
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=5):
+                    break
+            except ConnectionRefusedError:
+                assert server.poll() is None, "the server did not start"
+                time.sleep(0.1)
+        yield
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
 
 
 def test_why_on_a_debian_nginx_folder_answers_from_its_main(tree_dir):
@@ -240,12 +269,8 @@ def test_a_source_build_layout_serves_root_html_from_its_own_prefix(tree_dir):
     /usr/local/nginx, `nginx -p P -c conf/nginx.conf`): the files are under P/html. confcheck
     took Debian's prefix (/usr/share/nginx/html) and answered 404 where nginx serves 200,
     both for a folder named on the command line and under --root for /usr/local/nginx."""
-    import socket
-    import time
     import urllib.request
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = _free_port()
     prefix = os.path.join(tree_dir, "usr", "local", "nginx")
     conf = _write(os.path.join(prefix, "conf", "nginx.conf"),
                   f"events {{}}\nhttp {{\n  access_log off;\n  server {{\n    listen 127.0.0.1:{port};\n"
@@ -258,24 +283,15 @@ def test_a_source_build_layout_serves_root_html_from_its_own_prefix(tree_dir):
     os.chmod(os.path.join(prefix, "html", "only.html"), 0o644)
     _write(os.path.join(tree_dir, "etc", "passwd"), b"root:x:0:0::/root:/bin/sh\nnobody:x:65534:65534::/:/bin/false\n")
     _write(os.path.join(tree_dir, "etc", "group"), b"root:x:0:\nnogroup:x:65534:\n")
-    subprocess.run(["/usr/sbin/nginx", "-p", prefix + "/", "-c", "conf/nginx.conf",
-                    "-g", f"pid {prefix}/logs/n.pid; error_log {prefix}/logs/e.log;"], check=True, timeout=60)
-    try:
-        real = {}
+    real = {}
+    with _serving(["/usr/sbin/nginx", "-p", prefix + "/", "-c", "conf/nginx.conf",
+                   "-g", f"daemon off; pid {prefix}/logs/n.pid; error_log {prefix}/logs/e.log;"], port):
         for path in ("/only.html", "/x/only.html"):
-            for _ in range(50):
-                try:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as resp:
-                        real[path] = resp.status
-                    break
-                except ConnectionRefusedError:
-                    time.sleep(0.1)
-                except urllib.error.HTTPError as exc:
-                    real[path] = exc.code
-                    break
-    finally:
-        with open(f"{prefix}/logs/n.pid") as fh:
-            os.kill(int(fh.read()), 15)
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as resp:
+                    real[path] = resp.status
+            except urllib.error.HTTPError as exc:
+                real[path] = exc.code
     assert real == {"/only.html": 200, "/x/only.html": 200}
     for args in ((conf,), ("--root", tree_dir, "/usr/local/nginx/conf/nginx.conf")):
         for path in real:
@@ -311,33 +327,20 @@ def test_a_lower_case_method_is_not_taken_as_its_upper_case(tree_dir):
     case-sensitive: confcheck says so (exit 2, a batch line's own error) instead of
     answering another request."""
     import http.client
-    import socket
-    import time
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = _free_port()
     www = os.path.dirname(_write(os.path.join(tree_dir, "www", "index.html"), b"hi\n"))
     os.chmod(www, 0o755)
     os.chmod(os.path.join(www, "index.html"), 0o644)
     conf = _write(os.path.join(tree_dir, "nginx.conf"),
                   f"pid {tree_dir}/n.pid;\nerror_log {tree_dir}/e.log;\nevents {{}}\n"
                   f"http {{ access_log off; server {{ listen 127.0.0.1:{port}; root {www}; }} }}\n".encode())
-    subprocess.run(["/usr/sbin/nginx", "-c", conf], check=True, timeout=60)
     real = {}
-    try:
+    with _serving(["/usr/sbin/nginx", "-c", conf, "-g", "daemon off;"], port):
         for method in ("GET", "get"):
-            for _ in range(50):
-                try:
-                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                    conn.request(method, "/")
-                    real[method] = conn.getresponse().status
-                    conn.close()
-                    break
-                except ConnectionRefusedError:
-                    time.sleep(0.1)
-    finally:
-        with open(f"{tree_dir}/n.pid") as fh:
-            os.kill(int(fh.read()), 15)
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            conn.request(method, "/")
+            real[method] = conn.getresponse().status
+            conn.close()
     assert real == {"GET": 200, "get": 400}
     assert json.loads(run_cli("why", f"http://127.0.0.1:{port}/", conf, "--format", "json").stdout)["status"] == 200
     proc = run_cli("why", f"http://127.0.0.1:{port}/", conf, "-X", "get")
@@ -367,34 +370,20 @@ def test_apache_answers_nothing_on_a_port_no_listen_opens(tree_dir):
     (403 from `<Directory />` for /usr/local/apache2/htdocs); the connection is refused. As for
     nginx: exit 2 naming the Listen lines."""
     import socket
-    import time
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = _free_port()
     www = os.path.dirname(_write(os.path.join(tree_dir, "www", "index.html"), b"hi\n"))
     for path, mode in ((tree_dir, 0o755), (www, 0o755), (os.path.join(www, "index.html"), 0o644)):
         os.chmod(path, mode)
     main = _write(os.path.join(tree_dir, "apache2.conf"),
                   (_apache_main(tree_dir, www, ("dir",), (port,)) + f"DocumentRoot {www}\n").encode())
-    subprocess.run(["/usr/sbin/apache2", "-d", tree_dir, "-f", main, "-k", "start"], check=True, timeout=60,
-                   capture_output=True)
-    try:
-        for _ in range(50):
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=5):
-                    break
-            except ConnectionRefusedError:
-                time.sleep(0.1)
-        refused = []
+    refused = []
+    with _serving(["/usr/sbin/apache2", "-d", tree_dir, "-f", main, "-DFOREGROUND"], port):
         for address, other in (("127.0.0.1", port + 1 if port < 65535 else port - 1), ("127.0.0.2", port)):
             try:
                 with socket.create_connection((address, other), timeout=5):
                     refused.append(False)
             except ConnectionRefusedError:
                 refused.append(True)
-    finally:
-        with open(os.path.join(tree_dir, "apache.pid")) as fh:
-            os.kill(int(fh.read()), 15)
     assert refused[1], "Apache listens on 127.0.0.1 only: 127.0.0.2 is refused"
     answer = json.loads(run_cli("why", f"http://127.0.0.1:{port}/", main, "--format", "json").stdout)
     assert answer["status"] == 200, answer
