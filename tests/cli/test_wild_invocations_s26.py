@@ -9,18 +9,11 @@ import os
 import subprocess
 
 from cc_helpers import run_cli
-from test_wild_invocations_s25 import _apache_main, _write
+from test_wild_invocations_s25 import _apache_main, _free_port, _write
 
 
 def _nginx_t(conf: str) -> subprocess.CompletedProcess:
     return subprocess.run(["/usr/sbin/nginx", "-t", "-c", conf], capture_output=True, timeout=60)
-
-
-def _free_port() -> int:
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextlib.contextmanager
