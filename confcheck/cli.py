@@ -21,7 +21,7 @@ EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 app = typer.Typer(
     name="confcheck",
-    help="Find why nginx answers 403: configs, requests and the disk as the worker sees it.",
+    help="Find why nginx or Apache answers 403: configs, requests and the disk as the worker sees it.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -33,6 +33,10 @@ class Format(str, Enum):
     text = "text"
     json = "json"
     sarif = "sarif"
+
+
+# why, explain and rules take Format's `sarif` only to refuse it with a message naming scan
+_TEXT_OR_JSON = "text or json (sarif is for scan)."
 
 
 class Server(str, Enum):
@@ -68,7 +72,7 @@ class ScanFormat(str, Enum):
              "  confcheck scan --no-fs --context --format sarif nginx/ > confcheck.sarif\n\n"
              "  confcheck scan --baseline .confcheck-baseline.json --update-baseline\n\n"
              "  nginx -T | confcheck scan -\n\n"
-             "Settings: the nearest .confcheck.toml or pyproject.toml [tool.confcheck] "
+             "Settings: the nearest .confcheck.toml or pyproject.toml \\[tool.confcheck] "
              "(select, ignore, fail-on, per-file-ignores, worker-user, server, baseline); "
              "flags override them.")
 def scan(
@@ -180,7 +184,7 @@ def why(
                                               help="Use a snapshot instead of the live disk."),
     no_fs: bool = typer.Option(False, "--no-fs", help="Do not read the disk (answers that need it become unknown)."),
     worker_user: Optional[str] = typer.Option(None, "--worker-user", metavar="NAME", help="The worker's user."),
-    fmt: Format = typer.Option(Format.text, "--format", help="text or json."),
+    fmt: Format = typer.Option(Format.text, "--format", help=_TEXT_OR_JSON),
     color: Optional[bool] = typer.Option(None, "--color/--no-color", help="Force colour on or off."),
     app_settings: List[str] = typer.Option([], "--app-settings", metavar="[HOST=]FILE",
                                            help="A Django settings file behind the proxy (repeatable); HOST= links "
@@ -244,19 +248,20 @@ def _log_lines(path: str) -> list[str]:
 
 
 @app.command(epilog="Examples:\n\n"
-             "  confcheck explain '2026/11/21 09:00:00 [error] 7#7: *1 open() \"/srv/a.html\" failed (13: Permission denied), ...'\n\n"
+             "  confcheck explain '2026/11/21 09:00:00 \\[error] 7#7: *1 open() \"/srv/a.html\" failed (13: Permission denied), ...'\n\n"
              "  tail -n 200 /var/log/nginx/error.log | confcheck explain\n\n"
              "  confcheck explain --log /var/log/apache2/error.log --since 1h --format json")
 def explain(
     lines: List[str] = typer.Argument(None, metavar="[LOGLINE]...", help="Error-log lines (default: stdin)."),
     log: List[str] = typer.Option([], "--log", metavar="FILE", help="An error log to read (repeatable)."),
     since: Optional[str] = typer.Option(None, "--since", help="Only lines newer than this: 30m, 1h, 2d or an ISO time."),
-    config: List[str] = typer.Option([], "--config", help="The nginx main config (default: this machine's)."),
+    config: List[str] = typer.Option([], "--config", help="The main config file, nginx or Apache (default: the "
+                                      "standard location of the server that wrote the lines)."),
     root: Optional[str] = typer.Option(None, "--root", metavar="DIR", help="Treat DIR as / (an image or a mounted server)."),
     fs_snapshot: Optional[str] = typer.Option(None, "--fs-snapshot", metavar="FILE",
                                               help="Check paths in a snapshot instead of the live disk."),
     worker_user: Optional[str] = typer.Option(None, "--worker-user", metavar="NAME", help="The worker's user."),
-    fmt: Format = typer.Option(Format.text, "--format", help="text or json."),
+    fmt: Format = typer.Option(Format.text, "--format", help=_TEXT_OR_JSON),
     color: Optional[bool] = typer.Option(None, "--color/--no-color", help="Force colour on or off."),
 ) -> None:
     """Map error-log lines to their causes on this machine."""
@@ -354,9 +359,12 @@ def snapshot(
 
 
 @app.command(name="rules", epilog="Example:\n\n  confcheck rules --format json")
-def rules_cmd(fmt: Format = typer.Option(Format.text, "--format", help="text or json.")) -> None:
+def rules_cmd(fmt: Format = typer.Option(Format.text, "--format", help=_TEXT_OR_JSON)) -> None:
     """List the rules: id, name, severity, fixable."""
     import json
+
+    if fmt is Format.sarif:
+        _fail("--format sarif is for scan; rules speaks text or json")
 
     from confcheck.registry import load_rules
 

@@ -257,10 +257,11 @@ def nginx_targets(reading, *, places: bool = True) -> list[NginxTarget]:
 def nginx_unchecked(item, *, places: bool = True) -> NginxTarget:
     """One nginx configuration's target before nginx_targets' checks (check_nginx: neither
     reads the other's work; why --batch answers while they run)."""
-    from confcheck.servers.nginx.model import build_model
+    from confcheck.servers.nginx.model import build_model, prefix_for
     config = item.tree
     conf_prefix = config.prefix.rstrip("/") or "/"
-    return NginxTarget(config, build_model(config.nodes, conf_prefix=conf_prefix, places=places))
+    return NginxTarget(config, build_model(config.nodes, prefix=prefix_for(conf_prefix), conf_prefix=conf_prefix,
+                                           places=places))
 
 
 def check_nginx(item, target: NginxTarget) -> None:
@@ -352,6 +353,7 @@ def _run_scan(options: ScanOptions, stdin) -> ScanResult:
     apache, htaccess = apache_targets(reading, options)
     for item in reading.loaded + reading.fpm:      # a bad pool file is an input error (exit 2), scanned beside
         diags.items.extend(item.diags.items + item.more_diags.items)
+    diags.items.extend(reading.diags.items)
     fs = open_fs(options)
     ctx = ScanContext(options, targets, fs, reading.inputs.trees)
     ctx.apache, ctx.htaccess = apache, htaccess

@@ -302,8 +302,10 @@ def _cause(event: LogEvent, machine: Machine) -> Cause:
                             "policy refuses; an Apache AH00037 also means a dangling link")
         return base
     if event.kind == "no-index" and event.path:
-        base.fs_path = _resolved(machine, event.path.rstrip("/") or "/")
-        base.explanation = (f"{base.fs_path} has none of the configured index files and directory "
+        base.fs_path, gone = _resolved(machine, event.path.rstrip("/") or "/")
+        base.explanation = (f"{gone.detail} now: the directory the line names is gone (the disk changed "
+                            "since it was logged)" if gone is not None else
+                            f"{base.fs_path} has none of the configured index files and directory "
                             "listings are off: add an index file, the right name to index/DirectoryIndex, "
                             "or turn listings on")
         return base
@@ -381,14 +383,16 @@ def _evasive_cause(event: LogEvent, machine: Machine, base: Cause) -> Cause:
     return base
 
 
-def _resolved(machine: Machine, path: str) -> str:
-    """The real directory behind `path` (the index is missing there, not at a link)."""
+def _resolved(machine: Machine, path: str):
+    """(the real directory behind `path` (the index is missing there, not at a link), the
+    denial saying it does not exist, or None)."""
     from confcheck.fs.access import Checker
     fs, identity = machine.fs_and_identity()
     if identity is None:
-        return path
+        return path, None
     access = Checker(fs, identity).check(path, "stat")
-    return access.resolved or path
+    missing = access.denial if access.denial is not None and access.denial.need == "missing" else None
+    return (missing.path if missing is not None else access.resolved or path), missing
 
 
 def _fs_kind(event: LogEvent) -> bool:

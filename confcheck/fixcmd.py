@@ -40,6 +40,7 @@ from datetime import datetime, timezone
 import typer
 
 from confcheck.inputs.model import InputError
+from confcheck.output.text import printable
 
 PATCH_NAME = "confcheck.patch"
 SCRIPT_NAME = "confcheck-permissions.sh"
@@ -430,7 +431,11 @@ def run_fix(*, paths: list[str], config: list[str], server: str | None, root: st
 
     written: dict[str, str] = {}
     if output_dir:
-        written = _write_outputs(output_dir, fixset.patch, script)
+        try:
+            written = _write_outputs(output_dir, fixset.patch, script)
+        except OSError as exc:      # a file where the folder should be, a read-only place
+            raise InputError(f"--output-dir {printable(output_dir)}: cannot write "
+                             f"{printable(exc.filename or output_dir)}: {exc.strerror}") from None
     if not apply:
         _emit(fmt, fixset, script, written, None, None)
         raise typer.Exit(code_for(result.findings, result.failures))

@@ -159,7 +159,8 @@ def load_settings(start: str | None = None, explicit: str | None = None,
         return Settings(root=cwd)
     if explicit is not None:
         if not os.path.isfile(explicit):
-            raise SettingsError(f"{explicit}: no such settings file")
+            raise SettingsError(f"{explicit}: " + ("a directory, not a settings file" if os.path.isdir(explicit)
+                                                   else "no such settings file"))
         table = _table_in(explicit)
         if table is None:
             raise SettingsError(f"{explicit}: has no [tool.confcheck] table")

@@ -68,6 +68,25 @@ def _waf_layer(prepared: Prepared, root: str | None, texts=None) -> Prepared:
     return prepared
 
 
+def _keep_answering(reading) -> None:
+    """A folder searched holds one main and nginx snippets nothing includes (Debian's
+    /etc/nginx/snippets/fastcgi-php.conf): scan reads those alone, but they hold no server
+    block, so only the main answers requests: why answers from it and lists the snippets as
+    not read. (A vhost nothing includes still leaves the choice to the user.)"""
+    from confcheck.inputs.model import Skipped
+    from confcheck.parsers.syntax import effective_children
+    mains = [item for item in reading.loaded if item.config.role in ("main", "dump")]
+    found = [item for item in reading.loaded if item.config.role == "lone" and item.config.found
+             and item.config.server == "nginx"
+             and not any(node.name in ("server", "http") for node in effective_children(item.tree.nodes))]
+    if len(mains) != 1 or len(mains) + len(found) != len(reading.loaded) or not found:
+        return
+    reading.loaded[:] = mains
+    for item in found:
+        reading.inputs.skipped.append(Skipped(item.config.path, "a snippet nothing includes: why answers "
+                                              "from the main configuration", kind="not included"))
+
+
 def prepare(options: WhyOptions, *, later: bool = False) -> Prepared:
     """Read the configuration and the disk view once for any number of requests. `later`:
     an nginx configuration's checks (validation: its errors) wait for Prepared.settle(),
@@ -82,6 +101,7 @@ def prepare(options: WhyOptions, *, later: bool = False) -> Prepared:
                                worker_user=options.worker_user)
     with gc_paused():
         reading = read_options(options, options.stdin)
+        _keep_answering(reading)
         if len(reading.loaded) != 1:
             named = ", ".join(shown(item.config.path, reading.inputs.root) for item in reading.loaded)
             raise InputError(f"why answers for one server configuration; the command line reads "

@@ -212,7 +212,11 @@ def _line_answerer(answer, json):
         if not line.strip():
             return "", "", None
         try:
-            text, error = answer(parse_batch_line(line, number))
+            request = parse_batch_line(line, number)
+            try:
+                text, error = answer(request)
+            except RequestError as exc:     # one the configuration refuses (no listen on its port)
+                raise RequestError(f"line {number}: {exc}") from None
         except RequestError as exc:
             return (json.dumps({"request": None, "error": str(exc)}, ensure_ascii=True) + "\n",
                     f"confcheck: {exc}\n", None)

@@ -22,6 +22,8 @@ def nginx_mount(conf_dir: str, text: str) -> tuple[str, str] | None:
     local_dir = os.path.abspath(conf_dir).rstrip("/") + "/"
     written = [home for home in NGINX_HOMES
                if re.search(r"\b(include|load_module)\s+[\"']?" + re.escape(home), text)]
+    if not written and os.path.basename(local_dir.rstrip("/")) == "conf":
+        return None     # a source build's or `nginx -p P` layout (P/conf/nginx.conf): read in place
     home = written[0] if written else NGINX_HOMES[0]
     if os.path.realpath(local_dir) == os.path.realpath(home):
         return None

@@ -27,6 +27,7 @@ class Config:
 
     server: str                 # "nginx" | "apache"
     role: str                   # "main" | "lone" | "dump" | "htaccess" | "foreign" (found, neither server's)
+    #                             | "unreadable" (found, confcheck may not read it)
     path: str                   # local path (a dump: where it came from, "<stdin>")
     data: bytes | None = None   # a dump's bytes
     prefix: str | None = None   # nginx conf prefix / Apache ServerRoot (server view); None: the file's folder

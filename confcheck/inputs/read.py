@@ -49,6 +49,8 @@ class Reading:
     units: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
     # the Django apps behind the proxies (confcheck.apps): settings file, files read, how found, app server
     apps: list[dict] = field(default_factory=list)
+    # problems of files found but not read into any configuration (one confcheck may not open)
+    diags: Diagnostics = field(default_factory=Diagnostics)
 
     def note_unit(self, config_path: str, sandbox) -> None:
         if sandbox is not None:
@@ -135,15 +137,27 @@ def read_inputs(inputs: Inputs, *, context_base: str | None = None, server: str 
     for item in reading.loaded:
         for path in _realpaths(item):
             read.setdefault(path, item.config.path)
+    # the folders the mains read files from (as opened: sites-enabled/x, not its link's target)
+    folders = {os.path.dirname(os.path.abspath(path)): item.config.path
+               for item in reversed(reading.loaded) for path in item.files}
+    mains_read = {real_path(folder, inputs.root): main for folder, main in folders.items()}
+    links: dict[str, tuple[set[str], set[str]]] = {}     # *-enabled folder -> _enabled_entries
     for config in configs:
         if config.role in ("main", "dump"):
             continue
         real = real_path(config.path, inputs.root)
         if real in read:            # read inside a main: its files list it
             continue
-        if config.found and _not_enabled(config.path):
+        if config.found and _not_enabled(config.path, real, inputs.root, links):
             inputs.skipped.append(Skipped(config.path, "not enabled: nothing includes it and no link in "
                                           + _enabled_dir(config.path) + " points to it", "not enabled"))
+            continue
+        passed = _passed_over(config, mains_read, inputs.root)
+        if passed:
+            inputs.skipped.append(Skipped(config.path, passed, "not included"))
+            continue
+        if config.role == "unreadable":
+            _unreadable(config, reading)
             continue
         if config.role == "foreign":
             inputs.skipped.append(Skipped(config.path, "neither an nginx nor an Apache configuration"
@@ -154,12 +168,32 @@ def read_inputs(inputs: Inputs, *, context_base: str | None = None, server: str 
         reading.loaded.append(item)
         for path in _realpaths(item):
             read.setdefault(path, config.path)
+    if not reading.loaded and reading.diags.errors:
+        from confcheck.inputs.model import InputError
+        first = reading.diags.errors[0]
+        raise InputError(f"{first.file}: {first.message}")
     _read_fpm(fpm, inputs, reading)
     _fold_included(reading)
     # mains first, in the order named; then the files read alone
     order = {id(c): i for i, c in enumerate(configs)}
     reading.loaded.sort(key=lambda item: (item.config.role not in ("main", "dump"), order.get(id(item.config), 0)))
     return reading
+
+
+def _unreadable(config: Config, reading: Reading) -> None:
+    """A found file confcheck may not open is an input error (what it configures is unknown,
+    so the scan is not clean), unless a main's include of it already said so."""
+    try:
+        with open(config.path, "rb"):
+            return          # readable now: it changed while it was read
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+    name = os.path.basename(config.path)
+    if any(d.code == "include" and name in d.message and reason in d.message
+           for item in reading.loaded for d in item.diags.errors):
+        return
+    reading.diags.add(f"cannot read it: {reason} (as uid {os.geteuid()}): what it configures is unknown",
+                      file=config.path, code="unreadable")
 
 
 def _read_fpm(configs: list[Config], inputs: Inputs, reading: Reading) -> None:
@@ -188,14 +222,60 @@ def _fold_included(reading: Reading) -> None:
                          if not any(not includers[id(other)] for other in includers[id(item)])]
 
 
+# folders a main reads through one include pattern (`sites-enabled/*.conf`, `conf.d/*.conf`)
+_INCLUDED_FOLDERS = ("sites-enabled", "conf-enabled", "mods-enabled", "modules-enabled", "conf.d")
+
+
+def _passed_over(config: Config, mains_read: dict[str, str], root: str | None) -> str:
+    """Why a file found in such a folder is not read: a main reads other files there but not
+    this one, so its include pattern skips the name (Apache's `sites-enabled/*.conf` and a
+    site without `.conf`, nginx's `conf.d/*.conf` and `x.conf.bak`). Read alone it would be
+    judged as if served. "" when that is not the case."""
+    folder = real_path(os.path.dirname(os.path.abspath(config.path)), root)
+    if not config.found or os.path.basename(folder) not in _INCLUDED_FOLDERS or folder not in mains_read:
+        return ""
+    return (f"{mains_read[folder]} reads {os.path.basename(folder)}/ through its includes, whose pattern "
+            f"does not match this name: the server never reads it")
+
+
 def _enabled_dir(path: str) -> str:
     directory = os.path.dirname(os.path.abspath(path))
     return directory[: -len("available")] + "enabled"
 
 
-def _not_enabled(path: str) -> bool:
+def _not_enabled(path: str, real: str, root: str | None, links: dict) -> bool:
+    """In a `*-available` folder beside a `*-enabled` one, and no entry of that folder is it
+    (a repository of sites-available/ and sites-enabled/ links, without the main). A link
+    written for the deployed place (`-> /etc/nginx/sites-available/shop`) names this copy
+    when it ends in the same folder and file names. `links` keeps each folder's entries."""
     directory = os.path.dirname(os.path.abspath(path))
-    return directory.endswith("-available") and os.path.isdir(_enabled_dir(path))
+    if not directory.endswith("-available"):
+        return False
+    enabled = _enabled_dir(path)
+    entries = links.get(enabled)
+    if entries is None:
+        entries = links[enabled] = _enabled_entries(enabled, root)
+    reals, written = entries
+    if not reals and not written and not os.path.isdir(enabled):
+        return False
+    tail = os.path.join(os.path.basename(directory), os.path.basename(path))
+    return real not in reals and tail not in written
+
+
+def _enabled_entries(enabled: str, root: str | None) -> tuple[set[str], set[str]]:
+    """(the real paths of a `*-enabled` folder's entries, the last two names of each link's text)."""
+    try:
+        names = os.listdir(enabled)
+    except OSError:
+        return set(), set()
+    reals, written = set(), set()
+    for name in names:
+        entry = os.path.join(enabled, name)
+        reals.add(real_path(entry, root))
+        if os.path.islink(entry):
+            target = os.path.normpath(os.readlink(entry))
+            written.add(os.path.join(os.path.basename(os.path.dirname(target)), os.path.basename(target)))
+    return reals, written
 
 
 def _in_context(configs: list[Config], base: str, server: str | None, reading: Reading) -> list[Config]:

@@ -55,6 +55,15 @@ def _config(path: str, server: str | None, *, named: bool) -> Config:
     return Config(kind.server, kind.role, path, found=not named)
 
 
+def _found(path: str, server: str | None) -> Config:
+    """A file a directory search found. One confcheck may not read (run as a user the file
+    refuses) is kept as "unreadable": confcheck.inputs.read reports it, and the rest is read."""
+    try:
+        return _config(path, server, named=False)
+    except InputError:
+        return Config(server or "", "unreadable", path, found=True)
+
+
 def _no_directive(data: bytes) -> bool:
     """Every line is blank or a comment (a UTF-8 BOM aside): nginx and Apache read nothing from it."""
     text = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
@@ -75,8 +84,7 @@ def resolve(request: InputRequest, stdin=None) -> Inputs:
             continue
         local = local_path(path, root)
         if os.path.isdir(local):
-            everything = [_config(p, request.server, named=False)
-                          for p in candidates(local, deployed=root is not None)]
+            everything = [_found(p, request.server) for p in candidates(local, deployed=root is not None)]
             found = [c for c in everything if c.role != "foreign"]
             if found and all(c.role == "htaccess" for c in found) and not is_config_option:
                 htaccess_only.append((path, found))
@@ -172,7 +180,7 @@ def _unique(configs: list[Config], root: str | None) -> list[Config]:
 
 def _place(config: Config, configs: list[Config], root: str | None) -> None:
     """The conf prefix (ServerRoot) and the deployed place a config is read with."""
-    if config.role in ("dump", "htaccess", "foreign") or config.server == "php-fpm":
+    if config.role in ("dump", "htaccess", "foreign", "unreadable") or config.server == "php-fpm":
         return
     if config.role == "main":
         if config.server == "nginx" and not root:

@@ -961,6 +961,12 @@ def _table() -> dict[str, DirectiveInfo]:
     return out
 
 
+@lru_cache(maxsize=2)
+def known_names(*, section: bool) -> frozenset[str]:
+    """The table's names, lower case: sections (`<directory`) or directives."""
+    return frozenset(name for name in _table() if name.startswith("<") == section)
+
+
 def directive_info(name: str) -> DirectiveInfo | None:
     """What httpd's own modules say about `name` (case-insensitive); sections as `<Directory`
     or `Directory` when the node is a section (pass `<` + node.name)."""

@@ -6,8 +6,9 @@ one, each at its directive, worded as httpd words it (server/config.c
 invoke_cmd, server/core.c ap_check_cmd_context and the section handlers):
 
 * a name no loaded module provides: `Invalid command 'X', perhaps misspelled
-  or defined by a module not included in the server configuration` (only when
-  the configuration loads its modules; a lone vhost file does not say which);
+  or defined by a module not included in the server configuration` (when the
+  configuration loads its modules; a lone vhost file does not say which, so
+  there only a name no module could have or a typo of httpd's own: `misspelt`);
 * a directive whose `where` flags do not meet the context's override mask:
   the main server and `<VirtualHost>` allow RSRC_CONF, Options, FileInfo and
   Indexes (not AuthConfig or Limit); `<Directory>`, `<Location>`, `<Files>`
@@ -31,9 +32,12 @@ model (confcheck/servers/apache/startup.py).
 
 from __future__ import annotations
 
+import re
+
 from confcheck.parsers.apache_args import arg_rule
-from confcheck.parsers.apache_directives import directive_info, providing_modules
+from confcheck.parsers.apache_directives import directive_info, known_names, providing_modules
 from confcheck.parsers.apache_regex import pcre_compiles
+from confcheck.parsers.spelling import near
 from confcheck.parsers.syntax import Node
 from confcheck.source import Diagnostics
 
@@ -51,6 +55,20 @@ _ONE_PATH = {"directory": "Directory", "location": "Location", "files": "Files"}
 _MATCH = {"directorymatch", "locationmatch", "filesmatch"}
 _READ_ONLY = frozenset({"include", "includeoptional"})   # the loader checks them while reading
 _INVALID = "Invalid command '{}', perhaps misspelled or defined by a module not included in the server configuration"
+
+
+_NAME = re.compile(r"<?[A-Za-z0-9_]+")
+
+
+def misspelt(name: str) -> bool:
+    """A name no table knows, in a file read without its modules (a lone vhost): refused only
+    when no module could define it (a character other than A-Z 0-9 _) or when it is one edit
+    from a directive of httpd's own (`ServerNme`); a third-party module's (WSGIScriptAlias,
+    php_value, SecRuleEngine) is fine once loaded, which a lone file cannot tell."""
+    if not _NAME.fullmatch(name):
+        return True
+    lower = name.lower()
+    return near(lower, known_names(section=lower.startswith("<")))
 
 
 class _Context:
@@ -133,6 +151,9 @@ class _Walker:
     def known(self, node: Node, shown: str) -> object | None:
         """The directive's table entry when httpd would run it; reports Invalid command."""
         info = directive_info(shown)
+        if self.modules is None and info is None and misspelt(shown):
+            self.report(_INVALID.format(shown), node)
+            return None
         if self.modules is not None and not self.provided(shown):
             if self.partial(shown):
                 return None

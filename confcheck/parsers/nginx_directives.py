@@ -20,6 +20,7 @@ from confcheck.source import Diagnostics, Span
 from confcheck.parsers import nginx_values as values
 from confcheck.parsers.nginx_ssl import certificate_problems
 from confcheck.parsers.nginx_variables import LOOKED_AT, Variables
+from confcheck.parsers.spelling import near
 from confcheck.parsers.syntax import LazyNode, Node, effective_children
 
 # Blocks whose body is a table of entries, not directives.
@@ -434,25 +435,7 @@ def _near_known(name: str, table: _Table) -> bool:
     for end in range(4, len(name)):
         if name[end] != "_" and name[:end] in table.directives:
             return True
-    for known in table.directives:
-        if abs(len(known) - len(name)) <= 1 and _one_edit(name, known):
-            return True
-    return False
-
-
-def _one_edit(a: str, b: str) -> bool:
-    """Are `a` and `b` one insertion, deletion, substitution or swap apart?"""
-    if a == b:
-        return False
-    if len(a) > len(b):
-        a, b = b, a
-    i = 0
-    while i < len(a) and a[i] == b[i]:
-        i += 1
-    if len(a) == len(b):
-        return a[i + 1:] == b[i + 1:] or (
-            i + 1 < len(a) and a[i] == b[i + 1] and a[i + 1] == b[i] and a[i + 2:] == b[i + 2:])
-    return a[i:] == b[i + 1:]
+    return near(name, table.directives)
 
 
 MAIN_ONLY = frozenset({"http", "events", "stream", "mail", "user", "worker_processes", "pid",

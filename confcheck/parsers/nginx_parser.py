@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from confcheck.source import Diagnostics, SourceFile, Span
 from confcheck.parsers.syntax import Arg, Comment, LazyNode, Node, ParsedFile, lazy_arg
+from confcheck.parsers.nginx_buffer import too_long
 from confcheck.parsers.nginx_lexer import (
     COMMENT, LBRACE, LUA, RBRACE, SEMI, STMT, lex,
 )
@@ -168,6 +169,9 @@ class _Parser:
         new = _new
         via = self.via
 
+        refused = too_long(self.data)
+        if refused is not None:
+            self.report(*refused)
         for tok in self.tokens:
             kind = tok[0]
             if kind == STMT:

@@ -303,7 +303,7 @@ class _Builder:
                 srv.names.extend((a.value.lower(), item) for a in item.args)
         if node is not None:
             for arg in node.args:
-                host, port = _split_address(arg.value)
+                host, port = split_address(arg.value)
                 srv.addresses.append((host, port))
         return srv
 
@@ -317,7 +317,7 @@ def _host_only(name: str) -> str:
     return name.rsplit(":", 1)[0] if ":" in name else name
 
 
-def _split_address(text: str) -> tuple[str, str]:
+def split_address(text: str) -> tuple[str, str]:
     if text.startswith("["):
         host, _, rest = text[1:].partition("]")
         return host, rest.lstrip(":") or "*"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
-from confcheck.servers.apache.conf import ApacheConf, Server
+from confcheck.servers.apache.conf import ApacheConf, Server, split_address
 from confcheck.servers.nginx.request import RequestError, parse_address
 
 
@@ -99,6 +99,7 @@ def _groups(conf: ApacheConf, request) -> tuple[list[Server], bool]:
 def select(conf: ApacheConf, request) -> Selection:
     if not request.stated:       # a probe or a replayed log line: it speaks what the socket speaks
         return _select(conf, request)
+    _listening(conf, request)
     group, _by_name = _groups(conf, request)
     tls = _tls(conf, group, str(request.port))
     if request.scheme == "https" and tls is not None and tls[1] is None:
@@ -109,6 +110,28 @@ def select(conf: ApacheConf, request) -> Selection:
     if request.scheme == "http" and tls is not None and tls[1] is not None:
         selection.plain_on_tls = tls
     return selection
+
+
+def _listening(conf: ApacheConf, request) -> None:
+    """A request to a port (or IP address) no `Listen` opens gets no answer: RequestError, as
+    nginx's model says for a port no `listen` names. A configuration without Listen (a lone
+    vhost: its main opens the ports) is not judged."""
+    listens = [node for node in conf.main.all("listen") if node.values]
+    if not listens:
+        return
+    port, address = str(request.port), request.address.strip("[]").lower()
+    literal = _is_ip(address)
+    for node in listens:
+        text = node.values[0]
+        host, lport = ("*", text) if text.isdigit() else split_address(text)
+        if lport != port:
+            continue
+        host = host.strip("[]")
+        if not literal or host in ("*", "", "::") or host == address or (host == "0.0.0.0" and ":" not in address):
+            return
+    where = ", ".join(f"Listen {' '.join(n.values)} ({n.span.file}:{n.span.line})" for n in listens)
+    target = f"{address}:{port}" if literal else f"port {port}"
+    raise RequestError(f"nothing listens on {target}: {where}")
 
 
 def _tls(conf: ApacheConf, group: list[Server], port: str) -> tuple | None:

@@ -21,6 +21,16 @@ from confcheck.parsers.syntax import Node, effective_children
 DEFAULT_PREFIX = "/usr/share/nginx"
 DEFAULT_CONF_PREFIX = "/etc/nginx"
 
+
+def prefix_for(conf_prefix: str) -> str:
+    """nginx's prefix (what `root html` is relative to) for a main kept in `conf_prefix`:
+    a source build's layout (--prefix=P, the main in P/conf/: /usr/local/nginx/conf/nginx.conf,
+    or `nginx -p P -c conf/nginx.conf`) has P; anywhere else, Debian's build."""
+    conf_prefix = conf_prefix.rstrip("/")
+    if conf_prefix.endswith("/conf") and len(conf_prefix) > len("/conf"):
+        return conf_prefix[: -len("/conf")]
+    return DEFAULT_PREFIX
+
 # Directives that hand the request to something other than the static module.
 CONTENT_HANDLERS = frozenset({
     "proxy_pass", "fastcgi_pass", "uwsgi_pass", "scgi_pass", "grpc_pass",

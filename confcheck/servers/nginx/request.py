@@ -196,11 +196,14 @@ def _split_any(url: str) -> tuple[str, str, str, int | None, str, str]:
 
 @lru_cache(maxsize=256)
 def _method(method: str | None) -> str:
-    """The method as nginx reads it (upper case), or RequestError (a pure memo: every
-    probe and batch line reads one of a few)."""
-    method = (method or "GET").upper()
+    """The method as given, or RequestError (a pure memo: every probe and batch line reads
+    one of a few). Methods are case-sensitive: nginx refuses `get` (400: its parser takes
+    only A-Z, '_' and '-') and Apache does not implement it (501), so it is not taken as GET."""
+    method = method or "GET"
     if any(c not in _METHOD_CHARS for c in method):
-        raise RequestError(f"unknown method {method!r}: an HTTP method is a word of letters, "
+        case = (f" (methods are case-sensitive: nginx answers 400 to {method!r} and Apache 501; "
+                f"{method.upper()!r} is the method)") if all(c in _METHOD_CHARS for c in method.upper()) else ""
+        raise RequestError(f"unknown method {method!r}{case}: an HTTP method is a word of capital letters, "
                            f"'_' and '-' (GET, POST, {', '.join(sorted(METHODS - {'GET', 'POST'}))})")
     return method
 
