@@ -20,6 +20,9 @@ from confcheck.servers.nginx.locations import find_location
 from confcheck.servers.nginx.request import Request, RequestError
 from confcheck.servers.nginx.select import select_aimed
 
+from ._decisions import decide_shared, shared_on
+from ._shapes import sharing_on
+
 # A client no allow list of a public site names (TEST-NET-3, RFC 5737).
 PUBLIC_IP = "203.0.113.7"
 # Clients an intranet restriction usually lets in.
@@ -99,9 +102,20 @@ def probe(model: Model, server: Server, path: str, **kwargs) -> Outcome | None:
     if request is None:
         return None
     try:
+        if shared_on(model) and _sharing(model):
+            return decide_shared(model, request, server)
         return decide_contained(decide, model, request)
     except RequestError:
         return None
+
+
+def _sharing(model: Model) -> bool:
+    """sharing_on(model), asked of the environment once per configuration (not per probe)."""
+    memo = model.http.memo
+    on = memo.get("probe_sharing")
+    if on is None:
+        on = memo["probe_sharing"] = sharing_on(model)
+    return on
 
 
 def by_config(outcome: Outcome | None, status: tuple[int, ...] = (403,)) -> bool:
