@@ -79,6 +79,17 @@ def _aim(http: Http, server: Server) -> tuple[str, int, str] | None:
     return memo[key]
 
 
+def _aimed_selection(http: Http, server: Server):
+    """select_aimed's answer for the (address, port, Host) that reach `server` (once per server)."""
+    memo = http.memo.get("probe_selections")
+    if memo is None:
+        memo = http.memo["probe_selections"] = {}
+    key = id(server)
+    if key not in memo:
+        memo[key] = select_aimed(http, *_aim(http, server))
+    return memo[key]
+
+
 def _find_aim(http: Http, server: Server) -> tuple[str, int, str] | None:
     for listen in server.listens:
         if listen.port <= 0 or listen.addr.startswith("unix:"):
@@ -103,7 +114,9 @@ def probe(model: Model, server: Server, path: str, **kwargs) -> Outcome | None:
         return None
     try:
         if shared_on(model) and _sharing(model):
-            return decide_shared(model, request, server)
+            # a Host-only probe reaches `server` the way _aim found (select_aimed is select_server's answer)
+            selection = None if kwargs.get("headers") else _aimed_selection(model.http, server)
+            return decide_shared(model, request, server, selection)
         return decide_contained(decide, model, request)
     except RequestError:
         return None

@@ -187,10 +187,14 @@ class _Server:
             self.key = (self.level.text, plain, tuple(sorted((name, s.text) for name, s in self.named.items())))
 
 
-def _server(server: Server) -> _Server:
+def _server(server: Server, http) -> _Server:
     found = server._groups.get(" shared")
     if found is None:
         found = server._groups[" shared"] = _Server(server)
+        if found.key is not None:
+            # a number for each server text (the memo's keys hash it for every probe)
+            numbers = http.memo.setdefault("shared_server_texts", {})
+            found.key = numbers.setdefault(found.key, len(numbers))
     return found
 
 
@@ -284,12 +288,14 @@ def _resolve(place: tuple, mine: _Server, locs: list):
     return place[1]
 
 
-def decide_shared(model: Model, request, server: Server) -> Outcome:
+def decide_shared(model: Model, request, server: Server, selection=None) -> Outcome:
     """decide() for a probe aimed at `server`: the decision another server made for the same
-    request when it read the same configuration (see the module's docstring), else made here."""
+    request when it read the same configuration (see the module's docstring), else made here.
+    `selection`: select_server's answer for `request`, when the caller has it."""
     try:
-        selection = select_server(model.http, request)
-        mine = _server(server) if selection.server is server else None
+        if selection is None:
+            selection = select_server(model.http, request)
+        mine = _server(server, model.http) if selection.server is server else None
         request_key = _request_key(request) if mine is not None and mine.key is not None else None
     except RequestError:
         raise
