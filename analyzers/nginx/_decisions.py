@@ -54,7 +54,7 @@ from confcheck.servers.nginx.locations import find_location
 from confcheck.servers.nginx.request import RequestError
 from confcheck.servers.nginx.select import select_server
 
-from ._shapes import NAME_KEYS, READS_NAMES, _passed_on
+from ._shapes import NAME_KEYS, PASSED_ON, READS_NAMES, _passed_on
 
 # Variables whose value follows from the request key (not the Host) and the text around them.
 _REQUEST_VARIABLES = frozenset({"uri", "document_uri", "request_uri", "args", "query_string", "is_args",
@@ -86,6 +86,11 @@ def _masked(key: str) -> bool:
     return entry is not None and entry.cls != "unknown"
 
 
+_MASKED = frozenset(key for key in NAME_KEYS | _UNREAD if _masked(key))
+# directives some of whose values only go out (_passed_on says which)
+_MAY_PASS = PASSED_ON | {"return", "auth_basic"}
+
+
 def _walk(nodes, out_text: list, out_nodes: list, skip) -> None:
     """Append each node's text (key and arguments, masked where they only name or go out) and
     the node itself, depth first; a nested location is left to its own scope."""
@@ -99,18 +104,17 @@ def _walk(nodes, out_text: list, out_nodes: list, skip) -> None:
             raise _Unshared(key)
         out_nodes.append(node)
         out_text.append(key)
-        named = key in NAME_KEYS or key in _UNREAD
+        masked, may_pass = key in _MASKED, key in _MAY_PASS
         for index, arg in enumerate(node.args):
             raw = arg.raw
-            passed = _passed_on(key, index, arg.value)
-            if "$" in raw and not passed:
+            if may_pass and _passed_on(key, index, arg.value):
+                out_text.append("\x01")
+            elif "$" in raw:
                 if not all(_request_variable(name) for name in _VARIABLE.findall(raw)):
                     raise _Unshared(raw)
                 out_text.append(raw)
-            elif passed or (named and _masked(key)):
-                out_text.append("\x01")
             else:
-                out_text.append(raw)
+                out_text.append("\x01" if masked else raw)
         if node.children is not None:
             out_text.append("{")
             _walk(node.children, out_text, out_nodes, skip)
@@ -201,7 +205,9 @@ def _server(server: Server, http) -> _Server:
 def _request_key(request) -> tuple | None:
     if "//" in request.raw_path or "%2f" in request.raw_path.lower() or request.stated:
         return None          # the URI is parsed with the address's default server's merge_slashes
-    headers = tuple(sorted(item for item in request.headers.items() if item[0] != "host"))
+    headers = request.headers
+    headers = () if len(headers) == 1 and "host" in headers else tuple(
+        sorted(item for item in headers.items() if item[0] != "host"))
     return (request.method, request.raw_path, request.args, request.client_ip, request.scheme, request.port,
             request.address, request.bad_host, request.address_from_log, headers)
 
