@@ -93,10 +93,12 @@ _MAY_PASS = PASSED_ON | {"return", "auth_basic"}
 
 def _walk(nodes, out_text: list, out_nodes: list, skip) -> None:
     """Append each node's text (key and arguments, masked where they only name or go out) and
-    the node itself, depth first; a nested location is left to its own scope."""
+    the node itself, depth first; a nested location is left to its own scope. The separators
+    (NUL, and \\x01 for a masked value) appear in no argument of a shared scope."""
     for node in effective_children(nodes):
         key = node.key
-        if key == "location" and node.children is not None:
+        children = node.children
+        if children is not None and key == "location":
             continue
         if skip is not None and skip(node):
             continue
@@ -104,22 +106,34 @@ def _walk(nodes, out_text: list, out_nodes: list, skip) -> None:
             raise _Unshared(key)
         out_nodes.append(node)
         out_text.append(key)
-        masked, may_pass = key in _MASKED, key in _MAY_PASS
-        for index, arg in enumerate(node.args):
-            raw = arg.raw
-            if may_pass and _passed_on(key, index, arg.value):
-                out_text.append("\x01")
-            elif "$" in raw:
-                if not all(_request_variable(name) for name in _VARIABLE.findall(raw)):
-                    raise _Unshared(raw)
-                out_text.append(raw)
-            else:
-                out_text.append("\x01" if masked else raw)
-        if node.children is not None:
+        raws = [arg.raw for arg in node.args]
+        joined = "\x00".join(raws)
+        if key in _MASKED or key in _MAY_PASS or "$" in joined or "\x01" in joined \
+                or joined.count("\x00") != max(len(raws) - 1, 0):
+            _args(key, node.args, out_text)
+        elif raws:
+            out_text.append(joined)
+        if children is not None:
             out_text.append("{")
-            _walk(node.children, out_text, out_nodes, skip)
+            _walk(children, out_text, out_nodes, skip)
             out_text.append("}")
         out_text.append(";")
+
+
+def _args(key: str, args, out_text: list) -> None:
+    masked, may_pass = key in _MASKED, key in _MAY_PASS
+    for index, arg in enumerate(args):
+        raw = arg.raw
+        if "\x00" in raw or "\x01" in raw:
+            raise _Unshared(raw)
+        if may_pass and _passed_on(key, index, arg.value):
+            out_text.append("\x01")
+        elif "$" in raw:
+            if not all(_request_variable(name) for name in _VARIABLE.findall(raw)):
+                raise _Unshared(raw)
+            out_text.append(raw)
+        else:
+            out_text.append("\x01" if masked else raw)
 
 
 class _Scope:
