@@ -20,6 +20,9 @@ from confcheck.servers.nginx.locations import find_location
 from confcheck.servers.nginx.request import Request, RequestError
 from confcheck.servers.nginx.select import select_aimed
 
+from ._decisions import decide_shared, shared_on
+from ._shapes import sharing_on
+
 # A client no allow list of a public site names (TEST-NET-3, RFC 5737).
 PUBLIC_IP = "203.0.113.7"
 # Clients an intranet restriction usually lets in.
@@ -76,6 +79,17 @@ def _aim(http: Http, server: Server) -> tuple[str, int, str] | None:
     return memo[key]
 
 
+def _aimed_selection(http: Http, server: Server):
+    """select_aimed's answer for the (address, port, Host) that reach `server` (once per server)."""
+    memo = http.memo.get("probe_selections")
+    if memo is None:
+        memo = http.memo["probe_selections"] = {}
+    key = id(server)
+    if key not in memo:
+        memo[key] = select_aimed(http, *_aim(http, server))
+    return memo[key]
+
+
 def _find_aim(http: Http, server: Server) -> tuple[str, int, str] | None:
     for listen in server.listens:
         if listen.port <= 0 or listen.addr.startswith("unix:"):
@@ -99,9 +113,22 @@ def probe(model: Model, server: Server, path: str, **kwargs) -> Outcome | None:
     if request is None:
         return None
     try:
+        if shared_on(model) and _sharing(model):
+            # a Host-only probe reaches `server` the way _aim found (select_aimed is select_server's answer)
+            selection = None if kwargs.get("headers") else _aimed_selection(model.http, server)
+            return decide_shared(model, request, server, selection)
         return decide_contained(decide, model, request)
     except RequestError:
         return None
+
+
+def _sharing(model: Model) -> bool:
+    """sharing_on(model), asked of the environment once per configuration (not per probe)."""
+    memo = model.http.memo
+    on = memo.get("probe_sharing")
+    if on is None:
+        on = memo["probe_sharing"] = sharing_on(model)
+    return on
 
 
 def by_config(outcome: Outcome | None, status: tuple[int, ...] = (403,)) -> bool:

@@ -121,6 +121,9 @@ class State:
         self.changes_left = MAX_URI_CHANGES + 1
         self.trace: list[Step] = []
         self._maps: dict[str, str] = {}
+        # where decide()'s caller wants the URIs the server's rewrite script ran on, (uri, None),
+        # and each location search, (uri, Found), noted (rules share decisions by them)
+        self.searches: list | None = None
 
     @property
     def client_ip(self) -> str:
@@ -262,9 +265,11 @@ def _alias_location(scope: Scope, node: Node | None) -> "Location | None":
     return None
 
 
-def decide(model: Model, request: Request, server: Server | None = None, selection=None) -> Outcome:
+def decide(model: Model, request: Request, server: Server | None = None, selection=None,
+           searches: list | None = None) -> Outcome:
     """The answer to `request`; `server` skips server selection (a log line names its server),
-    and so does `selection`, select_server's answer for this request made beforehand."""
+    and so does `selection`, select_server's answer for this request made beforehand;
+    `searches`: a list to note the decision's location searches in (State.searches)."""
     if selection is None and server is None:
         selection = select_server(model.http, request)
     elif selection is None:
@@ -272,6 +277,7 @@ def decide(model: Model, request: Request, server: Server | None = None, selecti
         selection = Selection(server, "named by the log line", server.node, {})
     server = selection.server
     state = State(model, request, server)
+    state.searches = searches
     state.named_captures.update(selection.captures)
     state.trace.append(server_step(selection))
     try:
@@ -411,6 +417,8 @@ def _run(state: State, start: "str | Location" = "server") -> None:
 
 def _server_rewrite(state: State) -> None:
     state.scope = state.server
+    if state.searches is not None:
+        state.searches.append((state.uri, None))
     note_phase(state, "request")
     action = run_script(state, state.server.rewrite_script(), state.server)
     _apply_rewrite(state, action, server_level=True)
@@ -418,6 +426,8 @@ def _server_rewrite(state: State) -> None:
 
 def _find_config(state: State) -> Location | None:
     found = find_location(state.server, state.uri)
+    if state.searches is not None:
+        state.searches.append((state.uri, found))
     for text in found.regex_errors:
         state.step("location", f"regex location {text} cannot be evaluated here")
     if found.redirect is not None:
