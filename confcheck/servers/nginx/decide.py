@@ -15,7 +15,7 @@ import posixpath
 from dataclasses import dataclass, field
 
 from confcheck.parsers.syntax import Node
-from confcheck.servers.nginx import auth_request, content_modules, dav, realip, variables
+from confcheck.servers.nginx import auth_request, conditional, content_modules, dav, realip, variables
 from confcheck.servers.nginx.coverage import note_phase
 from confcheck.servers.nginx.conf import CONTENT_OWN, Http, LimitExcept, Location, Scope, Server, UPSTREAM_HANDLERS
 from confcheck.servers.nginx.locations import describe_search, find_location
@@ -283,8 +283,9 @@ def decide(model: Model, request: Request, server: Server | None = None, selecti
         except BadUri as exc:
             raise Final(400, f"bad request URI: {exc}")
         if request.method == "TRACE":
-            # ngx_http_process_request_header, after the request line's URI was parsed
-            raise Final(405, "nginx refuses the TRACE method")
+            # ngx_http_process_request_header, after the request line's URI was parsed and the
+            # Host chose the server: finalized with 405, so that server's error_page handles it
+            _error_page(state, Final(405, "nginx refuses the TRACE method"))
         state.step("uri", f"normalised URI {state.uri}" + (f" args {state.args}" if state.args else ""))
         if selection.plain_on_tls is not None:
             _plain_on_tls(state, selection.plain_on_tls)
@@ -359,6 +360,8 @@ def _parse_uri(state: State, request: Request) -> str:
 def _outcome(state: State, final: Final) -> Outcome:
     if final.status == 200:
         note_phase(state, "answer")          # filters that act on what the content phase produced
+        if not state.subrequest and conditional.asks(state.request):
+            final = conditional.apply(state, final, final.entity)
     if state.not_modelled is not None:
         node, why, *variable = state.not_modelled
         return not_modelled_outcome(state.request, state.trace, node, why, final, *variable,
@@ -444,7 +447,7 @@ def _apply_rewrite(state: State, action: Action | None, *, server_level: bool) -
         return False
     if action.kind in ("return", "redirect"):
         raise Final(action.status, action.reason, action.node, location=action.location,
-                    rule="NGX-return" if action.status == 403 else None)
+                    rule="NGX-return" if action.status == 403 else None, entity=conditional.NONE)
     if action.kind == "last":
         if server_level:
             return False     # the location search that follows uses the new URI
@@ -781,7 +784,7 @@ def _static(state: State) -> bool:
         raise Final(404, f"{path} is not a regular file", state.scope.docroot(), path)
     if method == "POST":
         raise Final(405, "the static module does not accept POST to a file that exists", state.scope.docroot())
-    raise Final(200, f"serves {path}", state.scope.docroot(), None)
+    raise Final(200, f"serves {path}", state.scope.docroot(), None, entity=conditional.file_entity(state.scope, meta))
 
 
 def _directory(state: State) -> bool:
@@ -844,7 +847,7 @@ def _directory(state: State) -> bool:
             rule = _rule_of(access.denial, "FS103" if access.denial.need == "r" else None)
             raise Final(status, f"autoindex: opendir() of {base} fails: {access.denial.detail}", autoindex,
                         access.denial.path, rule)
-        raise Final(200, f"autoindex lists {base}", autoindex)
+        raise Final(200, f"autoindex lists {base}", autoindex, entity=conditional.NONE)
     raise Final(403, f"directory index of \"{base}\" is forbidden: no index file and autoindex is off",
                 autoindex or (index_nodes[0] if index_nodes else scope.docroot()), base.rstrip("/") or "/",
                 "NGX-no-index")
@@ -931,7 +934,7 @@ def _error_page(state: State, final: Final) -> None:
             decider = node if status != final.status else final.node
             raise Final(status, f"{final.reason}; error_page answers with {target}"
                         + (f" and status {status}" if status != final.status else ""),
-                        decider, final.fs_path, final.rule, second.location) from None
+                        decider, final.fs_path, final.rule, second.location, entity=second.entity) from None
         finally:
             state.error_pages_open -= 1
     raise final
