@@ -14,6 +14,7 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass, field
 
+from confcheck.parsers.nginx_values import parse_size
 from confcheck.parsers.syntax import Node
 from confcheck.servers.nginx import auth_request, conditional, content_modules, dav, realip, variables
 from confcheck.servers.nginx.coverage import note_phase
@@ -277,15 +278,16 @@ def decide(model: Model, request: Request, server: Server | None = None, selecti
     try:
         if request.bad_host:
             # ngx_http_process_host: before the request line's method is looked at
-            raise Final(400, f"nginx refuses the Host header {request.header('host')!r} (invalid host)")
+            _before_host(state, Final(400, f"nginx refuses the Host header {request.header('host')!r} (invalid host)"))
         try:
             state.uri = _parse_uri(state, request)
         except BadUri as exc:
-            raise Final(400, f"bad request URI: {exc}")
-        if request.method == "TRACE":
+            _before_host(state, Final(400, f"bad request URI: {exc}"))
+        refused = _refused_header(request)
+        if refused is not None:
             # ngx_http_process_request_header, after the request line's URI was parsed and the
-            # Host chose the server: finalized with 405, so that server's error_page handles it
-            _error_page(state, Final(405, "nginx refuses the TRACE method"))
+            # Host chose the server: finalized with the status, so that server's error_page handles it
+            _error_page(state, refused)
         state.step("uri", f"normalised URI {state.uri}" + (f" args {state.args}" if state.args else ""))
         if selection.plain_on_tls is not None:
             _plain_on_tls(state, selection.plain_on_tls)
@@ -302,6 +304,26 @@ def decide(model: Model, request: Request, server: Server | None = None, selecti
         del state.trace[MAX_STEPS // 10:]    # the head shows where it started; the rest repeats
         return _outcome(state, Final(None, unfinished_reason(exc)))
     raise AssertionError("decide() always ends with a status")
+
+
+def _refused_header(request: Request) -> Final | None:
+    """What ngx_http_process_request_header refuses once the headers are read: a Content-Length
+    that is not a number (400), a Transfer-Encoding other than chunked (501) or chunked beside a
+    Content-Length (400), the CONNECT and TRACE methods (405)."""
+    length = request.header("content-length")
+    if length is not None:
+        digits = length.strip(" \t")
+        if not (digits.isascii() and digits.isdigit() and int(digits) < 2 ** 63):
+            return Final(400, f"nginx refuses the Content-Length header {length!r} (not a number)")
+    coding = request.header("transfer-encoding")
+    if coding is not None:
+        if coding.strip(" \t").lower() != "chunked":
+            return Final(501, f"nginx does not implement Transfer-Encoding {coding!r}")
+        if length is not None:
+            return Final(400, "nginx refuses Content-Length and Transfer-Encoding at the same time")
+    if request.method in ("CONNECT", "TRACE"):
+        return Final(405, f"nginx refuses the {request.method} method")
+    return None
 
 
 def _plain_on_tls(state: State, node: Node) -> None:
@@ -344,17 +366,34 @@ def _parse_uri(state: State, request: Request) -> str:
     address's default server (for https the one SNI chose, taken as the Host's)."""
     if "//" not in request.raw_path and "%2f" not in request.raw_path.lower():
         return normalize_uri(request.raw_path)
-    server = state.server
-    if request.scheme == "http" and state.http.server_index is not None:
-        try:
-            server = state.http.server_index.group(request).default
-        except Exception:  # noqa: BLE001 - a log line's server: its own setting
-            server = state.server
+    server = _connection_server(state)
     node = server.last("merge_slashes")
     if node is None or not node.args or node.args[0].value != "off":
         return normalize_uri(request.raw_path)
     state.step("uri", f"merge_slashes off in {server.describe()}: repeated slashes are kept", node)
     return parse_complex_uri(request.raw_path, merge_slashes=False)
+
+
+def _connection_server(state: State) -> Server:
+    """The server whose settings the connection has before the Host header is read: the
+    address's default server (for https the one SNI chose, taken as the Host's)."""
+    if state.request.scheme == "http" and state.http.server_index is not None:
+        try:
+            return state.http.server_index.group(state.request).default
+        except Exception:  # noqa: BLE001 - a log line's server: its own setting
+            return state.server
+    return state.server
+
+
+def _before_host(state: State, final: Final) -> None:
+    """A request refused before its Host chose a server (the URI, or the Host itself): the
+    connection's server finalizes it, so its error_page handles it (and serves the page)."""
+    server = _connection_server(state)
+    if server is not state.server:
+        state.server = state.scope = server
+        state.step("server", f"refused before the Host was read: {server.describe()} (the address's default "
+                             "server) answers", server.node)
+    _error_page(state, final)
 
 
 def _outcome(state: State, final: Final) -> Outcome:
@@ -424,6 +463,7 @@ def _find_config(state: State) -> Location | None:
     for text in found.regex_errors:
         state.step("location", f"regex location {text} cannot be evaluated here")
     if found.redirect is not None:
+        _body_too_large(state, found.redirect)
         raise Final(301, f"{found.redirect.describe()} answers {state.uri} with a redirect to add the slash",
                     found.redirect.node, location=found.redirect.name)
     loc = found.location
@@ -432,13 +472,29 @@ def _find_config(state: State) -> Location | None:
     if loc is None:
         state.scope = state.server
         state.step("location", f"no location matches {state.uri}: the server level answers", state.server.node)
+        _body_too_large(state, state.server)
         return None
     state.step("location", lambda: f"{loc.describe()} (searched: {describe_search(found)})", loc.node)
     state.scope = loc
     if loc.internal and not state.internal:
         raise Final(404, f"{loc.describe()} is internal: only internal redirects may use it",
                     loc.internal_node(), rule="NGX-internal")
+    _body_too_large(state, loc)
     return loc
+
+
+def _body_too_large(state: State, scope: Scope) -> None:
+    """ngx_http_core_find_config_phase, every time a location is found: a Content-Length over
+    the location's client_max_body_size (1m unless set; 0: no limit) is a 413 before the
+    rewrite phase, until the body was discarded (an error page's search no longer checks)."""
+    length = state.request.header("content-length")
+    if state.error_pages_open or state.error_page or length is None or not length.strip().isdigit():
+        return
+    node = scope.last("client_max_body_size")
+    limit = parse_size(node.args[0].value, "kmg") if node is not None and node.args else 1024 * 1024
+    if limit and limit < int(length.strip()):
+        raise Final(413, f"the request body (Content-Length {length.strip()}) is over client_max_body_size "
+                         f"{node.args[0].value if node is not None else '1m (the default)'}", node)
 
 
 def _apply_rewrite(state: State, action: Action | None, *, server_level: bool) -> bool:
