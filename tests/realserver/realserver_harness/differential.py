@@ -16,8 +16,12 @@ shrinks it, one real-server run per candidate.
 
 A request counts as
     agree      the model's status is the real one
+    upstream   the model said it is handed to an upstream (status null) and nginx answered
+               502: nothing listens on the generated ones
     unknown    the model answered null (status unknown, reason given)
-    disagree   the model gave a status and it is not the real one (a failure)
+    disagree   the model gave a status and it is not the real one, or it said the request
+               reaches an upstream and nginx answered otherwise with no error_page for
+               502 in the config (a failure)
     crash      the model raised or ran past its time limit (a failure)
     skipped    the real server gave no status (transport error)
 """
@@ -83,7 +87,7 @@ class Verdict:
     label: str
     real: int | None
     model: int | None
-    kind: str                   # agree | unknown | disagree | crash | skipped
+    kind: str                   # agree | upstream | unknown | disagree | crash | skipped
     reason: str = ""
 
 
@@ -125,7 +129,8 @@ class Tally:
         c = self.counts
         binary = {"apache": "apache2"}.get(self.kind, self.kind)
         return (f"{self.configs} configs generated, {self.refused} refused by {binary} -t, {self.broken} trees not built; "
-                f"{self.requests} requests answered by {self.kind}: {c['agree']} agree, {c['unknown']} unknown "
+                f"{self.requests} requests answered by {self.kind}: {c['agree']} agree, "
+                f"{c['upstream']} handed to an upstream (502), {c['unknown']} unknown "
                 f"({self.rate('unknown'):.2%}), {c['disagree']} confident disagreements "
                 f"({self.rate('disagree'):.2%}), {c['crash']} model crashes/timeouts; "
                 f"{c['skipped']} not answered; {self.seconds:.0f} s")
@@ -221,13 +226,30 @@ def _verdict(prepared, run, sc, req, explain, build_request=nginx_request) -> Ve
         v.kind, v.reason = "crash", f"why raised {type(exc).__name__}: {exc}"
         return v
     v.model, v.reason = outcome.status, outcome.reason
-    if outcome.status is None:
+    if outcome.status is None and _handed_upstream(outcome):
+        # nothing listens on a generated upstream: reaching it is a 502, unless an
+        # error_page for 502 answers otherwise (then the model's null stands)
+        config = sc.spec.configs.get(run.server, "")
+        v.kind = "upstream" if real == 502 else "unknown" if _pages_502(config) else "disagree"
+    elif outcome.status is None:
         v.kind = "unknown"
     elif outcome.status == real:
         v.kind = "agree"
     else:
         v.kind = "disagree"
     return v
+
+
+def _handed_upstream(outcome) -> bool:
+    from confcheck.servers.nginx.conf import UPSTREAM_HANDLERS
+    node = outcome.decided_by
+    return (outcome.not_modelled is None and node is not None and node.key in UPSTREAM_HANDLERS
+            and outcome.reason.startswith("handed to "))
+
+
+def _pages_502(config: str) -> bool:
+    import re
+    return re.search(r"error_page[^;]*\b502\b", config) is not None
 
 
 def run_all(raws: list[dict], prefix: str, batch: int = BATCH, progress=None, kind: str = "nginx") -> Tally:
