@@ -7,7 +7,7 @@ without one fails it) or an If-Match naming no ETag ("*" always matches) is 412;
 If-Modified-Since equal to Last-Modified (`if_modified_since exact`, the default; `before` also
 takes a later date, `off` never) and/or an If-None-Match naming the ETag (weak compared, "*"
 always matches) make it 304. The range filter acts on answers that allow ranges (the static,
-gzip_static, flv and mp4 handlers) with a known length: `Range: bytes=...` (If-Range equal to the
+flv and mp4 handlers; not gzip_static) with a known length: `Range: bytes=...` (If-Range equal to the
 ETag or Last-Modified) gives 206, 416 when no range is satisfiable, 200 when nginx declines.
 
 The answer's entity is what the content handler produced: Last-Modified is the file's mtime,
@@ -46,12 +46,13 @@ class Entity:
 NONE = Entity(None)                 # return, autoindex, stub_status: no Last-Modified, no ETag
 
 
-def file_entity(scope, meta) -> Entity:
-    """The static module's answer for the file `meta` (also gzip_static's .gz)."""
+def file_entity(scope, meta, ranges: bool = True) -> Entity:
+    """The static module's answer for the file `meta`; gzip_static's .gz (ranges=False: that
+    handler does not set r->allow_ranges, so a Range gets the whole file)."""
     if meta.mtime is None:
-        return Entity(None, meta.size, True, unknown=f"the modification time of {meta.path} is not in this view "
-                                                     "of the disk")
-    return Entity(meta.mtime, meta.size, True, scope.value("etag", "on") == "on")
+        return Entity(None, meta.size, ranges, unknown=f"the modification time of {meta.path} is not in this "
+                                                       "view of the disk")
+    return Entity(meta.mtime, meta.size, ranges, scope.value("etag", "on") == "on")
 
 
 def asks(request) -> bool:

@@ -114,7 +114,7 @@ def gzip_static(state: "State", path: str) -> None:
         return
     if access.meta.kind != "file":
         raise Final(404, f"gzip_static: \"{gz}\" is not a regular file", node, gz)
-    raise Final(200, f"gzip_static {mode} serves {gz}", node, entity=conditional.file_entity(scope, access.meta))
+    raise Final(200, f"gzip_static {mode} serves {gz}", node, entity=conditional.file_entity(scope, access.meta, ranges=False))
 
 
 def _gzip_ok(state: "State", node) -> bool:
