@@ -39,6 +39,7 @@ import time
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import yaml
 from hypothesis import HealthCheck, Phase, given, seed as hyp_seed, settings
@@ -266,7 +267,9 @@ def _scan_check(run, tally: Tally) -> None:
 
     scan = run_scan(ScanOptions(paths=[str(run.conf_path)]))
     tally.scan_problems += [f"scan error: {e}" for e in scan.errors]
-    checked, wrong = claims_disagreeing(run, scan.findings)
+    # a claim names no Host: with several server blocks a request may go to another one
+    single = SimpleNamespace(scenarios={n: sc for n, sc in run.scenarios.items() if not sc.spec.raw_servers})
+    checked, wrong = claims_disagreeing(single, scan.findings)
     tally.scan_checked += checked
     tally.scan_problems += wrong
     roots = {sc.name: str(sc.root) for sc in run.scenarios.values()}

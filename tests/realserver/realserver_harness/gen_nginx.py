@@ -35,7 +35,7 @@ FILES = ["www/index.html", "www/a.html", "www/b.txt", "www/d1/index.html", "www/
          "www/d1/sub/index.html", "www/b.html",
          "www/d1/sub/y.html", "www/d2/z.html", "www/err/403.html", "www/err/404.html", "www/err/50x.html",
          "alt/p.html", "alt/index.html", "alt/sub/q.html", "auth/htpasswd", "www/.hidden", "alt/a.html",
-         "www/sp ace.html", "www/index.php", "www/d1/x.php"]
+         "www/sp ace.html"]
 DIRS = ["www/", "www/d1/", "www/d1/sub/", "www/d2/", "www/err/", "alt/", "alt/sub/", "auth/"]
 LINKS = [("www/ln-file", "a.html"), ("www/ln-dir", "d1"), ("www/ln-ln", "ln-file"),
          ("www/ln-dangling", "nothing.html"), ("www/ln-out", "../alt"), ("www/d2/ln-abs", "@ROOT@/www/d1/x.html"),
@@ -163,7 +163,7 @@ LIMIT_INNER = ["deny all;", "allow 10.0.0.1;\ndeny all;", "allow 127.0.0.1;\nden
 # their own files, directives and requests, drawn for nginx alone (gen_apache shares
 # the pools above).
 MODULE_FILES = ["www/a.html.gz", "www/b.txt.gz", "www/c.txt.gz", "www/d1/x.html.gz", "www/v/a.flv", "www/v/a.mp4",
-                "www/rnd/a.html", "www/rnd/b.html"]
+                "www/rnd/a.html", "www/rnd/b.html", "www/index.php", "www/d1/x.php"]
 GZIP = ["gzip_static on;", "gzip_static always;", "gzip_static off;"]
 HANDLERS = ["flv;", "mp4;", "stub_status;", "empty_gif;"]
 # upstreams that never answer (nothing listens): nginx answers 502 once the request reaches them
