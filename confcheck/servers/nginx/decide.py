@@ -709,6 +709,11 @@ def _content(state: State) -> bool:
     """The content phase: raises Final, or returns True after an internal redirect (index)."""
     scope = state.scope
     handler = scope.handler()
+    if handler is not None and isinstance(scope, LimitExcept) and handler.key in CONTENT_OWN:
+        # a limit_except block is a location configuration of its own: only the upstream modules
+        # copy their handler into it (ngx_http_proxy_merge_loc_conf), flv/mp4/... do not
+        state.step("content", f"{handler.name} does not apply inside limit_except: the static module answers", handler)
+        handler = None
     if handler is not None:
         if handler.key == "fastcgi_pass" and state.model.pools is not None:
             from confcheck.servers.nginx.fastcgi import php_fpm_final
