@@ -53,6 +53,8 @@ def main(argv: list[str] | None = None) -> int:
                                  progress=lambda t: print(f"  ... {t.configs} configs, {t.requests} requests, "
                                                           f"{len(t.failures())} failures", file=sys.stderr))
     print(f"seed {args.seed}: {tally.summary()}")
+    for problem in tally.scan_problems[:20]:
+        print(f"  scan: {problem[:200]}")
     for why, n in tally.refusals.most_common(5):
         print(f"  refused {n:4d}x: {why[:160]}")
     kinds = Counter(differential.signature(v) for v in tally.failures())
@@ -80,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wrote {len(entries)} shrunk scenarios to {args.save}")
         else:
             print(text)
-    return 1 if tally.failures() else 0
+    return 1 if tally.failures() or tally.scan_problems else 0
 
 
 if __name__ == "__main__":

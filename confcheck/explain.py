@@ -32,6 +32,10 @@ SUMMARY = {
     "dir-open-eacces": "with disable_symlinks nginx tested a directory as openat(dir, \".\"), which needs x and r "
                        "on it: the test failed and nginx went on",
     "trace-method": "nginx refuses the TRACE method (405)",
+    "connect-method": "nginx refuses the CONNECT method (405)",
+    "body-too-large": "the request's Content-Length is over client_max_body_size (413)",
+    "transfer-encoding": "nginx refuses the request's Transfer-Encoding (501 for one other than chunked, 400 "
+                         "beside a Content-Length)",
     "access-compat": "mod_access_compat (Order/Allow/Deny) refused the request",
     "open-eacces": "the worker could not open a file (the file, or a directory above it)",
     "index-forbidden": "the worker could not look for the index file: a directory is not searchable",

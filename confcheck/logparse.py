@@ -53,6 +53,11 @@ NGINX_PATTERNS = [
     # disable_symlinks: a tested path ending in a slash is opened as openat(dir, ".") (x and r on dir)
     ("dir-open-eacces", re.compile(r'^openat\(\) "(?P<path>.*/)" failed \(13: Permission denied\)'), None),
     ("trace-method", re.compile(r"^client sent TRACE method"), 405),
+    ("connect-method", re.compile(r"^client sent CONNECT method"), 405),
+    ("body-too-large", re.compile(r"^client intended to send too large body: \d+ bytes"), 413),
+    ("transfer-encoding", re.compile(r'^client sent unknown "Transfer-Encoding"'), 501),
+    ("transfer-encoding", re.compile(r'^client sent "Content-Length" and "Transfer-Encoding" headers at the same '
+                                     r"time"), 400),
     ("open-enoent", re.compile(r'^open\(\) "(?P<path>.*)" failed \(2: No such file or directory\)'), 404),
     ("not-found", re.compile(r'^"(?P<path>.*)" is not found \((?:2: No such file or directory|20: Not a directory)\)'), 404),
     ("no-credentials", re.compile(r"^no user/password was provided for basic authentication"), 401),

@@ -369,7 +369,7 @@ class LiveFs:
         if self._immutable and kind in (FILE, DIR):
             immutable = bool(_immutable(host))
         return Meta(path, kind, mode & 0o7777, st.st_uid, st.st_gid,
-                    st.st_size, target, acl, label, immutable)
+                    st.st_size, target, acl, label, immutable, mtime=st.st_mtime_ns // 1_000_000_000)
 
 
 def _cannot_list(path: str, exc: OSError) -> NotChecked:

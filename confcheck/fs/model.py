@@ -41,6 +41,9 @@ class Meta:
     label: str | None = None             # SELinux context, e.g. system_u:object_r:httpd_sys_content_t:s0
     immutable: bool = False              # chattr +i: permission fixes will fail
     sandbox: object = None               # fs.sandbox.Mount: an entry the unit's namespace put there
+    # modification time (whole seconds) where the view read it (the live disk); None in a
+    # snapshot. Not compared: it only answers conditional requests (servers/nginx/conditional.py)
+    mtime: int | None = field(default=None, compare=False)
 
     @property
     def perms(self) -> str:

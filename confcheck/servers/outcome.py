@@ -139,11 +139,12 @@ class Final(Exception):
 
     def __init__(self, status: int | None, reason: str, node: Node | None = None,
                  fs_path: str | None = None, rule: str | None = None, location: str | None = None,
-                 upstream: bool = False) -> None:
+                 upstream: bool = False, entity=None) -> None:
         super().__init__(reason)
         self.status, self.reason, self.node = status, reason, node
         self.fs_path, self.rule, self.location = fs_path, rule, location
         self.upstream = upstream    # the upstream's own response (php-fpm's 403): error_page only if intercepted
+        self.entity = entity        # a 200's Last-Modified/ETag/length where known (nginx: conditional.Entity)
 
 
 def not_modelled_outcome(request, trace: list[Step], node: Node, why: str, final: Final,

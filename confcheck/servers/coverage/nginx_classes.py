@@ -51,11 +51,12 @@ disable_symlinks modelled -- the symlink policy of every filesystem check
 recursive_error_pages modelled -- on lets an error page's own error have a page too, within the 10 URI changes
 merge_slashes modelled -- off keeps repeated slashes (also decoded %2F): the URI is parsed with the setting of the address's default server, before Host picks one (decide._parse_uri)
 post_action no-effect -- a subrequest after the answer is sent
-client_max_body_size no-effect -- answers 413 only to a body over the limit; `why` requests carry no body
+client_max_body_size modelled -- a Content-Length over it is 413 when the location is found, before the rewrite phase (decide._body_too_large); a chunked body is not measured
 large_client_header_buffers no-effect -- answers 400/414 only to a request line or header over the limit
 client_header_buffer_size no-effect -- buffer size; larger lines go to large_client_header_buffers
-if_modified_since no-effect -- 304 answers to conditional requests are outside the model whatever this says
-max_ranges no-effect -- Range requests (206/416) are outside the model whatever this says
+if_modified_since modelled -- If-Modified-Since: exact/before/off decide the 304 of a 200 answer (conditional.py)
+max_ranges modelled -- Range requests: 206/416 of a file, 0 switches ranges off, more ranges than allowed serve it whole (conditional.py)
+etag modelled -- off: no ETag, so If-None-Match/If-Match/If-Range name none of the answer's (conditional.py)
 absolute_redirect no-effect -- the form of the Location header, not the status
 server_name_in_redirect no-effect -- the form of the Location header, not the status
 port_in_redirect no-effect -- the form of the Location header, not the status

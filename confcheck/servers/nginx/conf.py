@@ -273,7 +273,8 @@ class Location(_Container):
 
     @cached_property
     def auto_redirect(self) -> bool:
-        return (self.name is not None and self.name.endswith("/") and self.modifier in ("", "^~")
+        # set by the upstream handlers whatever the modifier (an exact "= /x/" redirects "/x" too)
+        return (self.name is not None and self.name.endswith("/") and self.modifier in ("", "^~", "=")
                 and any(n.key in UPSTREAM_HANDLERS for n in self.children_nodes if n.children is None))
 
     def describe(self) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from confcheck.servers.nginx import conditional
 from confcheck.servers.outcome import Final
 
 if TYPE_CHECKING:
@@ -29,7 +30,8 @@ def own_handler(state: "State", handler) -> None:
     if handler.key in ("flv", "mp4"):
         _media(state, handler)      # returns when it declines: the other handlers run
         return
-    raise Final(200, f"{handler.name} answers the request", handler)
+    entity = conditional.Entity(conditional.GIF_TIME) if handler.key == "empty_gif" else conditional.NONE
+    raise Final(200, f"{handler.name} answers the request", handler, entity=entity)
 
 
 def _media(state: "State", handler) -> None:
@@ -112,7 +114,7 @@ def gzip_static(state: "State", path: str) -> None:
         return
     if access.meta.kind != "file":
         raise Final(404, f"gzip_static: \"{gz}\" is not a regular file", node, gz)
-    raise Final(200, f"gzip_static {mode} serves {gz}", node)
+    raise Final(200, f"gzip_static {mode} serves {gz}", node, entity=conditional.file_entity(scope, access.meta, ranges=False))
 
 
 def _gzip_ok(state: "State", node) -> bool:

@@ -14,8 +14,9 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass, field
 
+from confcheck.parsers.nginx_values import parse_size
 from confcheck.parsers.syntax import Node
-from confcheck.servers.nginx import auth_request, content_modules, dav, realip, variables
+from confcheck.servers.nginx import auth_request, conditional, content_modules, dav, realip, variables
 from confcheck.servers.nginx.coverage import note_phase
 from confcheck.servers.nginx.conf import CONTENT_OWN, Http, LimitExcept, Location, Scope, Server, UPSTREAM_HANDLERS
 from confcheck.servers.nginx.locations import describe_search, find_location
@@ -283,14 +284,16 @@ def decide(model: Model, request: Request, server: Server | None = None, selecti
     try:
         if request.bad_host:
             # ngx_http_process_host: before the request line's method is looked at
-            raise Final(400, f"nginx refuses the Host header {request.header('host')!r} (invalid host)")
+            _before_host(state, Final(400, f"nginx refuses the Host header {request.header('host')!r} (invalid host)"))
         try:
             state.uri = _parse_uri(state, request)
         except BadUri as exc:
-            raise Final(400, f"bad request URI: {exc}")
-        if request.method == "TRACE":
-            # ngx_http_process_request_header, after the request line's URI was parsed
-            raise Final(405, "nginx refuses the TRACE method")
+            _before_host(state, Final(400, f"bad request URI: {exc}"))
+        refused = _refused_header(request)
+        if refused is not None:
+            # ngx_http_process_request_header, after the request line's URI was parsed and the
+            # Host chose the server: finalized with the status, so that server's error_page handles it
+            _error_page(state, refused)
         state.step("uri", f"normalised URI {state.uri}" + (f" args {state.args}" if state.args else ""))
         if selection.plain_on_tls is not None:
             _plain_on_tls(state, selection.plain_on_tls)
@@ -307,6 +310,26 @@ def decide(model: Model, request: Request, server: Server | None = None, selecti
         del state.trace[MAX_STEPS // 10:]    # the head shows where it started; the rest repeats
         return _outcome(state, Final(None, unfinished_reason(exc)))
     raise AssertionError("decide() always ends with a status")
+
+
+def _refused_header(request: Request) -> Final | None:
+    """What ngx_http_process_request_header refuses once the headers are read: a Content-Length
+    that is not a number (400), a Transfer-Encoding other than chunked (501) or chunked beside a
+    Content-Length (400), the CONNECT and TRACE methods (405)."""
+    length = request.header("content-length")
+    if length is not None:
+        digits = length.strip(" \t")
+        if not (digits.isascii() and digits.isdigit() and int(digits) < 2 ** 63):
+            return Final(400, f"nginx refuses the Content-Length header {length!r} (not a number)")
+    coding = request.header("transfer-encoding")
+    if coding is not None:
+        if coding.strip(" \t").lower() != "chunked":
+            return Final(501, f"nginx does not implement Transfer-Encoding {coding!r}")
+        if length is not None:
+            return Final(400, "nginx refuses Content-Length and Transfer-Encoding at the same time")
+    if request.method in ("CONNECT", "TRACE"):
+        return Final(405, f"nginx refuses the {request.method} method")
+    return None
 
 
 def _plain_on_tls(state: State, node: Node) -> None:
@@ -349,12 +372,7 @@ def _parse_uri(state: State, request: Request) -> str:
     address's default server (for https the one SNI chose, taken as the Host's)."""
     if "//" not in request.raw_path and "%2f" not in request.raw_path.lower():
         return normalize_uri(request.raw_path)
-    server = state.server
-    if request.scheme == "http" and state.http.server_index is not None:
-        try:
-            server = state.http.server_index.group(request).default
-        except Exception:  # noqa: BLE001 - a log line's server: its own setting
-            server = state.server
+    server = _connection_server(state)
     node = server.last("merge_slashes")
     if node is None or not node.args or node.args[0].value != "off":
         return normalize_uri(request.raw_path)
@@ -362,9 +380,33 @@ def _parse_uri(state: State, request: Request) -> str:
     return parse_complex_uri(request.raw_path, merge_slashes=False)
 
 
+def _connection_server(state: State) -> Server:
+    """The server whose settings the connection has before the Host header is read: the
+    address's default server (for https the one SNI chose, taken as the Host's)."""
+    if state.request.scheme == "http" and state.http.server_index is not None:
+        try:
+            return state.http.server_index.group(state.request).default
+        except Exception:  # noqa: BLE001 - a log line's server: its own setting
+            return state.server
+    return state.server
+
+
+def _before_host(state: State, final: Final) -> None:
+    """A request refused before its Host chose a server (the URI, or the Host itself): the
+    connection's server finalizes it, so its error_page handles it (and serves the page)."""
+    server = _connection_server(state)
+    if server is not state.server:
+        state.server = state.scope = server
+        state.step("server", f"refused before the Host was read: {server.describe()} (the address's default "
+                             "server) answers", server.node)
+    _error_page(state, final)
+
+
 def _outcome(state: State, final: Final) -> Outcome:
     if final.status == 200:
         note_phase(state, "answer")          # filters that act on what the content phase produced
+        if not state.subrequest and conditional.asks(state.request):
+            final = conditional.apply(state, final, final.entity)
     if state.not_modelled is not None:
         node, why, *variable = state.not_modelled
         return not_modelled_outcome(state.request, state.trace, node, why, final, *variable,
@@ -431,6 +473,7 @@ def _find_config(state: State) -> Location | None:
     for text in found.regex_errors:
         state.step("location", f"regex location {text} cannot be evaluated here")
     if found.redirect is not None:
+        _body_too_large(state, found.redirect)
         raise Final(301, f"{found.redirect.describe()} answers {state.uri} with a redirect to add the slash",
                     found.redirect.node, location=found.redirect.name)
     loc = found.location
@@ -439,13 +482,29 @@ def _find_config(state: State) -> Location | None:
     if loc is None:
         state.scope = state.server
         state.step("location", f"no location matches {state.uri}: the server level answers", state.server.node)
+        _body_too_large(state, state.server)
         return None
     state.step("location", lambda: f"{loc.describe()} (searched: {describe_search(found)})", loc.node)
     state.scope = loc
     if loc.internal and not state.internal:
         raise Final(404, f"{loc.describe()} is internal: only internal redirects may use it",
                     loc.internal_node(), rule="NGX-internal")
+    _body_too_large(state, loc)
     return loc
+
+
+def _body_too_large(state: State, scope: Scope) -> None:
+    """ngx_http_core_find_config_phase, every time a location is found: a Content-Length over
+    the location's client_max_body_size (1m unless set; 0: no limit) is a 413 before the
+    rewrite phase, until the body was discarded (an error page's search no longer checks)."""
+    length = state.request.header("content-length")
+    if state.error_pages_open or state.error_page or length is None or not length.strip().isdigit():
+        return
+    node = scope.last("client_max_body_size")
+    limit = parse_size(node.args[0].value, "kmg") if node is not None and node.args else 1024 * 1024
+    if limit and limit < int(length.strip()):
+        raise Final(413, f"the request body (Content-Length {length.strip()}) is over client_max_body_size "
+                         f"{node.args[0].value if node is not None else '1m (the default)'}", node)
 
 
 def _apply_rewrite(state: State, action: Action | None, *, server_level: bool) -> bool:
@@ -454,7 +513,7 @@ def _apply_rewrite(state: State, action: Action | None, *, server_level: bool) -
         return False
     if action.kind in ("return", "redirect"):
         raise Final(action.status, action.reason, action.node, location=action.location,
-                    rule="NGX-return" if action.status == 403 else None)
+                    rule="NGX-return" if action.status == 403 else None, entity=conditional.NONE)
     if action.kind == "last":
         if server_level:
             return False     # the location search that follows uses the new URI
@@ -660,6 +719,11 @@ def _content(state: State) -> bool:
     """The content phase: raises Final, or returns True after an internal redirect (index)."""
     scope = state.scope
     handler = scope.handler()
+    if handler is not None and isinstance(scope, LimitExcept) and handler.key in CONTENT_OWN:
+        # a limit_except block is a location configuration of its own: only the upstream modules
+        # copy their handler into it (ngx_http_proxy_merge_loc_conf), flv/mp4/... do not
+        state.step("content", f"{handler.name} does not apply inside limit_except: the static module answers", handler)
+        handler = None
     if handler is not None:
         if handler.key == "fastcgi_pass" and state.model.pools is not None:
             from confcheck.servers.nginx.fastcgi import php_fpm_final
@@ -791,7 +855,7 @@ def _static(state: State) -> bool:
         raise Final(404, f"{path} is not a regular file", state.scope.docroot(), path)
     if method == "POST":
         raise Final(405, "the static module does not accept POST to a file that exists", state.scope.docroot())
-    raise Final(200, f"serves {path}", state.scope.docroot(), None)
+    raise Final(200, f"serves {path}", state.scope.docroot(), None, entity=conditional.file_entity(state.scope, meta))
 
 
 def _directory(state: State) -> bool:
@@ -854,7 +918,7 @@ def _directory(state: State) -> bool:
             rule = _rule_of(access.denial, "FS103" if access.denial.need == "r" else None)
             raise Final(status, f"autoindex: opendir() of {base} fails: {access.denial.detail}", autoindex,
                         access.denial.path, rule)
-        raise Final(200, f"autoindex lists {base}", autoindex)
+        raise Final(200, f"autoindex lists {base}", autoindex, entity=conditional.NONE)
     raise Final(403, f"directory index of \"{base}\" is forbidden: no index file and autoindex is off",
                 autoindex or (index_nodes[0] if index_nodes else scope.docroot()), base.rstrip("/") or "/",
                 "NGX-no-index")
@@ -941,7 +1005,7 @@ def _error_page(state: State, final: Final) -> None:
             decider = node if status != final.status else final.node
             raise Final(status, f"{final.reason}; error_page answers with {target}"
                         + (f" and status {status}" if status != final.status else ""),
-                        decider, final.fs_path, final.rule, second.location) from None
+                        decider, final.fs_path, final.rule, second.location, entity=second.entity) from None
         finally:
             state.error_pages_open -= 1
     raise final

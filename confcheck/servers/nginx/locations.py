@@ -53,6 +53,9 @@ def _static(container, uri: str, found: Found) -> str:
     redirect: Location | None = None
     for loc in container.static:
         name = loc.name
+        if loc.auto_redirect and uri + "/" == name and (redirect is None or loc.modifier == "="):
+            # one tree node holds "= /x/" and "/x/": its exact location's configuration answers
+            redirect = loc
         if loc.modifier == "=":
             if uri == name:
                 exact = loc
@@ -60,8 +63,6 @@ def _static(container, uri: str, found: Found) -> str:
         if uri.startswith(name):
             if best is None or len(name) > len(best.name):
                 best = loc
-        elif loc.auto_redirect and uri + "/" == name:
-            redirect = loc
     if exact is not None:
         found.location = exact
         found.considered.append((exact, "exact match"))

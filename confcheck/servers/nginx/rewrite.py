@@ -123,12 +123,21 @@ def _rewrite(state, node: Node) -> Action | None:
             target += "?" + state.args
         return Action("redirect", node, code, f"rewrite {pattern} {replacement} {flag}".rstrip() + ": redirect",
                       location=target.rstrip("?"))
-    uri, question, new_args = target.partition("?")
-    if question:
+    # the arguments start at the first "?" written in the replacement (ngx_http_script_compile's
+    # compile_args): a "?" a capture or variable brings stays in the URI (a request for "/a%3F")
+    drop = replacement.endswith("?")
+    template = replacement[:-1] if drop else replacement
+    split = _literal_question(template)
+    if split >= 0:
         # New arguments replace the old ones, which follow them unless the
         # replacement ends with "?".
-        keep = state.args and not replacement.endswith("?")
-        state.args = new_args + ("&" + state.args if keep else "")
+        uri = variables.expand(template[:split], state)
+        keep = state.args and not drop
+        state.args = variables.expand(template[split + 1:], state) + ("&" + state.args if keep else "")
+    else:
+        uri = variables.expand(template, state)
+        if drop:
+            state.args = ""
     state.step("rewrite", f"rewrite {pattern} {replacement}{' ' + flag if flag else ''}: URI {state.uri} -> {uri}", node)
     state.uri = uri
     state.internal = True     # any rewritten URI may enter `internal` locations (ngx_http_script: r->internal = 1)
@@ -138,6 +147,17 @@ def _rewrite(state, node: Node) -> Action | None:
         state.valid_location = False      # ngx_http_script: r->valid_location = 0 (break_cycle)
         return Action("break", node, uri=uri)
     return Action("changed", node, uri=uri)
+
+
+def _literal_question(template: str) -> int:
+    """Where the first "?" outside variable names is in `template`, or -1."""
+    pos = 0
+    while pos < len(template):
+        if template[pos] == "?":
+            return pos
+        match = variables.VAR.match(template, pos) if template[pos] == "$" else None
+        pos = match.end() if match else pos + 1
+    return -1
 
 
 def _condition(state, node: Node) -> bool:

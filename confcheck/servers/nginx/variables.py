@@ -20,14 +20,14 @@ from confcheck.servers.nginx import realip, secure_link
 if TYPE_CHECKING:
     from confcheck.servers.nginx.decide import State
 
-_VAR = re.compile(r"\$(?:\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))")
+VAR = re.compile(r"\$(?:\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))")
 
 
 def expand(text: str, state: "State") -> str:
     """A complex value ("$document_root$fastcgi_script_name") for this request."""
     if "$" not in text:
         return text
-    return _VAR.sub(lambda m: get(m.group(1) or m.group(2), state), text)
+    return VAR.sub(lambda m: get(m.group(1) or m.group(2), state), text)
 
 
 def _remote_addr(state: "State", name: str) -> str:

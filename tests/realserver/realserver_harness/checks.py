@@ -25,6 +25,8 @@ def sent_headers(sc, req: RequestResult) -> dict:
         token = base64.b64encode(f"{req.spec.auth[0]}:{req.spec.auth[1]}".encode()).decode()
         headers["Authorization"] = f"Basic {token}"
     headers["Host"] = req.host
+    if req.spec.body is not None and not any(k.lower() == "content-length" for k in headers):
+        headers["Content-Length"] = str(len(req.spec.body.encode()))     # http.client adds it
     return headers
 
 

@@ -16,10 +16,19 @@ shrinks it, one real-server run per candidate.
 
 A request counts as
     agree      the model's status is the real one
+    upstream   the model said it is handed to an upstream (status null) and nginx answered
+               502: nothing listens on the generated ones
     unknown    the model answered null (status unknown, reason given)
-    disagree   the model gave a status and it is not the real one (a failure)
+    disagree   the model gave a status and it is not the real one, or it said the request
+               reaches an upstream and nginx answered otherwise with no error_page for
+               502 in the config (a failure)
     crash      the model raised or ran past its time limit (a failure)
     skipped    the real server gave no status (transport error)
+
+nginx batches are also scanned (`confcheck scan` of the config the server ran): every
+403/500 that `why` puts on the disk (fs_path under an FS rule, the real status agreeing)
+must be reported by scan at that path, and a finding that names a request's status must
+agree with what nginx answered to it where the scenario sent that very request.
 """
 
 from __future__ import annotations
@@ -30,6 +39,7 @@ import time
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import yaml
 from hypothesis import HealthCheck, Phase, given, seed as hyp_seed, settings
@@ -83,8 +93,10 @@ class Verdict:
     label: str
     real: int | None
     model: int | None
-    kind: str                   # agree | unknown | disagree | crash | skipped
+    kind: str                   # agree | upstream | unknown | disagree | crash | skipped
     reason: str = ""
+    fs_path: str | None = None  # the model's path at fault and rule (for the scan check)
+    rule: str | None = None
 
 
 @dataclass
@@ -96,6 +108,8 @@ class Tally:
     seconds: float = 0.0
     refusals: Counter = field(default_factory=Counter)   # nginx -t's reasons, paths left out
     kind: str = "nginx"
+    scan_checked: int = 0       # disk denials and findings' claims checked against scan
+    scan_problems: list[str] = field(default_factory=list)
 
     def add(self, other: "Tally") -> None:
         self.configs += other.configs
@@ -105,6 +119,8 @@ class Tally:
         self.seconds += other.seconds
         self.refusals.update(other.refusals)
         self.kind = other.kind
+        self.scan_checked += other.scan_checked
+        self.scan_problems += other.scan_problems
 
     @property
     def counts(self) -> Counter:
@@ -125,10 +141,13 @@ class Tally:
         c = self.counts
         binary = {"apache": "apache2"}.get(self.kind, self.kind)
         return (f"{self.configs} configs generated, {self.refused} refused by {binary} -t, {self.broken} trees not built; "
-                f"{self.requests} requests answered by {self.kind}: {c['agree']} agree, {c['unknown']} unknown "
+                f"{self.requests} requests answered by {self.kind}: {c['agree']} agree, "
+                f"{c['upstream']} handed to an upstream (502), {c['unknown']} unknown "
                 f"({self.rate('unknown'):.2%}), {c['disagree']} confident disagreements "
                 f"({self.rate('disagree'):.2%}), {c['crash']} model crashes/timeouts; "
-                f"{c['skipped']} not answered; {self.seconds:.0f} s")
+                f"{c['skipped']} not answered; "
+                + (f"scan: {self.scan_checked} checked, {len(self.scan_problems)} wrong; " if self.kind == "nginx" else "")
+                + f"{self.seconds:.0f} s")
 
 
 class ModelTimeout(Exception):
@@ -190,6 +209,8 @@ def run_batch(raws: list[dict], names: list[str], accounts: Accounts | None = No
                 continue
             for req in sc.requests:
                 tally.verdicts.append(_verdict(prepared, run, sc, req, explain, REQUESTS[kind]))
+        if kind == "nginx":
+            _scan_check(run, tally)
     finally:
         session.close()
     tally.seconds = time.monotonic() - t0
@@ -220,14 +241,58 @@ def _verdict(prepared, run, sc, req, explain, build_request=nginx_request) -> Ve
     except Exception as exc:  # noqa: BLE001 - a model crash is a finding, reported with the rest
         v.kind, v.reason = "crash", f"why raised {type(exc).__name__}: {exc}"
         return v
-    v.model, v.reason = outcome.status, outcome.reason
-    if outcome.status is None:
+    v.model, v.reason, v.fs_path, v.rule = outcome.status, outcome.reason, outcome.fs_path, outcome.rule
+    if outcome.status is None and _handed_upstream(outcome):
+        # nothing listens on a generated upstream: reaching it is a 502, unless an
+        # error_page for 502 answers otherwise (then the model's null stands)
+        config = sc.spec.configs.get(run.server, "")
+        v.kind = "upstream" if real == 502 else "unknown" if _pages_502(config) else "disagree"
+    elif outcome.status is None:
         v.kind = "unknown"
     elif outcome.status == real:
         v.kind = "agree"
     else:
         v.kind = "disagree"
     return v
+
+
+DISK_RULES = {"FS101", "FS102", "FS103", "FS105", "FS106", "FS107"}
+
+
+def _scan_check(run, tally: Tally) -> None:
+    """`confcheck scan` of the config nginx ran: each disk denial `why` named (and nginx
+    answered) is reported at its path; each status a finding names is the real one."""
+    from confcheck.engine import ScanOptions, run_scan
+    from .checks import claims_disagreeing, paths_at_fault
+
+    scan = run_scan(ScanOptions(paths=[str(run.conf_path)]))
+    tally.scan_problems += [f"scan error: {e}" for e in scan.errors]
+    # a claim names no Host: with several server blocks a request may go to another one
+    single = SimpleNamespace(scenarios={n: sc for n, sc in run.scenarios.items() if not sc.spec.raw_servers})
+    checked, wrong = claims_disagreeing(single, scan.findings)
+    tally.scan_checked += checked
+    tally.scan_problems += wrong
+    roots = {sc.name: str(sc.root) for sc in run.scenarios.values()}
+    for v in tally.verdicts:
+        if v.kind != "agree" or v.real not in (403, 500) or v.rule not in DISK_RULES or not v.fs_path:
+            continue
+        tally.scan_checked += 1
+        if not any(v.fs_path in paths_at_fault(f) for f in scan.findings):
+            where = v.fs_path.replace(roots.get(v.scenario, "\0"), "@ROOT@")
+            tally.scan_problems.append(f"{v.scenario} {v.label}: nginx {v.real}, why {v.rule} at {where}; "
+                                       "scan reports nothing there")
+
+
+def _handed_upstream(outcome) -> bool:
+    from confcheck.servers.nginx.conf import UPSTREAM_HANDLERS
+    node = outcome.decided_by
+    return (outcome.not_modelled is None and node is not None and node.key in UPSTREAM_HANDLERS
+            and outcome.reason.startswith("handed to "))
+
+
+def _pages_502(config: str) -> bool:
+    import re
+    return re.search(r"error_page[^;]*\b502\b", config) is not None
 
 
 def run_all(raws: list[dict], prefix: str, batch: int = BATCH, progress=None, kind: str = "nginx") -> Tally:
@@ -465,6 +530,8 @@ def failure_report(tally: Tally, raws: list[dict], count: int, seed: int, kind: 
     """None when `why` agreed everywhere; else the tally, the first 20 failures and the
     first one shrunk (one real run per candidate) as a scenario-file entry to save."""
     failures = tally.failures()
+    if not failures and tally.scan_problems:
+        return f"{tally.summary()}\n" + "\n".join(f"  {p}" for p in tally.scan_problems[:20])
     if not failures:
         return None
     first = failures[0]
@@ -474,4 +541,5 @@ def failure_report(tally: Tally, raws: list[dict], count: int, seed: int, kind: 
     entry = regression_entry(raw, f"gen-{seed}-{index}", verdicts, "generated: " + first.label, kind=kind)
     listed = "\n".join(f"  {v.scenario} {v.label}: real {v.real}, why {v.model} ({v.reason})"
                        for v in failures[:20])
-    return f"{tally.summary()}\n{listed}\nthe first, shrunk:\n{dump_yaml([entry])}"
+    scan = "".join(f"\n  {p}" for p in tally.scan_problems[:20])
+    return f"{tally.summary()}\n{listed}{scan}\nthe first, shrunk:\n{dump_yaml([entry])}"

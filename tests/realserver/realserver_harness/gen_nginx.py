@@ -41,6 +41,25 @@ LINKS = [("www/ln-file", "a.html"), ("www/ln-dir", "d1"), ("www/ln-ln", "ln-file
          ("www/ln-dangling", "nothing.html"), ("www/ln-out", "../alt"), ("www/d2/ln-abs", "@ROOT@/www/d1/x.html"),
          ("www/ln-lndir", "ln-dir")]
 
+# Conditional and range requests (browsers revalidating, players seeking): these files get a
+# fixed mtime, so a request can name their Last-Modified and ETag ("mtime-size" in hex: the
+# default content is the path and a newline).
+MTIME = 1700000000                       # Tue, 14 Nov 2023 22:13:20 GMT
+MTIME_FILES = {"www/a.html", "www/d1/x.html", "www/index.html", "www/a.html.gz"}
+LM = "Tue, 14 Nov 2023 22:13:20 GMT"
+CONDITIONAL = [None, None, None, {"If-Modified-Since": LM}, {"If-Modified-Since": "Tue, 14 Nov 2023 22:13:21 GMT"},
+               {"If-Modified-Since": "Mon, 01 Jan 2001 00:00:00 GMT"}, {"If-None-Match": '"6553f100-b"'},
+               {"If-None-Match": 'W/"6553f100-e", "x"'}, {"If-None-Match": "*"}, {"If-Match": '"6553f100-b"'},
+               {"If-Match": '"nope"'}, {"If-Match": "*"}, {"If-Unmodified-Since": LM},
+               {"If-Unmodified-Since": "Mon, 01 Jan 2001 00:00:00 GMT"}, {"If-Modified-Since": "yesterday"},
+               {"If-None-Match": '"6553f100-f"', "If-Modified-Since": "Mon, 01 Jan 2001 00:00:00 GMT"},
+               {"Range": "bytes=0-3"}, {"Range": "bytes=-4"}, {"Range": "bytes=5-"}, {"Range": "bytes=100-200"},
+               {"Range": "bytes=0-1,3-4"}, {"Range": "bytes=x"}, {"Range": "items=0-1"}, {"Range": "bytes=0-0,-1"},
+               {"Range": "bytes=0-3", "If-Range": '"6553f100-b"'}, {"Range": "bytes=0-3", "If-Range": LM},
+               {"Range": "bytes=0-3", "If-Range": '"old"'}, {"Range": "bytes=0-99999", "If-None-Match": "*"}]
+CONDITIONAL_CONF = ["if_modified_since off;", "if_modified_since before;", "etag off;", "max_ranges 0;",
+                    "max_ranges 1;", "gzip on;", "gzip on;\ngzip_min_length 1;", "ssi on;", "charset utf-8;"]
+
 PATHS = ["/", "/a.html", "/index.html", "/b.txt", "/d1/", "/d1", "/d1/x.html", "/d1/index.html",
          "/d1/sub/y.html", "/d1/sub/", "/d2/", "/d2/z.html", "/d2", "/err/403.html", "/err/", "/missing.html",
          "/p.html", "/alt/p.html", "/ln-file", "/ln-dir/", "/ln-dir/x.html", "/ln-ln", "/ln-dangling",
@@ -53,6 +72,22 @@ PATHS = ["/", "/a.html", "/index.html", "/b.txt", "/d1/", "/d1", "/d1/x.html", "
          # alias traps (off-by-slash, a missing slash, try_files under an alias) and odd encodings
          "/al../www/a.html", "/al", "/al/", "/al/sub/", "/al/sub", "/al/index.html", "/al/a.html", "/alp.html",
          "/sp%20ace.html", "/d1%2Fx.html", "/a.html;x", "/d1/.", "/d1/..", "/%2E%2E/a.html", "/al/nothing"]
+# nginx only (gen_apache shares the pools above): double encodings, '#', an encoded '?', PHP
+# front controllers and proxied prefixes, WebDAV methods nothing enables, crawler and client
+# User-Agents, a header with an underscore (ignored by default), cookies
+NGINX_PATHS = ["/%2561.html", "/a.html%3Fx=1", "/./a.html", "/d1/sub/./../x.html", "/a.html#x", "/d1/x.html%20",
+               "/index.php", "/d1/x.php", "/d1/index.php", "/api/x", "/api/", "/app/x?y=1", "/d1/x.php/extra",
+               "/a.html?", "/?x=1", "/d1?x=1", "/old/a.html", "/A.html"]
+NGINX_METHODS = ["MKCOL", "COPY", "LOCK", "CONNECT"]
+NGINX_HEADERS = [None, None, {"User-Agent": "Googlebot/2.1"}, {"User-Agent": "curl/8.0"}, {"X_Test": "1"},
+                 {"Cookie": "a=1"}, {"Cookie": "b=2; a=1"}]
+# headers nginx refuses before any location (400, 501): rare, or they would hide the rest
+REFUSED_HEADERS = [{"Content-Length": "abc"}, {"Transfer-Encoding": "gzip"}]
+# request bodies (http.client sends their Content-Length) against client_max_body_size
+BODIES = ["x", "x" * 2000]
+BODY_SIZES = ["client_max_body_size 1k;", "client_max_body_size 0;", "client_max_body_size 10;",
+              "client_max_body_size 1m;"]
+
 METHODS = ["GET", "GET", "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE", "PROPFIND"]
 AUTHS = [None, ["u", "p"], ["u", "wrong"], ["v", "password"], ["nobody", "p"]]
 HEADERS = [{}, {"X-Test": "1"}, {"X-Test": "0"}, {"Referer": "http://example.com/"}]
@@ -62,7 +97,8 @@ ALIASES = ["alias @ROOT@/alt/;", "alias @ROOT@/www/;", "alias @ROOT@/alt;", "ali
            "alias @ROOT@/nowhere/;"]
 CAPTURE_ALIASES = ["alias @ROOT@/alt/$1;", "alias @ROOT@/www/$1;", "alias @ROOT@/www/d1/$1;"]
 ACCESS = ["allow 127.0.0.1;", "deny 127.0.0.1;", "deny all;", "allow all;", "allow 10.0.0.0/8;",
-          "deny 10.0.0.1;", "allow 127.0.0.0/8;"]
+          "deny 10.0.0.1;", "allow 127.0.0.0/8;", "allow ::1;", "deny 127.0.0.1/32;", "allow 127.0.0.2;",
+          "allow 127.0.0.1/24;", "deny 0.0.0.0/0;"]
 AUTH = ['auth_basic "gen";\nauth_basic_user_file @ROOT@/auth/htpasswd;', "auth_basic off;",
         'auth_basic "gen";\nauth_basic_user_file @ROOT@/auth/missing;', 'auth_basic "gen";']
 TRY_FILES = ["try_files $uri =404;", "try_files $uri $uri/ =404;", "try_files $uri $uri/ /index.html;",
@@ -77,7 +113,9 @@ REWRITE_FLAGS = ["", " last", " break", " redirect", " permanent"]
 REWRITES = [r"rewrite ^/d1/(.*)$ /d2/$1{flag};", r"rewrite ^/a\.html$ /b.txt{flag};",
             r"rewrite ^(.*)\.html$ $1.txt{flag};", r"rewrite ^/p\.html$ /alt/p.html{flag};",
             r"rewrite ^/d2/(.*)$ /d1/$1{flag};", r"rewrite ^/ln-(.*)$ /d1/x.html{flag};",
-            r"rewrite ^/missing /err/404.html{flag};", r"rewrite ^ /a.html?y=1{flag};"]
+            r"rewrite ^/missing /err/404.html{flag};", r"rewrite ^ /a.html?y=1{flag};",
+            r"rewrite ^(.*)$ $1{flag};", r"rewrite ^/(.*)$ /d1/$1{flag};", r"rewrite ^/d1$ /d1/{flag};",
+            r"rewrite ^/old/(.*)$ /$1{flag};", r"rewrite ^/(.*)\.php$ /$1.html{flag};"]
 RETURNS = ["return 403;", "return 404;", 'return 200 "ok";', "return 301 /a.html;",
            "return 302 http://example.com/;", "return 418;", "return 444;", "return 500;", "return 401;",
            "return 204;", "return 405;", 'return 404 "nf";', "return 307 /d1/x.html;", "return 200;",
@@ -85,7 +123,13 @@ RETURNS = ["return 403;", "return 404;", 'return 200 "ok";', "return 301 /a.html
 IFS = ["if ($request_method = POST) {{ {inner} }}", "if ($uri ~ \\.txt$) {{ {inner} }}",
        "if ($arg_x) {{ {inner} }}", "if (-f $request_filename) {{ {inner} }}",
        "if ($http_x_test = 1) {{ {inner} }}", "if (!-e $request_filename) {{ {inner} }}",
-       "if ($request_uri ~* /D1/) {{ {inner} }}"]
+       "if ($request_uri ~* /D1/) {{ {inner} }}", "if ($request_method !~ ^(GET|HEAD)$) {{ {inner} }}",
+       "if ($http_user_agent ~* (bot|curl)) {{ {inner} }}", "if (-d $request_filename) {{ {inner} }}",
+       "if ($args ~ x=1) {{ {inner} }}", "if ($host != $server_name) {{ {inner} }}",
+       "if ($scheme = http) {{ {inner} }}", "if ($remote_addr = 127.0.0.1) {{ {inner} }}",
+       "if ($http_referer !~ ^$) {{ {inner} }}", "if ($query_string) {{ {inner} }}",
+       "if ($http_x_test ~ ^(1|yes)$) {{ {inner} }}", "if ($request_filename ~ \\.txt$) {{ {inner} }}",
+       "if ($cookie_a = 1) {{ {inner} }}", "if (!-d $request_filename) {{ {inner} }}"]
 IF_INNER = ["return 403;", "return 404;", 'return 200 "if";', "rewrite ^ /a.html last;",
             "rewrite ^ /d1/x.html break;", "root @ROOT@/alt;", "set $x 1;", "return 301 /d1/;",
             "error_page 404 /err/404.html;", "root @ROOT@/www/d1;", "rewrite ^/(.*)$ /d1/$1 break;",
@@ -100,9 +144,12 @@ ERROR_PAGES = ["error_page 403 /err/403.html;", "error_page 404 /err/404.html;",
                "error_page 401 /err/403.html;", "error_page 500 =503 /err/50x.html;", "error_page 404 =301 /a.html;",
                "error_page 403 405 /err/403.html;", "error_page 418 /a.html;", "error_page 301 302 /a.html;",
                "error_page 405 /err/403.html;", "error_page 404 /err/404.html?from=$uri;",
-               "error_page 401 =200 /a.html;", "error_page 500 = @fb;"]
+               "error_page 401 =200 /a.html;", "error_page 500 = @fb;", "error_page 400 =200 /a.html;",
+               "error_page 413 /err/404.html;", "error_page 405 501 =202 /a.html;", "error_page 400 /err/50x.html;",
+               "error_page 413 = @fb;"]
 INDEXES = ["index index.html;", "index a.html index.html;", "index missing.html;", "index /a.html;",
-           "index missing.html x.html;", "index d1/index.html;"]
+           "index missing.html x.html;", "index d1/index.html;", "index index.php index.html;",
+           "index index.htm index.html;"]
 AUTOINDEX = ["autoindex on;", "autoindex off;"]
 SYMLINKS = ["disable_symlinks on;", "disable_symlinks if_not_owner;", "disable_symlinks off;",
             "disable_symlinks on from=@ROOT@/www;", "disable_symlinks if_not_owner from=$document_root;"]
@@ -116,9 +163,12 @@ LIMIT_INNER = ["deny all;", "allow 10.0.0.1;\ndeny all;", "allow 127.0.0.1;\nden
 # their own files, directives and requests, drawn for nginx alone (gen_apache shares
 # the pools above).
 MODULE_FILES = ["www/a.html.gz", "www/b.txt.gz", "www/c.txt.gz", "www/d1/x.html.gz", "www/v/a.flv", "www/v/a.mp4",
-                "www/rnd/a.html", "www/rnd/b.html"]
+                "www/rnd/a.html", "www/rnd/b.html", "www/index.php", "www/d1/x.php"]
 GZIP = ["gzip_static on;", "gzip_static always;", "gzip_static off;"]
 HANDLERS = ["flv;", "mp4;", "stub_status;", "empty_gif;"]
+# upstreams that never answer (nothing listens): nginx answers 502 once the request reaches them
+UPSTREAMS = ["fastcgi_pass 127.0.0.1:9;", "proxy_pass http://127.0.0.1:9;", "uwsgi_pass 127.0.0.1:9;",
+             "fastcgi_pass unix:@ROOT@/nosock;", "proxy_pass http://127.0.0.1:9/;", "proxy_pass http://127.0.0.1:9/x/;"]
 SECURE_LINKS = ['secure_link $arg_md5,$arg_e;\nsecure_link_md5 "$secure_link_expires$uri k";\n'
                 'if ($secure_link = "") {{ return 403; }}\nif ($secure_link = "0") {{ return 410; }}',
                 'secure_link $arg_md5;\nsecure_link_md5 "$uri k";\nif ($secure_link != "1") {{ return 403; }}',
@@ -162,6 +212,8 @@ def tree(draw) -> list[dict]:
         if not _present(draw):
             continue
         entry = {"path": path}
+        if path in MTIME_FILES:
+            entry["mtime"] = MTIME
         if path == "auth/htpasswd":
             entry["content"] = HTPASSWD
         entry.update(_attrs(draw, FILE_MODES))
@@ -182,7 +234,7 @@ def module_files(draw) -> list[dict]:
     out = []
     for path in MODULE_FILES:
         if _present(draw):
-            out.append({"path": path, **_attrs(draw, FILE_MODES)})
+            out.append({"path": path, **({"mtime": MTIME} if path in MTIME_FILES else {}), **_attrs(draw, FILE_MODES)})
     return out
 
 
@@ -226,9 +278,9 @@ def body(draw, *, level: str, regex: bool = False, depth: int = 0, prefix: str |
     in_location = level == "location"
     n = draw(st.integers(0, 4 if in_location else 3))
     kinds = ["root", "access", "auth", "satisfy", "try_files", "rewrite", "return", "if", "error_page",
-             "index", "autoindex", "symlinks", "recursive", "gzip_static", "secure_link"]
+             "index", "autoindex", "symlinks", "recursive", "gzip_static", "secure_link", "conditional", "body_size"]
     if in_location:
-        kinds += ["alias", "limit_except", "internal", "location", "random_index", "handler"]
+        kinds += ["alias", "limit_except", "internal", "location", "random_index", "handler", "upstream"]
     else:
         kinds += ["merge_slashes"]
     have_docroot = False
@@ -270,12 +322,19 @@ def body(draw, *, level: str, regex: bool = False, depth: int = 0, prefix: str |
         elif kind == "secure_link":
             # secure_link_secret is a location's only
             lines.append(draw(_pick(SECURE_LINKS if in_location else SECURE_LINKS[:2])).format())
+        elif kind == "body_size":
+            lines.append(draw(_pick(BODY_SIZES)))
+        elif kind == "conditional":
+            lines.append(draw(_pick(CONDITIONAL_CONF)))
         elif kind == "merge_slashes":
             lines.append("merge_slashes off;")
         elif kind == "random_index":
             lines.append("random_index on;")
         elif kind == "handler":
             lines.append(draw(_pick(HANDLERS)))
+        elif kind == "upstream":
+            # a URI part is refused in a regex location
+            lines.append(draw(_pick(UPSTREAMS[:4] if regex else UPSTREAMS)))
         elif kind == "limit_except":
             inner = "\n".join(_dedupe(draw(st.lists(_pick(LIMIT_INNER), min_size=1, max_size=2))))
             lines.append(draw(_pick(LIMIT_EXCEPT)).format(inner=inner))
@@ -289,7 +348,8 @@ def body(draw, *, level: str, regex: bool = False, depth: int = 0, prefix: str |
 ONCE = {"root", "alias", "satisfy", "internal", "try_files", "index", "autoindex", "disable_symlinks",
         "limit_except", "recursive_error_pages", "auth_basic", "auth_basic_user_file", "gzip_static",
         "secure_link", "secure_link_md5", "secure_link_secret", "random_index", "flv", "mp4", "stub_status",
-        "empty_gif", "merge_slashes"}
+        "empty_gif", "merge_slashes", "if_modified_since", "etag", "max_ranges", "gzip", "gzip_min_length", "ssi",
+        "charset", "fastcgi_pass", "proxy_pass", "uwsgi_pass", "client_max_body_size"}
 
 
 def _location_key(line: str) -> str:
@@ -317,7 +377,7 @@ def _dedupe(lines: list[str]) -> list[str]:
 def location(draw, depth: int = 0, parent: str | None = None, parent_regex: bool = False) -> list[str]:
     if parent is not None and not parent_regex:
         choices = NESTED.get(parent, [])
-        kind = draw(_pick(["prefix", "regex"] if choices else ["regex"]))
+        kind = draw(_pick(["prefix", "regex", "noregex", "exact"] if choices else ["regex"]))
     elif parent_regex:
         kind = "regex"
     else:
@@ -328,7 +388,7 @@ def location(draw, depth: int = 0, parent: str | None = None, parent_regex: bool
         prefix = None
     elif parent is not None:
         prefix = draw(_pick(NESTED[parent]))
-        name, regex = prefix, False
+        name, regex = {"prefix": "", "exact": "= ", "noregex": "^~ "}[kind] + prefix, False
     else:
         prefix = draw(_pick(PREFIXES))
         mod = {"prefix": "", "exact": "= ", "noregex": "^~ "}[kind]
@@ -362,7 +422,19 @@ IDIOMS = ["location ~ /\\. {\n    deny all;\n}",
           "location /al/ {\n    alias @ROOT@/alt/;\n    try_files $uri $uri/ =404;\n}",
           "location ~ ^/al/(.*)$ {\n    alias @ROOT@/alt/$1;\n    try_files $uri $uri/ =404;\n}",
           "location ~ ^/al/(.*)$ {\n    alias @ROOT@/alt/;\n    try_files $1 $1/ @fb;\n}",
-          "error_page 404 /err/404.html;\nlocation = /err/404.html {\n    internal;\n}"]
+          "error_page 404 /err/404.html;\nlocation = /err/404.html {\n    internal;\n}",
+          # PHP front controllers and proxied prefixes, as sites write them
+          "location ~ \\.php$ {\n    try_files $uri =404;\n    fastcgi_pass 127.0.0.1:9;\n}",
+          "location ~ [^/]\\.php(/|$) {\n    fastcgi_split_path_info ^(.+?\\.php)(/.*)$;\n"
+          "    if (!-f $document_root$fastcgi_script_name) {\n        return 404;\n    }\n    fastcgi_pass 127.0.0.1:9;\n}",
+          "location / {\n    try_files $uri $uri/ /index.php?$args;\n}",
+          "index index.php index.html;\nlocation ~ \\.php$ {\n    fastcgi_pass 127.0.0.1:9;\n}",
+          "location /api/ {\n    proxy_pass http://127.0.0.1:9/;\n}",
+          "location ^~ /app {\n    limit_except GET {\n        deny all;\n    }\n    proxy_pass http://127.0.0.1:9;\n}",
+          "location ~ /\\.ht {\n    deny all;\n}",
+          "location ~* \\.(?:jpg|png|css|js|ico)$ {\n    try_files $uri =404;\n    expires max;\n}",
+          "if ($request_method !~ ^(GET|HEAD|POST)$) {\n    return 405;\n}",
+          "location /old/ {\n    rewrite ^/old/(.*)$ /$1 permanent;\n}"]
 
 NAMED_BODIES = ['return 200 "named";', "return 418;", "root @ROOT@/www;\ntry_files /err/404.html =404;",
                 "rewrite ^ /a.html last;", "root @ROOT@/alt;", "return 403;", "try_files $uri =405;",
@@ -503,10 +575,26 @@ def draw_request(draw, paths: list) -> dict:
 
 @st.composite
 def request(draw) -> dict:
-    req = draw_request(draw, PATHS + MODULE_PATHS)
+    # the nginx-only pools are drawn less often than the shared ones, and what refuses a request
+    # before any location (odd methods, refused headers) rarely, so most requests go all the way
+    req = draw_request(draw, NGINX_PATHS if draw(st.integers(0, 3)) == 3 else PATHS + MODULE_PATHS)
+    if draw(st.integers(0, 2)) == 0:
+        req.pop("method", None)              # more plain GETs: most other methods end in a 405
+    if draw(st.integers(0, 9)) == 9:
+        req["method"] = draw(_pick(NGINX_METHODS))
+    extra = draw(_pick(NGINX_HEADERS))
+    if extra:
+        req["headers"] = {**req.get("headers", {}), **extra}
+    if draw(st.integers(0, 29)) == 29:
+        req["headers"] = {**req.get("headers", {}), **draw(_pick(REFUSED_HEADERS))}
+    if draw(st.integers(0, 4)) == 4 and "Content-Length" not in req.get("headers", {}):
+        req["body"] = draw(_pick(BODIES))
     encoding = draw(_pick(ENCODINGS))
     if encoding:
         req["headers"] = {**req.get("headers", {}), **encoding}
+    conditional = draw(_pick(CONDITIONAL)) if draw(st.integers(0, 2)) == 2 else None
+    if conditional:
+        req["headers"] = {**req.get("headers", {}), **conditional}
     req["nginx"] = {"status": 0}       # filled in from the real server
     return req
 

@@ -19,6 +19,8 @@ A tree is a list of entries (dicts, e.g. from YAML):
              ('u:www-data:r', 'u:@alice:rx'; '@logical' names are resolved)
     chmod_after_acl: a chmod(1) mode applied after the ACL (e.g. 'g-rwx',
              which on a file with an ACL changes the ACL mask)
+    mtime:   modification time, whole seconds since the epoch (int), set last
+             (so a request can carry the file's Last-Modified or ETag)
 
 Parent directories that no entry names are created 0755 root:root.
 Everything is created first, then owners and modes are set, then ACLs, so the
@@ -46,7 +48,7 @@ BASE_PARENT = Path("/var/tmp")
 BASE_PREFIX = "confcheck-rs-"
 
 ENTRY_KEYS = {"path", "kind", "mode", "owner", "group", "content", "target", "acl",
-              "chmod_after_acl"}
+              "chmod_after_acl", "mtime"}
 
 
 class TreeError(RuntimeError):
@@ -64,6 +66,7 @@ class Entry:
     target: str | None = None
     acl: list[str] = field(default_factory=list)
     chmod_after_acl: str | None = None
+    mtime: int | None = None
 
     @property
     def effective_mode(self) -> int:
@@ -118,6 +121,9 @@ def parse_entries(raw: list[dict], where: str = "tree") -> list[Entry]:
         if path in seen:
             raise TreeError(f"{w}: duplicate path {path!r}")
         seen.add(path)
+        mtime = item.get("mtime")
+        if mtime is not None and (isinstance(mtime, bool) or not isinstance(mtime, int)):
+            raise TreeError(f"{w}: mtime must be whole seconds since the epoch, got {mtime!r}")
         acl = item.get("acl") or []
         if isinstance(acl, str):
             acl = [acl]
@@ -125,7 +131,7 @@ def parse_entries(raw: list[dict], where: str = "tree") -> list[Entry]:
             path=path, kind=kind, mode=_parse_mode(item.get("mode"), w),
             owner=item.get("owner", "root"), group=item.get("group", "root"),
             content=item.get("content"), target=item.get("target"),
-            acl=list(acl), chmod_after_acl=item.get("chmod_after_acl"),
+            acl=list(acl), chmod_after_acl=item.get("chmod_after_acl"), mtime=mtime,
         ))
     return entries
 
@@ -267,6 +273,11 @@ def build_tree(root: Path, entries: list[Entry], resolve: Callable = lambda v: v
             p = subprocess.run(["chmod", e.chmod_after_acl, str(full)], capture_output=True, text=True)
             if p.returncode != 0:
                 raise TreeError(f"chmod {e.chmod_after_acl} {full}: {p.stderr.strip()}")
+
+    # 4. modification times, once nothing is created inside a directory any more
+    for e in entries:
+        if e.mtime is not None:
+            os.utime(root / e.path, (e.mtime, e.mtime), follow_symlinks=False)
 
     verify_tree(root, entries, resolve)
 
