@@ -48,7 +48,7 @@ from dataclasses import fields
 from confcheck.isolation import decide_contained
 from confcheck.parsers.syntax import effective_children
 from confcheck.servers.coverage import nginx_entry
-from confcheck.servers.nginx.conf import BadRegex, Location, REWRITE_DIRECTIVES, Server, compile_regex
+from confcheck.servers.nginx.conf import BadRegex, Location, Server, compile_regex
 from confcheck.servers.nginx.decide import Model, Outcome, decide
 from confcheck.servers.nginx.locations import find_location
 from confcheck.servers.nginx.request import RequestError
