@@ -46,8 +46,12 @@ def test_why_predicts_every_apache_status(apache_run, prepared):
             expectation = req.expectation
             unknown = getattr(expectation, "not_modelled", None)
             problems = not_modelled_problems(outcome, unknown)
-            if outcome.status != (None if unknown or getattr(expectation, "upstream", False) else req.status):
+            null_because = getattr(expectation, "unknown", None)
+            if outcome.status != (None if unknown or null_because or getattr(expectation, "upstream", False)
+                                  else req.status):
                 problems.append(f"status {outcome.status} != real {req.status}")
+            if null_because and null_because not in outcome.reason:
+                problems.append(f"reason does not say {null_because!r}: {outcome.reason}")
             if req.disk_caused_denial and outcome.fs_path != str(req.expected_fs_path):
                 problems.append(f"fs_path {outcome.fs_path} != {req.expected_fs_path}")
             decided = getattr(expectation, "decided_by", None)

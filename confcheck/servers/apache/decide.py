@@ -233,7 +233,7 @@ def decide(model: Model, request: Request) -> Outcome:
         del st.trace[MAX_STEPS // 10:]     # the head shows where it started; the rest repeats
         final = Final(None, unfinished_reason(exc))
     except Final as caught:
-        final = _error_document(st, caught)
+        final = _conditional(request, _error_document(st, caught))
         unknown = not_modelled(st, final.status) or st.unknown_directive
         if unknown is None and st.undecided is not None:
             unknown = st.undecided
@@ -251,6 +251,23 @@ def decide(model: Model, request: Request) -> Outcome:
                          final.node))
     return Outcome(request, final.status, final.reason, final.node, final.fs_path, final.rule, st.trace,
                    final.location, [], st.assumptions, server="apache", limits=st.limits)
+
+
+# headers whose answer to a 200 httpd decides after the handler (ap_meets_conditions: 304/412;
+# the byterange filter: 206/416): not modelled here, so such a 200 is unknown, never a 200
+_CONDITIONAL = ("if-modified-since", "if-unmodified-since", "if-match", "if-none-match", "range")
+
+
+def _conditional(request: Request, final: Final) -> Final:
+    if final.status != 200:
+        return final
+    sent = [name for name in _CONDITIONAL if request.header(name) is not None]
+    if not sent:
+        return final
+    names = ", ".join(name.title() for name in sent)
+    return Final(None, f"not modelled: httpd's answer to a request with {names} (304, 412, 206 or 416 "
+                       f"from the conditional and byte-range checks); without it: 200 ({final.reason})",
+                 final.node, final.fs_path)
 
 
 def _plain_on_tls(model: Model, request: Request, server, node: Node) -> Outcome:

@@ -156,7 +156,7 @@ SCENARIO_KEYS = {"name", "ref", "title", "accounts", "tree", "requests", "raw_se
                  "php_fpm", "php_ini", *SERVER_KINDS}
 REQUEST_KEYS = {"path", "method", "headers", "auth", "body", "host", *SERVER_KINDS}
 EXPECT_KEYS = {"status", "fs_path", "rule", "log", "body", "note", "decided_by", "upstream", "location", "closed",
-               "decided_in", "not_modelled", "unit_line", "under_load", "script"}
+               "decided_in", "not_modelled", "unit_line", "under_load", "script", "unknown"}
 # statuses a config-caused outcome must explain with decided_by (when no fs_path)
 EXPLAINED_STATUSES = (401, 403, 500)
 # no backend runs: nginx answers 502, Apache's mod_proxy 503
@@ -185,6 +185,7 @@ class Expectation:
     unit_line: str | None = None   # sandbox scenarios: the unit line that caused it (end of file:line:column)
     under_load: int | None = None  # refused by a limit under load: what `why` answers one request
     script: bool = False           # php-fpm ran the PHP script (phpfpm.py): `why` answers null, naming it
+    unknown: str | None = None     # no directive to name: `why` answers null, its reason holding this text
 
 
 @dataclass
@@ -291,7 +292,8 @@ def _expectation(raw, where: str, config: str | None = None,
                        log=list(log), body=raw.get("body"), note=raw.get("note"),
                        decided_by=decided_by, upstream=upstream, location=location, closed=closed,
                        decided_in=raw.get("decided_in"), not_modelled=not_modelled,
-                       unit_line=raw.get("unit_line"), under_load=under_load, script=bool(raw.get("script")))
+                       unit_line=raw.get("unit_line"), under_load=under_load, script=bool(raw.get("script")),
+                       unknown=raw.get("unknown"))
 
 
 def _request(raw, where: str, configs: dict[str, str] | None = None,
