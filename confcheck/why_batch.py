@@ -39,6 +39,7 @@ from confcheck.analyzers.nginx._shapes import _TOKEN_SPLIT, _extent  # the token
 from confcheck.why import Prepared, explain
 
 _UNSEEN = object()     # a server no request reached yet
+_CONNECTION = "connection"   # a read of the connection's own server (Request.reads_connection)
 
 # a hole standing for a whole value, and a token's position inside a string
 _MARK = re.compile(r'"\\u0001(\d+)\\u0001"|\\u0002(\d+)\\u0002')
@@ -286,6 +287,8 @@ def _read(request, reads: frozenset[str]) -> tuple[str, ...]:
         elif name == "headers":     # last in the order: the only read of no fixed length
             for item in request.headers.items():
                 values += item
+        elif name == _CONNECTION:   # no value of the request's: such a decision is no template
+            continue
         else:
             value = request.headers.get(name[2:])
             values.append("\x02" if value is None else f"\x01{value}")
@@ -324,6 +327,9 @@ def _watching(reads: set):
             name = name.lower()
             reads.add("h:" + name)
             return self.__dict__["headers"].get(name)
+
+        def reads_connection(self) -> None:
+            reads.add(_CONNECTION)
 
         def to_json(self) -> dict:
             # the answer's "request" is a hole filled per request: writing it is no read
@@ -421,7 +427,9 @@ class _Shared:
         outcome = decide_contained(decide, self.prepared.model, request, None, selection)
         line = json.dumps(outcome.to_json(), ensure_ascii=True)
         made = None
-        if template and names is not None:
+        # a decision that read the address's default server depends on which server that is,
+        # not only on the request and this server's shape: never a template
+        if template and names is not None and _CONNECTION not in self.reads:
             try:
                 made = _Template(outcome, line, names)
             except _Refused:

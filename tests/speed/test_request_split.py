@@ -80,7 +80,7 @@ def test_a_trace_step_s_json_text_is_json_dumps_of_its_json(step, detail, name, 
 
 def test_parse_gives_each_field_its_own_value():
     """Request.parse passes the fields by position (faster than by name): each lands in its own."""
-    req = Request.parse("https://u:p@Site.Example:8443/p/a?q=1", "post", {"X-A": " b "}, "10.0.0.9", stated=True)
+    req = Request.parse("https://u:p@Site.Example:8443/p/a?q=1", "POST", {"X-A": " b "}, "10.0.0.9", stated=True)
     assert (req.url, req.method, req.client_ip, req.scheme, req.host, req.port, req.address, req.raw_path,
             req.args, req.address_from_log, req.bad_host, req.stated) == (
         "https://u:p@Site.Example:8443/p/a?q=1", "POST", "10.0.0.9", "https", "site.example", 8443, "site.example",

@@ -384,6 +384,7 @@ def _connection_server(state: State) -> Server:
     """The server whose settings the connection has before the Host header is read: the
     address's default server (for https the one SNI chose, taken as the Host's)."""
     if state.request.scheme == "http" and state.http.server_index is not None:
+        state.request.reads_connection()
         try:
             return state.http.server_index.group(state.request).default
         except Exception:  # noqa: BLE001 - a log line's server: its own setting

@@ -99,6 +99,10 @@ class Request:
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
 
+    def reads_connection(self) -> None:
+        """Said by a decision that reads the connection's own server (the address's default,
+        not the one the Host chose): why --batch's sharing watches for it, nothing else does."""
+
     def basic_credentials(self) -> tuple[str, str] | None:
         value = self.header("authorization")
         if not value or not value[:6].lower() == "basic ":
