@@ -62,6 +62,7 @@ SUMMARY = {
     "negotiation-failed": "MultiViews found candidate files but none it could negotiate (404)",
     "not-acceptable": "MultiViews found a variant the request's Accept headers refuse (406)",
     "no-authentication": "a Require needs a user but no AuthType authenticates one here (500)",
+    "no-auth-name": "AuthType is set but AuthName is missing: httpd answers 500 before it reads credentials",
     "dav-lock-db": "mod_dav needs a lock database (DavLockDB) for this method (500)",
     "rewrite-forbidden": "a RewriteRule with [F] refused the request",
     "dav-write": "WebDAV (dav_methods) could not create, replace or remove a file or directory",

@@ -124,6 +124,8 @@ APACHE_PATTERNS = [
     ("not-acceptable", re.compile(r"^AH00690: no acceptable variant: (?P<path>.*)"), 406),
     ("no-authentication", re.compile(r"^AH00027: No authentication done but request not allowed without "
                                      r"authentication for (?P<uri>\S+?)\.? Authentication not configured\?"), 500),
+    # mod_auth_basic/digest with AuthType but no AuthName: the request ends 500 before credentials are read
+    ("no-auth-name", re.compile(r"^AH01615: need AuthName: (?P<uri>\S+)"), 500),
     ("dav-lock-db", re.compile(r"^(?:AH00623: Failed to query lock-null status|A lock database was not specified "
                                r"with the DAVLockDB directive|Could not \S+ \S+ due to a failed precondition)"), 500),
     ("rewrite-forbidden", re.compile(r".*forcing responsecode 403 for (?P<uri>\S+)"), 403),
