@@ -29,9 +29,9 @@ import os
 import re
 from bisect import bisect_right
 from functools import lru_cache
-from operator import itemgetter
 from typing import Callable, Iterable, Iterator
 
+from confcheck.parsers.nginx_alike import picker as _picker   # text -> its slices at cuts
 from confcheck.servers.nginx.conf import Http, Server
 
 # Arguments that only name things: their tokens may be renamed between look-alikes.
@@ -214,16 +214,6 @@ def _aim_key(http: Http, server: Server):
         return None
     hosts = list(_host_candidates(server))
     return aim[0], aim[1], hosts.index(aim[2]) if aim[2] in hosts else -1, len(hosts)
-
-
-def _picker(cuts: list[tuple[int, int]]) -> Callable[[bytes], tuple]:
-    """text -> the tuple of its bytes in `cuts`, sliced at C speed."""
-    if not cuts:
-        return lambda text: ()
-    if len(cuts) == 1:
-        (start, end), = cuts
-        return lambda text: (text[start:end],)
-    return itemgetter(*[slice(start, end) for start, end in cuts])
 
 
 def _look_up(group: dict, text: bytes) -> tuple[_Layout | None, tuple[str, ...]]:
