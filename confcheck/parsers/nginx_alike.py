@@ -155,7 +155,11 @@ class Alikes:
 
 
 def _copy(template: _Template, source: SourceFile, via: Node | None) -> tuple[ParsedFile, list[Node]]:
-    """The template's tree over `source` (see the module docstring); its include nodes' copies."""
+    """The template's tree over `source` (see the module docstring); its include nodes' copies.
+
+    The walk is nginx_parser.clone_nginx's, kept apart on purpose: one loop making both
+    LazyNode and CopiedNode makes every attribute store in it polymorphic, which CPython
+    3.11 does not specialise (measured: +58 M instructions, +1.9%, on the uniform tree)."""
     new = _new
     makers = template.makers
     wanted = {id(node): index for index, node in enumerate(template.includes)}
