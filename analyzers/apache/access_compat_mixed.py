@@ -74,7 +74,7 @@ def _skipped(item) -> set[int]:
         return set()
     from confcheck.servers.apache.htaccess import skipped_ids
     return skipped_ids(item.parsed.nodes, item.target.conf.modules, item.override,
-                       getattr(item.settings, "override_list", frozenset()))
+                       item.settings.override_list)
 
 
 def _finding(pair, where):

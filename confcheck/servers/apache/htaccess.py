@@ -103,6 +103,8 @@ def parse(path: str, data: bytes, model, override: frozenset, override_list: fro
 def skipped_ids(nodes, modules, override: frozenset, override_list: frozenset) -> set[int]:
     """Ids of the nodes a Nonfatal= AllowOverride makes httpd skip (empty when the file
     fails instead: a rule reading the file then sees what it would have seen before)."""
+    if NONFATAL_OVERRIDE not in override and NONFATAL_UNKNOWN not in override:
+        return set()             # only a Nonfatal= class makes _walk skip rather than fail
     skipped: dict[int, tuple] = {}
     for read_time in (True, False):
         if _walk(nodes, modules, override, override_list, None, read_time=read_time, skipped=skipped):
